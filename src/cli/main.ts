@@ -1,0 +1,58 @@
+// fer-stream command line. Each subcommand lives in its own module under commands/ and is loaded
+// only when used, so `fer-stream --help` does not load onnxruntime, ffmpeg or Redis clients.
+
+export interface Command {
+  readonly summary: string;
+  readonly usage: string;
+  /** Returns the process exit code (see EXIT_CODES). */
+  run(args: string[]): Promise<number>;
+}
+
+/** Exit codes: stable, documented in the README. */
+export const EXIT_CODES = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  /** At least one video failed while others succeeded. */
+  partial: 3,
+  unavailable: 4,
+} as const;
+
+const commands: Record<string, () => Promise<Command>> = {
+};
+
+function help(): string {
+  return [
+    'fer-stream: facial expressions in videos, at scale',
+    '',
+    'Usage: fer-stream <command> [options]   (fer-stream <command> --help for details)',
+    '',
+    'Commands:',
+    ...Object.keys(commands).map((name) => `  ${name}`),
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return name === undefined ? EXIT_CODES.usage : EXIT_CODES.ok;
+  }
+  const load = commands[name];
+  if (load === undefined) {
+    console.error(`fer-stream: unknown command "${name}"\n\n${help()}`);
+    return EXIT_CODES.usage;
+  }
+  const command = await load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`${command.summary}\n\n${command.usage}`);
+    return EXIT_CODES.ok;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    const err = error as Error & { code?: string };
+    console.error(`fer-stream ${name}: ${err.message}`);
+    return err.name === 'UsageError' ? EXIT_CODES.usage : EXIT_CODES.failure;
+  }
+}

@@ -1,0 +1,56 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { pickEnv } from './env.ts';
+import { inferenceEnv, inferenceSchema } from './inference.ts';
+
+/**
+ * The one typed, validated configuration of every fer-stream process. Sources, lowest priority
+ * first: schema defaults, environment variables, explicit overrides (CLI flags). Each section
+ * lives in its own file beside this one; every knob is documented in the README.
+ */
+const topSchema = z.object({
+  redisUrl: z.string().url().default('redis://127.0.0.1:6379'),
+  /** Prefix of every Redis key fer-stream writes (BullMQ queues and frame data). */
+  redisPrefix: z.string().min(1).default('fer'),
+  /** Installed model directories (classifiers and detectors). */
+  modelsDir: z.string().min(1).default(path.join(os.homedir(), '.cache', 'fer-stream', 'models')),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+const topEnv = {
+  redisUrl: 'REDIS_URL',
+  redisPrefix: 'FER_REDIS_PREFIX',
+  modelsDir: 'FER_MODELS_DIR',
+  logLevel: 'LOG_LEVEL',
+} as const;
+
+export const configSchema = topSchema.extend({
+  inference: inferenceSchema,
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+export type ConfigOverrides = DeepPartial<Config>;
+
+/** Builds and validates the configuration; throws one error listing every invalid knob. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
+  const raw = {
+    ...pickEnv(env, topEnv),
+    ...stripUndefined(overrides),
+    inference: { ...pickEnv(env, inferenceEnv), ...stripUndefined(overrides.inference ?? {}) },
+  };
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  return parsed.data;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && (typeof v !== 'object' || Array.isArray(v)))) as Partial<T>;
+}
+
+export type { InferenceConfig } from './inference.ts';

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { envList, int } from './env.ts';
+
+/** Where onnxruntime sessions run and how requests are batched. Documented in README "Configuration". */
+export const inferenceSchema = z.object({
+  /** Execution providers in order of preference; unavailable ones fall back to the next (logged once). */
+  executionProviders: envList(z.enum(['cuda', 'cpu'])).default(['cuda', 'cpu']),
+  /** onnxruntime intra-op threads per session; 0 lets onnxruntime choose. */
+  intraOpThreads: int(0, 256).default(0),
+  graphOptimizationLevel: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
+  /** Sessions (each in its own worker thread) per model per process. */
+  sessionThreads: int(1, 64).default(1),
+  maxBatchSize: int(1, 1024).default(8),
+  maxDelayMs: z.coerce.number().min(0).max(60_000).default(5),
+  maxQueue: int(1, 1_000_000).default(1024),
+  /** Largest image accepted for decoding, in pixels (width × height): guards against decompression bombs. */
+  maxImagePixels: int(1).default(100_000_000),
+  /** Model variant file under `onnx/`: `model` (fp32) or e.g. `model_quantized`. */
+  modelVariant: z.string().min(1).default('model'),
+});
+
+export type InferenceConfig = z.infer<typeof inferenceSchema>;
+
+export const inferenceEnv = {
+  executionProviders: 'FER_EXECUTION_PROVIDERS',
+  intraOpThreads: 'FER_INTRA_OP_THREADS',
+  graphOptimizationLevel: 'FER_GRAPH_OPTIMIZATION',
+  sessionThreads: 'FER_SESSION_THREADS',
+  maxBatchSize: 'FER_MAX_BATCH_SIZE',
+  maxDelayMs: 'FER_MAX_DELAY_MS',
+  maxQueue: 'FER_MAX_QUEUE',
+  maxImagePixels: 'FER_MAX_IMAGE_PIXELS',
+  modelVariant: 'FER_MODEL_VARIANT',
+} as const;

@@ -1,0 +1,75 @@
+// Types shared by every layer. Nothing here imports from elsewhere in src/.
+
+/** Interleaved 8-bit RGB pixels (row-major, 3 bytes per pixel), as ffmpeg's rgb24 and sharp's raw output. */
+export interface RgbImage {
+  readonly data: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Axis-aligned box in pixels of the image it was found in: top-left corner plus size. */
+export interface Box {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** A face found by a detector, before classification. */
+export interface Detection {
+  readonly box: Box;
+  readonly score: number;
+  /** Five landmarks (right eye, left eye, nose tip, right/left mouth corner) when the detector gives them. */
+  readonly landmarks?: ReadonlyArray<readonly [number, number]>;
+}
+
+/** Probabilities over a model's labels (same order as `ModelInfo.labels`), summing to 1. */
+export interface Classification {
+  readonly probabilities: readonly number[];
+  readonly label: string;
+  readonly labelIndex: number;
+}
+
+/** One face of one frame, classified. In whole-frame mode the "face" is the whole frame, with a null score. */
+export interface FaceResult extends Classification {
+  readonly box: Box;
+  readonly detectorScore: number | null;
+  /** Assigned by the per-video tracker during aggregation; absent before that. */
+  readonly trackId?: number;
+}
+
+/** What a worker's model pipeline says about one frame. `faces` is empty when no face was found. */
+export interface FrameAnalysis {
+  readonly faces: readonly FaceResult[];
+}
+
+/** Describes the models behind results, stored alongside them so results stay interpretable. */
+export interface ModelInfo {
+  readonly name: string;
+  readonly labels: readonly string[];
+  readonly preprocessing: Readonly<Record<string, unknown>>;
+  readonly detector?: string | null;
+  readonly executionProvider?: string;
+}
+
+/**
+ * The worker's model stage: frame in, faces with expressions out. Implementations: whole-frame
+ * classification (inputs that are already face crops) and detect-then-classify.
+ */
+export interface FrameAnalyzer {
+  readonly info: ModelInfo;
+  analyze(frame: RgbImage): Promise<FrameAnalysis>;
+  close(): Promise<void>;
+}
+
+/** An error whose message is meant for the user and whose code is stable (API error codes, exit codes). */
+export class FerError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'FerError';
+  }
+}

@@ -1,0 +1,60 @@
+// Interfaces of the inference layer. Implementations: backend/ (onnxruntime, the only place that
+// imports onnxruntime-node), batcher.ts, classifier.ts, detectors/.
+
+import type { Classification, Detection, RgbImage } from '../core/types.ts';
+
+/** A dense float32 tensor as it crosses thread boundaries (the buffer may be transferred). */
+export interface Tensor {
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+}
+
+export type TensorMap = Readonly<Record<string, Tensor>>;
+
+export type ExecutionProviderName = 'cuda' | 'cpu';
+
+/**
+ * Runs one ONNX model on a pool of worker threads (one session each), never on the caller's
+ * thread: `session.run` blocks its thread for the whole inference.
+ */
+export interface InferenceHost {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** The provider the sessions actually got after fallback, e.g. 'cpu' when CUDA is unavailable. */
+  readonly executionProvider: ExecutionProviderName;
+  readonly threads: number;
+  run(inputs: TensorMap): Promise<Record<string, Tensor>>;
+  /** Waits for runs in flight, then ends the threads. */
+  close(): Promise<void>;
+}
+
+/** Collects single requests into batches (Triton-style dynamic batching). */
+export interface Batcher<TRequest, TResult> {
+  submit(request: TRequest): Promise<TResult>;
+  /** Requests waiting for a batch (not yet running). */
+  readonly pending: number;
+  /** Stops accepting requests, runs what is queued, waits for batches in flight. */
+  drain(): Promise<void>;
+}
+
+/** Observes every batch run, for metrics and for tests that need to see batch composition. */
+export interface BatchObserver<TRequest = unknown> {
+  onBatch?(event: { size: number; maxBatchSize: number; queueMs: number[]; runMs: number; requests: readonly TRequest[]; error?: Error }): void;
+}
+
+/** Image input to preprocessing: an encoded file (JPEG, PNG, …) or raw RGB pixels. */
+export type ImageInput = Uint8Array | RgbImage;
+
+export interface ImageClassifier {
+  readonly name: string;
+  readonly labels: readonly string[];
+  readonly executionProvider: ExecutionProviderName;
+  classify(image: ImageInput): Promise<Classification>;
+  close(): Promise<void>;
+}
+
+export interface FaceDetector {
+  readonly name: string;
+  detect(image: RgbImage): Promise<Detection[]>;
+  close(): Promise<void>;
+}

@@ -18,7 +18,9 @@ export const EXIT_CODES = {
   unavailable: 4,
 } as const;
 
-const commands: Record<string, () => Promise<Command>> = {
+/** Register a command here: name → summary for `--help`, and a loader of its module (default export). */
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  // e.g. classify: { summary: 'Top expression labels of images', load: async () => (await import('./commands/classify.ts')).default },
 };
 
 function help(): string {
@@ -28,7 +30,7 @@ function help(): string {
     'Usage: fer-stream <command> [options]   (fer-stream <command> --help for details)',
     '',
     'Commands:',
-    ...Object.keys(commands).map((name) => `  ${name}`),
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`),
   ].join('\n');
 }
 
@@ -38,12 +40,12 @@ export async function main(argv: string[]): Promise<number> {
     console.log(help());
     return name === undefined ? EXIT_CODES.usage : EXIT_CODES.ok;
   }
-  const load = commands[name];
-  if (load === undefined) {
+  const entry = commands[name];
+  if (entry === undefined) {
     console.error(`fer-stream: unknown command "${name}"\n\n${help()}`);
     return EXIT_CODES.usage;
   }
-  const command = await load();
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     console.log(`${command.summary}\n\n${command.usage}`);
     return EXIT_CODES.ok;

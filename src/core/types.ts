@@ -73,3 +73,14 @@ export class FerError extends Error {
     this.name = 'FerError';
   }
 }
+
+/** The stored result of one sampled frame of a video. */
+export interface FrameResult {
+  /** 0-based index among the sampled frames of the video. */
+  readonly index: number;
+  /** Presentation timestamp in seconds from the start of the video. */
+  readonly timestamp: number;
+  readonly faces: readonly FaceResult[];
+  /** Set when the frame could not be analysed; `faces` is then empty. */
+  readonly error?: string;
+}

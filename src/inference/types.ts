@@ -58,3 +58,24 @@ export interface FaceDetector {
   detect(image: RgbImage): Promise<Detection[]>;
   close(): Promise<void>;
 }
+
+/**
+ * `preprocessor_config.json` of a model directory: Hugging Face ViTImageProcessor fields, plus
+ * fer-stream's optional `pad_to_square` (pad the image to a centred square before resizing, as
+ * face-api does; the padding colour is black).
+ */
+export interface PreprocessorConfig {
+  readonly image_processor_type?: string;
+  readonly do_resize: boolean;
+  readonly size: { readonly height: number; readonly width: number };
+  /** PIL resample filter id: 0 nearest, 2 bilinear, 3 bicubic. */
+  readonly resample: number;
+  readonly do_rescale: boolean;
+  readonly rescale_factor: number;
+  readonly do_normalize: boolean;
+  readonly image_mean: readonly [number, number, number];
+  readonly image_std: readonly [number, number, number];
+  /** Channel order the network expects; default RGB. */
+  readonly channel_order?: 'rgb' | 'bgr';
+  readonly pad_to_square?: boolean;
+}

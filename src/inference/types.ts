@@ -13,6 +13,13 @@ export type TensorMap = Readonly<Record<string, Tensor>>;
 
 export type ExecutionProviderName = 'cuda' | 'cpu';
 
+/** Name, element type and shape of a model input or output; symbolic dimensions are strings (e.g. 'batch'). */
+export interface TensorInfo {
+  readonly name: string;
+  readonly type: string;
+  readonly shape: readonly (number | string)[];
+}
+
 /**
  * Runs one ONNX model on a pool of worker threads (one session each), never on the caller's
  * thread: `session.run` blocks its thread for the whole inference.
@@ -23,7 +30,16 @@ export interface InferenceHost {
   /** The provider the sessions actually got after fallback, e.g. 'cpu' when CUDA is unavailable. */
   readonly executionProvider: ExecutionProviderName;
   readonly threads: number;
+  /** Input and output metadata as the session reports it (used to validate model directories). */
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+  /**
+   * Runs one inference on an idle thread. The input buffers are transferred to that thread, not
+   * copied: the caller must not use them afterwards.
+   */
   run(inputs: TensorMap): Promise<Record<string, Tensor>>;
+  /** Cumulative milliseconds each thread has spent running (the run in progress included), for busy ratios. */
+  busyMs(): readonly number[];
   /** Waits for runs in flight, then ends the threads. */
   close(): Promise<void>;
 }

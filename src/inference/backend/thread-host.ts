@@ -1,0 +1,300 @@
+// InferenceHost on worker threads: N threads, each owning one onnxruntime session. Runs go to an
+// idle thread (FIFO when all are busy); tensors move between threads in transfer lists.
+
+import { stat } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../../core/logger.ts';
+import { createLogger } from '../../core/logger.ts';
+import { FerError } from '../../core/types.ts';
+import type { InferenceConfig } from '../../config/inference.ts';
+import type { ExecutionProviderName, InferenceHost, Tensor, TensorInfo, TensorMap } from '../types.ts';
+import { transferables, type GraphOptimizationLevel, type HostToThread, type SessionThreadInit, type ThreadToHost } from './protocol.ts';
+
+const THREAD_ENTRY = new URL('./session-thread.mjs', import.meta.url);
+
+export interface ThreadHostOptions {
+  readonly modelPath: string;
+  /** Sessions (one thread each). */
+  readonly threads: number;
+  readonly executionProviders: readonly ExecutionProviderName[];
+  /** onnxruntime intra-op threads per session; 0 lets onnxruntime choose. */
+  readonly intraOpThreads: number;
+  readonly graphOptimizationLevel: GraphOptimizationLevel;
+  readonly logger?: Logger;
+}
+
+export function hostOptionsFromConfig(config: InferenceConfig, modelPath: string, logger?: Logger): ThreadHostOptions {
+  return {
+    modelPath,
+    threads: config.sessionThreads,
+    executionProviders: config.executionProviders,
+    intraOpThreads: config.intraOpThreads,
+    graphOptimizationLevel: config.graphOptimizationLevel,
+    ...(logger ? { logger } : {}),
+  };
+}
+
+// A provider fallback is logged once per process, however many hosts and threads hit it.
+const loggedFallbacks = new Set<string>();
+let defaultLogger: Logger | undefined;
+
+interface PendingRun {
+  readonly inputs: TensorMap;
+  readonly resolve: (outputs: Record<string, Tensor>) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface Slot {
+  readonly index: number;
+  worker: Worker;
+  current: (PendingRun & { id: number }) | undefined;
+  busySince: number | undefined;
+  busyTotal: number;
+  alive: boolean;
+}
+
+interface Ready {
+  readonly worker: Worker;
+  readonly provider: ExecutionProviderName;
+  readonly skipped: ReadonlyArray<{ provider: ExecutionProviderName; reason: string }>;
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+}
+
+/** Starts one session thread and waits until its session exists (or says why it cannot). */
+function startThread(init: SessionThreadInit): Promise<Ready> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(THREAD_ENTRY, { workerData: init });
+    const fail = (error: Error) => {
+      worker.off('message', onMessage);
+      void worker.terminate();
+      reject(error);
+    };
+    const onMessage = (message: ThreadToHost) => {
+      if (message.type === 'ready') {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        resolve({ worker, provider: message.provider, skipped: message.skipped, inputs: message.inputs, outputs: message.outputs });
+      } else if (message.type === 'init-error') {
+        const what = message.kind === 'provider' ? 'no usable execution provider for' : 'cannot load ONNX model';
+        fail(new FerError(message.kind === 'provider' ? 'provider_unavailable' : 'model_invalid', `${what} ${init.modelPath}: ${message.message}`));
+      }
+    };
+    const onError = (error: Error) => fail(new FerError('inference_thread_failed', `inference thread for ${init.modelPath} failed to start: ${error.message}`, { cause: error }));
+    const onExit = (code: number) => fail(new FerError('inference_thread_failed', `inference thread for ${init.modelPath} exited (code ${code}) before its session was ready`));
+    worker.on('message', onMessage);
+    worker.once('error', onError);
+    worker.once('exit', onExit);
+  });
+}
+
+export class ThreadSessionHost implements InferenceHost {
+  private readonly queue: PendingRun[] = [];
+  private nextId = 1;
+  private closing = false;
+  private closed: Promise<void> | undefined;
+  private idleWaiters: Array<() => void> = [];
+
+  private constructor(
+    private readonly options: ThreadHostOptions,
+    private readonly init: SessionThreadInit,
+    private readonly slots: Slot[],
+    readonly executionProvider: ExecutionProviderName,
+    readonly inputs: readonly TensorInfo[],
+    readonly outputs: readonly TensorInfo[],
+  ) {
+    for (const slot of slots) this.attach(slot);
+  }
+
+  /** Starts the threads and their sessions; rejects with a specific error if a session cannot be created. */
+  static async create(options: ThreadHostOptions): Promise<ThreadSessionHost> {
+    if (!Number.isInteger(options.threads) || options.threads < 1) throw new RangeError(`threads must be an integer ≥ 1, got ${options.threads}`);
+    if (options.executionProviders.length === 0) throw new RangeError('executionProviders is empty: list at least one of cuda, cpu');
+    const file = await stat(options.modelPath).catch(() => undefined);
+    if (file === undefined) throw new FerError('model_missing', `ONNX model file not found: ${options.modelPath}`);
+    if (!file.isFile()) throw new FerError('model_invalid', `ONNX model path is not a file: ${options.modelPath}`);
+
+    const logger = options.logger ?? (defaultLogger ??= createLogger({ name: 'inference' }));
+    const baseInit: SessionThreadInit = {
+      modelPath: options.modelPath,
+      executionProviders: options.executionProviders,
+      intraOpThreads: options.intraOpThreads,
+      graphOptimizationLevel: options.graphOptimizationLevel,
+    };
+    // The first thread finds the provider that works; the others start straight on it.
+    const first = await startThread(baseInit);
+    for (const skipped of first.skipped) {
+      const key = `${skipped.provider}->${first.provider}`;
+      if (loggedFallbacks.has(key)) continue;
+      loggedFallbacks.add(key);
+      logger.warn({ unavailable: skipped.provider, using: first.provider, reason: skipped.reason }, `execution provider ${skipped.provider} unavailable, falling back to ${first.provider}`);
+    }
+    const init: SessionThreadInit = { ...baseInit, executionProviders: [first.provider] };
+    const rest = await Promise.allSettled(Array.from({ length: options.threads - 1 }, () => startThread(init)));
+    const failed = rest.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      for (const r of [{ status: 'fulfilled', value: first } as const, ...rest]) if (r.status === 'fulfilled') void r.value.worker.terminate();
+      throw failed.reason;
+    }
+    const workers = [first.worker, ...rest.map((r) => (r as PromiseFulfilledResult<Ready>).value.worker)];
+    const slots = workers.map((worker, index): Slot => ({ index, worker, current: undefined, busySince: undefined, busyTotal: 0, alive: true }));
+    return new ThreadSessionHost(options, init, slots, first.provider, first.inputs, first.outputs);
+  }
+
+  get threads(): number {
+    return this.slots.length;
+  }
+
+  get inputNames(): readonly string[] {
+    return this.inputs.map((i) => i.name);
+  }
+
+  get outputNames(): readonly string[] {
+    return this.outputs.map((o) => o.name);
+  }
+
+  busyMs(): readonly number[] {
+    const now = performance.now();
+    return this.slots.map((s) => s.busyTotal + (s.busySince === undefined ? 0 : now - s.busySince));
+  }
+
+  run(inputs: TensorMap): Promise<Record<string, Tensor>> {
+    if (this.closing) return Promise.reject(new FerError('host_closed', `inference host for ${this.options.modelPath} is closed`));
+    if (!this.slots.some((s) => s.alive)) return Promise.reject(this.noThreadsError());
+    return new Promise((resolve, reject) => {
+      this.queue.push({ inputs, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing = true;
+    this.closed ??= (async () => {
+      while (this.queue.length > 0 || this.slots.some((s) => s.current !== undefined)) {
+        await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      }
+      await Promise.all(this.slots.filter((s) => s.alive).map((slot) => this.stopSlot(slot)));
+    })();
+    return this.closed;
+  }
+
+  private async stopSlot(slot: Slot): Promise<void> {
+    slot.alive = false;
+    const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()));
+    // Release the session cleanly; terminate if the thread does not answer in time.
+    const released = new Promise<void>((resolve) => {
+      slot.worker.on('message', (m: ThreadToHost) => m.type === 'closed' && resolve());
+    });
+    slot.worker.postMessage({ type: 'close' } satisfies HostToThread);
+    await Promise.race([released, new Promise((r) => setTimeout(r, 2000).unref())]);
+    await slot.worker.terminate();
+    await exited;
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) break;
+      if (!slot.alive || slot.current !== undefined) continue;
+      const pending = this.queue.shift()!;
+      const id = this.nextId++;
+      slot.current = { ...pending, id };
+      slot.busySince = performance.now();
+      const message: HostToThread = { type: 'run', id, inputs: pending.inputs };
+      try {
+        slot.worker.postMessage(message, transferables(Object.values(pending.inputs)));
+      } catch (error) {
+        this.finish(slot);
+        pending.reject(new FerError('inference_input_invalid', `cannot send inputs to the inference thread: ${(error as Error).message}`));
+      }
+    }
+    this.notifyIdle();
+  }
+
+  private finish(slot: Slot): void {
+    if (slot.busySince !== undefined) slot.busyTotal += performance.now() - slot.busySince;
+    slot.busySince = undefined;
+    slot.current = undefined;
+  }
+
+  private notifyIdle(): void {
+    if (this.queue.length > 0 || this.slots.some((s) => s.current !== undefined)) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private attach(slot: Slot): void {
+    const worker = slot.worker;
+    worker.on('message', (message: ThreadToHost) => {
+      if (message.type !== 'result' && message.type !== 'run-error') return;
+      const current = slot.current;
+      if (current === undefined || current.id !== message.id) return;
+      this.finish(slot);
+      if (message.type === 'result') current.resolve(message.outputs);
+      else current.reject(new FerError('inference_failed', `inference failed on ${this.options.modelPath}: ${message.message}`));
+      this.dispatch();
+    });
+    let crash: Error | undefined;
+    worker.on('error', (error) => {
+      crash = error;
+    });
+    worker.on('exit', (code) => {
+      if (!slot.alive || worker !== slot.worker) return; // closed on purpose, or already replaced
+      slot.alive = false;
+      const reason = crash ? crash.message : `exited with code ${code}`;
+      const current = slot.current;
+      this.finish(slot);
+      current?.reject(new FerError('inference_thread_crashed', `inference thread ${slot.index} for ${this.options.modelPath} crashed during a run (${reason})`));
+      this.options.logger?.error({ thread: slot.index, reason }, 'inference thread crashed; starting a replacement');
+      void this.replace(slot);
+      this.dispatch();
+    });
+  }
+
+  /** A crashed thread is replaced so the host keeps its capacity; if that fails, queued runs fail instead of hanging. */
+  private async replace(slot: Slot): Promise<void> {
+    if (this.closing) {
+      this.failQueueIfNoThreads();
+      return;
+    }
+    try {
+      const ready = await startThread(this.init);
+      if (this.closing) {
+        void ready.worker.terminate();
+        this.failQueueIfNoThreads();
+        return;
+      }
+      slot.worker = ready.worker;
+      slot.alive = true;
+      this.attach(slot);
+      this.dispatch();
+    } catch (error) {
+      (this.options.logger ?? defaultLogger)?.error({ thread: slot.index, err: error }, 'could not replace a crashed inference thread');
+      this.failQueueIfNoThreads();
+    }
+  }
+
+  private failQueueIfNoThreads(): void {
+    if (this.slots.some((s) => s.alive)) return;
+    const error = this.noThreadsError();
+    for (const pending of this.queue.splice(0)) pending.reject(error);
+    this.notifyIdle();
+  }
+
+  private noThreadsError(): FerError {
+    return new FerError('host_unavailable', `inference host for ${this.options.modelPath} has no running threads left`);
+  }
+
+  /** Test and operations hook: ends a thread abruptly, as a crash would (in-flight run rejected, thread replaced). */
+  async killThread(index: number): Promise<void> {
+    const slot = this.slots[index];
+    if (slot === undefined) throw new RangeError(`no thread ${index} (host has ${this.slots.length})`);
+    await slot.worker.terminate();
+  }
+}
+
+export function createInferenceHost(options: ThreadHostOptions): Promise<ThreadSessionHost> {
+  return ThreadSessionHost.create(options);
+}

@@ -1,0 +1,65 @@
+import type { VideoResult } from './types.ts';
+
+// CSV export of a per-video result: one row per face per frame; a frame without a face (or a failed
+// frame) is one row with the face columns empty. RFC 4180: CRLF line ends, fields quoted when they
+// hold a comma, quote, CR or LF, quotes doubled. Numbers are written in full (String(n)) so the
+// CSV carries exactly the JSON's values.
+
+export const CSV_FIXED_COLUMNS = [
+  'video_id',
+  'frame_index',
+  'timestamp',
+  'frame_label',
+  'face_count',
+  'face_index',
+  'track_id',
+  'box_x',
+  'box_y',
+  'box_width',
+  'box_height',
+  'detector_score',
+  'face_label',
+] as const;
+
+/** Probability column of a label: `p_<label>`. */
+export function probabilityColumn(label: string): string {
+  return `p_${label}`;
+}
+
+export function csvHeader(labels: readonly string[]): string[] {
+  return [...CSV_FIXED_COLUMNS, ...labels.map(probabilityColumn), 'error'];
+}
+
+export function toCsv(result: VideoResult): string {
+  const rows: Array<Array<string | number | null>> = [csvHeader(result.labels)];
+  const emptyProbabilities = result.labels.map(() => null);
+  for (const frame of result.frames) {
+    const frameColumns = [result.videoId, frame.index, frame.timestamp, frame.label, frame.faces.length];
+    if (frame.faces.length === 0) {
+      rows.push([...frameColumns, null, null, null, null, null, null, null, null, ...emptyProbabilities, frame.error ?? null]);
+      continue;
+    }
+    frame.faces.forEach((face, faceIndex) => {
+      rows.push([
+        ...frameColumns,
+        faceIndex,
+        face.trackId,
+        face.box.x,
+        face.box.y,
+        face.box.width,
+        face.box.height,
+        face.detectorScore,
+        face.label,
+        ...face.probabilities,
+        null,
+      ]);
+    });
+  }
+  return rows.map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
+}
+
+export function csvField(value: string | number | null): string {
+  if (value === null) return '';
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}

@@ -1,8 +1,10 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { apiEnv, apiSchema } from './api.ts';
 import { pickEnv } from './env.ts';
 import { inferenceEnv, inferenceSchema } from './inference.ts';
+import { metricsEnv, metricsSchema } from './metrics.ts';
 
 /**
  * The one typed, validated configuration of every fer-stream process. Sources, lowest priority
@@ -27,6 +29,8 @@ const topEnv = {
 
 export const configSchema = topSchema.extend({
   inference: inferenceSchema,
+  api: apiSchema,
+  metrics: metricsSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -40,6 +44,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     ...pickEnv(env, topEnv),
     ...stripUndefined(overrides),
     inference: { ...pickEnv(env, inferenceEnv), ...stripUndefined(overrides.inference ?? {}) },
+    api: { ...pickEnv(env, apiEnv), ...stripUndefined(overrides.api ?? {}) },
+    metrics: { ...pickEnv(env, metricsEnv), ...stripUndefined(overrides.metrics ?? {}) },
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
@@ -54,3 +60,5 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
 }
 
 export type { InferenceConfig } from './inference.ts';
+export type { ApiConfig } from './api.ts';
+export type { MetricsConfig } from './metrics.ts';

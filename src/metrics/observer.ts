@@ -1,0 +1,149 @@
+import type { InferenceStage, PipelineObserver } from '../core/observer.ts';
+import type { Registry } from './registry.ts';
+import { pipelineMetrics, type BusyRatioSource } from './pipeline-metrics.ts';
+
+/** Window over which `ferstream_inference_busy_ratio` is computed from batch runs. */
+export const BUSY_WINDOW_MS = 10_000;
+/** Distinct reason codes kept as label values; more than this become `other` (bounded cardinality). */
+export const MAX_REASON_CODES = 32;
+
+const REASON_CODE = /^[a-z][a-z0-9_.-]{0,63}$/i;
+
+/**
+ * The Prometheus side of the pipeline: producer, worker and aggregator code report events through
+ * the `PipelineObserver` hooks and this turns them into the metrics of `pipeline-metrics.ts`.
+ * Hooks never throw (an observer must not break the pipeline).
+ */
+export function createMetricsObserver(registry: Registry, options: { now?: () => number } = {}): PipelineObserver {
+  // One observer per registry: its metrics and busy windows are per process, not per caller.
+  const existing = observersByRegistry.get(registry);
+  if (existing !== undefined) return existing;
+  const m = pipelineMetrics(registry);
+  const now = options.now ?? (() => performance.now());
+  const reasons = new ReasonLabels();
+  const busy = new BusyWindows(now);
+  // Series that exist from the start with value 0, so dashboards and alerts see "no failures"
+  // rather than "no data".
+  m.framesFailed.labels(OTHER).inc(0);
+  m.videosFailed.labels(OTHER).inc(0);
+
+  const safe = <A extends unknown[]>(fn: (...args: A) => void) =>
+    (...args: A): void => {
+      try {
+        fn(...args);
+      } catch {
+        // Bad values (NaN, negative) from a caller must not break the pipeline; nothing is recorded.
+      }
+    };
+
+  const observer: PipelineObserver = {
+    videoSubmitted: safe(() => m.videosSubmitted.inc()),
+    videoCompleted: safe(({ durationMs, frames }) => {
+      m.videosCompleted.inc();
+      m.videoLatency.observe(seconds(durationMs));
+      m.videoFrames.observe(frames);
+    }),
+    videoFailed: safe(({ reason }) => m.videosFailed.labels(reasons.label(reason)).inc()),
+    frameProcessed: safe(({ faces, queueWaitMs, endToEndMs }) => {
+      m.framesProcessed.inc();
+      if (faces > 0) m.facesDetected.inc(faces);
+      m.queueWait.observe(seconds(queueWaitMs));
+      m.frameLatency.observe(seconds(endToEndMs));
+    }),
+    frameFailed: safe(({ reason }) => m.framesFailed.labels(reasons.label(reason)).inc()),
+    inferenceBatch: safe(({ stage, provider, batchSize, maxBatchSize, durationMs }) => {
+      const labels = { stage, provider };
+      m.inferenceDuration.observe(labels, seconds(durationMs));
+      m.batchSize.observe(labels, batchSize);
+      if (maxBatchSize > 0) m.batchFill.observe(labels, Math.min(1, batchSize / maxBatchSize));
+      busy.record(stage, durationMs);
+    }),
+    framesHeld: safe(({ frames, bytes }) => {
+      m.heldFrames.set(frames);
+      m.heldFrameBytes.set(bytes);
+    }),
+    inferenceBusy: safe(({ stage, busyRatio }) => busy.report(stage, busyRatio)),
+  };
+
+  // Computed when scraped, from the batch runs of the last window (or the host's own reports).
+  m.busySource.current = busy;
+  observersByRegistry.set(registry, observer);
+  return observer;
+}
+
+const OTHER = 'other';
+const observersByRegistry = new WeakMap<Registry, PipelineObserver>();
+
+function seconds(ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`duration must be a finite number ≥ 0 ms, got ${ms}`);
+  return ms / 1000;
+}
+
+/** Reason strings become label values only when they look like codes, and only so many of them. */
+class ReasonLabels {
+  private readonly seen = new Set<string>();
+
+  label(reason: string): string {
+    if (!REASON_CODE.test(reason)) return OTHER;
+    const code = reason.toLowerCase();
+    if (this.seen.has(code)) return code;
+    if (this.seen.size >= MAX_REASON_CODES) return OTHER;
+    this.seen.add(code);
+    return code;
+  }
+}
+
+/**
+ * Busy share per stage: the union of the intervals during which a batch was running (a batch
+ * reported at time t with duration d ran over [t − d, t]), over the last BUSY_WINDOW_MS. With
+ * several session threads this is "at least one thread busy". An explicit report from the
+ * inference host (`inferenceBusy`) replaces the derived value for that stage.
+ */
+class BusyWindows implements BusyRatioSource {
+  private readonly intervals = new Map<InferenceStage, Array<[number, number]>>();
+  private readonly reported = new Map<InferenceStage, number>();
+
+  constructor(private readonly now: () => number) {}
+
+  record(stage: InferenceStage, durationMs: number): void {
+    const end = this.now();
+    const list = this.intervals.get(stage) ?? [];
+    list.push([end - durationMs, end]);
+    this.prune(list, end);
+    this.intervals.set(stage, list);
+  }
+
+  report(stage: InferenceStage, ratio: number): void {
+    if (!Number.isFinite(ratio)) throw new RangeError(`busy ratio must be finite, got ${ratio}`);
+    this.reported.set(stage, Math.min(1, Math.max(0, ratio)));
+  }
+
+  *ratios(): Iterable<[InferenceStage, number]> {
+    const end = this.now();
+    const start = end - BUSY_WINDOW_MS;
+    for (const [stage, list] of this.intervals) {
+      if (this.reported.has(stage)) continue;
+      this.prune(list, end);
+      // Batches end in order of reporting, not necessarily of starting: merge sorted by start.
+      const sorted = [...list].sort((a, b) => a[0] - b[0]);
+      let busy = 0;
+      let cursor = start;
+      for (const [s, e] of sorted) {
+        const from = Math.max(s, cursor);
+        if (e > from) {
+          busy += e - from;
+          cursor = e;
+        }
+      }
+      yield [stage, Math.min(1, busy / BUSY_WINDOW_MS)];
+    }
+    yield* this.reported;
+  }
+
+  private prune(list: Array<[number, number]>, end: number): void {
+    const start = end - BUSY_WINDOW_MS;
+    let drop = 0;
+    while (drop < list.length && list[drop]![1] <= start) drop++;
+    if (drop > 0) list.splice(0, drop);
+  }
+}

@@ -1,0 +1,63 @@
+import type { MetricsConfig } from '../config/metrics.ts';
+import type { Logger } from '../core/logger.ts';
+import type { PipelineObserver } from '../core/observer.ts';
+import { setBuildInfo, type BuildInfo } from './build-info.ts';
+import { createMetricsObserver } from './observer.ts';
+import { registerQueueMetrics, type QueueStatsSource } from './queues.ts';
+import { createMetricsRegistry, type ProcessRole, type Registry } from './registry.ts';
+import { startMetricsServer, type HealthReport, type MetricsServer } from './server.ts';
+
+export interface ProcessMetrics {
+  readonly registry: Registry;
+  /** Pass this to producer / worker / aggregator code. */
+  readonly observer: PipelineObserver;
+  /** Absent when metrics are disabled (FER_METRICS_ENABLED=0). */
+  readonly server?: MetricsServer;
+  /** Updates `ferstream_build_info` (e.g. once the model has loaded and its provider is known). */
+  setBuildInfo(info: Omit<BuildInfo, 'role'>): void;
+  /** Adds queue-depth gauges for these BullMQ queues. */
+  watchQueues(queues: readonly QueueStatsSource[]): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything a long-running process's entry point needs for observability, in one call:
+ * the registry (with default Node metrics), the pipeline observer, `ferstream_build_info`, and the
+ * `/metrics` + `/healthz` server on the configured port.
+ */
+export async function startProcessMetrics(
+  config: MetricsConfig,
+  options: { role: ProcessRole; logger?: Logger; health?: () => HealthReport | Promise<HealthReport>; build?: Omit<BuildInfo, 'role'> },
+): Promise<ProcessMetrics> {
+  const registry = createMetricsRegistry({ eventLoopResolutionMs: config.eventLoopResolutionMs });
+  const observer = createMetricsObserver(registry);
+  setBuildInfo(registry, { role: options.role, ...options.build });
+  let watching = false;
+  const server = config.enabled
+    ? await startMetricsServer({
+        registry,
+        host: config.host,
+        port: config.port,
+        portAttempts: config.portAttempts,
+        health: options.health,
+        logger: options.logger,
+      })
+    : undefined;
+  return {
+    registry,
+    observer,
+    server,
+    setBuildInfo: (info) => setBuildInfo(registry, { role: options.role, ...info }),
+    watchQueues(queues) {
+      if (watching) throw new Error('queue metrics are already registered for this process');
+      watching = true;
+      registerQueueMetrics(registry, queues, {
+        ttlMs: config.queueStatsTtlMs,
+        onError: (error) => options.logger?.warn({ err: error }, 'reading queue depths for metrics failed'),
+      });
+    },
+    close: async () => {
+      await server?.close();
+    },
+  };
+}

@@ -5,6 +5,7 @@ import { apiEnv, apiSchema } from './api.ts';
 import { pickEnv } from './env.ts';
 import { inferenceEnv, inferenceSchema } from './inference.ts';
 import { metricsEnv, metricsSchema } from './metrics.ts';
+import { pipelineEnv, pipelineSchema } from './pipeline.ts';
 
 /**
  * The one typed, validated configuration of every fer-stream process. Sources, lowest priority
@@ -31,6 +32,7 @@ export const configSchema = topSchema.extend({
   inference: inferenceSchema,
   api: apiSchema,
   metrics: metricsSchema,
+  pipeline: pipelineSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -46,6 +48,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     inference: { ...pickEnv(env, inferenceEnv), ...stripUndefined(overrides.inference ?? {}) },
     api: { ...pickEnv(env, apiEnv), ...stripUndefined(overrides.api ?? {}) },
     metrics: { ...pickEnv(env, metricsEnv), ...stripUndefined(overrides.metrics ?? {}) },
+    pipeline: { ...pickEnv(env, pipelineEnv), ...stripUndefined(overrides.pipeline ?? {}) },
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
@@ -62,3 +65,4 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
 export type { InferenceConfig } from './inference.ts';
 export type { ApiConfig } from './api.ts';
 export type { MetricsConfig } from './metrics.ts';
+export type { PipelineConfig } from './pipeline.ts';

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { int, num } from './env.ts';
+
+/**
+ * Producer sampling and limits, frame transport through Redis, queues, retries and retention.
+ * Documented in README "Configuration" (rows FER_FPS … FER_FINALIZE_CONCURRENCY).
+ */
+export const pipelineSchema = z.object({
+  /** Frames sampled per second of video (ffmpeg fps filter). */
+  fps: num(0.001, 240).default(2),
+  /** Working resolution: frames are scaled (aspect kept, never upscaled) so their long side is at most this. */
+  frameMaxSide: int(16, 8192).default(640),
+  /** Frames per Redis value and per frame job (measured: 32 moves bytes fastest, see BENCHMARKS.md). */
+  chunkFrames: int(1, 4096).default(32),
+  /** Frame bytes all producers together may hold in Redis; producers pause at this budget. */
+  redisFrameBudgetBytes: int(1).default(256 * 1024 * 1024),
+  /** Lifetime of a frame chunk in Redis should no worker take it (s). */
+  chunkTtlSeconds: int(1).default(3600),
+  /** How long finished results (and failed videos' records) stay in Redis (s). */
+  resultTtlSeconds: int(1).default(7 * 24 * 3600),
+  /** Frame jobs (chunks) one worker process works on at once; their frames together fill inference batches. */
+  workerConcurrency: int(1, 1024).default(4),
+  /** Videos one producer process splits at once. */
+  producerConcurrency: int(1, 64).default(2),
+  /** Finalisation (aggregation) jobs one worker process runs at once. */
+  finalizeConcurrency: int(1, 64).default(2),
+  /** Attempts per frame job before its frames are recorded as failed. */
+  frameAttempts: int(1, 100).default(3),
+  /** First retry delay (exponential backoff), ms. */
+  retryBackoffMs: int(0, 3_600_000).default(1000),
+  /** Longest video accepted (s). */
+  maxDurationSeconds: num(0.001).default(4 * 3600),
+  /** Largest video file accepted (bytes). */
+  maxFileBytes: int(1).default(10 * 1024 * 1024 * 1024),
+  /** Largest frame (width × height, before scaling) accepted. */
+  maxSourcePixels: int(1).default(8192 * 8192),
+  /** Most frames sampled per video (0 = no limit beyond duration × fps). */
+  maxFrames: int(0).default(0),
+});
+
+export type PipelineConfig = z.infer<typeof pipelineSchema>;
+
+export const pipelineEnv = {
+  fps: 'FER_FPS',
+  frameMaxSide: 'FER_FRAME_MAX_SIDE',
+  chunkFrames: 'FER_CHUNK_FRAMES',
+  redisFrameBudgetBytes: 'FER_REDIS_FRAME_BUDGET_BYTES',
+  chunkTtlSeconds: 'FER_CHUNK_TTL_SECONDS',
+  resultTtlSeconds: 'FER_RESULT_TTL_SECONDS',
+  workerConcurrency: 'FER_WORKER_CONCURRENCY',
+  producerConcurrency: 'FER_PRODUCER_CONCURRENCY',
+  finalizeConcurrency: 'FER_FINALIZE_CONCURRENCY',
+  frameAttempts: 'FER_FRAME_ATTEMPTS',
+  retryBackoffMs: 'FER_RETRY_BACKOFF_MS',
+  maxDurationSeconds: 'FER_MAX_DURATION_SECONDS',
+  maxFileBytes: 'FER_MAX_FILE_BYTES',
+  maxSourcePixels: 'FER_MAX_SOURCE_PIXELS',
+  maxFrames: 'FER_MAX_FRAMES',
+} as const;

@@ -142,7 +142,7 @@ describe('metrics observer', () => {
     expect(metrics.length).toBeGreaterThanOrEqual(16);
     for (const m of metrics) {
       expect(m.name).toMatch(/^ferstream_[a-z][a-z0-9_]*$/);
-      expect(m.name.endsWith('_total')).toBe(m.type === 'counter');
+      expect(m.name.endsWith('_total')).toBe(String(m.type) === 'counter');
       expect(m.name).not.toMatch(/_(ms|milliseconds|kb|mb|percent)(_|$)/);
       const labels = new Set((m as unknown as { values: Array<{ labels: object }> }).values.flatMap((v) => Object.keys(v.labels)));
       for (const forbidden of ['video', 'video_id', 'job', 'job_id', 'frame']) expect(labels.has(forbidden)).toBe(false);

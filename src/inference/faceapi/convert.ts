@@ -1,0 +1,138 @@
+// `models build-faceapi`: converts the trained weights that @vladmandic/face-api ships on npm into
+// fer-stream model directories, so a machine without internet has real models after `npm install`:
+//   faceapi-tiny-face-detector/  faceapi-detector.json + model.onnx   (our detector code decodes boxes)
+//   faceapi-face-expression/     config.json + preprocessor_config.json + onnx/model.onnx  (an image classifier)
+// Each directory is built in a temporary folder and renamed into place, so processes that build
+// at the same time (several workers starting on a fresh machine) never see a half-written one.
+
+import { createRequire } from 'node:module';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { FerError } from '../../core/types.ts';
+import type { TinyFaceSpec } from '../detectors/tiny-face.ts';
+import { TINY_FACE_SPEC_FILE } from '../detectors/tiny-face.ts';
+import type { OnnxGraphBuilder } from '../onnx/index.ts';
+import { buildExpressionNet, buildTinyFaceDetector, EXPRESSION_INPUT_SIZE, EXPRESSION_LABELS, EXPRESSION_MEAN_RGB, TINY_FACE_IO } from './networks.ts';
+import { readWeights } from './weights.ts';
+
+export const FACEAPI_DETECTOR_DIR = 'faceapi-tiny-face-detector';
+export const FACEAPI_EXPRESSION_DIR = 'faceapi-face-expression';
+
+const require = createRequire(import.meta.url);
+
+/** The face-api package: its model/ folder and version. */
+export async function faceApiPackage(): Promise<{ modelDir: string; version: string }> {
+  let packageJson: string;
+  try {
+    packageJson = require.resolve('@vladmandic/face-api/package.json');
+  } catch (error) {
+    throw new FerError('model_missing', 'the npm package @vladmandic/face-api is not installed (run "npm install")', { cause: error });
+  }
+  const { version } = JSON.parse(await readFile(packageJson, 'utf8')) as { version: string };
+  return { modelDir: path.join(path.dirname(packageJson), 'model'), version };
+}
+
+export interface FaceApiModelPaths {
+  readonly detectorDir: string;
+  readonly expressionDir: string;
+}
+
+export function faceApiModelPaths(modelsDir: string): FaceApiModelPaths {
+  return { detectorDir: path.join(modelsDir, FACEAPI_DETECTOR_DIR), expressionDir: path.join(modelsDir, FACEAPI_EXPRESSION_DIR) };
+}
+
+export interface BuildResult extends FaceApiModelPaths {
+  readonly version: string;
+  readonly detectorBytes: number;
+  readonly expressionBytes: number;
+}
+
+/** Converts both networks into `outDir`, replacing earlier builds there. */
+export async function buildFaceApiModels(outDir: string, options: { sourceDir?: string } = {}): Promise<BuildResult> {
+  const pkg = await faceApiPackage();
+  const sourceDir = options.sourceDir ?? pkg.modelDir;
+  const source = `@vladmandic/face-api ${pkg.version} (MIT), model/`;
+  const paths = faceApiModelPaths(outDir);
+  await mkdir(outDir, { recursive: true });
+
+  const detector = buildTinyFaceDetector(await readWeights(sourceDir, 'tiny_face_detector_model'));
+  const spec: TinyFaceSpec = {
+    type: 'faceapi-tiny-face-detector',
+    model: 'model.onnx',
+    inputName: TINY_FACE_IO.input,
+    outputName: TINY_FACE_IO.output,
+    inputSize: 416,
+    scoreThreshold: 0.5,
+    nmsIou: 0.4,
+    maxBatch: 64,
+    source: `${source}tiny_face_detector_model`,
+    license: 'MIT',
+  };
+  const detectorBytes = await writeDirectory(paths.detectorDir, detector, 'model.onnx', { [TINY_FACE_SPEC_FILE]: spec });
+
+  const expression = buildExpressionNet(await readWeights(sourceDir, 'face_expression_model'));
+  const id2label = Object.fromEntries(EXPRESSION_LABELS.map((label, i) => [String(i), label]));
+  const label2id = Object.fromEntries(EXPRESSION_LABELS.map((label, i) => [label, i]));
+  const config = {
+    architectures: ['FaceApiFaceExpressionNet'],
+    model_type: 'faceapi-face-expression',
+    num_labels: EXPRESSION_LABELS.length,
+    id2label,
+    label2id,
+    image_size: EXPRESSION_INPUT_SIZE,
+    num_channels: 3,
+    source: `${source}face_expression_model`,
+    license: 'MIT',
+  };
+  // face-api computes (pixel − mean) / 255 = pixel/255 − mean/255: rescale, then normalise with std 1.
+  const preprocessor = {
+    image_processor_type: 'ViTImageProcessor',
+    do_resize: true,
+    size: { height: EXPRESSION_INPUT_SIZE, width: EXPRESSION_INPUT_SIZE },
+    resample: 2,
+    do_rescale: true,
+    rescale_factor: 1 / 255,
+    do_normalize: true,
+    image_mean: EXPRESSION_MEAN_RGB.map((m) => m / 255),
+    image_std: [1, 1, 1],
+    // face-api pads each face crop with black to a centred square before resizing.
+    pad_to_square: true,
+  };
+  const expressionBytes = await writeDirectory(paths.expressionDir, expression, path.join('onnx', 'model.onnx'), {
+    'config.json': config,
+    'preprocessor_config.json': preprocessor,
+  });
+  return { ...paths, version: pkg.version, detectorBytes, expressionBytes };
+}
+
+async function writeDirectory(dir: string, graph: OnnxGraphBuilder, modelFile: string, json: Record<string, unknown>): Promise<number> {
+  const staging = `${dir}.tmp-${process.pid}-${Date.now().toString(36)}`;
+  await rm(staging, { recursive: true, force: true });
+  try {
+    const bytes = await graph.writeFile(path.join(staging, modelFile));
+    for (const [file, content] of Object.entries(json)) await writeFile(path.join(staging, file), `${JSON.stringify(content, null, 2)}\n`);
+    await rm(dir, { recursive: true, force: true });
+    await rename(staging, dir);
+    return bytes;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Whether both model directories are present (their key files exist). */
+export async function faceApiModelsInstalled(modelsDir: string): Promise<boolean> {
+  const { detectorDir, expressionDir } = faceApiModelPaths(modelsDir);
+  const files = [path.join(detectorDir, TINY_FACE_SPEC_FILE), path.join(detectorDir, 'model.onnx'), path.join(expressionDir, 'config.json'), path.join(expressionDir, 'onnx', 'model.onnx')];
+  const found = await Promise.all(files.map((f) => stat(f).then((s) => s.isFile(), () => false)));
+  return found.every(Boolean);
+}
+
+/**
+ * The face-api model directories under `modelsDir`, converting them first if they are not there
+ * (once: later calls find them). `onBuild` is told before a conversion starts.
+ */
+export async function ensureFaceApiModels(modelsDir: string, onBuild?: (paths: FaceApiModelPaths) => void): Promise<FaceApiModelPaths> {
+  if (await faceApiModelsInstalled(modelsDir)) return faceApiModelPaths(modelsDir);
+  onBuild?.(faceApiModelPaths(modelsDir));
+  return buildFaceApiModels(modelsDir);
+}

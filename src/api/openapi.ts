@@ -1,0 +1,283 @@
+import { ERROR_CODES } from './errors.ts';
+
+// OpenAPI 3.0 description of the HTTP API, written by hand and served at /openapi.json. A test
+// checks that every registered route appears here; the README's "HTTP API" section follows it.
+
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
+
+const idParameter = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'Video id returned by POST /v1/videos',
+  schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$' },
+};
+
+const submitOptions = {
+  fps: { type: 'number', exclusiveMinimum: 0, maximum: 1000, description: 'Frames sampled per second of video (server default when absent)' },
+  startTime: { type: 'number', minimum: 0, description: 'Seconds from the start where sampling starts' },
+  endTime: { type: 'number', exclusiveMinimum: 0, description: 'Seconds from the start where sampling stops (> startTime)' },
+  maxFrames: { type: 'integer', minimum: 1, description: 'Stop after this many sampled frames' },
+};
+
+const segment = {
+  type: 'object',
+  required: ['kind', 'label', 'start', 'end', 'firstFrame', 'lastFrame', 'frames', 'meanProbability'],
+  properties: {
+    kind: { type: 'string', enum: ['expression', 'no_face', 'failed'] },
+    label: { type: 'string', description: 'Expression label, or no_face / failed' },
+    start: { type: 'number', description: 'Seconds: timestamp of the first frame' },
+    end: { type: 'number', description: 'Seconds: timestamp of the next sampled frame (or last + one frame interval)' },
+    firstFrame: { type: 'integer' },
+    lastFrame: { type: 'integer' },
+    frames: { type: 'integer' },
+    meanProbability: { type: 'number', nullable: true },
+  },
+};
+
+const distribution = {
+  type: 'object',
+  properties: {
+    meanProbability: { type: 'object', additionalProperties: { type: 'number' }, description: 'label → mean probability over frames with a face' },
+    frameShare: { type: 'object', additionalProperties: { type: 'number' }, description: 'label → share of frames with a face where it is on top' },
+  },
+};
+
+const dominant = {
+  type: 'object',
+  nullable: true,
+  properties: { label: { type: 'string' }, frameShare: { type: 'number' }, meanProbability: { type: 'number' } },
+};
+
+export const openApiDocument = {
+  openapi: '3.0.3',
+  info: {
+    title: 'fer-stream',
+    version: '1',
+    description: 'Facial expressions in videos: submit a video, follow its processing, fetch per-frame, per-track and per-video results.',
+  },
+  paths: {
+    '/v1/videos': {
+      post: {
+        summary: 'Submit a video',
+        description:
+          'Either a multipart/form-data upload (one file part, streamed to the server’s upload directory, size-limited; options as form fields) ' +
+          'or a JSON body naming a file inside the server’s input directory.',
+        requestBody: {
+          required: true,
+          content: {
+            'multipart/form-data': {
+              schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' }, ...submitOptions } },
+            },
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['path'],
+                properties: { path: { type: 'string', description: 'Relative to (or absolute inside) the input directory' }, ...submitOptions },
+              },
+            },
+          },
+        },
+        responses: {
+          '202': {
+            description: 'Queued',
+            headers: { Location: { schema: { type: 'string' }, description: 'URL of the video status' } },
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['id'],
+                  properties: { id: { type: 'string' }, status: { type: 'string' }, results: { type: 'string' } },
+                },
+              },
+            },
+          },
+          '400': errorResponse('invalid_request, missing_file, input_not_found'),
+          '403': errorResponse('path_outside_input_dir, path_submission_disabled'),
+          '413': errorResponse('payload_too_large'),
+          '415': errorResponse('unsupported_media_type'),
+        },
+      },
+    },
+    '/v1/videos/{id}': {
+      get: {
+        summary: 'State and progress of a video',
+        parameters: [idParameter],
+        responses: {
+          '200': { description: 'Status', content: { 'application/json': { schema: { $ref: '#/components/schemas/VideoStatus' } } } },
+          '400': errorResponse('invalid_id'),
+          '404': errorResponse('not_found'),
+        },
+      },
+    },
+    '/v1/videos/{id}/results': {
+      get: {
+        summary: 'Results of a completed video',
+        parameters: [
+          idParameter,
+          {
+            name: 'format',
+            in: 'query',
+            required: false,
+            description: 'json (default): the per-video result; csv: one row per face per frame; svg / png: timeline chart',
+            schema: { type: 'string', enum: ['json', 'csv', 'svg', 'png'], default: 'json' },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Results',
+            content: {
+              'application/json': { schema: { $ref: '#/components/schemas/VideoResult' } },
+              'text/csv': { schema: { type: 'string' } },
+              'image/svg+xml': { schema: { type: 'string' } },
+              'image/png': { schema: { type: 'string', format: 'binary' } },
+            },
+          },
+          '400': errorResponse('invalid_id, invalid_format'),
+          '404': errorResponse('not_found'),
+          '409': errorResponse('results_not_ready (still queued or processing), video_failed'),
+        },
+      },
+    },
+    '/healthz': {
+      get: {
+        summary: 'Liveness: the process answers',
+        responses: { '200': { description: 'Alive', content: { 'application/json': { schema: { type: 'object', properties: { status: { type: 'string' } } } } } } },
+      },
+    },
+    '/readyz': {
+      get: {
+        summary: 'Readiness: Redis is reachable',
+        responses: {
+          '200': { description: 'Ready', content: { 'application/json': { schema: { type: 'object', properties: { status: { type: 'string' } } } } } },
+          '503': errorResponse('unavailable'),
+        },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        summary: 'This description',
+        responses: { '200': { description: 'OpenAPI 3 document', content: { 'application/json': { schema: { type: 'object' } } } } },
+      },
+    },
+  },
+  components: {
+    schemas: {
+      Error: {
+        type: 'object',
+        required: ['error'],
+        properties: {
+          error: {
+            type: 'object',
+            required: ['code', 'message'],
+            properties: {
+              code: { type: 'string', enum: Object.keys(ERROR_CODES), description: 'Stable; clients branch on it' },
+              message: { type: 'string', description: 'For people: what was wrong, which limit' },
+            },
+          },
+        },
+      },
+      VideoStatus: {
+        type: 'object',
+        required: ['id', 'state', 'progress', 'errors'],
+        properties: {
+          id: { type: 'string' },
+          state: { type: 'string', enum: ['queued', 'processing', 'completed', 'failed'] },
+          source: { type: 'string' },
+          progress: {
+            type: 'object',
+            properties: {
+              framesTotal: { type: 'integer', nullable: true, description: 'null until the video is probed' },
+              framesDone: { type: 'integer' },
+              framesFailed: { type: 'integer' },
+              fraction: { type: 'number', nullable: true },
+            },
+          },
+          errors: { type: 'array', items: { type: 'string' } },
+          submittedAt: { type: 'string', format: 'date-time' },
+          startedAt: { type: 'string', format: 'date-time' },
+          completedAt: { type: 'string', format: 'date-time' },
+        },
+      },
+      VideoResult: {
+        type: 'object',
+        description: 'See README "Results format" for every field',
+        required: ['schemaVersion', 'videoId', 'labels', 'counts', 'segments', 'frames'],
+        properties: {
+          schemaVersion: { type: 'integer', enum: [1] },
+          videoId: { type: 'string' },
+          video: { type: 'object', description: 'Probe of the video file (duration, size, frame rate, rotation, codec …)' },
+          model: {
+            type: 'object',
+            properties: {
+              name: { type: 'string' },
+              labels: { type: 'array', items: { type: 'string' } },
+              preprocessing: { type: 'object' },
+              detector: { type: 'string', nullable: true },
+            },
+          },
+          labels: { type: 'array', items: { type: 'string' }, description: 'Order of every probability array' },
+          processing: { type: 'object', description: 'Options the video was processed with (fps, start/end, max frames …)' },
+          aggregation: { type: 'object', properties: { smoothingWindow: { type: 'integer' }, frameInterval: { type: 'number' } } },
+          timings: { type: 'object' },
+          counts: {
+            type: 'object',
+            properties: Object.fromEntries(
+              ['sampled', 'analysed', 'failed', 'withFace', 'withoutFace', 'faces', 'tracks'].map((k) => [k, { type: 'integer' }]).concat([['faceVisibleShare', { type: 'number' }]]),
+            ),
+          },
+          dominant,
+          distribution,
+          segments: { type: 'array', items: segment },
+          tracks: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                trackId: { type: 'integer' },
+                firstTimestamp: { type: 'number' },
+                lastTimestamp: { type: 'number' },
+                frames: { type: 'integer' },
+                distribution,
+                dominant,
+                segments: { type: 'array', items: segment },
+              },
+            },
+          },
+          frames: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                index: { type: 'integer' },
+                timestamp: { type: 'number' },
+                probabilities: { type: 'array', items: { type: 'number' }, nullable: true },
+                label: { type: 'string', nullable: true },
+                error: { type: 'string' },
+                faces: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      box: {
+                        type: 'object',
+                        properties: { x: { type: 'number' }, y: { type: 'number' }, width: { type: 'number' }, height: { type: 'number' } },
+                      },
+                      detectorScore: { type: 'number', nullable: true },
+                      trackId: { type: 'integer', nullable: true },
+                      probabilities: { type: 'array', items: { type: 'number' } },
+                      label: { type: 'string' },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, realpath, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { ApiConfig } from '../config/api.ts';
+import type { Logger } from '../core/logger.ts';
+import { FerError } from '../core/types.ts';
+import { renderTimelinePng, renderTimelineSvg } from '../results/chart.ts';
+import { toCsv } from '../results/csv.ts';
+import { ApiError, errorBody } from './errors.ts';
+import { openApiDocument } from './openapi.ts';
+import type { SubmitOptions, VideoService } from './service.ts';
+
+// The HTTP API: submit videos (upload or path inside the input directory), follow their status,
+// fetch their results as JSON, CSV or a chart. Every error is `{error: {code, message}}` with a
+// stable code (errors.ts). The pipeline sits behind VideoService.
+
+export interface ApiServerOptions {
+  readonly config: Pick<ApiConfig, 'uploadDir' | 'maxUploadBytes' | 'inputDir' | 'maxJsonBytes'>;
+  readonly service: VideoService;
+  /** pino logger for request logs; none = silent. */
+  readonly logger?: Logger;
+  /** Told of every route as it is registered (the OpenAPI test checks each is documented). */
+  readonly onRoute?: (route: { method: string; url: string }) => void;
+}
+
+/** Ids the pipeline hands out: letters, digits and `_ - . :`, at most 128 characters. */
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
+const optionsSchema = z
+  .object({
+    fps: z.coerce.number().positive().max(1000),
+    startTime: z.coerce.number().min(0),
+    endTime: z.coerce.number().positive(),
+    maxFrames: z.coerce.number().int().min(1),
+  })
+  .partial()
+  .strict()
+  .refine((o) => o.startTime === undefined || o.endTime === undefined || o.endTime > o.startTime, {
+    message: 'endTime must be greater than startTime',
+  });
+
+const pathBodySchema = z.object({ path: z.string().min(1).max(4096) }).passthrough();
+
+const resultsQuerySchema = z.object({ format: z.enum(['json', 'csv', 'svg', 'png']).default('json') }).strict();
+
+export async function buildApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
+  const { config, service } = options;
+  const app = options.logger
+    ? Fastify({ bodyLimit: config.maxJsonBytes, loggerInstance: options.logger as FastifyBaseLogger })
+    : Fastify({ bodyLimit: config.maxJsonBytes, logger: false });
+  if (options.onRoute) {
+    const report = options.onRoute;
+    app.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) report({ method, url: route.url });
+    });
+  }
+  await mkdir(config.uploadDir, { recursive: true });
+  await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1, fields: 20, fieldSize: 1024 } });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const { status, code, message } = describeError(error, config.maxUploadBytes);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    void reply.status(status).send(errorBody(code, message));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    const ready = await service.ready().catch(() => false);
+    if (!ready) return reply.status(503).send(errorBody('unavailable', 'Redis is not reachable'));
+    return { status: 'ready' };
+  });
+
+  app.get('/openapi.json', async () => openApiDocument);
+
+  app.post('/v1/videos', async (request, reply) => {
+    const isJson = /^application\/json\b/i.test(request.headers['content-type'] ?? '');
+    if (!request.isMultipart() && !isJson) throw unsupportedMediaType();
+    const submitted = request.isMultipart() ? await receiveUpload(request, config) : await resolveInputPath(request.body, config.inputDir);
+    const { id } = await service.submit(submitted);
+    request.log.info({ videoId: id, uploaded: submitted.uploaded }, 'video submitted');
+    return reply.status(202).header('location', `/v1/videos/${id}`).send({ id, status: `/v1/videos/${id}`, results: `/v1/videos/${id}/results` });
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/videos/:id', async (request) => {
+    const id = checkId(request.params.id);
+    const status = await service.status(id);
+    if (status === null) throw new ApiError('not_found', `no video with id ${id}`);
+    return status;
+  });
+
+  app.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/v1/videos/:id/results', async (request, reply) => {
+    const id = checkId(request.params.id);
+    const query = resultsQuerySchema.safeParse(request.query);
+    if (!query.success) throw new ApiError('invalid_format', `query: ${zodProblems(query.error)} (format is one of json, csv, svg, png)`);
+    const status = await service.status(id);
+    if (status === null) throw new ApiError('not_found', `no video with id ${id}`);
+    if (status.state === 'failed') throw new ApiError('video_failed', `video ${id} failed: ${status.errors.join('; ') || 'no reason recorded'}`);
+    const result = status.state === 'completed' ? await service.results(id) : null;
+    if (result === null) {
+      const done = status.progress.framesTotal === null ? 'frame count not known yet' : `${status.progress.framesDone}/${status.progress.framesTotal} frames`;
+      throw new ApiError('results_not_ready', `video ${id} is ${status.state} (${done}); poll GET /v1/videos/${id}`);
+    }
+    switch (query.data.format) {
+      case 'json':
+        return reply.type('application/json; charset=utf-8').send(result);
+      case 'csv':
+        return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${id}.csv"`).send(toCsv(result));
+      case 'svg':
+        return reply.type('image/svg+xml').send(renderTimelineSvg(result));
+      case 'png':
+        return reply.type('image/png').send(await renderTimelinePng(result));
+    }
+  });
+
+  app.addHook('onClose', async () => {
+    await service.close();
+  });
+  return app;
+}
+
+/** Streams the one file of a multipart request to the upload directory; form fields are options. */
+async function receiveUpload(request: FastifyRequest, config: ApiServerOptions['config']) {
+  const fields: Record<string, string> = {};
+  let file: { path: string; originalName: string } | undefined;
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'field') {
+        fields[part.fieldname] = String(part.value);
+        continue;
+      }
+      // Our own name: nothing of the client's file name reaches the file system.
+      const target = path.join(config.uploadDir, `${randomUUID()}${safeExtension(part.filename)}`);
+      file = { path: target, originalName: part.filename };
+      await pipeline(part.file, createWriteStream(target, { flags: 'wx' }));
+    }
+    if (file === undefined) throw new ApiError('missing_file', 'multipart request without a file part (send the video as a file field, e.g. -F file=@video.mp4)');
+    const size = (await stat(file.path)).size;
+    if (size === 0) throw new ApiError('invalid_request', `uploaded file "${file.originalName}" is empty (0 bytes)`);
+    return { path: file.path, originalName: file.originalName, uploaded: true, options: parseOptions(fields) };
+  } catch (error) {
+    if (file !== undefined) await rm(file.path, { force: true });
+    throw error;
+  }
+}
+
+function safeExtension(filename: string): string {
+  const ext = path.extname(filename).toLowerCase();
+  return /^\.[a-z0-9]{1,8}$/.test(ext) ? ext : '';
+}
+
+/** `{"path": …}`: the file must resolve (symbolic links included) to a regular file inside the input directory. */
+async function resolveInputPath(body: unknown, inputDir: string | undefined) {
+  const parsed = pathBodySchema.safeParse(body ?? {});
+  if (!parsed.success) {
+    throw new ApiError('invalid_request', `expected a multipart upload or a JSON body {"path": "…"}: ${zodProblems(parsed.error)}`);
+  }
+  if (inputDir === undefined) throw new ApiError('path_submission_disabled', 'submission by path is disabled: the server has no input directory (FER_INPUT_DIR)');
+  const { path: requested, ...rest } = parsed.data;
+  const root = await realpath(inputDir).catch(() => {
+    throw new ApiError('unavailable', `input directory ${inputDir} is not accessible`);
+  });
+  const lexical = path.resolve(root, requested);
+  if (!isInside(root, lexical)) throw new ApiError('path_outside_input_dir', `path "${requested}" is outside the input directory`);
+  const real = await realpath(lexical).catch(() => {
+    throw new ApiError('input_not_found', `no file "${requested}" in the input directory`);
+  });
+  if (!isInside(root, real)) throw new ApiError('path_outside_input_dir', `path "${requested}" leads outside the input directory`);
+  if (!(await stat(real)).isFile()) throw new ApiError('input_not_found', `"${requested}" is not a regular file`);
+  return { path: real, originalName: path.basename(requested), uploaded: false, options: parseOptions(rest) };
+}
+
+function isInside(root: string, candidate: string): boolean {
+  const relative = path.relative(root, candidate);
+  // '' is the directory itself: inside, and then refused as not a regular file.
+  return relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
+}
+
+function parseOptions(raw: Record<string, unknown>): SubmitOptions {
+  const parsed = optionsSchema.safeParse(raw);
+  if (!parsed.success) throw new ApiError('invalid_request', `options: ${zodProblems(parsed.error)}`);
+  return Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined)) as SubmitOptions;
+}
+
+function checkId(id: string): string {
+  if (!ID_PATTERN.test(id)) throw new ApiError('invalid_id', `"${id.slice(0, 140)}" is not a video id (letters, digits, _ - . :, at most 128)`);
+  return id;
+}
+
+function unsupportedMediaType(): ApiError {
+  return new ApiError('unsupported_media_type', 'send multipart/form-data (an upload) or application/json ({"path": …})');
+}
+
+function zodProblems(error: z.ZodError): string {
+  return error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}
+
+/** Maps any error to status, stable code and message. */
+function describeError(error: Error & { code?: string; statusCode?: number }, maxUploadBytes: number): { status: number; code: string; message: string } {
+  if (error instanceof ApiError) return { status: error.statusCode, code: error.code, message: error.message };
+  if (error instanceof FerError) return { status: 400, code: error.code, message: error.message };
+  switch (error.code) {
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return { status: 413, code: 'payload_too_large', message: `upload larger than the limit of ${maxUploadBytes} bytes (FER_MAX_UPLOAD_BYTES)` };
+    case 'FST_FILES_LIMIT':
+      return { status: 413, code: 'payload_too_large', message: 'one video file per request' };
+    case 'FST_FIELDS_LIMIT':
+    case 'FST_PARTS_LIMIT':
+      return { status: 413, code: 'payload_too_large', message: 'too many form fields' };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, code: 'payload_too_large', message: 'JSON body too large' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return describeError(unsupportedMediaType(), maxUploadBytes);
+  }
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return { status: 400, code: 'invalid_request', message: error.message };
+  }
+  return { status: 500, code: 'internal_error', message: 'internal error (logged on the server)' };
+}

@@ -1,0 +1,40 @@
+import type { SubmitRequest, VideoService, VideoStatus } from '../../src/api/service.ts';
+import type { VideoResult } from '../../src/results/types.ts';
+
+/** In-memory VideoService for the API tests: records submissions, serves statuses and results the test sets. */
+export class FakeVideoService implements VideoService {
+  readonly submitted: SubmitRequest[] = [];
+  readonly statuses = new Map<string, VideoStatus>();
+  readonly resultsById = new Map<string, VideoResult>();
+  isReady = true;
+  failNextSubmit: Error | undefined;
+  closed = false;
+
+  async submit(request: SubmitRequest): Promise<{ id: string }> {
+    if (this.failNextSubmit) {
+      const error = this.failNextSubmit;
+      this.failNextSubmit = undefined;
+      throw error;
+    }
+    this.submitted.push(request);
+    const id = `vid-${this.submitted.length}`;
+    this.statuses.set(id, { id, state: 'queued', progress: { framesTotal: null, framesDone: 0, framesFailed: 0, fraction: null }, errors: [] });
+    return { id };
+  }
+
+  async status(id: string): Promise<VideoStatus | null> {
+    return this.statuses.get(id) ?? null;
+  }
+
+  async results(id: string): Promise<VideoResult | null> {
+    return this.resultsById.get(id) ?? null;
+  }
+
+  async ready(): Promise<boolean> {
+    return this.isReady;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}

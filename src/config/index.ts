@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { apiEnv, apiSchema } from './api.ts';
 import { pickEnv } from './env.ts';
+import { facesEnv, facesSchema } from './faces.ts';
 import { inferenceEnv, inferenceSchema } from './inference.ts';
 import { metricsEnv, metricsSchema } from './metrics.ts';
 import { pipelineEnv, pipelineSchema } from './pipeline.ts';
@@ -30,6 +31,7 @@ const topEnv = {
 
 export const configSchema = topSchema.extend({
   inference: inferenceSchema,
+  faces: facesSchema,
   api: apiSchema,
   metrics: metricsSchema,
   pipeline: pipelineSchema,
@@ -46,6 +48,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     ...pickEnv(env, topEnv),
     ...stripUndefined(overrides),
     inference: { ...pickEnv(env, inferenceEnv), ...stripUndefined(overrides.inference ?? {}) },
+    faces: { ...pickEnv(env, facesEnv), ...stripUndefined(overrides.faces ?? {}) },
     api: { ...pickEnv(env, apiEnv), ...stripUndefined(overrides.api ?? {}) },
     metrics: { ...pickEnv(env, metricsEnv), ...stripUndefined(overrides.metrics ?? {}) },
     pipeline: { ...pickEnv(env, pipelineEnv), ...stripUndefined(overrides.pipeline ?? {}) },
@@ -63,6 +66,7 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
 }
 
 export type { InferenceConfig } from './inference.ts';
+export type { FacesConfig } from './faces.ts';
 export type { ApiConfig } from './api.ts';
 export type { MetricsConfig } from './metrics.ts';
 export type { PipelineConfig } from './pipeline.ts';

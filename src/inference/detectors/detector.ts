@@ -5,6 +5,8 @@
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { PipelineObserver } from '../../core/observer.ts';
 import type { Detection, RgbImage } from '../../core/types.ts';
 import { FerError } from '../../core/types.ts';
 import type { InferenceConfig } from '../../config/inference.ts';
@@ -33,6 +35,10 @@ export interface DetectorBatching {
   readonly maxDelayMs: number;
   readonly maxQueue: number;
   readonly observer?: BatchObserver<RgbImage>;
+  /** Receives one `inferenceBatch` event (stage "detect") per run, and the threads' busy ratio. */
+  readonly pipelineObserver?: PipelineObserver;
+  /** How often the busy ratio is reported. */
+  readonly busyReportMs?: number;
 }
 
 export class OnnxFaceDetector implements FaceDetector {
@@ -41,13 +47,14 @@ export class OnnxFaceDetector implements FaceDetector {
   readonly inputWidth: number;
   readonly inputHeight: number;
   readonly maxBatchSize: number;
+  private busyMark = { at: performance.now(), busy: 0 };
 
   constructor(
     readonly name: string,
     readonly spec: DetectorSpec,
     private readonly host: InferenceHost,
     settings: DetectorSettings,
-    batching: DetectorBatching,
+    private readonly batching: DetectorBatching,
   ) {
     this.inputWidth = spec.inputWidth;
     this.inputHeight = spec.inputHeight;
@@ -114,9 +121,28 @@ export class OnnxFaceDetector implements FaceDetector {
     const data = new Float32Array(frames.length * plane);
     const mappings = frames.map((f) => this.mapping(f));
     await Promise.all(frames.map((f, i) => writeDetectorInput(f, mappings[i]!, this.spec, data, i * plane)));
+    const start = performance.now();
     const outputs = await this.host.run({ [this.spec.inputName]: { data, dims: [frames.length, 3, this.inputHeight, this.inputWidth] } });
+    this.report(frames.length, performance.now() - start);
     const decode = this.spec.type === 'ultraface' ? decodeUltraFace : decodeYuNet;
     return frames.map((f, i) => decode(outputs, i, mappings[i]!, f, this.decodeOptions));
+  }
+
+  private report(batchSize: number, durationMs: number): void {
+    const observer = this.batching.pipelineObserver;
+    if (observer === undefined) return;
+    try {
+      observer.inferenceBatch?.({ stage: 'detect', provider: this.host.executionProvider, batchSize, maxBatchSize: this.maxBatchSize, durationMs });
+      const now = performance.now();
+      const elapsed = now - this.busyMark.at;
+      if (elapsed >= (this.batching.busyReportMs ?? 1000)) {
+        const busy = this.host.busyMs().reduce((a, b) => a + b, 0);
+        observer.inferenceBusy?.({ stage: 'detect', busyRatio: Math.min(1, Math.max(0, (busy - this.busyMark.busy) / (elapsed * this.host.threads))) });
+        this.busyMark = { at: now, busy };
+      }
+    } catch {
+      // Observers must not throw; a broken one must not fail detection.
+    }
   }
 }
 
@@ -124,6 +150,7 @@ export interface LoadDetectorOptions {
   readonly settings: DetectorSettings;
   readonly inference: InferenceConfig;
   readonly observer?: BatchObserver<RgbImage>;
+  readonly pipelineObserver?: PipelineObserver;
 }
 
 /** Reads `dir/detector.json`, starts the ONNX sessions, returns a ready detector. */
@@ -143,6 +170,7 @@ export async function loadDetector(dir: string, options: LoadDetectorOptions): P
       maxDelayMs: options.inference.maxDelayMs,
       maxQueue: options.inference.maxQueue,
       ...(options.observer ? { observer: options.observer } : {}),
+      ...(options.pipelineObserver ? { pipelineObserver: options.pipelineObserver } : {}),
     });
   } catch (error) {
     await host.close();

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { envBoolean, int, num } from './env.ts';
+
+/**
+ * Face detection, crops, tracking and model fetching. Documented in README "Configuration".
+ * Unset score threshold / NMS IoU / input size mean the detector model's own reference values
+ * (its detector.json).
+ */
+export const facesSchema = z.object({
+  /** Detect faces and classify each one; false = whole-frame mode (inputs that are already face crops). */
+  detect: envBoolean.default(true),
+  /** Detector model directory under the models directory. */
+  detector: z.string().min(1).default('ultraface-rfb-320'),
+  scoreThreshold: num(0, 1).optional(),
+  nmsIou: num(0, 1).optional(),
+  /** Faces whose shorter side is below this many working-resolution pixels are ignored. */
+  minFaceSize: num(0).default(16),
+  maxFacesPerFrame: int(1, 1000).default(20),
+  /** Input size `WxH` for dynamic-size detectors (yunet-s-dynamic), multiples of 32. */
+  detectorInputSize: z
+    .string()
+    .regex(/^\d+x\d+$/, 'expected WIDTHxHEIGHT, e.g. 320x320')
+    .optional(),
+  /** Each side of a face box grows by this fraction of the box's longer side before squaring. */
+  cropMargin: num(0, 2).default(0.15),
+  /** Tracker: a face continues a track when its box overlaps the track's last box by at least this IoU. */
+  trackIou: num(0, 1).default(0.3),
+  /** Tracker: a track survives this many sampled frames without its face before it ends. */
+  trackMaxGap: int(0, 1000).default(2),
+  /** Mirror for `models fetch` serving `<family>/<file>`; unset = the publishers' URLs. */
+  modelsBaseUrl: z.string().url().optional(),
+  fetchRetries: int(0, 20).default(4),
+  fetchRetryBaseMs: int(0, 60_000).default(1000),
+  fetchIdleTimeoutMs: int(100, 600_000).default(30_000),
+});
+
+export type FacesConfig = z.infer<typeof facesSchema>;
+
+export const facesEnv = {
+  detect: 'FER_DETECT',
+  detector: 'FER_DETECTOR',
+  scoreThreshold: 'FER_DETECTOR_SCORE_THRESHOLD',
+  nmsIou: 'FER_DETECTOR_NMS_IOU',
+  minFaceSize: 'FER_MIN_FACE_SIZE',
+  maxFacesPerFrame: 'FER_MAX_FACES_PER_FRAME',
+  detectorInputSize: 'FER_DETECTOR_INPUT_SIZE',
+  cropMargin: 'FER_FACE_CROP_MARGIN',
+  trackIou: 'FER_TRACK_IOU',
+  trackMaxGap: 'FER_TRACK_MAX_GAP',
+  modelsBaseUrl: 'FER_MODELS_BASE_URL',
+  fetchRetries: 'FER_FETCH_RETRIES',
+  fetchRetryBaseMs: 'FER_FETCH_RETRY_BASE_MS',
+  fetchIdleTimeoutMs: 'FER_FETCH_IDLE_TIMEOUT_MS',
+} as const;

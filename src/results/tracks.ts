@@ -1,0 +1,93 @@
+// Links the faces of a video's sampled frames into tracks (one per person), so the per-video
+// result can give each person a timeline.
+//
+// Choice: greedy IoU matching against each live track's last box, with a gap tolerance.
+// - IoU needs nothing but the boxes we already have: no appearance embeddings (another network per
+//   face), deterministic, and cheap for the handful of faces a frame holds.
+// - Sampled frames are typically 1–5 per second apart, and a face rarely moves more than a fraction
+//   of its own size in that time, so the same face overlaps itself strongly between samples while
+//   two different faces almost never overlap (a detector's NMS already keeps boxes apart).
+// - Greedy (best IoU pair first) equals optimal assignment whenever faces do not overlap each
+//   other, which is the normal case; a Hungarian solver would buy nothing there.
+// - Gap tolerance: a detector misses a face now and then (a blink, a turned head, motion blur); a
+//   track waits `maxGap` sampled frames for its face before it ends, so one miss does not split a
+//   person in two. Failed frames count as frames in which nothing was seen.
+// Known limits: faces that cross each other, or move more than their size between samples (very
+// low sampling rate), may swap or split ids; a person who leaves and comes back gets a new id.
+
+import type { Box, FaceResult, FrameResult } from '../core/types.ts';
+
+export interface TrackerOptions {
+  /** Least IoU between a face and a track's last box for the face to continue that track. */
+  readonly iouThreshold: number;
+  /** Sampled frames a track may go without its face and still continue. */
+  readonly maxGap: number;
+}
+
+interface LiveTrack {
+  readonly id: number;
+  box: Box;
+  lastIndex: number;
+}
+
+function iou(a: Box, b: Box): number {
+  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  const inter = Math.max(0, w) * Math.max(0, h);
+  const union = a.width * a.height + b.width * b.height - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+/**
+ * Returns the frames (sorted by index) with a `trackId` on every face; ids are 1, 2, … in order of
+ * first appearance (left to right within a frame). Input frames are not modified.
+ */
+export function assignTracks(frames: readonly FrameResult[], options: TrackerOptions): FrameResult[] {
+  if (!(options.iouThreshold >= 0 && options.iouThreshold <= 1)) throw new RangeError(`tracker iouThreshold must be in 0..1, got ${options.iouThreshold}`);
+  if (!Number.isInteger(options.maxGap) || options.maxGap < 0) throw new RangeError(`tracker maxGap must be an integer ≥ 0, got ${options.maxGap}`);
+  const sorted = [...frames].sort((a, b) => a.index - b.index);
+  let live: LiveTrack[] = [];
+  let nextId = 1;
+  return sorted.map((frame) => {
+    // Tracks whose face has been missing for more than maxGap sampled frames are over.
+    live = live.filter((t) => frame.index - t.lastIndex - 1 <= options.maxGap);
+    if (frame.faces.length === 0) return frame;
+
+    const pairs: Array<{ face: number; track: LiveTrack; overlap: number }> = [];
+    frame.faces.forEach((face, f) => {
+      for (const track of live) {
+        const overlap = iou(face.box, track.box);
+        if (overlap >= options.iouThreshold && overlap > 0) pairs.push({ face: f, track, overlap });
+      }
+    });
+    // Best overlaps first; ties broken by the older track, for determinism.
+    pairs.sort((a, b) => b.overlap - a.overlap || a.track.id - b.track.id);
+    const assigned = new Map<number, LiveTrack>();
+    const taken = new Set<number>();
+    for (const p of pairs) {
+      if (assigned.has(p.face) || taken.has(p.track.id)) continue;
+      assigned.set(p.face, p.track);
+      taken.add(p.track.id);
+    }
+    // New faces get new ids, left to right.
+    const order = frame.faces.map((face, f) => ({ face, f })).sort((a, b) => a.face.box.x - b.face.box.x || a.face.box.y - b.face.box.y);
+    for (const { face, f } of order) {
+      if (assigned.has(f)) continue;
+      const track: LiveTrack = { id: nextId++, box: face.box, lastIndex: frame.index };
+      live.push(track);
+      assigned.set(f, track);
+    }
+    const faces: FaceResult[] = frame.faces.map((face, f) => {
+      const track = assigned.get(f)!;
+      track.box = face.box;
+      track.lastIndex = frame.index;
+      return { ...face, trackId: track.id };
+    });
+    return { ...frame, faces };
+  });
+}
+
+/** `assignTracks` bound to options, in the shape buildVideoResult's `assignTracks` hook takes. */
+export function faceTracker(options: TrackerOptions): (frames: readonly FrameResult[]) => FrameResult[] {
+  return (frames) => assignTracks(frames, options);
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import type { Box, FaceResult, FrameResult } from '../../src/core/types.ts';
+import { assignTracks } from '../../src/results/tracks.ts';
+
+const face = (x: number, y = 100, size = 100): FaceResult => ({
+  box: { x, y, width: size, height: size } satisfies Box,
+  detectorScore: 0.9,
+  probabilities: [1, 0],
+  label: 'happy',
+  labelIndex: 0,
+});
+const frame = (index: number, ...faces: FaceResult[]): FrameResult => ({ index, timestamp: index / 2, faces });
+const ids = (frames: FrameResult[]) => frames.map((f) => f.faces.map((x) => x.trackId));
+const options = { iouThreshold: 0.3, maxGap: 2 };
+
+describe('face tracker', () => {
+  it('keeps one id per person while faces drift, numbering from 1 left to right', () => {
+    const frames = [frame(0, face(600), face(100)), frame(1, face(110), face(590)), frame(2, face(580), face(120)), frame(3, face(125), face(575))];
+    expect(ids(assignTracks(frames, options))).toEqual([[2, 1], [1, 2], [2, 1], [1, 2]]);
+  });
+
+  it('bridges up to maxGap frames without the face (missed detections, failed frames), not more', () => {
+    const failed: FrameResult = { index: 2, timestamp: 1, faces: [], error: 'decode failed' };
+    const frames = [frame(0, face(100)), frame(1), failed, frame(3, face(105)), frame(4), frame(5), frame(6), frame(7, face(105))];
+    expect(ids(assignTracks(frames, options))).toEqual([[1], [], [], [1], [], [], [], [2]]);
+  });
+
+  it('a face far from every track starts a new one; a track continues with at most one face per frame', () => {
+    const frames = [frame(0, face(100)), frame(1, face(100), face(105, 110)), frame(2, face(800))];
+    const out = assignTracks(frames, options);
+    expect(ids(out)).toEqual([[1], [1, 2], [3]]);
+  });
+
+  it('sorts by frame index and leaves inputs untouched; no faces → no tracks', () => {
+    const input = [frame(1, face(102)), frame(0, face(100))];
+    const out = assignTracks(input, options);
+    expect(out.map((f) => f.index)).toEqual([0, 1]);
+    expect(ids(out)).toEqual([[1], [1]]);
+    expect(input[0]!.faces[0]!.trackId).toBeUndefined();
+    expect(assignTracks([frame(0), frame(1)], options).flatMap((f) => f.faces)).toEqual([]);
+  });
+
+  it('rejects invalid options', () => {
+    expect(() => assignTracks([], { iouThreshold: 2, maxGap: 1 })).toThrow(/iouThreshold/);
+    expect(() => assignTracks([], { iouThreshold: 0.3, maxGap: -1 })).toThrow(/maxGap/);
+  });
+});

@@ -21,6 +21,8 @@ export const EXIT_CODES = {
 /** Register a command here: name → summary for `--help`, and a loader of its module (default export). */
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   // e.g. classify: { summary: 'Top expression labels of images', load: async () => (await import('./commands/classify.ts')).default },
+  classify: { summary: 'Top expression labels of image files', load: async () => (await import('./commands/classify.ts')).default },
+  models: { summary: 'Build, convert and install model directories', load: async () => (await import('./commands/models.ts')).default },
 };
 
 function help(): string {

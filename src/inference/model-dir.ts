@@ -29,8 +29,8 @@ export interface ModelDirectory {
   readonly config: Readonly<Record<string, unknown>>;
   readonly variant: string;
   readonly modelPath: string;
-  /** Input channels the model declares (config.json num_channels, default 3). */
-  readonly channels: number;
+  /** Input channels (config.json num_channels; always 3, as preprocessing produces RGB). */
+  readonly channels: 3;
 }
 
 function invalid(dir: string, message: string): FerError {
@@ -164,7 +164,8 @@ export async function readModelDir(dir: string, options: { variant?: string } = 
   const config = rawConfig as Record<string, unknown>;
   const labels = labelsFromConfig(config, `model directory ${dir}: config.json`);
   const channels = config.num_channels ?? 3;
-  if (channels !== 1 && channels !== 3) throw invalid(dir, `config.json num_channels must be 1 or 3, got ${JSON.stringify(config.num_channels)}`);
+  // Preprocessing always produces three channels (RGB or BGR).
+  if (channels !== 3) throw invalid(dir, `config.json num_channels must be 3 (preprocessing produces RGB), got ${JSON.stringify(config.num_channels)}`);
 
   const preprocessor = parsePreprocessorConfig(await readJson(dir, 'preprocessor_config.json'), `model directory ${dir}: preprocessor_config.json`);
   if (!preprocessor.do_resize) throw invalid(dir, 'preprocessor_config.json do_resize is false: batching needs every image resized to size.height × size.width');

@@ -71,7 +71,7 @@ describe('readModelDir', () => {
     [{ id2label: { 0: 'a', 1: 'b' }, label2id: { a: 0 } }, /label2id has no entry for "b"/],
     [{ id2label: { 0: 'a' }, label2id: { a: 0, z: 1 } }, /label2id has labels not in id2label: z/],
     [{ num_labels: 5 }, /num_labels is 5 but id2label has 7 labels/],
-    [{ num_channels: 4 }, /num_channels must be 1 or 3/],
+    [{ num_channels: 1 }, /num_channels must be 3/],
     [{ image_size: 32 }, /image_size 32 does not match preprocessor_config\.json size 16×16/],
   ])('rejects an invalid config.json (%#)', async (overrides, message) => {
     const dir = await modelDir({ config: overrides as Record<string, unknown> });

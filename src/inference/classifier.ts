@@ -1,0 +1,156 @@
+// ImageClassifier: a model directory, preprocessing, the dynamic batcher and a thread host.
+// Each classify() call is one request; the batcher groups concurrent calls (from any job or video)
+// into one tensor. Images are decoded and preprocessed by sharp (libuv threads, off the event
+// loop) straight into their slot of the batch tensor, which then moves to the session thread.
+
+import { performance } from 'node:perf_hooks';
+import type { InferenceConfig } from '../config/inference.ts';
+import type { Logger } from '../core/logger.ts';
+import type { InferenceStage, PipelineObserver } from '../core/observer.ts';
+import { FerError, type Classification, type ModelInfo } from '../core/types.ts';
+import type { ThreadSessionHost } from './backend/index.ts';
+import { DynamicBatcher } from './batcher.ts';
+import { LOGITS, openModelDir, PIXEL_VALUES, type ModelDirectory } from './model-dir.ts';
+import { preprocessInto } from './preprocess.ts';
+import type { BatchObserver, ExecutionProviderName, ImageClassifier, ImageInput } from './types.ts';
+
+export interface ClassifierOptions {
+  readonly config: InferenceConfig;
+  readonly observer?: PipelineObserver;
+  /** Per-batch hook (tests use it to see which requests shared a batch). */
+  readonly batchObserver?: BatchObserver<ImageInput>;
+  readonly logger?: Logger;
+  /** How metrics name this model's stage; 'classify' unless a detector-like use says otherwise. */
+  readonly stage?: InferenceStage;
+  /** How often the threads' busy ratio is reported to the observer. */
+  readonly busyReportMs?: number;
+}
+
+/** Numerically stable softmax of one row of logits. */
+export function softmax(logits: ArrayLike<number>): number[] {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]!);
+  const exps = Array.from({ length: logits.length }, (_, i) => Math.exp(logits[i]! - max));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  return exps.map((e) => e / sum);
+}
+
+export function classificationFrom(probabilities: number[], labels: readonly string[]): Classification {
+  let best = 0;
+  for (let i = 1; i < probabilities.length; i++) if (probabilities[i]! > probabilities[best]!) best = i;
+  return { probabilities, label: labels[best]!, labelIndex: best };
+}
+
+export class OnnxImageClassifier implements ImageClassifier {
+  readonly name: string;
+  readonly labels: readonly string[];
+  private readonly batcher: DynamicBatcher<ImageInput, Classification>;
+  private readonly stage: InferenceStage;
+  private busyMark: { at: number; busy: number };
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly model: ModelDirectory,
+    private readonly host: ThreadSessionHost,
+    private readonly options: ClassifierOptions,
+  ) {
+    this.name = model.name;
+    this.labels = model.labels;
+    this.stage = options.stage ?? 'classify';
+    this.busyMark = { at: performance.now(), busy: 0 };
+    const { maxBatchSize, maxDelayMs, maxQueue } = options.config;
+    this.batcher = new DynamicBatcher<ImageInput, Classification>({
+      name: model.name,
+      maxBatchSize,
+      maxDelayMs,
+      maxQueue,
+      // One batch per session thread in flight keeps every thread busy; one more lets the next
+      // batch be decoded while the threads run.
+      concurrency: host.threads + 1,
+      runBatch: (images) => this.runBatch(images),
+      ...(options.batchObserver ? { observer: options.batchObserver } : {}),
+    });
+  }
+
+  get executionProvider(): ExecutionProviderName {
+    return this.host.executionProvider;
+  }
+
+  get threads(): number {
+    return this.host.threads;
+  }
+
+  /** Requests waiting for a batch. */
+  get pending(): number {
+    return this.batcher.pending;
+  }
+
+  get info(): ModelInfo {
+    return { name: this.name, labels: this.labels, preprocessing: { ...this.model.preprocessor }, executionProvider: this.executionProvider };
+  }
+
+  classify(image: ImageInput): Promise<Classification> {
+    return this.batcher.submit(image);
+  }
+
+  /** Runs what is queued, waits for batches in flight, then stops the session threads. */
+  close(): Promise<void> {
+    this.closing ??= this.batcher.drain().then(() => this.host.close());
+    return this.closing;
+  }
+
+  private async runBatch(images: readonly ImageInput[]): Promise<Array<Classification | Error>> {
+    const { height, width } = this.model.preprocessor.size;
+    const channels = this.model.channels;
+    const plane = channels * height * width;
+    const n = images.length;
+    const data = new Float32Array(n * plane);
+    const limits = { maxPixels: this.options.config.maxImagePixels };
+    const prepared = await Promise.allSettled(images.map((image, i) => preprocessInto(image, this.model.preprocessor, data, i * plane, limits)));
+    const failures = prepared.map((p) => (p.status === 'rejected' ? asError(p.reason) : undefined));
+    // A slot whose image failed stays zero; its result is the error, the rest of the batch runs.
+    if (failures.every((f) => f !== undefined)) return failures as Error[];
+
+    const start = performance.now();
+    const outputs = await this.host.run({ [PIXEL_VALUES]: { data, dims: [n, channels, height, width] } });
+    const durationMs = performance.now() - start;
+    this.report(n, durationMs);
+
+    const logits = outputs[LOGITS];
+    const classes = this.labels.length;
+    if (logits === undefined) throw new FerError('inference_failed', `model ${this.name} returned no "${LOGITS}" output`);
+    if (logits.dims.length !== 2 || logits.dims[0] !== n || logits.dims[1] !== classes) {
+      throw new FerError('inference_failed', `model ${this.name} returned logits of shape [${logits.dims.join(', ')}], expected [${n}, ${classes}] (id2label has ${classes} labels)`);
+    }
+    return images.map((_, i) => failures[i] ?? classificationFrom(softmax(logits.data.subarray(i * classes, (i + 1) * classes)), this.labels));
+  }
+
+  private report(batchSize: number, durationMs: number): void {
+    const observer = this.options.observer;
+    if (observer === undefined) return;
+    try {
+      observer.inferenceBatch?.({ stage: this.stage, provider: this.executionProvider, batchSize, maxBatchSize: this.options.config.maxBatchSize, durationMs });
+      const now = performance.now();
+      const elapsed = now - this.busyMark.at;
+      if (elapsed >= (this.options.busyReportMs ?? 1000)) {
+        const busy = this.host.busyMs().reduce((a, b) => a + b, 0);
+        const busyRatio = Math.min(1, Math.max(0, (busy - this.busyMark.busy) / (elapsed * this.host.threads)));
+        this.busyMark = { at: now, busy };
+        observer.inferenceBusy?.({ stage: this.stage, busyRatio });
+      }
+    } catch (error) {
+      // Observers must not throw; a broken one must not fail inference.
+      this.options.logger?.warn({ err: error }, 'pipeline observer threw');
+    }
+  }
+}
+
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
+}
+
+/** Opens a model directory (validated) and starts its sessions; close() the classifier when done. */
+export async function createImageClassifier(dir: string, options: ClassifierOptions): Promise<OnnxImageClassifier> {
+  const { model, host } = await openModelDir(dir, options.config, options.logger);
+  return new OnnxImageClassifier(model, host, options);
+}

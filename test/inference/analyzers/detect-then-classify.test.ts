@@ -1,0 +1,73 @@
+// Detect-then-classify over the real UltraFace detector and a tiny classifier (same I/O contract
+// as the ViT), through the real hosts and batchers.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { RgbImage } from '../../../src/core/types.ts';
+import { loadConfig } from '../../../src/config/index.ts';
+import { DetectThenClassifyAnalyzer } from '../../../src/inference/analyzers/detect-then-classify.ts';
+import { createImageClassifier } from '../../../src/inference/classifier.ts';
+import { loadDetector } from '../../../src/inference/detectors/detector.ts';
+import { installLocal } from '../../../src/inference/fetch/fetch.ts';
+import type { ImageInput } from '../../../src/inference/types.ts';
+import { describeWithShared, sharedPath } from '../../helpers/shared.ts';
+import { SEVEN_LABELS, writeTinyClassifierDir } from '../fixtures/tiny-classifier.ts';
+import { readRgb } from '../detectors/raw-detect.ts';
+
+describeWithShared('detect-then-classify analyzer', () => {
+  let tmp: string;
+  let analyzer: DetectThenClassifyAnalyzer;
+  const batches: Array<readonly ImageInput[]> = [];
+
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'fer-analyzer-'));
+    await installLocal(sharedPath('models'), path.join(tmp, 'models'), ['ultraface']);
+    const inference = loadConfig({}, { inference: { intraOpThreads: 1, executionProviders: ['cpu'], maxBatchSize: 16, maxDelayMs: 200 } }).inference;
+    const detector = await loadDetector(path.join(tmp, 'models', 'ultraface-rfb-640'), { inference, settings: { minFaceSize: 8, maxFaces: 20 } });
+    const classifier = await createImageClassifier(await writeTinyClassifierDir(path.join(tmp, 'tiny')), {
+      // A long batching delay: the detector finishes frames one after another, and their crops
+      // should still meet in one classifier batch.
+      config: { ...inference, maxDelayMs: 3_000 },
+      batchObserver: { onBatch: (e) => batches.push(e.requests) },
+    });
+    analyzer = new DetectThenClassifyAnalyzer({ detector, classifier, cropMargin: 0.15 });
+  });
+  afterAll(async () => {
+    await analyzer?.close();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('describes both models', () => {
+    expect(analyzer.info).toMatchObject({ name: 'tiny', detector: 'ultraface-rfb-640', labels: SEVEN_LABELS });
+  });
+
+  it('classifies every face of every frame; crops of concurrent frames share classifier batches', async () => {
+    batches.length = 0;
+    const files = ['wh_two_people.jpg', 'pexels_group.jpg', 'pexels_neutral.jpg'];
+    const frames = await Promise.all(files.map((f) => readRgb(sharedPath('fixtures', 'faces', f))));
+    const results = await Promise.all(frames.map((f) => analyzer.analyze(f)));
+    expect(results.map((r) => r.faces.length)).toEqual([2, 5, 1]);
+    for (const [i, r] of results.entries()) {
+      for (const face of r.faces) {
+        expect(face.probabilities).toHaveLength(7);
+        expect(face.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+        expect(SEVEN_LABELS).toContain(face.label);
+        expect(face.detectorScore).toBeGreaterThanOrEqual(0.7);
+        expect(face.box.x + face.box.width).toBeLessThanOrEqual(frames[i]!.width);
+      }
+    }
+    // 8 crops; the crops of different frames went through shared batches, not one batch per frame.
+    expect(batches.reduce((n, b) => n + b.length, 0)).toBe(8);
+    expect(batches.length).toBe(1);
+    // Each crop is a square cut at full resolution (the classifier resizes it itself).
+    for (const crop of batches.flat() as RgbImage[]) expect(crop.width).toBe(crop.height);
+  });
+
+  it('a frame without a face gives faces: [] and is never sent to the classifier', async () => {
+    batches.length = 0;
+    const grey: RgbImage = { width: 640, height: 360, data: new Uint8Array(640 * 360 * 3).fill(90) };
+    expect(await analyzer.analyze(grey)).toEqual({ faces: [] });
+    expect(batches).toHaveLength(0);
+  });
+});

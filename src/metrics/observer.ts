@@ -97,11 +97,13 @@ class ReasonLabels {
  * Busy share per stage: the union of the intervals during which a batch was running (a batch
  * reported at time t with duration d ran over [t − d, t]), over the last BUSY_WINDOW_MS. With
  * several session threads this is "at least one thread busy". An explicit report from the
- * inference host (`inferenceBusy`) replaces the derived value for that stage.
+ * inference host (`inferenceBusy`, which knows every thread's busy time) replaces the derived value
+ * for that stage while it is recent; reports stop when batches stop, so after a window without
+ * one the derived value (decaying to 0) applies again.
  */
 class BusyWindows implements BusyRatioSource {
   private readonly intervals = new Map<InferenceStage, Array<[number, number]>>();
-  private readonly reported = new Map<InferenceStage, number>();
+  private readonly reported = new Map<InferenceStage, { ratio: number; at: number }>();
 
   constructor(private readonly now: () => number) {}
 
@@ -115,14 +117,16 @@ class BusyWindows implements BusyRatioSource {
 
   report(stage: InferenceStage, ratio: number): void {
     if (!Number.isFinite(ratio)) throw new RangeError(`busy ratio must be finite, got ${ratio}`);
-    this.reported.set(stage, Math.min(1, Math.max(0, ratio)));
+    this.reported.set(stage, { ratio: Math.min(1, Math.max(0, ratio)), at: this.now() });
   }
 
   *ratios(): Iterable<[InferenceStage, number]> {
     const end = this.now();
     const start = end - BUSY_WINDOW_MS;
+    const fresh = new Map<InferenceStage, number>();
+    for (const [stage, report] of this.reported) if (end - report.at <= BUSY_WINDOW_MS) fresh.set(stage, report.ratio);
     for (const [stage, list] of this.intervals) {
-      if (this.reported.has(stage)) continue;
+      if (fresh.has(stage)) continue;
       this.prune(list, end);
       // Batches end in order of reporting, not necessarily of starting: merge sorted by start.
       const sorted = [...list].sort((a, b) => a[0] - b[0]);
@@ -137,7 +141,9 @@ class BusyWindows implements BusyRatioSource {
       }
       yield [stage, Math.min(1, busy / BUSY_WINDOW_MS)];
     }
-    yield* this.reported;
+    yield* fresh;
+    // A stage known only from reports that went stale: idle.
+    for (const stage of this.reported.keys()) if (!fresh.has(stage) && !this.intervals.has(stage)) yield [stage, 0];
   }
 
   private prune(list: Array<[number, number]>, end: number): void {

@@ -77,6 +77,9 @@ describe('metrics observer', () => {
     // An explicit report from the inference host wins over the derived value.
     observer.inferenceBusy!({ stage: 'classify', busyRatio: 0.75 });
     expect(await sample(registry, 'ferstream_inference_busy_ratio', { stage: 'classify' })).toBe(0.75);
+    // …while it is recent: reports stop when batches stop, and a stale one must not stay up.
+    now += BUSY_WINDOW_MS + 1;
+    expect(await sample(registry, 'ferstream_inference_busy_ratio', { stage: 'classify' })).toBe(0);
   });
 
   it('reports frames held in Redis as absolute values', async () => {

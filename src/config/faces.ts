@@ -29,7 +29,7 @@ export const facesSchema = z.object({
   trackMaxGap: int(0, 1000).default(2),
   /** Mirror for `models fetch` serving `<family>/<file>`; unset = the publishers' URLs. */
   modelsBaseUrl: z.string().url().optional(),
-  fetchRetries: int(0, 20).default(4),
+  fetchRetries: int(0, 20).default(3),
   fetchRetryBaseMs: int(0, 60_000).default(1000),
   fetchIdleTimeoutMs: int(100, 600_000).default(30_000),
 });

@@ -1,7 +1,7 @@
 // `models fetch` against a local HTTP server serving ../shared/models: the real download,
 // resume, verification and install code runs; only the server is ours.
 import { createHash } from 'node:crypto';
-import { readFile, readdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { DETECTOR_CATALOG } from '../../../src/inference/detectors/catalog.ts';
 import { parseDetectorSpec } from '../../../src/inference/detectors/spec.ts';
 import { fetchModels, installLocal, type FetchOptions } from '../../../src/inference/fetch/fetch.ts';
+import { convertHfVitModelDir, syntheticVitWeights, VIT_PRESETS, vitConfigToHf, writeSafetensors } from '../../../src/inference/vit/index.ts';
 import { describeWithShared, sharedPath } from '../../helpers/shared.ts';
 
 interface Behaviour {
@@ -21,6 +22,8 @@ interface Behaviour {
 
 const requests: Array<{ url: string; range: string | undefined; status: number }> = [];
 let behaviour: Behaviour;
+/** Serves `vit-fer/…` from here: a tiny synthetic ViT in Hugging Face layout, standing in for the seed model. */
+let vitSourceDir: string | undefined;
 
 function startServer(): Promise<http.Server> {
   const server = http.createServer(async (req, res) => {
@@ -29,7 +32,7 @@ function startServer(): Promise<http.Server> {
     let body: Buffer;
     try {
       if (rel.includes('..')) throw new Error('bad path');
-      body = await readFile(sharedPath('models', rel));
+      body = await readFile(rel.startsWith('vit-fer/') && vitSourceDir ? path.join(vitSourceDir, name) : sharedPath('models', rel));
     } catch {
       requests.push({ url: rel, range: undefined, status: 404 });
       res.writeHead(404).end();
@@ -77,6 +80,16 @@ describeWithShared('models fetch from a local server', () => {
     await rm(modelsDir, { recursive: true, force: true });
   });
 
+  /** The error a promise rejects with (fails the test if it resolves). */
+  const failure = async (promise: Promise<unknown>): Promise<Error & { code?: string }> => {
+    try {
+      await promise;
+    } catch (error) {
+      return error as Error & { code?: string };
+    }
+    throw new Error('expected a failure');
+  };
+
   /** Top-level entries of the models directory other than .downloads (which may keep partial files). */
   const installedEntries = async () => (await readdir(modelsDir)).filter((e) => e !== '.downloads').sort();
 
@@ -102,7 +115,7 @@ describeWithShared('models fetch from a local server', () => {
 
   it('checksum mismatch: clear error, nothing half-installed, corrupt data discarded', async () => {
     behaviour.corrupt.add('version-RFB-640.onnx');
-    const error = await fetchModels('ultraface', options()).catch((e: unknown) => e as Error & { code?: string });
+    const error = await failure(fetchModels('ultraface', options()));
     expect(error).toBeInstanceOf(Error);
     expect(error.code).toBe('checksum_mismatch');
     expect(error.message).toMatch(/version-RFB-640\.onnx: sha256 [0-9a-f]{64} does not match the expected 8f4c6592/);
@@ -117,7 +130,7 @@ describeWithShared('models fetch from a local server', () => {
     const down = await startServer();
     const port = (down.address() as AddressInfo).port;
     await new Promise<void>((resolve) => down.close(() => resolve()));
-    const error = await fetchModels('yunet', { ...options(), baseUrl: `http://127.0.0.1:${port}`, retries: 2 }).catch((e: unknown) => e as Error & { code?: string });
+    const error = await failure(fetchModels('yunet', { ...options(), baseUrl: `http://127.0.0.1:${port}`, retries: 2 }));
     expect(error.code).toBe('download_failed');
     expect(error.message).toContain(`http://127.0.0.1:${port}/yunet/face_detection_yunet_2023mar.onnx`);
     expect(error.message).toMatch(/connection refused \(gave up after 3 attempts; offline\?.*FER_MODELS_BASE_URL.*install-local/);
@@ -125,7 +138,7 @@ describeWithShared('models fetch from a local server', () => {
   });
 
   it('404 is reported at once, without retries', async () => {
-    const error = await fetchModels('vit-fer', { ...options(), convertVit: async () => undefined }).catch((e: unknown) => e as Error & { code?: string });
+    const error = await failure(fetchModels('vit-fer', { ...options(), convertVit: async () => undefined }));
     expect(error.message).toMatch(/vit-fer\/config\.json: HTTP 404/);
     expect(requests).toHaveLength(1);
     expect(await installedEntries()).toEqual([]);
@@ -146,6 +159,28 @@ describeWithShared('models fetch from a local server', () => {
     expect(retries).toEqual([resumedAt]);
     const onnx = await readFile(path.join(modelsDir, entry.name, 'model.onnx'));
     expect(createHash('sha256').update(onnx).digest('hex')).toBe(entry.sha256);
+  });
+
+  it('vit-fer: downloads the Hugging Face files and converts them with the ViT builder into a model directory', async () => {
+    vitSourceDir = await mkdtemp(path.join(os.tmpdir(), 'fer-hf-vit-'));
+    try {
+      const config = VIT_PRESETS.tiny;
+      await writeFile(path.join(vitSourceDir, 'config.json'), JSON.stringify(vitConfigToHf(config)));
+      await writeFile(
+        path.join(vitSourceDir, 'preprocessor_config.json'),
+        JSON.stringify({ do_resize: true, size: { height: 224, width: 224 }, resample: 2, do_rescale: true, rescale_factor: 1 / 255, do_normalize: true, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5] }),
+      );
+      await writeSafetensors(path.join(vitSourceDir, 'model.safetensors'), [...syntheticVitWeights(config)].map(([name, t]) => ({ name, dims: t.dims, data: t.data })));
+      const installed = await fetchModels('vit-fer', { ...options(), convertVit: (from, outDir) => convertHfVitModelDir({ from, outDir }).then(() => undefined) });
+      expect(installed.map((m) => m.name)).toEqual(['vit-fer']);
+      expect((await readdir(path.join(modelsDir, 'vit-fer'))).sort()).toEqual(expect.arrayContaining(['config.json', 'onnx', 'preprocessor_config.json']));
+      expect(await readdir(path.join(modelsDir, 'vit-fer', 'onnx'))).toContain('model.onnx');
+      expect(await installedEntries()).toEqual(['vit-fer']);
+      expect(requests.map((r) => r.url).sort()).toEqual(['vit-fer/config.json', 'vit-fer/model.safetensors', 'vit-fer/preprocessor_config.json']);
+    } finally {
+      await rm(vitSourceDir, { recursive: true, force: true });
+      vitSourceDir = undefined;
+    }
   });
 
   it('install-local pre-populates the models directory from ../shared/models', async () => {

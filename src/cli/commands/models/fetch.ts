@@ -1,0 +1,63 @@
+// `fer-stream models fetch ultraface|yunet|vit-fer`: downloads models from their publishers (or
+// the FER_MODELS_BASE_URL mirror), verifies them and installs them into the models directory.
+
+import path from 'node:path';
+import { loadConfig } from '../../../config/index.ts';
+import { fetchModels, MODEL_FAMILIES, parseFamily } from '../../../inference/fetch/fetch.ts';
+import { convertHfVitModelDir } from '../../../inference/vit/index.ts';
+import { parseCommandArgs, UsageError } from '../../args.ts';
+import { EXIT_CODES } from '../../main.ts';
+import type { ModelsSubcommand } from '../models.ts';
+
+const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+
+const fetchCommand: ModelsSubcommand = {
+  async run(args) {
+    const { values, positionals } = parseCommandArgs(args, { 'models-dir': { type: 'string' }, 'base-url': { type: 'string' } });
+    if (positionals.length === 0) throw new UsageError(`name the models to fetch: ${MODEL_FAMILIES.join(', ')}`);
+    const families = positionals.map((name) => {
+      try {
+        return parseFamily(name);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+    });
+    const config = loadConfig(process.env, {
+      ...(values['models-dir'] ? { modelsDir: path.resolve(values['models-dir']) } : {}),
+      ...(values['base-url'] ? { faces: { modelsBaseUrl: values['base-url'] } } : {}),
+    });
+    const tty = process.stderr.isTTY === true;
+    let lastDraw = 0;
+    for (const family of families) {
+      const installed = await fetchModels(family, {
+        modelsDir: config.modelsDir,
+        baseUrl: config.faces.modelsBaseUrl,
+        retries: config.faces.fetchRetries,
+        retryBaseMs: config.faces.fetchRetryBaseMs,
+        idleTimeoutMs: config.faces.fetchIdleTimeoutMs,
+        convertVit: async (from, outDir) => {
+          if (tty) process.stderr.write('\n');
+          console.error(`converting ${from} to ONNX …`);
+          await convertHfVitModelDir({ from, outDir });
+        },
+        // Progress only on a terminal, redrawn at most 10 times a second.
+        onProgress: (p) => {
+          const now = Date.now();
+          const done = p.totalBytes !== undefined && p.receivedBytes >= p.totalBytes;
+          if (!tty || (now - lastDraw < 100 && !done)) return;
+          lastDraw = now;
+          const share = p.totalBytes ? ` ${((100 * p.receivedBytes) / p.totalBytes).toFixed(0).padStart(3)}%` : '';
+          process.stderr.write(`\r${family} ${p.file}${share} ${mb(p.receivedBytes)}${p.totalBytes ? ` / ${mb(p.totalBytes)}` : ''} MB\x1b[K${done ? '\n' : ''}`);
+        },
+        onRetry: (e) => {
+          if (tty) process.stderr.write('\n');
+          console.error(`download failed (${e.error.message}); retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s${e.resumeFrom > 0 ? `, resuming at ${mb(e.resumeFrom)} MB` : ''}`);
+        },
+      });
+      for (const model of installed) console.log(`installed ${model.name} in ${model.dir}`);
+    }
+    return EXIT_CODES.ok;
+  },
+};
+
+export default fetchCommand;

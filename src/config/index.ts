@@ -7,6 +7,7 @@ import { facesEnv, facesSchema } from './faces.ts';
 import { inferenceEnv, inferenceSchema } from './inference.ts';
 import { metricsEnv, metricsSchema } from './metrics.ts';
 import { pipelineEnv, pipelineSchema } from './pipeline.ts';
+import { profileEnv, profileSchema } from './profile.ts';
 
 /**
  * The one typed, validated configuration of every fer-stream process. Sources, lowest priority
@@ -35,6 +36,7 @@ export const configSchema = topSchema.extend({
   api: apiSchema,
   metrics: metricsSchema,
   pipeline: pipelineSchema,
+  models: profileSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -52,6 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     api: { ...pickEnv(env, apiEnv), ...stripUndefined(overrides.api ?? {}) },
     metrics: { ...pickEnv(env, metricsEnv), ...stripUndefined(overrides.metrics ?? {}) },
     pipeline: { ...pickEnv(env, pipelineEnv), ...stripUndefined(overrides.pipeline ?? {}) },
+    models: { ...pickEnv(env, profileEnv), ...stripUndefined(overrides.models ?? {}) },
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
@@ -70,3 +73,4 @@ export type { FacesConfig } from './faces.ts';
 export type { ApiConfig } from './api.ts';
 export type { MetricsConfig } from './metrics.ts';
 export type { PipelineConfig } from './pipeline.ts';
+export type { ProfileConfig } from './profile.ts';

@@ -6,7 +6,9 @@
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
+import type { PipelineObserver } from '../../core/observer.ts';
 import type { Detection, RgbImage } from '../../core/types.ts';
 import { FerError } from '../../core/types.ts';
 import type { InferenceConfig } from '../../config/inference.ts';
@@ -52,20 +54,25 @@ export interface TinyFaceBatching {
   readonly maxDelayMs: number;
   readonly maxQueue: number;
   readonly observer?: BatchObserver<RgbImage>;
+  /** Receives one `inferenceBatch` event (stage "detect") per run, and the threads' busy ratio. */
+  readonly pipelineObserver?: PipelineObserver;
+  readonly busyReportMs?: number;
 }
 
 export class TinyFaceDetector implements FaceDetector {
   readonly inputSize: number;
   readonly scoreThreshold: number;
   readonly nmsIou: number;
+  readonly maxBatchSize: number;
   private readonly batcher: DynamicBatcher<RgbImage, Detection[]>;
+  private busyMark = { at: performance.now(), busy: 0 };
 
   constructor(
     readonly name: string,
     readonly spec: TinyFaceSpec,
     private readonly host: InferenceHost,
     private readonly settings: TinyFaceSettings,
-    batching: TinyFaceBatching,
+    private readonly batching: TinyFaceBatching,
   ) {
     this.inputSize = settings.inputSize ?? spec.inputSize;
     this.scoreThreshold = settings.scoreThreshold ?? spec.scoreThreshold;
@@ -76,9 +83,10 @@ export class TinyFaceDetector implements FaceDetector {
     if (!(this.scoreThreshold > 0 && this.scoreThreshold < 1)) {
       throw new FerError('config_invalid', `detector ${name}: score threshold must be between 0 and 1 (exclusive), got ${this.scoreThreshold}`);
     }
+    this.maxBatchSize = Math.max(1, Math.min(spec.maxBatch, batching.maxBatchSize));
     this.batcher = new DynamicBatcher<RgbImage, Detection[]>({
       name,
-      maxBatchSize: Math.max(1, Math.min(spec.maxBatch, batching.maxBatchSize)),
+      maxBatchSize: this.maxBatchSize,
       maxDelayMs: batching.maxDelayMs,
       maxQueue: batching.maxQueue,
       concurrency: host.threads,
@@ -110,10 +118,29 @@ export class TinyFaceDetector implements FaceDetector {
     const plane = 3 * size * size;
     const data = new Float32Array(frames.length * plane);
     frames.forEach((frame, i) => padBottomRightAndResize(frame, size, data, i * plane));
+    const start = performance.now();
     const outputs = await this.host.run({ [this.spec.inputName]: { data, dims: [frames.length, 3, size, size] } });
+    this.report(frames.length, performance.now() - start);
     const grid = outputs[this.spec.outputName];
     if (grid === undefined) throw new Error(`detector ${this.name}: model has no output "${this.spec.outputName}" (got ${Object.keys(outputs).join(', ')})`);
     return frames.map((frame, i) => this.finish(decodeTinyFace(grid, i, frame.width, frame.height, size, { scoreThreshold: this.scoreThreshold, iouThreshold: this.nmsIou }), frame));
+  }
+
+  private report(batchSize: number, durationMs: number): void {
+    const observer = this.batching.pipelineObserver;
+    if (observer === undefined) return;
+    try {
+      observer.inferenceBatch?.({ stage: 'detect', provider: this.host.executionProvider, batchSize, maxBatchSize: this.maxBatchSize, durationMs });
+      const now = performance.now();
+      const elapsed = now - this.busyMark.at;
+      if (elapsed >= (this.batching.busyReportMs ?? 1000)) {
+        const busy = this.host.busyMs().reduce((a, b) => a + b, 0);
+        observer.inferenceBusy?.({ stage: 'detect', busyRatio: Math.min(1, Math.max(0, (busy - this.busyMark.busy) / (elapsed * this.host.threads))) });
+        this.busyMark = { at: now, busy };
+      }
+    } catch {
+      // Observers must not throw; a broken one must not fail detection.
+    }
   }
 
   /** face-api leaves boxes unclipped (it clips when cropping); consumers here get boxes inside the frame. */
@@ -133,6 +160,7 @@ export interface LoadTinyFaceOptions {
   readonly settings: TinyFaceSettings;
   readonly inference: InferenceConfig;
   readonly observer?: BatchObserver<RgbImage>;
+  readonly pipelineObserver?: PipelineObserver;
 }
 
 export async function readTinyFaceSpec(dir: string): Promise<TinyFaceSpec> {
@@ -162,6 +190,7 @@ export async function loadTinyFaceDetector(dir: string, options: LoadTinyFaceOpt
       maxDelayMs: options.inference.maxDelayMs,
       maxQueue: options.inference.maxQueue,
       ...(options.observer ? { observer: options.observer } : {}),
+      ...(options.pipelineObserver ? { pipelineObserver: options.pipelineObserver } : {}),
     });
   } catch (error) {
     await host.close();

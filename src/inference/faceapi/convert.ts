@@ -48,7 +48,8 @@ export interface BuildResult extends FaceApiModelPaths {
 }
 
 /** Converts both networks into `outDir`, replacing earlier builds there. */
-export async function buildFaceApiModels(outDir: string, options: { sourceDir?: string } = {}): Promise<BuildResult> {
+export async function buildFaceApiModels(outDir: string, options: { sourceDir?: string; replace?: boolean } = {}): Promise<BuildResult> {
+  const replace = options.replace ?? true;
   const pkg = await faceApiPackage();
   const sourceDir = options.sourceDir ?? pkg.modelDir;
   const source = `@vladmandic/face-api ${pkg.version} (MIT), model/`;
@@ -68,7 +69,7 @@ export async function buildFaceApiModels(outDir: string, options: { sourceDir?: 
     source: `${source}tiny_face_detector_model`,
     license: 'MIT',
   };
-  const detectorBytes = await writeDirectory(paths.detectorDir, detector, 'model.onnx', { [TINY_FACE_SPEC_FILE]: spec });
+  const detectorBytes = await writeDirectory(paths.detectorDir, detector, 'model.onnx', { [TINY_FACE_SPEC_FILE]: spec }, replace);
 
   const expression = buildExpressionNet(await readWeights(sourceDir, 'face_expression_model'));
   const id2label = Object.fromEntries(EXPRESSION_LABELS.map((label, i) => [String(i), label]));
@@ -101,18 +102,28 @@ export async function buildFaceApiModels(outDir: string, options: { sourceDir?: 
   const expressionBytes = await writeDirectory(paths.expressionDir, expression, path.join('onnx', 'model.onnx'), {
     'config.json': config,
     'preprocessor_config.json': preprocessor,
-  });
+  }, replace);
   return { ...paths, version: pkg.version, detectorBytes, expressionBytes };
 }
 
-async function writeDirectory(dir: string, graph: OnnxGraphBuilder, modelFile: string, json: Record<string, unknown>): Promise<number> {
+/**
+ * Writes a model directory beside `dir` and renames it into place. Without `replace`, a directory
+ * that appeared meanwhile (another process building at the same time) is kept and ours dropped:
+ * a process may already be loading it.
+ */
+async function writeDirectory(dir: string, graph: OnnxGraphBuilder, modelFile: string, json: Record<string, unknown>, replace: boolean): Promise<number> {
   const staging = `${dir}.tmp-${process.pid}-${Date.now().toString(36)}`;
   await rm(staging, { recursive: true, force: true });
   try {
     const bytes = await graph.writeFile(path.join(staging, modelFile));
     for (const [file, content] of Object.entries(json)) await writeFile(path.join(staging, file), `${JSON.stringify(content, null, 2)}\n`);
-    await rm(dir, { recursive: true, force: true });
-    await rename(staging, dir);
+    if (replace) await rm(dir, { recursive: true, force: true });
+    try {
+      await rename(staging, dir);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (replace || (code !== 'ENOTEMPTY' && code !== 'EEXIST')) throw error;
+    }
     return bytes;
   } finally {
     await rm(staging, { recursive: true, force: true });
@@ -134,5 +145,5 @@ export async function faceApiModelsInstalled(modelsDir: string): Promise<boolean
 export async function ensureFaceApiModels(modelsDir: string, onBuild?: (paths: FaceApiModelPaths) => void): Promise<FaceApiModelPaths> {
   if (await faceApiModelsInstalled(modelsDir)) return faceApiModelPaths(modelsDir);
   onBuild?.(faceApiModelPaths(modelsDir));
-  return buildFaceApiModels(modelsDir);
+  return buildFaceApiModels(modelsDir, { replace: false });
 }

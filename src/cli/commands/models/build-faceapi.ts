@@ -1,0 +1,27 @@
+// `fer-stream models build-faceapi [--out DIR]`: converts the trained face detector and expression
+// net that @vladmandic/face-api ships on npm into ONNX model directories (no network needed).
+
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { loadConfig } from '../../../config/index.ts';
+import { buildFaceApiModels } from '../../../inference/faceapi/convert.ts';
+import { parseCommandArgs } from '../../args.ts';
+import { EXIT_CODES } from '../../main.ts';
+import type { ModelsSubcommand } from '../models.ts';
+
+
+const buildFaceApi: ModelsSubcommand = {
+  async run(args) {
+    const { values } = parseCommandArgs(args, { out: { type: 'string' } }, false);
+    const outDir = path.resolve(values.out ?? loadConfig().modelsDir);
+    const started = performance.now();
+    const result = await buildFaceApiModels(outDir);
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`converted @vladmandic/face-api ${result.version} models in ${seconds.toFixed(1)} s:`);
+    console.log(`  ${result.detectorDir}  tiny face detector, model.onnx ${(result.detectorBytes / 1e3).toFixed(0)} kB`);
+    console.log(`  ${result.expressionDir}  expression net (neutral, happy, sad, angry, fearful, disgusted, surprised), onnx/model.onnx ${(result.expressionBytes / 1e3).toFixed(0)} kB`);
+    return EXIT_CODES.ok;
+  },
+};
+
+export default buildFaceApi;

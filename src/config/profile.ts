@@ -1,0 +1,21 @@
+import { z } from 'zod';
+
+/**
+ * Which models analyse frames. Documented in README "Configuration" and "Profiles".
+ * - compact: face-api's tiny face detector + expression net, converted from the npm package on
+ *   first use (always available offline, fast);
+ * - vit: a face detector (faces.detector) + the ViT expression model (needs fetched weights);
+ * - auto: vit when both its models are installed, otherwise compact (and the CLI says so).
+ */
+export const profileSchema = z.object({
+  profile: z.enum(['auto', 'compact', 'vit']).default('auto'),
+  /** The ViT's model directory name under the models directory (`models fetch vit-fer` installs `vit-fer`). */
+  vitModel: z.string().min(1).default('vit-fer'),
+});
+
+export type ProfileConfig = z.infer<typeof profileSchema>;
+
+export const profileEnv = {
+  profile: 'FER_PROFILE',
+  vitModel: 'FER_VIT_MODEL',
+} as const;

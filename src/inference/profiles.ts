@@ -1,0 +1,120 @@
+// Profiles: which models turn a frame into faces with expressions.
+//   compact  face-api's tiny face detector + its expression net, converted from the npm package
+//            on first use (cached in the models directory): always available offline, fast.
+//   vit      the configured face detector (faces.detector, e.g. UltraFace) + the ViT expression
+//            model: the accurate one; needs fetched weights (`models fetch vit-fer`, `models fetch ultraface`).
+//   auto     vit when its models are installed, otherwise compact (with a reason the CLI prints).
+// Both resolve to the detect-then-classify FrameAnalyzer.
+
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config/index.ts';
+import type { Logger } from '../core/logger.ts';
+import type { PipelineObserver } from '../core/observer.ts';
+import { FerError, type FrameAnalyzer } from '../core/types.ts';
+import { DetectThenClassifyAnalyzer } from './analyzers/detect-then-classify.ts';
+import { createImageClassifier } from './classifier.ts';
+import { loadDetector } from './detectors/detector.ts';
+import { DETECTOR_SPEC_FILE } from './detectors/spec.ts';
+import { loadTinyFaceDetector, TINY_FACE_SPEC_FILE } from './detectors/tiny-face.ts';
+import { ensureFaceApiModels, FACEAPI_DETECTOR_DIR } from './faceapi/convert.ts';
+import type { FaceDetector } from './types.ts';
+
+export const PROFILES = ['compact', 'vit'] as const;
+export type ProfileName = (typeof PROFILES)[number];
+
+export interface ProfileChoice {
+  readonly profile: ProfileName;
+  /** Why this profile: shown to the user when it was not asked for explicitly. */
+  readonly reason: string;
+  /** True when the user (flag or configuration) asked for it, false when `auto` chose. */
+  readonly explicit: boolean;
+}
+
+const exists = (file: string) => stat(file).then(() => true, () => false);
+
+/** The ViT model directory and the vit profile's detector directory under the models directory. */
+export function vitProfilePaths(config: Config): { classifierDir: string; detectorDir: string } {
+  return { classifierDir: path.join(config.modelsDir, config.models.vitModel), detectorDir: path.join(config.modelsDir, config.faces.detector) };
+}
+
+/** Models the vit profile needs that are not installed (empty when it can run). */
+export async function missingVitModels(config: Config): Promise<string[]> {
+  const { classifierDir, detectorDir } = vitProfilePaths(config);
+  const missing: string[] = [];
+  if (!(await exists(path.join(classifierDir, 'onnx', `${config.inference.modelVariant}.onnx`)))) {
+    missing.push(`ViT expression model at ${classifierDir} ("fer-stream models fetch vit-fer")`);
+  }
+  if (config.faces.detect && !(await exists(path.join(detectorDir, DETECTOR_SPEC_FILE))) && !(await exists(path.join(detectorDir, TINY_FACE_SPEC_FILE)))) {
+    missing.push(`face detector "${config.faces.detector}" at ${detectorDir} ("fer-stream models fetch ultraface")`);
+  }
+  return missing;
+}
+
+/** Resolves `requested` (a flag) or the configured profile; `auto` picks vit only when its models are installed. */
+export async function chooseProfile(config: Config, requested?: string): Promise<ProfileChoice> {
+  const wanted = requested ?? config.models.profile;
+  if (wanted === 'compact') return { profile: 'compact', reason: 'requested', explicit: true };
+  if (wanted === 'vit') return { profile: 'vit', reason: 'requested', explicit: true };
+  if (wanted !== 'auto') throw new FerError('usage', `unknown profile "${wanted}" (known: auto, compact, vit)`);
+  const missing = await missingVitModels(config);
+  if (missing.length === 0) return { profile: 'vit', reason: `the ViT model (${config.models.vitModel}) is installed`, explicit: false };
+  return { profile: 'compact', reason: `no ViT profile installed (missing: ${missing.join('; ')}); using the compact profile (face-api models, converted from npm)`, explicit: false };
+}
+
+export interface ProfileAnalyzerOptions {
+  readonly observer?: PipelineObserver;
+  readonly logger?: Logger;
+}
+
+/** Starts the models of `profile` and returns its FrameAnalyzer (close it when done). */
+export async function createProfileAnalyzer(config: Config, profile: ProfileName, options: ProfileAnalyzerOptions = {}): Promise<FrameAnalyzer> {
+  const { observer, logger } = options;
+  const settings = {
+    scoreThreshold: config.faces.scoreThreshold,
+    nmsIou: config.faces.nmsIou,
+    minFaceSize: config.faces.minFaceSize,
+    maxFaces: config.faces.maxFacesPerFrame,
+  };
+  let detectorDir: string;
+  let classifierDir: string;
+  if (profile === 'compact') {
+    const paths = await ensureFaceApiModels(config.modelsDir, (p) => logger?.info({ modelsDir: config.modelsDir }, `converting face-api's models to ONNX (once): ${p.detectorDir}, ${p.expressionDir}`));
+    detectorDir = paths.detectorDir;
+    classifierDir = paths.expressionDir;
+  } else {
+    const missing = await missingVitModels(config);
+    if (missing.length > 0) throw new FerError('model_missing', `the vit profile needs: ${missing.join('; ')}`);
+    ({ detectorDir, classifierDir } = vitProfilePaths(config));
+  }
+  const classifier = await createImageClassifier(classifierDir, {
+    config: config.inference,
+    ...(observer ? { observer } : {}),
+    ...(logger ? { logger } : {}),
+  });
+  let detector: FaceDetector;
+  try {
+    detector = await openDetector(detectorDir, config, settings, observer);
+  } catch (error) {
+    await classifier.close();
+    throw error;
+  }
+  return new DetectThenClassifyAnalyzer({ detector, classifier, cropMargin: config.faces.cropMargin });
+}
+
+/** A detector directory of either kind: face-api's (faceapi-detector.json) or UltraFace/YuNet (detector.json). */
+async function openDetector(
+  dir: string,
+  config: Config,
+  settings: { scoreThreshold: number | undefined; nmsIou: number | undefined; minFaceSize: number; maxFaces: number },
+  observer: PipelineObserver | undefined,
+): Promise<FaceDetector> {
+  const common = { inference: config.inference, ...(observer ? { pipelineObserver: observer } : {}) };
+  const size = config.faces.detectorInputSize?.split('x').map(Number);
+  if (path.basename(dir) === FACEAPI_DETECTOR_DIR || (await exists(path.join(dir, TINY_FACE_SPEC_FILE)))) {
+    // face-api's detector takes square inputs only.
+    if (size && size[0] !== size[1]) throw new FerError('config_invalid', `the face-api detector takes a square input; detectorInputSize ${config.faces.detectorInputSize} is not (use e.g. 416x416)`);
+    return loadTinyFaceDetector(dir, { ...common, settings: { ...settings, ...(size ? { inputSize: size[0] } : {}) } });
+  }
+  return loadDetector(dir, { ...common, settings: { ...settings, ...(size ? { inputWidth: size[0], inputHeight: size[1] } : {}) } });
+}

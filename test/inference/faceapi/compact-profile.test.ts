@@ -1,0 +1,94 @@
+// The compact profile end to end on real photographs: face-api's models converted on first use,
+// detect-then-classify, the expression each fixture photo shows.
+
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type Config } from '../../../src/config/index.ts';
+import type { FrameAnalyzer } from '../../../src/core/types.ts';
+import { faceApiModelsInstalled } from '../../../src/inference/faceapi/convert.ts';
+import { decodeToRgb } from '../../../src/inference/preprocess.ts';
+import { chooseProfile, createProfileAnalyzer } from '../../../src/inference/profiles.ts';
+import { describeWithShared, sharedPath } from '../../helpers/shared.ts';
+
+const EXPECTED: Record<string, string> = {
+  'pexels_angry.jpg': 'angry',
+  'pexels_happy_baby.jpg': 'happy',
+  'wh_obama_portrait_smile.jpg': 'happy',
+  'pexels_sad_baby.jpg': 'sad',
+  'pexels_surprised.jpg': 'surprised',
+  'pexels_neutral.jpg': 'neutral',
+};
+
+let modelsDir: string;
+const configFor = (dir: string, models: Partial<Config['models']> = {}) =>
+  loadConfig({}, { modelsDir: dir, models, inference: { executionProviders: ['cpu'], intraOpThreads: 1 } });
+
+beforeAll(async () => {
+  modelsDir = await mkdtemp(path.join(os.tmpdir(), 'fer-compact-'));
+});
+afterAll(async () => {
+  if (modelsDir) await rm(modelsDir, { recursive: true, force: true });
+});
+
+describe('profile choice', () => {
+  it('auto picks compact and says why when no ViT is installed; vit once the ViT and its detector are there', async () => {
+    const dir = path.join(modelsDir, 'choice');
+    const auto = await chooseProfile(configFor(dir));
+    expect(auto).toMatchObject({ profile: 'compact', explicit: false });
+    expect(auto.reason).toMatch(/no ViT profile installed .*vit-fer.*using the compact profile/);
+    expect(await chooseProfile(configFor(dir), 'vit')).toMatchObject({ profile: 'vit', explicit: true });
+    await expect(chooseProfile(configFor(dir), 'huge')).rejects.toThrow(/unknown profile "huge"/);
+
+    // Presence is what auto looks at (loading validates the files later).
+    await mkdir(path.join(dir, 'vit-fer', 'onnx'), { recursive: true });
+    await writeFile(path.join(dir, 'vit-fer', 'onnx', 'model.onnx'), '');
+    expect((await chooseProfile(configFor(dir))).profile).toBe('compact');
+    await mkdir(path.join(dir, 'ultraface-rfb-320'), { recursive: true });
+    await writeFile(path.join(dir, 'ultraface-rfb-320', 'detector.json'), '{}');
+    expect(await chooseProfile(configFor(dir))).toMatchObject({ profile: 'vit', explicit: false });
+    expect((await chooseProfile(configFor(dir, { profile: 'compact' }))).profile).toBe('compact');
+  });
+
+  it('vit fails with what to fetch when its models are missing', async () => {
+    await expect(createProfileAnalyzer(configFor(path.join(modelsDir, 'empty')), 'vit')).rejects.toThrow(/vit profile needs: ViT expression model at .*models fetch vit-fer/);
+  });
+});
+
+describeWithShared('compact profile on the fixture photos', () => {
+  let analyzer: FrameAnalyzer;
+
+  beforeAll(async () => {
+    analyzer = await createProfileAnalyzer(configFor(modelsDir), 'compact');
+  });
+  afterAll(async () => {
+    await analyzer?.close();
+  });
+
+  it('converted the models into the models directory on first use', async () => {
+    expect(await faceApiModelsInstalled(modelsDir)).toBe(true);
+    const config = JSON.parse(await readFile(path.join(modelsDir, 'faceapi-face-expression', 'config.json'), 'utf8'));
+    expect(Object.values(config.id2label)).toEqual(['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised']);
+    expect((await stat(path.join(modelsDir, 'faceapi-tiny-face-detector', 'model.onnx'))).size).toBeGreaterThan(100_000);
+  });
+
+  it.each(Object.entries(EXPECTED))('%s reads as %s', async (photo, expected) => {
+    const frame = await decodeToRgb(await readFile(sharedPath('fixtures', 'faces', photo)));
+    const { faces } = await analyzer.analyze(frame);
+    expect(faces.length).toBeGreaterThanOrEqual(1);
+    const face = faces[0]!;
+    const shown = analyzer.info.labels.map((l, i) => `${l} ${face.probabilities[i]!.toFixed(3)}`).join(', ');
+    console.log(`${photo}: ${faces.length} face(s); best face (score ${face.detectorScore?.toFixed(3)}): ${face.label} (${shown})`);
+    expect(face.label).toBe(expected);
+  });
+
+  it('finds the faces of the multi-person photos', async () => {
+    // The tiny detector (like face-api itself, see parity.test.ts) finds 4 of the group's 5 faces at 416.
+    const group = await analyzer.analyze(await decodeToRgb(await readFile(sharedPath('fixtures', 'faces', 'pexels_group.jpg'))));
+    expect(group.faces.length).toBe(4);
+    const two = await analyzer.analyze(await decodeToRgb(await readFile(sharedPath('fixtures', 'faces', 'wh_two_people.jpg'))));
+    expect(two.faces.length).toBe(2);
+    expect(two.faces.every((f) => f.detectorScore !== null && f.detectorScore > 0.5)).toBe(true);
+  });
+});

@@ -12,6 +12,8 @@ export interface DashboardQuery {
   /** Instant query (Grafana's "instant" targets and table panels) rather than a range query. */
   readonly instant: boolean;
   readonly legendFormat?: string;
+  /** Grafana's result format: `time_series` (default), `table` or `heatmap` (cumulative `le` buckets). */
+  readonly format?: string;
 }
 
 /** Values for Grafana's built-in variables, as Prometheus durations (`5s`, `1m`). */
@@ -83,6 +85,7 @@ export function dashboardQueries(dashboard: unknown): DashboardQuery[] {
         expr: target.expr,
         instant: target.instant === true && target.range !== true,
         legendFormat: typeof target.legendFormat === 'string' ? target.legendFormat : undefined,
+        format: typeof target.format === 'string' ? target.format : undefined,
       });
     }
   }

@@ -39,7 +39,7 @@ COPY package.json ./
 COPY bin ./bin
 COPY src ./src
 # Writable places for the non-root user: uploads and tsx's compile cache; models come as a volume.
-RUN mkdir -p /models /uploads && chown node:node /uploads
+RUN mkdir -p /models /uploads && chown node:node /models /uploads
 USER node
 EXPOSE 8080 9464
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "bin/fer-stream.js"]

@@ -45,3 +45,13 @@ describe('face tracker', () => {
     expect(() => assignTracks([], { iouThreshold: 0.3, maxGap: -1 })).toThrow(/maxGap/);
   });
 });
+
+describe('scaleFaceBoxes', () => {
+  it('maps working-resolution boxes to the displayed video size; frames without faces pass through', async () => {
+    const { scaleFaceBoxes } = await import('../../src/results/face-boxes.ts');
+    const out = scaleFaceBoxes([frame(0, face(100, 50, 40)), frame(1)], { width: 640, height: 360 }, { width: 1920, height: 1080 });
+    expect(out[0]!.faces[0]!.box).toEqual({ x: 300, y: 150, width: 120, height: 120 });
+    expect(out[1]!.faces).toEqual([]);
+    expect(() => scaleFaceBoxes([], { width: 0, height: 1 }, { width: 1, height: 1 })).toThrow(/working size must be positive/);
+  });
+});

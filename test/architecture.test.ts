@@ -1,0 +1,68 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// Dependencies point one way: cli/api → producer/worker → pipeline/results → inference/metrics →
+// config → core. A module may import its own top folder or a lower layer, never a higher one or a
+// sibling of the same layer. (Import cycles inside a folder are caught by `npm run check:cycles`.)
+
+const srcDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src');
+
+const LAYER: Record<string, number> = {
+  core: 0,
+  config: 1,
+  inference: 2,
+  metrics: 2,
+  results: 3,
+  pipeline: 3,
+  producer: 4,
+  worker: 4,
+  api: 5,
+  cli: 6,
+};
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) return sourceFiles(full);
+    return /\.(ts|mts|mjs|js)$/.test(name) ? [full] : [];
+  });
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const specifiers = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]/g), ...text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)];
+  return specifiers.map((m) => m[1]!);
+}
+
+const topFolder = (file: string) => path.relative(srcDir, file).split(path.sep)[0]!;
+
+describe('architecture', () => {
+  const files = sourceFiles(srcDir);
+
+  it('knows the layer of every top folder under src/', () => {
+    const folders = new Set(files.map(topFolder));
+    for (const folder of folders) expect(LAYER, `src/${folder} has no layer in test/architecture.test.ts`).toHaveProperty(folder);
+  });
+
+  it('imports only downwards between top folders', () => {
+    const violations: string[] = [];
+    for (const file of files) {
+      const from = topFolder(file);
+      for (const spec of importsOf(file)) {
+        if (!spec.startsWith('.')) continue;
+        const target = path.resolve(path.dirname(file), spec);
+        if (!target.startsWith(srcDir + path.sep)) continue;
+        const to = topFolder(target);
+        if (to !== from && !(LAYER[to]! < LAYER[from]!)) violations.push(`${path.relative(srcDir, file)} → ${spec} (${from} may not import ${to})`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('keeps every onnxruntime decision in src/inference/backend', () => {
+    const offenders = files.filter((file) => importsOf(file).some((s) => s.startsWith('onnxruntime')) && !path.relative(srcDir, file).startsWith(path.join('inference', 'backend')));
+    expect(offenders.map((f) => path.relative(srcDir, f))).toEqual([]);
+  });
+});

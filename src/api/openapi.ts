@@ -18,8 +18,8 @@ const idParameter = {
 
 const submitOptions = {
   fps: { type: 'number', exclusiveMinimum: 0, maximum: 1000, description: 'Frames sampled per second of video (server default when absent)' },
-  startTime: { type: 'number', minimum: 0, description: 'Seconds from the start where sampling starts' },
-  endTime: { type: 'number', exclusiveMinimum: 0, description: 'Seconds from the start where sampling stops (> startTime)' },
+  startSeconds: { type: 'number', minimum: 0, description: 'Seconds from the start where sampling starts' },
+  endSeconds: { type: 'number', exclusiveMinimum: 0, description: 'Seconds from the start where sampling stops (> startSeconds)' },
   maxFrames: { type: 'integer', minimum: 1, description: 'Stop after this many sampled frames' },
 };
 
@@ -185,18 +185,23 @@ export const openApiDocument = {
         required: ['id', 'state', 'progress', 'errors'],
         properties: {
           id: { type: 'string' },
-          state: { type: 'string', enum: ['queued', 'processing', 'completed', 'failed'] },
-          source: { type: 'string' },
+          state: { type: 'string', enum: ['queued', 'probing', 'producing', 'processing', 'completed', 'failed'] },
+          name: { type: 'string', description: 'File name (the upload’s name or the path’s base name)' },
           progress: {
             type: 'object',
             properties: {
-              framesTotal: { type: 'integer', nullable: true, description: 'null until the video is probed' },
+              framesExpected: { type: 'integer', nullable: true, description: 'From the probed duration; null before probing' },
+              framesTotal: { type: 'integer', nullable: true, description: 'Exact, once frame extraction has finished' },
               framesDone: { type: 'integer' },
               framesFailed: { type: 'integer' },
               fraction: { type: 'number', nullable: true },
             },
           },
-          errors: { type: 'array', items: { type: 'string' } },
+          errors: {
+            type: 'array',
+            description: 'Why the video failed (stable code + message); empty otherwise',
+            items: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
+          },
           submittedAt: { type: 'string', format: 'date-time' },
           startedAt: { type: 'string', format: 'date-time' },
           completedAt: { type: 'string', format: 'date-time' },

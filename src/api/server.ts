@@ -34,14 +34,14 @@ const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const optionsSchema = z
   .object({
     fps: z.coerce.number().positive().max(1000),
-    startTime: z.coerce.number().min(0),
-    endTime: z.coerce.number().positive(),
+    startSeconds: z.coerce.number().min(0),
+    endSeconds: z.coerce.number().positive(),
     maxFrames: z.coerce.number().int().min(1),
   })
   .partial()
   .strict()
-  .refine((o) => o.startTime === undefined || o.endTime === undefined || o.endTime > o.startTime, {
-    message: 'endTime must be greater than startTime',
+  .refine((o) => o.startSeconds === undefined || o.endSeconds === undefined || o.endSeconds > o.startSeconds, {
+    message: 'endSeconds must be greater than startSeconds',
   });
 
 const pathBodySchema = z.object({ path: z.string().min(1).max(4096) }).passthrough();
@@ -103,10 +103,11 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     if (!query.success) throw new ApiError('invalid_format', `query: ${zodProblems(query.error)} (format is one of json, csv, svg, png)`);
     const status = await service.status(id);
     if (status === null) throw new ApiError('not_found', `no video with id ${id}`);
-    if (status.state === 'failed') throw new ApiError('video_failed', `video ${id} failed: ${status.errors.join('; ') || 'no reason recorded'}`);
+    if (status.state === 'failed') throw new ApiError('video_failed', `video ${id} failed: ${status.errors.map((e) => `${e.message} (${e.code})`).join('; ') || 'no reason recorded'}`);
     const result = status.state === 'completed' ? await service.results(id) : null;
     if (result === null) {
-      const done = status.progress.framesTotal === null ? 'frame count not known yet' : `${status.progress.framesDone}/${status.progress.framesTotal} frames`;
+      const total = status.progress.framesTotal ?? status.progress.framesExpected;
+      const done = total === null ? 'frame count not known yet' : `${status.progress.framesDone}/${total} frames`;
       throw new ApiError('results_not_ready', `video ${id} is ${status.state} (${done}); poll GET /v1/videos/${id}`);
     }
     switch (query.data.format) {

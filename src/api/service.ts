@@ -9,8 +9,8 @@ export interface SubmitOptions {
   /** Frames sampled per second of video. */
   readonly fps?: number;
   /** Seconds from the start of the video where sampling starts / stops. */
-  readonly startTime?: number;
-  readonly endTime?: number;
+  readonly startSeconds?: number;
+  readonly endSeconds?: number;
   /** Stop after this many sampled frames. */
   readonly maxFrames?: number;
 }
@@ -25,23 +25,27 @@ export interface SubmitRequest {
   readonly options: SubmitOptions;
 }
 
-export type VideoState = 'queued' | 'processing' | 'completed' | 'failed';
+/** queued → probing → producing (frames being extracted) → processing (all enqueued) → completed | failed. */
+export type VideoState = 'queued' | 'probing' | 'producing' | 'processing' | 'completed' | 'failed';
 
 export interface VideoStatus {
   readonly id: string;
   readonly state: VideoState;
-  readonly source?: string;
+  /** File name shown to users (the upload's name or the path's base name). */
+  readonly name?: string;
   readonly progress: {
-    /** Frames the producer will sample; null until known (probing not done). */
+    /** Frames the sampling should give, from the probed duration; null before probing. */
+    readonly framesExpected: number | null;
+    /** Exact number of sampled frames, known once extraction has finished. */
     readonly framesTotal: number | null;
     /** Frames analysed or failed so far. */
     readonly framesDone: number;
     readonly framesFailed: number;
-    /** framesDone / framesTotal (0..1), null while framesTotal is unknown. */
+    /** framesDone / (framesTotal, else framesExpected), 0..1; null while neither is known. */
     readonly fraction: number | null;
   };
-  /** Why the video (or some of its frames) failed; empty when all is well. */
-  readonly errors: readonly string[];
+  /** Why the video failed (one entry, with a stable code); empty otherwise. Failed frames are counted in progress. */
+  readonly errors: ReadonlyArray<{ readonly code: string; readonly message: string }>;
   readonly submittedAt?: string;
   readonly startedAt?: string;
   readonly completedAt?: string;

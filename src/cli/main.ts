@@ -15,7 +15,10 @@ export const EXIT_CODES = {
   usage: 2,
   /** At least one video failed while others succeeded. */
   partial: 3,
+  /** A service the command needs (Redis) cannot be reached. */
   unavailable: 4,
+  /** The video is not finished yet (results asked too early): try again later. */
+  pending: 5,
 } as const;
 
 /** Register a command here: name → summary for `--help`, and a loader of its module (default export). */
@@ -23,6 +26,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   // e.g. classify: { summary: 'Top expression labels of images', load: async () => (await import('./commands/classify.ts')).default },
   classify: { summary: 'Top expression labels of image files', load: async () => (await import('./commands/classify.ts')).default },
   models: { summary: 'Build, convert and install model directories', load: async () => (await import('./commands/models.ts')).default },
+  submit: { summary: 'Queue videos for processing; prints their ids', load: async () => (await import('./commands/submit.ts')).default },
+  status: { summary: 'State and progress of a submitted video', load: async () => (await import('./commands/status.ts')).default },
+  results: { summary: 'Results of a completed video (JSON, CSV or chart)', load: async () => (await import('./commands/results.ts')).default },
+  api: { summary: 'Run the HTTP API (submit videos, status, results)', load: async () => (await import('./commands/api.ts')).default },
 };
 
 function help(): string {
@@ -55,8 +62,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (error) {
-    const err = error as Error & { code?: string };
+    const err = error as Error & { code?: string; exitCode?: number };
     console.error(`fer-stream ${name}: ${err.message}`);
+    if (typeof err.exitCode === 'number') return err.exitCode;
     return err.name === 'UsageError' ? EXIT_CODES.usage : EXIT_CODES.failure;
   }
 }

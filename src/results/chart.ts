@@ -57,7 +57,7 @@ export function renderTimelineSvg(result: VideoResult): string {
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="DejaVu Sans, Arial, sans-serif">`);
   parts.push(`<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`);
 
-  const name = typeof result.video.source === 'string' ? result.video.source : result.videoId;
+  const name = typeof result.video.name === 'string' && result.video.name !== '' ? result.video.name : result.videoId;
   parts.push(text(LEFT, 24, `Expressions over time: ${name}`, 16, 'start', 'bold'));
   const c = result.counts;
   const dominant = result.dominant ? `dominant ${result.dominant.label} (${pct(result.dominant.frameShare)} of frames with a face)` : 'no face found';

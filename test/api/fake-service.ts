@@ -18,7 +18,7 @@ export class FakeVideoService implements VideoService {
     }
     this.submitted.push(request);
     const id = `vid-${this.submitted.length}`;
-    this.statuses.set(id, { id, state: 'queued', progress: { framesTotal: null, framesDone: 0, framesFailed: 0, fraction: null }, errors: [] });
+    this.statuses.set(id, { id, state: 'queued', progress: { framesExpected: null, framesTotal: null, framesDone: 0, framesFailed: 0, fraction: null }, errors: [] });
     return { id };
   }
 

@@ -109,7 +109,7 @@ describe('POST /v1/videos: upload', () => {
     expectError(await json(await fetch(`${base}/v1/videos`, { method: 'POST', body: form })), 400, 'missing_file');
     expectError(await json(await upload('x', { fps: '-1' })), 400, 'invalid_request', /fps/);
     expectError(await json(await upload('x', { colour: 'blue' })), 400, 'invalid_request', /colour/);
-    expectError(await json(await upload('x', { startTime: '5', endTime: '2' })), 400, 'invalid_request', /endTime must be greater/);
+    expectError(await json(await upload('x', { startSeconds: '5', endSeconds: '2' })), 400, 'invalid_request', /endSeconds must be greater/);
     expect(await readdir(uploadDir)).toEqual(before);
   });
 
@@ -158,11 +158,11 @@ describe('GET /v1/videos/:id and /results', () => {
   const result = buildVideoResult({ videoId: 'done-1', frames: frames(['happy', null, 'sad']), video: { durationSeconds: 1.5 }, model: MODEL });
 
   beforeAll(() => {
-    const progress = { framesTotal: 3, framesDone: 3, framesFailed: 0, fraction: 1 };
+    const progress = { framesExpected: 3, framesTotal: 3, framesDone: 3, framesFailed: 0, fraction: 1 };
     service.statuses.set('done-1', { id: 'done-1', state: 'completed', progress, errors: [] });
     service.resultsById.set('done-1', result);
     service.statuses.set('busy-1', { id: 'busy-1', state: 'processing', progress: { ...progress, framesDone: 1, fraction: 1 / 3 }, errors: [] });
-    service.statuses.set('bad-1', { id: 'bad-1', state: 'failed', progress: { ...progress, framesTotal: null, fraction: null }, errors: ['not a video: no video stream'] });
+    service.statuses.set('bad-1', { id: 'bad-1', state: 'failed', progress: { ...progress, framesExpected: null, framesTotal: null, fraction: null }, errors: [{ code: 'not_a_video', message: 'not a video: no video stream' }] });
   });
 
   it('gives state, progress and errors; 404 for an unknown id; 400 for a malformed one', async () => {

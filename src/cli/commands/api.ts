@@ -1,0 +1,62 @@
+// `fer-stream api [--port N] [--host H]`: the HTTP API (README "HTTP API") on the pipeline's
+// Redis, plus /metrics and /healthz on the metrics port. Stops cleanly on SIGTERM / SIGINT.
+
+import { once } from 'node:events';
+import { buildApiServer } from '../../api/server.ts';
+import { createPipelineVideoService } from '../../api/pipeline-service.ts';
+import { loadConfig } from '../../config/index.ts';
+import { createLogger } from '../../core/logger.ts';
+import { startProcessMetrics } from '../../metrics/process.ts';
+import { parseCommandArgs, UsageError } from '../args.ts';
+import { openPipeline } from '../connect.ts';
+import { EXIT_CODES, type Command } from '../main.ts';
+
+const api: Command = {
+  summary: 'Run the HTTP API (submit videos, status, results)',
+  usage: [
+    'Usage: fer-stream api [--port N] [--host H]',
+    '',
+    '  --port N   listen port (default FER_API_PORT, 8080; 0 = any free port, logged)',
+    '  --host H   listen address (default FER_API_HOST, 0.0.0.0)',
+    '',
+    'Uploads go to FER_UPLOAD_DIR (producers must see the same path); FER_INPUT_DIR enables',
+    'submission by path. Logs JSON lines (readable on a terminal); the first line on stdout with',
+    '"API listening" carries the URL. Exit codes: 0 stopped by SIGTERM/SIGINT, 1 failed to start,',
+    '2 bad usage, 4 Redis unreachable at start.',
+  ].join('\n'),
+  async run(args) {
+    const { values } = parseCommandArgs(
+      args,
+      {
+        port: { type: 'string' },
+        host: { type: 'string' },
+      },
+      false,
+    );
+    const port = values.port === undefined ? undefined : Number(values.port);
+    if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port must be an integer 0..65535, got "${values.port}"`);
+    const config = loadConfig(process.env, { api: { ...(port !== undefined ? { port } : {}), ...(values.host !== undefined ? { host: values.host } : {}) } });
+    const logger = createLogger({ name: 'api', level: config.logLevel });
+
+    const pipeline = await openPipeline(config);
+    pipeline.redis.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
+    const service = createPipelineVideoService(pipeline, { closePipeline: true });
+    const metrics = await startProcessMetrics(config.metrics, {
+      role: 'api',
+      logger,
+      health: async () => ({ ok: true, details: { redis: (await service.ready()) ? 'ready' : 'unreachable' } }),
+    });
+    metrics.watchQueues(Object.values(pipeline.queues));
+    const app = await buildApiServer({ config: config.api, service, logger });
+    const url = await app.listen({ host: config.api.host, port: config.api.port });
+    logger.info({ url, uploadDir: config.api.uploadDir, inputDir: config.api.inputDir ?? null, metrics: metrics.server?.url ?? null }, 'API listening');
+
+    const signal = await Promise.race([once(process, 'SIGTERM').then(() => 'SIGTERM'), once(process, 'SIGINT').then(() => 'SIGINT')]);
+    logger.info({ signal }, 'shutting down');
+    await app.close(); // closes the service and with it the pipeline
+    await metrics.close();
+    return EXIT_CODES.ok;
+  },
+};
+
+export default api;

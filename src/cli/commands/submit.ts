@@ -1,0 +1,90 @@
+// `fer-stream submit VIDEO... [--fps N] [--start S] [--end S] [--max-frames N] [--json]`: queues
+// videos for the producers and prints their ids. The paths must be readable where the producers
+// run (same machine, or a shared volume at the same path).
+
+import { access, constants, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { createPipelineVideoService } from '../../api/pipeline-service.ts';
+import type { SubmitOptions } from '../../api/service.ts';
+import { loadConfig } from '../../config/index.ts';
+import { parseCommandArgs, UsageError } from '../args.ts';
+import { openPipeline } from '../connect.ts';
+import { EXIT_CODES, type Command } from '../main.ts';
+
+type Outcome = { video: string; id: string } | { video: string; error: string };
+
+function number(name: string, value: string | undefined, check: (n: number) => boolean, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${name} must be ${what}, got "${value}"`);
+  return n;
+}
+
+const submit: Command = {
+  summary: 'Queue videos for processing; prints their ids',
+  usage: [
+    'Usage: fer-stream submit VIDEO... [--fps N] [--start S] [--end S] [--max-frames N] [--json]',
+    '',
+    '  --fps N          frames sampled per second (default FER_FPS)',
+    '  --start S        start sampling S seconds into the video',
+    '  --end S          stop sampling at S seconds',
+    '  --max-frames N   sample at most N frames',
+    '  --json           print [{"video", "id"} | {"video", "error"}] as JSON',
+    '',
+    'Prints "ID<TAB>VIDEO" per queued video. Follow with `fer-stream status ID`, fetch with',
+    '`fer-stream results ID`. Video files must be readable by the producers at the same path.',
+    'Exit codes: 0 all queued, 3 some queued (the others\' errors on stderr), 1 none queued,',
+    '2 bad usage, 4 Redis unreachable.',
+  ].join('\n'),
+  async run(args) {
+    const { values, positionals } = parseCommandArgs(args, {
+      fps: { type: 'string' },
+      start: { type: 'string' },
+      end: { type: 'string' },
+      'max-frames': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    });
+    if (positionals.length === 0) throw new UsageError('give at least one video file');
+    const fps = number('fps', values.fps, (n) => n > 0, 'a positive number');
+    const startSeconds = number('start', values.start, (n) => n >= 0, 'a number of seconds ≥ 0');
+    const endSeconds = number('end', values.end, (n) => n > (startSeconds ?? 0), 'a number of seconds after --start');
+    const maxFrames = number('max-frames', values['max-frames'], (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
+    const options: SubmitOptions = Object.fromEntries(
+      Object.entries({ fps, startSeconds, endSeconds, maxFrames }).filter(([, v]) => v !== undefined),
+    );
+
+    const config = loadConfig();
+    const pipeline = await openPipeline(config);
+    const service = createPipelineVideoService(pipeline);
+    const outcomes: Outcome[] = [];
+    try {
+      for (const video of positionals) {
+        try {
+          const absolute = path.resolve(video);
+          // Checked here so a typo fails now rather than later in a producer.
+          await access(absolute, constants.R_OK).catch(() => {
+            throw new Error('file not found or not readable');
+          });
+          if (!(await stat(absolute)).isFile()) throw new Error('not a regular file');
+          const { id } = await service.submit({ path: absolute, originalName: path.basename(video), uploaded: false, options });
+          outcomes.push({ video, id });
+        } catch (error) {
+          outcomes.push({ video, error: (error as Error).message });
+        }
+      }
+    } finally {
+      await pipeline.close();
+    }
+
+    if (values.json) console.log(JSON.stringify(outcomes, null, 2));
+    for (const o of outcomes) {
+      if ('id' in o) {
+        if (!values.json) console.log(`${o.id}\t${o.video}`);
+      } else console.error(`fer-stream submit: ${o.video}: ${o.error}`);
+    }
+    const queued = outcomes.filter((o) => 'id' in o).length;
+    return queued === outcomes.length ? EXIT_CODES.ok : queued > 0 ? EXIT_CODES.partial : EXIT_CODES.failure;
+  },
+};
+
+export default submit;

@@ -10,6 +10,11 @@ export const inferenceSchema = z.object({
   graphOptimizationLevel: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
   /** Sessions (each in its own worker thread) per model per process. */
   sessionThreads: int(1, 64).default(1),
+  /**
+   * Worker threads per classifier that decode and resize images into batch tensors; 0 does it on
+   * the main thread (the Pillow-exact resize is synchronous JavaScript and delays the event loop).
+   */
+  preprocessThreads: int(0, 64).default(1),
   maxBatchSize: int(1, 1024).default(8),
   maxDelayMs: z.coerce.number().min(0).max(60_000).default(5),
   maxQueue: int(1, 1_000_000).default(1024),
@@ -26,6 +31,7 @@ export const inferenceEnv = {
   intraOpThreads: 'FER_INTRA_OP_THREADS',
   graphOptimizationLevel: 'FER_GRAPH_OPTIMIZATION',
   sessionThreads: 'FER_SESSION_THREADS',
+  preprocessThreads: 'FER_PREPROCESS_THREADS',
   maxBatchSize: 'FER_MAX_BATCH_SIZE',
   maxDelayMs: 'FER_MAX_DELAY_MS',
   maxQueue: 'FER_MAX_QUEUE',

@@ -1,7 +1,8 @@
 // ImageClassifier: a model directory, preprocessing, the dynamic batcher and a thread host.
 // Each classify() call is one request; the batcher groups concurrent calls (from any job or video)
-// into one tensor. Images are decoded and preprocessed by sharp (libuv threads, off the event
-// loop) straight into their slot of the batch tensor, which then moves to the session thread.
+// into one tensor. A preprocessing thread writes every image straight into its slot of the batch
+// tensor (decode by sharp, Pillow-exact resize in JavaScript: off the caller's event loop), then
+// the tensor moves to a session thread. Transfer lists move it; it is never copied.
 
 import { performance } from 'node:perf_hooks';
 import type { InferenceConfig } from '../config/inference.ts';
@@ -11,7 +12,8 @@ import { FerError, type Classification, type ModelInfo } from '../core/types.ts'
 import type { ThreadSessionHost } from './backend/index.ts';
 import { DynamicBatcher } from './batcher.ts';
 import { LOGITS, openModelDir, PIXEL_VALUES, type ModelDirectory } from './model-dir.ts';
-import { preprocessInto } from './preprocess.ts';
+import { preprocessInto, preprocessedLength } from './preprocess.ts';
+import { PreprocessPool } from './preprocess-pool.ts';
 import type { BatchObserver, ExecutionProviderName, ImageClassifier, ImageInput } from './types.ts';
 
 export interface ClassifierOptions {
@@ -48,6 +50,8 @@ export class OnnxImageClassifier implements ImageClassifier {
   private readonly stage: InferenceStage;
   private busyMark: { at: number; busy: number };
   private closing: Promise<void> | undefined;
+  /** Undefined when configured with preprocessThreads 0: preprocessing then runs on this thread. */
+  private readonly pool: PreprocessPool | undefined;
 
   constructor(
     readonly model: ModelDirectory,
@@ -58,6 +62,8 @@ export class OnnxImageClassifier implements ImageClassifier {
     this.labels = model.labels;
     this.stage = options.stage ?? 'classify';
     this.busyMark = { at: performance.now(), busy: 0 };
+    const { preprocessThreads, maxImagePixels } = options.config;
+    this.pool = preprocessThreads > 0 ? PreprocessPool.forConfig(model.preprocessor, { threads: preprocessThreads, maxPixels: maxImagePixels }) : undefined;
     const { maxBatchSize, maxDelayMs, maxQueue } = options.config;
     this.batcher = new DynamicBatcher<ImageInput, Classification>({
       name: model.name,
@@ -95,19 +101,18 @@ export class OnnxImageClassifier implements ImageClassifier {
 
   /** Runs what is queued, waits for batches in flight, then stops the session threads. */
   close(): Promise<void> {
-    this.closing ??= this.batcher.drain().then(() => this.host.close());
+    this.closing ??= this.batcher.drain().then(async () => {
+      await Promise.all([this.host.close(), this.pool?.close()]);
+    });
     return this.closing;
   }
 
   private async runBatch(images: readonly ImageInput[]): Promise<Array<Classification | Error>> {
     const { height, width } = this.model.preprocessor.size;
     const channels = this.model.channels;
-    const plane = channels * height * width;
+    const plane = preprocessedLength(this.model.preprocessor);
     const n = images.length;
-    const data = new Float32Array(n * plane);
-    const limits = { maxPixels: this.options.config.maxImagePixels };
-    const prepared = await Promise.allSettled(images.map((image, i) => preprocessInto(image, this.model.preprocessor, data, i * plane, limits)));
-    const failures = prepared.map((p) => (p.status === 'rejected' ? asError(p.reason) : undefined));
+    const { data, failures } = await this.fill(images, new Float32Array(n * plane), plane);
     // A slot whose image failed stays zero; its result is the error, the rest of the batch runs.
     if (failures.every((f) => f !== undefined)) return failures as Error[];
 
@@ -123,6 +128,16 @@ export class OnnxImageClassifier implements ImageClassifier {
       throw new FerError('inference_failed', `model ${this.name} returned logits of shape [${logits.dims.join(', ')}], expected [${n}, ${classes}] (id2label has ${classes} labels)`);
     }
     return images.map((_, i) => failures[i] ?? classificationFrom(softmax(logits.data.subarray(i * classes, (i + 1) * classes)), this.labels));
+  }
+
+  private async fill(images: readonly ImageInput[], out: Float32Array, plane: number): Promise<{ data: Float32Array; failures: Array<Error | undefined> }> {
+    if (this.pool !== undefined) {
+      const filled = await this.pool.fill(images, out, plane);
+      return { data: filled.out, failures: [...filled.errors] };
+    }
+    const limits = { maxPixels: this.options.config.maxImagePixels };
+    const prepared = await Promise.allSettled(images.map((image, i) => preprocessInto(image, this.model.preprocessor, out, i * plane, limits)));
+    return { data: out, failures: prepared.map((p) => (p.status === 'rejected' ? asError(p.reason) : undefined)) };
   }
 
   private report(batchSize: number, durationMs: number): void {

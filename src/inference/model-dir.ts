@@ -12,6 +12,7 @@ import type { InferenceConfig } from '../config/inference.ts';
 import type { Logger } from '../core/logger.ts';
 import { FerError } from '../core/types.ts';
 import { createInferenceHost, hostOptionsFromConfig, type ThreadSessionHost } from './backend/index.ts';
+import { checkPreprocessorConfig } from './preprocess.ts';
 import type { PreprocessorConfig, TensorInfo } from './types.ts';
 
 /** Input and output names of an image-classification model (as transformers.js expects them). */
@@ -168,6 +169,12 @@ export async function readModelDir(dir: string, options: { variant?: string } = 
   if (channels !== 3) throw invalid(dir, `config.json num_channels must be 3 (preprocessing produces RGB), got ${JSON.stringify(config.num_channels)}`);
 
   const preprocessor = parsePreprocessorConfig(await readJson(dir, 'preprocessor_config.json'), `model directory ${dir}: preprocessor_config.json`);
+  try {
+    // What preprocessing itself can honour (e.g. which resample filters it implements).
+    checkPreprocessorConfig(preprocessor);
+  } catch (error) {
+    throw invalid(dir, (error as Error).message);
+  }
   if (!preprocessor.do_resize) throw invalid(dir, 'preprocessor_config.json do_resize is false: batching needs every image resized to size.height × size.width');
   if (config.image_size !== undefined) {
     const size = config.image_size;

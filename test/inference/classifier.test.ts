@@ -110,6 +110,20 @@ describe('createImageClassifier', () => {
     await expect(createImageClassifier(path.join(tmp, 'absent'), { config: config() })).rejects.toThrow(/model directory not found/);
   });
 
+  it('gives the same results with preprocessing on the calling thread (preprocessThreads 0)', async () => {
+    const image = await png(30, 200, 90);
+    const pooled = await createImageClassifier(dir, { config: config() });
+    const inline = await createImageClassifier(dir, { config: config({ preprocessThreads: 0 }) });
+    try {
+      const [a, b] = await Promise.all([pooled.classify(image), inline.classify(image)]);
+      expect(b).toEqual(a);
+      await expect(inline.classify(new Uint8Array(0))).rejects.toMatchObject({ code: 'IMAGE_EMPTY' });
+      await expect(pooled.classify(new Uint8Array(0))).rejects.toMatchObject({ code: 'IMAGE_EMPTY' });
+    } finally {
+      await Promise.all([pooled.close(), inline.close()]);
+    }
+  });
+
   it('close() finishes the requests already submitted', async () => {
     const classifier = await createImageClassifier(dir, { config: config({ maxDelayMs: 10_000 }) });
     const pending = classifier.classify(await png(0, 255, 0));

@@ -1,0 +1,125 @@
+// Worker threads that fill batch tensors: the batch buffer moves to a thread (transfer list), the
+// thread writes every image of the batch into its slot with preprocessInto, and the buffer moves
+// back. No copy of the tensor is made on the way; only the (small, encoded) inputs are cloned.
+
+import { Worker } from 'node:worker_threads';
+import { FerError } from '../core/types.ts';
+import type { PreprocessReply, PreprocessRequest, PreprocessThreadInit } from './preprocess-thread.ts';
+import type { ImageInput, PreprocessorConfig } from './types.ts';
+
+const THREAD_ENTRY = new URL('./preprocess-thread.mjs', import.meta.url);
+
+export interface FilledBatch {
+  /** The batch tensor (the one passed in, moved back from the thread). */
+  readonly out: Float32Array;
+  /** Per image: undefined when it was written, else why it could not be. */
+  readonly errors: ReadonlyArray<Error | undefined>;
+}
+
+interface Pending {
+  readonly resolve: (batch: FilledBatch) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface PoolThread {
+  worker: Worker;
+  readonly pending: Map<number, Pending>;
+  /** Its module loaded; a thread that dies before that is not restarted (it would die again). */
+  ready: boolean;
+  broken: Error | undefined;
+}
+
+export class PreprocessPool {
+  private readonly threads: PoolThread[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(
+    private readonly init: PreprocessThreadInit,
+    size: number,
+  ) {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`preprocess pool size must be an integer ≥ 1, got ${size}`);
+    for (let i = 0; i < size; i++) this.threads.push(this.spawn());
+  }
+
+  static forConfig(config: PreprocessorConfig, options: { threads: number; maxPixels: number }): PreprocessPool {
+    return new PreprocessPool({ config, maxPixels: options.maxPixels }, options.threads);
+  }
+
+  /** Preprocesses `images` into consecutive slots of `plane` floats of `out` (which is transferred away and returned). */
+  fill(images: readonly ImageInput[], out: Float32Array, plane: number): Promise<FilledBatch> {
+    if (this.closed) return Promise.reject(new FerError('preprocess_closed', 'preprocessing pool is closed'));
+    // The thread with the fewest batches in hand: sharp decodes concurrently, resizes queue up.
+    const usable = this.threads.filter((t) => t.broken === undefined);
+    if (usable.length === 0) return Promise.reject(this.threads[0]!.broken!);
+    const thread = usable.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      thread.pending.set(id, { resolve, reject });
+      const request: PreprocessRequest = { id, images, out, plane };
+      try {
+        thread.worker.postMessage(request, [out.buffer as ArrayBuffer]);
+      } catch (error) {
+        thread.pending.delete(id);
+        reject(new FerError('preprocess_failed', `cannot send images to the preprocessing thread: ${(error as Error).message}`));
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+  }
+
+  private spawn(): PoolThread {
+    const thread: PoolThread = { worker: new Worker(THREAD_ENTRY, { workerData: this.init }), pending: new Map(), ready: false, broken: undefined };
+    this.attach(thread);
+    return thread;
+  }
+
+  private attach(thread: PoolThread): void {
+    const worker = thread.worker;
+    worker.on('message', (reply: PreprocessReply) => {
+      if (reply.type === 'ready') {
+        thread.ready = true;
+        return;
+      }
+      const pending = thread.pending.get(reply.id);
+      if (pending === undefined) return;
+      thread.pending.delete(reply.id);
+      pending.resolve({ out: reply.out, errors: reply.errors.map((e) => (e === null ? undefined : revive(e))) });
+    });
+    let crash: Error | undefined;
+    worker.on('error', (error) => {
+      crash = error;
+    });
+    worker.on('exit', (code) => {
+      if (this.closed || worker !== thread.worker) return;
+      const why = crash?.message ?? `exit code ${code}`;
+      const error = thread.ready
+        ? new FerError('preprocess_failed', `preprocessing thread crashed (${why})`)
+        : new FerError('preprocess_failed', `preprocessing thread failed to start (${why})`);
+      for (const pending of thread.pending.values()) pending.reject(error);
+      thread.pending.clear();
+      if (!thread.ready) {
+        thread.broken = error;
+        return;
+      }
+      // Replace it so later batches have somewhere to go.
+      thread.ready = false;
+      thread.worker = new Worker(THREAD_ENTRY, { workerData: this.init });
+      this.attach(thread);
+    });
+  }
+}
+
+function revive(e: { name: string; message: string; code?: string }): Error {
+  if (e.code !== undefined) {
+    const error = new FerError(e.code, e.message);
+    if (e.name !== 'Error') error.name = e.name;
+    return error;
+  }
+  const error = new Error(e.message);
+  error.name = e.name;
+  return error;
+}

@@ -1,0 +1,82 @@
+// Frame bytes in Redis: one binary value per chunk of consecutive frames (never inside BullMQ's
+// JSON job data), with a TTL, counted against a global budget of held bytes. Producers reserve
+// room before writing (atomic, so several producers together never exceed the budget) and wait
+// while there is none; workers release a chunk in the same script that stores its results.
+
+import type { Pipeline } from './context.ts';
+
+export interface HeldFrames {
+  readonly bytes: number;
+  readonly frames: number;
+}
+
+/** Reservations older than this whose chunk value is gone count as expired (never written or TTL'd). */
+const RECONCILE_MIN_AGE_MS = 30_000;
+
+/** Frame bytes and frames all producers hold in Redis now (the counters, not a scan). */
+export async function heldFrames(pipeline: Pipeline): Promise<HeldFrames> {
+  const [bytes, frames] = await pipeline.redis.mget(pipeline.keys.heldBytes, pipeline.keys.heldFrames);
+  return { bytes: Number(bytes ?? 0), frames: Number(frames ?? 0) };
+}
+
+/**
+ * Tries to reserve room for a chunk under the budget. Returns whether it was reserved and the
+ * held totals after the attempt.
+ */
+export async function reserveChunk(pipeline: Pipeline, chunkKey: string, bytes: number, frames: number): Promise<{ reserved: boolean; held: HeldFrames }> {
+  const k = pipeline.keys;
+  const [reserved, heldBytes, heldFramesCount] = (await pipeline.redis.reserveChunk(
+    k.heldChunks,
+    k.heldBytes,
+    k.heldFrames,
+    chunkKey,
+    bytes,
+    frames,
+    pipeline.config.redisFrameBudgetBytes,
+    Date.now(),
+  )) as [number, number, number];
+  return { reserved: reserved === 1, held: { bytes: heldBytes, frames: heldFramesCount } };
+}
+
+/** Writes a reserved chunk's bytes with the chunk TTL. */
+export async function writeChunk(pipeline: Pipeline, chunkKey: string, data: Buffer): Promise<void> {
+  await pipeline.redis.set(chunkKey, data, 'EX', pipeline.config.chunkTtlSeconds);
+}
+
+/** The chunk's bytes, or null when it is gone (expired, or already consumed by another attempt). */
+export async function readChunk(pipeline: Pipeline, chunkKey: string): Promise<Buffer | null> {
+  return pipeline.redis.getBuffer(chunkKey);
+}
+
+/** Releases held chunks whose values expired unread, so the budget does not shrink forever. */
+export async function reconcileHeld(pipeline: Pipeline): Promise<number> {
+  const k = pipeline.keys;
+  return Number(await pipeline.redis.reconcileHeld(k.heldChunks, k.heldBytes, k.heldFrames, RECONCILE_MIN_AGE_MS, Date.now()));
+}
+
+export interface WaitForRoomOptions {
+  readonly signal?: AbortSignal;
+  /** Called with the held totals after every attempt (metrics: framesHeld). */
+  readonly onHeld?: (held: HeldFrames) => void;
+}
+
+/**
+ * Reserves room for a chunk, waiting (polling with backoff up to 50 ms) while the budget is full.
+ * This is the producer's backpressure: it resumes as workers release chunks.
+ */
+export async function reserveChunkWhenRoom(pipeline: Pipeline, chunkKey: string, bytes: number, frames: number, options: WaitForRoomOptions = {}): Promise<void> {
+  let delay = 1;
+  let lastReconcile = Date.now();
+  for (;;) {
+    const { reserved, held } = await reserveChunk(pipeline, chunkKey, bytes, frames);
+    options.onHeld?.(held);
+    if (reserved) return;
+    if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
+    if (Date.now() - lastReconcile > 5_000) {
+      lastReconcile = Date.now();
+      await reconcileHeld(pipeline);
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(50, delay * 2);
+  }
+}

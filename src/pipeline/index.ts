@@ -1,0 +1,27 @@
+// Pipeline core: the Redis/BullMQ side shared by producers, workers, the CLI and the HTTP API —
+// queues and job data, frame chunks in Redis under a byte budget, video records and results.
+export { createPipeline, QUEUE_NAMES, type Pipeline, type PipelineOptions, type VideoJobData, type FrameJobData, type FinalizeJobData } from './context.ts';
+export { pipelineKeys, type PipelineKeys } from './keys.ts';
+export { heldFrames, reserveChunk, reserveChunkWhenRoom, writeChunk, readChunk, reconcileHeld, type HeldFrames } from './frame-store.ts';
+export {
+  submitVideo,
+  getVideoStatus,
+  getVideoResult,
+  listVideoIds,
+  resolveVideoOptions,
+  updateVideo,
+  failVideo,
+  recordFrameResults,
+  markVideoProduced,
+  enqueueFinalize,
+  loadFrameResults,
+  loadVideoRecord,
+  storeVideoResult,
+  type VideoState,
+  type VideoStatus,
+  type VideoOptions,
+  type ResolvedVideoOptions,
+  type SubmitVideoInput,
+  type RecordFramesOutcome,
+} from './videos.ts';
+export { waitForVideos, type WaitOptions } from './wait.ts';

@@ -1,0 +1,95 @@
+// Lua scripts: each one makes a multi-key update atomic, so concurrent producers and workers on
+// many machines keep exact totals (held frame bytes, frames done) without locks.
+
+/**
+ * Reserves room for a chunk in the frame budget. KEYS: heldChunks, heldBytes, heldFrames.
+ * ARGV: chunkKey, bytes, frames, budget, nowMs. Returns {reserved (0/1), heldBytes, heldFrames}.
+ * A chunk already reserved (a producer retrying a video) is not counted twice.
+ */
+export const RESERVE_CHUNK = `
+local heldBytes = tonumber(redis.call('GET', KEYS[2]) or '0')
+local heldFrames = tonumber(redis.call('GET', KEYS[3]) or '0')
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return {1, heldBytes, heldFrames} end
+local bytes = tonumber(ARGV[2])
+if heldBytes + bytes > tonumber(ARGV[4]) then return {0, heldBytes, heldFrames} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. ARGV[3] .. ':' .. ARGV[5])
+heldBytes = redis.call('INCRBY', KEYS[2], bytes)
+heldFrames = redis.call('INCRBY', KEYS[3], tonumber(ARGV[3]))
+return {1, heldBytes, heldFrames}
+`;
+
+/** Shared by the scripts below: removes a chunk and takes it out of the held totals (once). */
+const RELEASE = `
+local function release(heldChunks, heldBytes, heldFrames, chunkKey)
+  local entry = redis.call('HGET', heldChunks, chunkKey)
+  if entry then
+    redis.call('HDEL', heldChunks, chunkKey)
+    local bytes, frames = string.match(entry, '^(%d+):(%d+)')
+    redis.call('DECRBY', heldBytes, tonumber(bytes))
+    redis.call('DECRBY', heldFrames, tonumber(frames))
+  end
+  redis.call('DEL', chunkKey)
+end
+`;
+
+/**
+ * Stores frame results and, when asked, releases the chunk they came from — in one step, so a
+ * chunk is deleted only once its results are stored. KEYS: video, videoFrames, heldChunks,
+ * heldBytes, heldFrames, chunkKey. ARGV: release (0/1), modelJson, onlyMissing (0/1: keep results
+ * already stored), then triples (index, resultJson, failed 0/1). Returns {framesDone, complete (0/1), videoExists (0/1)}.
+ */
+export const RECORD_FRAMES = `${RELEASE}
+local exists = redis.call('EXISTS', KEYS[1])
+if exists == 1 then
+  if ARGV[2] ~= '' then redis.call('HSETNX', KEYS[1], 'model', ARGV[2]) end
+  local failed = 0
+  local write = 'HSET'
+  if ARGV[3] == '1' then write = 'HSETNX' end
+  for i = 4, #ARGV, 3 do
+    local added = redis.call(write, KEYS[2], ARGV[i], ARGV[i + 1])
+    if added == 1 and ARGV[i + 2] == '1' then failed = failed + 1 end
+  end
+  if failed > 0 then redis.call('HINCRBY', KEYS[1], 'framesFailed', failed) end
+end
+if ARGV[1] == '1' then release(KEYS[3], KEYS[4], KEYS[5], KEYS[6]) end
+if exists == 0 then return {0, 0, 0} end
+local done = redis.call('HLEN', KEYS[2])
+redis.call('HSET', KEYS[1], 'framesDone', done)
+local total = redis.call('HGET', KEYS[1], 'framesTotal')
+local state = redis.call('HGET', KEYS[1], 'state')
+local complete = 0
+if total and tonumber(total) <= done and state == 'processing' then complete = 1 end
+return {done, complete, 1}
+`;
+
+/**
+ * The producer has enqueued every frame. KEYS: video, videoFrames. ARGV: framesTotal.
+ * Returns 1 when every frame is already done (the video is ready to aggregate).
+ */
+export const MARK_PRODUCED = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'completed' or state == 'failed' then return 0 end
+redis.call('HSET', KEYS[1], 'framesTotal', ARGV[1], 'framesProduced', ARGV[1], 'state', 'processing')
+if redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[1]) then return 1 end
+return 0
+`;
+
+/**
+ * Releases chunks whose value is gone (expired before any worker took it) but that are still
+ * counted as held; entries younger than ARGV[1] ms (reserved, not yet written) are left alone.
+ * KEYS: heldChunks, heldBytes, heldFrames. ARGV: minAgeMs, nowMs. Returns the number released.
+ */
+export const RECONCILE_HELD = `${RELEASE}
+local entries = redis.call('HGETALL', KEYS[1])
+local released = 0
+for i = 1, #entries, 2 do
+  local key, entry = entries[i], entries[i + 1]
+  local reservedAt = tonumber(string.match(entry, ':(%d+)$') or '0')
+  if redis.call('EXISTS', key) == 0 and tonumber(ARGV[2]) - reservedAt > tonumber(ARGV[1]) then
+    release(KEYS[1], KEYS[2], KEYS[3], key)
+    released = released + 1
+  end
+end
+return released
+`;

@@ -1,0 +1,250 @@
+// Video records in Redis: submission, state and progress, frame results, failure, the stored
+// per-video result. The producer, the worker, the CLI and the HTTP API share these functions.
+//
+// States: queued → probing → producing → processing (every frame enqueued) → completed | failed.
+
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { FerError, type FrameResult, type ModelInfo } from '../core/types.ts';
+import type { Pipeline } from './context.ts';
+
+export type VideoState = 'queued' | 'probing' | 'producing' | 'processing' | 'completed' | 'failed';
+
+/** Per-video processing options; absent fields take the pipeline configuration's values. */
+export interface VideoOptions {
+  readonly fps?: number;
+  readonly startSeconds?: number;
+  readonly endSeconds?: number;
+  readonly maxFrames?: number;
+  /** Long side of the working resolution. */
+  readonly maxSide?: number;
+}
+
+/** Options as the video was processed (defaults resolved at submission). */
+export interface ResolvedVideoOptions {
+  readonly fps: number;
+  readonly startSeconds: number;
+  readonly endSeconds: number | null;
+  readonly maxFrames: number;
+  readonly maxSide: number;
+}
+
+export interface VideoStatus {
+  readonly videoId: string;
+  readonly state: VideoState;
+  /** File name shown to users (the upload's name, or the base name of the path). */
+  readonly name: string;
+  /** Where the producer reads the file (a path every producer can see). */
+  readonly path: string;
+  readonly options: ResolvedVideoOptions;
+  readonly submittedAt: string;
+  readonly startedAt: string | null;
+  readonly completedAt: string | null;
+  /** ffprobe facts, once probed. */
+  readonly probe: Record<string, unknown> | null;
+  readonly progress: {
+    /** Frames the sampling should give (from the probed duration), before extraction ends. */
+    readonly framesExpected: number | null;
+    readonly framesProduced: number;
+    /** Exact number of sampled frames, known once the producer has finished. */
+    readonly framesTotal: number | null;
+    readonly framesDone: number;
+    readonly framesFailed: number;
+  };
+  readonly error: { readonly code: string; readonly message: string } | null;
+}
+
+export interface SubmitVideoInput {
+  /** A file every producer process can read. */
+  readonly path: string;
+  readonly name?: string;
+  readonly options?: VideoOptions;
+}
+
+/** Checks options and fills in the configured defaults; throws FerError `invalid_option`. */
+export function resolveVideoOptions(pipeline: Pipeline, options: VideoOptions = {}): ResolvedVideoOptions {
+  const c = pipeline.config;
+  const resolved: ResolvedVideoOptions = {
+    fps: options.fps ?? c.fps,
+    startSeconds: options.startSeconds ?? 0,
+    endSeconds: options.endSeconds ?? null,
+    maxFrames: options.maxFrames ?? c.maxFrames,
+    maxSide: options.maxSide ?? c.frameMaxSide,
+  };
+  const bad = (message: string) => new FerError('invalid_option', message);
+  if (!(resolved.fps > 0 && resolved.fps <= 240)) throw bad(`fps must be in (0, 240], got ${resolved.fps}`);
+  if (!(resolved.startSeconds >= 0)) throw bad(`start time must be ≥ 0 s, got ${resolved.startSeconds}`);
+  if (resolved.endSeconds !== null && !(resolved.endSeconds > resolved.startSeconds)) {
+    throw bad(`end time (${resolved.endSeconds} s) must be after the start time (${resolved.startSeconds} s)`);
+  }
+  if (!Number.isInteger(resolved.maxFrames) || resolved.maxFrames < 0) throw bad(`max frames must be an integer ≥ 0, got ${resolved.maxFrames}`);
+  if (c.maxFrames > 0 && (resolved.maxFrames === 0 || resolved.maxFrames > c.maxFrames)) {
+    throw bad(`max frames ${resolved.maxFrames || 'unlimited'} exceeds the configured limit of ${c.maxFrames} (FER_MAX_FRAMES)`);
+  }
+  if (!Number.isInteger(resolved.maxSide) || resolved.maxSide < 16 || resolved.maxSide > 8192) {
+    throw bad(`working resolution long side must be an integer in [16, 8192], got ${resolved.maxSide}`);
+  }
+  return resolved;
+}
+
+/**
+ * Registers a video and enqueues it for a producer. Returns at once with its id; probing and
+ * validation happen in the producer, and bad input then fails the video with a specific message.
+ */
+export async function submitVideo(pipeline: Pipeline, input: SubmitVideoInput): Promise<{ videoId: string }> {
+  const options = resolveVideoOptions(pipeline, input.options);
+  const videoId = randomUUID();
+  const now = new Date();
+  await pipeline.redis
+    .multi()
+    .hset(pipeline.keys.video(videoId), {
+      videoId,
+      state: 'queued',
+      name: input.name ?? path.basename(input.path),
+      path: path.resolve(input.path),
+      options: JSON.stringify(options),
+      submittedAt: now.toISOString(),
+      framesProduced: 0,
+      framesDone: 0,
+      framesFailed: 0,
+    })
+    .zadd(pipeline.keys.videoIndex, now.getTime(), videoId)
+    .exec();
+  await pipeline.queues.videos.add('video', { videoId }, { jobId: videoId, attempts: 2, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 });
+  return { videoId };
+}
+
+/** The video's state and progress, or null when unknown (never submitted, or past retention). */
+export async function getVideoStatus(pipeline: Pipeline, videoId: string): Promise<VideoStatus | null> {
+  const h = await pipeline.redis.hgetall(pipeline.keys.video(videoId));
+  if (!h.state) return null;
+  const num = (v: string | undefined) => (v === undefined || v === '' ? null : Number(v));
+  return {
+    videoId,
+    state: h.state as VideoState,
+    name: h.name ?? '',
+    path: h.path ?? '',
+    options: JSON.parse(h.options ?? '{}') as ResolvedVideoOptions,
+    submittedAt: h.submittedAt ?? '',
+    startedAt: h.startedAt ?? null,
+    completedAt: h.completedAt ?? null,
+    probe: h.probe ? (JSON.parse(h.probe) as Record<string, unknown>) : null,
+    progress: {
+      framesExpected: num(h.framesExpected),
+      framesProduced: num(h.framesProduced) ?? 0,
+      framesTotal: num(h.framesTotal),
+      framesDone: num(h.framesDone) ?? 0,
+      framesFailed: num(h.framesFailed) ?? 0,
+    },
+    error: h.errorCode ? { code: h.errorCode, message: h.errorMessage ?? '' } : null,
+  };
+}
+
+/** Ids of videos submitted, oldest first (entries past retention may linger; getVideoStatus says null). */
+export async function listVideoIds(pipeline: Pipeline, limit = 1000): Promise<string[]> {
+  return pipeline.redis.zrange(pipeline.keys.videoIndex, String(-limit), '-1');
+}
+
+/** The stored per-video result (parsed JSON of src/results' VideoResult), or null when not (yet) there. */
+export async function getVideoResult<T = unknown>(pipeline: Pipeline, videoId: string): Promise<T | null> {
+  const json = await pipeline.redis.get(pipeline.keys.videoResult(videoId));
+  return json === null ? null : (JSON.parse(json) as T);
+}
+
+/** Updates fields of the video record (state transitions, probe, counts). */
+export async function updateVideo(pipeline: Pipeline, videoId: string, fields: Record<string, string | number>): Promise<void> {
+  await pipeline.redis.hset(pipeline.keys.video(videoId), fields);
+}
+
+/**
+ * Marks a video failed with a specific reason and keeps the record for the retention TTL. Frame
+ * results gathered so far are dropped. Returns false when the video was already finished.
+ */
+export async function failVideo(pipeline: Pipeline, videoId: string, error: { code: string; message: string }): Promise<boolean> {
+  const key = pipeline.keys.video(videoId);
+  const state = await pipeline.redis.hget(key, 'state');
+  if (state === null || state === 'completed' || state === 'failed') return false;
+  const ttl = pipeline.config.resultTtlSeconds;
+  await pipeline.redis
+    .multi()
+    .hset(key, { state: 'failed', errorCode: error.code, errorMessage: error.message, completedAt: new Date().toISOString() })
+    .expire(key, ttl)
+    .del(pipeline.keys.videoFrames(videoId))
+    .exec();
+  return true;
+}
+
+export interface RecordFramesOutcome {
+  readonly framesDone: number;
+  /** Every frame of the video is now stored: enqueue its aggregation. */
+  readonly complete: boolean;
+  /** False when the video's record is gone (expired or failed and dropped): results were discarded. */
+  readonly videoExists: boolean;
+}
+
+/**
+ * Stores frame results (HSET by frame index: storing a frame twice counts it once) and, with
+ * `releaseChunk`, deletes the chunk they came from and takes it out of the held budget — in one
+ * atomic step, so a chunk disappears only once its results are safe. `onlyMissing` keeps results
+ * already stored (recording failures after the fact must not overwrite successes).
+ */
+export async function recordFrameResults(
+  pipeline: Pipeline,
+  videoId: string,
+  results: readonly FrameResult[],
+  options: { chunkKey: string; releaseChunk: boolean; model?: ModelInfo; onlyMissing?: boolean },
+): Promise<RecordFramesOutcome> {
+  const k = pipeline.keys;
+  const args: Array<string | number> = [options.releaseChunk ? '1' : '0', options.model ? JSON.stringify(options.model) : '', options.onlyMissing ? '1' : '0'];
+  for (const r of results) args.push(r.index, JSON.stringify(r), r.error !== undefined ? '1' : '0');
+  const [done, complete, exists] = (await pipeline.redis.recordFrames(
+    k.video(videoId),
+    k.videoFrames(videoId),
+    k.heldChunks,
+    k.heldBytes,
+    k.heldFrames,
+    options.chunkKey,
+    ...args,
+  )) as [number, number, number];
+  return { framesDone: done, complete: complete === 1, videoExists: exists === 1 };
+}
+
+/** The producer enqueued every frame (`framesTotal` of them). Returns true when all are already done. */
+export async function markVideoProduced(pipeline: Pipeline, videoId: string, framesTotal: number): Promise<boolean> {
+  return (await pipeline.redis.markProduced(pipeline.keys.video(videoId), pipeline.keys.videoFrames(videoId), framesTotal)) === 1;
+}
+
+/** Enqueues the aggregation of a video; the job id is the video id, so asking twice runs it once. */
+export async function enqueueFinalize(pipeline: Pipeline, videoId: string): Promise<void> {
+  await pipeline.queues.finalize.add('finalize', { videoId }, { jobId: videoId, attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 });
+}
+
+/** Every stored frame result of a video, by index. */
+export async function loadFrameResults(pipeline: Pipeline, videoId: string): Promise<FrameResult[]> {
+  const all = await pipeline.redis.hvals(pipeline.keys.videoFrames(videoId));
+  return all.map((json) => JSON.parse(json) as FrameResult).sort((a, b) => a.index - b.index);
+}
+
+/** Raw fields of the video record (for the aggregator). */
+export async function loadVideoRecord(pipeline: Pipeline, videoId: string): Promise<Record<string, string>> {
+  return pipeline.redis.hgetall(pipeline.keys.video(videoId));
+}
+
+/**
+ * Stores the per-video result for the retention TTL, marks the video completed, and drops the
+ * per-frame hash (the result carries every frame). Returns false when it was already finished.
+ */
+export async function storeVideoResult(pipeline: Pipeline, videoId: string, result: unknown, completedAt: Date): Promise<boolean> {
+  const key = pipeline.keys.video(videoId);
+  const state = await pipeline.redis.hget(key, 'state');
+  if (state !== 'processing') return false;
+  const ttl = pipeline.config.resultTtlSeconds;
+  await pipeline.redis
+    .multi()
+    .set(pipeline.keys.videoResult(videoId), JSON.stringify(result), 'EX', ttl)
+    .hset(key, { state: 'completed', completedAt: completedAt.toISOString() })
+    .expire(key, ttl)
+    .del(pipeline.keys.videoFrames(videoId))
+    .exec();
+  return true;
+}

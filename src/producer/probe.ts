@@ -1,0 +1,148 @@
+// ffprobe of a video file and its validation against the configured limits. Every rejection is a
+// FerError with a stable code and a message that says what was wrong and which limit applies.
+
+import { execFile } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { FerError } from '../core/types.ts';
+import { mediaBinaries } from './binaries.ts';
+
+const run = promisify(execFile);
+
+export interface VideoProbe {
+  readonly durationSeconds: number | null;
+  /** Stored (coded) size of the video stream, before rotation. */
+  readonly codedWidth: number;
+  readonly codedHeight: number;
+  /** Size as displayed, i.e. after applying `rotation`. */
+  readonly width: number;
+  readonly height: number;
+  /** Clockwise rotation to apply for display, degrees: 0, 90, 180 or 270. */
+  readonly rotation: number;
+  /** Average frame rate of the video stream (frames/s), null when unknown. */
+  readonly frameRate: number | null;
+  readonly videoCodec: string;
+  readonly audioCodec: string | null;
+  readonly container: string;
+  readonly fileBytes: number;
+  readonly startTime: number;
+}
+
+export interface ProbeLimits {
+  readonly maxDurationSeconds: number;
+  readonly maxFileBytes: number;
+  readonly maxSourcePixels: number;
+}
+
+interface FfprobeStream {
+  codec_type?: string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  avg_frame_rate?: string;
+  r_frame_rate?: string;
+  duration?: string;
+  start_time?: string;
+  tags?: Record<string, string>;
+  side_data_list?: Array<{ side_data_type?: string; rotation?: number }>;
+  disposition?: { attached_pic?: number };
+}
+
+interface FfprobeOutput {
+  streams?: FfprobeStream[];
+  format?: { format_name?: string; duration?: string; start_time?: string };
+}
+
+/** Probes `file` and checks it against `limits`; throws FerError (`invalid_video`, `video_too_long`, …) on bad input. */
+export async function probeVideo(file: string, limits: ProbeLimits): Promise<VideoProbe> {
+  let fileBytes: number;
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) throw new FerError('invalid_video', `${file} is not a regular file`);
+    fileBytes = info.size;
+  } catch (error) {
+    if (error instanceof FerError) throw error;
+    throw new FerError('video_not_found', `cannot read video file ${file}: ${(error as Error).message}`);
+  }
+  if (fileBytes === 0) throw new FerError('empty_file', `video file ${file} is empty (0 bytes)`);
+  if (fileBytes > limits.maxFileBytes) {
+    throw new FerError('file_too_large', `video file is ${fileBytes} bytes, over the limit of ${limits.maxFileBytes} bytes (FER_MAX_FILE_BYTES)`);
+  }
+
+  let output: FfprobeOutput;
+  try {
+    const { stdout } = await run(mediaBinaries().ffprobe, ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', file], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    output = JSON.parse(stdout) as FfprobeOutput;
+  } catch (error) {
+    const stderr = String((error as { stderr?: string }).stderr ?? '').trim().split('\n').pop() ?? '';
+    throw new FerError('invalid_video', `not a readable video file (ffprobe: ${stderr || (error as Error).message})`);
+  }
+
+  const streams = output.streams ?? [];
+  // Cover art in audio files is a "video" stream with the attached_pic disposition: not a video.
+  const video = streams.find((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1);
+  const audio = streams.find((s) => s.codec_type === 'audio');
+  if (video === undefined) {
+    const found = streams.map((s) => `${s.codec_type ?? '?'}/${s.codec_name ?? '?'}`).join(', ') || 'no streams';
+    throw new FerError('no_video_stream', `file has no video stream (found: ${found}); audio-only and image files cannot be analysed`);
+  }
+  const codedWidth = video.width ?? 0;
+  const codedHeight = video.height ?? 0;
+  if (codedWidth <= 0 || codedHeight <= 0) throw new FerError('invalid_video', `video stream has no frame size (codec ${video.codec_name ?? 'unknown'})`);
+  if (codedWidth * codedHeight > limits.maxSourcePixels) {
+    throw new FerError(
+      'frame_too_large',
+      `video frames are ${codedWidth}x${codedHeight} = ${codedWidth * codedHeight} pixels, over the limit of ${limits.maxSourcePixels} (FER_MAX_SOURCE_PIXELS)`,
+    );
+  }
+
+  const durationSeconds = positiveNumber(video.duration) ?? positiveNumber(output.format?.duration);
+  if (durationSeconds !== null && durationSeconds > limits.maxDurationSeconds) {
+    throw new FerError(
+      'video_too_long',
+      `video lasts ${durationSeconds.toFixed(1)} s, over the limit of ${limits.maxDurationSeconds} s (FER_MAX_DURATION_SECONDS)`,
+    );
+  }
+
+  const rotation = rotationOf(video);
+  const swap = rotation === 90 || rotation === 270;
+  return {
+    durationSeconds,
+    codedWidth,
+    codedHeight,
+    width: swap ? codedHeight : codedWidth,
+    height: swap ? codedWidth : codedHeight,
+    rotation,
+    frameRate: rate(video.avg_frame_rate) ?? rate(video.r_frame_rate),
+    videoCodec: video.codec_name ?? 'unknown',
+    audioCodec: audio?.codec_name ?? null,
+    container: output.format?.format_name ?? 'unknown',
+    fileBytes,
+    startTime: Number(output.format?.start_time ?? video.start_time ?? 0) || 0,
+  };
+}
+
+/**
+ * Clockwise display rotation. The display matrix side data gives the counter-clockwise angle
+ * (e.g. -90 for a phone held upright); old files carry a clockwise `rotate` tag instead.
+ */
+function rotationOf(stream: FfprobeStream): number {
+  const matrix = stream.side_data_list?.find((d) => typeof d.rotation === 'number');
+  const degrees = matrix !== undefined ? -(matrix.rotation as number) : Number(stream.tags?.rotate ?? 0);
+  if (!Number.isFinite(degrees)) return 0;
+  return (((Math.round(degrees / 90) * 90) % 360) + 360) % 360;
+}
+
+function positiveNumber(value: string | undefined): number | null {
+  const n = Number(value);
+  return value !== undefined && Number.isFinite(n) && n > 0 ? n : null;
+}
+
+function rate(value: string | undefined): number | null {
+  if (!value) return null;
+  const [num, den] = value.split('/').map(Number);
+  if (!num || !den) return null;
+  return num / den;
+}

@@ -1,0 +1,151 @@
+// The frame worker: consumes chunk jobs from the `frames` queue, runs the injected FrameAnalyzer
+// on every frame of the chunk (all at once, so frames of concurrent jobs — and of different
+// videos — fill the same inference batches), stores the frame results and releases the chunk in
+// one atomic step, and aggregates videos whose frames are all done (the `finalize` queue).
+// Inference runs in worker threads behind the analyzer, so the event loop stays free to renew
+// BullMQ's job locks.
+
+import { Worker, type Job } from 'bullmq';
+import type { Logger } from '../core/logger.ts';
+import type { PipelineObserver } from '../core/observer.ts';
+import type { FrameAnalyzer, FrameResult, RgbImage } from '../core/types.ts';
+import { enqueueFinalize, QUEUE_NAMES, readChunk, recordFrameResults, type FinalizeJobData, type FrameJobData, type Pipeline } from '../pipeline/index.ts';
+import { finalizeVideo, type FinalizeOptions } from './aggregator.ts';
+import { tagFrame } from './frame-origin.ts';
+
+export interface WorkerOptions {
+  readonly analyzer: FrameAnalyzer;
+  readonly observer?: PipelineObserver;
+  readonly logger?: Logger;
+  /** Chunk jobs worked on at once; default FER_WORKER_CONCURRENCY. */
+  readonly concurrency?: number;
+  /** Also run aggregation jobs (default true). */
+  readonly finalize?: boolean;
+  readonly finalizeOptions?: Omit<FinalizeOptions, 'observer' | 'logger'>;
+}
+
+export interface WorkerHandle {
+  /** Chunk jobs finished by this worker (completed or recorded as failed). */
+  readonly chunksDone: number;
+  /**
+   * Graceful stop: takes no new jobs, lets the jobs in flight finish (or, with `force`, returns
+   * them to the queue through BullMQ's stalled-job check), then closes the analyzer.
+   */
+  close(force?: boolean): Promise<void>;
+}
+
+/** Processes one chunk job; exported for tests that drive it without a queue. */
+export async function processFrameChunk(
+  pipeline: Pipeline,
+  data: FrameJobData,
+  attempt: { finalAttempt: boolean; enqueuedAt: number },
+  options: WorkerOptions,
+): Promise<{ complete: boolean; failedFrames: number }> {
+  const { analyzer, observer } = options;
+  const count = data.timestamps.length;
+  const started = Date.now();
+  const chunk = await readChunk(pipeline, data.chunkKey);
+  let results: FrameResult[];
+  let retryError: Error | undefined;
+  if (chunk === null) {
+    // Gone: expired before any worker took it (FER_CHUNK_TTL_SECONDS). Record the frames as
+    // failed rather than leave the video waiting for them.
+    const error = `frame data was no longer in Redis (chunk expired after FER_CHUNK_TTL_SECONDS=${pipeline.config.chunkTtlSeconds} s or was removed)`;
+    results = data.timestamps.map((timestamp, i) => ({ index: data.firstIndex + i, timestamp, faces: [], error }));
+  } else {
+    const frameBytes = data.width * data.height * 3;
+    if (chunk.length !== frameBytes * count) throw new Error(`chunk ${data.chunkKey} holds ${chunk.length} bytes, expected ${count} frames × ${frameBytes}`);
+    const settled = await Promise.allSettled(
+      data.timestamps.map((_, i) => {
+        const image: RgbImage = { data: chunk.subarray(i * frameBytes, (i + 1) * frameBytes), width: data.width, height: data.height };
+        tagFrame(image, { videoId: data.videoId, index: data.firstIndex + i });
+        return analyzer.analyze(image);
+      }),
+    );
+    results = [];
+    settled.forEach((outcome, i) => {
+      const index = data.firstIndex + i;
+      const timestamp = data.timestamps[i]!;
+      if (outcome.status === 'fulfilled') results.push({ index, timestamp, faces: outcome.value.faces });
+      else {
+        const reason = outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason));
+        retryError ??= reason;
+        // Before the last attempt a failed frame is retried (its chunk stays); after it, recorded.
+        if (attempt.finalAttempt) results.push({ index, timestamp, faces: [], error: reason.message });
+      }
+    });
+  }
+  const release = retryError === undefined || attempt.finalAttempt;
+  const outcome = await recordFrameResults(pipeline, data.videoId, results, { chunkKey: data.chunkKey, releaseChunk: release, model: analyzer.info });
+  const now = Date.now();
+  let failedFrames = 0;
+  for (const r of results) {
+    if (r.error !== undefined) {
+      failedFrames += 1;
+      observer?.frameFailed?.({ reason: r.error });
+    } else {
+      observer?.frameProcessed?.({ faces: r.faces.length, queueWaitMs: Math.max(0, started - attempt.enqueuedAt), endToEndMs: Math.max(0, now - data.producedAt) });
+    }
+  }
+  if (outcome.complete) await enqueueFinalize(pipeline, data.videoId);
+  if (!release) throw new Error(`${count - results.length} of ${count} frames failed, will retry: ${retryError!.message}`);
+  return { complete: outcome.complete, failedFrames };
+}
+
+/** Starts consuming frame (and aggregation) jobs. */
+export function startWorker(pipeline: Pipeline, options: WorkerOptions): WorkerHandle {
+  const log = options.logger;
+  let chunksDone = 0;
+  const frames = new Worker<FrameJobData>(
+    QUEUE_NAMES.frames,
+    async (job: Job<FrameJobData>) => {
+      const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const result = await processFrameChunk(pipeline, job.data, { finalAttempt, enqueuedAt: job.timestamp }, options);
+      chunksDone += 1;
+      return result;
+    },
+    { ...pipeline.workerOptions(), concurrency: options.concurrency ?? pipeline.config.workerConcurrency, lockDuration: 60_000 },
+  );
+  frames.on('failed', (job, error) => {
+    log?.warn({ videoId: job?.data.videoId, jobId: job?.id, attempt: job?.attemptsMade, err: error }, 'frame job failed');
+    // A job that failed for good without recording its frames (e.g. stalled too often): record
+    // them as failed so the video completes instead of waiting forever.
+    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+      const results = job.data.timestamps.map((timestamp, i) => ({ index: job.data.firstIndex + i, timestamp, faces: [], error: `frame job failed: ${error.message}` }));
+      void recordFrameResults(pipeline, job.data.videoId, results, { chunkKey: job.data.chunkKey, releaseChunk: true, onlyMissing: true })
+        .then(async (outcome) => {
+          if (outcome.complete) await enqueueFinalize(pipeline, job.data.videoId);
+        })
+        .catch((err: unknown) => log?.error({ err, videoId: job.data.videoId }, 'could not record failed frames'));
+    }
+  });
+  frames.on('error', (error) => log?.error({ err: error }, 'frames queue error'));
+
+  const finalizer =
+    options.finalize === false
+      ? undefined
+      : new Worker<FinalizeJobData>(
+          QUEUE_NAMES.finalize,
+          async (job: Job<FinalizeJobData>) => {
+            const result = await finalizeVideo(pipeline, job.data.videoId, { ...options.finalizeOptions, ...(options.observer ? { observer: options.observer } : {}), ...(log ? { logger: log } : {}) });
+            return { stored: result !== null };
+          },
+          { ...pipeline.workerOptions(), concurrency: pipeline.config.finalizeConcurrency },
+        );
+  finalizer?.on('error', (error) => log?.error({ err: error }, 'finalize queue error'));
+  finalizer?.on('failed', (job, error) => log?.error({ videoId: job?.data.videoId, err: error }, 'aggregation failed'));
+
+  let closing: Promise<void> | undefined;
+  return {
+    get chunksDone() {
+      return chunksDone;
+    },
+    close(force = false) {
+      closing ??= (async () => {
+        await Promise.all([frames.close(force), finalizer?.close(force)]);
+        await options.analyzer.close();
+      })();
+      return closing;
+    },
+  };
+}

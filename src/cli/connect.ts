@@ -3,7 +3,7 @@
 
 import type { Config } from '../config/index.ts';
 import { createPipeline, type Pipeline } from '../pipeline/index.ts';
-import { EXIT_CODES } from './main.ts';
+import { EXIT_CODES } from './command.ts';
 
 /** An error that carries the exit code the dispatcher returns. */
 export class CommandError extends Error {

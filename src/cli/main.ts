@@ -1,25 +1,11 @@
 // fer-stream command line. Each subcommand lives in its own module under commands/ and is loaded
 // only when used, so `fer-stream --help` does not load onnxruntime, ffmpeg or Redis clients.
 
-export interface Command {
-  readonly summary: string;
-  readonly usage: string;
-  /** Returns the process exit code (see EXIT_CODES). */
-  run(args: string[]): Promise<number>;
-}
+// Command and EXIT_CODES live in command.ts, so command modules import them without an import
+// cycle through this registry (which imports the commands).
+import { EXIT_CODES, type Command } from './command.ts';
 
-/** Exit codes: stable, documented in the README. */
-export const EXIT_CODES = {
-  ok: 0,
-  failure: 1,
-  usage: 2,
-  /** At least one video failed while others succeeded. */
-  partial: 3,
-  /** A service the command needs (Redis) cannot be reached. */
-  unavailable: 4,
-  /** The video is not finished yet (results asked too early): try again later. */
-  pending: 5,
-} as const;
+export { EXIT_CODES, type Command };
 
 /** Register a command here: name → summary for `--help`, and a loader of its module (default export). */
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {

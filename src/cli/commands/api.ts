@@ -9,7 +9,7 @@ import { createLogger } from '../../core/logger.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { openPipeline } from '../connect.ts';
-import { EXIT_CODES, type Command } from '../main.ts';
+import { EXIT_CODES, type Command } from '../command.ts';
 
 const api: Command = {
   summary: 'Run the HTTP API (submit videos, status, results)',

@@ -9,7 +9,7 @@ import { toCsv } from '../../results/csv.ts';
 import type { VideoResult } from '../../results/types.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { openPipeline } from '../connect.ts';
-import { EXIT_CODES, type Command } from '../main.ts';
+import { EXIT_CODES, type Command } from '../command.ts';
 
 const FORMATS = ['json', 'csv', 'svg', 'png'] as const;
 type Format = (typeof FORMATS)[number];

@@ -6,7 +6,7 @@ import type { VideoStatus } from '../../api/service.ts';
 import { loadConfig } from '../../config/index.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { openPipeline } from '../connect.ts';
-import { EXIT_CODES, type Command } from '../main.ts';
+import { EXIT_CODES, type Command } from '../command.ts';
 
 const POLL_MS = 500;
 

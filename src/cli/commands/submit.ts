@@ -9,7 +9,7 @@ import type { SubmitOptions } from '../../api/service.ts';
 import { loadConfig } from '../../config/index.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { openPipeline } from '../connect.ts';
-import { EXIT_CODES, type Command } from '../main.ts';
+import { EXIT_CODES, type Command } from '../command.ts';
 
 type Outcome = { video: string; id: string } | { video: string; error: string };
 

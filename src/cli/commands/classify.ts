@@ -9,7 +9,7 @@ import { loadConfig } from '../../config/index.ts';
 import type { Classification } from '../../core/types.ts';
 import { createImageClassifier } from '../../inference/classifier.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
-import { EXIT_CODES, type Command } from '../main.ts';
+import { EXIT_CODES, type Command } from '../command.ts';
 
 /** Where `fer-stream models fetch` installs the expression ViT under the models directory. */
 const DEFAULT_MODEL = 'vit-fer';

@@ -21,3 +21,23 @@ export function scaleFaceBoxes(frames: readonly FrameResult[], working: Size, vi
   const scale = (b: Box): Box => ({ x: r(b.x * sx), y: r(b.y * sy), width: r(b.width * sx), height: r(b.height * sy) });
   return frames.map((frame) => (frame.faces.length === 0 ? frame : { ...frame, faces: frame.faces.map((face) => ({ ...face, box: scale(face.box) })) }));
 }
+
+/**
+ * The working frame size the producer scales a video to (long side at most `maxSide`, aspect
+ * kept, never upscaled). Must match src/producer's `workingSize` (results may not import the
+ * producer; test/results/tracks.test.ts checks the two agree).
+ */
+export function workingFrameSize(video: Size, maxSide: number): Size {
+  const scale = Math.min(1, maxSide / Math.max(video.width, video.height));
+  return { width: Math.max(1, Math.round(video.width * scale)), height: Math.max(1, Math.round(video.height * scale)) };
+}
+
+/**
+ * Face boxes of a video's frames in the video's displayed pixels, given the probe's displayed
+ * size and the working resolution's long side. Without a known video size the boxes stay as they are.
+ */
+export function boxesInVideoPixels(frames: readonly FrameResult[], video: { width?: unknown; height?: unknown }, maxSide: number | undefined): FrameResult[] {
+  const { width, height } = video;
+  if (typeof width !== 'number' || typeof height !== 'number' || !(width > 0 && height > 0) || !(maxSide !== undefined && maxSide > 0)) return [...frames];
+  return scaleFaceBoxes(frames, workingFrameSize({ width, height }, maxSide), { width, height });
+}

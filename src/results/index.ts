@@ -4,4 +4,4 @@ export { toCsv, csvHeader, probabilityColumn, CSV_FIXED_COLUMNS } from './csv.ts
 export { renderTimelineSvg, renderTimelinePng, labelColours } from './chart.ts';
 export * from './types.ts';
 export { assignTracks, faceTracker, type TrackerOptions } from './tracks.ts';
-export { scaleFaceBoxes, type Size } from './face-boxes.ts';
+export { boxesInVideoPixels, scaleFaceBoxes, workingFrameSize, type Size } from './face-boxes.ts';

@@ -5,7 +5,7 @@ import type { PipelineObserver } from '../core/observer.ts';
 import type { ModelInfo } from '../core/types.ts';
 import type { Logger } from '../core/logger.ts';
 import { loadFrameResults, loadVideoRecord, storeVideoResult, type Pipeline, type ResolvedVideoOptions } from '../pipeline/index.ts';
-import { buildVideoResult, type VideoResult } from '../results/index.ts';
+import { boxesInVideoPixels, buildVideoResult, type VideoResult } from '../results/index.ts';
 
 export interface FinalizeOptions {
   readonly observer?: PipelineObserver;
@@ -19,9 +19,10 @@ export interface FinalizeOptions {
 export async function finalizeVideo(pipeline: Pipeline, videoId: string, options: FinalizeOptions = {}): Promise<VideoResult | null> {
   const record = await loadVideoRecord(pipeline, videoId);
   if (record.state !== 'processing') return null;
-  const frames = await loadFrameResults(pipeline, videoId);
   const processingOptions = JSON.parse(record.options ?? '{}') as ResolvedVideoOptions;
   const probe = record.probe ? (JSON.parse(record.probe) as Record<string, unknown>) : {};
+  // Boxes were found on working-resolution frames; results give them in the video's displayed pixels.
+  const frames = boxesInVideoPixels(await loadFrameResults(pipeline, videoId), probe, processingOptions.maxSide);
   const model: ModelInfo = record.model
     ? (JSON.parse(record.model) as ModelInfo)
     : // Every frame failed before any analyzer reported itself: no model to name.

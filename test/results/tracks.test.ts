@@ -55,3 +55,17 @@ describe('scaleFaceBoxes', () => {
     expect(() => scaleFaceBoxes([], { width: 0, height: 1 }, { width: 1, height: 1 })).toThrow(/working size must be positive/);
   });
 });
+
+describe('boxesInVideoPixels', () => {
+  it('uses the same working size as the producer', async () => {
+    const { workingFrameSize, boxesInVideoPixels } = await import('../../src/results/face-boxes.ts');
+    const { workingSize } = await import('../../src/producer/frames.ts');
+    for (const [w, h, side] of [[1920, 1080, 640], [360, 288, 640], [1080, 1920, 480], [1001, 333, 320], [7, 5, 16]] as const) {
+      expect(workingFrameSize({ width: w, height: h }, side)).toEqual(workingSize({ width: w, height: h }, side));
+    }
+    const out = boxesInVideoPixels([frame(0, face(64, 36, 64))], { width: 1280, height: 720 }, 640);
+    expect(out[0]!.faces[0]!.box).toEqual({ x: 128, y: 72, width: 128, height: 128 });
+    // Unknown video size: unchanged.
+    expect(boxesInVideoPixels([frame(0, face(64))], {}, 640)[0]!.faces[0]!.box.x).toBe(64);
+  });
+});

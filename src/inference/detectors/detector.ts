@@ -82,7 +82,8 @@ export class OnnxFaceDetector implements FaceDetector {
       maxBatchSize: this.maxBatchSize,
       maxDelayMs: batching.maxDelayMs,
       maxQueue: batching.maxQueue,
-      concurrency: host.threads,
+      // One batch per session thread, plus one being prepared (resized) while the threads run.
+      concurrency: host.threads + 1,
       runBatch: (frames) => this.runBatch(frames),
       ...(batching.observer ? { observer: batching.observer } : {}),
     });

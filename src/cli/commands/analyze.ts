@@ -1,0 +1,149 @@
+// `fer-stream analyze VIDEO... [--fps N] [--out DIR] [--model DIR]`: the single-machine mode —
+// producer, worker and aggregation in this one process against REDIS_URL; progress on the
+// terminal; JSON, CSV and SVG timeline written per video; a short summary at the end.
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../../config/index.ts';
+import { startProcessMetrics } from '../../metrics/process.ts';
+import { getVideoResult, submitVideo, waitForVideos, type VideoOptions, type VideoStatus } from '../../pipeline/index.ts';
+import { startProducer } from '../../producer/index.ts';
+import { renderTimelineSvg, toCsv, type VideoResult } from '../../results/index.ts';
+import { startWorker } from '../../worker/index.ts';
+import { parseCommandArgs, UsageError } from '../args.ts';
+import { EXIT_CODES, type Command } from '../command.ts';
+import { openPipeline } from '../connect.ts';
+import { createFrameAnalyzer, DEFAULT_MODEL, parseAnalyzerKind } from '../frame-analyzer.ts';
+import { createProgressView } from '../progress.ts';
+
+function optionalNumber(name: string, value: string | undefined, check: (n: number) => boolean, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${name} must be ${what}, got "${value}"`);
+  return n;
+}
+
+const analyze: Command = {
+  summary: 'Analyse videos on this machine (producer, worker and aggregation in one process)',
+  usage: [
+    'Usage: fer-stream analyze VIDEO... [--fps N] [--out DIR] [--model DIR] [options]',
+    '',
+    '  --fps N          frames sampled per second (default FER_FPS, 2)',
+    '  --out DIR        where result files go (default ./fer-results): NAME.json, NAME.csv, NAME.svg',
+    `  --model DIR      classifier model directory (default <FER_MODELS_DIR>/${DEFAULT_MODEL})`,
+    '  --start S        start sampling S seconds into each video',
+    '  --end S          stop sampling at S seconds',
+    '  --max-frames N   sample at most N frames per video',
+    '  --max-side N     working resolution: long side of sampled frames (default FER_FRAME_MAX_SIDE)',
+    '  --analyzer KIND  whole-frame (default: the classifier on the whole frame) or cost-free',
+    '                   (no model, measures the pipeline itself)',
+    '',
+    'Needs Redis (REDIS_URL, default redis://127.0.0.1:6379). Other workers on the same Redis',
+    'help with the work. Exit codes: 0 every video analysed, 3 some videos failed, 1 all failed',
+    '(or another error), 2 bad usage, 4 Redis unreachable. /metrics is served only when',
+    'FER_METRICS_ENABLED is set explicitly.',
+  ].join('\n'),
+  async run(args) {
+    const { values, positionals } = parseCommandArgs(args, {
+      fps: { type: 'string' },
+      out: { type: 'string', default: 'fer-results' },
+      model: { type: 'string' },
+      start: { type: 'string' },
+      end: { type: 'string' },
+      'max-frames': { type: 'string' },
+      'max-side': { type: 'string' },
+      analyzer: { type: 'string' },
+    });
+    if (positionals.length === 0) throw new UsageError('give at least one video file');
+    const fps = optionalNumber('fps', values.fps, (n) => n > 0 && n <= 240, 'a number in (0, 240]');
+    const startSeconds = optionalNumber('start', values.start, (n) => n >= 0, 'a number of seconds ≥ 0');
+    const endSeconds = optionalNumber('end', values.end, (n) => n > (startSeconds ?? 0), 'a number of seconds after --start');
+    const maxFrames = optionalNumber('max-frames', values['max-frames'], (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
+    const maxSide = optionalNumber('max-side', values['max-side'], (n) => Number.isInteger(n) && n >= 16 && n <= 8192, 'an integer in [16, 8192]');
+    const kind = parseAnalyzerKind(values.analyzer);
+    const options: VideoOptions = Object.fromEntries(Object.entries({ fps, startSeconds, endSeconds, maxFrames, maxSide }).filter(([, v]) => v !== undefined));
+
+    const config = loadConfig();
+    // Logs go to stderr and only from warnings up unless LOG_LEVEL says otherwise: stdout shows progress.
+    const logger = pino({ name: 'analyze', level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
+    const pipeline = await openPipeline(config);
+    // A one-shot command serves /metrics only when asked to (FER_METRICS_ENABLED set explicitly).
+    const metrics = config.metrics.enabled && process.env.FER_METRICS_ENABLED !== undefined ? await startProcessMetrics(config.metrics, { role: 'analyze', logger }) : undefined;
+    const observer = metrics?.observer;
+    const analyzer = await createFrameAnalyzer({ kind, config, ...(values.model ? { modelDir: values.model } : {}), logger, ...(observer ? { observer } : {}) }).catch(async (error: unknown) => {
+      await pipeline.close();
+      throw error;
+    });
+    const producer = startProducer(pipeline, { logger, ...(observer ? { observer } : {}) });
+    const worker = startWorker(pipeline, { analyzer, logger, ...(observer ? { observer } : {}) });
+    const shutdown = new AbortController();
+    const onSignal = () => shutdown.abort(new Error('interrupted'));
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+
+    const names = new Map<string, string>();
+    const outDir = path.resolve(values.out);
+    let statuses: Map<string, VideoStatus>;
+    try {
+      for (const video of positionals) {
+        const { videoId } = await submitVideo(pipeline, { path: video, options });
+        names.set(videoId, video);
+      }
+      const view = createProgressView(process.stdout, names);
+      try {
+        statuses = await waitForVideos(pipeline, [...names.keys()], { onProgress: (s) => view.update(s), pollMs: 150, signal: shutdown.signal });
+      } finally {
+        view.done();
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await producer.close();
+      await worker.close();
+      await metrics?.close();
+    }
+
+    await mkdir(outDir, { recursive: true });
+    const used = new Set<string>();
+    let completed = 0;
+    const lines: string[] = [''];
+    try {
+      for (const [id, video] of names) {
+        const status = statuses.get(id)!;
+        if (status.state !== 'completed') {
+          lines.push(`${video}: FAILED (${status.error?.code ?? 'unknown'}) ${status.error?.message ?? ''}`);
+          continue;
+        }
+        const result = await getVideoResult<VideoResult>(pipeline, id);
+        if (result === null) {
+          lines.push(`${video}: completed, but its result is no longer in Redis`);
+          continue;
+        }
+        completed += 1;
+        const base = uniqueName(path.parse(video).name, used);
+        const file = (ext: string) => path.join(outDir, `${base}.${ext}`);
+        await writeFile(file('json'), JSON.stringify(result, null, 2));
+        await writeFile(file('csv'), toCsv(result));
+        await writeFile(file('svg'), renderTimelineSvg(result));
+        const c = result.counts;
+        const dominant = result.dominant ? `${result.dominant.label} (${(result.dominant.frameShare * 100).toFixed(0)}% of frames)` : 'none';
+        lines.push(`${video}: ${c.sampled} frames (${c.failed} failed), dominant ${dominant} → ${file('json')}`);
+      }
+    } finally {
+      await pipeline.close();
+    }
+    console.log(lines.join('\n'));
+    if (completed === names.size) return EXIT_CODES.ok;
+    return completed === 0 ? EXIT_CODES.failure : EXIT_CODES.partial;
+  },
+};
+
+function uniqueName(stem: string, used: Set<string>): string {
+  let name = stem;
+  for (let n = 2; used.has(name); n++) name = `${stem}-${n}`;
+  used.add(name);
+  return name;
+}
+
+export default analyze;

@@ -1,0 +1,91 @@
+// `fer-stream worker [--model DIR] [--concurrency N] [--producer]`: a long-running frame worker
+// (and aggregator) for separate processes or machines sharing one Redis. SIGTERM/SIGINT stop it
+// gracefully: no new jobs, jobs in flight finish, the model closes; a second signal forces it.
+
+import { loadConfig } from '../../config/index.ts';
+import { createLogger } from '../../core/logger.ts';
+import { startProcessMetrics } from '../../metrics/process.ts';
+import { startProducer, type ProducerHandle } from '../../producer/index.ts';
+import { startWorker } from '../../worker/index.ts';
+import { parseCommandArgs, UsageError } from '../args.ts';
+import { EXIT_CODES, type Command } from '../command.ts';
+import { openPipeline } from '../connect.ts';
+import { createFrameAnalyzer, DEFAULT_MODEL, parseAnalyzerKind } from '../frame-analyzer.ts';
+
+const worker: Command = {
+  summary: 'Run a frame worker (inference and aggregation) against REDIS_URL',
+  usage: [
+    'Usage: fer-stream worker [--model DIR] [--concurrency N] [--producer] [--analyzer KIND]',
+    '',
+    `  --model DIR      classifier model directory (default <FER_MODELS_DIR>/${DEFAULT_MODEL})`,
+    '  --concurrency N  frame chunks worked on at once (default FER_WORKER_CONCURRENCY)',
+    '  --producer       also split submitted videos into frames in this process',
+    '  --analyzer KIND  whole-frame (default) or cost-free (no model: pipeline measurements)',
+    '',
+    'Runs until SIGTERM/SIGINT, then finishes the jobs in flight and exits 0. LOG_LEVEL=debug',
+    'logs every inference batch with the videos its frames came from.',
+  ].join('\n'),
+  async run(args) {
+    const { values } = parseCommandArgs(args, {
+      model: { type: 'string' },
+      concurrency: { type: 'string' },
+      producer: { type: 'boolean', default: false },
+      analyzer: { type: 'string' },
+    }, false);
+    const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
+    if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) throw new UsageError(`--concurrency must be a positive integer, got "${values.concurrency}"`);
+    const kind = parseAnalyzerKind(values.analyzer);
+    const config = loadConfig();
+    const logger = createLogger({ name: 'worker', level: config.logLevel });
+    return runService({ role: 'worker', config, logger }, async (pipeline, observer) => {
+      const analyzer = await createFrameAnalyzer({ kind, config, ...(values.model ? { modelDir: values.model } : {}), logger, observer });
+      const handle = startWorker(pipeline, { analyzer, observer, logger, ...(concurrency ? { concurrency } : {}) });
+      const producer: ProducerHandle | undefined = values.producer ? startProducer(pipeline, { observer, logger }) : undefined;
+      logger.info({ analyzer: analyzer.info.name, concurrency: concurrency ?? config.pipeline.workerConcurrency, producer: values.producer }, 'worker started');
+      return async (force) => {
+        await Promise.all([producer?.close(force), handle.close(force)]);
+      };
+    });
+  },
+};
+
+export type Stop = (force: boolean) => Promise<void>;
+
+/**
+ * Runs a long-lived pipeline service until SIGTERM/SIGINT: metrics server, pipeline, the
+ * service's own start/stop. A second signal stops without waiting for jobs in flight.
+ */
+export async function runService(
+  options: { role: 'worker' | 'producer'; config: ReturnType<typeof loadConfig>; logger: ReturnType<typeof createLogger> },
+  start: (pipeline: Awaited<ReturnType<typeof openPipeline>>, observer: NonNullable<Awaited<ReturnType<typeof startProcessMetrics>>['observer']>) => Promise<Stop>,
+): Promise<number> {
+  const { config, logger } = options;
+  const pipeline = await openPipeline(config);
+  const metrics = await startProcessMetrics(config.metrics, { role: options.role, logger, health: () => ({ ok: pipeline.redis.status === 'ready' }) });
+  metrics.watchQueues(Object.values(pipeline.queues));
+  let stop: Stop;
+  try {
+    stop = await start(pipeline, metrics.observer);
+  } catch (error) {
+    await metrics.close();
+    await pipeline.close();
+    throw error;
+  }
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals += 1;
+      logger.info({ signal }, signals === 1 ? 'stopping: finishing jobs in flight' : 'stopping now');
+      if (signals === 1) void stop(false).then(resolve, resolve);
+      else void stop(true).then(resolve, resolve);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await metrics.close();
+  await pipeline.close();
+  logger.info('stopped');
+  return EXIT_CODES.ok;
+}
+
+export default worker;

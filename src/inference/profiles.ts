@@ -17,7 +17,7 @@ import { createImageClassifier } from './classifier.ts';
 import { loadDetector } from './detectors/detector.ts';
 import { DETECTOR_SPEC_FILE } from './detectors/spec.ts';
 import { loadTinyFaceDetector, TINY_FACE_SPEC_FILE } from './detectors/tiny-face.ts';
-import { ensureFaceApiModels, FACEAPI_DETECTOR_DIR } from './faceapi/convert.ts';
+import { ensureFaceApiModels, FACEAPI_DETECTOR_DIR, type FaceApiModelPaths } from './faceapi/convert.ts';
 import type { FaceDetector } from './types.ts';
 
 export const PROFILES = ['compact', 'vit'] as const;
@@ -65,6 +65,8 @@ export async function chooseProfile(config: Config, requested?: string): Promise
 export interface ProfileAnalyzerOptions {
   readonly observer?: PipelineObserver;
   readonly logger?: Logger;
+  /** Told before the compact profile converts face-api's models (first use on this models directory). */
+  readonly onConvert?: (paths: FaceApiModelPaths) => void;
 }
 
 /** Starts the models of `profile` and returns its FrameAnalyzer (close it when done). */
@@ -79,7 +81,10 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
   let detectorDir: string;
   let classifierDir: string;
   if (profile === 'compact') {
-    const paths = await ensureFaceApiModels(config.modelsDir, (p) => logger?.info({ modelsDir: config.modelsDir }, `converting face-api's models to ONNX (once): ${p.detectorDir}, ${p.expressionDir}`));
+    const paths = await ensureFaceApiModels(config.modelsDir, (p) => {
+      logger?.info({ modelsDir: config.modelsDir }, `converting face-api's models to ONNX (once): ${p.detectorDir}, ${p.expressionDir}`);
+      options.onConvert?.(p);
+    });
     detectorDir = paths.detectorDir;
     classifierDir = paths.expressionDir;
   } else {

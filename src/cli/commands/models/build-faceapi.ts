@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../../../config/index.ts';
 import { buildFaceApiModels } from '../../../inference/faceapi/convert.ts';
 import { parseCommandArgs } from '../../args.ts';
-import { EXIT_CODES } from '../../main.ts';
+import { EXIT_CODES } from '../../command.ts';
 import type { ModelsSubcommand } from '../models.ts';
 
 

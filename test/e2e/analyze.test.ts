@@ -1,0 +1,79 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildSyntheticVitModelDir } from '../../src/inference/vit/index.ts';
+import type { VideoResult } from '../../src/results/index.ts';
+import { redisUrl, testPrefix } from '../helpers/redis.ts';
+import { describeWithShared, sharedPath } from '../helpers/shared.ts';
+
+// End to end with real Redis, ffmpeg and onnxruntime (a tiny synthetic ViT), through the CLI
+// exactly as a user runs it.
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const { prefix, cleanup } = testPrefix(import.meta.url);
+const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-e2e-'));
+
+function parseCsv(text: string): Array<Record<string, string>> {
+  // E's CSV quotes only fields with commas/quotes; these rows have none.
+  const [header, ...rows] = text.trimEnd().split('\r\n').map((line) => line.split(','));
+  return rows.map((row) => Object.fromEntries(header!.map((name, i) => [name, row[i]!])));
+}
+
+describeWithShared('fer-stream analyze (Redis + ffmpeg + onnxruntime)', () => {
+  let modelDir: string;
+
+  beforeAll(async () => {
+    modelDir = (await buildSyntheticVitModelDir({ outDir: path.join(dir, 'vit-tiny'), preset: 'tiny', seed: 7 })).outDir;
+  });
+
+  afterAll(async () => {
+    await cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('GRID video at --fps 5: 15 frames at 0.0, 0.2 … 2.8 s, probabilities summing to 1, CSV matching the JSON', () => {
+    const out = path.join(dir, 'out');
+    const run = spawnSync(process.execPath, [path.join(repo, 'bin/fer-stream.js'), 'analyze', sharedPath('fixtures/video/grid_bbaf2n.mpg'), '--fps', '5', '--out', out, '--model', modelDir], {
+      cwd: repo,
+      env: { ...process.env, REDIS_URL: redisUrl(), FER_REDIS_PREFIX: prefix, FER_EXECUTION_PROVIDERS: 'cpu', LOG_LEVEL: 'warn' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/grid_bbaf2n\.mpg: 15 frames \(0 failed\), dominant \w+/);
+
+    const result = JSON.parse(readFileSync(path.join(out, 'grid_bbaf2n.json'), 'utf8')) as VideoResult;
+    expect(result.counts).toMatchObject({ sampled: 15, analysed: 15, failed: 0, withFace: 15 });
+    expect(result.frames.map((f) => f.index)).toEqual([...Array(15).keys()]);
+    expect(result.frames.map((f) => f.timestamp)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1, 1.2, 1.4, 1.6, 1.8, 2, 2.2, 2.4, 2.6, 2.8]);
+    expect(result.labels).toEqual(['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise']);
+    expect(result.video).toMatchObject({ width: 360, height: 288, frameWidth: 360, frameHeight: 288, durationSeconds: 3, videoCodec: 'mpeg1video' });
+    for (const frame of result.frames) {
+      expect(frame.faces).toHaveLength(1);
+      const face = frame.faces[0]!;
+      // Whole-frame mode: the "face" is the whole frame, with no detector score.
+      expect(face.box).toEqual({ x: 0, y: 0, width: 360, height: 288 });
+      expect(face.detectorScore).toBeNull();
+      expect(face.probabilities).toHaveLength(7);
+      expect(face.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+      expect(face.label).toBe(result.labels[face.probabilities.indexOf(Math.max(...face.probabilities))]);
+    }
+    // The synthetic model is random but deterministic: different frames give different outputs.
+    expect(new Set(result.frames.map((f) => f.faces[0]!.probabilities[0])).size).toBeGreaterThan(1);
+
+    const rows = parseCsv(readFileSync(path.join(out, 'grid_bbaf2n.csv'), 'utf8'));
+    expect(rows).toHaveLength(15);
+    rows.forEach((row, i) => {
+      const frame = result.frames[i]!;
+      expect(row.video_id).toBe(result.videoId);
+      expect(Number(row.frame_index)).toBe(frame.index);
+      expect(Number(row.timestamp)).toBe(frame.timestamp);
+      expect(row.face_label).toBe(frame.faces[0]!.label);
+      expect(result.labels.map((label) => Number(row[`p_${label}`]))).toEqual(frame.faces[0]!.probabilities);
+    });
+    expect(readFileSync(path.join(out, 'grid_bbaf2n.svg'), 'utf8')).toMatch(/^<svg/);
+  });
+});

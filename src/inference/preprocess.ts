@@ -18,11 +18,11 @@
 import { FerError } from '../core/types.ts';
 import type { ImageInput, PreprocessorConfig } from './types.ts';
 import { decodeToRgb, type ColorManagement } from './preprocess/decode.ts';
-import { pilResize, SUPPORTED_RESAMPLE_FILTERS } from './preprocess/pil-resample.ts';
+import { pilResizeAsync, SUPPORTED_RESAMPLE_FILTERS } from './preprocess/pil-resample.ts';
 import { channelTables, padToSquare, writeChw } from './preprocess/tensor.ts';
 
 export { decodeToRgb, DEFAULT_MAX_IMAGE_PIXELS, IMAGE_ERRORS, type ColorManagement } from './preprocess/decode.ts';
-export { pilResize, PIL_FILTERS } from './preprocess/pil-resample.ts';
+export { pilResize, pilResizeAsync, PIL_FILTERS } from './preprocess/pil-resample.ts';
 
 export interface PreprocessOptions {
   /** Largest accepted width × height (InferenceConfig.maxImagePixels); default 100 M. */
@@ -89,7 +89,7 @@ export async function preprocessInto(
   if (config.pad_to_square) rgb = padToSquare(rgb);
   const { height, width } = config.size;
   if (config.do_resize) {
-    rgb = pilResize(rgb, width, height, config.resample);
+    rgb = await pilResizeAsync(rgb, width, height, config.resample);
   } else if (rgb.width !== width || rgb.height !== height) {
     throw new FerError('IMAGE_SIZE_MISMATCH', `image is ${rgb.width}x${rgb.height} but the model takes ${width}x${height} and its preprocessor_config.json has do_resize false`);
   }

@@ -95,72 +95,93 @@ function precomputeCoefficients(inSize: number, outSize: number, filter: Filter)
   return { ksize, bounds, weights };
 }
 
-/** Horizontal pass over rows [firstRow, firstRow + rows) of `src` into a new width. */
-function resampleHorizontal(src: RgbImage, firstRow: number, rows: number, outWidth: number, c: Coefficients): Uint8ClampedArray {
-  // Uint8ClampedArray clamps the integer results to 0..255 like Pillow's clip8.
-  const out = new Uint8ClampedArray(outWidth * rows * 3);
-  const { ksize, bounds, weights } = c;
-  const data = src.data;
-  const inStride = src.width * 3;
-  let o = 0;
-  for (let y = 0; y < rows; y++) {
-    const rowStart = (y + firstRow) * inStride;
-    for (let xx = 0; xx < outWidth; xx++) {
-      const xmin = bounds[xx * 2]!;
-      const n = bounds[xx * 2 + 1]!;
-      const kOff = xx * ksize;
-      let s0 = ROUNDING;
-      let s1 = ROUNDING;
-      let s2 = ROUNDING;
-      let p = rowStart + xmin * 3;
-      for (let x = 0; x < n; x++) {
-        const k = weights[kOff + x]!;
-        s0 += data[p]! * k;
-        s1 += data[p + 1]! * k;
-        s2 += data[p + 2]! * k;
-        p += 3;
-      }
-      out[o++] = s0 >> PRECISION_BITS;
-      out[o++] = s1 >> PRECISION_BITS;
-      out[o++] = s2 >> PRECISION_BITS;
-    }
-  }
-  return out;
+/**
+ * One resampling pass, runnable in slices of output rows so a large image need not hold the
+ * event loop for the whole resize. `cost` is the work of one output row (pixels × taps).
+ */
+interface Pass {
+  readonly rows: number;
+  readonly cost: number;
+  run(from: number, to: number): void;
 }
 
-/** Vertical pass; `c.bounds` are relative to the first row of `src`. */
-function resampleVertical(src: Uint8Array | Uint8ClampedArray, width: number, outHeight: number, c: Coefficients, rowOffset: number): Uint8ClampedArray {
-  const out = new Uint8ClampedArray(width * outHeight * 3);
+// Every buffer is handled as a Uint8ClampedArray (views, no copies): the clamped store is
+// Pillow's clip8, and one element type keeps the hot loops monomorphic.
+function clamped(data: Uint8Array | Uint8ClampedArray): Uint8ClampedArray {
+  return data instanceof Uint8ClampedArray ? data : new Uint8ClampedArray(data.buffer, data.byteOffset, data.length);
+}
+
+/** Horizontal pass: rows [firstRow, firstRow + out rows) of `src` (width `inWidth`) into `out`. */
+function horizontalPass(src: Uint8ClampedArray, inWidth: number, firstRow: number, out: Uint8ClampedArray, outWidth: number, c: Coefficients): Pass {
+  const { ksize, bounds, weights } = c;
+  const inStride = inWidth * 3;
+  return {
+    rows: out.length / (outWidth * 3),
+    cost: outWidth * ksize,
+    run(from, to) {
+      let o = from * outWidth * 3;
+      for (let y = from; y < to; y++) {
+        const rowStart = (y + firstRow) * inStride;
+        for (let xx = 0; xx < outWidth; xx++) {
+          const xmin = bounds[xx * 2]!;
+          const n = bounds[xx * 2 + 1]!;
+          const kOff = xx * ksize;
+          let s0 = ROUNDING;
+          let s1 = ROUNDING;
+          let s2 = ROUNDING;
+          let p = rowStart + xmin * 3;
+          for (let x = 0; x < n; x++) {
+            const k = weights[kOff + x]!;
+            s0 += src[p]! * k;
+            s1 += src[p + 1]! * k;
+            s2 += src[p + 2]! * k;
+            p += 3;
+          }
+          out[o++] = s0 >> PRECISION_BITS;
+          out[o++] = s1 >> PRECISION_BITS;
+          out[o++] = s2 >> PRECISION_BITS;
+        }
+      }
+    },
+  };
+}
+
+/** Vertical pass into `out` (height = out rows); `c.bounds` minus `rowOffset` index rows of `src`. */
+function verticalPass(src: Uint8ClampedArray, width: number, out: Uint8ClampedArray, c: Coefficients, rowOffset: number): Pass {
   const { ksize, bounds, weights } = c;
   const stride = width * 3;
-  let o = 0;
-  for (let yy = 0; yy < outHeight; yy++) {
-    const ymin = bounds[yy * 2]! - rowOffset;
-    const n = bounds[yy * 2 + 1]!;
-    const kOff = yy * ksize;
-    for (let xx = 0; xx < stride; xx += 3) {
-      let s0 = ROUNDING;
-      let s1 = ROUNDING;
-      let s2 = ROUNDING;
-      let p = ymin * stride + xx;
-      for (let y = 0; y < n; y++) {
-        const k = weights[kOff + y]!;
-        s0 += src[p]! * k;
-        s1 += src[p + 1]! * k;
-        s2 += src[p + 2]! * k;
-        p += stride;
+  return {
+    rows: out.length / stride,
+    cost: width * ksize,
+    run(from, to) {
+      let o = from * stride;
+      for (let yy = from; yy < to; yy++) {
+        const ymin = bounds[yy * 2]! - rowOffset;
+        const n = bounds[yy * 2 + 1]!;
+        const kOff = yy * ksize;
+        for (let xx = 0; xx < stride; xx += 3) {
+          let s0 = ROUNDING;
+          let s1 = ROUNDING;
+          let s2 = ROUNDING;
+          let p = ymin * stride + xx;
+          for (let y = 0; y < n; y++) {
+            const k = weights[kOff + y]!;
+            s0 += src[p]! * k;
+            s1 += src[p + 1]! * k;
+            s2 += src[p + 2]! * k;
+            p += stride;
+          }
+          out[o++] = s0 >> PRECISION_BITS;
+          out[o++] = s1 >> PRECISION_BITS;
+          out[o++] = s2 >> PRECISION_BITS;
+        }
       }
-      out[o++] = s0 >> PRECISION_BITS;
-      out[o++] = s1 >> PRECISION_BITS;
-      out[o++] = s2 >> PRECISION_BITS;
-    }
-  }
-  return out;
+    },
+  };
 }
 
 /** Pillow's NEAREST resize: affine scaling with accumulated source coordinates, truncated. */
-function resizeNearest(src: RgbImage, width: number, height: number): Uint8ClampedArray {
-  const out = new Uint8ClampedArray(width * height * 3);
+function nearestPass(src: RgbImage, out: Uint8ClampedArray, width: number, height: number): Pass {
   const sx = src.width / width;
   const sy = src.height / height;
   const xin = new Int32Array(width);
@@ -169,23 +190,51 @@ function resizeNearest(src: RgbImage, width: number, height: number): Uint8Clamp
     xin[x] = Math.min(Math.trunc(xo), src.width - 1);
     xo += sx;
   }
+  const rowsIn = new Int32Array(height);
   let yo = sy * 0.5;
-  let o = 0;
   for (let y = 0; y < height; y++) {
-    const row = Math.min(Math.trunc(yo), src.height - 1) * src.width * 3;
-    for (let x = 0; x < width; x++) {
-      const p = row + xin[x]! * 3;
-      out[o++] = src.data[p]!;
-      out[o++] = src.data[p + 1]!;
-      out[o++] = src.data[p + 2]!;
-    }
+    rowsIn[y] = Math.min(Math.trunc(yo), src.height - 1);
     yo += sy;
   }
-  return out;
+  return {
+    rows: height,
+    cost: width,
+    run(from, to) {
+      let o = from * width * 3;
+      for (let y = from; y < to; y++) {
+        const row = rowsIn[y]! * src.width * 3;
+        for (let x = 0; x < width; x++) {
+          const p = row + xin[x]! * 3;
+          out[o++] = src.data[p]!;
+          out[o++] = src.data[p + 1]!;
+          out[o++] = src.data[p + 2]!;
+        }
+      }
+    },
+  };
 }
 
-function bytes(a: Uint8ClampedArray): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.length);
+interface ResizePlan {
+  readonly passes: readonly Pass[];
+  readonly result: RgbImage;
+}
+
+function planResize(src: RgbImage, width: number, height: number, resample: number): ResizePlan {
+  const outData = new Uint8ClampedArray(width * height * 3);
+  const result: RgbImage = { data: new Uint8Array(outData.buffer), width, height };
+  if (resample === PIL_FILTERS.nearest) return { passes: [nearestPass(src, outData, width, height)], result };
+  const filter = CONVOLUTION_FILTERS[resample];
+  if (filter === undefined) throw new Error(`unsupported resample filter ${resample} (supported: ${SUPPORTED_RESAMPLE_FILTERS.join(', ')})`);
+  const input = clamped(src.data);
+  const horiz = precomputeCoefficients(src.width, width, filter);
+  const vert = precomputeCoefficients(src.height, height, filter);
+  if (src.height === height) return { passes: [horizontalPass(input, src.width, 0, outData, width, horiz)], result };
+  if (src.width === width) return { passes: [verticalPass(input, width, outData, vert, 0)], result };
+  // Only the rows the vertical pass reads go through the horizontal pass (into 8 bits, as Pillow).
+  const firstRow = vert.bounds[0]!;
+  const lastRow = vert.bounds[height * 2 - 2]! + vert.bounds[height * 2 - 1]!;
+  const temp = new Uint8ClampedArray(width * (lastRow - firstRow) * 3);
+  return { passes: [horizontalPass(input, src.width, firstRow, temp, width, horiz), verticalPass(temp, width, outData, vert, firstRow)], result };
 }
 
 /**
@@ -194,22 +243,28 @@ function bytes(a: Uint8ClampedArray): Uint8Array {
  */
 export function pilResize(src: RgbImage, width: number, height: number, resample: number): RgbImage {
   if (src.width === width && src.height === height) return src;
-  if (resample === PIL_FILTERS.nearest) return { data: bytes(resizeNearest(src, width, height)), width, height };
-  const filter = CONVOLUTION_FILTERS[resample];
-  if (filter === undefined) throw new Error(`unsupported resample filter ${resample} (supported: ${SUPPORTED_RESAMPLE_FILTERS.join(', ')})`);
-  const needHorizontal = src.width !== width;
-  const needVertical = src.height !== height;
-  const horiz = precomputeCoefficients(src.width, width, filter);
-  const vert = precomputeCoefficients(src.height, height, filter);
-  if (!needVertical) {
-    return { data: bytes(resampleHorizontal(src, 0, src.height, width, horiz)), width, height };
+  const { passes, result } = planResize(src, width, height, resample);
+  for (const pass of passes) pass.run(0, pass.rows);
+  return result;
+}
+
+/** Work (pixels × taps) between two yields: a few milliseconds of the event loop at most. */
+const DEFAULT_SLICE_COST = 1 << 19;
+
+/**
+ * pilResize that yields to the event loop between slices of rows: resizing a 12-megapixel
+ * photo takes tens of milliseconds of JavaScript, which must not stall a busy worker's loop.
+ * The result is identical to pilResize.
+ */
+export async function pilResizeAsync(src: RgbImage, width: number, height: number, resample: number, sliceCost = DEFAULT_SLICE_COST): Promise<RgbImage> {
+  if (src.width === width && src.height === height) return src;
+  const { passes, result } = planResize(src, width, height, resample);
+  for (const pass of passes) {
+    const rowsPerSlice = Math.max(1, Math.floor(sliceCost / pass.cost));
+    for (let from = 0; from < pass.rows; from += rowsPerSlice) {
+      pass.run(from, Math.min(from + rowsPerSlice, pass.rows));
+      if (from + rowsPerSlice < pass.rows) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
-  if (!needHorizontal) {
-    return { data: bytes(resampleVertical(src.data, width, height, vert, 0)), width, height };
-  }
-  // Only the rows the vertical pass reads go through the horizontal pass.
-  const firstRow = vert.bounds[0]!;
-  const lastRow = vert.bounds[height * 2 - 2]! + vert.bounds[height * 2 - 1]!;
-  const temp = resampleHorizontal(src, firstRow, lastRow - firstRow, width, horiz);
-  return { data: bytes(resampleVertical(temp, width, height, vert, firstRow)), width, height };
+  return result;
 }

@@ -4,7 +4,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { RgbImage } from '../../../src/core/types.ts';
-import { checkPreprocessorConfig, preprocessedLength, preprocessInto } from '../../../src/inference/preprocess.ts';
+import { checkPreprocessorConfig, pilResize, pilResizeAsync, preprocessedLength, preprocessInto } from '../../../src/inference/preprocess.ts';
 import type { PreprocessorConfig } from '../../../src/inference/types.ts';
 import { SEED_CONFIG } from './reference.ts';
 
@@ -90,5 +90,20 @@ describe('preprocessInto', () => {
     // Measured: icc (147, 106, 80), PIL formula (139, 88, 71).
     expect(distance(pixel(icc), original)).toBeLessThanOrEqual(12);
     expect(distance(pixel(pil), original)).toBeGreaterThan(18);
+  });
+
+  it('the sliced resize yields to the event loop between slices and gives the same pixels', async () => {
+    const image = noise(900, 700, 3);
+    let done = false;
+    let ticks = 0;
+    const tick = () => {
+      ticks++;
+      if (!done) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const sliced = await pilResizeAsync(image, 224, 224, 2, 20_000);
+    done = true;
+    expect(ticks).toBeGreaterThan(5);
+    expect(sliced.data).toEqual(pilResize(image, 224, 224, 2).data);
   });
 });

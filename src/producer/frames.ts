@@ -19,6 +19,11 @@ export interface SamplingOptions {
   readonly endSeconds?: number;
   /** Stop after this many frames (0 or absent: no limit). */
   readonly maxFrames?: number;
+  /**
+   * Yield every frame in the same buffer (valid only until the next frame is pulled): no
+   * allocation per frame, for consumers that copy the pixels at once (the producer does).
+   */
+  readonly reuseBuffer?: boolean;
 }
 
 export interface VideoFrame {
@@ -98,7 +103,7 @@ export async function* extractFrames(file: string, probe: VideoProbe, options: S
         if (filled === frameBytes) {
           yield { index, timestamp: frameTimestamp(index, options), width, height, data: current };
           index += 1;
-          current = Buffer.allocUnsafe(frameBytes);
+          if (!options.reuseBuffer) current = Buffer.allocUnsafe(frameBytes);
           filled = 0;
         }
       }

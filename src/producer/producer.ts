@@ -83,7 +83,7 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
 
   let total = 0;
   let sequence = 0;
-  let chunk = Buffer.allocUnsafe(chunkFrames * frameBytes);
+  const chunk = Buffer.allocUnsafe(chunkFrames * frameBytes);
   let inChunk = 0;
   let firstIndex = 0;
   let timestamps: number[] = [];
@@ -106,12 +106,11 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
     firstIndex += inChunk;
     inChunk = 0;
     timestamps = [];
-    // The written buffer may still be queued in the socket: never reuse it.
-    chunk = Buffer.allocUnsafe(chunkFrames * frameBytes);
+    // The chunk buffer is reused: Redis has replied to the SET, so the client no longer holds it.
   };
 
   try {
-    for await (const frame of extractFrames(status.path, probe, sampling)) {
+    for await (const frame of extractFrames(status.path, probe, { ...sampling, reuseBuffer: true })) {
       frame.data.copy(chunk, inChunk * frameBytes);
       timestamps.push(frame.timestamp);
       inChunk += 1;

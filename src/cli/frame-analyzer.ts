@@ -1,6 +1,8 @@
-// Builds the worker's FrameAnalyzer from command-line choices. Whole-frame mode: the model
-// directory's classifier on the whole frame. `cost-free` measures the pipeline itself
-// (bench:overhead, plumbing tests) — it is not a model.
+// Builds the worker's FrameAnalyzer from command-line choices. Faces mode (the default): a
+// profile's detector + expression model, detect-then-classify (src/inference/profiles.ts:
+// compact, vit, or auto = vit when installed, else compact). Whole-frame mode: the model
+// directory's classifier on the whole frame (given --model without --profile, or FER_DETECT=false).
+// `cost-free` measures the pipeline itself (bench:overhead, plumbing tests) — it is not a model.
 
 import path from 'node:path';
 import type { Config } from '../config/index.ts';
@@ -8,20 +10,33 @@ import type { Logger } from '../core/logger.ts';
 import type { PipelineObserver } from '../core/observer.ts';
 import type { FrameAnalyzer, RgbImage } from '../core/types.ts';
 import { createImageClassifier } from '../inference/classifier.ts';
+import { chooseProfile, createProfileAnalyzer, type ProfileChoice } from '../inference/profiles.ts';
 import type { BatchObserver, ImageInput } from '../inference/types.ts';
 import { CostFreeAnalyzer, frameOrigin, WholeFrameAnalyzer } from '../worker/index.ts';
 import { UsageError } from './args.ts';
 
-export const ANALYZER_KINDS = ['whole-frame', 'cost-free'] as const;
+export const ANALYZER_KINDS = ['faces', 'whole-frame', 'cost-free'] as const;
 export type AnalyzerKind = (typeof ANALYZER_KINDS)[number];
 
 /** Where `fer-stream models fetch` installs the expression ViT under the models directory. */
 export const DEFAULT_MODEL = 'vit-fer';
 
-export function parseAnalyzerKind(value: string | undefined): AnalyzerKind {
-  const kind = value ?? 'whole-frame';
-  if (!(ANALYZER_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--analyzer must be one of ${ANALYZER_KINDS.join(', ')}, got "${kind}"`);
-  return kind as AnalyzerKind;
+/** The --analyzer value; undefined when not given (createFrameAnalyzer then decides from the other options). */
+export function parseAnalyzerKind(value: string | undefined): AnalyzerKind | undefined {
+  if (value === undefined) return undefined;
+  if (!(ANALYZER_KINDS as readonly string[]).includes(value)) throw new UsageError(`--analyzer must be one of ${ANALYZER_KINDS.join(', ')}, got "${value}"`);
+  return value as AnalyzerKind;
+}
+
+/**
+ * Faces mode unless told otherwise: --analyzer, or a --model DIR without --profile (that model on
+ * whole frames, as before profiles), or FER_DETECT=false.
+ */
+export function resolveAnalyzerKind(options: { kind?: AnalyzerKind | undefined; profile?: string | undefined; modelDir?: string | undefined; config: Config }): AnalyzerKind {
+  if (options.kind !== undefined) return options.kind;
+  if (options.profile !== undefined) return 'faces';
+  if (options.modelDir !== undefined || !options.config.faces.detect) return 'whole-frame';
+  return 'faces';
 }
 
 /**
@@ -39,14 +54,30 @@ export function batchLogger(logger: Logger): BatchObserver<ImageInput> {
 }
 
 export async function createFrameAnalyzer(options: {
-  kind: AnalyzerKind;
+  kind?: AnalyzerKind | undefined;
   config: Config;
   modelDir?: string;
+  /** compact, vit or auto (faces mode); default FER_PROFILE. */
+  profile?: string | undefined;
+  /** Told which profile faces mode uses and why (the CLI prints it when auto chose). */
+  onProfile?: (choice: ProfileChoice) => void;
   logger: Logger;
   observer?: PipelineObserver;
 }): Promise<FrameAnalyzer> {
   const batchObserver = batchLogger(options.logger);
-  if (options.kind === 'cost-free') {
+  const kind = resolveAnalyzerKind(options);
+  if (kind === 'faces') {
+    const choice = await chooseProfile(options.config, options.profile).catch((error: Error) => {
+      throw new UsageError(error.message);
+    });
+    options.onProfile?.(choice);
+    return createProfileAnalyzer(options.config, choice.profile, {
+      logger: options.logger,
+      ...(options.observer ? { observer: options.observer } : {}),
+      ...(options.modelDir ? { classifierDir: options.modelDir } : {}),
+    });
+  }
+  if (kind === 'cost-free') {
     return new CostFreeAnalyzer({ maxBatchSize: options.config.inference.maxBatchSize, maxDelayMs: options.config.inference.maxDelayMs, batchObserver });
   }
   const modelDir = options.modelDir ?? path.join(options.config.modelsDir, DEFAULT_MODEL);

@@ -1,7 +1,7 @@
 // Preprocessing: our exact port of Pillow's resize (the shipped path) against sharp's own resize
 // kernels, on the same decoded pixels: how close each is to the PIL reference (mean absolute
 // difference of the normalised tensors; ours is the reference, bit for bit — see
-// test/inference/preprocess/fidelity.test.ts) and how fast, measured in the same run.
+// test/inference/preprocess/fidelity.test.ts) and how much CPU each costs, measured in the same run.
 //
 //   node --import tsx bench/preprocess.ts [--dir ../shared/fixtures/faces] [--rounds 5]
 //
@@ -10,7 +10,6 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import sharp, { type Sharp } from 'sharp';
 import type { RgbImage } from '../src/core/types.ts';
@@ -52,16 +51,18 @@ const decoded = await Promise.all(encoded.map((b) => decodeToRgb(b)));
 const reference = encoded.map(() => new Float32Array(n));
 await Promise.all(encoded.map((b, i) => preprocessInto(b, config, reference[i]!, 0)));
 
-async function timeMs(run: (i: number) => Promise<void>): Promise<number> {
-  await run(0); // warm-up
-  const start = performance.now();
+/** CPU milliseconds per image, whole process (sharp's libuv threads included): robust on a shared machine. */
+async function cpuMs(run: (i: number) => Promise<void>): Promise<number> {
+  for (let i = 0; i < files.length; i++) await run(i); // warm-up (JIT, sharp caches)
+  const start = process.cpuUsage();
   for (let r = 0; r < rounds; r++) for (let i = 0; i < files.length; i++) await run(i);
-  return (performance.now() - start) / (rounds * files.length);
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000 / (rounds * files.length);
 }
 
 const baseline = { encoded: 0, raw: 0 };
 console.log(`${files.length} photos from ${values.dir}, ${rounds} rounds, one image at a time\n`);
-console.log('| method | MAD vs PIL (median / max) | encoded ms/img | ratio | raw RGB ms/img | ratio |');
+console.log('| method | MAD vs PIL (median / max) | encoded: CPU ms/img | ratio | raw RGB: CPU ms/img | ratio |');
 console.log('| --- | --- | --- | --- | --- | --- |');
 for (const m of methods) {
   const out = new Float32Array(n);
@@ -73,8 +74,8 @@ for (const m of methods) {
     mads.push(sum / n);
   }
   mads.sort((a, b) => a - b);
-  const enc = await timeMs((i) => m.encoded(encoded[i]!, out));
-  const raw = await timeMs((i) => m.raw(decoded[i]!, out));
+  const enc = await cpuMs((i) => m.encoded(encoded[i]!, out));
+  const raw = await cpuMs((i) => m.raw(decoded[i]!, out));
   if (baseline.encoded === 0) Object.assign(baseline, { encoded: enc, raw });
   console.log(`| ${m.name} | ${mads[mads.length >> 1]!.toFixed(4)} / ${mads.at(-1)!.toFixed(4)} | ${enc.toFixed(1)} | ${(enc / baseline.encoded).toFixed(2)} | ${raw.toFixed(1)} | ${(raw / baseline.raw).toFixed(2)} |`);
 }

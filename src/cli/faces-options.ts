@@ -1,0 +1,26 @@
+// Face-mode pieces the analyze and worker commands share: `--no-detect` (whole-frame mode, for
+// inputs that are already face crops) and the tracker that links faces across a video's frames
+// at aggregation (only where a detector found the faces; whole-frame "faces" need no tracks).
+
+import type { Config } from '../config/index.ts';
+import type { FrameAnalyzer } from '../core/types.ts';
+import { faceTracker } from '../results/index.ts';
+import type { FinalizeOptions } from '../worker/aggregator.ts';
+import { UsageError } from './args.ts';
+import type { AnalyzerKind } from './frame-analyzer.ts';
+
+export const NO_DETECT_OPTION = { 'no-detect': { type: 'boolean' } } as const;
+export const NO_DETECT_USAGE = '  --no-detect      whole-frame mode: classify each frame as one face (inputs that are already face crops; = FER_DETECT=false)';
+
+/** --no-detect means whole-frame analysis; it contradicts any other --analyzer. */
+export function applyNoDetect<K extends AnalyzerKind | undefined>(kind: K, noDetect: boolean | undefined): K | 'whole-frame' {
+  if (!noDetect) return kind;
+  if (kind !== undefined && kind !== 'whole-frame') throw new UsageError(`--no-detect means whole-frame analysis; it cannot be combined with --analyzer ${kind}`);
+  return 'whole-frame';
+}
+
+/** Aggregation options for a worker running `analyzer`: the face tracker when it detects faces. */
+export function trackingFor(analyzer: FrameAnalyzer, config: Config): Pick<FinalizeOptions, 'assignTracks'> {
+  if (!analyzer.info.detector) return {};
+  return { assignTracks: faceTracker({ iouThreshold: config.faces.trackIou, maxGap: config.faces.trackMaxGap }) };
+}

@@ -125,6 +125,13 @@ export const openApiDocument = {
             description: 'json (default): the per-video result; csv: one row per face per frame; svg / png: timeline chart',
             schema: { type: 'string', enum: ['json', 'csv', 'svg', 'png'], default: 'json' },
           },
+          {
+            name: 'smoothing',
+            in: 'query',
+            required: false,
+            description: 'Recompute the timeline segments with this moving-average window (frames; 1 = none) instead of the stored one',
+            schema: { type: 'integer', minimum: 1, maximum: 101 },
+          },
         ],
         responses: {
           '200': {

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { ApiConfig } from '../config/api.ts';
 import type { Logger } from '../core/logger.ts';
 import { FerError } from '../core/types.ts';
+import { resmoothVideoResult } from '../results/aggregate.ts';
 import { renderTimelinePng, renderTimelineSvg } from '../results/chart.ts';
 import { toCsv } from '../results/csv.ts';
 import { ApiError, errorBody } from './errors.ts';
@@ -46,7 +47,15 @@ const optionsSchema = z
 
 const pathBodySchema = z.object({ path: z.string().min(1).max(4096) }).passthrough();
 
-const resultsQuerySchema = z.object({ format: z.enum(['json', 'csv', 'svg', 'png']).default('json') }).strict();
+/** Largest smoothing window a client may ask for (frames). */
+export const MAX_SMOOTHING_WINDOW = 101;
+
+const resultsQuerySchema = z
+  .object({
+    format: z.enum(['json', 'csv', 'svg', 'png']).default('json'),
+    smoothing: z.coerce.number().int().min(1).max(MAX_SMOOTHING_WINDOW).optional(),
+  })
+  .strict();
 
 export async function buildApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
   const { config, service } = options;
@@ -100,16 +109,19 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   app.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/v1/videos/:id/results', async (request, reply) => {
     const id = checkId(request.params.id);
     const query = resultsQuerySchema.safeParse(request.query);
-    if (!query.success) throw new ApiError('invalid_format', `query: ${zodProblems(query.error)} (format is one of json, csv, svg, png)`);
+    if (!query.success) {
+      throw new ApiError('invalid_format', `query: ${zodProblems(query.error)} (format: json, csv, svg or png; smoothing: an integer 1..${MAX_SMOOTHING_WINDOW})`);
+    }
     const status = await service.status(id);
     if (status === null) throw new ApiError('not_found', `no video with id ${id}`);
     if (status.state === 'failed') throw new ApiError('video_failed', `video ${id} failed: ${status.errors.map((e) => `${e.message} (${e.code})`).join('; ') || 'no reason recorded'}`);
-    const result = status.state === 'completed' ? await service.results(id) : null;
-    if (result === null) {
+    const stored = status.state === 'completed' ? await service.results(id) : null;
+    if (stored === null) {
       const total = status.progress.framesTotal ?? status.progress.framesExpected;
       const done = total === null ? 'frame count not known yet' : `${status.progress.framesDone}/${total} frames`;
       throw new ApiError('results_not_ready', `video ${id} is ${status.state} (${done}); poll GET /v1/videos/${id}`);
     }
+    const result = query.data.smoothing === undefined ? stored : resmoothVideoResult(stored, query.data.smoothing);
     switch (query.data.format) {
       case 'json':
         return reply.type('application/json; charset=utf-8').send(result);

@@ -259,3 +259,33 @@ function meanVector(vectors: readonly (readonly number[])[]): number[] {
   for (const v of vectors) for (let i = 0; i < v.length; i++) sum[i]! += v[i]!;
   return sum.map((s) => s / vectors.length);
 }
+
+/**
+ * The same result with the timeline re-smoothed over `smoothingWindow` frames (segments and track
+ * segments recomputed from the stored frames; everything else unchanged). Lets a reader choose the
+ * smoothing after the fact (`?smoothing=k`, `results --smoothing k`) without reprocessing the video.
+ */
+export function resmoothVideoResult(result: VideoResult, smoothingWindow: number): VideoResult {
+  const frames: FrameResult[] = result.frames.map((f) => ({
+    index: f.index,
+    timestamp: f.timestamp,
+    faces: f.faces.map((face) => ({
+      probabilities: face.probabilities,
+      label: face.label,
+      labelIndex: result.labels.indexOf(face.label),
+      box: face.box,
+      detectorScore: face.detectorScore,
+      ...(face.trackId !== null ? { trackId: face.trackId } : {}),
+    })),
+    ...(f.error !== undefined ? { error: f.error } : {}),
+  }));
+  return buildVideoResult({
+    videoId: result.videoId,
+    frames,
+    video: result.video,
+    model: result.model,
+    timings: result.timings,
+    processing: result.processing,
+    aggregation: { smoothingWindow, frameInterval: result.aggregation.frameInterval },
+  });
+}

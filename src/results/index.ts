@@ -1,5 +1,5 @@
 // Per-video results: aggregation (pure), CSV and chart exports.
-export { buildVideoResult, argmax } from './aggregate.ts';
+export { buildVideoResult, resmoothVideoResult, argmax } from './aggregate.ts';
 export { toCsv, csvHeader, probabilityColumn, CSV_FIXED_COLUMNS } from './csv.ts';
 export { renderTimelineSvg, renderTimelinePng, labelColours } from './chart.ts';
 export * from './types.ts';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/api/errors.ts';
 import { openApiDocument } from '../../src/api/openapi.ts';
 import { buildApiServer } from '../../src/api/server.ts';
-import { buildVideoResult } from '../../src/results/aggregate.ts';
+import { buildVideoResult, resmoothVideoResult } from '../../src/results/aggregate.ts';
 import { toCsv } from '../../src/results/csv.ts';
 import { frames, MODEL } from '../results/fixtures.ts';
 import { FakeVideoService } from './fake-service.ts';
@@ -178,6 +178,9 @@ describe('GET /v1/videos/:id and /results', () => {
     const asJson = await fetch(`${base}/v1/videos/done-1/results`);
     expect(asJson.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await asJson.json()).toEqual(JSON.parse(JSON.stringify(result)));
+    const smoothed = (await (await fetch(`${base}/v1/videos/done-1/results?smoothing=3`)).json()) as { aggregation: { smoothingWindow: number } };
+    expect(smoothed).toEqual(JSON.parse(JSON.stringify(resmoothVideoResult(result, 3))));
+    expect(smoothed.aggregation.smoothingWindow).toBe(3);
     const csv = await fetch(`${base}/v1/videos/done-1/results?format=csv`);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(csv.headers.get('content-disposition')).toBe('attachment; filename="done-1.csv"');
@@ -193,7 +196,9 @@ describe('GET /v1/videos/:id and /results', () => {
   it('says when results are not ready, when the video failed, and when the format is unknown', async () => {
     expectError(await json(await fetch(`${base}/v1/videos/busy-1/results`)), 409, 'results_not_ready', /processing \(1\/3 frames\)/);
     expectError(await json(await fetch(`${base}/v1/videos/bad-1/results`)), 409, 'video_failed', /no video stream/);
-    expectError(await json(await fetch(`${base}/v1/videos/done-1/results?format=xml`)), 400, 'invalid_format', /json, csv, svg, png/);
+    expectError(await json(await fetch(`${base}/v1/videos/done-1/results?format=xml`)), 400, 'invalid_format', /json, csv, svg or png/);
+    expectError(await json(await fetch(`${base}/v1/videos/done-1/results?smoothing=0`)), 400, 'invalid_format', /smoothing/);
+    expectError(await json(await fetch(`${base}/v1/videos/done-1/results?colour=red`)), 400, 'invalid_format', /colour/);
   });
 });
 

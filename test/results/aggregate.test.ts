@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FerError } from '../../src/core/types.ts';
-import { buildVideoResult } from '../../src/results/aggregate.ts';
+import { buildVideoResult, resmoothVideoResult } from '../../src/results/aggregate.ts';
 import type { BuildVideoResultInput } from '../../src/results/types.ts';
 import { face, frames, LABELS, MODEL } from './fixtures.ts';
 
@@ -201,5 +201,24 @@ describe('buildVideoResult: tracks', () => {
 
   it('has no tracks when faces carry no track id', () => {
     expect(build(['happy', 'sad']).tracks).toEqual([]);
+  });
+});
+
+describe('resmoothVideoResult', () => {
+  it('gives exactly what aggregating with that window in the first place gives, tracks and failures included', () => {
+    const spec = [
+      [face('happy', { trackId: 1 }), face('sad', { trackId: 2, x: 300 })],
+      [face('sad', { trackId: 1 })],
+      [face('happy', { trackId: 1 }), face('sad', { trackId: 2, x: 300, score: null })],
+      null,
+      'FAIL',
+      [face('happy', { trackId: 1 })],
+      'surprise',
+    ] as Parameters<typeof frames>[0];
+    const extra = { processing: { fps: 2 }, timings: { submittedAt: '2026-01-01T00:00:00.000Z' } };
+    const raw = build(spec, extra);
+    const direct = build(spec, { ...extra, aggregation: { smoothingWindow: 3 } });
+    expect(resmoothVideoResult(raw, 3)).toEqual(direct);
+    expect(resmoothVideoResult(direct, 1)).toEqual(raw);
   });
 });

@@ -4,6 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import { createPipelineVideoService } from '../../api/pipeline-service.ts';
 import { loadConfig } from '../../config/index.ts';
+import { resmoothVideoResult } from '../../results/aggregate.ts';
 import { renderTimelinePng, renderTimelineSvg } from '../../results/chart.ts';
 import { toCsv } from '../../results/csv.ts';
 import type { VideoResult } from '../../results/types.ts';
@@ -30,11 +31,12 @@ export async function renderResult(result: VideoResult, format: Format): Promise
 const results: Command = {
   summary: 'Results of a completed video (JSON, CSV or chart)',
   usage: [
-    'Usage: fer-stream results ID [--format json|csv|svg|png] [--out FILE]',
+    'Usage: fer-stream results ID [--format json|csv|svg|png] [--out FILE] [--smoothing K]',
     '',
     '  --format F   json (default): the per-video result (README "Results format");',
     '               csv: one row per face per frame; svg / png: the timeline chart',
     '  --out FILE   write to FILE instead of stdout',
+    '  --smoothing K  recompute the timeline with a K-frame moving average (1 = none)',
     '',
     'Exit codes: 0 written, 1 unknown id or the video failed, 2 bad usage, 4 Redis unreachable,',
     '5 the video is not finished yet (see `fer-stream status ID --wait`).',
@@ -43,7 +45,12 @@ const results: Command = {
     const { values, positionals } = parseCommandArgs(args, {
       format: { type: 'string', default: 'json' },
       out: { type: 'string' },
+      smoothing: { type: 'string' },
     });
+    const smoothing = values.smoothing === undefined ? undefined : Number(values.smoothing);
+    if (smoothing !== undefined && !(Number.isInteger(smoothing) && smoothing >= 1 && smoothing <= 101)) {
+      throw new UsageError(`--smoothing must be an integer 1..101, got "${values.smoothing}"`);
+    }
     if (positionals.length !== 1) throw new UsageError('give exactly one video id');
     const format = values.format as Format;
     if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${values.format}"`);
@@ -71,7 +78,7 @@ const results: Command = {
     } finally {
       await pipeline.close();
     }
-    const output = await renderResult(result, format);
+    const output = await renderResult(smoothing === undefined ? result : resmoothVideoResult(result, smoothing), format);
     if (values.out !== undefined) await writeFile(values.out, output);
     else process.stdout.write(output);
     return EXIT_CODES.ok;

@@ -30,7 +30,7 @@ export const IMAGE_ERRORS = {
 /** Default of InferenceConfig.maxImagePixels (FER_MAX_IMAGE_PIXELS). */
 export const DEFAULT_MAX_IMAGE_PIXELS = 100_000_000;
 
-/** Formats PIL also reads; everything else (SVG, PDF, raw camera files, …) is refused. */
+/** Raster photo formats; vector and document formats (SVG, PDF, …), which PIL does not read, are refused. */
 const ACCEPTED_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif']);
 
 export interface DecodeOptions {

@@ -1,0 +1,93 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPipelineVideoService } from '../../src/api/pipeline-service.ts';
+import { buildApiServer } from '../../src/api/server.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import { createPipeline, failVideo, storeVideoResult, updateVideo, type Pipeline } from '../../src/pipeline/index.ts';
+import { buildVideoResult } from '../../src/results/aggregate.ts';
+import { redisUrl, testPrefix } from '../helpers/redis.ts';
+import { frames, MODEL } from '../results/fixtures.ts';
+
+// The API over the real VideoService adapter and the pipeline's Redis records (no producer or
+// worker: the test moves videos along with the pipeline's own functions).
+
+const { prefix, cleanup } = testPrefix(import.meta.url);
+let tmp: string;
+let pipeline: Pipeline;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'fer-api-pipeline-'));
+  await writeFile(path.join(tmp, 'clip.mp4'), 'x');
+  pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: loadConfig({}, { pipeline: { maxFrames: 100 } }).pipeline });
+  app = await buildApiServer({
+    config: { uploadDir: path.join(tmp, 'uploads'), inputDir: tmp, maxUploadBytes: 1 << 20, maxJsonBytes: 4096 },
+    service: createPipelineVideoService(pipeline),
+  });
+});
+
+afterAll(async () => {
+  await app.close();
+  await pipeline.close();
+  await cleanup();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+const get = async (url: string) => {
+  const r = await app.inject({ method: 'GET', url });
+  return { status: r.statusCode, body: r.json() };
+};
+
+describe('API over the pipeline', () => {
+  it('follows a video from submission to results, with the pipeline’s states and progress', async () => {
+    const submitted = await app.inject({ method: 'POST', url: '/v1/videos', payload: { path: 'clip.mp4', fps: 4, maxFrames: 10 } });
+    expect(submitted.statusCode).toBe(202);
+    const id = submitted.json().id as string;
+    const record = await pipeline.redis.hgetall(pipeline.keys.video(id));
+    expect(record.path).toBe(path.join(tmp, 'clip.mp4'));
+    expect(JSON.parse(record.options!)).toMatchObject({ fps: 4, maxFrames: 10 });
+    expect(await pipeline.queues.videos.getJob(id)).toBeDefined();
+
+    expect(await get(`/v1/videos/${id}`)).toMatchObject({
+      status: 200,
+      body: { id, state: 'queued', name: 'clip.mp4', progress: { framesExpected: null, framesTotal: null, framesDone: 0, fraction: null }, errors: [] },
+    });
+    await updateVideo(pipeline, id, { state: 'processing', framesExpected: 4, framesTotal: 3, framesDone: 1 });
+    expect((await get(`/v1/videos/${id}`)).body.progress).toEqual({ framesExpected: 4, framesTotal: 3, framesDone: 1, framesFailed: 0, fraction: 1 / 3 });
+    expect(await get(`/v1/videos/${id}/results`)).toMatchObject({ status: 409, body: { error: { code: 'results_not_ready' } } });
+
+    const result = buildVideoResult({ videoId: id, frames: frames(['happy', 'happy', 'sad'], 4), video: { name: 'clip.mp4' }, model: MODEL });
+    await storeVideoResult(pipeline, id, result, new Date());
+    const done = await get(`/v1/videos/${id}`);
+    expect(done.body.state).toBe('completed');
+    expect(done.body.completedAt).toMatch(/^\d{4}-/);
+    expect(await get(`/v1/videos/${id}/results`)).toEqual({ status: 200, body: JSON.parse(JSON.stringify(result)) });
+  });
+
+  it('reports a failed video’s reason, and turns the pipeline’s option limits into invalid_request', async () => {
+    const id = (await app.inject({ method: 'POST', url: '/v1/videos', payload: { path: 'clip.mp4' } })).json().id as string;
+    await failVideo(pipeline, id, { code: 'invalid_video', message: 'no video stream' });
+    expect((await get(`/v1/videos/${id}`)).body).toMatchObject({ state: 'failed', errors: [{ code: 'invalid_video', message: 'no video stream' }] });
+    expect(await get(`/v1/videos/${id}/results`)).toMatchObject({ status: 409, body: { error: { code: 'video_failed' } } });
+
+    const tooMany = await app.inject({ method: 'POST', url: '/v1/videos', payload: { path: 'clip.mp4', maxFrames: 1000 } });
+    expect(tooMany.statusCode).toBe(400);
+    expect(tooMany.json().error).toMatchObject({ code: 'invalid_request' });
+    expect(tooMany.json().error.message).toMatch(/limit of 100/);
+    expect((await get('/v1/videos/00000000-0000-0000-0000-000000000000')).status).toBe(404);
+  });
+
+  it('is ready while Redis answers and not ready, promptly, when it does not', async () => {
+    expect((await get('/readyz')).status).toBe(200);
+    const down = createPipeline({ redisUrl: 'redis://127.0.0.1:1', prefix, config: pipeline.config });
+    down.redis.on('error', () => {});
+    const service = createPipelineVideoService(down);
+    const started = Date.now();
+    expect(await service.ready()).toBe(false);
+    expect(Date.now() - started).toBeLessThan(2000);
+    down.redis.disconnect();
+  });
+});

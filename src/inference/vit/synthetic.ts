@@ -44,7 +44,10 @@ function streamSeed(seed: number, name: string): number {
   return h;
 }
 
-/** Fills `out` with normal(0, std) values from a xoshiro128** stream (Box–Muller, both outputs used). */
+/**
+ * Fills `out` with normal(0, std) values from a xoshiro128** stream (Marsaglia's polar method,
+ * both outputs used). The generator is inlined in the loop: ViT-B needs 86 M values.
+ */
 export function fillNormal(out: Float32Array, std: number, seed: number): void {
   // splitmix32 expands the seed into the four state words.
   let z = seed >>> 0;
@@ -57,25 +60,26 @@ export function fillNormal(out: Float32Array, std: number, seed: number): void {
     return (t ^ (t >>> 15)) >>> 0;
   };
   let a = next32(), b = next32(), c = next32(), d = next32();
-  const uniform = () => {
-    const result = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
-    const t = b << 9;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c ^= t;
-    d = rotl(d, 11);
-    return (result + 0.5) / 4294967296; // in (0, 1): log() stays finite
-  };
-  for (let i = 0; i < out.length; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(uniform())) * std;
-    const theta = 2 * Math.PI * uniform();
-    out[i] = r * Math.cos(theta);
-    if (i + 1 < out.length) out[i + 1] = r * Math.sin(theta);
+  const n = out.length;
+  let i = 0;
+  while (i < n) {
+    let u: number, v: number, s: number;
+    do {
+      // Two xoshiro128** steps → u, v uniform in [-1, 1).
+      let m = Math.imul(b, 5);
+      let r = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+      let t = b << 9;
+      c ^= a; d ^= b; b ^= c; a ^= d; c ^= t; d = (d << 11) | (d >>> 21);
+      u = r / 2147483648 - 1;
+      m = Math.imul(b, 5);
+      r = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+      t = b << 9;
+      c ^= a; d ^= b; b ^= c; a ^= d; c ^= t; d = (d << 11) | (d >>> 21);
+      v = r / 2147483648 - 1;
+      s = u * u + v * v;
+    } while (s >= 1 || s === 0);
+    const scale = Math.sqrt((-2 * Math.log(s)) / s) * std;
+    out[i++] = u * scale;
+    if (i < n) out[i++] = v * scale;
   }
-}
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
 }

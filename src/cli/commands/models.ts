@@ -1,0 +1,87 @@
+// `fer-stream models <subcommand>`: building, converting and installing model directories.
+// Each subcommand lives in its own module under models/ and is loaded only when used; add one by
+// adding a row to the table below.
+
+import { UsageError } from '../args.ts';
+import type { Command } from '../command.ts';
+
+export interface ModelsSubcommand {
+  /** Returns the process exit code (see EXIT_CODES). */
+  run(args: string[]): Promise<number>;
+}
+
+interface SubcommandEntry {
+  readonly summary: string;
+  /** Options, shown by `fer-stream models --help`. */
+  readonly usage: string;
+  readonly load: () => Promise<ModelsSubcommand>;
+}
+
+const subcommands: Record<string, SubcommandEntry> = {
+  'build-vit': {
+    summary: 'Write a ViT expression model directory (synthetic weights, or converted from Hugging Face safetensors)',
+    usage: [
+      'fer-stream models build-vit --synthetic [--preset tiny|base] [--seed N] --out DIR [--force]',
+      'fer-stream models build-vit --from HF_DIR --out DIR [--force]',
+      '  --synthetic    seeded random weights (normal, std 0.02), Hugging Face initialisation',
+      '  --preset       base: ViT-B/16 224×224 (≈86 M parameters, ≈343 MB); tiny: width 64, 2 layers (default tiny)',
+      '  --seed N       weight seed (default 0)',
+      '  --from HF_DIR  a ViTForImageClassification directory: config.json + model.safetensors (+ preprocessor_config.json)',
+      '  --out DIR      model directory to write: config.json, preprocessor_config.json, onnx/model.onnx',
+      '  --force        overwrite an existing model in DIR',
+    ].join('\n'),
+    load: async () => (await import('./models/build-vit.ts')).default,
+  },
+  'build-faceapi': {
+    summary: "Convert face-api's trained tiny face detector and expression net (shipped on npm) to ONNX model directories",
+    usage: [
+      'fer-stream models build-faceapi [--out DIR]',
+      '  --out DIR  folder to write faceapi-tiny-face-detector/ and faceapi-face-expression/ into',
+      '             (default: the models directory, FER_MODELS_DIR); existing builds there are replaced',
+    ].join('\n'),
+    load: async () => (await import('./models/build-faceapi.ts')).default,
+  },
+  fetch: {
+    summary: 'Download detector models (UltraFace, YuNet) or the seed ViT (converted to ONNX) from their publishers, verify and install them',
+    usage: [
+      'fer-stream models fetch ultraface|yunet|vit-fer … [--models-dir DIR] [--base-url URL]',
+      '  ultraface   version-RFB-320 and version-RFB-640 (github.com/Linzaer/Ultra-Light-Fast-Generic-Face-Detector-1MB)',
+      '  yunet       face_detection_yunet_2023mar (opencv_zoo) and yunet_s_dynamic (libfacedetection.train)',
+      '  vit-fer     motheecreator/vit-Facial-Expression-Recognition from Hugging Face, converted with the ViT builder',
+      '  --models-dir DIR  install there (default FER_MODELS_DIR)',
+      '  --base-url URL    a mirror serving <family>/<file> (default FER_MODELS_BASE_URL, else the publishers)',
+      '  Partial downloads resume (HTTP Range) and are retried with backoff; checksums are verified;',
+      '  a model appears in the models directory only once complete.',
+    ].join('\n'),
+    load: async () => (await import('./models/fetch.ts')).default,
+  },
+  'install-local': {
+    summary: 'Install the detector models from a local copy (e.g. ../shared/models), verifying their checksums',
+    usage: [
+      'fer-stream models install-local DIR [ultraface|yunet …] [--models-dir DIR]',
+      '  DIR holds <family>/<published file>, e.g. DIR/ultraface/version-RFB-320.onnx; default: both families',
+    ].join('\n'),
+    load: async () => (await import('./models/install-local.ts')).default,
+  },
+};
+
+const models: Command = {
+  summary: 'Build, convert and install model directories',
+  get usage() {
+    return [
+      'Usage: fer-stream models <subcommand> [options]',
+      '',
+      ...Object.entries(subcommands).flatMap(([name, s]) => [`${name}: ${s.summary}`, s.usage.replace(/^/gm, '  '), '']),
+    ].join('\n');
+  },
+  async run(args) {
+    const [name, ...rest] = args;
+    if (name === undefined) throw new UsageError(`give a subcommand: ${Object.keys(subcommands).join(', ')}`);
+    const entry = Object.hasOwn(subcommands, name) ? subcommands[name] : undefined;
+    if (entry === undefined) throw new UsageError(`unknown models subcommand "${name}" (known: ${Object.keys(subcommands).join(', ')})`);
+    const subcommand = await entry.load();
+    return subcommand.run(rest);
+  },
+};
+
+export default models;

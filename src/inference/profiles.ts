@@ -65,6 +65,8 @@ export async function chooseProfile(config: Config, requested?: string): Promise
 export interface ProfileAnalyzerOptions {
   readonly observer?: PipelineObserver;
   readonly logger?: Logger;
+  /** The vit profile's expression model directory instead of <modelsDir>/<FER_VIT_MODEL>. */
+  readonly classifierDir?: string;
   /** Told before the compact profile converts face-api's models (first use on this models directory). */
   readonly onConvert?: (paths: FaceApiModelPaths) => void;
 }
@@ -87,6 +89,13 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
     });
     detectorDir = paths.detectorDir;
     classifierDir = paths.expressionDir;
+  } else if (options.classifierDir !== undefined) {
+    // An explicit expression model: only the detector has to be installed.
+    classifierDir = options.classifierDir;
+    detectorDir = vitProfilePaths(config).detectorDir;
+    if (!(await exists(path.join(detectorDir, DETECTOR_SPEC_FILE))) && !(await exists(path.join(detectorDir, TINY_FACE_SPEC_FILE)))) {
+      throw new FerError('model_missing', `the vit profile needs the face detector "${config.faces.detector}" at ${detectorDir} ("fer-stream models fetch ultraface")`);
+    }
   } else {
     const missing = await missingVitModels(config);
     if (missing.length > 0) throw new FerError('model_missing', `the vit profile needs: ${missing.join('; ')}`);

@@ -129,4 +129,32 @@ describeWithShared('faces through the pipeline (Redis, producer, worker, aggrega
     const csvRows = toCsv(twoResult!).trim().split('\n');
     expect(csvRows.length - 1).toBe(16);
   });
+
+  it('a rotated phone video: boxes in the displayed (rotated) video pixels, not the stored or working ones', async () => {
+    // Stored 1280x720 with a display rotation of 90°: displayed 720x1280 (working frame 360x640).
+    // The portrait photo is placed upright in the displayed picture at (80, 100), 560 px tall.
+    const stored = path.join(tmp, 'stored.mp4');
+    const rotated = path.join(tmp, 'rotated.mp4');
+    await ffmpeg([
+      ...['-f', 'lavfi', '-t', '1', '-i', 'color=c=0x808080:s=720x1280:r=10'],
+      ...['-loop', '1', '-i', sharedPath('fixtures', 'faces', 'wh_obama_portrait_smile.jpg')],
+      '-filter_complex',
+      '[1]scale=-2:560,setsar=1[a];[0][a]overlay=x=80:y=100:shortest=1,transpose=1,format=yuv420p[out]',
+      ...['-map', '[out]', '-t', '1', '-c:v', 'libx264', stored],
+    ]);
+    await ffmpeg(['-i', stored, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', rotated]);
+    const [result] = await analyse([rotated]);
+    expect(result!.video).toMatchObject({ width: 720, height: 1280, rotation: expect.any(Number) });
+    // The face in the 910x1137 photo is at about (374, 82) 232x330 (both detectors agree); scaled by 560/1137, moved by (80, 100).
+    const k = 560 / 1137;
+    const expected = { x: 80 + 374 * k, y: 100 + 82 * k, width: 232 * k, height: 330 * k };
+    for (const frame of result!.frames) {
+      expect(frame.faces).toHaveLength(1);
+      const box = frame.faces[0]!.box;
+      const ix = Math.max(0, Math.min(box.x + box.width, expected.x + expected.width) - Math.max(box.x, expected.x));
+      const iy = Math.max(0, Math.min(box.y + box.height, expected.y + expected.height) - Math.max(box.y, expected.y));
+      const iou = (ix * iy) / (box.width * box.height + expected.width * expected.height - ix * iy);
+      expect(iou, JSON.stringify(box)).toBeGreaterThanOrEqual(0.5);
+    }
+  });
 });

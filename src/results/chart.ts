@@ -60,9 +60,12 @@ export function renderTimelineSvg(result: VideoResult): string {
   const name = typeof result.video.name === 'string' && result.video.name !== '' ? result.video.name : result.videoId;
   parts.push(text(LEFT, 24, `Expressions over time: ${name}`, 16, 'start', 'bold'));
   const c = result.counts;
+  // Whole-frame mode (no detector): every "face" is the frame itself, so visibility means nothing.
+  const wholeFrame = c.faces > 0 && result.frames.every((f) => f.faces.every((face) => face.detectorScore === null));
+  const faces = wholeFrame ? 'whole-frame mode' : `face visible in ${pct(c.faceVisibleShare)}`;
   const dominant = result.dominant ? `dominant ${result.dominant.label} (${pct(result.dominant.frameShare)} of frames with a face)` : 'no face found';
   parts.push(
-    text(LEFT, 44, `${c.sampled} sampled frames, face visible in ${pct(c.faceVisibleShare)}, ${c.failed} failed, ${c.tracks} tracks; ${dominant}; model ${result.model.name}`, 12, 'start'),
+    text(LEFT, 44, `${c.sampled} sampled frames, ${faces}, ${c.failed} failed, ${c.tracks} tracks; ${dominant}; model ${result.model.name}`, 12, 'start'),
   );
 
   // Probability area: per run of adjacent frames with probabilities, one step polygon per label.

@@ -29,11 +29,27 @@ export interface BusyRatioSource {
   ratios(): Iterable<readonly [string, number]>;
 }
 
+/** Frames held in Redis, read when scraped (the frame store's global counters). */
+export interface HeldFramesSource {
+  read(): Promise<{ frames: number; bytes: number }>;
+}
+
 export function createPipelineMetricSet(registry: Registry) {
   const registers = [registry];
   const busySource: { current?: BusyRatioSource } = {};
+  const heldSource: { current?: HeldFramesSource } = {};
+  // One read serves both gauges of a scrape.
+  let heldRead: { at: number; value: Promise<{ frames: number; bytes: number } | undefined> } | undefined;
+  const readHeld = () => {
+    const source = heldSource.current;
+    if (source === undefined) return Promise.resolve(undefined);
+    const now = Date.now();
+    if (heldRead === undefined || now - heldRead.at > 250) heldRead = { at: now, value: source.read().catch(() => undefined) };
+    return heldRead.value;
+  };
   return {
     busySource,
+    heldSource,
     framesProcessed: new Counter({
       name: 'ferstream_frames_processed_total',
       help: 'Frames whose analysis was stored (a frame retried after a failure counts once, when it succeeds).',
@@ -122,13 +138,21 @@ export function createPipelineMetricSet(registry: Registry) {
     }),
     heldFrames: new Gauge({
       name: 'ferstream_redis_held_frames',
-      help: 'Frames this producer has written to Redis that workers have not consumed yet.',
+      help: 'Frames producers have written to Redis that workers have not consumed yet (all producers together).',
       registers,
+      async collect() {
+        const held = await readHeld();
+        if (held) this.set(held.frames);
+      },
     }),
     heldFrameBytes: new Gauge({
       name: 'ferstream_redis_held_frame_bytes',
-      help: 'Bytes of frame data this producer holds in Redis (bounded by the frame budget).',
+      help: 'Bytes of frame data held in Redis by all producers together (bounded by the frame budget).',
       registers,
+      async collect() {
+        const held = await readHeld();
+        if (held) this.set(held.bytes);
+      },
     }),
   };
 }

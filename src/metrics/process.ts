@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.ts';
 import type { PipelineObserver } from '../core/observer.ts';
 import { setBuildInfo, type BuildInfo } from './build-info.ts';
 import { createMetricsObserver } from './observer.ts';
+import { pipelineMetrics } from './pipeline-metrics.ts';
 import { registerQueueMetrics, type QueueStatsSource } from './queues.ts';
 import { createMetricsRegistry, type ProcessRole, type Registry } from './registry.ts';
 import { startMetricsServer, type HealthReport, type MetricsServer } from './server.ts';
@@ -17,6 +18,11 @@ export interface ProcessMetrics {
   setBuildInfo(info: Omit<BuildInfo, 'role'>): void;
   /** Adds queue-depth gauges for these BullMQ queues. */
   watchQueues(queues: readonly QueueStatsSource[]): void;
+  /**
+   * Reads the frames held in Redis when scraped (e.g. `() => heldFrames(pipeline)`), so the gauges
+   * follow workers draining chunks, not only the producer's last reservation.
+   */
+  watchHeldFrames(read: () => Promise<{ frames: number; bytes: number }>): void;
   close(): Promise<void>;
 }
 
@@ -55,6 +61,9 @@ export async function startProcessMetrics(
         ttlMs: config.queueStatsTtlMs,
         onError: (error) => options.logger?.warn({ err: error }, 'reading queue depths for metrics failed'),
       });
+    },
+    watchHeldFrames(read) {
+      pipelineMetrics(registry).heldSource.current = { read };
     },
     close: async () => {
       await server?.close();

@@ -85,6 +85,18 @@ describe('metrics server', () => {
     expect(text).toMatch(/^ferstream_frames_processed_total 1$/m);
     expect(text).toMatch(/^ferstream_build_info\{version="[^"]+",role="worker",model="vit-tiny",provider="cpu"\} 1$/m);
 
+    // Held frames follow Redis (read at scrape time), not only the producer's last report.
+    processMetrics.observer.framesHeld!({ frames: 18, bytes: 18 * 57_600 });
+    let held = { frames: 4, bytes: 4 * 57_600 };
+    processMetrics.watchHeldFrames(async () => held);
+    const scrape = async () => (await fetch(`${processMetrics.server!.url}/metrics`)).text();
+    expect(await scrape()).toMatch(/^ferstream_redis_held_frames 4$/m);
+    held = { frames: 0, bytes: 0 };
+    await new Promise((r) => setTimeout(r, 300));
+    const drained = await scrape();
+    expect(drained).toMatch(/^ferstream_redis_held_frames 0$/m);
+    expect(drained).toMatch(/^ferstream_redis_held_frame_bytes 0$/m);
+
     const disabled = await startProcessMetrics(loadConfig({ FER_METRICS_ENABLED: 'false' }).metrics, { role: 'producer' });
     expect(disabled.server).toBeUndefined();
     await disabled.close();

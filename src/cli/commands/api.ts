@@ -7,6 +7,7 @@ import { createPipelineVideoService } from '../../api/pipeline-service.ts';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
+import { heldFrames } from '../../pipeline/index.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { openPipeline } from '../connect.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
@@ -47,6 +48,7 @@ const api: Command = {
       health: async () => ({ ok: true, details: { redis: (await service.ready()) ? 'ready' : 'unreachable' } }),
     });
     metrics.watchQueues(Object.values(pipeline.queues));
+    metrics.watchHeldFrames(() => heldFrames(pipeline));
     const app = await buildApiServer({ config: config.api, service, logger });
     const url = await app.listen({ host: config.api.host, port: config.api.port });
     logger.info({ url, uploadDir: config.api.uploadDir, inputDir: config.api.inputDir ?? null, metrics: metrics.server?.url ?? null }, 'API listening');

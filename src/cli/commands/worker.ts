@@ -5,11 +5,13 @@
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
+import { heldFrames } from '../../pipeline/index.ts';
 import { startProducer, type ProducerHandle } from '../../producer/index.ts';
 import { startWorker } from '../../worker/index.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
 import { openPipeline } from '../connect.ts';
+import { applyNoDetect, NO_DETECT_OPTION, NO_DETECT_USAGE, trackingFor } from '../faces-options.ts';
 import { createFrameAnalyzer, DEFAULT_MODEL, parseAnalyzerKind } from '../frame-analyzer.ts';
 
 const worker: Command = {
@@ -21,6 +23,7 @@ const worker: Command = {
     '  --concurrency N  frame chunks worked on at once (default FER_WORKER_CONCURRENCY)',
     '  --producer       also split submitted videos into frames in this process',
     '  --analyzer KIND  whole-frame (default) or cost-free (no model: pipeline measurements)',
+    NO_DETECT_USAGE,
     '',
     'Runs until SIGTERM/SIGINT, then finishes the jobs in flight and exits 0. LOG_LEVEL=debug',
     'logs every inference batch with the videos its frames came from.',
@@ -31,15 +34,18 @@ const worker: Command = {
       concurrency: { type: 'string' },
       producer: { type: 'boolean', default: false },
       analyzer: { type: 'string' },
+      ...NO_DETECT_OPTION,
     }, false);
     const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
     if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) throw new UsageError(`--concurrency must be a positive integer, got "${values.concurrency}"`);
-    const kind = parseAnalyzerKind(values.analyzer);
+    const kind = applyNoDetect(parseAnalyzerKind(values.analyzer), values['no-detect']);
     const config = loadConfig();
     const logger = createLogger({ name: 'worker', level: config.logLevel });
-    return runService({ role: 'worker', config, logger }, async (pipeline, observer) => {
+    return runService({ role: 'worker', config, logger }, async (pipeline, observer, metrics) => {
       const analyzer = await createFrameAnalyzer({ kind, config, ...(values.model ? { modelDir: values.model } : {}), logger, observer });
-      const handle = startWorker(pipeline, { analyzer, observer, logger, ...(concurrency ? { concurrency } : {}) });
+      // ferstream_build_info: which model this worker runs and the provider it actually got.
+      metrics.setBuildInfo({ model: analyzer.info.name, provider: analyzer.info.executionProvider ?? 'none' });
+      const handle = startWorker(pipeline, { analyzer, observer, logger, finalizeOptions: trackingFor(analyzer, config), ...(concurrency ? { concurrency } : {}) });
       const producer: ProducerHandle | undefined = values.producer ? startProducer(pipeline, { observer, logger }) : undefined;
       logger.info({ analyzer: analyzer.info.name, concurrency: concurrency ?? config.pipeline.workerConcurrency, producer: values.producer }, 'worker started');
       return async (force) => {
@@ -57,15 +63,20 @@ export type Stop = (force: boolean) => Promise<void>;
  */
 export async function runService(
   options: { role: 'worker' | 'producer'; config: ReturnType<typeof loadConfig>; logger: ReturnType<typeof createLogger> },
-  start: (pipeline: Awaited<ReturnType<typeof openPipeline>>, observer: NonNullable<Awaited<ReturnType<typeof startProcessMetrics>>['observer']>) => Promise<Stop>,
+  start: (
+    pipeline: Awaited<ReturnType<typeof openPipeline>>,
+    observer: NonNullable<Awaited<ReturnType<typeof startProcessMetrics>>['observer']>,
+    metrics: Awaited<ReturnType<typeof startProcessMetrics>>,
+  ) => Promise<Stop>,
 ): Promise<number> {
   const { config, logger } = options;
   const pipeline = await openPipeline(config);
   const metrics = await startProcessMetrics(config.metrics, { role: options.role, logger, health: () => ({ ok: pipeline.redis.status === 'ready' }) });
   metrics.watchQueues(Object.values(pipeline.queues));
+  metrics.watchHeldFrames(() => heldFrames(pipeline));
   let stop: Stop;
   try {
-    stop = await start(pipeline, metrics.observer);
+    stop = await start(pipeline, metrics.observer, metrics);
   } catch (error) {
     await metrics.close();
     await pipeline.close();

@@ -1,0 +1,304 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.ts';
+import { buildSyntheticVitModelDir } from '../../src/inference/vit/model-dir.ts';
+import { checkDashboard, describeFailures, type QueryCheck } from '../../src/metrics/dashboard-check.ts';
+import { createPipeline, getVideoStatus, type Pipeline } from '../../src/pipeline/index.ts';
+import { renderMarkdownTable, renderPanelsPng } from '../helpers/dashboard-render.ts';
+import { freePort, startPrometheus, type TestPrometheus } from '../helpers/prometheus.ts';
+import { redisUrl, testPrefix } from '../helpers/redis.ts';
+import { generateTestVideo } from '../helpers/videos.ts';
+
+// The shipped Grafana dashboard against a real Prometheus (the Debian binary) scraping a real
+// pipeline: a producer process and two worker processes (which also aggregate) started through the
+// CLI on one Redis, two videos submitted with `fer-stream submit`. Then every PromQL expression of
+// the dashboard must return finite data, a typo'd panel must be reported, and the metric values
+// must agree with what the pipeline did. FER_DASHBOARD_RENDER_DIR=docs writes the rendering of the
+// panels' results (docs/dashboard-test-run.{md,png}); otherwise it goes to a temporary directory.
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = path.join(repoRoot, 'bin', 'fer-stream.js');
+const run = promisify(execFile);
+const { prefix, cleanup } = testPrefix(import.meta.url);
+const SCRAPE_SECONDS = 1;
+const FPS = 4;
+/** Video lengths in seconds; at FPS frames/s these sample 12 and 8 frames. */
+const VIDEOS = [3, 2];
+
+interface Child {
+  readonly name: string;
+  readonly process: ChildProcess;
+  output: string;
+  readonly exit: Promise<number | null>;
+}
+
+const children: Child[] = [];
+let tmp: string;
+let prometheus: TestPrometheus | undefined;
+let pipeline: Pipeline;
+let start: number;
+let end: number;
+let workerPorts: number[] = [];
+let basePort: number;
+let checks: QueryCheck[] = [];
+let videoIds: string[] = [];
+const dashboard = JSON.parse(await readFile(path.join(repoRoot, 'deploy/grafana/dashboards/fer-stream.json'), 'utf8')) as { panels: object[] };
+
+function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): Child {
+  const child = spawn(process.execPath, [bin, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const entry: Child = { name, process: child, output: '', exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+  const collect = (chunk: Buffer) => {
+    entry.output += chunk.toString();
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  children.push(entry);
+  return entry;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    for (const c of children) if (c.process.exitCode !== null) throw new Error(`${c.name} exited (${c.process.exitCode}) while waiting for ${what}:\n${c.output.slice(-3000)}`);
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what}\n${children.map((c) => `--- ${c.name}\n${c.output.slice(-2000)}`).join('\n')}`);
+}
+
+/** JSON log lines of a child process. */
+function logLines(child: Child): Array<Record<string, unknown>> {
+  return child.output
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => {
+      try {
+        return JSON.parse(l) as Record<string, unknown>;
+      } catch {
+        return {};
+      }
+    });
+}
+
+/** The metrics port a process logged (`metrics on http://…:PORT/metrics`). */
+function metricsPort(child: Child): Promise<number> {
+  return until(`${child.name}'s metrics port`, async () => logLines(child).find((l) => typeof l.metricsPort === 'number')?.metricsPort as number | undefined, 60_000);
+}
+
+async function scalar(promql: string): Promise<number> {
+  const rows = await prometheus!.query(promql);
+  if (rows.length !== 1) throw new Error(`${promql}: expected one series, got ${JSON.stringify(rows)}`);
+  return Number(rows[0]!.value[1]);
+}
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'fer-prometheus-e2e-'));
+  const modelDir = path.join(tmp, 'models', 'vit-tiny');
+  await buildSyntheticVitModelDir({ outDir: modelDir, preset: 'tiny', seed: 11 });
+  const videoFiles = VIDEOS.map((seconds, i) => generateTestVideo(path.join(tmp, `clip-${i}.mp4`), { seconds }));
+
+  // Both workers are given the same metrics port: the second moves to the next free one.
+  basePort = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    REDIS_URL: redisUrl(),
+    FER_REDIS_PREFIX: prefix,
+    FER_MODELS_DIR: path.join(tmp, 'models'),
+    FER_METRICS_HOST: '127.0.0.1',
+    FER_EXECUTION_PROVIDERS: 'cpu',
+    FER_INTRA_OP_THREADS: '1',
+    FER_CHUNK_FRAMES: '2',
+    FER_MAX_BATCH_SIZE: '4',
+    FER_MAX_DELAY_MS: '20',
+    CI: 'true',
+  };
+  const producer = startChild('producer', ['producer'], { ...env, FER_METRICS_PORT: '0', LOG_LEVEL: 'info' });
+  const workerEnv = { ...env, FER_METRICS_PORT: String(basePort), FER_METRICS_PORT_ATTEMPTS: '10', LOG_LEVEL: 'debug' };
+  const workers = [startChild('worker-1', ['worker', '--model', modelDir], workerEnv), startChild('worker-2', ['worker', '--model', modelDir], workerEnv)];
+  const producerPort = await metricsPort(producer);
+  workerPorts = await Promise.all(workers.map(metricsPort));
+  await Promise.all(workers.map((w) => until(`${w.name} to start`, async () => (logLines(w).some((l) => l.msg === 'worker started') ? true : undefined), 60_000)));
+
+  start = Math.floor(Date.now() / 1000);
+  prometheus = await startPrometheus({
+    scrapeIntervalSeconds: SCRAPE_SECONDS,
+    ruleFiles: [path.join(repoRoot, 'deploy/prometheus/rules.yml')],
+    jobs: [
+      { job: 'producer', targets: [`127.0.0.1:${producerPort}`] },
+      { job: 'worker', targets: workerPorts.map((p) => `127.0.0.1:${p}`) },
+    ],
+  });
+  await prometheus.waitForScrapes(2);
+
+  const { stdout } = await run(process.execPath, [bin, 'submit', '--fps', String(FPS), '--json', ...videoFiles], { cwd: repoRoot, env: { ...env, LOG_LEVEL: 'warn' } });
+  videoIds = (JSON.parse(stdout) as Array<{ id: string }>).map((o) => o.id);
+  expect(videoIds).toHaveLength(VIDEOS.length);
+
+  pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: loadConfig(env).pipeline });
+  await until(
+    'both videos to complete',
+    async () => {
+      const states = await Promise.all(videoIds.map((id) => getVideoStatus(pipeline, id)));
+      if (states.some((s) => s?.state === 'failed')) throw new Error(`a video failed: ${JSON.stringify(states)}`);
+      return states.every((s) => s?.state === 'completed') ? true : undefined;
+    },
+    120_000,
+  );
+  // Prometheus has the final values once it scraped after completion; a few more scrapes give the
+  // rate() windows at the end of the range their samples.
+  await until('Prometheus to see both videos completed', async () => ((await scalar('sum(ferstream_videos_completed_total)')) === VIDEOS.length ? true : undefined), 30_000);
+  await sleep(5 * SCRAPE_SECONDS * 1000);
+  end = Math.floor(Date.now() / 1000);
+
+  checks = await checkDashboard(dashboard, {
+    prometheusUrl: prometheus.url,
+    start,
+    end,
+    stepSeconds: SCRAPE_SECONDS,
+    // Grafana: $__rate_interval = max($__interval + scrape interval, 4 × scrape interval).
+    variables: { rateInterval: `${5 * SCRAPE_SECONDS}s`, interval: `${SCRAPE_SECONDS}s`, range: `${end - start}s` },
+  });
+  const renderDir = process.env.FER_DASHBOARD_RENDER_DIR ? path.resolve(repoRoot, process.env.FER_DASHBOARD_RENDER_DIR) : path.join(tmp, 'render');
+  await mkdir(renderDir, { recursive: true });
+  await writeRendering(renderDir);
+}, 240_000);
+
+afterAll(async () => {
+  for (const c of children) if (c.process.exitCode === null) c.process.kill('SIGTERM');
+  const codes = await Promise.all(children.map((c) => Promise.race([c.exit, sleep(30_000).then(() => (c.process.kill('SIGKILL'), 'killed' as const))])));
+  await prometheus?.stop();
+  await pipeline?.close();
+  await cleanup();
+  await rm(tmp, { recursive: true, force: true });
+  expect(Object.fromEntries(children.map((c, i) => [c.name, codes[i]]))).toEqual(Object.fromEntries(children.map((c) => [c.name, 0])));
+});
+
+async function writeRendering(dir: string): Promise<void> {
+  const frames = VIDEOS.reduce((n, s) => n + s * FPS, 0);
+  const title = `fer-stream dashboard over the test run: producer + 2 workers, ${VIDEOS.length} videos, ${frames} frames, tiny synthetic ViT, scrape ${SCRAPE_SECONDS} s`;
+  await writeFile(path.join(dir, 'dashboard-test-run.png'), await renderPanelsPng(checks, { title, start, end }));
+  const markdown = [
+    '# fer-stream dashboard over a test run',
+    '',
+    'Generated by `FER_DASHBOARD_RENDER_DIR=docs npx vitest run test/deploy/prometheus-e2e.test.ts`: a real',
+    'Prometheus (1 s scrapes) over a producer process and two worker processes (tiny synthetic ViT,',
+    `CPU, batches of at most 4) analysing ${VIDEOS.length} generated videos (${VIDEOS.join(' s and ')} s at ${FPS} frames/s = ${frames} frames).`,
+    `Every query of \`deploy/grafana/dashboards/fer-stream.json\` evaluated over the ${end - start} s run`,
+    '(`$__rate_interval` = 5 s, `$__range` = the run, `$instance` = all). Range queries show the last',
+    'value and, in brackets, the largest over the run; instant queries the value at the end.',
+    'Latency values are dominated by process start-up and the tiny model, not representative of',
+    'production.',
+    '',
+    '![panels](dashboard-test-run.png)',
+    '',
+    renderMarkdownTable(checks),
+    '',
+  ].join('\n');
+  await writeFile(path.join(dir, 'dashboard-test-run.md'), markdown);
+}
+
+describe('the shipped dashboard against a real Prometheus scraping a real pipeline', () => {
+  it('evaluates every PromQL expression of the dashboard: each returns finite data, none errors', () => {
+    expect(checks.length).toBeGreaterThanOrEqual(30);
+    expect(describeFailures(checks)).toEqual([]);
+  });
+
+  it('reports a panel with a typo in a metric name (the checker would fail this test)', async () => {
+    const broken = structuredClone(dashboard);
+    broken.panels.push({
+      type: 'timeseries',
+      title: 'Typo panel',
+      datasource: { type: 'prometheus', uid: 'ferstream-prometheus' },
+      targets: [{ refId: 'A', expr: 'sum(rate(ferstream_frames_procesed_total[$__rate_interval]))' }],
+    });
+    const brokenChecks = await checkDashboard(broken, {
+      prometheusUrl: prometheus!.url,
+      start,
+      end,
+      stepSeconds: SCRAPE_SECONDS,
+      variables: { rateInterval: '5s', interval: '1s', range: `${end - start}s` },
+    });
+    expect(describeFailures(brokenChecks)).toEqual(['panel "Typo panel" A: empty: sum(rate(ferstream_frames_procesed_total[5s]))']);
+  });
+
+  it('metric values agree with what the pipeline did', async () => {
+    const statuses = await Promise.all(videoIds.map((id) => getVideoStatus(pipeline, id)));
+    const sampled = statuses.reduce((n, s) => n + s!.progress.framesTotal!, 0);
+    expect(sampled).toBe(VIDEOS.reduce((n, s) => n + s * FPS, 0));
+
+    // Frames processed (summed over both workers) = frames sampled; none failed.
+    expect(await scalar('sum(ferstream_frames_processed_total)')).toBe(sampled);
+    expect(await scalar('sum(ferstream_frames_failed_total)')).toBe(0);
+    // Whole-frame mode: one "face" (the frame) per frame.
+    expect(await scalar('sum(ferstream_faces_detected_total)')).toBe(sampled);
+    // Videos: completed = submitted (the producer counts submissions, workers completions).
+    expect(await scalar('sum(ferstream_videos_submitted_total)')).toBe(VIDEOS.length);
+    expect(await scalar('sum(ferstream_videos_completed_total)')).toBe(VIDEOS.length);
+    expect(await scalar('sum(ferstream_video_frames_sum)')).toBe(sampled);
+    expect(await scalar('sum(ferstream_frame_latency_seconds_count)')).toBe(sampled);
+
+    // Inference runs: every worker logs each batch at debug level (`inference batch`).
+    const batches = children.filter((c) => c.name.startsWith('worker')).flatMap((c) => logLines(c).filter((l) => l.msg === 'inference batch'));
+    expect(batches.length).toBeGreaterThan(0);
+    expect(await scalar('sum(ferstream_inference_batch_size_count)')).toBe(batches.length);
+    expect(await scalar('sum(ferstream_inference_duration_seconds_count)')).toBe(batches.length);
+    // …and the images in those batches are the sampled frames, each classified once.
+    const images = batches.reduce((n, b) => n + (b.batch as { size: number }).size, 0);
+    expect(images).toBe(sampled);
+    expect(await scalar('sum(ferstream_inference_batch_size_sum)')).toBe(sampled);
+    expect(await scalar('sum(ferstream_inference_batch_size_count) - sum(ferstream_inference_batch_size_bucket{le="4"})')).toBe(0);
+
+    // Nothing is left in Redis or in the queues.
+    expect(await scalar('sum(ferstream_redis_held_frames)')).toBe(0);
+    expect(await scalar('max(ferstream_queue_jobs{queue="frames", state="waiting"})')).toBe(0);
+
+    // What runs where: both workers report the model and the provider they got.
+    const info = await prometheus!.query('ferstream_build_info{job="worker"}');
+    expect(info.map((r) => [r.metric.role, r.metric.model, r.metric.provider])).toEqual([
+      ['worker', expect.any(String), 'cpu'],
+      ['worker', expect.any(String), 'cpu'],
+    ]);
+    // The shipped recording rules evaluate on this data too.
+    expect(await scalar('ferstream:workers_up:sum')).toBe(2);
+  });
+
+  it('two workers on one host serve /metrics on different ports; both are scraped and reachable', async () => {
+    expect(workerPorts).toHaveLength(2);
+    expect(new Set(workerPorts).size).toBe(2);
+    for (const port of workerPorts) expect(port - basePort).toBeGreaterThanOrEqual(0);
+    for (const port of workerPorts) expect(port - basePort).toBeLessThan(10);
+    const up = await prometheus!.query('up{job="worker"}');
+    expect(up.map((r) => r.value[1])).toEqual(['1', '1']);
+
+    let processedOverWorkers = 0;
+    for (const port of workerPorts) {
+      const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(response.status).toBe(200);
+      const text = await response.text();
+      const processed = Number(/^ferstream_frames_processed_total (\d+)$/m.exec(text)?.[1]);
+      expect(processed).toBeGreaterThanOrEqual(0);
+      processedOverWorkers += processed;
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    }
+    expect(processedOverWorkers).toBe(VIDEOS.reduce((n, s) => n + s * FPS, 0));
+    // The per-worker throughput panel sees both instances.
+    const perWorker = checks.find((c) => c.query.source.startsWith('panel "Frames per second per worker"'))!;
+    expect(perWorker.series.map((s) => s.metric.instance).sort()).toEqual(workerPorts.map((p) => `127.0.0.1:${p}`).sort());
+  });
+
+  it('the shipped rules load and evaluate without errors', async () => {
+    const body = (await (await fetch(`${prometheus!.url}/api/v1/rules`)).json()) as {
+      data: { groups: Array<{ name: string; rules: Array<{ name: string; health: string; lastError?: string }> }> };
+    };
+    const rules = body.data.groups.flatMap((g) => g.rules);
+    expect(rules.length).toBeGreaterThanOrEqual(10);
+    expect(rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`)).toEqual([]);
+  });
+});

@@ -138,4 +138,43 @@ describeWithShared('face detectors on real photographs', () => {
       await big.close();
     }
   });
+
+  it('batches frames where the graph allows it (yunet-s-dynamic), one per run where it does not (UltraFace)', async () => {
+    const frames = [...images.values()].slice(0, 6);
+    for (const [model, batched] of [
+      ['yunet-s-dynamic', true],
+      ['ultraface-rfb-320', false],
+    ] as const) {
+      const sizes: number[] = [];
+      const detector = await loadDetector(path.join(modelsDir, model), {
+        inference: { ...inference, maxDelayMs: 50 },
+        settings: { minFaceSize: 0, maxFaces: 50, scoreThreshold: 0.8 },
+        observer: { onBatch: (e) => sizes.push(e.size) },
+      });
+      try {
+        const results = await Promise.all(frames.map((f) => detector.detect(f)));
+        expect(results.every((r) => r.length >= 1)).toBe(true);
+        expect(sizes.reduce((a, b) => a + b, 0)).toBe(frames.length);
+        if (batched) expect(Math.max(...sizes)).toBeGreaterThan(1);
+        else expect(new Set(sizes)).toEqual(new Set([1]));
+      } finally {
+        await detector.close();
+      }
+    }
+  });
+
+  it('input size: configurable for dynamic-size models, refused for fixed ones', async () => {
+    const dynamic = await loadDetector(path.join(modelsDir, 'yunet-s-dynamic'), { inference, settings: { minFaceSize: 0, maxFaces: 50, scoreThreshold: 0.8, inputWidth: 480, inputHeight: 384 } });
+    try {
+      expect([dynamic.inputWidth, dynamic.inputHeight]).toEqual([480, 384]);
+      expect(await dynamic.detect(images.get('wh_two_people.jpg')!)).toHaveLength(2);
+    } finally {
+      await dynamic.close();
+    }
+    await expect(loadDetector(path.join(modelsDir, 'yunet-2023mar'), { inference, settings: { minFaceSize: 0, maxFaces: 5, inputWidth: 320, inputHeight: 320 } })).rejects.toThrow(
+      /fixed input size 640x640; 320x320 was configured/,
+    );
+    await expect(loadDetector(path.join(modelsDir, 'yunet-s-dynamic'), { inference, settings: { minFaceSize: 0, maxFaces: 5, inputWidth: 300, inputHeight: 320 } })).rejects.toThrow(/multiples of 32/);
+    await expect(loadDetector(path.join(modelsDir, 'absent'), { inference, settings: { minFaceSize: 0, maxFaces: 5 } })).rejects.toThrow(/models fetch ultraface/);
+  });
 });

@@ -2,6 +2,7 @@ import { FerError } from '../core/types.ts';
 import { getVideoResult, getVideoStatus, submitVideo, type Pipeline, type VideoStatus as PipelineVideoStatus } from '../pipeline/index.ts';
 import type { VideoResult } from '../results/types.ts';
 import { ApiError } from './errors.ts';
+import { recordUpload } from './uploads.ts';
 import type { SubmitRequest, VideoService, VideoStatus } from './service.ts';
 
 // VideoService over the pipeline's Redis records (src/pipeline): what `fer-stream api` and the
@@ -18,6 +19,7 @@ export function createPipelineVideoService(pipeline: Pipeline, options: { closeP
           ...(request.originalName !== undefined ? { name: request.originalName } : {}),
           options: request.options,
         });
+        if (request.uploaded) await recordUpload(pipeline, videoId, request.path);
         return { id: videoId };
       } catch (error) {
         // The pipeline's own checks of the options (limits from its configuration) are the client's mistake.

@@ -20,6 +20,8 @@ export const apiSchema = z.object({
    * (`..`, absolute paths, symbolic links) are refused. Unset: submission by path is disabled.
    */
   inputDir: z.string().min(1).optional(),
+  /** How often the API deletes uploaded files of finished (completed, failed, expired) videos, s; 0 = keep them. */
+  uploadSweepSeconds: int(0, 86_400).default(60),
   /** Largest JSON request body, bytes. */
   maxJsonBytes: int(1).default(64 * 1024),
 });
@@ -33,4 +35,5 @@ export const apiEnv = {
   maxUploadBytes: 'FER_MAX_UPLOAD_BYTES',
   inputDir: 'FER_INPUT_DIR',
   maxJsonBytes: 'FER_API_MAX_JSON_BYTES',
+  uploadSweepSeconds: 'FER_UPLOAD_SWEEP_SECONDS',
 } as const;

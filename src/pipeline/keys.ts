@@ -19,6 +19,8 @@ export interface PipelineKeys {
   readonly heldFrames: string;
   /** Sorted set: video ids by submission time (for listings). */
   readonly videoIndex: string;
+  /** Hash: video id → path of its uploaded file, until the API's sweep deletes the file (video finished). */
+  readonly uploads: string;
 }
 
 export function pipelineKeys(prefix: string): PipelineKeys {
@@ -32,5 +34,6 @@ export function pipelineKeys(prefix: string): PipelineKeys {
     heldBytes: `${prefix}:frames:held-bytes`,
     heldFrames: `${prefix}:frames:held-frames`,
     videoIndex: `${prefix}:videos`,
+    uploads: `${prefix}:uploads`,
   };
 }

@@ -1,10 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPipelineVideoService } from '../../src/api/pipeline-service.ts';
 import { buildApiServer } from '../../src/api/server.ts';
+import { sweepUploads } from '../../src/api/uploads.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { createPipeline, failVideo, storeVideoResult, updateVideo, type Pipeline } from '../../src/pipeline/index.ts';
 import { buildVideoResult } from '../../src/results/aggregate.ts';
@@ -89,5 +90,23 @@ describe('API over the pipeline', () => {
     expect(await service.ready()).toBe(false);
     expect(Date.now() - started).toBeLessThan(2000);
     down.redis.disconnect();
+  });
+
+  it('deletes an uploaded file once its video has finished, not before', async () => {
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    const form = new FormData();
+    form.append('file', new Blob(['video bytes']), 'up.mp4');
+    const id = ((await (await fetch(`${base}/v1/videos`, { method: 'POST', body: form })).json()) as { id: string }).id;
+    const file = await pipeline.redis.hget(pipeline.keys.uploads, id);
+    expect(path.dirname(file!)).toBe(path.join(tmp, 'uploads'));
+    expect(await sweepUploads(pipeline)).toEqual([]);
+    await access(file!);
+    await failVideo(pipeline, id, { code: 'invalid_video', message: 'not a video' });
+    expect(await sweepUploads(pipeline)).toEqual([id]);
+    await expect(access(file!)).rejects.toThrow(/ENOENT/);
+    expect(await pipeline.redis.hget(pipeline.keys.uploads, id)).toBeNull();
+    // Videos submitted by path are never swept: their files are the user's.
+    expect(await pipeline.redis.hlen(pipeline.keys.uploads)).toBe(0);
+    await access(path.join(tmp, 'clip.mp4'));
   });
 });

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -80,6 +80,7 @@ beforeAll(async () => {
     FER_EXECUTION_PROVIDERS: 'cpu',
     FER_INTRA_OP_THREADS: '1',
     FER_CHUNK_FRAMES: '2',
+    FER_UPLOAD_SWEEP_SECONDS: '1',
     LOG_LEVEL: 'info',
     CI: 'true',
   };
@@ -160,6 +161,8 @@ describe('horizontal: producer, two workers and the API as separate processes on
     const png = Buffer.from(await (await fetch(`${api}/v1/videos/${id}/results?format=png`)).arrayBuffer());
     expect((await sharp(png).metadata()).format).toBe('png');
     await writeFile(path.join(tmp, 'timeline.png'), png);
+    // The API's sweep deletes the upload once its video has finished.
+    await until('the upload to be deleted', async () => ((await readdir(path.join(tmp, 'uploads'))).length === 0 ? true : undefined), 30_000);
   });
 
   it('fails a file that is not a video with a specific message, over the same processes', async () => {

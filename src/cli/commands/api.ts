@@ -4,6 +4,7 @@
 import { once } from 'node:events';
 import { buildApiServer } from '../../api/server.ts';
 import { createPipelineVideoService } from '../../api/pipeline-service.ts';
+import { sweepUploads } from '../../api/uploads.ts';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
@@ -53,8 +54,19 @@ const api: Command = {
     const url = await app.listen({ host: config.api.host, port: config.api.port });
     logger.info({ url, uploadDir: config.api.uploadDir, inputDir: config.api.inputDir ?? null, metrics: metrics.server?.url ?? null }, 'API listening');
 
+    // Delete uploads once their videos are finished (README "HTTP API").
+    const sweep =
+      config.api.uploadSweepSeconds > 0
+        ? setInterval(() => {
+            sweepUploads(pipeline).then(
+              (removed) => removed.length > 0 && logger.info({ videos: removed.length }, 'deleted uploads of finished videos'),
+              (error: unknown) => logger.warn({ err: error }, 'upload sweep failed'),
+            );
+          }, config.api.uploadSweepSeconds * 1000)
+        : undefined;
     const signal = await Promise.race([once(process, 'SIGTERM').then(() => 'SIGTERM'), once(process, 'SIGINT').then(() => 'SIGINT')]);
     logger.info({ signal }, 'shutting down');
+    clearInterval(sweep);
     await app.close(); // closes the service and with it the pipeline
     await metrics.close();
     return EXIT_CODES.ok;

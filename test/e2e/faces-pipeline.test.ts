@@ -61,7 +61,7 @@ describeWithShared('faces through the pipeline (Redis, producer, worker, aggrega
     const ids = [];
     for (const file of files) ids.push((await submitVideo(pipeline, { path: file })).videoId);
     const statuses = await waitForVideos(pipeline, ids, { timeoutMs: 240_000, pollMs: 100 });
-    for (const id of ids) expect(statuses.get(id)!.state, statuses.get(id)!.error?.message).toBe('completed');
+    for (const id of ids) expect(statuses.get(id)!.state, `${statuses.get(id)!.name}: ${statuses.get(id)!.error?.message}`).toBe('completed');
     return Promise.all(ids.map(async (id) => (await getVideoResult<VideoResult>(pipeline, id))!));
   }
 

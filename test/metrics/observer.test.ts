@@ -74,6 +74,10 @@ describe('metrics observer', () => {
     expect(await sample(registry, 'ferstream_inference_busy_ratio', { stage: 'classify' })).toBeCloseTo(500 / BUSY_WINDOW_MS, 9);
     now += BUSY_WINDOW_MS;
     expect(await sample(registry, 'ferstream_inference_busy_ratio', { stage: 'classify' })).toBe(0);
+    // A run reported later that started earlier (another session thread) swallows the previous one.
+    observer.inferenceBatch!({ stage: 'detect', provider: 'cpu', batchSize: 1, maxBatchSize: 8, durationMs: 1_000 });
+    observer.inferenceBatch!({ stage: 'detect', provider: 'cpu', batchSize: 1, maxBatchSize: 8, durationMs: 3_000 });
+    expect(await sample(registry, 'ferstream_inference_busy_ratio', { stage: 'detect' })).toBeCloseTo(3_000 / BUSY_WINDOW_MS, 9);
     // An explicit report from the inference host wins over the derived value.
     observer.inferenceBusy!({ stage: 'classify', busyRatio: 0.75 });
     expect(await sample(registry, 'ferstream_inference_busy_ratio', { stage: 'classify' })).toBe(0.75);

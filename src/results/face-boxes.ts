@@ -33,11 +33,20 @@ export function workingFrameSize(video: Size, maxSide: number): Size {
 }
 
 /**
- * Face boxes of a video's frames in the video's displayed pixels, given the probe's displayed
- * size and the working resolution's long side. Without a known video size the boxes stay as they are.
+ * Face boxes of a video's frames in the video's displayed pixels. `video` is the producer's probe
+ * record: `width`/`height` displayed (rotation applied) and `frameWidth`/`frameHeight` the working
+ * resolution the frames were analysed at (else derived from `maxSide`). Without a known video size
+ * the boxes stay as they are.
  */
-export function boxesInVideoPixels(frames: readonly FrameResult[], video: { width?: unknown; height?: unknown }, maxSide: number | undefined): FrameResult[] {
-  const { width, height } = video;
-  if (typeof width !== 'number' || typeof height !== 'number' || !(width > 0 && height > 0) || !(maxSide !== undefined && maxSide > 0)) return [...frames];
+export function boxesInVideoPixels(
+  frames: readonly FrameResult[],
+  video: { width?: unknown; height?: unknown; frameWidth?: unknown; frameHeight?: unknown },
+  maxSide: number | undefined,
+): FrameResult[] {
+  const positive = (v: unknown): v is number => typeof v === 'number' && v > 0;
+  const { width, height, frameWidth, frameHeight } = video;
+  if (!positive(width) || !positive(height)) return [...frames];
+  if (positive(frameWidth) && positive(frameHeight)) return scaleFaceBoxes(frames, { width: frameWidth, height: frameHeight }, { width, height });
+  if (!positive(maxSide)) return [...frames];
   return scaleFaceBoxes(frames, workingFrameSize({ width, height }, maxSide), { width, height });
 }

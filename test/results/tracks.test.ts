@@ -65,6 +65,8 @@ describe('boxesInVideoPixels', () => {
     }
     const out = boxesInVideoPixels([frame(0, face(64, 36, 64))], { width: 1280, height: 720 }, 640);
     expect(out[0]!.faces[0]!.box).toEqual({ x: 128, y: 72, width: 128, height: 128 });
+    // The working size recorded by the producer wins over the one derived from maxSide.
+    expect(boxesInVideoPixels([frame(0, face(64, 36, 64))], { width: 1280, height: 720, frameWidth: 320, frameHeight: 180 }, 640)[0]!.faces[0]!.box.x).toBe(256);
     // Unknown video size: unchanged.
     expect(boxesInVideoPixels([frame(0, face(64))], {}, 640)[0]!.faces[0]!.box.x).toBe(64);
   });

@@ -14,6 +14,8 @@ import { startWorker } from '../../worker/index.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
 import { openPipeline } from '../connect.ts';
+import { applyNoDetect, NO_DETECT_OPTION, NO_DETECT_USAGE, trackingFor } from '../faces-options.ts';
+import type { ProfileChoice } from '../../inference/profiles.ts';
 import { createFrameAnalyzer, DEFAULT_MODEL, parseAnalyzerKind } from '../frame-analyzer.ts';
 import { createProgressView } from '../progress.ts';
 
@@ -27,17 +29,22 @@ function optionalNumber(name: string, value: string | undefined, check: (n: numb
 const analyze: Command = {
   summary: 'Analyse videos on this machine (producer, worker and aggregation in one process)',
   usage: [
-    'Usage: fer-stream analyze VIDEO... [--fps N] [--out DIR] [--model DIR] [options]',
+    'Usage: fer-stream analyze VIDEO... [--fps N] [--out DIR] [--profile P] [--model DIR] [options]',
     '',
     '  --fps N          frames sampled per second (default FER_FPS, 2)',
     '  --out DIR        where result files go (default ./fer-results): NAME.json, NAME.csv, NAME.svg',
-    `  --model DIR      classifier model directory (default <FER_MODELS_DIR>/${DEFAULT_MODEL})`,
+    '  --profile P      faces mode models: compact (face-api, works offline), vit (detector + ViT)',
+    '                   or auto (default FER_PROFILE: vit when installed, else compact — and says so)',
+    `  --model DIR      classifier model directory (default <FER_MODELS_DIR>/${DEFAULT_MODEL});`,
+    '                   without --profile it classifies whole frames (inputs that are already face crops)',
     '  --start S        start sampling S seconds into each video',
     '  --end S          stop sampling at S seconds',
     '  --max-frames N   sample at most N frames per video',
     '  --max-side N     working resolution: long side of sampled frames (default FER_FRAME_MAX_SIDE)',
-    '  --analyzer KIND  whole-frame (default: the classifier on the whole frame) or cost-free',
+    '  --analyzer KIND  faces (default: detect, then classify each face), whole-frame (the classifier',
+    '                   on the whole frame; default with --model or FER_DETECT=false) or cost-free',
     '                   (no model, measures the pipeline itself)',
+    NO_DETECT_USAGE,
     '',
     'Needs Redis (REDIS_URL, default redis://127.0.0.1:6379). Other workers on the same Redis',
     'help with the work. Exit codes: 0 every video analysed, 3 some videos failed, 1 all failed',
@@ -54,6 +61,8 @@ const analyze: Command = {
       'max-frames': { type: 'string' },
       'max-side': { type: 'string' },
       analyzer: { type: 'string' },
+      profile: { type: 'string' },
+      ...NO_DETECT_OPTION,
     });
     if (positionals.length === 0) throw new UsageError('give at least one video file');
     const fps = optionalNumber('fps', values.fps, (n) => n > 0 && n <= 240, 'a number in (0, 240]');
@@ -61,7 +70,7 @@ const analyze: Command = {
     const endSeconds = optionalNumber('end', values.end, (n) => n > (startSeconds ?? 0), 'a number of seconds after --start');
     const maxFrames = optionalNumber('max-frames', values['max-frames'], (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
     const maxSide = optionalNumber('max-side', values['max-side'], (n) => Number.isInteger(n) && n >= 16 && n <= 8192, 'an integer in [16, 8192]');
-    const kind = parseAnalyzerKind(values.analyzer);
+    const kind = applyNoDetect(parseAnalyzerKind(values.analyzer), values['no-detect']);
     const options: VideoOptions = Object.fromEntries(Object.entries({ fps, startSeconds, endSeconds, maxFrames, maxSide }).filter(([, v]) => v !== undefined));
 
     const config = loadConfig();
@@ -71,12 +80,13 @@ const analyze: Command = {
     // A one-shot command serves /metrics only when asked to (FER_METRICS_ENABLED set explicitly).
     const metrics = config.metrics.enabled && process.env.FER_METRICS_ENABLED !== undefined ? await startProcessMetrics(config.metrics, { role: 'analyze', logger }) : undefined;
     const observer = metrics?.observer;
-    const analyzer = await createFrameAnalyzer({ kind, config, ...(values.model ? { modelDir: values.model } : {}), logger, ...(observer ? { observer } : {}) }).catch(async (error: unknown) => {
+    const onProfile = (c: ProfileChoice) => console.log(c.explicit ? `profile: ${c.profile}` : `profile: ${c.profile} — ${c.reason} (choose with --profile)`);
+    const analyzer = await createFrameAnalyzer({ kind, config, profile: values.profile, onProfile, ...(values.model ? { modelDir: values.model } : {}), logger, ...(observer ? { observer } : {}) }).catch(async (error: unknown) => {
       await pipeline.close();
       throw error;
     });
     const producer = startProducer(pipeline, { logger, ...(observer ? { observer } : {}) });
-    const worker = startWorker(pipeline, { analyzer, logger, ...(observer ? { observer } : {}) });
+    const worker = startWorker(pipeline, { analyzer, logger, finalizeOptions: trackingFor(analyzer, config), ...(observer ? { observer } : {}) });
     const shutdown = new AbortController();
     const onSignal = () => shutdown.abort(new Error('interrupted'));
     process.once('SIGINT', onSignal);

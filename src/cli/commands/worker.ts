@@ -17,12 +17,15 @@ import { createFrameAnalyzer, DEFAULT_MODEL, parseAnalyzerKind } from '../frame-
 const worker: Command = {
   summary: 'Run a frame worker (inference and aggregation) against REDIS_URL',
   usage: [
-    'Usage: fer-stream worker [--model DIR] [--concurrency N] [--producer] [--analyzer KIND]',
+    'Usage: fer-stream worker [--profile P] [--model DIR] [--concurrency N] [--producer] [--analyzer KIND]',
     '',
-    `  --model DIR      classifier model directory (default <FER_MODELS_DIR>/${DEFAULT_MODEL})`,
+    '  --profile P      faces mode models: compact (face-api, converted on first use), vit (detector +',
+    '                   ViT) or auto (default FER_PROFILE: vit when installed, else compact; logged)',
+    `  --model DIR      classifier model directory (default <FER_MODELS_DIR>/${DEFAULT_MODEL}); without`,
+    '                   --profile it classifies whole frames',
     '  --concurrency N  frame chunks worked on at once (default FER_WORKER_CONCURRENCY)',
     '  --producer       also split submitted videos into frames in this process',
-    '  --analyzer KIND  whole-frame (default) or cost-free (no model: pipeline measurements)',
+    '  --analyzer KIND  faces (default), whole-frame (default with --model) or cost-free (no model)',
     NO_DETECT_USAGE,
     '',
     'Runs until SIGTERM/SIGINT, then finishes the jobs in flight and exits 0. LOG_LEVEL=debug',
@@ -34,6 +37,7 @@ const worker: Command = {
       concurrency: { type: 'string' },
       producer: { type: 'boolean', default: false },
       analyzer: { type: 'string' },
+      profile: { type: 'string' },
       ...NO_DETECT_OPTION,
     }, false);
     const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
@@ -42,7 +46,9 @@ const worker: Command = {
     const config = loadConfig();
     const logger = createLogger({ name: 'worker', level: config.logLevel });
     return runService({ role: 'worker', config, logger }, async (pipeline, observer, metrics) => {
-      const analyzer = await createFrameAnalyzer({ kind, config, ...(values.model ? { modelDir: values.model } : {}), logger, observer });
+      const onProfile = (c: { profile: string; reason: string; explicit: boolean }) =>
+        c.explicit ? logger.info({ profile: c.profile }, `profile ${c.profile}`) : logger.warn({ profile: c.profile, reason: c.reason }, `profile ${c.profile} chosen automatically: ${c.reason}`);
+      const analyzer = await createFrameAnalyzer({ kind, config, profile: values.profile, onProfile, ...(values.model ? { modelDir: values.model } : {}), logger, observer });
       // ferstream_build_info: which model this worker runs and the provider it actually got.
       metrics.setBuildInfo({ model: analyzer.info.name, provider: analyzer.info.executionProvider ?? 'none' });
       const handle = startWorker(pipeline, { analyzer, observer, logger, finalizeOptions: trackingFor(analyzer, config), ...(concurrency ? { concurrency } : {}) });

@@ -88,29 +88,30 @@ function sortByIndex(frames: readonly FrameResult[]): FrameResult[] {
 }
 
 function toFrameEntry(frame: FrameResult, labels: readonly string[]): FrameEntry {
-  const faces: FaceEntry[] = frame.faces.map((face, i) => {
-    if (face.probabilities.length !== labels.length) {
-      throw new FerError(
-        'invalid_frame_result',
-        `frame ${frame.index} face ${i}: ${face.probabilities.length} probabilities for ${labels.length} labels`,
-      );
-    }
-    return {
-      box: face.box,
-      detectorScore: face.detectorScore,
-      trackId: face.trackId ?? null,
-      probabilities: face.probabilities,
-      label: face.label,
-    };
-  });
-  const probabilities = frame.error === undefined && faces.length > 0 ? meanVector(faces.map((f) => f.probabilities)) : null;
+  // A face scored over another label set (e.g. workers running different models on one video)
+  // cannot be averaged with the rest: the frame is reported as failed, saying why, rather than
+  // failing the whole video.
+  const mismatch = frame.faces.findIndex((face) => face.probabilities.length !== labels.length);
+  const error =
+    frame.error ??
+    (mismatch >= 0
+      ? `face ${mismatch} has ${frame.faces[mismatch]!.probabilities.length} probabilities but the model has ${labels.length} labels (frame analysed by a different model?)`
+      : undefined);
+  if (error !== undefined) return { index: frame.index, timestamp: frame.timestamp, probabilities: null, label: null, faces: [], error };
+  const faces: FaceEntry[] = frame.faces.map((face) => ({
+    box: face.box,
+    detectorScore: face.detectorScore,
+    trackId: face.trackId ?? null,
+    probabilities: face.probabilities,
+    label: face.label,
+  }));
+  const probabilities = faces.length > 0 ? meanVector(faces.map((f) => f.probabilities)) : null;
   return {
     index: frame.index,
     timestamp: frame.timestamp,
     probabilities,
     label: probabilities === null ? null : labels[argmax(probabilities)]!,
-    faces: frame.error === undefined ? faces : [],
-    ...(frame.error !== undefined ? { error: frame.error } : {}),
+    faces,
   };
 }
 

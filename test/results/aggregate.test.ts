@@ -50,11 +50,19 @@ describe('buildVideoResult: frames', () => {
     expect(result.frames[0]!.faces[0]!.trackId).toBeNull();
   });
 
-  it('rejects probabilities that do not match the labels, and a bad smoothing window', () => {
-    const bad = frames(['happy']);
-    const broken = [{ ...bad[0]!, faces: [{ ...bad[0]!.faces[0]!, probabilities: [0.5, 0.5] }] }];
-    expect(() => buildVideoResult({ videoId: 'v', frames: broken, video: {}, model: MODEL })).toThrow(/frame 0 face 0: 2 probabilities for 7 labels/);
+  it('reports a frame scored over another label set as failed (saying why) instead of failing the video', () => {
+    const [good, bad] = frames(['happy', 'sad']);
+    const other = { ...bad!, faces: [{ ...bad!.faces[0]!, probabilities: [0.5, 0.5] }] };
+    const result = buildVideoResult({ videoId: 'v', frames: [good!, other], video: {}, model: MODEL });
+    expect(result.frames[1]).toMatchObject({ probabilities: null, label: null, faces: [] });
+    expect(result.frames[1]!.error).toMatch(/face 0 has 2 probabilities but the model has 7 labels/);
+    expect(result.counts).toMatchObject({ sampled: 2, analysed: 1, failed: 1 });
+  });
+
+  it('rejects a bad smoothing window or a model without labels', () => {
     expect(() => build(['happy'], { aggregation: { smoothingWindow: 0 } })).toThrow(FerError);
+    expect(() => build(['happy'], { aggregation: { smoothingWindow: 1.5 } })).toThrow(/integer ≥ 1, got 1.5/);
+    expect(() => buildVideoResult({ videoId: 'v', frames: [], video: {}, model: { ...MODEL, labels: [] } })).toThrow(/no labels/);
   });
 });
 

@@ -32,12 +32,18 @@ export function registerQueueMetrics(
     }
     return cached.stats;
   };
+  let lastReported: Promise<QueueStats[]> | undefined;
   const refresh = async (): Promise<QueueStats[] | undefined> => {
+    const stats = read();
     try {
-      return await read();
+      return await stats;
     } catch (error) {
-      cached = undefined;
-      options.onError?.(error as Error);
+      if (cached?.stats === stats) cached = undefined;
+      // Both gauges await the same read: report its failure once.
+      if (lastReported !== stats) {
+        lastReported = stats;
+        options.onError?.(error as Error);
+      }
       return undefined;
     }
   };

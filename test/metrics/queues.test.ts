@@ -51,6 +51,6 @@ describe('queue metrics', () => {
     registerQueueMetrics(registry, [broken], { onError: (e) => errors.push(e.message) });
     const text = await registry.metrics();
     expect(text).toContain('# TYPE ferstream_queue_jobs gauge');
-    expect(errors).toContain('connection lost');
+    expect(errors).toEqual(['connection lost']);
   });
 });

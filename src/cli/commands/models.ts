@@ -21,14 +21,15 @@ const subcommands: Record<string, SubcommandEntry> = {
   'build-vit': {
     summary: 'Write a ViT expression model directory (synthetic weights, or converted from Hugging Face safetensors)',
     usage: [
-      'fer-stream models build-vit --synthetic [--preset tiny|base] [--seed N] --out DIR [--force]',
-      'fer-stream models build-vit --from HF_DIR --out DIR [--force]',
+      'fer-stream models build-vit --synthetic [--preset tiny|base] [--seed N] --out DIR [--quantize per-channel] [--force]',
+      'fer-stream models build-vit --from HF_DIR --out DIR [--quantize per-channel] [--force]',
       '  --synthetic    seeded random weights (normal, std 0.02), Hugging Face initialisation',
       '  --preset       base: ViT-B/16 224×224 (≈86 M parameters, ≈343 MB); tiny: width 64, 2 layers (default tiny)',
       '  --seed N       weight seed (default 0)',
       '  --from HF_DIR  a ViTForImageClassification directory: config.json + model.safetensors (+ preprocessor_config.json)',
       '  --out DIR      model directory to write: config.json, preprocessor_config.json, onnx/model.onnx',
       '  --force        overwrite an existing model in DIR',
+      '  --quantize per-channel|per-tensor  also write onnx/model_quantized.onnx (dynamic int8 weights and activations)',
     ].join('\n'),
     load: async () => (await import('./models/build-vit.ts')).default,
   },

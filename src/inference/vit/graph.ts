@@ -13,6 +13,7 @@
 //   and LayerNormalization + residual Add can become SkipLayerNormalization.
 
 import { OnnxGraphBuilder, attr } from '../onnx/index.ts';
+import { addDynamicQuantizedMatMul } from '../onnx/quantize.ts';
 import { sequenceLength, validateVitConfig, type VitConfig } from './config.ts';
 import { checkVitWeights, type VitWeights } from './weights.ts';
 
@@ -20,7 +21,17 @@ export const VIT_INPUT_NAME = 'pixel_values';
 export const VIT_OUTPUT_NAME = 'logits';
 const BATCH_DIM = 'batch_size';
 
-export function buildVitGraph(config: VitConfig, weights: VitWeights, options: { opset?: 17 | 18 } = {}): OnnxGraphBuilder {
+export interface VitGraphOptions {
+  readonly opset?: 17 | 18;
+  /**
+   * Dynamic int8 quantisation of the encoder's Linear layers (q/k/v, attention output, MLP):
+   * int8 weights (per output channel or per tensor), uint8 activations quantised per call.
+   * The patch convolution, attention products, norms and the classifier stay float32.
+   */
+  readonly quantization?: { readonly perChannel: boolean };
+}
+
+export function buildVitGraph(config: VitConfig, weights: VitWeights, options: VitGraphOptions = {}): OnnxGraphBuilder {
   validateVitConfig(config);
   checkVitWeights(config, weights);
   const D = config.hiddenSize;
@@ -34,7 +45,7 @@ export function buildVitGraph(config: VitConfig, weights: VitWeights, options: {
   const g = new OnnxGraphBuilder({
     graphName: 'vit_image_classification',
     opset: options.opset ?? 17,
-    docString: `ViTForImageClassification: hidden ${D}, ${config.numHiddenLayers} layers, ${H} heads, MLP ${config.intermediateSize}, patch ${config.patchSize}, image ${config.imageSize}, ${labels} labels`,
+    docString: `${options.quantization ? `dynamic int8 (${options.quantization.perChannel ? 'per-channel' : 'per-tensor'}) ` : ''}ViTForImageClassification: hidden ${D}, ${config.numHiddenLayers} layers, ${H} heads, MLP ${config.intermediateSize}, patch ${config.patchSize}, image ${config.imageSize}, ${labels} labels`,
   });
   const pixels = g.addInput(VIT_INPUT_NAME, 'float32', [BATCH_DIM, config.numChannels, config.imageSize, config.imageSize]);
   g.addOutput(VIT_OUTPUT_NAME, 'float32', [BATCH_DIM, labels]);
@@ -74,32 +85,34 @@ export function buildVitGraph(config: VitConfig, weights: VitWeights, options: {
   for (let layer = 0; layer < config.numHiddenLayers; layer++) {
     const hf = `vit.encoder.layer.${layer}`;
     const name = `layer${layer}`;
-    const linear = (input: string, weight: string, bias: string | null, out: number, inputSize: number, tag: string) => {
-      const mm = g.op('MatMul', [input, g.addInitializer(`${name}.${tag}.weight`, { values: transpose(w(weight), out, inputSize), dims: [inputSize, out] })]);
-      return bias === null ? mm : g.op('Add', [mm, g.addInitializer(`${name}.${tag}.bias`, { values: w(bias), dims: [out] })]);
+    /** y = x·Wᵀ + b for a PyTorch Linear weight [out, in] (float, or dynamically quantised). */
+    const linear = (input: string, weight: Float32Array, bias: Float32Array | null, out: number, inputSize: number, tag: string) => {
+      const kn = transpose(weight, out, inputSize);
+      if (options.quantization) {
+        return addDynamicQuantizedMatMul(g, input, kn, inputSize, out, { name: `${name}.${tag}`, perChannel: options.quantization.perChannel, ...(bias ? { bias } : {}) });
+      }
+      const mm = g.op('MatMul', [input, g.addInitializer(`${name}.${tag}.weight`, { values: kn, dims: [inputSize, out] })]);
+      return bias === null ? mm : g.op('Add', [mm, g.addInitializer(`${name}.${tag}.bias`, { values: bias, dims: [out] })]);
     };
 
     // Self-attention.
     const normed = g.op('LayerNormalization', [x, param(g, `${name}.layernorm_before.weight`, w(`${hf}.layernorm_before.weight`)), param(g, `${name}.layernorm_before.bias`, w(`${hf}.layernorm_before.bias`))], { axis: lastAxis, epsilon: eps });
     const { weight: qkvWeight, bias: qkvBias } = fusedQkv(config, weights, hf, 1 / Math.sqrt(headSize));
-    const qkv = g.op('Add', [
-      g.op('MatMul', [normed, g.addInitializer(`${name}.attention.qkv.weight`, { values: qkvWeight, dims: [D, 3 * D] })]),
-      g.addInitializer(`${name}.attention.qkv.bias`, { values: qkvBias, dims: [3 * D] }),
-    ]);
+    const qkv = linear(normed, qkvWeight, qkvBias, 3 * D, D, 'attention.qkv');
     const [q, k, v] = g.node('Split', [qkv, qkvSplit], { outputs: 3, attributes: { axis: lastAxis } }) as [string, string, string];
     const heads = (t: string, perm: number[]) => g.op('Transpose', [g.op('Reshape', [t, toHeads])], { perm: attr.ints(perm) });
     const scores = g.op('MatMul', [heads(q, [0, 2, 1, 3]), heads(k, [0, 2, 3, 1])]); // [N,H,S,S], already scaled
     const probs = g.op('Softmax', [scores], { axis: lastAxis });
     const context = g.op('MatMul', [probs, heads(v, [0, 2, 1, 3])]); // [N,H,S,hs]
     const merged = g.op('Reshape', [g.op('Transpose', [context], { perm: attr.ints([0, 2, 1, 3]) }), fromHeads]);
-    const attention = linear(merged, `${hf}.attention.output.dense.weight`, `${hf}.attention.output.dense.bias`, D, D, 'attention.output');
+    const attention = linear(merged, w(`${hf}.attention.output.dense.weight`), w(`${hf}.attention.output.dense.bias`), D, D, 'attention.output');
     x = g.op('Add', [x, attention]);
 
     // MLP with exact GELU: 0.5·h·(1 + erf(h/√2)).
     const normed2 = g.op('LayerNormalization', [x, param(g, `${name}.layernorm_after.weight`, w(`${hf}.layernorm_after.weight`)), param(g, `${name}.layernorm_after.bias`, w(`${hf}.layernorm_after.bias`))], { axis: lastAxis, epsilon: eps });
-    const hidden = linear(normed2, `${hf}.intermediate.dense.weight`, `${hf}.intermediate.dense.bias`, config.intermediateSize, D, 'intermediate');
+    const hidden = linear(normed2, w(`${hf}.intermediate.dense.weight`), w(`${hf}.intermediate.dense.bias`), config.intermediateSize, D, 'intermediate');
     const gelu = g.op('Mul', [g.op('Mul', [hidden, g.op('Add', [g.op('Erf', [g.op('Div', [hidden, sqrt2])]), one])]), half]);
-    const out = linear(gelu, `${hf}.output.dense.weight`, `${hf}.output.dense.bias`, D, config.intermediateSize, 'output');
+    const out = linear(gelu, w(`${hf}.output.dense.weight`), w(`${hf}.output.dense.bias`), D, config.intermediateSize, 'output');
     x = g.op('Add', [x, out]);
   }
 
@@ -128,17 +141,18 @@ export function transpose(weight: Float32Array, rows: number, cols: number): Flo
   return out;
 }
 
-/** [D, 3D] weight with query (scaled), key and value columns side by side, and the [3D] bias to match. */
+/**
+ * The query (scaled), key and value Linear layers as one PyTorch-layout Linear: weight [3D, D]
+ * (rows: query outputs, then key, then value) and bias [3D] (zeros without qkv biases).
+ */
 function fusedQkv(config: VitConfig, weights: VitWeights, hf: string, queryScale: number): { weight: Float32Array; bias: Float32Array } {
   const D = config.hiddenSize;
-  const weight = new Float32Array(D * 3 * D);
+  const weight = new Float32Array(3 * D * D);
   const bias = new Float32Array(3 * D);
   (['query', 'key', 'value'] as const).forEach((proj, part) => {
     const scale = part === 0 ? queryScale : 1;
     const wt = weights.get(`${hf}.attention.attention.${proj}.weight`)!.data; // [out, in]
-    for (let o = 0; o < D; o++) {
-      for (let i = 0; i < D; i++) weight[i * 3 * D + part * D + o] = wt[o * D + i]! * scale;
-    }
+    for (let i = 0; i < D * D; i++) weight[part * D * D + i] = wt[i]! * scale;
     if (config.qkvBias) {
       const b = weights.get(`${hf}.attention.attention.${proj}.bias`)!.data;
       for (let o = 0; o < D; o++) bias[part * D + o] = b[o]! * scale;

@@ -19,7 +19,12 @@ export interface VitModelDirResult {
   readonly config: VitConfig;
   /** Parameters in the source weights that a ViTForImageClassification does not use (e.g. a pooler). */
   readonly unusedParameters: readonly string[];
+  /** onnx/model_quantized.onnx, when asked for. */
+  readonly quantized?: { readonly modelFile: string; readonly modelBytes: number };
 }
+
+/** Dynamic int8 variant: per output channel (default, more accurate) or per tensor. */
+export type VitQuantization = 'int8-per-channel' | 'int8-per-tensor';
 
 export interface WriteVitModelDirOptions {
   readonly outDir: string;
@@ -29,6 +34,8 @@ export interface WriteVitModelDirOptions {
   readonly preprocessor?: PreprocessorConfig;
   /** Extra fields merged into config.json (e.g. provenance). */
   readonly extraConfig?: Readonly<Record<string, unknown>>;
+  /** Also write onnx/model_quantized.onnx (dynamic int8). */
+  readonly quantize?: VitQuantization;
 }
 
 export async function writeVitModelDir(options: WriteVitModelDirOptions): Promise<VitModelDirResult> {
@@ -38,9 +45,15 @@ export async function writeVitModelDir(options: WriteVitModelDirOptions): Promis
   const modelFile = path.join(options.outDir, 'onnx', 'model.onnx');
   await mkdir(options.outDir, { recursive: true });
   const modelBytes = await graph.writeFile(modelFile);
+  let quantized: VitModelDirResult['quantized'];
+  if (options.quantize !== undefined) {
+    const quantizedGraph = buildVitGraph(config, options.weights, { quantization: { perChannel: options.quantize === 'int8-per-channel' } });
+    const quantizedFile = path.join(options.outDir, 'onnx', 'model_quantized.onnx');
+    quantized = { modelFile: quantizedFile, modelBytes: await quantizedGraph.writeFile(quantizedFile) };
+  }
   await writeJson(path.join(options.outDir, 'config.json'), { ...vitConfigToHf(config), ...options.extraConfig });
   await writeJson(path.join(options.outDir, 'preprocessor_config.json'), options.preprocessor ?? defaultVitPreprocessor(config));
-  return { outDir: options.outDir, modelFile, modelBytes, parameterCount: vitParameterCount(config), config, unusedParameters };
+  return { outDir: options.outDir, modelFile, modelBytes, parameterCount: vitParameterCount(config), config, unusedParameters, ...(quantized ? { quantized } : {}) };
 }
 
 export interface SyntheticVitModelDirOptions extends SyntheticWeightOptions {
@@ -49,6 +62,7 @@ export interface SyntheticVitModelDirOptions extends SyntheticWeightOptions {
   readonly preset?: VitPreset;
   /** Overrides of preset fields (e.g. labels, or a different size for tests). */
   readonly config?: Partial<VitConfig>;
+  readonly quantize?: VitQuantization;
 }
 
 /** A complete model directory with seeded synthetic weights (for tests and benchmarks). */
@@ -61,6 +75,7 @@ export async function buildSyntheticVitModelDir(options: SyntheticVitModelDirOpt
     config,
     weights,
     extraConfig: { fer_stream: { synthetic: true, preset, seed: options.seed ?? 0 } },
+    ...(options.quantize ? { quantize: options.quantize } : {}),
   });
 }
 
@@ -68,7 +83,7 @@ export async function buildSyntheticVitModelDir(options: SyntheticVitModelDirOpt
  * Converts a Hugging Face ViTForImageClassification directory (config.json + model.safetensors,
  * optionally preprocessor_config.json) into a model directory with onnx/model.onnx.
  */
-export async function convertHfVitModelDir(options: { from: string; outDir: string }): Promise<VitModelDirResult> {
+export async function convertHfVitModelDir(options: { from: string; outDir: string; quantize?: VitQuantization }): Promise<VitModelDirResult> {
   const configFile = path.join(options.from, 'config.json');
   const weightsFile = path.join(options.from, 'model.safetensors');
   for (const file of [configFile, weightsFile]) {
@@ -95,7 +110,11 @@ export async function convertHfVitModelDir(options: { from: string; outDir: stri
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  return writeVitModelDir({ outDir: options.outDir, config, weights: tensors, ...(preprocessor ? { preprocessor } : {}) });
+  return writeVitModelDir({
+    outDir: options.outDir, config, weights: tensors,
+    ...(preprocessor ? { preprocessor } : {}),
+    ...(options.quantize ? { quantize: options.quantize } : {}),
+  });
 }
 
 async function readJson(file: string): Promise<unknown> {

@@ -110,6 +110,18 @@ afterAll(async () => {
   expect(Object.fromEntries(children.map((c, i) => [c.name, codes[i]]))).toEqual(Object.fromEntries(children.map((c) => [c.name, 0])));
 });
 
+/** `ferstream_frames_processed_total` from a process's own /metrics (its port is logged at start). */
+async function framesProcessed(child: Child): Promise<number> {
+  const line = child.output.split('\n').find((l) => l.includes('metrics on http://'));
+  if (line === undefined) throw new Error(`${child.name} logged no metrics address`);
+  const url = (JSON.parse(line) as { msg: string }).msg.replace(/^metrics on /, '');
+  const text = await (await fetch(url)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('ferstream_frames_processed_total'))
+    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+}
+
 async function upload(file: Blob, name: string, fields: Record<string, string>) {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
@@ -161,6 +173,10 @@ describe('horizontal: producer, two workers and the API as separate processes on
     const png = Buffer.from(await (await fetch(`${api}/v1/videos/${id}/results?format=png`)).arrayBuffer());
     expect((await sharp(png).metadata()).format).toBe('png');
     await writeFile(path.join(tmp, 'timeline.png'), png);
+    // The frames were analysed in the two worker processes: their own /metrics count them all.
+    const processed = await Promise.all(['worker-1', 'worker-2'].map((name) => framesProcessed(children.find((c) => c.name === name)!)));
+    expect(processed[0]! + processed[1]!).toBe(12);
+    console.info(`horizontal: frames analysed per worker process: ${processed.join(', ')}`);
     // The API's sweep deletes the upload once its video has finished.
     await until('the upload to be deleted', async () => ((await readdir(path.join(tmp, 'uploads'))).length === 0 ? true : undefined), 30_000);
   });

@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { VideoResult } from '../../src/results/index.ts';
+import { redisUrl, testPrefix } from '../helpers/redis.ts';
+
+// `fer-stream demo` as a new user runs it: nothing installed beyond npm packages (an empty models
+// directory), only Redis. It must convert face-api's models, make its video, analyse it through
+// Redis and print faces and expressions.
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const { prefix, cleanup } = testPrefix(import.meta.url);
+const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-demo-'));
+
+function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(repo, 'bin/fer-stream.js'), ...args], { cwd: dir, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('fer-stream demo', () => {
+  afterAll(async () => {
+    await cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('converts the compact models, analyses the sample-photo video through Redis and reports faces and expressions', async () => {
+    const env = { ...process.env, REDIS_URL: redisUrl(), FER_REDIS_PREFIX: prefix, FER_MODELS_DIR: path.join(dir, 'models'), FER_EXECUTION_PROVIDERS: 'cpu', LOG_LEVEL: 'warn' };
+    const run = await runCli(['demo', '--fps', '1'], env);
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toMatch(/first use: converting face-api's weights/);
+    expect(run.stdout).toMatch(/12 frames sampled, 12 analysed, 0 failed; 12 with a face; \d+ faces in \d+ tracks/);
+    expect(run.stdout).toMatch(/dominant expression: \w+/);
+
+    const result = JSON.parse(readFileSync(path.join(dir, 'fer-stream-demo', 'result.json'), 'utf8')) as VideoResult;
+    expect(result.labels).toEqual(['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised']);
+    expect(result.model.detector).toBe('faceapi-tiny-face-detector');
+    // Every sample photo shows at least one face; most show several.
+    expect(result.frames.every((f) => f.faces.length >= 1)).toBe(true);
+    expect(result.counts.faces).toBeGreaterThanOrEqual(2 * result.counts.sampled);
+    for (const face of result.frames.flatMap((f) => f.faces)) {
+      expect(face.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+      expect(result.labels).toContain(face.label);
+    }
+
+    // A second run finds the converted models and does not convert again.
+    const again = await runCli(['demo', '--fps', '0.25', '--out', path.join(dir, 'second')], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).not.toMatch(/first use/);
+  }, 400_000);
+});

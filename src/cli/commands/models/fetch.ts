@@ -6,12 +6,11 @@ import { loadConfig } from '../../../config/index.ts';
 import { fetchModels, MODEL_FAMILIES, parseFamily } from '../../../inference/fetch/fetch.ts';
 import { convertHfVitModelDir } from '../../../inference/vit/index.ts';
 import { parseCommandArgs, UsageError } from '../../args.ts';
-import { EXIT_CODES } from '../../main.ts';
-import type { ModelsSubcommand } from '../models.ts';
+import { EXIT_CODES, type Command } from '../../command.ts';
 
 const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
 
-const fetchCommand: ModelsSubcommand = {
+const fetchCommand: Pick<Command, 'run'> = {
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, { 'models-dir': { type: 'string' }, 'base-url': { type: 'string' } });
     if (positionals.length === 0) throw new UsageError(`name the models to fetch: ${MODEL_FAMILIES.join(', ')}`);

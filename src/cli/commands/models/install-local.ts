@@ -6,10 +6,9 @@ import path from 'node:path';
 import { loadConfig } from '../../../config/index.ts';
 import { installLocal, parseFamily } from '../../../inference/fetch/fetch.ts';
 import { parseCommandArgs, UsageError } from '../../args.ts';
-import { EXIT_CODES } from '../../main.ts';
-import type { ModelsSubcommand } from '../models.ts';
+import { EXIT_CODES, type Command } from '../../command.ts';
 
-const installLocalCommand: ModelsSubcommand = {
+const installLocalCommand: Pick<Command, 'run'> = {
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, { 'models-dir': { type: 'string' } });
     const [source, ...names] = positionals;

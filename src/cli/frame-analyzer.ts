@@ -9,7 +9,6 @@ import type { Config } from '../config/index.ts';
 import type { Logger } from '../core/logger.ts';
 import type { PipelineObserver } from '../core/observer.ts';
 import type { FrameAnalyzer, RgbImage } from '../core/types.ts';
-import { createImageClassifier } from '../inference/classifier.ts';
 import { chooseProfile, createProfileAnalyzer, type ProfileChoice } from '../inference/profiles.ts';
 import type { BatchObserver, ImageInput } from '../inference/types.ts';
 import { CostFreeAnalyzer, frameOrigin, WholeFrameAnalyzer } from '../worker/index.ts';
@@ -81,6 +80,8 @@ export async function createFrameAnalyzer(options: {
     return new CostFreeAnalyzer({ maxBatchSize: options.config.inference.maxBatchSize, maxDelayMs: options.config.inference.maxDelayMs, batchObserver });
   }
   const modelDir = options.modelDir ?? path.join(options.config.modelsDir, DEFAULT_MODEL);
+  // Loaded only here: onnxruntime is not needed (nor loaded) for the cost-free analyzer.
+  const { createImageClassifier } = await import('../inference/classifier.ts');
   const classifier = await createImageClassifier(modelDir, {
     config: options.config.inference,
     logger: options.logger,

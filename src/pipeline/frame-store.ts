@@ -43,9 +43,19 @@ export async function writeChunk(pipeline: Pipeline, chunkKey: string, data: Buf
   await pipeline.redis.set(chunkKey, data, 'EX', pipeline.config.chunkTtlSeconds);
 }
 
-/** The chunk's bytes, or null when it is gone (expired, or already consumed by another attempt). */
+/**
+ * The chunk's bytes, or null when it is gone (expired, or already consumed by another attempt).
+ * The buffer comes from the pipeline's pool: hand it back with releaseChunkBuffer once nothing
+ * reads it any more (the frames' analysis has finished).
+ */
 export async function readChunk(pipeline: Pipeline, chunkKey: string): Promise<Buffer | null> {
-  return pipeline.redis.getBuffer(chunkKey);
+  const reader = pipeline.chunkReader();
+  return reader ? reader.get(chunkKey) : pipeline.redis.getBuffer(chunkKey);
+}
+
+/** Returns a buffer from readChunk to the pool for the next chunk. */
+export function releaseChunkBuffer(pipeline: Pipeline, buffer: Buffer): void {
+  pipeline.chunkPool.release(buffer);
 }
 
 /** Releases held chunks whose values expired unread, so the budget does not shrink forever. */

@@ -2,7 +2,7 @@
 // queues and job data, frame chunks in Redis under a byte budget, video records and results.
 export { createPipeline, QUEUE_NAMES, type Pipeline, type PipelineOptions, type VideoJobData, type FrameJobData, type FinalizeJobData } from './context.ts';
 export { pipelineKeys, type PipelineKeys } from './keys.ts';
-export { heldFrames, reserveChunk, reserveChunkWhenRoom, writeChunk, readChunk, reconcileHeld, type HeldFrames } from './frame-store.ts';
+export { heldFrames, reserveChunk, reserveChunkWhenRoom, writeChunk, readChunk, releaseChunkBuffer, reconcileHeld, type HeldFrames } from './frame-store.ts';
 export {
   submitVideo,
   getVideoStatus,
@@ -25,3 +25,4 @@ export {
   type RecordFramesOutcome,
 } from './videos.ts';
 export { waitForVideos, type WaitOptions } from './wait.ts';
+export { ChunkReader, ChunkBufferPool } from './chunk-reader.ts';

@@ -49,15 +49,19 @@ export class CostFreeAnalyzer implements FrameAnalyzer {
   private classify(frame: RgbImage): FrameAnalysis | Error {
     const { data } = frame;
     if (this.options.failWhenRedIs !== undefined && data[0] === this.options.failWhenRedIs) return new Error('injected failure (cost-free analyzer)');
-    // Every 97th pixel: enough to depend on the content, cheap enough to cost nothing.
-    const sums = [1, 1, 1];
-    for (let p = 0; p + 2 < data.length; p += 97 * 3) {
-      sums[0]! += data[p]!;
-      sums[1]! += data[p + 1]!;
-      sums[2]! += data[p + 2]!;
+    // 256 pixels spread over the frame: enough to depend on the content, cheap enough to cost nothing.
+    const pixels = data.length / 3;
+    const stride = Math.max(1, Math.floor(pixels / 256)) * 3;
+    let r = 1;
+    let g = 1;
+    let b = 1;
+    for (let p = 0; p + 2 < data.length; p += stride) {
+      r += data[p]!;
+      g += data[p + 1]!;
+      b += data[p + 2]!;
     }
-    const total = sums[0]! + sums[1]! + sums[2]!;
-    const probabilities = sums.map((s) => s / total);
+    const total = r + g + b;
+    const probabilities = [r / total, g / total, b / total];
     let best = 0;
     for (let i = 1; i < 3; i++) if (probabilities[i]! > probabilities[best]!) best = i;
     return {

@@ -9,7 +9,7 @@ import { Worker, type Job } from 'bullmq';
 import type { Logger } from '../core/logger.ts';
 import type { PipelineObserver } from '../core/observer.ts';
 import type { FrameAnalyzer, FrameResult, RgbImage } from '../core/types.ts';
-import { enqueueFinalize, QUEUE_NAMES, readChunk, recordFrameResults, type FinalizeJobData, type FrameJobData, type Pipeline } from '../pipeline/index.ts';
+import { enqueueFinalize, QUEUE_NAMES, readChunk, recordFrameResults, releaseChunkBuffer, type FinalizeJobData, type FrameJobData, type Pipeline } from '../pipeline/index.ts';
 import { finalizeVideo, type FinalizeOptions } from './aggregator.ts';
 import { tagFrame } from './frame-origin.ts';
 
@@ -45,6 +45,25 @@ export async function processFrameChunk(
   const count = data.timestamps.length;
   const started = Date.now();
   const chunk = await readChunk(pipeline, data.chunkKey);
+  try {
+    return await analyzeAndRecord(pipeline, data, chunk, attempt, options, started);
+  } finally {
+    // The analyzer is done with every frame of the chunk (FrameAnalyzer implementations must not
+    // keep a frame after analyze() settles): its buffer serves the next chunk.
+    if (chunk !== null) releaseChunkBuffer(pipeline, chunk);
+  }
+}
+
+async function analyzeAndRecord(
+  pipeline: Pipeline,
+  data: FrameJobData,
+  chunk: Buffer | null,
+  attempt: { finalAttempt: boolean; enqueuedAt: number },
+  options: WorkerOptions,
+  started: number,
+): Promise<{ complete: boolean; failedFrames: number }> {
+  const { analyzer, observer } = options;
+  const count = data.timestamps.length;
   let results: FrameResult[];
   let retryError: Error | undefined;
   if (chunk === null) {

@@ -1,0 +1,163 @@
+// Reads frame chunks (multi-megabyte binary values) from Redis straight into reusable buffers.
+// Through ioredis every GET reply becomes a fresh Buffer assembled by Buffer.concat: measured at
+// about half the worker's CPU per frame (copying into newly faulted pages, then garbage
+// collecting them). This client speaks just enough RESP for GET (plus AUTH/SELECT), reads the
+// socket into one fixed buffer (net.Socket `onread`) and copies each reply once, into a buffer
+// from a small pool that the worker hands back when the chunk's frames are analysed.
+
+import net from 'node:net';
+import { FerError } from '../core/types.ts';
+
+interface Pending {
+  readonly resolve: (value: Buffer | null | string) => void;
+  readonly reject: (error: Error) => void;
+  /** GET replies go into a buffer from the pool; other replies are short status lines. */
+  readonly bulk: boolean;
+}
+
+/** Buffers of one size, reused: a worker holds at most its concurrency's worth at a time. */
+export class ChunkBufferPool {
+  private readonly free = new Map<number, Buffer[]>();
+  constructor(private readonly maxFreePerSize = 16) {}
+
+  acquire(size: number): Buffer {
+    return this.free.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
+  }
+
+  release(buffer: Buffer): void {
+    const list = this.free.get(buffer.length) ?? [];
+    if (list.length < this.maxFreePerSize) list.push(buffer);
+    this.free.set(buffer.length, list);
+  }
+}
+
+export class ChunkReader {
+  private readonly socket: net.Socket;
+  private readonly pending: Pending[] = [];
+  private readonly ready: Promise<void>;
+  private header = '';
+  private body: Buffer | undefined;
+  private bodyFilled = 0;
+  /** Bytes of the trailing CRLF after a bulk body still to skip. */
+  private trailer = 0;
+  private failed: Error | undefined;
+
+  constructor(
+    redisUrl: string,
+    private readonly pool: ChunkBufferPool,
+  ) {
+    const url = new URL(redisUrl);
+    if (url.protocol !== 'redis:') throw new FerError('unsupported_redis_url', `the chunk reader supports redis:// URLs only, got ${url.protocol}`);
+    this.socket = net.connect({
+      host: url.hostname || '127.0.0.1',
+      port: Number(url.port || 6379),
+      noDelay: true,
+      // Reads land in this one buffer (no allocation per read); onData copies them out at once.
+      onread: {
+        buffer: Buffer.allocUnsafe(1 << 20),
+        callback: (n, buf) => {
+          this.onData(Buffer.from(buf.buffer, buf.byteOffset, n));
+          return true;
+        },
+      },
+    });
+    this.socket.on('error', (error) => this.fail(new FerError('redis_unavailable', `chunk reader connection to Redis failed: ${error.message}`)));
+    this.socket.on('close', () => this.fail(new FerError('redis_unavailable', 'chunk reader connection to Redis closed')));
+    const setup: Array<Promise<unknown>> = [];
+    const password = decodeURIComponent(url.password);
+    const username = decodeURIComponent(url.username);
+    if (password) setup.push(this.command(username ? ['AUTH', username, password] : ['AUTH', password], false));
+    const db = Number(url.pathname.slice(1) || 0);
+    if (db) setup.push(this.command(['SELECT', String(db)], false));
+    this.ready = Promise.all(setup).then(() => undefined);
+    this.ready.catch(() => undefined);
+  }
+
+  /** The value of `key` in a pooled buffer (hand it back with pool.release), or null when missing. */
+  async get(key: string): Promise<Buffer | null> {
+    await this.ready;
+    return (await this.command(['GET', key], true)) as Buffer | null;
+  }
+
+  /** False once the connection failed; make a new reader then. */
+  get healthy(): boolean {
+    return this.failed === undefined;
+  }
+
+  close(): void {
+    this.failed ??= new FerError('redis_unavailable', 'chunk reader closed');
+    this.socket.destroy();
+  }
+
+  private command(args: string[], bulk: boolean): Promise<Buffer | null | string> {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => {
+      this.pending.push({ resolve, reject, bulk });
+      let out = `*${args.length}\r\n`;
+      for (const a of args) out += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
+      this.socket.write(out);
+    });
+  }
+
+  private fail(error: Error): void {
+    this.failed ??= error;
+    for (const p of this.pending.splice(0)) p.reject(error);
+  }
+
+  private onData(data: Buffer): void {
+    let offset = 0;
+    while (offset < data.length) {
+      if (this.trailer > 0) {
+        const skip = Math.min(this.trailer, data.length - offset);
+        this.trailer -= skip;
+        offset += skip;
+        continue;
+      }
+      if (this.body) {
+        const take = Math.min(this.body.length - this.bodyFilled, data.length - offset);
+        data.copy(this.body, this.bodyFilled, offset, offset + take);
+        this.bodyFilled += take;
+        offset += take;
+        if (this.bodyFilled === this.body.length) {
+          const body = this.body;
+          this.body = undefined;
+          this.trailer = 2;
+          this.pending.shift()?.resolve(body);
+        }
+        continue;
+      }
+      const lineEnd = data.indexOf(10, offset);
+      if (lineEnd === -1) {
+        this.header += data.toString('latin1', offset);
+        return;
+      }
+      const line = (this.header + data.toString('latin1', offset, lineEnd)).replace(/\r$/, '');
+      this.header = '';
+      offset = lineEnd + 1;
+      this.onHeader(line);
+    }
+  }
+
+  private onHeader(line: string): void {
+    const kind = line[0];
+    if (kind === '-') {
+      this.pending.shift()?.reject(new FerError('redis_error', `Redis: ${line.slice(1)}`));
+    } else if (kind === '+' || kind === ':') {
+      this.pending.shift()?.resolve(line.slice(1));
+    } else if (kind === '$') {
+      const length = Number(line.slice(1));
+      if (length < 0) this.pending.shift()?.resolve(null);
+      else if (length === 0) {
+        this.trailer = 2;
+        this.pending.shift()?.resolve(Buffer.alloc(0));
+      } else {
+        const bulk = this.pending[0]?.bulk ?? true;
+        this.body = bulk ? this.pool.acquire(length) : Buffer.allocUnsafe(length);
+        this.bodyFilled = 0;
+      }
+    } else {
+      this.fail(new FerError('redis_protocol', `unexpected reply from Redis: ${line.slice(0, 80)}`));
+      this.socket.destroy();
+    }
+  }
+}

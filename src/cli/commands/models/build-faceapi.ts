@@ -6,11 +6,11 @@ import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../../../config/index.ts';
 import { buildFaceApiModels } from '../../../inference/faceapi/convert.ts';
 import { parseCommandArgs } from '../../args.ts';
-import { EXIT_CODES } from '../../command.ts';
-import type { ModelsSubcommand } from '../models.ts';
+import { EXIT_CODES, type Command } from '../../command.ts';
 
 
-const buildFaceApi: ModelsSubcommand = {
+// (Typed against command.ts, not models.ts: importing the table that loads this module would be a cycle.)
+const buildFaceApi: Pick<Command, 'run'> = {
   async run(args) {
     const { values } = parseCommandArgs(args, { out: { type: 'string' } }, false);
     const outDir = path.resolve(values.out ?? loadConfig().modelsDir);

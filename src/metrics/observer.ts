@@ -71,6 +71,22 @@ export function createMetricsObserver(registry: Registry, options: { now?: () =>
   return observer;
 }
 
+/**
+ * Creates a process's inference series at zero before its first batch (call once the model has
+ * loaded and the provider is known). A labelled series that first appears with its final value
+ * hides that increase from rate() and increase(): a worker that finishes a short video between
+ * two scrapes would show no inference at all.
+ */
+export function declareInferenceStages(registry: Registry, stages: readonly InferenceStage[], provider: string): void {
+  const m = pipelineMetrics(registry);
+  for (const stage of stages) {
+    const labels = { stage, provider };
+    m.inferenceDuration.zero(labels);
+    m.batchSize.zero(labels);
+    m.batchFill.zero(labels);
+  }
+}
+
 const OTHER = 'other';
 const observersByRegistry = new WeakMap<Registry, PipelineObserver>();
 

@@ -1,8 +1,8 @@
 import type { MetricsConfig } from '../config/metrics.ts';
 import type { Logger } from '../core/logger.ts';
-import type { PipelineObserver } from '../core/observer.ts';
+import type { InferenceStage, PipelineObserver } from '../core/observer.ts';
 import { setBuildInfo, type BuildInfo } from './build-info.ts';
-import { createMetricsObserver } from './observer.ts';
+import { createMetricsObserver, declareInferenceStages } from './observer.ts';
 import { pipelineMetrics } from './pipeline-metrics.ts';
 import { registerQueueMetrics, type QueueStatsSource } from './queues.ts';
 import { createMetricsRegistry, type ProcessRole, type Registry } from './registry.ts';
@@ -16,6 +16,8 @@ export interface ProcessMetrics {
   readonly server?: MetricsServer;
   /** Updates `ferstream_build_info` (e.g. once the model has loaded and its provider is known). */
   setBuildInfo(info: Omit<BuildInfo, 'role'>): void;
+  /** Creates the inference series of these stages at zero (see `declareInferenceStages`). */
+  declareInference(stages: readonly InferenceStage[], provider: string): void;
   /** Adds queue-depth gauges for these BullMQ queues. */
   watchQueues(queues: readonly QueueStatsSource[]): void;
   /**
@@ -62,6 +64,7 @@ export async function startProcessMetrics(
         onError: (error) => options.logger?.warn({ err: error }, 'reading queue depths for metrics failed'),
       });
     },
+    declareInference: (stages, provider) => declareInferenceStages(registry, stages, provider),
     watchHeldFrames(read) {
       pipelineMetrics(registry).heldSource.current = { read };
     },

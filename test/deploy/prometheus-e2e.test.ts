@@ -16,8 +16,8 @@ import { redisUrl, testPrefix } from '../helpers/redis.ts';
 import { generateTestVideo } from '../helpers/videos.ts';
 
 // The shipped Grafana dashboard against a real Prometheus (the Debian binary) scraping a real
-// pipeline: a producer process and two worker processes (which also aggregate) started through the
-// CLI on one Redis, two videos submitted with `fer-stream submit`. Then every PromQL expression of
+// pipeline: a producer process and two worker processes (which also aggregate), plus the API,
+// started through the CLI on one Redis, two videos submitted with `fer-stream submit`. Then every PromQL expression of
 // the dashboard must return finite data, a typo'd panel must be reported, and the metric values
 // must agree with what the pipeline did. FER_DASHBOARD_RENDER_DIR=docs writes the rendering of the
 // panels' results (docs/dashboard-test-run.{md,png}); otherwise it goes to a temporary directory.
@@ -46,6 +46,8 @@ let start: number;
 let end: number;
 let workerPorts: number[] = [];
 let basePort: number;
+let apiPort: number;
+let otherPorts: Record<string, number> = {};
 let checks: QueryCheck[] = [];
 let videoIds: string[] = [];
 const dashboard = JSON.parse(await readFile(path.join(repoRoot, 'deploy/grafana/dashboards/fer-stream.json'), 'utf8')) as { panels: object[] };
@@ -120,9 +122,12 @@ beforeAll(async () => {
     CI: 'true',
   };
   const producer = startChild('producer', ['producer'], { ...env, FER_METRICS_PORT: '0', LOG_LEVEL: 'info' });
+  const api = startChild('api', ['api', '--port', '0', '--host', '127.0.0.1'], { ...env, FER_METRICS_PORT: '0', FER_UPLOAD_DIR: path.join(tmp, 'uploads'), LOG_LEVEL: 'info' });
   const workerEnv = { ...env, FER_METRICS_PORT: String(basePort), FER_METRICS_PORT_ATTEMPTS: '10', LOG_LEVEL: 'debug' };
   const workers = [startChild('worker-1', ['worker', '--model', modelDir], workerEnv), startChild('worker-2', ['worker', '--model', modelDir], workerEnv)];
   const producerPort = await metricsPort(producer);
+  apiPort = await metricsPort(api);
+  otherPorts = { producer: producerPort, api: apiPort };
   workerPorts = await Promise.all(workers.map(metricsPort));
   await Promise.all(workers.map((w) => until(`${w.name} to start`, async () => (logLines(w).some((l) => l.msg === 'worker started') ? true : undefined), 60_000)));
 
@@ -131,6 +136,7 @@ beforeAll(async () => {
     scrapeIntervalSeconds: SCRAPE_SECONDS,
     ruleFiles: [path.join(repoRoot, 'deploy/prometheus/rules.yml')],
     jobs: [
+      { job: 'api', targets: [`127.0.0.1:${apiPort}`] },
       { job: 'producer', targets: [`127.0.0.1:${producerPort}`] },
       { job: 'worker', targets: workerPorts.map((p) => `127.0.0.1:${p}`) },
     ],
@@ -291,6 +297,24 @@ describe('the shipped dashboard against a real Prometheus scraping a real pipeli
     // The per-worker throughput panel sees both instances.
     const perWorker = checks.find((c) => c.query.source.startsWith('panel "Frames per second per worker"'))!;
     expect(perWorker.series.map((s) => s.metric.instance).sort()).toEqual(workerPorts.map((p) => `127.0.0.1:${p}`).sort());
+  });
+
+  it('every long-running process (API, producer, workers) serves /metrics and /healthz and is scraped', async () => {
+    const up = await prometheus!.query('up');
+    expect(Object.fromEntries(up.map((r) => [`${r.metric.job} ${r.metric.instance}`, r.value[1]]))).toEqual(
+      Object.fromEntries([
+        [`api 127.0.0.1:${otherPorts.api}`, '1'],
+        [`producer 127.0.0.1:${otherPorts.producer}`, '1'],
+        ...workerPorts.map((p) => [`worker 127.0.0.1:${p}`, '1']),
+      ]),
+    );
+    for (const port of [otherPorts.api!, otherPorts.producer!, ...workerPorts]) {
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).toBe(200);
+      expect(((await health.json()) as { status: string }).status).toBe('ok');
+    }
+    const roles = await prometheus!.query('ferstream_build_info');
+    expect(roles.map((r) => `${r.metric.job}:${r.metric.role}`).sort()).toEqual(['api:api', 'producer:producer', 'worker:worker', 'worker:worker']);
   });
 
   it('the shipped rules load and evaluate without errors', async () => {

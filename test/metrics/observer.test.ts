@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { combineObservers } from '../../src/core/observer.ts';
 import { setBuildInfo } from '../../src/metrics/build-info.ts';
-import { BUSY_WINDOW_MS, createMetricsObserver, MAX_REASON_CODES } from '../../src/metrics/observer.ts';
+import { BUSY_WINDOW_MS, createMetricsObserver, declareInferenceStages, MAX_REASON_CODES } from '../../src/metrics/observer.ts';
 import { createMetricsRegistry, type Registry } from '../../src/metrics/registry.ts';
 
 /** The value of one sample of the registry, by metric name (with suffix) and exact labels. */
@@ -57,6 +57,18 @@ describe('metrics observer', () => {
     expect(await sample(registry, 'ferstream_inference_batch_fill_ratio_bucket', { ...classify, le: '1' })).toBe(2);
     expect(await sample(registry, 'ferstream_inference_duration_seconds_sum', classify)).toBeCloseTo(0.5, 9);
     expect(await sample(registry, 'ferstream_inference_duration_seconds_count', { stage: 'detect', provider: 'cuda' })).toBe(1);
+  });
+
+  it('can create the inference series at zero before the first batch, so rate() sees the first one', async () => {
+    const registry = createMetricsRegistry();
+    createMetricsObserver(registry);
+    declareInferenceStages(registry, ['detect', 'classify'], 'cuda');
+    for (const stage of ['detect', 'classify']) {
+      const labels = { stage, provider: 'cuda' };
+      expect(await sample(registry, 'ferstream_inference_batch_size_count', labels)).toBe(0);
+      expect(await sample(registry, 'ferstream_inference_duration_seconds_bucket', { ...labels, le: '+Inf' })).toBe(0);
+      expect(await sample(registry, 'ferstream_inference_batch_fill_ratio_sum', labels)).toBe(0);
+    }
   });
 
   it('derives the busy ratio from batch runs over a sliding window, overlapping runs counted once', async () => {

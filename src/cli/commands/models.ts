@@ -5,10 +5,12 @@
 import { UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
 
-export interface ModelsSubcommand {
-  /** Returns the process exit code (see EXIT_CODES). */
-  run(args: string[]): Promise<number>;
-}
+/**
+ * A subcommand module's default export. Subcommand modules type themselves against command.ts
+ * (e.g. `Pick<Command, 'run'>`), never against this file: importing the table that loads them
+ * would be an import cycle.
+ */
+export type ModelsSubcommand = Pick<Command, 'run'>;
 
 interface SubcommandEntry {
   readonly summary: string;

@@ -5,12 +5,11 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { buildSyntheticVitModelDir, convertHfVitModelDir, isVitPreset, type VitModelDirResult, type VitQuantization } from '../../../inference/vit/index.ts';
 import { parseCommandArgs, UsageError } from '../../args.ts';
-import { EXIT_CODES } from '../../command.ts';
-import type { ModelsSubcommand } from '../models.ts';
+import { EXIT_CODES, type Command } from '../../command.ts';
 
 const QUANTIZATIONS: Record<string, VitQuantization | undefined> = { 'per-channel': 'int8-per-channel', 'per-tensor': 'int8-per-tensor' };
 
-const buildVit: ModelsSubcommand = {
+const buildVit: Pick<Command, 'run'> = {
   async run(args) {
     const { values } = parseCommandArgs(args, {
       synthetic: { type: 'boolean', default: false },

@@ -15,38 +15,53 @@ export function padBottomRightAndResize(image: RgbImage, size: number, out: Floa
   const side = Math.max(width, height);
   const ratio = side / size;
   const plane = size * size;
-  // Per output column: the two source columns and the weight, shared by every row.
-  const col0 = new Int32Array(size);
-  const col1 = new Int32Array(size);
+  // Per output column: byte offsets of the two source columns within a row (-1 = padding, black)
+  // and the weight; shared by every row. Same arithmetic as tfjs (source = ratio × index).
+  const leftOff = new Int32Array(size);
+  const rightOff = new Int32Array(size);
   const colFrac = new Float64Array(size);
   for (let c = 0; c < size; c++) {
     const src = ratio * c;
     const lo = Math.max(0, Math.floor(src));
-    col0[c] = lo;
-    col1[c] = Math.min(side - 1, Math.ceil(src));
+    const hi = Math.min(side - 1, Math.ceil(src));
+    leftOff[c] = lo < width ? lo * 3 : -1;
+    rightOff[c] = hi < width ? hi * 3 : -1;
     colFrac[c] = src - lo;
   }
-  // Pixels of the padded square: the image, or black beyond its right/bottom edge.
-  const px = (row: number, col: number, ch: number): number =>
-    row < height && col < width ? data[(row * width + col) * 3 + ch]! : 0;
+  const rOut = offset;
+  const gOut = offset + plane;
+  const bOut = offset + 2 * plane;
   for (let r = 0; r < size; r++) {
     const srcRow = ratio * r;
     const top = Math.max(0, Math.floor(srcRow));
     const bottom = Math.min(side - 1, Math.ceil(srcRow));
     const rowFrac = srcRow - top;
+    const topBase = top < height ? top * width * 3 : -1;
+    const bottomBase = bottom < height ? bottom * width * 3 : -1;
+    const rowOut = r * size;
     for (let c = 0; c < size; c++) {
-      const left = col0[c]!;
-      const right = col1[c]!;
+      const l = leftOff[c]!;
+      const rt = rightOff[c]!;
       const cf = colFrac[c]!;
-      for (let ch = 0; ch < 3; ch++) {
-        const tl = px(top, left, ch);
-        const tr = px(top, right, ch);
-        const bl = px(bottom, left, ch);
-        const br = px(bottom, right, ch);
-        const t = tl + (tr - tl) * cf;
-        const b = bl + (br - bl) * cf;
-        out[offset + ch * plane + r * size + c] = t + (b - t) * rowFrac;
-      }
+      const tl = topBase >= 0 && l >= 0 ? topBase + l : -1;
+      const tr = topBase >= 0 && rt >= 0 ? topBase + rt : -1;
+      const bl = bottomBase >= 0 && l >= 0 ? bottomBase + l : -1;
+      const br = bottomBase >= 0 && rt >= 0 ? bottomBase + rt : -1;
+      const o = rowOut + c;
+      out[rOut + o] = bilinear(data, tl, tr, bl, br, 0, cf, rowFrac);
+      out[gOut + o] = bilinear(data, tl, tr, bl, br, 1, cf, rowFrac);
+      out[bOut + o] = bilinear(data, tl, tr, bl, br, 2, cf, rowFrac);
     }
   }
+}
+
+/** tfjs's interpolation order: along the row first (top, bottom), then between the rows. Offsets < 0 are padding (0). */
+function bilinear(data: Uint8Array, tl: number, tr: number, bl: number, br: number, ch: number, colFrac: number, rowFrac: number): number {
+  const vtl = tl >= 0 ? data[tl + ch]! : 0;
+  const vtr = tr >= 0 ? data[tr + ch]! : 0;
+  const vbl = bl >= 0 ? data[bl + ch]! : 0;
+  const vbr = br >= 0 ? data[br + ch]! : 0;
+  const t = vtl + (vtr - vtl) * colFrac;
+  const b = vbl + (vbr - vbl) * colFrac;
+  return t + (b - t) * rowFrac;
 }

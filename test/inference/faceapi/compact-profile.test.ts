@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../../src/config/index.ts';
 import type { FrameAnalyzer } from '../../../src/core/types.ts';
 import { faceApiModelsInstalled } from '../../../src/inference/faceapi/convert.ts';
+import { installLocal } from '../../../src/inference/fetch/fetch.ts';
+import { buildSyntheticVitModelDir } from '../../../src/inference/vit/index.ts';
 import { decodeToRgb } from '../../../src/inference/preprocess.ts';
 import { chooseProfile, createProfileAnalyzer } from '../../../src/inference/profiles.ts';
 import { describeWithShared, sharedPath } from '../../helpers/shared.ts';
@@ -53,6 +55,27 @@ describe('profile choice', () => {
 
   it('vit fails with what to fetch when its models are missing', async () => {
     await expect(createProfileAnalyzer(configFor(path.join(modelsDir, 'empty')), 'vit')).rejects.toThrow(/vit profile needs: ViT expression model at .*models fetch vit-fer/);
+  });
+});
+
+describeWithShared('vit profile', () => {
+  it('auto picks vit once a ViT and the configured detector are installed, and runs detect-then-classify with them', async () => {
+    const dir = path.join(modelsDir, 'with-vit');
+    await installLocal(sharedPath('models'), dir, ['ultraface']);
+    // Weights do not matter here (synthetic, tiny): what is checked is which models the profile runs.
+    await buildSyntheticVitModelDir({ outDir: path.join(dir, 'vit-fer'), preset: 'tiny', seed: 3 });
+    const config = configFor(dir);
+    const choice = await chooseProfile(config);
+    expect(choice).toMatchObject({ profile: 'vit', explicit: false });
+    const analyzer = await createProfileAnalyzer(config, choice.profile);
+    try {
+      expect(analyzer.info).toMatchObject({ name: 'vit-fer', detector: 'ultraface-rfb-320' });
+      const { faces } = await analyzer.analyze(await decodeToRgb(await readFile(sharedPath('fixtures', 'faces', 'wh_two_people.jpg'))));
+      expect(faces.length).toBe(2);
+      expect(faces[0]!.probabilities).toHaveLength(analyzer.info.labels.length);
+    } finally {
+      await analyzer.close();
+    }
   });
 });
 

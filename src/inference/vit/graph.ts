@@ -7,7 +7,8 @@
 // Choices for onnxruntime speed, all exact or within float32 rounding of HF:
 // - query/key/value are one MatMul with a [D, 3D] weight (then Split), and 1/sqrt(head size) is
 //   folded into the query weight and bias (exact when the head size is a power of 4, e.g. 64);
-// - the CLS token and its position embedding are added ahead of time (one constant row);
+// - the CLS token and its position embedding are added ahead of time (one constant row), and the
+//   token sequence is built with Pad + Add so that all shapes stay static for onnxruntime's fusions;
 // - the final LayerNorm runs on the CLS token only (LayerNorm is per token, HF classifies token 0);
 // - GELU is written Div(√2)→Erf→Add(1)→Mul(x)→Mul(0.5), the form onnxruntime fuses into Gelu/BiasGelu,
 //   and LayerNormalization + residual Add can become SkipLayerNormalization.
@@ -53,7 +54,7 @@ export function buildVitGraph(config: VitConfig, weights: VitWeights, options: V
   // Shared constants.
   const eps = attr.float(config.layerNormEps);
   const lastAxis = attr.int(-1);
-  const toTokens = g.int64s([0, D, -1], 'shape_patches');
+  const toTokens = g.int64s([0, D, P], 'shape_patches');
   const toHeads = g.int64s([0, 0, H, headSize], 'shape_heads');
   const fromHeads = g.int64s([0, 0, D], 'shape_hidden');
   const qkvSplit = g.int64s([D, D, D], 'split_qkv');
@@ -61,7 +62,10 @@ export function buildVitGraph(config: VitConfig, weights: VitWeights, options: V
   const one = g.float32(1, [], 'one');
   const half = g.float32(0.5, [], 'half');
 
-  // Patch embedding: Conv [N,D,g,g] → [N,D,P] → [N,P,D], plus the patches' position embeddings.
+  // Patch embedding: Conv [N,D,g,g] → [N,D,P] → [N,P,D]. The CLS token is prepended by padding a
+  // zero row in front and adding one constant [S,D] table: row 0 = CLS token + its position
+  // embedding, rows 1.. = the patches' position embeddings. Exact (0 + c = c), and unlike
+  // Shape/Expand/Concat it keeps every shape statically known, which onnxruntime's fusions need.
   const p = config.patchSize;
   const conv = g.op('Conv', [
     pixels,
@@ -69,18 +73,12 @@ export function buildVitGraph(config: VitConfig, weights: VitWeights, options: V
     g.addInitializer('patch_embeddings.bias', { values: w('vit.embeddings.patch_embeddings.projection.bias'), dims: [D] }),
   ], { kernel_shape: attr.ints([p, p]), strides: attr.ints([p, p]) });
   const patches = g.op('Transpose', [g.op('Reshape', [conv, toTokens])], { perm: attr.ints([0, 2, 1]) });
+  const withClsSlot = g.op('Pad', [patches, g.int64s([0, 1, 0, 0, 0, 0], 'pads_cls')]);
   const position = w('vit.embeddings.position_embeddings');
-  const patchPositions = g.addInitializer('position_embeddings.patches', { values: position.subarray(D), dims: [1, P, D] });
-  const embeddedPatches = g.op('Add', [patches, patchPositions]);
-
-  // CLS token (+ its position embedding), repeated over the batch: Expand to [N, 1, D].
   const cls = w('vit.embeddings.cls_token');
-  const clsRow = new Float32Array(D);
-  for (let i = 0; i < D; i++) clsRow[i] = cls[i]! + position[i]!;
-  const batch = g.op('Shape', [pixels], { start: attr.int(0), end: attr.int(1) });
-  const clsShape = g.op('Concat', [batch, g.int64s([1, D])], { axis: attr.int(0) });
-  const clsTokens = g.op('Expand', [g.addInitializer('cls_token_with_position', { values: clsRow, dims: [1, 1, D] }), clsShape]);
-  let x = g.op('Concat', [clsTokens, embeddedPatches], { axis: attr.int(1) });
+  const embeddingTable = position.slice();
+  for (let i = 0; i < D; i++) embeddingTable[i] = cls[i]! + position[i]!;
+  let x = g.op('Add', [withClsSlot, g.addInitializer('cls_and_position_embeddings', { values: embeddingTable, dims: [1, S, D] })]);
 
   for (let layer = 0; layer < config.numHiddenLayers; layer++) {
     const hf = `vit.encoder.layer.${layer}`;

@@ -24,6 +24,8 @@ export interface SamplingOptions {
    * allocation per frame, for consumers that copy the pixels at once (the producer does).
    */
   readonly reuseBuffer?: boolean;
+  /** ffmpeg decoder threads (0 or absent: ffmpeg decides). */
+  readonly decodeThreads?: number;
 }
 
 export interface VideoFrame {
@@ -74,6 +76,7 @@ export async function* extractFrames(file: string, probe: VideoProbe, options: S
   const frameBytes = width * height * 3;
 
   const command = ffmpeg(file).setFfmpegPath(mediaBinaries().ffmpeg);
+  if (options.decodeThreads) command.inputOptions(['-threads', String(options.decodeThreads)]);
   if (start > 0) command.inputOptions(['-ss', String(start)]);
   const outputOptions = ['-an', '-sn', '-dn', '-vf', `fps=${options.fps},scale=${width}:${height}:flags=area`, '-pix_fmt', 'rgb24'];
   if (options.endSeconds !== undefined) outputOptions.push('-t', String(options.endSeconds - start));

@@ -110,7 +110,7 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
   };
 
   try {
-    for await (const frame of extractFrames(status.path, probe, { ...sampling, reuseBuffer: true })) {
+    for await (const frame of extractFrames(status.path, probe, { ...sampling, reuseBuffer: true, decodeThreads: config.decodeThreads })) {
       frame.data.copy(chunk, inChunk * frameBytes);
       timestamps.push(frame.timestamp);
       inChunk += 1;

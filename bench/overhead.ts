@@ -68,7 +68,7 @@ async function baseline(frames: number): Promise<number> {
   const probe = await probeVideo(video, { maxDurationSeconds: 1e9, maxFileBytes: 1e15, maxSourcePixels: 1e9 });
   const start = performance.now();
   let n = 0;
-  for await (const _ of extractFrames(video, probe, { fps: RATE, maxSide: SIDE, maxFrames: frames, reuseBuffer: true})) n += 1;
+  for await (const _ of extractFrames(video, probe, { fps: RATE, maxSide: SIDE, maxFrames: frames, reuseBuffer: true, decodeThreads: loadConfig().pipeline.decodeThreads })) n += 1;
   return n / ((performance.now() - start) / 1000);
 }
 

@@ -76,7 +76,8 @@ const demo: Command = {
     const base = loadConfig();
     // Its own key prefix: the demo's jobs are not taken by other workers, and it takes none of theirs.
     const config = loadConfig(process.env, { redisPrefix: `${base.redisPrefix}-demo` });
-    const logger = pino({ name: 'demo', level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
+    // Errors only unless LOG_LEVEL says otherwise: the expected CUDA→CPU fallback warning would only confuse here.
+    const logger = pino({ name: 'demo', level: process.env.LOG_LEVEL ?? 'error' }, pino.destination(2));
     const started = performance.now();
 
     console.log(`1/4 making the demo video from face-api's sample photos …`);

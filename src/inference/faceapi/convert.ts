@@ -138,12 +138,30 @@ export async function faceApiModelsInstalled(modelsDir: string): Promise<boolean
   return found.every(Boolean);
 }
 
+/** The face-api version an installed conversion came from (its config.json `source`), or null. */
+async function installedVersion(modelsDir: string): Promise<string | null> {
+  const text = await readFile(path.join(faceApiModelPaths(modelsDir).expressionDir, 'config.json'), 'utf8').catch(() => null);
+  if (text === null) return null;
+  try {
+    const source = (JSON.parse(text) as { source?: unknown }).source;
+    return typeof source === 'string' ? (/face-api (\S+)/.exec(source)?.[1] ?? null) : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The face-api model directories under `modelsDir`, converting them first if they are not there
- * (once: later calls find them). `onBuild` is told before a conversion starts.
+ * (once: later calls find them) or came from another version of the npm package (after an
+ * upgrade). `onBuild` is told before a conversion starts.
  */
 export async function ensureFaceApiModels(modelsDir: string, onBuild?: (paths: FaceApiModelPaths) => void): Promise<FaceApiModelPaths> {
-  if (await faceApiModelsInstalled(modelsDir)) return faceApiModelPaths(modelsDir);
+  if (await faceApiModelsInstalled(modelsDir)) {
+    const { version } = await faceApiPackage();
+    if ((await installedVersion(modelsDir)) === version) return faceApiModelPaths(modelsDir);
+    onBuild?.(faceApiModelPaths(modelsDir));
+    return buildFaceApiModels(modelsDir, { replace: true });
+  }
   onBuild?.(faceApiModelPaths(modelsDir));
   return buildFaceApiModels(modelsDir, { replace: false });
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../../src/config/index.ts';
 import type { FrameAnalyzer } from '../../../src/core/types.ts';
-import { faceApiModelsInstalled } from '../../../src/inference/faceapi/convert.ts';
+import { ensureFaceApiModels, faceApiModelsInstalled } from '../../../src/inference/faceapi/convert.ts';
 import { installLocal } from '../../../src/inference/fetch/fetch.ts';
 import { buildSyntheticVitModelDir } from '../../../src/inference/vit/index.ts';
 import { decodeToRgb } from '../../../src/inference/preprocess.ts';
@@ -51,6 +51,20 @@ describe('profile choice', () => {
     await writeFile(path.join(dir, 'ultraface-rfb-320', 'detector.json'), '{}');
     expect(await chooseProfile(configFor(dir))).toMatchObject({ profile: 'vit', explicit: false });
     expect((await chooseProfile(configFor(dir, { profile: 'compact' }))).profile).toBe('compact');
+  });
+
+  it('face-api models are converted once, and again only when they came from another face-api version', async () => {
+    const dir = path.join(modelsDir, 'versions');
+    const builds: string[] = [];
+    await ensureFaceApiModels(dir, (p) => builds.push(p.expressionDir));
+    await ensureFaceApiModels(dir, (p) => builds.push(p.expressionDir));
+    expect(builds).toHaveLength(1);
+    const configFile = path.join(dir, 'faceapi-face-expression', 'config.json');
+    const config = JSON.parse(await readFile(configFile, 'utf8'));
+    await writeFile(configFile, JSON.stringify({ ...config, source: '@vladmandic/face-api 0.0.1 (MIT), model/face_expression_model' }));
+    await ensureFaceApiModels(dir, (p) => builds.push(p.expressionDir));
+    expect(builds).toHaveLength(2);
+    expect(JSON.parse(await readFile(configFile, 'utf8')).source).not.toMatch(/0\.0\.1/);
   });
 
   it('vit fails with what to fetch when its models are missing', async () => {

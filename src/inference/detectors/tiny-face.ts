@@ -117,7 +117,12 @@ export class TinyFaceDetector implements FaceDetector {
     const size = this.inputSize;
     const plane = 3 * size * size;
     const data = new Float32Array(frames.length * plane);
-    frames.forEach((frame, i) => padBottomRightAndResize(frame, size, data, i * plane));
+    // JavaScript on the caller's thread (a few ms per frame): yield between frames so one batch
+    // never holds the event loop for more than one frame's resize.
+    for (let i = 0; i < frames.length; i++) {
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      padBottomRightAndResize(frames[i]!, size, data, i * plane);
+    }
     const start = performance.now();
     const outputs = await this.host.run({ [this.spec.inputName]: { data, dims: [frames.length, 3, size, size] } });
     this.report(frames.length, performance.now() - start);

@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.ts';
+
+describe('models configuration section (profiles)', () => {
+  it('defaults to auto and vit-fer; FER_PROFILE / FER_VIT_MODEL set them; overrides win', () => {
+    expect(loadConfig({}).models).toEqual({ profile: 'auto', vitModel: 'vit-fer' });
+    expect(loadConfig({ FER_PROFILE: 'compact', FER_VIT_MODEL: 'my-vit' }).models).toEqual({ profile: 'compact', vitModel: 'my-vit' });
+    expect(loadConfig({ FER_PROFILE: 'compact' }, { models: { profile: 'vit' } }).models.profile).toBe('vit');
+  });
+
+  it('names the knob when a profile is unknown', () => {
+    expect(() => loadConfig({ FER_PROFILE: 'fast' })).toThrow(/models\.profile/);
+  });
+});

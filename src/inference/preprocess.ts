@@ -12,8 +12,8 @@
 // reproduction of Image.resize, antialiased when downscaling; preprocess/pil-resample.ts) →
 // rescale, normalise, channel order, written straight into `out` as C×H×W at `offset`.
 // Input: an encoded file (JPEG, PNG, WebP, GIF, TIFF, HEIF/AVIF) or raw RGB (RgbImage: ffmpeg
-// frames, face crops). Bad input rejects with FerError codes IMAGE_EMPTY, IMAGE_CORRUPT,
-// IMAGE_UNSUPPORTED or IMAGE_TOO_LARGE (checked from the header before any decoding).
+// frames, face crops). Bad input rejects with FerError codes image_empty, image_corrupt,
+// image_unsupported or image_too_large (checked from the header before any decoding).
 
 import { FerError } from '../core/types.ts';
 import type { ImageInput, PreprocessorConfig } from './types.ts';
@@ -36,9 +36,9 @@ export function preprocessedLength(config: PreprocessorConfig): number {
   return 3 * config.size.height * config.size.width;
 }
 
-/** Throws a FerError (MODEL_CONFIG_INVALID) naming the first field preprocessing cannot honour. */
+/** Throws a FerError (model_invalid) naming the first field preprocessing cannot honour. */
 export function checkPreprocessorConfig(config: PreprocessorConfig): void {
-  const problem = (field: string, why: string) => new FerError('MODEL_CONFIG_INVALID', `preprocessor_config.json: ${field} ${why}`);
+  const problem = (field: string, why: string) => new FerError('model_invalid', `preprocessor_config.json: ${field} ${why}`);
   const { height, width } = config.size ?? {};
   if (!Number.isInteger(height) || !Number.isInteger(width) || height < 1 || width < 1) {
     throw problem('size', `must be {height, width} with positive integers, got ${JSON.stringify(config.size)}`);
@@ -91,7 +91,7 @@ export async function preprocessInto(
   if (config.do_resize) {
     rgb = await pilResizeAsync(rgb, width, height, config.resample);
   } else if (rgb.width !== width || rgb.height !== height) {
-    throw new FerError('IMAGE_SIZE_MISMATCH', `image is ${rgb.width}x${rgb.height} but the model takes ${width}x${height} and its preprocessor_config.json has do_resize false`);
+    throw new FerError('image_size_mismatch', `image is ${rgb.width}x${rgb.height} but the model takes ${width}x${height} and its preprocessor_config.json has do_resize false`);
   }
   writeChw(rgb, tablesFor(config), config.channel_order ?? 'rgb', out, offset);
 }

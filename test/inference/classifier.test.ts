@@ -117,8 +117,8 @@ describe('createImageClassifier', () => {
     try {
       const [a, b] = await Promise.all([pooled.classify(image), inline.classify(image)]);
       expect(b).toEqual(a);
-      await expect(inline.classify(new Uint8Array(0))).rejects.toMatchObject({ code: 'IMAGE_EMPTY' });
-      await expect(pooled.classify(new Uint8Array(0))).rejects.toMatchObject({ code: 'IMAGE_EMPTY' });
+      await expect(inline.classify(new Uint8Array(0))).rejects.toMatchObject({ code: 'image_empty' });
+      await expect(pooled.classify(new Uint8Array(0))).rejects.toMatchObject({ code: 'image_empty' });
     } finally {
       await Promise.all([pooled.close(), inline.close()]);
     }

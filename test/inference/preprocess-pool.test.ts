@@ -61,7 +61,7 @@ describe('PreprocessPool', () => {
   it('reports bad images per slot with their error codes, and fills the good ones', async () => {
     const good = await gradient(30, 30);
     const filled = await pool.fill([new Uint8Array(0), good, new Uint8Array([9, 9, 9, 9]), bombHeader()], new Float32Array(4 * plane), plane);
-    expect(filled.errors.map((e) => (e as (Error & { code?: string }) | undefined)?.code)).toEqual(['IMAGE_EMPTY', undefined, 'IMAGE_UNSUPPORTED', 'IMAGE_TOO_LARGE']);
+    expect(filled.errors.map((e) => (e as (Error & { code?: string }) | undefined)?.code)).toEqual(['image_empty', undefined, 'image_unsupported', 'image_too_large']);
     expect(filled.errors[3]!.message).toMatch(/20000x20000/);
     const reference = new Float32Array(plane);
     await preprocessInto(good, config, reference, 0);

@@ -21,10 +21,10 @@ export type ColorManagement = 'pil' | 'icc';
 
 /** Stable error codes of bad image input (FerError.code). */
 export const IMAGE_ERRORS = {
-  empty: 'IMAGE_EMPTY',
-  corrupt: 'IMAGE_CORRUPT',
-  unsupported: 'IMAGE_UNSUPPORTED',
-  tooLarge: 'IMAGE_TOO_LARGE',
+  empty: 'image_empty',
+  corrupt: 'image_corrupt',
+  unsupported: 'image_unsupported',
+  tooLarge: 'image_too_large',
 } as const;
 
 /** Default of InferenceConfig.maxImagePixels (FER_MAX_IMAGE_PIXELS). */

@@ -58,13 +58,13 @@ async function rejection(input: ImageInput, maxPixels?: number): Promise<FerErro
 }
 
 describe('preprocessing: bad input', () => {
-  it('zero-byte file → IMAGE_EMPTY', async () => {
+  it('zero-byte file → image_empty', async () => {
     const e = await rejection(new Uint8Array(0));
     expect(e.code).toBe(IMAGE_ERRORS.empty);
     expect(e.message).toMatch(/empty \(0 bytes\)/);
   });
 
-  it('non-image (text, SVG) → IMAGE_UNSUPPORTED', async () => {
+  it('non-image (text, SVG) → image_unsupported', async () => {
     const text = await rejection(new TextEncoder().encode('hello, this is not an image\n'));
     expect(text.code).toBe(IMAGE_ERRORS.unsupported);
     expect(text.message).toMatch(/not an image in a supported format .*JPEG, PNG/);
@@ -74,7 +74,7 @@ describe('preprocessing: bad input', () => {
     expect(svg.message).toMatch(/"svg" is not accepted/);
   });
 
-  it('corrupt image (truncated JPEG, damaged PNG data) → IMAGE_CORRUPT', async () => {
+  it('corrupt image (truncated JPEG, damaged PNG data) → image_corrupt', async () => {
     const jpeg = await photoJpeg();
     const truncated = await rejection(jpeg.subarray(0, Math.floor(jpeg.length / 2)));
     expect(truncated.code).toBe(IMAGE_ERRORS.corrupt);
@@ -88,7 +88,7 @@ describe('preprocessing: bad input', () => {
     expect(e.code).toBe(IMAGE_ERRORS.corrupt);
   });
 
-  it('20000x20000 PNG header (decompression bomb) → IMAGE_TOO_LARGE from the header, before decoding', async () => {
+  it('20000x20000 PNG header (decompression bomb) → image_too_large from the header, before decoding', async () => {
     const bomb = bombPng(20000, 20000);
     expect(bomb.length).toBeLessThan(1_000_000);
     const rssBefore = process.memoryUsage().rss;

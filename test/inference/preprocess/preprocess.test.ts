@@ -59,7 +59,7 @@ describe('preprocessInto', () => {
 
   it('do_resize false requires the model size', async () => {
     await expect(preprocessInto(noise(4, 4, 2), RAW_CONFIG, new Float32Array(18), 0)).rejects.toMatchObject({
-      code: 'IMAGE_SIZE_MISMATCH',
+      code: 'image_size_mismatch',
       message: expect.stringContaining('image is 4x4 but the model takes 3x2'),
     });
   });

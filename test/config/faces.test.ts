@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.ts';
+
+describe('faces configuration', () => {
+  it('defaults: detection on with UltraFace 320, thresholds from the model, tracker and fetch settings', () => {
+    const { faces } = loadConfig({});
+    expect(faces).toMatchObject({ detect: true, detector: 'ultraface-rfb-320', minFaceSize: 16, maxFacesPerFrame: 20, cropMargin: 0.15, trackIou: 0.3, trackMaxGap: 2, fetchRetries: 3 });
+    expect(faces.scoreThreshold).toBeUndefined();
+    expect(faces.nmsIou).toBeUndefined();
+    expect(faces.modelsBaseUrl).toBeUndefined();
+  });
+
+  it('reads every knob from the environment', () => {
+    const { faces } = loadConfig({
+      FER_DETECT: 'false',
+      FER_DETECTOR: 'yunet-s-dynamic',
+      FER_DETECTOR_SCORE_THRESHOLD: '0.8',
+      FER_DETECTOR_NMS_IOU: '0.4',
+      FER_MIN_FACE_SIZE: '24',
+      FER_MAX_FACES_PER_FRAME: '5',
+      FER_DETECTOR_INPUT_SIZE: '480x384',
+      FER_FACE_CROP_MARGIN: '0.25',
+      FER_TRACK_IOU: '0.5',
+      FER_TRACK_MAX_GAP: '0',
+      FER_MODELS_BASE_URL: 'http://mirror.local/models',
+      FER_FETCH_RETRIES: '1',
+      FER_FETCH_RETRY_BASE_MS: '10',
+      FER_FETCH_IDLE_TIMEOUT_MS: '500',
+    });
+    expect(faces).toEqual({
+      detect: false,
+      detector: 'yunet-s-dynamic',
+      scoreThreshold: 0.8,
+      nmsIou: 0.4,
+      minFaceSize: 24,
+      maxFacesPerFrame: 5,
+      detectorInputSize: '480x384',
+      cropMargin: 0.25,
+      trackIou: 0.5,
+      trackMaxGap: 0,
+      modelsBaseUrl: 'http://mirror.local/models',
+      fetchRetries: 1,
+      fetchRetryBaseMs: 10,
+      fetchIdleTimeoutMs: 500,
+    });
+  });
+
+  it('rejects invalid values naming the knob', () => {
+    expect(() => loadConfig({ FER_DETECTOR_SCORE_THRESHOLD: '1.5' })).toThrow(/faces\.scoreThreshold/);
+    expect(() => loadConfig({ FER_DETECTOR_INPUT_SIZE: '320' })).toThrow(/faces\.detectorInputSize: expected WIDTHxHEIGHT/);
+    expect(() => loadConfig({ FER_MAX_FACES_PER_FRAME: '0' })).toThrow(/faces\.maxFacesPerFrame/);
+    expect(() => loadConfig({ FER_MODELS_BASE_URL: 'not a url' })).toThrow(/faces\.modelsBaseUrl/);
+  });
+});

@@ -84,7 +84,20 @@ export async function* extractFrames(file: string, probe: VideoProbe, options: S
   command.outputOptions(outputOptions).format('rawvideo');
 
   let failure: Error | undefined;
+  // fluent-ffmpeg reports "Output stream closed" (and kills ffmpeg) when ffmpeg has not exited
+  // within 20 ms of its stdout ending — a race under load, not a decoding error: once stdout has
+  // ended every frame was delivered, so ffmpeg's own exit status decides (see the end of the loop).
+  let outputClosedRace = false;
+  // fluent-ffmpeg forgets its process once it ends; keep our own reference for the exit status.
+  let proc: FfmpegProcess | undefined;
+  command.on('start', () => {
+    proc = (command as unknown as { ffmpegProc?: FfmpegProcess }).ffmpegProc;
+  });
   command.on('error', (error: Error, _stdout: string | null, stderr: string | null) => {
+    if (error.message === 'Output stream closed') {
+      outputClosedRace = true;
+      return;
+    }
     if (!/SIGKILL|killed with signal/.test(error.message)) {
       const lastLine = String(stderr ?? '').trim().split('\n').filter(Boolean).pop() ?? error.message;
       failure = new FerError('decode_failed', `ffmpeg could not decode the video: ${lastLine}`);
@@ -113,7 +126,10 @@ export async function* extractFrames(file: string, probe: VideoProbe, options: S
     }
     // The 'error' event follows the end of stdout when ffmpeg exits non-zero: let it arrive.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    await waitForExit(command);
+    const exit = await waitForExit(proc);
+    if (!failure && outputClosedRace && exit !== undefined && exit.code !== 0 && exit.signal !== 'SIGTERM') {
+      failure = new FerError('decode_failed', `ffmpeg could not decode the video: it exited with ${exit.signal ?? `code ${exit.code}`}`);
+    }
     if (failure) throw failure;
     finished = true;
   } finally {
@@ -121,14 +137,21 @@ export async function* extractFrames(file: string, probe: VideoProbe, options: S
   }
 }
 
-function waitForExit(command: ffmpeg.FfmpegCommand): Promise<void> {
+interface FfmpegProcess {
+  exitCode: number | null;
+  signalCode: string | null;
+  once(event: 'close', listener: () => void): void;
+}
+
+/** Waits for ffmpeg to exit and returns its status (undefined if it never started). */
+function waitForExit(proc: FfmpegProcess | undefined): Promise<{ code: number | null; signal: string | null } | undefined> {
   return new Promise((resolve) => {
-    const proc = (command as unknown as { ffmpegProc?: { exitCode: number | null; signalCode: string | null; once(e: string, f: () => void): void } }).ffmpegProc;
+    const status = () => (proc ? { code: proc.exitCode, signal: proc.signalCode } : undefined);
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) {
       // fluent-ffmpeg reports errors after the process closes; give it the tick to do so.
-      setTimeout(resolve, 0);
+      setTimeout(() => resolve(status()), 0);
       return;
     }
-    proc.once('close', () => setTimeout(resolve, 0));
+    proc.once('close', () => setTimeout(() => resolve(status()), 0));
   });
 }

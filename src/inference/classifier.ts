@@ -11,6 +11,7 @@ import type { InferenceStage, PipelineObserver } from '../core/observer.ts';
 import { FerError, type Classification, type ModelInfo } from '../core/types.ts';
 import type { ThreadSessionHost } from './backend/index.ts';
 import { DynamicBatcher } from './batcher.ts';
+import { InferenceReporter } from './inference-reporter.ts';
 import { LOGITS, openModelDir, PIXEL_VALUES, type ModelDirectory } from './model-dir.ts';
 import { preprocessInto, preprocessedLength } from './preprocess.ts';
 import { PreprocessPool } from './preprocess-pool.ts';
@@ -48,7 +49,7 @@ export class OnnxImageClassifier implements ImageClassifier {
   readonly labels: readonly string[];
   private readonly batcher: DynamicBatcher<ImageInput, Classification>;
   private readonly stage: InferenceStage;
-  private busyMark: { at: number; busy: number };
+  private readonly reporter: InferenceReporter;
   private closing: Promise<void> | undefined;
   /** Undefined when configured with preprocessThreads 0: preprocessing then runs on this thread. */
   private readonly pool: PreprocessPool | undefined;
@@ -61,7 +62,14 @@ export class OnnxImageClassifier implements ImageClassifier {
     this.name = model.name;
     this.labels = model.labels;
     this.stage = options.stage ?? 'classify';
-    this.busyMark = { at: performance.now(), busy: 0 };
+    this.reporter = new InferenceReporter({
+      stage: this.stage,
+      host,
+      maxBatchSize: options.config.maxBatchSize,
+      observer: options.observer,
+      busyReportMs: options.busyReportMs,
+      onObserverError: (error) => options.logger?.warn({ err: error }, 'pipeline observer threw'),
+    });
     const { preprocessThreads, maxImagePixels } = options.config;
     this.pool = preprocessThreads > 0 ? PreprocessPool.forConfig(model.preprocessor, { threads: preprocessThreads, maxPixels: maxImagePixels }) : undefined;
     const { maxBatchSize, maxDelayMs, maxQueue } = options.config;
@@ -119,7 +127,7 @@ export class OnnxImageClassifier implements ImageClassifier {
     const start = performance.now();
     const outputs = await this.host.run({ [PIXEL_VALUES]: { data, dims: [n, channels, height, width] } });
     const durationMs = performance.now() - start;
-    this.report(n, durationMs);
+    this.reporter.batch(n, durationMs);
 
     const logits = outputs[LOGITS];
     const classes = this.labels.length;
@@ -138,25 +146,6 @@ export class OnnxImageClassifier implements ImageClassifier {
     const limits = { maxPixels: this.options.config.maxImagePixels };
     const prepared = await Promise.allSettled(images.map((image, i) => preprocessInto(image, this.model.preprocessor, out, i * plane, limits)));
     return { data: out, failures: prepared.map((p) => (p.status === 'rejected' ? asError(p.reason) : undefined)) };
-  }
-
-  private report(batchSize: number, durationMs: number): void {
-    const observer = this.options.observer;
-    if (observer === undefined) return;
-    try {
-      observer.inferenceBatch?.({ stage: this.stage, provider: this.executionProvider, batchSize, maxBatchSize: this.options.config.maxBatchSize, durationMs });
-      const now = performance.now();
-      const elapsed = now - this.busyMark.at;
-      if (elapsed >= (this.options.busyReportMs ?? 1000)) {
-        const busy = this.host.busyMs().reduce((a, b) => a + b, 0);
-        const busyRatio = Math.min(1, Math.max(0, (busy - this.busyMark.busy) / (elapsed * this.host.threads)));
-        this.busyMark = { at: now, busy };
-        observer.inferenceBusy?.({ stage: this.stage, busyRatio });
-      }
-    } catch (error) {
-      // Observers must not throw; a broken one must not fail inference.
-      this.options.logger?.warn({ err: error }, 'pipeline observer threw');
-    }
   }
 }
 

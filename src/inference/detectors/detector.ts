@@ -12,6 +12,7 @@ import { FerError } from '../../core/types.ts';
 import type { InferenceConfig } from '../../config/inference.ts';
 import { createInferenceHost, hostOptionsFromConfig } from '../backend/index.ts';
 import { DynamicBatcher } from '../batcher.ts';
+import { InferenceReporter } from '../inference-reporter.ts';
 import type { BatchObserver, FaceDetector, InferenceHost } from '../types.ts';
 import { decodeUltraFace, decodeYuNet, type DecodeOptions } from './decode.ts';
 import { letterboxMapping, stretchMapping, type InputMapping } from './geometry.ts';
@@ -47,7 +48,7 @@ export class OnnxFaceDetector implements FaceDetector {
   readonly inputWidth: number;
   readonly inputHeight: number;
   readonly maxBatchSize: number;
-  private busyMark = { at: performance.now(), busy: 0 };
+  private readonly reporter: InferenceReporter;
 
   constructor(
     readonly name: string,
@@ -77,6 +78,7 @@ export class OnnxFaceDetector implements FaceDetector {
       maxFaces: settings.maxFaces,
     };
     this.maxBatchSize = Math.max(1, Math.min(spec.maxBatch, batching.maxBatchSize));
+    this.reporter = new InferenceReporter({ stage: 'detect', host, maxBatchSize: this.maxBatchSize, observer: batching.pipelineObserver, busyReportMs: batching.busyReportMs });
     this.batcher = new DynamicBatcher<RgbImage, Detection[]>({
       name,
       maxBatchSize: this.maxBatchSize,
@@ -124,26 +126,9 @@ export class OnnxFaceDetector implements FaceDetector {
     await Promise.all(frames.map((f, i) => writeDetectorInput(f, mappings[i]!, this.spec, data, i * plane)));
     const start = performance.now();
     const outputs = await this.host.run({ [this.spec.inputName]: { data, dims: [frames.length, 3, this.inputHeight, this.inputWidth] } });
-    this.report(frames.length, performance.now() - start);
+    this.reporter.batch(frames.length, performance.now() - start);
     const decode = this.spec.type === 'ultraface' ? decodeUltraFace : decodeYuNet;
     return frames.map((f, i) => decode(outputs, i, mappings[i]!, f, this.decodeOptions));
-  }
-
-  private report(batchSize: number, durationMs: number): void {
-    const observer = this.batching.pipelineObserver;
-    if (observer === undefined) return;
-    try {
-      observer.inferenceBatch?.({ stage: 'detect', provider: this.host.executionProvider, batchSize, maxBatchSize: this.maxBatchSize, durationMs });
-      const now = performance.now();
-      const elapsed = now - this.busyMark.at;
-      if (elapsed >= (this.batching.busyReportMs ?? 1000)) {
-        const busy = this.host.busyMs().reduce((a, b) => a + b, 0);
-        observer.inferenceBusy?.({ stage: 'detect', busyRatio: Math.min(1, Math.max(0, (busy - this.busyMark.busy) / (elapsed * this.host.threads))) });
-        this.busyMark = { at: now, busy };
-      }
-    } catch {
-      // Observers must not throw; a broken one must not fail detection.
-    }
   }
 }
 

@@ -14,6 +14,7 @@ import { FerError } from '../../core/types.ts';
 import type { InferenceConfig } from '../../config/inference.ts';
 import { createInferenceHost, hostOptionsFromConfig } from '../backend/index.ts';
 import { DynamicBatcher } from '../batcher.ts';
+import { InferenceReporter } from '../inference-reporter.ts';
 import { padBottomRightAndResize } from '../faceapi/tfjs-resize.ts';
 import { decodeTinyFace } from '../faceapi/tiny-face-decode.ts';
 import type { BatchObserver, FaceDetector, InferenceHost } from '../types.ts';
@@ -65,7 +66,7 @@ export class TinyFaceDetector implements FaceDetector {
   readonly nmsIou: number;
   readonly maxBatchSize: number;
   private readonly batcher: DynamicBatcher<RgbImage, Detection[]>;
-  private busyMark = { at: performance.now(), busy: 0 };
+  private readonly reporter: InferenceReporter;
 
   constructor(
     readonly name: string,
@@ -84,6 +85,7 @@ export class TinyFaceDetector implements FaceDetector {
       throw new FerError('config_invalid', `detector ${name}: score threshold must be between 0 and 1 (exclusive), got ${this.scoreThreshold}`);
     }
     this.maxBatchSize = Math.max(1, Math.min(spec.maxBatch, batching.maxBatchSize));
+    this.reporter = new InferenceReporter({ stage: 'detect', host, maxBatchSize: this.maxBatchSize, observer: batching.pipelineObserver, busyReportMs: batching.busyReportMs });
     this.batcher = new DynamicBatcher<RgbImage, Detection[]>({
       name,
       maxBatchSize: this.maxBatchSize,
@@ -125,27 +127,10 @@ export class TinyFaceDetector implements FaceDetector {
     }
     const start = performance.now();
     const outputs = await this.host.run({ [this.spec.inputName]: { data, dims: [frames.length, 3, size, size] } });
-    this.report(frames.length, performance.now() - start);
+    this.reporter.batch(frames.length, performance.now() - start);
     const grid = outputs[this.spec.outputName];
     if (grid === undefined) throw new Error(`detector ${this.name}: model has no output "${this.spec.outputName}" (got ${Object.keys(outputs).join(', ')})`);
     return frames.map((frame, i) => this.finish(decodeTinyFace(grid, i, frame.width, frame.height, size, { scoreThreshold: this.scoreThreshold, iouThreshold: this.nmsIou }), frame));
-  }
-
-  private report(batchSize: number, durationMs: number): void {
-    const observer = this.batching.pipelineObserver;
-    if (observer === undefined) return;
-    try {
-      observer.inferenceBatch?.({ stage: 'detect', provider: this.host.executionProvider, batchSize, maxBatchSize: this.maxBatchSize, durationMs });
-      const now = performance.now();
-      const elapsed = now - this.busyMark.at;
-      if (elapsed >= (this.batching.busyReportMs ?? 1000)) {
-        const busy = this.host.busyMs().reduce((a, b) => a + b, 0);
-        observer.inferenceBusy?.({ stage: 'detect', busyRatio: Math.min(1, Math.max(0, (busy - this.busyMark.busy) / (elapsed * this.host.threads))) });
-        this.busyMark = { at: now, busy };
-      }
-    } catch {
-      // Observers must not throw; a broken one must not fail detection.
-    }
   }
 
   /** face-api leaves boxes unclipped (it clips when cropping); consumers here get boxes inside the frame. */

@@ -1,7 +1,7 @@
 // Throughput of ViT-B/16 through the dynamic batcher and the worker-thread host, against plain
 // `session.run` in a loop on one thread, measured in the same run with the same session options.
 //
-//   npm run bench:inference [-- --model DIR] [--seconds S] [--batches 1,2,4,8,16] [--threads N]
+//   npm run bench:inference [-- --model DIR] [--seconds S] [--rounds R] [--batches 1,2,4,8,16] [--threads N]
 //
 // Without --model a synthetic ViT-B/16 directory is built once into the temp directory (weights do
 // not change the amount of work). Both sides get the same input tensors; the batcher side submits
@@ -25,9 +25,11 @@ const { values } = parseArgs({
     batches: { type: 'string', default: '1,2,4,8,16' },
     threads: { type: 'string', default: String(os.availableParallelism()) },
     variant: { type: 'string', default: 'model' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const seconds = Number(values.seconds);
+const rounds = Number(values.rounds);
 const batchSizes = values.batches.split(',').map(Number);
 const intraOpThreads = Number(values.threads);
 
@@ -128,22 +130,31 @@ async function batched(size: number): Promise<number> {
   return rate;
 }
 
-const rows: Array<{ size: number; plain: number; batched: number }> = [];
+const rows: Array<{ size: number; plain: number; batched: number; ratios: number[] }> = [];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 for (const size of batchSizes) {
-  // A-B-B-A: each side measured twice, around the other, so drift in machine load (the CPU is
-  // shared) does not favour one side.
-  const plainA = await plain(size);
-  const batchedA = await batched(size);
-  const batchedB = await batched(size);
-  const plainB = await plain(size);
-  const row = { size, plain: (plainA + plainB) / 2, batched: (batchedA + batchedB) / 2 };
-  rows.push(row);
-  console.error(`batch ${size}: plain ${plainA.toFixed(2)}/${plainB.toFixed(2)} img/s, batcher+host ${batchedA.toFixed(2)}/${batchedB.toFixed(2)} img/s`);
+  // Rounds of A-B-B-A: each side measured twice per round, around the other, so drift in machine
+  // load (the CPU is shared) does not favour one side; the median round ratio discounts the rounds
+  // a neighbour disturbed.
+  const plainRates: number[] = [];
+  const batchedRates: number[] = [];
+  const ratios: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const plainA = await plain(size);
+    const batchedA = await batched(size);
+    const batchedB = await batched(size);
+    const plainB = await plain(size);
+    plainRates.push(plainA, plainB);
+    batchedRates.push(batchedA, batchedB);
+    ratios.push((batchedA + batchedB) / (plainA + plainB));
+    console.error(`batch ${size} round ${round + 1}: plain ${plainA.toFixed(2)}/${plainB.toFixed(2)} img/s, batcher+host ${batchedA.toFixed(2)}/${batchedB.toFixed(2)} img/s`);
+  }
+  rows.push({ size, plain: median(plainRates), batched: median(batchedRates), ratios });
 }
 await host.close();
 await direct.release();
 
-console.log(`\n| batch size | plain session.run (img/s) | batcher + thread host (img/s) | ratio |`);
-console.log(`|---:|---:|---:|---:|`);
-for (const r of rows) console.log(`| ${r.size} | ${r.plain.toFixed(2)} | ${r.batched.toFixed(2)} | ${(r.batched / r.plain).toFixed(3)} |`);
+console.log(`\n| batch size | plain session.run (img/s, median) | batcher + thread host (img/s, median) | ratio per round | median ratio |`);
+console.log(`|---:|---:|---:|---|---:|`);
+for (const r of rows) console.log(`| ${r.size} | ${r.plain.toFixed(2)} | ${r.batched.toFixed(2)} | ${r.ratios.map((x) => x.toFixed(3)).join(', ')} | ${median(r.ratios).toFixed(3)} |`);
 console.log(`\nload average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; cpus: ${os.cpus()[0]?.model ?? '?'} × ${os.availableParallelism()}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/index.ts';
+import { loadConfig } from '../../src/config/index.ts';
 
 describe('configuration', () => {
   it('applies defaults, then environment variables, then overrides', () => {

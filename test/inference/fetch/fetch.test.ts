@@ -52,7 +52,9 @@ function startServer(): Promise<http.Server> {
     });
     if (behaviour.cutFirstRequest.has(name)) {
       behaviour.cutFirstRequest.delete(name);
-      res.write(body.subarray(start, start + ((body.length - start) >> 1)), () => res.socket?.destroy());
+      // Cut only once the client has had time to read what was sent: a reset while bytes still sit
+      // unread in the client's socket discards them, and a loaded machine then resumes from 0.
+      res.write(body.subarray(start, start + ((body.length - start) >> 1)), () => setTimeout(() => res.socket?.destroy(), 500));
       return;
     }
     res.end(body.subarray(start));

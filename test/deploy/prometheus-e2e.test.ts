@@ -1,9 +1,8 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
@@ -14,6 +13,7 @@ import { renderMarkdownTable, renderPanelsPng } from '../helpers/dashboard-rende
 import { freePort, startPrometheus, type TestPrometheus } from '../helpers/prometheus.ts';
 import { redisUrl, testPrefix } from '../helpers/redis.ts';
 import { generateTestVideo } from '../helpers/videos.ts';
+import { bin, CliProcesses, repoRoot, type CliChild } from '../helpers/cli-processes.ts';
 
 // The shipped Grafana dashboard against a real Prometheus (the Debian binary) scraping a real
 // pipeline: a producer process and two worker processes (which also aggregate), plus the API,
@@ -22,8 +22,6 @@ import { generateTestVideo } from '../helpers/videos.ts';
 // must agree with what the pipeline did. FER_DASHBOARD_RENDER_DIR=docs writes the rendering of the
 // panels' results (docs/dashboard-test-run.{md,png}); otherwise it goes to a temporary directory.
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = path.join(repoRoot, 'bin', 'fer-stream.js');
 const run = promisify(execFile);
 const { prefix, cleanup } = testPrefix(import.meta.url);
 const SCRAPE_SECONDS = 1;
@@ -31,14 +29,9 @@ const FPS = 4;
 /** Video lengths in seconds; at FPS frames/s these sample 12 and 8 frames. */
 const VIDEOS = [3, 2];
 
-interface Child {
-  readonly name: string;
-  readonly process: ChildProcess;
-  output: string;
-  readonly exit: Promise<number | null>;
-}
 
-const children: Child[] = [];
+const processes = new CliProcesses(200);
+const { children } = processes;
 let tmp: string;
 let prometheus: TestPrometheus | undefined;
 let pipeline: Pipeline;
@@ -52,31 +45,11 @@ let checks: QueryCheck[] = [];
 let videoIds: string[] = [];
 const dashboard = JSON.parse(await readFile(path.join(repoRoot, 'deploy/grafana/dashboards/fer-stream.json'), 'utf8')) as { panels: object[] };
 
-function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const entry: Child = { name, process: child, output: '', exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
-  const collect = (chunk: Buffer) => {
-    entry.output += chunk.toString();
-  };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  children.push(entry);
-  return entry;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    for (const c of children) if (c.process.exitCode !== null) throw new Error(`${c.name} exited (${c.process.exitCode}) while waiting for ${what}:\n${c.output.slice(-3000)}`);
-    await sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}\n${children.map((c) => `--- ${c.name}\n${c.output.slice(-2000)}`).join('\n')}`);
-}
+const startChild = processes.start.bind(processes);
+const until = processes.until.bind(processes);
 
 /** JSON log lines of a child process. */
-function logLines(child: Child): Array<Record<string, unknown>> {
+function logLines(child: CliChild): Array<Record<string, unknown>> {
   return child.output
     .split('\n')
     .filter((l) => l.startsWith('{'))
@@ -90,7 +63,7 @@ function logLines(child: Child): Array<Record<string, unknown>> {
 }
 
 /** The metrics port a process logged (`metrics on http://…:PORT/metrics`). */
-function metricsPort(child: Child): Promise<number> {
+function metricsPort(child: CliChild): Promise<number> {
   return until(`${child.name}'s metrics port`, async () => logLines(child).find((l) => typeof l.metricsPort === 'number')?.metricsPort as number | undefined, 60_000);
 }
 
@@ -177,13 +150,12 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  for (const c of children) if (c.process.exitCode === null) c.process.kill('SIGTERM');
-  const codes = await Promise.all(children.map((c) => Promise.race([c.exit, sleep(30_000).then(() => (c.process.kill('SIGKILL'), 'killed' as const))])));
+  const codes = await processes.stopAll();
   await prometheus?.stop();
   await pipeline?.close();
   await cleanup();
   await rm(tmp, { recursive: true, force: true });
-  expect(Object.fromEntries(children.map((c, i) => [c.name, codes[i]]))).toEqual(Object.fromEntries(children.map((c) => [c.name, 0])));
+  expect(codes).toEqual(Object.fromEntries(children.map((c) => [c.name, 0])));
 });
 
 async function writeRendering(dir: string): Promise<void> {

@@ -1,9 +1,7 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,56 +10,25 @@ import type { VideoResult } from '../../src/results/types.ts';
 import { buildSyntheticVitModelDir } from '../../src/inference/vit/model-dir.ts';
 import { mediaBinaries } from '../../src/producer/binaries.ts';
 import { redisUrl, testPrefix } from '../helpers/redis.ts';
+import { CliProcesses, repoRoot, type CliChild } from '../helpers/cli-processes.ts';
 
 // The horizontal shape: a producer process, two worker processes and the API, each its own child
 // process (the real CLI), sharing nothing but one Redis and the upload directory. The test talks
 // to the system only over HTTP: upload a video, poll its status, fetch its results.
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = path.join(repoRoot, 'bin', 'fer-stream.js');
 const run = promisify(execFile);
 const { prefix, cleanup } = testPrefix(import.meta.url);
 
-interface Child {
-  readonly name: string;
-  readonly process: ChildProcess;
-  output: string;
-  exit: Promise<number | null>;
-}
 
-const children: Child[] = [];
+const processes = new CliProcesses(250);
+const { children } = processes;
 let tmp: string;
 let modelDir: string;
 let videoFile: string;
 let api: string;
 
-function start(name: string, args: string[], env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const entry: Child = {
-    name,
-    process: child,
-    output: '',
-    exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
-  };
-  const collect = (chunk: Buffer) => {
-    entry.output += chunk.toString();
-  };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  children.push(entry);
-  return entry;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    for (const c of children) if (c.process.exitCode !== null) throw new Error(`${c.name} exited (${c.process.exitCode}) while waiting for ${what}:\n${c.output.slice(-3000)}`);
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}\n${children.map((c) => `--- ${c.name}\n${c.output.slice(-2000)}`).join('\n')}`);
-}
+const start = processes.start.bind(processes);
+const until = processes.until.bind(processes);
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'fer-horizontal-'));
@@ -100,18 +67,15 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of children) if (c.process.exitCode === null) c.process.kill('SIGTERM');
-  const codes = await Promise.all(
-    children.map((c) => Promise.race([c.exit, sleep(30_000).then(() => (c.process.kill('SIGKILL'), 'killed' as const))])),
-  );
+  const codes = await processes.stopAll();
   await cleanup();
   await rm(tmp, { recursive: true, force: true });
   // Every process stops cleanly on SIGTERM.
-  expect(Object.fromEntries(children.map((c, i) => [c.name, codes[i]]))).toEqual(Object.fromEntries(children.map((c) => [c.name, 0])));
+  expect(codes).toEqual(Object.fromEntries(children.map((c) => [c.name, 0])));
 });
 
 /** `ferstream_frames_processed_total` from a process's own /metrics (its port is logged at start). */
-async function framesProcessed(child: Child): Promise<number> {
+async function framesProcessed(child: CliChild): Promise<number> {
   const line = child.output.split('\n').find((l) => l.includes('metrics on http://'));
   if (line === undefined) throw new Error(`${child.name} logged no metrics address`);
   const url = (JSON.parse(line) as { msg: string }).msg.replace(/^metrics on /, '');

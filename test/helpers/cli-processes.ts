@@ -1,0 +1,55 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+// fer-stream CLI processes started by whole-system tests (producer, workers, API), their output
+// kept for assertions and for failure messages, and stopped together with SIGTERM.
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const bin = path.join(repoRoot, 'bin', 'fer-stream.js');
+
+export interface CliChild {
+  readonly name: string;
+  readonly process: ChildProcess;
+  output: string;
+  readonly exit: Promise<number | null>;
+}
+
+export class CliProcesses {
+  readonly children: CliChild[] = [];
+
+  constructor(private readonly pollMs = 200) {}
+
+  /** Starts `fer-stream ARGS…` with its stdout and stderr collected into `output`. */
+  start(name: string, args: string[], env: NodeJS.ProcessEnv): CliChild {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const entry: CliChild = { name, process: child, output: '', exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+    const collect = (chunk: Buffer) => {
+      entry.output += chunk.toString();
+    };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    this.children.push(entry);
+    return entry;
+  }
+
+  /** Polls `probe` until it gives a value; fails early, with its output, if any process exits. */
+  async until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const value = await probe().catch(() => undefined);
+      if (value !== undefined) return value;
+      for (const c of this.children) if (c.process.exitCode !== null) throw new Error(`${c.name} exited (${c.process.exitCode}) while waiting for ${what}:\n${c.output.slice(-3000)}`);
+      await sleep(this.pollMs);
+    }
+    throw new Error(`timed out waiting for ${what}\n${this.children.map((c) => `--- ${c.name}\n${c.output.slice(-2000)}`).join('\n')}`);
+  }
+
+  /** SIGTERM to every process still running (SIGKILL after 30 s); returns each one's exit code by name. */
+  async stopAll(): Promise<Record<string, number | null | 'killed'>> {
+    for (const c of this.children) if (c.process.exitCode === null) c.process.kill('SIGTERM');
+    const codes = await Promise.all(this.children.map((c) => Promise.race([c.exit, sleep(30_000).then(() => (c.process.kill('SIGKILL'), 'killed' as const))])));
+    return Object.fromEntries(this.children.map((c, i) => [c.name, codes[i]!]));
+  }
+}

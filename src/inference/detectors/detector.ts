@@ -10,13 +10,11 @@ import type { PipelineObserver } from '../../core/observer.ts';
 import type { Detection, RgbImage } from '../../core/types.ts';
 import { FerError } from '../../core/types.ts';
 import type { InferenceConfig } from '../../config/inference.ts';
-import { createInferenceHost, hostOptionsFromConfig } from '../backend/index.ts';
-import { DynamicBatcher } from '../batcher.ts';
-import { InferenceReporter } from '../inference-reporter.ts';
-import type { BatchObserver, FaceDetector, InferenceHost } from '../types.ts';
+import type { BatchObserver, InferenceHost } from '../types.ts';
+import { HostedDetector, withInferenceHost, type DetectorBatching } from './hosted-detector.ts';
 import { decodeUltraFace, decodeYuNet, type DecodeOptions } from './decode.ts';
 import { letterboxMapping, stretchMapping, type InputMapping } from './geometry.ts';
-import { assertRgbImage, writeDetectorInput } from './preprocess.ts';
+import { writeDetectorInput } from './preprocess.ts';
 import { DETECTOR_SPEC_FILE, parseDetectorSpec, type DetectorSpec } from './spec.ts';
 
 export interface DetectorSettings {
@@ -31,32 +29,13 @@ export interface DetectorSettings {
   readonly inputHeight?: number | undefined;
 }
 
-export interface DetectorBatching {
-  readonly maxBatchSize: number;
-  readonly maxDelayMs: number;
-  readonly maxQueue: number;
-  readonly observer?: BatchObserver<RgbImage>;
-  /** Receives one `inferenceBatch` event (stage "detect") per run, and the threads' busy ratio. */
-  readonly pipelineObserver?: PipelineObserver;
-  /** How often the busy ratio is reported. */
-  readonly busyReportMs?: number;
-}
-
-export class OnnxFaceDetector implements FaceDetector {
-  private readonly batcher: DynamicBatcher<RgbImage, Detection[]>;
+export class OnnxFaceDetector extends HostedDetector {
   private readonly decodeOptions: DecodeOptions;
   readonly inputWidth: number;
   readonly inputHeight: number;
-  readonly maxBatchSize: number;
-  private readonly reporter: InferenceReporter;
 
-  constructor(
-    readonly name: string,
-    readonly spec: DetectorSpec,
-    private readonly host: InferenceHost,
-    settings: DetectorSettings,
-    private readonly batching: DetectorBatching,
-  ) {
+  constructor(name: string, readonly spec: DetectorSpec, host: InferenceHost, settings: DetectorSettings, batching: DetectorBatching) {
+    super(name, host, spec.maxBatch, batching);
     this.inputWidth = spec.inputWidth;
     this.inputHeight = spec.inputHeight;
     if (settings.inputWidth !== undefined || settings.inputHeight !== undefined) {
@@ -77,22 +56,6 @@ export class OnnxFaceDetector implements FaceDetector {
       minFaceSize: settings.minFaceSize,
       maxFaces: settings.maxFaces,
     };
-    this.maxBatchSize = Math.max(1, Math.min(spec.maxBatch, batching.maxBatchSize));
-    this.reporter = new InferenceReporter({ stage: 'detect', host, maxBatchSize: this.maxBatchSize, observer: batching.pipelineObserver, busyReportMs: batching.busyReportMs });
-    this.batcher = new DynamicBatcher<RgbImage, Detection[]>({
-      name,
-      maxBatchSize: this.maxBatchSize,
-      maxDelayMs: batching.maxDelayMs,
-      maxQueue: batching.maxQueue,
-      // One batch per session thread, plus one being prepared (resized) while the threads run.
-      concurrency: host.threads + 1,
-      runBatch: (frames) => this.runBatch(frames),
-      ...(batching.observer ? { observer: batching.observer } : {}),
-    });
-  }
-
-  get executionProvider(): string {
-    return this.host.executionProvider;
   }
 
   /** Score threshold, NMS IoU and limits in use (the model's reference values unless configured). */
@@ -100,26 +63,12 @@ export class OnnxFaceDetector implements FaceDetector {
     return this.decodeOptions;
   }
 
-  detect(image: RgbImage): Promise<Detection[]> {
-    try {
-      assertRgbImage(image);
-    } catch (error) {
-      return Promise.reject(new FerError('image_invalid', (error as Error).message));
-    }
-    return this.batcher.submit(image);
-  }
-
-  async close(): Promise<void> {
-    await this.batcher.drain();
-    await this.host.close();
-  }
-
   private mapping(image: RgbImage): InputMapping {
     const map = this.spec.resize === 'stretch' ? stretchMapping : letterboxMapping;
     return map(image.width, image.height, this.inputWidth, this.inputHeight);
   }
 
-  private async runBatch(frames: readonly RgbImage[]): Promise<Detection[][]> {
+  protected async runBatch(frames: readonly RgbImage[]): Promise<Detection[][]> {
     const plane = 3 * this.inputWidth * this.inputHeight;
     const data = new Float32Array(frames.length * plane);
     const mappings = frames.map((f) => this.mapping(f));
@@ -149,17 +98,11 @@ export async function loadDetector(dir: string, options: LoadDetectorOptions): P
     throw error;
   });
   const spec = parseDetectorSpec(text, specPath);
-  const host = await createInferenceHost(hostOptionsFromConfig(options.inference, path.join(dir, spec.model)));
-  try {
-    return new OnnxFaceDetector(path.basename(dir), spec, host, options.settings, {
-      maxBatchSize: options.inference.maxBatchSize,
-      maxDelayMs: options.inference.maxDelayMs,
-      maxQueue: options.inference.maxQueue,
+  return withInferenceHost(path.join(dir, spec.model), options.inference, (host, batching) =>
+    new OnnxFaceDetector(path.basename(dir), spec, host, options.settings, {
+      ...batching,
       ...(options.observer ? { observer: options.observer } : {}),
       ...(options.pipelineObserver ? { pipelineObserver: options.pipelineObserver } : {}),
-    });
-  } catch (error) {
-    await host.close();
-    throw error;
-  }
+    }),
+  );
 }

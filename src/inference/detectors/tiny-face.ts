@@ -2,7 +2,7 @@
 // (src/inference/faceapi/): a TinyYolov2 with separable convolutions. The graph holds the network
 // and its normalisation; input preparation (bottom/right padding to a square, tfjs-style bilinear
 // resize) and box decoding (sigmoid/exp on anchors, score threshold, NMS) run here and reproduce
-// face-api's results. Same shape as OnnxFaceDetector: host (worker-thread sessions) + batcher.
+// face-api's results. Host, batcher and reports come from HostedDetector, as for OnnxFaceDetector.
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,14 +12,11 @@ import type { PipelineObserver } from '../../core/observer.ts';
 import type { Detection, RgbImage } from '../../core/types.ts';
 import { FerError } from '../../core/types.ts';
 import type { InferenceConfig } from '../../config/inference.ts';
-import { createInferenceHost, hostOptionsFromConfig } from '../backend/index.ts';
-import { DynamicBatcher } from '../batcher.ts';
-import { InferenceReporter } from '../inference-reporter.ts';
 import { padBottomRightAndResize } from '../faceapi/tfjs-resize.ts';
 import { decodeTinyFace } from '../faceapi/tiny-face-decode.ts';
-import type { BatchObserver, FaceDetector, InferenceHost } from '../types.ts';
+import type { BatchObserver, InferenceHost } from '../types.ts';
+import { HostedDetector, withInferenceHost, type DetectorBatching } from './hosted-detector.ts';
 import { clampBox } from './geometry.ts';
-import { assertRgbImage } from './preprocess.ts';
 
 /** The converter writes this file beside model.onnx; it names the graph's tensors and face-api's defaults. */
 export const TINY_FACE_SPEC_FILE = 'faceapi-detector.json';
@@ -50,31 +47,13 @@ export interface TinyFaceSettings {
   readonly maxFaces: number;
 }
 
-export interface TinyFaceBatching {
-  readonly maxBatchSize: number;
-  readonly maxDelayMs: number;
-  readonly maxQueue: number;
-  readonly observer?: BatchObserver<RgbImage>;
-  /** Receives one `inferenceBatch` event (stage "detect") per run, and the threads' busy ratio. */
-  readonly pipelineObserver?: PipelineObserver;
-  readonly busyReportMs?: number;
-}
-
-export class TinyFaceDetector implements FaceDetector {
+export class TinyFaceDetector extends HostedDetector {
   readonly inputSize: number;
   readonly scoreThreshold: number;
   readonly nmsIou: number;
-  readonly maxBatchSize: number;
-  private readonly batcher: DynamicBatcher<RgbImage, Detection[]>;
-  private readonly reporter: InferenceReporter;
 
-  constructor(
-    readonly name: string,
-    readonly spec: TinyFaceSpec,
-    private readonly host: InferenceHost,
-    private readonly settings: TinyFaceSettings,
-    private readonly batching: TinyFaceBatching,
-  ) {
+  constructor(name: string, readonly spec: TinyFaceSpec, host: InferenceHost, private readonly settings: TinyFaceSettings, batching: DetectorBatching) {
+    super(name, host, spec.maxBatch, batching);
     this.inputSize = settings.inputSize ?? spec.inputSize;
     this.scoreThreshold = settings.scoreThreshold ?? spec.scoreThreshold;
     this.nmsIou = settings.nmsIou ?? spec.nmsIou;
@@ -84,38 +63,9 @@ export class TinyFaceDetector implements FaceDetector {
     if (!(this.scoreThreshold > 0 && this.scoreThreshold < 1)) {
       throw new FerError('config_invalid', `detector ${name}: score threshold must be between 0 and 1 (exclusive), got ${this.scoreThreshold}`);
     }
-    this.maxBatchSize = Math.max(1, Math.min(spec.maxBatch, batching.maxBatchSize));
-    this.reporter = new InferenceReporter({ stage: 'detect', host, maxBatchSize: this.maxBatchSize, observer: batching.pipelineObserver, busyReportMs: batching.busyReportMs });
-    this.batcher = new DynamicBatcher<RgbImage, Detection[]>({
-      name,
-      maxBatchSize: this.maxBatchSize,
-      maxDelayMs: batching.maxDelayMs,
-      maxQueue: batching.maxQueue,
-      concurrency: host.threads,
-      runBatch: (frames) => this.runBatch(frames),
-      ...(batching.observer ? { observer: batching.observer } : {}),
-    });
   }
 
-  get executionProvider(): string {
-    return this.host.executionProvider;
-  }
-
-  detect(image: RgbImage): Promise<Detection[]> {
-    try {
-      assertRgbImage(image);
-    } catch (error) {
-      return Promise.reject(new FerError('image_invalid', (error as Error).message));
-    }
-    return this.batcher.submit(image);
-  }
-
-  async close(): Promise<void> {
-    await this.batcher.drain();
-    await this.host.close();
-  }
-
-  private async runBatch(frames: readonly RgbImage[]): Promise<Detection[][]> {
+  protected async runBatch(frames: readonly RgbImage[]): Promise<Detection[][]> {
     const size = this.inputSize;
     const plane = 3 * size * size;
     const data = new Float32Array(frames.length * plane);
@@ -173,17 +123,11 @@ export async function readTinyFaceSpec(dir: string): Promise<TinyFaceSpec> {
 /** Reads `dir/faceapi-detector.json`, starts the ONNX sessions, returns a ready detector. */
 export async function loadTinyFaceDetector(dir: string, options: LoadTinyFaceOptions): Promise<TinyFaceDetector> {
   const spec = await readTinyFaceSpec(dir);
-  const host = await createInferenceHost(hostOptionsFromConfig(options.inference, path.join(dir, spec.model)));
-  try {
-    return new TinyFaceDetector(path.basename(dir), spec, host, options.settings, {
-      maxBatchSize: options.inference.maxBatchSize,
-      maxDelayMs: options.inference.maxDelayMs,
-      maxQueue: options.inference.maxQueue,
+  return withInferenceHost(path.join(dir, spec.model), options.inference, (host, batching) =>
+    new TinyFaceDetector(path.basename(dir), spec, host, options.settings, {
+      ...batching,
       ...(options.observer ? { observer: options.observer } : {}),
       ...(options.pipelineObserver ? { pipelineObserver: options.pipelineObserver } : {}),
-    });
-  } catch (error) {
-    await host.close();
-    throw error;
-  }
+    }),
+  );
 }

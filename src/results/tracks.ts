@@ -15,6 +15,7 @@
 // Known limits: faces that cross each other, or move more than their size between samples (very
 // low sampling rate), may swap or split ids; a person who leaves and comes back gets a new id.
 
+import { iou } from '../core/box.ts';
 import type { Box, FaceResult, FrameResult } from '../core/types.ts';
 
 export interface TrackerOptions {
@@ -28,14 +29,6 @@ interface LiveTrack {
   readonly id: number;
   box: Box;
   lastIndex: number;
-}
-
-function iou(a: Box, b: Box): number {
-  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
-  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
-  const inter = Math.max(0, w) * Math.max(0, h);
-  const union = a.width * a.height + b.width * b.height - inter;
-  return union > 0 ? inter / union : 0;
 }
 
 /**

@@ -1,22 +1,10 @@
-// Box geometry shared by the detectors, the crop step and the tracker: overlap, non-maximum
-// suppression, and mapping boxes between an image and the network's input.
+// Box geometry of the detectors and the crop step: overlap (from core), non-maximum suppression,
+// and mapping boxes between an image and the network's input.
 
+import { iou } from '../../core/box.ts';
 import type { Box, Detection } from '../../core/types.ts';
 
-export function area(box: Box): number {
-  return Math.max(0, box.width) * Math.max(0, box.height);
-}
-
-/** Intersection over union of two boxes; 0 when either is empty. */
-export function iou(a: Box, b: Box): number {
-  const x1 = Math.max(a.x, b.x);
-  const y1 = Math.max(a.y, b.y);
-  const x2 = Math.min(a.x + a.width, b.x + b.width);
-  const y2 = Math.min(a.y + a.height, b.y + b.height);
-  const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
-  const union = area(a) + area(b) - inter;
-  return union > 0 ? inter / union : 0;
-}
+export { iou };
 
 /**
  * Hard non-maximum suppression: keeps the best-scoring detection and drops every other whose IoU

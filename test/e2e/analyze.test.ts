@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildSyntheticVitModelDir } from '../../src/inference/vit/index.ts';
 import type { VideoResult } from '../../src/results/index.ts';
+import { expectCsvMatchesJson, parseCsv } from '../helpers/csv.ts';
 import { redisUrl, testPrefix } from '../helpers/redis.ts';
 import { describeWithShared, sharedPath } from '../helpers/shared.ts';
 
@@ -16,9 +17,9 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const { prefix, cleanup } = testPrefix(import.meta.url);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-e2e-'));
 
-function parseCsv(text: string): Array<Record<string, string>> {
-  // E's CSV quotes only fields with commas/quotes; these rows have none.
-  const [header, ...rows] = text.trimEnd().split('\r\n').map((line) => line.split(','));
+/** CSV rows as records keyed by the header (the shared RFC 4180 reader). */
+function csvRecords(text: string): Array<Record<string, string>> {
+  const [header, ...rows] = parseCsv(text);
   return rows.map((row) => Object.fromEntries(header!.map((name, i) => [name, row[i]!])));
 }
 
@@ -64,7 +65,9 @@ describeWithShared('fer-stream analyze (Redis + ffmpeg + onnxruntime)', () => {
     // The synthetic model is random but deterministic: different frames give different outputs.
     expect(new Set(result.frames.map((f) => f.faces[0]!.probabilities[0])).size).toBeGreaterThan(1);
 
-    const rows = parseCsv(readFileSync(path.join(out, 'grid_bbaf2n.csv'), 'utf8'));
+    const csv = readFileSync(path.join(out, 'grid_bbaf2n.csv'), 'utf8');
+    expectCsvMatchesJson(csv, result);
+    const rows = csvRecords(csv);
     expect(rows).toHaveLength(15);
     rows.forEach((row, i) => {
       const frame = result.frames[i]!;

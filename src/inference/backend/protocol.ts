@@ -21,7 +21,9 @@ export interface WireTensor {
 
 export type HostToThread =
   | { readonly type: 'run'; readonly id: number; readonly inputs: Readonly<Record<string, WireTensor>> }
-  | { readonly type: 'close' };
+  | { readonly type: 'close' }
+  /** Ends the thread from inside, between onnxruntime calls (see ThreadSessionHost.killThread). */
+  | { readonly type: 'exit'; readonly code: number };
 
 export interface ProviderFailure {
   readonly provider: ExecutionProviderName;

@@ -92,5 +92,8 @@ port.on('message', (message: HostToThread) => {
       post({ type: 'closed' });
       port.close();
     });
+  } else if (message.type === 'exit') {
+    // Handled on this thread's event loop, so never while onnxruntime is inside a native call.
+    process.exit(message.code);
   }
 });

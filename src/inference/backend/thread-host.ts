@@ -52,6 +52,8 @@ interface Slot {
   busySince: number | undefined;
   busyTotal: number;
   alive: boolean;
+  /** Told to exit by killThread: it gets no new runs and its late results are dropped. */
+  exiting: boolean;
 }
 
 interface Ready {
@@ -139,7 +141,7 @@ export class ThreadSessionHost implements InferenceHost {
       throw failed.reason;
     }
     const workers = [first.worker, ...rest.map((r) => (r as PromiseFulfilledResult<Ready>).value.worker)];
-    const slots = workers.map((worker, index): Slot => ({ index, worker, current: undefined, busySince: undefined, busyTotal: 0, alive: true }));
+    const slots = workers.map((worker, index): Slot => ({ index, worker, current: undefined, busySince: undefined, busyTotal: 0, alive: true, exiting: false }));
     return new ThreadSessionHost(options, init, slots, first.provider, first.inputs, first.outputs);
   }
 
@@ -196,7 +198,7 @@ export class ThreadSessionHost implements InferenceHost {
   private dispatch(): void {
     for (const slot of this.slots) {
       if (this.queue.length === 0) break;
-      if (!slot.alive || slot.current !== undefined) continue;
+      if (!slot.alive || slot.exiting || slot.current !== undefined) continue;
       const pending = this.queue.shift()!;
       const id = this.nextId++;
       slot.current = { ...pending, id };
@@ -228,7 +230,7 @@ export class ThreadSessionHost implements InferenceHost {
   private attach(slot: Slot): void {
     const worker = slot.worker;
     worker.on('message', (message: ThreadToHost) => {
-      if (message.type !== 'result' && message.type !== 'run-error') return;
+      if ((message.type !== 'result' && message.type !== 'run-error') || slot.exiting) return;
       const current = slot.current;
       if (current === undefined || current.id !== message.id) return;
       this.finish(slot);
@@ -242,15 +244,19 @@ export class ThreadSessionHost implements InferenceHost {
     });
     worker.on('exit', (code) => {
       if (!slot.alive || worker !== slot.worker) return; // closed on purpose, or already replaced
-      slot.alive = false;
-      const reason = crash ? crash.message : `exited with code ${code}`;
-      const current = slot.current;
-      this.finish(slot);
-      current?.reject(new FerError('inference_thread_crashed', `inference thread ${slot.index} for ${this.options.modelPath} crashed during a run (${reason})`));
-      this.options.logger?.error({ thread: slot.index, reason }, 'inference thread crashed; starting a replacement');
-      void this.replace(slot);
-      this.dispatch();
+      this.threadLost(slot, crash ? crash.message : `exited with code ${code}`);
     });
+  }
+
+  /** A thread that is gone fails its in-flight run (never the queued ones) and is replaced. */
+  private threadLost(slot: Slot, reason: string): void {
+    slot.alive = false;
+    const current = slot.current;
+    this.finish(slot);
+    current?.reject(new FerError('inference_thread_crashed', `inference thread ${slot.index} for ${this.options.modelPath} crashed during a run (${reason})`));
+    this.options.logger?.error({ thread: slot.index, reason }, 'inference thread crashed; starting a replacement');
+    void this.replace(slot);
+    this.dispatch();
   }
 
   /** A crashed thread is replaced so the host keeps its capacity; if that fails, queued runs fail instead of hanging. */
@@ -268,6 +274,7 @@ export class ThreadSessionHost implements InferenceHost {
       }
       slot.worker = ready.worker;
       slot.alive = true;
+      slot.exiting = false;
       this.attach(slot);
       this.dispatch();
     } catch (error) {
@@ -287,11 +294,22 @@ export class ThreadSessionHost implements InferenceHost {
     return new FerError('host_unavailable', `inference host for ${this.options.modelPath} has no running threads left`);
   }
 
-  /** Test and operations hook: ends a thread abruptly, as a crash would (in-flight run rejected, thread replaced). */
+  /**
+   * Test and operations hook: ends a thread as a crash would (its in-flight run rejected, the
+   * thread replaced). The thread is told to exit rather than terminated: terminating a worker while
+   * onnxruntime-node is inside a native call aborts the whole process ("terminate called after
+   * throwing an instance of 'Napi::Error'"), so it ends itself once its current call returns, and
+   * whatever that call produces is dropped as a crashed thread's would be.
+   */
   async killThread(index: number): Promise<void> {
     const slot = this.slots[index];
     if (slot === undefined) throw new RangeError(`no thread ${index} (host has ${this.slots.length})`);
-    await slot.worker.terminate();
+    if (!slot.alive || slot.exiting) return;
+    const worker = slot.worker;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    slot.exiting = true;
+    worker.postMessage({ type: 'exit', code: 1 } satisfies HostToThread);
+    await exited;
   }
 }
 

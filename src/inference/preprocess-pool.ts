@@ -33,6 +33,7 @@ export class PreprocessPool {
   private readonly threads: PoolThread[] = [];
   private nextId = 1;
   private closed = false;
+  private readonly drainWaiters: Array<() => void> = [];
 
   constructor(
     private readonly init: PreprocessThreadInit,
@@ -61,14 +62,22 @@ export class PreprocessPool {
         thread.worker.postMessage(request, [out.buffer as ArrayBuffer]);
       } catch (error) {
         thread.pending.delete(id);
+        this.settled();
         reject(new FerError('preprocess_failed', `cannot send images to the preprocessing thread: ${(error as Error).message}`));
       }
     });
   }
 
+  /** Refuses new batches, lets the ones in hand finish (terminating a thread inside a sharp call is not safe), then stops the threads. */
   async close(): Promise<void> {
     this.closed = true;
+    while (this.threads.some((t) => t.pending.size > 0)) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
     await Promise.all(this.threads.map((t) => t.worker.terminate()));
+  }
+
+  private settled(): void {
+    if (this.threads.some((t) => t.pending.size > 0)) return;
+    for (const resolve of this.drainWaiters.splice(0)) resolve();
   }
 
   private spawn(): PoolThread {
@@ -88,19 +97,22 @@ export class PreprocessPool {
       if (pending === undefined) return;
       thread.pending.delete(reply.id);
       pending.resolve({ out: reply.out, errors: reply.errors.map((e) => (e === null ? undefined : revive(e))) });
+      this.settled();
     });
     let crash: Error | undefined;
     worker.on('error', (error) => {
       crash = error;
     });
     worker.on('exit', (code) => {
-      if (this.closed || worker !== thread.worker) return;
+      if (worker !== thread.worker || (this.closed && thread.pending.size === 0)) return;
       const why = crash?.message ?? `exit code ${code}`;
       const error = thread.ready
         ? new FerError('preprocess_failed', `preprocessing thread crashed (${why})`)
         : new FerError('preprocess_failed', `preprocessing thread failed to start (${why})`);
       for (const pending of thread.pending.values()) pending.reject(error);
       thread.pending.clear();
+      this.settled();
+      if (this.closed) return;
       if (!thread.ready) {
         thread.broken = error;
         return;

@@ -75,3 +75,17 @@ describe('PreprocessPool', () => {
     expect(batches[5]!.out).toEqual(batches[0]!.out);
   });
 });
+
+describe('PreprocessPool.close', () => {
+  it('lets batches in hand finish, then refuses new ones', async () => {
+    const pool = PreprocessPool.forConfig(config, { threads: 1, maxPixels: 10_000_000 });
+    const images = [await gradient(600, 400), await gradient(400, 600)];
+    const inFlight = [pool.fill(images, new Float32Array(2 * plane), plane), pool.fill(images, new Float32Array(2 * plane), plane)];
+    await pool.close();
+    for (const batch of await Promise.all(inFlight)) {
+      expect(batch.errors).toEqual([undefined, undefined]);
+      expect(batch.out.length).toBe(2 * plane);
+    }
+    await expect(pool.fill(images, new Float32Array(2 * plane), plane)).rejects.toThrow(/preprocessing pool is closed/);
+  });
+});

@@ -4,7 +4,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { PipelineConfig } from '../config/index.ts';
-import { ChunkBufferPool, ChunkReader } from './chunk-reader.ts';
+import { ChunkBufferPool, ChunkConnection } from './chunk-connection.ts';
 import { pipelineKeys, type PipelineKeys } from './keys.ts';
 import { MARK_PRODUCED, RECONCILE_HELD, RECORD_FRAMES, RESERVE_CHUNK } from './scripts.ts';
 
@@ -48,10 +48,10 @@ export interface Pipeline {
   readonly keys: PipelineKeys;
   readonly config: PipelineConfig;
   readonly queues: { readonly videos: Queue<VideoJobData>; readonly frames: Queue<FrameJobData>; readonly finalize: Queue<FinalizeJobData> };
-  /** Reusable buffers that frame chunks are read into (see chunk-reader.ts). */
+  /** Reusable buffers that frame chunks are read into (see chunk-connection.ts). */
   readonly chunkPool: ChunkBufferPool;
-  /** The binary chunk reader (redis:// URLs), reconnected when its connection failed; null for other URLs. */
-  chunkReader(): ChunkReader | null;
+  /** The binary chunk connection (redis:// URLs), reconnected when it failed; null for other URLs (ioredis is used then). */
+  chunkConnection(): ChunkConnection | null;
   /** Options for a BullMQ Worker on this pipeline (connection URL and prefix). */
   workerOptions(): { connection: Redis; prefix: string };
   close(): Promise<void>;
@@ -82,21 +82,21 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   };
   const extraConnections: Redis[] = [];
   const chunkPool = new ChunkBufferPool();
-  let reader: ChunkReader | null = null;
-  const rawReads = new URL(options.redisUrl).protocol === 'redis:';
+  let chunkConnection: ChunkConnection | null = null;
+  const rawChunks = new URL(options.redisUrl).protocol === 'redis:';
   return {
     redis,
     keys,
     config: options.config,
     queues,
     chunkPool,
-    chunkReader() {
-      if (!rawReads) return null;
-      if (reader === null || !reader.healthy) {
-        reader?.close();
-        reader = new ChunkReader(options.redisUrl, chunkPool);
+    chunkConnection() {
+      if (!rawChunks) return null;
+      if (chunkConnection === null || !chunkConnection.healthy) {
+        chunkConnection?.close();
+        chunkConnection = new ChunkConnection(options.redisUrl, chunkPool);
       }
-      return reader;
+      return chunkConnection;
     },
     workerOptions() {
       // Each BullMQ Worker gets its own connection: it blocks on it while waiting for jobs.
@@ -107,7 +107,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     async close() {
       await Promise.all(Object.values(queues).map((q) => q.close()));
       for (const c of extraConnections) c.disconnect();
-      reader?.close();
+      chunkConnection?.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

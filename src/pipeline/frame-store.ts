@@ -40,7 +40,9 @@ export async function reserveChunk(pipeline: Pipeline, chunkKey: string, bytes: 
 
 /** Writes a reserved chunk's bytes with the chunk TTL. */
 export async function writeChunk(pipeline: Pipeline, chunkKey: string, data: Buffer): Promise<void> {
-  await pipeline.redis.set(chunkKey, data, 'EX', pipeline.config.chunkTtlSeconds);
+  const connection = pipeline.chunkConnection();
+  if (connection) await connection.set(chunkKey, data, pipeline.config.chunkTtlSeconds);
+  else await pipeline.redis.set(chunkKey, data, 'EX', pipeline.config.chunkTtlSeconds);
 }
 
 /**
@@ -49,8 +51,8 @@ export async function writeChunk(pipeline: Pipeline, chunkKey: string, data: Buf
  * reads it any more (the frames' analysis has finished).
  */
 export async function readChunk(pipeline: Pipeline, chunkKey: string): Promise<Buffer | null> {
-  const reader = pipeline.chunkReader();
-  return reader ? reader.get(chunkKey) : pipeline.redis.getBuffer(chunkKey);
+  const connection = pipeline.chunkConnection();
+  return connection ? connection.get(chunkKey) : pipeline.redis.getBuffer(chunkKey);
 }
 
 /** Returns a buffer from readChunk to the pool for the next chunk. */

@@ -25,4 +25,4 @@ export {
   type RecordFramesOutcome,
 } from './videos.ts';
 export { waitForVideos, type WaitOptions } from './wait.ts';
-export { ChunkReader, ChunkBufferPool } from './chunk-reader.ts';
+export { ChunkConnection, ChunkBufferPool } from './chunk-connection.ts';

@@ -1,9 +1,12 @@
-// Reads frame chunks (multi-megabyte binary values) from Redis straight into reusable buffers.
-// Through ioredis every GET reply becomes a fresh Buffer assembled by Buffer.concat: measured at
-// about half the worker's CPU per frame (copying into newly faulted pages, then garbage
-// collecting them). This client speaks just enough RESP for GET (plus AUTH/SELECT), reads the
-// socket into one fixed buffer (net.Socket `onread`) and copies each reply once, into a buffer
-// from a small pool that the worker hands back when the chunk's frames are analysed.
+// Moves frame chunks (multi-megabyte binary values) between Redis and reusable buffers.
+// Through ioredis every GET reply becomes a fresh Buffer assembled by Buffer.concat, and every SET
+// with a Buffer argument is first concatenated with its command header into one new Buffer: each
+// a full copy of the chunk into freshly faulted pages, then garbage to collect (measured at about
+// half the worker's CPU per frame for GET). This client speaks just enough RESP for GET and SET
+// (plus AUTH/SELECT). GET reads the socket into one fixed buffer (net.Socket `onread`) and copies
+// each reply once, into a buffer from a small pool that the worker hands back when the chunk's
+// frames are analysed. SET hands the caller's buffer to the socket as it is (corked header, body,
+// CRLF: one writev, no copy in user space); the caller must leave it untouched until SET resolves.
 
 import net from 'node:net';
 import { FerError } from '../core/types.ts';
@@ -31,7 +34,7 @@ export class ChunkBufferPool {
   }
 }
 
-export class ChunkReader {
+export class ChunkConnection {
   private readonly socket: net.Socket;
   private readonly pending: Pending[] = [];
   private readonly ready: Promise<void>;
@@ -47,7 +50,7 @@ export class ChunkReader {
     private readonly pool: ChunkBufferPool,
   ) {
     const url = new URL(redisUrl);
-    if (url.protocol !== 'redis:') throw new FerError('unsupported_redis_url', `the chunk reader supports redis:// URLs only, got ${url.protocol}`);
+    if (url.protocol !== 'redis:') throw new FerError('unsupported_redis_url', `the chunk connection supports redis:// URLs only, got ${url.protocol}`);
     this.socket = net.connect({
       host: url.hostname || '127.0.0.1',
       port: Number(url.port || 6379),
@@ -61,8 +64,8 @@ export class ChunkReader {
         },
       },
     });
-    this.socket.on('error', (error) => this.fail(new FerError('redis_unavailable', `chunk reader connection to Redis failed: ${error.message}`)));
-    this.socket.on('close', () => this.fail(new FerError('redis_unavailable', 'chunk reader connection to Redis closed')));
+    this.socket.on('error', (error) => this.fail(new FerError('redis_unavailable', `chunk connection to Redis failed: ${error.message}`)));
+    this.socket.on('close', () => this.fail(new FerError('redis_unavailable', 'chunk connection to Redis closed')));
     const setup: Array<Promise<unknown>> = [];
     const password = decodeURIComponent(url.password);
     const username = decodeURIComponent(url.username);
@@ -79,13 +82,30 @@ export class ChunkReader {
     return (await this.command(['GET', key], true)) as Buffer | null;
   }
 
-  /** False once the connection failed; make a new reader then. */
+  /**
+   * Stores `data` under `key` with a TTL. Resolves once Redis has the whole value (its +OK), after
+   * which the buffer may be reused.
+   */
+  async set(key: string, data: Uint8Array, ttlSeconds: number): Promise<void> {
+    await this.ready;
+    if (this.failed) throw this.failed;
+    const ttl = String(Math.max(1, Math.ceil(ttlSeconds)));
+    const reply = new Promise<Buffer | null | string>((resolve, reject) => this.pending.push({ resolve, reject, bulk: false }));
+    this.socket.cork();
+    this.socket.write(`*5\r\n$3\r\nSET\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n$${data.byteLength}\r\n`);
+    this.socket.write(data);
+    this.socket.write(`\r\n$2\r\nEX\r\n$${ttl.length}\r\n${ttl}\r\n`);
+    this.socket.uncork();
+    await reply;
+  }
+
+  /** False once the connection failed; make a new connection then. */
   get healthy(): boolean {
     return this.failed === undefined;
   }
 
   close(): void {
-    this.failed ??= new FerError('redis_unavailable', 'chunk reader closed');
+    this.failed ??= new FerError('redis_unavailable', 'chunk connection closed');
     this.socket.destroy();
   }
 

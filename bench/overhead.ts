@@ -40,7 +40,7 @@ const video = path.join(dir, 'source.mp4');
 execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=size=${SOURCE_SIDE}x${SOURCE_SIDE}:rate=${RATE}:duration=${Math.ceil(FRAMES / RATE)}`, '-c:v', 'mpeg4', '-q:v', '5', video]);
 
 function spawnService(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [path.join(repo, 'bin/fer-stream.js'), ...args], {
+  return spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : []), path.join(repo, 'bin/fer-stream.js'), ...args], {
     cwd: repo,
     env: { ...process.env, REDIS_URL, FER_METRICS_ENABLED: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -1,8 +1,9 @@
 // Decodes a video straight to raw RGB frames at the sampling rate and working resolution, as a
-// stream: ffmpeg writes rgb24 to a pipe, frames are cut from it one by one, and the pipe is only
-// read as fast as the consumer pulls frames (async iteration), so memory stays bounded whatever
-// the video's length and no frame ever touches the disk.
+// stream: ffmpeg writes rgb24 to a pipe, which is copied once into chunk buffers (of one frame or
+// many) and only read while the consumer has handed a buffer back, so memory stays bounded
+// whatever the video's length and no frame ever touches the disk.
 
+import { Writable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import { FerError } from '../core/types.ts';
 import { mediaBinaries } from './binaries.ts';
@@ -24,7 +25,7 @@ export interface SamplingOptions {
    * allocation per frame, for consumers that copy the pixels at once (the producer does).
    */
   readonly reuseBuffer?: boolean;
-  /** ffmpeg decoder threads (0 or absent: ffmpeg decides). */
+  /** ffmpeg decoder and filter threads (0 or absent: ffmpeg decides). */
   readonly decodeThreads?: number;
 }
 
@@ -61,11 +62,162 @@ export function expectedFrameCount(durationSeconds: number, options: SamplingOpt
   return options.maxFrames ? Math.min(count, options.maxFrames) : count;
 }
 
+export interface FrameChunk {
+  /** Index (among the sampled frames) of the chunk's first frame. */
+  readonly firstIndex: number;
+  /** Frames in the chunk (the last chunk may hold fewer than asked for). */
+  readonly frames: number;
+  /** Presentation time of each frame, in seconds. */
+  readonly timestamps: readonly number[];
+  readonly width: number;
+  readonly height: number;
+  /** The frames' rgb24 bytes back to back: frames × width × height × 3. */
+  readonly data: Buffer;
+  /** Hands the buffer back for a later chunk; the decoder waits for one when all are out. */
+  release(): void;
+}
+
+export interface ChunkingOptions {
+  readonly framesPerChunk: number;
+  /**
+   * Chunk buffers in rotation (default 2: one being filled while the consumer uses the other).
+   * 0: a fresh buffer for every chunk, never reused (release does nothing).
+   */
+  readonly buffers?: number;
+}
+
 /**
- * Streams the sampled frames of `file`. Breaking out of the loop (or an error) kills ffmpeg.
- * ffmpeg applies the display rotation itself (autorotate), so frames come out upright.
+ * Streams the sampled frames of `file` in chunks of consecutive frames. ffmpeg's output is
+ * copied once, from the pipe straight into the chunk buffer; the pipe is read only while a
+ * buffer is free, so memory stays at `buffers` chunks whatever the video's length. Breaking out
+ * of the loop (or an error) kills ffmpeg. ffmpeg applies the display rotation itself
+ * (autorotate), so frames come out upright.
+ */
+export async function* extractFrameChunks(file: string, probe: VideoProbe, options: SamplingOptions & ChunkingOptions): AsyncGenerator<FrameChunk> {
+  if (!Number.isInteger(options.framesPerChunk) || options.framesPerChunk < 1) {
+    throw new FerError('invalid_option', `frames per chunk must be an integer ≥ 1, got ${options.framesPerChunk}`);
+  }
+  const decoding = startDecoding(file, probe, options);
+  const { width, height } = decoding;
+  const frameBytes = width * height * 3;
+  const chunkBytes = options.framesPerChunk * frameBytes;
+  const rotation = options.buffers ?? 2;
+  const free: Buffer[] = Array.from({ length: rotation }, () => Buffer.allocUnsafeSlow(chunkBytes));
+  let bufferWanted: (() => void) | undefined;
+  const takeBuffer = async (): Promise<Buffer> => {
+    if (rotation === 0) return Buffer.allocUnsafe(chunkBytes);
+    while (free.length === 0) await new Promise<void>((resolve) => (bufferWanted = resolve));
+    return free.pop()!;
+  };
+  const giveBack = (buffer: Buffer) => {
+    if (rotation === 0) return;
+    free.push(buffer);
+    const wake = bufferWanted;
+    bufferWanted = undefined;
+    wake?.();
+  };
+
+  const completed: FrameChunk[] = [];
+  let ended = false;
+  let chunkWanted: (() => void) | undefined;
+  const wakeConsumer = () => {
+    const wake = chunkWanted;
+    chunkWanted = undefined;
+    wake?.();
+  };
+  let current: Buffer | undefined;
+  let filled = 0;
+  let nextIndex = 0;
+  const complete = (bytes: number) => {
+    const frames = Math.floor(bytes / frameBytes);
+    const buffer = current!;
+    current = undefined;
+    filled = 0;
+    if (frames === 0) return giveBack(buffer);
+    const firstIndex = nextIndex;
+    nextIndex += frames;
+    const timestamps = Array.from({ length: frames }, (_, i) => frameTimestamp(firstIndex + i, options));
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      giveBack(buffer);
+    };
+    completed.push({ firstIndex, frames, timestamps, width, height, data: frames === options.framesPerChunk ? buffer : buffer.subarray(0, frames * frameBytes), release });
+    wakeConsumer();
+  };
+  const take = async (piece: Buffer) => {
+    let offset = 0;
+    while (offset < piece.length) {
+      current ??= await takeBuffer();
+      const n = Math.min(chunkBytes - filled, piece.length - offset);
+      piece.copy(current, filled, offset, offset + n);
+      filled += n;
+      offset += n;
+      if (filled === chunkBytes) complete(chunkBytes);
+    }
+  };
+  const sink = new Writable({
+    // Pieces queued here are references, not copies; a deep queue spares pausing the pipe per piece.
+    highWaterMark: 1 << 20,
+    write(piece: Buffer, _encoding, callback) {
+      take(piece).then(() => callback(), callback);
+    },
+    final(callback) {
+      // A trailing partial frame (truncated output) is dropped; complete frames are kept.
+      if (current !== undefined) complete(filled);
+      ended = true;
+      wakeConsumer();
+      callback();
+    },
+  });
+  sink.on('error', () => {
+    ended = true;
+    wakeConsumer();
+  });
+  decoding.pipe(sink);
+
+  let finished = false;
+  try {
+    for (;;) {
+      const chunk = completed.shift();
+      if (chunk !== undefined) {
+        yield chunk;
+        continue;
+      }
+      if (ended) break;
+      await new Promise<void>((resolve) => (chunkWanted = resolve));
+    }
+    await decoding.finish();
+    finished = true;
+  } finally {
+    if (!finished) decoding.kill();
+  }
+}
+
+/**
+ * Streams the sampled frames of `file` one by one (see extractFrameChunks). With `reuseBuffer`
+ * every frame arrives in the same buffer, valid only until the next frame is pulled.
  */
 export async function* extractFrames(file: string, probe: VideoProbe, options: SamplingOptions): AsyncGenerator<VideoFrame> {
+  for await (const chunk of extractFrameChunks(file, probe, { ...options, framesPerChunk: 1, buffers: options.reuseBuffer ? 1 : 0 })) {
+    yield { index: chunk.firstIndex, timestamp: chunk.timestamps[0]!, width: chunk.width, height: chunk.height, data: chunk.data };
+    chunk.release();
+  }
+}
+
+interface Decoding {
+  readonly width: number;
+  readonly height: number;
+  /** Sends ffmpeg's rgb24 output into `sink` (ended when ffmpeg's output ends). */
+  pipe(sink: Writable): void;
+  /** After the output has ended: throws the decoding failure, if ffmpeg reported one. */
+  finish(): Promise<void>;
+  kill(): void;
+}
+
+/** Starts ffmpeg on `file` with the sampling filters; rgb24 frames at the working size come out of its stdout. */
+function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions): Decoding {
   if (!(options.fps > 0)) throw new FerError('invalid_option', `fps must be > 0, got ${options.fps}`);
   const start = options.startSeconds ?? 0;
   if (start < 0) throw new FerError('invalid_option', `start time must be ≥ 0 s, got ${start}`);
@@ -73,10 +225,11 @@ export async function* extractFrames(file: string, probe: VideoProbe, options: S
     throw new FerError('invalid_option', `end time (${options.endSeconds} s) must be after the start time (${start} s)`);
   }
   const { width, height } = workingSize(probe, options.maxSide);
-  const frameBytes = width * height * 3;
 
   const command = ffmpeg(file).setFfmpegPath(mediaBinaries().ffmpeg);
-  if (options.decodeThreads) command.inputOptions(['-threads', String(options.decodeThreads)]);
+  // The filters (fps, scale/convert) get the same thread count: ffmpeg otherwise starts one
+  // filter thread per core, which on small frames costs more in wake-ups than it saves.
+  if (options.decodeThreads) command.inputOptions(['-threads', String(options.decodeThreads), '-filter_threads', String(options.decodeThreads)]);
   if (start > 0) command.inputOptions(['-ss', String(start)]);
   const outputOptions = ['-an', '-sn', '-dn', '-vf', `fps=${options.fps},scale=${width}:${height}:flags=area`, '-pix_fmt', 'rgb24'];
   if (options.endSeconds !== undefined) outputOptions.push('-t', String(options.endSeconds - start));
@@ -86,7 +239,7 @@ export async function* extractFrames(file: string, probe: VideoProbe, options: S
   let failure: Error | undefined;
   // fluent-ffmpeg reports "Output stream closed" (and kills ffmpeg) when ffmpeg has not exited
   // within 20 ms of its stdout ending — a race under load, not a decoding error: once stdout has
-  // ended every frame was delivered, so ffmpeg's own exit status decides (see the end of the loop).
+  // ended every frame was delivered, so ffmpeg's own exit status decides (see finish).
   let outputClosedRace = false;
   // fluent-ffmpeg forgets its process once it ends; keep our own reference for the exit status.
   let proc: FfmpegProcess | undefined;
@@ -103,38 +256,25 @@ export async function* extractFrames(file: string, probe: VideoProbe, options: S
       failure = new FerError('decode_failed', `ffmpeg could not decode the video: ${lastLine}`);
     }
   });
-  const stream = command.pipe();
-  let finished = false;
-  try {
-    let index = 0;
-    let current = Buffer.allocUnsafe(frameBytes);
-    let filled = 0;
-    for await (const piece of stream as AsyncIterable<Buffer>) {
-      let offset = 0;
-      while (offset < piece.length) {
-        const take = Math.min(frameBytes - filled, piece.length - offset);
-        piece.copy(current, filled, offset, offset + take);
-        filled += take;
-        offset += take;
-        if (filled === frameBytes) {
-          yield { index, timestamp: frameTimestamp(index, options), width, height, data: current };
-          index += 1;
-          if (!options.reuseBuffer) current = Buffer.allocUnsafe(frameBytes);
-          filled = 0;
-        }
+  return {
+    width,
+    height,
+    pipe(sink) {
+      command.pipe(sink, { end: true });
+    },
+    async finish() {
+      // The 'error' event follows the end of stdout when ffmpeg exits non-zero: let it arrive.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const exit = await waitForExit(proc);
+      if (!failure && outputClosedRace && exit !== undefined && exit.code !== 0 && exit.signal !== 'SIGTERM') {
+        failure = new FerError('decode_failed', `ffmpeg could not decode the video: it exited with ${exit.signal ?? `code ${exit.code}`}`);
       }
-    }
-    // The 'error' event follows the end of stdout when ffmpeg exits non-zero: let it arrive.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    const exit = await waitForExit(proc);
-    if (!failure && outputClosedRace && exit !== undefined && exit.code !== 0 && exit.signal !== 'SIGTERM') {
-      failure = new FerError('decode_failed', `ffmpeg could not decode the video: it exited with ${exit.signal ?? `code ${exit.code}`}`);
-    }
-    if (failure) throw failure;
-    finished = true;
-  } finally {
-    if (!finished) command.kill('SIGKILL');
-  }
+      if (failure) throw failure;
+    },
+    kill() {
+      command.kill('SIGKILL');
+    },
+  };
 }
 
 interface FfmpegProcess {

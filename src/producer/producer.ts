@@ -19,7 +19,7 @@ import {
   type Pipeline,
   type VideoJobData,
 } from '../pipeline/index.ts';
-import { expectedFrameCount, extractFrames, workingSize } from './frames.ts';
+import { expectedFrameCount, extractFrameChunks, workingSize, type FrameChunk } from './frames.ts';
 import { probeVideo } from './probe.ts';
 
 export interface ProducerOptions {
@@ -83,17 +83,13 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
 
   let total = 0;
   let sequence = 0;
-  const chunk = Buffer.allocUnsafe(chunkFrames * frameBytes);
-  let inChunk = 0;
-  let firstIndex = 0;
-  let timestamps: number[] = [];
-  const flush = async () => {
-    if (inChunk === 0) return;
+  const flush = async (chunk: FrameChunk) => {
     const chunkKey = pipeline.keys.chunk(videoId, sequence);
-    const bytes = inChunk * frameBytes;
-    await reserveChunkWhenRoom(pipeline, chunkKey, bytes, inChunk, { onHeld: (held) => options.observer?.framesHeld?.(held) });
-    await writeChunk(pipeline, chunkKey, inChunk === chunkFrames ? chunk : chunk.subarray(0, bytes));
-    const data: FrameJobData = { videoId, chunkKey, firstIndex, width: size.width, height: size.height, timestamps, producedAt: Date.now() };
+    await reserveChunkWhenRoom(pipeline, chunkKey, chunk.data.length, chunk.frames, { onHeld: (held) => options.observer?.framesHeld?.(held) });
+    await writeChunk(pipeline, chunkKey, chunk.data);
+    // Redis has replied to the SET, so the socket no longer holds the buffer: the decoder may refill it.
+    chunk.release();
+    const data: FrameJobData = { videoId, chunkKey, firstIndex: chunk.firstIndex, width: size.width, height: size.height, timestamps: [...chunk.timestamps], producedAt: Date.now() };
     await pipeline.queues.frames.add('chunk', data, {
       jobId: `${videoId}-${sequence}`,
       attempts: config.frameAttempts,
@@ -101,24 +97,24 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
       removeOnComplete: true,
       removeOnFail: 1000,
     });
-    await updateVideo(pipeline, videoId, { framesProduced: firstIndex + inChunk });
+    await updateVideo(pipeline, videoId, { framesProduced: chunk.firstIndex + chunk.frames });
     sequence += 1;
-    firstIndex += inChunk;
-    inChunk = 0;
-    timestamps = [];
-    // The chunk buffer is reused: Redis has replied to the SET, so the client no longer holds it.
   };
 
+  // ffmpeg fills the next chunk while the previous one goes to Redis: one flush in flight, in
+  // order (sequence numbers and framesProduced only grow), two chunk buffers in rotation.
+  let inFlight: Promise<void> = Promise.resolve();
   try {
-    for await (const frame of extractFrames(status.path, probe, { ...sampling, reuseBuffer: true, decodeThreads: config.decodeThreads })) {
-      frame.data.copy(chunk, inChunk * frameBytes);
-      timestamps.push(frame.timestamp);
-      inChunk += 1;
-      total += 1;
-      if (inChunk === chunkFrames) await flush();
+    for await (const chunk of extractFrameChunks(status.path, probe, { ...sampling, framesPerChunk: chunkFrames, buffers: 2, decodeThreads: config.decodeThreads })) {
+      await inFlight;
+      total += chunk.frames;
+      inFlight = flush(chunk).finally(() => chunk.release());
+      // Rejections are awaited on the next turn or after the loop; keep them from counting as unhandled meanwhile.
+      inFlight.catch(() => undefined);
     }
-    await flush();
+    await inFlight;
   } catch (error) {
+    await inFlight.catch(() => undefined);
     if (error instanceof FerError) return fail(error);
     throw error;
   }

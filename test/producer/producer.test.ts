@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { expectedFrameCount, extractFrames, mediaBinaries, probeVideo, workingSize, type VideoFrame } from '../../src/producer/index.ts';
+import { expectedFrameCount, extractFrameChunks, extractFrames, mediaBinaries, probeVideo, workingSize, type VideoFrame } from '../../src/producer/index.ts';
 import { generateAudioOnly, generateTestVideo } from '../helpers/videos.ts';
 import { describeWithShared, sharedPath } from '../helpers/shared.ts';
 
@@ -102,6 +102,49 @@ describe('frame extraction', () => {
     let n = 0;
     for await (const _ of extractFrames(video, probe, { fps: 25, maxSide: 64 })) if (++n === 3) break;
     expect(n).toBe(3);
+  });
+});
+
+describe('frame chunks', () => {
+  const video = generateTestVideo(path.join(dir, 'chunks.mp4'), { seconds: 3, width: 96, height: 64 });
+
+  it('packs consecutive frames into chunks byte for byte as extractFrames yields them, the last one partial', async () => {
+    const probe = await probeVideo(video, LIMITS);
+    const sampling = { fps: 10, maxSide: 96 };
+    const frames = await collect(extractFrames(video, probe, sampling));
+    expect(frames).toHaveLength(30);
+    const chunks: Array<{ firstIndex: number; frames: number; timestamps: readonly number[]; data: Buffer }> = [];
+    for await (const chunk of extractFrameChunks(video, probe, { ...sampling, framesPerChunk: 8 })) {
+      chunks.push({ ...chunk, data: Buffer.from(chunk.data) });
+      chunk.release();
+    }
+    expect(chunks.map((c) => [c.firstIndex, c.frames])).toEqual([[0, 8], [8, 8], [16, 8], [24, 6]]);
+    const frameBytes = 96 * 64 * 3;
+    for (const chunk of chunks) {
+      expect(chunk.data.length).toBe(chunk.frames * frameBytes);
+      for (let i = 0; i < chunk.frames; i++) {
+        const frame = frames[chunk.firstIndex + i]!;
+        expect(chunk.timestamps[i]).toBe(frame.timestamp);
+        expect(chunk.data.subarray(i * frameBytes, (i + 1) * frameBytes).equals(frame.data)).toBe(true);
+      }
+    }
+  });
+
+  it('rotates its buffers and decodes no further while the consumer holds them all', async () => {
+    const probe = await probeVideo(video, LIMITS);
+    const held: Array<{ data: Buffer; release(): void }> = [];
+    const seen = new Set<ArrayBufferLike>();
+    const iterator = extractFrameChunks(video, probe, { fps: 10, maxSide: 96, framesPerChunk: 4, buffers: 2 })[Symbol.asyncIterator]();
+    held.push((await iterator.next()).value!, (await iterator.next()).value!);
+    // Both buffers are out: the next chunk cannot be filled until one comes back.
+    const third = iterator.next();
+    const waited = await Promise.race([third.then(() => 'filled'), new Promise((resolve) => setTimeout(() => resolve('waiting'), 300))]);
+    expect(waited).toBe('waiting');
+    held[0]!.release();
+    const next = (await third).value!;
+    for (const chunk of [...held, next]) seen.add(chunk.data.buffer);
+    expect(seen.size).toBe(2); // the third chunk reuses the released buffer
+    await iterator.return(undefined);
   });
 });
 

@@ -6,6 +6,7 @@
 // (decode + pipe into Node, no Redis). Also compares frames per job (per-frame vs per-chunk).
 //
 //   npm run bench:overhead -- [--frames N] [--chunks 1,8,32,64] [--per-frame-frames N]
+//   BENCH_PROFILE=DIR …: the producer and worker processes also write V8 CPU profiles into DIR.
 
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -8,8 +8,8 @@
 //   npm run bench:overhead -- [--frames N] [--chunks 1,8,32,64] [--per-frame-frames N]
 //   BENCH_PROFILE=DIR …: the producer and worker processes also write V8 CPU profiles into DIR.
 
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,6 +18,7 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/index.ts';
 import { createPipeline, getVideoResult, submitVideo, waitForVideos, type Pipeline } from '../src/pipeline/index.ts';
 import { extractFrames, probeVideo } from '../src/producer/index.ts';
+import { cpuSeconds, generateSourceVideo } from './pipeline-source.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -38,7 +39,7 @@ const RATE = 100;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-bench-overhead-'));
 const video = path.join(dir, 'source.mp4');
 // Low-resolution source: 224×224 mpeg4 at 100 frames/s, every frame sampled (decoded, converted to rgb24).
-execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=size=${SOURCE_SIDE}x${SOURCE_SIDE}:rate=${RATE}:duration=${Math.ceil(FRAMES / RATE)}`, '-c:v', 'mpeg4', '-q:v', '5', video]);
+generateSourceVideo(video, { side: SOURCE_SIDE, rate: RATE, frames: FRAMES });
 
 function spawnService(args: string[], env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : []), path.join(repo, 'bin/fer-stream.js'), ...args], {
@@ -46,15 +47,6 @@ function spawnService(args: string[], env: Record<string, string>): ChildProcess
     env: { ...process.env, REDIS_URL, FER_METRICS_ENABLED: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-}
-
-const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-/** CPU seconds a process used (user + system), with its reaped children (the producer's ffmpeg). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // After "pid (comm) ": state is field 0; utime 11, stime 12, cutime 13, cstime 14.
-  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
 }
 
 async function stop(child: ChildProcess): Promise<void> {

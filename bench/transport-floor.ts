@@ -10,14 +10,15 @@
 //
 //   npm run bench:transport-floor -- [--frames N] [--side 224]
 
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { ChunkBufferPool, ChunkConnection } from '../src/pipeline/index.ts';
 import { mediaBinaries } from '../src/producer/index.ts';
+import { cpuSeconds, generateSourceVideo } from './pipeline-source.ts';
 
 const { values } = parseArgs({ options: { frames: { type: 'string', default: '10000' }, side: { type: 'string', default: '224' } } });
 const FRAMES = Number(values.frames);
@@ -26,20 +27,13 @@ const FRAME_BYTES = SIDE * SIDE * 3;
 const CHUNK_FRAMES = 32;
 const RATE = 100;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-bench-floor-'));
 const video = path.join(dir, 'source.mp4');
 const { ffmpeg } = mediaBinaries();
-execFileSync(ffmpeg, ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=size=${SIDE}x${SIDE}:rate=${RATE}:duration=${Math.ceil(FRAMES / RATE)}`, '-c:v', 'mpeg4', '-q:v', '5', video]);
+generateSourceVideo(video, { side: SIDE, rate: RATE, frames: FRAMES });
 // The producer's decoding arguments (FER_DECODE_THREADS=1).
 const decodeArgs = (output: string) => ['-v', 'error', '-threads', '1', '-filter_threads', '1', '-i', video, '-an', '-vf', `fps=${RATE},scale=${SIDE}:${SIDE}:flags=area`, '-pix_fmt', 'rgb24', '-frames:v', String(FRAMES), '-f', 'rawvideo', '-y', output];
-
-/** CPU seconds of a process (user + system), optionally with its reaped children. */
-function cpuSeconds(pid: number | 'self', withChildren: boolean): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12]) + (withChildren ? Number(f[13]) + Number(f[14]) : 0)) / TICKS;
-}
 
 interface Measure {
   readonly framesPerSecond: number;
@@ -48,7 +42,7 @@ interface Measure {
 
 async function runFfmpeg(output: 'discard' | 'pipe'): Promise<Measure> {
   const chunk = Buffer.allocUnsafe(CHUNK_FRAMES * FRAME_BYTES);
-  const before = cpuSeconds('self', true);
+  const before = cpuSeconds('self');
   const start = performance.now();
   const child = spawn(ffmpeg, decodeArgs(output === 'pipe' ? 'pipe:1' : '/dev/null'), { stdio: ['ignore', 'pipe', 'inherit'] });
   let bytes = 0;
@@ -67,7 +61,7 @@ async function runFfmpeg(output: 'discard' | 'pipe'): Promise<Measure> {
   const seconds = (performance.now() - start) / 1000;
   const frames = output === 'pipe' ? bytes / FRAME_BYTES : FRAMES;
   if (output === 'pipe' && frames !== FRAMES) throw new Error(`expected ${FRAMES} frames through the pipe, got ${frames}`);
-  return { framesPerSecond: frames / seconds, cpuMsPerFrame: ((cpuSeconds('self', true) - before) * 1000) / frames };
+  return { framesPerSecond: frames / seconds, cpuMsPerFrame: ((cpuSeconds('self') - before) * 1000) / frames };
 }
 
 async function runRedis(): Promise<Measure & { redisMsPerFrame: number }> {
@@ -79,8 +73,8 @@ async function runRedis(): Promise<Measure & { redisMsPerFrame: number }> {
   const chunk = Buffer.alloc(CHUNK_FRAMES * FRAME_BYTES, 7);
   const chunks = Math.ceil(FRAMES / CHUNK_FRAMES);
   const key = (i: number) => `fer-bench-floor-${process.pid}-${i}`;
-  const redisBefore = cpuSeconds(redisPid, false);
-  const before = cpuSeconds('self', false);
+  const redisBefore = cpuSeconds(redisPid, { children: false });
+  const before = cpuSeconds('self', { children: false });
   const start = performance.now();
   // Two chunks in flight, as the producer keeps one in Redis while filling the next.
   let reading: Promise<void> = Promise.resolve();
@@ -98,8 +92,8 @@ async function runRedis(): Promise<Measure & { redisMsPerFrame: number }> {
   const frames = chunks * CHUNK_FRAMES;
   const result = {
     framesPerSecond: frames / seconds,
-    cpuMsPerFrame: ((cpuSeconds('self', false) - before) * 1000) / frames,
-    redisMsPerFrame: ((cpuSeconds(redisPid, false) - redisBefore) * 1000) / frames,
+    cpuMsPerFrame: ((cpuSeconds('self', { children: false }) - before) * 1000) / frames,
+    redisMsPerFrame: ((cpuSeconds(redisPid, { children: false }) - redisBefore) * 1000) / frames,
   };
   writer.close();
   reader.close();

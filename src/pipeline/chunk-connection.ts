@@ -88,15 +88,7 @@ export class ChunkConnection {
    */
   async set(key: string, data: Uint8Array, ttlSeconds: number): Promise<void> {
     await this.ready;
-    if (this.failed) throw this.failed;
-    const ttl = String(Math.max(1, Math.ceil(ttlSeconds)));
-    const reply = new Promise<Buffer | null | string>((resolve, reject) => this.pending.push({ resolve, reject, bulk: false }));
-    this.socket.cork();
-    this.socket.write(`*5\r\n$3\r\nSET\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n$${data.byteLength}\r\n`);
-    this.socket.write(data);
-    this.socket.write(`\r\n$2\r\nEX\r\n$${ttl.length}\r\n${ttl}\r\n`);
-    this.socket.uncork();
-    await reply;
+    await this.command(['SET', key, data, 'EX', String(Math.max(1, Math.ceil(ttlSeconds)))], false);
   }
 
   /** False once the connection failed; make a new connection then. */
@@ -109,13 +101,24 @@ export class ChunkConnection {
     this.socket.destroy();
   }
 
-  private command(args: string[], bulk: boolean): Promise<Buffer | null | string> {
+  /** Sends one command; binary arguments go to the socket as they are (corked into one writev), never copied. */
+  private command(args: ReadonlyArray<string | Uint8Array>, bulk: boolean): Promise<Buffer | null | string> {
     if (this.failed) return Promise.reject(this.failed);
     return new Promise((resolve, reject) => {
       this.pending.push({ resolve, reject, bulk });
-      let out = `*${args.length}\r\n`;
-      for (const a of args) out += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
-      this.socket.write(out);
+      this.socket.cork();
+      let text = `*${args.length}\r\n`;
+      for (const arg of args) {
+        if (typeof arg === 'string') {
+          text += `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`;
+          continue;
+        }
+        this.socket.write(`${text}$${arg.byteLength}\r\n`);
+        this.socket.write(arg);
+        text = '\r\n';
+      }
+      this.socket.write(text);
+      this.socket.uncork();
     });
   }
 

@@ -89,7 +89,7 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
     await writeChunk(pipeline, chunkKey, chunk.data);
     // Redis has replied to the SET, so the socket no longer holds the buffer: the decoder may refill it.
     chunk.release();
-    const data: FrameJobData = { videoId, chunkKey, firstIndex: chunk.firstIndex, width: size.width, height: size.height, timestamps: [...chunk.timestamps], producedAt: Date.now() };
+    const data: FrameJobData = { videoId, chunkKey, firstIndex: chunk.firstIndex, width: size.width, height: size.height, timestamps: chunk.timestamps, producedAt: Date.now() };
     await pipeline.queues.frames.add('chunk', data, {
       jobId: `${videoId}-${sequence}`,
       attempts: config.frameAttempts,

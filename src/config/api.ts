@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { int } from './env.ts';
+import { envList, int } from './env.ts';
 
 /** The HTTP API (`fer-stream api`). Documented in README "Configuration" and "HTTP API". */
 export const apiSchema = z.object({
@@ -24,6 +24,24 @@ export const apiSchema = z.object({
   uploadSweepSeconds: int(0, 86_400).default(60),
   /** Largest JSON request body, bytes. */
   maxJsonBytes: int(1).default(64 * 1024),
+
+  // Who gets in (SECURITY.md). Tokens are `NAME:TOKEN` (or a bare TOKEN, named token-1, token-2, …).
+  /** Bearer tokens allowed to use /v1; a video belongs to the token that submitted it. */
+  tokens: envList(z.string().min(1)).default([]),
+  /** `token`: /v1 needs a token (start refused on a non-loopback address without any); `none`: open, explicitly. */
+  auth: z.enum(['token', 'none']).default('token'),
+  /** Requests per minute per token (per client address without tokens); 0 = unlimited. */
+  rateLimitPerMinute: int(0, 1_000_000).default(600),
+  /** Time for a client to send the request headers, ms. */
+  headersTimeoutMs: int(100, 3_600_000).default(10_000),
+  /** Time for a whole request, body included (an upload must arrive within it), ms. */
+  requestTimeoutMs: int(100, 86_400_000).default(600_000),
+  /** A connection sending or receiving nothing for this long is closed, ms. */
+  idleTimeoutMs: int(100, 3_600_000).default(30_000),
+  /** Most open client connections; further ones are refused. */
+  maxConnections: int(1, 1_000_000).default(512),
+  /** Longest wait for Redis on one request before answering 503 `unavailable`, ms. */
+  redisTimeoutMs: int(100, 60_000).default(1_500),
 });
 
 export type ApiConfig = z.infer<typeof apiSchema>;
@@ -36,4 +54,12 @@ export const apiEnv = {
   inputDir: 'FER_INPUT_DIR',
   maxJsonBytes: 'FER_API_MAX_JSON_BYTES',
   uploadSweepSeconds: 'FER_UPLOAD_SWEEP_SECONDS',
+  tokens: 'FER_API_TOKENS',
+  auth: 'FER_API_AUTH',
+  rateLimitPerMinute: 'FER_API_RATE_LIMIT',
+  headersTimeoutMs: 'FER_API_HEADERS_TIMEOUT_MS',
+  requestTimeoutMs: 'FER_API_REQUEST_TIMEOUT_MS',
+  idleTimeoutMs: 'FER_API_IDLE_TIMEOUT_MS',
+  maxConnections: 'FER_API_MAX_CONNECTIONS',
+  redisTimeoutMs: 'FER_API_REDIS_TIMEOUT_MS',
 } as const;

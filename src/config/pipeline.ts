@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { int, num } from './env.ts';
+import { envList, int, num } from './env.ts';
 
 /**
  * Producer sampling and limits, frame transport through Redis, queues, retries and retention.
@@ -41,6 +41,37 @@ export const pipelineSchema = z.object({
   maxSourcePixels: int(1).default(8192 * 8192),
   /** Most frames sampled per video (0 = no limit beyond duration × fps). */
   maxFrames: int(0).default(0),
+
+  // Fault handling (README "Failure modes"). With these defaults a killed worker's jobs run again
+  // within lockDuration + stalledInterval = 15 s: its locks lapse after at most 10 s (renewed every
+  // 5 s) and every live worker looks for lapsed locks every 5 s.
+  /** Lock on a job in progress, renewed at half this period while its process lives (ms). */
+  lockDurationMs: int(1000, 3_600_000).default(10_000),
+  /** How often each worker/producer looks for jobs whose lock lapsed (their process died), ms. */
+  stalledIntervalMs: int(500, 3_600_000).default(5_000),
+  /** Times a job may be found stalled and restarted; one more and it fails (its frames recorded as failed). */
+  maxStalledCount: int(0, 100).default(2),
+  /** A Redis outage shorter than this fails nothing: chunk reads and writes are retried across reconnects (ms). */
+  redisOutageDeadlineMs: int(0, 3_600_000).default(60_000),
+  /** A frame-budget reservation whose chunk was never written is given back after this long (s). */
+  frameLeaseSeconds: int(1, 86_400).default(30),
+  /** How often the recovery sweep runs in each worker and producer (failed jobs, budget leases, stuck videos), ms. */
+  recoveryIntervalMs: int(100, 3_600_000).default(5_000),
+  /** A video without progress for this long is resolved by the sweep: requeued or its lost frames recorded as failed (s). */
+  videoStallSeconds: int(1, 7 * 86_400).default(300),
+  /** Times the sweep requeues a stuck video before failing it. */
+  videoRequeues: int(0, 100).default(2),
+
+  // Hostile input (README "Failure modes", SECURITY.md).
+  /** ffprobe's time limit per file (ms). */
+  probeTimeoutMs: int(100, 3_600_000).default(30_000),
+  /** ffmpeg is killed when it delivers no frame data for this long while the producer waits for it (ms). */
+  decodeIdleTimeoutMs: int(100, 3_600_000).default(60_000),
+  /**
+   * Demuxers ffmpeg/ffprobe may use (ffmpeg's format_whitelist): real video containers only, so
+   * playlists (hls), concat scripts, image sequences and devices are refused whatever the file's name.
+   */
+  allowedContainers: envList(z.string().regex(/^[a-z0-9_]+$/)).default(['mov', 'matroska', 'avi', 'flv', 'mpegts', 'mpeg', 'ogg', 'asf', 'm4v', 'h264', 'hevc']),
 });
 
 export type PipelineConfig = z.infer<typeof pipelineSchema>;
@@ -62,4 +93,15 @@ export const pipelineEnv = {
   maxFileBytes: 'FER_MAX_FILE_BYTES',
   maxSourcePixels: 'FER_MAX_SOURCE_PIXELS',
   maxFrames: 'FER_MAX_FRAMES',
+  lockDurationMs: 'FER_LOCK_DURATION_MS',
+  stalledIntervalMs: 'FER_STALLED_INTERVAL_MS',
+  maxStalledCount: 'FER_MAX_STALLED_COUNT',
+  redisOutageDeadlineMs: 'FER_REDIS_OUTAGE_DEADLINE_MS',
+  frameLeaseSeconds: 'FER_FRAME_LEASE_SECONDS',
+  recoveryIntervalMs: 'FER_RECOVERY_INTERVAL_MS',
+  videoStallSeconds: 'FER_VIDEO_STALL_SECONDS',
+  videoRequeues: 'FER_VIDEO_REQUEUES',
+  probeTimeoutMs: 'FER_PROBE_TIMEOUT_MS',
+  decodeIdleTimeoutMs: 'FER_DECODE_IDLE_TIMEOUT_MS',
+  allowedContainers: 'FER_ALLOWED_CONTAINERS',
 } as const;

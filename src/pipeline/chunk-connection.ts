@@ -45,14 +45,19 @@ export class ChunkConnection {
   private trailer = 0;
   private failed: Error | undefined;
 
+  private timer: NodeJS.Timeout | undefined;
+
   constructor(
     redisUrl: string,
     private readonly pool: ChunkBufferPool,
+    /** A reply slower than this fails the connection (a hung Redis must not hang the pipeline); callers retry on a new one. */
+    private readonly replyTimeoutMs = 30_000,
   ) {
     const url = new URL(redisUrl);
     if (url.protocol !== 'redis:') throw new FerError('unsupported_redis_url', `the chunk connection supports redis:// URLs only, got ${url.protocol}`);
     this.socket = net.connect({
-      host: url.hostname || '127.0.0.1',
+      // URL keeps IPv6 literals in brackets ([::1]); net wants the bare address.
+      host: url.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
       port: Number(url.port || 6379),
       noDelay: true,
       // Reads land in this one buffer (no allocation per read); onData copies them out at once.
@@ -98,13 +103,27 @@ export class ChunkConnection {
 
   close(): void {
     this.failed ??= new FerError('redis_unavailable', 'chunk connection closed');
+    clearTimeout(this.timer);
     this.socket.destroy();
+  }
+
+  /** Watches the oldest pending reply: when none arrives for replyTimeoutMs, the connection fails. */
+  private armTimer(): void {
+    clearTimeout(this.timer);
+    if (this.pending.length === 0 || this.failed) return;
+    this.timer = setTimeout(() => {
+      if (this.pending.length === 0) return;
+      this.fail(new FerError('redis_unavailable', `chunk connection to Redis: no reply within ${this.replyTimeoutMs} ms`));
+      this.socket.destroy();
+    }, this.replyTimeoutMs);
+    this.timer.unref();
   }
 
   /** Sends one command; binary arguments go to the socket as they are (corked into one writev), never copied. */
   private command(args: ReadonlyArray<string | Uint8Array>, bulk: boolean): Promise<Buffer | null | string> {
     if (this.failed) return Promise.reject(this.failed);
     return new Promise((resolve, reject) => {
+      if (this.pending.length === 0) this.armTimer();
       this.pending.push({ resolve, reject, bulk });
       this.socket.cork();
       let text = `*${args.length}\r\n`;
@@ -124,10 +143,13 @@ export class ChunkConnection {
 
   private fail(error: Error): void {
     this.failed ??= error;
+    clearTimeout(this.timer);
     for (const p of this.pending.splice(0)) p.reject(error);
   }
 
   private onData(data: Buffer): void {
+    // Data is arriving: the reply is not stuck (a 5 MB reply may take a while on a slow link).
+    this.armTimer();
     let offset = 0;
     while (offset < data.length) {
       if (this.trailer > 0) {

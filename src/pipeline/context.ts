@@ -5,8 +5,9 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { PipelineConfig } from '../config/index.ts';
 import { ChunkBufferPool, ChunkConnection } from './chunk-connection.ts';
+import { watchConnection, type ConnectionEvents } from './connection-watch.ts';
 import { pipelineKeys, type PipelineKeys } from './keys.ts';
-import { MARK_PRODUCED, RECONCILE_HELD, RECORD_FRAMES, RESERVE_CHUNK } from './scripts.ts';
+import { ACCEPT_VIDEO, MARK_PRODUCED, RECONCILE_HELD, RECORD_FRAMES, RELEASE_VIDEO_CHUNKS, RESERVE_CHUNK, TOUCH_VIDEO } from './scripts.ts';
 
 export const QUEUE_NAMES = { videos: 'videos', frames: 'frames', finalize: 'finalize' } as const;
 
@@ -41,6 +42,18 @@ export interface PipelineRedis extends Redis {
   recordFrames: Script;
   markProduced: Script;
   reconcileHeld: Script;
+  releaseVideoChunks: Script;
+  touchVideo: Script;
+  acceptVideo: Script;
+}
+
+/** BullMQ Worker options of every pipeline worker: its own connection, the prefix, and the lock and stall settings. */
+export interface JobWorkerOptions {
+  readonly connection: Redis;
+  readonly prefix: string;
+  readonly lockDuration: number;
+  readonly stalledInterval: number;
+  readonly maxStalledCount: number;
 }
 
 export interface Pipeline {
@@ -52,8 +65,8 @@ export interface Pipeline {
   readonly chunkPool: ChunkBufferPool;
   /** The binary chunk connection (redis:// URLs), reconnected when it failed; null for other URLs (ioredis is used then). */
   chunkConnection(): ChunkConnection | null;
-  /** Options for a BullMQ Worker on this pipeline (connection URL and prefix). */
-  workerOptions(): { connection: Redis; prefix: string };
+  /** Options for a BullMQ Worker on this pipeline (its own connection, prefix, lock and stall settings). */
+  workerOptions(): JobWorkerOptions;
   close(): Promise<void>;
 }
 
@@ -62,17 +75,41 @@ export interface PipelineOptions {
   /** FER_REDIS_PREFIX: every key goes under it. */
   readonly prefix: string;
   readonly config: PipelineConfig;
+  /** Told of each Redis outage once (lost) and of its end (restored), per connection. */
+  readonly connectionEvents?: ConnectionEvents;
+  /**
+   * Fail commands at once while Redis is unreachable and never resend one after a reconnect
+   * (the API: a request it answered 503 must not run later). Default: commands wait for Redis.
+   */
+  readonly failFast?: boolean;
 }
 
 /** Connects to Redis and opens the queues. Close it when done. */
 export function createPipeline(options: PipelineOptions): Pipeline {
-  // BullMQ requires maxRetriesPerRequest null on connections that block (workers).
-  const connect = () => new Redis(options.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
-  const redis = connect() as PipelineRedis;
+  // BullMQ requires maxRetriesPerRequest null on connections that block (workers): commands wait
+  // through an outage and are resent after the reconnect (every pipeline write is idempotent).
+  // Reconnects back off up to 2 s, so a restarted Redis is found again within about 2 s.
+  const events = options.connectionEvents ?? {};
+  let connections = 0;
+  const connect = (failFast = false) => {
+    const connection = new Redis(options.redisUrl, {
+      maxRetriesPerRequest: failFast ? 0 : null,
+      enableOfflineQueue: !failFast,
+      autoResendUnfulfilledCommands: !failFast,
+      lazyConnect: false,
+      retryStrategy: (times) => Math.min(2000, 50 * 2 ** Math.min(times, 6)),
+    });
+    watchConnection(connection, `redis-${++connections}`, events);
+    return connection;
+  };
+  const redis = connect(options.failFast) as PipelineRedis;
   redis.defineCommand('reserveChunk', { numberOfKeys: 3, lua: RESERVE_CHUNK });
-  redis.defineCommand('recordFrames', { numberOfKeys: 6, lua: RECORD_FRAMES });
+  redis.defineCommand('recordFrames', { numberOfKeys: 7, lua: RECORD_FRAMES });
   redis.defineCommand('markProduced', { numberOfKeys: 2, lua: MARK_PRODUCED });
   redis.defineCommand('reconcileHeld', { numberOfKeys: 3, lua: RECONCILE_HELD });
+  redis.defineCommand('releaseVideoChunks', { numberOfKeys: 3, lua: RELEASE_VIDEO_CHUNKS });
+  redis.defineCommand('touchVideo', { numberOfKeys: 2, lua: TOUCH_VIDEO });
+  redis.defineCommand('acceptVideo', { numberOfKeys: 3, lua: ACCEPT_VIDEO });
   const keys = pipelineKeys(options.prefix);
   const queueOptions = { connection: redis, prefix: keys.bullPrefix };
   const queues = {
@@ -102,7 +139,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       // Each BullMQ Worker gets its own connection: it blocks on it while waiting for jobs.
       const connection = connect();
       extraConnections.push(connection);
-      return { connection, prefix: keys.bullPrefix };
+      const c = options.config;
+      return { connection, prefix: keys.bullPrefix, lockDuration: c.lockDurationMs, stalledInterval: c.stalledIntervalMs, maxStalledCount: c.maxStalledCount };
     },
     async close() {
       await Promise.all(Object.values(queues).map((q) => q.close()));

@@ -3,15 +3,14 @@
 // room before writing (atomic, so several producers together never exceed the budget) and wait
 // while there is none; workers release a chunk in the same script that stores its results.
 
+import { FerError } from '../core/types.ts';
 import type { Pipeline } from './context.ts';
+import { redisErrorReason } from './connection-watch.ts';
 
 export interface HeldFrames {
   readonly bytes: number;
   readonly frames: number;
 }
-
-/** Reservations older than this whose chunk value is gone count as expired (never written or TTL'd). */
-const RECONCILE_MIN_AGE_MS = 30_000;
 
 /** Frame bytes and frames all producers hold in Redis now (the counters, not a scan). */
 export async function heldFrames(pipeline: Pipeline): Promise<HeldFrames> {
@@ -38,11 +37,44 @@ export async function reserveChunk(pipeline: Pipeline, chunkKey: string, bytes: 
   return { reserved: reserved === 1, held: { bytes: heldBytes, frames: heldFramesCount } };
 }
 
-/** Writes a reserved chunk's bytes with the chunk TTL. */
+/** True for errors that mean "Redis is not reachable right now" (worth retrying after a reconnect). */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (error instanceof FerError) return error.code === 'redis_unavailable';
+  const reason = redisErrorReason(error);
+  return /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|AI_AGAIN)$/.test(reason) || /Connection is closed|Stream isn't writeable|LOADING|READONLY|TRYAGAIN|MASTERDOWN/.test(reason);
+}
+
+/**
+ * Runs `attempt` until it succeeds, retrying (backoff 100 ms … 2 s) while Redis is unreachable,
+ * for at most FER_REDIS_OUTAGE_DEADLINE_MS. Only for idempotent operations: a SET or GET of a
+ * chunk repeated after a reconnect has the same effect as once.
+ */
+export async function retryAcrossOutage<T>(pipeline: Pipeline, what: string, attempt: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + pipeline.config.redisOutageDeadlineMs;
+  let delay = 100;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!isRedisUnavailable(error) || Date.now() + delay > deadline) {
+        if (isRedisUnavailable(error)) {
+          throw new FerError('redis_unavailable', `${what}: Redis unreachable for more than ${pipeline.config.redisOutageDeadlineMs} ms (FER_REDIS_OUTAGE_DEADLINE_MS): ${redisErrorReason(error)}`, { cause: error });
+        }
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(2000, delay * 2);
+    }
+  }
+}
+
+/** Writes a reserved chunk's bytes with the chunk TTL; retried across a Redis outage (a SET twice is one). */
 export async function writeChunk(pipeline: Pipeline, chunkKey: string, data: Buffer): Promise<void> {
-  const connection = pipeline.chunkConnection();
-  if (connection) await connection.set(chunkKey, data, pipeline.config.chunkTtlSeconds);
-  else await pipeline.redis.set(chunkKey, data, 'EX', pipeline.config.chunkTtlSeconds);
+  await retryAcrossOutage(pipeline, 'writing a frame chunk', async () => {
+    const connection = pipeline.chunkConnection();
+    if (connection) await connection.set(chunkKey, data, pipeline.config.chunkTtlSeconds);
+    else await pipeline.redis.set(chunkKey, data, 'EX', pipeline.config.chunkTtlSeconds);
+  });
 }
 
 /**
@@ -51,8 +83,10 @@ export async function writeChunk(pipeline: Pipeline, chunkKey: string, data: Buf
  * reads it any more (the frames' analysis has finished).
  */
 export async function readChunk(pipeline: Pipeline, chunkKey: string): Promise<Buffer | null> {
-  const connection = pipeline.chunkConnection();
-  return connection ? connection.get(chunkKey) : pipeline.redis.getBuffer(chunkKey);
+  return retryAcrossOutage(pipeline, 'reading a frame chunk', () => {
+    const connection = pipeline.chunkConnection();
+    return connection ? connection.get(chunkKey) : pipeline.redis.getBuffer(chunkKey);
+  });
 }
 
 /** Returns a buffer from readChunk to the pool for the next chunk. */
@@ -60,10 +94,14 @@ export function releaseChunkBuffer(pipeline: Pipeline, buffer: Buffer): void {
   pipeline.chunkPool.release(buffer);
 }
 
-/** Releases held chunks whose values expired unread, so the budget does not shrink forever. */
+/**
+ * Gives back reservations whose chunk value is gone — expired unread, or never written because
+ * its producer died or lost Redis — once they are older than the lease (FER_FRAME_LEASE_SECONDS),
+ * so the budget cannot leak. The recovery sweep runs it continuously.
+ */
 export async function reconcileHeld(pipeline: Pipeline): Promise<number> {
   const k = pipeline.keys;
-  return Number(await pipeline.redis.reconcileHeld(k.heldChunks, k.heldBytes, k.heldFrames, RECONCILE_MIN_AGE_MS, Date.now()));
+  return Number(await pipeline.redis.reconcileHeld(k.heldChunks, k.heldBytes, k.heldFrames, pipeline.config.frameLeaseSeconds * 1000, Date.now()));
 }
 
 export interface WaitForRoomOptions {

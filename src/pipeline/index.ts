@@ -1,8 +1,10 @@
 // Pipeline core: the Redis/BullMQ side shared by producers, workers, the CLI and the HTTP API —
 // queues and job data, frame chunks in Redis under a byte budget, video records and results.
-export { createPipeline, QUEUE_NAMES, type Pipeline, type PipelineOptions, type VideoJobData, type FrameJobData, type FinalizeJobData } from './context.ts';
+export { createPipeline, QUEUE_NAMES, type JobWorkerOptions, type Pipeline, type PipelineOptions, type VideoJobData, type FrameJobData, type FinalizeJobData } from './context.ts';
 export { pipelineKeys, type PipelineKeys } from './keys.ts';
-export { heldFrames, reserveChunk, reserveChunkWhenRoom, writeChunk, readChunk, releaseChunkBuffer, reconcileHeld, type HeldFrames } from './frame-store.ts';
+export { heldFrames, reserveChunk, reserveChunkWhenRoom, writeChunk, readChunk, releaseChunkBuffer, reconcileHeld, retryAcrossOutage, isRedisUnavailable, type HeldFrames } from './frame-store.ts';
+export { recordChunkFailed, describeJobFailure, sweepOnce, startRecovery, type RecoveryReport, type RecoveryHandle, type RecoveryLog } from './recovery.ts';
+export { watchConnection, redisErrorReason, type ConnectionEvents } from './connection-watch.ts';
 export {
   submitVideo,
   getVideoStatus,
@@ -17,6 +19,12 @@ export {
   loadFrameResults,
   loadVideoRecord,
   storeVideoResult,
+  addVideoJob,
+  awaitAcceptance,
+  touchVideo,
+  releaseVideoChunks,
+  doneFrameIndexes,
+  sampledFrameTime,
   type VideoState,
   type VideoStatus,
   type VideoOptions,

@@ -12,6 +12,8 @@ export interface PipelineKeys {
   videoResult(videoId: string): string;
   /** String: one binary value with the rgb24 bytes of a chunk of consecutive frames. */
   chunk(videoId: string, sequence: number): string;
+  /** What every chunk key of a video starts with. */
+  chunkPrefix(videoId: string): string;
   /** Hash: chunk key → "bytes:frames:reservedAtMs" for every chunk counted in the held totals. */
   readonly heldChunks: string;
   /** Counters: frame bytes and frames held in Redis, all producers together. */
@@ -19,6 +21,10 @@ export interface PipelineKeys {
   readonly heldFrames: string;
   /** Sorted set: video ids by submission time (for listings). */
   readonly videoIndex: string;
+  /** Sorted set: unfinished video ids by the time of their last progress (the recovery sweep finds stuck ones here). */
+  readonly activeVideos: string;
+  /** String: held by the process running the recovery sweep (one at a time across all processes). */
+  readonly recoveryLock: string;
   /** Hash: video id → path of its uploaded file, until the API's sweep deletes the file (video finished). */
   readonly uploads: string;
 }
@@ -30,10 +36,13 @@ export function pipelineKeys(prefix: string): PipelineKeys {
     videoFrames: (id) => `${prefix}:video:${id}:frames`,
     videoResult: (id) => `${prefix}:video:${id}:result`,
     chunk: (id, sequence) => `${prefix}:chunk:${id}:${sequence}`,
+    chunkPrefix: (id) => `${prefix}:chunk:${id}:`,
     heldChunks: `${prefix}:frames:held-chunks`,
     heldBytes: `${prefix}:frames:held-bytes`,
     heldFrames: `${prefix}:frames:held-frames`,
     videoIndex: `${prefix}:videos`,
+    activeVideos: `${prefix}:videos:active`,
+    recoveryLock: `${prefix}:recovery:lock`,
     uploads: `${prefix}:uploads`,
   };
 }

@@ -35,43 +35,120 @@ end
 /**
  * Stores frame results and, when asked, releases the chunk they came from — in one step, so a
  * chunk is deleted only once its results are stored. KEYS: video, videoFrames, heldChunks,
- * heldBytes, heldFrames, chunkKey. ARGV: release (0/1), modelJson, onlyMissing (0/1: keep results
- * already stored), then triples (index, resultJson, failed 0/1). Returns {framesDone, complete (0/1), videoExists (0/1)}.
+ * heldBytes, heldFrames, chunkKey, activeVideos. ARGV: release (0/1), modelJson, onlyMissing
+ * (0/1: keep results already stored), nowMs (progress time), videoId, then triples (index, resultJson, failed 0/1). Returns {framesDone, complete (0/1), videoExists (0/1)}.
  */
 export const RECORD_FRAMES = `${RELEASE}
 local exists = redis.call('EXISTS', KEYS[1])
-if exists == 1 then
+local state = redis.call('HGET', KEYS[1], 'state')
+-- A finished (completed, failed, cancelled) video takes no more results: its chunk is only released.
+local open = exists == 1 and state ~= 'completed' and state ~= 'failed'
+if open then
   if ARGV[2] ~= '' then redis.call('HSETNX', KEYS[1], 'model', ARGV[2]) end
   local failed = 0
   local write = 'HSET'
   if ARGV[3] == '1' then write = 'HSETNX' end
-  for i = 4, #ARGV, 3 do
+  for i = 6, #ARGV, 3 do
     local added = redis.call(write, KEYS[2], ARGV[i], ARGV[i + 1])
     if added == 1 and ARGV[i + 2] == '1' then failed = failed + 1 end
   end
   if failed > 0 then redis.call('HINCRBY', KEYS[1], 'framesFailed', failed) end
+  redis.call('ZADD', KEYS[7], 'XX', ARGV[4], ARGV[5])
 end
 if ARGV[1] == '1' then release(KEYS[3], KEYS[4], KEYS[5], KEYS[6]) end
-if exists == 0 then return {0, 0, 0} end
+if not open then return {0, 0, exists} end
 local done = redis.call('HLEN', KEYS[2])
 redis.call('HSET', KEYS[1], 'framesDone', done)
 local total = redis.call('HGET', KEYS[1], 'framesTotal')
-local state = redis.call('HGET', KEYS[1], 'state')
 local complete = 0
 if total and tonumber(total) <= done and state == 'processing' then complete = 1 end
 return {done, complete, 1}
 `;
 
 /**
- * The producer has enqueued every frame. KEYS: video, videoFrames. ARGV: framesTotal.
+ * The producer has enqueued every frame. KEYS: video, videoFrames. ARGV: framesTotal, chunks.
  * Returns 1 when every frame is already done (the video is ready to aggregate).
  */
 export const MARK_PRODUCED = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local state = redis.call('HGET', KEYS[1], 'state')
 if state == 'completed' or state == 'failed' then return 0 end
-redis.call('HSET', KEYS[1], 'framesTotal', ARGV[1], 'framesProduced', ARGV[1], 'state', 'processing')
+redis.call('HSET', KEYS[1], 'framesTotal', ARGV[1], 'framesProduced', ARGV[1], 'chunks', ARGV[2], 'state', 'processing')
 if redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[1]) then return 1 end
+return 0
+`;
+
+/**
+ * Releases every held chunk of one video (it finished or failed: nothing will read them).
+ * KEYS: heldChunks, heldBytes, heldFrames. ARGV: the video's chunk key prefix. Returns the number released.
+ */
+export const RELEASE_VIDEO_CHUNKS = `${RELEASE}
+local entries = redis.call('HKEYS', KEYS[1])
+local released = 0
+local prefix = ARGV[1]
+for _, key in ipairs(entries) do
+  if string.sub(key, 1, #prefix) == prefix then
+    release(KEYS[1], KEYS[2], KEYS[3], key)
+    released = released + 1
+  end
+end
+return released
+`;
+
+/**
+ * Records progress of an unfinished video (the recovery sweep's clock). KEYS: activeVideos,
+ * video. ARGV: videoId, nowMs. Finished videos are not re-added.
+ */
+export const TOUCH_VIDEO = `
+local state = redis.call('HGET', KEYS[2], 'state')
+if state == false or state == 'completed' or state == 'failed' then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+return 1
+`;
+
+/**
+ * Submission with a deadline, on Redis's own clock (the API answers 503 when Redis is slower than
+ * its timeout, and a submission it did not acknowledge must never run). KEYS: video, videoIndex,
+ * activeVideos. ARGV: mode, videoId, then per mode:
+ * - 'create' windowMs, field/value pairs: creates the record, not yet accepted, due by now + windowMs.
+ * - 'confirm': accepts it when still within its deadline, else deletes it. Returns 1 when accepted.
+ * - 'expire': deletes it when past its deadline and never accepted (producers call this). Returns
+ *   1 when accepted, 0 when deleted, -1 while still within the deadline.
+ */
+export const ACCEPT_VIDEO = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local mode = ARGV[1]
+local function drop()
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  redis.call('ZREM', KEYS[3], ARGV[2])
+end
+if mode == 'create' then
+  local fields = {}
+  for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+  redis.call('HSET', KEYS[1], 'accepted', '0', 'acceptBy', now + tonumber(ARGV[3]), unpack(fields))
+  redis.call('ZADD', KEYS[2], now, ARGV[2])
+  redis.call('ZADD', KEYS[3], now, ARGV[2])
+  return 1
+end
+local accepted = redis.call('HGET', KEYS[1], 'accepted')
+if accepted == false then return 0 end
+if accepted == '1' then return 1 end
+local due = tonumber(redis.call('HGET', KEYS[1], 'acceptBy') or '0')
+if mode == 'confirm' then
+  if now <= due then
+    redis.call('HSET', KEYS[1], 'accepted', '1')
+    return 1
+  end
+  drop()
+  return 0
+end
+if now <= due then return -1 end
+drop()
 return 0
 `;
 

@@ -52,6 +52,10 @@ export interface VideoStatus {
     readonly framesFailed: number;
   };
   readonly error: { readonly code: string; readonly message: string } | null;
+  /** The API token's name that submitted it (null: submitted without a token). */
+  readonly owner: string | null;
+  /** Damage ffmpeg reported while decoding (frames concealed or dropped), counted by the producer. */
+  readonly decodeErrors: number;
 }
 
 export interface SubmitVideoInput {
@@ -59,6 +63,21 @@ export interface SubmitVideoInput {
   readonly path: string;
   readonly name?: string;
   readonly options?: VideoOptions;
+  /** Who submitted it (the API token's name); only they see it through the API. */
+  readonly owner?: string;
+  /**
+   * The caller acknowledges the submission only if Redis confirms it within this many ms (on
+   * Redis's clock); a submission confirmed later is deleted instead, and never runs (the API).
+   */
+  readonly acceptWithinMs?: number;
+}
+
+/**
+ * Presentation time of sampled frame `index`: the fps filter emits frames on an exact grid of
+ * 1/fps from the (seek) start, so the n-th frame is at start + n / fps (rounded to the microsecond).
+ */
+export function sampledFrameTime(index: number, options: { fps: number; startSeconds?: number }): number {
+  return Math.round(((options.startSeconds ?? 0) + index / options.fps) * 1e6) / 1e6;
 }
 
 /** Checks options and fills in the configured defaults; throws FerError `invalid_option`. */
@@ -95,23 +114,62 @@ export async function submitVideo(pipeline: Pipeline, input: SubmitVideoInput): 
   const options = resolveVideoOptions(pipeline, input.options);
   const videoId = randomUUID();
   const now = new Date();
-  await pipeline.redis
-    .multi()
-    .hset(pipeline.keys.video(videoId), {
-      videoId,
-      state: 'queued',
-      name: input.name ?? path.basename(input.path),
-      path: path.resolve(input.path),
-      options: JSON.stringify(options),
-      submittedAt: now.toISOString(),
-      framesProduced: 0,
-      framesDone: 0,
-      framesFailed: 0,
-    })
-    .zadd(pipeline.keys.videoIndex, now.getTime(), videoId)
-    .exec();
-  await pipeline.queues.videos.add('video', { videoId }, { jobId: videoId, attempts: 2, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 });
+  const k = pipeline.keys;
+  const record: Record<string, string | number> = {
+    videoId,
+    state: 'queued',
+    name: input.name ?? path.basename(input.path),
+    path: path.resolve(input.path),
+    options: JSON.stringify(options),
+    submittedAt: now.toISOString(),
+    framesProduced: 0,
+    framesDone: 0,
+    framesFailed: 0,
+    ...(input.owner !== undefined ? { owner: input.owner } : {}),
+  };
+  if (input.acceptWithinMs === undefined) {
+    await pipeline.redis.multi().hset(k.video(videoId), record).zadd(k.videoIndex, now.getTime(), videoId).zadd(k.activeVideos, now.getTime(), videoId).exec();
+    await addVideoJob(pipeline, videoId);
+    return { videoId };
+  }
+  // Created unaccepted, job queued, then confirmed: a producer waits for the confirmation, and a
+  // confirmation arriving after the deadline deletes the record instead (see ACCEPT_VIDEO).
+  await pipeline.redis.acceptVideo(k.video(videoId), k.videoIndex, k.activeVideos, 'create', videoId, input.acceptWithinMs, ...Object.entries(record).flat());
+  await addVideoJob(pipeline, videoId);
+  if (Number(await pipeline.redis.acceptVideo(k.video(videoId), k.videoIndex, k.activeVideos, 'confirm', videoId)) !== 1) {
+    throw new FerError('redis_timeout', 'Redis did not confirm the submission in time; it was not queued');
+  }
   return { videoId };
+}
+
+/** Enqueues (or, for recovery, re-enqueues) the producer job of a video; its id is the video id. */
+export async function addVideoJob(pipeline: Pipeline, videoId: string): Promise<void> {
+  await pipeline.queues.videos.add('video', { videoId }, { jobId: videoId, attempts: 2, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 });
+}
+
+/**
+ * For producers: whether a submission made with a deadline was accepted. Waits (polling) while
+ * it is still within its deadline; deletes it, and answers false, once it is past it unconfirmed.
+ */
+export async function awaitAcceptance(pipeline: Pipeline, videoId: string, record: Record<string, string>): Promise<boolean> {
+  if (record.accepted === undefined || record.accepted === '1') return true;
+  const k = pipeline.keys;
+  for (;;) {
+    const outcome = Number(await pipeline.redis.acceptVideo(k.video(videoId), k.videoIndex, k.activeVideos, 'expire', videoId));
+    if (outcome !== -1) return outcome === 1;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Records progress of an unfinished video now (the recovery sweep resolves videos without progress). */
+export async function touchVideo(pipeline: Pipeline, videoId: string): Promise<void> {
+  await pipeline.redis.touchVideo(pipeline.keys.activeVideos, pipeline.keys.video(videoId), videoId, Date.now());
+}
+
+/** Gives back every frame-budget reservation of a video and deletes its chunks (it is finished). */
+export async function releaseVideoChunks(pipeline: Pipeline, videoId: string): Promise<number> {
+  const k = pipeline.keys;
+  return Number(await pipeline.redis.releaseVideoChunks(k.heldChunks, k.heldBytes, k.heldFrames, k.chunkPrefix(videoId)));
 }
 
 /** The video's state and progress, or null when unknown (never submitted, or past retention). */
@@ -137,6 +195,8 @@ export async function getVideoStatus(pipeline: Pipeline, videoId: string): Promi
       framesFailed: num(h.framesFailed) ?? 0,
     },
     error: h.errorCode ? { code: h.errorCode, message: h.errorMessage ?? '' } : null,
+    owner: h.owner ?? null,
+    decodeErrors: num(h.decodeErrors) ?? 0,
   };
 }
 
@@ -170,7 +230,10 @@ export async function failVideo(pipeline: Pipeline, videoId: string, error: { co
     .hset(key, { state: 'failed', errorCode: error.code, errorMessage: error.message, completedAt: new Date().toISOString() })
     .expire(key, ttl)
     .del(pipeline.keys.videoFrames(videoId))
+    .zrem(pipeline.keys.activeVideos, videoId)
     .exec();
+  // Its chunks still queued will find the video failed and only be released; give their bytes back now.
+  await releaseVideoChunks(pipeline, videoId);
   return true;
 }
 
@@ -195,7 +258,7 @@ export async function recordFrameResults(
   options: { chunkKey: string; releaseChunk: boolean; model?: ModelInfo; onlyMissing?: boolean },
 ): Promise<RecordFramesOutcome> {
   const k = pipeline.keys;
-  const args: Array<string | number> = [options.releaseChunk ? '1' : '0', options.model ? JSON.stringify(options.model) : '', options.onlyMissing ? '1' : '0'];
+  const args: Array<string | number> = [options.releaseChunk ? '1' : '0', options.model ? JSON.stringify(options.model) : '', options.onlyMissing ? '1' : '0', Date.now(), videoId];
   for (const r of results) args.push(r.index, JSON.stringify(r), r.error !== undefined ? '1' : '0');
   const [done, complete, exists] = (await pipeline.redis.recordFrames(
     k.video(videoId),
@@ -204,14 +267,20 @@ export async function recordFrameResults(
     k.heldBytes,
     k.heldFrames,
     options.chunkKey,
+    k.activeVideos,
     ...args,
   )) as [number, number, number];
   return { framesDone: done, complete: complete === 1, videoExists: exists === 1 };
 }
 
-/** The producer enqueued every frame (`framesTotal` of them). Returns true when all are already done. */
-export async function markVideoProduced(pipeline: Pipeline, videoId: string, framesTotal: number): Promise<boolean> {
-  return (await pipeline.redis.markProduced(pipeline.keys.video(videoId), pipeline.keys.videoFrames(videoId), framesTotal)) === 1;
+/** The producer enqueued every frame (`framesTotal` of them, in `chunks` chunk jobs). Returns true when all are already done. */
+export async function markVideoProduced(pipeline: Pipeline, videoId: string, framesTotal: number, chunks: number): Promise<boolean> {
+  return (await pipeline.redis.markProduced(pipeline.keys.video(videoId), pipeline.keys.videoFrames(videoId), framesTotal, chunks)) === 1;
+}
+
+/** Indexes of the frames of a video whose results are stored. */
+export async function doneFrameIndexes(pipeline: Pipeline, videoId: string): Promise<Set<number>> {
+  return new Set((await pipeline.redis.hkeys(pipeline.keys.videoFrames(videoId))).map(Number));
 }
 
 /** Enqueues the aggregation of a video; the job id is the video id, so asking twice runs it once. */
@@ -245,6 +314,8 @@ export async function storeVideoResult(pipeline: Pipeline, videoId: string, resu
     .hset(key, { state: 'completed', completedAt: completedAt.toISOString() })
     .expire(key, ttl)
     .del(pipeline.keys.videoFrames(videoId))
+    .zrem(pipeline.keys.activeVideos, videoId)
     .exec();
+  await releaseVideoChunks(pipeline, videoId);
   return true;
 }

@@ -6,7 +6,10 @@
 import { Writable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import { FerError } from '../core/types.ts';
+import path from 'node:path';
+import { sampledFrameTime } from '../pipeline/index.ts';
 import { mediaBinaries } from './binaries.ts';
+import { containerRefusal, safeInput, safeInputOptions, withoutPaths } from './media-safety.ts';
 import type { VideoProbe } from './probe.ts';
 
 export interface SamplingOptions {
@@ -27,7 +30,25 @@ export interface SamplingOptions {
   readonly reuseBuffer?: boolean;
   /** ffmpeg decoder and filter threads (0 or absent: ffmpeg decides). */
   readonly decodeThreads?: number;
+  /** Demuxers ffmpeg may use (FER_ALLOWED_CONTAINERS); default: the configuration's default list. */
+  readonly allowedContainers?: readonly string[];
+  /**
+   * ffmpeg is killed (FerError `decode_timeout`) when it delivers no data for this long while the
+   * consumer waits for a chunk (FER_DECODE_IDLE_TIMEOUT_MS); absent: no limit.
+   */
+  readonly idleTimeoutMs?: number;
+  /** Told of each decoding error ffmpeg reports in the stream (damaged data concealed or dropped). */
+  readonly onDecodeError?: (line: string) => void;
 }
+
+const DEFAULT_CONTAINERS = ['mov', 'matroska', 'avi', 'flv', 'mpegts', 'mpeg', 'ogg', 'asf', 'm4v', 'h264', 'hevc'];
+
+/**
+ * ffmpeg's lines (at -v error) that report damage in the stream. One damaged frame gives one
+ * "error while decoding"/"concealing" pair (h264) or one of the others; concealment lines are
+ * not counted again.
+ */
+const DECODE_ERROR = /error while decoding|Invalid NAL|corrupt|missing picture|Error splitting|decode_slice_header error|Invalid data found|ac-tex damaged|Error at MB|illegal/i;
 
 export interface VideoFrame {
   /** 0-based index among the sampled frames. */
@@ -46,14 +67,10 @@ export function workingSize(probe: Pick<VideoProbe, 'width' | 'height'>, maxSide
   return { width: Math.max(1, Math.round(probe.width * scale)), height: Math.max(1, Math.round(probe.height * scale)) };
 }
 
-/**
- * Timestamp of sampled frame `index`: the fps filter emits frames on an exact grid of 1/fps
- * from the (seek) start, so the n-th frame is at start + n / fps (rounded to the microsecond).
- */
+/** Timestamp of sampled frame `index` (start + index / fps, to the microsecond); one definition with the pipeline's. */
 export function frameTimestamp(index: number, options: Pick<SamplingOptions, 'fps' | 'startSeconds'>): number {
-  return Math.round(((options.startSeconds ?? 0) + index / options.fps) * 1e6) / 1e6;
+  return sampledFrameTime(index, options);
 }
-
 /** Frames the sampling yields for a video of known duration (an upper bound for ffmpeg's actual count). */
 export function expectedFrameCount(durationSeconds: number, options: SamplingOptions): number {
   const start = options.startSeconds ?? 0;
@@ -104,6 +121,8 @@ export async function* extractFrameChunks(file: string, probe: VideoProbe, optio
   const rotation = options.buffers ?? 2;
   const free: Buffer[] = Array.from({ length: rotation }, () => Buffer.allocUnsafeSlow(chunkBytes));
   let bufferWanted: (() => void) | undefined;
+  /** When ffmpeg last delivered bytes (the idle timeout counts only while the consumer waits). */
+  let lastData = Date.now();
   const takeBuffer = async (): Promise<Buffer> => {
     if (rotation === 0) return Buffer.allocUnsafe(chunkBytes);
     while (free.length === 0) await new Promise<void>((resolve) => (bufferWanted = resolve));
@@ -124,6 +143,26 @@ export async function* extractFrameChunks(file: string, probe: VideoProbe, optio
     const wake = chunkWanted;
     chunkWanted = undefined;
     wake?.();
+  };
+  const idleTimeoutMs = options.idleTimeoutMs;
+  /** Waits for the next chunk; with an idle timeout, fails when ffmpeg stays silent that long while we wait. */
+  const waitForChunk = async (lastDataAt: () => number) => {
+    // Counted from now: while no buffer was free ffmpeg was held back by us, not idle.
+    lastData = Date.now();
+    if (idleTimeoutMs === undefined) return new Promise<void>((resolve) => (chunkWanted = resolve));
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const woke = await new Promise<boolean>((resolve) => {
+        chunkWanted = () => resolve(true);
+        timer = setTimeout(() => resolve(false), Math.max(1, lastDataAt() + idleTimeoutMs - Date.now()));
+      });
+      clearTimeout(timer);
+      if (woke) return;
+      if (Date.now() - lastDataAt() >= idleTimeoutMs) {
+        chunkWanted = undefined;
+        throw new FerError('decode_timeout', `ffmpeg delivered no frame data for ${idleTimeoutMs} ms (FER_DECODE_IDLE_TIMEOUT_MS); the file may be damaged or pathological`);
+      }
+    }
   };
   let current: Buffer | undefined;
   let filled = 0;
@@ -161,6 +200,7 @@ export async function* extractFrameChunks(file: string, probe: VideoProbe, optio
     // Pieces queued here are references, not copies; a deep queue spares pausing the pipe per piece.
     highWaterMark: 1 << 20,
     write(piece: Buffer, _encoding, callback) {
+      lastData = Date.now();
       take(piece).then(() => callback(), callback);
     },
     final(callback) {
@@ -186,7 +226,7 @@ export async function* extractFrameChunks(file: string, probe: VideoProbe, optio
         continue;
       }
       if (ended) break;
-      await new Promise<void>((resolve) => (chunkWanted = resolve));
+      await waitForChunk(() => lastData);
     }
     await decoding.finish();
     finished = true;
@@ -226,7 +266,10 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
   }
   const { width, height } = workingSize(probe, options.maxSide);
 
-  const command = ffmpeg(file).setFfmpegPath(mediaBinaries().ffmpeg);
+  const containers = options.allowedContainers ?? DEFAULT_CONTAINERS;
+  const displayName = path.basename(file);
+  // No shell (fluent-ffmpeg spawns); local files and real containers only (media-safety.ts).
+  const command = ffmpeg(safeInput(file)).setFfmpegPath(mediaBinaries().ffmpeg).inputOptions([...safeInputOptions(containers), '-nostats', '-loglevel', 'error']);
   // The filters (fps, scale/convert) get the same thread count: ffmpeg otherwise starts one
   // filter thread per core, which on small frames costs more in wake-ups than it saves.
   if (options.decodeThreads) command.inputOptions(['-threads', String(options.decodeThreads), '-filter_threads', String(options.decodeThreads)]);
@@ -246,14 +289,19 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
   command.on('start', () => {
     proc = (command as unknown as { ffmpegProc?: FfmpegProcess }).ffmpegProc;
   });
+  command.on('stderr', (line: string) => {
+    if (DECODE_ERROR.test(line)) options.onDecodeError?.(line);
+  });
   command.on('error', (error: Error, _stdout: string | null, stderr: string | null) => {
     if (error.message === 'Output stream closed') {
       outputClosedRace = true;
       return;
     }
     if (!/SIGKILL|killed with signal/.test(error.message)) {
-      const lastLine = String(stderr ?? '').trim().split('\n').filter(Boolean).pop() ?? error.message;
-      failure = new FerError('decode_failed', `ffmpeg could not decode the video: ${lastLine}`);
+      const refused = containerRefusal(String(stderr ?? ''), containers);
+      // ffmpeg's own last line, never fluent-ffmpeg's message (it holds the command line and the server's path).
+      const lastLine = String(stderr ?? '').trim().split('\n').filter(Boolean).pop() ?? 'no details';
+      failure = refused ?? new FerError('decode_failed', `ffmpeg could not decode the video: ${withoutPaths(lastLine, file, displayName)}`);
     }
   });
   return {

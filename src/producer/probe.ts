@@ -3,9 +3,11 @@
 
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { FerError } from '../core/types.ts';
 import { mediaBinaries } from './binaries.ts';
+import { containerRefusal, safeInput, safeInputOptions, withoutPaths } from './media-safety.ts';
 
 const run = promisify(execFile);
 
@@ -32,7 +34,13 @@ export interface ProbeLimits {
   readonly maxDurationSeconds: number;
   readonly maxFileBytes: number;
   readonly maxSourcePixels: number;
+  /** Demuxers ffprobe may use (FER_ALLOWED_CONTAINERS); default: the configuration's default. */
+  readonly allowedContainers?: readonly string[];
+  /** ffprobe's time limit (FER_PROBE_TIMEOUT_MS). */
+  readonly probeTimeoutMs?: number;
 }
+
+const DEFAULT_CONTAINERS = ['mov', 'matroska', 'avi', 'flv', 'mpegts', 'mpeg', 'ogg', 'asf', 'm4v', 'h264', 'hevc'];
 
 interface FfprobeStream {
   codec_type?: string;
@@ -53,31 +61,44 @@ interface FfprobeOutput {
   format?: { format_name?: string; duration?: string; start_time?: string };
 }
 
-/** Probes `file` and checks it against `limits`; throws FerError (`invalid_video`, `video_too_long`, …) on bad input. */
-export async function probeVideo(file: string, limits: ProbeLimits): Promise<VideoProbe> {
+/**
+ * Probes `file` and checks it against `limits`; throws FerError (`invalid_video`,
+ * `unsupported_container`, `video_too_long`, …) on bad input. Messages name the video by
+ * `displayName` (default: the file's base name), never by its path on the server.
+ */
+export async function probeVideo(file: string, limits: ProbeLimits, displayName = path.basename(file)): Promise<VideoProbe> {
   let fileBytes: number;
   try {
     const info = await stat(file);
-    if (!info.isFile()) throw new FerError('invalid_video', `${file} is not a regular file`);
+    if (!info.isFile()) throw new FerError('invalid_video', `"${displayName}" is not a regular file`);
     fileBytes = info.size;
   } catch (error) {
     if (error instanceof FerError) throw error;
-    throw new FerError('video_not_found', `cannot read video file ${file}: ${(error as Error).message}`);
+    const code = (error as { code?: string }).code ?? 'error';
+    throw new FerError('video_not_found', `cannot read video file "${displayName}" (${code})`);
   }
-  if (fileBytes === 0) throw new FerError('empty_file', `video file ${file} is empty (0 bytes)`);
+  if (fileBytes === 0) throw new FerError('empty_file', `video file "${displayName}" is empty (0 bytes)`);
   if (fileBytes > limits.maxFileBytes) {
     throw new FerError('file_too_large', `video file is ${fileBytes} bytes, over the limit of ${limits.maxFileBytes} bytes (FER_MAX_FILE_BYTES)`);
   }
 
+  const containers = limits.allowedContainers ?? DEFAULT_CONTAINERS;
+  const timeoutMs = limits.probeTimeoutMs ?? 30_000;
   let output: FfprobeOutput;
   try {
-    const { stdout } = await run(mediaBinaries().ffprobe, ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', file], {
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    // No shell (execFile); local files only, real containers only (media-safety.ts); bounded time.
+    const args = ['-v', 'error', ...safeInputOptions(containers), '-print_format', 'json', '-show_streams', '-show_format', safeInput(file)];
+    const { stdout } = await run(mediaBinaries().ffprobe, args, { maxBuffer: 16 * 1024 * 1024, timeout: timeoutMs, killSignal: 'SIGKILL' });
     output = JSON.parse(stdout) as FfprobeOutput;
   } catch (error) {
-    const stderr = String((error as { stderr?: string }).stderr ?? '').trim().split('\n').pop() ?? '';
-    throw new FerError('invalid_video', `not a readable video file (ffprobe: ${stderr || (error as Error).message})`);
+    const failure = error as { stderr?: string; killed?: boolean; signal?: string };
+    const stderr = String(failure.stderr ?? '');
+    const refused = containerRefusal(stderr, containers);
+    if (refused) throw refused;
+    if (failure.killed || failure.signal === 'SIGKILL') throw new FerError('probe_timeout', `ffprobe did not finish reading "${displayName}" within ${timeoutMs} ms (FER_PROBE_TIMEOUT_MS)`);
+    const lastLine = stderr.trim().split('\n').pop() ?? '';
+    // Never the command line (error.message has it, with the server's path): ffprobe's own words, paths replaced.
+    throw new FerError('invalid_video', `not a readable video file (ffprobe: ${withoutPaths(lastLine, file, displayName) || 'no details'})`);
   }
 
   const streams = output.streams ?? [];

@@ -7,12 +7,18 @@ import { FerError } from '../core/types.ts';
 import type { Logger } from '../core/logger.ts';
 import type { PipelineObserver } from '../core/observer.ts';
 import {
+  awaitAcceptance,
+  describeJobFailure,
+  doneFrameIndexes,
   enqueueFinalize,
   failVideo,
   getVideoStatus,
+  loadVideoRecord,
   markVideoProduced,
   QUEUE_NAMES,
   reserveChunkWhenRoom,
+  startRecovery,
+  touchVideo,
   updateVideo,
   writeChunk,
   type FrameJobData,
@@ -25,7 +31,12 @@ import { probeVideo } from './probe.ts';
 export interface ProducerOptions {
   readonly observer?: PipelineObserver;
   readonly logger?: Logger;
+  /** Run the recovery sweep in this process (default true; one process sweeps at a time). */
+  readonly recovery?: boolean;
 }
+
+/** BullMQ's largest job priority. */
+const MAX_PRIORITY = 2_097_152;
 
 export interface ProduceOutcome {
   readonly state: 'processing' | 'failed' | 'skipped';
@@ -35,8 +46,13 @@ export interface ProduceOutcome {
 /** Splits one submitted video into frame chunks. Safe to run again for the same video (chunks and results are keyed by index). */
 export async function produceVideo(pipeline: Pipeline, videoId: string, options: ProducerOptions = {}): Promise<ProduceOutcome> {
   const log = options.logger?.child({ videoId });
+  // Submitted with a deadline (the API) and never confirmed in time: it was refused, never run it.
+  if (!(await awaitAcceptance(pipeline, videoId, await loadVideoRecord(pipeline, videoId)))) return { state: 'skipped', framesTotal: 0 };
   const status = await getVideoStatus(pipeline, videoId);
   if (status === null || status.state === 'completed' || status.state === 'failed') return { state: 'skipped', framesTotal: 0 };
+  // Run again after its producer died (or lost Redis): chunks whose frames are all done are not sent again.
+  const resumed = status.state !== 'queued';
+  const done = resumed ? await doneFrameIndexes(pipeline, videoId) : new Set<number>();
   const fail = async (error: { code: string; message: string }) => {
     if (await failVideo(pipeline, videoId, error)) {
       options.observer?.videoFailed?.({ reason: error.code });
@@ -49,7 +65,7 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
   const config = pipeline.config;
   let probe;
   try {
-    probe = await probeVideo(status.path, config);
+    probe = await probeVideo(status.path, config, status.name);
   } catch (error) {
     if (error instanceof FerError) return fail(error);
     throw error;
@@ -83,8 +99,15 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
 
   let total = 0;
   let sequence = 0;
+  let skipped = 0;
   const flush = async (chunk: FrameChunk) => {
     const chunkKey = pipeline.keys.chunk(videoId, sequence);
+    if (resumed && chunk.timestamps.every((_, i) => done.has(chunk.firstIndex + i))) {
+      chunk.release();
+      skipped += 1;
+      sequence += 1;
+      return;
+    }
     await reserveChunkWhenRoom(pipeline, chunkKey, chunk.data.length, chunk.frames, { onHeld: (held) => options.observer?.framesHeld?.(held) });
     await writeChunk(pipeline, chunkKey, chunk.data);
     // Redis has replied to the SET, so the socket no longer holds the buffer: the decoder may refill it.
@@ -92,20 +115,36 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
     const data: FrameJobData = { videoId, chunkKey, firstIndex: chunk.firstIndex, width: size.width, height: size.height, timestamps: chunk.timestamps, producedAt: Date.now() };
     await pipeline.queues.frames.add('chunk', data, {
       jobId: `${videoId}-${sequence}`,
+      // Fairness: the n-th chunk of every video comes before the (n+1)-th of any, so a short video
+      // submitted beside a long one is not queued behind all of the long one's chunks.
+      priority: Math.min(MAX_PRIORITY, sequence + 1),
       attempts: config.frameAttempts,
       backoff: { type: 'exponential', delay: config.retryBackoffMs },
       removeOnComplete: true,
       removeOnFail: 1000,
     });
     await updateVideo(pipeline, videoId, { framesProduced: chunk.firstIndex + chunk.frames });
+    await touchVideo(pipeline, videoId);
     sequence += 1;
   };
 
   // ffmpeg fills the next chunk while the previous one goes to Redis: one flush in flight, in
   // order (sequence numbers and framesProduced only grow), two chunk buffers in rotation.
   let inFlight: Promise<void> = Promise.resolve();
+  let decodeErrors = 0;
+  const decoding = {
+    ...sampling,
+    framesPerChunk: chunkFrames,
+    buffers: 2,
+    decodeThreads: config.decodeThreads,
+    allowedContainers: config.allowedContainers,
+    idleTimeoutMs: config.decodeIdleTimeoutMs,
+    onDecodeError: () => {
+      decodeErrors += 1;
+    },
+  };
   try {
-    for await (const chunk of extractFrameChunks(status.path, probe, { ...sampling, framesPerChunk: chunkFrames, buffers: 2, decodeThreads: config.decodeThreads })) {
+    for await (const chunk of extractFrameChunks(status.path, probe, decoding)) {
       await inFlight;
       total += chunk.frames;
       inFlight = flush(chunk).finally(() => chunk.release());
@@ -119,8 +158,12 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
     throw error;
   }
   if (total === 0) return fail({ code: 'no_frames', message: 'ffmpeg decoded no frames from this video at the requested sampling (empty or unreadable video stream)' });
-  log?.info({ frames: total, chunks: sequence }, 'all frames enqueued');
-  if (await markVideoProduced(pipeline, videoId, total)) await enqueueFinalize(pipeline, videoId);
+  if (decodeErrors > 0) {
+    await updateVideo(pipeline, videoId, { decodeErrors });
+    log?.warn({ decodeErrors }, 'ffmpeg reported damage in the video stream (frames concealed or dropped)');
+  }
+  log?.info({ frames: total, chunks: sequence, ...(resumed ? { resumed: true, chunksAlreadyDone: skipped } : {}) }, 'all frames enqueued');
+  if (await markVideoProduced(pipeline, videoId, total, sequence)) await enqueueFinalize(pipeline, videoId);
   return { state: 'processing', framesTotal: total };
 }
 
@@ -137,19 +180,26 @@ export function startProducer(pipeline: Pipeline, options: ProducerOptions = {})
       options.observer?.videoSubmitted?.();
       return produceVideo(pipeline, job.data.videoId, options);
     },
-    { ...pipeline.workerOptions(), concurrency: pipeline.config.producerConcurrency, lockDuration: 60_000 },
+    { ...pipeline.workerOptions(), concurrency: pipeline.config.producerConcurrency },
   );
   worker.on('failed', (job, error) => {
-    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
-      void failVideo(pipeline, job.data.videoId, { code: 'producer_failed', message: `splitting the video into frames failed: ${error.message}` }).then((failed) => {
-        if (failed) options.observer?.videoFailed?.({ reason: 'producer_failed' });
-      });
-    }
-    options.logger?.error({ videoId: job?.data.videoId, jobId: job?.id, err: error }, 'video job failed');
+    if (!job) return;
+    // For good (retries used up, or its producers died too often) or to be retried: the job's state says.
+    void job
+      .getState()
+      .then(async (state) => {
+        options.logger?.warn({ videoId: job.data.videoId, jobId: job.id, final: state === 'failed', reason: error.message }, 'video job failed');
+        if (state !== 'failed') return;
+        const message = `splitting the video into frames failed: ${describeJobFailure(error.message, pipeline)}`;
+        if (await failVideo(pipeline, job.data.videoId, { code: 'producer_failed', message })) options.observer?.videoFailed?.({ reason: 'producer_failed' });
+      })
+      .catch((err: unknown) => options.logger?.warn({ videoId: job.data.videoId, reason: (err as Error).message }, 'could not fail the video now; the recovery sweep will'));
   });
-  worker.on('error', (error) => options.logger?.error({ err: error }, 'producer queue error'));
+  worker.on('error', (error) => options.logger?.warn({ reason: error.message }, 'producer queue error'));
+  const recovery = options.recovery === false ? undefined : startRecovery(pipeline, options.logger);
   return {
     async close(force = false) {
+      await recovery?.stop();
       await worker.close(force);
     },
   };

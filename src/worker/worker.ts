@@ -9,7 +9,19 @@ import { Worker, type Job } from 'bullmq';
 import type { Logger } from '../core/logger.ts';
 import type { PipelineObserver } from '../core/observer.ts';
 import type { FrameAnalyzer, FrameResult, RgbImage } from '../core/types.ts';
-import { enqueueFinalize, QUEUE_NAMES, readChunk, recordFrameResults, releaseChunkBuffer, type FinalizeJobData, type FrameJobData, type Pipeline } from '../pipeline/index.ts';
+import {
+  describeJobFailure,
+  enqueueFinalize,
+  QUEUE_NAMES,
+  readChunk,
+  recordChunkFailed,
+  recordFrameResults,
+  releaseChunkBuffer,
+  startRecovery,
+  type FinalizeJobData,
+  type FrameJobData,
+  type Pipeline,
+} from '../pipeline/index.ts';
 import { finalizeVideo, type FinalizeOptions } from './aggregator.ts';
 import { tagFrame } from './frame-origin.ts';
 
@@ -22,6 +34,8 @@ export interface WorkerOptions {
   /** Also run aggregation jobs (default true). */
   readonly finalize?: boolean;
   readonly finalizeOptions?: Omit<FinalizeOptions, 'observer' | 'logger'>;
+  /** Run the recovery sweep in this process (default true; one process sweeps at a time). */
+  readonly recovery?: boolean;
 }
 
 export interface WorkerHandle {
@@ -41,9 +55,13 @@ export async function processFrameChunk(
   attempt: { finalAttempt: boolean; enqueuedAt: number },
   options: WorkerOptions,
 ): Promise<{ complete: boolean; failedFrames: number }> {
-  const { analyzer, observer } = options;
-  const count = data.timestamps.length;
   const started = Date.now();
+  const state = await pipeline.redis.hget(pipeline.keys.video(data.videoId), 'state');
+  if (state === null || state === 'completed' || state === 'failed') {
+    // Finished (failed, or complete through a retry elsewhere) or gone: nothing to analyse, only the chunk to release.
+    await recordFrameResults(pipeline, data.videoId, [], { chunkKey: data.chunkKey, releaseChunk: true });
+    return { complete: false, failedFrames: 0 };
+  }
   const chunk = await readChunk(pipeline, data.chunkKey);
   try {
     return await analyzeAndRecord(pipeline, data, chunk, attempt, options, started);
@@ -123,22 +141,24 @@ export function startWorker(pipeline: Pipeline, options: WorkerOptions): WorkerH
       chunksDone += 1;
       return result;
     },
-    { ...pipeline.workerOptions(), concurrency: options.concurrency ?? pipeline.config.workerConcurrency, lockDuration: 60_000 },
+    { ...pipeline.workerOptions(), concurrency: options.concurrency ?? pipeline.config.workerConcurrency },
   );
   frames.on('failed', (job, error) => {
-    log?.warn({ videoId: job?.data.videoId, jobId: job?.id, attempt: job?.attemptsMade, err: error }, 'frame job failed');
-    // A job that failed for good without recording its frames (e.g. stalled too often): record
-    // them as failed so the video completes instead of waiting forever.
-    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
-      const results = job.data.timestamps.map((timestamp, i) => ({ index: job.data.firstIndex + i, timestamp, faces: [], error: `frame job failed: ${error.message}` }));
-      void recordFrameResults(pipeline, job.data.videoId, results, { chunkKey: job.data.chunkKey, releaseChunk: true, onlyMissing: true })
-        .then(async (outcome) => {
-          if (outcome.complete) await enqueueFinalize(pipeline, job.data.videoId);
-        })
-        .catch((err: unknown) => log?.error({ err, videoId: job.data.videoId }, 'could not record failed frames'));
-    }
+    if (!job) return;
+    // Failed for good — retries used up, or stalled too often (BullMQ then fails it with attempts
+    // left) — or to be retried? The job's state says, whatever the cause. For good: its frames
+    // not yet recorded are recorded as failed, so the video completes instead of waiting forever
+    // (the recovery sweep does the same should this process die first).
+    void job
+      .getState()
+      .then(async (state) => {
+        const final = state === 'failed';
+        log?.warn({ videoId: job.data.videoId, jobId: job.id, attempt: job.attemptsMade, final, reason: error.message }, final ? 'frame job failed for good' : 'frame job failed, will retry');
+        if (final) await recordChunkFailed(pipeline, job.data, describeJobFailure(error.message, pipeline));
+      })
+      .catch((err: unknown) => log?.warn({ videoId: job.data.videoId, reason: (err as Error).message }, 'could not record failed frames now; the recovery sweep will'));
   });
-  frames.on('error', (error) => log?.error({ err: error }, 'frames queue error'));
+  frames.on('error', (error) => log?.warn({ reason: error.message }, 'frames queue error'));
 
   const finalizer =
     options.finalize === false
@@ -151,9 +171,10 @@ export function startWorker(pipeline: Pipeline, options: WorkerOptions): WorkerH
           },
           { ...pipeline.workerOptions(), concurrency: pipeline.config.finalizeConcurrency },
         );
-  finalizer?.on('error', (error) => log?.error({ err: error }, 'finalize queue error'));
+  finalizer?.on('error', (error) => log?.warn({ reason: error.message }, 'finalize queue error'));
   finalizer?.on('failed', (job, error) => log?.error({ videoId: job?.data.videoId, err: error }, 'aggregation failed'));
 
+  const recovery = options.recovery === false ? undefined : startRecovery(pipeline, log);
   let closing: Promise<void> | undefined;
   return {
     get chunksDone() {
@@ -161,6 +182,7 @@ export function startWorker(pipeline: Pipeline, options: WorkerOptions): WorkerH
     },
     close(force = false) {
       closing ??= (async () => {
+        await recovery?.stop();
         await Promise.all([frames.close(force), finalizer?.close(force)]);
         await options.analyzer.close();
       })();

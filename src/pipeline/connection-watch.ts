@@ -1,0 +1,35 @@
+// One line per Redis outage instead of a stack dump per reconnect attempt. Every ioredis
+// connection of the pipeline gets an 'error' listener (without one ioredis prints "Unhandled
+// error event" with a stack for each retry) that reports the first error of an outage and the
+// recovery, and nothing in between.
+
+import type { Redis } from 'ioredis';
+
+export interface ConnectionEvents {
+  /** The connection failed (first error of an outage only). */
+  lost?(event: { connection: string; reason: string }): void;
+  /** The connection is ready again after an outage. */
+  restored?(event: { connection: string; downMs: number }): void;
+}
+
+/** Short reason for a Redis error: its code (ECONNREFUSED, ECONNRESET, …) or first message line. */
+export function redisErrorReason(error: unknown): string {
+  const e = error as { code?: string; message?: string };
+  if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code)) return e.code;
+  return String(e?.message ?? error).split('\n')[0]!.slice(0, 200);
+}
+
+export function watchConnection(redis: Redis, connection: string, events: ConnectionEvents): void {
+  let downSince: number | undefined;
+  redis.on('error', (error: unknown) => {
+    if (downSince !== undefined) return;
+    downSince = Date.now();
+    events.lost?.({ connection, reason: redisErrorReason(error) });
+  });
+  redis.on('ready', () => {
+    if (downSince === undefined) return;
+    const downMs = Date.now() - downSince;
+    downSince = undefined;
+    events.restored?.({ connection, downMs });
+  });
+}

@@ -1,38 +1,60 @@
 import { FerError } from '../core/types.ts';
-import { getVideoResult, getVideoStatus, submitVideo, type Pipeline, type VideoStatus as PipelineVideoStatus } from '../pipeline/index.ts';
+import { getVideoResult, getVideoStatus, isRedisUnavailable, submitVideo, type Pipeline, type VideoStatus as PipelineVideoStatus } from '../pipeline/index.ts';
 import type { VideoResult } from '../results/types.ts';
 import { ApiError } from './errors.ts';
 import { recordUpload } from './uploads.ts';
-import type { SubmitRequest, VideoService, VideoStatus } from './service.ts';
+import type { Caller, SubmitRequest, VideoService, VideoStatus } from './service.ts';
 
 // VideoService over the pipeline's Redis records (src/pipeline): what `fer-stream api` and the
-// `submit` / `status` / `results` commands use.
+// `submit` / `status` / `results` commands use. Every Redis call is bounded: when Redis is down
+// or slower than `redisTimeoutMs` the request fails with 503 `unavailable` — and a submission
+// answered so is never run later (submitVideo's acceptance deadline).
 
 const READY_TIMEOUT_MS = 1000;
 
-export function createPipelineVideoService(pipeline: Pipeline, options: { closePipeline?: boolean } = {}): VideoService {
+export interface PipelineServiceOptions {
+  readonly closePipeline?: boolean;
+  /** Longest wait for Redis per call before `unavailable` (FER_API_REDIS_TIMEOUT_MS); absent: no bound (CLI). */
+  readonly redisTimeoutMs?: number;
+}
+
+export function createPipelineVideoService(pipeline: Pipeline, options: PipelineServiceOptions = {}): VideoService {
+  const bounded = <T>(work: () => Promise<T>) => withRedisDeadline(work, options.redisTimeoutMs);
+  const owned = async (id: string, caller: Caller) => {
+    const status = await bounded(() => getVideoStatus(pipeline, id));
+    if (status === null) return null;
+    // Another token's video (or one submitted without a token) does not exist for this caller.
+    if (caller !== undefined && status.owner !== caller) return null;
+    return status;
+  };
   return {
     async submit(request: SubmitRequest) {
       try {
-        const { videoId } = await submitVideo(pipeline, {
-          path: request.path,
-          ...(request.originalName !== undefined ? { name: request.originalName } : {}),
-          options: request.options,
-        });
-        if (request.uploaded) await recordUpload(pipeline, videoId, request.path);
+        const { videoId } = await bounded(() =>
+          submitVideo(pipeline, {
+            path: request.path,
+            ...(request.originalName !== undefined ? { name: request.originalName } : {}),
+            ...(request.owner !== undefined ? { owner: request.owner } : {}),
+            ...(options.redisTimeoutMs !== undefined ? { acceptWithinMs: options.redisTimeoutMs } : {}),
+            options: request.options,
+          }),
+        );
+        if (request.uploaded) await bounded(() => recordUpload(pipeline, videoId, request.path));
         return { id: videoId };
       } catch (error) {
         // The pipeline's own checks of the options (limits from its configuration) are the client's mistake.
         if (error instanceof FerError && error.code === 'invalid_option') throw new ApiError('invalid_request', error.message, { cause: error });
+        if (error instanceof FerError && error.code === 'redis_timeout') throw new ApiError('unavailable', `${error.message}; try again`, { cause: error });
         throw error;
       }
     },
-    async status(id: string) {
-      const status = await getVideoStatus(pipeline, id);
+    async status(id: string, caller?: Caller) {
+      const status = await owned(id, caller);
       return status === null ? null : toApiStatus(status);
     },
-    async results(id: string) {
-      return getVideoResult<VideoResult>(pipeline, id);
+    async results(id: string, caller?: Caller) {
+      if ((await owned(id, caller)) === null) return null;
+      return bounded(() => getVideoResult<VideoResult>(pipeline, id));
     },
     async ready() {
       // With maxRetriesPerRequest null a command waits for Redis forever: answer from the
@@ -54,6 +76,28 @@ export function createPipelineVideoService(pipeline: Pipeline, options: { closeP
       if (options.closePipeline) await pipeline.close();
     },
   };
+}
+
+/**
+ * Runs a Redis call with a deadline: Redis unreachable (the API's connection fails commands at
+ * once while it is down) or slower than `ms` → ApiError `unavailable` (503).
+ */
+export async function withRedisDeadline<T>(work: () => Promise<T>, ms: number | undefined): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline =
+    ms === undefined
+      ? new Promise<never>(() => undefined)
+      : new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new ApiError('unavailable', `Redis did not answer within ${ms} ms; try again`)), ms);
+        });
+  try {
+    return await Promise.race([work(), deadline]);
+  } catch (error) {
+    if (isRedisUnavailable(error)) throw new ApiError('unavailable', 'Redis is not reachable; try again', { cause: error });
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function toApiStatus(status: PipelineVideoStatus): VideoStatus {

@@ -3,7 +3,9 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, realpath, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import type { Socket } from 'node:net';
 import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ApiConfig } from '../config/api.ts';
@@ -12,17 +14,21 @@ import { FerError } from '../core/types.ts';
 import { resmoothVideoResult } from '../results/aggregate.ts';
 import { renderTimelinePng, renderTimelineSvg } from '../results/chart.ts';
 import { toCsv } from '../results/csv.ts';
-import { ApiError, errorBody } from './errors.ts';
+import { authenticate, type ApiToken } from './auth.ts';
+import { ApiError, ERROR_CODES, errorBody, type ErrorCode } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
-import type { SubmitOptions, VideoService } from './service.ts';
+import type { Caller, SubmitOptions, VideoService } from './service.ts';
 
 // The HTTP API: submit videos (upload or path inside the input directory), follow their status,
 // fetch their results as JSON, CSV or a chart. Every error is `{error: {code, message}}` with a
 // stable code (errors.ts). The pipeline sits behind VideoService.
 
 export interface ApiServerOptions {
-  readonly config: Pick<ApiConfig, 'uploadDir' | 'maxUploadBytes' | 'inputDir' | 'maxJsonBytes'>;
+  readonly config: Pick<ApiConfig, 'uploadDir' | 'maxUploadBytes' | 'inputDir' | 'maxJsonBytes'> &
+    Partial<Pick<ApiConfig, 'rateLimitPerMinute' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'idleTimeoutMs' | 'maxConnections'>>;
   readonly service: VideoService;
+  /** Tokens allowed on /v1 (src/api/auth.ts); empty or absent: /v1 is open (FER_API_AUTH=none, or loopback). */
+  readonly tokens?: readonly ApiToken[];
   /** pino logger for request logs; none = silent. */
   readonly logger?: Logger;
   /** Told of every route as it is registered (the OpenAPI test checks each is documented). */
@@ -57,11 +63,36 @@ const resultsQuerySchema = z
   })
   .strict();
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated token's name; undefined when the API runs without tokens. */
+    caller: Caller;
+  }
+}
+
+/** Routes that stay open and unlimited: probes and the API description. */
+const OPEN_ROUTES = new Set(['/healthz', '/readyz', '/openapi.json']);
+
 export async function buildApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
   const { config, service } = options;
+  const tokens = options.tokens ?? [];
+  const fastifyOptions = {
+    bodyLimit: config.maxJsonBytes,
+    // Ids are checked by our own rule (checkId), whatever their length: no router-level 404 body.
+    maxParamLength: 1000,
+    // Slow clients: headers, the whole request (an upload's body included) and idle sockets are timed out.
+    connectionTimeout: config.idleTimeoutMs ?? 30_000,
+    requestTimeout: config.requestTimeoutMs ?? 600_000,
+    keepAliveTimeout: Math.min(5000, config.idleTimeoutMs ?? 30_000),
+    // Node checks those deadlines every connectionsCheckingInterval (30 s by default): check every second.
+    http: { headersTimeout: config.headersTimeoutMs ?? 10_000, connectionsCheckingInterval: 1000 },
+    clientErrorHandler: writeClientError,
+    return503OnClosing: true,
+  };
   const app = options.logger
-    ? Fastify({ bodyLimit: config.maxJsonBytes, loggerInstance: options.logger as FastifyBaseLogger })
-    : Fastify({ bodyLimit: config.maxJsonBytes, logger: false });
+    ? Fastify({ ...fastifyOptions, loggerInstance: options.logger as FastifyBaseLogger })
+    : Fastify({ ...fastifyOptions, logger: false });
+  app.server.maxConnections = config.maxConnections ?? 512;
   if (options.onRoute) {
     const report = options.onRoute;
     app.addHook('onRoute', (route) => {
@@ -71,13 +102,35 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   await mkdir(config.uploadDir, { recursive: true });
   await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1, fields: 20, fieldSize: 1024 } });
 
+  app.decorateRequest('caller', undefined);
+  app.addHook('onRequest', async (request) => {
+    if (OPEN_ROUTES.has(request.url.split('?')[0]!) || tokens.length === 0) return;
+    const name = authenticate(request.headers.authorization, tokens);
+    if (name === null) {
+      throw new ApiError('unauthorized', request.headers.authorization ? 'the bearer token is not valid' : 'send an API token: Authorization: Bearer TOKEN');
+    }
+    request.caller = name;
+  });
+  if ((config.rateLimitPerMinute ?? 600) > 0) {
+    await app.register(rateLimit, {
+      max: config.rateLimitPerMinute ?? 600,
+      timeWindow: 60_000,
+      // After authentication: a token's budget is its own, whichever address it comes from.
+      hook: 'preHandler',
+      keyGenerator: (request) => (request.caller !== undefined ? `token:${request.caller}` : `ip:${request.ip}`),
+      allowList: (request) => OPEN_ROUTES.has(request.url.split('?')[0]!),
+      errorResponseBuilder: (_request, context) => new ApiError('rate_limited', `more than ${context.max} requests in ${context.after}; retry after ${Math.ceil(context.ttl / 1000)} s (FER_API_RATE_LIMIT)`),
+    });
+  }
+
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, code, message } = describeError(error, config.maxUploadBytes);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    if (status >= 500 && code !== 'unavailable') request.log.error({ err: error }, 'request failed');
+    if (code === 'unauthorized') void reply.header('www-authenticate', 'Bearer');
     void reply.status(status).send(errorBody(code, message));
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+    void reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`));
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -94,14 +147,21 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     const isJson = /^application\/json\b/i.test(request.headers['content-type'] ?? '');
     if (!request.isMultipart() && !isJson) throw unsupportedMediaType();
     const submitted = request.isMultipart() ? await receiveUpload(request, config) : await resolveInputPath(request.body, config.inputDir);
-    const { id } = await service.submit(submitted);
+    let id: string;
+    try {
+      ({ id } = await service.submit({ ...submitted, ...(request.caller !== undefined ? { owner: request.caller } : {}) }));
+    } catch (error) {
+      // Not queued: an uploaded file is of no use to anyone.
+      if (submitted.uploaded) await rm(submitted.path, { force: true });
+      throw error;
+    }
     request.log.info({ videoId: id, uploaded: submitted.uploaded }, 'video submitted');
     return reply.status(202).header('location', `/v1/videos/${id}`).send({ id, status: `/v1/videos/${id}`, results: `/v1/videos/${id}/results` });
   });
 
   app.get<{ Params: { id: string } }>('/v1/videos/:id', async (request) => {
     const id = checkId(request.params.id);
-    const status = await service.status(id);
+    const status = await service.status(id, request.caller);
     if (status === null) throw new ApiError('not_found', `no video with id ${id}`);
     return status;
   });
@@ -112,10 +172,10 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     if (!query.success) {
       throw new ApiError('invalid_format', `query: ${zodProblems(query.error)} (format: json, csv, svg or png; smoothing: an integer 1..${MAX_SMOOTHING_WINDOW})`);
     }
-    const status = await service.status(id);
+    const status = await service.status(id, request.caller);
     if (status === null) throw new ApiError('not_found', `no video with id ${id}`);
     if (status.state === 'failed') throw new ApiError('video_failed', `video ${id} failed: ${status.errors.map((e) => `${e.message} (${e.code})`).join('; ') || 'no reason recorded'}`);
-    const stored = status.state === 'completed' ? await service.results(id) : null;
+    const stored = status.state === 'completed' ? await service.results(id, request.caller) : null;
     if (stored === null) {
       const total = status.progress.framesTotal ?? status.progress.framesExpected;
       const done = total === null ? 'frame count not known yet' : `${status.progress.framesDone}/${total} frames`;
@@ -179,7 +239,8 @@ async function resolveInputPath(body: unknown, inputDir: string | undefined) {
   if (inputDir === undefined) throw new ApiError('path_submission_disabled', 'submission by path is disabled: the server has no input directory (FER_INPUT_DIR)');
   const { path: requested, ...rest } = parsed.data;
   const root = await realpath(inputDir).catch(() => {
-    throw new ApiError('unavailable', `input directory ${inputDir} is not accessible`);
+    // Its path stays in the server's log: error bodies never name server paths.
+    throw new ApiError('unavailable', 'the input directory (FER_INPUT_DIR) is not accessible on the server');
   });
   const lexical = path.resolve(root, requested);
   if (!isInside(root, lexical)) throw new ApiError('path_outside_input_dir', `path "${requested}" is outside the input directory`);
@@ -233,8 +294,31 @@ function describeError(error: Error & { code?: string; statusCode?: number }, ma
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return describeError(unsupportedMediaType(), maxUploadBytes);
   }
+  if (error.statusCode === 429) return { status: 429, code: 'rate_limited', message: error.message };
+  if (error.statusCode === 408) return { status: 408, code: 'request_timeout', message: 'the request did not arrive in time' };
+  if (error.statusCode === 503) return { status: 503, code: 'unavailable', message: 'the server is shutting down or a service it needs is unreachable; try again' };
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     return { status: 400, code: 'invalid_request', message: error.message };
   }
   return { status: 500, code: 'internal_error', message: 'internal error (logged on the server)' };
+}
+
+/**
+ * Errors Node reports before a request reaches Fastify (header timeout, request timeout, malformed
+ * HTTP, oversized headers), answered in our JSON format and the connection closed.
+ */
+function writeClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [code, message]: [ErrorCode, string] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? ['request_timeout', 'the request (headers or body) did not arrive in time (FER_API_HEADERS_TIMEOUT_MS, FER_API_REQUEST_TIMEOUT_MS)']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? ['headers_too_large', 'request headers too large']
+        : ['invalid_request', 'malformed HTTP request'];
+  const status = ERROR_CODES[code];
+  const body = JSON.stringify(errorBody(code, message));
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${code.replace(/_/g, ' ')}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
 }

@@ -23,7 +23,15 @@ export interface SubmitRequest {
   /** True when the API wrote the file (an upload) and it may be deleted once processed. */
   readonly uploaded: boolean;
   readonly options: SubmitOptions;
+  /** The caller's token name; the video belongs to it (absent: the API runs without tokens). */
+  readonly owner?: string;
 }
+
+/**
+ * Who is asking: the token's name, or undefined when the API runs without tokens. With a name,
+ * only videos submitted by that token are found (others are "not found", not "forbidden").
+ */
+export type Caller = string | undefined;
 
 /** queued → probing → producing (frames being extracted) → processing (all enqueued) → completed | failed. */
 export type VideoState = 'queued' | 'probing' | 'producing' | 'processing' | 'completed' | 'failed';
@@ -54,10 +62,10 @@ export interface VideoStatus {
 export interface VideoService {
   /** Queues a video; resolves with its id once it is durably queued. */
   submit(request: SubmitRequest): Promise<{ id: string }>;
-  /** null for an unknown (or expired) id. */
-  status(id: string): Promise<VideoStatus | null>;
-  /** The per-video result; null while the video is not completed or for an unknown id. */
-  results(id: string): Promise<VideoResult | null>;
+  /** null for an unknown (or expired) id, or a video of another caller. */
+  status(id: string, caller?: Caller): Promise<VideoStatus | null>;
+  /** The per-video result; null while the video is not completed, for an unknown id or another caller's video. */
+  results(id: string, caller?: Caller): Promise<VideoResult | null>;
   /** True when the service can take work (Redis reachable). */
   ready(): Promise<boolean>;
   close(): Promise<void>;

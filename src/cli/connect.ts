@@ -1,8 +1,11 @@
-// Connecting a CLI command to the pipeline's Redis, failing fast and clearly when it is not there
-// (ioredis would otherwise retry for ever and the command would hang).
+// Connecting a CLI command to the pipeline's Redis. One-shot commands fail fast and in one line
+// when Redis is not there (ioredis would otherwise retry for ever and the command would hang);
+// long-running services wait for it with backoff, one log line per attempt, and afterwards log one
+// line when the connection is lost and one when it is back — never a stack per reconnect.
 
 import type { Config } from '../config/index.ts';
-import { createPipeline, type Pipeline } from '../pipeline/index.ts';
+import type { Logger } from '../core/logger.ts';
+import { createPipeline, redisErrorReason, type Pipeline } from '../pipeline/index.ts';
 import { EXIT_CODES } from './command.ts';
 
 /** An error that carries the exit code the dispatcher returns. */
@@ -16,27 +19,61 @@ export class CommandError extends Error {
   }
 }
 
-/** Opens the pipeline and waits until Redis answers; CommandError (exit code `unavailable`) after `timeoutMs`. */
-export async function openPipeline(config: Config, timeoutMs = 5000): Promise<Pipeline> {
-  const pipeline = createPipeline({ redisUrl: config.redisUrl, prefix: config.redisPrefix, config: config.pipeline });
-  let lastError: Error | undefined;
-  const onError = (error: Error) => {
+/** The Redis URL without its password, for messages and logs. */
+export function redactedRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return 'the configured REDIS_URL';
+  }
+}
+
+export interface OpenPipelineOptions {
+  /** One-shot commands: give up after this long (default 2.5 s: "Redis unreachable" within 3 s). */
+  readonly timeoutMs?: number;
+  /** Long-running services: wait until Redis answers, logging each attempt, and log outages later. */
+  readonly waitWith?: Logger;
+  /** The API: commands fail at once while Redis is down, and are never resent later. */
+  readonly failFast?: boolean;
+}
+
+/** Opens the pipeline once Redis answers; CommandError (exit code `unavailable`) when a one-shot command cannot reach it. */
+export async function openPipeline(config: Config, options: OpenPipelineOptions = {}): Promise<Pipeline> {
+  const log = options.waitWith;
+  let ready = false;
+  const pipeline = createPipeline({
+    redisUrl: config.redisUrl,
+    prefix: config.redisPrefix,
+    config: config.pipeline,
+    ...(options.failFast ? { failFast: true } : {}),
+    connectionEvents: {
+      // One line per outage for the process (its main connection); the other connections follow it.
+      lost: (e) => ready && log && (e.connection === 'redis-1' ? log.warn({ reason: e.reason }, 'Redis connection lost; reconnecting') : log.debug({ connection: e.connection, reason: e.reason }, 'Redis connection lost')),
+      restored: (e) => ready && log && (e.connection === 'redis-1' ? log.info({ downMs: e.downMs }, 'Redis connection restored') : log.debug({ connection: e.connection }, 'Redis connection restored')),
+    },
+  });
+  let lastError: unknown;
+  const onError = (error: unknown) => {
     lastError = error;
   };
   pipeline.redis.on('error', onError);
+  const where = redactedRedisUrl(config.redisUrl);
   try {
-    await new Promise<void>((resolve, reject) => {
-      if (pipeline.redis.status === 'ready') return resolve();
-      const timer = setTimeout(() => {
-        pipeline.redis.off('ready', onReady);
-        reject(new CommandError(`Redis at ${config.redisUrl} is not reachable${lastError ? ` (${lastError.message})` : ''}; set REDIS_URL`, EXIT_CODES.unavailable));
-      }, timeoutMs);
-      const onReady = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      pipeline.redis.once('ready', onReady);
-    });
+    if (log) {
+      let attempt = 0;
+      let waitMs = 1000;
+      while (!(await readyWithin(pipeline, waitMs))) {
+        attempt += 1;
+        log.warn({ attempt, reason: lastError ? redisErrorReason(lastError) : 'no answer' }, `Redis at ${where} not reachable yet; waiting (attempt ${attempt}, next check in ${Math.round(Math.min(30_000, waitMs * 2) / 1000)} s)`);
+        waitMs = Math.min(30_000, waitMs * 2);
+      }
+      if (attempt > 0) log.info(`Redis at ${where} reachable`);
+    } else if (!(await readyWithin(pipeline, options.timeoutMs ?? 2500))) {
+      const reason = lastError ? ` (${redisErrorReason(lastError)})` : '';
+      throw new CommandError(`Redis unreachable at ${where}${reason}: is it running? (set REDIS_URL)`, EXIT_CODES.unavailable);
+    }
   } catch (error) {
     // Not pipeline.close(): closing queues waits for a connection that never comes.
     pipeline.redis.disconnect();
@@ -44,5 +81,21 @@ export async function openPipeline(config: Config, timeoutMs = 5000): Promise<Pi
   } finally {
     pipeline.redis.off('error', onError);
   }
+  ready = true;
   return pipeline;
+}
+
+function readyWithin(pipeline: Pipeline, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (pipeline.redis.status === 'ready') return resolve(true);
+    const timer = setTimeout(() => {
+      pipeline.redis.off('ready', onReady);
+      resolve(false);
+    }, ms);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    pipeline.redis.once('ready', onReady);
+  });
 }

@@ -41,7 +41,7 @@ export async function reserveChunk(pipeline: Pipeline, chunkKey: string, bytes: 
 export function isRedisUnavailable(error: unknown): boolean {
   if (error instanceof FerError) return error.code === 'redis_unavailable';
   const reason = redisErrorReason(error);
-  return /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|AI_AGAIN)$/.test(reason) || /Connection is closed|Stream isn't writeable|LOADING|READONLY|TRYAGAIN|MASTERDOWN/.test(reason);
+  return /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|AI_AGAIN)$/.test(reason) || /Connection is closed|Stream isn't writeable|LOADING|READONLY|TRYAGAIN|MASTERDOWN|max retries per request/.test(reason);
 }
 
 /**

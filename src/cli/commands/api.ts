@@ -2,6 +2,7 @@
 // Redis, plus /metrics and /healthz on the metrics port. Stops cleanly on SIGTERM / SIGINT.
 
 import { once } from 'node:events';
+import { assertSafeListen, parseTokens } from '../../api/auth.ts';
 import { buildApiServer } from '../../api/server.ts';
 import { createPipelineVideoService } from '../../api/pipeline-service.ts';
 import { sweepUploads } from '../../api/uploads.ts';
@@ -10,7 +11,7 @@ import { createLogger } from '../../core/logger.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
 import { heldFrames } from '../../pipeline/index.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
-import { openPipeline } from '../connect.ts';
+import { CommandError, openPipeline } from '../connect.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
 
 const api: Command = {
@@ -21,7 +22,8 @@ const api: Command = {
     '  --port N   listen port (default FER_API_PORT, 8080; 0 = any free port, logged)',
     '  --host H   listen address (default FER_API_HOST, 0.0.0.0)',
     '',
-    'Uploads go to FER_UPLOAD_DIR (producers must see the same path); FER_INPUT_DIR enables',
+    'A non-loopback address needs FER_API_TOKENS (NAME:TOKEN,…; clients send Authorization: Bearer',
+    'TOKEN) unless FER_API_AUTH=none. Uploads go to FER_UPLOAD_DIR (producers must see the same path); FER_INPUT_DIR enables',
     'submission by path. Logs JSON lines (readable on a terminal); the first line on stdout with',
     '"API listening" carries the URL. Exit codes: 0 stopped by SIGTERM/SIGINT, 1 failed to start,',
     '2 bad usage, 4 Redis unreachable at start.',
@@ -39,10 +41,16 @@ const api: Command = {
     if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port must be an integer 0..65535, got "${values.port}"`);
     const config = loadConfig(process.env, { api: { ...(port !== undefined ? { port } : {}), ...(values.host !== undefined ? { host: values.host } : {}) } });
     const logger = createLogger({ name: 'api', level: config.logLevel });
+    let tokens;
+    try {
+      tokens = config.api.auth === 'none' ? [] : parseTokens(config.api.tokens);
+      assertSafeListen(config.api.host, config.api.auth, tokens);
+    } catch (error) {
+      throw new CommandError((error as Error).message, EXIT_CODES.failure);
+    }
 
-    const pipeline = await openPipeline(config);
-    pipeline.redis.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
-    const service = createPipelineVideoService(pipeline, { closePipeline: true });
+    const pipeline = await openPipeline(config, { waitWith: logger, failFast: true });
+    const service = createPipelineVideoService(pipeline, { closePipeline: true, redisTimeoutMs: config.api.redisTimeoutMs });
     const metrics = await startProcessMetrics(config.metrics, {
       role: 'api',
       logger,
@@ -50,9 +58,10 @@ const api: Command = {
     });
     metrics.watchQueues(Object.values(pipeline.queues));
     metrics.watchHeldFrames(() => heldFrames(pipeline));
-    const app = await buildApiServer({ config: config.api, service, logger });
+    const app = await buildApiServer({ config: config.api, service, logger, tokens });
     const url = await app.listen({ host: config.api.host, port: config.api.port });
-    logger.info({ url, uploadDir: config.api.uploadDir, inputDir: config.api.inputDir ?? null, metrics: metrics.server?.url ?? null }, 'API listening');
+    const auth = tokens.length > 0 ? `bearer tokens (${tokens.map((t) => t.name).join(', ')})` : config.api.auth === 'none' ? 'none (FER_API_AUTH=none)' : 'none (loopback only)';
+    logger.info({ url, auth, uploadDir: config.api.uploadDir, inputDir: config.api.inputDir ?? null, metrics: metrics.server?.url ?? null }, 'API listening');
 
     // Delete uploads once their videos are finished (README "HTTP API").
     const sweep =

@@ -77,7 +77,7 @@ export async function runService(
   ) => Promise<Stop>,
 ): Promise<number> {
   const { config, logger } = options;
-  const pipeline = await openPipeline(config);
+  const pipeline = await openPipeline(config, { waitWith: logger });
   const metrics = await startProcessMetrics(config.metrics, { role: options.role, logger, health: () => ({ ok: pipeline.redis.status === 'ready' }) });
   metrics.watchQueues(Object.values(pipeline.queues));
   metrics.watchHeldFrames(() => heldFrames(pipeline));

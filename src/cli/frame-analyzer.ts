@@ -62,6 +62,8 @@ export async function createFrameAnalyzer(options: {
   onProfile?: (choice: ProfileChoice) => void;
   logger: Logger;
   observer?: PipelineObserver;
+  /** cost-free only: simulated inference time per batch (slow workers for fault tests and benches). */
+  costFreeBatchDelayMs?: number;
 }): Promise<FrameAnalyzer> {
   const batchObserver = batchLogger(options.logger);
   const kind = resolveAnalyzerKind(options);
@@ -77,7 +79,12 @@ export async function createFrameAnalyzer(options: {
     });
   }
   if (kind === 'cost-free') {
-    return new CostFreeAnalyzer({ maxBatchSize: options.config.inference.maxBatchSize, maxDelayMs: options.config.inference.maxDelayMs, batchObserver });
+    return new CostFreeAnalyzer({
+      maxBatchSize: options.config.inference.maxBatchSize,
+      maxDelayMs: options.config.inference.maxDelayMs,
+      batchObserver,
+      ...(options.costFreeBatchDelayMs ? { batchDelayMs: options.costFreeBatchDelayMs } : {}),
+    });
   }
   const modelDir = options.modelDir ?? path.join(options.config.modelsDir, DEFAULT_MODEL);
   // Loaded only here: onnxruntime is not needed (nor loaded) for the cost-free analyzer.

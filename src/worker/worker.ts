@@ -137,6 +137,7 @@ export function startWorker(pipeline: Pipeline, options: WorkerOptions): WorkerH
     QUEUE_NAMES.frames,
     async (job: Job<FrameJobData>) => {
       const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      log?.debug({ videoId: job.data.videoId, jobId: job.id, attempt: job.attemptsMade + 1 }, 'chunk started');
       const result = await processFrameChunk(pipeline, job.data, { finalAttempt, enqueuedAt: job.timestamp }, options);
       chunksDone += 1;
       return result;

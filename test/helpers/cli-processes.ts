@@ -14,6 +14,22 @@ export interface CliChild {
   readonly process: ChildProcess;
   output: string;
   readonly exit: Promise<number | null>;
+  /** Set when the test stopped it on purpose (kill): its exit is no failure. */
+  stopped?: boolean;
+}
+
+/** The JSON log lines of a child's output (pino, CI=true), parsed. */
+export function logLines(child: CliChild): Array<Record<string, unknown> & { msg?: string }> {
+  return child.output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => {
+      try {
+        return JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return {};
+      }
+    });
 }
 
 export class CliProcesses {
@@ -40,10 +56,17 @@ export class CliProcesses {
     while (Date.now() < deadline) {
       const value = await probe().catch(() => undefined);
       if (value !== undefined) return value;
-      for (const c of this.children) if (c.process.exitCode !== null) throw new Error(`${c.name} exited (${c.process.exitCode}) while waiting for ${what}:\n${c.output.slice(-3000)}`);
+      for (const c of this.children) if (c.process.exitCode !== null && !c.stopped) throw new Error(`${c.name} exited (${c.process.exitCode}) while waiting for ${what}:\n${c.output.slice(-3000)}`);
       await sleep(this.pollMs);
     }
     throw new Error(`timed out waiting for ${what}\n${this.children.map((c) => `--- ${c.name}\n${c.output.slice(-2000)}`).join('\n')}`);
+  }
+
+  /** Sends `signal` to a child the test means to stop (kill -9 by default); resolves once it has exited when `wait`. */
+  async kill(child: CliChild, signal: NodeJS.Signals = 'SIGKILL', wait = true): Promise<number | null> {
+    child.stopped = true;
+    child.process.kill(signal);
+    return wait ? child.exit : null;
   }
 
   /** SIGTERM to every process still running (SIGKILL after 30 s); returns each one's exit code by name. */

@@ -2,6 +2,7 @@
 // (and aggregator) for separate processes or machines sharing one Redis. SIGTERM/SIGINT stop it
 // gracefully: no new jobs, jobs in flight finish, the model closes; a second signal forces it.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
@@ -26,6 +27,7 @@ const worker: Command = {
     '  --concurrency N  frame chunks worked on at once (default FER_WORKER_CONCURRENCY)',
     '  --producer       also split submitted videos into frames in this process',
     '  --analyzer KIND  faces (default), whole-frame (default with --model) or cost-free (no model)',
+    '  --batch-delay-ms N  with --analyzer cost-free: pretend each batch takes N ms (fault tests, benches)',
     NO_DETECT_USAGE,
     '',
     'Runs until SIGTERM/SIGINT, then finishes the jobs in flight and exits 0. LOG_LEVEL=debug',
@@ -38,8 +40,11 @@ const worker: Command = {
       producer: { type: 'boolean', default: false },
       analyzer: { type: 'string' },
       profile: { type: 'string' },
+      'batch-delay-ms': { type: 'string' },
       ...NO_DETECT_OPTION,
     }, false);
+    const batchDelayMs = values['batch-delay-ms'] === undefined ? undefined : Number(values['batch-delay-ms']);
+    if (batchDelayMs !== undefined && !(Number.isInteger(batchDelayMs) && batchDelayMs >= 0)) throw new UsageError(`--batch-delay-ms must be an integer ≥ 0, got "${values['batch-delay-ms']}"`);
     const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
     if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) throw new UsageError(`--concurrency must be a positive integer, got "${values.concurrency}"`);
     const kind = applyNoDetect(parseAnalyzerKind(values.analyzer), values['no-detect']);
@@ -48,7 +53,16 @@ const worker: Command = {
     return runService({ role: 'worker', config, logger }, async (pipeline, observer, metrics) => {
       const onProfile = (c: { profile: string; reason: string; explicit: boolean }) =>
         c.explicit ? logger.info({ profile: c.profile }, `profile ${c.profile}`) : logger.warn({ profile: c.profile, reason: c.reason }, `profile ${c.profile} chosen automatically: ${c.reason}`);
-      const analyzer = await createFrameAnalyzer({ kind, config, profile: values.profile, onProfile, ...(values.model ? { modelDir: values.model } : {}), logger, observer });
+      const analyzer = await createFrameAnalyzer({
+        kind,
+        config,
+        profile: values.profile,
+        onProfile,
+        ...(values.model ? { modelDir: values.model } : {}),
+        ...(batchDelayMs !== undefined ? { costFreeBatchDelayMs: batchDelayMs } : {}),
+        logger,
+        observer,
+      });
       // ferstream_build_info: which model this worker runs and the provider it actually got.
       metrics.setBuildInfo({ model: analyzer.info.name, provider: analyzer.info.executionProvider ?? 'none' });
       if (analyzer.info.executionProvider) metrics.declareInference(analyzer.info.detector ? ['detect', 'classify'] : ['classify'], analyzer.info.executionProvider);
@@ -89,20 +103,27 @@ export async function runService(
     await pipeline.close();
     throw error;
   }
-  await new Promise<void>((resolve) => {
+  const forced = await new Promise<boolean>((resolve) => {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       signals += 1;
-      logger.info({ signal }, signals === 1 ? 'stopping: finishing jobs in flight' : 'stopping now');
-      if (signals === 1) void stop(false).then(resolve, resolve);
-      else void stop(true).then(resolve, resolve);
+      if (signals === 1) {
+        logger.info({ signal }, 'stopping: finishing jobs in flight (send it again to stop at once)');
+        void stop(false).then(() => resolve(false), () => resolve(false));
+        return;
+      }
+      // At once: jobs in flight are abandoned and come back through the stall check (their
+      // locks lapse within FER_LOCK_DURATION_MS); nothing is lost, some frames are redone.
+      logger.info({ signal }, 'stopping now: jobs in flight will be picked up by other workers');
+      void Promise.race([stop(true), sleep(2000)]).then(() => resolve(true), () => resolve(true));
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
-  await metrics.close();
-  await pipeline.close();
-  logger.info('stopped');
+  await Promise.race([Promise.all([metrics.close(), pipeline.close()]), sleep(forced ? 1000 : 30_000)]);
+  logger.info(forced ? 'stopped at once' : 'stopped');
+  // Forced: work abandoned mid-batch may still hold timers and threads; leave without waiting for them.
+  if (forced) await new Promise<never>(() => setImmediate(() => process.exit(EXIT_CODES.ok)));
   return EXIT_CODES.ok;
 }
 

@@ -19,7 +19,7 @@ export interface PipelineServiceOptions {
 }
 
 export function createPipelineVideoService(pipeline: Pipeline, options: PipelineServiceOptions = {}): VideoService {
-  const bounded = <T>(work: () => Promise<T>) => withRedisDeadline(work, options.redisTimeoutMs);
+  const bounded = <T>(work: (signal: AbortSignal) => Promise<T>) => withRedisDeadline(work, options.redisTimeoutMs);
   const owned = async (id: string, caller: Caller) => {
     const status = await bounded(() => getVideoStatus(pipeline, id));
     if (status === null) return null;
@@ -30,12 +30,16 @@ export function createPipelineVideoService(pipeline: Pipeline, options: Pipeline
   return {
     async submit(request: SubmitRequest) {
       try {
-        const { videoId } = await bounded(() =>
+        // Confirmed by Redis early enough for its answer to reach us before we give up (a margin
+        // for the reply's way back), or deleted: what we answer 503 for never runs.
+        const timeout = options.redisTimeoutMs;
+        const acceptBy = timeout === undefined ? undefined : Date.now() + Math.max(timeout / 2, timeout - 500);
+        const { videoId } = await bounded((signal) =>
           submitVideo(pipeline, {
             path: request.path,
             ...(request.originalName !== undefined ? { name: request.originalName } : {}),
             ...(request.owner !== undefined ? { owner: request.owner } : {}),
-            ...(options.redisTimeoutMs !== undefined ? { acceptWithinMs: options.redisTimeoutMs } : {}),
+            ...(acceptBy !== undefined ? { acceptBy, signal } : {}),
             options: request.options,
           }),
         );
@@ -82,16 +86,23 @@ export function createPipelineVideoService(pipeline: Pipeline, options: Pipeline
  * Runs a Redis call with a deadline: Redis unreachable (the API's connection fails commands at
  * once while it is down) or slower than `ms` → ApiError `unavailable` (503).
  */
-export async function withRedisDeadline<T>(work: () => Promise<T>, ms: number | undefined): Promise<T> {
+export async function withRedisDeadline<T>(work: (signal: AbortSignal) => Promise<T>, ms: number | undefined): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  const abandon = new AbortController();
   const deadline =
     ms === undefined
       ? new Promise<never>(() => undefined)
       : new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new ApiError('unavailable', `Redis did not answer within ${ms} ms; try again`)), ms);
+          timer = setTimeout(() => {
+            abandon.abort();
+            reject(new ApiError('unavailable', `Redis did not answer within ${ms} ms; try again`));
+          }, ms);
         });
+  const running = work(abandon.signal);
+  // Settles after we gave up: nobody awaits it any more.
+  running.catch(() => undefined);
   try {
-    return await Promise.race([work(), deadline]);
+    return await Promise.race([running, deadline]);
   } catch (error) {
     if (isRedisUnavailable(error)) throw new ApiError('unavailable', 'Redis is not reachable; try again', { cause: error });
     throw error;

@@ -31,7 +31,7 @@ export function redactedRedisUrl(url: string): string {
 }
 
 export interface OpenPipelineOptions {
-  /** One-shot commands: give up after this long (default 2.5 s: "Redis unreachable" within 3 s). */
+  /** One-shot commands: give up after this long (default 2 s: "Redis unreachable" within 3 s). */
   readonly timeoutMs?: number;
   /** Long-running services: wait until Redis answers, logging each attempt, and log outages later. */
   readonly waitWith?: Logger;
@@ -70,7 +70,7 @@ export async function openPipeline(config: Config, options: OpenPipelineOptions 
         waitMs = Math.min(30_000, waitMs * 2);
       }
       if (attempt > 0) log.info(`Redis at ${where} reachable`);
-    } else if (!(await readyWithin(pipeline, options.timeoutMs ?? 2500))) {
+    } else if (!(await readyWithin(pipeline, options.timeoutMs ?? 2000))) {
       const reason = lastError ? ` (${redisErrorReason(lastError)})` : '';
       throw new CommandError(`Redis unreachable at ${where}${reason}: is it running? (set REDIS_URL)`, EXIT_CODES.unavailable);
     }

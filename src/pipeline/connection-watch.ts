@@ -33,3 +33,20 @@ export function watchConnection(redis: Redis, connection: string, events: Connec
     events.restored?.({ connection, downMs });
   });
 }
+
+interface QueueErrorLog {
+  debug(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
+/**
+ * A BullMQ Worker's 'error' event. Connection errors were already said once by the watcher; a lost
+ * job lock during an outage only means the job runs again through the stall check (idempotent):
+ * both are debug lines. Anything else is a warning.
+ */
+export function reportQueueError(log: QueueErrorLog | undefined, queue: string, error: Error): void {
+  const message = error.message;
+  const routine = /ECONNREFUSED|ECONNRESET|Connection is closed|could not renew lock|Missing lock for job|Stream isn't writeable/.test(message);
+  if (routine) log?.debug({ queue, reason: message }, 'queue: connection or lock lost (the job runs again if needed)');
+  else log?.warn({ queue, reason: message }, 'queue error');
+}

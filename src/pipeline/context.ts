@@ -117,6 +117,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     frames: new Queue<FrameJobData>(QUEUE_NAMES.frames, queueOptions),
     finalize: new Queue<FinalizeJobData>(QUEUE_NAMES.finalize, queueOptions),
   };
+  // Connection errors are the connection watcher's to report (once per outage); without a
+  // listener a queue would print each one.
+  for (const queue of Object.values(queues)) queue.on('error', () => undefined);
   const extraConnections: Redis[] = [];
   const chunkPool = new ChunkBufferPool();
   let chunkConnection: ChunkConnection | null = null;

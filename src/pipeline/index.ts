@@ -4,7 +4,7 @@ export { createPipeline, QUEUE_NAMES, type JobWorkerOptions, type Pipeline, type
 export { pipelineKeys, type PipelineKeys } from './keys.ts';
 export { heldFrames, reserveChunk, reserveChunkWhenRoom, writeChunk, readChunk, releaseChunkBuffer, reconcileHeld, retryAcrossOutage, isRedisUnavailable, type HeldFrames } from './frame-store.ts';
 export { recordChunkFailed, describeJobFailure, sweepOnce, startRecovery, type RecoveryReport, type RecoveryHandle, type RecoveryLog } from './recovery.ts';
-export { watchConnection, redisErrorReason, type ConnectionEvents } from './connection-watch.ts';
+export { watchConnection, redisErrorReason, reportQueueError, type ConnectionEvents } from './connection-watch.ts';
 export {
   submitVideo,
   getVideoStatus,

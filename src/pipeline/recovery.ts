@@ -13,7 +13,7 @@ import type { FrameResult } from '../core/types.ts';
 import type { FrameJobData, Pipeline } from './context.ts';
 import { redisErrorReason } from './connection-watch.ts';
 import { reconcileHeld } from './frame-store.ts';
-import { addVideoJob, doneFrameIndexes, enqueueFinalize, failVideo, recordFrameResults, sampledFrameTime, touchVideo, type RecordFramesOutcome, type ResolvedVideoOptions } from './videos.ts';
+import { addVideoJob, awaitAcceptance, doneFrameIndexes, enqueueFinalize, failVideo, recordFrameResults, sampledFrameTime, touchVideo, type RecordFramesOutcome, type ResolvedVideoOptions } from './videos.ts';
 
 /** BullMQ's reason for a job found stalled more often than maxStalledCount allows. */
 const STALL_LIMIT_REASON = 'job stalled more than allowable limit';
@@ -109,6 +109,8 @@ const PENDING_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', '
 /** A video with no progress for FER_VIDEO_STALL_SECONDS: still being worked on, or lost work to redo or record. */
 async function resolveStuckVideo(pipeline: Pipeline, videoId: string, log?: RecoveryLog): Promise<'waiting' | 'requeued' | 'resolved' | 'gone'> {
   const record = await pipeline.redis.hgetall(pipeline.keys.video(videoId));
+  // A submission its caller gave up on (never confirmed): deleted, never run.
+  if (record.state && !(await awaitAcceptance(pipeline, videoId, record, false))) return 'gone';
   if (!record.state || record.state === 'completed' || record.state === 'failed') {
     await pipeline.redis.zrem(pipeline.keys.activeVideos, videoId);
     return 'gone';

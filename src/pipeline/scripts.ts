@@ -113,7 +113,8 @@ return 1
  * Submission with a deadline, on Redis's own clock (the API answers 503 when Redis is slower than
  * its timeout, and a submission it did not acknowledge must never run). KEYS: video, videoIndex,
  * activeVideos. ARGV: mode, videoId, then per mode:
- * - 'create' windowMs, field/value pairs: creates the record, not yet accepted, due by now + windowMs.
+ * - 'create' acceptByMs, sweepAtScore, field/value pairs: creates the record, not yet accepted (nor
+ *   listed), due by acceptByMs; refused (0) when Redis runs it after that already.
  * - 'confirm': accepts it when still within its deadline, else deletes it. Returns 1 when accepted.
  * - 'expire': deletes it when past its deadline and never accepted (producers call this). Returns
  *   1 when accepted, 0 when deleted, -1 while still within the deadline.
@@ -128,11 +129,13 @@ local function drop()
   redis.call('ZREM', KEYS[3], ARGV[2])
 end
 if mode == 'create' then
+  -- Arrived after its deadline (Redis was hung): the caller has given up already; create nothing.
+  if now > tonumber(ARGV[3]) then return 0 end
   local fields = {}
-  for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
-  redis.call('HSET', KEYS[1], 'accepted', '0', 'acceptBy', now + tonumber(ARGV[3]), unpack(fields))
-  redis.call('ZADD', KEYS[2], now, ARGV[2])
-  redis.call('ZADD', KEYS[3], now, ARGV[2])
+  for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
+  redis.call('HSET', KEYS[1], 'accepted', '0', 'acceptBy', ARGV[3], unpack(fields))
+  -- Scored so that the recovery sweep looks at it shortly after its deadline, should no confirmation come.
+  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
   return 1
 end
 local accepted = redis.call('HGET', KEYS[1], 'accepted')
@@ -142,6 +145,8 @@ local due = tonumber(redis.call('HGET', KEYS[1], 'acceptBy') or '0')
 if mode == 'confirm' then
   if now <= due then
     redis.call('HSET', KEYS[1], 'accepted', '1')
+    redis.call('ZADD', KEYS[2], now, ARGV[2])
+    redis.call('ZADD', KEYS[3], now, ARGV[2])
     return 1
   end
   drop()

@@ -66,10 +66,13 @@ export interface SubmitVideoInput {
   /** Who submitted it (the API token's name); only they see it through the API. */
   readonly owner?: string;
   /**
-   * The caller acknowledges the submission only if Redis confirms it within this many ms (on
-   * Redis's clock); a submission confirmed later is deleted instead, and never runs (the API).
+   * The caller acknowledges the submission only if Redis confirms it by this time (ms since the
+   * epoch, compared with Redis's clock: the machines' clocks are assumed synchronised); a
+   * confirmation arriving later deletes the submission instead, so it never runs (the API).
    */
-  readonly acceptWithinMs?: number;
+  readonly acceptBy?: number;
+  /** Aborted: the caller gave up (and answered an error); no further step is sent. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -127,15 +130,23 @@ export async function submitVideo(pipeline: Pipeline, input: SubmitVideoInput): 
     framesFailed: 0,
     ...(input.owner !== undefined ? { owner: input.owner } : {}),
   };
-  if (input.acceptWithinMs === undefined) {
+  if (input.acceptBy === undefined) {
     await pipeline.redis.multi().hset(k.video(videoId), record).zadd(k.videoIndex, now.getTime(), videoId).zadd(k.activeVideos, now.getTime(), videoId).exec();
     await addVideoJob(pipeline, videoId);
     return { videoId };
   }
   // Created unaccepted, job queued, then confirmed: a producer waits for the confirmation, and a
   // confirmation arriving after the deadline deletes the record instead (see ACCEPT_VIDEO).
-  await pipeline.redis.acceptVideo(k.video(videoId), k.videoIndex, k.activeVideos, 'create', videoId, input.acceptWithinMs, ...Object.entries(record).flat());
+  const givenUp = () => {
+    if (input.signal?.aborted) throw new FerError('redis_timeout', 'the submission was abandoned before Redis confirmed it; it was not queued');
+  };
+  // Found by the stuck-video sweep 5 s after the deadline if never confirmed (and then deleted).
+  const sweepAt = input.acceptBy + 5000 - pipeline.config.videoStallSeconds * 1000;
+  const created = Number(await pipeline.redis.acceptVideo(k.video(videoId), k.videoIndex, k.activeVideos, 'create', videoId, input.acceptBy, sweepAt, ...Object.entries(record).flat()));
+  givenUp();
+  if (created !== 1) throw new FerError('redis_timeout', 'Redis took the submission after its deadline; it was not queued');
   await addVideoJob(pipeline, videoId);
+  givenUp();
   if (Number(await pipeline.redis.acceptVideo(k.video(videoId), k.videoIndex, k.activeVideos, 'confirm', videoId)) !== 1) {
     throw new FerError('redis_timeout', 'Redis did not confirm the submission in time; it was not queued');
   }
@@ -151,12 +162,13 @@ export async function addVideoJob(pipeline: Pipeline, videoId: string): Promise<
  * For producers: whether a submission made with a deadline was accepted. Waits (polling) while
  * it is still within its deadline; deletes it, and answers false, once it is past it unconfirmed.
  */
-export async function awaitAcceptance(pipeline: Pipeline, videoId: string, record: Record<string, string>): Promise<boolean> {
+export async function awaitAcceptance(pipeline: Pipeline, videoId: string, record: Record<string, string>, wait = true): Promise<boolean> {
   if (record.accepted === undefined || record.accepted === '1') return true;
   const k = pipeline.keys;
   for (;;) {
     const outcome = Number(await pipeline.redis.acceptVideo(k.video(videoId), k.videoIndex, k.activeVideos, 'expire', videoId));
     if (outcome !== -1) return outcome === 1;
+    if (!wait) return false;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

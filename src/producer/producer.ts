@@ -16,6 +16,7 @@ import {
   loadVideoRecord,
   markVideoProduced,
   QUEUE_NAMES,
+  reportQueueError,
   reserveChunkWhenRoom,
   startRecovery,
   touchVideo,
@@ -34,6 +35,8 @@ export interface ProducerOptions {
   /** Run the recovery sweep in this process (default true; one process sweeps at a time). */
   readonly recovery?: boolean;
 }
+
+const PENDING = new Set(['waiting', 'active', 'delayed', 'prioritized']);
 
 /** BullMQ's largest job priority. */
 const MAX_PRIORITY = 2_097_152;
@@ -102,7 +105,9 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
   let skipped = 0;
   const flush = async (chunk: FrameChunk) => {
     const chunkKey = pipeline.keys.chunk(videoId, sequence);
-    if (resumed && chunk.timestamps.every((_, i) => done.has(chunk.firstIndex + i))) {
+    // Resumed: a chunk whose frames are all done, or whose job is still queued or running (its
+    // chunk was written before the job was added), is not sent again.
+    if (resumed && (chunk.timestamps.every((_, i) => done.has(chunk.firstIndex + i)) || PENDING.has(await pipeline.queues.frames.getJobState(`${videoId}-${sequence}`)))) {
       chunk.release();
       skipped += 1;
       sequence += 1;
@@ -195,7 +200,7 @@ export function startProducer(pipeline: Pipeline, options: ProducerOptions = {})
       })
       .catch((err: unknown) => options.logger?.warn({ videoId: job.data.videoId, reason: (err as Error).message }, 'could not fail the video now; the recovery sweep will'));
   });
-  worker.on('error', (error) => options.logger?.warn({ reason: error.message }, 'producer queue error'));
+  worker.on('error', (error) => reportQueueError(options.logger, 'videos', error));
   const recovery = options.recovery === false ? undefined : startRecovery(pipeline, options.logger);
   return {
     async close(force = false) {

@@ -22,6 +22,7 @@ import {
   type FrameJobData,
   type Pipeline,
 } from '../pipeline/index.ts';
+import { reportQueueError } from '../pipeline/index.ts';
 import { finalizeVideo, type FinalizeOptions } from './aggregator.ts';
 import { tagFrame } from './frame-origin.ts';
 
@@ -113,7 +114,8 @@ async function analyzeAndRecord(
     });
   }
   const release = retryError === undefined || attempt.finalAttempt;
-  const outcome = await recordFrameResults(pipeline, data.videoId, results, { chunkKey: data.chunkKey, releaseChunk: release, model: analyzer.info });
+  // A missing chunk may also mean another attempt analysed and released it already: its results stand.
+  const outcome = await recordFrameResults(pipeline, data.videoId, results, { chunkKey: data.chunkKey, releaseChunk: release, model: analyzer.info, onlyMissing: chunk === null });
   const now = Date.now();
   let failedFrames = 0;
   for (const r of results) {
@@ -159,7 +161,7 @@ export function startWorker(pipeline: Pipeline, options: WorkerOptions): WorkerH
       })
       .catch((err: unknown) => log?.warn({ videoId: job.data.videoId, reason: (err as Error).message }, 'could not record failed frames now; the recovery sweep will'));
   });
-  frames.on('error', (error) => log?.warn({ reason: error.message }, 'frames queue error'));
+  frames.on('error', (error) => reportQueueError(log, 'frames', error));
 
   const finalizer =
     options.finalize === false
@@ -172,7 +174,7 @@ export function startWorker(pipeline: Pipeline, options: WorkerOptions): WorkerH
           },
           { ...pipeline.workerOptions(), concurrency: pipeline.config.finalizeConcurrency },
         );
-  finalizer?.on('error', (error) => log?.warn({ reason: error.message }, 'finalize queue error'));
+  finalizer?.on('error', (error) => reportQueueError(log, 'finalize', error));
   finalizer?.on('failed', (job, error) => log?.error({ videoId: job?.data.videoId, err: error }, 'aggregation failed'));
 
   const recovery = options.recovery === false ? undefined : startRecovery(pipeline, log);

@@ -44,7 +44,8 @@ beforeAll(async () => {
   producer = startProducer(pipeline);
 });
 
-afterEach(async () => {
+afterEach(async (context) => {
+  if (context.task.result?.state === 'fail' && processes) console.error(`[faults] process output of the failed test: ${processes.dump(context.task.name)}`);
   await processes?.stopAll();
 });
 

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -67,6 +69,13 @@ export class CliProcesses {
     child.stopped = true;
     child.process.kill(signal);
     return wait ? child.exit : null;
+  }
+
+  /** Writes every child's whole output to one file (for a failed test) and returns its path. */
+  dump(label: string): string {
+    const file = path.join(os.tmpdir(), `fer-test-${label.replace(/\W+/g, '-').slice(0, 60)}-${process.pid}.log`);
+    writeFileSync(file, this.children.map((c) => `--- ${c.name}\n${c.output}`).join('\n'));
+    return file;
   }
 
   /** SIGTERM to every process still running (SIGKILL after 30 s); returns each one's exit code by name. */

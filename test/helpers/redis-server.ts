@@ -15,7 +15,10 @@ export const redisServerAvailable = spawnSync('redis-server', ['--version'], { s
 
 /** `describe` for suites that start their own redis-server: skipped with what to install, failing in CI. */
 export function describeWithRedisServer(name: string, body: () => void): void {
-  if (redisServerAvailable) return describe(name, body);
+  if (redisServerAvailable) {
+    describe(name, body);
+    return;
+  }
   if (process.env.CI === 'true') {
     describe(name, () => {
       throw new Error('redis-server is not installed (apt-get install redis-server)');
@@ -82,7 +85,17 @@ export class OwnRedis {
     await exited;
   }
 
+  /** SIGSTOP: the server keeps its connections but answers nothing (a hung or overloaded Redis). */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
+    this.resume();
     await this.crash();
     rmSync(this.dir, { recursive: true, force: true });
   }

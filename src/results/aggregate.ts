@@ -45,6 +45,10 @@ export function buildVideoResult(input: BuildVideoResultInput): VideoResult {
   const analysed = frames.filter((f) => f.error === undefined).length;
   const faces = frames.reduce((n, f) => n + f.faces.length, 0);
   const tracks = trackSummaries(frames, labels, window, endOf);
+  const decodeErrors = input.decodeErrors ?? 0;
+  const warnings: string[] = [];
+  if (decodeErrors > 0) warnings.push(`ffmpeg reported ${decodeErrors} decoding error${decodeErrors === 1 ? '' : 's'} in the video stream: some frames may show concealed damage`);
+  if (frames.length > analysed) warnings.push(`${frames.length - analysed} of ${frames.length} sampled frames could not be analysed (see each frame's error)`);
 
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
@@ -64,12 +68,14 @@ export function buildVideoResult(input: BuildVideoResultInput): VideoResult {
       faces,
       faceVisibleShare: analysed === 0 ? 0 : withFace.length / analysed,
       tracks: tracks.length,
+      decodeErrors,
     },
     dominant: dominantOf(distribution, labels, withFace.length),
     distribution,
     segments: buildSegments(points, labels, window, endOf),
     tracks,
     frames,
+    warnings,
   };
 }
 
@@ -288,5 +294,7 @@ export function resmoothVideoResult(result: VideoResult, smoothingWindow: number
     timings: result.timings,
     processing: result.processing,
     aggregation: { smoothingWindow, frameInterval: result.aggregation.frameInterval },
+    // Results stored before decode errors were counted have no such field.
+    decodeErrors: result.counts.decodeErrors ?? 0,
   });
 }

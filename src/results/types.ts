@@ -57,6 +57,8 @@ export interface BuildVideoResultInput {
    * tracker of src/results/tracks.ts plugs in here; without one, track ids already on faces are used.
    */
   readonly assignTracks?: (frames: readonly FrameResult[]) => readonly FrameResult[];
+  /** Damage ffmpeg reported while decoding the video (the producer's count); 0 when none. */
+  readonly decodeErrors?: number;
 }
 
 export interface FaceEntry {
@@ -127,6 +129,8 @@ export interface ResultCounts {
   readonly faceVisibleShare: number;
   /** Distinct track ids. */
   readonly tracks: number;
+  /** Decoding errors ffmpeg reported in the video stream (damaged data concealed or dropped); see `warnings`. */
+  readonly decodeErrors: number;
 }
 
 /** One person (track) across the video. */
@@ -158,4 +162,6 @@ export interface VideoResult {
   readonly segments: readonly Segment[];
   readonly tracks: readonly TrackSummary[];
   readonly frames: readonly FrameEntry[];
+  /** What a reader should know about how far to trust the result (decode damage, failed frames). */
+  readonly warnings: readonly string[];
 }

@@ -43,6 +43,7 @@ export async function finalizeVideo(pipeline: Pipeline, videoId: string, options
     },
     aggregation: { frameInterval: 1 / processingOptions.fps, ...(options.smoothingWindow ? { smoothingWindow: options.smoothingWindow } : {}) },
     ...(options.assignTracks ? { assignTracks: options.assignTracks } : {}),
+    decodeErrors: Number(record.decodeErrors ?? 0),
   });
   if (!(await storeVideoResult(pipeline, videoId, result, completedAt))) return null;
   const submittedAt = record.submittedAt ? new Date(record.submittedAt).getTime() : completedAt.getTime();

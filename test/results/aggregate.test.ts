@@ -146,7 +146,15 @@ describe('buildVideoResult: distribution, dominant, counts', () => {
       faces: 4,
       faceVisibleShare: 3 / 5,
       tracks: 0,
+      decodeErrors: 0,
     });
+    expect(result.warnings).toEqual(['1 of 6 sampled frames could not be analysed (see each frame\'s error)']);
+  });
+
+  it('carries the decode damage the producer counted into counts and warnings', () => {
+    const result = buildVideoResult({ videoId: 'v', frames: [], video: { name: 'x.mp4' }, model: { name: 'm', labels: ['happy'], preprocessing: {} }, decodeErrors: 3 });
+    expect(result.counts.decodeErrors).toBe(3);
+    expect(result.warnings).toEqual(['ffmpeg reported 3 decoding errors in the video stream: some frames may show concealed damage']);
   });
 
   it('has no dominant expression and zero shares when no face was ever found', () => {

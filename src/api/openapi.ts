@@ -99,6 +99,9 @@ export const openApiDocument = {
           '403': errorResponse('path_outside_input_dir, path_submission_disabled'),
           '413': errorResponse('payload_too_large'),
           '415': errorResponse('unsupported_media_type'),
+          '401': { $ref: '#/components/responses/Unauthorized' },
+          '429': { $ref: '#/components/responses/RateLimited' },
+          '503': { $ref: '#/components/responses/Unavailable' },
         },
       },
     },
@@ -109,7 +112,10 @@ export const openApiDocument = {
         responses: {
           '200': { description: 'Status', content: { 'application/json': { schema: { $ref: '#/components/schemas/VideoStatus' } } } },
           '400': errorResponse('invalid_id'),
-          '404': errorResponse('not_found'),
+          '404': errorResponse('not_found (also another token\'s video)'),
+          '401': { $ref: '#/components/responses/Unauthorized' },
+          '429': { $ref: '#/components/responses/RateLimited' },
+          '503': { $ref: '#/components/responses/Unavailable' },
         },
       },
     },
@@ -144,19 +150,24 @@ export const openApiDocument = {
             },
           },
           '400': errorResponse('invalid_id, invalid_format'),
-          '404': errorResponse('not_found'),
+          '404': errorResponse('not_found (also another token\'s video)'),
+          '401': { $ref: '#/components/responses/Unauthorized' },
+          '429': { $ref: '#/components/responses/RateLimited' },
+          '503': { $ref: '#/components/responses/Unavailable' },
           '409': errorResponse('results_not_ready (still queued or processing), video_failed'),
         },
       },
     },
     '/healthz': {
       get: {
+        security: [],
         summary: 'Liveness: the process answers',
         responses: { '200': { description: 'Alive', content: { 'application/json': { schema: { type: 'object', properties: { status: { type: 'string' } } } } } } },
       },
     },
     '/readyz': {
       get: {
+        security: [],
         summary: 'Readiness: Redis is reachable',
         responses: {
           '200': { description: 'Ready', content: { 'application/json': { schema: { type: 'object', properties: { status: { type: 'string' } } } } } },
@@ -166,12 +177,24 @@ export const openApiDocument = {
     },
     '/openapi.json': {
       get: {
+        security: [],
         summary: 'This description',
         responses: { '200': { description: 'OpenAPI 3 document', content: { 'application/json': { schema: { type: 'object' } } } } },
       },
     },
   },
+  // Every /v1 route needs a bearer token when the server has tokens (FER_API_TOKENS); the probes
+  // and this document stay open (their `security: []`).
+  security: [{ bearerToken: [] }],
   components: {
+    securitySchemes: {
+      bearerToken: { type: 'http', scheme: 'bearer', description: 'A token from FER_API_TOKENS; each video belongs to the token that submitted it' },
+    },
+    responses: {
+      Unauthorized: errorResponse('unauthorized: no token, or not a valid one'),
+      RateLimited: errorResponse('rate_limited: more requests than FER_API_RATE_LIMIT per minute for this token (Retry-After says when to come back)'),
+      Unavailable: errorResponse('unavailable: Redis unreachable or slower than FER_API_REDIS_TIMEOUT_MS; the request had no effect'),
+    },
     schemas: {
       Error: {
         type: 'object',
@@ -238,11 +261,12 @@ export const openApiDocument = {
           counts: {
             type: 'object',
             properties: Object.fromEntries(
-              ['sampled', 'analysed', 'failed', 'withFace', 'withoutFace', 'faces', 'tracks'].map((k) => [k, { type: 'integer' }]).concat([['faceVisibleShare', { type: 'number' }]]),
+              ['sampled', 'analysed', 'failed', 'withFace', 'withoutFace', 'faces', 'tracks', 'decodeErrors'].map((k) => [k, { type: 'integer' }]).concat([['faceVisibleShare', { type: 'number' }]]),
             ),
           },
           dominant,
           distribution,
+          warnings: { type: 'array', items: { type: 'string' }, description: 'Decode damage, failed frames: how far to trust the result' },
           segments: { type: 'array', items: segment },
           tracks: {
             type: 'array',

@@ -5,6 +5,7 @@
 // protocol_whitelist / format_whitelist): anything else is refused before its header is read.
 // The file is passed as `file:PATH`, so a name such as `concat:a|b` or `http:…` is never a URL.
 
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { FerError } from '../core/types.ts';
 
@@ -37,4 +38,30 @@ export function containerRefusal(stderr: string, allowedContainers: readonly str
     'unsupported_container',
     `the file is ${what[kind] ?? `in the "${kind}" format`}, not a video container; accepted containers: ${allowedContainers.join(', ')} (FER_ALLOWED_CONTAINERS)`,
   );
+}
+
+/** Text formats that make ffmpeg open other files or URLs, by how they begin. */
+const SCRIPT_SIGNATURES: ReadonlyArray<[RegExp, string]> = [
+  [/^(\xEF\xBB\xBF)?#EXTM3U/, 'an HLS playlist'],
+  [/^(\xEF\xBB\xBF)?\s*ffconcat version/, 'an ffconcat script'],
+  [/^(\xEF\xBB\xBF)?\s*(<\?xml|<MPD)/, 'an XML document (e.g. a DASH manifest)'],
+  [/^;FFMETADATA/, 'an ffmetadata file'],
+  [/^\[playlist\]/i, 'a PLS playlist'],
+];
+
+/**
+ * Refuses playlists and scripts by their first bytes, whatever their name and whichever demuxer
+ * ffmpeg would pick (a playlist named .mp4 may be tried as mp4 and fail as "invalid", or be
+ * opened as HLS where the allowlist then refuses it): the user gets the same clear answer.
+ */
+export async function refuseScripts(file: string, allowedContainers: readonly string[]): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(64), 0, 64, 0);
+    const head = buffer.toString('latin1', 0, bytesRead);
+    const match = SCRIPT_SIGNATURES.find(([pattern]) => pattern.test(head));
+    if (match) throw new FerError('unsupported_container', `the file is ${match[1]}, not a video container; accepted containers: ${allowedContainers.join(', ')} (FER_ALLOWED_CONTAINERS)`);
+  } finally {
+    await handle.close();
+  }
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { FerError } from '../core/types.ts';
 import { mediaBinaries } from './binaries.ts';
-import { containerRefusal, safeInput, safeInputOptions, withoutPaths } from './media-safety.ts';
+import { containerRefusal, refuseScripts, safeInput, safeInputOptions, withoutPaths } from './media-safety.ts';
 
 const run = promisify(execFile);
 
@@ -84,6 +84,7 @@ export async function probeVideo(file: string, limits: ProbeLimits, displayName 
 
   const containers = limits.allowedContainers ?? DEFAULT_CONTAINERS;
   const timeoutMs = limits.probeTimeoutMs ?? 30_000;
+  await refuseScripts(file, containers);
   let output: FfprobeOutput;
   try {
     // No shell (execFile); local files only, real containers only (media-safety.ts); bounded time.

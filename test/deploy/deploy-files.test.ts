@@ -57,6 +57,12 @@ describe('docker-compose', () => {
     expect(services.grafana!.environment?.GF_AUTH_ANONYMOUS_ENABLED).toBe('true');
     expect(volumeTargets(services.grafana!)).toEqual(expect.arrayContaining(['/etc/grafana/provisioning', '/etc/grafana/dashboards']));
     expect(volumeTargets(services.prometheus!)).toContain('/etc/prometheus');
+    // Nobody gets in: the API needs tokens unless opened on purpose; unauthenticated ports stay off the host network.
+    expect(services.api!.environment?.FER_API_AUTH).toBe('token');
+    expect(Object.keys(services.api!.environment ?? {})).toContain('FER_API_TOKENS');
+    const published = (s: Service) => JSON.stringify(s.ports ?? []);
+    expect(published(services.prometheus!)).toContain('127.0.0.1');
+    for (const s of Object.values(services)) expect(published(s)).not.toContain('9464');
   });
 });
 

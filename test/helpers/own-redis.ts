@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+// A redis-server of our own on a free loopback port, for tests and benches that kill or restart
+// Redis (the suite's shared Redis must never be disturbed). Data lives in its own directory with
+// an append-only file fsynced on every write, so a restart — even after kill -9 — keeps
+// everything Redis acknowledged, as a production Redis with AOF does. No vitest here: bench/chaos
+// uses it too.
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export class OwnRedis {
+  private child: ChildProcess | undefined;
+  readonly dir = mkdtempSync(path.join(os.tmpdir(), 'fer-redis-'));
+
+  private constructor(readonly port: number) {}
+
+  /** A free port, not started yet (for "Redis down at start" tests). */
+  static async reserve(): Promise<OwnRedis> {
+    return new OwnRedis(await freePort());
+  }
+
+  static async start(): Promise<OwnRedis> {
+    const redis = await OwnRedis.reserve();
+    await redis.up();
+    return redis;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts (or restarts) the server on its port and data directory; resolves once it answers. */
+  async up(): Promise<void> {
+    this.child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction'],
+      { stdio: 'ignore' },
+    );
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if (await this.ping()) return;
+      await sleep(50);
+    }
+    throw new Error(`redis-server on port ${this.port} did not start`);
+  }
+
+  /** kill -9: the server disappears mid-command, as in a crash. */
+  async crash(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** SIGSTOP: the server keeps its connections but answers nothing (a hung or overloaded Redis). */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
+  async stop(): Promise<void> {
+    this.resume();
+    await this.crash();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private ping(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const socket = net.connect(this.port, '127.0.0.1');
+      socket.once('connect', () => socket.write('PING\r\n'));
+      socket.once('data', (data) => {
+        socket.destroy();
+        resolve(data.toString().startsWith('+PONG'));
+      });
+      socket.once('error', () => resolve(false));
+    });
+  }
+}

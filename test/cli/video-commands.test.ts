@@ -117,6 +117,6 @@ describe('fer-stream submit / status / results', () => {
   it('exits 4 with a clear message when Redis is unreachable', async () => {
     const out = await cli(['status', 'whatever'], { REDIS_URL: 'redis://127.0.0.1:1' });
     expect(out.code).toBe(EXIT_CODES.unavailable);
-    expect(out.stderr).toMatch(/Redis at redis:\/\/127\.0\.0\.1:1 is not reachable/);
+    expect(out.stderr.trim()).toMatch(/^fer-stream status: Redis unreachable at redis:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\): is it running\? \(set REDIS_URL\)$/);
   });
 });

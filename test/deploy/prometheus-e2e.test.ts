@@ -13,7 +13,7 @@ import { renderMarkdownTable, renderPanelsPng } from '../helpers/dashboard-rende
 import { freePort, startPrometheus, type TestPrometheus } from '../helpers/prometheus.ts';
 import { redisUrl, testPrefix } from '../helpers/redis.ts';
 import { generateTestVideo } from '../helpers/videos.ts';
-import { bin, CliProcesses, repoRoot, type CliChild } from '../helpers/cli-processes.ts';
+import { bin, CliProcesses, logLines, repoRoot, type CliChild } from '../helpers/cli-processes.ts';
 
 // The shipped Grafana dashboard against a real Prometheus (the Debian binary) scraping a real
 // pipeline: a producer process and two worker processes (which also aggregate), plus the API,
@@ -47,20 +47,6 @@ const dashboard = JSON.parse(await readFile(path.join(repoRoot, 'deploy/grafana/
 
 const startChild = processes.start.bind(processes);
 const until = processes.until.bind(processes);
-
-/** JSON log lines of a child process. */
-function logLines(child: CliChild): Array<Record<string, unknown>> {
-  return child.output
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => {
-      try {
-        return JSON.parse(l) as Record<string, unknown>;
-      } catch {
-        return {};
-      }
-    });
-}
 
 /** The metrics port a process logged (`metrics on http://…:PORT/metrics`). */
 function metricsPort(child: CliChild): Promise<number> {

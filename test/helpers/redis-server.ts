@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { describe } from 'vitest';
+import { describeRequiring } from './shared.ts';
 
 export { freePort, OwnRedis } from './own-redis.ts';
 
@@ -10,17 +10,10 @@ export const redisServerAvailable = spawnSync('redis-server', ['--version'], { s
 
 /** `describe` for suites that start their own redis-server: skipped with what to install, failing in CI. */
 export function describeWithRedisServer(name: string, body: () => void): void {
-  if (redisServerAvailable) {
-    describe(name, body);
-    return;
-  }
-  if (process.env.CI === 'true') {
-    describe(name, () => {
-      throw new Error('redis-server is not installed (apt-get install redis-server)');
-    });
-    return;
-  }
-  console.warn(`[skip] "${name}": needs redis-server on PATH (apt-get install redis-server)`);
-  describe.skip(name, body);
+  describeRequiring(name, body, {
+    available: redisServerAvailable,
+    failWhenMissing: process.env.CI === 'true',
+    missing: 'redis-server is not installed (apt-get install redis-server)',
+    skip: 'needs redis-server on PATH (apt-get install redis-server)',
+  });
 }
-

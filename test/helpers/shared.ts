@@ -18,16 +18,29 @@ export function sharedPath(...parts: string[]): string {
 
 /** `describe` for suites that need ../shared: skipped with a message where it is absent, failing in CI. */
 export function describeWithShared(name: string, body: () => void): void {
-  if (sharedAvailable) {
+  describeRequiring(name, body, {
+    available: sharedAvailable,
+    failWhenMissing: process.env.FER_REQUIRE_SHARED === '1',
+    missing: `FER_REQUIRE_SHARED=1 but the shared data directory ${sharedDir} is missing (set FER_SHARED_DIR)`,
+    skip: `shared data directory ${sharedDir} not found: it holds the real models, photos and videos these tests read (set FER_SHARED_DIR to run it)`,
+  });
+}
+
+/**
+ * `describe` for suites that need something this machine may lack: runs it when available;
+ * otherwise fails (CI) or skips with one line that says what to install or set.
+ */
+export function describeRequiring(name: string, body: () => void, need: { available: boolean; failWhenMissing: boolean; missing: string; skip: string }): void {
+  if (need.available) {
     describe(name, body);
     return;
   }
-  if (process.env.FER_REQUIRE_SHARED === '1') {
+  if (need.failWhenMissing) {
     describe(name, () => {
-      throw new Error(`FER_REQUIRE_SHARED=1 but the shared data directory ${sharedDir} is missing (set FER_SHARED_DIR)`);
+      throw new Error(need.missing);
     });
     return;
   }
-  console.warn(`[skip] "${name}": shared data directory ${sharedDir} not found (set FER_SHARED_DIR to run it)`);
+  console.warn(`[skip] "${name}": ${need.skip}`);
   describe.skip(name, body);
 }

@@ -2,7 +2,6 @@
 // (and aggregator) for separate processes or machines sharing one Redis. SIGTERM/SIGINT stop it
 // gracefully: no new jobs, jobs in flight finish, the model closes; a second signal forces it.
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
@@ -115,16 +114,22 @@ export async function runService(
       // At once: jobs in flight are abandoned and come back through the stall check (their
       // locks lapse within FER_LOCK_DURATION_MS); nothing is lost, some frames are redone.
       logger.info({ signal }, 'stopping now: jobs in flight will be picked up by other workers');
-      void Promise.race([stop(true), sleep(2000)]).then(() => resolve(true), () => resolve(true));
+      void atMost(stop(true), 2000).then(() => resolve(true), () => resolve(true));
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
-  await Promise.race([Promise.all([metrics.close(), pipeline.close()]), sleep(forced ? 1000 : 30_000)]);
+  await atMost(Promise.all([metrics.close(), pipeline.close()]), forced ? 1000 : 30_000);
   logger.info(forced ? 'stopped at once' : 'stopped');
   // Forced: work abandoned mid-batch may still hold timers and threads; leave without waiting for them.
   if (forced) await new Promise<never>(() => setImmediate(() => process.exit(EXIT_CODES.ok)));
   return EXIT_CODES.ok;
+}
+
+/** Waits for `work`, but no longer than `ms` (the timer does not keep the process alive once `work` is done). */
+function atMost(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([work.then(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
 }
 
 export default worker;

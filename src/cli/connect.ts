@@ -55,8 +55,12 @@ export async function openPipeline(config: Config, options: OpenPipelineOptions 
     },
   });
   let lastError: unknown;
+  let errors = 0;
+  let refusedEnough: (() => void) | undefined;
   const onError = (error: unknown) => {
     lastError = error;
+    // One-shot commands: three failed connection attempts in a row (≈0.4 s of ioredis backoff) settle it.
+    if (++errors >= 3) refusedEnough?.();
   };
   pipeline.redis.on('error', onError);
   const where = redactedRedisUrl(config.redisUrl);
@@ -70,7 +74,7 @@ export async function openPipeline(config: Config, options: OpenPipelineOptions 
         waitMs = Math.min(30_000, waitMs * 2);
       }
       if (attempt > 0) log.info(`Redis at ${where} reachable`);
-    } else if (!(await readyWithin(pipeline, options.timeoutMs ?? 2000))) {
+    } else if (!(await readyWithin(pipeline, options.timeoutMs ?? 2000, (giveUp) => (refusedEnough = giveUp)))) {
       const reason = lastError ? ` (${redisErrorReason(lastError)})` : '';
       throw new CommandError(`Redis unreachable at ${where}${reason}: is it running? (set REDIS_URL)`, EXIT_CODES.unavailable);
     }
@@ -85,13 +89,17 @@ export async function openPipeline(config: Config, options: OpenPipelineOptions 
   return pipeline;
 }
 
-function readyWithin(pipeline: Pipeline, ms: number): Promise<boolean> {
+/** Whether Redis became ready within `ms`; `onGiveUp` receives a function that ends the wait early (false). */
+function readyWithin(pipeline: Pipeline, ms: number, onGiveUp?: (giveUp: () => void) => void): Promise<boolean> {
   return new Promise((resolve) => {
     if (pipeline.redis.status === 'ready') return resolve(true);
-    const timer = setTimeout(() => {
+    const giveUp = () => {
+      clearTimeout(timer);
       pipeline.redis.off('ready', onReady);
       resolve(false);
-    }, ms);
+    };
+    const timer = setTimeout(giveUp, ms);
+    onGiveUp?.(giveUp);
     const onReady = () => {
       clearTimeout(timer);
       resolve(true);

@@ -122,11 +122,8 @@ describeWithRedisServer('producers killed, Redis restarted', () => {
     redis = await OwnRedis.reserve();
     processes = new CliProcesses(100);
     const e = env(redis.url, { FER_INPUT_DIR: dir });
-    const worker = processes.start('worker', ['worker', '--analyzer', 'cost-free'], e);
-    const producer = processes.start('producer', ['producer'], e);
-    const api = processes.start('api', ['api', '--port', '0', '--host', '127.0.0.1'], e);
-
-    // The CLI's own start-up (loading the command) measured in the same run, then the same command meeting no Redis.
+    // Before the services start (their start-up would load the CPUs): the CLI's own start-up
+    // (loading the command) measured in the same run, then the same command meeting no Redis.
     let t0 = Date.now();
     const help = processes.start('status-help', ['status', '--help'], e);
     expect(await help.exit).toBe(0);
@@ -143,6 +140,9 @@ describeWithRedisServer('producers killed, Redis restarted', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/Redis unreachable at redis:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
 
+    const worker = processes.start('worker', ['worker', '--analyzer', 'cost-free'], e);
+    const producer = processes.start('producer', ['producer'], e);
+    const api = processes.start('api', ['api', '--port', '0', '--host', '127.0.0.1'], e);
     for (const child of [worker, producer, api]) {
       await processes.until(`${child.name} to report waiting for Redis`, async () => (logLines(child).filter((l) => /not reachable yet; waiting \(attempt \d+/.test(String(l.msg))).length >= 2 ? true : undefined), 30_000);
     }

@@ -20,7 +20,12 @@ export function applyNoDetect<K extends AnalyzerKind | undefined>(kind: K, noDet
 }
 
 /** Aggregation options for a worker running `analyzer`: the face tracker when it detects faces. */
-export function trackingFor(analyzer: FrameAnalyzer, config: Config): Pick<FinalizeOptions, 'assignTracks'> {
-  if (!analyzer.info.detector) return {};
-  return { assignTracks: faceTracker({ iouThreshold: config.faces.trackIou, maxGap: config.faces.trackMaxGap }) };
+export function trackingFor(analyzer: FrameAnalyzer, config: Config): Pick<FinalizeOptions, 'assignTracks' | 'cutThreshold'> {
+  if (!analyzer.info.detector) return { cutThreshold: config.faces.cutThreshold };
+  return { assignTracks: tracker(config), cutThreshold: config.faces.cutThreshold };
+}
+
+/** The faces tracker with the configured thresholds (FER_TRACK_IOU, FER_TRACK_MAX_GAP, FER_TRACK_APPEARANCE_DISTANCE). */
+export function tracker(config: Config): NonNullable<FinalizeOptions['assignTracks']> {
+  return faceTracker({ iouThreshold: config.faces.trackIou, maxGap: config.faces.trackMaxGap, maxAppearanceDistance: config.faces.trackAppearanceDistance });
 }

@@ -27,6 +27,10 @@ export const facesSchema = z.object({
   trackIou: num(0, 1).default(0.3),
   /** Tracker: a track survives this many sampled frames without its face before it ends. */
   trackMaxGap: int(0, 1000).default(2),
+  /** Tracker: largest colour-histogram distance (0..1) between a face and its track's last face; 1 = no appearance check. */
+  trackAppearanceDistance: num(0, 1).default(0.5),
+  /** Scene cuts: consecutive frames whose signatures differ by at least this (0..2) begin a new scene; 2 = never. */
+  cutThreshold: num(0, 2).default(0.4),
   /** Mirror for `models fetch` serving `<family>/<file>`; unset = the publishers' URLs. */
   modelsBaseUrl: z.string().url().optional(),
   fetchRetries: int(0, 20).default(3),
@@ -47,6 +51,8 @@ export const facesEnv = {
   cropMargin: 'FER_FACE_CROP_MARGIN',
   trackIou: 'FER_TRACK_IOU',
   trackMaxGap: 'FER_TRACK_MAX_GAP',
+  trackAppearanceDistance: 'FER_TRACK_APPEARANCE_DISTANCE',
+  cutThreshold: 'FER_CUT_THRESHOLD',
   modelsBaseUrl: 'FER_MODELS_BASE_URL',
   fetchRetries: 'FER_FETCH_RETRIES',
   fetchRetryBaseMs: 'FER_FETCH_RETRY_BASE_MS',

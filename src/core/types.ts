@@ -1,4 +1,6 @@
-// Types shared by every layer. Nothing here imports from elsewhere in src/.
+// Types shared by every layer. Nothing here imports from outside src/core.
+
+import type { FrameSignature } from './colour-signature.ts';
 
 /** Interleaved 8-bit RGB pixels (row-major, 3 bytes per pixel), as ffmpeg's rgb24 and sharp's raw output. */
 export interface RgbImage {
@@ -36,6 +38,8 @@ export interface FaceResult extends Classification {
   readonly detectorScore: number | null;
   /** Assigned by the per-video tracker during aggregation; absent before that. */
   readonly trackId?: number;
+  /** Colour histogram of the face (core/colour-signature.ts): the tracker joins only faces that look alike. */
+  readonly appearance?: readonly number[];
 }
 
 /** What a worker's model pipeline says about one frame. `faces` is empty when no face was found. */
@@ -83,4 +87,6 @@ export interface FrameResult {
   readonly faces: readonly FaceResult[];
   /** Set when the frame could not be analysed; `faces` is then empty. */
   readonly error?: string;
+  /** Colour signature of the whole frame (core/colour-signature.ts): scene cuts are found by comparing consecutive frames'. */
+  readonly signature?: FrameSignature;
 }

@@ -1,4 +1,5 @@
 import { FerError, type FrameResult } from '../core/types.ts';
+import { detectCuts } from './scenes.ts';
 import {
   FAILED,
   NO_FACE,
@@ -26,7 +27,8 @@ export function buildVideoResult(input: BuildVideoResultInput): VideoResult {
   }
 
   const deduplicated = dedupeFrames(input.frames);
-  const tracked = input.assignTracks ? sortByIndex(input.assignTracks(deduplicated)) : deduplicated;
+  const cuts = input.cuts ?? (input.cutThreshold !== undefined ? detectCuts(deduplicated, input.cutThreshold) : []);
+  const tracked = input.assignTracks ? sortByIndex(input.assignTracks(deduplicated, { cutIndexes: new Set(cuts.map((c) => c.index)) })) : deduplicated;
   const frames = tracked.map((f) => toFrameEntry(f, labels));
   const frameInterval = input.aggregation?.frameInterval ?? medianInterval(frames);
   const endOf = (position: number): number =>
@@ -76,6 +78,7 @@ export function buildVideoResult(input: BuildVideoResultInput): VideoResult {
     tracks,
     frames,
     warnings,
+    cuts,
   };
 }
 
@@ -196,11 +199,13 @@ function smooth(points: readonly Point[], window: number): Array<readonly number
 
 function trackSummaries(frames: readonly FrameEntry[], labels: readonly string[], window: number, endOf: (position: number) => number): TrackSummary[] {
   const byTrack = new Map<number, Point[]>();
+  const scores = new Map<number, number[]>();
   frames.forEach((frame, position) => {
     const facesByTrack = new Map<number, FaceEntry[]>();
     for (const face of frame.faces) {
       if (face.trackId === null) continue;
       facesByTrack.set(face.trackId, [...(facesByTrack.get(face.trackId) ?? []), face]);
+      if (face.detectorScore !== null) scores.set(face.trackId, [...(scores.get(face.trackId) ?? []), face.detectorScore]);
     }
     for (const [trackId, faces] of facesByTrack) {
       // Two faces of one track in a frame should not happen; if a tracker does it, average them.
@@ -221,8 +226,14 @@ function trackSummaries(frames: readonly FrameEntry[], labels: readonly string[]
         distribution,
         dominant: dominantOf(distribution, labels, points.length),
         segments: buildSegments(points, labels, window, endOf),
+        meanDetectorScore: meanOrNull(scores.get(trackId)),
       };
     });
+}
+
+function meanOrNull(values: readonly number[] | undefined): number | null {
+  if (!values || values.length === 0) return null;
+  return Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 1e4) / 1e4;
 }
 
 function distributionOf(vectors: readonly (readonly number[])[], labels: readonly string[]): Distribution {
@@ -294,7 +305,8 @@ export function resmoothVideoResult(result: VideoResult, smoothingWindow: number
     timings: result.timings,
     processing: result.processing,
     aggregation: { smoothingWindow, frameInterval: result.aggregation.frameInterval },
-    // Results stored before decode errors were counted have no such field.
+    // Results stored before decode errors and cuts were recorded have no such fields.
     decodeErrors: result.counts.decodeErrors ?? 0,
+    cuts: result.cuts ?? [],
   });
 }

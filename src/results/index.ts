@@ -3,5 +3,6 @@ export { buildVideoResult, resmoothVideoResult, argmax } from './aggregate.ts';
 export { toCsv, csvHeader, probabilityColumn, CSV_FIXED_COLUMNS } from './csv.ts';
 export { renderTimelineSvg, renderTimelinePng, labelColours } from './chart.ts';
 export * from './types.ts';
-export { assignTracks, faceTracker, type TrackerOptions } from './tracks.ts';
+export { assignTracks, faceTracker, type TrackerOptions, type TrackingContext } from './tracks.ts';
 export { boxesInVideoPixels, scaleFaceBoxes, workingFrameSize, type Size } from './face-boxes.ts';
+export { detectCuts, cutScores, type SceneCut } from './scenes.ts';

@@ -12,10 +12,14 @@
 // - Gap tolerance: a detector misses a face now and then (a blink, a turned head, motion blur); a
 //   track waits `maxGap` sampled frames for its face before it ends, so one miss does not split a
 //   person in two. Failed frames count as frames in which nothing was seen.
+// - Tracks are people: a scene cut (src/results/scenes.ts) ends every track, and a face continues
+//   a track only if its colours (the face's histogram, core/colour-signature.ts) are close to the
+//   track's last face — two different people at the same place are not joined.
 // Known limits: faces that cross each other, or move more than their size between samples (very
 // low sampling rate), may swap or split ids; a person who leaves and comes back gets a new id.
 
 import { iou } from '../core/box.ts';
+import { histogramDistance } from '../core/colour-signature.ts';
 import type { Box, FaceResult, FrameResult } from '../core/types.ts';
 
 export interface TrackerOptions {
@@ -23,19 +27,28 @@ export interface TrackerOptions {
   readonly iouThreshold: number;
   /** Sampled frames a track may go without its face and still continue. */
   readonly maxGap: number;
+  /** Largest colour-histogram distance (0..1) between a face and a track's last face to continue it; absent: no appearance check. */
+  readonly maxAppearanceDistance?: number;
+}
+
+/** What the aggregation knows of the video besides its frames. */
+export interface TrackingContext {
+  /** Indexes of frames that begin a new scene: every track ends before them. */
+  readonly cutIndexes?: ReadonlySet<number>;
 }
 
 interface LiveTrack {
   readonly id: number;
   box: Box;
   lastIndex: number;
+  appearance: readonly number[] | undefined;
 }
 
 /**
  * Returns the frames (sorted by index) with a `trackId` on every face; ids are 1, 2, … in order of
  * first appearance (left to right within a frame). Input frames are not modified.
  */
-export function assignTracks(frames: readonly FrameResult[], options: TrackerOptions): FrameResult[] {
+export function assignTracks(frames: readonly FrameResult[], options: TrackerOptions, context: TrackingContext = {}): FrameResult[] {
   if (!(options.iouThreshold >= 0 && options.iouThreshold <= 1)) throw new RangeError(`tracker iouThreshold must be in 0..1, got ${options.iouThreshold}`);
   if (!Number.isInteger(options.maxGap) || options.maxGap < 0) throw new RangeError(`tracker maxGap must be an integer ≥ 0, got ${options.maxGap}`);
   const sorted = [...frames].sort((a, b) => a.index - b.index);
@@ -44,13 +57,17 @@ export function assignTracks(frames: readonly FrameResult[], options: TrackerOpt
   return sorted.map((frame) => {
     // Tracks whose face has been missing for more than maxGap sampled frames are over.
     live = live.filter((t) => frame.index - t.lastIndex - 1 <= options.maxGap);
+    // A new scene: nobody carries over.
+    if (context.cutIndexes?.has(frame.index)) live = [];
     if (frame.faces.length === 0) return frame;
 
     const pairs: Array<{ face: number; track: LiveTrack; overlap: number }> = [];
     frame.faces.forEach((face, f) => {
       for (const track of live) {
         const overlap = iou(face.box, track.box);
-        if (overlap >= options.iouThreshold && overlap > 0) pairs.push({ face: f, track, overlap });
+        if (!(overlap >= options.iouThreshold && overlap > 0)) continue;
+        if (!looksAlike(face.appearance, track.appearance, options.maxAppearanceDistance)) continue;
+        pairs.push({ face: f, track, overlap });
       }
     });
     // Best overlaps first; ties broken by the older track, for determinism.
@@ -66,7 +83,7 @@ export function assignTracks(frames: readonly FrameResult[], options: TrackerOpt
     const order = frame.faces.map((face, f) => ({ face, f })).sort((a, b) => a.face.box.x - b.face.box.x || a.face.box.y - b.face.box.y);
     for (const { face, f } of order) {
       if (assigned.has(f)) continue;
-      const track: LiveTrack = { id: nextId++, box: face.box, lastIndex: frame.index };
+      const track: LiveTrack = { id: nextId++, box: face.box, lastIndex: frame.index, appearance: face.appearance };
       live.push(track);
       assigned.set(f, track);
     }
@@ -74,13 +91,19 @@ export function assignTracks(frames: readonly FrameResult[], options: TrackerOpt
       const track = assigned.get(f)!;
       track.box = face.box;
       track.lastIndex = frame.index;
+      track.appearance = face.appearance ?? track.appearance;
       return { ...face, trackId: track.id };
     });
     return { ...frame, faces };
   });
 }
 
+function looksAlike(a: readonly number[] | undefined, b: readonly number[] | undefined, maxDistance: number | undefined): boolean {
+  if (maxDistance === undefined || a === undefined || b === undefined) return true;
+  return histogramDistance(a, b) <= maxDistance;
+}
+
 /** `assignTracks` bound to options, in the shape buildVideoResult's `assignTracks` hook takes. */
-export function faceTracker(options: TrackerOptions): (frames: readonly FrameResult[]) => FrameResult[] {
-  return (frames) => assignTracks(frames, options);
+export function faceTracker(options: TrackerOptions): (frames: readonly FrameResult[], context?: TrackingContext) => FrameResult[] {
+  return (frames, context) => assignTracks(frames, options, context);
 }

@@ -1,3 +1,4 @@
+import type { SceneCut } from './scenes.ts';
 import type { Box, FrameResult, ModelInfo } from '../core/types.ts';
 
 // The per-video result: what a user gets back for one video (JSON as is, CSV and chart derived
@@ -56,7 +57,11 @@ export interface BuildVideoResultInput {
    * Links faces across frames into tracks (sets `trackId`), run before aggregating. The faces
    * tracker of src/results/tracks.ts plugs in here; without one, track ids already on faces are used.
    */
-  readonly assignTracks?: (frames: readonly FrameResult[]) => readonly FrameResult[];
+  readonly assignTracks?: (frames: readonly FrameResult[], context: { readonly cutIndexes: ReadonlySet<number> }) => readonly FrameResult[];
+  /** Scene-cut threshold (src/results/scenes.ts); absent: no cut detection. */
+  readonly cutThreshold?: number;
+  /** Cuts already found (a stored result being re-aggregated, whose frames no longer carry signatures). */
+  readonly cuts?: readonly SceneCut[];
   /** Damage ffmpeg reported while decoding the video (the producer's count); 0 when none. */
   readonly decodeErrors?: number;
 }
@@ -144,6 +149,8 @@ export interface TrackSummary {
   readonly dominant: Dominant | null;
   /** The track's own timeline: a frame where the track is absent ends a segment. */
   readonly segments: readonly Segment[];
+  /** Mean detector score of the track's faces (null in whole-frame mode): how sure the detector was that this is a face. */
+  readonly meanDetectorScore: number | null;
 }
 
 export interface VideoResult {
@@ -164,4 +171,6 @@ export interface VideoResult {
   readonly frames: readonly FrameEntry[];
   /** What a reader should know about how far to trust the result (decode damage, failed frames). */
   readonly warnings: readonly string[];
+  /** Scene cuts found in the frames: where one shot ends and another begins (tracks never span one). */
+  readonly cuts: readonly SceneCut[];
 }

@@ -13,6 +13,8 @@ export interface FinalizeOptions {
   /** Links faces across frames (the faces tracker); whole-frame mode needs none. */
   readonly assignTracks?: Parameters<typeof buildVideoResult>[0]['assignTracks'];
   readonly smoothingWindow?: number;
+  /** Scene-cut threshold (FER_CUT_THRESHOLD); absent: no cut detection. */
+  readonly cutThreshold?: number;
 }
 
 /** Builds and stores a video's result. Idempotent: a video already completed is left as is (returns null). */
@@ -44,6 +46,7 @@ export async function finalizeVideo(pipeline: Pipeline, videoId: string, options
     aggregation: { frameInterval: 1 / processingOptions.fps, ...(options.smoothingWindow ? { smoothingWindow: options.smoothingWindow } : {}) },
     ...(options.assignTracks ? { assignTracks: options.assignTracks } : {}),
     decodeErrors: Number(record.decodeErrors ?? 0),
+    ...(options.cutThreshold !== undefined ? { cutThreshold: options.cutThreshold } : {}),
   });
   if (!(await storeVideoResult(pipeline, videoId, result, completedAt))) return null;
   const submittedAt = record.submittedAt ? new Date(record.submittedAt).getTime() : completedAt.getTime();

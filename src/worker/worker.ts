@@ -6,6 +6,7 @@
 // BullMQ's job locks.
 
 import { Worker, type Job } from 'bullmq';
+import { frameSignature } from '../core/colour-signature.ts';
 import type { Logger } from '../core/logger.ts';
 import type { PipelineObserver } from '../core/observer.ts';
 import type { FrameAnalyzer, FrameResult, RgbImage } from '../core/types.ts';
@@ -104,7 +105,9 @@ async function analyzeAndRecord(
     settled.forEach((outcome, i) => {
       const index = data.firstIndex + i;
       const timestamp = data.timestamps[i]!;
-      if (outcome.status === 'fulfilled') results.push({ index, timestamp, faces: outcome.value.faces });
+      // The frame's colour signature travels with its result: aggregation finds scene cuts from consecutive ones.
+      const signature = frameSignature({ data: chunk.subarray(i * frameBytes, (i + 1) * frameBytes), width: data.width, height: data.height });
+      if (outcome.status === 'fulfilled') results.push({ index, timestamp, faces: outcome.value.faces, signature });
       else {
         const reason = outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason));
         retryError ??= reason;

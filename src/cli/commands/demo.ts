@@ -9,11 +9,12 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { loadConfig } from '../../config/index.ts';
-import { faceTracker, renderTimelineSvg, toCsv, type Distribution, type VideoResult } from '../../results/index.ts';
+import { renderTimelineSvg, toCsv, type Distribution, type VideoResult } from '../../results/index.ts';
 import { createProfileAnalyzer } from '../../inference/profiles.ts';
 import { getVideoResult, getVideoStatus, submitVideo, type Pipeline } from '../../pipeline/index.ts';
 import { startProducer } from '../../producer/index.ts';
 import { startWorker } from '../../worker/index.ts';
+import { tracker } from '../faces-options.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
 import { openPipeline } from '../connect.ts';
@@ -98,7 +99,7 @@ const demo: Command = {
     const worker = startWorker(pipeline, {
       analyzer,
       logger,
-      finalizeOptions: { assignTracks: faceTracker({ iouThreshold: config.faces.trackIou, maxGap: config.faces.trackMaxGap }) },
+      finalizeOptions: { assignTracks: tracker(config), cutThreshold: config.faces.cutThreshold },
     });
     let result: VideoResult;
     try {

@@ -3,7 +3,8 @@
 // analysed concurrently (across jobs and videos) share classifier batches. A frame without a face
 // yields `faces: []`: the frame is never classified as if it were a face.
 
-import type { FaceResult, FrameAnalysis, FrameAnalyzer, ModelInfo, RgbImage } from '../../core/types.ts';
+import { colourHistogram } from '../../core/colour-signature.ts';
+import type { Box, FaceResult, FrameAnalysis, FrameAnalyzer, ModelInfo, RgbImage } from '../../core/types.ts';
 import { cropRgb, faceCropBox } from '../detectors/crop.ts';
 import type { FaceDetector, ImageClassifier } from '../types.ts';
 
@@ -30,7 +31,12 @@ export class DetectThenClassifyAnalyzer implements FrameAnalyzer {
       detections.map(async (detection): Promise<FaceResult> => {
         const crop = cropRgb(frame, faceCropBox(detection.box, frame.width, frame.height, this.options.cropMargin));
         const classification = await this.options.classifier.classify(crop);
-        return { ...classification, box: roundBox(detection.box), detectorScore: detection.score };
+        return {
+          ...classification,
+          box: roundBox(detection.box),
+          detectorScore: detection.score,
+          appearance: colourHistogram(frame, innerBox(detection.box)),
+        };
       }),
     );
     return { faces };
@@ -43,8 +49,14 @@ export class DetectThenClassifyAnalyzer implements FrameAnalyzer {
   }
 }
 
+const round1 = (v: number) => Math.round(v * 10) / 10;
+
 /** Boxes to 0.1 px: sub-pixel digits carry no information and bloat stored results. */
 function roundBox(box: FaceResult['box']): FaceResult['box'] {
-  const r = (v: number) => Math.round(v * 10) / 10;
-  return { x: r(box.x), y: r(box.y), width: r(box.width), height: r(box.height) };
+  return { x: round1(box.x), y: round1(box.y), width: round1(box.width), height: round1(box.height) };
+}
+
+/** The middle of a face box (a fifth off each side): skin, eyes and mouth, little background or hair. */
+function innerBox(box: Box): Box {
+  return { x: box.x + box.width / 5, y: box.y + box.height / 5, width: (box.width * 3) / 5, height: (box.height * 3) / 5 };
 }

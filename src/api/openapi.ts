@@ -267,6 +267,11 @@ export const openApiDocument = {
           dominant,
           distribution,
           warnings: { type: 'array', items: { type: 'string' }, description: 'Decode damage, failed frames: how far to trust the result' },
+          cuts: {
+            type: 'array',
+            description: 'Scene cuts: the first frame of each new shot (no track spans one)',
+            items: { type: 'object', properties: { index: { type: 'integer' }, timestamp: { type: 'number' }, score: { type: 'number' } } },
+          },
           segments: { type: 'array', items: segment },
           tracks: {
             type: 'array',
@@ -280,6 +285,7 @@ export const openApiDocument = {
                 distribution,
                 dominant,
                 segments: { type: 'array', items: segment },
+                meanDetectorScore: { type: 'number', nullable: true },
               },
             },
           },

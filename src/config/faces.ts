@@ -28,9 +28,9 @@ export const facesSchema = z.object({
   /** Tracker: a track survives this many sampled frames without its face before it ends. */
   trackMaxGap: int(0, 1000).default(2),
   /** Tracker: largest colour-histogram distance (0..1) between a face and its track's last face; 1 = no appearance check. */
-  trackAppearanceDistance: num(0, 1).default(0.5),
-  /** Scene cuts: consecutive frames whose signatures differ by at least this (0..2) begin a new scene; 2 = never. */
-  cutThreshold: num(0, 2).default(0.4),
+  trackAppearanceDistance: num(0, 1).default(0.45),
+  /** Scene cuts: consecutive frames whose signatures differ by at least this (0..3, src/results/scenes.ts) begin a new scene; 3 = never. */
+  cutThreshold: num(0, 3).default(0.4),
   /** Mirror for `models fetch` serving `<family>/<file>`; unset = the publishers' URLs. */
   modelsBaseUrl: z.string().url().optional(),
   fetchRetries: int(0, 20).default(3),

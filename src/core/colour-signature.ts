@@ -4,17 +4,12 @@
 // comparing consecutive frames' signatures, and the tracker refuses to join two faces whose
 // colours differ (src/results). Integers, so they store compactly as JSON.
 
-import type { Box, RgbImage } from './types.ts';
+import type { Box, FrameSignature, RgbImage } from './types.ts';
+
+export type { FrameSignature };
 
 /** Pixels sampled per signature (a grid over the region). */
 const SAMPLES_PER_SIDE = 24;
-
-export interface FrameSignature {
-  /** 64 counts: pixels per (r>>6, g>>6, b>>6) bin, over the sampled grid. */
-  readonly histogram: readonly number[];
-  /** 8×8 mean brightness (0..255), row-major. */
-  readonly thumbnail: readonly number[];
-}
 
 /** Colour histogram (64 bins, counts) of `region` (default: the whole image), from a grid of sampled pixels. */
 export function colourHistogram(image: RgbImage, region?: Box): number[] {

@@ -1,6 +1,4 @@
-// Types shared by every layer. Nothing here imports from outside src/core.
-
-import type { FrameSignature } from './colour-signature.ts';
+// Types shared by every layer. Nothing here imports from elsewhere in src/.
 
 /** Interleaved 8-bit RGB pixels (row-major, 3 bytes per pixel), as ffmpeg's rgb24 and sharp's raw output. */
 export interface RgbImage {
@@ -76,6 +74,14 @@ export class FerError extends Error {
     super(message, options);
     this.name = 'FerError';
   }
+}
+
+/** A frame's colour signature (computed by core/colour-signature.ts): scene cuts are found by comparing consecutive ones. */
+export interface FrameSignature {
+  /** 64 counts: pixels per (r>>6, g>>6, b>>6) bin, over a grid of sampled pixels. */
+  readonly histogram: readonly number[];
+  /** 8×8 mean brightness (0..255), row-major. */
+  readonly thumbnail: readonly number[];
 }
 
 /** The stored result of one sampled frame of a video. */

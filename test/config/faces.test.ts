@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/index.ts';
 describe('faces configuration', () => {
   it('defaults: detection on with UltraFace 320, thresholds from the model, tracker and fetch settings', () => {
     const { faces } = loadConfig({});
-    expect(faces).toMatchObject({ detect: true, detector: 'ultraface-rfb-320', minFaceSize: 16, maxFacesPerFrame: 20, cropMargin: 0.15, trackIou: 0.3, trackMaxGap: 2, fetchRetries: 3 });
+    expect(faces).toMatchObject({ detect: true, detector: 'ultraface-rfb-320', minFaceSize: 16, maxFacesPerFrame: 20, cropMargin: 0.15, trackIou: 0.3, trackMaxGap: 2, trackAppearanceDistance: 0.45, cutThreshold: 0.4, fetchRetries: 3 });
     expect(faces.scoreThreshold).toBeUndefined();
     expect(faces.nmsIou).toBeUndefined();
     expect(faces.modelsBaseUrl).toBeUndefined();
@@ -22,6 +22,8 @@ describe('faces configuration', () => {
       FER_FACE_CROP_MARGIN: '0.25',
       FER_TRACK_IOU: '0.5',
       FER_TRACK_MAX_GAP: '0',
+      FER_TRACK_APPEARANCE_DISTANCE: '0.3',
+      FER_CUT_THRESHOLD: '0.6',
       FER_MODELS_BASE_URL: 'http://mirror.local/models',
       FER_FETCH_RETRIES: '1',
       FER_FETCH_RETRY_BASE_MS: '10',
@@ -38,6 +40,8 @@ describe('faces configuration', () => {
       cropMargin: 0.25,
       trackIou: 0.5,
       trackMaxGap: 0,
+      trackAppearanceDistance: 0.3,
+      cutThreshold: 0.6,
       modelsBaseUrl: 'http://mirror.local/models',
       fetchRetries: 1,
       fetchRetryBaseMs: 10,

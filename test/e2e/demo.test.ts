@@ -50,6 +50,10 @@ describe('fer-stream demo', () => {
       expect(face.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
       expect(result.labels).toContain(face.label);
     }
+    // Tracks are people: the video changes photo every 2 s; each change is a cut, and no track
+    // spans two photos.
+    expect(result.cuts.map((c) => c.timestamp)).toEqual([2, 4, 6, 8, 10]);
+    for (const track of result.tracks) expect(Math.floor(track.firstTimestamp / 2), `track ${track.trackId}`).toBe(Math.floor(track.lastTimestamp / 2));
 
     // A second run finds the converted models and does not convert again.
     const again = await runCli(['demo', '--fps', '0.25', '--out', path.join(dir, 'second')], env);

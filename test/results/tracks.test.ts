@@ -14,6 +14,24 @@ const ids = (frames: FrameResult[]) => frames.map((f) => f.faces.map((x) => x.tr
 const options = { iouThreshold: 0.3, maxGap: 2 };
 
 describe('face tracker', () => {
+  it('never continues a track across a scene cut', () => {
+    const frames = [frame(0, face(100)), frame(1, face(102)), frame(2, face(101)), frame(3, face(103))];
+    expect(ids(assignTracks(frames, options, { cutIndexes: new Set([2]) }))).toEqual([[1], [1], [2], [2]]);
+  });
+
+  it('never joins two faces whose colours differ, however well their boxes overlap', () => {
+    const skin = Array.from({ length: 64 }, (_, i) => (i === 42 ? 90 : i === 21 ? 10 : 0));
+    const other = Array.from({ length: 64 }, (_, i) => (i === 63 ? 60 : i === 0 ? 40 : 0));
+    const slightlyOff = Array.from({ length: 64 }, (_, i) => (i === 42 ? 80 : i === 21 ? 20 : 0));
+    const withLook = (f: FaceResult, appearance: number[]): FaceResult => ({ ...f, appearance });
+    const frames = [frame(0, withLook(face(100), skin)), frame(1, withLook(face(101), slightlyOff)), frame(2, withLook(face(101), other))];
+    const strict = { ...options, maxAppearanceDistance: 0.45 };
+    expect(ids(assignTracks(frames, strict))).toEqual([[1], [1], [2]]);
+    // Without the check, overlap alone joins them; faces without a histogram are never refused.
+    expect(ids(assignTracks(frames, options))).toEqual([[1], [1], [1]]);
+    expect(ids(assignTracks([frame(0, face(100)), frame(1, withLook(face(100), other))], strict))).toEqual([[1], [1]]);
+  });
+
   it('keeps one id per person while faces drift, numbering from 1 left to right', () => {
     const frames = [frame(0, face(600), face(100)), frame(1, face(110), face(590)), frame(2, face(580), face(120)), frame(3, face(125), face(575))];
     expect(ids(assignTracks(frames, options))).toEqual([[2, 1], [1, 2], [2, 1], [1, 2]]);

@@ -309,6 +309,7 @@ export const openApiDocument = {
                         properties: { x: { type: 'number' }, y: { type: 'number' }, width: { type: 'number' }, height: { type: 'number' } },
                       },
                       detectorScore: { type: 'number', nullable: true },
+                      landmarks: { type: 'array', items: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 }, description: 'Detector keypoints in video pixels, where given' },
                       trackId: { type: 'integer', nullable: true },
                       probabilities: { type: 'array', items: { type: 'number' } },
                       label: { type: 'string' },

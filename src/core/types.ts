@@ -38,6 +38,8 @@ export interface FaceResult extends Classification {
   readonly trackId?: number;
   /** Colour histogram of the face (core/colour-signature.ts): the tracker joins only faces that look alike. */
   readonly appearance?: readonly number[];
+  /** The detector's keypoints (eyes, nose, mouth corners) in the same pixels as `box`, where it gives them. */
+  readonly landmarks?: ReadonlyArray<readonly [number, number]>;
 }
 
 /** What a worker's model pipeline says about one frame. `faces` is empty when no face was found. */

@@ -113,6 +113,7 @@ function toFrameEntry(frame: FrameResult, labels: readonly string[]): FrameEntry
     trackId: face.trackId ?? null,
     probabilities: face.probabilities,
     label: face.label,
+    ...(face.landmarks ? { landmarks: face.landmarks } : {}),
   }));
   const probabilities = faces.length > 0 ? meanVector(faces.map((f) => f.probabilities)) : null;
   return {
@@ -294,6 +295,7 @@ export function resmoothVideoResult(result: VideoResult, smoothingWindow: number
       box: face.box,
       detectorScore: face.detectorScore,
       ...(face.trackId !== null ? { trackId: face.trackId } : {}),
+      ...(face.landmarks ? { landmarks: face.landmarks } : {}),
     })),
     ...(f.error !== undefined ? { error: f.error } : {}),
   }));

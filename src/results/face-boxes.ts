@@ -19,7 +19,10 @@ export function scaleFaceBoxes(frames: readonly FrameResult[], working: Size, vi
   if (sx === 1 && sy === 1) return [...frames];
   const r = (v: number) => Math.round(v * 10) / 10;
   const scale = (b: Box): Box => ({ x: r(b.x * sx), y: r(b.y * sy), width: r(b.width * sx), height: r(b.height * sy) });
-  return frames.map((frame) => (frame.faces.length === 0 ? frame : { ...frame, faces: frame.faces.map((face) => ({ ...face, box: scale(face.box) })) }));
+  const point = ([x, y]: readonly [number, number]) => [r(x * sx), r(y * sy)] as const;
+  return frames.map((frame) =>
+    frame.faces.length === 0 ? frame : { ...frame, faces: frame.faces.map((face) => ({ ...face, box: scale(face.box), ...(face.landmarks ? { landmarks: face.landmarks.map(point) } : {}) })) },
+  );
 }
 
 /**

@@ -73,6 +73,8 @@ export interface FaceEntry {
   readonly trackId: number | null;
   readonly probabilities: readonly number[];
   readonly label: string;
+  /** The detector's keypoints in video pixels (right eye, left eye, nose tip, right and left mouth corner), where it gives them. */
+  readonly landmarks?: ReadonlyArray<readonly [number, number]>;
 }
 
 export interface FrameEntry {

@@ -238,3 +238,18 @@ describe('resmoothVideoResult', () => {
     expect(resmoothVideoResult(direct, 1)).toEqual(raw);
   });
 });
+
+describe('keypoints', () => {
+  it('keeps each face\'s detector keypoints in the result, scaled to video pixels with its box', async () => {
+    const { scaleFaceBoxes } = await import('../../src/results/face-boxes.ts');
+    const landmarks = [[10, 20], [30, 20], [20, 30], [12, 40], [28, 40]] as const;
+    const analysed = [{ index: 0, timestamp: 0, faces: [{ ...face('happy'), box: { x: 5, y: 10, width: 30, height: 40 }, landmarks }] }];
+    const scaled = scaleFaceBoxes(analysed, { width: 100, height: 50 }, { width: 200, height: 100 });
+    const result = buildVideoResult({ videoId: 'v', frames: scaled, video: { name: 'x.mp4' }, model: MODEL });
+    const entry = result.frames[0]!.faces[0]!;
+    expect(entry.box).toEqual({ x: 10, y: 20, width: 60, height: 80 });
+    expect(entry.landmarks).toEqual([[20, 40], [60, 40], [40, 60], [24, 80], [56, 80]]);
+    // A re-smoothed result keeps them too.
+    expect(resmoothVideoResult(result, 3).frames[0]!.faces[0]!.landmarks).toEqual(entry.landmarks);
+  });
+});

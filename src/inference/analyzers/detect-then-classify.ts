@@ -35,6 +35,7 @@ export class DetectThenClassifyAnalyzer implements FrameAnalyzer {
           ...classification,
           box: roundBox(detection.box),
           detectorScore: detection.score,
+          ...(detection.landmarks ? { landmarks: detection.landmarks.map(([x, y]) => [round1(x), round1(y)] as const) } : {}),
           appearance: colourHistogram(frame, innerBox(detection.box)),
         };
       }),

@@ -121,6 +121,7 @@ const demo: Command = {
     console.log(`    ${c.sampled} frames sampled, ${c.analysed} analysed, ${c.failed} failed; ${c.withFace} with a face; ${c.faces} faces in ${c.tracks} tracks`);
     if (result.dominant) console.log(`    dominant expression: ${result.dominant.label} (${pct(result.dominant.frameShare)} of frames with a face)`);
     console.log(`    expressions over the video: ${topLabels(result.distribution, 7)}`);
+    console.log(`    scene cuts: ${result.cuts.length === 0 ? 'none' : result.cuts.map((cut) => `${cut.timestamp.toFixed(1)} s`).join(', ')} (a track never spans one)`);
     console.log('    tracks (a face followed across frames):');
     for (const t of result.tracks) {
       console.log(`      #${String(t.trackId).padEnd(3)} ${t.firstTimestamp.toFixed(1)}–${t.lastTimestamp.toFixed(1)} s, ${String(t.frames).padStart(2)} frames: ${t.dominant ? `${t.dominant.label}` : '—'} (${topLabels(t.distribution)})`);

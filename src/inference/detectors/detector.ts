@@ -13,6 +13,7 @@ import type { InferenceConfig } from '../../config/inference.ts';
 import type { BatchObserver, InferenceHost } from '../types.ts';
 import { HostedDetector, withInferenceHost, type DetectorBatching } from './hosted-detector.ts';
 import { decodeUltraFace, decodeYuNet, type DecodeOptions } from './decode.ts';
+import { decodeBlazeFace } from './decode-blazeface.ts';
 import { letterboxMapping, stretchMapping, type InputMapping } from './geometry.ts';
 import { writeDetectorInput } from './preprocess.ts';
 import { DETECTOR_SPEC_FILE, parseDetectorSpec, type DetectorSpec } from './spec.ts';
@@ -74,9 +75,10 @@ export class OnnxFaceDetector extends HostedDetector {
     const mappings = frames.map((f) => this.mapping(f));
     await Promise.all(frames.map((f, i) => writeDetectorInput(f, mappings[i]!, this.spec, data, i * plane)));
     const start = performance.now();
-    const outputs = await this.host.run({ [this.spec.inputName]: { data, dims: [frames.length, 3, this.inputHeight, this.inputWidth] } });
+    const dims = this.spec.layout === 'nhwc' ? [frames.length, this.inputHeight, this.inputWidth, 3] : [frames.length, 3, this.inputHeight, this.inputWidth];
+    const outputs = await this.host.run({ [this.spec.inputName]: { data, dims } });
     this.reporter.batch(frames.length, performance.now() - start);
-    const decode = this.spec.type === 'ultraface' ? decodeUltraFace : decodeYuNet;
+    const decode = { ultraface: decodeUltraFace, yunet: decodeYuNet, blazeface: decodeBlazeFace }[this.spec.type];
     return frames.map((f, i) => decode(outputs, i, mappings[i]!, f, this.decodeOptions));
   }
 }

@@ -1,5 +1,5 @@
 // Detector input tensors from raw RGB frames: resize (stretch or letterbox) with sharp, then
-// channel order and per-channel normalisation into NCHW float32, as each detector was trained.
+// channel order and per-channel normalisation into NCHW (or NHWC) float32, as each detector was trained.
 
 import sharp from 'sharp';
 import type { RgbImage } from '../../core/types.ts';
@@ -10,6 +10,8 @@ export interface DetectorInputFormat {
   /** value = (pixel − mean[c]) / std[c], pixel in 0..255, c in the network's channel order. */
   readonly mean: readonly [number, number, number];
   readonly std: readonly [number, number, number];
+  /** NCHW (planes) or NHWC (interleaved); default NCHW. */
+  readonly layout?: 'nchw' | 'nhwc';
 }
 
 export function assertRgbImage(image: RgbImage): void {
@@ -43,6 +45,20 @@ export async function writeDetectorInput(
           .toBuffer();
   const plane = W * H;
   const order = format.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
+  if (format.layout === 'nhwc') {
+    for (let c = 0; c < 3; c++) {
+      const pad = (0 - format.mean[c]!) / format.std[c]!;
+      for (let i = c; i < plane * 3; i += 3) out[offset + i] = pad;
+    }
+    for (let y = 0; y < ch; y++) {
+      for (let x = 0; x < cw; x++) {
+        const p = (y * cw + x) * 3;
+        const q = offset + (y * W + x) * 3;
+        for (let c = 0; c < 3; c++) out[q + c] = (pixels[p + order[c]!]! - format.mean[c]!) / format.std[c]!;
+      }
+    }
+    return;
+  }
   for (let c = 0; c < 3; c++) {
     const src = order[c]!;
     const mean = format.mean[c]!;

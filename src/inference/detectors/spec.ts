@@ -8,10 +8,12 @@ const triple = z.tuple([z.number(), z.number(), z.number()]);
 export const detectorSpecSchema = z
   .object({
     /** Decoder family: the output format. */
-    type: z.enum(['ultraface', 'yunet']),
+    type: z.enum(['ultraface', 'yunet', 'blazeface']),
     /** ONNX file inside the directory. */
     model: z.string().min(1).default('model.onnx'),
     inputName: z.string().min(1).default('input'),
+    /** Tensor layout of the input: channels first (NCHW, most exports) or last (NHWC, TensorFlow's, e.g. BlazeFace). */
+    layout: z.enum(['nchw', 'nhwc']).default('nchw'),
     /** Network input size; for dynamic-size models the default, overridable by configuration. */
     inputWidth: z.number().int().min(16).max(4096),
     inputHeight: z.number().int().min(16).max(4096),

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/cli/command.ts';
 import { loadConfig } from '../../src/config/index.ts';
-import { createPipeline, failVideo, storeVideoResult, updateVideo, type Pipeline } from '../../src/pipeline/index.ts';
+import { createPipeline, failVideo, storeVideoResult, submitVideo, updateVideo, type Pipeline } from '../../src/pipeline/index.ts';
 import { buildVideoResult } from '../../src/results/aggregate.ts';
 import { toCsv } from '../../src/results/csv.ts';
 import { redisUrl, testPrefix } from '../helpers/redis.ts';
@@ -99,6 +99,28 @@ describe('fer-stream submit / status / results', () => {
     expect((await sharp(pngFile).metadata()).format).toBe('png');
     expect((await cli(['status', idA, '--wait'])).code).toBe(EXIT_CODES.ok);
     expect((await cli(['results', idA, '--format', 'xml'])).code).toBe(EXIT_CODES.usage);
+
+    // A reader that stops early (`results ID | head -c 10`) on a result far larger than a pipe
+    // holds: the command ends quietly, no EPIPE stack.
+    const { videoId: bigId } = await submitVideo(pipeline, { path: path.join(tmp, 'a.mp4') });
+    const big = buildVideoResult({ videoId: bigId, frames: frames(Array.from({ length: 3000 }, (_, i) => (i % 2 ? 'happy' : 'sad'))), video: { name: 'a.mp4' }, model: MODEL });
+    await updateVideo(pipeline, bigId, { state: 'processing' });
+    expect(await storeVideoResult(pipeline, bigId, big, new Date())).toBe(true);
+    expect(JSON.stringify(big).length).toBeGreaterThan(1 << 20);
+    const piped = await new Promise<{ code: number | null; stderr: string; read: number }>((resolve) => {
+      const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'fer-stream.js'), 'results', bigId], { cwd: repoRoot, env: { ...process.env, REDIS_URL: redisUrl(), FER_REDIS_PREFIX: prefix, CI: 'true' } });
+      let stderr = '';
+      let read = 0;
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stdout.once('data', (d: Buffer) => {
+        read = d.length;
+        child.stdout.destroy();
+      });
+      child.on('close', (code) => resolve({ code, stderr, read }));
+    });
+    expect(piped.read).toBeGreaterThan(0);
+    expect(piped.stderr).not.toMatch(/EPIPE|Error|at /);
+    expect(piped.code).toBe(EXIT_CODES.ok);
   });
 
   it('a failed video: status and results exit 1 with its reason; an unknown id exits 1', async () => {

@@ -7,7 +7,7 @@ import type { PipelineConfig } from '../config/index.ts';
 import { ChunkBufferPool, ChunkConnection } from './chunk-connection.ts';
 import { watchConnection, type ConnectionEvents } from './connection-watch.ts';
 import { pipelineKeys, type PipelineKeys } from './keys.ts';
-import { ACCEPT_VIDEO, MARK_PRODUCED, RECONCILE_HELD, RECORD_FRAMES, RELEASE_VIDEO_CHUNKS, RESERVE_CHUNK, TOUCH_VIDEO } from './scripts.ts';
+import { ACCEPT_VIDEO, MARK_PRODUCED, RECONCILE_HELD, RECORD_FRAMES, RELEASE_VIDEO_CHUNKS, RESERVE_CHUNK, TOUCH_VIDEO, UPDATE_OPEN_VIDEO } from './scripts.ts';
 
 export const QUEUE_NAMES = { videos: 'videos', frames: 'frames', finalize: 'finalize' } as const;
 
@@ -45,6 +45,7 @@ export interface PipelineRedis extends Redis {
   releaseVideoChunks: Script;
   touchVideo: Script;
   acceptVideo: Script;
+  updateOpenVideo: Script;
 }
 
 /** BullMQ Worker options of every pipeline worker: its own connection, the prefix, and the lock and stall settings. */
@@ -110,6 +111,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   redis.defineCommand('releaseVideoChunks', { numberOfKeys: 3, lua: RELEASE_VIDEO_CHUNKS });
   redis.defineCommand('touchVideo', { numberOfKeys: 2, lua: TOUCH_VIDEO });
   redis.defineCommand('acceptVideo', { numberOfKeys: 3, lua: ACCEPT_VIDEO });
+  redis.defineCommand('updateOpenVideo', { numberOfKeys: 1, lua: UPDATE_OPEN_VIDEO });
   const keys = pipelineKeys(options.prefix);
   const queueOptions = { connection: redis, prefix: keys.bullPrefix };
   const queues = {

@@ -175,3 +175,16 @@ for i = 1, #entries, 2 do
 end
 return released
 `;
+
+/**
+ * Updates fields of a video that is still open: never of one completed or failed (a producer job
+ * run again after losing its lock must not move a finished video back to "producing").
+ * KEYS: video. ARGV: field/value pairs. Returns 1 when applied, 0 when the video is finished or gone.
+ */
+export const UPDATE_OPEN_VIDEO = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'completed' or state == 'failed' then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+`;

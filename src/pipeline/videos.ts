@@ -223,9 +223,13 @@ export async function getVideoResult<T = unknown>(pipeline: Pipeline, videoId: s
   return json === null ? null : (JSON.parse(json) as T);
 }
 
-/** Updates fields of the video record (state transitions, probe, counts). */
-export async function updateVideo(pipeline: Pipeline, videoId: string, fields: Record<string, string | number>): Promise<void> {
-  await pipeline.redis.hset(pipeline.keys.video(videoId), fields);
+/**
+ * Updates fields of the video record (state transitions, probe, counts) while the video is open.
+ * Returns false, changing nothing, when it is already completed or failed (or gone): a producer
+ * run again after losing its lock must stop, not move a finished video back.
+ */
+export async function updateVideo(pipeline: Pipeline, videoId: string, fields: Record<string, string | number>): Promise<boolean> {
+  return Number(await pipeline.redis.updateOpenVideo(pipeline.keys.video(videoId), ...Object.entries(fields).flat())) === 1;
 }
 
 /**

@@ -64,7 +64,10 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
     return { state: 'failed' as const, framesTotal: 0 };
   };
 
-  await updateVideo(pipeline, videoId, { state: 'probing', startedAt: new Date().toISOString() });
+  // Every state change is conditional: another run of this job (after a lost lock) or a worker
+  // may have finished the video meanwhile, and then this run stops.
+  const skipped = { state: 'skipped' as const, framesTotal: 0 };
+  if (!(await updateVideo(pipeline, videoId, { state: 'probing', ...(status.startedAt ? {} : { startedAt: new Date().toISOString() }) }))) return skipped;
   const config = pipeline.config;
   let probe;
   try {
@@ -93,23 +96,26 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
       message: `one ${size.width}x${size.height} frame is ${frameBytes} bytes, more than the Redis frame budget of ${config.redisFrameBudgetBytes} bytes (FER_REDIS_FRAME_BUDGET_BYTES); lower the working resolution`,
     });
   }
-  await updateVideo(pipeline, videoId, {
+  const opened = await updateVideo(pipeline, videoId, {
     state: 'producing',
     probe: JSON.stringify({ ...probe, frameWidth: size.width, frameHeight: size.height }),
     ...(probe.durationSeconds !== null ? { framesExpected: expectedFrameCount(probe.durationSeconds, sampling) } : {}),
   });
+  if (!opened) return skipped;
   log?.info({ probe, frame: size, chunkFrames }, 'producing frames');
 
   let total = 0;
   let sequence = 0;
-  let skipped = 0;
+  let chunksSkipped = 0;
+  /** The video was finished (or failed) by someone else meanwhile: stop decoding. */
+  let closed = false;
   const flush = async (chunk: FrameChunk) => {
     const chunkKey = pipeline.keys.chunk(videoId, sequence);
     // Resumed: a chunk whose frames are all done, or whose job is still queued or running (its
     // chunk was written before the job was added), is not sent again.
     if (resumed && (chunk.timestamps.every((_, i) => done.has(chunk.firstIndex + i)) || PENDING.has(await pipeline.queues.frames.getJobState(`${videoId}-${sequence}`)))) {
       chunk.release();
-      skipped += 1;
+      chunksSkipped += 1;
       sequence += 1;
       return;
     }
@@ -128,7 +134,7 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
       removeOnComplete: true,
       removeOnFail: 1000,
     });
-    await updateVideo(pipeline, videoId, { framesProduced: chunk.firstIndex + chunk.frames });
+    if (!(await updateVideo(pipeline, videoId, { framesProduced: chunk.firstIndex + chunk.frames }))) closed = true;
     await touchVideo(pipeline, videoId);
     sequence += 1;
   };
@@ -151,6 +157,10 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
   try {
     for await (const chunk of extractFrameChunks(status.path, probe, decoding)) {
       await inFlight;
+      if (closed) {
+        chunk.release();
+        break;
+      }
       total += chunk.frames;
       inFlight = flush(chunk).finally(() => chunk.release());
       // Rejections are awaited on the next turn or after the loop; keep them from counting as unhandled meanwhile.
@@ -162,12 +172,16 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
     if (error instanceof FerError) return fail(error);
     throw error;
   }
+  if (closed) {
+    log?.info('the video was finished elsewhere while this run produced it: stopped');
+    return skipped;
+  }
   if (total === 0) return fail({ code: 'no_frames', message: 'ffmpeg decoded no frames from this video at the requested sampling (empty or unreadable video stream)' });
   if (decodeErrors > 0) {
     await updateVideo(pipeline, videoId, { decodeErrors });
     log?.warn({ decodeErrors }, 'ffmpeg reported damage in the video stream (frames concealed or dropped)');
   }
-  log?.info({ frames: total, chunks: sequence, ...(resumed ? { resumed: true, chunksAlreadyDone: skipped } : {}) }, 'all frames enqueued');
+  log?.info({ frames: total, chunks: sequence, ...(resumed ? { resumed: true, chunksAlreadyDone: chunksSkipped } : {}) }, 'all frames enqueued');
   if (await markVideoProduced(pipeline, videoId, total, sequence)) await enqueueFinalize(pipeline, videoId);
   return { state: 'processing', framesTotal: total };
 }

@@ -107,7 +107,7 @@ describeWithRedisServer('producers killed, Redis restarted', () => {
     await new Promise((resolve) => setTimeout(resolve, 3000));
     await redis.up();
 
-    await waitForVideos(p, ids, { timeoutMs: 120_000 });
+    await waitForVideos(p, ids, { timeoutMs: 90_000 });
     const totals = await expectExactAccounting(p, ids.map((videoId) => ({ videoId, frames: 40 })));
     expect(totals).toEqual({ analysed: 120, failed: 0 });
     // One line for the outage and one for its end, no stack dump per reconnect attempt.
@@ -116,7 +116,7 @@ describeWithRedisServer('producers killed, Redis restarted', () => {
       expect(logLines(child).some((l) => l.msg === 'Redis connection restored')).toBe(true);
       noStackDumps(child);
     }
-  });
+  }, 180_000);
 
   it('Redis down at start: services wait with one line per attempt, one-shot commands say so in one line within 3 s (exit 4); the API answers 503 within 2 s while Redis is down and never runs what it refused', async () => {
     redis = await OwnRedis.reserve();

@@ -59,6 +59,20 @@ const sweepUntilIdle = async () => {
   return sweepOnce(pipeline);
 };
 
+describe('state changes of finished videos', () => {
+  it('a producer run that lost its lock cannot move a finished video back: updateVideo refuses', async () => {
+    const videoId = await splitVideo('finished', 2, 1);
+    await recordFrameResults(pipeline, videoId, [0, 1].map((index) => ({ index, timestamp: index / 2, faces: [] })), { chunkKey: pipeline.keys.chunk(videoId, 0), releaseChunk: true });
+    await finalizeVideo(pipeline, videoId);
+    expect((await getVideoStatus(pipeline, videoId))!.state).toBe('completed');
+    expect(await updateVideo(pipeline, videoId, { state: 'probing' })).toBe(false);
+    expect(await updateVideo(pipeline, videoId, { framesProduced: 2 })).toBe(false);
+    expect((await getVideoStatus(pipeline, videoId))!.state).toBe('completed');
+    expect(await updateVideo(pipeline, 'no-such-video', { state: 'probing' })).toBe(false);
+    expect(await pipeline.redis.exists(pipeline.keys.video('no-such-video'))).toBe(0);
+  });
+});
+
 describe('recovery sweep', () => {
   it('gives back a reservation whose chunk was never written once its lease is over', async () => {
     const key = pipeline.keys.chunk('lost-producer', 0);

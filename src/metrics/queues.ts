@@ -10,7 +10,8 @@ export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'wai
 
 /**
  * Queue depth per state (`ferstream_queue_jobs{queue, state}`) and the age of the oldest waiting
- * job (`ferstream_queue_oldest_waiting_age_seconds{queue}`), read from Redis when scraped.
+ * job, prioritized ones included (`ferstream_queue_oldest_waiting_age_seconds{queue}`), read from
+ * Redis when scraped.
  * Answers are cached for `ttlMs`, so several Prometheus servers (or a fast scrape) do not
  * multiply the Redis load. Every process that holds the queues may export them; the values are
  * the same everywhere, so dashboards aggregate them with `max by (queue, state)`.
@@ -76,16 +77,24 @@ interface QueueStats {
   oldestWaitingAgeSeconds: number;
 }
 
+/**
+ * Prioritized jobs (frame chunks are: fairness across videos) are waiting too. Their set is
+ * ordered by priority, not age, so the oldest is looked for among the next PRIORITIZED_SCAN to be
+ * served: exact for a queue of one video, a lower bound when many videos interleave.
+ */
+const PRIORITIZED_SCAN = 100;
+
 async function readQueue(queue: QueueStatsSource, at: number): Promise<QueueStats> {
-  const [counts, oldest] = await Promise.all([
+  const [counts, oldestWaiting, nextPrioritized] = await Promise.all([
     queue.getJobCounts(...QUEUE_STATES),
     // asc = true: oldest first.
     queue.getJobs(['waiting'], 0, 0, true),
+    queue.getJobs(['prioritized'], 0, PRIORITIZED_SCAN - 1, true),
   ]);
-  const timestamp = oldest[0]?.timestamp;
+  const timestamps = [...oldestWaiting, ...nextPrioritized].map((job) => job?.timestamp).filter((t): t is number => typeof t === 'number');
   return {
     name: queue.name,
     counts,
-    oldestWaitingAgeSeconds: timestamp === undefined ? 0 : Math.max(0, (at - timestamp) / 1000),
+    oldestWaitingAgeSeconds: timestamps.length === 0 ? 0 : Math.max(0, (at - Math.min(...timestamps)) / 1000),
   };
 }

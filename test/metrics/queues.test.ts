@@ -19,16 +19,19 @@ describe('queue metrics', () => {
     await queue.add('a', { n: 1 }, { timestamp: now - 30_000 });
     await queue.add('b', { n: 2 }, { timestamp: now - 5_000 });
     await queue.add('c', { n: 3 }, { delay: 60_000 });
+    // Frame chunks are prioritized (fairness across videos): they wait too, and count for the age.
+    await queue.add('d', { n: 4 }, { priority: 3, timestamp: now - 60_000 });
     const registry = createMetricsRegistry();
     registerQueueMetrics(registry, [queue], { ttlMs: 1_000, now: () => now });
 
     const text = await registry.metrics();
     expect(text).toMatch(/^ferstream_queue_jobs\{queue="frames",state="waiting"\} 2$/m);
     expect(text).toMatch(/^ferstream_queue_jobs\{queue="frames",state="delayed"\} 1$/m);
+    expect(text).toMatch(/^ferstream_queue_jobs\{queue="frames",state="prioritized"\} 1$/m);
     expect(text).toMatch(/^ferstream_queue_jobs\{queue="frames",state="active"\} 0$/m);
     expect(text).toMatch(/^ferstream_queue_jobs\{queue="frames",state="failed"\} 0$/m);
     const age = Number(/^ferstream_queue_oldest_waiting_age_seconds\{queue="frames"\} (\S+)$/m.exec(text)![1]);
-    expect(age).toBeCloseTo(30, 0);
+    expect(age).toBeCloseTo(60, 0);
 
     // Within the TTL the cached answer is served; after it, Redis is read again.
     await queue.drain();

@@ -11,6 +11,12 @@ export const facesSchema = z.object({
   detect: envBoolean.default(true),
   /** Detector model directory under the models directory. */
   detector: z.string().min(1).default('ultraface-rfb-320'),
+  /**
+   * Second-stage check: keep a face only if this detector also finds it. `auto`: BlazeFace full
+   * range for the compact profile (measured: it confirms every true face of the tiny detector and
+   * none of its false ones), none for the vit profile.
+   */
+  confirmDetector: z.enum(['auto', 'none', 'blazeface-front', 'blazeface-back']).default('auto'),
   scoreThreshold: num(0, 1).optional(),
   nmsIou: num(0, 1).optional(),
   /** Faces whose shorter side is below this many working-resolution pixels are ignored. */
@@ -43,6 +49,7 @@ export type FacesConfig = z.infer<typeof facesSchema>;
 export const facesEnv = {
   detect: 'FER_DETECT',
   detector: 'FER_DETECTOR',
+  confirmDetector: 'FER_DETECTOR_CONFIRM',
   scoreThreshold: 'FER_DETECTOR_SCORE_THRESHOLD',
   nmsIou: 'FER_DETECTOR_NMS_IOU',
   minFaceSize: 'FER_MIN_FACE_SIZE',

@@ -14,7 +14,8 @@ import type { PipelineObserver } from '../core/observer.ts';
 import { FerError, type FrameAnalyzer } from '../core/types.ts';
 import { DetectThenClassifyAnalyzer } from './analyzers/detect-then-classify.ts';
 import { createImageClassifier } from './classifier.ts';
-import { ensureBlazeFaceModel, isBlazeFaceModel } from './detectors/blazeface-install.ts';
+import { ensureBlazeFaceModel, isBlazeFaceModel, type BlazeFaceModel } from './detectors/blazeface-install.ts';
+import { ConfirmedDetector } from './detectors/confirmed-detector.ts';
 import { loadDetector } from './detectors/detector.ts';
 import { DETECTOR_SPEC_FILE } from './detectors/spec.ts';
 import { loadTinyFaceDetector, TINY_FACE_SPEC_FILE } from './detectors/tiny-face.ts';
@@ -113,11 +114,31 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
   let detector: FaceDetector;
   try {
     detector = await openDetector(detectorDir, config, settings, observer);
+    const confirm = confirmingDetector(config, profile);
+    if (confirm !== null) {
+      const primary = detector;
+      // The confirmer at its own reference thresholds (the configured ones are the primary's).
+      const confirmer = await ensureBlazeFaceModel(config.modelsDir, confirm)
+        .then((dir) => openDetector(dir, config, { ...settings, scoreThreshold: undefined, nmsIou: undefined, minFaceSize: 0 }, observer))
+        .catch(async (error: unknown) => {
+          await primary.close();
+          throw error;
+        });
+      detector = new ConfirmedDetector(primary, confirmer);
+    }
   } catch (error) {
     await classifier.close();
     throw error;
   }
   return new DetectThenClassifyAnalyzer({ detector, classifier, cropMargin: config.faces.cropMargin });
+}
+
+/** The second-stage detector for `profile` (FER_DETECTOR_CONFIRM), or null for none. */
+export function confirmingDetector(config: Config, profile: ProfileName): BlazeFaceModel | null {
+  const choice = config.faces.confirmDetector;
+  if (choice === 'none') return null;
+  if (choice === 'auto') return profile === 'compact' ? 'blazeface-back' : null;
+  return choice;
 }
 
 /** A detector directory of either kind: face-api's (faceapi-detector.json) or UltraFace/YuNet (detector.json). */

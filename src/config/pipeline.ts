@@ -5,6 +5,9 @@ import { envList, int, num } from './env.ts';
  * Producer sampling and limits, frame transport through Redis, queues, retries and retention.
  * Documented in README "Configuration" (rows FER_FPS … FER_FINALIZE_CONCURRENCY).
  */
+/** Demuxers of real video containers (ffmpeg names; `mov` covers mp4/m4v/3gp, `matroska` webm). */
+export const DEFAULT_ALLOWED_CONTAINERS: readonly string[] = ['mov', 'matroska', 'avi', 'flv', 'mpegts', 'mpeg', 'ogg', 'asf', 'm4v', 'h264', 'hevc'];
+
 export const pipelineSchema = z.object({
   /** Frames sampled per second of video (ffmpeg fps filter). */
   fps: num(0.001, 240).default(2),
@@ -71,7 +74,7 @@ export const pipelineSchema = z.object({
    * Demuxers ffmpeg/ffprobe may use (ffmpeg's format_whitelist): real video containers only, so
    * playlists (hls), concat scripts, image sequences and devices are refused whatever the file's name.
    */
-  allowedContainers: envList(z.string().regex(/^[a-z0-9_]+$/)).default(['mov', 'matroska', 'avi', 'flv', 'mpegts', 'mpeg', 'ogg', 'asf', 'm4v', 'h264', 'hevc']),
+  allowedContainers: envList(z.string().regex(/^[a-z0-9_]+$/)).default([...DEFAULT_ALLOWED_CONTAINERS]),
 });
 
 export type PipelineConfig = z.infer<typeof pipelineSchema>;

@@ -4,6 +4,7 @@
 // recovery, and nothing in between.
 
 import type { Redis } from 'ioredis';
+import { FerError } from '../core/types.ts';
 
 export interface ConnectionEvents {
   /** The connection failed (first error of an outage only). */
@@ -17,6 +18,13 @@ export function redisErrorReason(error: unknown): string {
   const e = error as { code?: string; message?: string };
   if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code)) return e.code;
   return String(e?.message ?? error).split('\n')[0]!.slice(0, 200);
+}
+
+/** True for errors that mean "Redis is not reachable right now" (worth retrying after a reconnect). */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (error instanceof FerError) return error.code === 'redis_unavailable';
+  const reason = redisErrorReason(error);
+  return /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|AI_AGAIN)$/.test(reason) || /Connection is closed|Stream isn't writeable|LOADING|READONLY|TRYAGAIN|MASTERDOWN|max retries per request/.test(reason);
 }
 
 export function watchConnection(redis: Redis, connection: string, events: ConnectionEvents): void {
@@ -46,7 +54,7 @@ interface QueueErrorLog {
  */
 export function reportQueueError(log: QueueErrorLog | undefined, queue: string, error: Error): void {
   const message = error.message;
-  const routine = /ECONNREFUSED|ECONNRESET|Connection is closed|could not renew lock|Missing lock for job|Stream isn't writeable/.test(message);
+  const routine = isRedisUnavailable(error) || /ECONNREFUSED|ECONNRESET|could not renew lock|Missing lock for job/.test(message);
   if (routine) log?.debug({ queue, reason: message }, 'queue: connection or lock lost (the job runs again if needed)');
   else log?.warn({ queue, reason: message }, 'queue error');
 }

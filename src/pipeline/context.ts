@@ -111,7 +111,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   redis.defineCommand('releaseVideoChunks', { numberOfKeys: 3, lua: RELEASE_VIDEO_CHUNKS });
   redis.defineCommand('touchVideo', { numberOfKeys: 2, lua: TOUCH_VIDEO });
   redis.defineCommand('acceptVideo', { numberOfKeys: 3, lua: ACCEPT_VIDEO });
-  redis.defineCommand('updateOpenVideo', { numberOfKeys: 1, lua: UPDATE_OPEN_VIDEO });
+  redis.defineCommand('updateOpenVideo', { numberOfKeys: 2, lua: UPDATE_OPEN_VIDEO });
   const keys = pipelineKeys(options.prefix);
   const queueOptions = { connection: redis, prefix: keys.bullPrefix };
   const queues = {

@@ -5,7 +5,7 @@
 
 import { FerError } from '../core/types.ts';
 import type { Pipeline } from './context.ts';
-import { redisErrorReason } from './connection-watch.ts';
+import { isRedisUnavailable, redisErrorReason } from './connection-watch.ts';
 
 export interface HeldFrames {
   readonly bytes: number;
@@ -35,13 +35,6 @@ export async function reserveChunk(pipeline: Pipeline, chunkKey: string, bytes: 
     Date.now(),
   )) as [number, number, number];
   return { reserved: reserved === 1, held: { bytes: heldBytes, frames: heldFramesCount } };
-}
-
-/** True for errors that mean "Redis is not reachable right now" (worth retrying after a reconnect). */
-export function isRedisUnavailable(error: unknown): boolean {
-  if (error instanceof FerError) return error.code === 'redis_unavailable';
-  const reason = redisErrorReason(error);
-  return /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|AI_AGAIN)$/.test(reason) || /Connection is closed|Stream isn't writeable|LOADING|READONLY|TRYAGAIN|MASTERDOWN|max retries per request/.test(reason);
 }
 
 /**

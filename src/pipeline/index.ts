@@ -2,9 +2,9 @@
 // queues and job data, frame chunks in Redis under a byte budget, video records and results.
 export { createPipeline, QUEUE_NAMES, type JobWorkerOptions, type Pipeline, type PipelineOptions, type VideoJobData, type FrameJobData, type FinalizeJobData } from './context.ts';
 export { pipelineKeys, type PipelineKeys } from './keys.ts';
-export { heldFrames, reserveChunk, reserveChunkWhenRoom, writeChunk, readChunk, releaseChunkBuffer, reconcileHeld, retryAcrossOutage, isRedisUnavailable, type HeldFrames } from './frame-store.ts';
-export { recordChunkFailed, describeJobFailure, sweepOnce, startRecovery, type RecoveryReport, type RecoveryHandle, type RecoveryLog } from './recovery.ts';
-export { watchConnection, redisErrorReason, reportQueueError, type ConnectionEvents } from './connection-watch.ts';
+export { heldFrames, reserveChunk, reserveChunkWhenRoom, writeChunk, readChunk, releaseChunkBuffer, reconcileHeld, retryAcrossOutage, type HeldFrames } from './frame-store.ts';
+export { recordChunkFailed, describeJobFailure, PENDING_JOB_STATES, sweepOnce, startRecovery, type RecoveryReport, type RecoveryHandle, type RecoveryLog } from './recovery.ts';
+export { watchConnection, redisErrorReason, reportQueueError, isRedisUnavailable, type ConnectionEvents } from './connection-watch.ts';
 export {
   submitVideo,
   getVideoStatus,

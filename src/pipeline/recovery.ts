@@ -104,7 +104,8 @@ async function failedJobs<T>(queue: { getFailed(start: number, end: number): Pro
   return (await queue.getFailed(0, 99)).filter((job): job is Job<T> => job !== undefined && job !== null);
 }
 
-const PENDING_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
+/** BullMQ job states in which a job will still run (or is running). */
+export const PENDING_JOB_STATES: ReadonlySet<string> = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
 
 /** A video with no progress for FER_VIDEO_STALL_SECONDS: still being worked on, or lost work to redo or record. */
 async function resolveStuckVideo(pipeline: Pipeline, videoId: string, log?: RecoveryLog): Promise<'waiting' | 'requeued' | 'resolved' | 'gone'> {
@@ -118,7 +119,7 @@ async function resolveStuckVideo(pipeline: Pipeline, videoId: string, log?: Reco
   if (record.state !== 'processing') {
     // Not split yet: a producer job that is queued or running (its lock alive) is just waiting its turn.
     const state = await pipeline.queues.videos.getJobState(videoId);
-    if (PENDING_STATES.has(state)) {
+    if (PENDING_JOB_STATES.has(state)) {
       await touchVideo(pipeline, videoId);
       return 'waiting';
     }
@@ -139,7 +140,7 @@ async function resolveStuckVideo(pipeline: Pipeline, videoId: string, log?: Reco
   const ids = Array.from({ length: chunks }, (_, seq) => `${videoId}-${seq}`);
   for (let i = 0; i < ids.length; i += 100) {
     const states = await Promise.all(ids.slice(i, i + 100).map((id) => pipeline.queues.frames.getJobState(id)));
-    if (states.some((s) => PENDING_STATES.has(s))) {
+    if (states.some((s) => PENDING_JOB_STATES.has(s))) {
       await touchVideo(pipeline, videoId);
       return 'waiting';
     }

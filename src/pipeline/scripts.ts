@@ -178,13 +178,17 @@ return released
 
 /**
  * Updates fields of a video that is still open: never of one completed or failed (a producer job
- * run again after losing its lock must not move a finished video back to "producing").
- * KEYS: video. ARGV: field/value pairs. Returns 1 when applied, 0 when the video is finished or gone.
+ * run again after losing its lock must not move a finished video back to "producing"), and
+ * records that as progress in the active set (if listed there). KEYS: video, activeVideos.
+ * ARGV: videoId, nowMs, then field/value pairs. Returns 1 when applied, 0 when finished or gone.
  */
 export const UPDATE_OPEN_VIDEO = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local state = redis.call('HGET', KEYS[1], 'state')
 if state == 'completed' or state == 'failed' then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV))
+local fields = {}
+for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('ZADD', KEYS[2], 'XX', ARGV[2], ARGV[1])
 return 1
 `;

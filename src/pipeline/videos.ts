@@ -224,12 +224,14 @@ export async function getVideoResult<T = unknown>(pipeline: Pipeline, videoId: s
 }
 
 /**
- * Updates fields of the video record (state transitions, probe, counts) while the video is open.
+ * Updates fields of the video record (state transitions, probe, counts) while the video is open,
+ * which also counts as progress for the recovery sweep.
  * Returns false, changing nothing, when it is already completed or failed (or gone): a producer
  * run again after losing its lock must stop, not move a finished video back.
  */
 export async function updateVideo(pipeline: Pipeline, videoId: string, fields: Record<string, string | number>): Promise<boolean> {
-  return Number(await pipeline.redis.updateOpenVideo(pipeline.keys.video(videoId), ...Object.entries(fields).flat())) === 1;
+  const k = pipeline.keys;
+  return Number(await pipeline.redis.updateOpenVideo(k.video(videoId), k.activeVideos, videoId, Date.now(), ...Object.entries(fields).flat())) === 1;
 }
 
 /**

@@ -5,6 +5,7 @@
 
 import { Writable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
+import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
 import { FerError } from '../core/types.ts';
 import path from 'node:path';
 import { sampledFrameTime } from '../pipeline/index.ts';
@@ -40,8 +41,6 @@ export interface SamplingOptions {
   /** Told of each decoding error ffmpeg reports in the stream (damaged data concealed or dropped). */
   readonly onDecodeError?: (line: string) => void;
 }
-
-const DEFAULT_CONTAINERS = ['mov', 'matroska', 'avi', 'flv', 'mpegts', 'mpeg', 'ogg', 'asf', 'm4v', 'h264', 'hevc'];
 
 /**
  * ffmpeg's lines (at -v error) that report damage in the stream. One damaged frame gives one
@@ -266,7 +265,7 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
   }
   const { width, height } = workingSize(probe, options.maxSide);
 
-  const containers = options.allowedContainers ?? DEFAULT_CONTAINERS;
+  const containers = options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS;
   const displayName = path.basename(file);
   // No shell (fluent-ffmpeg spawns); local files and real containers only (media-safety.ts).
   const command = ffmpeg(safeInput(file)).setFfmpegPath(mediaBinaries().ffmpeg).inputOptions([...safeInputOptions(containers), '-nostats', '-loglevel', 'error']);

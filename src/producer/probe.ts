@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
 import { FerError } from '../core/types.ts';
 import { mediaBinaries } from './binaries.ts';
 import { containerRefusal, refuseScripts, safeInput, safeInputOptions, withoutPaths } from './media-safety.ts';
@@ -39,8 +40,6 @@ export interface ProbeLimits {
   /** ffprobe's time limit (FER_PROBE_TIMEOUT_MS). */
   readonly probeTimeoutMs?: number;
 }
-
-const DEFAULT_CONTAINERS = ['mov', 'matroska', 'avi', 'flv', 'mpegts', 'mpeg', 'ogg', 'asf', 'm4v', 'h264', 'hevc'];
 
 interface FfprobeStream {
   codec_type?: string;
@@ -82,7 +81,7 @@ export async function probeVideo(file: string, limits: ProbeLimits, displayName 
     throw new FerError('file_too_large', `video file is ${fileBytes} bytes, over the limit of ${limits.maxFileBytes} bytes (FER_MAX_FILE_BYTES)`);
   }
 
-  const containers = limits.allowedContainers ?? DEFAULT_CONTAINERS;
+  const containers = limits.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS;
   const timeoutMs = limits.probeTimeoutMs ?? 30_000;
   await refuseScripts(file, containers);
   let output: FfprobeOutput;

@@ -15,11 +15,11 @@ import {
   getVideoStatus,
   loadVideoRecord,
   markVideoProduced,
+  PENDING_JOB_STATES,
   QUEUE_NAMES,
   reportQueueError,
   reserveChunkWhenRoom,
   startRecovery,
-  touchVideo,
   updateVideo,
   writeChunk,
   type FrameJobData,
@@ -35,8 +35,6 @@ export interface ProducerOptions {
   /** Run the recovery sweep in this process (default true; one process sweeps at a time). */
   readonly recovery?: boolean;
 }
-
-const PENDING = new Set(['waiting', 'active', 'delayed', 'prioritized']);
 
 /** BullMQ's largest job priority. */
 const MAX_PRIORITY = 2_097_152;
@@ -113,7 +111,7 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
     const chunkKey = pipeline.keys.chunk(videoId, sequence);
     // Resumed: a chunk whose frames are all done, or whose job is still queued or running (its
     // chunk was written before the job was added), is not sent again.
-    if (resumed && (chunk.timestamps.every((_, i) => done.has(chunk.firstIndex + i)) || PENDING.has(await pipeline.queues.frames.getJobState(`${videoId}-${sequence}`)))) {
+    if (resumed && (chunk.timestamps.every((_, i) => done.has(chunk.firstIndex + i)) || PENDING_JOB_STATES.has(await pipeline.queues.frames.getJobState(`${videoId}-${sequence}`)))) {
       chunk.release();
       chunksSkipped += 1;
       sequence += 1;
@@ -134,8 +132,8 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
       removeOnComplete: true,
       removeOnFail: 1000,
     });
+    // Also the video's progress for the recovery sweep (updateVideo records it).
     if (!(await updateVideo(pipeline, videoId, { framesProduced: chunk.firstIndex + chunk.frames }))) closed = true;
-    await touchVideo(pipeline, videoId);
     sequence += 1;
   };
 

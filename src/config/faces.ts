@@ -3,18 +3,20 @@ import { envBoolean, int, num } from './env.ts';
 
 /**
  * Face detection, crops, tracking and model fetching. Documented in README "Configuration".
- * Unset score threshold / NMS IoU / input size mean the detector model's own reference values
- * (its detector.json).
+ * Unset score threshold: the detector's measured default (src/inference/detectors/defaults.ts),
+ * else its model's reference; unset NMS IoU / input size: the model's (its detector.json).
  */
 export const facesSchema = z.object({
   /** Detect faces and classify each one; false = whole-frame mode (inputs that are already face crops). */
   detect: envBoolean.default(true),
-  /** Detector model directory under the models directory. */
-  detector: z.string().min(1).default('ultraface-rfb-320'),
+  /** The vit profile's detector: a model directory under the models directory (default chosen by bench:detect). */
+  detector: z.string().min(1).default('yunet-2023mar'),
+  /** The compact profile's detector: one that runs from npm alone (default chosen by bench:detect). */
+  compactDetector: z.enum(['blazeface-back', 'blazeface-front', 'faceapi-tiny-face-detector']).default('blazeface-back'),
   /**
    * Second-stage check: keep a face only if this detector also finds it. `auto`: BlazeFace full
-   * range for the compact profile (measured: it confirms every true face of the tiny detector and
-   * none of its false ones), none for the vit profile.
+   * range behind face-api's tiny detector (which alone invents faces in test patterns), none
+   * otherwise.
    */
   confirmDetector: z.enum(['auto', 'none', 'blazeface-front', 'blazeface-back']).default('auto'),
   scoreThreshold: num(0, 1).optional(),
@@ -49,6 +51,7 @@ export type FacesConfig = z.infer<typeof facesSchema>;
 export const facesEnv = {
   detect: 'FER_DETECT',
   detector: 'FER_DETECTOR',
+  compactDetector: 'FER_COMPACT_DETECTOR',
   confirmDetector: 'FER_DETECTOR_CONFIRM',
   scoreThreshold: 'FER_DETECTOR_SCORE_THRESHOLD',
   nmsIou: 'FER_DETECTOR_NMS_IOU',

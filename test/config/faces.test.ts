@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 
 describe('faces configuration', () => {
-  it('defaults: detection on with UltraFace 320, thresholds from the model, tracker and fetch settings', () => {
+  it('defaults: detection on with YuNet (vit) and BlazeFace full range (compact), thresholds measured or the model\'s, tracker and fetch settings', () => {
     const { faces } = loadConfig({});
-    expect(faces).toMatchObject({ detect: true, detector: 'ultraface-rfb-320', minFaceSize: 16, maxFacesPerFrame: 20, cropMargin: 0.15, trackIou: 0.3, trackMaxGap: 2, trackAppearanceDistance: 0.45, cutThreshold: 0.4, fetchRetries: 3 });
+    expect(faces).toMatchObject({ detect: true, detector: 'yunet-2023mar', compactDetector: 'blazeface-back', confirmDetector: 'auto', minFaceSize: 16, maxFacesPerFrame: 20, cropMargin: 0.15, trackIou: 0.3, trackMaxGap: 2, trackAppearanceDistance: 0.45, cutThreshold: 0.4, fetchRetries: 3 });
     expect(faces.scoreThreshold).toBeUndefined();
     expect(faces.nmsIou).toBeUndefined();
     expect(faces.modelsBaseUrl).toBeUndefined();
@@ -14,6 +14,7 @@ describe('faces configuration', () => {
     const { faces } = loadConfig({
       FER_DETECT: 'false',
       FER_DETECTOR: 'yunet-s-dynamic',
+      FER_COMPACT_DETECTOR: 'faceapi-tiny-face-detector',
       FER_DETECTOR_SCORE_THRESHOLD: '0.8',
       FER_DETECTOR_NMS_IOU: '0.4',
       FER_MIN_FACE_SIZE: '24',
@@ -33,6 +34,7 @@ describe('faces configuration', () => {
     expect(faces).toEqual({
       detect: false,
       detector: 'yunet-s-dynamic',
+      compactDetector: 'faceapi-tiny-face-detector',
       scoreThreshold: 0.8,
       nmsIou: 0.4,
       minFaceSize: 24,

@@ -42,7 +42,7 @@ describe('fer-stream demo', () => {
 
     const result = JSON.parse(readFileSync(path.join(dir, 'fer-stream-demo', 'result.json'), 'utf8')) as VideoResult;
     expect(result.labels).toEqual(['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised']);
-    expect(result.model.detector).toBe('faceapi-tiny-face-detector (confirmed by blazeface-back)');
+    expect(result.model.detector).toBe('blazeface-back');
     // Every sample photo shows at least one face; most show several.
     expect(result.frames.every((f) => f.faces.length >= 1)).toBe(true);
     expect(result.counts.faces).toBeGreaterThanOrEqual(2 * result.counts.sampled);

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import { DetectThenClassifyAnalyzer } from '../../src/inference/analyzers/detect-then-classify.ts';
 import { createImageClassifier } from '../../src/inference/classifier.ts';
+import { detectorThreshold } from '../../src/inference/detectors/defaults.ts';
 import { loadDetector } from '../../src/inference/detectors/detector.ts';
 import { installLocal } from '../../src/inference/fetch/fetch.ts';
 import { createPipeline, getVideoResult, submitVideo, waitForVideos, type Pipeline } from '../../src/pipeline/index.ts';
@@ -34,10 +35,10 @@ describeWithShared('faces through the pipeline (Redis, producer, worker, aggrega
 
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'fer-faces-pipeline-'));
-    await installLocal(sharedPath('models'), path.join(tmp, 'models'), ['ultraface']);
+    await installLocal(sharedPath('models'), path.join(tmp, 'models'), ['yunet']);
     const detector = await loadDetector(path.join(tmp, 'models', config.faces.detector), {
       inference: config.inference,
-      settings: { minFaceSize: config.faces.minFaceSize, maxFaces: config.faces.maxFacesPerFrame },
+      settings: { scoreThreshold: detectorThreshold(config.faces.detector, undefined), minFaceSize: config.faces.minFaceSize, maxFaces: config.faces.maxFacesPerFrame },
     });
     const classifier = await createImageClassifier(await writeTinyClassifierDir(path.join(tmp, 'tiny')), { config: config.inference });
     const analyzer = new DetectThenClassifyAnalyzer({ detector, classifier, cropMargin: config.faces.cropMargin });
@@ -102,7 +103,7 @@ describeWithShared('faces through the pipeline (Redis, producer, worker, aggrega
         expect(frame.faces[0]!.probabilities).toHaveLength(7);
       }
       expect(grid.counts).toMatchObject({ withoutFace: 0, faceVisibleShare: 1, tracks: 1 });
-      expect(grid.model.detector).toBe('ultraface-rfb-320');
+      expect(grid.model.detector).toBe('yunet-2023mar');
     }
 
     const noFace = cutResult!.frames.filter((f) => f.faces.length === 0).map((f) => f.timestamp);

@@ -87,7 +87,7 @@ const demo: Command = {
     console.log(`    ${video.file}: ${video.photos} photos, ${video.seconds} s`);
 
     const pipeline = await openPipeline(config);
-    console.log(`2/4 loading the compact profile (face-api tiny face detector confirmed by BlazeFace + expression net) from ${config.modelsDir} …`);
+    console.log(`2/4 loading the compact profile (${config.faces.compactDetector} face detector + face-api's expression net) from ${config.modelsDir} …`);
     const analyzer = await createProfileAnalyzer(config, 'compact', {
       logger,
       onConvert: (p) => console.log(`    first use: converting face-api's weights (npm package) to ONNX into ${p.detectorDir} and ${p.expressionDir}`),

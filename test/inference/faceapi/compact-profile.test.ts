@@ -47,8 +47,8 @@ describe('profile choice', () => {
     await mkdir(path.join(dir, 'vit-fer', 'onnx'), { recursive: true });
     await writeFile(path.join(dir, 'vit-fer', 'onnx', 'model.onnx'), '');
     expect((await chooseProfile(configFor(dir))).profile).toBe('compact');
-    await mkdir(path.join(dir, 'ultraface-rfb-320'), { recursive: true });
-    await writeFile(path.join(dir, 'ultraface-rfb-320', 'detector.json'), '{}');
+    await mkdir(path.join(dir, 'yunet-2023mar'), { recursive: true });
+    await writeFile(path.join(dir, 'yunet-2023mar', 'detector.json'), '{}');
     expect(await chooseProfile(configFor(dir))).toMatchObject({ profile: 'vit', explicit: false });
     expect((await chooseProfile(configFor(dir, { profile: 'compact' }))).profile).toBe('compact');
   });
@@ -75,7 +75,7 @@ describe('profile choice', () => {
 describeWithShared('vit profile', () => {
   it('auto picks vit once a ViT and the configured detector are installed, and runs detect-then-classify with them', async () => {
     const dir = path.join(modelsDir, 'with-vit');
-    await installLocal(sharedPath('models'), dir, ['ultraface']);
+    await installLocal(sharedPath('models'), dir, ['yunet']);
     // Weights do not matter here (synthetic, tiny): what is checked is which models the profile runs.
     await buildSyntheticVitModelDir({ outDir: path.join(dir, 'vit-fer'), preset: 'tiny', seed: 3 });
     const config = configFor(dir);
@@ -83,7 +83,7 @@ describeWithShared('vit profile', () => {
     expect(choice).toMatchObject({ profile: 'vit', explicit: false });
     const analyzer = await createProfileAnalyzer(config, choice.profile);
     try {
-      expect(analyzer.info).toMatchObject({ name: 'vit-fer', detector: 'ultraface-rfb-320' });
+      expect(analyzer.info).toMatchObject({ name: 'vit-fer', detector: 'yunet-2023mar' });
       const { faces } = await analyzer.analyze(await decodeToRgb(await readFile(sharedPath('fixtures', 'faces', 'wh_two_people.jpg'))));
       expect(faces.length).toBe(2);
       expect(faces[0]!.probabilities).toHaveLength(analyzer.info.labels.length);

@@ -16,7 +16,8 @@ import { parseArgs } from 'node:util';
 import { makeDemoVideo } from '../src/cli/demo/make-video.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { iou } from '../src/core/box.ts';
-import { frameSignature, histogramDistance } from '../src/core/colour-signature.ts';
+import { frameSignature } from '../src/core/colour-signature.ts';
+import { appearanceDistance } from '../src/core/face-appearance.ts';
 import type { FaceResult, FrameResult } from '../src/core/types.ts';
 import { createProfileAnalyzer } from '../src/inference/profiles.ts';
 import { extractFrames, mediaBinaries, probeVideo } from '../src/producer/index.ts';
@@ -79,7 +80,7 @@ for (const fps of [2, 5]) {
     for (const face of analysed[i]!.faces) {
       for (const before of analysed[i - 1]!.faces) {
         if (iou(face.box, before.box) < config.faces.trackIou) continue;
-        (crossing ? appearance.acrossCut : appearance.same).push(histogramDistance(face.appearance!, before.appearance!));
+        (crossing ? appearance.acrossCut : appearance.same).push(appearanceDistance(face.appearance!, before.appearance!));
       }
     }
   }
@@ -91,6 +92,6 @@ const f3 = (v: number) => v.toFixed(3);
 console.log(`\n| source | fps | scores at the cuts | largest score within a shot |\n| --- | ---: | --- | ---: |`);
 for (const r of rows) console.log(`| ${r.source} | ${r.fps} | ${r.cuts.length ? r.cuts.map(f3).join(', ') : '—'} | ${f3(r.withinShotMax)} |`);
 const sorted = [...appearance.same].sort((a, b) => a - b);
-console.log(`\nface colour distance, same face in consecutive frames (${sorted.length} pairs): median ${f3(sorted[Math.floor(sorted.length / 2)] ?? 0)}, p95 ${f3(sorted[Math.floor(sorted.length * 0.95)] ?? 0)}, max ${f3(sorted.at(-1) ?? 0)}`);
-console.log(`face colour distance, overlapping faces across a cut (${appearance.acrossCut.length} pairs): ${appearance.acrossCut.map(f3).join(', ')}`);
+console.log(`\nface appearance distance, same face in consecutive frames (${sorted.length} pairs): median ${f3(sorted[Math.floor(sorted.length / 2)] ?? 0)}, p95 ${f3(sorted[Math.floor(sorted.length * 0.95)] ?? 0)}, max ${f3(sorted.at(-1) ?? 0)}`);
+console.log(`face appearance distance, overlapping faces across a cut (${appearance.acrossCut.length} pairs): ${appearance.acrossCut.map(f3).join(', ')}`);
 if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), rows, appearance }, null, 2));

@@ -17,11 +17,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/index.ts';
+import { iou } from '../src/core/box.ts';
 import { frameSignature } from '../src/core/colour-signature.ts';
-import type { FrameResult } from '../src/core/types.ts';
+import { appearanceDistance } from '../src/core/face-appearance.ts';
+import type { Box, FrameResult } from '../src/core/types.ts';
 import { createProfileAnalyzer } from '../src/inference/profiles.ts';
 import { mediaBinaries } from '../src/producer/index.ts';
 import { assignTracks, detectCuts, type TrackerOptions } from '../src/results/index.ts';
+import { matchFaces } from '../test/helpers/face-truth/match.ts';
 import { generatedNoFaceScenes, loadFacePatches, sceneryScenes } from '../test/helpers/face-truth/scenes.ts';
 import { makeSequences, SEQUENCE_KINDS, type Sequence } from './tracks/sequences.ts';
 import { addScores, idf1, NO_SCORE, scoreTracks, type TrackScore } from './tracks/score.ts';
@@ -49,12 +52,23 @@ for (const sequence of sequences) {
 await analyzer.close();
 await rm(tmp, { recursive: true, force: true });
 
-const { trackIou, trackMaxGap, trackAppearanceDistance, cutThreshold } = config.faces;
+const { trackIou, trackMaxGap, trackAppearanceDistance, trackReidentifyFrames, cutThreshold } = config.faces;
 const base: TrackerOptions = { iouThreshold: trackIou, maxGap: trackMaxGap };
-const settings: Array<{ name: string; options: TrackerOptions; cuts: boolean }> = [
-  { name: 'IoU only (baseline)', options: base, cuts: false },
-  { name: '+ scene cuts', options: base, cuts: true },
-  ...[0.25, 0.35, trackAppearanceDistance, 0.6].map((d) => ({ name: `+ cuts + appearance ≤ ${d}${d === trackAppearanceDistance ? ' (default)' : ''}`, options: { ...base, maxAppearanceDistance: d }, cuts: true })),
+const isDefault = (d: number, r: number) => d === trackAppearanceDistance && r === trackReidentifyFrames;
+// Baselines first (the tracker before this benchmark: IoU on the last box only, then cuts, then the
+// old colour-only check at 0.45), then the current tracker (motion + cuts + appearance) across its knobs.
+const settings: Array<{ name: string; options: TrackerOptions; cuts: boolean; colourOnly?: boolean }> = [
+  { name: 'IoU on last box (baseline)', options: { ...base, predictMotion: false }, cuts: false },
+  { name: 'baseline + scene cuts', options: { ...base, predictMotion: false }, cuts: true },
+  { name: 'baseline + cuts + colour ≤ 0.45 (previous default)', options: { ...base, predictMotion: false, maxAppearanceDistance: 0.45 }, cuts: true, colourOnly: true },
+  { name: 'motion + cuts', options: base, cuts: true },
+  ...[0.35, trackAppearanceDistance, 0.65].flatMap((d) =>
+    [0, trackReidentifyFrames].map((r) => ({
+      name: `motion + cuts + appearance ≤ ${d}, re-identify ${r}${isDefault(d, r) ? ' (default)' : ''}`,
+      options: { ...base, maxAppearanceDistance: d, reidentifyWithin: r },
+      cuts: true,
+    })),
+  ),
 ];
 
 const table: Array<{ setting: string; kind: string; score: TrackScore }> = [];
@@ -64,7 +78,9 @@ for (const setting of settings) {
     for (const { sequence, frames } of analysed) {
       if (kind !== 'all' && sequence.kind !== kind) continue;
       const cutIndexes = setting.cuts ? new Set(detectCuts(frames, cutThreshold).map((c) => c.index)) : new Set<number>();
-      const tracked = assignTracks(frames, setting.options, { cutIndexes });
+      // The previous appearance was the colour histogram alone: the first 64 values of today's.
+      const input = setting.colourOnly ? frames.map((f) => ({ ...f, faces: f.faces.map((face) => ({ ...face, ...(face.appearance ? { appearance: face.appearance.slice(0, 64) } : {}) })) })) : frames;
+      const tracked = assignTracks(input, setting.options, { cutIndexes });
       score = addScores(score, scoreTracks(tracked.map((f, i) => ({ truth: sequence.frames[i]!.truth, faces: f.faces }))));
     }
     table.push({ setting: setting.name, kind, score });
@@ -82,12 +98,34 @@ for (const { sequence, frames } of analysed) {
   falseCuts += [...detected].filter((c) => !sequence.cuts.includes(c)).length;
 }
 
+// The appearance threshold's evidence: distances between overlapping faces of consecutive frames,
+// the same person vs two different people (the swaps at the same place).
+const distances = { same: [] as number[], different: [] as number[] };
+for (const { sequence, frames } of analysed) {
+  const personOf = (i: number, box: Box) => {
+    const m = matchFaces([{ box, score: 1 }], sequence.frames[i]!.truth.map((t) => ({ box: t.box, truncated: false })));
+    return m.pairs[0] ? sequence.frames[i]!.truth[m.pairs[0][1]]!.person : undefined;
+  };
+  for (let i = 1; i < frames.length; i++) {
+    for (const face of frames[i]!.faces) {
+      for (const before of frames[i - 1]!.faces) {
+        if (iou(face.box, before.box) < trackIou || !face.appearance || !before.appearance) continue;
+        const [a, b] = [personOf(i, face.box), personOf(i - 1, before.box)];
+        if (a === undefined || b === undefined) continue;
+        (a === b ? distances.same : distances.different).push(appearanceDistance(face.appearance, before.appearance));
+      }
+    }
+  }
+}
+const quantile = (xs: number[], q: number) => [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
+
 const f3 = (v: number) => v.toFixed(3);
 console.log(`\n${sequences.length} sequences (${SEQUENCE_KINDS.length} kinds × ${values.variants}), ${analysed.reduce((n, a) => n + a.frames.length, 0)} frames; detector ${analyzer.info.detector}; tracker IoU ${trackIou}, gap ${trackMaxGap}, cut threshold ${cutThreshold}`);
-console.log(`scene cuts: ${found} of ${trueCuts} true cuts found, ${falseCuts} false cuts\n`);
+console.log(`scene cuts: ${found} of ${trueCuts} true cuts found, ${falseCuts} false cuts`);
+console.log(`appearance distance of overlapping faces in consecutive frames: same person (${distances.same.length}) median ${f3(quantile(distances.same, 0.5))}, p95 ${f3(quantile(distances.same, 0.95))}, max ${f3(quantile(distances.same, 1))}; different people (${distances.different.length}) min ${f3(quantile(distances.different, 0))}, median ${f3(quantile(distances.different, 0.5))}\n`);
 console.log('| tracker | sequences | IDF1 | ID switches | fragmentations | merges | ids per person | faces matched |');
 console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const { setting, kind, score } of table) {
   console.log(`| ${setting} | ${kind} | ${f3(idf1(score))} | ${score.idSwitches} | ${score.fragmentations} | ${score.merges} | ${score.idsPerPerson.toFixed(2)} | ${score.matched}/${score.trueBoxes} |`);
 }
-if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine: `${os.cpus().length} × ${os.cpus()[0]?.model}`, cuts: { trueCuts, found, falseCuts }, table }, null, 2));
+if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine: `${os.cpus().length} × ${os.cpus()[0]?.model}`, cuts: { trueCuts, found, falseCuts }, distances, table }, null, 2));

@@ -4,7 +4,7 @@
 
 import type { Config } from '../config/index.ts';
 import type { FrameAnalyzer } from '../core/types.ts';
-import { faceTracker } from '../results/index.ts';
+import { faceTracker, type TrackerOptions } from '../results/index.ts';
 import type { FinalizeOptions } from '../worker/aggregator.ts';
 import { UsageError } from './args.ts';
 import type { AnalyzerKind } from './frame-analyzer.ts';
@@ -25,7 +25,13 @@ export function trackingFor(analyzer: FrameAnalyzer, config: Config): Pick<Final
   return { assignTracks: tracker(config), cutThreshold: config.faces.cutThreshold };
 }
 
-/** The faces tracker with the configured thresholds (FER_TRACK_IOU, FER_TRACK_MAX_GAP, FER_TRACK_APPEARANCE_DISTANCE). */
+/** The faces tracker with the configured thresholds. */
 export function tracker(config: Config): NonNullable<FinalizeOptions['assignTracks']> {
-  return faceTracker({ iouThreshold: config.faces.trackIou, maxGap: config.faces.trackMaxGap, maxAppearanceDistance: config.faces.trackAppearanceDistance });
+  return faceTracker(trackerOptions(config));
+}
+
+/** FER_TRACK_IOU, FER_TRACK_MAX_GAP, FER_TRACK_APPEARANCE_DISTANCE, FER_TRACK_REIDENTIFY_FRAMES as tracker options. */
+export function trackerOptions(config: Config): TrackerOptions {
+  const { trackIou, trackMaxGap, trackAppearanceDistance, trackReidentifyFrames } = config.faces;
+  return { iouThreshold: trackIou, maxGap: trackMaxGap, maxAppearanceDistance: trackAppearanceDistance, reidentifyWithin: trackReidentifyFrames };
 }

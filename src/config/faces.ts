@@ -35,8 +35,10 @@ export const facesSchema = z.object({
   trackIou: num(0, 1).default(0.3),
   /** Tracker: a track survives this many sampled frames without its face before it ends. */
   trackMaxGap: int(0, 1000).default(2),
-  /** Tracker: largest colour-histogram distance (0..1) between a face and its track's last face; 1 = no appearance check. */
-  trackAppearanceDistance: num(0, 1).default(0.45),
+  /** Tracker: largest appearance distance (0..2: colour histogram + 8×8 structure, core/face-appearance.ts) between a face and its track's last face; 2 = no appearance check. */
+  trackAppearanceDistance: num(0, 2).default(0.5),
+  /** Tracker: sampled frames after a track ends (same scene) during which a face that looks like it resumes it; 0 = never. */
+  trackReidentifyFrames: int(0, 10_000).default(10),
   /** Scene cuts: consecutive frames whose signatures differ by at least this (0..3, src/results/scenes.ts) begin a new scene; 3 = never. */
   cutThreshold: num(0, 3).default(0.4),
   /** Mirror for `models fetch` serving `<family>/<file>`; unset = the publishers' URLs. */
@@ -62,6 +64,7 @@ export const facesEnv = {
   trackIou: 'FER_TRACK_IOU',
   trackMaxGap: 'FER_TRACK_MAX_GAP',
   trackAppearanceDistance: 'FER_TRACK_APPEARANCE_DISTANCE',
+  trackReidentifyFrames: 'FER_TRACK_REIDENTIFY_FRAMES',
   cutThreshold: 'FER_CUT_THRESHOLD',
   modelsBaseUrl: 'FER_MODELS_BASE_URL',
   fetchRetries: 'FER_FETCH_RETRIES',

@@ -4,7 +4,7 @@ import { idf1, scoreTracks } from '../../bench/tracks/score.ts';
 import type { FaceResult } from '../../src/core/types.ts';
 
 const box = (x: number) => ({ x, y: 0, width: 50, height: 50 });
-const face = (x: number, trackId: number): FaceResult => ({ box: box(x), detectorScore: 0.9, trackId, probabilities: [1] });
+const face = (x: number, trackId: number): FaceResult => ({ box: box(x), detectorScore: 0.9, trackId, probabilities: [1], label: 'a', labelIndex: 0 });
 const truth = (person: string, x: number, occluded = false) => ({ person, box: box(x), occluded });
 
 describe('tracking metrics', () => {

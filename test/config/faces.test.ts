@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/index.ts';
 describe('faces configuration', () => {
   it('defaults: detection on with YuNet (vit) and BlazeFace full range (compact), thresholds measured or the model\'s, tracker and fetch settings', () => {
     const { faces } = loadConfig({});
-    expect(faces).toMatchObject({ detect: true, detector: 'yunet-2023mar', compactDetector: 'blazeface-back', confirmDetector: 'auto', minFaceSize: 16, maxFacesPerFrame: 20, cropMargin: 0.15, trackIou: 0.3, trackMaxGap: 2, trackAppearanceDistance: 0.45, cutThreshold: 0.4, fetchRetries: 3 });
+    expect(faces).toMatchObject({ detect: true, detector: 'yunet-2023mar', compactDetector: 'blazeface-back', confirmDetector: 'auto', minFaceSize: 16, maxFacesPerFrame: 20, cropMargin: 0.15, trackIou: 0.3, trackMaxGap: 2, trackAppearanceDistance: 0.5, trackReidentifyFrames: 10, cutThreshold: 0.4, fetchRetries: 3 });
     expect(faces.scoreThreshold).toBeUndefined();
     expect(faces.nmsIou).toBeUndefined();
     expect(faces.modelsBaseUrl).toBeUndefined();
@@ -25,6 +25,7 @@ describe('faces configuration', () => {
       FER_TRACK_MAX_GAP: '0',
       FER_DETECTOR_CONFIRM: 'none',
       FER_TRACK_APPEARANCE_DISTANCE: '0.3',
+      FER_TRACK_REIDENTIFY_FRAMES: '4',
       FER_CUT_THRESHOLD: '0.6',
       FER_MODELS_BASE_URL: 'http://mirror.local/models',
       FER_FETCH_RETRIES: '1',
@@ -45,6 +46,7 @@ describe('faces configuration', () => {
       trackMaxGap: 0,
       confirmDetector: 'none',
       trackAppearanceDistance: 0.3,
+      trackReidentifyFrames: 4,
       cutThreshold: 0.6,
       modelsBaseUrl: 'http://mirror.local/models',
       fetchRetries: 1,

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import { iou } from '../../src/core/box.ts';
 import type { Box, FrameAnalyzer } from '../../src/core/types.ts';
+import { trackerOptions } from '../../src/cli/faces-options.ts';
 import { createProfileAnalyzer } from '../../src/inference/profiles.ts';
 import { createPipeline, getVideoResult, submitVideo, waitForVideos, type Pipeline } from '../../src/pipeline/index.ts';
 import { mediaBinaries, startProducer, type ProducerHandle } from '../../src/producer/index.ts';
@@ -40,7 +41,7 @@ describeWithShared('tracks are people', () => {
     probeAnalyzer = await createProfileAnalyzer(config, 'compact', {});
     pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: config.pipeline });
     producer = startProducer(pipeline);
-    const tracking = { iouThreshold: config.faces.trackIou, maxGap: config.faces.trackMaxGap, maxAppearanceDistance: config.faces.trackAppearanceDistance };
+    const tracking = trackerOptions(config);
     worker = startWorker(pipeline, { analyzer, finalizeOptions: { assignTracks: faceTracker(tracking), cutThreshold: config.faces.cutThreshold } });
   });
 

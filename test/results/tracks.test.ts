@@ -89,3 +89,33 @@ describe('boxesInVideoPixels', () => {
     expect(boxesInVideoPixels([frame(0, face(64))], {}, 640)[0]!.faces[0]!.box.x).toBe(64);
   });
 });
+
+describe('face tracker: motion and re-identification', () => {
+  it('two faces crossing keep their ids: a face hidden while they cross is found where it was heading', () => {
+    // a moves right, b left, 30 px per frame (100 px boxes, b 20 px lower); frames 5–6: b in front, a not detected.
+    const at = (i: number) => ({ a: face(100 + 30 * i, 100), b: face(460 - 30 * i, 120) });
+    const frames = Array.from({ length: 12 }, (_, i) => (i >= 5 && i <= 6 ? frame(i, at(i).b) : frame(i, at(i).a, at(i).b)));
+    const idOf = (tracked: FrameResult[], y: number) => tracked.map((f) => f.faces.find((g) => g.box.y === y)?.trackId);
+    const tracked = assignTracks(frames, options);
+    expect(idOf(tracked, 100)).toEqual([1, 1, 1, 1, 1, undefined, undefined, 1, 1, 1, 1, 1]);
+    expect(idOf(tracked, 120)).toEqual(Array(12).fill(2));
+    // Matching the last box only (the tracker before motion) loses a behind b and gives it a new id.
+    expect(idOf(assignTracks(frames, { ...options, predictMotion: false }), 100).at(-1)).not.toBe(1);
+  });
+
+  it('a person who leaves and comes back (same scene, looks alike) resumes their track; not after a cut, not someone else', () => {
+    const look = (seed: number) => Array.from({ length: 128 }, (_, i) => (i < 64 ? (i === seed ? 100 : 0) : Math.round(40 * Math.sin(i * seed))));
+    const withLook = (f: FaceResult, appearance: number[]): FaceResult => ({ ...f, appearance });
+    const me = look(21);
+    const someoneElse = look(42);
+    const away = [frame(0, withLook(face(100), me)), frame(1, withLook(face(100), me)), frame(2), frame(3), frame(4), frame(5), frame(6, withLook(face(300), me))];
+    const reid = { ...options, maxAppearanceDistance: 0.5, reidentifyWithin: 10 };
+    expect(ids(assignTracks(away, reid)).at(-1)).toEqual([1]);
+    expect(ids(assignTracks(away, { ...reid, reidentifyWithin: 0 })).at(-1)).toEqual([2]);
+    expect(ids(assignTracks(away, reid, { cutIndexes: new Set([4]) })).at(-1)).toEqual([2]);
+    const other = [...away.slice(0, -1), frame(6, withLook(face(300), someoneElse))];
+    expect(ids(assignTracks(other, reid)).at(-1)).toEqual([2]);
+    // Too long away: past maxGap + reidentifyWithin the track is over for good.
+    expect(ids(assignTracks(away, { ...reid, reidentifyWithin: 1 })).at(-1)).toEqual([2]);
+  });
+});

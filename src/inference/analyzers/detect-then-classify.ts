@@ -3,7 +3,7 @@
 // analysed concurrently (across jobs and videos) share classifier batches. A frame without a face
 // yields `faces: []`: the frame is never classified as if it were a face.
 
-import { colourHistogram } from '../../core/colour-signature.ts';
+import { faceAppearance } from '../../core/face-appearance.ts';
 import type { Box, FaceResult, FrameAnalysis, FrameAnalyzer, ModelInfo, RgbImage } from '../../core/types.ts';
 import { cropRgb, faceCropBox } from '../detectors/crop.ts';
 import type { FaceDetector, ImageClassifier } from '../types.ts';
@@ -36,7 +36,7 @@ export class DetectThenClassifyAnalyzer implements FrameAnalyzer {
           box: roundBox(detection.box),
           detectorScore: detection.score,
           ...(detection.landmarks ? { landmarks: detection.landmarks.map(([x, y]) => [round1(x), round1(y)] as const) } : {}),
-          appearance: colourHistogram(frame, innerBox(detection.box)),
+          appearance: faceAppearance(frame, innerBox(detection.box)),
         };
       }),
     );

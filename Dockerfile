@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # fer-stream, CPU image: API, producer and worker (the command picks the role:
 # `docker run fer-stream:cpu worker`). onnxruntime-node's CPU provider is bundled in its npm
-# package; .npmrc skips its CUDA download. See Dockerfile.gpu for CUDA workers.
+# package; .npmrc skips dependency install scripts (its CUDA download). See Dockerfile.gpu for CUDA workers.
 ARG NODE_VERSION=22
 
 # --- 1. production dependencies (native modules resolved for linux-x64 glibc) ---

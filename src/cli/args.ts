@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { closest } from './suggest.ts';
 
 /** Thrown for bad command-line usage; the dispatcher turns it into exit code 2. */
 export class UsageError extends Error {
@@ -10,6 +11,13 @@ export function parseCommandArgs<T extends ParseArgsConfig['options']>(args: str
   try {
     return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    const message = (error as Error).message;
+    // Node's text for a typo explains positional arguments; a user wants the option they meant.
+    const unknown = /^Unknown option '(-{1,2})([^']+)'/.exec(message);
+    if (unknown) {
+      const suggestion = closest(unknown[2]!, Object.keys(options ?? {}));
+      throw new UsageError(`unknown option ${unknown[1]}${unknown[2]}${suggestion ? ` (did you mean --${suggestion}?)` : ''}; see --help`);
+    }
+    throw new UsageError(message);
   }
 }

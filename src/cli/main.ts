@@ -4,6 +4,7 @@
 // Command and EXIT_CODES live in command.ts, so command modules import them without an import
 // cycle through this registry (which imports the commands).
 import { EXIT_CODES, type Command } from './command.ts';
+import { closest } from './suggest.ts';
 
 export { EXIT_CODES, type Command };
 
@@ -41,7 +42,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const entry = commands[name];
   if (entry === undefined) {
-    console.error(`fer-stream: unknown command "${name}"\n\n${help()}`);
+    const suggestion = closest(name, Object.keys(commands));
+    console.error(suggestion ? `fer-stream: unknown command "${name}" (did you mean "${suggestion}"?); "fer-stream --help" lists them` : `fer-stream: unknown command "${name}"\n\n${help()}`);
     return EXIT_CODES.usage;
   }
   const command = await entry.load();

@@ -1,10 +1,20 @@
-// Progress of videos on the terminal: one bar per video redrawn in place on a TTY, plain lines
-// (one per state change) otherwise, so logs and CI output stay readable.
+// Progress of videos on the terminal: bars redrawn in place on a TTY, plain lines (one per state
+// change) otherwise, so logs and CI output stay readable. On a TTY the bars never exceed the
+// terminal's height (more videos than rows: one summary line plus the active ones, so nothing is
+// ever redrawn into the scrollback), and log lines are printed above the bars, never over them.
 
-import type { VideoStatus } from '../pipeline/index.ts';
+/** What the display needs of a video's status (the pipeline's and the API's both have it). */
+export interface ProgressStatus {
+  readonly state: string;
+  readonly progress: { readonly framesDone: number; readonly framesFailed: number; readonly framesTotal: number | null; readonly framesExpected: number | null };
+  readonly error?: { readonly message: string } | null | undefined;
+}
+type VideoStatus = ProgressStatus;
 
 export interface ProgressView {
-  update(statuses: ReadonlyMap<string, VideoStatus>): void;
+  update(statuses: ReadonlyMap<string, ProgressStatus>): void;
+  /** One line of text (a log line, a warning) printed without disturbing the display. */
+  log(line: string): void;
   done(): void;
 }
 
@@ -27,31 +37,65 @@ function describe(s: VideoStatus): string {
   return `${s.state} ${p.framesDone}/${total} frames${failed}`;
 }
 
+const finished = (s: VideoStatus | undefined) => s?.state === 'completed' || s?.state === 'failed';
+
 class BarView implements ProgressView {
   private lines = 0;
+  private rows: string[] = [];
   constructor(
     private readonly stream: NodeJS.WriteStream,
     private readonly names: ReadonlyMap<string, string>,
   ) {}
 
   update(statuses: ReadonlyMap<string, VideoStatus>): void {
-    const width = 24;
-    const nameWidth = Math.min(28, Math.max(...[...this.names.values()].map((n) => n.length)));
-    const rows = [...this.names].map(([id, name]) => {
-      const s = statuses.get(id);
-      const filled = s ? Math.round(fraction(s) * width) : 0;
-      const label = name.length > nameWidth ? `…${name.slice(-(nameWidth - 1))}` : name.padEnd(nameWidth);
-      return `${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${s ? describe(s) : 'submitting'}`;
-    });
-    const columns = this.stream.columns ?? 120;
-    let out = this.lines > 0 ? `\x1b[${this.lines}A` : '';
-    for (const row of rows) out += `\x1b[2K${row.slice(0, columns - 1)}\n`;
-    this.stream.write(out);
-    this.lines = rows.length;
+    this.rows = this.render(statuses);
+    this.redraw();
+  }
+
+  log(line: string): void {
+    // Up over the bars, clear them, print the line where they were, draw them again below it.
+    this.stream.write(`${this.lines > 0 ? `\x1b[${this.lines}A` : ''}\x1b[J${line}\n`);
+    this.lines = 0;
+    this.redraw();
   }
 
   done(): void {
     this.lines = 0;
+  }
+
+  private redraw(): void {
+    const columns = this.stream.columns ?? 120;
+    let out = this.lines > 0 ? `\x1b[${this.lines}A` : '';
+    for (const row of this.rows) out += `\x1b[2K${row.slice(0, columns - 1)}\n`;
+    // Fewer rows than last time (videos finished into the summary): clear what is left below.
+    out += '\x1b[J';
+    this.stream.write(out);
+    this.lines = this.rows.length;
+  }
+
+  private render(statuses: ReadonlyMap<string, VideoStatus>): string[] {
+    const width = 24;
+    const nameWidth = Math.min(28, Math.max(...[...this.names.values()].map((n) => n.length)));
+    const bar = (id: string, name: string) => {
+      const s = statuses.get(id);
+      const filled = s ? Math.round(fraction(s) * width) : 0;
+      const label = name.length > nameWidth ? `…${name.slice(-(nameWidth - 1))}` : name.padEnd(nameWidth);
+      return `${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${s ? describe(s) : 'submitting'}`;
+    };
+    const entries = [...this.names];
+    // Leave a row for the cursor and one for the line the user typed.
+    const room = Math.max(2, (this.stream.rows ?? 24) - 2);
+    if (entries.length <= room) return entries.map(([id, name]) => bar(id, name));
+    // Too many for the screen: a summary, then the videos being worked on, then the queued ones.
+    const count = (pred: (s: VideoStatus | undefined) => boolean) => entries.filter(([id]) => pred(statuses.get(id))).length;
+    const done = count((s) => s?.state === 'completed');
+    const failedCount = count((s) => s?.state === 'failed');
+    const open = entries.filter(([id]) => !finished(statuses.get(id)));
+    const rank = (s: VideoStatus | undefined) => (s === undefined ? 3 : s.progress.framesDone > 0 ? 0 : s.state === 'queued' ? 2 : 1);
+    const active = [...open].sort(([a], [b]) => rank(statuses.get(a)) - rank(statuses.get(b)));
+    const shown = active.slice(0, room - 1);
+    const summary = `${entries.length} videos: ${done} completed, ${failedCount} failed, ${open.length} to go${open.length > shown.length ? ` (${open.length - shown.length} more not shown)` : ''}`;
+    return [summary, ...shown.map(([id, name]) => bar(id, name))];
   }
 }
 
@@ -70,6 +114,10 @@ class LineView implements ProgressView {
       this.last.set(id, key);
       this.stream.write(`${this.names.get(id) ?? id}: ${describe(s)}\n`);
     }
+  }
+
+  log(line: string): void {
+    this.stream.write(`${line}\n`);
   }
 
   done(): void {}

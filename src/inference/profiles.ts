@@ -72,7 +72,7 @@ export async function chooseProfile(config: Config, requested?: string): Promise
   if (wanted !== 'auto') throw new FerError('usage', `unknown profile "${wanted}" (known: auto, compact, vit)`);
   const missing = await missingVitModels(config);
   if (missing.length === 0) return { profile: 'vit', reason: `the ViT model (${config.models.vitModel}) is installed`, explicit: false };
-  return { profile: 'compact', reason: `no ViT profile installed (missing: ${missing.join('; ')}); using the compact profile (face-api models, converted from npm)`, explicit: false };
+  return { profile: 'compact', reason: `no ViT profile installed (missing: ${missing.join('; ')}); using the compact profile (BlazeFace and face-api's expression net, from npm)`, explicit: false };
 }
 
 export interface ProfileAnalyzerOptions {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { dashboardPanels } from '../../src/metrics/dashboard-check.ts';
+import { describeWithTools } from '../helpers/system-tools.ts';
 
 // The shipped deployment files, checked with the real tools where they exist without a Docker
 // engine: docker-compose 1.29 validates compose files offline, promtool checks and unit-tests the
@@ -24,7 +25,7 @@ async function tool(cmd: string, args: string[], cwd = root): Promise<string> {
   }
 }
 
-describe('docker-compose', () => {
+describeWithTools('docker-compose', ['docker-compose'], () => {
   it('docker-compose config -q accepts the stack, alone and with the GPU override', async () => {
     await tool('docker-compose', ['config', '-q']);
     await tool('docker-compose', ['-f', 'docker-compose.yml', '-f', 'docker-compose.gpu.yml', 'config', '-q']);
@@ -66,7 +67,7 @@ describe('docker-compose', () => {
   });
 });
 
-describe('prometheus', () => {
+describeWithTools('prometheus', ['prometheus'], () => {
   const dir = path.join(root, 'deploy', 'prometheus');
 
   it('promtool check config accepts prometheus.yml (with its rule file)', async () => {
@@ -172,6 +173,7 @@ describe('Dockerfiles', () => {
     expect(text).toMatch(/^ARG CUDA_IMAGE=nvidia\/cuda:12\.\d+\.\d+-cudnn-runtime-ubuntu22\.04$/m);
     expect(text).toMatch(/ONNXRUNTIME_NODE_INSTALL=cuda12 node script\/install\.js/);
     expect(text).toMatch(/test -f node_modules\/onnxruntime-node\/bin\/napi-v6\/linux\/x64\/libonnxruntime_providers_cuda\.so/);
-    expect(read('.npmrc')).toMatch(/^onnxruntime-node-install=skip$/m);
+    // CPU installs skip dependency install scripts (onnxruntime-node's NuGet download) with a setting npm knows.
+    expect(read('.npmrc')).toMatch(/^ignore-scripts=true$/m);
   });
 });

@@ -14,6 +14,7 @@ import { freePort, startPrometheus, type TestPrometheus } from '../helpers/prome
 import { redisUrl, testPrefix } from '../helpers/redis.ts';
 import { generateTestVideo } from '../helpers/videos.ts';
 import { bin, CliProcesses, logLines, repoRoot, type CliChild } from '../helpers/cli-processes.ts';
+import { describeWithTools } from '../helpers/system-tools.ts';
 
 // The shipped Grafana dashboard against a real Prometheus (the Debian binary) scraping a real
 // pipeline: a producer process and two worker processes (which also aggregate), plus the API,
@@ -168,7 +169,7 @@ async function writeRendering(dir: string): Promise<void> {
   await writeFile(path.join(dir, 'dashboard-test-run.md'), markdown);
 }
 
-describe('the shipped dashboard against a real Prometheus scraping a real pipeline', () => {
+describeWithTools('the shipped dashboard against a real Prometheus scraping a real pipeline', ['prometheus', 'ffmpeg'], () => {
   it('evaluates every PromQL expression of the dashboard: each returns finite data, none errors', () => {
     expect(checks.length).toBeGreaterThanOrEqual(30);
     expect(describeFailures(checks)).toEqual([]);

@@ -12,6 +12,7 @@ import { createMetricsObserver } from '../../src/metrics/observer.ts';
 import { createMetricsRegistry } from '../../src/metrics/registry.ts';
 import { startMetricsServer, type MetricsServer } from '../../src/metrics/server.ts';
 import { startPrometheus, type TestPrometheus } from '../helpers/prometheus.ts';
+import { describeWithTools } from '../helpers/system-tools.ts';
 
 const shipped = JSON.parse(readFileSync(new URL('../../deploy/grafana/dashboards/fer-stream.json', import.meta.url), 'utf8')) as unknown;
 
@@ -58,7 +59,7 @@ describe('dashboard query extraction', () => {
   });
 });
 
-describe('dashboard checker against a real Prometheus', () => {
+describeWithTools('dashboard checker against a real Prometheus', ['prometheus'], () => {
   let prometheus: TestPrometheus;
   let server: MetricsServer;
   let start: number;

@@ -4,7 +4,6 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import pino from 'pino';
 import { loadConfig } from '../../config/index.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
 import { getVideoResult, submitVideo, waitForVideos, type VideoOptions, type VideoStatus } from '../../pipeline/index.ts';
@@ -17,7 +16,8 @@ import { openPipeline } from '../connect.ts';
 import { applyNoDetect, NO_DETECT_OPTION, NO_DETECT_USAGE, trackingFor } from '../faces-options.ts';
 import type { ProfileChoice } from '../../inference/profiles.ts';
 import { createFrameAnalyzer, DEFAULT_MODEL, parseAnalyzerKind } from '../frame-analyzer.ts';
-import { createProgressView } from '../progress.ts';
+import { createProgressView, type ProgressView } from '../progress.ts';
+import { createCommandLogger } from '../terminal-log.ts';
 
 function optionalNumber(name: string, value: string | undefined, check: (n: number) => boolean, what: string): number | undefined {
   if (value === undefined) return undefined;
@@ -74,8 +74,10 @@ const analyze: Command = {
     const options: VideoOptions = Object.fromEntries(Object.entries({ fps, startSeconds, endSeconds, maxFrames, maxSide }).filter(([, v]) => v !== undefined));
 
     const config = loadConfig();
-    // Logs go to stderr and only from warnings up unless LOG_LEVEL says otherwise: stdout shows progress.
-    const logger = pino({ name: 'analyze', level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
+    // Logs only from warnings up unless LOG_LEVEL says otherwise: on a terminal as human lines
+    // above the progress bars (never over them), otherwise JSON on stderr.
+    let view: ProgressView | undefined;
+    const logger = createCommandLogger('analyze', () => view);
     const pipeline = await openPipeline(config);
     // A one-shot command serves /metrics only when asked to (FER_METRICS_ENABLED set explicitly).
     const metrics = config.metrics.enabled && process.env.FER_METRICS_ENABLED !== undefined ? await startProcessMetrics(config.metrics, { role: 'analyze', logger }) : undefined;
@@ -100,11 +102,13 @@ const analyze: Command = {
         const { videoId } = await submitVideo(pipeline, { path: video, options });
         names.set(videoId, video);
       }
-      const view = createProgressView(process.stdout, names);
+      const display = createProgressView(process.stdout, names);
+      view = display;
       try {
-        statuses = await waitForVideos(pipeline, [...names.keys()], { onProgress: (s) => view.update(s), pollMs: 150, signal: shutdown.signal });
+        statuses = await waitForVideos(pipeline, [...names.keys()], { onProgress: (s) => display.update(s), pollMs: 150, signal: shutdown.signal });
       } finally {
-        view.done();
+        display.done();
+        view = undefined;
       }
     } finally {
       process.off('SIGINT', onSignal);

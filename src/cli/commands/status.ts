@@ -6,6 +6,7 @@ import type { VideoStatus } from '../../api/service.ts';
 import { loadConfig } from '../../config/index.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { openPipeline } from '../connect.ts';
+import { createProgressView, type ProgressStatus } from '../progress.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
 
 const POLL_MS = 500;
@@ -56,14 +57,15 @@ const status: Command = {
     try {
       const deadline = Date.now() + timeoutS * 1000;
       let current = await service.status(id);
-      let lastLine = '';
+      // Progress on stderr (a bar on a terminal, a line per state change otherwise); the answer on stdout.
+      const view = values.wait ? createProgressView(process.stderr, new Map([[id, id]])) : undefined;
       while (values.wait && current !== null && current.state !== 'completed' && current.state !== 'failed' && Date.now() < deadline) {
-        const line = `${current.state} ${current.progress.framesDone}/${current.progress.framesTotal ?? current.progress.framesExpected ?? '?'}`;
-        if (line !== lastLine) console.error(line);
-        lastLine = line;
+        view?.update(new Map([[id, asProgress(current)]]));
         await sleep(POLL_MS);
         current = await service.status(id);
       }
+      if (view && current !== null) view.update(new Map([[id, asProgress(current)]]));
+      view?.done();
       if (current === null) {
         console.error(`fer-stream status: no video with id ${id} (never submitted, or past retention)`);
         return EXIT_CODES.failure;
@@ -77,5 +79,10 @@ const status: Command = {
     }
   },
 };
+
+/** The API's status (errors as a list) in the shape the progress display takes. */
+function asProgress(s: VideoStatus): ProgressStatus {
+  return { state: s.state, progress: s.progress, error: s.errors[0] ?? null };
+}
 
 export default status;

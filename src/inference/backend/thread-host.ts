@@ -131,7 +131,8 @@ export class ThreadSessionHost implements InferenceHost {
       const key = `${skipped.provider}->${first.provider}`;
       if (loggedFallbacks.has(key)) continue;
       loggedFallbacks.add(key);
-      logger.warn({ unavailable: skipped.provider, using: first.provider, reason: skipped.reason }, `execution provider ${skipped.provider} unavailable, falling back to ${first.provider}`);
+      // Info, not a warning: on a machine without a GPU, CPU is the expected outcome of the default provider list.
+      logger.info({ unavailable: skipped.provider, using: first.provider, reason: skipped.reason }, `execution provider ${skipped.provider} unavailable, falling back to ${first.provider}`);
     }
     const init: SessionThreadInit = { ...baseInit, executionProviders: [first.provider] };
     const rest = await Promise.allSettled(Array.from({ length: options.threads - 1 }, () => startThread(init)));

@@ -16,7 +16,9 @@ import { mediaBinaries } from '../../../src/producer/index.ts';
 import { matchFaces } from '../../helpers/face-truth/match.ts';
 import { FIXTURE_TRUTH, FRAMES_PER_SOURCE, generatedNoFaceScenes, NO_FACE_SOURCES, photoScenes, sceneryScenes, type Scene } from '../../helpers/face-truth/scenes.ts';
 import { describeWithShared, sharedPath } from '../../helpers/shared.ts';
+import { describeWithTools } from '../../helpers/system-tools.ts';
 
+describeWithTools('generated no-face frames', ['ffmpeg', 'the DejaVu font (drawtext)'], () => {
 describeWithShared("each profile's default detection: no face where there is none, every fixture face found", () => {
   let tmp: string;
   const analyzers = new Map<ProfileName, FrameAnalyzer>();
@@ -68,4 +70,5 @@ describeWithShared("each profile's default detection: no face where there is non
     }
     expect(wrong).toEqual([]);
   });
+});
 });

@@ -60,6 +60,7 @@ describeWithShared('ThreadSessionHost', () => {
       const fallbacks = lines.filter((l) => l.msg.includes('falling back'));
       expect(fallbacks).toHaveLength(1);
       expect(fallbacks[0]!.msg).toBe('execution provider cuda unavailable, falling back to cpu');
+      expect(fallbacks[0]!.level).toBe(30); // info: CPU is what a machine without a GPU is expected to use
       expect((await b.run({ input: image(1) })).cls_8!.dims).toEqual([1, 64, 1]);
     } finally {
       await Promise.all([a.close(), b.close()]);

@@ -10,6 +10,7 @@ import { preprocessedLength, preprocessInto } from '../../../src/inference/prepr
 import type { PreprocessorConfig } from '../../../src/inference/types.ts';
 import { describeWithShared, sharedPath } from '../../helpers/shared.ts';
 import { difference, generateImages, median, referenceTensors, SEED_CONFIG, type Difference } from './reference.ts';
+import { describeWithTools } from '../../helpers/system-tools.ts';
 
 const MEDIAN_LIMIT = 0.005;
 const EVERY_LIMIT = 0.02;
@@ -54,6 +55,7 @@ function expectWithinLimits(rows: readonly Row[]): void {
   for (const row of rows.filter((r) => /\.png$/i.test(r.image))) expect(row.max, row.image).toBe(0);
 }
 
+describeWithTools('preprocessing fidelity against Pillow', ['python3 (PIL, numpy)'], () => {
 describeWithShared('preprocessing fidelity: shared face photos vs PIL', () => {
   it('matches ViTImageProcessor on every photo in fixtures/faces', async () => {
     const dir = sharedPath('fixtures', 'faces');
@@ -100,4 +102,5 @@ describe('preprocessing fidelity: generated images vs PIL', () => {
     // PIL turns nearly every pixel white; we keep the picture (high byte), so the two differ a lot.
     expect(vsPil!.mad).toBeGreaterThan(0.5);
   });
+});
 });

@@ -7,6 +7,7 @@ import { decodeSafetensors, readSafetensors, writeSafetensors } from '../../../s
 import { floatToBfloat16, floatToHalf, halfToFloat } from '../../../src/inference/vit/safetensors.ts';
 import { fillNormal, syntheticVitWeights } from '../../../src/inference/vit/synthetic.ts';
 import { VIT_PRESETS } from '../../../src/inference/vit/config.ts';
+import { describeWithTools } from '../../helpers/system-tools.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'fer-safetensors-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -15,56 +16,59 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const probe = Float32Array.from([0, 1, -1, 0.1, 1 / 3, 65504, 65519, 65520, 1e6, -1e6, 6e-5, 6.1e-5, 1e-7, 3e-8, 2 ** -25, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 1e-3, 12345.678, -0.00071]);
 
 describe('safetensors', () => {
-  it('round-trips F32 tensors bit-exactly with a header numpy-style readers accept (8-byte aligned data)', async () => {
-    const a = new Float32Array(13);
-    fillNormal(a, 1, 5);
-    const b = Float32Array.from([1, 2, 3, 4, 5, 6]);
-    const file = path.join(tmp, 'f32.safetensors');
-    const size = await writeSafetensors(file, [{ name: 'a', dims: [13], data: a }, { name: 'w.b', dims: [2, 3], data: b }]);
-    const bytes = readFileSync(file);
-    expect(bytes.length).toBe(size);
-    const headerLength = Number(bytes.readBigUInt64LE(0));
-    expect((8 + headerLength) % 8).toBe(0);
-    const { tensors, metadata } = await readSafetensors(file);
-    expect(metadata).toEqual({ format: 'pt' });
-    expect(tensors.get('a')!.data).toEqual(a);
-    expect(tensors.get('w.b')).toMatchObject({ dims: [2, 3], sourceDtype: 'F32' });
-    expect(Array.from(tensors.get('w.b')!.data)).toEqual([1, 2, 3, 4, 5, 6]);
+  // Both compare with numpy, the reference reader.
+  describeWithTools('against numpy', ['python3 (PIL, numpy)'], () => {
+    it('round-trips F32 tensors bit-exactly with a header numpy-style readers accept (8-byte aligned data)', async () => {
+      const a = new Float32Array(13);
+      fillNormal(a, 1, 5);
+      const b = Float32Array.from([1, 2, 3, 4, 5, 6]);
+      const file = path.join(tmp, 'f32.safetensors');
+      const size = await writeSafetensors(file, [{ name: 'a', dims: [13], data: a }, { name: 'w.b', dims: [2, 3], data: b }]);
+      const bytes = readFileSync(file);
+      expect(bytes.length).toBe(size);
+      const headerLength = Number(bytes.readBigUInt64LE(0));
+      expect((8 + headerLength) % 8).toBe(0);
+      const { tensors, metadata } = await readSafetensors(file);
+      expect(metadata).toEqual({ format: 'pt' });
+      expect(tensors.get('a')!.data).toEqual(a);
+      expect(tensors.get('w.b')).toMatchObject({ dims: [2, 3], sourceDtype: 'F32' });
+      expect(Array.from(tensors.get('w.b')!.data)).toEqual([1, 2, 3, 4, 5, 6]);
 
-    // An independent reader (Python, struct + json + numpy) sees the same tensors.
-    const script = [
-      'import json, struct, sys, numpy as np',
-      'data = open(sys.argv[1], "rb").read()',
-      'n = struct.unpack("<Q", data[:8])[0]; h = json.loads(data[8:8 + n]); base = 8 + n',
-      'e = h["w.b"]; s, t = e["data_offsets"]',
-      'print(json.dumps(np.frombuffer(data[base + s:base + t], "<f4").reshape(e["shape"]).tolist()))',
-    ].join('\n');
-    expect(JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8' }))).toEqual([[1, 2, 3], [4, 5, 6]]);
-  });
+      // An independent reader (Python, struct + json + numpy) sees the same tensors.
+      const script = [
+        'import json, struct, sys, numpy as np',
+        'data = open(sys.argv[1], "rb").read()',
+        'n = struct.unpack("<Q", data[:8])[0]; h = json.loads(data[8:8 + n]); base = 8 + n',
+        'e = h["w.b"]; s, t = e["data_offsets"]',
+        'print(json.dumps(np.frombuffer(data[base + s:base + t], "<f4").reshape(e["shape"]).tolist()))',
+      ].join('\n');
+      expect(JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8' }))).toEqual([[1, 2, 3], [4, 5, 6]]);
+    });
 
-  it('converts to and from F16 and BF16 exactly as numpy rounds (nearest even)', async () => {
-    const script = [
-      'import json, sys, numpy as np',
-      'x = np.array(json.loads(sys.argv[1]), dtype=np.float32)',
-      'h = x.astype(np.float16).view(np.uint16).tolist()',
-      'u = x.view(np.uint32).astype(np.uint64)',
-      'bf = (((u + 0x7fff + ((u >> 16) & 1)) >> 16) & 0xffff).tolist()',
-      'print(json.dumps({"f16": h, "back": [repr(v) for v in x.astype(np.float16).astype(np.float64).tolist()], "bf16": bf}))',
-    ].join('\n');
-    const ref = JSON.parse(execFileSync('/usr/bin/python3', ['-W', 'ignore', '-c', script, JSON.stringify(Array.from(probe))], { encoding: 'utf8' })) as { f16: number[]; back: string[]; bf16: number[] };
-    // Python writes infinities as inf/-inf, which JSON cannot carry: they come as repr strings.
-    const back = ref.back.map((v) => (v === 'inf' ? Infinity : v === '-inf' ? -Infinity : Number(v)));
-    expect(Array.from(probe, floatToHalf)).toEqual(ref.f16);
-    expect(ref.f16.map(halfToFloat)).toEqual(back);
-    expect(Array.from(probe, floatToBfloat16)).toEqual(ref.bf16);
-    expect([floatToHalf(-0), floatToBfloat16(-0), Object.is(halfToFloat(0x8000), -0)]).toEqual([0x8000, 0x8000, true]);
+    it('converts to and from F16 and BF16 exactly as numpy rounds (nearest even)', async () => {
+      const script = [
+        'import json, sys, numpy as np',
+        'x = np.array(json.loads(sys.argv[1]), dtype=np.float32)',
+        'h = x.astype(np.float16).view(np.uint16).tolist()',
+        'u = x.view(np.uint32).astype(np.uint64)',
+        'bf = (((u + 0x7fff + ((u >> 16) & 1)) >> 16) & 0xffff).tolist()',
+        'print(json.dumps({"f16": h, "back": [repr(v) for v in x.astype(np.float16).astype(np.float64).tolist()], "bf16": bf}))',
+      ].join('\n');
+      const ref = JSON.parse(execFileSync('/usr/bin/python3', ['-W', 'ignore', '-c', script, JSON.stringify(Array.from(probe))], { encoding: 'utf8' })) as { f16: number[]; back: string[]; bf16: number[] };
+      // Python writes infinities as inf/-inf, which JSON cannot carry: they come as repr strings.
+      const back = ref.back.map((v) => (v === 'inf' ? Infinity : v === '-inf' ? -Infinity : Number(v)));
+      expect(Array.from(probe, floatToHalf)).toEqual(ref.f16);
+      expect(ref.f16.map(halfToFloat)).toEqual(back);
+      expect(Array.from(probe, floatToBfloat16)).toEqual(ref.bf16);
+      expect([floatToHalf(-0), floatToBfloat16(-0), Object.is(halfToFloat(0x8000), -0)]).toEqual([0x8000, 0x8000, true]);
 
-    const file = path.join(tmp, 'half.safetensors');
-    await writeSafetensors(file, [{ name: 'h', dims: [probe.length], data: probe, dtype: 'F16' }, { name: 'b', dims: [probe.length], data: probe, dtype: 'BF16' }]);
-    const { tensors } = await readSafetensors(file);
-    expect(tensors.get('h')!.sourceDtype).toBe('F16');
-    expect(Array.from(tensors.get('h')!.data)).toEqual(back.map((v) => Math.fround(v)));
-    expect(Array.from(tensors.get('b')!.data)).toEqual(ref.bf16.map((bits) => new Float32Array(new Uint32Array([bits << 16]).buffer)[0]));
+      const file = path.join(tmp, 'half.safetensors');
+      await writeSafetensors(file, [{ name: 'h', dims: [probe.length], data: probe, dtype: 'F16' }, { name: 'b', dims: [probe.length], data: probe, dtype: 'BF16' }]);
+      const { tensors } = await readSafetensors(file);
+      expect(tensors.get('h')!.sourceDtype).toBe('F16');
+      expect(Array.from(tensors.get('h')!.data)).toEqual(back.map((v) => Math.fround(v)));
+      expect(Array.from(tensors.get('b')!.data)).toEqual(ref.bf16.map((bits) => new Float32Array(new Uint32Array([bits << 16]).buffer)[0]));
+    });
   });
 
   it('rejects damaged files with specific errors', async () => {

@@ -1,0 +1,44 @@
+// Logs of one-shot commands (analyze, demo): on a terminal, one human line per record — "warn
+// worker: chunk 3 of talk.mp4 failed (reason=…)" — printed through the progress display so it
+// never lands on the bars; elsewhere pino's JSON lines on stderr, as services log.
+
+import pino from 'pino';
+import type { Logger } from '../core/logger.ts';
+
+const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+const OMITTED = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg', 'v']);
+
+/** One log record as a single line: level, name, message, then its other fields as key=value. */
+export function formatLogLine(record: Record<string, unknown>): string {
+  const level = LEVELS[record.level as number] ?? String(record.level);
+  const fields = Object.entries(record)
+    .filter(([key, value]) => !OMITTED.has(key) && value !== undefined)
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  const err = record.err as { message?: string } | undefined;
+  const message = String(record.msg ?? err?.message ?? '');
+  return `${level} ${record.name ?? ''}: ${message}${fields.length > 0 ? ` (${fields.filter((f) => !f.startsWith('err=')).join(', ')})` : ''}`.replace(/ \(\)$/, '');
+}
+
+export interface LineSink {
+  log(line: string): void;
+}
+
+/**
+ * A logger for a one-shot command. `sink()` is asked for each line (so the progress view can take
+ * over once it exists); on a TTY lines are human, otherwise JSON on stderr.
+ */
+export function createCommandLogger(name: string, sink: () => LineSink | undefined, stderr: NodeJS.WriteStream = process.stderr): Logger {
+  const level = process.env.LOG_LEVEL ?? 'warn';
+  if (!stderr.isTTY) return pino({ name, level }, pino.destination(2));
+  return pino(
+    { name, level },
+    {
+      write(chunk: string) {
+        const line = formatLogLine(JSON.parse(chunk) as Record<string, unknown>);
+        const target = sink();
+        if (target) target.log(line);
+        else stderr.write(`${line}\n`);
+      },
+    },
+  );
+}

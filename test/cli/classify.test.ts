@@ -5,6 +5,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Box } from '../../src/core/types.ts';
+import { installLocal } from '../../src/inference/fetch/fetch.ts';
+import { matchFaces } from '../helpers/face-truth/match.ts';
+import { FIXTURE_TRUTH } from '../helpers/face-truth/scenes.ts';
+import { describeWithShared, sharedPath } from '../helpers/shared.ts';
 import { writeTinyClassifierDir } from '../inference/fixtures/tiny-classifier.ts';
 
 // Runs the real CLI entry point (bin/fer-stream.js → tsx), which also proves the session threads'
@@ -12,9 +17,9 @@ import { writeTinyClassifierDir } from '../inference/fixtures/tiny-classifier.ts
 const bin = path.resolve(import.meta.dirname, '..', '..', 'bin', 'fer-stream.js');
 const env = { ...process.env, FER_EXECUTION_PROVIDERS: 'cpu', FER_INTRA_OP_THREADS: '1', LOG_LEVEL: 'warn' };
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { env });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { env: { ...env, ...extraEnv } });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -37,8 +42,8 @@ afterAll(async () => {
 });
 
 describe('fer-stream classify', () => {
-  it('prints the top labels per image; a bad image gets its own error and a non-zero exit code', async () => {
-    const { code, stdout, stderr } = await cli(['classify', file('red.png'), file('broken.jpg'), file('blue.jpg'), '--model', model, '--top', '2']);
+  it('--no-detect: the top labels per whole image; a bad image gets its own error and a non-zero exit code', async () => {
+    const { code, stdout, stderr } = await cli(['classify', file('red.png'), file('broken.jpg'), file('blue.jpg'), '--model', model, '--no-detect', '--top', '2']);
     expect(code).toBe(1);
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
@@ -47,15 +52,18 @@ describe('fer-stream classify', () => {
     expect(stderr).toContain(`${file('broken.jpg')}: error: not an image`);
   });
 
-  it('--json gives one document with labels, top labels and probabilities, and exit code 0 when all succeed', async () => {
-    const { code, stdout } = await cli(['classify', file('blue.jpg'), '--model', model, '--json']);
+  it('--json gives one document with per image its faces (labels, top labels, probabilities), and exit code 0 when all succeed', async () => {
+    const { code, stdout } = await cli(['classify', file('blue.jpg'), '--model', model, '--no-detect', '--json']);
     expect(code).toBe(0);
     const doc = JSON.parse(stdout);
-    expect(doc.model).toMatchObject({ name: 'model', executionProvider: 'cpu', labels: ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise'] });
+    expect(doc.model).toMatchObject({ name: 'model', detector: null, executionProvider: 'cpu', labels: ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise'] });
     expect(doc.images).toHaveLength(1);
-    expect(doc.images[0].label).toBe('fear');
-    expect(doc.images[0].top).toHaveLength(3);
-    const total = Object.values(doc.images[0].probabilities as Record<string, number>).reduce((a, b) => a + b, 0);
+    expect(doc.images[0].faces).toHaveLength(1);
+    const [whole] = doc.images[0].faces;
+    expect(whole.label).toBe('fear');
+    expect(whole.box).toEqual({ x: 0, y: 0, width: 30, height: 20 });
+    expect(whole.top).toHaveLength(3);
+    const total = Object.values(whole.probabilities as Record<string, number>).reduce((a, b) => a + b, 0);
     expect(total).toBeCloseTo(1, 6);
   });
 
@@ -64,5 +72,43 @@ describe('fer-stream classify', () => {
     const missing = await cli(['classify', file('red.png'), '--model', file('absent')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/model directory not found/);
+    // Whole images without a model: the hint says what works offline.
+    const offline = await cli(['classify', file('red.png'), '--no-detect'], { FER_MODELS_DIR: file('no-models') });
+    expect(offline.code).toBe(1);
+    expect(offline.stderr).toMatch(/model directory not found.*Without --no-detect, classify detects faces with the compact profile, which needs no download; or install the ViT: fer-stream models fetch vit-fer/);
   });
+});
+
+describeWithShared('fer-stream classify detects faces first', () => {
+  const photo = () => sharedPath('fixtures', 'faces', 'pexels_group.jpg');
+  const truth = FIXTURE_TRUTH.photos['pexels_group.jpg']!.map((f) => ({ box: { x: f.box[0], y: f.box[1], width: f.box[2], height: f.box[3] }, truncated: f.truncated === true }));
+
+  it('a group photo: every face with its own expression (compact profile, offline); a solid colour: no face', async () => {
+    const { code, stdout } = await cli(['classify', photo(), file('red.png'), '--json'], { FER_MODELS_DIR: file('compact-models') });
+    expect(code).toBe(0);
+    const doc = JSON.parse(stdout);
+    expect(doc.model).toMatchObject({ detector: 'blazeface-back', labels: ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised'] });
+    const match = matchFaces(doc.images[0].faces.map((f: { box: Box; detectorScore: number }) => ({ box: f.box, score: f.detectorScore })), truth);
+    expect(match.missed, 'every whole face found').toEqual([]);
+    expect(match.falseDetections).toEqual([]);
+    expect(doc.images[1].faces).toEqual([]);
+    const text = await cli(['classify', photo(), file('red.png')], { FER_MODELS_DIR: file('compact-models') });
+    expect(text.stdout).toMatch(/pexels_group\.jpg: 4 faces\n(  face \d at \d+,\d+ \d+×\d+ \(score 0\.\d\d\): \w+ 0\.\d{3}, .*\n){4}/);
+    expect(text.stdout).toContain(`${file('red.png')}: no face found (--no-detect classifies the whole image)`);
+  });
+
+  it('--model DIR keeps detection: auto takes the vit profile\'s detector once installed (all 5 group faces, the one cut by the edge too), compact otherwise', async () => {
+    const models = file('vit-models');
+    await installLocal(sharedPath('models'), models, ['yunet']);
+    const vit = await cli(['classify', photo(), '--model', model, '--json'], { FER_MODELS_DIR: models });
+    expect(vit.code).toBe(0);
+    expect(vit.stderr).toContain('profile: vit — its detector (yunet-2023mar) is installed');
+    const doc = JSON.parse(vit.stdout);
+    expect(doc.model).toMatchObject({ name: 'model', detector: 'yunet-2023mar' });
+    const match = matchFaces(doc.images[0].faces.map((f: { box: Box; detectorScore: number }) => ({ box: f.box, score: f.detectorScore })), truth.map((t) => ({ ...t, truncated: false })));
+    expect([match.found.length, match.falseDetections.length]).toEqual([5, 0]);
+    const compact = JSON.parse((await cli(['classify', photo(), '--model', model, '--profile', 'compact', '--json'], { FER_MODELS_DIR: models })).stdout);
+    expect(compact.model).toMatchObject({ name: 'model', detector: 'blazeface-back' });
+    expect(compact.images[0].faces).toHaveLength(4);
+  }, 60_000);
 });

@@ -35,9 +35,9 @@ describeWithShared('fer-stream analyze (Redis + ffmpeg + onnxruntime)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('GRID video at --fps 5: 15 frames at 0.0, 0.2 … 2.8 s, probabilities summing to 1, CSV matching the JSON', () => {
+  it('GRID video at --fps 5, --no-detect: 15 frames at 0.0, 0.2 … 2.8 s, probabilities summing to 1, CSV matching the JSON', () => {
     const out = path.join(dir, 'out');
-    const run = spawnSync(process.execPath, [path.join(repo, 'bin/fer-stream.js'), 'analyze', sharedPath('fixtures/video/grid_bbaf2n.mpg'), '--fps', '5', '--out', out, '--model', modelDir], {
+    const run = spawnSync(process.execPath, [path.join(repo, 'bin/fer-stream.js'), 'analyze', sharedPath('fixtures/video/grid_bbaf2n.mpg'), '--fps', '5', '--out', out, '--model', modelDir, '--no-detect'], {
       cwd: repo,
       env: { ...process.env, REDIS_URL: redisUrl(), FER_REDIS_PREFIX: prefix, FER_EXECUTION_PROVIDERS: 'cpu', LOG_LEVEL: 'warn' },
       encoding: 'utf8',
@@ -78,5 +78,28 @@ describeWithShared('fer-stream analyze (Redis + ffmpeg + onnxruntime)', () => {
       expect(result.labels.map((label) => Number(row[`p_${label}`]))).toEqual(frame.faces[0]!.probabilities);
     });
     expect(readFileSync(path.join(out, 'grid_bbaf2n.svg'), 'utf8')).toMatch(/^<svg/);
+  });
+
+  it('--model DIR chooses the expression model and keeps face detection: the talking head is a face box, not the whole frame', () => {
+    const out = path.join(dir, 'out-faces');
+    const run = spawnSync(process.execPath, [path.join(repo, 'bin/fer-stream.js'), 'analyze', sharedPath('fixtures/video/grid_bbaf2n.mpg'), '--fps', '2', '--out', out, '--model', modelDir], {
+      cwd: repo,
+      env: { ...process.env, REDIS_URL: redisUrl(), FER_REDIS_PREFIX: prefix, FER_EXECUTION_PROVIDERS: 'cpu', LOG_LEVEL: 'warn', FER_MODELS_DIR: path.join(dir, 'models') },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/profile: compact — the vit profile's detector is not installed .*detecting faces with blazeface-back/);
+    const result = JSON.parse(readFileSync(path.join(out, 'grid_bbaf2n.json'), 'utf8')) as VideoResult;
+    expect(result.model).toMatchObject({ name: 'vit-tiny', detector: 'blazeface-back' });
+    expect(result.counts).toMatchObject({ sampled: 6, withFace: 6, tracks: 1 });
+    for (const frame of result.frames) {
+      const box = frame.faces[0]!.box;
+      expect(frame.faces).toHaveLength(1);
+      expect(frame.faces[0]!.detectorScore).toBeGreaterThan(0.6);
+      // The GRID speaker's face is about a third of the 360×288 frame, around (100..210, 100..260).
+      expect(box.width).toBeLessThan(200);
+      expect(box.x).toBeGreaterThan(60);
+    }
   });
 });

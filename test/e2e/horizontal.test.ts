@@ -52,8 +52,8 @@ beforeAll(async () => {
     CI: 'true',
   };
   start('producer', ['producer'], env);
-  start('worker-1', ['worker', '--model', modelDir], env);
-  start('worker-2', ['worker', '--model', modelDir], env);
+  start('worker-1', ['worker', '--model', modelDir, '--no-detect'], env);
+  start('worker-2', ['worker', '--model', modelDir, '--no-detect'], env);
   const apiChild = start('api', ['api', '--port', '0', '--host', '127.0.0.1'], env);
   api = await until(
     'the API to listen',

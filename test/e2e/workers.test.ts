@@ -27,7 +27,7 @@ interface Batch {
 }
 
 function spawnWorker(modelDir: string, batches: Batch[]): { child: ChildProcess; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [path.join(repo, 'bin/fer-stream.js'), 'worker', '--model', modelDir], {
+  const child = spawn(process.execPath, [path.join(repo, 'bin/fer-stream.js'), 'worker', '--model', modelDir, '--no-detect'], {
     cwd: repo,
     env: {
       ...process.env,

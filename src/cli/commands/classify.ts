@@ -1,20 +1,22 @@
-// `fer-stream classify IMAGE... [--model DIR] [--json] [--top K]`: top expression labels of images.
-// All images go through one classifier at once, so the dynamic batcher batches them. A bad image
-// gets its own error line and a non-zero exit code; the other images are still printed.
+// `fer-stream classify IMAGE... [--profile P] [--model DIR] [--no-detect] [--json] [--top K]`:
+// the faces in image files and the expression of each. Faces are detected first, as in videos
+// (a group photo gives one answer per person, not one for the whole picture); --no-detect
+// classifies each whole image (inputs that are already face crops). All images go through one
+// analyzer at once, so its batchers batch them. A bad image gets its own error line and a
+// non-zero exit code; the other images are still printed.
 
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import pino from 'pino';
 import { loadConfig } from '../../config/index.ts';
-import type { Classification } from '../../core/types.ts';
-import { createImageClassifier } from '../../inference/classifier.ts';
+import type { Classification, FaceResult } from '../../core/types.ts';
+import type { ProfileChoice } from '../../inference/profiles.ts';
+import { decodeToRgb } from '../../inference/preprocess/decode.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
+import { applyNoDetect, NO_DETECT_OPTION } from '../faces-options.ts';
+import { createFrameAnalyzer, DEFAULT_MODEL } from '../frame-analyzer.ts';
+import { createCommandLogger } from '../terminal-log.ts';
 
-/** Where `fer-stream models fetch` installs the expression ViT under the models directory. */
-const DEFAULT_MODEL = 'vit-fer';
-
-type Outcome = { image: string; classification: Classification } | { image: string; error: string };
+type Outcome = { image: string; faces: readonly FaceResult[] } | { image: string; error: string };
 
 function top(classification: Classification, labels: readonly string[], k: number): Array<{ label: string; probability: number }> {
   return classification.probabilities
@@ -24,32 +26,47 @@ function top(classification: Classification, labels: readonly string[], k: numbe
 }
 
 const classify: Command = {
-  summary: 'Top expression labels of image files',
+  summary: 'The faces in image files and the expression of each',
   usage: [
-    'Usage: fer-stream classify IMAGE... [--model DIR] [--json] [--top K]',
+    'Usage: fer-stream classify IMAGE... [--profile compact|vit|auto] [--model DIR] [--no-detect] [--json] [--top K]',
     '',
-    '  --model DIR  model directory (config.json, preprocessor_config.json, onnx/model.onnx);',
-    `               default: <FER_MODELS_DIR>/${DEFAULT_MODEL}`,
-    '  --json       one JSON document: per image its label, top labels and all probabilities, or its error',
-    '  --top K      labels printed per image (default 3)',
+    '  --profile P  models, as for analyze (default FER_PROFILE: auto = vit when installed, else compact)',
+    '  --model DIR  the expression model directory (config.json, preprocessor_config.json, onnx/model.onnx);',
+    '               faces are still detected first',
+    '  --no-detect  classify each whole image as one face (images that are already face crops);',
+    `               model: --model, default <FER_MODELS_DIR>/${DEFAULT_MODEL}`,
+    '  --json       one JSON document: per image its faces (box, detector score, label, top labels,',
+    '               probabilities) or its error',
+    '  --top K      labels printed per face (default 3)',
     '',
-    'Exit code 0 when every image was classified, 1 when any image failed.',
+    'Exit code 0 when every image was read (with or without faces), 1 when any image failed.',
   ].join('\n'),
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, {
       model: { type: 'string' },
+      profile: { type: 'string' },
       json: { type: 'boolean', default: false },
       top: { type: 'string', default: '3' },
+      ...NO_DETECT_OPTION,
     });
     if (positionals.length === 0) throw new UsageError('give at least one image file');
     const k = Number(values.top);
     if (!Number.isInteger(k) || k < 1) throw new UsageError(`--top must be a positive integer, got "${values.top}"`);
+    const kind = applyNoDetect(undefined, values['no-detect']);
+    if (kind === 'whole-frame' && values.profile !== undefined) throw new UsageError('--no-detect classifies whole images with --model; it takes no --profile');
 
     const config = loadConfig();
     // Logs go to stderr: stdout carries the results (and must stay valid JSON with --json).
-    const logger = pino({ name: 'classify', level: config.logLevel }, pino.destination(2));
-    const modelDir = values.model ?? path.join(config.modelsDir, DEFAULT_MODEL);
-    const classifier = await createImageClassifier(modelDir, { config: config.inference, logger });
+    const logger = createCommandLogger('classify', () => undefined);
+    const onProfile = (c: ProfileChoice) => {
+      if (!c.explicit) console.error(`profile: ${c.profile} — ${c.reason} (choose with --profile)`);
+    };
+    const analyzer = await createFrameAnalyzer({ kind, config, profile: values.profile, onProfile, logger, ...(values.model ? { modelDir: values.model } : {}) }).catch((error: Error & { code?: string }) => {
+      if (error.code === 'model_missing' && kind === 'whole-frame' && values.model === undefined) {
+        throw new Error(`${error.message}. Without --no-detect, classify detects faces with the compact profile, which needs no download; or install the ViT: fer-stream models fetch vit-fer`);
+      }
+      throw error;
+    });
     let outcomes: Outcome[];
     try {
       outcomes = await Promise.all(
@@ -58,35 +75,55 @@ const classify: Command = {
             const bytes = await readFile(image).catch((error: NodeJS.ErrnoException) => {
               throw new Error(error.code === 'ENOENT' ? 'file not found' : `cannot read the file: ${error.message}`);
             });
-            return { image, classification: await classifier.classify(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)) };
+            const rgb = await decodeToRgb(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+            return { image, faces: (await analyzer.analyze(rgb)).faces };
           } catch (error) {
             return { image, error: (error as Error).message };
           }
         }),
       );
     } finally {
-      await classifier.close();
+      await analyzer.close();
     }
 
+    const { labels } = analyzer.info;
     if (values.json) {
       const doc = {
-        model: { name: classifier.name, dir: modelDir, labels: classifier.labels, executionProvider: classifier.executionProvider },
+        model: { name: analyzer.info.name, detector: analyzer.info.detector ?? null, labels, executionProvider: analyzer.info.executionProvider },
         images: outcomes.map((o) =>
           'error' in o
             ? { image: o.image, error: o.error }
             : {
                 image: o.image,
-                label: o.classification.label,
-                top: top(o.classification, classifier.labels, k),
-                probabilities: Object.fromEntries(classifier.labels.map((l, i) => [l, o.classification.probabilities[i]])),
+                faces: o.faces.map((f) => ({
+                  box: f.box,
+                  detectorScore: f.detectorScore,
+                  label: f.label,
+                  top: top(f, labels, k),
+                  probabilities: Object.fromEntries(labels.map((l, i) => [l, f.probabilities[i]])),
+                  ...(f.landmarks ? { landmarks: f.landmarks } : {}),
+                })),
               },
         ),
       };
       console.log(JSON.stringify(doc, null, 2));
     } else {
+      const wholeImage = analyzer.info.detector === undefined || analyzer.info.detector === null;
       for (const o of outcomes) {
-        if ('error' in o) console.error(`${o.image}: error: ${o.error}`);
-        else console.log(`${o.image}: ${top(o.classification, classifier.labels, k).map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(', ')}`);
+        if ('error' in o) {
+          console.error(`${o.image}: error: ${o.error}`);
+        } else if (wholeImage) {
+          console.log(`${o.image}: ${top(o.faces[0]!, labels, k).map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(', ')}`);
+        } else if (o.faces.length === 0) {
+          console.log(`${o.image}: no face found (--no-detect classifies the whole image)`);
+        } else {
+          console.log(`${o.image}: ${o.faces.length} face${o.faces.length === 1 ? '' : 's'}`);
+          // Left to right, as a reader scans the picture.
+          [...o.faces].sort((a, b) => a.box.x - b.box.x).forEach((f, i) => {
+            const b = f.box;
+            console.log(`  face ${i + 1} at ${Math.round(b.x)},${Math.round(b.y)} ${Math.round(b.width)}×${Math.round(b.height)} (score ${(f.detectorScore ?? 0).toFixed(2)}): ${top(f, labels, k).map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(', ')}`);
+          });
+        }
       }
     }
     return outcomes.some((o) => 'error' in o) ? EXIT_CODES.failure : EXIT_CODES.ok;

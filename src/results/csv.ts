@@ -63,3 +63,27 @@ export function csvField(value: string | number | null): string {
   const text = String(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
+
+export const TRACK_CSV_COLUMNS = ['video_id', 'track_id', 'first_timestamp', 'last_timestamp', 'frames', 'mean_detector_score', 'dominant_label', 'dominant_frame_share'] as const;
+
+/**
+ * Per-track CSV: one row per track (a person), with when they were seen, how sure the detector
+ * was, their dominant expression and their mean probability per label (`p_<label>`).
+ */
+export function toTracksCsv(result: VideoResult): string {
+  const rows: Array<Array<string | number | null>> = [[...TRACK_CSV_COLUMNS, ...result.labels.map(probabilityColumn)]];
+  for (const track of result.tracks) {
+    rows.push([
+      result.videoId,
+      track.trackId,
+      track.firstTimestamp,
+      track.lastTimestamp,
+      track.frames,
+      track.meanDetectorScore,
+      track.dominant?.label ?? null,
+      track.dominant?.frameShare ?? null,
+      ...result.labels.map((label) => track.distribution.meanProbability[label] ?? null),
+    ]);
+  }
+  return rows.map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
+}

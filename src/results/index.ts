@@ -1,8 +1,9 @@
 // Per-video results: aggregation (pure), CSV and chart exports.
 export { buildVideoResult, resmoothVideoResult, argmax } from './aggregate.ts';
-export { toCsv, csvHeader, probabilityColumn, CSV_FIXED_COLUMNS } from './csv.ts';
+export { toCsv, toTracksCsv, csvHeader, probabilityColumn, CSV_FIXED_COLUMNS, TRACK_CSV_COLUMNS } from './csv.ts';
 export { renderTimelineSvg, renderTimelinePng, labelColours } from './chart.ts';
 export * from './types.ts';
+export { annotationSubtitles } from './annotation.ts';
 export { assignTracks, faceTracker, type TrackerOptions, type TrackingContext } from './tracks.ts';
 export { boxesInVideoPixels, scaleFaceBoxes, workingFrameSize, type Size } from './face-boxes.ts';
 export { detectCuts, cutScores, type SceneCut } from './scenes.ts';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildSyntheticVitModelDir } from '../../src/inference/vit/index.ts';
 import type { VideoResult } from '../../src/results/index.ts';
-import { expectCsvMatchesJson, parseCsv } from '../helpers/csv.ts';
+import { csvRecords, expectCsvMatchesJson } from '../helpers/csv.ts';
 import { redisUrl, testPrefix } from '../helpers/redis.ts';
 import { describeWithShared, sharedPath } from '../helpers/shared.ts';
 
@@ -17,11 +17,6 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const { prefix, cleanup } = testPrefix(import.meta.url);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-e2e-'));
 
-/** CSV rows as records keyed by the header (the shared RFC 4180 reader). */
-function csvRecords(text: string): Array<Record<string, string>> {
-  const [header, ...rows] = parseCsv(text);
-  return rows.map((row) => Object.fromEntries(header!.map((name, i) => [name, row[i]!])));
-}
 
 describeWithShared('fer-stream analyze (Redis + ffmpeg + onnxruntime)', () => {
   let modelDir: string;

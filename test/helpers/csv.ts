@@ -46,6 +46,12 @@ export function parseCsv(text: string): string[][] {
 const cell = (value: unknown) => (value === null || value === undefined ? '' : String(value));
 
 /** Checks every CSV row against the JSON result it was written from. */
+/** CSV rows as records keyed by the header. */
+export function csvRecords(text: string): Array<Record<string, string>> {
+  const [header, ...rows] = parseCsv(text);
+  return rows.map((row) => Object.fromEntries(header!.map((name, i) => [name, row[i]!])));
+}
+
 export function expectCsvMatchesJson(csv: string, result: VideoResult) {
   const [header, ...rows] = parseCsv(csv);
   expect(header).toEqual(csvHeader(result.labels));

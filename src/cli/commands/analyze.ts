@@ -7,8 +7,8 @@ import path from 'node:path';
 import { loadConfig } from '../../config/index.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
 import { getVideoResult, submitVideo, waitForVideos, type VideoOptions, type VideoStatus } from '../../pipeline/index.ts';
-import { startProducer } from '../../producer/index.ts';
-import { renderTimelineSvg, toCsv, type VideoResult } from '../../results/index.ts';
+import { startProducer, writeAnnotatedVideo } from '../../producer/index.ts';
+import { renderTimelinePng, renderTimelineSvg, toCsv, toTracksCsv, type VideoResult } from '../../results/index.ts';
 import { startWorker } from '../../worker/index.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
@@ -32,7 +32,9 @@ const analyze: Command = {
     'Usage: fer-stream analyze VIDEO... [--fps N] [--out DIR] [--profile P] [--model DIR] [options]',
     '',
     '  --fps N          frames sampled per second (default FER_FPS, 2)',
-    '  --out DIR        where result files go (default ./fer-results): NAME.json, NAME.csv, NAME.svg',
+    '  --out DIR        where result files go (default ./fer-results): NAME.json, NAME.csv (per face),',
+    '                   NAME.tracks.csv (per person), NAME.svg and NAME.png (the timeline chart)',
+    '  --annotate       also NAME.annotated.mp4: the video with every face\'s box, track and expression',
     '  --profile P      faces mode models: compact (BlazeFace + face-api, works offline), vit (detector',
     '                   + ViT) or auto (default FER_PROFILE: vit when installed, else compact — and says so)',
     `  --model DIR      the expression model directory (default: the profile's); faces are still`,
@@ -62,6 +64,7 @@ const analyze: Command = {
       'max-side': { type: 'string' },
       analyzer: { type: 'string' },
       profile: { type: 'string' },
+      annotate: { type: 'boolean', default: false },
       ...NO_DETECT_OPTION,
     });
     if (positionals.length === 0) throw new UsageError('give at least one video file');
@@ -139,7 +142,14 @@ const analyze: Command = {
         const file = (ext: string) => path.join(outDir, `${base}.${ext}`);
         await writeFile(file('json'), JSON.stringify(result, null, 2));
         await writeFile(file('csv'), toCsv(result));
+        await writeFile(file('tracks.csv'), toTracksCsv(result));
         await writeFile(file('svg'), renderTimelineSvg(result));
+        await writeFile(file('png'), await renderTimelinePng(result));
+        if (values.annotate) {
+          await writeAnnotatedVideo({ source: video, result, out: file('annotated.mp4'), allowedContainers: config.pipeline.allowedContainers }).catch((error: Error) => {
+            lines.push(`${video}: ${error.message}`);
+          });
+        }
         const c = result.counts;
         const dominant = result.dominant ? `${result.dominant.label} (${(result.dominant.frameShare * 100).toFixed(0)}% of frames)` : 'none';
         lines.push(`${video}: ${c.sampled} frames (${c.failed} failed), dominant ${dominant} → ${file('json')}`);

@@ -1,26 +1,31 @@
-// `fer-stream results ID [--format json|csv|svg|png] [--out FILE]`: the per-video result of a
-// completed video, as JSON (default), CSV (one row per face per frame) or the timeline chart.
+// `fer-stream results ID [--format json|csv|tracks-csv|svg|png|mp4] [--out FILE]`: the per-video
+// result of a completed video, as JSON (default), CSV (one row per face per frame, or per track),
+// the timeline chart, or the source video annotated with every face (needs the source file).
 
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { createPipelineVideoService } from '../../api/pipeline-service.ts';
 import { loadConfig } from '../../config/index.ts';
 import { resmoothVideoResult } from '../../results/aggregate.ts';
 import { renderTimelinePng, renderTimelineSvg } from '../../results/chart.ts';
-import { toCsv } from '../../results/csv.ts';
+import { toCsv, toTracksCsv } from '../../results/csv.ts';
+import { getVideoStatus } from '../../pipeline/index.ts';
+import { writeAnnotatedVideo } from '../../producer/index.ts';
 import type { VideoResult } from '../../results/types.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { openPipeline } from '../connect.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
 
-const FORMATS = ['json', 'csv', 'svg', 'png'] as const;
+const FORMATS = ['json', 'csv', 'tracks-csv', 'svg', 'png', 'mp4'] as const;
 type Format = (typeof FORMATS)[number];
 
-export async function renderResult(result: VideoResult, format: Format): Promise<string | Buffer> {
+export async function renderResult(result: VideoResult, format: Exclude<Format, 'mp4'>): Promise<string | Buffer> {
   switch (format) {
     case 'json':
       return `${JSON.stringify(result, null, 2)}\n`;
     case 'csv':
       return toCsv(result);
+    case 'tracks-csv':
+      return toTracksCsv(result);
     case 'svg':
       return renderTimelineSvg(result);
     case 'png':
@@ -31,10 +36,12 @@ export async function renderResult(result: VideoResult, format: Format): Promise
 const results: Command = {
   summary: 'Results of a completed video (JSON, CSV or chart)',
   usage: [
-    'Usage: fer-stream results ID [--format json|csv|svg|png] [--out FILE] [--smoothing K]',
+    'Usage: fer-stream results ID [--format json|csv|tracks-csv|svg|png|mp4] [--out FILE] [--smoothing K]',
     '',
     '  --format F   json (default): the per-video result (README "Results format");',
-    '               csv: one row per face per frame; svg / png: the timeline chart',
+    '               csv: one row per face per frame; tracks-csv: one row per track (person);',
+    '               svg / png: the timeline chart; mp4: the source video with every face\'s box,',
+    '               track and expression drawn (needs --out and the source file where it was submitted)',
     '  --out FILE   write to FILE instead of stdout',
     '  --smoothing K  recompute the timeline with a K-frame moving average (1 = none)',
     '',
@@ -55,11 +62,15 @@ const results: Command = {
     const format = values.format as Format;
     if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${values.format}"`);
     if (format === 'png' && values.out === undefined && process.stdout.isTTY) throw new UsageError('a PNG is not for a terminal: give --out FILE');
+    if (format === 'mp4' && values.out === undefined) throw new UsageError('--format mp4 writes a video file: give --out FILE.mp4');
     const id = positionals[0]!;
 
-    const pipeline = await openPipeline(loadConfig());
+    const config = loadConfig();
+    const pipeline = await openPipeline(config);
     const service = createPipelineVideoService(pipeline);
     let result: VideoResult | null;
+    let source = '';
+    let name = id;
     try {
       const status = await service.status(id);
       if (status === null) {
@@ -71,6 +82,9 @@ const results: Command = {
         return EXIT_CODES.failure;
       }
       result = status.state === 'completed' ? await service.results(id) : null;
+      const record = await getVideoStatus(pipeline, id);
+      source = record?.path ?? '';
+      name = record?.name || id;
       if (result === null) {
         console.error(`fer-stream results: video ${id} is ${status.state}, not finished yet (fer-stream status ${id} --wait)`);
         return EXIT_CODES.pending;
@@ -78,7 +92,16 @@ const results: Command = {
     } finally {
       await pipeline.close();
     }
-    const output = await renderResult(smoothing === undefined ? result : resmoothVideoResult(result, smoothing), format);
+    const final = smoothing === undefined ? result : resmoothVideoResult(result, smoothing);
+    if (format === 'mp4') {
+      if (!(await stat(source).then((s) => s.isFile(), () => false))) {
+        console.error(`fer-stream results: the source of video ${id} is no longer at the path it was submitted with (${name}); the annotated video is drawn over the source`);
+        return EXIT_CODES.failure;
+      }
+      await writeAnnotatedVideo({ source, result: final, out: values.out!, allowedContainers: config.pipeline.allowedContainers });
+      return EXIT_CODES.ok;
+    }
+    const output = await renderResult(final, format);
     if (values.out !== undefined) await writeFile(values.out, output);
     else process.stdout.write(output);
     return EXIT_CODES.ok;

@@ -17,9 +17,9 @@ const idParameter = {
 };
 
 const submitOptions = {
-  fps: { type: 'number', exclusiveMinimum: 0, maximum: 1000, description: 'Frames sampled per second of video (server default when absent)' },
+  fps: { type: 'number', minimum: 0, exclusiveMinimum: true, maximum: 1000, description: 'Frames sampled per second of video (server default when absent)' },
   startSeconds: { type: 'number', minimum: 0, description: 'Seconds from the start where sampling starts' },
-  endSeconds: { type: 'number', exclusiveMinimum: 0, description: 'Seconds from the start where sampling stops (> startSeconds)' },
+  endSeconds: { type: 'number', minimum: 0, exclusiveMinimum: true, description: 'Seconds from the start where sampling stops (> startSeconds)' },
   maxFrames: { type: 'integer', minimum: 1, description: 'Stop after this many sampled frames' },
 };
 
@@ -104,8 +104,58 @@ export const openApiDocument = {
           '503': { $ref: '#/components/responses/Unavailable' },
         },
       },
+      get: {
+        summary: 'List videos, newest first',
+        description: 'With API tokens, only the videos submitted with the caller\'s token. Paged by a cursor: follow `next` until it is null.',
+        parameters: [
+          { name: 'state', in: 'query', required: false, schema: { type: 'string', enum: ['queued', 'probing', 'producing', 'processing', 'completed', 'failed'] } },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+          { name: 'cursor', in: 'query', required: false, description: 'From the previous page\'s `next`', schema: { type: 'string' } },
+        ],
+        responses: {
+          '200': {
+            description: 'A page of videos',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['videos', 'next'],
+                  properties: {
+                    videos: { type: 'array', items: { $ref: '#/components/schemas/VideoStatus' } },
+                    next: { type: 'string', nullable: true, description: 'URL of the next page; null on the last' },
+                  },
+                },
+              },
+            },
+          },
+          '400': errorResponse('invalid_request'),
+          '401': { $ref: '#/components/responses/Unauthorized' },
+          '429': { $ref: '#/components/responses/RateLimited' },
+          '503': { $ref: '#/components/responses/Unavailable' },
+        },
+      },
     },
     '/v1/videos/{id}': {
+      delete: {
+        summary: 'Cancel and delete a video',
+        description: 'Any state: an open video is cancelled (its queued frame chunks dropped, their bytes given back to the frame budget), then its records, results and uploaded file are deleted.',
+        parameters: [idParameter],
+        responses: {
+          '200': {
+            description: 'Deleted',
+            content: {
+              'application/json': {
+                schema: { type: 'object', required: ['id', 'deleted', 'cancelled'], properties: { id: { type: 'string' }, deleted: { type: 'boolean' }, cancelled: { type: 'boolean', description: 'It was still being processed' } } },
+              },
+            },
+          },
+          '400': errorResponse('invalid_id'),
+          '404': errorResponse('not_found (also another token\'s video)'),
+          '401': { $ref: '#/components/responses/Unauthorized' },
+          '429': { $ref: '#/components/responses/RateLimited' },
+          '503': { $ref: '#/components/responses/Unavailable' },
+        },
+      },
       get: {
         summary: 'State and progress of a video',
         parameters: [idParameter],

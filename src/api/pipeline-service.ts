@@ -1,9 +1,10 @@
 import { FerError } from '../core/types.ts';
-import { getVideoResult, getVideoStatus, isRedisUnavailable, submitVideo, type Pipeline, type VideoStatus as PipelineVideoStatus } from '../pipeline/index.ts';
+import { rm } from 'node:fs/promises';
+import { deleteVideo, getVideoResult, getVideoStatus, isRedisUnavailable, listVideos, submitVideo, type Pipeline, type VideoStatus as PipelineVideoStatus } from '../pipeline/index.ts';
 import type { VideoResult } from '../results/types.ts';
 import { ApiError } from './errors.ts';
 import { recordUpload } from './uploads.ts';
-import type { Caller, SubmitRequest, VideoService, VideoStatus } from './service.ts';
+import type { Caller, ListQuery, SubmitRequest, VideoService, VideoStatus } from './service.ts';
 
 // VideoService over the pipeline's Redis records (src/pipeline): what `fer-stream api` and the
 // `submit` / `status` / `results` commands use. Every Redis call is bounded: when Redis is down
@@ -59,6 +60,17 @@ export function createPipelineVideoService(pipeline: Pipeline, options: Pipeline
     async results(id: string, caller?: Caller) {
       if ((await owned(id, caller)) === null) return null;
       return bounded(() => getVideoResult<VideoResult>(pipeline, id));
+    },
+    async list(query: ListQuery, caller?: Caller) {
+      const page = await bounded(() => listVideos(pipeline, { ...query, ...(caller !== undefined ? { owner: caller } : {}) }));
+      return { videos: page.videos.map(toApiStatus), next: page.next };
+    },
+    async delete(id: string, caller?: Caller) {
+      if ((await owned(id, caller)) === null) return null;
+      const outcome = await bounded(() => deleteVideo(pipeline, id));
+      if (outcome === null) return null;
+      if (outcome.uploadedFile !== null) await rm(outcome.uploadedFile, { force: true });
+      return { cancelled: outcome.state !== 'completed' && outcome.state !== 'failed' };
     },
     async ready() {
       // With maxRetriesPerRequest null a command waits for Redis forever: answer from the

@@ -63,6 +63,18 @@ const resultsQuerySchema = z
   })
   .strict();
 
+export const VIDEO_STATES = ['queued', 'probing', 'producing', 'processing', 'completed', 'failed'] as const;
+/** Largest page of GET /v1/videos. */
+export const MAX_PAGE = 200;
+
+const listQuerySchema = z
+  .object({
+    state: z.enum(VIDEO_STATES).optional(),
+    limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(50),
+    cursor: z.string().regex(/^\d+:[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, 'not a cursor from a previous page').optional(),
+  })
+  .strict();
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated token's name; undefined when the API runs without tokens. */
@@ -157,6 +169,23 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     }
     request.log.info({ videoId: id, uploaded: submitted.uploaded }, 'video submitted');
     return reply.status(202).header('location', `/v1/videos/${id}`).send({ id, status: `/v1/videos/${id}`, results: `/v1/videos/${id}/results` });
+  });
+
+  app.get<{ Querystring: Record<string, string> }>('/v1/videos', async (request) => {
+    const query = listQuerySchema.safeParse(request.query);
+    if (!query.success) throw new ApiError('invalid_request', `query: ${zodProblems(query.error)} (state: one of ${VIDEO_STATES.join(', ')}; limit: 1..${MAX_PAGE}; cursor: the previous page's)`);
+    const { state, limit, cursor } = query.data;
+    const page = await service.list({ limit, ...(state ? { state } : {}), ...(cursor ? { cursor } : {}) }, request.caller);
+    const next = page.next === null ? null : `/v1/videos?${new URLSearchParams({ ...(state ? { state } : {}), limit: String(limit), cursor: page.next })}`;
+    return { videos: page.videos, next };
+  });
+
+  app.delete<{ Params: { id: string } }>('/v1/videos/:id', async (request) => {
+    const id = checkId(request.params.id);
+    const outcome = await service.delete(id, request.caller);
+    if (outcome === null) throw new ApiError('not_found', `no video with id ${id}`);
+    request.log.info({ videoId: id, cancelled: outcome.cancelled }, outcome.cancelled ? 'video cancelled and deleted' : 'video deleted');
+    return { id, deleted: true, cancelled: outcome.cancelled };
   });
 
   app.get<{ Params: { id: string } }>('/v1/videos/:id', async (request) => {

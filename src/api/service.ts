@@ -59,6 +59,13 @@ export interface VideoStatus {
   readonly completedAt?: string;
 }
 
+export interface ListQuery {
+  readonly state?: VideoState;
+  readonly limit: number;
+  /** The `next` of the previous page. */
+  readonly cursor?: string;
+}
+
 export interface VideoService {
   /** Queues a video; resolves with its id once it is durably queued. */
   submit(request: SubmitRequest): Promise<{ id: string }>;
@@ -66,6 +73,13 @@ export interface VideoService {
   status(id: string, caller?: Caller): Promise<VideoStatus | null>;
   /** The per-video result; null while the video is not completed, for an unknown id or another caller's video. */
   results(id: string, caller?: Caller): Promise<VideoResult | null>;
+  /** The caller's videos, newest first (every video when the API runs without tokens). */
+  list(query: ListQuery, caller?: Caller): Promise<{ videos: VideoStatus[]; next: string | null }>;
+  /**
+   * Deletes a video in any state (an open one is cancelled: its queued work dropped, its frame
+   * bytes given back) with every record of it and its uploaded file. null: unknown, or another caller's.
+   */
+  delete(id: string, caller?: Caller): Promise<{ cancelled: boolean } | null>;
   /** True when the service can take work (Redis reachable). */
   ready(): Promise<boolean>;
   close(): Promise<void>;

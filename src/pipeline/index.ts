@@ -33,4 +33,5 @@ export {
   type RecordFramesOutcome,
 } from './videos.ts';
 export { waitForVideos, type WaitOptions } from './wait.ts';
+export { listVideos, deleteVideo, pruneVideoIndex, type ListVideosOptions, type VideoPage, type DeleteOutcome } from './manage.ts';
 export { ChunkConnection, ChunkBufferPool } from './chunk-connection.ts';

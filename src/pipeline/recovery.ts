@@ -14,6 +14,7 @@ import type { FrameJobData, Pipeline } from './context.ts';
 import { redisErrorReason } from './connection-watch.ts';
 import { reconcileHeld } from './frame-store.ts';
 import { addVideoJob, awaitAcceptance, doneFrameIndexes, enqueueFinalize, failVideo, recordFrameResults, sampledFrameTime, touchVideo, type RecordFramesOutcome, type ResolvedVideoOptions } from './videos.ts';
+import { pruneVideoIndex } from './manage.ts';
 
 /** BullMQ's reason for a job found stalled more often than maxStalledCount allows. */
 const STALL_LIMIT_REASON = 'job stalled more than allowable limit';
@@ -49,6 +50,8 @@ export interface RecoveryReport {
   readonly videosRequeued: number;
   /** Videos without progress whose lost frames were recorded as failed, or that were failed. */
   readonly videosResolved: number;
+  /** Index entries of videos whose records expired (past the results' retention) removed. */
+  readonly indexPruned: number;
 }
 
 export interface RecoveryLog {
@@ -62,7 +65,7 @@ export async function sweepOnce(pipeline: Pipeline, log?: RecoveryLog): Promise<
   const token = randomUUID();
   const lockMs = Math.max(1000, Math.round(config.recoveryIntervalMs * 0.9));
   if ((await redis.set(keys.recoveryLock, token, 'PX', lockMs, 'NX')) !== 'OK') return null;
-  const report = { chunksResolved: 0, videoJobsResolved: 0, leasesReleased: 0, videosRequeued: 0, videosResolved: 0 };
+  const report = { chunksResolved: 0, videoJobsResolved: 0, leasesReleased: 0, videosRequeued: 0, videosResolved: 0, indexPruned: 0 };
 
   for (const job of await failedJobs(queues.frames)) {
     const reason = describeJobFailure(job.failedReason, pipeline);
@@ -88,6 +91,8 @@ export async function sweepOnce(pipeline: Pipeline, log?: RecoveryLog): Promise<
     report.videoJobsResolved += 1;
   }
   report.leasesReleased = await reconcileHeld(pipeline);
+  // Index entries of records past the results' retention.
+  report.indexPruned = await pruneVideoIndex(pipeline);
   if (report.leasesReleased > 0) log?.info({ released: report.leasesReleased }, 'frame budget: gave back reservations whose chunk was never written or expired');
 
   const stalledBefore = Date.now() - config.videoStallSeconds * 1000;

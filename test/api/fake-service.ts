@@ -1,4 +1,4 @@
-import type { SubmitRequest, VideoService, VideoStatus } from '../../src/api/service.ts';
+import type { ListQuery, SubmitRequest, VideoService, VideoStatus } from '../../src/api/service.ts';
 import type { VideoResult } from '../../src/results/types.ts';
 
 /** In-memory VideoService for the API tests: records submissions, serves statuses and results the test sets. */
@@ -28,6 +28,21 @@ export class FakeVideoService implements VideoService {
 
   async results(id: string): Promise<VideoResult | null> {
     return this.resultsById.get(id) ?? null;
+  }
+
+  async list(query: ListQuery): Promise<{ videos: VideoStatus[]; next: string | null }> {
+    const all = [...this.statuses.values()].reverse().filter((v) => query.state === undefined || v.state === query.state);
+    const start = query.cursor === undefined ? 0 : Number(query.cursor);
+    const videos = all.slice(start, start + query.limit);
+    return { videos, next: start + query.limit < all.length ? String(start + query.limit) : null };
+  }
+
+  async delete(id: string): Promise<{ cancelled: boolean } | null> {
+    const status = this.statuses.get(id);
+    if (status === undefined) return null;
+    this.statuses.delete(id);
+    this.resultsById.delete(id);
+    return { cancelled: status.state !== 'completed' && status.state !== 'failed' };
   }
 
   async ready(): Promise<boolean> {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { ERROR_CODES } from '../../src/api/errors.ts';
 import { openApiDocument } from '../../src/api/openapi.ts';
 import { buildApiServer } from '../../src/api/server.ts';
@@ -220,5 +221,26 @@ describe('errors and description', () => {
     for (const route of registered) expect(documented, route).toContain(route);
     expect(documented.size).toBe(new Set(registered).size);
     expect(openApiDocument.components.schemas.Error.properties.error.properties.code.enum).toEqual(Object.keys(ERROR_CODES));
+    // A standard validator accepts it (generated clients choke on an invalid description).
+    await expect(SwaggerParser.validate(structuredClone(served) as unknown as Parameters<typeof SwaggerParser.validate>[0])).resolves.toBeDefined();
+  });
+
+  it('lists videos newest first, filtered by state, paged; deletes one (cancelled when still open)', async () => {
+    for (let i = 0; i < 3; i++) await service.submit({ path: `/v${i}.mp4`, uploaded: false, options: {} });
+    const [first, , third] = [...service.statuses.keys()].slice(-3);
+    service.statuses.set(third!, { ...service.statuses.get(third!)!, state: 'completed' });
+    const all = (await json(await fetch(`${base}/v1/videos?limit=2`))).body;
+    expect(all.videos.map((v: { id: string }) => v.id)).toEqual([third, [...service.statuses.keys()].at(-2)]);
+    expect(all.next).toMatch(/^\/v1\/videos\?limit=2&cursor=/);
+    const completed = (await json(await fetch(`${base}/v1/videos?state=completed`))).body;
+    expect(completed.videos[0].id).toBe(third);
+    expect(completed.videos.every((v: { state: string }) => v.state === 'completed')).toBe(true);
+    expect((await fetch(`${base}/v1/videos?state=lost`)).status).toBe(400);
+    expect((await fetch(`${base}/v1/videos?limit=0`)).status).toBe(400);
+    const cancelled = await json(await fetch(`${base}/v1/videos/${first}`, { method: 'DELETE' }));
+    expect(cancelled).toMatchObject({ status: 200, body: { id: first, deleted: true, cancelled: true } });
+    expect((await json(await fetch(`${base}/v1/videos/${third}`, { method: 'DELETE' }))).body.cancelled).toBe(false);
+    expect((await fetch(`${base}/v1/videos/${first}`)).status).toBe(404);
+    expect((await fetch(`${base}/v1/videos/${first}`, { method: 'DELETE' })).status).toBe(404);
   });
 });

@@ -17,7 +17,7 @@ import { toCsv } from '../results/csv.ts';
 import { authenticate, type ApiToken } from './auth.ts';
 import { ApiError, ERROR_CODES, errorBody, type ErrorCode } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
-import type { Caller, SubmitOptions, VideoService } from './service.ts';
+import { VIDEO_STATES, type Caller, type SubmitOptions, type VideoService } from './service.ts';
 
 // The HTTP API: submit videos (upload or path inside the input directory), follow their status,
 // fetch their results as JSON, CSV or a chart. Every error is `{error: {code, message}}` with a
@@ -63,7 +63,6 @@ const resultsQuerySchema = z
   })
   .strict();
 
-export const VIDEO_STATES = ['queued', 'probing', 'producing', 'processing', 'completed', 'failed'] as const;
 /** Largest page of GET /v1/videos. */
 export const MAX_PAGE = 200;
 

@@ -34,7 +34,8 @@ export interface SubmitRequest {
 export type Caller = string | undefined;
 
 /** queued → probing → producing (frames being extracted) → processing (all enqueued) → completed | failed. */
-export type VideoState = 'queued' | 'probing' | 'producing' | 'processing' | 'completed' | 'failed';
+export const VIDEO_STATES = ['queued', 'probing', 'producing', 'processing', 'completed', 'failed'] as const;
+export type VideoState = (typeof VIDEO_STATES)[number];
 
 export interface VideoStatus {
   readonly id: string;

@@ -11,7 +11,7 @@ export { EXIT_CODES, type Command };
 /** Register a command here: name → summary for `--help`, and a loader of its module (default export). */
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   // e.g. classify: { summary: 'Top expression labels of images', load: async () => (await import('./commands/classify.ts')).default },
-  classify: { summary: 'Top expression labels of image files', load: async () => (await import('./commands/classify.ts')).default },
+  classify: { summary: 'The faces in image files and the expression of each', load: async () => (await import('./commands/classify.ts')).default },
   models: { summary: 'Build, convert and install model directories', load: async () => (await import('./commands/models.ts')).default },
   demo: { summary: 'Analyse a demo video made from face-api sample photos, end to end (needs only Redis)', load: async () => (await import('./commands/demo.ts')).default },
   analyze: { summary: 'Analyse videos on this machine (producer, worker and aggregation in one process)', load: async () => (await import('./commands/analyze.ts')).default },
@@ -19,7 +19,9 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   producer: { summary: 'Run a producer (videos → frame chunks in Redis) against REDIS_URL', load: async () => (await import('./commands/producer.ts')).default },
   submit: { summary: 'Queue videos for processing; prints their ids', load: async () => (await import('./commands/submit.ts')).default },
   status: { summary: 'State and progress of a submitted video', load: async () => (await import('./commands/status.ts')).default },
-  results: { summary: 'Results of a completed video (JSON, CSV or chart)', load: async () => (await import('./commands/results.ts')).default },
+  results: { summary: 'Results of a completed video (JSON, CSV, chart or annotated video)', load: async () => (await import('./commands/results.ts')).default },
+  list: { summary: 'Submitted videos, newest first', load: async () => (await import('./commands/list.ts')).default },
+  cancel: { summary: 'Cancel (or delete, when finished) videos and remove their data', load: async () => (await import('./commands/cancel.ts')).default },
   api: { summary: 'Run the HTTP API (submit videos, status, results)', load: async () => (await import('./commands/api.ts')).default },
 };
 

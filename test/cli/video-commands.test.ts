@@ -136,6 +136,24 @@ describe('fer-stream submit / status / results', () => {
     expect(unknown.stderr).toMatch(/no video with id no-such-video/);
   });
 
+  it('list shows videos newest first (by state too); cancel removes one, an unknown id exits 1', async () => {
+    const listed = JSON.parse((await cli(['list', '--json'])).stdout) as { videos: Array<{ id: string; state: string }> };
+    const ids = listed.videos.map((v) => v.id);
+    expect(ids.indexOf(idB)).toBeLessThan(ids.indexOf(idA));
+    const text = (await cli(['list', '--limit', '1'])).stdout.trim().split('\n');
+    expect(text).toHaveLength(1);
+    expect(text[0]).toMatch(new RegExp(`^${ids[0]}  \\w+ `));
+    const failed = JSON.parse((await cli(['list', '--state', 'failed', '--json'])).stdout) as { videos: Array<{ state: string }> };
+    expect(failed.videos.every((v) => v.state === 'failed')).toBe(true);
+    expect((await cli(['list', '--state', 'lost'])).code).toBe(EXIT_CODES.usage);
+
+    const out = await cli(['cancel', idA, 'no-such-video']);
+    expect(out.code).toBe(EXIT_CODES.failure);
+    expect(out.stdout).toMatch(new RegExp(`^${idA}: (cancelled and deleted|deleted)$`, 'm'));
+    expect(out.stderr).toContain('no-such-video: no such video');
+    expect((await cli(['status', idA])).code).toBe(EXIT_CODES.failure);
+  });
+
   it('exits 4 with a clear message when Redis is unreachable', async () => {
     const out = await cli(['status', 'whatever'], { REDIS_URL: 'redis://127.0.0.1:1' });
     expect(out.code).toBe(EXIT_CODES.unavailable);

@@ -21,6 +21,7 @@ const submitOptions = {
   startSeconds: { type: 'number', minimum: 0, description: 'Seconds from the start where sampling starts' },
   endSeconds: { type: 'number', minimum: 0, exclusiveMinimum: true, description: 'Seconds from the start where sampling stops (> startSeconds)' },
   maxFrames: { type: 'integer', minimum: 1, description: 'Stop after this many sampled frames' },
+  callbackUrl: { type: 'string', format: 'uri', description: 'http(s) URL told (POST, JSON, signed with x-fer-signature) when the video completes or fails' },
 };
 
 const segment = {
@@ -285,6 +286,22 @@ export const openApiDocument = {
           submittedAt: { type: 'string', format: 'date-time' },
           startedAt: { type: 'string', format: 'date-time' },
           completedAt: { type: 'string', format: 'date-time' },
+          webhooks: {
+            type: 'array',
+            description: 'End-of-video notifications: per endpoint (the submission\'s callbackUrl, the operator\'s FER_WEBHOOK_URL) how delivery went',
+            items: {
+              type: 'object',
+              required: ['target', 'state', 'attempts'],
+              properties: {
+                target: { type: 'string', enum: ['callback', 'configured'] },
+                url: { type: 'string', description: 'The callbackUrl (not shown for the operator\'s endpoint)' },
+                state: { type: 'string', enum: ['pending', 'delivered', 'failed'] },
+                attempts: { type: 'integer' },
+                lastError: { type: 'string' },
+                deliveredAt: { type: 'string', format: 'date-time' },
+              },
+            },
+          },
         },
       },
       VideoResult: {

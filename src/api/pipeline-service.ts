@@ -40,6 +40,7 @@ export function createPipelineVideoService(pipeline: Pipeline, options: Pipeline
             path: request.path,
             ...(request.originalName !== undefined ? { name: request.originalName } : {}),
             ...(request.owner !== undefined ? { owner: request.owner } : {}),
+            ...(request.callbackUrl !== undefined ? { callbackUrl: request.callbackUrl } : {}),
             ...(acceptBy !== undefined ? { acceptBy, signal } : {}),
             options: request.options,
           }),
@@ -141,5 +142,6 @@ export function toApiStatus(status: PipelineVideoStatus): VideoStatus {
     submittedAt: status.submittedAt,
     ...(status.startedAt !== null ? { startedAt: status.startedAt } : {}),
     ...(status.completedAt !== null ? { completedAt: status.completedAt } : {}),
+    ...(status.webhooks.length > 0 ? { webhooks: status.webhooks } : {}),
   };
 }

@@ -246,7 +246,8 @@ async function receiveUpload(request: FastifyRequest, config: ApiServerOptions['
     if (file === undefined) throw new ApiError('missing_file', 'multipart request without a file part (send the video as a file field, e.g. -F file=@video.mp4)');
     const size = (await stat(file.path)).size;
     if (size === 0) throw new ApiError('invalid_request', `uploaded file "${file.originalName}" is empty (0 bytes)`);
-    return { path: file.path, originalName: file.originalName, uploaded: true, options: parseOptions(fields) };
+    const { callbackUrl, ...options } = fields;
+    return { path: file.path, originalName: file.originalName, uploaded: true, options: parseOptions(options), ...parseCallback(callbackUrl) };
   } catch (error) {
     if (file !== undefined) await rm(file.path, { force: true });
     throw error;
@@ -265,7 +266,7 @@ async function resolveInputPath(body: unknown, inputDir: string | undefined) {
     throw new ApiError('invalid_request', `expected a multipart upload or a JSON body {"path": "…"}: ${zodProblems(parsed.error)}`);
   }
   if (inputDir === undefined) throw new ApiError('path_submission_disabled', 'submission by path is disabled: the server has no input directory (FER_INPUT_DIR)');
-  const { path: requested, ...rest } = parsed.data;
+  const { path: requested, callbackUrl, ...rest } = parsed.data;
   const root = await realpath(inputDir).catch(() => {
     // Its path stays in the server's log: error bodies never name server paths.
     throw new ApiError('unavailable', 'the input directory (FER_INPUT_DIR) is not accessible on the server');
@@ -277,7 +278,7 @@ async function resolveInputPath(body: unknown, inputDir: string | undefined) {
   });
   if (!isInside(root, real)) throw new ApiError('path_outside_input_dir', `path "${requested}" leads outside the input directory`);
   if (!(await stat(real)).isFile()) throw new ApiError('input_not_found', `"${requested}" is not a regular file`);
-  return { path: real, originalName: path.basename(requested), uploaded: false, options: parseOptions(rest) };
+  return { path: real, originalName: path.basename(requested), uploaded: false, options: parseOptions(rest), ...parseCallback(callbackUrl) };
 }
 
 function isInside(root: string, candidate: string): boolean {
@@ -290,6 +291,14 @@ function parseOptions(raw: Record<string, unknown>): SubmitOptions {
   const parsed = optionsSchema.safeParse(raw);
   if (!parsed.success) throw new ApiError('invalid_request', `options: ${zodProblems(parsed.error)}`);
   return Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined)) as SubmitOptions;
+}
+
+/** `callbackUrl`: an absolute http(s) URL, told when the video ends. */
+function parseCallback(value: unknown): { callbackUrl?: string } {
+  if (value === undefined || value === '') return {};
+  const parsed = z.string().max(2048).url().regex(/^https?:\/\//i).safeParse(value);
+  if (!parsed.success) throw new ApiError('invalid_request', 'callbackUrl: an absolute http:// or https:// URL (at most 2048 characters)');
+  return { callbackUrl: parsed.data };
 }
 
 function checkId(id: string): string {

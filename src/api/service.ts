@@ -25,6 +25,8 @@ export interface SubmitRequest {
   readonly options: SubmitOptions;
   /** The caller's token name; the video belongs to it (absent: the API runs without tokens). */
   readonly owner?: string;
+  /** Told (POST, signed) when the video completes or fails. */
+  readonly callbackUrl?: string;
 }
 
 /**
@@ -58,6 +60,8 @@ export interface VideoStatus {
   readonly submittedAt?: string;
   readonly startedAt?: string;
   readonly completedAt?: string;
+  /** Its end-of-video webhooks: per endpoint the delivery state (pending, delivered, failed), attempts, last error. */
+  readonly webhooks?: ReadonlyArray<{ readonly target: 'callback' | 'configured'; readonly url?: string; readonly state: 'pending' | 'delivered' | 'failed'; readonly attempts: number; readonly lastError?: string; readonly deliveredAt?: string }>;
 }
 
 export interface ListQuery {

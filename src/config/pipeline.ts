@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envList, int, num } from './env.ts';
+import { envList, int, num, envBoolean } from './env.ts';
 
 /**
  * Producer sampling and limits, frame transport through Redis, queues, retries and retention.
@@ -26,6 +26,17 @@ export const pipelineSchema = z.object({
   chunkTtlSeconds: int(1).default(3600),
   /** How long finished results (and failed videos' records) stay in Redis (s). */
   resultTtlSeconds: int(1).default(7 * 24 * 3600),
+  /** Also notified of every video's end (besides a submission's callbackUrl): an operator's endpoint. */
+  webhookUrl: z.string().url().regex(/^https?:\/\//i, 'an http(s) URL').optional(),
+  /** Key of the HMAC-SHA256 signature on every webhook (header x-fer-signature); unset: events go unsigned. */
+  webhookSecret: z.string().min(16, 'at least 16 characters').optional(),
+  /** Deliveries tried per event and endpoint (exponential backoff from webhookBackoffMs). */
+  webhookAttempts: int(1, 50).default(6),
+  webhookBackoffMs: int(10, 3_600_000).default(2000),
+  /** One attempt gives up after this long. */
+  webhookTimeoutMs: int(100, 120_000).default(10_000),
+  /** Let a submission's callbackUrl reach loopback and private addresses (off: no request forgery into the cluster). */
+  webhookAllowPrivate: envBoolean.default(false),
   /** Frame jobs (chunks) one worker process works on at once; their frames together fill inference batches. */
   workerConcurrency: int(1, 1024).default(4),
   /** Videos one producer process splits at once. */
@@ -87,6 +98,12 @@ export const pipelineEnv = {
   redisFrameBudgetBytes: 'FER_REDIS_FRAME_BUDGET_BYTES',
   chunkTtlSeconds: 'FER_CHUNK_TTL_SECONDS',
   resultTtlSeconds: 'FER_RESULT_TTL_SECONDS',
+  webhookUrl: 'FER_WEBHOOK_URL',
+  webhookSecret: 'FER_WEBHOOK_SECRET',
+  webhookAttempts: 'FER_WEBHOOK_ATTEMPTS',
+  webhookBackoffMs: 'FER_WEBHOOK_BACKOFF_MS',
+  webhookTimeoutMs: 'FER_WEBHOOK_TIMEOUT_MS',
+  webhookAllowPrivate: 'FER_WEBHOOK_ALLOW_PRIVATE',
   workerConcurrency: 'FER_WORKER_CONCURRENCY',
   producerConcurrency: 'FER_PRODUCER_CONCURRENCY',
   finalizeConcurrency: 'FER_FINALIZE_CONCURRENCY',

@@ -9,7 +9,7 @@ import { watchConnection, type ConnectionEvents } from './connection-watch.ts';
 import { pipelineKeys, type PipelineKeys } from './keys.ts';
 import { ACCEPT_VIDEO, MARK_PRODUCED, RECONCILE_HELD, RECORD_FRAMES, RELEASE_VIDEO_CHUNKS, RESERVE_CHUNK, TOUCH_VIDEO, UPDATE_OPEN_VIDEO } from './scripts.ts';
 
-export const QUEUE_NAMES = { videos: 'videos', frames: 'frames', finalize: 'finalize' } as const;
+export const QUEUE_NAMES = { videos: 'videos', frames: 'frames', finalize: 'finalize', webhooks: 'webhooks' } as const;
 
 /** Job data of the `videos` queue: split this video into frames. */
 export interface VideoJobData {
@@ -27,6 +27,14 @@ export interface FrameJobData {
   readonly timestamps: readonly number[];
   /** When the producer decoded the chunk (ms since epoch), for end-to-end latency. */
   readonly producedAt: number;
+}
+
+/** Job data of the `webhooks` queue: tell `url` that the video ended (target: which endpoint, for the delivery state). */
+export interface WebhookJobData {
+  readonly videoId: string;
+  readonly event: 'video.completed' | 'video.failed';
+  readonly target: 'callback' | 'configured';
+  readonly url: string;
 }
 
 /** Job data of the `finalize` queue: every frame of the video is done, aggregate it. */
@@ -61,7 +69,7 @@ export interface Pipeline {
   readonly redis: PipelineRedis;
   readonly keys: PipelineKeys;
   readonly config: PipelineConfig;
-  readonly queues: { readonly videos: Queue<VideoJobData>; readonly frames: Queue<FrameJobData>; readonly finalize: Queue<FinalizeJobData> };
+  readonly queues: { readonly videos: Queue<VideoJobData>; readonly frames: Queue<FrameJobData>; readonly finalize: Queue<FinalizeJobData>; readonly webhooks: Queue<WebhookJobData> };
   /** Reusable buffers that frame chunks are read into (see chunk-connection.ts). */
   readonly chunkPool: ChunkBufferPool;
   /** The binary chunk connection (redis:// URLs), reconnected when it failed; null for other URLs (ioredis is used then). */
@@ -118,6 +126,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     videos: new Queue<VideoJobData>(QUEUE_NAMES.videos, queueOptions),
     frames: new Queue<FrameJobData>(QUEUE_NAMES.frames, queueOptions),
     finalize: new Queue<FinalizeJobData>(QUEUE_NAMES.finalize, queueOptions),
+    webhooks: new Queue<WebhookJobData>(QUEUE_NAMES.webhooks, queueOptions),
   };
   // Connection errors are the connection watcher's to report (once per outage); without a
   // listener a queue would print each one.

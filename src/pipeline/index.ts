@@ -1,6 +1,6 @@
 // Pipeline core: the Redis/BullMQ side shared by producers, workers, the CLI and the HTTP API —
 // queues and job data, frame chunks in Redis under a byte budget, video records and results.
-export { createPipeline, QUEUE_NAMES, type JobWorkerOptions, type Pipeline, type PipelineOptions, type VideoJobData, type FrameJobData, type FinalizeJobData } from './context.ts';
+export { createPipeline, QUEUE_NAMES, type JobWorkerOptions, type Pipeline, type PipelineOptions, type VideoJobData, type FrameJobData, type FinalizeJobData, type WebhookJobData } from './context.ts';
 export { pipelineKeys, type PipelineKeys } from './keys.ts';
 export { heldFrames, reserveChunk, reserveChunkWhenRoom, writeChunk, readChunk, releaseChunkBuffer, reconcileHeld, retryAcrossOutage, type HeldFrames } from './frame-store.ts';
 export { recordChunkFailed, describeJobFailure, PENDING_JOB_STATES, sweepOnce, startRecovery, type RecoveryReport, type RecoveryHandle, type RecoveryLog } from './recovery.ts';
@@ -33,5 +33,6 @@ export {
   type RecordFramesOutcome,
 } from './videos.ts';
 export { waitForVideos, type WaitOptions } from './wait.ts';
+export { enqueueWebhooks, recordDelivery, webhookDeliveries, type WebhookDelivery } from './webhooks.ts';
 export { listVideos, deleteVideo, pruneVideoIndex, type ListVideosOptions, type VideoPage, type DeleteOutcome } from './manage.ts';
 export { ChunkConnection, ChunkBufferPool } from './chunk-connection.ts';

@@ -10,6 +10,8 @@ export interface PipelineKeys {
   videoFrames(videoId: string): string;
   /** String: the per-video result JSON, kept for the retention TTL. */
   videoResult(videoId: string): string;
+  /** Hash: webhook target ("callback" / "configured") → delivery state JSON. */
+  videoWebhooks(videoId: string): string;
   /** String: one binary value with the rgb24 bytes of a chunk of consecutive frames. */
   chunk(videoId: string, sequence: number): string;
   /** What every chunk key of a video starts with. */
@@ -35,6 +37,7 @@ export function pipelineKeys(prefix: string): PipelineKeys {
     video: (id) => `${prefix}:video:${id}`,
     videoFrames: (id) => `${prefix}:video:${id}:frames`,
     videoResult: (id) => `${prefix}:video:${id}:result`,
+    videoWebhooks: (id) => `${prefix}:video:${id}:webhooks`,
     chunk: (id, sequence) => `${prefix}:chunk:${id}:${sequence}`,
     chunkPrefix: (id) => `${prefix}:chunk:${id}:`,
     heldChunks: `${prefix}:frames:held-chunks`,

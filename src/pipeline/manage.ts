@@ -91,6 +91,8 @@ export async function deleteVideo(pipeline: Pipeline, videoId: string): Promise<
   const removals = [
     queues.videos.remove(videoId),
     queues.finalize.remove(videoId),
+    // Deleted is not an event to announce: the cancellation's own video.failed delivery goes too.
+    ...(await queues.webhooks.getJobs(['waiting', 'delayed', 'prioritized'])).filter((j) => j.data.videoId === videoId).map((j) => j.remove()),
     ...sequences.map((sequence) => queues.frames.remove(`${videoId}-${sequence}`)),
   ];
   // A job a worker holds right now cannot be removed: it finishes against a video that is gone.
@@ -99,7 +101,7 @@ export async function deleteVideo(pipeline: Pipeline, videoId: string): Promise<
   const uploadedFile = await redis.hget(keys.uploads, videoId);
   await redis
     .multi()
-    .del(keys.video(videoId), keys.videoFrames(videoId), keys.videoResult(videoId))
+    .del(keys.video(videoId), keys.videoFrames(videoId), keys.videoResult(videoId), keys.videoWebhooks(videoId))
     .zrem(keys.videoIndex, videoId)
     .zrem(keys.activeVideos, videoId)
     .hdel(keys.uploads, videoId)

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { FerError, type FrameResult, type ModelInfo } from '../core/types.ts';
 import type { Pipeline } from './context.ts';
+import { enqueueWebhooks, type WebhookDelivery } from './webhooks.ts';
 
 export type VideoState = 'queued' | 'probing' | 'producing' | 'processing' | 'completed' | 'failed';
 
@@ -54,6 +55,8 @@ export interface VideoStatus {
   readonly error: { readonly code: string; readonly message: string } | null;
   /** The API token's name that submitted it (null: submitted without a token). */
   readonly owner: string | null;
+  /** End-of-video notifications and how their delivery went (src/pipeline/webhooks.ts). */
+  readonly webhooks: readonly WebhookDelivery[];
   /** Damage ffmpeg reported while decoding (frames concealed or dropped), counted by the producer. */
   readonly decodeErrors: number;
 }
@@ -65,6 +68,8 @@ export interface SubmitVideoInput {
   readonly options?: VideoOptions;
   /** Who submitted it (the API token's name); only they see it through the API. */
   readonly owner?: string;
+  /** Told when the video ends (src/pipeline/webhooks.ts). */
+  readonly callbackUrl?: string;
   /**
    * The caller acknowledges the submission only if Redis confirms it by this time (ms since the
    * epoch, compared with Redis's clock: the machines' clocks are assumed synchronised); a
@@ -129,6 +134,7 @@ export async function submitVideo(pipeline: Pipeline, input: SubmitVideoInput): 
     framesDone: 0,
     framesFailed: 0,
     ...(input.owner !== undefined ? { owner: input.owner } : {}),
+    ...(input.callbackUrl !== undefined ? { callbackUrl: input.callbackUrl } : {}),
   };
   if (input.acceptBy === undefined) {
     await pipeline.redis.multi().hset(k.video(videoId), record).zadd(k.videoIndex, now.getTime(), videoId).zadd(k.activeVideos, now.getTime(), videoId).exec();
@@ -186,7 +192,7 @@ export async function releaseVideoChunks(pipeline: Pipeline, videoId: string): P
 
 /** The video's state and progress, or null when unknown (never submitted, or past retention). */
 export async function getVideoStatus(pipeline: Pipeline, videoId: string): Promise<VideoStatus | null> {
-  const h = await pipeline.redis.hgetall(pipeline.keys.video(videoId));
+  const [h, hooks] = await Promise.all([pipeline.redis.hgetall(pipeline.keys.video(videoId)), pipeline.redis.hgetall(pipeline.keys.videoWebhooks(videoId))]);
   if (!h.state) return null;
   const num = (v: string | undefined) => (v === undefined || v === '' ? null : Number(v));
   return {
@@ -209,6 +215,7 @@ export async function getVideoStatus(pipeline: Pipeline, videoId: string): Promi
     error: h.errorCode ? { code: h.errorCode, message: h.errorMessage ?? '' } : null,
     owner: h.owner ?? null,
     decodeErrors: num(h.decodeErrors) ?? 0,
+    webhooks: Object.values(hooks).map((json) => JSON.parse(json) as WebhookDelivery),
   };
 }
 
@@ -252,6 +259,7 @@ export async function failVideo(pipeline: Pipeline, videoId: string, error: { co
     .exec();
   // Its chunks still queued will find the video failed and only be released; give their bytes back now.
   await releaseVideoChunks(pipeline, videoId);
+  await enqueueWebhooks(pipeline, videoId, 'video.failed');
   return true;
 }
 
@@ -335,5 +343,6 @@ export async function storeVideoResult(pipeline: Pipeline, videoId: string, resu
     .zrem(pipeline.keys.activeVideos, videoId)
     .exec();
   await releaseVideoChunks(pipeline, videoId);
+  await enqueueWebhooks(pipeline, videoId, 'video.completed');
   return true;
 }

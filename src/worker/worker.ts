@@ -26,6 +26,7 @@ import {
 import { reportQueueError } from '../pipeline/index.ts';
 import { finalizeVideo, type FinalizeOptions } from './aggregator.ts';
 import { tagFrame } from './frame-origin.ts';
+import { startWebhookDelivery } from './webhooks.ts';
 
 export interface WorkerOptions {
   readonly analyzer: FrameAnalyzer;
@@ -180,6 +181,8 @@ export function startWorker(pipeline: Pipeline, options: WorkerOptions): WorkerH
   finalizer?.on('error', (error) => reportQueueError(log, 'finalize', error));
   finalizer?.on('failed', (job, error) => log?.error({ videoId: job?.data.videoId, err: error }, 'aggregation failed'));
 
+  // Webhooks go out from the processes that finish videos.
+  const webhooks = options.finalize === false ? undefined : startWebhookDelivery(pipeline, log);
   const recovery = options.recovery === false ? undefined : startRecovery(pipeline, log);
   let closing: Promise<void> | undefined;
   return {
@@ -189,7 +192,7 @@ export function startWorker(pipeline: Pipeline, options: WorkerOptions): WorkerH
     close(force = false) {
       closing ??= (async () => {
         await recovery?.stop();
-        await Promise.all([frames.close(force), finalizer?.close(force)]);
+        await Promise.all([frames.close(force), finalizer?.close(force), webhooks?.close(force)]);
         await options.analyzer.close();
       })();
       return closing;

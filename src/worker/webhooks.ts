@@ -1,0 +1,76 @@
+// Webhook delivery (the `webhooks` queue, filled when videos end: src/pipeline/webhooks.ts). Each
+// event is POSTed as JSON, signed when FER_WEBHOOK_SECRET is set:
+//   x-fer-signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
+// (the timestamp inside the signed text lets receivers refuse replays), with x-fer-event and
+// x-fer-delivery (stable across retries: receivers can deduplicate). Anything but a 2xx answer
+// (or no answer within FER_WEBHOOK_TIMEOUT_MS) is retried with exponential backoff up to
+// FER_WEBHOOK_ATTEMPTS; each attempt's outcome is recorded for the video's status. A
+// submission's callbackUrl may not reach loopback, private or link-local addresses unless
+// FER_WEBHOOK_ALLOW_PRIVATE (no request forgery into the cluster through our workers).
+
+import { createHmac } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
+import { Worker, type Job } from 'bullmq';
+import type { Logger } from '../core/logger.ts';
+import { getVideoStatus, QUEUE_NAMES, recordDelivery, reportQueueError, type Pipeline, type WebhookJobData } from '../pipeline/index.ts';
+
+const PRIVATE = new BlockList();
+for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16]] as const) PRIVATE.addSubnet(net, bits, 'ipv4');
+for (const [net, bits] of [['::1', 128], ['::', 128], ['fc00::', 7], ['fe80::', 10], ['::ffff:0:0', 96]] as const) PRIVATE.addSubnet(net, bits, 'ipv6');
+
+/** The signature header value for `body` at `unixSeconds`. */
+export function webhookSignature(secret: string, body: string, unixSeconds: number): string {
+  return `t=${unixSeconds},v1=${createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex')}`;
+}
+
+async function refusePrivate(url: URL): Promise<void> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const addresses = isIP(host) ? [{ address: host, family: isIP(host) }] : await lookup(host, { all: true });
+  for (const { address, family } of addresses) {
+    if (PRIVATE.check(address, family === 6 ? 'ipv6' : 'ipv4')) throw new Error(`${url.host} resolves to a private address (${address}); refused (FER_WEBHOOK_ALLOW_PRIVATE)`);
+  }
+}
+
+async function deliver(pipeline: Pipeline, job: Job<WebhookJobData>): Promise<void> {
+  const { videoId, event, target, url } = job.data;
+  const { config } = pipeline;
+  const status = await getVideoStatus(pipeline, videoId);
+  // Deleted meanwhile: nobody to tell about it.
+  if (status === null) return;
+  const body = JSON.stringify({
+    event,
+    videoId,
+    name: status.name,
+    state: status.state,
+    submittedAt: status.submittedAt,
+    completedAt: status.completedAt,
+    progress: { framesTotal: status.progress.framesTotal, framesDone: status.progress.framesDone, framesFailed: status.progress.framesFailed },
+    error: status.error,
+    links: { status: `/v1/videos/${videoId}`, results: `/v1/videos/${videoId}/results` },
+  });
+  const attempt = job.attemptsMade + 1;
+  const shown = target === 'callback' ? { url } : {};
+  try {
+    if (target === 'callback' && !config.webhookAllowPrivate) await refusePrivate(new URL(url));
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'fer-stream-webhook/1', 'x-fer-event': event, 'x-fer-delivery': String(job.id) };
+    if (config.webhookSecret) headers['x-fer-signature'] = webhookSignature(config.webhookSecret, body, Math.floor(Date.now() / 1000));
+    const response = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(config.webhookTimeoutMs) });
+    await response.body?.cancel();
+    if (response.status < 200 || response.status >= 300) throw new Error(`answered ${response.status}`);
+    await recordDelivery(pipeline, videoId, { target, ...shown, state: 'delivered', attempts: attempt, deliveredAt: new Date().toISOString() });
+  } catch (error) {
+    const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${config.webhookTimeoutMs} ms` : (error as Error).message;
+    const final = attempt >= config.webhookAttempts;
+    await recordDelivery(pipeline, videoId, { target, ...shown, state: final ? 'failed' : 'pending', attempts: attempt, lastError: reason });
+    throw new Error(reason);
+  }
+}
+
+/** The delivering BullMQ worker; run beside the frame workers. */
+export function startWebhookDelivery(pipeline: Pipeline, log?: Logger): Worker<WebhookJobData> {
+  const worker = new Worker<WebhookJobData>(QUEUE_NAMES.webhooks, (job) => deliver(pipeline, job), { ...pipeline.workerOptions(), concurrency: 4 });
+  worker.on('error', (error) => reportQueueError(log, 'webhooks', error));
+  worker.on('failed', (job, error) => log?.warn({ videoId: job?.data.videoId, event: job?.data.event, target: job?.data.target, attempt: job?.attemptsMade, reason: error.message }, 'webhook delivery failed'));
+  return worker;
+}

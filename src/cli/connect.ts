@@ -75,8 +75,10 @@ export async function openPipeline(config: Config, options: OpenPipelineOptions 
       }
       if (attempt > 0) log.info(`Redis at ${where} reachable`);
     } else if (!(await readyWithin(pipeline, options.timeoutMs ?? 2000, (giveUp) => (refusedEnough = giveUp)))) {
-      const reason = lastError ? ` (${redisErrorReason(lastError)})` : '';
-      throw new CommandError(`Redis unreachable at ${where}${reason}: is it running? (set REDIS_URL)`, EXIT_CODES.unavailable);
+      const reason = lastError ? redisErrorReason(lastError) : '';
+      // Up but refusing us: the hint is the credentials, not whether it runs.
+      if (/WRONGPASS|NOAUTH|NOPERM/.test(reason)) throw new CommandError(`Redis at ${where} refused the connection's credentials (${reason}): check the user and password in REDIS_URL`, EXIT_CODES.unavailable);
+      throw new CommandError(`Redis unreachable at ${where}${reason ? ` (${reason})` : ''}: is it running? (set REDIS_URL)`, EXIT_CODES.unavailable);
     }
   } catch (error) {
     // Not pipeline.close(): closing queues waits for a connection that never comes.

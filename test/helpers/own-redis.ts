@@ -22,32 +22,46 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface OwnRedisOptions {
+  /** Address to listen on (default 127.0.0.1; e.g. ::1). */
+  readonly bind?: string;
+  /** More redis-server arguments (e.g. --requirepass, ACL users). */
+  readonly args?: readonly string[];
+}
+
 export class OwnRedis {
   private child: ChildProcess | undefined;
   readonly dir = mkdtempSync(path.join(os.tmpdir(), 'fer-redis-'));
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly options: OwnRedisOptions = {},
+  ) {}
 
   /** A free port, not started yet (for "Redis down at start" tests). */
-  static async reserve(): Promise<OwnRedis> {
-    return new OwnRedis(await freePort());
+  static async reserve(options: OwnRedisOptions = {}): Promise<OwnRedis> {
+    return new OwnRedis(await freePort(), options);
   }
 
-  static async start(): Promise<OwnRedis> {
-    const redis = await OwnRedis.reserve();
+  static async start(options: OwnRedisOptions = {}): Promise<OwnRedis> {
+    const redis = await OwnRedis.reserve(options);
     await redis.up();
     return redis;
   }
 
+  private get host(): string {
+    return this.options.bind ?? '127.0.0.1';
+  }
+
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `redis://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
   }
 
   /** Starts (or restarts) the server on its port and data directory; resolves once it answers. */
   async up(): Promise<void> {
     this.child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction'],
+      ['--port', String(this.port), '--bind', this.host, ...(this.options.args ?? []), '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction'],
       { stdio: 'ignore' },
     );
     const deadline = Date.now() + 10_000;
@@ -84,11 +98,12 @@ export class OwnRedis {
 
   private ping(): Promise<boolean> {
     return new Promise((resolve) => {
-      const socket = net.connect(this.port, '127.0.0.1');
+      const socket = net.connect(this.port, this.host);
       socket.once('connect', () => socket.write('PING\r\n'));
       socket.once('data', (data) => {
         socket.destroy();
-        resolve(data.toString().startsWith('+PONG'));
+        // With a password it answers NOAUTH: up all the same.
+        resolve(/^(\+PONG|-NOAUTH)/.test(data.toString()));
       });
       socket.once('error', () => resolve(false));
     });

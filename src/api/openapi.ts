@@ -170,6 +170,31 @@ export const openApiDocument = {
         },
       },
     },
+    '/v1/videos/{id}/view': {
+      get: {
+        summary: 'A page to watch the video with its timeline',
+        description: 'HTML, open (it holds no data): the page fetches the result and the annotated video with the token from its URL fragment (#token=…). One row for the video and one per track; a cursor follows playback; a click seeks.',
+        security: [],
+        parameters: [idParameter],
+        responses: { '200': { description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } }, '400': errorResponse('invalid_id') },
+      },
+    },
+    '/v1/videos/{id}/video': {
+      get: {
+        summary: 'The video, annotated with every face (or the source as it is)',
+        description: 'MP4 (H.264): the source re-encoded with each face\'s box, track and top expression, rendered on first request and kept until the video is deleted. Needs the source file, which uploads keep only until processed.',
+        parameters: [idParameter, { name: 'annotated', in: 'query', required: false, schema: { type: 'boolean', default: true } }],
+        responses: {
+          '200': { description: 'The video', content: { 'video/mp4': { schema: { type: 'string', format: 'binary' } }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+          '400': errorResponse('invalid_id'),
+          '404': errorResponse('not_found (also: the source is no longer kept)'),
+          '409': errorResponse('results_not_ready'),
+          '401': { $ref: '#/components/responses/Unauthorized' },
+          '429': { $ref: '#/components/responses/RateLimited' },
+          '503': { $ref: '#/components/responses/Unavailable' },
+        },
+      },
+    },
     '/v1/videos/{id}/results': {
       get: {
         summary: 'Results of a completed video',

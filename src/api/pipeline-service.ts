@@ -62,6 +62,9 @@ export function createPipelineVideoService(pipeline: Pipeline, options: Pipeline
       if ((await owned(id, caller)) === null) return null;
       return bounded(() => getVideoResult<VideoResult>(pipeline, id));
     },
+    async sourcePath(id: string, caller?: Caller) {
+      return (await owned(id, caller))?.path ?? null;
+    },
     async list(query: ListQuery, caller?: Caller) {
       const page = await bounded(() => listVideos(pipeline, { ...query, ...(caller !== undefined ? { owner: caller } : {}) }));
       return { videos: page.videos.map(toApiStatus), next: page.next };

@@ -18,6 +18,8 @@ import { authenticate, type ApiToken } from './auth.ts';
 import { ApiError, ERROR_CODES, errorBody, type ErrorCode } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { VIDEO_STATES, type Caller, type SubmitOptions, type VideoService } from './service.ts';
+import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
+import { annotatedFile, registerViewRoutes, VIEW_ROUTE } from './view/routes.ts';
 
 // The HTTP API: submit videos (upload or path inside the input directory), follow their status,
 // fetch their results as JSON, CSV or a chart. Every error is `{error: {code, message}}` with a
@@ -33,6 +35,8 @@ export interface ApiServerOptions {
   readonly logger?: Logger;
   /** Told of every route as it is registered (the OpenAPI test checks each is documented). */
   readonly onRoute?: (route: { method: string; url: string }) => void;
+  /** Containers the annotated-video renderer may open (FER_ALLOWED_CONTAINERS); default the configuration's default. */
+  readonly allowedContainers?: readonly string[];
 }
 
 /** Ids the pipeline hands out: letters, digits and `_ - . :`, at most 128 characters. */
@@ -84,6 +88,12 @@ declare module 'fastify' {
 /** Routes that stay open and unlimited: probes and the API description. */
 const OPEN_ROUTES = new Set(['/healthz', '/readyz', '/openapi.json']);
 
+/** Open without a token: those, and the viewer page (it holds no data; it fetches with the caller's token). */
+function isOpenRoute(url: string): boolean {
+  const route = url.split('?')[0]!;
+  return OPEN_ROUTES.has(route) || VIEW_ROUTE.test(route);
+}
+
 export async function buildApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
   const { config, service } = options;
   const tokens = options.tokens ?? [];
@@ -115,7 +125,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
 
   app.decorateRequest('caller', undefined);
   app.addHook('onRequest', async (request) => {
-    if (OPEN_ROUTES.has(request.url.split('?')[0]!) || tokens.length === 0) return;
+    if (isOpenRoute(request.url) || tokens.length === 0) return;
     const name = authenticate(request.headers.authorization, tokens);
     if (name === null) {
       throw new ApiError('unauthorized', request.headers.authorization ? 'the bearer token is not valid' : 'send an API token: Authorization: Bearer TOKEN');
@@ -183,6 +193,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     const id = checkId(request.params.id);
     const outcome = await service.delete(id, request.caller);
     if (outcome === null) throw new ApiError('not_found', `no video with id ${id}`);
+    await rm(annotatedFile(path.join(config.uploadDir, 'annotated'), id), { force: true });
     request.log.info({ videoId: id, cancelled: outcome.cancelled }, outcome.cancelled ? 'video cancelled and deleted' : 'video deleted');
     return { id, deleted: true, cancelled: outcome.cancelled };
   });
@@ -221,6 +232,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
         return reply.type('image/png').send(await renderTimelinePng(result));
     }
   });
+
+  registerViewRoutes(app, { service, annotatedDir: path.join(config.uploadDir, 'annotated'), allowedContainers: options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS, checkId });
 
   app.addHook('onClose', async () => {
     await service.close();

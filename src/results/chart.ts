@@ -32,6 +32,9 @@ const FALLBACK_COLOURS = ['#e377c2', '#bcbd22', '#ff7f0e', '#7f7f7f', '#aec7e8',
 const NO_FACE_COLOUR = '#e6e6e6';
 const FAILED_COLOUR = '#5a1a1a';
 
+/** The palette, for other renderers of the same colours (the API's /view page does the same mapping in the browser). */
+export const CHART_PALETTE = { known: KNOWN_COLOURS, fallback: FALLBACK_COLOURS, noFace: [NO_FACE, NO_FACE_COLOUR], failed: [FAILED, FAILED_COLOUR] } as const;
+
 export function labelColours(labels: readonly string[]): Record<string, string> {
   let fallback = 0;
   const colours: Record<string, string> = { [NO_FACE]: NO_FACE_COLOUR, [FAILED]: FAILED_COLOUR };

@@ -1,7 +1,7 @@
 // Per-video results: aggregation (pure), CSV and chart exports.
 export { buildVideoResult, resmoothVideoResult, argmax } from './aggregate.ts';
 export { toCsv, toTracksCsv, csvHeader, probabilityColumn, CSV_FIXED_COLUMNS, TRACK_CSV_COLUMNS } from './csv.ts';
-export { renderTimelineSvg, renderTimelinePng, labelColours } from './chart.ts';
+export { renderTimelineSvg, renderTimelinePng, labelColours, CHART_PALETTE } from './chart.ts';
 export * from './types.ts';
 export { annotationSubtitles } from './annotation.ts';
 export { assignTracks, faceTracker, type TrackerOptions, type TrackingContext } from './tracks.ts';

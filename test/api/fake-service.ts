@@ -30,6 +30,12 @@ export class FakeVideoService implements VideoService {
     return this.resultsById.get(id) ?? null;
   }
 
+  readonly sources = new Map<string, string>();
+
+  async sourcePath(id: string): Promise<string | null> {
+    return this.sources.get(id) ?? null;
+  }
+
   async list(query: ListQuery): Promise<{ videos: VideoStatus[]; next: string | null }> {
     const all = [...this.statuses.values()].reverse().filter((v) => query.state === undefined || v.state === query.state);
     const start = query.cursor === undefined ? 0 : Number(query.cursor);

@@ -58,7 +58,7 @@ const api: Command = {
     });
     metrics.watchQueues(Object.values(pipeline.queues));
     metrics.watchHeldFrames(() => heldFrames(pipeline));
-    const app = await buildApiServer({ config: config.api, service, logger, tokens });
+    const app = await buildApiServer({ config: config.api, service, logger, tokens, allowedContainers: config.pipeline.allowedContainers });
     const url = await app.listen({ host: config.api.host, port: config.api.port });
     const auth = tokens.length > 0 ? `bearer tokens (${tokens.map((t) => t.name).join(', ')})` : config.api.auth === 'none' ? 'none (FER_API_AUTH=none)' : 'none (loopback only)';
     logger.info({ url, auth, uploadDir: config.api.uploadDir, inputDir: config.api.inputDir ?? null, metrics: metrics.server?.url ?? null }, 'API listening');

@@ -1,0 +1,70 @@
+// The routes that let people watch a result: the viewer page (open: it holds no data) and the
+// video it plays — the source re-encoded with every face drawn (rendered on first request, kept
+// beside the uploads until the video is deleted), or `?annotated=false` the source as it is.
+
+import { createReadStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { writeAnnotatedVideo } from '../../producer/index.ts';
+import { ApiError } from '../errors.ts';
+import type { VideoService } from '../service.ts';
+import { viewPage } from './page.ts';
+
+export interface ViewRouteOptions {
+  readonly service: VideoService;
+  /** Where annotated copies are kept. */
+  readonly annotatedDir: string;
+  readonly allowedContainers: readonly string[];
+  readonly checkId: (id: string) => string;
+}
+
+/** The viewer page's path: open, as /healthz is (the page fetches everything else with the caller's token). */
+export const VIEW_ROUTE = /^\/v1\/videos\/[^/?]+\/view$/;
+
+export function annotatedFile(dir: string, videoId: string): string {
+  return path.join(dir, `${videoId}.mp4`);
+}
+
+export function registerViewRoutes(app: FastifyInstance, options: ViewRouteOptions): void {
+  const rendering = new Map<string, Promise<string>>();
+  const exists = (file: string) => stat(file).then((s) => s.isFile(), () => false);
+
+  app.get<{ Params: { id: string } }>('/v1/videos/:id/view', async (request, reply) => {
+    const id = options.checkId(request.params.id);
+    return reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; media-src blob:").send(viewPage(id));
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { annotated?: string } }>('/v1/videos/:id/video', async (request, reply) => {
+    const id = options.checkId(request.params.id);
+    const annotated = request.query.annotated !== 'false';
+    const status = await options.service.status(id, request.caller);
+    if (status === null) throw new ApiError('not_found', `no video with id ${id}`);
+    const source = await options.service.sourcePath(id, request.caller);
+    const cached = annotatedFile(options.annotatedDir, id);
+    if (!annotated || !(await exists(cached))) {
+      if (source === null || !(await exists(source))) throw new ApiError('not_found', `the source of video ${id} is no longer kept (uploads are deleted once processed)`);
+    }
+    if (!annotated) return reply.type('application/octet-stream').send(createReadStream(source!));
+    if (status.state !== 'completed') throw new ApiError('results_not_ready', `video ${id} is ${status.state}: the annotated video is drawn from its result`);
+    let file = rendering.get(id);
+    if (file === undefined && !(await exists(cached))) {
+      file = (async () => {
+        const result = await options.service.results(id, request.caller);
+        if (result === null) throw new ApiError('results_not_ready', `video ${id} has no result`);
+        await mkdir(options.annotatedDir, { recursive: true });
+        const partial = `${cached}.${process.pid}.part.mp4`;
+        try {
+          await writeAnnotatedVideo({ source: source!, result, out: partial, allowedContainers: options.allowedContainers });
+          await rename(partial, cached);
+        } finally {
+          await rm(partial, { force: true });
+        }
+        return cached;
+      })().finally(() => rendering.delete(id));
+      rendering.set(id, file);
+    }
+    await file;
+    return reply.type('video/mp4').send(createReadStream(cached));
+  });
+}

@@ -1,0 +1,102 @@
+// The viewer page in a real headless Chromium (Debian's chromium, driven by playwright-core): a
+// real talking-face video analysed by the pipeline (compact profile), served by the API with
+// tokens on. The page loads without a token of its own, fetches the result and the annotated
+// video with the token from its #fragment, draws one row for the video and one per track, plays
+// the video, and a click on a row seeks the video there with the cursor following. A screenshot
+// is written to the temp directory (path printed).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parseTokens } from '../../src/api/auth.ts';
+import { createPipelineVideoService } from '../../src/api/pipeline-service.ts';
+import { buildApiServer } from '../../src/api/server.ts';
+import { trackingFor } from '../../src/cli/faces-options.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import { createProfileAnalyzer } from '../../src/inference/profiles.ts';
+import { createPipeline, submitVideo, waitForVideos, type Pipeline } from '../../src/pipeline/index.ts';
+import { startProducer, type ProducerHandle } from '../../src/producer/index.ts';
+import type { VideoResult } from '../../src/results/index.ts';
+import { startWorker, type WorkerHandle } from '../../src/worker/index.ts';
+import { redisUrl, testPrefix } from '../helpers/redis.ts';
+import { describeWithShared, sharedPath } from '../helpers/shared.ts';
+import { describeWithTools } from '../helpers/system-tools.ts';
+
+const TOKEN = 'viewer-test-token-0123456789';
+const { prefix, cleanup } = testPrefix(import.meta.url);
+const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-view-'));
+
+describeWithTools('the /view page in Chromium', ['chromium', 'ffmpeg'], () => {
+  describeWithShared('a real video, analysed and watched', () => {
+    let pipeline: Pipeline;
+    let producer: ProducerHandle;
+    let worker: WorkerHandle;
+    let app: FastifyInstance;
+    let browser: Browser;
+    let base: string;
+    let videoId: string;
+    let result: VideoResult;
+
+    beforeAll(async () => {
+      const config = loadConfig({ FER_MODELS_DIR: path.join(dir, 'models'), FER_EXECUTION_PROVIDERS: 'cpu' }, { pipeline: { fps: 5 } });
+      pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: config.pipeline });
+      const analyzer = await createProfileAnalyzer(config, 'compact');
+      producer = startProducer(pipeline);
+      worker = startWorker(pipeline, { analyzer, finalizeOptions: trackingFor(analyzer, config) });
+      ({ videoId } = await submitVideo(pipeline, { path: sharedPath('fixtures', 'video', 'grid_bbaf2n.mp4'), owner: 'viewer' }));
+      await waitForVideos(pipeline, [videoId], { timeoutMs: 90_000, pollMs: 100 });
+      app = await buildApiServer({ config: { uploadDir: path.join(dir, 'uploads'), maxUploadBytes: 1 << 20, maxJsonBytes: 4096 }, service: createPipelineVideoService(pipeline), tokens: parseTokens([`viewer:${TOKEN}`]) });
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+      result = (await (await fetch(`${base}/v1/videos/${videoId}/results`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as VideoResult;
+      browser = await chromium.launch({ executablePath: execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim(), args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    }, 120_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      await app?.close();
+      await producer?.close();
+      await worker?.close();
+      await pipeline?.close();
+      await cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('loads, draws the chart and a row per track, plays the annotated video, and a click seeks it', async () => {
+      // Data stays behind the token: the page is open, its video is not.
+      expect((await fetch(`${base}/v1/videos/${videoId}/video`)).status).toBe(401);
+      expect((await fetch(`${base}/v1/videos/${videoId}/view`)).status).toBe(200);
+
+      const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${base}/v1/videos/${videoId}/view#token=${TOKEN}`);
+      await page.waitForSelector('body[data-ready="video"]', { timeout: 60_000 });
+      expect(errors).toEqual([]);
+
+      const rows = await page.$$eval('#chart .row .name', (names) => names.map((n) => n.textContent));
+      expect(rows).toEqual(['whole video', ...result.tracks.map((t) => `#${t.trackId}${t.dominant ? ` ${t.dominant.label}` : ''}`)]);
+      expect(await page.$$eval('#chart .row', (r) => r[0]!.querySelectorAll('.segment').length)).toBe(result.segments.length);
+      const duration = await page.$eval('#video', (v) => (v as unknown as { duration: number }).duration);
+      expect(duration).toBeCloseTo(3, 0);
+
+      // Click at 70 % of the track's row: the video seeks to 70 % of its duration and the cursor follows.
+      const lane = (await page.$$('#chart .row .lane'))[1]!; // the track's row
+      const box = (await lane.boundingBox())!;
+      await page.mouse.click(box.x + box.width * 0.7, box.y + box.height / 2);
+      await page.waitForFunction('Math.abs(document.getElementById("video").currentTime - 2.1) < 0.15');
+      const cursor = await page.$eval('#cursor', (c) => ({ left: c.getBoundingClientRect().left, time: Number((c as unknown as { dataset: Record<string, string> }).dataset.time) }));
+      expect(cursor.time).toBeCloseTo(2.1, 0);
+      expect(cursor.left).toBeGreaterThan(box.x + box.width * 0.65);
+      expect(cursor.left).toBeLessThan(box.x + box.width * 0.75);
+
+      const screenshot = path.join(os.tmpdir(), 'fer-stream-view.png');
+      await page.screenshot({ path: screenshot, fullPage: true });
+      console.log(`[view] screenshot: ${screenshot}`);
+    }, 120_000);
+  });
+});

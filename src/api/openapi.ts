@@ -1,7 +1,9 @@
 import { ERROR_CODES } from './errors.ts';
 
-// OpenAPI 3.0 description of the HTTP API, written by hand and served at /openapi.json. A test
-// checks that every registered route appears here; the README's "HTTP API" section follows it.
+// OpenAPI 3.0 description of the HTTP API, served at /openapi.json — and the one source of what
+// each route accepts: src/api/request-validation.ts turns its parameters and bodies into the
+// routes' validation schemas. A test checks that every registered route appears here and that a
+// standard validator accepts it; the README's "HTTP API" section follows it.
 
 const errorResponse = (description: string) => ({
   description,
@@ -21,7 +23,7 @@ const submitOptions = {
   startSeconds: { type: 'number', minimum: 0, description: 'Seconds from the start where sampling starts' },
   endSeconds: { type: 'number', minimum: 0, exclusiveMinimum: true, description: 'Seconds from the start where sampling stops (> startSeconds)' },
   maxFrames: { type: 'integer', minimum: 1, description: 'Stop after this many sampled frames' },
-  callbackUrl: { type: 'string', format: 'uri', description: 'http(s) URL told (POST, JSON, signed with x-fer-signature) when the video completes or fails' },
+  callbackUrl: { type: 'string', format: 'uri', pattern: '^https?://', maxLength: 2048, description: 'http(s) URL told (POST, JSON, signed with x-fer-signature) when the video completes or fails' },
 };
 
 const segment = {
@@ -71,13 +73,14 @@ export const openApiDocument = {
           required: true,
           content: {
             'multipart/form-data': {
-              schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' }, ...submitOptions } },
+              schema: { type: 'object', required: ['file'], additionalProperties: false, properties: { file: { type: 'string', format: 'binary' }, ...submitOptions } },
             },
             'application/json': {
               schema: {
                 type: 'object',
                 required: ['path'],
-                properties: { path: { type: 'string', description: 'Relative to (or absolute inside) the input directory' }, ...submitOptions },
+                additionalProperties: false,
+                properties: { path: { type: 'string', minLength: 1, maxLength: 4096, description: 'Relative to (or absolute inside) the input directory' }, ...submitOptions },
               },
             },
           },
@@ -204,8 +207,8 @@ export const openApiDocument = {
             name: 'format',
             in: 'query',
             required: false,
-            description: 'json (default): the per-video result; csv: one row per face per frame; svg / png: timeline chart',
-            schema: { type: 'string', enum: ['json', 'csv', 'svg', 'png'], default: 'json' },
+            description: 'json (default): the per-video result; csv: one row per face per frame; tracks-csv: one row per track; svg / png: timeline chart',
+            schema: { type: 'string', enum: ['json', 'csv', 'tracks-csv', 'svg', 'png'], default: 'json' },
           },
           {
             name: 'smoothing',

@@ -6,18 +6,19 @@ import { pipeline } from 'node:stream/promises';
 import type { Socket } from 'node:net';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
+import type { ErrorObject } from 'ajv';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import type { ApiConfig } from '../config/api.ts';
 import type { Logger } from '../core/logger.ts';
 import { FerError } from '../core/types.ts';
 import { resmoothVideoResult } from '../results/aggregate.ts';
 import { renderTimelinePng, renderTimelineSvg } from '../results/chart.ts';
-import { toCsv } from '../results/csv.ts';
+import { toCsv, toTracksCsv } from '../results/csv.ts';
 import { authenticate, type ApiToken } from './auth.ts';
 import { ApiError, ERROR_CODES, errorBody, type ErrorCode } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
-import { VIDEO_STATES, type Caller, type SubmitOptions, type VideoService } from './service.ts';
+import { ajv, describeValidation, formValidator, routeSchema } from './request-validation.ts';
+import { VIDEO_STATES, type Caller, type SubmitOptions, type VideoService, type VideoState } from './service.ts';
 import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
 import { annotatedFile, registerViewRoutes, VIEW_ROUTE } from './view/routes.ts';
 
@@ -39,44 +40,21 @@ export interface ApiServerOptions {
   readonly allowedContainers?: readonly string[];
 }
 
-/** Ids the pipeline hands out: letters, digits and `_ - . :`, at most 128 characters. */
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-
-const optionsSchema = z
-  .object({
-    fps: z.coerce.number().positive().max(1000),
-    startSeconds: z.coerce.number().min(0),
-    endSeconds: z.coerce.number().positive(),
-    maxFrames: z.coerce.number().int().min(1),
-  })
-  .partial()
-  .strict()
-  .refine((o) => o.startSeconds === undefined || o.endSeconds === undefined || o.endSeconds > o.startSeconds, {
-    message: 'endSeconds must be greater than startSeconds',
-  });
-
-const pathBodySchema = z.object({ path: z.string().min(1).max(4096) }).passthrough();
-
-/** Largest smoothing window a client may ask for (frames). */
+/** Largest smoothing window a client may ask for (frames; the OpenAPI document says the same). */
 export const MAX_SMOOTHING_WINDOW = 101;
 
-const resultsQuerySchema = z
-  .object({
-    format: z.enum(['json', 'csv', 'svg', 'png']).default('json'),
-    smoothing: z.coerce.number().int().min(1).max(MAX_SMOOTHING_WINDOW).optional(),
-  })
-  .strict();
-
-/** Largest page of GET /v1/videos. */
+/** Largest page of GET /v1/videos (the OpenAPI document says the same). */
 export const MAX_PAGE = 200;
 
-const listQuerySchema = z
-  .object({
-    state: z.enum(VIDEO_STATES).optional(),
-    limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(50),
-    cursor: z.string().regex(/^\d+:[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, 'not a cursor from a previous page').optional(),
-  })
-  .strict();
+/** What each route adds to a validation error's message (and which code it answers with). */
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Shown after the problems of an invalid query string. */
+    readonly queryHint?: string;
+    /** Error code for an invalid query string (default invalid_request). */
+    readonly queryCode?: ErrorCode;
+  }
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -99,7 +77,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   const tokens = options.tokens ?? [];
   const fastifyOptions = {
     bodyLimit: config.maxJsonBytes,
-    // Ids are checked by our own rule (checkId), whatever their length: no router-level 404 body.
+    // Ids are checked against the document's pattern, whatever their length: no router-level 404 body.
     maxParamLength: 1000,
     // Slow clients: headers, the whole request (an upload's body included) and idle sockets are timed out.
     connectionTimeout: config.idleTimeoutMs ?? 30_000,
@@ -114,6 +92,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     ? Fastify({ ...fastifyOptions, loggerInstance: options.logger as FastifyBaseLogger })
     : Fastify({ ...fastifyOptions, logger: false });
   app.server.maxConnections = config.maxConnections ?? 512;
+  // Every route's parameters and JSON body are checked against the OpenAPI document (request-validation.ts).
+  app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
   if (options.onRoute) {
     const report = options.onRoute;
     app.addHook('onRoute', (route) => {
@@ -145,7 +125,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   }
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const { status, code, message } = describeError(error, config.maxUploadBytes);
+    const { status, code, message } = error.validation ? describeInvalidRequest(error, request) : describeError(error, config.maxUploadBytes);
     if (status >= 500 && code !== 'unavailable') request.log.error({ err: error }, 'request failed');
     if (code === 'unauthorized') void reply.header('www-authenticate', 'Bearer');
     void reply.status(status).send(errorBody(code, message));
@@ -164,7 +144,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
 
   app.get('/openapi.json', async () => openApiDocument);
 
-  app.post('/v1/videos', async (request, reply) => {
+  app.post('/v1/videos', { schema: routeSchema('/v1/videos', 'post') }, async (request, reply) => {
     const isJson = /^application\/json\b/i.test(request.headers['content-type'] ?? '');
     if (!request.isMultipart() && !isJson) throw unsupportedMediaType();
     const submitted = request.isMultipart() ? await receiveUpload(request, config) : await resolveInputPath(request.body, config.inputDir);
@@ -180,17 +160,16 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     return reply.status(202).header('location', `/v1/videos/${id}`).send({ id, status: `/v1/videos/${id}`, results: `/v1/videos/${id}/results` });
   });
 
-  app.get<{ Querystring: Record<string, string> }>('/v1/videos', async (request) => {
-    const query = listQuerySchema.safeParse(request.query);
-    if (!query.success) throw new ApiError('invalid_request', `query: ${zodProblems(query.error)} (state: one of ${VIDEO_STATES.join(', ')}; limit: 1..${MAX_PAGE}; cursor: the previous page's)`);
-    const { state, limit, cursor } = query.data;
+  const listConfig = { queryHint: `state: one of ${VIDEO_STATES.join(', ')}; limit: 1..${MAX_PAGE}; cursor: the previous page's` };
+  app.get<{ Querystring: { state?: VideoState; limit: number; cursor?: string } }>('/v1/videos', { schema: routeSchema('/v1/videos', 'get'), config: listConfig }, async (request) => {
+    const { state, limit, cursor } = request.query;
     const page = await service.list({ limit, ...(state ? { state } : {}), ...(cursor ? { cursor } : {}) }, request.caller);
     const next = page.next === null ? null : `/v1/videos?${new URLSearchParams({ ...(state ? { state } : {}), limit: String(limit), cursor: page.next })}`;
     return { videos: page.videos, next };
   });
 
-  app.delete<{ Params: { id: string } }>('/v1/videos/:id', async (request) => {
-    const id = checkId(request.params.id);
+  app.delete<{ Params: { id: string } }>('/v1/videos/:id', { schema: routeSchema('/v1/videos/{id}', 'delete') }, async (request) => {
+    const { id } = request.params;
     const outcome = await service.delete(id, request.caller);
     if (outcome === null) throw new ApiError('not_found', `no video with id ${id}`);
     await rm(annotatedFile(path.join(config.uploadDir, 'annotated'), id), { force: true });
@@ -198,19 +177,17 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     return { id, deleted: true, cancelled: outcome.cancelled };
   });
 
-  app.get<{ Params: { id: string } }>('/v1/videos/:id', async (request) => {
-    const id = checkId(request.params.id);
+  app.get<{ Params: { id: string } }>('/v1/videos/:id', { schema: routeSchema('/v1/videos/{id}', 'get') }, async (request) => {
+    const { id } = request.params;
     const status = await service.status(id, request.caller);
     if (status === null) throw new ApiError('not_found', `no video with id ${id}`);
     return status;
   });
 
-  app.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/v1/videos/:id/results', async (request, reply) => {
-    const id = checkId(request.params.id);
-    const query = resultsQuerySchema.safeParse(request.query);
-    if (!query.success) {
-      throw new ApiError('invalid_format', `query: ${zodProblems(query.error)} (format: json, csv, svg or png; smoothing: an integer 1..${MAX_SMOOTHING_WINDOW})`);
-    }
+  const resultsConfig = { queryCode: 'invalid_format' as const, queryHint: `format: json, csv, tracks-csv, svg or png; smoothing: an integer 1..${MAX_SMOOTHING_WINDOW}` };
+  app.get<{ Params: { id: string }; Querystring: { format: 'json' | 'csv' | 'tracks-csv' | 'svg' | 'png'; smoothing?: number } }>('/v1/videos/:id/results', { schema: routeSchema('/v1/videos/{id}/results', 'get'), config: resultsConfig }, async (request, reply) => {
+    const { id } = request.params;
+    const query = { data: request.query };
     const status = await service.status(id, request.caller);
     if (status === null) throw new ApiError('not_found', `no video with id ${id}`);
     if (status.state === 'failed') throw new ApiError('video_failed', `video ${id} failed: ${status.errors.map((e) => `${e.message} (${e.code})`).join('; ') || 'no reason recorded'}`);
@@ -226,6 +203,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
         return reply.type('application/json; charset=utf-8').send(result);
       case 'csv':
         return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${id}.csv"`).send(toCsv(result));
+      case 'tracks-csv':
+        return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${id}.tracks.csv"`).send(toTracksCsv(result));
       case 'svg':
         return reply.type('image/svg+xml').send(renderTimelineSvg(result));
       case 'png':
@@ -233,7 +212,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     }
   });
 
-  registerViewRoutes(app, { service, annotatedDir: path.join(config.uploadDir, 'annotated'), allowedContainers: options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS, checkId });
+  registerViewRoutes(app, { service, annotatedDir: path.join(config.uploadDir, 'annotated'), allowedContainers: options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS });
 
   app.addHook('onClose', async () => {
     await service.close();
@@ -259,8 +238,7 @@ async function receiveUpload(request: FastifyRequest, config: ApiServerOptions['
     if (file === undefined) throw new ApiError('missing_file', 'multipart request without a file part (send the video as a file field, e.g. -F file=@video.mp4)');
     const size = (await stat(file.path)).size;
     if (size === 0) throw new ApiError('invalid_request', `uploaded file "${file.originalName}" is empty (0 bytes)`);
-    const { callbackUrl, ...options } = fields;
-    return { path: file.path, originalName: file.originalName, uploaded: true, options: parseOptions(options), ...parseCallback(callbackUrl) };
+    return { path: file.path, originalName: file.originalName, uploaded: true, ...submitFields(validForm(fields)) };
   } catch (error) {
     if (file !== undefined) await rm(file.path, { force: true });
     throw error;
@@ -272,14 +250,10 @@ function safeExtension(filename: string): string {
   return /^\.[a-z0-9]{1,8}$/.test(ext) ? ext : '';
 }
 
-/** `{"path": …}`: the file must resolve (symbolic links included) to a regular file inside the input directory. */
+/** `{"path": …}` (validated against the document): the file must resolve (symbolic links included) to a regular file inside the input directory. */
 async function resolveInputPath(body: unknown, inputDir: string | undefined) {
-  const parsed = pathBodySchema.safeParse(body ?? {});
-  if (!parsed.success) {
-    throw new ApiError('invalid_request', `expected a multipart upload or a JSON body {"path": "…"}: ${zodProblems(parsed.error)}`);
-  }
+  const { path: requested, ...fields } = body as { path: string } & Record<string, unknown>;
   if (inputDir === undefined) throw new ApiError('path_submission_disabled', 'submission by path is disabled: the server has no input directory (FER_INPUT_DIR)');
-  const { path: requested, callbackUrl, ...rest } = parsed.data;
   const root = await realpath(inputDir).catch(() => {
     // Its path stays in the server's log: error bodies never name server paths.
     throw new ApiError('unavailable', 'the input directory (FER_INPUT_DIR) is not accessible on the server');
@@ -291,7 +265,7 @@ async function resolveInputPath(body: unknown, inputDir: string | undefined) {
   });
   if (!isInside(root, real)) throw new ApiError('path_outside_input_dir', `path "${requested}" leads outside the input directory`);
   if (!(await stat(real)).isFile()) throw new ApiError('input_not_found', `"${requested}" is not a regular file`);
-  return { path: real, originalName: path.basename(requested), uploaded: false, options: parseOptions(rest), ...parseCallback(callbackUrl) };
+  return { path: real, originalName: path.basename(requested), uploaded: false, ...submitFields(fields) };
 }
 
 function isInside(root: string, candidate: string): boolean {
@@ -300,31 +274,44 @@ function isInside(root: string, candidate: string): boolean {
   return relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
 }
 
-function parseOptions(raw: Record<string, unknown>): SubmitOptions {
-  const parsed = optionsSchema.safeParse(raw);
-  if (!parsed.success) throw new ApiError('invalid_request', `options: ${zodProblems(parsed.error)}`);
-  return Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined)) as SubmitOptions;
+const formFields = formValidator('/v1/videos', 'post');
+
+/** Multipart form fields, coerced and checked against the document's multipart schema. */
+function validForm(fields: Record<string, string>): Record<string, unknown> {
+  const coerced: Record<string, unknown> = { ...fields };
+  if (!formFields(coerced)) throw new ApiError('invalid_request', `options: ${describeValidation(formFields.errors)}`);
+  return coerced;
 }
 
-/** `callbackUrl`: an absolute http(s) URL, told when the video ends. */
-function parseCallback(value: unknown): { callbackUrl?: string } {
-  if (value === undefined || value === '') return {};
-  const parsed = z.string().max(2048).url().regex(/^https?:\/\//i).safeParse(value);
-  if (!parsed.success) throw new ApiError('invalid_request', 'callbackUrl: an absolute http:// or https:// URL (at most 2048 characters)');
-  return { callbackUrl: parsed.data };
-}
-
-function checkId(id: string): string {
-  if (!ID_PATTERN.test(id)) throw new ApiError('invalid_id', `"${id.slice(0, 140)}" is not a video id (letters, digits, _ - . :, at most 128)`);
-  return id;
+/** Validated fields → submission options and callback; the one rule a schema cannot say is checked here. */
+function submitFields(fields: Record<string, unknown>): { options: SubmitOptions; callbackUrl?: string } {
+  const { callbackUrl, ...options } = fields as SubmitOptions & { callbackUrl?: string };
+  if (options.startSeconds !== undefined && options.endSeconds !== undefined && options.endSeconds <= options.startSeconds) {
+    throw new ApiError('invalid_request', 'options: endSeconds must be greater than startSeconds');
+  }
+  return { options, ...(callbackUrl ? { callbackUrl } : {}) };
 }
 
 function unsupportedMediaType(): ApiError {
   return new ApiError('unsupported_media_type', 'send multipart/form-data (an upload) or application/json ({"path": …})');
 }
 
-function zodProblems(error: z.ZodError): string {
-  return error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+/** A request the document does not allow: which part, what is wrong, in our codes. */
+function describeInvalidRequest(error: FastifyError, request: FastifyRequest): { status: number; code: ErrorCode; message: string } {
+  const problems = describeValidation(error.validation as ErrorObject[] | undefined);
+  switch (error.validationContext) {
+    case 'params': {
+      const id = String((request.params as { id?: string }).id ?? '');
+      return { status: 400, code: 'invalid_id', message: `"${id.slice(0, 140)}" is not a video id (letters, digits, _ - . :, at most 128)` };
+    }
+    case 'querystring': {
+      const hint = request.routeOptions.config.queryHint;
+      const code = request.routeOptions.config.queryCode ?? 'invalid_request';
+      return { status: ERROR_CODES[code], code, message: `query: ${problems}${hint ? ` (${hint})` : ''}` };
+    }
+    default:
+      return { status: 400, code: 'invalid_request', message: `expected a multipart upload or a JSON body {"path": "…", options}: ${problems}` };
+  }
 }
 
 /** Maps any error to status, stable code and message. */

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { writeAnnotatedVideo } from '../../producer/index.ts';
 import { ApiError } from '../errors.ts';
+import { routeSchema } from '../request-validation.ts';
 import type { VideoService } from '../service.ts';
 import { viewPage } from './page.ts';
 
@@ -16,7 +17,6 @@ export interface ViewRouteOptions {
   /** Where annotated copies are kept. */
   readonly annotatedDir: string;
   readonly allowedContainers: readonly string[];
-  readonly checkId: (id: string) => string;
 }
 
 /** The viewer page's path: open, as /healthz is (the page fetches everything else with the caller's token). */
@@ -30,14 +30,14 @@ export function registerViewRoutes(app: FastifyInstance, options: ViewRouteOptio
   const rendering = new Map<string, Promise<string>>();
   const exists = (file: string) => stat(file).then((s) => s.isFile(), () => false);
 
-  app.get<{ Params: { id: string } }>('/v1/videos/:id/view', async (request, reply) => {
-    const id = options.checkId(request.params.id);
+  app.get<{ Params: { id: string } }>('/v1/videos/:id/view', { schema: routeSchema('/v1/videos/{id}/view', 'get') }, async (request, reply) => {
+    const { id } = request.params;
     return reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; media-src blob:").send(viewPage(id));
   });
 
-  app.get<{ Params: { id: string }; Querystring: { annotated?: string } }>('/v1/videos/:id/video', async (request, reply) => {
-    const id = options.checkId(request.params.id);
-    const annotated = request.query.annotated !== 'false';
+  app.get<{ Params: { id: string }; Querystring: { annotated: boolean } }>('/v1/videos/:id/video', { schema: routeSchema('/v1/videos/{id}/video', 'get') }, async (request, reply) => {
+    const { id } = request.params;
+    const annotated = request.query.annotated;
     const status = await options.service.status(id, request.caller);
     if (status === null) throw new ApiError('not_found', `no video with id ${id}`);
     const source = await options.service.sourcePath(id, request.caller);

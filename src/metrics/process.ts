@@ -1,6 +1,7 @@
 import type { MetricsConfig } from '../config/metrics.ts';
 import type { Logger } from '../core/logger.ts';
 import type { InferenceStage, PipelineObserver } from '../core/observer.ts';
+import { registerBacklogMetrics, type BacklogSource } from './backlog.ts';
 import { setBuildInfo, type BuildInfo } from './build-info.ts';
 import { createMetricsObserver, declareInferenceStages } from './observer.ts';
 import { pipelineMetrics } from './pipeline-metrics.ts';
@@ -25,6 +26,8 @@ export interface ProcessMetrics {
    * follow workers draining chunks, not only the producer's last reservation.
    */
   watchHeldFrames(read: () => Promise<{ frames: number; bytes: number }>): void;
+  /** Exports the backlog autoscalers scale on (e.g. `backlogExporter(pipeline)`: only while this process holds the lease). */
+  watchBacklog(read: BacklogSource): void;
   close(): Promise<void>;
 }
 
@@ -67,6 +70,9 @@ export async function startProcessMetrics(
     declareInference: (stages, provider) => declareInferenceStages(registry, stages, provider),
     watchHeldFrames(read) {
       pipelineMetrics(registry).heldSource.current = { read };
+    },
+    watchBacklog(read) {
+      registerBacklogMetrics(registry, read, (error) => options.logger?.warn({ err: error }, 'reading the backlog for metrics failed'));
     },
     close: async () => {
       await server?.close();

@@ -33,6 +33,7 @@ export {
   type RecordFramesOutcome,
 } from './videos.ts';
 export { waitForVideos, type WaitOptions } from './wait.ts';
+export { backlogExporter, readBacklog, BACKLOG_LEASE_MS, type Backlog } from './backlog.ts';
 export { enqueueWebhooks, recordDelivery, webhookDeliveries, type WebhookDelivery } from './webhooks.ts';
 export { listVideos, deleteVideo, pruneVideoIndex, type ListVideosOptions, type VideoPage, type DeleteOutcome } from './manage.ts';
 export { ChunkConnection, ChunkBufferPool } from './chunk-connection.ts';

@@ -9,7 +9,7 @@ import { sweepUploads } from '../../api/uploads.ts';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
-import { heldFrames } from '../../pipeline/index.ts';
+import { backlogExporter, heldFrames } from '../../pipeline/index.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { CommandError, openPipeline } from '../connect.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
@@ -58,6 +58,7 @@ const api: Command = {
     });
     metrics.watchQueues(Object.values(pipeline.queues));
     metrics.watchHeldFrames(() => heldFrames(pipeline));
+    metrics.watchBacklog(backlogExporter(pipeline));
     const app = await buildApiServer({ config: config.api, service, logger, tokens, allowedContainers: config.pipeline.allowedContainers });
     const url = await app.listen({ host: config.api.host, port: config.api.port });
     const auth = tokens.length > 0 ? `bearer tokens (${tokens.map((t) => t.name).join(', ')})` : config.api.auth === 'none' ? 'none (FER_API_AUTH=none)' : 'none (loopback only)';

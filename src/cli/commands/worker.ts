@@ -5,7 +5,7 @@
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
-import { heldFrames } from '../../pipeline/index.ts';
+import { backlogExporter, heldFrames } from '../../pipeline/index.ts';
 import { startProducer, type ProducerHandle } from '../../producer/index.ts';
 import { startWorker } from '../../worker/index.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
@@ -94,6 +94,7 @@ export async function runService(
   const metrics = await startProcessMetrics(config.metrics, { role: options.role, logger, health: () => ({ ok: pipeline.redis.status === 'ready' }) });
   metrics.watchQueues(Object.values(pipeline.queues));
   metrics.watchHeldFrames(() => heldFrames(pipeline));
+  metrics.watchBacklog(backlogExporter(pipeline));
   let stop: Stop;
   try {
     stop = await start(pipeline, metrics.observer, metrics);

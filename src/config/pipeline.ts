@@ -26,6 +26,8 @@ export const pipelineSchema = z.object({
   chunkTtlSeconds: int(1).default(3600),
   /** How long finished results (and failed videos' records) stay in Redis (s). */
   resultTtlSeconds: int(1).default(7 * 24 * 3600),
+  /** Graceful stop of a worker or producer: jobs in flight get this long after SIGTERM, then it stops at once (they are picked up again elsewhere). */
+  stopTimeoutMs: int(1000, 3_600_000).default(30_000),
   /** Also notified of every video's end (besides a submission's callbackUrl): an operator's endpoint. */
   webhookUrl: z.string().url().regex(/^https?:\/\//i, 'an http(s) URL').optional(),
   /** Key of the HMAC-SHA256 signature on every webhook (header x-fer-signature); unset: events go unsigned. */
@@ -98,6 +100,7 @@ export const pipelineEnv = {
   redisFrameBudgetBytes: 'FER_REDIS_FRAME_BUDGET_BYTES',
   chunkTtlSeconds: 'FER_CHUNK_TTL_SECONDS',
   resultTtlSeconds: 'FER_RESULT_TTL_SECONDS',
+  stopTimeoutMs: 'FER_STOP_TIMEOUT_MS',
   webhookUrl: 'FER_WEBHOOK_URL',
   webhookSecret: 'FER_WEBHOOK_SECRET',
   webhookAttempts: 'FER_WEBHOOK_ATTEMPTS',

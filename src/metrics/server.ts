@@ -90,7 +90,8 @@ async function handle(options: MetricsServerOptions, req: IncomingMessage, res: 
     res.end(req.method === 'HEAD' ? undefined : body);
     return;
   }
-  if (path === '/healthz') {
+  // /readyz is the same check under the name Kubernetes readiness probes use: ready = Redis reachable.
+  if (path === '/healthz' || path === '/readyz') {
     let report: HealthReport;
     try {
       report = (await options.health?.()) ?? { ok: true };
@@ -102,7 +103,7 @@ async function handle(options: MetricsServerOptions, req: IncomingMessage, res: 
     return;
   }
   res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
-  res.end('not found: try /metrics or /healthz\n');
+  res.end('not found: try /metrics, /healthz or /readyz\n');
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {

@@ -108,10 +108,13 @@ export async function runService(
     const onSignal = (signal: NodeJS.Signals) => {
       signals += 1;
       if (signals === 1) {
-        logger.info({ signal }, 'stopping: finishing jobs in flight (send it again to stop at once)');
+        logger.info({ signal, deadlineMs: config.pipeline.stopTimeoutMs }, 'stopping: finishing jobs in flight (send it again to stop at once)');
         void stop(false).then(() => resolve(false), () => resolve(false));
+        // A deadline a supervisor can rely on (Kubernetes' terminationGracePeriodSeconds is set above it).
+        setTimeout(() => onSignal('SIGTERM'), config.pipeline.stopTimeoutMs).unref();
         return;
       }
+      if (signals > 2) return;
       // At once: jobs in flight are abandoned and come back through the stall check (their
       // locks lapse within FER_LOCK_DURATION_MS); nothing is lost, some frames are redone.
       logger.info({ signal }, 'stopping now: jobs in flight will be picked up by other workers');
@@ -120,7 +123,7 @@ export async function runService(
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
-  await atMost(Promise.all([metrics.close(), pipeline.close()]), forced ? 1000 : 30_000);
+  await atMost(Promise.all([metrics.close(), pipeline.close()]), forced ? 1000 : 5000);
   logger.info(forced ? 'stopped at once' : 'stopped');
   // Forced: work abandoned mid-batch may still hold timers and threads; leave without waiting for them.
   if (forced) await new Promise<never>(() => setImmediate(() => process.exit(EXIT_CODES.ok)));

@@ -1,0 +1,70 @@
+// The capacity model: how many workers, producers and Redis shards for N hours of video per hour
+// at a given sampling rate and working resolution, from measured figures (bench/capacity/inputs.json,
+// each with its source in BENCHMARKS.md). Prints a table per worker kind.
+//
+//   npm run capacity -- [--hours 100] [--fps 2] [--width 640] [--height 360] [--faces 1]
+//
+// Frames per second needed = hours of video per hour × fps (one hour of video per hour is one
+// second of video per second). Workers = that / (a worker's frames/s ÷ faces per frame, at
+// 70 % headroom); producers from their CPU per frame (scaled by pixels from the 224×224
+// measurement); Redis from the bytes every frame moves twice (SET by a producer, GET by a worker)
+// against one node's network and one core, whichever binds first.
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+interface Inputs {
+  machine: string;
+  workerFramesPerSecond: Record<string, { value: number; per: string; estimate?: boolean; source: string }>;
+  producer: { cpuMsPerFrameAt224: number };
+  redis: { serverCpuMsPerFrameAt224: number; jobBytesPerFrame: number; resultBytesPerFrame: number };
+  assumptions: { redisNicBytesPerSecond: number; headroom: number };
+}
+
+export interface CapacityRow {
+  readonly worker: string;
+  readonly estimate: boolean;
+  readonly framesPerSecond: number;
+  readonly workers: number;
+  readonly producerCores: number;
+  readonly redisMBPerSecond: number;
+  readonly redisShards: number;
+}
+
+export function capacity(inputs: Inputs, scenario: { hours: number; fps: number; width: number; height: number; faces: number }): CapacityRow[] {
+  const { headroom, redisNicBytesPerSecond } = inputs.assumptions;
+  const framesPerSecond = scenario.hours * scenario.fps;
+  const frameBytes = scenario.width * scenario.height * 3;
+  const scale = frameBytes / (224 * 224 * 3);
+  const producerCores = (framesPerSecond * inputs.producer.cpuMsPerFrameAt224 * scale) / 1000 / headroom;
+  // Twice over the network (SET, GET); CPU of redis-server grows with the bytes.
+  const bytesPerSecond = framesPerSecond * (2 * frameBytes + inputs.redis.jobBytesPerFrame + inputs.redis.resultBytesPerFrame);
+  const redisCores = (framesPerSecond * inputs.redis.serverCpuMsPerFrameAt224 * scale) / 1000;
+  const redisShards = Math.max(1, Math.ceil(Math.max(bytesPerSecond / (redisNicBytesPerSecond * headroom), redisCores / headroom)));
+  return Object.entries(inputs.workerFramesPerSecond).map(([worker, w]) => ({
+    worker,
+    estimate: w.estimate === true,
+    framesPerSecond,
+    workers: Math.ceil(framesPerSecond / ((w.value / scenario.faces) * headroom)),
+    producerCores: Math.ceil(producerCores * 10) / 10,
+    redisMBPerSecond: Math.round(bytesPerSecond / 1e6),
+    redisShards,
+  }));
+}
+
+const isMain = process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1]);
+if (isMain) {
+  const { values } = parseArgs({ options: { hours: { type: 'string', default: '100' }, fps: { type: 'string', default: '2' }, width: { type: 'string', default: '640' }, height: { type: 'string', default: '360' }, faces: { type: 'string', default: '1' } } });
+  const scenario = { hours: Number(values.hours), fps: Number(values.fps), width: Number(values.width), height: Number(values.height), faces: Number(values.faces) };
+  const inputs = JSON.parse(readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'capacity', 'inputs.json'), 'utf8')) as Inputs;
+  const rows = capacity(inputs, scenario);
+  console.log(`${scenario.hours} hours of video per hour at ${scenario.fps} frames/s, ${scenario.width}×${scenario.height} working frames, ${scenario.faces} face(s) per frame: ${rows[0]!.framesPerSecond} frames/s (figures from ${inputs.machine}; 70 % headroom)\n`);
+  console.log('| worker kind | frames/s per worker (measured) | workers | producer cores | Redis traffic MB/s | Redis shards |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows) {
+    const w = inputs.workerFramesPerSecond[r.worker]!;
+    console.log(`| ${r.worker}${r.estimate ? ' — **estimate**' : ''} | ${w.value} | ${r.workers} | ${r.producerCores} | ${r.redisMBPerSecond} | ${r.redisShards} |`);
+  }
+}

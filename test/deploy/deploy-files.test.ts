@@ -42,7 +42,8 @@ describeWithTools('docker-compose', ['docker-compose'], () => {
       volumes?: Array<{ source?: string; target: string; read_only?: boolean } | string>;
     };
     const services = (JSON.parse(json) as { services: Record<string, Service> }).services;
-    expect(Object.keys(services).sort()).toEqual(['api', 'grafana', 'producer', 'prometheus', 'redis', 'worker']);
+    expect(Object.keys(services).sort()).toEqual(['alertmanager', 'api', 'grafana', 'producer', 'prometheus', 'redis', 'worker']);
+    expect(JSON.stringify(services.alertmanager!.ports)).toContain('127.0.0.1');
     for (const name of ['worker', 'producer']) {
       expect(services[name]!.container_name, name).toBeUndefined();
       expect(services[name]!.ports, name).toBeUndefined();
@@ -78,6 +79,10 @@ describeWithTools('prometheus', ['prometheus'], () => {
   it('promtool check rules accepts rules.yml, and its unit tests pass', async () => {
     expect(await tool('promtool', ['check', 'rules', 'rules.yml'], dir)).toMatch(/SUCCESS: \d+ rules found/);
     expect(await tool('promtool', ['test', 'rules', 'rules.test.yml'], dir)).toMatch(/SUCCESS/);
+  });
+
+  it('sends alerts to Alertmanager (its configuration is checked by test/deploy/alerts-e2e.test.ts)', () => {
+    expect(read('deploy/prometheus/prometheus.yml')).toMatch(/alerting:\n\s+alertmanagers:\n\s+- static_configs:\n\s+- targets: \['alertmanager:9093'\]/);
   });
 
   it('discovers scaled workers by DNS on the compose service name', () => {

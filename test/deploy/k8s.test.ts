@@ -38,7 +38,7 @@ describeWithTools('deploy/k8s', ['kubectl'], () => {
     expect(new Set(gpu.map((d) => d.metadata.namespace ?? 'fer-stream'))).toEqual(new Set(['fer-stream']));
     const names = (docs: Doc[]) => docs.map((d) => `${d.kind}/${d.metadata.name}`).sort();
     expect(names(gpu).filter((n) => !names(cpu).includes(n))).toEqual(['Deployment/fer-stream-worker-gpu', 'ScaledObject/fer-stream-worker-gpu']);
-    expect(workloads(gpu).map((w) => w.metadata.name).sort()).toEqual(['fer-stream-api', 'fer-stream-grafana', 'fer-stream-producer', 'fer-stream-prometheus', 'fer-stream-redis', 'fer-stream-worker', 'fer-stream-worker-gpu']);
+    expect(workloads(gpu).map((w) => w.metadata.name).sort()).toEqual(['fer-stream-alertmanager', 'fer-stream-api', 'fer-stream-grafana', 'fer-stream-producer', 'fer-stream-prometheus', 'fer-stream-redis', 'fer-stream-worker', 'fer-stream-worker-gpu']);
   });
 
   it('every workload: resources, probes, non-root locked-down containers, a grace period above the stop deadline', () => {

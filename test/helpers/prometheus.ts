@@ -32,7 +32,7 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startPrometheus(options: { jobs: ScrapeJob[]; scrapeIntervalSeconds?: number; ruleFiles?: string[] }): Promise<TestPrometheus> {
+export async function startPrometheus(options: { jobs: ScrapeJob[]; scrapeIntervalSeconds?: number; ruleFiles?: string[]; alertmanagers?: string[] }): Promise<TestPrometheus> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'fer-prometheus-'));
   const interval = options.scrapeIntervalSeconds ?? 1;
   const configFile = path.join(dir, 'prometheus.yml');
@@ -41,6 +41,7 @@ export async function startPrometheus(options: { jobs: ScrapeJob[]; scrapeInterv
     global: { scrape_interval: `${interval}s`, scrape_timeout: `${interval}s`, evaluation_interval: `${interval}s` },
     rule_files: options.ruleFiles ?? [],
     scrape_configs: options.jobs.map((j) => ({ job_name: j.job, static_configs: [{ targets: j.targets }] })),
+    ...(options.alertmanagers ? { alerting: { alertmanagers: [{ static_configs: [{ targets: options.alertmanagers }] }] } } : {}),
   };
   await writeFile(configFile, JSON.stringify(config, null, 2));
   const port = await freePort();

@@ -16,6 +16,12 @@ import { profileEnv, profileSchema } from './profile.ts';
  */
 const topSchema = z.object({
   redisUrl: z.string().url().default('redis://127.0.0.1:6379'),
+  /** Redis Sentinel: `host:port` of each sentinel; set, every connection asks them for the master of redisSentinelName (REDIS_URL then gives only credentials and database). */
+  redisSentinels: z
+    .string()
+    .regex(/^\s*[^\s,:]+:\d+\s*(,\s*[^\s,:]+:\d+\s*)*$/, 'expected host:port,host:port')
+    .optional(),
+  redisSentinelName: z.string().min(1).default('mymaster'),
   /** Prefix of every Redis key fer-stream writes (BullMQ queues and frame data). */
   redisPrefix: z.string().min(1).default('fer'),
   /** Installed model directories (classifiers and detectors). */
@@ -25,6 +31,8 @@ const topSchema = z.object({
 
 const topEnv = {
   redisUrl: 'REDIS_URL',
+  redisSentinels: 'FER_REDIS_SENTINELS',
+  redisSentinelName: 'FER_REDIS_SENTINEL_NAME',
   redisPrefix: 'FER_REDIS_PREFIX',
   modelsDir: 'FER_MODELS_DIR',
   logLevel: 'LOG_LEVEL',

@@ -186,6 +186,13 @@ export class ChunkConnection {
   private onHeader(line: string): void {
     const kind = line[0];
     if (kind === '-') {
+      // A master demoted by a Sentinel failover (or a replica) refuses writes: this connection is
+      // done; the caller retries on a new one, made to wherever the master is now.
+      if (line.startsWith('-READONLY')) {
+        this.pending.shift()?.reject(new FerError('redis_unavailable', `Redis: ${line.slice(1)}`));
+        this.fail(new FerError('redis_unavailable', 'chunk connection reached a read-only replica'));
+        return;
+      }
       this.pending.shift()?.reject(new FerError('redis_error', `Redis: ${line.slice(1)}`));
     } else if (kind === '+' || kind === ':') {
       this.pending.shift()?.resolve(line.slice(1));

@@ -91,6 +91,16 @@ export interface PipelineOptions {
    * (the API: a request it answered 503 must not run later). Default: commands wait for Redis.
    */
   readonly failFast?: boolean;
+  /** Redis Sentinel: the sentinels to ask for the master of `name` (REDIS_URL then gives credentials and database only). */
+  readonly sentinel?: { readonly sentinels: ReadonlyArray<{ host: string; port: number }>; readonly name: string };
+}
+
+/** "host:port,host:port" (FER_REDIS_SENTINELS) as ioredis's sentinel list. */
+export function parseSentinels(list: string): Array<{ host: string; port: number }> {
+  return list.split(',').map((entry) => {
+    const [host, port] = entry.trim().split(':');
+    return { host: host!, port: Number(port) };
+  });
 }
 
 /** Connects to Redis and opens the queues. Close it when done. */
@@ -100,14 +110,31 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   // Reconnects back off up to 2 s, so a restarted Redis is found again within about 2 s.
   const events = options.connectionEvents ?? {};
   let connections = 0;
+  const url = new URL(options.redisUrl);
+  const sentinel = options.sentinel;
   const connect = (failFast = false) => {
-    const connection = new Redis(options.redisUrl, {
+    const common = {
       maxRetriesPerRequest: failFast ? 0 : null,
       enableOfflineQueue: !failFast,
       autoResendUnfulfilledCommands: !failFast,
       lazyConnect: false,
-      retryStrategy: (times) => Math.min(2000, 50 * 2 ** Math.min(times, 6)),
-    });
+      retryStrategy: (times: number) => Math.min(2000, 50 * 2 ** Math.min(times, 6)),
+    };
+    // With Sentinel, every (re)connect asks the sentinels where the master is: after a failover
+    // the connections find the promoted replica; the URL still carries credentials and database.
+    const connection = sentinel
+      ? new Redis({
+          ...common,
+          sentinels: [...sentinel.sentinels],
+          name: sentinel.name,
+          ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+          ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+          db: Number(url.pathname.slice(1) || 0),
+          sentinelRetryStrategy: (times: number) => Math.min(2000, 100 * times),
+          // A master demoted by a failover answers READONLY: reconnect, which asks the sentinels again.
+          reconnectOnError: (error: Error) => (error.message.startsWith('READONLY') ? 2 : false),
+        })
+      : new Redis(options.redisUrl, common);
     watchConnection(connection, `redis-${++connections}`, events);
     return connection;
   };
@@ -134,7 +161,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const extraConnections: Redis[] = [];
   const chunkPool = new ChunkBufferPool();
   let chunkConnection: ChunkConnection | null = null;
-  const rawChunks = new URL(options.redisUrl).protocol === 'redis:';
+  const rawChunks = url.protocol === 'redis:';
   return {
     redis,
     keys,
@@ -145,7 +172,19 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       if (!rawChunks) return null;
       if (chunkConnection === null || !chunkConnection.healthy) {
         chunkConnection?.close();
-        chunkConnection = new ChunkConnection(options.redisUrl, chunkPool);
+        chunkConnection = null;
+        if (sentinel) {
+          // The master is where the main connection is now; while it is reconnecting (a
+          // failover), chunks go through ioredis, which waits for the new master.
+          const stream = (redis as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
+          if (redis.status !== 'ready' || !stream?.remoteAddress || !stream.remotePort) return null;
+          const master = new URL(options.redisUrl);
+          master.hostname = stream.remoteAddress.includes(':') ? `[${stream.remoteAddress}]` : stream.remoteAddress;
+          master.port = String(stream.remotePort);
+          chunkConnection = new ChunkConnection(master.toString(), chunkPool);
+        } else {
+          chunkConnection = new ChunkConnection(options.redisUrl, chunkPool);
+        }
       }
       return chunkConnection;
     },

@@ -75,7 +75,8 @@ export class OwnRedis {
   /** kill -9: the server disappears mid-command, as in a crash. */
   async crash(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    // Already gone (exited, or killed by a signal): nothing to wait for.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;

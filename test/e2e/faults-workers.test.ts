@@ -118,7 +118,7 @@ describe('workers killed mid-chunk', () => {
     for (const frame of result.frames) expect(frame.error).toMatch(/stopped \(killed or unresponsive\) more than FER_MAX_STALLED_COUNT=1 times/);
   });
 
-  it('SIGTERM finishes the chunks in flight and takes no new one; a second SIGTERM stops at once and its chunks are redone elsewhere', async () => {
+  it('SIGTERM finishes the chunks in flight and takes no new one; a second SIGTERM, or FER_STOP_TIMEOUT_MS running out, stops at once and its chunks are redone elsewhere', async () => {
     processes = new CliProcesses(100);
     const env = workerEnv({ FER_LOCK_DURATION_MS: '2000', FER_STALLED_INTERVAL_MS: '1000' });
     const file = generateTestVideo(path.join(dir, 'sigterm.mp4'), { seconds: 6, width: 96, height: 72 });
@@ -148,7 +148,16 @@ describe('workers killed mid-chunk', () => {
     expect(Date.now() - signalled).toBeLessThan(8000);
     expect(b.output).toMatch(/stopping now/);
 
-    startWorker('worker-c', 0, env, 2);
+    // The deadline: one SIGTERM, chunks that would take 60 s, FER_STOP_TIMEOUT_MS=1500 — C stops at
+    // once when it runs out (what Kubernetes' grace period relies on), its chunks redone elsewhere.
+    const c = startWorker('worker-c', 60_000, { ...env, FER_STOP_TIMEOUT_MS: '1500' }, 2);
+    await processes.until('worker C to start a chunk', async () => startedJobs(c)[0], 60_000);
+    const deadlineSignalled = Date.now();
+    expect(await processes.kill(c, 'SIGTERM')).toBe(0);
+    expect(Date.now() - deadlineSignalled).toBeLessThan(1500 + 6000);
+    expect(c.output).toMatch(/stopping now/);
+
+    startWorker('worker-d', 0, env, 2);
     await waitForVideos(pipeline, [videoId], { timeoutMs: 60_000 });
     const totals = await expectExactAccounting(pipeline, [{ videoId, frames: 24 }]);
     expect(totals).toEqual({ analysed: 24, failed: 0 });

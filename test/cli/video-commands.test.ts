@@ -63,6 +63,14 @@ describe('fer-stream submit / status / results', () => {
     expect(JSON.parse(fields.options!)).toMatchObject({ fps: 5, maxFrames: 20 });
   });
 
+  it('submit --callback-url stores where the video\'s end is announced; a non-http URL is bad usage', async () => {
+    const out = await cli(['submit', path.join(tmp, 'a.mp4'), '--callback-url', 'https://hooks.example.com/fer']);
+    expect(out.code).toBe(EXIT_CODES.ok);
+    const id = out.stdout.split('\t')[0]!;
+    expect(await pipeline.redis.hget(pipeline.keys.video(id), 'callbackUrl')).toBe('https://hooks.example.com/fer');
+    expect((await cli(['submit', path.join(tmp, 'a.mp4'), '--callback-url', 'ftp://x'])).code).toBe(EXIT_CODES.usage);
+  });
+
   it('submit: bad usage exits 2, nothing submittable exits 1', async () => {
     expect((await cli(['submit'])).code).toBe(EXIT_CODES.usage);
     expect((await cli(['submit', path.join(tmp, 'a.mp4'), '--fps', 'zero'])).code).toBe(EXIT_CODES.usage);

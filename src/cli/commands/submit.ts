@@ -23,12 +23,13 @@ function number(name: string, value: string | undefined, check: (n: number) => b
 const submit: Command = {
   summary: 'Queue videos for processing; prints their ids',
   usage: [
-    'Usage: fer-stream submit VIDEO... [--fps N] [--start S] [--end S] [--max-frames N] [--json]',
+    'Usage: fer-stream submit VIDEO... [--fps N] [--start S] [--end S] [--max-frames N] [--callback-url URL] [--json]',
     '',
     '  --fps N          frames sampled per second (default FER_FPS)',
     '  --start S        start sampling S seconds into the video',
     '  --end S          stop sampling at S seconds',
     '  --max-frames N   sample at most N frames',
+    '  --callback-url URL  told (POST, signed with FER_WEBHOOK_SECRET) when each video completes or fails',
     '  --json           print [{"video", "id"} | {"video", "error"}] as JSON',
     '',
     'Prints "ID<TAB>VIDEO" per queued video. Follow with `fer-stream status ID`, fetch with',
@@ -42,8 +43,11 @@ const submit: Command = {
       start: { type: 'string' },
       end: { type: 'string' },
       'max-frames': { type: 'string' },
+      'callback-url': { type: 'string' },
       json: { type: 'boolean', default: false },
     });
+    const callbackUrl = values['callback-url'];
+    if (callbackUrl !== undefined && !/^https?:\/\/[^\s/]+/i.test(callbackUrl)) throw new UsageError(`--callback-url must be an http:// or https:// URL, got "${callbackUrl}"`);
     if (positionals.length === 0) throw new UsageError('give at least one video file');
     const fps = number('fps', values.fps, (n) => n > 0, 'a positive number');
     const startSeconds = number('start', values.start, (n) => n >= 0, 'a number of seconds ≥ 0');
@@ -66,7 +70,7 @@ const submit: Command = {
             throw new Error('file not found or not readable');
           });
           if (!(await stat(absolute)).isFile()) throw new Error('not a regular file');
-          const { id } = await service.submit({ path: absolute, originalName: path.basename(video), uploaded: false, options });
+          const { id } = await service.submit({ path: absolute, originalName: path.basename(video), uploaded: false, options, ...(callbackUrl ? { callbackUrl } : {}) });
           outcomes.push({ video, id });
         } catch (error) {
           outcomes.push({ video, error: (error as Error).message });

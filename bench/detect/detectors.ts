@@ -44,16 +44,9 @@ async function tiny(config: Config, floor: number): Promise<FaceDetector> {
   return loadTinyFaceDetector(detectorDir, { inference: config.inference, settings: { scoreThreshold: floor, minFaceSize: config.faces.minFaceSize, maxFaces: 100 } });
 }
 
-/** face-api's tiny detector with each face confirmed by BlazeFace full range (the compact profile's default). */
-async function tinyConfirmed(config: Config, floor: number): Promise<FaceDetector> {
-  const confirmer = await onnx('blazeface-back', 0.5, []).open(config, 0.5);
-  return new ConfirmedDetector(await tiny(config, floor), confirmer);
-}
-
-/** UltraFace RFB-320 with each face confirmed by BlazeFace full range (a candidate for the vit profile). */
-async function rfb320Confirmed(config: Config, floor: number): Promise<FaceDetector> {
-  const confirmer = await onnx('blazeface-back', 0.5, []).open(config, 0.5);
-  return new ConfirmedDetector(await onnx('ultraface-rfb-320', 0.7, []).open(config, floor), confirmer);
+/** `primary` with each face confirmed by BlazeFace full range at its reference threshold (the check the compact profile puts behind face-api's tiny detector). */
+function confirmed(primary: (config: Config, floor: number) => Promise<FaceDetector>): BenchDetector['open'] {
+  return async (config, floor) => new ConfirmedDetector(await primary(config, floor), await onnx('blazeface-back', 0.5, []).open(config, 0.5));
 }
 
 export const BENCH_DETECTORS: readonly BenchDetector[] = [
@@ -65,8 +58,8 @@ export const BENCH_DETECTORS: readonly BenchDetector[] = [
   { label: 'faceapi-tiny-face-detector', reference: 0.5, thresholds: sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), open: tiny },
   onnx('blazeface-front', 0.5, sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)),
   onnx('blazeface-back', 0.5, sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)),
-  { label: 'faceapi-tiny + blazeface-back check', reference: 0.5, thresholds: sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8), open: tinyConfirmed },
-  { label: 'ultraface-rfb-320 + blazeface-back check', reference: 0.7, thresholds: sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8), open: rfb320Confirmed },
+  { label: 'faceapi-tiny + blazeface-back check', reference: 0.5, thresholds: sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8), open: confirmed(tiny) },
+  { label: 'ultraface-rfb-320 + blazeface-back check', reference: 0.7, thresholds: sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8), open: confirmed(onnx('ultraface-rfb-320', 0.7, []).open) },
 ];
 
 /** Installs the shared UltraFace and YuNet files into the models directory (BlazeFace and face-api come from npm). */

@@ -1,4 +1,5 @@
-import { ERROR_CODES } from './errors.ts';
+import { componentSchemas } from './openapi-schemas.ts';
+import { VIDEO_STATES } from './service.ts';
 
 // OpenAPI 3.0 description of the HTTP API, served at /openapi.json — and the one source of what
 // each route accepts: src/api/request-validation.ts turns its parameters and bodies into the
@@ -9,6 +10,18 @@ const errorResponse = (description: string) => ({
   description,
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
 });
+
+/** Largest page of GET /v1/videos. */
+export const MAX_PAGE = 200;
+/** Largest smoothing window (frames) a client may ask the results for. */
+export const MAX_SMOOTHING_WINDOW = 101;
+
+/** What every /v1 route may also answer: no valid token, too many requests, Redis unavailable. */
+const guarded = {
+  '401': { $ref: '#/components/responses/Unauthorized' },
+  '429': { $ref: '#/components/responses/RateLimited' },
+  '503': { $ref: '#/components/responses/Unavailable' },
+} as const;
 
 const idParameter = {
   name: 'id',
@@ -24,35 +37,6 @@ const submitOptions = {
   endSeconds: { type: 'number', minimum: 0, exclusiveMinimum: true, description: 'Seconds from the start where sampling stops (> startSeconds)' },
   maxFrames: { type: 'integer', minimum: 1, description: 'Stop after this many sampled frames' },
   callbackUrl: { type: 'string', format: 'uri', pattern: '^https?://', maxLength: 2048, description: 'http(s) URL told (POST, JSON, signed with x-fer-signature) when the video completes or fails' },
-};
-
-const segment = {
-  type: 'object',
-  required: ['kind', 'label', 'start', 'end', 'firstFrame', 'lastFrame', 'frames', 'meanProbability'],
-  properties: {
-    kind: { type: 'string', enum: ['expression', 'no_face', 'failed'] },
-    label: { type: 'string', description: 'Expression label, or no_face / failed' },
-    start: { type: 'number', description: 'Seconds: timestamp of the first frame' },
-    end: { type: 'number', description: 'Seconds: timestamp of the next sampled frame (or last + one frame interval)' },
-    firstFrame: { type: 'integer' },
-    lastFrame: { type: 'integer' },
-    frames: { type: 'integer' },
-    meanProbability: { type: 'number', nullable: true },
-  },
-};
-
-const distribution = {
-  type: 'object',
-  properties: {
-    meanProbability: { type: 'object', additionalProperties: { type: 'number' }, description: 'label → mean probability over frames with a face' },
-    frameShare: { type: 'object', additionalProperties: { type: 'number' }, description: 'label → share of frames with a face where it is on top' },
-  },
-};
-
-const dominant = {
-  type: 'object',
-  nullable: true,
-  properties: { label: { type: 'string' }, frameShare: { type: 'number' }, meanProbability: { type: 'number' } },
 };
 
 export const openApiDocument = {
@@ -103,17 +87,15 @@ export const openApiDocument = {
           '403': errorResponse('path_outside_input_dir, path_submission_disabled'),
           '413': errorResponse('payload_too_large'),
           '415': errorResponse('unsupported_media_type'),
-          '401': { $ref: '#/components/responses/Unauthorized' },
-          '429': { $ref: '#/components/responses/RateLimited' },
-          '503': { $ref: '#/components/responses/Unavailable' },
+          ...guarded,
         },
       },
       get: {
         summary: 'List videos, newest first',
         description: 'With API tokens, only the videos submitted with the caller\'s token. Paged by a cursor: follow `next` until it is null.',
         parameters: [
-          { name: 'state', in: 'query', required: false, schema: { type: 'string', enum: ['queued', 'probing', 'producing', 'processing', 'completed', 'failed'] } },
-          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+          { name: 'state', in: 'query', required: false, schema: { type: 'string', enum: VIDEO_STATES } },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 50 } },
           { name: 'cursor', in: 'query', required: false, description: 'From the previous page\'s `next`', schema: { type: 'string' } },
         ],
         responses: {
@@ -133,9 +115,7 @@ export const openApiDocument = {
             },
           },
           '400': errorResponse('invalid_request'),
-          '401': { $ref: '#/components/responses/Unauthorized' },
-          '429': { $ref: '#/components/responses/RateLimited' },
-          '503': { $ref: '#/components/responses/Unavailable' },
+          ...guarded,
         },
       },
     },
@@ -155,9 +135,7 @@ export const openApiDocument = {
           },
           '400': errorResponse('invalid_id'),
           '404': errorResponse('not_found (also another token\'s video)'),
-          '401': { $ref: '#/components/responses/Unauthorized' },
-          '429': { $ref: '#/components/responses/RateLimited' },
-          '503': { $ref: '#/components/responses/Unavailable' },
+          ...guarded,
         },
       },
       get: {
@@ -167,9 +145,7 @@ export const openApiDocument = {
           '200': { description: 'Status', content: { 'application/json': { schema: { $ref: '#/components/schemas/VideoStatus' } } } },
           '400': errorResponse('invalid_id'),
           '404': errorResponse('not_found (also another token\'s video)'),
-          '401': { $ref: '#/components/responses/Unauthorized' },
-          '429': { $ref: '#/components/responses/RateLimited' },
-          '503': { $ref: '#/components/responses/Unavailable' },
+          ...guarded,
         },
       },
     },
@@ -192,9 +168,7 @@ export const openApiDocument = {
           '400': errorResponse('invalid_id'),
           '404': errorResponse('not_found (also: the source is no longer kept)'),
           '409': errorResponse('results_not_ready'),
-          '401': { $ref: '#/components/responses/Unauthorized' },
-          '429': { $ref: '#/components/responses/RateLimited' },
-          '503': { $ref: '#/components/responses/Unavailable' },
+          ...guarded,
         },
       },
     },
@@ -215,7 +189,7 @@ export const openApiDocument = {
             in: 'query',
             required: false,
             description: 'Recompute the timeline segments with this moving-average window (frames; 1 = none) instead of the stored one',
-            schema: { type: 'integer', minimum: 1, maximum: 101 },
+            schema: { type: 'integer', minimum: 1, maximum: MAX_SMOOTHING_WINDOW },
           },
         ],
         responses: {
@@ -230,9 +204,7 @@ export const openApiDocument = {
           },
           '400': errorResponse('invalid_id, invalid_format'),
           '404': errorResponse('not_found (also another token\'s video)'),
-          '401': { $ref: '#/components/responses/Unauthorized' },
-          '429': { $ref: '#/components/responses/RateLimited' },
-          '503': { $ref: '#/components/responses/Unavailable' },
+          ...guarded,
           '409': errorResponse('results_not_ready (still queued or processing), video_failed'),
         },
       },
@@ -274,148 +246,6 @@ export const openApiDocument = {
       RateLimited: errorResponse('rate_limited: more requests than FER_API_RATE_LIMIT per minute for this token (Retry-After says when to come back)'),
       Unavailable: errorResponse('unavailable: Redis unreachable or slower than FER_API_REDIS_TIMEOUT_MS; the request had no effect'),
     },
-    schemas: {
-      Error: {
-        type: 'object',
-        required: ['error'],
-        properties: {
-          error: {
-            type: 'object',
-            required: ['code', 'message'],
-            properties: {
-              code: { type: 'string', enum: Object.keys(ERROR_CODES), description: 'Stable; clients branch on it' },
-              message: { type: 'string', description: 'For people: what was wrong, which limit' },
-            },
-          },
-        },
-      },
-      VideoStatus: {
-        type: 'object',
-        required: ['id', 'state', 'progress', 'errors'],
-        properties: {
-          id: { type: 'string' },
-          state: { type: 'string', enum: ['queued', 'probing', 'producing', 'processing', 'completed', 'failed'] },
-          name: { type: 'string', description: 'File name (the upload’s name or the path’s base name)' },
-          progress: {
-            type: 'object',
-            properties: {
-              framesExpected: { type: 'integer', nullable: true, description: 'From the probed duration; null before probing' },
-              framesTotal: { type: 'integer', nullable: true, description: 'Exact, once frame extraction has finished' },
-              framesDone: { type: 'integer' },
-              framesFailed: { type: 'integer' },
-              fraction: { type: 'number', nullable: true },
-            },
-          },
-          errors: {
-            type: 'array',
-            description: 'Why the video failed (stable code + message); empty otherwise',
-            items: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
-          },
-          submittedAt: { type: 'string', format: 'date-time' },
-          startedAt: { type: 'string', format: 'date-time' },
-          completedAt: { type: 'string', format: 'date-time' },
-          webhooks: {
-            type: 'array',
-            description: 'End-of-video notifications: per endpoint (the submission\'s callbackUrl, the operator\'s FER_WEBHOOK_URL) how delivery went',
-            items: {
-              type: 'object',
-              required: ['target', 'state', 'attempts'],
-              properties: {
-                target: { type: 'string', enum: ['callback', 'configured'] },
-                url: { type: 'string', description: 'The callbackUrl (not shown for the operator\'s endpoint)' },
-                state: { type: 'string', enum: ['pending', 'delivered', 'failed'] },
-                attempts: { type: 'integer' },
-                lastError: { type: 'string' },
-                deliveredAt: { type: 'string', format: 'date-time' },
-              },
-            },
-          },
-        },
-      },
-      VideoResult: {
-        type: 'object',
-        description: 'See README "Results format" for every field',
-        required: ['schemaVersion', 'videoId', 'labels', 'counts', 'segments', 'frames'],
-        properties: {
-          schemaVersion: { type: 'integer', enum: [1] },
-          videoId: { type: 'string' },
-          video: { type: 'object', description: 'Probe of the video file (duration, size, frame rate, rotation, codec …)' },
-          model: {
-            type: 'object',
-            properties: {
-              name: { type: 'string' },
-              labels: { type: 'array', items: { type: 'string' } },
-              preprocessing: { type: 'object' },
-              detector: { type: 'string', nullable: true },
-            },
-          },
-          labels: { type: 'array', items: { type: 'string' }, description: 'Order of every probability array' },
-          processing: { type: 'object', description: 'Options the video was processed with (fps, start/end, max frames …)' },
-          aggregation: { type: 'object', properties: { smoothingWindow: { type: 'integer' }, frameInterval: { type: 'number' } } },
-          timings: { type: 'object' },
-          counts: {
-            type: 'object',
-            properties: Object.fromEntries(
-              ['sampled', 'analysed', 'failed', 'withFace', 'withoutFace', 'faces', 'tracks', 'decodeErrors'].map((k) => [k, { type: 'integer' }]).concat([['faceVisibleShare', { type: 'number' }]]),
-            ),
-          },
-          dominant,
-          distribution,
-          warnings: { type: 'array', items: { type: 'string' }, description: 'Decode damage, failed frames: how far to trust the result' },
-          cuts: {
-            type: 'array',
-            description: 'Scene cuts: the first frame of each new shot (no track spans one)',
-            items: { type: 'object', properties: { index: { type: 'integer' }, timestamp: { type: 'number' }, score: { type: 'number' } } },
-          },
-          segments: { type: 'array', items: segment },
-          tracks: {
-            type: 'array',
-            items: {
-              type: 'object',
-              properties: {
-                trackId: { type: 'integer' },
-                firstTimestamp: { type: 'number' },
-                lastTimestamp: { type: 'number' },
-                frames: { type: 'integer' },
-                distribution,
-                dominant,
-                segments: { type: 'array', items: segment },
-                meanDetectorScore: { type: 'number', nullable: true },
-              },
-            },
-          },
-          frames: {
-            type: 'array',
-            items: {
-              type: 'object',
-              properties: {
-                index: { type: 'integer' },
-                timestamp: { type: 'number' },
-                probabilities: { type: 'array', items: { type: 'number' }, nullable: true },
-                label: { type: 'string', nullable: true },
-                error: { type: 'string' },
-                faces: {
-                  type: 'array',
-                  items: {
-                    type: 'object',
-                    properties: {
-                      box: {
-                        type: 'object',
-                        properties: { x: { type: 'number' }, y: { type: 'number' }, width: { type: 'number' }, height: { type: 'number' } },
-                      },
-                      detectorScore: { type: 'number', nullable: true },
-                      landmarks: { type: 'array', items: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 }, description: 'Detector keypoints in video pixels, where given' },
-                      trackId: { type: 'integer', nullable: true },
-                      probabilities: { type: 'array', items: { type: 'number' } },
-                      label: { type: 'string' },
-                    },
-                  },
-                },
-              },
-            },
-          },
-        },
-      },
-    },
+    schemas: componentSchemas,
   },
 } as const;

@@ -16,7 +16,7 @@ import { renderTimelinePng, renderTimelineSvg } from '../results/chart.ts';
 import { toCsv, toTracksCsv } from '../results/csv.ts';
 import { authenticate, type ApiToken } from './auth.ts';
 import { ApiError, ERROR_CODES, errorBody, type ErrorCode } from './errors.ts';
-import { openApiDocument } from './openapi.ts';
+import { MAX_PAGE, MAX_SMOOTHING_WINDOW, openApiDocument } from './openapi.ts';
 import { ajv, describeValidation, formValidator, routeSchema } from './request-validation.ts';
 import { VIDEO_STATES, type Caller, type SubmitOptions, type VideoService, type VideoState } from './service.ts';
 import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
@@ -40,11 +40,7 @@ export interface ApiServerOptions {
   readonly allowedContainers?: readonly string[];
 }
 
-/** Largest smoothing window a client may ask for (frames; the OpenAPI document says the same). */
-export const MAX_SMOOTHING_WINDOW = 101;
 
-/** Largest page of GET /v1/videos (the OpenAPI document says the same). */
-export const MAX_PAGE = 200;
 
 /** What each route adds to a validation error's message (and which code it answers with). */
 declare module 'fastify' {
@@ -187,7 +183,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   const resultsConfig = { queryCode: 'invalid_format' as const, queryHint: `format: json, csv, tracks-csv, svg or png; smoothing: an integer 1..${MAX_SMOOTHING_WINDOW}` };
   app.get<{ Params: { id: string }; Querystring: { format: 'json' | 'csv' | 'tracks-csv' | 'svg' | 'png'; smoothing?: number } }>('/v1/videos/:id/results', { schema: routeSchema('/v1/videos/{id}/results', 'get'), config: resultsConfig }, async (request, reply) => {
     const { id } = request.params;
-    const query = { data: request.query };
+    const { format, smoothing } = request.query;
     const status = await service.status(id, request.caller);
     if (status === null) throw new ApiError('not_found', `no video with id ${id}`);
     if (status.state === 'failed') throw new ApiError('video_failed', `video ${id} failed: ${status.errors.map((e) => `${e.message} (${e.code})`).join('; ') || 'no reason recorded'}`);
@@ -197,8 +193,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
       const done = total === null ? 'frame count not known yet' : `${status.progress.framesDone}/${total} frames`;
       throw new ApiError('results_not_ready', `video ${id} is ${status.state} (${done}); poll GET /v1/videos/${id}`);
     }
-    const result = query.data.smoothing === undefined ? stored : resmoothVideoResult(stored, query.data.smoothing);
-    switch (query.data.format) {
+    const result = smoothing === undefined ? stored : resmoothVideoResult(stored, smoothing);
+    switch (format) {
       case 'json':
         return reply.type('application/json; charset=utf-8').send(result);
       case 'csv':

@@ -9,7 +9,6 @@ export interface ProgressStatus {
   readonly progress: { readonly framesDone: number; readonly framesFailed: number; readonly framesTotal: number | null; readonly framesExpected: number | null };
   readonly error?: { readonly message: string } | null | undefined;
 }
-type VideoStatus = ProgressStatus;
 
 export interface ProgressView {
   update(statuses: ReadonlyMap<string, ProgressStatus>): void;
@@ -22,14 +21,14 @@ export function createProgressView(stream: NodeJS.WriteStream, names: ReadonlyMa
   return stream.isTTY ? new BarView(stream, names) : new LineView(stream, names);
 }
 
-function fraction(s: VideoStatus): number {
+function fraction(s: ProgressStatus): number {
   const total = s.progress.framesTotal ?? s.progress.framesExpected;
   if (s.state === 'completed') return 1;
   if (!total) return 0;
   return Math.min(1, s.progress.framesDone / total);
 }
 
-function describe(s: VideoStatus): string {
+function describe(s: ProgressStatus): string {
   const p = s.progress;
   const total = p.framesTotal ?? (p.framesExpected !== null ? `~${p.framesExpected}` : '?');
   const failed = p.framesFailed > 0 ? `, ${p.framesFailed} failed` : '';
@@ -37,7 +36,7 @@ function describe(s: VideoStatus): string {
   return `${s.state} ${p.framesDone}/${total} frames${failed}`;
 }
 
-const finished = (s: VideoStatus | undefined) => s?.state === 'completed' || s?.state === 'failed';
+const finished = (s: ProgressStatus | undefined) => s?.state === 'completed' || s?.state === 'failed';
 
 class BarView implements ProgressView {
   private lines = 0;
@@ -47,7 +46,7 @@ class BarView implements ProgressView {
     private readonly names: ReadonlyMap<string, string>,
   ) {}
 
-  update(statuses: ReadonlyMap<string, VideoStatus>): void {
+  update(statuses: ReadonlyMap<string, ProgressStatus>): void {
     this.rows = this.render(statuses);
     this.redraw();
   }
@@ -73,7 +72,7 @@ class BarView implements ProgressView {
     this.lines = this.rows.length;
   }
 
-  private render(statuses: ReadonlyMap<string, VideoStatus>): string[] {
+  private render(statuses: ReadonlyMap<string, ProgressStatus>): string[] {
     const width = 24;
     const nameWidth = Math.min(28, Math.max(...[...this.names.values()].map((n) => n.length)));
     const bar = (id: string, name: string) => {
@@ -87,11 +86,11 @@ class BarView implements ProgressView {
     const room = Math.max(2, (this.stream.rows ?? 24) - 2);
     if (entries.length <= room) return entries.map(([id, name]) => bar(id, name));
     // Too many for the screen: a summary, then the videos being worked on, then the queued ones.
-    const count = (pred: (s: VideoStatus | undefined) => boolean) => entries.filter(([id]) => pred(statuses.get(id))).length;
+    const count = (pred: (s: ProgressStatus | undefined) => boolean) => entries.filter(([id]) => pred(statuses.get(id))).length;
     const done = count((s) => s?.state === 'completed');
     const failedCount = count((s) => s?.state === 'failed');
     const open = entries.filter(([id]) => !finished(statuses.get(id)));
-    const rank = (s: VideoStatus | undefined) => (s === undefined ? 3 : s.progress.framesDone > 0 ? 0 : s.state === 'queued' ? 2 : 1);
+    const rank = (s: ProgressStatus | undefined) => (s === undefined ? 3 : s.progress.framesDone > 0 ? 0 : s.state === 'queued' ? 2 : 1);
     const active = [...open].sort(([a], [b]) => rank(statuses.get(a)) - rank(statuses.get(b)));
     const shown = active.slice(0, room - 1);
     const summary = `${entries.length} videos: ${done} completed, ${failedCount} failed, ${open.length} to go${open.length > shown.length ? ` (${open.length - shown.length} more not shown)` : ''}`;
@@ -106,7 +105,7 @@ class LineView implements ProgressView {
     private readonly names: ReadonlyMap<string, string>,
   ) {}
 
-  update(statuses: ReadonlyMap<string, VideoStatus>): void {
+  update(statuses: ReadonlyMap<string, ProgressStatus>): void {
     for (const [id, s] of statuses) {
       // One line per state change (not per frame): quiet enough for logs.
       const key = s.state === 'completed' || s.state === 'failed' ? describe(s) : s.state;

@@ -6,7 +6,8 @@ import pino from 'pino';
 import type { Logger } from '../core/logger.ts';
 
 const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
-const OMITTED = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg', 'v']);
+// `err` is told by its message (the stack stays out of a terminal line).
+const OMITTED = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg', 'v', 'err']);
 
 /** One log record as a single line: level, name, message, then its other fields as key=value. */
 export function formatLogLine(record: Record<string, unknown>): string {
@@ -16,7 +17,7 @@ export function formatLogLine(record: Record<string, unknown>): string {
     .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
   const err = record.err as { message?: string } | undefined;
   const message = String(record.msg ?? err?.message ?? '');
-  return `${level} ${record.name ?? ''}: ${message}${fields.length > 0 ? ` (${fields.filter((f) => !f.startsWith('err=')).join(', ')})` : ''}`.replace(/ \(\)$/, '');
+  return `${level} ${record.name ?? ''}: ${message}${fields.length > 0 ? ` (${fields.join(', ')})` : ''}`;
 }
 
 export interface LineSink {

@@ -5,6 +5,7 @@
 
 import type { Pipeline } from './context.ts';
 import { failVideo, getVideoStatus, releaseVideoChunks, type VideoState, type VideoStatus } from './videos.ts';
+import { removeWebhooks } from './webhooks.ts';
 
 export interface ListVideosOptions {
   /** Only videos in this state. */
@@ -92,7 +93,7 @@ export async function deleteVideo(pipeline: Pipeline, videoId: string): Promise<
     queues.videos.remove(videoId),
     queues.finalize.remove(videoId),
     // Deleted is not an event to announce: the cancellation's own video.failed delivery goes too.
-    ...(await queues.webhooks.getJobs(['waiting', 'delayed', 'prioritized'])).filter((j) => j.data.videoId === videoId).map((j) => j.remove()),
+    removeWebhooks(pipeline, videoId),
     ...sequences.map((sequence) => queues.frames.remove(`${videoId}-${sequence}`)),
   ];
   // A job a worker holds right now cannot be removed: it finishes against a video that is gone.

@@ -16,29 +16,41 @@ export interface WebhookDelivery {
   readonly deliveredAt?: string;
 }
 
+/** The video's endpoints: its submission's callbackUrl and the operator's FER_WEBHOOK_URL (either may be absent). */
+async function webhookTargets(pipeline: Pipeline, videoId: string): Promise<Array<Omit<WebhookJobData, 'videoId' | 'event'>>> {
+  const callbackUrl = await pipeline.redis.hget(pipeline.keys.video(videoId), 'callbackUrl');
+  return [
+    ...(callbackUrl ? [{ target: 'callback' as const, url: callbackUrl }] : []),
+    ...(pipeline.config.webhookUrl ? [{ target: 'configured' as const, url: pipeline.config.webhookUrl }] : []),
+  ];
+}
+
+/** One job per video, event and endpoint, whoever (worker, sweep) ends the video. */
+function webhookJobId(videoId: string, event: WebhookJobData['event'], url: string): string {
+  return `${videoId}.${event}.${createHash('sha256').update(url).digest('hex').slice(0, 12)}`;
+}
+
 /** Queues the end-of-video event for every endpoint of the video (none: nothing happens). */
 export async function enqueueWebhooks(pipeline: Pipeline, videoId: string, event: WebhookJobData['event']): Promise<void> {
-  const { redis, keys, config, queues } = pipeline;
-  const callbackUrl = await redis.hget(keys.video(videoId), 'callbackUrl');
-  const targets: Array<Omit<WebhookJobData, 'videoId' | 'event'>> = [
-    ...(callbackUrl ? [{ target: 'callback' as const, url: callbackUrl }] : []),
-    ...(config.webhookUrl ? [{ target: 'configured' as const, url: config.webhookUrl }] : []),
-  ];
-  for (const { target, url } of targets) {
+  const { config, queues } = pipeline;
+  for (const { target, url } of await webhookTargets(pipeline, videoId)) {
     await recordDelivery(pipeline, videoId, { target, ...(target === 'callback' ? { url } : {}), state: 'pending', attempts: 0 });
-    await queues.webhooks.add(
-      'deliver',
-      { videoId, event, target, url },
-      {
-        // One event per video and endpoint, whoever (worker, sweep) ends the video.
-        jobId: `${videoId}.${event}.${createHash('sha256').update(url).digest('hex').slice(0, 12)}`,
-        attempts: config.webhookAttempts,
-        backoff: { type: 'exponential', delay: config.webhookBackoffMs },
-        removeOnComplete: { age: 24 * 3600 },
-        removeOnFail: { age: 7 * 24 * 3600 },
-      },
-    );
+    await queues.webhooks.add('deliver', { videoId, event, target, url }, {
+      jobId: webhookJobId(videoId, event, url),
+      attempts: config.webhookAttempts,
+      backoff: { type: 'exponential', delay: config.webhookBackoffMs },
+      removeOnComplete: { age: 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    });
   }
+}
+
+/** Drops the video's queued deliveries (it is being deleted: nobody is to be told). Call while its record exists. */
+export async function removeWebhooks(pipeline: Pipeline, videoId: string): Promise<void> {
+  const targets = await webhookTargets(pipeline, videoId);
+  const events: Array<WebhookJobData['event']> = ['video.completed', 'video.failed'];
+  // A job a worker is delivering right now cannot be removed: it finds the video gone and stops.
+  await Promise.allSettled(targets.flatMap(({ url }) => events.map((event) => pipeline.queues.webhooks.remove(webhookJobId(videoId, event, url)))));
 }
 
 export async function recordDelivery(pipeline: Pipeline, videoId: string, delivery: WebhookDelivery): Promise<void> {

@@ -8,7 +8,6 @@ import { loadConfig } from '../../config/index.ts';
 import { resmoothVideoResult } from '../../results/aggregate.ts';
 import { renderTimelinePng, renderTimelineSvg } from '../../results/chart.ts';
 import { toCsv, toTracksCsv } from '../../results/csv.ts';
-import { getVideoStatus } from '../../pipeline/index.ts';
 import { writeAnnotatedVideo } from '../../producer/index.ts';
 import type { VideoResult } from '../../results/types.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
@@ -82,9 +81,9 @@ const results: Command = {
         return EXIT_CODES.failure;
       }
       result = status.state === 'completed' ? await service.results(id) : null;
-      const record = await getVideoStatus(pipeline, id);
-      source = record?.path ?? '';
-      name = record?.name || id;
+      // Only an annotated video needs the source's path.
+      if (format === 'mp4') source = (await service.sourcePath(id)) ?? '';
+      name = status.name || id;
       if (result === null) {
         console.error(`fer-stream results: video ${id} is ${status.state}, not finished yet (fer-stream status ${id} --wait)`);
         return EXIT_CODES.pending;

@@ -108,7 +108,7 @@ async function runPipeline(chunkFrames: number, frames: number): Promise<RunResu
     const { videoId } = await submitVideo(pipeline, { path: video, options: { fps: RATE, maxFrames: frames, maxSide: SIDE} });
     const sampler = (async () => {
       while (sampling) {
-        peakHeldBytes = Math.max(peakHeldBytes, Number((await probe.get(pipeline.keys.heldBytes)) ?? 0));
+        peakHeldBytes = Math.max(peakHeldBytes, Number((await probe.get(pipeline.keys.chunkShards[0]!.heldBytes)) ?? 0));
         const [, keys] = await probe.scan('0', 'MATCH', `${pipeline.keys.bullPrefix}:frames:${videoId}-*`, 'COUNT', 1000);
         // The job's own hash (not its :lock / :logs companions).
         const jobKey = keys.find((k) => /-\d+$/.test(k));

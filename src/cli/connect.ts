@@ -46,6 +46,7 @@ export async function openPipeline(config: Config, options: OpenPipelineOptions 
   const pipeline = createPipeline({
     redisUrl: config.redisUrl,
     ...(config.redisSentinels ? { sentinel: { sentinels: parseSentinels(config.redisSentinels), name: config.redisSentinelName } } : {}),
+    ...(config.redisCluster ? { cluster: { nodes: parseSentinels(config.redisCluster) } } : {}),
     prefix: config.redisPrefix,
     config: config.pipeline,
     ...(options.failFast ? { failFast: true } : {}),

@@ -22,6 +22,11 @@ const topSchema = z.object({
     .regex(/^\s*[^\s,:]+:\d+\s*(,\s*[^\s,:]+:\d+\s*)*$/, 'expected host:port,host:port')
     .optional(),
   redisSentinelName: z.string().min(1).default('mymaster'),
+  /** Redis Cluster: `host:port` of some of its nodes; set, every connection is a cluster client (REDIS_URL then gives only credentials). */
+  redisCluster: z
+    .string()
+    .regex(/^\s*[^\s,]+:\d+\s*(,\s*[^\s,]+:\d+\s*)*$/, 'expected host:port,host:port')
+    .optional(),
   /** Prefix of every Redis key fer-stream writes (BullMQ queues and frame data). */
   redisPrefix: z.string().min(1).default('fer'),
   /** Installed model directories (classifiers and detectors). */
@@ -33,6 +38,7 @@ const topEnv = {
   redisUrl: 'REDIS_URL',
   redisSentinels: 'FER_REDIS_SENTINELS',
   redisSentinelName: 'FER_REDIS_SENTINEL_NAME',
+  redisCluster: 'FER_REDIS_CLUSTER',
   redisPrefix: 'FER_REDIS_PREFIX',
   modelsDir: 'FER_MODELS_DIR',
   logLevel: 'LOG_LEVEL',
@@ -68,6 +74,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid configuration: ${problems}`);
+  }
+  if (parsed.data.redisCluster && parsed.data.redisSentinels) {
+    throw new Error('invalid configuration: redisCluster: FER_REDIS_CLUSTER and FER_REDIS_SENTINELS exclude each other (a Redis Cluster fails over by itself)');
   }
   return parsed.data;
 }

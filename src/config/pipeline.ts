@@ -22,6 +22,12 @@ export const pipelineSchema = z.object({
   chunkFrames: int(1, 4096).default(32),
   /** Frame bytes all producers together may hold in Redis; producers pause at this budget. */
   redisFrameBudgetBytes: int(1).default(256 * 1024 * 1024),
+  /**
+   * Redis Cluster only: the frame chunks are spread over this many hash tags (evenly spaced slots,
+   * so every master of an evenly split cluster holds some), the budget split evenly between them.
+   * More shards than masters keeps the spread even after a resharding.
+   */
+  redisChunkShards: int(1, 1024).default(16),
   /** Lifetime of a frame chunk in Redis should no worker take it (s). */
   chunkTtlSeconds: int(1).default(3600),
   /** How long finished results (and failed videos' records) stay in Redis (s). */
@@ -98,6 +104,7 @@ export const pipelineEnv = {
   decodeThreads: 'FER_DECODE_THREADS',
   chunkFrames: 'FER_CHUNK_FRAMES',
   redisFrameBudgetBytes: 'FER_REDIS_FRAME_BUDGET_BYTES',
+  redisChunkShards: 'FER_REDIS_CHUNK_SHARDS',
   chunkTtlSeconds: 'FER_CHUNK_TTL_SECONDS',
   resultTtlSeconds: 'FER_RESULT_TTL_SECONDS',
   stopTimeoutMs: 'FER_STOP_TIMEOUT_MS',

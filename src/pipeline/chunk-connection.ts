@@ -34,7 +34,15 @@ export class ChunkBufferPool {
   }
 }
 
-export class ChunkConnection {
+/** GET and SET of frame chunks: one connection, or a router over the masters of a Redis Cluster. */
+export interface ChunkStore {
+  get(key: string): Promise<Buffer | null>;
+  set(key: string, data: Uint8Array, ttlSeconds: number): Promise<void>;
+  readonly healthy: boolean;
+  close(): void;
+}
+
+export class ChunkConnection implements ChunkStore {
   private readonly socket: net.Socket;
   private readonly pending: Pending[] = [];
   private readonly ready: Promise<void>;
@@ -193,7 +201,9 @@ export class ChunkConnection {
         this.fail(new FerError('redis_unavailable', 'chunk connection reached a read-only replica'));
         return;
       }
-      this.pending.shift()?.reject(new FerError('redis_error', `Redis: ${line.slice(1)}`));
+      // A Redis Cluster node that does not (or no longer) own the key's slot: the caller re-routes.
+      const code = /^-(MOVED|ASK) /.test(line) ? 'redis_moved' : 'redis_error';
+      this.pending.shift()?.reject(new FerError(code, `Redis: ${line.slice(1)}`));
     } else if (kind === '+' || kind === ':') {
       this.pending.shift()?.resolve(line.slice(1));
     } else if (kind === '$') {

@@ -2,12 +2,14 @@
 // the pipeline configuration. Producers, workers, the CLI and the HTTP API all go through it.
 
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { PipelineConfig } from '../config/index.ts';
-import { ChunkBufferPool, ChunkConnection } from './chunk-connection.ts';
-import { watchConnection, type ConnectionEvents } from './connection-watch.ts';
+import { ChunkBufferPool, ChunkConnection, type ChunkStore } from './chunk-connection.ts';
+import { ClusterChunkRouter } from './cluster-chunks.ts';
+import type { ConnectionEvents } from './connection-watch.ts';
+import { connectionFactory, parseNodes, type RedisTopology } from './connections.ts';
 import { pipelineKeys, type PipelineKeys } from './keys.ts';
-import { ACCEPT_VIDEO, MARK_PRODUCED, RECONCILE_HELD, RECORD_FRAMES, RELEASE_VIDEO_CHUNKS, RESERVE_CHUNK, TOUCH_VIDEO, UPDATE_OPEN_VIDEO } from './scripts.ts';
+import { ACCEPT_VIDEO, MARK_PRODUCED, RECONCILE_HELD, RECORD_FRAMES, RELEASE_CHUNK, RELEASE_VIDEO_CHUNKS, RESERVE_CHUNK, TOUCH_VIDEO, UPDATE_OPEN_VIDEO } from './scripts.ts';
 
 export const QUEUE_NAMES = { videos: 'videos', frames: 'frames', finalize: 'finalize', webhooks: 'webhooks' } as const;
 
@@ -48,6 +50,7 @@ type Script = (...args: Array<string | number | Buffer>) => Promise<unknown>;
 export interface PipelineRedis extends Redis {
   reserveChunk: Script;
   recordFrames: Script;
+  releaseChunk: Script;
   markProduced: Script;
   reconcileHeld: Script;
   releaseVideoChunks: Script;
@@ -72,15 +75,14 @@ export interface Pipeline {
   readonly queues: { readonly videos: Queue<VideoJobData>; readonly frames: Queue<FrameJobData>; readonly finalize: Queue<FinalizeJobData>; readonly webhooks: Queue<WebhookJobData> };
   /** Reusable buffers that frame chunks are read into (see chunk-connection.ts). */
   readonly chunkPool: ChunkBufferPool;
-  /** The binary chunk connection (redis:// URLs), reconnected when it failed; null for other URLs (ioredis is used then). */
-  chunkConnection(): ChunkConnection | null;
+  /** The binary chunk client (redis:// URLs; per master on a cluster), reconnected when it failed; null for other URLs (ioredis is used then). */
+  chunkConnection(): ChunkStore | null;
   /** Options for a BullMQ Worker on this pipeline (its own connection, prefix, lock and stall settings). */
   workerOptions(): JobWorkerOptions;
   close(): Promise<void>;
 }
 
-export interface PipelineOptions {
-  readonly redisUrl: string;
+export interface PipelineOptions extends RedisTopology {
   /** FER_REDIS_PREFIX: every key goes under it. */
   readonly prefix: string;
   readonly config: PipelineConfig;
@@ -91,63 +93,26 @@ export interface PipelineOptions {
    * (the API: a request it answered 503 must not run later). Default: commands wait for Redis.
    */
   readonly failFast?: boolean;
-  /** Redis Sentinel: the sentinels to ask for the master of `name` (REDIS_URL then gives credentials and database only). */
-  readonly sentinel?: { readonly sentinels: ReadonlyArray<{ host: string; port: number }>; readonly name: string };
 }
 
 /** "host:port,host:port" (FER_REDIS_SENTINELS) as ioredis's sentinel list. */
-export function parseSentinels(list: string): Array<{ host: string; port: number }> {
-  return list.split(',').map((entry) => {
-    const [host, port] = entry.trim().split(':');
-    return { host: host!, port: Number(port) };
-  });
-}
+export const parseSentinels = parseNodes;
 
 /** Connects to Redis and opens the queues. Close it when done. */
 export function createPipeline(options: PipelineOptions): Pipeline {
-  // BullMQ requires maxRetriesPerRequest null on connections that block (workers): commands wait
-  // through an outage and are resent after the reconnect (every pipeline write is idempotent).
-  // Reconnects back off up to 2 s, so a restarted Redis is found again within about 2 s.
-  const events = options.connectionEvents ?? {};
-  let connections = 0;
-  const url = new URL(options.redisUrl);
+  const connect = connectionFactory(options, options.connectionEvents ?? {});
   const sentinel = options.sentinel;
-  const connect = (failFast = false) => {
-    const common = {
-      maxRetriesPerRequest: failFast ? 0 : null,
-      enableOfflineQueue: !failFast,
-      autoResendUnfulfilledCommands: !failFast,
-      lazyConnect: false,
-      retryStrategy: (times: number) => Math.min(2000, 50 * 2 ** Math.min(times, 6)),
-    };
-    // With Sentinel, every (re)connect asks the sentinels where the master is: after a failover
-    // the connections find the promoted replica; the URL still carries credentials and database.
-    const connection = sentinel
-      ? new Redis({
-          ...common,
-          sentinels: [...sentinel.sentinels],
-          name: sentinel.name,
-          ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
-          ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
-          db: Number(url.pathname.slice(1) || 0),
-          sentinelRetryStrategy: (times: number) => Math.min(2000, 100 * times),
-          // A master demoted by a failover answers READONLY: reconnect, which asks the sentinels again.
-          reconnectOnError: (error: Error) => (error.message.startsWith('READONLY') ? 2 : false),
-        })
-      : new Redis(options.redisUrl, common);
-    watchConnection(connection, `redis-${++connections}`, events);
-    return connection;
-  };
   const redis = connect(options.failFast) as PipelineRedis;
   redis.defineCommand('reserveChunk', { numberOfKeys: 3, lua: RESERVE_CHUNK });
-  redis.defineCommand('recordFrames', { numberOfKeys: 7, lua: RECORD_FRAMES });
+  redis.defineCommand('recordFrames', { numberOfKeys: 3, lua: RECORD_FRAMES });
+  redis.defineCommand('releaseChunk', { numberOfKeys: 4, lua: RELEASE_CHUNK });
   redis.defineCommand('markProduced', { numberOfKeys: 2, lua: MARK_PRODUCED });
   redis.defineCommand('reconcileHeld', { numberOfKeys: 3, lua: RECONCILE_HELD });
   redis.defineCommand('releaseVideoChunks', { numberOfKeys: 3, lua: RELEASE_VIDEO_CHUNKS });
   redis.defineCommand('touchVideo', { numberOfKeys: 2, lua: TOUCH_VIDEO });
   redis.defineCommand('acceptVideo', { numberOfKeys: 3, lua: ACCEPT_VIDEO });
   redis.defineCommand('updateOpenVideo', { numberOfKeys: 2, lua: UPDATE_OPEN_VIDEO });
-  const keys = pipelineKeys(options.prefix);
+  const keys = pipelineKeys(options.prefix, options.cluster ? { cluster: true, chunkShards: options.config.redisChunkShards } : {});
   const queueOptions = { connection: redis, prefix: keys.bullPrefix };
   const queues = {
     videos: new Queue<VideoJobData>(QUEUE_NAMES.videos, queueOptions),
@@ -160,8 +125,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   for (const queue of Object.values(queues)) queue.on('error', () => undefined);
   const extraConnections: Redis[] = [];
   const chunkPool = new ChunkBufferPool();
-  let chunkConnection: ChunkConnection | null = null;
-  const rawChunks = url.protocol === 'redis:';
+  let chunkStore: ChunkStore | null = null;
+  const rawChunks = new URL(options.redisUrl).protocol === 'redis:';
   return {
     redis,
     keys,
@@ -170,10 +135,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     chunkPool,
     chunkConnection() {
       if (!rawChunks) return null;
-      if (chunkConnection === null || !chunkConnection.healthy) {
-        chunkConnection?.close();
-        chunkConnection = null;
-        if (sentinel) {
+      if (chunkStore === null || !chunkStore.healthy) {
+        chunkStore?.close();
+        chunkStore = null;
+        if (options.cluster) {
+          chunkStore = new ClusterChunkRouter(redis as unknown as Cluster, new URL(options.redisUrl), chunkPool);
+        } else if (sentinel) {
           // The master is where the main connection is now; while it is reconnecting (a
           // failover), chunks go through ioredis, which waits for the new master.
           const stream = (redis as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
@@ -181,12 +148,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           const master = new URL(options.redisUrl);
           master.hostname = stream.remoteAddress.includes(':') ? `[${stream.remoteAddress}]` : stream.remoteAddress;
           master.port = String(stream.remotePort);
-          chunkConnection = new ChunkConnection(master.toString(), chunkPool);
+          chunkStore = new ChunkConnection(master.toString(), chunkPool);
         } else {
-          chunkConnection = new ChunkConnection(options.redisUrl, chunkPool);
+          chunkStore = new ChunkConnection(options.redisUrl, chunkPool);
         }
       }
-      return chunkConnection;
+      return chunkStore;
     },
     workerOptions() {
       // Each BullMQ Worker gets its own connection: it blocks on it while waiting for jobs.
@@ -198,7 +165,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     async close() {
       await Promise.all(Object.values(queues).map((q) => q.close()));
       for (const c of extraConnections) c.disconnect();
-      chunkConnection?.close();
+      chunkStore?.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

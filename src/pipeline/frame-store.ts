@@ -1,7 +1,8 @@
 // Frame bytes in Redis: one binary value per chunk of consecutive frames (never inside BullMQ's
 // JSON job data), with a TTL, counted against a global budget of held bytes. Producers reserve
 // room before writing (atomic, so several producers together never exceed the budget) and wait
-// while there is none; workers release a chunk in the same script that stores its results.
+// while there is none; workers release a chunk once its results are stored. On a Redis Cluster the
+// chunks are spread over shards (keys.ts), each with an even share of the budget and its own totals.
 
 import { FerError } from '../core/types.ts';
 import type { Pipeline } from './context.ts';
@@ -12,29 +13,40 @@ export interface HeldFrames {
   readonly frames: number;
 }
 
-/** Frame bytes and frames all producers hold in Redis now (the counters, not a scan). */
+/** Frame bytes and frames all producers hold in Redis now (the counters of every shard, not a scan). */
 export async function heldFrames(pipeline: Pipeline): Promise<HeldFrames> {
-  const [bytes, frames] = await pipeline.redis.mget(pipeline.keys.heldBytes, pipeline.keys.heldFrames);
-  return { bytes: Number(bytes ?? 0), frames: Number(frames ?? 0) };
+  const perShard = await Promise.all(pipeline.keys.chunkShards.map((shard) => pipeline.redis.mget(shard.heldBytes, shard.heldFrames)));
+  return perShard.reduce<HeldFrames>((sum, [bytes, frames]) => ({ bytes: sum.bytes + Number(bytes ?? 0), frames: sum.frames + Number(frames ?? 0) }), { bytes: 0, frames: 0 });
+}
+
+/** The frame budget of one chunk shard: FER_REDIS_FRAME_BUDGET_BYTES split evenly between the shards. */
+export function shardFrameBudget(pipeline: Pipeline): number {
+  return Math.floor(pipeline.config.redisFrameBudgetBytes / pipeline.keys.chunkShards.length);
 }
 
 /**
- * Tries to reserve room for a chunk under the budget. Returns whether it was reserved and the
- * held totals after the attempt.
+ * Tries to reserve room for a chunk under its shard's budget. Returns whether it was reserved and
+ * the shard's held totals after the attempt (all of them without a cluster).
  */
 export async function reserveChunk(pipeline: Pipeline, chunkKey: string, bytes: number, frames: number): Promise<{ reserved: boolean; held: HeldFrames }> {
-  const k = pipeline.keys;
+  const shard = pipeline.keys.shardOf(chunkKey);
   const [reserved, heldBytes, heldFramesCount] = (await pipeline.redis.reserveChunk(
-    k.heldChunks,
-    k.heldBytes,
-    k.heldFrames,
+    shard.heldChunks,
+    shard.heldBytes,
+    shard.heldFrames,
     chunkKey,
     bytes,
     frames,
-    pipeline.config.redisFrameBudgetBytes,
+    shardFrameBudget(pipeline),
     Date.now(),
   )) as [number, number, number];
   return { reserved: reserved === 1, held: { bytes: heldBytes, frames: heldFramesCount } };
+}
+
+/** Deletes a chunk and gives its bytes back to the budget (once, however often it is called). */
+export async function releaseChunk(pipeline: Pipeline, chunkKey: string): Promise<void> {
+  const shard = pipeline.keys.shardOf(chunkKey);
+  await pipeline.redis.releaseChunk(shard.heldChunks, shard.heldBytes, shard.heldFrames, chunkKey);
 }
 
 /**
@@ -93,8 +105,9 @@ export function releaseChunkBuffer(pipeline: Pipeline, buffer: Buffer): void {
  * so the budget cannot leak. The recovery sweep runs it continuously.
  */
 export async function reconcileHeld(pipeline: Pipeline): Promise<number> {
-  const k = pipeline.keys;
-  return Number(await pipeline.redis.reconcileHeld(k.heldChunks, k.heldBytes, k.heldFrames, pipeline.config.frameLeaseSeconds * 1000, Date.now()));
+  const minAgeMs = pipeline.config.frameLeaseSeconds * 1000;
+  const released = await Promise.all(pipeline.keys.chunkShards.map((shard) => pipeline.redis.reconcileHeld(shard.heldChunks, shard.heldBytes, shard.heldFrames, minAgeMs, Date.now())));
+  return released.reduce<number>((sum, n) => sum + Number(n), 0);
 }
 
 export interface WaitForRoomOptions {

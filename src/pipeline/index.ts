@@ -1,8 +1,9 @@
 // Pipeline core: the Redis/BullMQ side shared by producers, workers, the CLI and the HTTP API —
 // queues and job data, frame chunks in Redis under a byte budget, video records and results.
 export { createPipeline, parseSentinels, QUEUE_NAMES, type JobWorkerOptions, type Pipeline, type PipelineOptions, type VideoJobData, type FrameJobData, type FinalizeJobData, type WebhookJobData } from './context.ts';
-export { pipelineKeys, type PipelineKeys } from './keys.ts';
-export { heldFrames, reserveChunk, reserveChunkWhenRoom, writeChunk, readChunk, releaseChunkBuffer, reconcileHeld, retryAcrossOutage, type HeldFrames } from './frame-store.ts';
+export { pipelineKeys, chunkShardTags, type PipelineKeys, type ChunkShard } from './keys.ts';
+export { parseNodes, isCluster, type RedisNode, type RedisTopology } from './connections.ts';
+export { heldFrames, shardFrameBudget, releaseChunk, reserveChunk, reserveChunkWhenRoom, writeChunk, readChunk, releaseChunkBuffer, reconcileHeld, retryAcrossOutage, type HeldFrames } from './frame-store.ts';
 export { recordChunkFailed, describeJobFailure, PENDING_JOB_STATES, sweepOnce, startRecovery, type RecoveryReport, type RecoveryHandle, type RecoveryLog } from './recovery.ts';
 export { watchConnection, redisErrorReason, reportQueueError, isRedisUnavailable, type ConnectionEvents } from './connection-watch.ts';
 export {

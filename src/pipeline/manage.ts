@@ -4,7 +4,7 @@
 // results' retention; their index entries are pruned by the recovery sweep).
 
 import type { Pipeline } from './context.ts';
-import { failVideo, getVideoStatus, releaseVideoChunks, type VideoState, type VideoStatus } from './videos.ts';
+import { failVideo, getVideoStatus, heldChunkKeys, releaseVideoChunks, type VideoState, type VideoStatus } from './videos.ts';
 import { removeWebhooks } from './webhooks.ts';
 
 export interface ListVideosOptions {
@@ -86,9 +86,7 @@ export async function deleteVideo(pipeline: Pipeline, videoId: string): Promise<
     await failVideo(pipeline, videoId, { code: 'cancelled', message: 'cancelled by request' });
   }
   // Queued work of the video: its producer job, its chunks' jobs (known from the held chunks), its aggregation.
-  const held = await redis.hkeys(keys.heldChunks);
-  const prefix = keys.chunkPrefix(videoId);
-  const sequences = held.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+  const sequences = (await heldChunkKeys(pipeline, videoId)).map((key) => key.slice(key.lastIndexOf(':') + 1));
   const removals = [
     queues.videos.remove(videoId),
     queues.finalize.remove(videoId),

@@ -34,7 +34,7 @@ export function describeJobFailure(reason: string | undefined, pipeline: Pipelin
  */
 export async function recordChunkFailed(pipeline: Pipeline, data: FrameJobData, reason: string): Promise<RecordFramesOutcome> {
   const results: FrameResult[] = data.timestamps.map((timestamp, i) => ({ index: data.firstIndex + i, timestamp, faces: [], error: `frame job failed: ${reason}` }));
-  const outcome = await recordFrameResults(pipeline, data.videoId, results, { chunkKey: data.chunkKey, releaseChunk: true, onlyMissing: true });
+  const outcome = await recordFrameResults(pipeline, data.videoId, results, { releaseChunk: data.chunkKey, onlyMissing: true });
   if (outcome.complete) await enqueueFinalize(pipeline, data.videoId);
   return outcome;
 }
@@ -157,7 +157,7 @@ async function resolveStuckVideo(pipeline: Pipeline, videoId: string, log?: Reco
   for (let index = 0; index < total; index++) {
     if (!done.has(index)) lost.push({ index, timestamp: sampledFrameTime(index, options), faces: [], error: 'frame lost: no job was left to analyse it (recovered by the sweep)' });
   }
-  const outcome = await recordFrameResults(pipeline, videoId, lost, { chunkKey: pipeline.keys.chunkPrefix(videoId), releaseChunk: false, onlyMissing: true });
+  const outcome = await recordFrameResults(pipeline, videoId, lost, { onlyMissing: true });
   if (outcome.complete || lost.length === 0) await enqueueFinalize(pipeline, videoId);
   await touchVideo(pipeline, videoId);
   log?.warn({ videoId, lost: lost.length }, 'video made no progress with no frame job left: lost frames recorded as failed');

@@ -2,8 +2,8 @@
 // many machines keep exact totals (held frame bytes, frames done) without locks.
 
 /**
- * Reserves room for a chunk in the frame budget. KEYS: heldChunks, heldBytes, heldFrames.
- * ARGV: chunkKey, bytes, frames, budget, nowMs. Returns {reserved (0/1), heldBytes, heldFrames}.
+ * Reserves room for a chunk in its shard's share of the frame budget. KEYS: heldChunks, heldBytes,
+ * heldFrames (of the chunk's shard). ARGV: chunkKey, bytes, frames, budget, nowMs. Returns {reserved (0/1), heldBytes, heldFrames}.
  * A chunk already reserved (a producer retrying a video) is not counted twice.
  */
 export const RESERVE_CHUNK = `
@@ -33,36 +33,39 @@ end
 `;
 
 /**
- * Stores frame results and, when asked, releases the chunk they came from — in one step, so a
- * chunk is deleted only once its results are stored. KEYS: video, videoFrames, heldChunks,
- * heldBytes, heldFrames, chunkKey, activeVideos. ARGV: release (0/1), modelJson, onlyMissing
- * (0/1: keep results already stored), nowMs (progress time), videoId, then triples (index, resultJson, failed 0/1). Returns {framesDone, complete (0/1), videoExists (0/1)}.
+ * Stores frame results. KEYS: video, videoFrames, activeVideos. ARGV: modelJson, onlyMissing
+ * (0/1: keep results already stored), nowMs (progress time), videoId, then triples (index,
+ * resultJson, failed 0/1). Returns {framesDone, complete (0/1), videoExists (0/1)}. The chunk the
+ * results came from is released afterwards (RELEASE_CHUNK, in its own shard's slot): a chunk
+ * disappears only once its results are stored.
  */
-export const RECORD_FRAMES = `${RELEASE}
+export const RECORD_FRAMES = `
 local exists = redis.call('EXISTS', KEYS[1])
 local state = redis.call('HGET', KEYS[1], 'state')
--- A finished (completed, failed, cancelled) video takes no more results: its chunk is only released.
-local open = exists == 1 and state ~= 'completed' and state ~= 'failed'
-if open then
-  if ARGV[2] ~= '' then redis.call('HSETNX', KEYS[1], 'model', ARGV[2]) end
-  local failed = 0
-  local write = 'HSET'
-  if ARGV[3] == '1' then write = 'HSETNX' end
-  for i = 6, #ARGV, 3 do
-    local added = redis.call(write, KEYS[2], ARGV[i], ARGV[i + 1])
-    if added == 1 and ARGV[i + 2] == '1' then failed = failed + 1 end
-  end
-  if failed > 0 then redis.call('HINCRBY', KEYS[1], 'framesFailed', failed) end
-  redis.call('ZADD', KEYS[7], 'XX', ARGV[4], ARGV[5])
+-- A finished (completed, failed, cancelled) video takes no more results.
+if exists == 0 or state == 'completed' or state == 'failed' then return {0, 0, exists} end
+if ARGV[1] ~= '' then redis.call('HSETNX', KEYS[1], 'model', ARGV[1]) end
+local failed = 0
+local write = 'HSET'
+if ARGV[2] == '1' then write = 'HSETNX' end
+for i = 5, #ARGV, 3 do
+  local added = redis.call(write, KEYS[2], ARGV[i], ARGV[i + 1])
+  if added == 1 and ARGV[i + 2] == '1' then failed = failed + 1 end
 end
-if ARGV[1] == '1' then release(KEYS[3], KEYS[4], KEYS[5], KEYS[6]) end
-if not open then return {0, 0, exists} end
+if failed > 0 then redis.call('HINCRBY', KEYS[1], 'framesFailed', failed) end
+redis.call('ZADD', KEYS[3], 'XX', ARGV[3], ARGV[4])
 local done = redis.call('HLEN', KEYS[2])
 redis.call('HSET', KEYS[1], 'framesDone', done)
 local total = redis.call('HGET', KEYS[1], 'framesTotal')
 local complete = 0
 if total and tonumber(total) <= done and state == 'processing' then complete = 1 end
 return {done, complete, 1}
+`;
+
+/** Deletes one chunk and takes it out of its shard's held totals (once). KEYS: heldChunks, heldBytes, heldFrames, chunkKey. */
+export const RELEASE_CHUNK = `${RELEASE}
+release(KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+return 1
 `;
 
 /**
@@ -79,8 +82,8 @@ return 0
 `;
 
 /**
- * Releases every held chunk of one video (it finished or failed: nothing will read them).
- * KEYS: heldChunks, heldBytes, heldFrames. ARGV: the video's chunk key prefix. Returns the number released.
+ * Releases every held chunk of one video in one shard (it finished or failed: nothing will read
+ * them). KEYS: heldChunks, heldBytes, heldFrames. ARGV: the video's chunk key prefix in that shard. Returns the number released.
  */
 export const RELEASE_VIDEO_CHUNKS = `${RELEASE}
 local entries = redis.call('HKEYS', KEYS[1])

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { FerError, type FrameResult, type ModelInfo } from '../core/types.ts';
 import type { Pipeline } from './context.ts';
+import { releaseChunk } from './frame-store.ts';
 import { enqueueWebhooks, type WebhookDelivery } from './webhooks.ts';
 
 export type VideoState = 'queued' | 'probing' | 'producing' | 'processing' | 'completed' | 'failed';
@@ -184,10 +185,21 @@ export async function touchVideo(pipeline: Pipeline, videoId: string): Promise<v
   await pipeline.redis.touchVideo(pipeline.keys.activeVideos, pipeline.keys.video(videoId), videoId, Date.now());
 }
 
-/** Gives back every frame-budget reservation of a video and deletes its chunks (it is finished). */
+/** Gives back every frame-budget reservation of a video and deletes its chunks, in every shard (it is finished). */
 export async function releaseVideoChunks(pipeline: Pipeline, videoId: string): Promise<number> {
-  const k = pipeline.keys;
-  return Number(await pipeline.redis.releaseVideoChunks(k.heldChunks, k.heldBytes, k.heldFrames, k.chunkPrefix(videoId)));
+  const released = await Promise.all(pipeline.keys.chunkShards.map((s) => pipeline.redis.releaseVideoChunks(s.heldChunks, s.heldBytes, s.heldFrames, s.chunkPrefix(videoId))));
+  return released.reduce<number>((sum, n) => sum + Number(n), 0);
+}
+
+/** Keys of the chunks of a video still counted as held, in every shard. */
+export async function heldChunkKeys(pipeline: Pipeline, videoId: string): Promise<string[]> {
+  const perShard = await Promise.all(
+    pipeline.keys.chunkShards.map(async (shard) => {
+      const prefix = shard.chunkPrefix(videoId);
+      return (await pipeline.redis.hkeys(shard.heldChunks)).filter((key) => key.startsWith(prefix));
+    }),
+  );
+  return perShard.flat();
 }
 
 /** The video's state and progress, or null when unknown (never submitted, or past retention). */
@@ -272,30 +284,24 @@ export interface RecordFramesOutcome {
 }
 
 /**
- * Stores frame results (HSET by frame index: storing a frame twice counts it once) and, with
- * `releaseChunk`, deletes the chunk they came from and takes it out of the held budget — in one
- * atomic step, so a chunk disappears only once its results are safe. `onlyMissing` keeps results
- * already stored (recording failures after the fact must not overwrite successes).
+ * Stores frame results (HSET by frame index: storing a frame twice counts it once) and then, given
+ * `releaseChunk`, deletes the chunk they came from and takes it out of the held budget — in that
+ * order, so a chunk disappears only once its results are safe (a crash between the two leaves the
+ * chunk held; the job's retry records the same frames again, counted once, and releases it).
+ * `onlyMissing` keeps results already stored (recording failures after the fact must not
+ * overwrite successes).
  */
 export async function recordFrameResults(
   pipeline: Pipeline,
   videoId: string,
   results: readonly FrameResult[],
-  options: { chunkKey: string; releaseChunk: boolean; model?: ModelInfo; onlyMissing?: boolean },
+  options: { releaseChunk?: string; model?: ModelInfo; onlyMissing?: boolean },
 ): Promise<RecordFramesOutcome> {
   const k = pipeline.keys;
-  const args: Array<string | number> = [options.releaseChunk ? '1' : '0', options.model ? JSON.stringify(options.model) : '', options.onlyMissing ? '1' : '0', Date.now(), videoId];
+  const args: Array<string | number> = [options.model ? JSON.stringify(options.model) : '', options.onlyMissing ? '1' : '0', Date.now(), videoId];
   for (const r of results) args.push(r.index, JSON.stringify(r), r.error !== undefined ? '1' : '0');
-  const [done, complete, exists] = (await pipeline.redis.recordFrames(
-    k.video(videoId),
-    k.videoFrames(videoId),
-    k.heldChunks,
-    k.heldBytes,
-    k.heldFrames,
-    options.chunkKey,
-    k.activeVideos,
-    ...args,
-  )) as [number, number, number];
+  const [done, complete, exists] = (await pipeline.redis.recordFrames(k.video(videoId), k.videoFrames(videoId), k.activeVideos, ...args)) as [number, number, number];
+  if (options.releaseChunk !== undefined) await releaseChunk(pipeline, options.releaseChunk);
   return { framesDone: done, complete: complete === 1, videoExists: exists === 1 };
 }
 

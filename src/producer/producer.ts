@@ -19,6 +19,7 @@ import {
   QUEUE_NAMES,
   reportQueueError,
   reserveChunkWhenRoom,
+  shardFrameBudget,
   startRecovery,
   updateVideo,
   writeChunk,
@@ -86,12 +87,14 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
   }
   const size = workingSize(probe, sampling.maxSide);
   const frameBytes = size.width * size.height * 3;
-  // A chunk must fit the budget on its own, or the producer would wait forever.
-  const chunkFrames = Math.min(config.chunkFrames, Math.floor(config.redisFrameBudgetBytes / frameBytes));
+  // A chunk must fit its shard's budget on its own, or the producer would wait forever.
+  const budget = shardFrameBudget(pipeline);
+  const chunkFrames = Math.min(config.chunkFrames, Math.floor(budget / frameBytes));
   if (chunkFrames < 1) {
+    const shards = pipeline.keys.chunkShards.length;
     return fail({
       code: 'frame_budget_too_small',
-      message: `one ${size.width}x${size.height} frame is ${frameBytes} bytes, more than the Redis frame budget of ${config.redisFrameBudgetBytes} bytes (FER_REDIS_FRAME_BUDGET_BYTES); lower the working resolution`,
+      message: `one ${size.width}x${size.height} frame is ${frameBytes} bytes, more than the Redis frame budget of ${budget} bytes (FER_REDIS_FRAME_BUDGET_BYTES${shards > 1 ? ` / ${shards} chunk shards` : ''}); lower the working resolution`,
     });
   }
   const opened = await updateVideo(pipeline, videoId, {

@@ -62,7 +62,7 @@ export async function processFrameChunk(
   const state = await pipeline.redis.hget(pipeline.keys.video(data.videoId), 'state');
   if (state === null || state === 'completed' || state === 'failed') {
     // Finished (failed, or complete through a retry elsewhere) or gone: nothing to analyse, only the chunk to release.
-    await recordFrameResults(pipeline, data.videoId, [], { chunkKey: data.chunkKey, releaseChunk: true });
+    await recordFrameResults(pipeline, data.videoId, [], { releaseChunk: data.chunkKey });
     return { complete: false, failedFrames: 0 };
   }
   const chunk = await readChunk(pipeline, data.chunkKey);
@@ -119,7 +119,7 @@ async function analyzeAndRecord(
   }
   const release = retryError === undefined || attempt.finalAttempt;
   // A missing chunk may also mean another attempt analysed and released it already: its results stand.
-  const outcome = await recordFrameResults(pipeline, data.videoId, results, { chunkKey: data.chunkKey, releaseChunk: release, model: analyzer.info, onlyMissing: chunk === null });
+  const outcome = await recordFrameResults(pipeline, data.videoId, results, { ...(release ? { releaseChunk: data.chunkKey } : {}), model: analyzer.info, onlyMissing: chunk === null });
   const now = Date.now();
   let failedFrames = 0;
   for (const r of results) {

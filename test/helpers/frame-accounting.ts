@@ -1,4 +1,5 @@
-import { getVideoResult, getVideoStatus, heldFrames, type Pipeline } from '../../src/pipeline/index.ts';
+import type { Cluster, Redis } from 'ioredis';
+import { getVideoResult, getVideoStatus, heldFrames, isCluster, type Pipeline } from '../../src/pipeline/index.ts';
 import type { VideoResult } from '../../src/results/index.ts';
 
 // The exact frame accounting every fault test and bench:chaos ends with: each video completed,
@@ -10,6 +11,25 @@ export interface AccountingReport {
   readonly failed: number;
   /** What is off, one line each; empty when the accounting is exact. */
   readonly problems: readonly string[];
+}
+
+/** Every frame chunk key in Redis now, with the address of the server holding it (each master of a cluster is scanned). */
+export async function chunkKeysInRedis(pipeline: Pipeline): Promise<Array<{ key: string; server: string }>> {
+  const servers: Redis[] = isCluster(pipeline.redis) ? (pipeline.redis as unknown as Cluster).nodes('master') : [pipeline.redis];
+  const patterns = pipeline.keys.chunkShards.map((shard) => `${shard.chunkPrefix('*').slice(0, -2)}*`);
+  const found: Array<{ key: string; server: string }> = [];
+  for (const server of servers) {
+    const address = `${server.options.host}:${server.options.port}`;
+    for (const pattern of new Set(patterns)) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await server.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        for (const key of keys) found.push({ key, server: address });
+        cursor = next;
+      } while (cursor !== '0');
+    }
+  }
+  return found;
 }
 
 export async function checkAccounting(pipeline: Pipeline, expected: ReadonlyArray<{ videoId: string; frames: number }>): Promise<AccountingReport> {
@@ -32,16 +52,10 @@ export async function checkAccounting(pipeline: Pipeline, expected: ReadonlyArra
   }
   const held = await heldFrames(pipeline);
   if (held.bytes !== 0 || held.frames !== 0) problems.push(`frame budget not back to 0: ${held.bytes} bytes, ${held.frames} frames held`);
-  const reservations = await pipeline.redis.hlen(pipeline.keys.heldChunks);
+  let reservations = 0;
+  for (const shard of pipeline.keys.chunkShards) reservations += await pipeline.redis.hlen(shard.heldChunks);
   if (reservations !== 0) problems.push(`${reservations} frame-budget reservations left`);
-  const prefix = pipeline.keys.videoIndex.replace(/:videos$/, '');
-  let cursor = '0';
-  let chunks = 0;
-  do {
-    const [next, keys] = await pipeline.redis.scan(cursor, 'MATCH', `${prefix}:chunk:*`, 'COUNT', 1000);
-    chunks += keys.length;
-    cursor = next;
-  } while (cursor !== '0');
+  const chunks = (await chunkKeysInRedis(pipeline)).length;
   if (chunks !== 0) problems.push(`${chunks} frame chunks left in Redis`);
   return { analysed, failed, problems };
 }

@@ -135,11 +135,11 @@ describe('pipeline: producer → Redis → worker → aggregation (cost-free ana
     await updateVideo(pipeline, videoId, { state: 'processing', framesTotal: 3 });
     const frame = (index: number) => ({ index, timestamp: index / 2, faces: [] });
     const chunkKey = `${prefix}:chunk:${videoId}:0`;
-    const first = await recordFrameResults(pipeline, videoId, [frame(0), frame(1)], { chunkKey, releaseChunk: true });
-    const again = await recordFrameResults(pipeline, videoId, [frame(0), frame(1)], { chunkKey, releaseChunk: true });
+    const first = await recordFrameResults(pipeline, videoId, [frame(0), frame(1)], { releaseChunk: chunkKey });
+    const again = await recordFrameResults(pipeline, videoId, [frame(0), frame(1)], { releaseChunk: chunkKey });
     expect(first).toEqual({ framesDone: 2, complete: false, videoExists: true });
     expect(again).toEqual({ framesDone: 2, complete: false, videoExists: true });
-    const last = await recordFrameResults(pipeline, videoId, [frame(2)], { chunkKey, releaseChunk: true });
+    const last = await recordFrameResults(pipeline, videoId, [frame(2)], { releaseChunk: chunkKey });
     expect(last.complete).toBe(true);
     expect((await getVideoStatus(pipeline, videoId))!.progress.framesDone).toBe(3);
   });

@@ -62,7 +62,7 @@ const sweepUntilIdle = async () => {
 describe('state changes of finished videos', () => {
   it('a producer run that lost its lock cannot move a finished video back: updateVideo refuses', async () => {
     const videoId = await splitVideo('finished', 2, 1);
-    await recordFrameResults(pipeline, videoId, [0, 1].map((index) => ({ index, timestamp: index / 2, faces: [] })), { chunkKey: pipeline.keys.chunk(videoId, 0), releaseChunk: true });
+    await recordFrameResults(pipeline, videoId, [0, 1].map((index) => ({ index, timestamp: index / 2, faces: [] })), { releaseChunk: pipeline.keys.chunk(videoId, 0) });
     await finalizeVideo(pipeline, videoId);
     expect((await getVideoStatus(pipeline, videoId))!.state).toBe('completed');
     expect(await updateVideo(pipeline, videoId, { state: 'probing' })).toBe(false);
@@ -90,7 +90,7 @@ describe('recovery sweep', () => {
     await reserveChunk(pipeline, chunkKey, 4 * 96 * 72 * 3, 4);
     await pipeline.redis.set(chunkKey, Buffer.alloc(4 * 96 * 72 * 3), 'EX', 60);
     // Frame 0 was analysed before the crash; the job then failed (as a stall limit would fail it).
-    await recordFrameResults(pipeline, videoId, [{ index: 0, timestamp: 0, faces: [] }], { chunkKey, releaseChunk: false });
+    await recordFrameResults(pipeline, videoId, [{ index: 0, timestamp: 0, faces: [] }], {});
     const data = { videoId, chunkKey, firstIndex: 0, width: 96, height: 72, timestamps: [0, 0.5, 1, 1.5], producedAt: Date.now() };
     await pipeline.queues.frames.add('chunk', data, { jobId: `${videoId}-0`, attempts: 1, removeOnFail: 1000 });
     // Fails it the way BullMQ fails a job stalled too often, in a process that then records nothing.
@@ -110,7 +110,7 @@ describe('recovery sweep', () => {
 
   it('a split video without progress and with no job left: its lost frames are recorded as failed and it completes', async () => {
     const videoId = await splitVideo('lost-jobs', 6, 2);
-    await recordFrameResults(pipeline, videoId, [0, 1, 2].map((index) => ({ index, timestamp: index / 2, faces: [] })), { chunkKey: pipeline.keys.chunk(videoId, 0), releaseChunk: true });
+    await recordFrameResults(pipeline, videoId, [0, 1, 2].map((index) => ({ index, timestamp: index / 2, faces: [] })), { releaseChunk: pipeline.keys.chunk(videoId, 0) });
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect((await sweepUntilIdle())!.videosResolved).toBe(1);
     const result = await aggregated(videoId);

@@ -87,7 +87,7 @@ describe('worker', () => {
     // Young reservations are left alone (they may be written any moment)…
     expect(await reconcileHeld(pipeline)).toBe(0);
     // …old ones whose value is gone are released.
-    await pipeline.redis.hset(pipeline.keys.heldChunks, a.chunkKey, `4800:100:${Date.now() - 60_000}`);
+    await pipeline.redis.hset(pipeline.keys.chunkShards[0]!.heldChunks, a.chunkKey, `4800:100:${Date.now() - 60_000}`);
     expect(await reconcileHeld(pipeline)).toBe(1);
     expect(await heldFrames(pipeline)).toEqual({ bytes: 4800, frames: 100 });
   });
@@ -110,7 +110,7 @@ describe('worker', () => {
         await inner.close();
       },
     };
-    await pipeline.redis.del(pipeline.keys.heldChunks, pipeline.keys.heldBytes, pipeline.keys.heldFrames);
+    await pipeline.redis.del(pipeline.keys.chunkShards[0]!.heldChunks, pipeline.keys.chunkShards[0]!.heldBytes, pipeline.keys.chunkShards[0]!.heldFrames);
     await handMadeVideo(pipeline, 'graceful', 2);
     const job = await putChunk(pipeline, 'graceful', 0, 2);
     const worker = startWorker(pipeline, { analyzer: slow, concurrency: 2, finalize: false });

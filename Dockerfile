@@ -11,15 +11,15 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # --- 2. build check: the sources type-check against the full dependency set ---
-# (No emit step: the CLI runs TypeScript through tsx. This stage makes a broken tree fail the
-# image build instead of the first job.)
+# (It also compiles the JavaScript the CLI runs: bin/compile.js. A broken tree fails the image
+# build instead of the first job.)
 FROM node:${NODE_VERSION}-bookworm-slim AS check
 WORKDIR /app
-COPY package.json package-lock.json .npmrc tsconfig.json ./
+COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json ./
 RUN npm ci --no-audit --no-fund
 COPY bin ./bin
 COPY src ./src
-RUN npx tsc --noEmit && touch /app/.typechecked
+RUN npx tsc --noEmit && node bin/compile.js && touch /app/.typechecked
 
 # --- 3. runtime ---
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
@@ -35,10 +35,13 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=check /app/.typechecked ./.typechecked
-COPY package.json ./
+# The compiled JavaScript the CLI runs (bin/compile.js finds it by the sources' hash, so the
+# sources and both tsconfig files come too).
+COPY --from=check /app/dist ./dist
+COPY package.json tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
-# Writable places for the non-root user: uploads and tsx's compile cache; models come as a volume.
+# Writable places for the non-root user: uploads; models come as a volume.
 RUN mkdir -p /models /uploads && chown node:node /models /uploads
 USER node
 EXPOSE 8080 9464

@@ -7,7 +7,8 @@ import { FerError } from '../core/types.ts';
 import type { PreprocessReply, PreprocessRequest, PreprocessThreadInit } from './preprocess-thread.ts';
 import type { ImageInput, PreprocessorConfig } from './types.ts';
 
-const THREAD_ENTRY = new URL('./preprocess-thread.mjs', import.meta.url);
+// Compiled (bin/compile.js), the thread runs preprocess-thread.js; from the sources, the .mjs shim registers tsx first.
+const THREAD_ENTRY = new URL(import.meta.url.endsWith('.js') ? './preprocess-thread.js' : './preprocess-thread.mjs', import.meta.url);
 
 export interface FilledBatch {
   /** The batch tensor (the one passed in, moved back from the thread). */

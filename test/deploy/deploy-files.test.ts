@@ -170,6 +170,12 @@ describe('Dockerfiles', () => {
       for (const [, stage] of text.matchAll(/^COPY --from=(\S+)/gm)) {
         expect(froms.some((f) => f[2] === stage), `${file}: COPY --from=${stage}`).toBe(true);
       }
+         // The CLI starts from the compiled JavaScript: compiled in the check stage, shipped with
+      // what bin/compile.js hashes to find it (sources and both tsconfig files).
+      expect(text).toMatch(/^RUN .*node bin\/compile\.js/m);
+      expect(lastStage).toMatch(/^COPY --from=check \/app\/dist \.\/dist$/m);
+      expect(lastStage).toMatch(/^COPY .*tsconfig\.json tsconfig\.build\.json/m);
+      expect(lastStage).toMatch(/^COPY src \.\/src$/m);
     });
   }
 

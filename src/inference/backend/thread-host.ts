@@ -11,7 +11,8 @@ import type { InferenceConfig } from '../../config/inference.ts';
 import type { ExecutionProviderName, InferenceHost, Tensor, TensorInfo, TensorMap } from '../types.ts';
 import { transferables, type GraphOptimizationLevel, type HostToThread, type SessionThreadInit, type ThreadToHost } from './protocol.ts';
 
-const THREAD_ENTRY = new URL('./session-thread.mjs', import.meta.url);
+// Compiled (bin/compile.js), the thread runs session-thread.js; from the sources, the .mjs shim registers tsx first.
+const THREAD_ENTRY = new URL(import.meta.url.endsWith('.js') ? './session-thread.js' : './session-thread.mjs', import.meta.url);
 
 export interface ThreadHostOptions {
   readonly modelPath: string;

@@ -88,7 +88,7 @@ try {
   await installLocal(path.join(values.shared, 'models'), modelsDir);
   const frames = await loadFrames();
   const classifier = await createImageClassifier(await vitDir(), { config: config.inference });
-  const size = config.faces.detectorInputSize?.split('x').map(Number);
+  const size = config.faces.detectorInputSize === 'frame' ? undefined : config.faces.detectorInputSize.split('x').map(Number);
   const detector = await loadDetector(path.join(modelsDir, detectorName), {
     inference: config.inference,
     settings: {
@@ -96,7 +96,7 @@ try {
       nmsIou: config.faces.nmsIou,
       minFaceSize: config.faces.minFaceSize,
       maxFaces: config.faces.maxFacesPerFrame,
-      ...(size ? { inputWidth: size[0], inputHeight: size[1] } : {}),
+      ...(size ? { inputWidth: size[0], inputHeight: size[1] } : { frameSizedInput: true }),
     },
   });
   const analyzer = new DetectThenClassifyAnalyzer({ detector, classifier, cropMargin: config.faces.cropMargin });

@@ -24,16 +24,16 @@ export interface BenchDetector {
 
 const sweep = (...t: number[]) => t;
 
-function onnx(name: string, reference: number, thresholds: number[], input?: { width: number; height: number }): BenchDetector {
+function onnx(name: string, reference: number, thresholds: number[], input?: { width: number; height: number } | 'frame'): BenchDetector {
   return {
-    label: input ? `${name} @${input.width}x${input.height}` : name,
+    label: input === 'frame' ? `${name} @frame size` : input ? `${name} @${input.width}x${input.height}` : name,
     reference,
     thresholds,
     open: async (config, floor) => {
       const dir = isBlazeFaceModel(name) ? await ensureBlazeFaceModel(config.modelsDir, name) : path.join(config.modelsDir, name);
       return loadDetector(dir, {
         inference: config.inference,
-        settings: { scoreThreshold: floor, minFaceSize: config.faces.minFaceSize, maxFaces: 100, ...(input ? { inputWidth: input.width, inputHeight: input.height } : {}) },
+        settings: { scoreThreshold: floor, minFaceSize: config.faces.minFaceSize, maxFaces: 100, ...(input === 'frame' ? { frameSizedInput: true } : input ? { inputWidth: input.width, inputHeight: input.height } : {}) },
       });
     },
   };
@@ -55,6 +55,7 @@ export const BENCH_DETECTORS: readonly BenchDetector[] = [
   onnx('yunet-2023mar', 0.9, sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)),
   onnx('yunet-s-dynamic', 0.9, sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), { width: 320, height: 320 }),
   onnx('yunet-s-dynamic', 0.9, sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), { width: 640, height: 640 }),
+  onnx('yunet-s-dynamic', 0.9, sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), 'frame'),
   { label: 'faceapi-tiny-face-detector', reference: 0.5, thresholds: sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), open: tiny },
   onnx('blazeface-front', 0.5, sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)),
   onnx('blazeface-back', 0.5, sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)),

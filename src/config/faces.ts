@@ -10,7 +10,7 @@ export const facesSchema = z.object({
   /** Detect faces and classify each one; false = whole-frame mode (inputs that are already face crops). */
   detect: envBoolean.default(true),
   /** The vit profile's detector: a model directory under the models directory (default chosen by bench:detect). */
-  detector: z.string().min(1).default('yunet-2023mar'),
+  detector: z.string().min(1).default('yunet-s-dynamic'),
   /** The compact profile's detector: one that runs from npm alone (default chosen by bench:detect). */
   compactDetector: z.enum(['blazeface-back', 'blazeface-front', 'faceapi-tiny-face-detector']).default('blazeface-back'),
   /**
@@ -24,11 +24,14 @@ export const facesSchema = z.object({
   /** Faces whose shorter side is below this many working-resolution pixels are ignored. */
   minFaceSize: num(0).default(16),
   maxFacesPerFrame: int(1, 1000).default(20),
-  /** Input size `WxH` for dynamic-size detectors (yunet-s-dynamic), multiples of 32. */
+  /**
+   * Input of dynamic-size detectors (yunet-s-dynamic): `frame` = each frame at its own size
+   * (rounded up to 32; no resize), or a fixed `WxH` (multiples of 32) every frame is letterboxed into.
+   */
   detectorInputSize: z
     .string()
-    .regex(/^\d+x\d+$/, 'expected WIDTHxHEIGHT, e.g. 320x320')
-    .optional(),
+    .regex(/^(\d+x\d+|frame)$/, 'expected frame or WIDTHxHEIGHT, e.g. 320x320')
+    .default('frame'),
   /** Each side of a face box grows by this fraction of the box's longer side before squaring. */
   cropMargin: num(0, 2).default(0.15),
   /** Tracker: a face continues a track when its box overlaps the track's last box by at least this IoU. */

@@ -93,7 +93,7 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
   const { observer, logger } = options;
   const detectorName = profile === 'compact' ? config.faces.compactDetector : config.faces.detector;
   const settings = {
-    scoreThreshold: detectorThreshold(detectorName, config.faces.scoreThreshold),
+    scoreThreshold: detectorThreshold(detectorName, config.faces.scoreThreshold, fixedDetectorInput(config)),
     nmsIou: config.faces.nmsIou,
     minFaceSize: config.faces.minFaceSize,
     maxFaces: config.faces.maxFacesPerFrame,
@@ -123,14 +123,24 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
     ({ detectorDir, classifierDir } = vitProfilePaths(config));
     if (isBlazeFaceModel(config.faces.detector)) await ensureBlazeFaceModel(config.modelsDir, config.faces.detector);
   }
-  const classifier = await createImageClassifier(classifierDir, {
-    config: config.inference,
-    ...(observer ? { observer } : {}),
-    ...(logger ? { logger } : {}),
-  });
+  // Both models load at once (their sessions start in threads of their own).
+  const [classifierLoad, detectorLoad] = await Promise.allSettled([
+    createImageClassifier(classifierDir, {
+      config: config.inference,
+      ...(observer ? { observer } : {}),
+      ...(logger ? { logger } : {}),
+    }),
+    openDetector(detectorDir, config, settings, observer),
+  ]);
+  if (classifierLoad.status === 'rejected') {
+    if (detectorLoad.status === 'fulfilled') await detectorLoad.value.close();
+    throw classifierLoad.reason;
+  }
+  const classifier = classifierLoad.value;
   let detector: FaceDetector;
   try {
-    detector = await openDetector(detectorDir, config, settings, observer);
+    if (detectorLoad.status === 'rejected') throw detectorLoad.reason;
+    detector = detectorLoad.value;
     const confirm = confirmingDetector(config, profile);
     if (confirm !== null) {
       const primary = detector;
@@ -166,11 +176,18 @@ async function openDetector(
   observer: PipelineObserver | undefined,
 ): Promise<FaceDetector> {
   const common = { inference: config.inference, ...(observer ? { pipelineObserver: observer } : {}) };
-  const size = config.faces.detectorInputSize?.split('x').map(Number);
+  const fixed = fixedDetectorInput(config);
+  const size = fixed?.split('x').map(Number);
   if (path.basename(dir) === FACEAPI_DETECTOR_DIR || (await exists(path.join(dir, TINY_FACE_SPEC_FILE)))) {
     // face-api's detector takes square inputs only.
     if (size && size[0] !== size[1]) throw new FerError('config_invalid', `the face-api detector takes a square input; detectorInputSize ${config.faces.detectorInputSize} is not (use e.g. 416x416)`);
     return loadTinyFaceDetector(dir, { ...common, settings: { ...settings, ...(size ? { inputSize: size[0] } : {}) } });
   }
-  return loadDetector(dir, { ...common, settings: { ...settings, ...(size ? { inputWidth: size[0], inputHeight: size[1] } : {}) } });
+  return loadDetector(dir, { ...common, settings: { ...settings, ...(size ? { inputWidth: size[0], inputHeight: size[1] } : { frameSizedInput: true }) } });
+}
+
+/** FER_DETECTOR_INPUT_SIZE as `WxH`, or undefined for `frame` (dynamic-size detectors take each frame at its own size). */
+function fixedDetectorInput(config: Config): string | undefined {
+  const size = config.faces.detectorInputSize;
+  return size === 'frame' ? undefined : size;
 }

@@ -102,9 +102,9 @@ describeWithShared('fer-stream classify detects faces first', () => {
     await installLocal(sharedPath('models'), models, ['yunet']);
     const vit = await cli(['classify', photo(), '--model', model, '--json'], { FER_MODELS_DIR: models });
     expect(vit.code).toBe(0);
-    expect(vit.stderr).toContain('profile: vit — its detector (yunet-2023mar) is installed');
+    expect(vit.stderr).toContain('profile: vit — its detector (yunet-s-dynamic) is installed');
     const doc = JSON.parse(vit.stdout);
-    expect(doc.model).toMatchObject({ name: 'model', detector: 'yunet-2023mar' });
+    expect(doc.model).toMatchObject({ name: 'model', detector: 'yunet-s-dynamic' });
     const match = matchFaces(doc.images[0].faces.map((f: { box: Box; detectorScore: number }) => ({ box: f.box, score: f.detectorScore })), truth.map((t) => ({ ...t, truncated: false })));
     expect([match.found.length, match.falseDetections.length]).toEqual([5, 0]);
     const compact = JSON.parse((await cli(['classify', photo(), '--model', model, '--profile', 'compact', '--json'], { FER_MODELS_DIR: models })).stdout);

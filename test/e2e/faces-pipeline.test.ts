@@ -103,7 +103,7 @@ describeWithShared('faces through the pipeline (Redis, producer, worker, aggrega
         expect(frame.faces[0]!.probabilities).toHaveLength(7);
       }
       expect(grid.counts).toMatchObject({ withoutFace: 0, faceVisibleShare: 1, tracks: 1 });
-      expect(grid.model.detector).toBe('yunet-2023mar');
+      expect(grid.model.detector).toBe('yunet-s-dynamic');
     }
 
     const noFace = cutResult!.frames.filter((f) => f.faces.length === 0).map((f) => f.timestamp);

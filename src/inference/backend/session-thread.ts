@@ -37,6 +37,7 @@ async function createSession(): Promise<{ session: ort.InferenceSession; provide
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: init.graphOptimizationLevel,
+        ...(process.env.FER_EXP_SPIN ? { extra: { session: { intra_op: { allow_spinning: process.env.FER_EXP_SPIN }, inter_op: { allow_spinning: process.env.FER_EXP_SPIN } } } } : {}),
       });
       return { session, provider, skipped };
     } catch (error) {

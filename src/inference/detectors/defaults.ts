@@ -9,13 +9,15 @@ const MEASURED_THRESHOLDS: Readonly<Record<string, number>> = {
   'ultraface-rfb-320': 0.4,
   'ultraface-rfb-640': 0.7,
   'yunet-2023mar': 0.5,
-  // At its default 320×320 input; at 640×640 the rule gives 0.5.
-  'yunet-s-dynamic': 0.6,
+  // At each frame's own size (its default input); at a fixed 320×320 (FER_DETECTOR_INPUT_SIZE) 0.6.
+  'yunet-s-dynamic': 0.5,
   'blazeface-front': 0.8,
   'blazeface-back': 0.6,
 };
 
 /** The threshold to run `detector` at: the configured one, else the measured default, else (undefined) the model's reference. */
-export function detectorThreshold(detector: string, configured: number | undefined): number | undefined {
-  return configured ?? MEASURED_THRESHOLDS[detector];
+export function detectorThreshold(detector: string, configured: number | undefined, fixedInput?: string): number | undefined {
+  if (configured !== undefined) return configured;
+  if (detector === 'yunet-s-dynamic' && fixedInput !== undefined) return fixedInput === '640x640' ? 0.5 : 0.6;
+  return MEASURED_THRESHOLDS[detector];
 }

@@ -14,7 +14,7 @@ import type { BatchObserver, InferenceHost } from '../types.ts';
 import { HostedDetector, withInferenceHost, type DetectorBatching } from './hosted-detector.ts';
 import { decodeUltraFace, decodeYuNet, type DecodeOptions } from './decode.ts';
 import { decodeBlazeFace } from './decode-blazeface.ts';
-import { letterboxMapping, stretchMapping, type InputMapping } from './geometry.ts';
+import { dynamicInputSize, letterboxMapping, stretchMapping, type InputMapping } from './geometry.ts';
 import { writeDetectorInput } from './preprocess.ts';
 import { DETECTOR_SPEC_FILE, parseDetectorSpec, type DetectorSpec } from './spec.ts';
 
@@ -28,17 +28,26 @@ export interface DetectorSettings {
   /** Network input size for dynamic-size models (multiples of the model's sizeMultiple). */
   readonly inputWidth?: number | undefined;
   readonly inputHeight?: number | undefined;
+  /**
+   * Dynamic-size models: each frame at its own size (rounded up to the size multiple, padded)
+   * instead of letterboxed into one fixed input — no resize, and no pixels spent on padding or
+   * upscaling a small frame. Ignored by fixed-size models.
+   */
+  readonly frameSizedInput?: boolean | undefined;
 }
 
 export class OnnxFaceDetector extends HostedDetector {
   private readonly decodeOptions: DecodeOptions;
   readonly inputWidth: number;
   readonly inputHeight: number;
+  private readonly frameSized: boolean;
 
   constructor(name: string, readonly spec: DetectorSpec, host: InferenceHost, settings: DetectorSettings, batching: DetectorBatching) {
     super(name, host, spec.maxBatch, batching);
     this.inputWidth = spec.inputWidth;
     this.inputHeight = spec.inputHeight;
+    // Models with a fixed input size keep it.
+    this.frameSized = settings.frameSizedInput === true && spec.dynamicSize;
     if (settings.inputWidth !== undefined || settings.inputHeight !== undefined) {
       const w = settings.inputWidth ?? spec.inputWidth;
       const h = settings.inputHeight ?? spec.inputHeight;
@@ -65,21 +74,38 @@ export class OnnxFaceDetector extends HostedDetector {
   }
 
   private mapping(image: RgbImage): InputMapping {
+    if (this.frameSized) {
+      const { width, height } = dynamicInputSize(image.width, image.height, Math.max(image.width, image.height), this.spec.sizeMultiple);
+      return letterboxMapping(image.width, image.height, width, height);
+    }
     const map = this.spec.resize === 'stretch' ? stretchMapping : letterboxMapping;
     return map(image.width, image.height, this.inputWidth, this.inputHeight);
   }
 
   protected async runBatch(frames: readonly RgbImage[]): Promise<Detection[][]> {
-    const plane = 3 * this.inputWidth * this.inputHeight;
-    const data = new Float32Array(frames.length * plane);
     const mappings = frames.map((f) => this.mapping(f));
-    await Promise.all(frames.map((f, i) => writeDetectorInput(f, mappings[i]!, this.spec, data, i * plane)));
-    const start = performance.now();
-    const dims = this.spec.layout === 'nhwc' ? [frames.length, this.inputHeight, this.inputWidth, 3] : [frames.length, 3, this.inputHeight, this.inputWidth];
-    const outputs = await this.host.run({ [this.spec.inputName]: { data, dims } });
-    this.reporter.batch(frames.length, performance.now() - start);
+    // Frame-sized inputs: one run per input size in the batch (frames of one video share theirs).
+    const groups = new Map<string, number[]>();
+    mappings.forEach((m, i) => {
+      const key = `${m.inputWidth}x${m.inputHeight}`;
+      groups.set(key, [...(groups.get(key) ?? []), i]);
+    });
+    const results: Detection[][] = new Array(frames.length);
     const decode = { ultraface: decodeUltraFace, yunet: decodeYuNet, blazeface: decodeBlazeFace }[this.spec.type];
-    return frames.map((f, i) => decode(outputs, i, mappings[i]!, f, this.decodeOptions));
+    await Promise.all(
+      [...groups.values()].map(async (members) => {
+        const { inputWidth: W, inputHeight: H } = mappings[members[0]!]!;
+        const plane = 3 * W * H;
+        const data = new Float32Array(members.length * plane);
+        await Promise.all(members.map((frame, slot) => writeDetectorInput(frames[frame]!, mappings[frame]!, this.spec, data, slot * plane)));
+        const start = performance.now();
+        const dims = this.spec.layout === 'nhwc' ? [members.length, H, W, 3] : [members.length, 3, H, W];
+        const outputs = await this.host.run({ [this.spec.inputName]: { data, dims } });
+        this.reporter.batch(members.length, performance.now() - start);
+        members.forEach((frame, slot) => (results[frame] = decode(outputs, slot, mappings[frame]!, frames[frame]!, this.decodeOptions)));
+      }),
+    );
+    return results;
   }
 }
 

@@ -39,7 +39,7 @@ describeWithShared("each profile's default detection: no face where there is non
 
   it('the defaults are the detectors bench:detect chose', () => {
     expect(analyzers.get('compact')!.info.detector).toBe('blazeface-back');
-    expect(analyzers.get('vit')!.info.detector).toBe('yunet-2023mar');
+    expect(analyzers.get('vit')!.info.detector).toBe('yunet-s-dynamic');
   });
 
   it('finds no face in generated test patterns, bars, fractals, automata, noise, gradients, text and real scenery', async () => {

@@ -47,8 +47,8 @@ describe('profile choice', () => {
     await mkdir(path.join(dir, 'vit-fer', 'onnx'), { recursive: true });
     await writeFile(path.join(dir, 'vit-fer', 'onnx', 'model.onnx'), '');
     expect((await chooseProfile(configFor(dir))).profile).toBe('compact');
-    await mkdir(path.join(dir, 'yunet-2023mar'), { recursive: true });
-    await writeFile(path.join(dir, 'yunet-2023mar', 'detector.json'), '{}');
+    await mkdir(path.join(dir, 'yunet-s-dynamic'), { recursive: true });
+    await writeFile(path.join(dir, 'yunet-s-dynamic', 'detector.json'), '{}');
     expect(await chooseProfile(configFor(dir))).toMatchObject({ profile: 'vit', explicit: false });
     expect((await chooseProfile(configFor(dir, { profile: 'compact' }))).profile).toBe('compact');
   });
@@ -83,7 +83,7 @@ describeWithShared('vit profile', () => {
     expect(choice).toMatchObject({ profile: 'vit', explicit: false });
     const analyzer = await createProfileAnalyzer(config, choice.profile);
     try {
-      expect(analyzer.info).toMatchObject({ name: 'vit-fer', detector: 'yunet-2023mar' });
+      expect(analyzer.info).toMatchObject({ name: 'vit-fer', detector: 'yunet-s-dynamic' });
       const { faces } = await analyzer.analyze(await decodeToRgb(await readFile(sharedPath('fixtures', 'faces', 'wh_two_people.jpg'))));
       expect(faces.length).toBe(2);
       expect(faces[0]!.probabilities).toHaveLength(analyzer.info.labels.length);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envList, int } from './env.ts';
+import { envBoolean, envList, int } from './env.ts';
 
 /** Where onnxruntime sessions run and how requests are batched. Documented in README "Configuration". */
 export const inferenceSchema = z.object({
@@ -8,6 +8,12 @@ export const inferenceSchema = z.object({
   /** onnxruntime intra-op threads per session; 0 lets onnxruntime choose. */
   intraOpThreads: int(0, 256).default(0),
   graphOptimizationLevel: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
+  /**
+   * onnxruntime's intra-op threads spin-wait between runs (onnxruntime's own default) instead of
+   * sleeping. Off: a detector, a classifier and the preprocessing threads share the cores, and a
+   * spinning session takes CPU from the others (measured in bench:pipeline, BENCHMARKS.md).
+   */
+  threadSpinning: envBoolean.default(false),
   /** Sessions (each in its own worker thread) per model per process. */
   sessionThreads: int(1, 64).default(1),
   /**
@@ -30,6 +36,7 @@ export const inferenceEnv = {
   executionProviders: 'FER_EXECUTION_PROVIDERS',
   intraOpThreads: 'FER_INTRA_OP_THREADS',
   graphOptimizationLevel: 'FER_GRAPH_OPTIMIZATION',
+  threadSpinning: 'FER_THREAD_SPINNING',
   sessionThreads: 'FER_SESSION_THREADS',
   preprocessThreads: 'FER_PREPROCESS_THREADS',
   maxBatchSize: 'FER_MAX_BATCH_SIZE',

@@ -20,6 +20,11 @@ export const pipelineSchema = z.object({
   decodeThreads: int(0, 64).default(1),
   /** Frames per Redis value and per frame job (measured: 32 moves bytes fastest, see BENCHMARKS.md). */
   chunkFrames: int(1, 4096).default(32),
+  /**
+   * Frames in a video's first chunk: its first frames reach a worker once this many are decoded
+   * (a worker's batch, FER_MAX_BATCH_SIZE, by default) instead of a whole chunk's worth.
+   */
+  firstChunkFrames: int(1, 4096).default(8),
   /** Frame bytes all producers together may hold in Redis; producers pause at this budget. */
   redisFrameBudgetBytes: int(1).default(256 * 1024 * 1024),
   /**
@@ -103,6 +108,7 @@ export const pipelineEnv = {
   frameMaxSide: 'FER_FRAME_MAX_SIDE',
   decodeThreads: 'FER_DECODE_THREADS',
   chunkFrames: 'FER_CHUNK_FRAMES',
+  firstChunkFrames: 'FER_FIRST_CHUNK_FRAMES',
   redisFrameBudgetBytes: 'FER_REDIS_FRAME_BUDGET_BYTES',
   redisChunkShards: 'FER_REDIS_CHUNK_SHARDS',
   chunkTtlSeconds: 'FER_CHUNK_TTL_SECONDS',

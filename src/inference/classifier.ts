@@ -120,16 +120,13 @@ export class OnnxImageClassifier implements ImageClassifier {
     const channels = this.model.channels;
     const plane = preprocessedLength(this.model.preprocessor);
     const n = images.length;
-    const t0 = performance.now();
     const { data, failures } = await this.fill(images, new Float32Array(n * plane), plane);
-    const t1 = performance.now();
     // A slot whose image failed stays zero; its result is the error, the rest of the batch runs.
     if (failures.every((f) => f !== undefined)) return failures as Error[];
 
     const start = performance.now();
     const outputs = await this.host.run({ [PIXEL_VALUES]: { data, dims: [n, channels, height, width] } });
     const durationMs = performance.now() - start;
-    if (process.env.FER_EXP_TRACE) process.stderr.write(`TRACE ${n} fill ${(t0 + performance.timeOrigin).toFixed(1)} ${(t1 + performance.timeOrigin).toFixed(1)} run ${(start + performance.timeOrigin).toFixed(1)} ${(start + durationMs + performance.timeOrigin).toFixed(1)}\n`);
     this.reporter.batch(n, durationMs);
 
     const logits = outputs[LOGITS];

@@ -14,6 +14,7 @@ import { FerError } from '../core/types.ts';
 import { createInferenceHost, hostOptionsFromConfig, type ThreadSessionHost } from './backend/index.ts';
 import { checkPreprocessorConfig } from './preprocess.ts';
 import type { PreprocessorConfig, TensorInfo } from './types.ts';
+import { warmUp } from './backend/warm-up.ts';
 
 /** Input and output names of an image-classification model (as transformers.js expects them). */
 export const PIXEL_VALUES = 'pixel_values';
@@ -246,6 +247,8 @@ export async function openModelDir(dir: string, config: InferenceConfig, logger?
   const host = await createInferenceHost(hostOptionsFromConfig(config, model.modelPath, logger));
   try {
     checkModelIo(model, host);
+    const { height, width } = model.preprocessor.size;
+    await warmUp(host, PIXEL_VALUES, [config.maxBatchSize, model.channels, height, width]);
   } catch (error) {
     await host.close();
     throw error;

@@ -3,8 +3,8 @@
 // many) and only read while the consumer has handed a buffer back, so memory stays bounded
 // whatever the video's length and no frame ever touches the disk.
 
+import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
-import ffmpeg from 'fluent-ffmpeg';
 import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
 import { FerError } from '../core/types.ts';
 import path from 'node:path';
@@ -96,6 +96,11 @@ export interface FrameChunk {
 export interface ChunkingOptions {
   readonly framesPerChunk: number;
   /**
+   * Frames in the first chunk (at most framesPerChunk; default framesPerChunk): a small first chunk
+   * reaches a worker after a few frames are decoded instead of a whole chunk's worth.
+   */
+  readonly firstChunkFrames?: number;
+  /**
    * Chunk buffers in rotation (default 2: one being filled while the consumer uses the other).
    * 0: a fresh buffer for every chunk, never reused (release does nothing).
    */
@@ -117,6 +122,9 @@ export async function* extractFrameChunks(file: string, probe: VideoProbe, optio
   const { width, height } = decoding;
   const frameBytes = width * height * 3;
   const chunkBytes = options.framesPerChunk * frameBytes;
+  const firstChunkFrames = Math.max(1, Math.min(options.framesPerChunk, options.firstChunkFrames ?? options.framesPerChunk));
+  /** Bytes that complete the chunk being filled: the first one may be shorter. */
+  let chunkLimit = firstChunkFrames * frameBytes;
   const rotation = options.buffers ?? 2;
   const free: Buffer[] = Array.from({ length: rotation }, () => Buffer.allocUnsafeSlow(chunkBytes));
   let bufferWanted: (() => void) | undefined;
@@ -181,6 +189,7 @@ export async function* extractFrameChunks(file: string, probe: VideoProbe, optio
       released = true;
       giveBack(buffer);
     };
+    chunkLimit = chunkBytes;
     completed.push({ firstIndex, frames, timestamps, width, height, data: frames === options.framesPerChunk ? buffer : buffer.subarray(0, frames * frameBytes), release });
     wakeConsumer();
   };
@@ -188,11 +197,11 @@ export async function* extractFrameChunks(file: string, probe: VideoProbe, optio
     let offset = 0;
     while (offset < piece.length) {
       current ??= await takeBuffer();
-      const n = Math.min(chunkBytes - filled, piece.length - offset);
+      const n = Math.min(chunkLimit - filled, piece.length - offset);
       piece.copy(current, filled, offset, offset + n);
       filled += n;
       offset += n;
-      if (filled === chunkBytes) complete(chunkBytes);
+      if (filled === chunkLimit) complete(chunkLimit);
     }
   };
   const sink = new Writable({
@@ -267,78 +276,58 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
 
   const containers = options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS;
   const displayName = path.basename(file);
-  // No shell (fluent-ffmpeg spawns); local files and real containers only (media-safety.ts).
-  const command = ffmpeg(safeInput(file)).setFfmpegPath(mediaBinaries().ffmpeg).inputOptions([...safeInputOptions(containers), '-nostats', '-loglevel', 'error']);
+  // No shell; local files and real containers only (media-safety.ts). Spawned directly: a wrapper
+  // such as fluent-ffmpeg first runs ffmpeg several times to list its capabilities (measured:
+  // ≈100 ms before a process's first video) and guesses at exit races we can simply wait for.
+  const args = [...safeInputOptions(containers), '-nostdin', '-nostats', '-loglevel', 'error'];
   // The filters (fps, scale/convert) get the same thread count: ffmpeg otherwise starts one
   // filter thread per core, which on small frames costs more in wake-ups than it saves.
-  if (options.decodeThreads) command.inputOptions(['-threads', String(options.decodeThreads), '-filter_threads', String(options.decodeThreads)]);
-  if (start > 0) command.inputOptions(['-ss', String(start)]);
-  const outputOptions = ['-an', '-sn', '-dn', '-vf', `fps=${options.fps},scale=${width}:${height}:flags=area`, '-pix_fmt', 'rgb24'];
-  if (options.endSeconds !== undefined) outputOptions.push('-t', String(options.endSeconds - start));
-  if (options.maxFrames) outputOptions.push('-frames:v', String(options.maxFrames));
-  command.outputOptions(outputOptions).format('rawvideo');
+  if (options.decodeThreads) args.push('-threads', String(options.decodeThreads), '-filter_threads', String(options.decodeThreads));
+  if (start > 0) args.push('-ss', String(start));
+  args.push('-i', safeInput(file), '-an', '-sn', '-dn', '-vf', `fps=${options.fps},scale=${width}:${height}:flags=area`, '-pix_fmt', 'rgb24');
+  if (options.endSeconds !== undefined) args.push('-t', String(options.endSeconds - start));
+  if (options.maxFrames) args.push('-frames:v', String(options.maxFrames));
+  args.push('-f', 'rawvideo', 'pipe:1');
 
-  let failure: Error | undefined;
-  // fluent-ffmpeg reports "Output stream closed" (and kills ffmpeg) when ffmpeg has not exited
-  // within 20 ms of its stdout ending — a race under load, not a decoding error: once stdout has
-  // ended every frame was delivered, so ffmpeg's own exit status decides (see finish).
-  let outputClosedRace = false;
-  // fluent-ffmpeg forgets its process once it ends; keep our own reference for the exit status.
-  let proc: FfmpegProcess | undefined;
-  command.on('start', () => {
-    proc = (command as unknown as { ffmpegProc?: FfmpegProcess }).ffmpegProc;
-  });
-  command.on('stderr', (line: string) => {
-    if (DECODE_ERROR.test(line)) options.onDecodeError?.(line);
-  });
-  command.on('error', (error: Error, _stdout: string | null, stderr: string | null) => {
-    if (error.message === 'Output stream closed') {
-      outputClosedRace = true;
-      return;
-    }
-    if (!/SIGKILL|killed with signal/.test(error.message)) {
-      const refused = containerRefusal(String(stderr ?? ''), containers);
-      // ffmpeg's own last line, never fluent-ffmpeg's message (it holds the command line and the server's path).
-      const lastLine = String(stderr ?? '').trim().split('\n').filter(Boolean).pop() ?? 'no details';
-      failure = refused ?? new FerError('decode_failed', `ffmpeg could not decode the video: ${withoutPaths(lastLine, file, displayName)}`);
+  const proc = spawn(mediaBinaries().ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let spawnError: Error | undefined;
+  proc.on('error', (error) => (spawnError = error));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.on('close', (code, signal) => resolve({ code, signal })));
+  // ffmpeg's messages, line by line: decode errors are counted as they come; the last lines say why it failed.
+  const lastLines: string[] = [];
+  let partial = '';
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (text: string) => {
+    const lines = (partial + text).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      if (DECODE_ERROR.test(line)) options.onDecodeError?.(line);
+      lastLines.push(line);
+      if (lastLines.length > 20) lastLines.shift();
     }
   });
+  let killed = false;
   return {
     width,
     height,
     pipe(sink) {
-      command.pipe(sink, { end: true });
+      proc.stdout.pipe(sink, { end: true });
     },
     async finish() {
-      // The 'error' event follows the end of stdout when ffmpeg exits non-zero: let it arrive.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      const exit = await waitForExit(proc);
-      if (!failure && outputClosedRace && exit !== undefined && exit.code !== 0 && exit.signal !== 'SIGTERM') {
-        failure = new FerError('decode_failed', `ffmpeg could not decode the video: it exited with ${exit.signal ?? `code ${exit.code}`}`);
-      }
-      if (failure) throw failure;
+      const { code, signal } = await exited;
+      if (partial) lastLines.push(partial);
+      if (spawnError) throw new FerError('media_tool_missing', `ffmpeg could not be started: ${spawnError.message}`);
+      if (killed || code === 0) return;
+      const stderr = lastLines.join('\n');
+      const refused = containerRefusal(stderr, containers);
+      // ffmpeg's own last line (never the command line: it holds the server's path).
+      const lastLine = lastLines.filter((l) => l.trim()).pop() ?? `it exited with ${signal ?? `code ${code}`}`;
+      throw refused ?? new FerError('decode_failed', `ffmpeg could not decode the video: ${withoutPaths(lastLine.trim(), file, displayName)}`);
     },
     kill() {
-      command.kill('SIGKILL');
+      killed = true;
+      proc.kill('SIGKILL');
     },
   };
 }
 
-interface FfmpegProcess {
-  exitCode: number | null;
-  signalCode: string | null;
-  once(event: 'close', listener: () => void): void;
-}
-
-/** Waits for ffmpeg to exit and returns its status (undefined if it never started). */
-function waitForExit(proc: FfmpegProcess | undefined): Promise<{ code: number | null; signal: string | null } | undefined> {
-  return new Promise((resolve) => {
-    const status = () => (proc ? { code: proc.exitCode, signal: proc.signalCode } : undefined);
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) {
-      // fluent-ffmpeg reports errors after the process closes; give it the tick to do so.
-      setTimeout(() => resolve(status()), 0);
-      return;
-    }
-    proc.once('close', () => setTimeout(() => resolve(status()), 0));
-  });
-}

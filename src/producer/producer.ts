@@ -147,6 +147,7 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
   const decoding = {
     ...sampling,
     framesPerChunk: chunkFrames,
+    firstChunkFrames: config.firstChunkFrames,
     buffers: 2,
     decodeThreads: config.decodeThreads,
     allowedContainers: config.allowedContainers,

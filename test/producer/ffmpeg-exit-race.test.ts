@@ -4,10 +4,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { extractFrames, type VideoProbe } from '../../src/producer/index.ts';
 
-// fluent-ffmpeg reports "Output stream closed" and kills ffmpeg when ffmpeg has not exited within
-// 20 ms of closing its stdout — which happens under load. A stand-in ffmpeg reproduces it every
-// time: it writes its frames, closes stdout, then lingers before exiting. Every frame was
-// delivered, so extraction must succeed; a stand-in that exits non-zero before the race must fail.
+// ffmpeg's exit status decides, whenever it comes. A stand-in ffmpeg writes its frames, closes
+// stdout, then lingers before exiting 0 (what happens under load; a wrapper we used to have
+// declared that an error after 20 ms): every frame was delivered, so extraction succeeds. One that
+// writes its frames and then exits non-zero fails with ffmpeg's own last line, without paths.
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-ffmpeg-race-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,11 +18,9 @@ const FRAMES = 10;
 
 function standIn(name: string, afterOutput: string): string {
   const file = path.join(dir, name);
-  // Capability queries (-formats, -codecs, …) go to the real ffmpeg; the run itself is faked.
   writeFileSync(
     file,
     `#!/bin/sh
-case "$*" in *-formats*|*-codecs*|*-encoders*|*-filters*) exec ffmpeg "$@";; esac
 head -c ${WIDTH * HEIGHT * 3 * FRAMES} /dev/zero
 ${afterOutput}
 `,
@@ -52,9 +50,25 @@ async function count(): Promise<number> {
   return n;
 }
 
+// One stand-in for the whole file (the ffmpeg path is resolved once per process); FAKE_FFMPEG_FAILS picks its ending.
+process.env.FFMPEG_PATH = standIn(
+  'stand-in-ffmpeg',
+  `if [ "$FAKE_FFMPEG_FAILS" = 1 ]; then echo "file:${path.join(dir, 'input.nut')}: Invalid data found when processing input" >&2; exit 1; fi\nexec 1>&-\nsleep 1\nexit 0`,
+);
+afterAll(() => {
+  delete process.env.FFMPEG_PATH;
+  delete process.env.FAKE_FFMPEG_FAILS;
+});
+
 describe('ffmpeg exiting after its stdout closed', () => {
-  it('keeps every frame when ffmpeg lingers past fluent-ffmpeg\'s 20 ms after closing stdout', async () => {
-    process.env.FFMPEG_PATH = standIn('lingering-ffmpeg', 'exec 1>&-\nsleep 1\nexit 0');
+  it('keeps every frame when ffmpeg lingers for a second after closing stdout', async () => {
     await expect(count()).resolves.toBe(FRAMES);
+  });
+
+  it('fails with ffmpeg\'s last line when it exits non-zero after its frames', async () => {
+    process.env.FAKE_FFMPEG_FAILS = '1';
+    const failure = count();
+    await expect(failure).rejects.toMatchObject({ code: 'decode_failed' });
+    await expect(failure).rejects.toThrow(/^ffmpeg could not decode the video: input\.nut: Invalid data found when processing input$/);
   });
 });

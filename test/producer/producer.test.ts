@@ -130,6 +130,22 @@ describe('frame chunks', () => {
     }
   });
 
+  it('a shorter first chunk (firstChunkFrames), then full ones, the frames unchanged', async () => {
+    const probe = await probeVideo(video, LIMITS);
+    const sampling = { fps: 10, maxSide: 96 };
+    const frames = await collect(extractFrames(video, probe, sampling));
+    const chunks: Array<{ firstIndex: number; frames: number; data: Buffer }> = [];
+    for await (const chunk of extractFrameChunks(video, probe, { ...sampling, framesPerChunk: 8, firstChunkFrames: 3 })) {
+      chunks.push({ ...chunk, data: Buffer.from(chunk.data) });
+      chunk.release();
+    }
+    expect(chunks.map((c) => [c.firstIndex, c.frames])).toEqual([[0, 3], [3, 8], [11, 8], [19, 8], [27, 3]]);
+    const frameBytes = 96 * 64 * 3;
+    for (const chunk of chunks) {
+      for (let i = 0; i < chunk.frames; i++) expect(chunk.data.subarray(i * frameBytes, (i + 1) * frameBytes).equals(frames[chunk.firstIndex + i]!.data)).toBe(true);
+    }
+  });
+
   it('rotates its buffers and decodes no further while the consumer holds them all', async () => {
     const probe = await probeVideo(video, LIMITS);
     const held: Array<{ data: Buffer; release(): void }> = [];

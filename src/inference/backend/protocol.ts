@@ -12,6 +12,8 @@ export interface SessionThreadInit {
   readonly executionProviders: readonly ExecutionProviderName[];
   readonly intraOpThreads: number;
   readonly graphOptimizationLevel: GraphOptimizationLevel;
+  /** onnxruntime's intra-op threads spin-wait for work between runs (its default) or sleep. */
+  readonly threadSpinning: boolean;
 }
 
 export interface WireTensor {

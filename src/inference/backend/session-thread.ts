@@ -37,7 +37,9 @@ async function createSession(): Promise<{ session: ort.InferenceSession; provide
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: init.graphOptimizationLevel,
-        ...(process.env.FER_EXP_SPIN ? { extra: { session: { intra_op: { allow_spinning: process.env.FER_EXP_SPIN }, inter_op: { allow_spinning: process.env.FER_EXP_SPIN } } } } : {}),
+        // Spinning threads wait for the next run at full CPU: with a detector and a classifier (and
+        // preprocessing) on few cores they take it from the threads that have work (bench:pipeline).
+        extra: { session: { intra_op: { allow_spinning: init.threadSpinning ? '1' : '0' }, inter_op: { allow_spinning: init.threadSpinning ? '1' : '0' } } },
       });
       return { session, provider, skipped };
     } catch (error) {

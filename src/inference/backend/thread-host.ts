@@ -22,6 +22,8 @@ export interface ThreadHostOptions {
   /** onnxruntime intra-op threads per session; 0 lets onnxruntime choose. */
   readonly intraOpThreads: number;
   readonly graphOptimizationLevel: GraphOptimizationLevel;
+  /** See SessionThreadInit.threadSpinning (default false). */
+  readonly threadSpinning?: boolean;
   readonly logger?: Logger;
 }
 
@@ -32,6 +34,7 @@ export function hostOptionsFromConfig(config: InferenceConfig, modelPath: string
     executionProviders: config.executionProviders,
     intraOpThreads: config.intraOpThreads,
     graphOptimizationLevel: config.graphOptimizationLevel,
+    threadSpinning: config.threadSpinning,
     ...(logger ? { logger } : {}),
   };
 }
@@ -125,6 +128,7 @@ export class ThreadSessionHost implements InferenceHost {
       executionProviders: options.executionProviders,
       intraOpThreads: options.intraOpThreads,
       graphOptimizationLevel: options.graphOptimizationLevel,
+      threadSpinning: options.threadSpinning ?? false,
     };
     // The first thread finds the provider that works; the others start straight on it.
     const first = await startThread(baseInit);

@@ -16,6 +16,7 @@ import { decodeUltraFace, decodeYuNet, type DecodeOptions } from './decode.ts';
 import { decodeBlazeFace } from './decode-blazeface.ts';
 import { dynamicInputSize, letterboxMapping, stretchMapping, type InputMapping } from './geometry.ts';
 import { writeDetectorInput } from './preprocess.ts';
+import { warmUp } from '../backend/warm-up.ts';
 import { DETECTOR_SPEC_FILE, parseDetectorSpec, type DetectorSpec } from './spec.ts';
 
 export interface DetectorSettings {
@@ -41,6 +42,16 @@ export class OnnxFaceDetector extends HostedDetector {
   readonly inputWidth: number;
   readonly inputHeight: number;
   private readonly frameSized: boolean;
+
+  /** Whether each frame runs at its own size (FER_DETECTOR_INPUT_SIZE=frame on a dynamic-size model). */
+  get frameSizedInput(): boolean {
+    return this.frameSized;
+  }
+
+  /** One run of zeros per session thread (backend/warm-up.ts). */
+  warmUp(inputName: string, dims: readonly number[]): Promise<void> {
+    return warmUp(this.host, inputName, dims);
+  }
 
   constructor(name: string, readonly spec: DetectorSpec, host: InferenceHost, settings: DetectorSettings, batching: DetectorBatching) {
     super(name, host, spec.maxBatch, batching);
@@ -126,11 +137,21 @@ export async function loadDetector(dir: string, options: LoadDetectorOptions): P
     throw error;
   });
   const spec = parseDetectorSpec(text, specPath);
-  return withInferenceHost(path.join(dir, spec.model), options.inference, (host, batching) =>
+  const detector = await withInferenceHost(path.join(dir, spec.model), options.inference, (host, batching) =>
     new OnnxFaceDetector(path.basename(dir), spec, host, options.settings, {
       ...batching,
       ...(options.observer ? { observer: options.observer } : {}),
       ...(options.pipelineObserver ? { pipelineObserver: options.pipelineObserver } : {}),
     }),
   );
+  // A fixed input warms up at the batch it will run; a frame-sized one does not know its size yet.
+  if (!detector.frameSizedInput) {
+    const batch = detector.maxBatchSize;
+    const dims = spec.layout === 'nhwc' ? [batch, detector.inputHeight, detector.inputWidth, 3] : [batch, 3, detector.inputHeight, detector.inputWidth];
+    await detector.warmUp(spec.inputName, dims).catch(async (error: unknown) => {
+      await detector.close();
+      throw error;
+    });
+  }
+  return detector;
 }

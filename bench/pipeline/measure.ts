@@ -1,0 +1,88 @@
+// The two sides bench:pipeline compares: the model alone (session.run in a loop on pre-made
+// tensors: the ceiling) and the whole CLI (`fer-stream analyze`, a process of its own, compiled
+// start-up included), read from the results it writes.
+
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { openDirectSession } from '../../src/inference/backend/direct-session.ts';
+import { PIXEL_VALUES } from '../../src/inference/model-dir.ts';
+import { BENCH_DIR, REPO } from './setup.ts';
+
+/** Deterministic pseudo-random pixels in [-1, 1). */
+function pixels(count: number, seed: number): Float32Array {
+  const out = new Float32Array(count);
+  let s = seed >>> 0;
+  for (let i = 0; i < count; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+/** img/s of `session.run` at batch `batch` on pre-made tensors, one warm-up run, for at least `seconds`. */
+export async function ceiling(modelFile: string, options: { batch: number; seconds: number; intraOpThreads: number; side?: number }): Promise<number> {
+  const session = await openDirectSession(modelFile, { intraOpThreads: options.intraOpThreads, graphOptimizationLevel: 'all' });
+  const side = options.side ?? 224;
+  const inputs = { [PIXEL_VALUES]: { data: pixels(options.batch * 3 * side * side, 7), dims: [options.batch, 3, side, side] } };
+  try {
+    await session.run(inputs);
+    let images = 0;
+    const start = performance.now();
+    while (performance.now() - start < options.seconds * 1000 || images < options.batch * 3) {
+      await session.run(inputs);
+      images += options.batch;
+    }
+    return images / ((performance.now() - start) / 1000);
+  } finally {
+    await session.release();
+  }
+}
+
+export interface AnalyzeRun {
+  /** Frames analysed over all videos. */
+  readonly frames: number;
+  /** frames / (last completion − first start), from the results' own timings. */
+  readonly framesPerSecond: number;
+  /** Sum of the videos' processing time (one video: its processingMs). */
+  readonly processingMs: number;
+  /** The command from spawn to exit. */
+  readonly wallMs: number;
+  readonly faces: number;
+}
+
+interface ResultFile {
+  readonly counts: { analysed: number; failed: number };
+  readonly timings: { readonly startedAt: string; readonly completedAt: string; readonly processingMs: number };
+  readonly frames: ReadonlyArray<{ faces?: readonly unknown[] }>;
+}
+
+/** Runs `fer-stream analyze` on `videos` with `args` and `env`, and reads its results. */
+export async function analyze(videos: readonly string[], args: readonly string[], env: Record<string, string>): Promise<AnalyzeRun> {
+  const out = path.join(BENCH_DIR, `out-${process.pid}`);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const start = performance.now();
+  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'fer-stream.js'), 'analyze', ...videos, '--out', out, ...args], {
+    env: { ...process.env, FER_REDIS_PREFIX: `bench-pipeline-${process.pid}`, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const wallMs = performance.now() - start;
+  if (code !== 0) throw new Error(`analyze ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`);
+  const results = videos.map((video) => JSON.parse(readFileSync(path.join(out, `${path.basename(video, path.extname(video))}.json`), 'utf8')) as ResultFile);
+  rmSync(out, { recursive: true, force: true });
+  const frames = results.reduce((n, r) => n + r.counts.analysed, 0);
+  const first = Math.min(...results.map((r) => Date.parse(r.timings.startedAt)));
+  const last = Math.max(...results.map((r) => Date.parse(r.timings.completedAt)));
+  return {
+    frames,
+    framesPerSecond: frames / ((last - first) / 1000),
+    processingMs: results.reduce((n, r) => n + r.timings.processingMs, 0),
+    wallMs,
+    faces: results.reduce((n, r) => n + r.frames.reduce((m, f) => m + (f.faces?.length ?? 0), 0), 0),
+  };
+}

@@ -14,6 +14,7 @@ import { chooseProfile, createProfileAnalyzer, type ProfileChoice } from '../inf
 import type { BatchObserver, ImageInput } from '../inference/types.ts';
 import { CostFreeAnalyzer, frameOrigin, WholeFrameAnalyzer } from '../worker/index.ts';
 import { UsageError } from './args.ts';
+import { reuseSettings } from '../inference/analyzers/reuse.ts';
 
 export const ANALYZER_KINDS = ['faces', 'whole-frame', 'cost-free'] as const;
 export type AnalyzerKind = (typeof ANALYZER_KINDS)[number];
@@ -96,5 +97,5 @@ export async function createFrameAnalyzer(options: {
     batchObserver,
     ...(options.observer ? { observer: options.observer } : {}),
   });
-  return new WholeFrameAnalyzer(classifier);
+  return new WholeFrameAnalyzer(classifier, reuseSettings(options.config.faces));
 }

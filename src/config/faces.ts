@@ -34,6 +34,13 @@ export const facesSchema = z.object({
     .default('frame'),
   /** Each side of a face box grows by this fraction of the box's longer side before squaring. */
   cropMargin: num(0, 2).default(0.15),
+  /**
+   * Classifying only what changed (inference/analyzers/reuse.ts): a face unchanged since its last
+   * classification reuses it for at most this many sampled frames in a row; 0 = classify every face.
+   */
+  reuseMaxFrames: int(0, 1000).default(4),
+  /** Largest 16×16 grey thumbnail difference (0..1) that counts as unchanged. */
+  reuseThreshold: num(0, 1).default(0.01),
   /** Tracker: a face continues a track when its box overlaps the track's last box by at least this IoU. */
   trackIou: num(0, 1).default(0.3),
   /** Tracker: a track survives this many sampled frames without its face before it ends. */
@@ -64,6 +71,8 @@ export const facesEnv = {
   maxFacesPerFrame: 'FER_MAX_FACES_PER_FRAME',
   detectorInputSize: 'FER_DETECTOR_INPUT_SIZE',
   cropMargin: 'FER_FACE_CROP_MARGIN',
+  reuseMaxFrames: 'FER_REUSE_MAX_FRAMES',
+  reuseThreshold: 'FER_REUSE_THRESHOLD',
   trackIou: 'FER_TRACK_IOU',
   trackMaxGap: 'FER_TRACK_MAX_GAP',
   trackAppearanceDistance: 'FER_TRACK_APPEARANCE_DISTANCE',

@@ -40,6 +40,8 @@ export interface FaceResult extends Classification {
   readonly appearance?: readonly number[];
   /** The detector's keypoints (eyes, nose, mouth corners) in the same pixels as `box`, where it gives them. */
   readonly landmarks?: ReadonlyArray<readonly [number, number]>;
+  /** The classification is the previous sampled frame's: the face had not changed (FER_REUSE_MAX_FRAMES). */
+  readonly reused?: true;
 }
 
 /** What a worker's model pipeline says about one frame. `faces` is empty when no face was found. */
@@ -63,6 +65,12 @@ export interface ModelInfo {
 export interface FrameAnalyzer {
   readonly info: ModelInfo;
   analyze(frame: RgbImage): Promise<FrameAnalysis>;
+  /**
+   * Consecutive sampled frames of one video, in order (a chunk), one outcome per frame: analysers
+   * that carry work over from frame to frame (reused classifications) implement it; the worker
+   * calls analyze() per frame otherwise.
+   */
+  analyzeSequence?(frames: readonly RgbImage[]): Promise<Array<PromiseSettledResult<FrameAnalysis>>>;
   close(): Promise<void>;
 }
 

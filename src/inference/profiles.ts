@@ -25,6 +25,7 @@ import { DETECTOR_SPEC_FILE } from './detectors/spec.ts';
 import { loadTinyFaceDetector, TINY_FACE_SPEC_FILE } from './detectors/tiny-face.ts';
 import { ensureFaceApiModels, FACEAPI_DETECTOR_DIR, type FaceApiModelPaths } from './faceapi/convert.ts';
 import type { FaceDetector } from './types.ts';
+import { reuseSettings } from './analyzers/reuse.ts';
 
 export const PROFILES = ['compact', 'vit'] as const;
 export type ProfileName = (typeof PROFILES)[number];
@@ -157,7 +158,7 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
     await classifier.close();
     throw error;
   }
-  return new DetectThenClassifyAnalyzer({ detector, classifier, cropMargin: config.faces.cropMargin });
+  return new DetectThenClassifyAnalyzer({ detector, classifier, cropMargin: config.faces.cropMargin, reuse: reuseSettings(config.faces) });
 }
 
 /** The second-stage detector for `profile` (FER_DETECTOR_CONFIRM), or null for none. */

@@ -114,6 +114,7 @@ function toFrameEntry(frame: FrameResult, labels: readonly string[]): FrameEntry
     probabilities: face.probabilities,
     label: face.label,
     ...(face.landmarks ? { landmarks: face.landmarks } : {}),
+    ...(face.reused ? { reused: true as const } : {}),
   }));
   const probabilities = faces.length > 0 ? meanVector(faces.map((f) => f.probabilities)) : null;
   return {
@@ -296,6 +297,7 @@ export function resmoothVideoResult(result: VideoResult, smoothingWindow: number
       detectorScore: face.detectorScore,
       ...(face.trackId !== null ? { trackId: face.trackId } : {}),
       ...(face.landmarks ? { landmarks: face.landmarks } : {}),
+      ...(face.reused ? { reused: true as const } : {}),
     })),
     ...(f.error !== undefined ? { error: f.error } : {}),
   }));

@@ -95,13 +95,13 @@ async function analyzeAndRecord(
   } else {
     const frameBytes = data.width * data.height * 3;
     if (chunk.length !== frameBytes * count) throw new Error(`chunk ${data.chunkKey} holds ${chunk.length} bytes, expected ${count} frames × ${frameBytes}`);
-    const settled = await Promise.allSettled(
-      data.timestamps.map((_, i) => {
-        const image: RgbImage = { data: chunk.subarray(i * frameBytes, (i + 1) * frameBytes), width: data.width, height: data.height };
-        tagFrame(image, { videoId: data.videoId, index: data.firstIndex + i });
-        return analyzer.analyze(image);
-      }),
-    );
+    const images = data.timestamps.map((_, i) => {
+      const image: RgbImage = { data: chunk.subarray(i * frameBytes, (i + 1) * frameBytes), width: data.width, height: data.height };
+      tagFrame(image, { videoId: data.videoId, index: data.firstIndex + i });
+      return image;
+    });
+    // The chunk's frames are consecutive frames of one video: an analyser may carry work over between them.
+    const settled = analyzer.analyzeSequence ? await analyzer.analyzeSequence(images) : await Promise.allSettled(images.map((image) => analyzer.analyze(image)));
     results = [];
     settled.forEach((outcome, i) => {
       const index = data.firstIndex + i;

@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/index.ts';
 describe('faces configuration', () => {
   it('defaults: detection on with YuNet (vit) and BlazeFace full range (compact), thresholds measured or the model\'s, tracker and fetch settings', () => {
     const { faces } = loadConfig({});
-    expect(faces).toMatchObject({ detect: true, detector: 'yunet-s-dynamic', compactDetector: 'blazeface-back', confirmDetector: 'auto', minFaceSize: 16, maxFacesPerFrame: 20, cropMargin: 0.15, trackIou: 0.3, trackMaxGap: 2, trackAppearanceDistance: 0.5, trackReidentifyFrames: 10, cutThreshold: 0.4, fetchRetries: 3 });
+    expect(faces).toMatchObject({ detect: true, detector: 'yunet-s-dynamic', compactDetector: 'blazeface-back', confirmDetector: 'auto', minFaceSize: 16, maxFacesPerFrame: 20, cropMargin: 0.15, reuseMaxFrames: 4, reuseThreshold: 0.01, trackIou: 0.3, trackMaxGap: 2, trackAppearanceDistance: 0.5, trackReidentifyFrames: 10, cutThreshold: 0.4, fetchRetries: 3 });
     expect(faces.scoreThreshold).toBeUndefined();
     expect(faces.nmsIou).toBeUndefined();
     expect(faces.modelsBaseUrl).toBeUndefined();
@@ -21,6 +21,8 @@ describe('faces configuration', () => {
       FER_MAX_FACES_PER_FRAME: '5',
       FER_DETECTOR_INPUT_SIZE: '480x384',
       FER_FACE_CROP_MARGIN: '0.25',
+      FER_REUSE_MAX_FRAMES: '0',
+      FER_REUSE_THRESHOLD: '0.03',
       FER_TRACK_IOU: '0.5',
       FER_TRACK_MAX_GAP: '0',
       FER_DETECTOR_CONFIRM: 'none',
@@ -42,6 +44,8 @@ describe('faces configuration', () => {
       maxFacesPerFrame: 5,
       detectorInputSize: '480x384',
       cropMargin: 0.25,
+      reuseMaxFrames: 0,
+      reuseThreshold: 0.03,
       trackIou: 0.5,
       trackMaxGap: 0,
       confirmDetector: 'none',

@@ -39,6 +39,8 @@ function spawnWorker(modelDir: string, batches: Batch[]): { child: ChildProcess;
       CI: 'true',
       FER_WORKER_CONCURRENCY: '4',
       FER_MAX_BATCH_SIZE: '8',
+      // Every frame through the classifier: this test counts the frames in the batches.
+      FER_REUSE_MAX_FRAMES: '0',
       FER_MAX_DELAY_MS: '20',
     },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -4,15 +4,18 @@
 // yields `faces: []`: the frame is never classified as if it were a face.
 
 import { faceAppearance } from '../../core/face-appearance.ts';
-import type { Box, FaceResult, FrameAnalysis, FrameAnalyzer, ModelInfo, RgbImage } from '../../core/types.ts';
+import type { Box, Detection, FaceResult, FrameAnalysis, FrameAnalyzer, ModelInfo, RgbImage } from '../../core/types.ts';
 import { cropRgb, faceCropBox } from '../detectors/crop.ts';
 import type { FaceDetector, ImageClassifier } from '../types.ts';
+import { REUSE_OFF, ReuseGate, type ReuseSettings } from './reuse.ts';
 
 export interface DetectThenClassifyOptions {
   readonly detector: FaceDetector;
   readonly classifier: ImageClassifier & { readonly info?: ModelInfo };
   /** See `faceCropBox`: each side grows by this fraction of the box's longer side. */
   readonly cropMargin: number;
+  /** Classifying only what changed across consecutive frames (reuse.ts); default off. */
+  readonly reuse?: ReuseSettings;
 }
 
 export class DetectThenClassifyAnalyzer implements FrameAnalyzer {
@@ -26,21 +29,51 @@ export class DetectThenClassifyAnalyzer implements FrameAnalyzer {
   }
 
   async analyze(frame: RgbImage): Promise<FrameAnalysis> {
-    const detections = await this.options.detector.detect(frame);
-    const faces = await Promise.all(
-      detections.map(async (detection): Promise<FaceResult> => {
-        const crop = cropRgb(frame, faceCropBox(detection.box, frame.width, frame.height, this.options.cropMargin));
-        const classification = await this.options.classifier.classify(crop);
-        return {
-          ...classification,
-          box: roundBox(detection.box),
-          detectorScore: detection.score,
-          ...(detection.landmarks ? { landmarks: detection.landmarks.map(([x, y]) => [round1(x), round1(y)] as const) } : {}),
-          appearance: faceAppearance(frame, innerBox(detection.box)),
-        };
-      }),
-    );
-    return { faces };
+    const [outcome] = await this.analyzeSequence([frame]);
+    if (outcome!.status === 'rejected') throw outcome!.reason;
+    return outcome!.value;
+  }
+
+  /**
+   * Every frame's detection is submitted at once (batched); as each resolves, in order, its faces
+   * go through the reuse gate and those that changed to the classifier — so classification of the
+   * first frames runs while later ones are still being detected.
+   */
+  async analyzeSequence(frames: readonly RgbImage[]): Promise<Array<PromiseSettledResult<FrameAnalysis>>> {
+    const { detector, classifier, cropMargin } = this.options;
+    const detections = frames.map((frame) => detector.detect(frame));
+    for (const d of detections) d.catch(() => undefined);
+    const gate = new ReuseGate(this.options.reuse ?? REUSE_OFF);
+    const outcomes: Array<Promise<FrameAnalysis>> = [];
+    for (const [i, frame] of frames.entries()) {
+      let found: Detection[];
+      try {
+        found = await detections[i]!;
+      } catch (error) {
+        gate.reset();
+        outcomes.push(Promise.reject(error));
+        outcomes.at(-1)!.catch(() => undefined);
+        continue;
+      }
+      const faces = found.map((detection) => ({ detection, box: detection.box, crop: faceCropBox(detection.box, frame.width, frame.height, cropMargin) }));
+      const gated = gate.next(frame, faces, (crop) => classifier.classify(cropRgb(frame, crop)));
+      const outcome = Promise.all(
+        gated.map(async (face, j): Promise<FaceResult> => {
+          const { detection } = faces[j]!;
+          return {
+            ...(await face.classification),
+            box: roundBox(detection.box),
+            detectorScore: detection.score,
+            ...(detection.landmarks ? { landmarks: detection.landmarks.map(([x, y]) => [round1(x), round1(y)] as const) } : {}),
+            appearance: faceAppearance(frame, innerBox(detection.box)),
+            ...(face.reused ? { reused: true as const } : {}),
+          };
+        }),
+      ).then((results) => ({ faces: results }));
+      outcome.catch(() => undefined);
+      outcomes.push(outcome);
+    }
+    return Promise.allSettled(outcomes);
   }
 
   /** Closes both models (each drains its batcher first). */

@@ -70,4 +70,23 @@ describeWithShared('detect-then-classify analyzer', () => {
     expect(await analyzer.analyze(grey)).toEqual({ faces: [] });
     expect(batches).toHaveLength(0);
   });
+
+  it('a sequence of frames: an unchanged face reuses its classification for up to K frames; one that moved or changed is classified', async () => {
+    const reusing = new DetectThenClassifyAnalyzer({ ...(analyzer as unknown as { options: ConstructorParameters<typeof DetectThenClassifyAnalyzer>[0] }).options, reuse: { maxReuse: 2, threshold: 0.01, minIou: 0.5 } });
+    const photo = await readRgb(sharedPath('fixtures', 'faces', 'pexels_neutral.jpg'));
+    // The same frame five times, then the photo mirrored (the face moved), then changed in place (inverted).
+    const mirrored = { ...photo, data: new Uint8Array(photo.data.length) };
+    for (let y = 0; y < photo.height; y++) for (let x = 0; x < photo.width; x++) for (let c = 0; c < 3; c++) mirrored.data[(y * photo.width + x) * 3 + c] = photo.data[(y * photo.width + (photo.width - 1 - x)) * 3 + c]!;
+    const inverted = { ...mirrored, data: mirrored.data.map((v) => 255 - v) };
+    batches.length = 0;
+    const outcomes = await reusing.analyzeSequence([photo, photo, photo, photo, photo, mirrored, inverted]);
+    const faces = outcomes.map((o) => (o.status === 'fulfilled' ? o.value.faces : []));
+    expect(faces.map((f) => f.length)).toEqual([1, 1, 1, 1, 1, 1, 1]);
+    // Classified at frames 0 and 3 (K = 2 reuses in a row), at 5 (moved) and 6 (changed).
+    expect(faces.map((f) => f[0]!.reused === true)).toEqual([false, true, true, false, true, false, false]);
+    expect(batches.reduce((n, b) => n + b.length, 0)).toBe(4);
+    // A reused face carries its frame's own box and detector score, and the classification it reused.
+    expect(faces[1]![0]!.probabilities).toEqual(faces[0]![0]!.probabilities);
+    expect(faces[1]![0]!.box).toEqual(faces[0]![0]!.box);
+  });
 });

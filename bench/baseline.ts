@@ -1,0 +1,73 @@
+// Ours against what a JavaScript user would write: transformers.js's `pipeline('image-classification')`
+// called once per frame on the same 120 frames (a 60 s talking-face video at 2 frames/s), fp32 and
+// its q8 (the same int8 ONNX file ours runs), against `fer-stream analyze --no-detect` with our
+// defaults on that video, measured in the same run.
+//
+//   FER_SHARED_DIR=../shared npm run bench:baseline [-- --rounds 2] [--json FILE]
+//
+// transformers.js gets the frames already decoded (its time is the calls alone); ours is the
+// whole pipeline (decode, Redis, batching, aggregation) from the result's processing time.
+
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { env, pipeline, RawImage } from '@huggingface/transformers';
+import { extractFrames, probeVideo } from '../src/producer/index.ts';
+import { loadConfig } from '../src/config/index.ts';
+import { analyze } from './pipeline/measure.ts';
+import { benchModels, talkingFaceVideo } from './pipeline/setup.ts';
+
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '2' }, json: { type: 'string' }, variant: { type: 'string' } } });
+const rounds = Number(values.rounds);
+const shared = process.env.FER_SHARED_DIR;
+const models = await benchModels(shared);
+const { file: video, source } = await talkingFaceVideo(shared);
+
+const pipelineConfig = loadConfig({}).pipeline;
+const probe = await probeVideo(video, { maxDurationSeconds: pipelineConfig.maxDurationSeconds, maxFileBytes: pipelineConfig.maxFileBytes, maxSourcePixels: pipelineConfig.maxSourcePixels });
+const frames: RawImage[] = [];
+for await (const frame of extractFrames(video, probe, { fps: 2, maxSide: pipelineConfig.frameMaxSide })) frames.push(new RawImage(new Uint8ClampedArray(frame.data), frame.width, frame.height, 3));
+
+env.allowRemoteModels = false;
+env.allowLocalModels = true;
+env.localModelPath = `${path.dirname(models.vitDir)}/`;
+
+/** frames/s of one transformers.js call per frame (after one warm-up call). */
+async function transformersJs(dtype: 'fp32' | 'q8'): Promise<number> {
+  const classify = await pipeline('image-classification', path.basename(models.vitDir), { dtype });
+  await classify(frames[0]!);
+  const start = performance.now();
+  for (const frame of frames) await classify(frame);
+  const seconds = (performance.now() - start) / 1000;
+  await classify.dispose();
+  return frames.length / seconds;
+}
+
+// Ours with its defaults, the model variant named where the default is not yet int8.
+const ourEnv: Record<string, string> = { FER_MODELS_DIR: models.modelsDir, ...(values.variant ? { FER_MODEL_VARIANT: values.variant } : {}) };
+interface Round {
+  readonly tjsFp32: number;
+  readonly tjsQ8: number;
+  readonly ours: number;
+  readonly oursWall: number;
+}
+const results: Round[] = [];
+for (let round = 1; round <= rounds; round++) {
+  const tjsFp32 = await transformersJs('fp32');
+  const tjsQ8 = await transformersJs('q8');
+  const run = await analyze([video], ['--fps', '2', '--no-detect', '--model', models.vitDir], ourEnv);
+  results.push({ tjsFp32, tjsQ8, ours: run.framesPerSecond, oursWall: run.frames / (run.wallMs / 1000) });
+  console.error(`round ${round}: transformers.js fp32 ${tjsFp32.toFixed(2)}, q8 ${tjsQ8.toFixed(2)}; ours ${run.framesPerSecond.toFixed(2)} frames/s (${(run.frames / (run.wallMs / 1000)).toFixed(2)} by wall clock)`);
+}
+
+const range = (xs: number[]) => (xs.length === 1 || Math.min(...xs) === Math.max(...xs) ? xs[0]!.toFixed(2) : `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`);
+console.log(`\nbench:baseline — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; ${frames.length} frames (${source}, 2 frames/s); ours: FER_MODEL_VARIANT=${values.variant ?? 'default'}; ${rounds} round(s)\n`);
+console.log('| what | frames/s | ours ÷ this |');
+console.log('| --- | ---: | ---: |');
+console.log(`| transformers.js, one call per frame, fp32 | ${range(results.map((r) => r.tjsFp32))} | ${range(results.map((r) => r.ours / r.tjsFp32))} |`);
+console.log(`| transformers.js, one call per frame, q8 | ${range(results.map((r) => r.tjsQ8))} | ${range(results.map((r) => r.ours / r.tjsQ8))} |`);
+console.log(`| ours: analyze --no-detect (processing time) | ${range(results.map((r) => r.ours))} | 1 |`);
+console.log(`| ours: the same by wall clock (start-up included) | ${range(results.map((r) => r.oursWall))} | — |`);
+if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine: `${os.cpus().length} × ${os.cpus()[0]?.model}`, video: source, frames: frames.length, results }, null, 2));

@@ -1,0 +1,88 @@
+// Classifying only what changed (FER_REUSE_MAX_FRAMES, FER_REUSE_THRESHOLD), on talking-head
+// videos: how many faces reuse the previous classification, how often the reused label is the one
+// classifying the face again gives, and what that does to faces/s — all in one run.
+//
+//   FER_SHARED_DIR=../shared npm run bench:reuse [-- --json FILE]
+//
+// Videos: the GRID clips concatenated to 60 s (a speaker talking; 2 frames/s = 120 frames) and the
+// demo's pan over face-api's six photos (faces moving; 5 frames/s = 60 frames). Agreement needs a
+// trained classifier: YuNet (frame size) + face-api's expression net (trained, from npm), every
+// face classified against gated, faces matched by frame and box (the same detector finds the same
+// boxes). Speed: YuNet + the int8 ViT-B/16 (synthetic weights: the work is the same), gated
+// against every face, faces per second of processing time.
+
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { makeDemoVideo } from '../src/cli/demo/make-video.ts';
+import { ensureFaceApiModels } from '../src/inference/faceapi/convert.ts';
+import { analyzeResults, type FaceRow } from './reuse/run.ts';
+import { BENCH_DIR, benchModels, talkingFaceVideo } from './pipeline/setup.ts';
+
+const { values } = parseArgs({ options: { json: { type: 'string' } } });
+const shared = process.env.FER_SHARED_DIR;
+const models = await benchModels(shared);
+if (!models.detector) throw new Error('bench:reuse needs YuNet: set FER_SHARED_DIR to ../shared (models/yunet)');
+const { expressionDir } = await ensureFaceApiModels(models.modelsDir);
+const grid = await talkingFaceVideo(shared);
+const pan = (await makeDemoVideo({ out: path.join(BENCH_DIR, 'demo-pan.mp4') })).file;
+const VIDEOS = [
+  { name: 'GRID talking 60 s', file: grid.file, fps: 2 },
+  { name: 'demo pan 12 s', file: pan, fps: 5 },
+];
+const GATES = [0.005, 0.0075, 0.01, 0.0125, 0.015, 0.02].flatMap((threshold) => [4, 8].map((maxFrames) => ({ maxFrames, threshold })));
+const base = { FER_MODELS_DIR: models.modelsDir };
+const gateEnv = (g: { maxFrames: number; threshold: number } | null): Record<string, string> => (g ? { FER_REUSE_MAX_FRAMES: String(g.maxFrames), FER_REUSE_THRESHOLD: String(g.threshold) } : { FER_REUSE_MAX_FRAMES: '0' });
+const key = (f: FaceRow) => `${f.frame}:${f.box.x},${f.box.y},${f.box.width},${f.box.height}`;
+
+interface Row {
+  readonly video: string;
+  readonly gate: string;
+  readonly faces: number;
+  readonly reusedShare: number;
+  readonly agreement: number;
+}
+const rows: Row[] = [];
+for (const video of VIDEOS) {
+  const args = ['--fps', String(video.fps), '--profile', 'vit', '--model', expressionDir];
+  const every = await analyzeResults(video.file, args, { ...base, ...gateEnv(null) });
+  const truth = new Map(every.faces.map((f) => [key(f), f.label]));
+  for (const gate of GATES) {
+    const gated = await analyzeResults(video.file, args, { ...base, ...gateEnv(gate) });
+    const matched = gated.faces.filter((f) => truth.has(key(f)));
+    const agree = matched.filter((f) => truth.get(key(f)) === f.label).length;
+    rows.push({ video: video.name, gate: `K=${gate.maxFrames}, threshold ${gate.threshold}`, faces: gated.faces.length, reusedShare: gated.faces.filter((f) => f.reused).length / gated.faces.length, agreement: agree / Math.max(1, every.faces.length) });
+    console.error(`${video.name} ${rows.at(-1)!.gate}: ${(rows.at(-1)!.reusedShare * 100).toFixed(1)} % reused, ${(rows.at(-1)!.agreement * 100).toFixed(1)} % agreement (${gated.faces.length} vs ${every.faces.length} faces)`);
+  }
+}
+
+// The default: the most reuse whose agreement is at least 98 % on every video.
+const choices = GATES.map((g) => ({ g, label: `K=${g.maxFrames}, threshold ${g.threshold}` }))
+  .map(({ g, label }) => ({ g, label, mine: rows.filter((r) => r.gate === label) }))
+  .filter((c) => c.mine.every((r) => r.agreement >= 0.98))
+  .sort((a, b) => Math.min(...b.mine.map((r) => r.reusedShare)) - Math.min(...a.mine.map((r) => r.reusedShare)));
+const chosen = choices[0];
+
+const speed: Array<{ video: string; every: number; gated: number }> = [];
+if (chosen) {
+  for (const video of VIDEOS) {
+    const args = ['--fps', String(video.fps), '--profile', 'vit'];
+    const env = { ...base, FER_MODEL_VARIANT: 'model_quantized' };
+    const every = await analyzeResults(video.file, args, { ...env, ...gateEnv(null) });
+    const gated = await analyzeResults(video.file, args, { ...env, ...gateEnv(chosen.g) });
+    speed.push({ video: video.name, every: every.faces.length / every.seconds, gated: gated.faces.length / gated.seconds });
+  }
+}
+
+console.log(`\nbench:reuse — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}\n`);
+console.log('| video | gate | faces | reused | top-label agreement vs every face classified |');
+console.log('| --- | --- | ---: | ---: | ---: |');
+for (const r of rows) console.log(`| ${r.video} | ${r.gate} | ${r.faces} | ${(r.reusedShare * 100).toFixed(1)} % | ${(r.agreement * 100).toFixed(1)} % |`);
+console.log(`\nchosen (most reuse with ≥ 98 % agreement on every video): ${chosen?.label ?? 'none'}`);
+if (speed.length) {
+  console.log('\n| video | faces/s, every face (YuNet + int8 ViT-B/16) | faces/s, gated | ratio |');
+  console.log('| --- | ---: | ---: | ---: |');
+  for (const s of speed) console.log(`| ${s.video} | ${s.every.toFixed(2)} | ${s.gated.toFixed(2)} | ${(s.gated / s.every).toFixed(2)} |`);
+}
+if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine: `${os.cpus().length} × ${os.cpus()[0]?.model}`, rows, chosen: chosen?.g ?? null, speed }, null, 2));

@@ -16,6 +16,7 @@ const LAYER: Record<string, number> = {
   metrics: 2,
   results: 3,
   pipeline: 3,
+  models: 3,
   producer: 4,
   worker: 4,
   api: 5,

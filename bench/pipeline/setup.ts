@@ -8,7 +8,11 @@ import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from '
 import os from 'node:os';
 import path from 'node:path';
 import { makeDemoVideo } from '../../src/cli/demo/make-video.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import { faceApiSamplePhotos } from '../../src/inference/faceapi/sample-photos.ts';
+import { QUANTIZATION_FILE } from '../../src/inference/model-variant.ts';
 import { buildSyntheticVitModelDir } from '../../src/inference/vit/index.ts';
+import { quantizeModelDir } from '../../src/models/quantize-dir.ts';
 import { mediaBinaries } from '../../src/producer/binaries.ts';
 
 export const BENCH_DIR = path.join(os.tmpdir(), 'fer-stream-bench-pipeline');
@@ -29,7 +33,13 @@ export async function benchModels(sharedDir: string | undefined): Promise<BenchM
     console.error(`building the synthetic ViT-B/16 (fp32 + dynamic int8) into ${vitDir} …`);
     await buildSyntheticVitModelDir({ outDir: vitDir, preset: 'base', seed: 1, quantize: 'int8-per-channel' });
   }
-  let detector = existsSync(path.join(modelsDir, 'yunet-2023mar'));
+  // The measured agreement FER_MODEL_VARIANT=auto reads (what `fer-stream models quantize` writes).
+  if (!existsSync(path.join(vitDir, QUANTIZATION_FILE))) {
+    const config = loadConfig({}, { modelsDir });
+    const record = await quantizeModelDir({ inDir: vitDir, photos: faceApiSamplePhotos(), modelsDir, inference: config.inference, cropMargin: config.faces.cropMargin });
+    console.error(`measured int8 against fp32: ${(record.agreement.top1 * 100).toFixed(1)} % top-1 agreement on ${record.agreement.crops} face crops`);
+  }
+  let detector = existsSync(path.join(modelsDir, 'yunet-s-dynamic'));
   if (!detector && sharedDir && existsSync(path.join(sharedDir, 'models', 'yunet'))) {
     const run = spawnSync(process.execPath, [path.join(REPO, 'bin', 'fer-stream.js'), 'models', 'install-local', path.join(sharedDir, 'models'), 'yunet', '--models-dir', modelsDir], { encoding: 'utf8' });
     if (run.status !== 0) throw new Error(`installing YuNet: ${run.stderr}`);

@@ -26,8 +26,11 @@ export const inferenceSchema = z.object({
   maxQueue: int(1, 1_000_000).default(1024),
   /** Largest image accepted for decoding, in pixels (width × height): guards against decompression bombs. */
   maxImagePixels: int(1).default(100_000_000),
-  /** Model variant file under `onnx/`: `model` (fp32) or e.g. `model_quantized`. */
-  modelVariant: z.string().min(1).default('model'),
+  /**
+   * Model variant file under `onnx/`: `model` (fp32), e.g. `model_quantized`, or `auto`: int8 on
+   * CPU where the model directory's quantization.json records ≥ 99 % top-1 agreement with fp32.
+   */
+  modelVariant: z.string().min(1).default('auto'),
 });
 
 export type InferenceConfig = z.infer<typeof inferenceSchema>;

@@ -56,6 +56,8 @@ export interface ModelInfo {
   readonly preprocessing: Readonly<Record<string, unknown>>;
   readonly detector?: string | null;
   readonly executionProvider?: string;
+  /** The model file that ran, and why (FER_MODEL_VARIANT=auto). */
+  readonly variant?: { readonly file: string; readonly reason?: string };
 }
 
 /**

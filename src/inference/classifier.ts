@@ -100,7 +100,13 @@ export class OnnxImageClassifier implements ImageClassifier {
   }
 
   get info(): ModelInfo {
-    return { name: this.name, labels: this.labels, preprocessing: { ...this.model.preprocessor }, executionProvider: this.executionProvider };
+    return {
+      name: this.name,
+      labels: this.labels,
+      preprocessing: { ...this.model.preprocessor },
+      executionProvider: this.executionProvider,
+      variant: { file: `onnx/${this.model.variant}.onnx`, ...(this.model.variantReason ? { reason: this.model.variantReason } : {}) },
+    };
   }
 
   classify(image: ImageInput): Promise<Classification> {

@@ -15,6 +15,7 @@ import { createInferenceHost, hostOptionsFromConfig, type ThreadSessionHost } fr
 import { checkPreprocessorConfig } from './preprocess.ts';
 import type { PreprocessorConfig, TensorInfo } from './types.ts';
 import { warmUp } from './backend/warm-up.ts';
+import { AUTO_VARIANT, autoVariant } from './model-variant.ts';
 
 /** Input and output names of an image-classification model (as transformers.js expects them). */
 export const PIXEL_VALUES = 'pixel_values';
@@ -30,6 +31,8 @@ export interface ModelDirectory {
   /** config.json as written (architecture fields included), for ModelInfo and inspection. */
   readonly config: Readonly<Record<string, unknown>>;
   readonly variant: string;
+  /** Why this variant (FER_MODEL_VARIANT=auto: model-variant.ts); absent when the variant was named. */
+  readonly variantReason?: string;
   readonly modelPath: string;
   /** Input channels (config.json num_channels; always 3, as preprocessing produces RGB). */
   readonly channels: 3;
@@ -243,6 +246,15 @@ export interface OpenedModel {
  * graph's inputs and outputs against the directory; the host is closed again if that check fails.
  */
 export async function openModelDir(dir: string, config: InferenceConfig, logger?: Logger): Promise<OpenedModel> {
+  if (config.modelVariant === AUTO_VARIANT) {
+    const choice = await autoVariant(dir);
+    const opened = await openModelDir(dir, { ...config, modelVariant: choice.variant }, logger);
+    if (choice.variant === 'model' || opened.host.executionProvider === 'cpu') return { ...opened, model: { ...opened.model, variantReason: choice.reason } };
+    // Dynamic int8 is a CPU speed-up: an accelerator runs fp32.
+    await opened.host.close();
+    const fp32 = await openModelDir(dir, { ...config, modelVariant: 'model' }, logger);
+    return { ...fp32, model: { ...fp32.model, variantReason: `fp32: int8 is for CPU sessions; this one runs on ${fp32.host.executionProvider}` } };
+  }
   const model = await readModelDir(dir, { variant: config.modelVariant });
   const host = await createInferenceHost(hostOptionsFromConfig(config, model.modelPath, logger));
   try {

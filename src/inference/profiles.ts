@@ -26,6 +26,7 @@ import { loadTinyFaceDetector, TINY_FACE_SPEC_FILE } from './detectors/tiny-face
 import { ensureFaceApiModels, FACEAPI_DETECTOR_DIR, type FaceApiModelPaths } from './faceapi/convert.ts';
 import type { FaceDetector } from './types.ts';
 import { reuseSettings } from './analyzers/reuse.ts';
+import { AUTO_VARIANT } from './model-variant.ts';
 
 export const PROFILES = ['compact', 'vit'] as const;
 export type ProfileName = (typeof PROFILES)[number];
@@ -49,7 +50,9 @@ export function vitProfilePaths(config: Config): { classifierDir: string; detect
 export async function missingVitModels(config: Config, explicitClassifierDir?: string): Promise<string[]> {
   const { classifierDir, detectorDir } = vitProfilePaths(config);
   const missing: string[] = [];
-  if (explicitClassifierDir === undefined && !(await exists(path.join(classifierDir, 'onnx', `${config.inference.modelVariant}.onnx`)))) {
+  // auto needs fp32 there (int8 is taken beside it only when measured good enough).
+  const variant = config.inference.modelVariant === AUTO_VARIANT ? 'model' : config.inference.modelVariant;
+  if (explicitClassifierDir === undefined && !(await exists(path.join(classifierDir, 'onnx', `${variant}.onnx`)))) {
     missing.push(`ViT expression model at ${classifierDir} ("fer-stream models fetch vit-fer")`);
   }
   // BlazeFace is installed from npm on first use: never missing.
@@ -131,7 +134,7 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
       ...(observer ? { observer } : {}),
       ...(logger ? { logger } : {}),
     }),
-    openDetector(detectorDir, config, settings, observer),
+    openDetector(detectorDir, config, settings, observer, logger),
   ]);
   if (classifierLoad.status === 'rejected') {
     if (detectorLoad.status === 'fulfilled') await detectorLoad.value.close();
@@ -147,7 +150,7 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
       const primary = detector;
       // The confirmer at its own reference thresholds (the configured ones are the primary's).
       const confirmer = await ensureBlazeFaceModel(config.modelsDir, confirm)
-        .then((dir) => openDetector(dir, config, { ...settings, scoreThreshold: undefined, nmsIou: undefined, minFaceSize: 0 }, observer))
+        .then((dir) => openDetector(dir, config, { ...settings, scoreThreshold: undefined, nmsIou: undefined, minFaceSize: 0 }, observer, logger))
         .catch(async (error: unknown) => {
           await primary.close();
           throw error;
@@ -175,8 +178,9 @@ async function openDetector(
   config: Config,
   settings: { scoreThreshold: number | undefined; nmsIou: number | undefined; minFaceSize: number; maxFaces: number },
   observer: PipelineObserver | undefined,
+  logger?: Logger,
 ): Promise<FaceDetector> {
-  const common = { inference: config.inference, ...(observer ? { pipelineObserver: observer } : {}) };
+  const common = { inference: config.inference, ...(observer ? { pipelineObserver: observer } : {}), ...(logger ? { logger } : {}) };
   const fixed = fixedDetectorInput(config);
   const size = fixed?.split('x').map(Number);
   if (path.basename(dir) === FACEAPI_DETECTOR_DIR || (await exists(path.join(dir, TINY_FACE_SPEC_FILE)))) {

@@ -90,6 +90,8 @@ const analyze: Command = {
       await pipeline.close();
       throw error;
     });
+    // Which model file runs and why (FER_MODEL_VARIANT=auto: int8 where measured good enough).
+    if (analyzer.info.variant?.reason) console.log(`model: ${analyzer.info.name} — ${analyzer.info.variant.reason}`);
     const producer = startProducer(pipeline, { logger, ...(observer ? { observer } : {}) });
     const worker = startWorker(pipeline, { analyzer, logger, finalizeOptions: trackingFor(analyzer, config), ...(observer ? { observer } : {}) });
     const shutdown = new AbortController();

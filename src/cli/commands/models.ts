@@ -58,6 +58,20 @@ const subcommands: Record<string, SubcommandEntry> = {
     ].join('\n'),
     load: async () => (await import('./models/fetch.ts')).default,
   },
+  quantize: {
+    summary: 'Write the dynamic int8 variant of a model directory and measure its agreement with fp32 (quantization.json)',
+    usage: [
+      'fer-stream models quantize --in DIR [--out DIR] [--images DIR] [--per-tensor]',
+      '  --in DIR      a model directory of ours (config.json, preprocessor_config.json, onnx/model.onnx)',
+      '  --out DIR     write the quantized directory there (default: beside fp32 in --in)',
+      '  --images DIR  photos whose faces (found by BlazeFace) the agreement is measured on',
+      "                (default: face-api's six sample photos, from npm); each crop also mirrored",
+      '  --per-tensor  one weight scale per MatMul instead of one per output channel',
+      '  Every MatMul with a constant weight becomes int8 (what pays on CPU: the ViT); FER_MODEL_VARIANT=auto',
+      '  then runs int8 on CPU where top-1 agreement is at least 99 %, fp32 otherwise, and says which.',
+    ].join('\n'),
+    load: async () => (await import('./models/quantize.ts')).default,
+  },
   'install-local': {
     summary: 'Install the detector models from a local copy (e.g. ../shared/models), verifying their checksums',
     usage: [

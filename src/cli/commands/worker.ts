@@ -67,7 +67,7 @@ const worker: Command = {
       if (analyzer.info.executionProvider) metrics.declareInference(analyzer.info.detector ? ['detect', 'classify'] : ['classify'], analyzer.info.executionProvider);
       const handle = startWorker(pipeline, { analyzer, observer, logger, finalizeOptions: trackingFor(analyzer, config), ...(concurrency ? { concurrency } : {}) });
       const producer: ProducerHandle | undefined = values.producer ? startProducer(pipeline, { observer, logger }) : undefined;
-      logger.info({ analyzer: analyzer.info.name, concurrency: concurrency ?? config.pipeline.workerConcurrency, producer: values.producer }, 'worker started');
+      logger.info({ analyzer: analyzer.info.name, variant: analyzer.info.variant, concurrency: concurrency ?? config.pipeline.workerConcurrency, producer: values.producer }, 'worker started');
       return async (force) => {
         await Promise.all([producer?.close(force), handle.close(force)]);
       };

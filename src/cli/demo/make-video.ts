@@ -3,11 +3,10 @@
 // Each photo is shown for `secondsPerPhoto` while the view pans slowly from its left to its right.
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { FerError } from '../../core/types.ts';
+import { faceApiSamplePhotos } from '../../inference/faceapi/sample-photos.ts';
 import { mediaBinaries } from '../../producer/index.ts';
 
 export interface DemoVideoOptions {
@@ -17,15 +16,6 @@ export interface DemoVideoOptions {
   /** Output frame size (the pan window); photos are scaled to this height. */
   readonly width?: number;
   readonly height?: number;
-}
-
-/** face-api's demo photos, in order. */
-export function faceApiSamplePhotos(): string[] {
-  const packageJson = createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json');
-  const demoDir = path.join(path.dirname(packageJson), 'demo');
-  const photos = [1, 2, 3, 4, 5, 6].map((i) => path.join(demoDir, `sample${i}.jpg`)).filter((p) => existsSync(p));
-  if (photos.length === 0) throw new FerError('demo_input_missing', `no sample photos (sample1.jpg …) in ${demoDir}; is @vladmandic/face-api installed?`);
-  return photos;
 }
 
 /** Writes the demo video (H.264 MP4, no audio) and returns its path and length in seconds. */

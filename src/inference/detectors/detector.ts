@@ -18,6 +18,7 @@ import { dynamicInputSize, letterboxMapping, stretchMapping, type InputMapping }
 import { writeDetectorInput } from './preprocess.ts';
 import { warmUp } from '../backend/warm-up.ts';
 import { DETECTOR_SPEC_FILE, parseDetectorSpec, type DetectorSpec } from './spec.ts';
+import type { Logger } from '../../core/logger.ts';
 
 export interface DetectorSettings {
   /** Overrides the model's reference threshold (detector.json) when set. */
@@ -125,6 +126,8 @@ export interface LoadDetectorOptions {
   readonly inference: InferenceConfig;
   readonly observer?: BatchObserver<RgbImage>;
   readonly pipelineObserver?: PipelineObserver;
+  /** Where the provider fallback is said (once per process); default: the inference logger. */
+  readonly logger?: Logger;
 }
 
 /** Reads `dir/detector.json`, starts the ONNX sessions, returns a ready detector. */
@@ -143,6 +146,7 @@ export async function loadDetector(dir: string, options: LoadDetectorOptions): P
       ...(options.observer ? { observer: options.observer } : {}),
       ...(options.pipelineObserver ? { pipelineObserver: options.pipelineObserver } : {}),
     }),
+    options.logger,
   );
   // A fixed input warms up at the batch it will run; a frame-sized one does not know its size yet.
   if (!detector.frameSizedInput) {

@@ -11,6 +11,7 @@ import { DynamicBatcher } from '../batcher.ts';
 import { InferenceReporter } from '../inference-reporter.ts';
 import type { BatchObserver, FaceDetector, InferenceHost } from '../types.ts';
 import { assertRgbImage } from './preprocess.ts';
+import type { Logger } from '../../core/logger.ts';
 
 export interface DetectorBatching {
   readonly maxBatchSize: number;
@@ -72,8 +73,13 @@ export abstract class HostedDetector implements FaceDetector {
 }
 
 /** Starts the sessions for `modelPath` and builds a detector on them; the sessions are closed if that fails. */
-export async function withInferenceHost<T>(modelPath: string, inference: InferenceConfig, build: (host: InferenceHost, batching: Omit<DetectorBatching, 'observer' | 'pipelineObserver'>) => T): Promise<T> {
-  const host = await createInferenceHost(hostOptionsFromConfig(inference, modelPath));
+export async function withInferenceHost<T>(
+  modelPath: string,
+  inference: InferenceConfig,
+  build: (host: InferenceHost, batching: Omit<DetectorBatching, 'observer' | 'pipelineObserver'>) => T,
+  logger?: Logger,
+): Promise<T> {
+  const host = await createInferenceHost(hostOptionsFromConfig(inference, modelPath, logger));
   try {
     return build(host, { maxBatchSize: inference.maxBatchSize, maxDelayMs: inference.maxDelayMs, maxQueue: inference.maxQueue });
   } catch (error) {

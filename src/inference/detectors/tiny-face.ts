@@ -17,6 +17,7 @@ import { decodeTinyFace } from '../faceapi/tiny-face-decode.ts';
 import type { BatchObserver, InferenceHost } from '../types.ts';
 import { HostedDetector, withInferenceHost, type DetectorBatching } from './hosted-detector.ts';
 import { clampBox } from './geometry.ts';
+import type { Logger } from '../../core/logger.ts';
 
 /** The converter writes this file beside model.onnx; it names the graph's tensors and face-api's defaults. */
 export const TINY_FACE_SPEC_FILE = 'faceapi-detector.json';
@@ -101,6 +102,7 @@ export interface LoadTinyFaceOptions {
   readonly inference: InferenceConfig;
   readonly observer?: BatchObserver<RgbImage>;
   readonly pipelineObserver?: PipelineObserver;
+  readonly logger?: Logger;
 }
 
 export async function readTinyFaceSpec(dir: string): Promise<TinyFaceSpec> {
@@ -129,5 +131,6 @@ export async function loadTinyFaceDetector(dir: string, options: LoadTinyFaceOpt
       ...(options.observer ? { observer: options.observer } : {}),
       ...(options.pipelineObserver ? { pipelineObserver: options.pipelineObserver } : {}),
     }),
+    options.logger,
   );
 }

@@ -1,0 +1,80 @@
+// Horizontal scaling on one machine: the same videos through one worker process against two,
+// each single-threaded (FER_INTRA_OP_THREADS=1: onnxruntime's threads set per process, as a
+// deployment sets them per worker), the int8 ViT-B/16 whole-frame; measured in the same run.
+//
+//   FER_SHARED_DIR=../shared npm run bench:scaling [-- --videos 8] [--rounds 2] [--json FILE]
+//
+// frames/s = every video's frames / (last completion − first start). The producer runs in this
+// process; workers are `fer-stream worker` processes (compiled start-up), started and warm before
+// the videos are submitted, stopped after.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config/index.ts';
+import { createPipeline, getVideoResult, submitVideo, waitForVideos } from '../src/pipeline/index.ts';
+import { startProducer } from '../src/producer/index.ts';
+import type { VideoResult } from '../src/results/index.ts';
+import { benchModels, linkInto, REPO, BENCH_DIR, talkingFaceVideo } from './pipeline/setup.ts';
+
+const { values } = parseArgs({ options: { videos: { type: 'string', default: '8' }, rounds: { type: 'string', default: '2' }, json: { type: 'string' } } });
+const shared = process.env.FER_SHARED_DIR;
+const models = await benchModels(shared);
+const { file } = await talkingFaceVideo(shared);
+const videos = Array.from({ length: Number(values.videos) }, (_, i) => linkInto(path.join(BENCH_DIR, 'scaling'), file, `talking-${i}.mp4`));
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+function startWorker(prefix: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'fer-stream.js'), 'worker', '--no-detect', '--model', models.vitDir], {
+    env: { ...process.env, REDIS_URL, FER_REDIS_PREFIX: prefix, FER_MODELS_DIR: models.modelsDir, FER_INTRA_OP_THREADS: '1', FER_METRICS_ENABLED: 'false', FER_EXECUTION_PROVIDERS: 'cpu', LOG_LEVEL: 'info', CI: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (d: Buffer) => {
+      output += d;
+      if (output.includes('worker started')) resolve(child);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`worker exited ${code}: ${output.slice(-1000)}`)));
+  });
+}
+
+async function run(workers: number, round: number): Promise<number> {
+  const prefix = `bench-scaling-${process.pid}-${workers}-${round}`;
+  const children = await Promise.all(Array.from({ length: workers }, () => startWorker(prefix)));
+  const pipeline = createPipeline({ redisUrl: REDIS_URL, prefix, config: loadConfig({}).pipeline });
+  const producer = startProducer(pipeline);
+  try {
+    const ids = await Promise.all(videos.map((v) => submitVideo(pipeline, { path: v, options: { fps: 2, maxFrames: 60 } }).then((r) => r.videoId)));
+    await waitForVideos(pipeline, ids, { timeoutMs: 1_800_000, pollMs: 200 });
+    const results = await Promise.all(ids.map((id) => getVideoResult<VideoResult>(pipeline, id)));
+    const frames = results.reduce((n, r) => n + r!.counts.analysed, 0);
+    const first = Math.min(...results.map((r) => Date.parse(r!.timings!.startedAt!)));
+    const last = Math.max(...results.map((r) => Date.parse(r!.timings!.completedAt!)));
+    return frames / ((last - first) / 1000);
+  } finally {
+    await producer.close();
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve(null) : c.on('exit', resolve)))));
+    await pipeline.close();
+  }
+}
+
+const rows: Array<{ round: number; one: number; two: number }> = [];
+for (let round = 1; round <= Number(values.rounds); round++) {
+  const one = await run(1, round);
+  const two = await run(2, round);
+  rows.push({ round, one, two });
+  console.error(`round ${round}: 1 worker ${one.toFixed(2)} frames/s, 2 workers ${two.toFixed(2)} (${(two / one).toFixed(2)}×)`);
+}
+const range = (xs: number[]) => (xs.length === 1 || Math.min(...xs) === Math.max(...xs) ? xs[0]!.toFixed(2) : `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`);
+console.log(`\nbench:scaling — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; ${videos.length} videos × 60 frames, int8 ViT-B/16 whole-frame, FER_INTRA_OP_THREADS=1 per worker\n`);
+console.log('| workers | frames/s | × one worker |');
+console.log('| ---: | ---: | ---: |');
+console.log(`| 1 | ${range(rows.map((r) => r.one))} | 1 |`);
+console.log(`| 2 | ${range(rows.map((r) => r.two))} | ${range(rows.map((r) => r.two / r.one))} |`);
+if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine: `${os.cpus().length} × ${os.cpus()[0]?.model}`, rows }, null, 2));

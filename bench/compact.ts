@@ -20,7 +20,8 @@ import { loadConfig } from '../src/config/index.ts';
 import type { RgbImage } from '../src/core/types.ts';
 import { createProfileAnalyzer } from '../src/inference/profiles.ts';
 import { mediaBinaries } from '../src/producer/index.ts';
-import { loadFaceApi } from '../test/inference/faceapi/face-api-reference.ts';
+import { loadFaceApi } from '../test/models/faceapi/face-api-reference.ts';
+import { ensureFaceApiModels } from '../src/models/faceapi/convert.ts';
 
 const { values } = parseArgs({
   options: {
@@ -71,7 +72,7 @@ try {
   const baselineFps = baselineCount / ((performance.now() - t0) / 1000);
   console.log(`baseline face-api 1.7.15 on tfjs-cpu: ${baselineFps.toFixed(2)} frames/s (${baselineCount} frames, ${(baselineFaces / baselineCount).toFixed(1)} faces/frame)`);
 
-  const analyzer = await createProfileAnalyzer(config, 'compact');
+  const analyzer = await createProfileAnalyzer(config, 'compact', { prepareFaceApi: ensureFaceApiModels });
   try {
     await Promise.all(frames.slice(0, 4).map((f) => analyzer.analyze(f))); // warm-up
     const rows: string[] = [];

@@ -22,6 +22,7 @@ import type { FaceResult, FrameResult } from '../src/core/types.ts';
 import { createProfileAnalyzer } from '../src/inference/profiles.ts';
 import { extractFrames, mediaBinaries, probeVideo } from '../src/producer/index.ts';
 import { cutScores } from '../src/results/index.ts';
+import { ensureFaceApiModels } from '../src/models/faceapi/convert.ts';
 
 const { values } = parseArgs({ options: { json: { type: 'string' } } });
 const config = loadConfig({ ...process.env, FER_EXECUTION_PROVIDERS: 'cpu' });
@@ -71,7 +72,7 @@ for (const s of sources) {
 }
 
 // Appearance: the same face in consecutive frames (boxes overlapping, same shot) vs across a cut.
-const analyzer = await createProfileAnalyzer(config, 'compact', {});
+const analyzer = await createProfileAnalyzer(config, 'compact', { prepareFaceApi: ensureFaceApiModels });
 const appearance = { same: [] as number[], acrossCut: [] as number[] };
 for (const fps of [2, 5]) {
   const analysed = await frames(demo.file, fps, async (f) => (await analyzer.analyze(f)).faces);

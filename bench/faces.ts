@@ -20,8 +20,8 @@ import type { RgbImage } from '../src/core/types.ts';
 import { DetectThenClassifyAnalyzer } from '../src/inference/analyzers/detect-then-classify.ts';
 import { createImageClassifier } from '../src/inference/classifier.ts';
 import { loadDetector } from '../src/inference/detectors/detector.ts';
-import { installLocal } from '../src/inference/fetch/fetch.ts';
-import { buildSyntheticVitModelDir, type VitPreset } from '../src/inference/vit/index.ts';
+import { installLocal } from '../src/models/fetch/fetch.ts';
+import { buildSyntheticVitModelDir, type VitPreset } from '../src/models/vit/index.ts';
 import { extractFrames, probeVideo } from '../src/producer/index.ts';
 
 const { values } = parseArgs({

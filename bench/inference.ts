@@ -16,7 +16,7 @@ import { createInferenceHost } from '../src/inference/backend/index.ts';
 import { openDirectSession } from '../src/inference/backend/direct-session.ts';
 import { DynamicBatcher } from '../src/inference/batcher.ts';
 import { LOGITS, PIXEL_VALUES, readModelDir } from '../src/inference/model-dir.ts';
-import { buildSyntheticVitModelDir } from '../src/inference/vit/index.ts';
+import { buildSyntheticVitModelDir } from '../src/models/vit/index.ts';
 
 const { values } = parseArgs({
   options: {

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeDemoVideo } from '../src/cli/demo/make-video.ts';
-import { ensureFaceApiModels } from '../src/inference/faceapi/convert.ts';
+import { ensureFaceApiModels } from '../src/models/faceapi/convert.ts';
 import { analyzeResults, type FaceRow } from './reuse/run.ts';
 import { BENCH_DIR, benchModels, talkingFaceVideo } from './pipeline/setup.ts';
 

@@ -28,6 +28,7 @@ import { matchFaces } from '../test/helpers/face-truth/match.ts';
 import { generatedNoFaceScenes, loadFacePatches, sceneryScenes } from '../test/helpers/face-truth/scenes.ts';
 import { makeSequences, SEQUENCE_KINDS, type Sequence } from './tracks/sequences.ts';
 import { addScores, idf1, NO_SCORE, scoreTracks, type TrackScore } from './tracks/score.ts';
+import { ensureFaceApiModels } from '../src/models/faceapi/convert.ts';
 
 const { values } = parseArgs({ options: { variants: { type: 'string', default: '6' }, json: { type: 'string' } } });
 const shared = path.resolve(process.env.FER_SHARED_DIR ?? '../shared');
@@ -40,7 +41,7 @@ const backgrounds = [
   ...generatedNoFaceScenes(mediaBinaries().ffmpeg).filter((s) => /^(gradients|smptebars|life|text-dark|mandelbrot)#0$/.test(s.name)),
 ];
 const sequences = await makeSequences(await loadFacePatches(facesDir), backgrounds, Number(values.variants));
-const analyzer = await createProfileAnalyzer(config, 'compact');
+const analyzer = await createProfileAnalyzer(config, 'compact', { prepareFaceApi: ensureFaceApiModels });
 const analysed: Array<{ sequence: Sequence; frames: FrameResult[] }> = [];
 for (const sequence of sequences) {
   const frames: FrameResult[] = [];

@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { buildSyntheticVitModelDir } from '../src/inference/vit/index.ts';
-import { fillNormal } from '../src/inference/vit/synthetic.ts';
+import { buildSyntheticVitModelDir } from '../src/models/vit/index.ts';
+import { fillNormal } from '../src/models/vit/synthetic.ts';
 
 const { values } = parseArgs({ options: { threads: { type: 'string', default: '2' }, batch: { type: 'string', default: '8' }, runs: { type: 'string', default: '3' } } });
 const threads = Number(values.threads);

@@ -9,8 +9,8 @@ import { ensureBlazeFaceModel, isBlazeFaceModel } from '../../src/inference/dete
 import { ConfirmedDetector } from '../../src/inference/detectors/confirmed-detector.ts';
 import { loadDetector } from '../../src/inference/detectors/detector.ts';
 import { loadTinyFaceDetector } from '../../src/inference/detectors/tiny-face.ts';
-import { ensureFaceApiModels } from '../../src/inference/faceapi/convert.ts';
-import { installLocal } from '../../src/inference/fetch/fetch.ts';
+import { ensureFaceApiModels } from '../../src/models/faceapi/convert.ts';
+import { installLocal } from '../../src/models/fetch/fetch.ts';
 import type { FaceDetector } from '../../src/inference/types.ts';
 
 export interface BenchDetector {

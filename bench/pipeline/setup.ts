@@ -9,9 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { makeDemoVideo } from '../../src/cli/demo/make-video.ts';
 import { loadConfig } from '../../src/config/index.ts';
-import { faceApiSamplePhotos } from '../../src/inference/faceapi/sample-photos.ts';
+import { faceApiSamplePhotos } from '../../src/models/faceapi/sample-photos.ts';
 import { QUANTIZATION_FILE } from '../../src/inference/model-variant.ts';
-import { buildSyntheticVitModelDir } from '../../src/inference/vit/index.ts';
+import { buildSyntheticVitModelDir } from '../../src/models/vit/index.ts';
 import { quantizeModelDir } from '../../src/models/quantize-dir.ts';
 import { mediaBinaries } from '../../src/producer/binaries.ts';
 

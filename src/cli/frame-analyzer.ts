@@ -15,6 +15,7 @@ import type { BatchObserver, ImageInput } from '../inference/types.ts';
 import { CostFreeAnalyzer, frameOrigin, WholeFrameAnalyzer } from '../worker/index.ts';
 import { UsageError } from './args.ts';
 import { reuseSettings } from '../inference/analyzers/reuse.ts';
+import { ensureFaceApiModels } from '../models/faceapi/convert.ts';
 
 export const ANALYZER_KINDS = ['faces', 'whole-frame', 'cost-free'] as const;
 export type AnalyzerKind = (typeof ANALYZER_KINDS)[number];
@@ -75,6 +76,7 @@ export async function createFrameAnalyzer(options: {
     });
     options.onProfile?.(choice);
     return createProfileAnalyzer(options.config, choice.profile, {
+      prepareFaceApi: ensureFaceApiModels,
       logger: options.logger,
       ...(options.observer ? { observer: options.observer } : {}),
       ...(options.modelDir ? { classifierDir: options.modelDir } : {}),

@@ -23,7 +23,7 @@ import { detectorThreshold } from './detectors/defaults.ts';
 import { loadDetector } from './detectors/detector.ts';
 import { DETECTOR_SPEC_FILE } from './detectors/spec.ts';
 import { loadTinyFaceDetector, TINY_FACE_SPEC_FILE } from './detectors/tiny-face.ts';
-import { ensureFaceApiModels, FACEAPI_DETECTOR_DIR, type FaceApiModelPaths } from './faceapi/convert.ts';
+import { FACEAPI_DETECTOR_DIR, faceApiModelPaths, type FaceApiModelPaths } from './detectors/faceapi-dirs.ts';
 import type { FaceDetector } from './types.ts';
 import { reuseSettings } from './analyzers/reuse.ts';
 import { AUTO_VARIANT } from './model-variant.ts';
@@ -90,6 +90,26 @@ export interface ProfileAnalyzerOptions {
   readonly classifierDir?: string;
   /** Told before the compact profile converts face-api's models (first use on this models directory). */
   readonly onConvert?: (paths: FaceApiModelPaths) => void;
+  /**
+   * Makes face-api's model directories when they are missing or stale (src/models/faceapi:
+   * ensureFaceApiModels; the CLI passes it, so the compact profile works from npm alone). The
+   * runtime builds no models itself: without it they must be there already.
+   */
+  readonly prepareFaceApi?: (modelsDir: string, onBuild?: (paths: FaceApiModelPaths) => void) => Promise<FaceApiModelPaths>;
+}
+
+/** face-api's model directories, made by `prepare` when given, else required to exist. */
+async function faceApiDirs(config: Config, options: ProfileAnalyzerOptions): Promise<FaceApiModelPaths> {
+  const onBuild = (p: FaceApiModelPaths) => {
+    options.logger?.info({ modelsDir: config.modelsDir }, `converting face-api's models to ONNX (once): ${p.detectorDir}, ${p.expressionDir}`);
+    options.onConvert?.(p);
+  };
+  if (options.prepareFaceApi) return options.prepareFaceApi(config.modelsDir, onBuild);
+  const paths = faceApiModelPaths(config.modelsDir);
+  if (!(await exists(path.join(paths.expressionDir, 'config.json')))) {
+    throw new FerError('model_missing', `face-api's models are not converted in ${config.modelsDir} (fer-stream models build-faceapi)`);
+  }
+  return paths;
 }
 
 /** Starts the models of `profile` and returns its FrameAnalyzer (close it when done). */
@@ -105,10 +125,7 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
   let detectorDir: string;
   let classifierDir: string;
   if (profile === 'compact') {
-    const paths = await ensureFaceApiModels(config.modelsDir, (p) => {
-      logger?.info({ modelsDir: config.modelsDir }, `converting face-api's models to ONNX (once): ${p.detectorDir}, ${p.expressionDir}`);
-      options.onConvert?.(p);
-    });
+    const paths = await faceApiDirs(config, options);
     // An explicit expression model replaces face-api's; detection stays the compact profile's.
     classifierDir = options.classifierDir ?? paths.expressionDir;
     const compact = config.faces.compactDetector;

@@ -5,8 +5,8 @@
 // are not rewritten: on these CPUs int8 pays for MatMul-heavy models (the ViT: 3× the fp32
 // throughput), while the small CNNs (face-api's nets, BlazeFace) are a few milliseconds anyway.
 
-import { onnx, type OnnxTypes } from '../inference/onnx/proto.ts';
-import { quantizeWeightInt8 } from '../inference/onnx/quantize.ts';
+import { onnx, type OnnxTypes } from './onnx/proto.ts';
+import { quantizeWeightInt8 } from './onnx/quantize.ts';
 
 const FLOAT = 1;
 const INT8 = 3;

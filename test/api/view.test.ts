@@ -25,6 +25,7 @@ import { startWorker, type WorkerHandle } from '../../src/worker/index.ts';
 import { redisUrl, testPrefix } from '../helpers/redis.ts';
 import { describeWithShared, sharedPath } from '../helpers/shared.ts';
 import { describeWithTools } from '../helpers/system-tools.ts';
+import { ensureFaceApiModels } from '../../src/models/faceapi/convert.ts';
 
 const TOKEN = 'viewer-test-token-0123456789';
 const { prefix, cleanup } = testPrefix(import.meta.url);
@@ -44,7 +45,7 @@ describeWithTools('the /view page in Chromium', ['chromium', 'ffmpeg'], () => {
     beforeAll(async () => {
       const config = loadConfig({ FER_MODELS_DIR: path.join(dir, 'models'), FER_EXECUTION_PROVIDERS: 'cpu' }, { pipeline: { fps: 5 } });
       pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: config.pipeline });
-      const analyzer = await createProfileAnalyzer(config, 'compact');
+      const analyzer = await createProfileAnalyzer(config, 'compact', { prepareFaceApi: ensureFaceApiModels });
       producer = startProducer(pipeline);
       worker = startWorker(pipeline, { analyzer, finalizeOptions: trackingFor(analyzer, config) });
       ({ videoId } = await submitVideo(pipeline, { path: sharedPath('fixtures', 'video', 'grid_bbaf2n.mp4'), owner: 'viewer' }));

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Box } from '../../src/core/types.ts';
-import { installLocal } from '../../src/inference/fetch/fetch.ts';
+import { installLocal } from '../../src/models/fetch/fetch.ts';
 import { matchFaces } from '../helpers/face-truth/match.ts';
 import { FIXTURE_TRUTH } from '../helpers/face-truth/scenes.ts';
 import { describeWithShared, sharedPath } from '../helpers/shared.ts';

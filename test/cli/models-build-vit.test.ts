@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VIT_PRESETS, syntheticVitWeights, vitConfigToHf, writeSafetensors } from '../../src/inference/vit/index.ts';
+import { VIT_PRESETS, syntheticVitWeights, vitConfigToHf, writeSafetensors } from '../../src/models/vit/index.ts';
 
 const bin = path.resolve(import.meta.dirname, '..', '..', 'bin', 'fer-stream.js');
 

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
-import { buildSyntheticVitModelDir } from '../../src/inference/vit/model-dir.ts';
+import { buildSyntheticVitModelDir } from '../../src/models/vit/model-dir.ts';
 import { checkDashboard, describeFailures, type QueryCheck } from '../../src/metrics/dashboard-check.ts';
 import { createPipeline, getVideoStatus, type Pipeline } from '../../src/pipeline/index.ts';
 import { renderMarkdownTable, renderPanelsPng } from '../helpers/dashboard-render.ts';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildSyntheticVitModelDir } from '../../src/inference/vit/index.ts';
+import { buildSyntheticVitModelDir } from '../../src/models/vit/index.ts';
 import type { VideoResult } from '../../src/results/index.ts';
 import { csvRecords, expectCsvMatchesJson } from '../helpers/csv.ts';
 import { redisUrl, testPrefix } from '../helpers/redis.ts';

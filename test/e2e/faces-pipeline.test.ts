@@ -12,7 +12,7 @@ import { DetectThenClassifyAnalyzer } from '../../src/inference/analyzers/detect
 import { createImageClassifier } from '../../src/inference/classifier.ts';
 import { detectorThreshold } from '../../src/inference/detectors/defaults.ts';
 import { loadDetector } from '../../src/inference/detectors/detector.ts';
-import { installLocal } from '../../src/inference/fetch/fetch.ts';
+import { installLocal } from '../../src/models/fetch/fetch.ts';
 import { createPipeline, getVideoResult, submitVideo, waitForVideos, type Pipeline } from '../../src/pipeline/index.ts';
 import { mediaBinaries, startProducer, type ProducerHandle } from '../../src/producer/index.ts';
 import { faceTracker, toCsv, type VideoResult } from '../../src/results/index.ts';

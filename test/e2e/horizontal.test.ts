@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toCsv } from '../../src/results/csv.ts';
 import type { VideoResult } from '../../src/results/types.ts';
-import { buildSyntheticVitModelDir } from '../../src/inference/vit/model-dir.ts';
+import { buildSyntheticVitModelDir } from '../../src/models/vit/model-dir.ts';
 import { mediaBinaries } from '../../src/producer/binaries.ts';
 import { redisUrl, testPrefix } from '../helpers/redis.ts';
 import { CliProcesses, repoRoot, type CliChild } from '../helpers/cli-processes.ts';

@@ -20,6 +20,7 @@ import { faceTracker, type VideoResult } from '../../src/results/index.ts';
 import { startWorker, type WorkerHandle } from '../../src/worker/index.ts';
 import { redisUrl, testPrefix } from '../helpers/redis.ts';
 import { describeWithShared, sharedPath } from '../helpers/shared.ts';
+import { ensureFaceApiModels } from '../../src/models/faceapi/convert.ts';
 
 const run = promisify(execFile);
 const { prefix, cleanup } = testPrefix(import.meta.url);
@@ -37,8 +38,8 @@ describeWithShared('tracks are people', () => {
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'fer-tracks-people-'));
     const config = loadConfig({ FER_MODELS_DIR: path.join(tmp, 'models'), FER_EXECUTION_PROVIDERS: 'cpu', FER_INTRA_OP_THREADS: '1' }, { pipeline: { fps: 4, chunkFrames: 4 } });
-    analyzer = await createProfileAnalyzer(config, 'compact', {});
-    probeAnalyzer = await createProfileAnalyzer(config, 'compact', {});
+    analyzer = await createProfileAnalyzer(config, 'compact', { prepareFaceApi: ensureFaceApiModels });
+    probeAnalyzer = await createProfileAnalyzer(config, 'compact', { prepareFaceApi: ensureFaceApiModels });
     pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: config.pipeline });
     producer = startProducer(pipeline);
     const tracking = trackerOptions(config);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
-import { buildSyntheticVitModelDir } from '../../src/inference/vit/index.ts';
+import { buildSyntheticVitModelDir } from '../../src/models/vit/index.ts';
 import { createPipeline, getVideoResult, heldFrames, submitVideo, waitForVideos, type Pipeline } from '../../src/pipeline/index.ts';
 import { startProducer, type ProducerHandle } from '../../src/producer/index.ts';
 import type { VideoResult } from '../../src/results/index.ts';

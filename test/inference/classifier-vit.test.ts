@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import { createImageClassifier } from '../../src/inference/classifier.ts';
 import { readModelDir } from '../../src/inference/model-dir.ts';
-import { buildSyntheticVitModelDir, DEFAULT_LABELS } from '../../src/inference/vit/index.ts';
+import { buildSyntheticVitModelDir, DEFAULT_LABELS } from '../../src/models/vit/index.ts';
 
 let tmp: string;
 let tinyVit: string;

@@ -19,6 +19,7 @@ import { parseCommandArgs, UsageError } from '../args.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
 import { openPipeline } from '../connect.ts';
 import { makeDemoVideo } from '../demo/make-video.ts';
+import { ensureFaceApiModels } from '../../models/faceapi/convert.ts';
 
 const pct = (v: number) => `${(v * 100).toFixed(0)}%`;
 
@@ -89,6 +90,7 @@ const demo: Command = {
     const pipeline = await openPipeline(config);
     console.log(`2/4 loading the compact profile (${config.faces.compactDetector} face detector + face-api's expression net) from ${config.modelsDir} …`);
     const analyzer = await createProfileAnalyzer(config, 'compact', {
+      prepareFaceApi: ensureFaceApiModels,
       logger,
       onConvert: (p) => console.log(`    first use: converting face-api's weights (npm package) to ONNX into ${p.detectorDir} and ${p.expressionDir}`),
     }).catch(async (error: unknown) => {

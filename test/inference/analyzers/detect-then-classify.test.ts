@@ -9,7 +9,7 @@ import { loadConfig } from '../../../src/config/index.ts';
 import { DetectThenClassifyAnalyzer } from '../../../src/inference/analyzers/detect-then-classify.ts';
 import { createImageClassifier } from '../../../src/inference/classifier.ts';
 import { loadDetector } from '../../../src/inference/detectors/detector.ts';
-import { installLocal } from '../../../src/inference/fetch/fetch.ts';
+import { installLocal } from '../../../src/models/fetch/fetch.ts';
 import type { ImageInput } from '../../../src/inference/types.ts';
 import { describeWithShared, sharedPath } from '../../helpers/shared.ts';
 import { SEVEN_LABELS, writeTinyClassifierDir } from '../fixtures/tiny-classifier.ts';

@@ -9,14 +9,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.ts';
 import type { FrameAnalyzer } from '../../../src/core/types.ts';
-import { installLocal } from '../../../src/inference/fetch/fetch.ts';
+import { installLocal } from '../../../src/models/fetch/fetch.ts';
 import { createProfileAnalyzer, type ProfileName } from '../../../src/inference/profiles.ts';
-import { buildSyntheticVitModelDir } from '../../../src/inference/vit/index.ts';
+import { buildSyntheticVitModelDir } from '../../../src/models/vit/index.ts';
 import { mediaBinaries } from '../../../src/producer/index.ts';
 import { matchFaces } from '../../helpers/face-truth/match.ts';
 import { FIXTURE_TRUTH, FRAMES_PER_SOURCE, generatedNoFaceScenes, NO_FACE_SOURCES, photoScenes, sceneryScenes, type Scene } from '../../helpers/face-truth/scenes.ts';
 import { describeWithShared, sharedPath } from '../../helpers/shared.ts';
 import { describeWithTools } from '../../helpers/system-tools.ts';
+import { ensureFaceApiModels } from '../../../src/models/faceapi/convert.ts';
 
 describeWithTools('generated no-face frames', ['ffmpeg', 'the DejaVu font (drawtext)'], () => {
 describeWithShared("each profile's default detection: no face where there is none, every fixture face found", () => {
@@ -29,8 +30,8 @@ describeWithShared("each profile's default detection: no face where there is non
     const config = loadConfig({ FER_MODELS_DIR: modelsDir, FER_EXECUTION_PROVIDERS: 'cpu', FER_INTRA_OP_THREADS: '1' });
     await installLocal(sharedPath('models'), modelsDir, ['yunet']);
     await buildSyntheticVitModelDir({ outDir: path.join(modelsDir, config.models.vitModel), preset: 'tiny', seed: 5 });
-    analyzers.set('compact', await createProfileAnalyzer(config, 'compact'));
-    analyzers.set('vit', await createProfileAnalyzer(config, 'vit'));
+    analyzers.set('compact', await createProfileAnalyzer(config, 'compact', { prepareFaceApi: ensureFaceApiModels }));
+    analyzers.set('vit', await createProfileAnalyzer(config, 'vit', { prepareFaceApi: ensureFaceApiModels }));
   }, 120_000);
   afterAll(async () => {
     for (const analyzer of analyzers.values()) await analyzer.close();

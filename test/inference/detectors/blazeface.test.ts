@@ -179,7 +179,7 @@ describeWithShared('BlazeFace (from npm, no network)', () => {
   }
 
   it('finds the same faces as UltraFace on the portraits (IoU ≥ 0.4: BlazeFace boxes are square and tighter)', async () => {
-    const { installLocal } = await import('../../../src/inference/fetch/fetch.ts');
+    const { installLocal } = await import('../../../src/models/fetch/fetch.ts');
     await installLocal(sharedPath('models'), modelsDir, ['ultraface']);
     const ultra = await loadDetector(path.join(modelsDir, 'ultraface-rfb-640'), { inference: config.inference, settings: { minFaceSize: 0, maxFaces: 20 } });
     try {

@@ -8,7 +8,7 @@ import type { RgbImage } from '../../../src/core/types.ts';
 import { loadConfig } from '../../../src/config/index.ts';
 import { loadDetector, type OnnxFaceDetector } from '../../../src/inference/detectors/detector.ts';
 import { iou } from '../../../src/inference/detectors/geometry.ts';
-import { installLocal } from '../../../src/inference/fetch/fetch.ts';
+import { installLocal } from '../../../src/models/fetch/fetch.ts';
 import { describeWithShared, sharedPath } from '../../helpers/shared.ts';
 import { readRgb } from './raw-detect.ts';
 

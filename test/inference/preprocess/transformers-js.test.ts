@@ -20,7 +20,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.ts';
 import { createImageClassifier, softmax, type OnnxImageClassifier } from '../../../src/inference/classifier.ts';
 import { preprocessedLength, preprocessInto } from '../../../src/inference/preprocess.ts';
-import { buildSyntheticVitModelDir } from '../../../src/inference/vit/index.ts';
+import { buildSyntheticVitModelDir } from '../../../src/models/vit/index.ts';
 import { describeWithShared, sharedPath } from '../../helpers/shared.ts';
 import { difference, generateImages, SEED_CONFIG } from './reference.ts';
 

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../../../config/index.ts';
-import { buildFaceApiModels } from '../../../inference/faceapi/convert.ts';
+import { buildFaceApiModels } from '../../../models/faceapi/convert.ts';
 import { parseCommandArgs } from '../../args.ts';
 import { EXIT_CODES, type Command } from '../../command.ts';
 

@@ -3,7 +3,7 @@
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { buildSyntheticVitModelDir, convertHfVitModelDir, isVitPreset, type VitModelDirResult, type VitQuantization } from '../../../inference/vit/index.ts';
+import { buildSyntheticVitModelDir, convertHfVitModelDir, isVitPreset, type VitModelDirResult, type VitQuantization } from '../../../models/vit/index.ts';
 import { parseCommandArgs, UsageError } from '../../args.ts';
 import { EXIT_CODES, type Command } from '../../command.ts';
 

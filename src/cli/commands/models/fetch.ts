@@ -3,8 +3,8 @@
 
 import path from 'node:path';
 import { loadConfig } from '../../../config/index.ts';
-import { fetchModels, MODEL_FAMILIES, parseFamily } from '../../../inference/fetch/fetch.ts';
-import { convertHfVitModelDir } from '../../../inference/vit/index.ts';
+import { fetchModels, MODEL_FAMILIES, parseFamily } from '../../../models/fetch/fetch.ts';
+import { convertHfVitModelDir } from '../../../models/vit/index.ts';
 import { parseCommandArgs, UsageError } from '../../args.ts';
 import { EXIT_CODES, type Command } from '../../command.ts';
 

@@ -4,7 +4,7 @@
 
 import path from 'node:path';
 import { loadConfig } from '../../../config/index.ts';
-import { installLocal, parseFamily } from '../../../inference/fetch/fetch.ts';
+import { installLocal, parseFamily } from '../../../models/fetch/fetch.ts';
 import { parseCommandArgs, UsageError } from '../../args.ts';
 import { EXIT_CODES, type Command } from '../../command.ts';
 

@@ -5,7 +5,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../../config/index.ts';
-import { faceApiSamplePhotos } from '../../../inference/faceapi/sample-photos.ts';
+import { faceApiSamplePhotos } from '../../../models/faceapi/sample-photos.ts';
 import { MIN_INT8_AGREEMENT } from '../../../inference/model-variant.ts';
 import { quantizeModelDir } from '../../../models/quantize-dir.ts';
 import { parseCommandArgs, UsageError } from '../../args.ts';

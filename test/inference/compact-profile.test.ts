@@ -5,14 +5,14 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type Config } from '../../../src/config/index.ts';
-import type { FrameAnalyzer } from '../../../src/core/types.ts';
-import { ensureFaceApiModels, faceApiModelsInstalled } from '../../../src/inference/faceapi/convert.ts';
-import { installLocal } from '../../../src/inference/fetch/fetch.ts';
-import { buildSyntheticVitModelDir } from '../../../src/inference/vit/index.ts';
-import { decodeToRgb } from '../../../src/inference/preprocess.ts';
-import { chooseProfile, createProfileAnalyzer } from '../../../src/inference/profiles.ts';
-import { describeWithShared, sharedPath } from '../../helpers/shared.ts';
+import { loadConfig, type Config } from '../../src/config/index.ts';
+import type { FrameAnalyzer } from '../../src/core/types.ts';
+import { ensureFaceApiModels, faceApiModelsInstalled } from '../../src/models/faceapi/convert.ts';
+import { installLocal } from '../../src/models/fetch/fetch.ts';
+import { buildSyntheticVitModelDir } from '../../src/models/vit/index.ts';
+import { decodeToRgb } from '../../src/inference/preprocess.ts';
+import { chooseProfile, createProfileAnalyzer } from '../../src/inference/profiles.ts';
+import { describeWithShared, sharedPath } from '../helpers/shared.ts';
 
 const EXPECTED: Record<string, string> = {
   'pexels_angry.jpg': 'angry',
@@ -81,7 +81,7 @@ describeWithShared('vit profile', () => {
     const config = configFor(dir);
     const choice = await chooseProfile(config);
     expect(choice).toMatchObject({ profile: 'vit', explicit: false });
-    const analyzer = await createProfileAnalyzer(config, choice.profile);
+    const analyzer = await createProfileAnalyzer(config, choice.profile, { prepareFaceApi: ensureFaceApiModels });
     try {
       expect(analyzer.info).toMatchObject({ name: 'vit-fer', detector: 'yunet-s-dynamic' });
       const { faces } = await analyzer.analyze(await decodeToRgb(await readFile(sharedPath('fixtures', 'faces', 'wh_two_people.jpg'))));
@@ -97,7 +97,7 @@ describeWithShared('compact profile on the fixture photos', () => {
   let analyzer: FrameAnalyzer;
 
   beforeAll(async () => {
-    analyzer = await createProfileAnalyzer(configFor(modelsDir), 'compact');
+    analyzer = await createProfileAnalyzer(configFor(modelsDir), 'compact', { prepareFaceApi: ensureFaceApiModels });
   });
   afterAll(async () => {
     await analyzer?.close();

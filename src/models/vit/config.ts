@@ -1,6 +1,6 @@
 // ViT image-classification configuration: presets, and Hugging Face `config.json` reading/writing.
 
-import type { PreprocessorConfig } from '../types.ts';
+import type { PreprocessorConfig } from '../../inference/types.ts';
 
 export interface VitConfig {
   readonly hiddenSize: number;

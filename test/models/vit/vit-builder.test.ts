@@ -7,8 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   DEFAULT_LABELS, VIT_PRESETS, buildSyntheticVitModelDir, buildVitGraph, convertHfVitModelDir, syntheticVitWeights,
   vitConfigToHf, vitParameterShapes, writeSafetensors, type VitConfig, type VitWeights,
-} from '../../../src/inference/vit/index.ts';
-import { fillNormal } from '../../../src/inference/vit/synthetic.ts';
+} from '../../../src/models/vit/index.ts';
+import { fillNormal } from '../../../src/models/vit/synthetic.ts';
 import { referenceVitLogits } from './reference-forward.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'fer-vit-builder-'));

@@ -4,7 +4,7 @@
 // transposed to ONNX's (OIHW); activations are NCHW.
 
 import { OnnxGraphBuilder, attr } from '../onnx/index.ts';
-import { TINY_FACE_MEAN_RGB } from './tiny-face-decode.ts';
+import { TINY_FACE_MEAN_RGB } from '../../inference/detectors/tiny-face-decode.ts';
 import { takeWeight, type WeightTensor } from './weights.ts';
 
 type Weights = ReadonlyMap<string, WeightTensor>;

@@ -2,8 +2,8 @@
 // directly from the model's definition (modeling_vit.py) with the state-dict weights as they are
 // (PyTorch layouts), one image and one token at a time. Deliberately naive: no fusion, no folding.
 
-import type { VitConfig } from '../../../src/inference/vit/config.ts';
-import type { VitWeights } from '../../../src/inference/vit/weights.ts';
+import type { VitConfig } from '../../../src/models/vit/config.ts';
+import type { VitWeights } from '../../../src/models/vit/weights.ts';
 
 type Vec = Float64Array;
 

@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeSafetensors, readSafetensors, writeSafetensors } from '../../../src/inference/vit/safetensors.ts';
-import { floatToBfloat16, floatToHalf, halfToFloat } from '../../../src/inference/vit/safetensors.ts';
-import { fillNormal, syntheticVitWeights } from '../../../src/inference/vit/synthetic.ts';
-import { VIT_PRESETS } from '../../../src/inference/vit/config.ts';
+import { decodeSafetensors, readSafetensors, writeSafetensors } from '../../../src/models/vit/safetensors.ts';
+import { floatToBfloat16, floatToHalf, halfToFloat } from '../../../src/models/vit/safetensors.ts';
+import { fillNormal, syntheticVitWeights } from '../../../src/models/vit/synthetic.ts';
+import { VIT_PRESETS } from '../../../src/models/vit/config.ts';
 import { describeWithTools } from '../../helpers/system-tools.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'fer-safetensors-'));

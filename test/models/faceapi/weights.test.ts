@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { halfToFloat, readWeights } from '../../../src/inference/faceapi/weights.ts';
+import { halfToFloat, readWeights } from '../../../src/models/faceapi/weights.ts';
 import { faceApiModelDir, loadFaceApi } from './face-api-reference.ts';
 
 describe('face-api weight manifests', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { OnnxGraphBuilder, attr, decodeModel } from '../../../src/inference/onnx/index.ts';
+import { OnnxGraphBuilder, attr, decodeModel } from '../../../src/models/onnx/index.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'fer-onnx-builder-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -9,14 +9,14 @@ import { createRequire } from 'node:module';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FerError } from '../../core/types.ts';
-import type { TinyFaceSpec } from '../detectors/tiny-face.ts';
-import { TINY_FACE_SPEC_FILE } from '../detectors/tiny-face.ts';
+import type { TinyFaceSpec } from '../../inference/detectors/tiny-face.ts';
+import { TINY_FACE_SPEC_FILE } from '../../inference/detectors/tiny-face.ts';
 import type { OnnxGraphBuilder } from '../onnx/index.ts';
 import { buildExpressionNet, buildTinyFaceDetector, EXPRESSION_INPUT_SIZE, EXPRESSION_LABELS, EXPRESSION_MEAN_RGB, TINY_FACE_IO } from './networks.ts';
 import { readWeights } from './weights.ts';
+import { FACEAPI_DETECTOR_DIR, FACEAPI_EXPRESSION_DIR, faceApiModelPaths, type FaceApiModelPaths } from '../../inference/detectors/faceapi-dirs.ts';
 
-export const FACEAPI_DETECTOR_DIR = 'faceapi-tiny-face-detector';
-export const FACEAPI_EXPRESSION_DIR = 'faceapi-face-expression';
+export { FACEAPI_DETECTOR_DIR, FACEAPI_EXPRESSION_DIR, faceApiModelPaths, type FaceApiModelPaths };
 
 const require = createRequire(import.meta.url);
 
@@ -32,14 +32,6 @@ export async function faceApiPackage(): Promise<{ modelDir: string; version: str
   return { modelDir: path.join(path.dirname(packageJson), 'model'), version };
 }
 
-export interface FaceApiModelPaths {
-  readonly detectorDir: string;
-  readonly expressionDir: string;
-}
-
-export function faceApiModelPaths(modelsDir: string): FaceApiModelPaths {
-  return { detectorDir: path.join(modelsDir, FACEAPI_DETECTOR_DIR), expressionDir: path.join(modelsDir, FACEAPI_EXPRESSION_DIR) };
-}
 
 export interface BuildResult extends FaceApiModelPaths {
   readonly version: string;

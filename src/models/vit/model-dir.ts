@@ -3,7 +3,7 @@
 
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { PreprocessorConfig } from '../types.ts';
+import type { PreprocessorConfig } from '../../inference/types.ts';
 import { VIT_PRESETS, defaultVitPreprocessor, validateVitConfig, vitConfigFromHf, vitConfigToHf, type VitConfig, type VitPreset } from './config.ts';
 import { buildVitGraph } from './graph.ts';
 import { readSafetensors } from './safetensors.ts';

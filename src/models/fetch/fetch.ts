@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FerError } from '../../core/types.ts';
-import { DETECTOR_CATALOG, type DetectorCatalogEntry } from '../detectors/catalog.ts';
-import { DETECTOR_SPEC_FILE } from '../detectors/spec.ts';
+import { DETECTOR_CATALOG, type DetectorCatalogEntry } from '../../inference/detectors/catalog.ts';
+import { DETECTOR_SPEC_FILE } from '../../inference/detectors/spec.ts';
 import { downloadFile, sha256File, type DownloadOptions, type DownloadProgress } from './download.ts';
 
 export const MODEL_FAMILIES = ['ultraface', 'yunet', 'vit-fer'] as const;

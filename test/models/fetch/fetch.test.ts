@@ -9,8 +9,8 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { DETECTOR_CATALOG } from '../../../src/inference/detectors/catalog.ts';
 import { parseDetectorSpec } from '../../../src/inference/detectors/spec.ts';
-import { fetchModels, installLocal, type FetchOptions } from '../../../src/inference/fetch/fetch.ts';
-import { convertHfVitModelDir, syntheticVitWeights, VIT_PRESETS, vitConfigToHf, writeSafetensors } from '../../../src/inference/vit/index.ts';
+import { fetchModels, installLocal, type FetchOptions } from '../../../src/models/fetch/fetch.ts';
+import { convertHfVitModelDir, syntheticVitWeights, VIT_PRESETS, vitConfigToHf, writeSafetensors } from '../../../src/models/vit/index.ts';
 import { describeWithShared, sharedPath } from '../../helpers/shared.ts';
 
 interface Behaviour {

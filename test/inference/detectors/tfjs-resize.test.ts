@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RgbImage } from '../../../src/core/types.ts';
-import { padBottomRightAndResize } from '../../../src/inference/faceapi/tfjs-resize.ts';
-import { referenceDetectorInput } from './face-api-reference.ts';
+import { padBottomRightAndResize } from '../../../src/inference/detectors/tfjs-resize.ts';
+import { referenceDetectorInput } from '../../models/faceapi/face-api-reference.ts';
 
 function pattern(width: number, height: number, seed: number): RgbImage {
   const data = new Uint8Array(width * height * 3);

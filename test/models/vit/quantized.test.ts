@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { quantizeWeightInt8 } from '../../../src/inference/onnx/quantize.ts';
-import { buildSyntheticVitModelDir } from '../../../src/inference/vit/index.ts';
-import { fillNormal } from '../../../src/inference/vit/synthetic.ts';
+import { quantizeWeightInt8 } from '../../../src/models/onnx/quantize.ts';
+import { buildSyntheticVitModelDir } from '../../../src/models/vit/index.ts';
+import { fillNormal } from '../../../src/models/vit/synthetic.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'fer-vit-quantized-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

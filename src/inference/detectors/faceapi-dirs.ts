@@ -1,0 +1,16 @@
+// Where face-api's two converted model directories live under the models directory. The runtime
+// loads them from there; src/models/faceapi/convert.ts makes them.
+
+import path from 'node:path';
+
+export const FACEAPI_DETECTOR_DIR = 'faceapi-tiny-face-detector';
+export const FACEAPI_EXPRESSION_DIR = 'faceapi-face-expression';
+
+export interface FaceApiModelPaths {
+  readonly detectorDir: string;
+  readonly expressionDir: string;
+}
+
+export function faceApiModelPaths(modelsDir: string): FaceApiModelPaths {
+  return { detectorDir: path.join(modelsDir, FACEAPI_DETECTOR_DIR), expressionDir: path.join(modelsDir, FACEAPI_EXPRESSION_DIR) };
+}

@@ -50,6 +50,8 @@ export interface AnalyzeRun {
   /** The command from spawn to exit. */
   readonly wallMs: number;
   readonly faces: number;
+  /** Largest resident set of the analyze process (sampled every 50 ms from /proc), MB. */
+  readonly peakRssMb: number;
 }
 
 interface ResultFile {
@@ -70,7 +72,19 @@ export async function analyze(videos: readonly string[], args: readonly string[]
   });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
+  let peakRssKb = 0;
+  const sampler = setInterval(() => {
+    const status = (() => {
+      try {
+        return readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      } catch {
+        return '';
+      }
+    })();
+    peakRssKb = Math.max(peakRssKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+  }, 50);
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearInterval(sampler);
   const wallMs = performance.now() - start;
   if (code !== 0) throw new Error(`analyze ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`);
   const results = videos.map((video) => JSON.parse(readFileSync(path.join(out, `${path.basename(video, path.extname(video))}.json`), 'utf8')) as ResultFile);
@@ -84,5 +98,6 @@ export async function analyze(videos: readonly string[], args: readonly string[]
     processingMs: results.reduce((n, r) => n + r.timings.processingMs, 0),
     wallMs,
     faces: results.reduce((n, r) => n + r.frames.reduce((m, f) => m + (f.faces?.length ?? 0), 0), 0),
+    peakRssMb: peakRssKb / 1024,
   };
 }

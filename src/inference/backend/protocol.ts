@@ -14,6 +14,8 @@ export interface SessionThreadInit {
   readonly graphOptimizationLevel: GraphOptimizationLevel;
   /** onnxruntime's intra-op threads spin-wait for work between runs (its default) or sleep. */
   readonly threadSpinning: boolean;
+  /** onnxruntime's CPU memory arena (keeps its peak allocation for reuse; off: less memory, a little slower). */
+  readonly cpuMemoryArena: boolean;
 }
 
 export interface WireTensor {

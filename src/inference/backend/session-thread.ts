@@ -37,6 +37,7 @@ async function createSession(): Promise<{ session: ort.InferenceSession; provide
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: init.graphOptimizationLevel,
+        enableCpuMemArena: init.cpuMemoryArena,
         // Spinning threads wait for the next run at full CPU: with a detector and a classifier (and
         // preprocessing) on few cores they take it from the threads that have work (bench:pipeline).
         extra: { session: { intra_op: { allow_spinning: init.threadSpinning ? '1' : '0' }, inter_op: { allow_spinning: init.threadSpinning ? '1' : '0' } } },

@@ -24,6 +24,8 @@ export interface ThreadHostOptions {
   readonly graphOptimizationLevel: GraphOptimizationLevel;
   /** See SessionThreadInit.threadSpinning (default false). */
   readonly threadSpinning?: boolean;
+  /** See SessionThreadInit.cpuMemoryArena (default true). */
+  readonly cpuMemoryArena?: boolean;
   readonly logger?: Logger;
 }
 
@@ -35,6 +37,7 @@ export function hostOptionsFromConfig(config: InferenceConfig, modelPath: string
     intraOpThreads: config.intraOpThreads,
     graphOptimizationLevel: config.graphOptimizationLevel,
     threadSpinning: config.threadSpinning,
+    cpuMemoryArena: config.cpuMemoryArena,
     ...(logger ? { logger } : {}),
   };
 }
@@ -129,6 +132,7 @@ export class ThreadSessionHost implements InferenceHost {
       intraOpThreads: options.intraOpThreads,
       graphOptimizationLevel: options.graphOptimizationLevel,
       threadSpinning: options.threadSpinning ?? false,
+      cpuMemoryArena: options.cpuMemoryArena ?? true,
     };
     // The first thread finds the provider that works; the others start straight on it.
     const first = await startThread(baseInit);

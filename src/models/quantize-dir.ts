@@ -9,6 +9,7 @@ import { QUANTIZATION_FILE, type QuantizationRecord } from '../inference/model-v
 import { FERSTREAM_VERSION } from '../metrics/build-info.ts';
 import { faceCrops, measureAgreement } from './agreement.ts';
 import { quantizeOnnxDynamic } from './quantize-onnx.ts';
+import { convertHfVitModelDir } from './vit/index.ts';
 
 export interface QuantizeDirOptions {
   readonly inDir: string;
@@ -46,4 +47,13 @@ export async function quantizeModelDir(options: QuantizeDirOptions): Promise<Qua
   };
   await writeFile(path.join(outDir, QUANTIZATION_FILE), `${JSON.stringify(record, null, 2)}\n`);
   return { ...record, outDir };
+}
+
+/**
+ * A Hugging Face ViT converted to a model directory, with its int8 variant and quantization.json
+ * written right away (`models fetch vit-fer`): FER_MODEL_VARIANT=auto can take int8 from the start.
+ */
+export async function convertVitWithInt8(from: string, outDir: string, options: Omit<QuantizeDirOptions, 'inDir' | 'outDir'>): Promise<QuantizationRecord> {
+  await convertHfVitModelDir({ from, outDir });
+  return quantizeModelDir({ ...options, inDir: outDir });
 }

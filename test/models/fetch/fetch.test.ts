@@ -10,8 +10,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { DETECTOR_CATALOG } from '../../../src/inference/detectors/catalog.ts';
 import { parseDetectorSpec } from '../../../src/inference/detectors/spec.ts';
 import { fetchModels, installLocal, type FetchOptions } from '../../../src/models/fetch/fetch.ts';
-import { convertHfVitModelDir, syntheticVitWeights, VIT_PRESETS, vitConfigToHf, writeSafetensors } from '../../../src/models/vit/index.ts';
+import { syntheticVitWeights, VIT_PRESETS, vitConfigToHf, writeSafetensors } from '../../../src/models/vit/index.ts';
 import { describeWithShared, sharedPath } from '../../helpers/shared.ts';
+import { loadConfig } from '../../../src/config/index.ts';
+import { convertVitWithInt8 } from '../../../src/models/quantize-dir.ts';
+import { faceApiSamplePhotos } from '../../../src/models/faceapi/sample-photos.ts';
 
 interface Behaviour {
   /** Files (by name) whose first request is cut off after half the body. */
@@ -173,10 +176,13 @@ describeWithShared('models fetch from a local server', () => {
         JSON.stringify({ do_resize: true, size: { height: 224, width: 224 }, resample: 2, do_rescale: true, rescale_factor: 1 / 255, do_normalize: true, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5] }),
       );
       await writeSafetensors(path.join(vitSourceDir, 'model.safetensors'), [...syntheticVitWeights(config)].map(([name, t]) => ({ name, dims: t.dims, data: t.data })));
-      const installed = await fetchModels('vit-fer', { ...options(), convertVit: (from, outDir) => convertHfVitModelDir({ from, outDir }).then(() => undefined) });
+      // As `models fetch vit-fer` does: converted, then int8 with its measured agreement.
+      const inference = loadConfig({}, { inference: { executionProviders: ['cpu'], intraOpThreads: 1 } }).inference;
+      const convertVit = (from: string, outDir: string) => convertVitWithInt8(from, outDir, { photos: faceApiSamplePhotos(), modelsDir: `${modelsDir}-blazeface`, inference, cropMargin: 0.15 }).then(() => undefined);
+      const installed = await fetchModels('vit-fer', { ...options(), convertVit });
       expect(installed.map((m) => m.name)).toEqual(['vit-fer']);
-      expect((await readdir(path.join(modelsDir, 'vit-fer'))).sort()).toEqual(expect.arrayContaining(['config.json', 'onnx', 'preprocessor_config.json']));
-      expect(await readdir(path.join(modelsDir, 'vit-fer', 'onnx'))).toContain('model.onnx');
+      expect((await readdir(path.join(modelsDir, 'vit-fer'))).sort()).toEqual(expect.arrayContaining(['config.json', 'onnx', 'preprocessor_config.json', 'quantization.json']));
+      expect((await readdir(path.join(modelsDir, 'vit-fer', 'onnx'))).sort()).toEqual(['model.onnx', 'model_quantized.onnx']);
       expect(await installedEntries()).toEqual(['vit-fer']);
       expect(requests.map((r) => r.url).sort()).toEqual(['vit-fer/config.json', 'vit-fer/model.safetensors', 'vit-fer/preprocessor_config.json']);
     } finally {

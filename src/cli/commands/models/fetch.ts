@@ -4,7 +4,9 @@
 import path from 'node:path';
 import { loadConfig } from '../../../config/index.ts';
 import { fetchModels, MODEL_FAMILIES, parseFamily } from '../../../models/fetch/fetch.ts';
-import { convertHfVitModelDir } from '../../../models/vit/index.ts';
+import { MIN_INT8_AGREEMENT } from '../../../inference/model-variant.ts';
+import { faceApiSamplePhotos } from '../../../models/faceapi/sample-photos.ts';
+import { convertVitWithInt8 } from '../../../models/quantize-dir.ts';
 import { parseCommandArgs, UsageError } from '../../args.ts';
 import { EXIT_CODES, type Command } from '../../command.ts';
 
@@ -37,7 +39,9 @@ const fetchCommand: Pick<Command, 'run'> = {
         convertVit: async (from, outDir) => {
           if (tty) process.stderr.write('\n');
           console.error(`converting ${from} to ONNX …`);
-          await convertHfVitModelDir({ from, outDir });
+          // int8 beside fp32, with its agreement measured (FER_MODEL_VARIANT=auto reads it).
+          const record = await convertVitWithInt8(from, outDir, { photos: faceApiSamplePhotos(), modelsDir: config.modelsDir, inference: config.inference, cropMargin: config.faces.cropMargin });
+          console.error(`int8: ${(record.agreement.top1 * 100).toFixed(1)} % top-1 agreement with fp32 on ${record.agreement.crops} face crops (${record.agreement.top1 >= MIN_INT8_AGREEMENT ? 'runs by default on CPU' : 'fp32 stays the default'})`);
         },
         // Progress only on a terminal, redrawn at most 10 times a second.
         onProgress: (p) => {

@@ -7,6 +7,7 @@ import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from 'ioredis';
 import { ChunkConnection, type ChunkBufferPool, type ChunkStore } from './chunk-connection.ts';
 import { FerError } from '../core/types.ts';
+import { isRedisUnavailable } from './connection-watch.ts';
 
 type SlotRange = [start: number, end: number, master: [host: string, port: number, ...unknown[]], ...unknown[]];
 
@@ -50,6 +51,9 @@ export class ClusterChunkRouter implements ChunkStore {
     try {
       return await direct(this.connectionTo(node));
     } catch (error) {
+      // A master gone (a failover under way): read the slot map again on the next attempt, which
+      // the caller makes (retryAcrossOutage) once a replica has taken over its slots.
+      if (isRedisUnavailable(error)) this.masters = null;
       if (!(error instanceof FerError && error.code === 'redis_moved')) throw error;
       this.masters = null;
       this.redirected += 1;

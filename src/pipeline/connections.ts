@@ -55,10 +55,12 @@ export function connectionFactory(topology: RedisTopology, events: ConnectionEve
         redisOptions: { ...common, ...credentials, ...(url.protocol === 'rediss:' ? { tls: {} } : {}) },
         enableOfflineQueue: !failFast,
         clusterRetryStrategy: (times: number) => Math.min(2000, 100 * times),
-        // A replica promoted by a failover takes a few seconds to be announced: keep asking.
-        retryDelayOnClusterDown: 200,
-        retryDelayOnFailover: 200,
+        // A replica promoted by a failover takes a few seconds (node timeout + election): keep
+        // asking through CLUSTERDOWN / failover for about 20 s (64 tries × 300 ms) before failing.
+        retryDelayOnClusterDown: 300,
+        retryDelayOnFailover: 300,
         retryDelayOnTryAgain: 200,
+        maxRedirections: 64,
         slotsRefreshTimeout: 2000,
       });
       connection = cluster as unknown as Redis;

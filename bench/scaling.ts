@@ -2,7 +2,10 @@
 // each single-threaded (FER_INTRA_OP_THREADS=1: onnxruntime's threads set per process, as a
 // deployment sets them per worker), the int8 ViT-B/16 whole-frame; measured in the same run.
 //
-//   FER_SHARED_DIR=../shared npm run bench:scaling [-- --videos 8] [--rounds 2] [--json FILE]
+//   FER_SHARED_DIR=../shared npm run bench:scaling [-- --videos 8] [--rounds 2] [--every-frame] [--json FILE]
+//
+// --every-frame: every frame classified (FER_REUSE_MAX_FRAMES=0), so the workers' share of the work
+// does not depend on how much the default reuse saves.
 //
 // frames/s = every video's frames / (last completion − first start). The producer runs in this
 // process; workers are `fer-stream worker` processes (compiled start-up), started and warm before
@@ -19,7 +22,7 @@ import { startProducer } from '../src/producer/index.ts';
 import type { VideoResult } from '../src/results/index.ts';
 import { benchModels, linkInto, REPO, BENCH_DIR, talkingFaceVideo } from './pipeline/setup.ts';
 
-const { values } = parseArgs({ options: { videos: { type: 'string', default: '8' }, rounds: { type: 'string', default: '2' }, json: { type: 'string' } } });
+const { values } = parseArgs({ options: { videos: { type: 'string', default: '8' }, rounds: { type: 'string', default: '2' }, json: { type: 'string' }, 'every-frame': { type: 'boolean', default: false } } });
 const shared = process.env.FER_SHARED_DIR;
 const models = await benchModels(shared);
 const { file } = await talkingFaceVideo(shared);
@@ -28,7 +31,7 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 function startWorker(prefix: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [path.join(REPO, 'bin', 'fer-stream.js'), 'worker', '--no-detect', '--model', models.vitDir], {
-    env: { ...process.env, REDIS_URL, FER_REDIS_PREFIX: prefix, FER_MODELS_DIR: models.modelsDir, FER_INTRA_OP_THREADS: '1', FER_METRICS_ENABLED: 'false', FER_EXECUTION_PROVIDERS: 'cpu', LOG_LEVEL: 'info', CI: 'true' },
+    env: { ...process.env, REDIS_URL, FER_REDIS_PREFIX: prefix, FER_MODELS_DIR: models.modelsDir, FER_INTRA_OP_THREADS: '1', FER_MODEL_VARIANT: 'model_quantized', ...(values['every-frame'] ? { FER_REUSE_MAX_FRAMES: '0' } : {}), FER_METRICS_ENABLED: 'false', FER_EXECUTION_PROVIDERS: 'cpu', LOG_LEVEL: 'info', CI: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
@@ -72,7 +75,7 @@ for (let round = 1; round <= Number(values.rounds); round++) {
   console.error(`round ${round}: 1 worker ${one.toFixed(2)} frames/s, 2 workers ${two.toFixed(2)} (${(two / one).toFixed(2)}×)`);
 }
 const range = (xs: number[]) => (xs.length === 1 || Math.min(...xs) === Math.max(...xs) ? xs[0]!.toFixed(2) : `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`);
-console.log(`\nbench:scaling — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; ${videos.length} videos × 60 frames, int8 ViT-B/16 whole-frame, FER_INTRA_OP_THREADS=1 per worker\n`);
+console.log(`\nbench:scaling — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; ${videos.length} videos × 60 frames, int8 ViT-B/16 whole-frame, FER_INTRA_OP_THREADS=1 per worker${values['every-frame'] ? ', every frame classified' : ', reuse on (the default)'}\n`);
 console.log('| workers | frames/s | × one worker |');
 console.log('| ---: | ---: | ---: |');
 console.log(`| 1 | ${range(rows.map((r) => r.one))} | 1 |`);

@@ -57,9 +57,15 @@ describeWithTools('alerts through Alertmanager to a webhook', ['prometheus', 'al
 
   afterAll(async () => {
     await prometheus?.stop();
-    alertmanager?.kill('SIGTERM');
+    // Alertmanager writes its state into its storage directory as it stops: wait for it to exit
+    // before removing the directory (removing it meanwhile failed once with ENOTEMPTY).
+    if (alertmanager && alertmanager.exitCode === null && alertmanager.signalCode === null) {
+      const exited = new Promise((resolve) => alertmanager.once('exit', resolve));
+      alertmanager.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000)]);
+    }
     receiver?.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   });
 
   it('amtool accepts the shipped configuration', () => {

@@ -97,8 +97,6 @@ export function startMediaSpawner(): void {
   if (helper) return;
   socketPath = path.join(os.tmpdir(), `fer-stream-spawner-${process.pid}-${Date.now()}.sock`);
   server = net.createServer(onConnection);
-  // No place for the socket (a read-only temp directory): children are spawned directly.
-  server.on('error', () => stopMediaSpawner());
   server.listen(socketPath);
   server.unref();
   const child = spawn(process.execPath, ['-e', HELPER], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });

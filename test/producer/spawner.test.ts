@@ -51,21 +51,3 @@ describe('the helper gone', () => {
     expect((await later.exited).code).toBe(0);
   });
 });
-
-describe('no place for the socket', () => {
-  it('falls back to spawning directly', async () => {
-    const tmp = process.env.TMPDIR;
-    process.env.TMPDIR = '/nonexistent-dir-for-the-socket';
-    try {
-      startMediaSpawner();
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const child = spawnMedia('sh', ['-c', 'echo direct']);
-      expect((await collect(child.stdout)).toString()).toBe('direct\n');
-      expect((await child.exited).code).toBe(0);
-    } finally {
-      stopMediaSpawner();
-      if (tmp === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = tmp;
-    }
-  });
-});

@@ -3,16 +3,18 @@
 // from its result (src/results/annotation.ts renders the overlay as an ASS script for libass).
 // The source is opened as the producers open it: local files only, real containers only.
 
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { FerError } from '../core/types.ts';
 import { annotationSubtitles } from '../results/annotation.ts';
 import type { VideoResult } from '../results/types.ts';
 import { mediaBinaries } from './binaries.ts';
 import { safeInput, safeInputOptions, withoutPaths } from './media-safety.ts';
-import { runMedia } from './spawner.ts';
 
+const run = promisify(execFile);
 
 export interface AnnotateOptions {
   readonly source: string;
@@ -40,7 +42,7 @@ export async function writeAnnotatedVideo(options: AnnotateOptions): Promise<voi
       '-movflags', '+faststart',
       path.resolve(options.out),
     ];
-    await runMedia(mediaBinaries().ffmpeg, args, { timeoutMs: options.timeoutMs ?? 600_000, maxBuffer: 1 << 22 }).catch((error: Error & { stderr?: string; killed?: boolean }) => {
+    await run(mediaBinaries().ffmpeg, args, { timeout: options.timeoutMs ?? 600_000, maxBuffer: 1 << 22 }).catch((error: Error & { stderr?: string; killed?: boolean }) => {
       const name = path.basename(options.source);
       const reason = error.killed ? 'timed out' : withoutPaths((error.stderr ?? error.message).trim().split('\n').slice(-3).join(' '), options.source, name);
       throw new FerError('annotate_failed', `cannot write the annotated video of ${name}: ${reason}`);

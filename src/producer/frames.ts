@@ -3,6 +3,7 @@
 // many) and only read while the consumer has handed a buffer back, so memory stays bounded
 // whatever the video's length and no frame ever touches the disk.
 
+import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
 import { FerError } from '../core/types.ts';
@@ -10,7 +11,6 @@ import path from 'node:path';
 import { sampledFrameTime } from '../pipeline/index.ts';
 import { mediaBinaries } from './binaries.ts';
 import { containerRefusal, safeInput, safeInputOptions, withoutPaths } from './media-safety.ts';
-import { spawnMedia } from './spawner.ts';
 import type { VideoProbe } from './probe.ts';
 
 export interface SamplingOptions {
@@ -276,9 +276,9 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
 
   const containers = options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS;
   const displayName = path.basename(file);
-  // No shell; local files and real containers only (media-safety.ts). Spawned by us (spawner.ts),
-  // not through a wrapper such as fluent-ffmpeg, which first runs ffmpeg several times to list its
-  // capabilities (measured: ≈100 ms before a process's first video) and guesses at exit races.
+  // No shell; local files and real containers only (media-safety.ts). Spawned directly: a wrapper
+  // such as fluent-ffmpeg first runs ffmpeg several times to list its capabilities (measured:
+  // ≈100 ms before a process's first video) and guesses at exit races we can simply wait for.
   const args = [...safeInputOptions(containers), '-nostdin', '-nostats', '-loglevel', 'error'];
   // The filters (fps, scale/convert) get the same thread count: ffmpeg otherwise starts one
   // filter thread per core, which on small frames costs more in wake-ups than it saves.
@@ -289,8 +289,10 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
   if (options.maxFrames) args.push('-frames:v', String(options.maxFrames));
   args.push('-f', 'rawvideo', 'pipe:1');
 
-  const proc = spawnMedia(mediaBinaries().ffmpeg, args);
-  const exited = proc.exited;
+  const proc = spawn(mediaBinaries().ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let spawnError: Error | undefined;
+  proc.on('error', (error) => (spawnError = error));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.on('close', (code, signal) => resolve({ code, signal })));
   // ffmpeg's messages, line by line: decode errors are counted as they come; the last lines say why it failed.
   const lastLines: string[] = [];
   let partial = '';
@@ -312,7 +314,7 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
       proc.stdout.pipe(sink, { end: true });
     },
     async finish() {
-      const { code, signal, error: spawnError } = await exited;
+      const { code, signal } = await exited;
       if (partial) lastLines.push(partial);
       if (spawnError) throw new FerError('media_tool_missing', `ffmpeg could not be started: ${spawnError.message}`);
       if (killed || code === 0) return;

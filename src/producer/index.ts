@@ -5,4 +5,3 @@ export { probeVideo, type VideoProbe, type ProbeLimits } from './probe.ts';
 export { extractFrames, extractFrameChunks, workingSize, frameTimestamp, expectedFrameCount, type SamplingOptions, type VideoFrame, type FrameChunk, type ChunkingOptions } from './frames.ts';
 export { produceVideo, startProducer, type ProducerOptions, type ProducerHandle, type ProduceOutcome } from './producer.ts';
 export { writeAnnotatedVideo, type AnnotateOptions } from './annotate.ts';
-export { startMediaSpawner, stopMediaSpawner, spawnMedia, runMedia, type MediaProcess, type MediaExit } from './spawner.ts';

@@ -1,14 +1,16 @@
 // ffprobe of a video file and its validation against the configured limits. Every rejection is a
 // FerError with a stable code and a message that says what was wrong and which limit applies.
 
+import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
 import { FerError } from '../core/types.ts';
 import { mediaBinaries } from './binaries.ts';
 import { containerRefusal, refuseScripts, safeInput, safeInputOptions, withoutPaths } from './media-safety.ts';
-import { runMedia } from './spawner.ts';
 
+const run = promisify(execFile);
 
 export interface VideoProbe {
   readonly durationSeconds: number | null;
@@ -86,7 +88,7 @@ export async function probeVideo(file: string, limits: ProbeLimits, displayName 
   try {
     // No shell (execFile); local files only, real containers only (media-safety.ts); bounded time.
     const args = ['-v', 'error', ...safeInputOptions(containers), '-print_format', 'json', '-show_streams', '-show_format', safeInput(file)];
-    const { stdout } = await runMedia(mediaBinaries().ffprobe, args, { maxBuffer: 16 * 1024 * 1024, timeoutMs });
+    const { stdout } = await run(mediaBinaries().ffprobe, args, { maxBuffer: 16 * 1024 * 1024, timeout: timeoutMs, killSignal: 'SIGKILL' });
     output = JSON.parse(stdout) as FfprobeOutput;
   } catch (error) {
     const failure = error as { stderr?: string; killed?: boolean; signal?: string };

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { loadConfig } from '../../config/index.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
 import { getVideoResult, submitVideo, waitForVideos, type VideoOptions, type VideoStatus } from '../../pipeline/index.ts';
-import { startMediaSpawner, startProducer, writeAnnotatedVideo } from '../../producer/index.ts';
+import { startProducer, writeAnnotatedVideo } from '../../producer/index.ts';
 import { renderTimelinePng, renderTimelineSvg, toCsv, toTracksCsv, type VideoResult } from '../../results/index.ts';
 import { startWorker } from '../../worker/index.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
@@ -76,9 +76,6 @@ const analyze: Command = {
     const kind = applyNoDetect(parseAnalyzerKind(values.analyzer), values['no-detect']);
     const options: VideoOptions = Object.fromEntries(Object.entries({ fps, startSeconds, endSeconds, maxFrames, maxSide }).filter(([, v]) => v !== undefined));
 
-    // ffprobe and ffmpeg from a helper started now, while this process is small: forking it once the
-    // models are loaded costs ≈160 ms of the main thread per child (producer/spawner.ts).
-    startMediaSpawner();
     const config = loadConfig();
     // Logs only from warnings up unless LOG_LEVEL says otherwise: on a terminal as human lines
     // above the progress bars (never over them), otherwise JSON on stderr.

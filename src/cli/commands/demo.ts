@@ -12,7 +12,7 @@ import { loadConfig } from '../../config/index.ts';
 import { renderTimelineSvg, toCsv, type Distribution, type VideoResult } from '../../results/index.ts';
 import { createProfileAnalyzer } from '../../inference/profiles.ts';
 import { getVideoResult, getVideoStatus, submitVideo, type Pipeline } from '../../pipeline/index.ts';
-import { startMediaSpawner, startProducer } from '../../producer/index.ts';
+import { startProducer } from '../../producer/index.ts';
 import { startWorker } from '../../worker/index.ts';
 import { tracker } from '../faces-options.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
@@ -68,8 +68,6 @@ const demo: Command = {
     'into FER_MODELS_DIR). Exit codes: 0 done, 1 failed, 4 Redis unreachable.',
   ].join('\n'),
   async run(args) {
-    // ffprobe/ffmpeg from a helper started while this process is small (producer/spawner.ts).
-    startMediaSpawner();
     const { values } = parseCommandArgs(args, { out: { type: 'string' }, fps: { type: 'string' }, timeout: { type: 'string' } }, false);
     const fps = values.fps === undefined ? 2 : Number(values.fps);
     if (!(fps > 0 && fps <= 30)) throw new UsageError(`--fps must be a number in (0, 30], got "${values.fps}"`);

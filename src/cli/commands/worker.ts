@@ -6,7 +6,7 @@ import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
 import { backlogExporter, heldFrames } from '../../pipeline/index.ts';
-import { startMediaSpawner, startProducer, type ProducerHandle } from '../../producer/index.ts';
+import { startProducer, type ProducerHandle } from '../../producer/index.ts';
 import { startWorker } from '../../worker/index.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
@@ -47,8 +47,6 @@ const worker: Command = {
     const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
     if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) throw new UsageError(`--concurrency must be a positive integer, got "${values.concurrency}"`);
     const kind = applyNoDetect(parseAnalyzerKind(values.analyzer), values['no-detect']);
-    // A producer beside the model: its ffprobe/ffmpeg come from a helper started while this process is small (producer/spawner.ts).
-    if (values.producer) startMediaSpawner();
     const config = loadConfig();
     const logger = createLogger({ name: 'worker', level: config.logLevel });
     return runService({ role: 'worker', config, logger }, async (pipeline, observer, metrics) => {

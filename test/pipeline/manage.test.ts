@@ -92,7 +92,11 @@ describe('deleting and listing videos', () => {
   it('lists newest first in pages whose cursor survives new submissions; filters by state and owner; prunes expired entries', async () => {
     const clip = generateTestVideo(path.join(dir, 'clip.mp4'), { seconds: 1, width: 32, height: 24 });
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await submitVideo(pipeline, { path: clip, owner: i % 2 === 0 ? 'alice' : 'bob' })).videoId);
+    for (let i = 0; i < 5; i++) {
+      ids.push((await submitVideo(pipeline, { path: clip, owner: i % 2 === 0 ? 'alice' : 'bob' })).videoId);
+      // The index orders by submission time in ms: two submissions in one millisecond have no order to check.
+      await new Promise((resolve) => setTimeout(resolve, 3));
+    }
     const first = await listVideos(pipeline, { limit: 2 });
     expect(first.videos.map((v) => v.videoId)).toEqual([ids[4], ids[3]]);
     // New videos arrive between pages: the next page goes on where the first stopped.

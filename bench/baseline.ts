@@ -17,7 +17,7 @@ import { env, pipeline, RawImage } from '@huggingface/transformers';
 import { extractFrames, probeVideo } from '../src/producer/index.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { autoVariant } from '../src/inference/model-variant.ts';
-import { analyze } from './pipeline/measure.ts';
+import { analyze, range } from './pipeline/measure.ts';
 import { benchModels, talkingFaceVideo } from './pipeline/setup.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '2' }, json: { type: 'string' }, variant: { type: 'string' } } });
@@ -66,7 +66,6 @@ for (let round = 1; round <= rounds; round++) {
   console.error(`round ${round}: transformers.js fp32 ${tjsFp32.toFixed(2)}, q8 ${tjsQ8.toFixed(2)}; ours ${run.framesPerSecond.toFixed(2)} frames/s (${(run.frames / (run.wallMs / 1000)).toFixed(2)} by wall clock)`);
 }
 
-const range = (xs: number[]) => (xs.length === 1 || Math.min(...xs) === Math.max(...xs) ? xs[0]!.toFixed(2) : `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`);
 console.log(`\nbench:baseline — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; ${frames.length} frames (${source}, 2 frames/s); ours: FER_MODEL_VARIANT=${values.variant ?? 'default'}; ${rounds} round(s)\n`);
 console.log('| what | frames/s | ours ÷ this |');
 console.log('| --- | ---: | ---: |');

@@ -4,16 +4,15 @@
 //
 //   FER_SHARED_DIR=../shared npm run bench:memory [-- --json FILE]
 
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/index.ts';
 import { createPipeline, getVideoResult, submitVideo, waitForVideos } from '../src/pipeline/index.ts';
 import { startProducer } from '../src/producer/index.ts';
 import type { VideoResult } from '../src/results/index.ts';
-import { benchModels, REPO, talkingFaceVideo } from './pipeline/setup.ts';
+import { startWorkerProcess } from './pipeline/measure.ts';
+import { benchModels, talkingFaceVideo } from './pipeline/setup.ts';
 
 const { values } = parseArgs({ options: { json: { type: 'string' } } });
 const shared = process.env.FER_SHARED_DIR;
@@ -23,16 +22,13 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 async function peakRss(variant: string, arena: boolean): Promise<{ peakMb: number; framesPerSecond: number }> {
   const prefix = `bench-memory-${process.pid}-${variant}-${arena}`;
-  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'fer-stream.js'), 'worker', '--no-detect', '--model', models.vitDir], {
-    env: { ...process.env, REDIS_URL, FER_REDIS_PREFIX: prefix, FER_MODEL_VARIANT: variant, FER_MAX_BATCH_SIZE: '16', FER_CPU_MEMORY_ARENA: String(arena), FER_REUSE_MAX_FRAMES: '0', FER_METRICS_ENABLED: 'false', FER_EXECUTION_PROVIDERS: 'cpu', LOG_LEVEL: 'info', CI: 'true' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    const onData = (d: Buffer) => ((output += d), output.includes('worker started') && resolve());
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`worker exited ${code}: ${output.slice(-1000)}`)));
+  const child = await startWorkerProcess(['--no-detect', '--model', models.vitDir], {
+    REDIS_URL,
+    FER_REDIS_PREFIX: prefix,
+    FER_MODEL_VARIANT: variant,
+    FER_MAX_BATCH_SIZE: '16',
+    FER_CPU_MEMORY_ARENA: String(arena),
+    FER_REUSE_MAX_FRAMES: '0',
   });
   const pipeline = createPipeline({ redisUrl: REDIS_URL, prefix, config: loadConfig({}).pipeline });
   const producer = startProducer(pipeline);

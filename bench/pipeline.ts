@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { analyze, ceiling, type AnalyzeRun } from './pipeline/measure.ts';
+import { analyze, ceiling, range, type AnalyzeRun } from './pipeline/measure.ts';
 import { BENCH_DIR, benchModels, linkInto, talkingFaceVideo } from './pipeline/setup.ts';
 
 const { values } = parseArgs({
@@ -68,7 +68,6 @@ for (let round = 1; round <= rounds; round++) {
   }
 }
 
-const range = (xs: number[], digits = 2) => (Math.min(...xs) === Math.max(...xs) || xs.length === 1 ? xs[0]!.toFixed(digits) : `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`);
 console.log(`\nbench:pipeline — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; video: ${source}, 60 s at 2 frames/s; ${rounds} round(s)\n`);
 console.log('| what | variant | frames/s | × ceiling | wall clock − processing (s) | peak RSS (MB) |');
 console.log('| --- | --- | ---: | ---: | ---: | ---: |');

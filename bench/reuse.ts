@@ -17,6 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeDemoVideo } from '../src/cli/demo/make-video.ts';
 import { ensureFaceApiModels } from '../src/models/faceapi/convert.ts';
+import { range } from './pipeline/measure.ts';
 import { analyzeResults, type FaceRow } from './reuse/run.ts';
 import { BENCH_DIR, benchModels, talkingFaceVideo } from './pipeline/setup.ts';
 
@@ -86,7 +87,6 @@ console.log(`\nchosen (most reuse with ≥ 98 % agreement on every video): ${cho
 if (speed.length) {
   console.log('\n| video | faces/s, every face (YuNet + int8 ViT-B/16) | faces/s, gated | ratio |');
   console.log('| --- | ---: | ---: | ---: |');
-  const range = (xs: number[]) => (Math.min(...xs) === Math.max(...xs) ? xs[0]!.toFixed(2) : `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`);
   for (const video of VIDEOS) {
     const mine = speed.filter((s) => s.video === video.name);
     console.log(`| ${video.name} | ${range(mine.map((s) => s.every))} | ${range(mine.map((s) => s.gated))} | ${range(mine.map((s) => s.gated / s.every))} |`);

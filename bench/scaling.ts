@@ -11,7 +11,7 @@
 // process; workers are `fer-stream worker` processes (compiled start-up), started and warm before
 // the videos are submitted, stopped after.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,7 +20,8 @@ import { loadConfig } from '../src/config/index.ts';
 import { createPipeline, getVideoResult, submitVideo, waitForVideos } from '../src/pipeline/index.ts';
 import { startProducer } from '../src/producer/index.ts';
 import type { VideoResult } from '../src/results/index.ts';
-import { benchModels, linkInto, REPO, BENCH_DIR, talkingFaceVideo } from './pipeline/setup.ts';
+import { range, startWorkerProcess } from './pipeline/measure.ts';
+import { benchModels, linkInto, BENCH_DIR, talkingFaceVideo } from './pipeline/setup.ts';
 
 const { values } = parseArgs({ options: { videos: { type: 'string', default: '8' }, rounds: { type: 'string', default: '2' }, json: { type: 'string' }, 'every-frame': { type: 'boolean', default: false } } });
 const shared = process.env.FER_SHARED_DIR;
@@ -30,19 +31,13 @@ const videos = Array.from({ length: Number(values.videos) }, (_, i) => linkInto(
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 function startWorker(prefix: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'fer-stream.js'), 'worker', '--no-detect', '--model', models.vitDir], {
-    env: { ...process.env, REDIS_URL, FER_REDIS_PREFIX: prefix, FER_MODELS_DIR: models.modelsDir, FER_INTRA_OP_THREADS: '1', FER_MODEL_VARIANT: 'model_quantized', ...(values['every-frame'] ? { FER_REUSE_MAX_FRAMES: '0' } : {}), FER_METRICS_ENABLED: 'false', FER_EXECUTION_PROVIDERS: 'cpu', LOG_LEVEL: 'info', CI: 'true' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (d: Buffer) => {
-      output += d;
-      if (output.includes('worker started')) resolve(child);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`worker exited ${code}: ${output.slice(-1000)}`)));
+  return startWorkerProcess(['--no-detect', '--model', models.vitDir], {
+    REDIS_URL,
+    FER_REDIS_PREFIX: prefix,
+    FER_MODELS_DIR: models.modelsDir,
+    FER_INTRA_OP_THREADS: '1',
+    FER_MODEL_VARIANT: 'model_quantized',
+    ...(values['every-frame'] ? { FER_REUSE_MAX_FRAMES: '0' } : {}),
   });
 }
 
@@ -74,7 +69,6 @@ for (let round = 1; round <= Number(values.rounds); round++) {
   rows.push({ round, one, two });
   console.error(`round ${round}: 1 worker ${one.toFixed(2)} frames/s, 2 workers ${two.toFixed(2)} (${(two / one).toFixed(2)}×)`);
 }
-const range = (xs: number[]) => (xs.length === 1 || Math.min(...xs) === Math.max(...xs) ? xs[0]!.toFixed(2) : `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`);
 console.log(`\nbench:scaling — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; ${videos.length} videos × 60 frames, int8 ViT-B/16 whole-frame, FER_INTRA_OP_THREADS=1 per worker${values['every-frame'] ? ', every frame classified' : ', reuse on (the default)'}\n`);
 console.log('| workers | frames/s | × one worker |');
 console.log('| ---: | ---: | ---: |');

@@ -2,10 +2,11 @@
 // tensors: the ceiling) and the whole CLI (`fer-stream analyze`, a process of its own, compiled
 // start-up included), read from the results it writes.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { Box } from '../../src/core/types.ts';
 import { openDirectSession } from '../../src/inference/backend/direct-session.ts';
 import { PIXEL_VALUES } from '../../src/inference/model-dir.ts';
 import { BENCH_DIR, REPO } from './setup.ts';
@@ -54,14 +55,39 @@ export interface AnalyzeRun {
   readonly peakRssMb: number;
 }
 
-interface ResultFile {
+/** What the benches read of a result file. */
+export interface ResultFile {
   readonly counts: { analysed: number; failed: number };
   readonly timings: { readonly startedAt: string; readonly completedAt: string; readonly processingMs: number };
-  readonly frames: ReadonlyArray<{ faces?: readonly unknown[] }>;
+  readonly frames: ReadonlyArray<{ index: number; faces: ReadonlyArray<{ box: Box; label: string; reused?: boolean }> }>;
 }
 
-/** Runs `fer-stream analyze` on `videos` with `args` and `env`, and reads its results. */
-export async function analyze(videos: readonly string[], args: readonly string[], env: Record<string, string>): Promise<AnalyzeRun> {
+/** A figure over rounds: "a" when all agree, else "min–max". */
+export function range(xs: readonly number[], digits = 2): string {
+  const [lo, hi] = [Math.min(...xs), Math.max(...xs)];
+  return lo === hi ? lo.toFixed(digits) : `${lo.toFixed(digits)}–${hi.toFixed(digits)}`;
+}
+
+/** Starts `fer-stream worker` with `args` and `env` and resolves once it says it has started. */
+export function startWorkerProcess(args: readonly string[], env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'fer-stream.js'), 'worker', ...args], {
+    env: { ...process.env, FER_METRICS_ENABLED: 'false', FER_EXECUTION_PROVIDERS: 'cpu', LOG_LEVEL: 'info', CI: 'true', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (d: Buffer) => {
+      output += d;
+      if (output.includes('worker started')) resolve(child);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`worker exited ${code}: ${output.slice(-1000)}`)));
+  });
+}
+
+/** Runs `fer-stream analyze` on `videos` with `args` and `env`: its result files, wall clock and peak RSS. */
+export async function runAnalyze(videos: readonly string[], args: readonly string[], env: Record<string, string>): Promise<{ results: ResultFile[]; wallMs: number; peakRssMb: number }> {
   const out = path.join(BENCH_DIR, `out-${process.pid}`);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
@@ -89,6 +115,12 @@ export async function analyze(videos: readonly string[], args: readonly string[]
   if (code !== 0) throw new Error(`analyze ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`);
   const results = videos.map((video) => JSON.parse(readFileSync(path.join(out, `${path.basename(video, path.extname(video))}.json`), 'utf8')) as ResultFile);
   rmSync(out, { recursive: true, force: true });
+  return { results, wallMs, peakRssMb: peakRssKb / 1024 };
+}
+
+/** `fer-stream analyze` of `videos`, summed up: frames/s of processing time, wall clock, faces, peak RSS. */
+export async function analyze(videos: readonly string[], args: readonly string[], env: Record<string, string>): Promise<AnalyzeRun> {
+  const { results, wallMs, peakRssMb } = await runAnalyze(videos, args, env);
   const frames = results.reduce((n, r) => n + r.counts.analysed, 0);
   const first = Math.min(...results.map((r) => Date.parse(r.timings.startedAt)));
   const last = Math.max(...results.map((r) => Date.parse(r.timings.completedAt)));
@@ -97,7 +129,7 @@ export async function analyze(videos: readonly string[], args: readonly string[]
     framesPerSecond: frames / ((last - first) / 1000),
     processingMs: results.reduce((n, r) => n + r.timings.processingMs, 0),
     wallMs,
-    faces: results.reduce((n, r) => n + r.frames.reduce((m, f) => m + (f.faces?.length ?? 0), 0), 0),
-    peakRssMb: peakRssKb / 1024,
+    faces: results.reduce((n, r) => n + r.frames.reduce((m, f) => m + f.faces.length, 0), 0),
+    peakRssMb,
   };
 }

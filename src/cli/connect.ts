@@ -5,7 +5,7 @@
 
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../core/logger.ts';
-import { createPipeline, parseSentinels, redisErrorReason, type Pipeline } from '../pipeline/index.ts';
+import { createPipeline, parseNodes, redisErrorReason, type Pipeline } from '../pipeline/index.ts';
 import { EXIT_CODES } from './command.ts';
 
 /** An error that carries the exit code the dispatcher returns. */
@@ -45,8 +45,8 @@ export async function openPipeline(config: Config, options: OpenPipelineOptions 
   let ready = false;
   const pipeline = createPipeline({
     redisUrl: config.redisUrl,
-    ...(config.redisSentinels ? { sentinel: { sentinels: parseSentinels(config.redisSentinels), name: config.redisSentinelName } } : {}),
-    ...(config.redisCluster ? { cluster: { nodes: parseSentinels(config.redisCluster) } } : {}),
+    ...(config.redisSentinels ? { sentinel: { sentinels: parseNodes(config.redisSentinels), name: config.redisSentinelName } } : {}),
+    ...(config.redisCluster ? { cluster: { nodes: parseNodes(config.redisCluster) } } : {}),
     prefix: config.redisPrefix,
     config: config.pipeline,
     ...(options.failFast ? { failFast: true } : {}),

@@ -7,7 +7,7 @@ import type { PipelineConfig } from '../config/index.ts';
 import { ChunkBufferPool, ChunkConnection, type ChunkStore } from './chunk-connection.ts';
 import { ClusterChunkRouter } from './cluster-chunks.ts';
 import type { ConnectionEvents } from './connection-watch.ts';
-import { connectionFactory, parseNodes, type RedisTopology } from './connections.ts';
+import { connectionFactory, type RedisTopology } from './connections.ts';
 import { pipelineKeys, type PipelineKeys } from './keys.ts';
 import { ACCEPT_VIDEO, MARK_PRODUCED, RECONCILE_HELD, RECORD_FRAMES, RELEASE_CHUNK, RELEASE_VIDEO_CHUNKS, RESERVE_CHUNK, TOUCH_VIDEO, UPDATE_OPEN_VIDEO } from './scripts.ts';
 
@@ -94,9 +94,6 @@ export interface PipelineOptions extends RedisTopology {
    */
   readonly failFast?: boolean;
 }
-
-/** "host:port,host:port" (FER_REDIS_SENTINELS) as ioredis's sentinel list. */
-export const parseSentinels = parseNodes;
 
 /** Connects to Redis and opens the queues. Close it when done. */
 export function createPipeline(options: PipelineOptions): Pipeline {

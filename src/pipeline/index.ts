@@ -1,6 +1,6 @@
 // Pipeline core: the Redis/BullMQ side shared by producers, workers, the CLI and the HTTP API —
 // queues and job data, frame chunks in Redis under a byte budget, video records and results.
-export { createPipeline, parseSentinels, QUEUE_NAMES, type JobWorkerOptions, type Pipeline, type PipelineOptions, type VideoJobData, type FrameJobData, type FinalizeJobData, type WebhookJobData } from './context.ts';
+export { createPipeline, QUEUE_NAMES, type JobWorkerOptions, type Pipeline, type PipelineOptions, type VideoJobData, type FrameJobData, type FinalizeJobData, type WebhookJobData } from './context.ts';
 export { pipelineKeys, chunkShardTags, type PipelineKeys, type ChunkShard } from './keys.ts';
 export { parseNodes, isCluster, type RedisNode, type RedisTopology } from './connections.ts';
 export { heldFrames, shardFrameBudget, releaseChunk, reserveChunk, reserveChunkWhenRoom, writeChunk, readChunk, releaseChunkBuffer, reconcileHeld, retryAcrossOutage, type HeldFrames } from './frame-store.ts';

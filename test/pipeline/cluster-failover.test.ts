@@ -4,27 +4,20 @@
 // queues and records, the chunk client per master — finds the new owner of the slots. Every video
 // completes and every frame is counted exactly once (analysed, or failed with a reason where a
 // write the dead master had not replicated was lost): nothing is left waiting.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import calculateSlot from 'cluster-key-slot';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import { createPipeline, getVideoStatus, submitVideo, waitForVideos, type Pipeline } from '../../src/pipeline/index.ts';
 import { startProducer, type ProducerHandle } from '../../src/producer/index.ts';
 import { CostFreeAnalyzer, startWorker, type WorkerHandle } from '../../src/worker/index.ts';
 import { expectExactAccounting } from '../helpers/accounting.ts';
-import { describeWithRedisServer, OwnRedis } from '../helpers/redis-server.ts';
+import { redisCli, startCluster } from '../helpers/redis-cluster.ts';
+import { describeWithRedisServer, type OwnRedis } from '../helpers/redis-server.ts';
 import { generateTestVideo } from '../helpers/videos.ts';
-
-function redisCli(...args: string[]): string {
-  const run = spawnSync('redis-cli', args, { encoding: 'utf8', timeout: 60_000 });
-  if (run.status !== 0) throw new Error(`redis-cli ${args.join(' ')}: ${run.stderr || run.stdout}`);
-  return run.stdout;
-}
 
 interface NodeLine {
   readonly port: number;
@@ -51,19 +44,7 @@ function failoverSuite(victimHolds: 'chunk shards only' | 'the records and queue
     const workers: WorkerHandle[] = [];
 
     beforeAll(async () => {
-      for (let i = 0; i < 6; i++) nodes.push(await OwnRedis.start({ args: ['--cluster-enabled', 'yes', '--cluster-node-timeout', '1000', '--repl-diskless-sync-delay', '0'] }));
-      redisCli('--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes');
-      // Every node sees an ok cluster, and every replica has synced, before anything depends on them.
-      for (const n of nodes) {
-        const client = new Redis({ port: n.port });
-        for (let waited = 0; waited < 30_000; waited += 100) {
-          const info = String(await client.call('CLUSTER', 'INFO'));
-          const replication = await client.info('replication');
-          if (/cluster_state:ok/.test(info) && (/role:master/.test(replication) || /master_link_status:up/.test(replication))) break;
-          await sleep(100);
-        }
-        client.disconnect();
-      }
+      nodes.push(...(await startCluster({ masters: 3, replicasPerMaster: 1, nodeTimeoutMs: 1000 })));
       const config = loadConfig({}, { pipeline: { fps: 10, chunkFrames: 3, redisChunkShards: 6, lockDurationMs: 4000, stalledIntervalMs: 2000, recoveryIntervalMs: 1000, videoStallSeconds: 6, frameLeaseSeconds: 5 } });
       pipeline = createPipeline({ redisUrl: 'redis://127.0.0.1:6379', cluster: { nodes: nodes.map((n) => ({ host: '127.0.0.1', port: n.port })) }, prefix: 'cluster-failover', config: config.pipeline });
       producer = startProducer(pipeline);

@@ -5,7 +5,6 @@
 // counted exactly once, and the budget must come back to zero in every shard. Then a slot holding
 // a chunk shard (its chunks and its budget accounting) is moved to another master mid-run
 // (redis-cli --cluster reshard, MIGRATE underneath): MOVED/ASK redirections, nothing lost.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,16 +19,11 @@ import { startProducer, type ProducerHandle } from '../../src/producer/index.ts'
 import { CostFreeAnalyzer, startWorker, type WorkerHandle } from '../../src/worker/index.ts';
 import { expectExactAccounting } from '../helpers/accounting.ts';
 import { chunkKeysInRedis } from '../helpers/frame-accounting.ts';
-import { describeWithRedisServer, OwnRedis } from '../helpers/redis-server.ts';
+import { redisCli, startCluster } from '../helpers/redis-cluster.ts';
+import { describeWithRedisServer, type OwnRedis } from '../helpers/redis-server.ts';
 import { generateTestVideo } from '../helpers/videos.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-cluster-'));
-
-function redisCli(...args: string[]): string {
-  const run = spawnSync('redis-cli', args, { encoding: 'utf8', timeout: 60_000 });
-  if (run.status !== 0) throw new Error(`redis-cli ${args.join(' ')}: ${run.stderr || run.stdout}`);
-  return run.stdout;
-}
 
 describeWithRedisServer('Redis Cluster with three masters', () => {
   const masters: OwnRedis[] = [];
@@ -38,16 +32,7 @@ describeWithRedisServer('Redis Cluster with three masters', () => {
   const workers: WorkerHandle[] = [];
 
   beforeAll(async () => {
-    for (let i = 0; i < 3; i++) masters.push(await OwnRedis.start({ args: ['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000'] }));
-    redisCli('--cluster', 'create', ...masters.map((m) => `127.0.0.1:${m.port}`), '--cluster-yes');
-    for (const m of masters) {
-      const client = new Redis({ port: m.port });
-      for (let waited = 0; waited < 20_000; waited += 100) {
-        if (/cluster_state:ok/.test(String(await client.call('CLUSTER', 'INFO')))) break;
-        await sleep(100);
-      }
-      client.disconnect();
-    }
+    masters.push(...(await startCluster({ masters: 3, nodeTimeoutMs: 2000 })));
     // A budget that fills (the producer waits on some shards) with small chunks: many chunks in
     // flight at once, on every shard.
     const config = loadConfig({}, { pipeline: { fps: 10, chunkFrames: 2, redisChunkShards: 6, redisFrameBudgetBytes: 6 * 4 * 64 * 48 * 3 } });

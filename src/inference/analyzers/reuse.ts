@@ -94,26 +94,20 @@ export class ReuseGate {
     const taken = new Set<Reference>();
     const current: Reference[] = [];
     const gated = faces.map((face): GatedFace => {
-      if (maxReuse > 0) {
-        let match: Reference | undefined;
-        let best = minIou;
-        for (const candidate of this.previous) {
-          const overlap = iou(candidate.box, face.box);
-          if (!taken.has(candidate) && overlap >= best) [match, best] = [candidate, overlap];
-        }
-        if (match && match.reuses < maxReuse) {
-          taken.add(match);
-          const thumbnail = faceThumbnail(frame, face.crop);
-          if (thumbnailDistance(thumbnail, match.thumbnail) <= threshold) {
-            current.push({ box: face.box, thumbnail: match.thumbnail, classification: match.classification, reuses: match.reuses + 1 });
-            return { box: face.box, classification: match.classification, reused: true };
-          }
-          return this.fresh(current, face, thumbnail, classify);
-        }
-        if (match) taken.add(match);
-        return this.fresh(current, face, faceThumbnail(frame, face.crop), classify);
+      if (maxReuse === 0) return { box: face.box, classification: classify(face.crop), reused: false };
+      let match: Reference | undefined;
+      let best = minIou;
+      for (const candidate of this.previous) {
+        const overlap = iou(candidate.box, face.box);
+        if (!taken.has(candidate) && overlap >= best) [match, best] = [candidate, overlap];
       }
-      return { box: face.box, classification: classify(face.crop), reused: false };
+      if (match) taken.add(match);
+      const thumbnail = faceThumbnail(frame, face.crop);
+      if (match && match.reuses < maxReuse && thumbnailDistance(thumbnail, match.thumbnail) <= threshold) {
+        current.push({ box: face.box, thumbnail: match.thumbnail, classification: match.classification, reuses: match.reuses + 1 });
+        return { box: face.box, classification: match.classification, reused: true };
+      }
+      return this.fresh(current, face, thumbnail, classify);
     });
     this.previous = current;
     return gated;

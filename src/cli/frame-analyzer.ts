@@ -50,7 +50,7 @@ export function batchLogger(logger: Logger): BatchObserver<ImageInput> {
     onBatch(event) {
       if (!logger.isLevelEnabled('debug')) return;
       const frames = event.requests.map((r) => (r instanceof Uint8Array ? undefined : frameOrigin(r as RgbImage))).filter((o) => o !== undefined);
-      logger.debug({ batch: { size: event.size, videos: [...new Set(frames.map((f) => f.videoId))], frames: frames.map((f) => `${f.videoId}#${f.index}`) } }, 'inference batch');
+      logger.debug({ batch: { size: event.size, runMs: Math.round(event.runMs), maxQueueMs: Math.round(Math.max(0, ...event.queueMs)), videos: [...new Set(frames.map((f) => f.videoId))], frames: frames.map((f) => `${f.videoId}#${f.index}`) } }, 'inference batch');
     },
   };
 }

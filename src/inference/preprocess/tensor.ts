@@ -29,10 +29,15 @@ export function channelTables(config: PreprocessorConfig): readonly Float32Array
 export function writeChw(image: RgbImage, tables: readonly Float32Array[], channelOrder: 'rgb' | 'bgr', out: Float32Array, offset: number): void {
   const plane = image.width * image.height;
   const data = image.data;
-  for (let c = 0; c < 3; c++) {
-    const table = tables[c]!;
-    const planeStart = offset + (channelOrder === 'bgr' ? 2 - c : c) * plane;
-    for (let i = 0, p = c; i < plane; i++, p += 3) out[planeStart + i] = table[data[p]!]!;
+  const [t0, t1, t2] = tables as [Float32Array, Float32Array, Float32Array];
+  const o0 = offset + (channelOrder === 'bgr' ? 2 : 0) * plane;
+  const o1 = offset + plane;
+  const o2 = offset + (channelOrder === 'bgr' ? 0 : 2) * plane;
+  // One pass over the pixels writing all three planes (three strided passes cost ≈2× as much).
+  for (let i = 0, p = 0; i < plane; i++, p += 3) {
+    out[o0 + i] = t0[data[p]!]!;
+    out[o1 + i] = t1[data[p + 1]!]!;
+    out[o2 + i] = t2[data[p + 2]!]!;
   }
 }
 

@@ -82,11 +82,12 @@ export async function deleteVideo(pipeline: Pipeline, videoId: string): Promise<
   const { redis, keys, queues } = pipeline;
   const status = await getVideoStatus(pipeline, videoId);
   if (status === null) return null;
+  // Queued work of the video: its producer job, its chunks' jobs (known from the held chunks: read
+  // before failing it, which releases them), its aggregation.
+  const sequences = (await heldChunkKeys(pipeline, videoId)).map((key) => key.slice(key.lastIndexOf(':') + 1));
   if (status.state !== 'completed' && status.state !== 'failed') {
     await failVideo(pipeline, videoId, { code: 'cancelled', message: 'cancelled by request' });
   }
-  // Queued work of the video: its producer job, its chunks' jobs (known from the held chunks), its aggregation.
-  const sequences = (await heldChunkKeys(pipeline, videoId)).map((key) => key.slice(key.lastIndexOf(':') + 1));
   const removals = [
     queues.videos.remove(videoId),
     queues.finalize.remove(videoId),

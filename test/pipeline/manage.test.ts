@@ -65,6 +65,10 @@ describe('deleting and listing videos', () => {
     const outcome = await deleteVideo(pipeline, victim.videoId);
     expect(outcome).toMatchObject({ state: expect.stringMatching(/producing|processing/), uploadedFile: null });
     expect(await getVideoStatus(pipeline, victim.videoId)).toBeNull();
+    // Its queued chunk jobs are gone at once, not left for a worker to find (only one a worker holds, or
+    // one a producer was adding at that moment, finishes later).
+    const queued = await pipeline.queues.frames.getJobs(['waiting', 'prioritized', 'delayed']);
+    expect(queued.filter((j) => j.data.videoId === victim.videoId).length).toBeLessThanOrEqual(1);
 
     // A chunk being written or analysed at that moment is released by whoever finishes it.
     let left: string[] = [];

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildSyntheticVitModelDir } from '../../src/models/vit/index.ts';
 import type { VideoResult } from '../../src/results/index.ts';
@@ -95,6 +96,40 @@ describeWithShared('fer-stream analyze (Redis + ffmpeg + onnxruntime)', () => {
       // The GRID speaker's face is about a third of the 360×288 frame, around (100..210, 100..260).
       expect(box.width).toBeLessThan(200);
       expect(box.x).toBeGreaterThan(60);
+    }
+  });
+  it('a model that cannot load (it loads while the videos are probed): exit 1 with its error, and nothing of the submitted videos left in Redis', async () => {
+    const broken = path.join(dir, 'vit-broken');
+    cpSync(modelDir, broken, { recursive: true });
+    writeFileSync(path.join(broken, 'onnx', 'model.onnx'), Buffer.alloc(4096, 7));
+    const brokenPrefix = `${prefix}-broken`;
+    const videos = [sharedPath('fixtures/video/grid_bbaf2n.mpg'), sharedPath('fixtures/video/grid_lwbsza.mpg')];
+    const run = spawnSync(process.execPath, [path.join(repo, 'bin/fer-stream.js'), 'analyze', ...videos, '--no-detect', '--out', path.join(dir, 'out-broken'), '--model', broken], {
+      cwd: repo,
+      env: { ...process.env, REDIS_URL: redisUrl(), FER_REDIS_PREFIX: brokenPrefix, FER_EXECUTION_PROVIDERS: 'cpu', LOG_LEVEL: 'warn' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(run.status, run.stdout + run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/cannot load ONNX model .*vit-broken/);
+    const redis = new Redis(redisUrl());
+    try {
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, found] = await redis.scan(cursor, 'MATCH', `${brokenPrefix}:*`, 'COUNT', 1000);
+        keys.push(...found);
+        cursor = next;
+      } while (cursor !== '0');
+      // BullMQ's own bookkeeping (meta, id counters, event streams) stays; no record, chunk or job of a video does.
+      const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+      expect(keys.filter((k) => uuid.test(k) || /:chunk:|:prioritized$|:wait$|:delayed$/.test(k))).toEqual([]);
+      expect(await redis.get(`${brokenPrefix}:frames:held-frames`)).toMatch(/^0?$/);
+      // They were submitted (and their producer jobs run) before the model failed: the cleanup is what left nothing.
+      const events = (await redis.xrange(`${brokenPrefix}:bull:videos:events`, '-', '+')).map(([, fields]) => fields[fields.indexOf('event') + 1]);
+      expect(events.filter((e) => e === 'added')).toHaveLength(2);
+    } finally {
+      redis.disconnect();
     }
   });
 });

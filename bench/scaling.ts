@@ -7,12 +7,16 @@
 // --every-frame: every frame classified (FER_REUSE_MAX_FRAMES=0), so the workers' share of the work
 // does not depend on how much the default reuse saves.
 //
+// The model alone first (two processes' session.run loops against one): the bound the workers
+// cannot pass, since two models on two cores already share caches and memory bandwidth.
+//
 // frames/s = every video's frames / (last completion − first start). The producer runs in this
 // process; workers are `fer-stream worker` processes (compiled start-up), started and warm before
 // the videos are submitted, stopped after.
 
-import type { ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -62,16 +66,26 @@ async function run(workers: number, round: number): Promise<number> {
   }
 }
 
-const rows: Array<{ round: number; one: number; two: number }> = [];
+/** The model alone, as the bound for the workers: `session.run` loops (batch 8, one intra-op thread) in `processes` processes at once, img/s summed. */
+async function modelOnly(processes: number): Promise<number> {
+  const script = path.join(import.meta.dirname, 'pipeline', 'ceiling-process.ts');
+  const modelFile = path.join(models.vitDir, 'onnx', 'model_quantized.onnx');
+  const outs = await Promise.all(Array.from({ length: processes }, () => promisify(execFile)(process.execPath, ['--import', 'tsx', script, modelFile, '8', '1'])));
+  return outs.reduce((sum, { stdout }) => sum + Number(stdout.trim()), 0);
+}
+
+const rows: Array<{ round: number; one: number; two: number; modelOne: number; modelTwo: number }> = [];
 for (let round = 1; round <= Number(values.rounds); round++) {
+  const modelOne = await modelOnly(1);
+  const modelTwo = await modelOnly(2);
   const one = await run(1, round);
   const two = await run(2, round);
-  rows.push({ round, one, two });
-  console.error(`round ${round}: 1 worker ${one.toFixed(2)} frames/s, 2 workers ${two.toFixed(2)} (${(two / one).toFixed(2)}×)`);
+  rows.push({ round, one, two, modelOne, modelTwo });
+  console.error(`round ${round}: model alone ${modelOne.toFixed(2)} → ${modelTwo.toFixed(2)} img/s (${(modelTwo / modelOne).toFixed(2)}×); 1 worker ${one.toFixed(2)} frames/s, 2 workers ${two.toFixed(2)} (${(two / one).toFixed(2)}×)`);
 }
 console.log(`\nbench:scaling — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; ${videos.length} videos × 60 frames, int8 ViT-B/16 whole-frame, FER_INTRA_OP_THREADS=1 per worker${values['every-frame'] ? ', every frame classified' : ', reuse on (the default)'}\n`);
-console.log('| workers | frames/s | × one worker |');
-console.log('| ---: | ---: | ---: |');
-console.log(`| 1 | ${range(rows.map((r) => r.one))} | 1 |`);
-console.log(`| 2 | ${range(rows.map((r) => r.two))} | ${range(rows.map((r) => r.two / r.one))} |`);
+console.log('| what | one process (frames/s) | two processes (frames/s) | × one |');
+console.log('| --- | ---: | ---: | ---: |');
+console.log(`| the model alone: session.run loop, batch 8, 1 thread per process | ${range(rows.map((r) => r.modelOne))} | ${range(rows.map((r) => r.modelTwo))} | ${range(rows.map((r) => r.modelTwo / r.modelOne))} |`);
+console.log(`| fer-stream worker processes | ${range(rows.map((r) => r.one))} | ${range(rows.map((r) => r.two))} | ${range(rows.map((r) => r.two / r.one))} |`);
 if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine: `${os.cpus().length} × ${os.cpus()[0]?.model}`, rows }, null, 2));

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { Box } from '../../src/core/types.ts';
 import { openDirectSession } from '../../src/inference/backend/direct-session.ts';
 import { PIXEL_VALUES } from '../../src/inference/model-dir.ts';
+import { sampleCpu, type CpuSample } from './cpu-sampler.ts';
 import { BENCH_DIR, REPO } from './setup.ts';
 
 /** Deterministic pseudo-random pixels in [-1, 1). */
@@ -24,18 +25,26 @@ function pixels(count: number, seed: number): Float32Array {
 
 /** img/s of `session.run` at batch `batch` on pre-made tensors, one warm-up run, for at least `seconds`. */
 export async function ceiling(modelFile: string, options: { batch: number; seconds: number; intraOpThreads: number; side?: number }): Promise<number> {
+  return (await ceilingWithCpu(modelFile, options)).imagesPerSecond;
+}
+
+/** The ceiling and the CPU it took per image (the whole process's user + system time over the loop). */
+export async function ceilingWithCpu(modelFile: string, options: { batch: number; seconds: number; intraOpThreads: number; side?: number }): Promise<{ imagesPerSecond: number; cpuMsPerImage: number }> {
   const session = await openDirectSession(modelFile, { intraOpThreads: options.intraOpThreads, graphOptimizationLevel: 'all' });
   const side = options.side ?? 224;
   const inputs = { [PIXEL_VALUES]: { data: pixels(options.batch * 3 * side * side, 7), dims: [options.batch, 3, side, side] } };
   try {
     await session.run(inputs);
     let images = 0;
+    const cpu = process.cpuUsage();
     const start = performance.now();
     while (performance.now() - start < options.seconds * 1000 || images < options.batch * 3) {
       await session.run(inputs);
       images += options.batch;
     }
-    return images / ((performance.now() - start) / 1000);
+    const seconds = (performance.now() - start) / 1000;
+    const used = process.cpuUsage(cpu);
+    return { imagesPerSecond: images / seconds, cpuMsPerImage: (used.user + used.system) / 1000 / images };
   } finally {
     await session.release();
   }
@@ -87,7 +96,12 @@ export function startWorkerProcess(args: readonly string[], env: Record<string, 
 }
 
 /** Runs `fer-stream analyze` on `videos` with `args` and `env`: its result files, wall clock and peak RSS. */
-export async function runAnalyze(videos: readonly string[], args: readonly string[], env: Record<string, string>): Promise<{ results: ResultFile[]; wallMs: number; peakRssMb: number }> {
+export async function runAnalyze(
+  videos: readonly string[],
+  args: readonly string[],
+  env: Record<string, string>,
+  options: { cpuSamples?: CpuSample[] } = {},
+): Promise<{ results: ResultFile[]; wallMs: number; peakRssMb: number }> {
   const out = path.join(BENCH_DIR, `out-${process.pid}`);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
@@ -108,7 +122,11 @@ export async function runAnalyze(videos: readonly string[], args: readonly strin
       }
     })();
     peakRssKb = Math.max(peakRssKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
-  }, 50);
+    if (options.cpuSamples && child.pid !== undefined) {
+      const sample = sampleCpu(child.pid);
+      if (sample) options.cpuSamples.push(sample);
+    }
+  }, options.cpuSamples ? 20 : 50);
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearInterval(sampler);
   const wallMs = performance.now() - start;

@@ -58,6 +58,26 @@ describe('PreprocessPool', () => {
     expect(filled.out).toEqual(reference);
   });
 
+  it('frames that are views into one chunk: the caller keeps its chunk, the results are the same', async () => {
+    // As the worker hands over a chunk's frames: views into one buffer. Only the frames' bytes go to
+    // the thread (copied, then moved); the chunk stays whole and usable for the caller.
+    const width = 40;
+    const height = 30;
+    const frameBytes = width * height * 3;
+    const chunk = new Uint8Array(frameBytes * 4);
+    for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 13) % 251;
+    const frames = [1, 3].map((n) => ({ data: chunk.subarray(n * frameBytes, (n + 1) * frameBytes), width, height }));
+    const before = chunk.slice();
+    const filled = await pool.fill(frames, new Float32Array(2 * plane), plane);
+    expect(chunk.byteLength).toBe(frameBytes * 4);
+    expect(frames.map((f) => f.data.byteLength)).toEqual([frameBytes, frameBytes]);
+    expect(chunk).toEqual(before);
+    const reference = new Float32Array(2 * plane);
+    await Promise.all(frames.map((frame, i) => preprocessInto(frame, config, reference, i * plane)));
+    expect(filled.errors).toEqual([undefined, undefined]);
+    expect(filled.out).toEqual(reference);
+  });
+
   it('reports bad images per slot with their error codes, and fills the good ones', async () => {
     const good = await gradient(30, 30);
     const filled = await pool.fill([new Uint8Array(0), good, new Uint8Array([9, 9, 9, 9]), bombHeader()], new Float32Array(4 * plane), plane);

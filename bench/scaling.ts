@@ -1,8 +1,9 @@
 // Horizontal scaling on one machine: the same videos through one worker process against two,
 // each single-threaded (FER_INTRA_OP_THREADS=1: onnxruntime's threads set per process, as a
-// deployment sets them per worker), the int8 ViT-B/16 whole-frame; measured in the same run.
+// deployment sets them per worker), the ViT-B/16 whole-frame (int8 unless --variant model);
+// measured in the same run.
 //
-//   FER_SHARED_DIR=../shared npm run bench:scaling [-- --videos 8] [--rounds 2] [--every-frame] [--json FILE]
+//   FER_SHARED_DIR=../shared npm run bench:scaling [-- --videos 8] [--rounds 2] [--every-frame] [--variant model|model_quantized] [--json FILE]
 //
 // --every-frame: every frame classified (FER_REUSE_MAX_FRAMES=0), so the workers' share of the work
 // does not depend on how much the default reuse saves.
@@ -27,7 +28,8 @@ import type { VideoResult } from '../src/results/index.ts';
 import { range, startWorkerProcess } from './pipeline/measure.ts';
 import { benchModels, linkInto, BENCH_DIR, talkingFaceVideo } from './pipeline/setup.ts';
 
-const { values } = parseArgs({ options: { videos: { type: 'string', default: '8' }, rounds: { type: 'string', default: '2' }, json: { type: 'string' }, 'every-frame': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { videos: { type: 'string', default: '8' }, rounds: { type: 'string', default: '2' }, json: { type: 'string' }, 'every-frame': { type: 'boolean', default: false }, variant: { type: 'string', default: 'model_quantized' } } });
+const variant = values.variant!;
 const shared = process.env.FER_SHARED_DIR;
 const models = await benchModels(shared);
 const { file } = await talkingFaceVideo(shared);
@@ -40,7 +42,7 @@ function startWorker(prefix: string): Promise<ChildProcess> {
     FER_REDIS_PREFIX: prefix,
     FER_MODELS_DIR: models.modelsDir,
     FER_INTRA_OP_THREADS: '1',
-    FER_MODEL_VARIANT: 'model_quantized',
+    FER_MODEL_VARIANT: variant,
     ...(values['every-frame'] ? { FER_REUSE_MAX_FRAMES: '0' } : {}),
   });
 }
@@ -69,7 +71,7 @@ async function run(workers: number, round: number): Promise<number> {
 /** The model alone, as the bound for the workers: `session.run` loops (batch 8, one intra-op thread) in `processes` processes at once, img/s summed. */
 async function modelOnly(processes: number): Promise<number> {
   const script = path.join(import.meta.dirname, 'pipeline', 'ceiling-process.ts');
-  const modelFile = path.join(models.vitDir, 'onnx', 'model_quantized.onnx');
+  const modelFile = path.join(models.vitDir, 'onnx', `${variant}.onnx`);
   const outs = await Promise.all(Array.from({ length: processes }, () => promisify(execFile)(process.execPath, ['--import', 'tsx', script, modelFile, '8', '1'])));
   return outs.reduce((sum, { stdout }) => sum + Number(stdout.trim()), 0);
 }
@@ -83,7 +85,7 @@ for (let round = 1; round <= Number(values.rounds); round++) {
   rows.push({ round, one, two, modelOne, modelTwo });
   console.error(`round ${round}: model alone ${modelOne.toFixed(2)} → ${modelTwo.toFixed(2)} img/s (${(modelTwo / modelOne).toFixed(2)}×); 1 worker ${one.toFixed(2)} frames/s, 2 workers ${two.toFixed(2)} (${(two / one).toFixed(2)}×)`);
 }
-console.log(`\nbench:scaling — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; ${videos.length} videos × 60 frames, int8 ViT-B/16 whole-frame, FER_INTRA_OP_THREADS=1 per worker${values['every-frame'] ? ', every frame classified' : ', reuse on (the default)'}\n`);
+console.log(`\nbench:scaling — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; ${videos.length} videos × 60 frames, ${variant === 'model' ? 'fp32' : variant === 'model_quantized' ? 'int8' : variant} ViT-B/16 whole-frame, FER_INTRA_OP_THREADS=1 per worker${values['every-frame'] ? ', every frame classified' : ', reuse on (the default)'}\n`);
 console.log('| what | one process (frames/s) | two processes (frames/s) | × one |');
 console.log('| --- | ---: | ---: | ---: |');
 console.log(`| the model alone: session.run loop, batch 8, 1 thread per process | ${range(rows.map((r) => r.modelOne))} | ${range(rows.map((r) => r.modelTwo))} | ${range(rows.map((r) => r.modelTwo / r.modelOne))} |`);

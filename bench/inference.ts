@@ -17,6 +17,7 @@ import { openDirectSession } from '../src/inference/backend/direct-session.ts';
 import { DynamicBatcher } from '../src/inference/batcher.ts';
 import { LOGITS, PIXEL_VALUES, readModelDir } from '../src/inference/model-dir.ts';
 import { buildSyntheticVitModelDir } from '../src/models/vit/index.ts';
+import { pixels } from './pipeline/measure.ts';
 
 const { values } = parseArgs({
   options: {
@@ -43,17 +44,6 @@ async function modelDir(): Promise<string> {
   return dir;
 }
 
-/** Deterministic pseudo-random pixels in [-1, 1), one image's worth. */
-function image(plane: number, seed: number): Float32Array {
-  const out = new Float32Array(plane);
-  let s = seed >>> 0;
-  for (let i = 0; i < plane; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
 /** Runs `step` (which processes some images) until `seconds` have passed and at least `minSteps` ran; img/s. */
 async function measure(step: () => Promise<number>, minSteps: number): Promise<number> {
   await step(); // warm-up: first runs allocate and plan
@@ -71,7 +61,7 @@ const dir = await modelDir();
 const model = await readModelDir(dir, { variant: values.variant });
 const { height, width } = model.preprocessor.size;
 const plane = model.channels * height * width;
-const images = Array.from({ length: 16 }, (_, i) => image(plane, i + 1));
+const images = Array.from({ length: 16 }, (_, i) => pixels(plane, i + 1));
 const options = { intraOpThreads, graphOptimizationLevel: 'all' as const };
 
 const direct = await openDirectSession(model.modelPath, options);

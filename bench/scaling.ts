@@ -17,10 +17,9 @@
 
 import { execFile, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { loadConfig } from '../src/config/index.ts';
 import { createPipeline, getVideoResult, submitVideo, waitForVideos } from '../src/pipeline/index.ts';
 import { startProducer } from '../src/producer/index.ts';

@@ -13,7 +13,7 @@ import { sampleCpu, type CpuSample } from './cpu-sampler.ts';
 import { BENCH_DIR, REPO } from './setup.ts';
 
 /** Deterministic pseudo-random pixels in [-1, 1). */
-function pixels(count: number, seed: number): Float32Array {
+export function pixels(count: number, seed: number): Float32Array {
   const out = new Float32Array(count);
   let s = seed >>> 0;
   for (let i = 0; i < count; i++) {

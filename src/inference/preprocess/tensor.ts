@@ -33,7 +33,7 @@ export function writeChw(image: RgbImage, tables: readonly Float32Array[], chann
   const o0 = offset + (channelOrder === 'bgr' ? 2 : 0) * plane;
   const o1 = offset + plane;
   const o2 = offset + (channelOrder === 'bgr' ? 0 : 2) * plane;
-  // One pass over the pixels writing all three planes (three strided passes cost ≈2× as much).
+  // One pass over the pixels writing all three planes, not one strided pass per plane.
   for (let i = 0, p = 0; i < plane; i++, p += 3) {
     out[o0 + i] = t0[data[p]!]!;
     out[o1 + i] = t1[data[p + 1]!]!;

@@ -165,7 +165,7 @@ export const componentSchemas = {
                   detectorScore: { type: 'number', nullable: true },
                   landmarks: { type: 'array', items: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 }, description: 'Detector keypoints in video pixels, where given' },
                   trackId: { type: 'integer', nullable: true },
-                  reused: { type: 'boolean', enum: [true], description: "The previous sampled frame's classification: the face had not changed (FER_REUSE_MAX_FRAMES)" },
+                  reused: { type: 'boolean', enum: [true], description: "An earlier sampled frame's classification of this face: the face had not changed, and its next classification gave the same label (FER_REUSE_MAX_FRAMES)" },
                   probabilities: { type: 'array', items: { type: 'number' } },
                   label: { type: 'string' },
                 },

@@ -38,7 +38,7 @@ export const facesSchema = z.object({
    * Classifying only what changed (inference/analyzers/reuse.ts): a face unchanged since its last
    * classification reuses it for at most this many sampled frames in a row; 0 = classify every face.
    */
-  reuseMaxFrames: int(0, 1000).default(4),
+  reuseMaxFrames: int(0, 1000).default(8),
   /** Largest 16×16 grey thumbnail difference (0..1) that counts as unchanged. */
   reuseThreshold: num(0, 1).default(0.01),
   /** Tracker: a face continues a track when its box overlaps the track's last box by at least this IoU. */

@@ -40,7 +40,7 @@ export interface FaceResult extends Classification {
   readonly appearance?: readonly number[];
   /** The detector's keypoints (eyes, nose, mouth corners) in the same pixels as `box`, where it gives them. */
   readonly landmarks?: ReadonlyArray<readonly [number, number]>;
-  /** The classification is the previous sampled frame's: the face had not changed (FER_REUSE_MAX_FRAMES). */
+  /** The classification is an earlier sampled frame's: the face had not changed, and its next classification agreed (FER_REUSE_MAX_FRAMES). */
   readonly reused?: true;
 }
 

@@ -26,13 +26,13 @@ export class WholeFrameAnalyzer implements FrameAnalyzer {
 
   analyzeSequence(frames: readonly RgbImage[]): Promise<Array<PromiseSettledResult<FrameAnalysis>>> {
     const gate = new ReuseGate(this.reuse);
-    return Promise.allSettled(
-      frames.map(async (frame): Promise<FrameAnalysis> => {
-        const box = { x: 0, y: 0, width: frame.width, height: frame.height };
-        const [face] = gate.next(frame, [{ box, crop: box }], () => this.classifier.classify(frame));
-        return { faces: [{ ...(await face!.classification), box, detectorScore: null, ...(face!.reused ? { reused: true as const } : {}) }] };
-      }),
-    );
+    const outcomes = frames.map((frame) => {
+      const box = { x: 0, y: 0, width: frame.width, height: frame.height };
+      const [face] = gate.next(frame, [{ box, crop: box }], () => this.classifier.classify(frame));
+      return face!.outcome.then(({ classification, reused }): FrameAnalysis => ({ faces: [{ ...classification, box, detectorScore: null, ...(reused ? { reused: true as const } : {}) }] }));
+    });
+    gate.finish();
+    return Promise.allSettled(outcomes);
   }
 
   close(): Promise<void> {

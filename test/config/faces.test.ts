@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/index.ts';
 describe('faces configuration', () => {
   it('defaults: detection on with YuNet (vit) and BlazeFace full range (compact), thresholds measured or the model\'s, tracker and fetch settings', () => {
     const { faces } = loadConfig({});
-    expect(faces).toMatchObject({ detect: true, detector: 'yunet-s-dynamic', compactDetector: 'blazeface-back', confirmDetector: 'auto', minFaceSize: 16, maxFacesPerFrame: 20, cropMargin: 0.15, reuseMaxFrames: 4, reuseThreshold: 0.01, trackIou: 0.3, trackMaxGap: 2, trackAppearanceDistance: 0.5, trackReidentifyFrames: 10, cutThreshold: 0.4, fetchRetries: 3 });
+    expect(faces).toMatchObject({ detect: true, detector: 'yunet-s-dynamic', compactDetector: 'blazeface-back', confirmDetector: 'auto', minFaceSize: 16, maxFacesPerFrame: 20, cropMargin: 0.15, reuseMaxFrames: 8, reuseThreshold: 0.01, trackIou: 0.3, trackMaxGap: 2, trackAppearanceDistance: 0.5, trackReidentifyFrames: 10, cutThreshold: 0.4, fetchRetries: 3 });
     expect(faces.scoreThreshold).toBeUndefined();
     expect(faces.nmsIou).toBeUndefined();
     expect(faces.modelsBaseUrl).toBeUndefined();

@@ -63,6 +63,37 @@ describe('worker', () => {
     expect(analyzer.info).toMatchObject({ name: 'fake', labels: ['a', 'b'], detector: null });
   });
 
+  it('whole-frame adapter with reuse: an unchanged frame reuses the classification its run\'s end confirms, and not one it disproves', async () => {
+    // Uniform frames all look the same to the gate; the classifier says "dark" or "light" by their grey.
+    let calls = 0;
+    const classifier: ImageClassifier = {
+      name: 'grey',
+      labels: ['dark', 'light'],
+      executionProvider: 'cpu',
+      classify: async (image: ImageInput): Promise<Classification> => {
+        calls++;
+        const light = (image as RgbImage).data[0]! >= 128;
+        return { probabilities: light ? [0, 1] : [1, 0], label: light ? 'light' : 'dark', labelIndex: light ? 1 : 0 };
+      },
+      close: async () => undefined,
+    };
+    const analyzer = new WholeFrameAnalyzer(classifier, { maxReuse: 8, threshold: 0.01, minIou: 0.5 });
+    const grey = (v: number): RgbImage => ({ data: new Uint8Array(8 * 8 * 3).fill(v), width: 8, height: 8 });
+    const faces = async (frames: RgbImage[]) => (await analyzer.analyzeSequence(frames)).map((o) => (o.status === 'fulfilled' ? o.value.faces[0]! : null));
+
+    const same = await faces([grey(100), grey(100), grey(100)]);
+    // The run is open when the sequence ends, so its last frame is classified and confirms the one between.
+    expect(same.map((f) => f?.reused === true)).toEqual([false, true, false]);
+    expect(calls).toBe(2);
+
+    calls = 0;
+    const turned = await faces([grey(100), grey(100), grey(100), grey(200), grey(200)]);
+    // The last frame says "light", not the run's "dark": every frame of the run is classified itself.
+    expect(turned.map((f) => f?.label)).toEqual(['dark', 'dark', 'dark', 'light', 'light']);
+    expect(turned.map((f) => f?.reused === true)).toEqual([false, false, false, false, false]);
+    expect(calls).toBe(5);
+  });
+
   it('a chunk that expired unread: its frames are recorded as failed, the video completes, the budget is given back', async () => {
     await handMadeVideo(pipeline, 'expired', 3);
     const job = await putChunk(pipeline, 'expired', 0, 3);

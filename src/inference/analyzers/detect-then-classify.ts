@@ -40,10 +40,22 @@ export class DetectThenClassifyAnalyzer implements FrameAnalyzer {
    * first frames runs while later ones are still being detected.
    */
   async analyzeSequence(frames: readonly RgbImage[]): Promise<Array<PromiseSettledResult<FrameAnalysis>>> {
-    const { detector, classifier, cropMargin } = this.options;
+    const { detector } = this.options;
     const detections = frames.map((frame) => detector.detect(frame));
     for (const d of detections) d.catch(() => undefined);
     const gate = new ReuseGate(this.options.reuse ?? REUSE_OFF);
+    let outcomes: Array<Promise<FrameAnalysis>>;
+    try {
+      outcomes = await this.gateFrames(frames, detections, gate);
+    } finally {
+      // Faces of runs still open wait for this: it must come before anything awaits them.
+      gate.finish();
+    }
+    return Promise.allSettled(outcomes);
+  }
+
+  private async gateFrames(frames: readonly RgbImage[], detections: ReadonlyArray<Promise<Detection[]>>, gate: ReuseGate): Promise<Array<Promise<FrameAnalysis>>> {
+    const { classifier, cropMargin } = this.options;
     const outcomes: Array<Promise<FrameAnalysis>> = [];
     for (const [i, frame] of frames.entries()) {
       let found: Detection[];
@@ -60,20 +72,21 @@ export class DetectThenClassifyAnalyzer implements FrameAnalyzer {
       const outcome = Promise.all(
         gated.map(async (face, j): Promise<FaceResult> => {
           const { detection } = faces[j]!;
+          const { classification, reused } = await face.outcome;
           return {
-            ...(await face.classification),
+            ...classification,
             box: roundBox(detection.box),
             detectorScore: detection.score,
             ...(detection.landmarks ? { landmarks: detection.landmarks.map(([x, y]) => [round1(x), round1(y)] as const) } : {}),
             appearance: faceAppearance(frame, innerBox(detection.box)),
-            ...(face.reused ? { reused: true as const } : {}),
+            ...(reused ? { reused: true as const } : {}),
           };
         }),
       ).then((results) => ({ faces: results }));
       outcome.catch(() => undefined);
       outcomes.push(outcome);
     }
-    return Promise.allSettled(outcomes);
+    return outcomes;
   }
 
   /** Closes both models (each drains its batcher first). */

@@ -1,9 +1,13 @@
-// Classifying only what changed. Across consecutive sampled frames of one video, a face that is
-// where it was (box IoU with a face of the previous frame) and whose crop has not changed since it
-// was last classified — a 16×16 grey thumbnail, brightness-normalised, mean absolute difference
-// under a threshold — reuses that classification, for at most `maxReuse` frames in a row; then it
-// is classified again. The decision looks only at pixels and boxes, never at the classifier, so
-// every classification still needed is submitted at once and batched as before.
+// Classifying only what changed. Across consecutive sampled frames of one sequence (a chunk), a
+// face that is where it was (box IoU with a face of the previous frame) and whose crop has not
+// changed since it was last classified — a 16×16 grey thumbnail, brightness-normalised, mean
+// absolute difference under a threshold — reuses that classification, for at most `maxReuse`
+// frames in a row. A reuse is provisional: the face's next classification (the one that ends the
+// run) must give the same label, or every face of the run is classified after all. Mouths move
+// and classifiers flip on small changes; this check is what keeps reuse from reporting a label the
+// model would not have given, at the price of classifying a run again where the label changed.
+// Decisions look only at pixels and boxes, so every classification still needed is submitted at
+// once and batched as before; only the re-classifications of a disproved run come later.
 
 import { iou } from '../../core/box.ts';
 import type { Box, Classification, RgbImage } from '../../core/types.ts';
@@ -58,44 +62,57 @@ export function thumbnailDistance(a: Float32Array, b: Float32Array): number {
   return sum / a.length / 255;
 }
 
-/** One face of a frame, as the gate saw it. */
-export interface GatedFace {
-  readonly box: Box;
-  readonly classification: Promise<Classification>;
+/** What a face ends up with: its own classification, or an earlier frame's that its run's end confirmed. */
+export interface GatedOutcome {
+  readonly classification: Classification;
   /** True when the classification is the one of an earlier frame's face. */
   readonly reused: boolean;
 }
 
-interface Reference {
+/** One face of a frame, as the gate saw it. */
+export interface GatedFace {
+  readonly box: Box;
+  readonly outcome: Promise<GatedOutcome>;
+}
+
+type Classify = () => Promise<Classification>;
+
+/** A reused face waiting for its run's end to confirm or disprove the reuse. */
+interface Provisional {
+  readonly classify: Classify;
+  readonly settle: (outcome: Promise<GatedOutcome>) => void;
+}
+
+/** A classification and the faces of later frames reusing it. */
+interface Run {
+  /** Box of the run's latest face (the next frame's face is matched against it). */
   readonly box: Box;
   /** Thumbnail of the frame the classification came from. */
   readonly thumbnail: Float32Array;
   readonly classification: Promise<Classification>;
-  readonly reuses: number;
+  readonly provisional: Provisional[];
 }
 
+const own = (classification: Promise<Classification>): Promise<GatedOutcome> => classification.then((c) => ({ classification: c, reused: false }));
+
 /**
- * Walks the frames of one video in order. `next` is told each frame's faces (box and crop region)
- * and returns, per face, a classification: reused from the previous frame's matching face, or from
- * `classify` (called at once, so the calls of a whole chunk batch together).
+ * Walks the frames of one sequence in order. `next` is told each frame's faces (box and crop
+ * region) and returns, per face, an outcome: an earlier face's classification or one from
+ * `classify` (called at once, so the calls of a whole sequence batch together). `finish` ends the
+ * sequence: until it is called, the faces of runs still open stay unsettled.
  */
 export class ReuseGate {
-  private previous: Reference[] = [];
+  private previous: Run[] = [];
 
   constructor(private readonly settings: ReuseSettings) {}
 
-  /** Forgets the previous frame (its detection failed, or a new video starts). */
-  reset(): void {
-    this.previous = [];
-  }
-
   next(frame: RgbImage, faces: ReadonlyArray<{ box: Box; crop: Box }>, classify: (crop: Box) => Promise<Classification>): GatedFace[] {
     const { maxReuse, threshold, minIou } = this.settings;
-    const taken = new Set<Reference>();
-    const current: Reference[] = [];
+    if (maxReuse === 0) return faces.map((face) => ({ box: face.box, outcome: own(classify(face.crop)) }));
+    const taken = new Set<Run>();
+    const current: Run[] = [];
     const gated = faces.map((face): GatedFace => {
-      if (maxReuse === 0) return { box: face.box, classification: classify(face.crop), reused: false };
-      let match: Reference | undefined;
+      let match: Run | undefined;
       let best = minIou;
       for (const candidate of this.previous) {
         const overlap = iou(candidate.box, face.box);
@@ -103,21 +120,54 @@ export class ReuseGate {
       }
       if (match) taken.add(match);
       const thumbnail = faceThumbnail(frame, face.crop);
-      if (match && match.reuses < maxReuse && thumbnailDistance(thumbnail, match.thumbnail) <= threshold) {
-        current.push({ box: face.box, thumbnail: match.thumbnail, classification: match.classification, reuses: match.reuses + 1 });
-        return { box: face.box, classification: match.classification, reused: true };
+      if (match && match.provisional.length < maxReuse && thumbnailDistance(thumbnail, match.thumbnail) <= threshold) {
+        const outcome = new Promise<GatedOutcome>((settle) => match.provisional.push({ classify: () => classify(face.crop), settle }));
+        current.push({ ...match, box: face.box });
+        return { box: face.box, outcome };
       }
-      return this.fresh(current, face, thumbnail, classify);
+      const classification = classify(face.crop);
+      // A rejection is the frame's own failure (awaited there); a run reusing it fails too.
+      classification.catch(() => undefined);
+      if (match) settleRun(match, classification);
+      current.push({ box: face.box, thumbnail, classification, provisional: [] });
+      return { box: face.box, outcome: own(classification) };
     });
+    // Faces that left: their runs end without a classification after them.
+    for (const run of this.previous) if (!taken.has(run)) closeRun(run);
     this.previous = current;
     return gated;
   }
 
-  private fresh(current: Reference[], face: { box: Box; crop: Box }, thumbnail: Float32Array, classify: (crop: Box) => Promise<Classification>): GatedFace {
-    const classification = classify(face.crop);
-    // A rejection is the frame's own failure (awaited there); a later frame reusing it fails too.
-    classification.catch(() => undefined);
-    current.push({ box: face.box, thumbnail, classification, reuses: 0 });
-    return { box: face.box, classification, reused: false };
+  /** Ends the sequence (or a stretch of it: a frame whose detection failed): every open run is settled. */
+  finish(): void {
+    for (const run of this.previous) closeRun(run);
+    this.previous = [];
   }
+
+  /** The same as `finish`: the next frame starts afresh. */
+  reset(): void {
+    this.finish();
+  }
+}
+
+/** A run with no classification after it: its last face is classified, and that ends the run. */
+function closeRun(run: Run): void {
+  const last = run.provisional.pop();
+  if (!last) return;
+  const classification = last.classify();
+  last.settle(own(classification));
+  settleRun(run, classification);
+}
+
+/** Confirms the run's reuses when `end` gives the run's label; otherwise each of its faces is classified. */
+function settleRun(run: Run, end: Promise<Classification>): void {
+  const { provisional } = run;
+  if (provisional.length === 0) return;
+  void Promise.allSettled([run.classification, end]).then(([start, finish]) => {
+    for (const face of provisional) {
+      if (start.status === 'rejected') face.settle(Promise.reject(start.reason));
+      else if (finish.status === 'fulfilled' && finish.value.label === start.value.label) face.settle(Promise.resolve({ classification: start.value, reused: true }));
+      else face.settle(own(face.classify()));
+    }
+  });
 }

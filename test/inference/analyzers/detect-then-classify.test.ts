@@ -88,5 +88,11 @@ describeWithShared('detect-then-classify analyzer', () => {
     // A reused face carries its frame's own box and detector score, and the classification it reused.
     expect(faces[1]![0]!.probabilities).toEqual(faces[0]![0]!.probabilities);
     expect(faces[1]![0]!.box).toEqual(faces[0]![0]!.box);
+
+    // A run still open when the sequence ends: its last frame is classified, confirming the reuse between.
+    batches.length = 0;
+    const open = await reusing.analyzeSequence([photo, photo, photo]);
+    expect(open.map((o) => (o.status === 'fulfilled' ? o.value.faces[0]!.reused === true : null))).toEqual([false, true, false]);
+    expect(batches.reduce((n, b) => n + b.length, 0)).toBe(2);
   });
 });

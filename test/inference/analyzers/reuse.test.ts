@@ -28,41 +28,96 @@ describe('thumbnails', () => {
 });
 
 describe('the reuse gate', () => {
-  const run = (gate: ReuseGate, frames: RgbImage[], boxes = frames.map(() => whole)) => {
-    let calls = 0;
-    const reused = frames.map((f, i) => gate.next(f, [{ box: boxes[i]!, crop: boxes[i]! }], () => Promise.resolve(classification(`call ${++calls}`)))[0]!.reused);
-    return { reused, calls };
+  /** Gates `frames` (one face each), then finishes; the classifier gives frame i the label `labels[i]` ("same" when absent). */
+  const run = async (gate: ReuseGate, frames: RgbImage[], options: { boxes?: typeof whole[]; labels?: string[] } = {}) => {
+    const classified: number[] = [];
+    const gated = frames.map((f, i) => {
+      const box = options.boxes?.[i] ?? whole;
+      return gate.next(f, [{ box, crop: box }], () => {
+        classified.push(i);
+        return Promise.resolve(classification(options.labels?.[i] ?? 'same'));
+      })[0]!;
+    });
+    gate.finish();
+    const outcomes = await Promise.all(gated.map((g) => g.outcome));
+    return { reused: outcomes.map((o) => o.reused), labels: outcomes.map((o) => o.classification.label), classified };
   };
+  const gate = (maxReuse: number, threshold = 0.01) => new ReuseGate({ maxReuse, threshold, minIou: 0.5 });
 
-  it('reuses an unchanged face for at most maxReuse frames in a row, then classifies it again', () => {
-    const { reused, calls } = run(new ReuseGate({ maxReuse: 3, threshold: 0.01, minIou: 0.5 }), Array.from({ length: 9 }, () => frame()));
+  it('reuses an unchanged face for at most maxReuse frames in a row, then classifies it again', async () => {
+    const { reused, classified } = await run(gate(3), Array.from({ length: 9 }, () => frame()));
     expect(reused).toEqual([false, true, true, true, false, true, true, true, false]);
-    expect(calls).toBe(3);
+    expect(classified).toEqual([0, 4, 8]);
   });
 
-  it('compares with the frame last classified, so slow drift still triggers a classification', () => {
+  it('classifies again every face of a run whose next classification gives another label', async () => {
+    const labels = ['happy', 'happy', 'sad', 'sad', 'sad', 'sad'];
+    const result = await run(gate(3), Array.from({ length: 6 }, () => frame()), { labels });
+    // Frames 1–3 reused frame 0's "happy"; frame 4 says "sad", so 1–3 get their own labels.
+    expect(result.labels).toEqual(labels);
+    expect(result.reused).toEqual([false, false, false, false, false, false]);
+    expect(result.classified).toEqual([0, 4, 5, 1, 2, 3]);
+  });
+
+  it('ends a run still open when the sequence finishes, or the face leaves, by classifying its last face', async () => {
+    const open = await run(gate(4), [frame(), frame(), frame()]);
+    expect(open).toMatchObject({ reused: [false, true, false], classified: [0, 2] });
+
+    const g = gate(4);
+    const first = g.next(frame(), [{ box: whole, crop: whole }], () => Promise.resolve(classification('a')))[0]!;
+    const second = g.next(frame(), [{ box: whole, crop: whole }], () => Promise.resolve(classification('b')))[0]!;
+    let settled = false;
+    void second.outcome.then(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(settled).toBe(false); // provisional until its run ends
+    g.next(frame(), [], () => Promise.reject(new Error('no face to classify')));
+    // The face left: its reuse could not be confirmed, so it was classified itself ("b").
+    expect(await second.outcome).toEqual({ classification: classification('b'), reused: false });
+    expect((await first.outcome).reused).toBe(false);
+  });
+
+  it('fails the reusing faces with the classification they reused, and classifies them when the run\'s end failed', async () => {
+    const failedStart = gate(4);
+    const faces = [0, 1].map((i) => failedStart.next(frame(), [{ box: whole, crop: whole }], () => (i === 0 ? Promise.reject(new Error('model gone')) : Promise.resolve(classification('x'))))[0]!);
+    failedStart.next(frame({ mouth: 14 }), [{ box: whole, crop: whole }], () => Promise.resolve(classification('x')));
+    failedStart.finish();
+    await expect(faces[0]!.outcome).rejects.toThrow('model gone');
+    await expect(faces[1]!.outcome).rejects.toThrow('model gone');
+
+    const failedEnd = gate(4);
+    // Frame 0 is classified "x", frame 1 reuses it, frame 2 (changed) fails: frame 1 is classified itself ("z").
+    const calls = [() => Promise.resolve(classification('x')), () => Promise.reject(new Error('frame 2 failed')), () => Promise.resolve(classification('z'))];
+    let call = 0;
+    const next = (f: RgbImage) => failedEnd.next(f, [{ box: whole, crop: whole }], () => calls[call++]!())[0]!;
+    const faces2 = [next(frame()), next(frame()), next(frame({ mouth: 14 }))];
+    failedEnd.finish();
+    expect(await faces2[1]!.outcome).toEqual({ classification: classification('z'), reused: false });
+    await expect(faces2[2]!.outcome).rejects.toThrow('frame 2 failed');
+    expect(call).toBe(3);
+  });
+
+  it('compares with the frame last classified, so slow drift still triggers a classification', async () => {
     // Each frame's mouth a little taller: no two neighbours differ much, the first and the fourth do.
     const frames = [2, 3, 4, 5, 6, 7].map((mouth) => frame({ mouth }));
     const steps = frames.slice(1).map((f, i) => thumbnailDistance(faceThumbnail(frames[i]!, whole), faceThumbnail(f, whole)));
-    const threshold = Math.max(...steps) * 1.5;
-    const { reused } = run(new ReuseGate({ maxReuse: 100, threshold, minIou: 0.5 }), frames);
+    const { reused } = await run(gate(100, Math.max(...steps) * 1.5), frames);
     expect(reused[1]).toBe(true);
-    expect(reused.slice(1).some((r) => !r)).toBe(true);
+    expect(reused.slice(1, -1).some((r) => !r)).toBe(true);
   });
 
-  it('classifies a face that moved, one that changed, and everything when off', () => {
-    const moved = run(new ReuseGate({ maxReuse: 4, threshold: 0.01, minIou: 0.5 }), [frame(), frame()], [whole, { x: 40, y: 40, width: 24, height: 24 }]);
+  it('classifies a face that moved, one that changed, and everything when off', async () => {
+    const moved = await run(gate(4), [frame(), frame()], { boxes: [whole, { x: 40, y: 40, width: 24, height: 24 }] });
     expect(moved.reused).toEqual([false, false]);
-    const changed = run(new ReuseGate({ maxReuse: 4, threshold: 0.01, minIou: 0.5 }), [frame(), frame({ mouth: 14 })]);
+    const changed = await run(gate(4), [frame(), frame({ mouth: 14 })]);
     expect(changed.reused).toEqual([false, false]);
-    const off = run(new ReuseGate({ maxReuse: 0, threshold: 1, minIou: 0 }), [frame(), frame(), frame()]);
-    expect(off).toEqual({ reused: [false, false, false], calls: 3 });
+    const off = await run(new ReuseGate({ maxReuse: 0, threshold: 1, minIou: 0 }), [frame(), frame(), frame()]);
+    expect(off).toMatchObject({ reused: [false, false, false], classified: [0, 1, 2] });
   });
 
-  it('after reset (a frame whose detection failed) the next face is classified', () => {
-    const gate = new ReuseGate({ maxReuse: 4, threshold: 0.01, minIou: 0.5 });
-    run(gate, [frame()]);
-    gate.reset();
-    expect(run(gate, [frame()]).reused).toEqual([false]);
+  it('after reset (a frame whose detection failed) the next face is classified', async () => {
+    const g = gate(4);
+    await run(g, [frame()]);
+    g.reset();
+    expect((await run(g, [frame()])).reused).toEqual([false]);
   });
 });

@@ -93,6 +93,15 @@ interface Run {
   readonly provisional: Provisional[];
 }
 
+/** A synchronous throw (a crop that cannot be cut) as a rejection, so that no run is left unsettled. */
+function attempt(classify: Classify): Promise<Classification> {
+  try {
+    return classify();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 const own = (classification: Promise<Classification>): Promise<GatedOutcome> => classification.then((c) => ({ classification: c, reused: false }));
 
 /**
@@ -121,7 +130,8 @@ export class ReuseGate {
       if (match) taken.add(match);
       const thumbnail = faceThumbnail(frame, face.crop);
       if (match && match.provisional.length < maxReuse && thumbnailDistance(thumbnail, match.thumbnail) <= threshold) {
-        const outcome = new Promise<GatedOutcome>((settle) => match.provisional.push({ classify: () => classify(face.crop), settle }));
+        const outcome = new Promise<GatedOutcome>((settle) => match.provisional.push({ classify: () => attempt(() => classify(face.crop)), settle }));
+        outcome.catch(() => undefined); // awaited by the frame; a frame abandoned mid-way must not leave it unhandled
         current.push({ ...match, box: face.box });
         return { box: face.box, outcome };
       }

@@ -94,6 +94,19 @@ describe('the reuse gate', () => {
     expect(await faces2[1]!.outcome).toEqual({ classification: classification('z'), reused: false });
     await expect(faces2[2]!.outcome).rejects.toThrow('frame 2 failed');
     expect(call).toBe(3);
+
+    // Crops that cannot be cut (a synchronous throw) once the run ends: those faces fail, nothing hangs.
+    const throwing = gate(4);
+    let calls2 = 0;
+    const cut = (f: RgbImage) => throwing.next(f, [{ box: whole, crop: whole }], () => {
+      if (++calls2 > 1) throw new Error('crop outside the frame');
+      return Promise.resolve(classification('x'));
+    })[0]!;
+    const faces3 = [cut(frame()), cut(frame()), cut(frame())];
+    throwing.finish();
+    await expect(faces3[2]!.outcome).rejects.toThrow('crop outside the frame');
+    await expect(faces3[1]!.outcome).rejects.toThrow('crop outside the frame'); // classified itself, as its run's end failed
+    expect((await faces3[0]!.outcome).classification.label).toBe('x');
   });
 
   it('compares with the frame last classified, so slow drift still triggers a classification', async () => {

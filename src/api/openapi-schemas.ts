@@ -115,7 +115,7 @@ export const componentSchemas = {
       counts: {
         type: 'object',
         properties: Object.fromEntries(
-          ['sampled', 'analysed', 'failed', 'withFace', 'withoutFace', 'faces', 'tracks', 'decodeErrors'].map((k) => [k, { type: 'integer' }]).concat([['faceVisibleShare', { type: 'number' }]]),
+          ['sampled', 'analysed', 'failed', 'withFace', 'withoutFace', 'faces', 'reusedFaces', 'tracks', 'decodeErrors'].map((k) => [k, { type: 'integer' }]).concat([['faceVisibleShare', { type: 'number' }]]),
         ),
       },
       dominant,

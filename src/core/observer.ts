@@ -7,7 +7,8 @@ export interface PipelineObserver {
   videoSubmitted?(): void;
   videoCompleted?(event: { durationMs: number; frames: number }): void;
   videoFailed?(event: { reason: string }): void;
-  frameProcessed?(event: { faces: number; queueWaitMs: number; endToEndMs: number }): void;
+  /** `reusedFaces`: those of its faces whose classification was an earlier frame's (FER_REUSE_MAX_FRAMES). */
+  frameProcessed?(event: { faces: number; reusedFaces?: number; queueWaitMs: number; endToEndMs: number }): void;
   frameFailed?(event: { reason: string }): void;
   /** One batched inference run. */
   inferenceBatch?(event: { stage: InferenceStage; provider: string; batchSize: number; maxBatchSize: number; durationMs: number }): void;

@@ -44,9 +44,10 @@ export function createMetricsObserver(registry: Registry, options: { now?: () =>
       m.videoFrames.observe(frames);
     }),
     videoFailed: safe(({ reason }) => m.videosFailed.labels(reasons.label(reason)).inc()),
-    frameProcessed: safe(({ faces, queueWaitMs, endToEndMs }) => {
+    frameProcessed: safe(({ faces, reusedFaces, queueWaitMs, endToEndMs }) => {
       m.framesProcessed.inc();
       if (faces > 0) m.facesDetected.inc(faces);
+      if (reusedFaces) m.facesReused.inc(reusedFaces);
       m.queueWait.observe(seconds(queueWaitMs));
       m.frameLatency.observe(seconds(endToEndMs));
     }),

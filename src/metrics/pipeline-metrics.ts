@@ -66,6 +66,11 @@ export function createPipelineMetricSet(registry: Registry) {
       help: 'Faces found in processed frames (in whole-frame mode every frame is one face).',
       registers,
     }),
+    facesReused: new Counter({
+      name: 'ferstream_faces_reused_total',
+      help: "Faces of processed frames whose classification was an earlier frame's of the same face (FER_REUSE_MAX_FRAMES): classifications saved.",
+      registers,
+    }),
     videosSubmitted: new Counter({
       name: 'ferstream_videos_submitted_total',
       help: 'Videos accepted for analysis.',

@@ -68,6 +68,7 @@ export function buildVideoResult(input: BuildVideoResultInput): VideoResult {
       withFace: withFace.length,
       withoutFace: analysed - withFace.length,
       faces,
+      reusedFaces: frames.reduce((n, f) => n + f.faces.filter((face) => face.reused).length, 0),
       faceVisibleShare: analysed === 0 ? 0 : withFace.length / analysed,
       tracks: tracks.length,
       decodeErrors,

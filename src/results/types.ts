@@ -134,6 +134,8 @@ export interface ResultCounts {
   readonly withoutFace: number;
   /** Faces over all frames. */
   readonly faces: number;
+  /** Faces whose classification is an earlier frame's (`reused: true`): the classifications reuse saved. */
+  readonly reusedFaces: number;
   /** withFace / analysed (0 when nothing was analysed). */
   readonly faceVisibleShare: number;
   /** Distinct track ids. */

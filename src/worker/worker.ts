@@ -127,7 +127,7 @@ async function analyzeAndRecord(
       failedFrames += 1;
       observer?.frameFailed?.({ reason: r.error });
     } else {
-      observer?.frameProcessed?.({ faces: r.faces.length, queueWaitMs: Math.max(0, started - attempt.enqueuedAt), endToEndMs: Math.max(0, now - data.producedAt) });
+      observer?.frameProcessed?.({ faces: r.faces.length, reusedFaces: r.faces.filter((f) => f.reused).length, queueWaitMs: Math.max(0, started - attempt.enqueuedAt), endToEndMs: Math.max(0, now - data.producedAt) });
     }
   }
   if (outcome.complete) await enqueueFinalize(pipeline, data.videoId);

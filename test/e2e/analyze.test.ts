@@ -40,10 +40,12 @@ describeWithShared('fer-stream analyze (Redis + ffmpeg + onnxruntime)', () => {
       timeout: 120_000,
     });
     expect(run.status, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/grid_bbaf2n\.mpg: 15 frames \(0 failed\), dominant \w+/);
-
     const result = JSON.parse(readFileSync(path.join(out, 'grid_bbaf2n.json'), 'utf8')) as VideoResult;
     expect(result.counts).toMatchObject({ sampled: 15, analysed: 15, failed: 0, withFace: 15 });
+    // The summary line says how many classifications reuse saved, as the result counts them.
+    const reused = result.frames.filter((f) => f.faces[0]!.reused).length;
+    expect(result.counts.reusedFaces).toBe(reused);
+    expect(run.stdout).toMatch(new RegExp(`grid_bbaf2n\\.mpg: 15 frames \\(0 failed${reused > 0 ? `, ${reused} of 15 faces reused` : ''}\\), dominant \\w+`));
     expect(result.frames.map((f) => f.index)).toEqual([...Array(15).keys()]);
     expect(result.frames.map((f) => f.timestamp)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1, 1.2, 1.4, 1.6, 1.8, 2, 2.2, 2.4, 2.6, 2.8]);
     expect(result.labels).toEqual(['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise']);

@@ -24,7 +24,7 @@ describe('metrics observer', () => {
     const observer = createMetricsObserver(registry);
     observer.videoSubmitted!();
     observer.videoSubmitted!();
-    observer.frameProcessed!({ faces: 2, queueWaitMs: 30, endToEndMs: 120 });
+    observer.frameProcessed!({ faces: 2, reusedFaces: 1, queueWaitMs: 30, endToEndMs: 120 });
     observer.frameProcessed!({ faces: 0, queueWaitMs: 7_000, endToEndMs: 9_000 });
     observer.frameFailed!({ reason: 'decode_error' });
     observer.videoCompleted!({ durationMs: 4_000, frames: 2 });
@@ -36,6 +36,7 @@ describe('metrics observer', () => {
     expect(await sample(registry, 'ferstream_frames_processed_total')).toBe(2);
     expect(await sample(registry, 'ferstream_frames_failed_total', { reason: 'decode_error' })).toBe(1);
     expect(await sample(registry, 'ferstream_faces_detected_total')).toBe(2);
+    expect(await sample(registry, 'ferstream_faces_reused_total')).toBe(1);
     expect(await sample(registry, 'ferstream_frame_queue_wait_seconds_sum')).toBeCloseTo(7.03, 6);
     expect(await sample(registry, 'ferstream_frame_queue_wait_seconds_bucket', { le: '0.05' })).toBe(1);
     expect(await sample(registry, 'ferstream_frame_queue_wait_seconds_bucket', { le: '10' })).toBe(2);

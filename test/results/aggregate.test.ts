@@ -135,8 +135,8 @@ describe('buildVideoResult: distribution, dominant, counts', () => {
     expect(result.dominant!.label).toBe('sad');
   });
 
-  it('counts sampled, analysed, failed, with/without face, faces and the face-visible share', () => {
-    const result = build(['happy', null, 'FAIL', [face('happy'), face('sad', { x: 200 })], null, 'sad']);
+  it('counts sampled, analysed, failed, with/without face, faces, reused faces and the face-visible share', () => {
+    const result = build(['happy', null, 'FAIL', [face('happy'), { ...face('sad', { x: 200 }), reused: true }], null, 'sad']);
     expect(result.counts).toEqual({
       sampled: 6,
       analysed: 5,
@@ -144,6 +144,7 @@ describe('buildVideoResult: distribution, dominant, counts', () => {
       withFace: 3,
       withoutFace: 2,
       faces: 4,
+      reusedFaces: 1,
       faceVisibleShare: 3 / 5,
       tracks: 0,
       decodeErrors: 0,

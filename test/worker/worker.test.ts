@@ -92,6 +92,14 @@ describe('worker', () => {
     expect(turned.map((f) => f?.label)).toEqual(['dark', 'dark', 'dark', 'light', 'light']);
     expect(turned.map((f) => f?.reused === true)).toEqual([false, false, false, false, false]);
     expect(calls).toBe(5);
+
+    // Through a chunk: each processed frame tells the observer how many of its faces were reused.
+    await handMadeVideo(pipeline, 'reusing', 4);
+    const job = await putChunk(pipeline, 'reusing', 0, 4);
+    const reusedPerFrame: number[] = [];
+    const observer: PipelineObserver = { frameProcessed: (e) => reusedPerFrame.push(e.reusedFaces ?? -1) };
+    expect(await processFrameChunk(pipeline, job, { finalAttempt: false, enqueuedAt: Date.now() }, { analyzer, observer })).toEqual({ complete: true, failedFrames: 0 });
+    expect(reusedPerFrame).toEqual([0, 1, 1, 0]);
   });
 
   it('a chunk that expired unread: its frames are recorded as failed, the video completes, the budget is given back', async () => {

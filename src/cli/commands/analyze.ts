@@ -172,7 +172,8 @@ const analyze: Command = {
         }
         const c = result.counts;
         const dominant = result.dominant ? `${result.dominant.label} (${(result.dominant.frameShare * 100).toFixed(0)}% of frames)` : 'none';
-        lines.push(`${video}: ${c.sampled} frames (${c.failed} failed), dominant ${dominant} → ${file('json')}`);
+        const reused = c.reusedFaces > 0 ? `, ${c.reusedFaces} of ${c.faces} faces reused` : '';
+        lines.push(`${video}: ${c.sampled} frames (${c.failed} failed${reused}), dominant ${dominant} → ${file('json')}`);
       }
     } finally {
       await pipeline.close();

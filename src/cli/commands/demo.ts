@@ -120,7 +120,7 @@ const demo: Command = {
 
     const c = result.counts;
     console.log(`4/4 result (video ${result.videoId}, model ${result.model.name}, detector ${result.model.detector ?? 'none'}):`);
-    console.log(`    ${c.sampled} frames sampled, ${c.analysed} analysed, ${c.failed} failed; ${c.withFace} with a face; ${c.faces} faces in ${c.tracks} tracks`);
+    console.log(`    ${c.sampled} frames sampled, ${c.analysed} analysed, ${c.failed} failed; ${c.withFace} with a face; ${c.faces} faces in ${c.tracks} tracks${c.reusedFaces > 0 ? `; ${c.reusedFaces} faces reused an earlier frame's classification` : ''}`);
     if (result.dominant) console.log(`    dominant expression: ${result.dominant.label} (${pct(result.dominant.frameShare)} of frames with a face)`);
     console.log(`    expressions over the video: ${topLabels(result.distribution, 7)}`);
     console.log(`    scene cuts: ${result.cuts.length === 0 ? 'none' : result.cuts.map((cut) => `${cut.timestamp.toFixed(1)} s`).join(', ')} (a track never spans one)`);

@@ -19,6 +19,8 @@ export const CSV_FIXED_COLUMNS = [
   'box_height',
   'detector_score',
   'face_label',
+  /** `true` when the face reused an earlier frame's classification (FER_REUSE_MAX_FRAMES), else `false`. */
+  'face_reused',
 ] as const;
 
 /** Probability column of a label: `p_<label>`. */
@@ -36,7 +38,7 @@ export function toCsv(result: VideoResult): string {
   for (const frame of result.frames) {
     const frameColumns = [result.videoId, frame.index, frame.timestamp, frame.label, frame.faces.length];
     if (frame.faces.length === 0) {
-      rows.push([...frameColumns, null, null, null, null, null, null, null, null, ...emptyProbabilities, frame.error ?? null]);
+      rows.push([...frameColumns, null, null, null, null, null, null, null, null, null, ...emptyProbabilities, frame.error ?? null]);
       continue;
     }
     frame.faces.forEach((face, faceIndex) => {
@@ -50,6 +52,7 @@ export function toCsv(result: VideoResult): string {
         face.box.height,
         face.detectorScore,
         face.label,
+        face.reused === true ? 'true' : 'false',
         ...face.probabilities,
         null,
       ]);

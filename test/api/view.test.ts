@@ -79,6 +79,11 @@ describeWithTools('the /view page in Chromium', ['chromium', 'ffmpeg'], () => {
       await page.waitForSelector('body[data-ready="video"]', { timeout: 60_000 });
       expect(errors).toEqual([]);
 
+      const meta = await page.$eval('#meta', (m) => m.textContent);
+      expect(meta).toContain(`${result.counts.sampled} frames, ${result.counts.tracks} track(s)`);
+      if (result.counts.reusedFaces > 0) expect(meta).toContain(`${result.counts.reusedFaces} of ${result.counts.faces} faces reused`);
+      else expect(meta).not.toContain('reused');
+
       const rows = await page.$$eval('#chart .row .name', (names) => names.map((n) => n.textContent));
       expect(rows).toEqual(['whole video', ...result.tracks.map((t) => `#${t.trackId}${t.dominant ? ` ${t.dominant.label}` : ''}`)]);
       expect(await page.$$eval('#chart .row', (r) => r[0]!.querySelectorAll('.segment').length)).toBe(result.segments.length);

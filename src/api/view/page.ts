@@ -68,7 +68,7 @@ function row(name, segments, duration, colours, seek) {
   const lastEnd = result.segments.length ? result.segments[result.segments.length - 1].end : 0;
   const duration = Math.max(result.video.durationSeconds || 0, lastEnd, 0.001);
   $('title').textContent = result.video.name ?? result.videoId;
-  $('meta').textContent = result.counts.sampled + ' frames, ' + result.counts.tracks + ' track(s), dominant ' + (result.dominant ? result.dominant.label : 'none') + ' · ' + result.model.name + (result.model.detector ? ' + ' + result.model.detector : '');
+  $('meta').textContent = result.counts.sampled + ' frames, ' + result.counts.tracks + ' track(s), dominant ' + (result.dominant ? result.dominant.label : 'none') + ' · ' + result.model.name + (result.model.detector ? ' + ' + result.model.detector : '') + (result.counts.reusedFaces ? ' · ' + result.counts.reusedFaces + ' of ' + result.counts.faces + ' faces reused an earlier classification' : '');
   const colours = coloursFor(result.labels);
   let position = 0;
   const seek = (t) => { position = t; if (video.readyState > 0) video.currentTime = t; draw(); };

@@ -38,7 +38,9 @@ export function toCsv(result: VideoResult): string {
   for (const frame of result.frames) {
     const frameColumns = [result.videoId, frame.index, frame.timestamp, frame.label, frame.faces.length];
     if (frame.faces.length === 0) {
-      rows.push([...frameColumns, null, null, null, null, null, null, null, null, null, ...emptyProbabilities, frame.error ?? null]);
+      // Every fixed column after the frame's is a face column, empty here.
+      const emptyFaceColumns = new Array<null>(CSV_FIXED_COLUMNS.length - frameColumns.length).fill(null);
+      rows.push([...frameColumns, ...emptyFaceColumns, ...emptyProbabilities, frame.error ?? null]);
       continue;
     }
     frame.faces.forEach((face, faceIndex) => {

@@ -62,7 +62,7 @@ export class DetectThenClassifyAnalyzer implements FrameAnalyzer {
       try {
         found = await detections[i]!;
       } catch (error) {
-        gate.reset();
+        gate.finish();
         outcomes.push(Promise.reject(error));
         outcomes.at(-1)!.catch(() => undefined);
         continue;

@@ -148,15 +148,10 @@ export class ReuseGate {
     return gated;
   }
 
-  /** Ends the sequence (or a stretch of it: a frame whose detection failed): every open run is settled. */
+  /** Ends the sequence (or a stretch of it: a frame whose detection failed): every open run is settled, and the next frame starts afresh. */
   finish(): void {
     for (const run of this.previous) closeRun(run);
     this.previous = [];
-  }
-
-  /** The same as `finish`: the next frame starts afresh. */
-  reset(): void {
-    this.finish();
   }
 }
 

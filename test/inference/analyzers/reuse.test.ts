@@ -127,10 +127,10 @@ describe('the reuse gate', () => {
     expect(off).toMatchObject({ reused: [false, false, false], classified: [0, 1, 2] });
   });
 
-  it('after reset (a frame whose detection failed) the next face is classified', async () => {
+  it('after finish (also what a frame whose detection failed does) the next face is classified', async () => {
     const g = gate(4);
     await run(g, [frame()]);
-    g.reset();
+    g.finish();
     expect((await run(g, [frame()])).reused).toEqual([false]);
   });
 });

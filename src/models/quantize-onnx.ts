@@ -1,12 +1,12 @@
 // Dynamic int8 for any ONNX model of ours: every MatMul whose second input is a constant 2-D float
 // weight becomes onnxruntime's quantize_dynamic pattern (see inference/onnx/quantize.ts):
 //   DynamicQuantizeLinear(x) → MatMulInteger(x_u8, W_s8, x_zero, 0) → Cast → · (x_scale · W_scale)
-// with symmetric int8 weights per output column. Everything else is left as it is. Convolutions
+// with symmetric int8 weights per output column, 7 bits by default (onnx/quantize.ts says why). Everything else is left as it is. Convolutions
 // are not rewritten: on these CPUs int8 pays for MatMul-heavy models (the ViT: 3× the fp32
 // throughput), while the small CNNs (face-api's nets, BlazeFace) are a few milliseconds anyway.
 
 import { onnx, type OnnxTypes } from './onnx/proto.ts';
-import { quantizeWeightInt8 } from './onnx/quantize.ts';
+import { DEFAULT_WEIGHT_BITS, quantizeWeightInt8, type WeightBits } from './onnx/quantize.ts';
 
 const FLOAT = 1;
 const INT8 = 3;
@@ -29,8 +29,9 @@ function floatValues(tensor: OnnxTypes.ITensorProto): Float32Array {
 }
 
 /** The quantized model's bytes; throws when there is nothing to quantize or the opset is too old. */
-export function quantizeOnnxDynamic(modelBytes: Uint8Array, options: { perChannel?: boolean } = {}): QuantizeOnnxResult {
+export function quantizeOnnxDynamic(modelBytes: Uint8Array, options: { perChannel?: boolean; weightBits?: WeightBits } = {}): QuantizeOnnxResult {
   const perChannel = options.perChannel ?? true;
+  const weightBits = options.weightBits ?? DEFAULT_WEIGHT_BITS;
   const model = onnx.ModelProto.decode(modelBytes);
   const graph = model.graph!;
   const opset = Number(model.opsetImport?.find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 0);
@@ -49,7 +50,7 @@ export function quantizeOnnxDynamic(modelBytes: Uint8Array, options: { perChanne
       continue;
     }
     const [K, N] = weight.dims.map(Number) as [number, number];
-    const { values, scales } = quantizeWeightInt8(floatValues(weight), K, N, perChannel);
+    const { values, scales } = quantizeWeightInt8(floatValues(weight), K, N, perChannel, weightBits);
     const base = `${node.name || node.output![0]}.int8`;
     const channels = scales.length;
     const scaleDims = perChannel ? [N] : [];

@@ -61,12 +61,15 @@ const subcommands: Record<string, SubcommandEntry> = {
   quantize: {
     summary: 'Write the dynamic int8 variant of a model directory and measure its agreement with fp32 (quantization.json)',
     usage: [
-      'fer-stream models quantize --in DIR [--out DIR] [--images DIR] [--per-tensor]',
+      'fer-stream models quantize --in DIR [--out DIR] [--images DIR] [--per-tensor] [--weight-bits 7|8]',
       '  --in DIR      a model directory of ours (config.json, preprocessor_config.json, onnx/model.onnx)',
       '  --out DIR     write the quantized directory there (default: beside fp32 in --in)',
       '  --images DIR  photos whose faces (found by BlazeFace) the agreement is measured on',
       "                (default: face-api's six sample photos, from npm); each crop also mirrored",
       '  --per-tensor  one weight scale per MatMul instead of one per output channel',
+      '  --weight-bits 7 (default): the same answers on every CPU; 8: finer weights, but on AVX2 without',
+      "                VNNI onnxruntime's int8 kernel saturates them, so auto trusts the figure only on",
+      '                CPUs whose int8 arithmetic is like the measuring one',
       '  Every MatMul with a constant weight becomes int8 (what pays on CPU: the ViT); FER_MODEL_VARIANT=auto',
       '  then runs int8 on CPU where top-1 agreement is at least 99 %, fp32 otherwise, and says which.',
     ].join('\n'),

@@ -14,7 +14,7 @@
 //   and LayerNormalization + residual Add can become SkipLayerNormalization.
 
 import { OnnxGraphBuilder, attr } from '../onnx/index.ts';
-import { addDynamicQuantizedMatMul } from '../onnx/quantize.ts';
+import { addDynamicQuantizedMatMul, DEFAULT_WEIGHT_BITS, type WeightBits } from '../onnx/quantize.ts';
 import { sequenceLength, validateVitConfig, type VitConfig } from './config.ts';
 import { checkVitWeights, type VitWeights } from './weights.ts';
 
@@ -26,10 +26,11 @@ export interface VitGraphOptions {
   readonly opset?: 17 | 18;
   /**
    * Dynamic int8 quantisation of the encoder's Linear layers (q/k/v, attention output, MLP):
-   * int8 weights (per output channel or per tensor), uint8 activations quantised per call.
-   * The patch convolution, attention products, norms and the classifier stay float32.
+   * int8 weights (per output channel or per tensor; 7 bits unless `weightBits` says 8, see
+   * onnx/quantize.ts), uint8 activations quantised per call. The patch convolution, attention
+   * products, norms and the classifier stay float32.
    */
-  readonly quantization?: { readonly perChannel: boolean };
+  readonly quantization?: { readonly perChannel: boolean; readonly weightBits?: WeightBits };
 }
 
 export function buildVitGraph(config: VitConfig, weights: VitWeights, options: VitGraphOptions = {}): OnnxGraphBuilder {
@@ -46,7 +47,7 @@ export function buildVitGraph(config: VitConfig, weights: VitWeights, options: V
   const g = new OnnxGraphBuilder({
     graphName: 'vit_image_classification',
     opset: options.opset ?? 17,
-    docString: `${options.quantization ? `dynamic int8 (${options.quantization.perChannel ? 'per-channel' : 'per-tensor'}) ` : ''}ViTForImageClassification: hidden ${D}, ${config.numHiddenLayers} layers, ${H} heads, MLP ${config.intermediateSize}, patch ${config.patchSize}, image ${config.imageSize}, ${labels} labels`,
+    docString: `${options.quantization ? `dynamic int8 (${options.quantization.perChannel ? 'per-channel' : 'per-tensor'}, ${options.quantization.weightBits ?? DEFAULT_WEIGHT_BITS}-bit weights) ` : ''}ViTForImageClassification: hidden ${D}, ${config.numHiddenLayers} layers, ${H} heads, MLP ${config.intermediateSize}, patch ${config.patchSize}, image ${config.imageSize}, ${labels} labels`,
   });
   const pixels = g.addInput(VIT_INPUT_NAME, 'float32', [BATCH_DIM, config.numChannels, config.imageSize, config.imageSize]);
   g.addOutput(VIT_OUTPUT_NAME, 'float32', [BATCH_DIM, labels]);
@@ -87,7 +88,7 @@ export function buildVitGraph(config: VitConfig, weights: VitWeights, options: V
     const linear = (input: string, weight: Float32Array, bias: Float32Array | null, out: number, inputSize: number, tag: string) => {
       const kn = transpose(weight, out, inputSize);
       if (options.quantization) {
-        return addDynamicQuantizedMatMul(g, input, kn, inputSize, out, { name: `${name}.${tag}`, perChannel: options.quantization.perChannel, ...(bias ? { bias } : {}) });
+        return addDynamicQuantizedMatMul(g, input, kn, inputSize, out, { name: `${name}.${tag}`, perChannel: options.quantization.perChannel, ...(options.quantization.weightBits ? { weightBits: options.quantization.weightBits } : {}), ...(bias ? { bias } : {}) });
       }
       const mm = g.op('MatMul', [input, g.addInitializer(`${name}.${tag}.weight`, { values: kn, dims: [inputSize, out] })]);
       return bias === null ? mm : g.op('Add', [mm, g.addInitializer(`${name}.${tag}.bias`, { values: bias, dims: [out] })]);

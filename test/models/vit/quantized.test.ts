@@ -23,14 +23,18 @@ async function logits(file: string, pixels: Float32Array, batch: number): Promis
 const argmax = (v: Float32Array) => v.indexOf(Math.max(...v));
 
 describe('dynamic int8 ViT (onnx/model_quantized.onnx)', () => {
-  it('quantises weights symmetrically with the largest magnitude at ±127, per channel or per tensor', () => {
+  it('quantises weights symmetrically with the largest magnitude at ±63 (7 bits, the default) or ±127 (8 bits), per channel or per tensor', () => {
     const w = Float32Array.from([0.5, -2, 0.25, 1, -1, 0]); // [K=3, N=2]: columns [0.5, 0.25, -1], [-2, 1, 0]
-    const perChannel = quantizeWeightInt8(w, 3, 2, true);
+    const perChannel = quantizeWeightInt8(w, 3, 2, true, 8);
     expect(Array.from(perChannel.scales)).toEqual([Math.fround(1 / 127), Math.fround(2 / 127)]);
     expect(Array.from(perChannel.values)).toEqual([64, -127, 32, 64, -127, 0]);
-    const perTensor = quantizeWeightInt8(w, 3, 2, false);
+    const perTensor = quantizeWeightInt8(w, 3, 2, false, 8);
     expect(Array.from(perTensor.scales)).toEqual([Math.fround(2 / 127)]);
     expect(Array.from(perTensor.values)).toEqual([32, -127, 16, 64, -64, 0]);
+    const sevenBits = quantizeWeightInt8(Float32Array.from([1, -2, 0.2, 0.8, -0.4, 0]), 3, 2, true);
+    expect(Array.from(sevenBits.scales)).toEqual([Math.fround(1 / 63), Math.fround(2 / 63)]);
+    expect(Array.from(sevenBits.values)).toEqual([63, -63, 13, 25, -25, 0]);
+    expect(() => quantizeWeightInt8(w, 3, 2, true, 6 as 7)).toThrow(/7 or 8 bits, not 6/);
   });
 
   for (const quantize of ['int8-per-channel', 'int8-per-tensor'] as const) {

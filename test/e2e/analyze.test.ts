@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import type { VideoResult } from '../../src/results/index.ts';
 import { csvRecords, expectCsvMatchesJson } from '../helpers/csv.ts';
 import { redisUrl, testPrefix } from '../helpers/redis.ts';
 import { describeWithShared, sharedPath } from '../helpers/shared.ts';
+import { mediaBinaries } from '../../src/producer/binaries.ts';
 
 // End to end with real Redis, ffmpeg and onnxruntime (a tiny synthetic ViT), through the CLI
 // exactly as a user runs it.
@@ -18,6 +19,26 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const { prefix, cleanup } = testPrefix(import.meta.url);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-e2e-'));
 
+/** Keys of videos (records, chunks, jobs, queued work) under `keyPrefix`; BullMQ's own bookkeeping (meta, id counters, event streams) is not one. */
+async function videoKeysLeft(keyPrefix: string): Promise<string[]> {
+  const redis = new Redis(redisUrl());
+  try {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, found] = await redis.scan(cursor, 'MATCH', `${keyPrefix}:*`, 'COUNT', 1000);
+      keys.push(...found);
+      cursor = next;
+    } while (cursor !== '0');
+    const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+    const left = keys.filter((k) => uuid.test(k) || /:chunk:|:prioritized$|:wait$|:active$|:delayed$/.test(k));
+    const held = (await redis.get(`${keyPrefix}:frames:held-frames`)) ?? '0';
+    if (!/^0?$/.test(held)) left.push(`${keyPrefix}:frames:held-frames = ${held}`);
+    return left;
+  } finally {
+    redis.disconnect();
+  }
+}
 
 describeWithShared('fer-stream analyze (Redis + ffmpeg + onnxruntime)', () => {
   let modelDir: string;
@@ -114,24 +135,47 @@ describeWithShared('fer-stream analyze (Redis + ffmpeg + onnxruntime)', () => {
     });
     expect(run.status, run.stdout + run.stderr).toBe(1);
     expect(run.stderr).toMatch(/cannot load ONNX model .*vit-broken/);
+    expect(await videoKeysLeft(brokenPrefix)).toEqual([]);
+    // They were submitted (and their producer jobs run) before the model failed: the cleanup is what left nothing.
     const redis = new Redis(redisUrl());
     try {
-      const keys: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, found] = await redis.scan(cursor, 'MATCH', `${brokenPrefix}:*`, 'COUNT', 1000);
-        keys.push(...found);
-        cursor = next;
-      } while (cursor !== '0');
-      // BullMQ's own bookkeeping (meta, id counters, event streams) stays; no record, chunk or job of a video does.
-      const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
-      expect(keys.filter((k) => uuid.test(k) || /:chunk:|:prioritized$|:wait$|:delayed$/.test(k))).toEqual([]);
-      expect(await redis.get(`${brokenPrefix}:frames:held-frames`)).toMatch(/^0?$/);
-      // They were submitted (and their producer jobs run) before the model failed: the cleanup is what left nothing.
       const events = (await redis.xrange(`${brokenPrefix}:bull:videos:events`, '-', '+')).map(([, fields]) => fields[fields.indexOf('event') + 1]);
       expect(events.filter((e) => e === 'added')).toHaveLength(2);
     } finally {
       redis.disconnect();
     }
+  });
+
+  it('Ctrl-C while frames are being classified: exit 130 once the batch running has finished, the video cancelled, nothing of it left in Redis', async () => {
+    // 60 s at 25 frames/s: 1,500 frames, far more than the time to interrupt.
+    const video = path.join(dir, 'long.mp4');
+    const made = spawnSync(mediaBinaries().ffmpeg, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25:duration=60', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', video], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    const interruptPrefix = `${prefix}-interrupt`;
+    const child = spawn(process.execPath, [path.join(repo, 'bin/fer-stream.js'), 'analyze', video, '--fps', '25', '--no-detect', '--out', path.join(dir, 'out-interrupt'), '--model', modelDir], {
+      cwd: repo,
+      env: { ...process.env, REDIS_URL: redisUrl(), FER_REDIS_PREFIX: interruptPrefix, FER_EXECUTION_PROVIDERS: 'cpu', LOG_LEVEL: 'warn' },
+    });
+    let output = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        // Its progress line once frames are being classified.
+        if (/processing [1-9]\d*\/1500 frames/.test(output)) resolve();
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      void exited.then(() => reject(new Error(`analyze ended before it was interrupted:\n${output}`)));
+    });
+    const interruptedAt = Date.now();
+    child.kill('SIGINT');
+    expect(await exited, output).toBe(130);
+    // One batch of the tiny model, not the rest of the video (the command used to wait for its jobs, then hang on open connections).
+    expect(Date.now() - interruptedAt).toBeLessThan(20_000);
+    expect(output).toMatch(/Ctrl-C: cancelling 1 video\(s\) and removing them from Redis/);
+    expect(output).toMatch(/fer-stream analyze: interrupted \(SIGINT\): 1 video\(s\) cancelled, nothing of them left in Redis/);
+    expect(output).not.toMatch(/processing 1500\/1500/);
+    expect(await videoKeysLeft(interruptPrefix)).toEqual([]);
   });
 });

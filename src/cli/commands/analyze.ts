@@ -19,6 +19,9 @@ import type { ProfileChoice } from '../../inference/profiles.ts';
 import { createFrameAnalyzer, DEFAULT_MODEL, parseAnalyzerKind } from '../frame-analyzer.ts';
 import { createProgressView, type ProgressView } from '../progress.ts';
 import { createCommandLogger } from '../terminal-log.ts';
+import { abandonQueuedInference } from '../../inference/backend/index.ts';
+import { FerError } from '../../core/types.ts';
+import { InterruptedError, untilAborted, watchInterrupts } from '../interrupt.ts';
 
 function optionalNumber(name: string, value: string | undefined, check: (n: number) => boolean, what: string): number | undefined {
   if (value === undefined) return undefined;
@@ -86,59 +89,74 @@ const analyze: Command = {
     // A one-shot command serves /metrics only when asked to (FER_METRICS_ENABLED set explicitly).
     const metrics = config.metrics.enabled && process.env.FER_METRICS_ENABLED !== undefined ? await startProcessMetrics(config.metrics, { role: 'analyze', logger }) : undefined;
     const observer = metrics?.observer;
+    const names = new Map<string, string>();
+    // Ctrl-C or SIGTERM cancels: queued inference is dropped (the batches running finish), the
+    // videos are cancelled and deleted, nothing stays in Redis, and the exit code is 130. A second
+    // Ctrl-C ends the process at once.
+    const interrupts = watchInterrupts((signal) => {
+      logger.warn(`${signal === 'SIGINT' ? 'Ctrl-C' : signal}: cancelling ${names.size} video(s) and removing them from Redis (again to quit at once, leaving them)`);
+      abandonQueuedInference(new FerError('interrupted', 'the command was interrupted'));
+    });
     // The models load while Redis is connected and the videos are probed and their first chunks
     // decoded (≈0.25 s int8, ≈0.7 s fp32 ViT-B/16 here); the worker starts once they are loaded.
     const loading = createFrameAnalyzer({ kind, config, profile: values.profile, onProfile, ...(values.model ? { modelDir: values.model } : {}), logger, ...(observer ? { observer } : {}) });
     loading.catch(() => undefined);
     const closeLoaded = () => loading.then((a) => a.close(), () => undefined);
     const pipeline = await openPipeline(config).catch(async (error: unknown) => {
+      interrupts.dispose();
       await closeLoaded();
       await metrics?.close();
       throw error;
     });
     const producer = startProducer(pipeline, { logger, ...(observer ? { observer } : {}) });
-    const names = new Map<string, string>();
+    // Nothing of this command stays behind in Redis when it ends early: its videos are cancelled and deleted.
+    const removeVideos = async (): Promise<number> => {
+      let left = 0;
+      for (const id of names.keys()) await deleteVideo(pipeline, id).catch(() => (left += 1));
+      return left;
+    };
     let analyzer: FrameAnalyzer;
     try {
       for (const video of positionals) {
+        interrupts.signal.throwIfAborted();
         const { videoId } = await submitVideo(pipeline, { path: video, options });
         names.set(videoId, video);
       }
-      analyzer = await loading;
+      analyzer = await untilAborted(loading, interrupts.signal);
     } catch (error) {
-      // Nothing of this command stays behind in Redis: its videos are cancelled and deleted.
+      interrupts.dispose();
       await producer.close();
-      for (const id of names.keys()) await deleteVideo(pipeline, id).catch(() => undefined);
+      const left = await removeVideos();
       await closeLoaded();
       await metrics?.close();
       await pipeline.close();
-      throw error;
+      throw interrupted(error, names.size, left);
     }
     // Which model file runs and why (FER_MODEL_VARIANT=auto: int8 where measured good enough).
     if (analyzer.info.variant?.reason) console.log(`model: ${analyzer.info.name} — ${analyzer.info.variant.reason}`);
     const worker = startWorker(pipeline, { analyzer, logger, finalizeOptions: trackingFor(analyzer, config), ...(observer ? { observer } : {}) });
-    const shutdown = new AbortController();
-    const onSignal = () => shutdown.abort(new Error('interrupted'));
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
 
     const outDir = path.resolve(values.out);
-    let statuses: Map<string, VideoStatus>;
+    let statuses: Map<string, VideoStatus> | undefined;
+    let failure: unknown;
+    const display = createProgressView(process.stdout, names);
+    view = display;
     try {
-      const display = createProgressView(process.stdout, names);
-      view = display;
-      try {
-        statuses = await waitForVideos(pipeline, [...names.keys()], { onProgress: (s) => display.update(s), pollMs: 150, signal: shutdown.signal });
-      } finally {
-        display.done();
-        view = undefined;
-      }
+      statuses = await waitForVideos(pipeline, [...names.keys()], { onProgress: (s) => display.update(s), pollMs: 150, signal: interrupts.signal });
+    } catch (error) {
+      failure = error;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      await producer.close();
-      await worker.close();
-      await metrics?.close();
+      display.done();
+      view = undefined;
+    }
+    interrupts.dispose();
+    await producer.close();
+    await worker.close();
+    await metrics?.close();
+    if (statuses === undefined) {
+      const left = await removeVideos();
+      await pipeline.close();
+      throw interrupted(failure, names.size, left);
     }
 
     await mkdir(outDir, { recursive: true });
@@ -183,6 +201,13 @@ const analyze: Command = {
     return completed === 0 ? EXIT_CODES.failure : EXIT_CODES.partial;
   },
 };
+
+/** An interruption says what it cancelled (`left`: videos that could not be removed); any other error passes unchanged. */
+function interrupted(error: unknown, videos: number, left: number): unknown {
+  if (!(error instanceof InterruptedError)) return error;
+  const removed = left === 0 ? 'nothing of them left in Redis' : `${left} could not be removed from Redis (fer-stream cancel ID removes them)`;
+  return new InterruptedError(`${error.message}: ${videos} video(s) cancelled, ${removed}`);
+}
 
 function uniqueName(stem: string, used: Set<string>): string {
   let name = stem;

@@ -42,6 +42,18 @@ export function hostOptionsFromConfig(config: InferenceConfig, modelPath: string
   };
 }
 
+// Every open host of this process, for abandonQueuedInference.
+const openHosts = new Set<ThreadSessionHost>();
+
+/**
+ * For a process being interrupted: every open host fails its queued runs with `reason` and refuses
+ * new ones. Runs already inside onnxruntime finish (a session thread cannot be stopped there, and
+ * ending the process meanwhile aborts it), so closing afterwards waits for one batch, not the queue.
+ */
+export function abandonQueuedInference(reason: Error): void {
+  for (const host of openHosts) host.abandon(reason);
+}
+
 // A provider fallback is logged once per process, however many hosts and threads hit it.
 const loggedFallbacks = new Set<string>();
 let defaultLogger: Logger | undefined;
@@ -103,6 +115,8 @@ export class ThreadSessionHost implements InferenceHost {
   private readonly queue: PendingRun[] = [];
   private nextId = 1;
   private closing = false;
+  /** Why new runs are refused (abandonQueuedInference). */
+  private abandoned: Error | undefined;
   private closed: Promise<void> | undefined;
   private idleWaiters: Array<() => void> = [];
 
@@ -115,6 +129,7 @@ export class ThreadSessionHost implements InferenceHost {
     readonly outputs: readonly TensorInfo[],
   ) {
     for (const slot of slots) this.attach(slot);
+    openHosts.add(this);
   }
 
   /** Starts the threads and their sessions; rejects with a specific error if a session cannot be created. */
@@ -173,6 +188,7 @@ export class ThreadSessionHost implements InferenceHost {
   }
 
   run(inputs: TensorMap): Promise<Record<string, Tensor>> {
+    if (this.abandoned) return Promise.reject(this.abandoned);
     if (this.closing) return Promise.reject(new FerError('host_closed', `inference host for ${this.options.modelPath} is closed`));
     if (!this.slots.some((s) => s.alive)) return Promise.reject(this.noThreadsError());
     return new Promise((resolve, reject) => {
@@ -188,8 +204,16 @@ export class ThreadSessionHost implements InferenceHost {
         await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
       }
       await Promise.all(this.slots.filter((s) => s.alive).map((slot) => this.stopSlot(slot)));
+      openHosts.delete(this);
     })();
     return this.closed;
+  }
+
+  /** See abandonQueuedInference. */
+  abandon(reason: Error): void {
+    this.abandoned ??= reason;
+    for (const pending of this.queue.splice(0)) pending.reject(reason);
+    this.notifyIdle();
   }
 
   private async stopSlot(slot: Slot): Promise<void> {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createInferenceHost, type ThreadHostOptions, type ThreadSessionHost } from '../../../src/inference/backend/index.ts';
+import { abandonQueuedInference, createInferenceHost, type ThreadHostOptions, type ThreadSessionHost } from '../../../src/inference/backend/index.ts';
 import { describeWithShared, sharedPath } from '../../helpers/shared.ts';
 
 // YuNet (dynamic batch and size) is a small real model: input "input" [batch,3,height,width].
@@ -138,5 +138,24 @@ describeWithShared('ThreadSessionHost', () => {
     const settled = await Promise.allSettled(runs);
     await closing;
     expect(settled.every((s) => s.status === 'fulfilled')).toBe(true);
+  });
+
+  it('abandonQueuedInference (an interrupted command): every open host fails its queued runs and refuses new ones, the runs in progress finish, close is quick', async () => {
+    const [a, b] = await Promise.all([createInferenceHost(options()), createInferenceHost(options())]);
+    const running = [a.run({ input: image(4, 320) }), b.run({ input: image(4, 320) })];
+    const queued = Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).run({ input: image(4, 320) }));
+    abandonQueuedInference(new Error('the command was interrupted'));
+    const settled = await Promise.allSettled(queued);
+    expect(settled.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : 'ran'))).toEqual(Array(6).fill('the command was interrupted'));
+    await expect(a.run({ input: image(1) })).rejects.toThrow('the command was interrupted');
+    for (const run of running) expect((await run).cls_8!.dims[0]).toBe(4);
+    await Promise.all([a.close(), b.close()]);
+    // Closed hosts are forgotten: a later one is not abandoned.
+    const c = await createInferenceHost(options());
+    try {
+      expect((await c.run({ input: image(1) })).cls_8!.dims).toEqual([1, 64, 1]);
+    } finally {
+      await c.close();
+    }
   });
 });

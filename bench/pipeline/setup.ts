@@ -4,13 +4,14 @@
 // photos). Built once into the temp directory; weights do not change the amount of work.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeDemoVideo } from '../../src/cli/demo/make-video.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { faceApiSamplePhotos } from '../../src/models/faceapi/sample-photos.ts';
-import { QUANTIZATION_FILE } from '../../src/inference/model-variant.ts';
+import { QUANTIZATION_FILE, type QuantizationRecord } from '../../src/inference/model-variant.ts';
+import { DEFAULT_WEIGHT_BITS } from '../../src/models/onnx/quantize.ts';
 import { buildSyntheticVitModelDir } from '../../src/models/vit/index.ts';
 import { quantizeModelDir } from '../../src/models/quantize-dir.ts';
 import { mediaBinaries } from '../../src/producer/binaries.ts';
@@ -33,8 +34,11 @@ export async function benchModels(sharedDir: string | undefined): Promise<BenchM
     console.error(`building the synthetic ViT-B/16 (fp32 + dynamic int8) into ${vitDir} …`);
     await buildSyntheticVitModelDir({ outDir: vitDir, preset: 'base', seed: 1, quantize: 'int8-per-channel' });
   }
-  // The measured agreement FER_MODEL_VARIANT=auto reads (what `fer-stream models quantize` writes).
-  if (!existsSync(path.join(vitDir, QUANTIZATION_FILE))) {
+  // The measured agreement FER_MODEL_VARIANT=auto reads (what `fer-stream models quantize` writes);
+  // a directory quantised before the weights became 7-bit is quantised again.
+  const recordFile = path.join(vitDir, QUANTIZATION_FILE);
+  const recorded = existsSync(recordFile) ? (JSON.parse(readFileSync(recordFile, 'utf8')) as QuantizationRecord) : undefined;
+  if (recorded?.weightBits !== DEFAULT_WEIGHT_BITS) {
     const config = loadConfig({}, { modelsDir });
     const record = await quantizeModelDir({ inDir: vitDir, photos: faceApiSamplePhotos(), modelsDir, inference: config.inference, cropMargin: config.faces.cropMargin });
     console.error(`measured int8 against fp32: ${(record.agreement.top1 * 100).toFixed(1)} % top-1 agreement on ${record.agreement.crops} face crops`);

@@ -11,6 +11,8 @@ import { csvRecords, expectCsvMatchesJson } from '../helpers/csv.ts';
 import { redisUrl, testPrefix } from '../helpers/redis.ts';
 import { describeWithShared, sharedPath } from '../helpers/shared.ts';
 import { mediaBinaries } from '../../src/producer/binaries.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import { createPipeline, listVideos } from '../../src/pipeline/index.ts';
 
 // End to end with real Redis, ffmpeg and onnxruntime (a tiny synthetic ViT), through the CLI
 // exactly as a user runs it.
@@ -152,22 +154,31 @@ describeWithShared('fer-stream analyze (Redis + ffmpeg + onnxruntime)', () => {
     const made = spawnSync(mediaBinaries().ffmpeg, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25:duration=60', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', video], { encoding: 'utf8' });
     expect(made.status, made.stderr).toBe(0);
     const interruptPrefix = `${prefix}-interrupt`;
+    // Every frame classified (no reuse), so the tiny model takes long enough to be interrupted halfway.
     const child = spawn(process.execPath, [path.join(repo, 'bin/fer-stream.js'), 'analyze', video, '--fps', '25', '--no-detect', '--out', path.join(dir, 'out-interrupt'), '--model', modelDir], {
       cwd: repo,
-      env: { ...process.env, REDIS_URL: redisUrl(), FER_REDIS_PREFIX: interruptPrefix, FER_EXECUTION_PROVIDERS: 'cpu', LOG_LEVEL: 'warn' },
+      env: { ...process.env, REDIS_URL: redisUrl(), FER_REDIS_PREFIX: interruptPrefix, FER_EXECUTION_PROVIDERS: 'cpu', FER_REUSE_MAX_FRAMES: '0', LOG_LEVEL: 'warn' },
     });
     let output = '';
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    await new Promise<void>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        // Its progress line once frames are being classified.
-        if (/processing [1-9]\d*\/1500 frames/.test(output)) resolve();
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      void exited.then(() => reject(new Error(`analyze ended before it was interrupted:\n${output}`)));
-    });
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    let ended = false;
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => ((ended = true), resolve(code))));
+    // Interrupted once its first frames are classified (read from Redis as `fer-stream status` would).
+    const pipeline = createPipeline({ redisUrl: redisUrl(), prefix: interruptPrefix, config: loadConfig({}).pipeline });
+    try {
+      for (;;) {
+        if (ended) throw new Error(`analyze ended before it was interrupted:\n${output}`);
+        const [status] = (await listVideos(pipeline, { limit: 1 })).videos;
+        if (status && status.progress.framesDone > 0) {
+          expect(status.progress.framesDone).toBeLessThan(1000);
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      await pipeline.close();
+    }
     const interruptedAt = Date.now();
     child.kill('SIGINT');
     expect(await exited, output).toBe(130);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildSyntheticVitModelDir } from '../../src/models/vit/index.ts';
 import type { VideoResult } from '../../src/results/index.ts';
 import { csvRecords, expectCsvMatchesJson } from '../helpers/csv.ts';
-import { redisUrl, testPrefix } from '../helpers/redis.ts';
+import { redisUrl, testPrefix, videoKeysLeft } from '../helpers/redis.ts';
 import { describeWithShared, sharedPath } from '../helpers/shared.ts';
 import { mediaBinaries } from '../../src/producer/binaries.ts';
 import { loadConfig } from '../../src/config/index.ts';
@@ -20,27 +20,6 @@ import { createPipeline, listVideos } from '../../src/pipeline/index.ts';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { prefix, cleanup } = testPrefix(import.meta.url);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-e2e-'));
-
-/** Keys of videos (records, chunks, jobs, queued work) under `keyPrefix`; BullMQ's own bookkeeping (meta, id counters, event streams) is not one. */
-async function videoKeysLeft(keyPrefix: string): Promise<string[]> {
-  const redis = new Redis(redisUrl());
-  try {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', `${keyPrefix}:*`, 'COUNT', 1000);
-      keys.push(...found);
-      cursor = next;
-    } while (cursor !== '0');
-    const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
-    const left = keys.filter((k) => uuid.test(k) || /:chunk:|:prioritized$|:wait$|:active$|:delayed$/.test(k));
-    const held = (await redis.get(`${keyPrefix}:frames:held-frames`)) ?? '0';
-    if (!/^0?$/.test(held)) left.push(`${keyPrefix}:frames:held-frames = ${held}`);
-    return left;
-  } finally {
-    redis.disconnect();
-  }
-}
 
 describeWithShared('fer-stream analyze (Redis + ffmpeg + onnxruntime)', () => {
   let modelDir: string;

@@ -30,3 +30,24 @@ export function testPrefix(fileUrl: string): { prefix: string; cleanup: () => Pr
     },
   };
 }
+
+/** Keys of videos (records, chunks, jobs, queued work) under `keyPrefix`; BullMQ's own bookkeeping (meta, id counters, event streams) is not one. */
+export async function videoKeysLeft(keyPrefix: string): Promise<string[]> {
+  const redis = new Redis(redisUrl());
+  try {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, found] = await redis.scan(cursor, 'MATCH', `${keyPrefix}:*`, 'COUNT', 1000);
+      keys.push(...found);
+      cursor = next;
+    } while (cursor !== '0');
+    const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+    const left = keys.filter((k) => uuid.test(k) || /:chunk:|:prioritized$|:wait$|:active$|:delayed$/.test(k));
+    const held = (await redis.get(`${keyPrefix}:frames:held-frames`)) ?? '0';
+    if (!/^0?$/.test(held)) left.push(`${keyPrefix}:frames:held-frames = ${held}`);
+    return left;
+  } finally {
+    redis.disconnect();
+  }
+}

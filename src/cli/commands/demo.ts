@@ -11,7 +11,10 @@ import pino from 'pino';
 import { loadConfig } from '../../config/index.ts';
 import { renderTimelineSvg, toCsv, type Distribution, type VideoResult } from '../../results/index.ts';
 import { createProfileAnalyzer } from '../../inference/profiles.ts';
-import { getVideoResult, getVideoStatus, submitVideo, type Pipeline } from '../../pipeline/index.ts';
+import { deleteVideo, getVideoResult, getVideoStatus, submitVideo, type Pipeline } from '../../pipeline/index.ts';
+import { abandonQueuedInference } from '../../inference/backend/index.ts';
+import { FerError } from '../../core/types.ts';
+import { watchInterrupts } from '../interrupt.ts';
 import { startProducer } from '../../producer/index.ts';
 import { startWorker } from '../../worker/index.ts';
 import { tracker } from '../faces-options.ts';
@@ -32,10 +35,11 @@ function topLabels(distribution: Distribution, k = 3): string {
     .join(', ');
 }
 
-async function waitForResult(pipeline: Pipeline, videoId: string, timeoutMs: number, onProgress: (line: string) => void): Promise<VideoResult> {
+async function waitForResult(pipeline: Pipeline, videoId: string, timeoutMs: number, onProgress: (line: string) => void, signal: AbortSignal): Promise<VideoResult> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
+    signal.throwIfAborted();
     const status = await getVideoStatus(pipeline, videoId);
     if (status === null) throw new Error(`video ${videoId} disappeared from Redis`);
     if (status.state === 'failed') throw new Error(`the video failed: ${status.error?.code}: ${status.error?.message}`);
@@ -65,7 +69,8 @@ const demo: Command = {
     '',
     'Runs a producer and a worker in this process against Redis (REDIS_URL) under the key prefix',
     '<FER_REDIS_PREFIX>-demo, with the compact profile (face-api models, converted on first use',
-    'into FER_MODELS_DIR). Exit codes: 0 done, 1 failed, 4 Redis unreachable.',
+    'into FER_MODELS_DIR). Exit codes: 0 done, 1 failed, 4 Redis unreachable, 130 interrupted (Ctrl-C:',
+    'the demo video is cancelled and removed from Redis; a second Ctrl-C quits at once).',
   ].join('\n'),
   async run(args) {
     const { values } = parseCommandArgs(args, { out: { type: 'string' }, fps: { type: 'string' }, timeout: { type: 'string' } }, false);
@@ -103,14 +108,23 @@ const demo: Command = {
       logger,
       finalizeOptions: { assignTracks: tracker(config), cutThreshold: config.faces.cutThreshold },
     });
-    let result: VideoResult;
+    // Ctrl-C: queued inference dropped, the video cancelled and deleted (see analyze).
+    const interrupts = watchInterrupts(() => {
+      console.log('    Ctrl-C: cancelling the demo video and removing it from Redis (again to quit at once)');
+      abandonQueuedInference(new FerError('interrupted', 'the demo was interrupted'));
+    });
+    let result: VideoResult | undefined;
+    let videoId: string | undefined;
     try {
       console.log(`3/4 analysing through Redis (${config.redisUrl}, prefix ${config.redisPrefix}): producer → frame chunks → worker → aggregation …`);
-      const { videoId } = await submitVideo(pipeline, { path: video.file, name: 'demo.mp4', options: { fps } });
-      result = await waitForResult(pipeline, videoId, timeoutS * 1000, (line) => console.log(line));
+      ({ videoId } = await submitVideo(pipeline, { path: video.file, name: 'demo.mp4', options: { fps } }));
+      result = await waitForResult(pipeline, videoId, timeoutS * 1000, (line) => console.log(line), interrupts.signal);
     } finally {
+      interrupts.dispose();
       await producer.close();
       await worker.close(); // closes the analyzer too
+      // Interrupted, timed out or failed: nothing of it stays for the next demo's worker to pick up.
+      if (result === undefined && videoId !== undefined) await deleteVideo(pipeline, videoId).catch(() => undefined);
       await pipeline.close();
     }
 

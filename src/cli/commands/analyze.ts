@@ -54,8 +54,9 @@ const analyze: Command = {
     '',
     'Needs Redis (REDIS_URL, default redis://127.0.0.1:6379). Other workers on the same Redis',
     'help with the work. Exit codes: 0 every video analysed, 3 some videos failed, 1 all failed',
-    '(or another error), 2 bad usage, 4 Redis unreachable. /metrics is served only when',
-    'FER_METRICS_ENABLED is set explicitly.',
+    '(or another error), 2 bad usage, 4 Redis unreachable, 130 interrupted (Ctrl-C or SIGTERM: its',
+    'videos are cancelled and removed from Redis; a second Ctrl-C quits at once, leaving them).',
+    '/metrics is served only when FER_METRICS_ENABLED is set explicitly.',
   ].join('\n'),
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, {

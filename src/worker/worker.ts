@@ -9,7 +9,7 @@ import { Worker, type Job } from 'bullmq';
 import { frameSignature } from '../core/colour-signature.ts';
 import type { Logger } from '../core/logger.ts';
 import type { PipelineObserver } from '../core/observer.ts';
-import type { FrameAnalyzer, FrameResult, RgbImage } from '../core/types.ts';
+import { FerError, type FrameAnalyzer, type FrameResult, type RgbImage } from '../core/types.ts';
 import {
   describeJobFailure,
   enqueueFinalize,
@@ -131,7 +131,7 @@ async function analyzeAndRecord(
     }
   }
   if (outcome.complete) await enqueueFinalize(pipeline, data.videoId);
-  if (!release) throw new Error(`${count - results.length} of ${count} frames failed, will retry: ${retryError!.message}`);
+  if (!release) throw new Error(`${count - results.length} of ${count} frames failed, will retry: ${retryError!.message}`, { cause: retryError });
   return { complete: outcome.complete, failedFrames };
 }
 
@@ -160,7 +160,9 @@ export function startWorker(pipeline: Pipeline, options: WorkerOptions): WorkerH
       .getState()
       .then(async (state) => {
         const final = state === 'failed';
-        log?.warn({ videoId: job.data.videoId, jobId: job.id, attempt: job.attemptsMade, final, reason: error.message }, final ? 'frame job failed for good' : 'frame job failed, will retry');
+        // A command being interrupted (abandonQueuedInference) fails its chunks on purpose: not a warning.
+        const interrupted = error.cause instanceof FerError && error.cause.code === 'interrupted';
+        log?.[interrupted ? 'debug' : 'warn']({ videoId: job.data.videoId, jobId: job.id, attempt: job.attemptsMade, final, reason: error.message }, final ? 'frame job failed for good' : 'frame job failed, will retry');
         if (final) await recordChunkFailed(pipeline, job.data, describeJobFailure(error.message, pipeline));
       })
       .catch((err: unknown) => log?.warn({ videoId: job.data.videoId, reason: (err as Error).message }, 'could not record failed frames now; the recovery sweep will'));

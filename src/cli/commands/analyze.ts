@@ -96,7 +96,7 @@ const analyze: Command = {
     // Ctrl-C ends the process at once.
     const interrupts = watchInterrupts((signal) => {
       logger.warn(`${signal === 'SIGINT' ? 'Ctrl-C' : signal}: cancelling ${names.size} video(s) and removing them from Redis (again to quit at once, leaving them)`);
-      abandonQueuedInference(new FerError('interrupted', 'the command was interrupted'));
+      void abandonQueuedInference(new FerError('interrupted', 'the command was interrupted'));
     });
     // The models load while Redis is connected and the videos are probed and their first chunks
     // decoded (≈0.25 s int8, ≈0.7 s fp32 ViT-B/16 here); the worker starts once they are loaded.

@@ -111,7 +111,7 @@ const demo: Command = {
     // Ctrl-C: queued inference dropped, the video cancelled and deleted (see analyze).
     const interrupts = watchInterrupts(() => {
       console.log('    Ctrl-C: cancelling the demo video and removing it from Redis (again to quit at once)');
-      abandonQueuedInference(new FerError('interrupted', 'the demo was interrupted'));
+      void abandonQueuedInference(new FerError('interrupted', 'the demo was interrupted'));
     });
     let result: VideoResult | undefined;
     let videoId: string | undefined;

@@ -4,6 +4,8 @@
 
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
+import { FerError } from '../../core/types.ts';
+import { abandonQueuedInference } from '../../inference/backend/index.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
 import { backlogExporter, heldFrames } from '../../pipeline/index.ts';
 import { startProducer, type ProducerHandle } from '../../producer/index.ts';
@@ -125,10 +127,19 @@ export async function runService(
   });
   await atMost(Promise.all([metrics.close(), pipeline.close()]), forced ? 1000 : 5000);
   logger.info(forced ? 'stopped at once' : 'stopped');
-  // Forced: work abandoned mid-batch may still hold timers and threads; leave without waiting for them.
-  if (forced) await new Promise<never>(() => setImmediate(() => process.exit(EXIT_CODES.ok)));
+  // Forced: work abandoned mid-batch may still hold timers and threads; leave without waiting for
+  // them — but not while a session thread is inside onnxruntime, which aborts the process (exit
+  // 134, "terminate called after throwing an instance of 'Napi::Error'"): queued runs are dropped
+  // and the ones in progress end first (one batch; bounded, within the supervisor's grace period).
+  if (forced) {
+    await atMost(abandonQueuedInference(new FerError('stopping', 'the worker is stopping at once')), FORCED_INFERENCE_WAIT_MS);
+    await new Promise<never>(() => setImmediate(() => process.exit(EXIT_CODES.ok)));
+  }
   return EXIT_CODES.ok;
 }
+
+/** How long a forced stop waits for the inference runs in progress (FER_STOP_TIMEOUT_MS's 30 s + this stays inside Kubernetes' 45 s). */
+const FORCED_INFERENCE_WAIT_MS = 10_000;
 
 /** Waits for `work`, but no longer than `ms` (the timer does not keep the process alive once `work` is done). */
 function atMost(work: Promise<unknown>, ms: number): Promise<void> {

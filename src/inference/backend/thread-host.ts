@@ -46,12 +46,14 @@ export function hostOptionsFromConfig(config: InferenceConfig, modelPath: string
 const openHosts = new Set<ThreadSessionHost>();
 
 /**
- * For a process being interrupted: every open host fails its queued runs with `reason` and refuses
- * new ones. Runs already inside onnxruntime finish (a session thread cannot be stopped there, and
- * ending the process meanwhile aborts it), so closing afterwards waits for one batch, not the queue.
+ * For a process being interrupted or stopped at once: every open host fails its queued runs with
+ * `reason` and refuses new ones. Runs already inside onnxruntime finish: a session thread cannot
+ * be stopped there, and ending the process meanwhile aborts it ("terminate called after throwing an
+ * instance of 'Napi::Error'"). Resolves once they have, so that closing or exiting afterwards waits
+ * for one batch, not the queue.
  */
-export function abandonQueuedInference(reason: Error): void {
-  for (const host of openHosts) host.abandon(reason);
+export function abandonQueuedInference(reason: Error): Promise<void> {
+  return Promise.all([...openHosts].map((host) => host.abandon(reason))).then(() => undefined);
 }
 
 // A provider fallback is logged once per process, however many hosts and threads hit it.
@@ -209,11 +211,13 @@ export class ThreadSessionHost implements InferenceHost {
     return this.closed;
   }
 
-  /** See abandonQueuedInference. */
-  abandon(reason: Error): void {
+  /** See abandonQueuedInference: resolves once no run is in progress. */
+  abandon(reason: Error): Promise<void> {
     this.abandoned ??= reason;
     for (const pending of this.queue.splice(0)) pending.reject(reason);
+    const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     this.notifyIdle();
+    return idle;
   }
 
   private async stopSlot(slot: Slot): Promise<void> {

@@ -140,11 +140,14 @@ describeWithShared('ThreadSessionHost', () => {
     expect(settled.every((s) => s.status === 'fulfilled')).toBe(true);
   });
 
-  it('abandonQueuedInference (an interrupted command): every open host fails its queued runs and refuses new ones, the runs in progress finish, close is quick', async () => {
+  it('abandonQueuedInference (an interrupted command, a forced stop): every open host fails its queued runs and refuses new ones; it resolves once the runs in progress have finished', async () => {
     const [a, b] = await Promise.all([createInferenceHost(options()), createInferenceHost(options())]);
-    const running = [a.run({ input: image(4, 320) }), b.run({ input: image(4, 320) })];
+    let finished = 0;
+    const running = [a.run({ input: image(4, 320) }), b.run({ input: image(4, 320) })].map((run) => run.finally(() => (finished += 1)));
     const queued = Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).run({ input: image(4, 320) }));
-    abandonQueuedInference(new Error('the command was interrupted'));
+    // Resolves once the runs in progress have ended: then the process may exit safely.
+    await abandonQueuedInference(new Error('the command was interrupted'));
+    expect(finished).toBe(2);
     const settled = await Promise.allSettled(queued);
     expect(settled.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : 'ran'))).toEqual(Array(6).fill('the command was interrupted'));
     await expect(a.run({ input: image(1) })).rejects.toThrow('the command was interrupted');

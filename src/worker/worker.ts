@@ -24,6 +24,7 @@ import {
   type Pipeline,
 } from '../pipeline/index.ts';
 import { reportQueueError } from '../pipeline/index.ts';
+import { INFERENCE_ABANDONED } from '../inference/backend/index.ts';
 import { finalizeVideo, type FinalizeOptions } from './aggregator.ts';
 import { tagFrame } from './frame-origin.ts';
 import { startWebhookDelivery } from './webhooks.ts';
@@ -160,9 +161,9 @@ export function startWorker(pipeline: Pipeline, options: WorkerOptions): WorkerH
       .getState()
       .then(async (state) => {
         const final = state === 'failed';
-        // A command being interrupted (abandonQueuedInference) fails its chunks on purpose: not a warning.
-        const interrupted = error.cause instanceof FerError && error.cause.code === 'interrupted';
-        log?.[interrupted ? 'debug' : 'warn']({ videoId: job.data.videoId, jobId: job.id, attempt: job.attemptsMade, final, reason: error.message }, final ? 'frame job failed for good' : 'frame job failed, will retry');
+        // A process being interrupted or stopped (abandonQueuedInference) fails its chunks on purpose: not a warning.
+        const abandoned = error.cause instanceof FerError && error.cause.code === INFERENCE_ABANDONED;
+        log?.[abandoned ? 'debug' : 'warn']({ videoId: job.data.videoId, jobId: job.id, attempt: job.attemptsMade, final, reason: error.message }, final ? 'frame job failed for good' : 'frame job failed, will retry');
         if (final) await recordChunkFailed(pipeline, job.data, describeJobFailure(error.message, pipeline));
       })
       .catch((err: unknown) => log?.warn({ videoId: job.data.videoId, reason: (err as Error).message }, 'could not record failed frames now; the recovery sweep will'));

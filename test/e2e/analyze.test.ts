@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,11 +8,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildSyntheticVitModelDir } from '../../src/models/vit/index.ts';
 import type { VideoResult } from '../../src/results/index.ts';
 import { csvRecords, expectCsvMatchesJson } from '../helpers/csv.ts';
-import { redisUrl, testPrefix, videoKeysLeft } from '../helpers/redis.ts';
+import { redisUrl, testPrefix, videoInProgress, videoKeysLeft } from '../helpers/redis.ts';
 import { describeWithShared, sharedPath } from '../helpers/shared.ts';
-import { mediaBinaries } from '../../src/producer/binaries.ts';
+import { generateTestVideo } from '../helpers/videos.ts';
 import { loadConfig } from '../../src/config/index.ts';
-import { createPipeline, listVideos } from '../../src/pipeline/index.ts';
+import { createPipeline } from '../../src/pipeline/index.ts';
+import { CliProcesses } from '../helpers/cli-processes.ts';
 
 // End to end with real Redis, ffmpeg and onnxruntime (a tiny synthetic ViT), through the CLI
 // exactly as a user runs it.
@@ -129,45 +130,31 @@ describeWithShared('fer-stream analyze (Redis + ffmpeg + onnxruntime)', () => {
 
   it('Ctrl-C while frames are being classified: exit 130 once the batch running has finished, the video cancelled, nothing of it left in Redis', async () => {
     // 60 s at 25 frames/s: 1,500 frames, far more than the time to interrupt.
-    const video = path.join(dir, 'long.mp4');
-    const made = spawnSync(mediaBinaries().ffmpeg, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25:duration=60', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', video], { encoding: 'utf8' });
-    expect(made.status, made.stderr).toBe(0);
+    const video = generateTestVideo(path.join(dir, 'long.mp4'), { seconds: 60, width: 320, height: 240 });
     const interruptPrefix = `${prefix}-interrupt`;
-    // Every frame classified (no reuse), so the tiny model takes long enough to be interrupted halfway.
-    const child = spawn(process.execPath, [path.join(repo, 'bin/fer-stream.js'), 'analyze', video, '--fps', '25', '--no-detect', '--out', path.join(dir, 'out-interrupt'), '--model', modelDir], {
-      cwd: repo,
-      env: { ...process.env, REDIS_URL: redisUrl(), FER_REDIS_PREFIX: interruptPrefix, FER_EXECUTION_PROVIDERS: 'cpu', FER_REUSE_MAX_FRAMES: '0', LOG_LEVEL: 'warn' },
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    let ended = false;
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => ((ended = true), resolve(code))));
-    // Interrupted once its first frames are classified (read from Redis as `fer-stream status` would).
+    const processes = new CliProcesses(20);
     const pipeline = createPipeline({ redisUrl: redisUrl(), prefix: interruptPrefix, config: loadConfig({}).pipeline });
     try {
-      for (;;) {
-        if (ended) throw new Error(`analyze ended before it was interrupted:\n${output}`);
-        const [status] = (await listVideos(pipeline, { limit: 1 })).videos;
-        if (status && status.progress.framesDone > 0) {
-          expect(status.progress.framesDone).toBeLessThan(1000);
-          break;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      // Every frame classified (no reuse), so the tiny model takes long enough to be interrupted halfway.
+      const child = processes.start('analyze', ['analyze', video, '--fps', '25', '--no-detect', '--out', path.join(dir, 'out-interrupt'), '--model', modelDir], {
+        ...process.env, REDIS_URL: redisUrl(), FER_REDIS_PREFIX: interruptPrefix, FER_EXECUTION_PROVIDERS: 'cpu', FER_REUSE_MAX_FRAMES: '0', LOG_LEVEL: 'warn',
+      });
+      // Interrupted once its first frames are classified (read from Redis as `fer-stream status` would).
+      const { framesDone } = await processes.until('analyze to classify its first frames', () => videoInProgress(pipeline), 60_000);
+      expect(framesDone).toBeLessThan(1000);
+      const interruptedAt = Date.now();
+      expect(await processes.kill(child, 'SIGINT'), child.output).toBe(130);
+      // One batch of the tiny model, not the rest of the video (the command used to wait for its jobs, then hang on open connections).
+      expect(Date.now() - interruptedAt).toBeLessThan(20_000);
+      expect(child.output).toMatch(/Ctrl-C: cancelling 1 video\(s\) and removing them from Redis/);
+      expect(child.output).toMatch(/fer-stream analyze: interrupted \(SIGINT\): 1 video\(s\) cancelled, nothing of them left in Redis/);
+      expect(child.output).not.toMatch(/processing 1500\/1500/);
+      // The chunks failed on purpose: no "will retry" warnings about them.
+      expect(child.output).not.toMatch(/frame job failed/);
     } finally {
       await pipeline.close();
+      await processes.stopAll();
     }
-    const interruptedAt = Date.now();
-    child.kill('SIGINT');
-    expect(await exited, output).toBe(130);
-    // One batch of the tiny model, not the rest of the video (the command used to wait for its jobs, then hang on open connections).
-    expect(Date.now() - interruptedAt).toBeLessThan(20_000);
-    expect(output).toMatch(/Ctrl-C: cancelling 1 video\(s\) and removing them from Redis/);
-    expect(output).toMatch(/fer-stream analyze: interrupted \(SIGINT\): 1 video\(s\) cancelled, nothing of them left in Redis/);
-    expect(output).not.toMatch(/processing 1500\/1500/);
-    // The chunks failed on purpose: no "will retry" warnings about them.
-    expect(output).not.toMatch(/frame job failed/);
     expect(await videoKeysLeft(interruptPrefix)).toEqual([]);
   });
 });

@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { VideoResult } from '../../src/results/index.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { createPipeline, listVideos } from '../../src/pipeline/index.ts';
-import { redisUrl, testPrefix, videoKeysLeft } from '../helpers/redis.ts';
+import { CliProcesses } from '../helpers/cli-processes.ts';
+import { redisUrl, testPrefix, videoInProgress, videoKeysLeft } from '../helpers/redis.ts';
 
 // `fer-stream demo` as a new user runs it: nothing installed beyond npm packages (an empty models
 // directory), only Redis. It must convert face-api's models, make its video, analyse it through
@@ -66,36 +67,23 @@ describe('fer-stream demo', () => {
   it('Ctrl-C while it analyses: exit 130, and its video is cancelled and removed, so the next demo finds no old jobs', async () => {
     const demoPrefix = `${prefix}-demo`;
     const env = { ...process.env, REDIS_URL: redisUrl(), FER_REDIS_PREFIX: prefix, FER_MODELS_DIR: path.join(dir, 'models'), FER_EXECUTION_PROVIDERS: 'cpu', FER_REUSE_MAX_FRAMES: '0', LOG_LEVEL: 'warn' };
-    // 30 frames/s of the 12 s video: 360 frames, every face classified.
-    const child = spawn(process.execPath, [path.join(repo, 'bin/fer-stream.js'), 'demo', '--fps', '30', '--out', path.join(dir, 'interrupted')], { cwd: dir, env });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    let ended = false;
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => ((ended = true), resolve(code))));
+    const processes = new CliProcesses(20);
     const pipeline = createPipeline({ redisUrl: redisUrl(), prefix: demoPrefix, config: loadConfig({}).pipeline });
-    const before = new Set((await listVideos(pipeline, { limit: 10 })).videos.map((v) => v.videoId));
-    let videoId = '';
     try {
-      for (;;) {
-        if (ended) throw new Error(`demo ended before it was interrupted:\n${output}`);
-        const [status] = (await listVideos(pipeline, { limit: 1 })).videos;
-        if (status && !before.has(status.videoId) && status.progress.framesDone > 0) {
-          videoId = status.videoId;
-          break;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      const before = new Set((await listVideos(pipeline, { limit: 10 })).videos.map((v) => v.videoId));
+      // 30 frames/s of the 12 s video: 360 frames, every face classified.
+      const child = processes.start('demo', ['demo', '--fps', '30', '--out', path.join(dir, 'interrupted')], env);
+      const { videoId } = await processes.until('the demo to classify its first frames', () => videoInProgress(pipeline, before), 60_000);
+      expect(await processes.kill(child, 'SIGINT'), child.output).toBe(130);
+      expect(child.output).toMatch(/Ctrl-C: cancelling the demo video and removing it from Redis/);
+      expect(child.output).toMatch(/fer-stream demo: interrupted \(SIGINT\)/);
+      expect(child.output).not.toMatch(/4\/4 result/);
+      // The earlier demos' videos stay (their results are kept); nothing of this one, and no queued work.
+      expect(videoId).toMatch(/^[0-9a-f-]{36}$/);
+      expect((await videoKeysLeft(demoPrefix)).filter((key) => key.includes(videoId) || !/[0-9a-f]{8}-[0-9a-f]{4}/.test(key))).toEqual([]);
     } finally {
       await pipeline.close();
+      await processes.stopAll();
     }
-    child.kill('SIGINT');
-    expect(await exited, output).toBe(130);
-    expect(output).toMatch(/Ctrl-C: cancelling the demo video and removing it from Redis/);
-    expect(output).toMatch(/fer-stream demo: interrupted \(SIGINT\)/);
-    expect(output).not.toMatch(/4\/4 result/);
-    // The earlier demos' videos stay (their results are kept); nothing of this one, and no queued work.
-    expect(videoId).toMatch(/^[0-9a-f-]{36}$/);
-    expect((await videoKeysLeft(demoPrefix)).filter((key) => key.includes(videoId) || !/[0-9a-f]{8}-[0-9a-f]{4}/.test(key))).toEqual([]);
   }, 120_000);
 });

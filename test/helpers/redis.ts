@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
+import { listVideos, type Pipeline } from '../../src/pipeline/index.ts';
 
 /** The suite's Redis (see test/setup/global-redis.ts). */
 export function redisUrl(): string {
@@ -50,4 +51,11 @@ export async function videoKeysLeft(keyPrefix: string): Promise<string[]> {
   } finally {
     redis.disconnect();
   }
+}
+
+/** The newest video (not one of `except`) with frames done: a probe for CliProcesses.until, to act while it is being analysed. */
+export async function videoInProgress(pipeline: Pipeline, except: ReadonlySet<string> = new Set()): Promise<{ videoId: string; framesDone: number } | undefined> {
+  const [status] = (await listVideos(pipeline, { limit: 1 })).videos;
+  if (!status || except.has(status.videoId) || status.progress.framesDone === 0) return undefined;
+  return { videoId: status.videoId, framesDone: status.progress.framesDone };
 }

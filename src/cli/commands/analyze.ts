@@ -20,7 +20,6 @@ import { createFrameAnalyzer, DEFAULT_MODEL, parseAnalyzerKind } from '../frame-
 import { createProgressView, type ProgressView } from '../progress.ts';
 import { createCommandLogger } from '../terminal-log.ts';
 import { abandonQueuedInference } from '../../inference/backend/index.ts';
-import { FerError } from '../../core/types.ts';
 import { InterruptedError, untilAborted, watchInterrupts } from '../interrupt.ts';
 
 function optionalNumber(name: string, value: string | undefined, check: (n: number) => boolean, what: string): number | undefined {
@@ -96,7 +95,7 @@ const analyze: Command = {
     // Ctrl-C ends the process at once.
     const interrupts = watchInterrupts((signal) => {
       logger.warn(`${signal === 'SIGINT' ? 'Ctrl-C' : signal}: cancelling ${names.size} video(s) and removing them from Redis (again to quit at once, leaving them)`);
-      void abandonQueuedInference(new FerError('interrupted', 'the command was interrupted'));
+      void abandonQueuedInference('the command was interrupted');
     });
     // The models load while Redis is connected and the videos are probed and their first chunks
     // decoded (≈0.25 s int8, ≈0.7 s fp32 ViT-B/16 here); the worker starts once they are loaded.

@@ -13,7 +13,6 @@ import { renderTimelineSvg, toCsv, type Distribution, type VideoResult } from '.
 import { createProfileAnalyzer } from '../../inference/profiles.ts';
 import { deleteVideo, getVideoResult, getVideoStatus, submitVideo, type Pipeline } from '../../pipeline/index.ts';
 import { abandonQueuedInference } from '../../inference/backend/index.ts';
-import { FerError } from '../../core/types.ts';
 import { watchInterrupts } from '../interrupt.ts';
 import { startProducer } from '../../producer/index.ts';
 import { startWorker } from '../../worker/index.ts';
@@ -111,7 +110,7 @@ const demo: Command = {
     // Ctrl-C: queued inference dropped, the video cancelled and deleted (see analyze).
     const interrupts = watchInterrupts(() => {
       console.log('    Ctrl-C: cancelling the demo video and removing it from Redis (again to quit at once)');
-      void abandonQueuedInference(new FerError('interrupted', 'the demo was interrupted'));
+      void abandonQueuedInference('the demo was interrupted');
     });
     let result: VideoResult | undefined;
     let videoId: string | undefined;

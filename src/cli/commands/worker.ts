@@ -4,7 +4,6 @@
 
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
-import { FerError } from '../../core/types.ts';
 import { abandonQueuedInference } from '../../inference/backend/index.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
 import { backlogExporter, heldFrames } from '../../pipeline/index.ts';
@@ -132,7 +131,7 @@ export async function runService(
   // 134, "terminate called after throwing an instance of 'Napi::Error'"): queued runs are dropped
   // and the ones in progress end first (one batch; bounded, within the supervisor's grace period).
   if (forced) {
-    await atMost(abandonQueuedInference(new FerError('stopping', 'the worker is stopping at once')), FORCED_INFERENCE_WAIT_MS);
+    await atMost(abandonQueuedInference('the worker is stopping at once'), FORCED_INFERENCE_WAIT_MS);
     await new Promise<never>(() => setImmediate(() => process.exit(EXIT_CODES.ok)));
   }
   return EXIT_CODES.ok;

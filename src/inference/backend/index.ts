@@ -1,5 +1,5 @@
 // The onnxruntime backend: the only module tree that imports onnxruntime-node. The main thread
 // never loads onnxruntime through this index (sessions live in worker threads); baselines import
 // ./direct-session.ts explicitly.
-export { abandonQueuedInference, createInferenceHost, hostOptionsFromConfig, ThreadSessionHost, type ThreadHostOptions } from './thread-host.ts';
+export { abandonQueuedInference, createInferenceHost, INFERENCE_ABANDONED, hostOptionsFromConfig, ThreadSessionHost, type ThreadHostOptions } from './thread-host.ts';
 export type { GraphOptimizationLevel } from './protocol.ts';

@@ -45,14 +45,18 @@ export function hostOptionsFromConfig(config: InferenceConfig, modelPath: string
 // Every open host of this process, for abandonQueuedInference.
 const openHosts = new Set<ThreadSessionHost>();
 
+/** The code of the error queued and later runs fail with once abandoned (callers tell it from real failures). */
+export const INFERENCE_ABANDONED = 'inference_abandoned';
+
 /**
  * For a process being interrupted or stopped at once: every open host fails its queued runs with
- * `reason` and refuses new ones. Runs already inside onnxruntime finish: a session thread cannot
+ * an INFERENCE_ABANDONED error saying `why`, and refuses new ones. Runs already inside onnxruntime finish: a session thread cannot
  * be stopped there, and ending the process meanwhile aborts it ("terminate called after throwing an
  * instance of 'Napi::Error'"). Resolves once they have, so that closing or exiting afterwards waits
  * for one batch, not the queue.
  */
-export function abandonQueuedInference(reason: Error): Promise<void> {
+export function abandonQueuedInference(why: string): Promise<void> {
+  const reason = new FerError(INFERENCE_ABANDONED, why);
   return Promise.all([...openHosts].map((host) => host.abandon(reason))).then(() => undefined);
 }
 

@@ -146,7 +146,7 @@ describeWithShared('ThreadSessionHost', () => {
     const running = [a.run({ input: image(4, 320) }), b.run({ input: image(4, 320) })].map((run) => run.finally(() => (finished += 1)));
     const queued = Promise.allSettled(Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).run({ input: image(4, 320) })));
     // Resolves once the runs in progress have ended: then the process may exit safely.
-    await abandonQueuedInference(new Error('the command was interrupted'));
+    await abandonQueuedInference('the command was interrupted');
     expect(finished).toBe(2);
     const settled = await queued;
     expect(settled.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : 'ran'))).toEqual(Array(6).fill('the command was interrupted'));

@@ -6,30 +6,18 @@
 // (or no answer within FER_WEBHOOK_TIMEOUT_MS) is retried with exponential backoff up to
 // FER_WEBHOOK_ATTEMPTS; each attempt's outcome is recorded for the video's status. A
 // submission's callbackUrl may not reach loopback, private or link-local addresses unless
-// FER_WEBHOOK_ALLOW_PRIVATE (no request forgery into the cluster through our workers).
+// FER_WEBHOOK_ALLOW_PRIVATE (no request forgery into the cluster through our workers), checked on
+// the address connected to (webhook-post.ts).
 
 import { createHmac } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
 import { Worker, type Job } from 'bullmq';
 import type { Logger } from '../core/logger.ts';
 import { getVideoStatus, QUEUE_NAMES, recordDelivery, reportQueueError, type Pipeline, type WebhookJobData } from '../pipeline/index.ts';
-
-const PRIVATE = new BlockList();
-for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16]] as const) PRIVATE.addSubnet(net, bits, 'ipv4');
-for (const [net, bits] of [['::1', 128], ['::', 128], ['fc00::', 7], ['fe80::', 10], ['::ffff:0:0', 96]] as const) PRIVATE.addSubnet(net, bits, 'ipv6');
+import { postWebhook } from './webhook-post.ts';
 
 /** The signature header value for `body` at `unixSeconds`. */
 export function webhookSignature(secret: string, body: string, unixSeconds: number): string {
   return `t=${unixSeconds},v1=${createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex')}`;
-}
-
-async function refusePrivate(url: URL): Promise<void> {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const addresses = isIP(host) ? [{ address: host, family: isIP(host) }] : await lookup(host, { all: true });
-  for (const { address, family } of addresses) {
-    if (PRIVATE.check(address, family === 6 ? 'ipv6' : 'ipv4')) throw new Error(`${url.host} resolves to a private address (${address}); refused (FER_WEBHOOK_ALLOW_PRIVATE)`);
-  }
 }
 
 async function deliver(pipeline: Pipeline, job: Job<WebhookJobData>): Promise<void> {
@@ -52,15 +40,14 @@ async function deliver(pipeline: Pipeline, job: Job<WebhookJobData>): Promise<vo
   const attempt = job.attemptsMade + 1;
   const shown = target === 'callback' ? { url } : {};
   try {
-    if (target === 'callback' && !config.webhookAllowPrivate) await refusePrivate(new URL(url));
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'fer-stream-webhook/1', 'x-fer-event': event, 'x-fer-delivery': String(job.id) };
     if (config.webhookSecret) headers['x-fer-signature'] = webhookSignature(config.webhookSecret, body, Math.floor(Date.now() / 1000));
-    const response = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(config.webhookTimeoutMs) });
-    await response.body?.cancel();
-    if (response.status < 200 || response.status >= 300) throw new Error(`answered ${response.status}`);
+    // The operator's own webhook (FER_WEBHOOK_URL) may be internal; a client's callbackUrl may not.
+    const answer = await postWebhook(new URL(url), { headers, body, timeoutMs: config.webhookTimeoutMs, allowPrivate: target !== 'callback' || config.webhookAllowPrivate });
+    if (answer < 200 || answer >= 300) throw new Error(`answered ${answer}`);
     await recordDelivery(pipeline, videoId, { target, ...shown, state: 'delivered', attempts: attempt, deliveredAt: new Date().toISOString() });
   } catch (error) {
-    const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${config.webhookTimeoutMs} ms` : (error as Error).message;
+    const reason = (error as Error).message;
     const final = attempt >= config.webhookAttempts;
     await recordDelivery(pipeline, videoId, { target, ...shown, state: final ? 'failed' : 'pending', attempts: attempt, lastError: reason });
     throw new Error(reason);

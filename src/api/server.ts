@@ -21,6 +21,7 @@ import { ajv, describeValidation, formValidator, routeSchema } from './request-v
 import { VIDEO_STATES, type Caller, type SubmitOptions, type VideoService, type VideoState } from './service.ts';
 import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
 import { annotatedFile, registerViewRoutes, VIEW_ROUTE } from './view/routes.ts';
+import type { RateLimitStoreClass } from './rate-limit-store.ts';
 
 // The HTTP API: submit videos (upload or path inside the input directory), follow their status,
 // fetch their results as JSON, CSV or a chart. Every error is `{error: {code, message}}` with a
@@ -38,6 +39,11 @@ export interface ApiServerOptions {
   readonly onRoute?: (route: { method: string; url: string }) => void;
   /** Containers the annotated-video renderer may open (FER_ALLOWED_CONTAINERS); default the configuration's default. */
   readonly allowedContainers?: readonly string[];
+  /**
+   * Where the rate limit counts: the pipeline's Redis (rate-limit-store.ts), so that every API
+   * replica draws on one budget per token. Absent: this process's memory.
+   */
+  readonly rateLimitStore?: RateLimitStoreClass;
 }
 
 
@@ -116,6 +122,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
       hook: 'preHandler',
       keyGenerator: (request) => (request.caller !== undefined ? `token:${request.caller}` : `ip:${request.ip}`),
       allowList: (request) => OPEN_ROUTES.has(request.url.split('?')[0]!),
+      // A store that cannot count (Redis down or hung) fails the request with 503, as the service would.
+      ...(options.rateLimitStore ? { store: options.rateLimitStore } : {}),
       errorResponseBuilder: (_request, context) => new ApiError('rate_limited', `more than ${context.max} requests in ${context.after}; retry after ${Math.ceil(context.ttl / 1000)} s (FER_API_RATE_LIMIT)`),
     });
   }

@@ -47,6 +47,8 @@ export interface PipelineKeys {
   readonly recoveryLock: string;
   /** Hash: video id → path of its uploaded file, until the API's sweep deletes the file (video finished). */
   readonly uploads: string;
+  /** What the API's rate-limit counters start with (one per token or client address, shared by every API replica). */
+  readonly rateLimitPrefix: string;
 }
 
 export interface KeyLayoutOptions {
@@ -106,5 +108,6 @@ export function pipelineKeys(prefix: string, layout: KeyLayoutOptions = {}): Pip
     activeVideos: `${meta}:videos:active`,
     recoveryLock: `${meta}:recovery:lock`,
     uploads: `${meta}:uploads`,
+    rateLimitPrefix: `${meta}:api:rate-limit:`,
   };
 }

@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { assertSafeListen, parseTokens } from '../../api/auth.ts';
 import { buildApiServer } from '../../api/server.ts';
 import { createPipelineVideoService } from '../../api/pipeline-service.ts';
+import { redisRateLimitStore } from '../../api/rate-limit-store.ts';
 import { sweepUploads } from '../../api/uploads.ts';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
@@ -59,7 +60,14 @@ const api: Command = {
     metrics.watchQueues(Object.values(pipeline.queues));
     metrics.watchHeldFrames(() => heldFrames(pipeline));
     metrics.watchBacklog(backlogExporter(pipeline));
-    const app = await buildApiServer({ config: config.api, service, logger, tokens, allowedContainers: config.pipeline.allowedContainers });
+    const app = await buildApiServer({
+      config: config.api,
+      service,
+      logger,
+      tokens,
+      allowedContainers: config.pipeline.allowedContainers,
+      rateLimitStore: redisRateLimitStore(pipeline, config.api.redisTimeoutMs),
+    });
     const url = await app.listen({ host: config.api.host, port: config.api.port });
     const auth = tokens.length > 0 ? `bearer tokens (${tokens.map((t) => t.name).join(', ')})` : config.api.auth === 'none' ? 'none (FER_API_AUTH=none)' : 'none (loopback only)';
     logger.info({ url, auth, uploadDir: config.api.uploadDir, inputDir: config.api.inputDir ?? null, metrics: metrics.server?.url ?? null }, 'API listening');

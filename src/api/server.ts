@@ -20,7 +20,7 @@ import { MAX_PAGE, MAX_SMOOTHING_WINDOW, openApiDocument } from './openapi.ts';
 import { ajv, describeValidation, formValidator, routeSchema } from './request-validation.ts';
 import { VIDEO_STATES, type Caller, type SubmitOptions, type VideoService, type VideoState } from './service.ts';
 import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
-import { annotatedFile, registerViewRoutes, VIEW_ROUTE } from './view/routes.ts';
+import { annotatedDirOf, annotatedFile, registerViewRoutes, VIEW_ROUTE } from './view/routes.ts';
 import type { RateLimitStoreClass } from './rate-limit-store.ts';
 
 // The HTTP API: submit videos (upload or path inside the input directory), follow their status,
@@ -176,7 +176,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     const { id } = request.params;
     const outcome = await service.delete(id, request.caller);
     if (outcome === null) throw new ApiError('not_found', `no video with id ${id}`);
-    await rm(annotatedFile(path.join(config.uploadDir, 'annotated'), id), { force: true });
+    await rm(annotatedFile(annotatedDirOf(config.uploadDir), id), { force: true });
     request.log.info({ videoId: id, cancelled: outcome.cancelled }, outcome.cancelled ? 'video cancelled and deleted' : 'video deleted');
     return { id, deleted: true, cancelled: outcome.cancelled };
   });
@@ -216,7 +216,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     }
   });
 
-  registerViewRoutes(app, { service, annotatedDir: path.join(config.uploadDir, 'annotated'), allowedContainers: options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS });
+  registerViewRoutes(app, { service, annotatedDir: annotatedDirOf(config.uploadDir), allowedContainers: options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS });
 
   app.addHook('onClose', async () => {
     await service.close();

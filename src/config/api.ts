@@ -22,6 +22,8 @@ export const apiSchema = z.object({
   inputDir: z.string().min(1).optional(),
   /** How often the API deletes uploaded files of finished (completed, failed, expired) videos, s; 0 = keep them. */
   uploadSweepSeconds: int(0, 86_400).default(60),
+  /** How long an uploaded file stays after its video finished, s: the viewer plays it and draws the annotated copy from it. */
+  uploadKeepSeconds: int(0, 365 * 86_400).default(86_400),
   /** Largest JSON request body, bytes. */
   maxJsonBytes: int(1).default(64 * 1024),
 
@@ -54,6 +56,7 @@ export const apiEnv = {
   inputDir: 'FER_INPUT_DIR',
   maxJsonBytes: 'FER_API_MAX_JSON_BYTES',
   uploadSweepSeconds: 'FER_UPLOAD_SWEEP_SECONDS',
+  uploadKeepSeconds: 'FER_UPLOAD_KEEP_SECONDS',
   tokens: 'FER_API_TOKENS',
   auth: 'FER_API_AUTH',
   rateLimitPerMinute: 'FER_API_RATE_LIMIT',

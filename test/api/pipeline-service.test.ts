@@ -1,4 +1,4 @@
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -7,7 +7,7 @@ import { createPipelineVideoService } from '../../src/api/pipeline-service.ts';
 import { buildApiServer } from '../../src/api/server.ts';
 import { sweepUploads } from '../../src/api/uploads.ts';
 import { loadConfig } from '../../src/config/index.ts';
-import { createPipeline, failVideo, storeVideoResult, updateVideo, type Pipeline } from '../../src/pipeline/index.ts';
+import { createPipeline, failVideo, storeVideoResult, submitVideo, updateVideo, type Pipeline } from '../../src/pipeline/index.ts';
 import { buildVideoResult } from '../../src/results/aggregate.ts';
 import { redisUrl, testPrefix } from '../helpers/redis.ts';
 import { frames, MODEL } from '../results/fixtures.ts';
@@ -92,21 +92,48 @@ describe('API over the pipeline', () => {
     down.redis.disconnect();
   });
 
-  it('deletes an uploaded file once its video has finished, not before', async () => {
+  it('keeps an uploaded file FER_UPLOAD_KEEP_SECONDS after its video finished (the viewer plays it), then deletes it; a gone video\'s at once', async () => {
     const base = await app.listen({ host: '127.0.0.1', port: 0 });
-    const form = new FormData();
-    form.append('file', new Blob(['video bytes']), 'up.mp4');
-    const id = ((await (await fetch(`${base}/v1/videos`, { method: 'POST', body: form })).json()) as { id: string }).id;
-    const file = await pipeline.redis.hget(pipeline.keys.uploads, id);
-    expect(path.dirname(file!)).toBe(path.join(tmp, 'uploads'));
-    expect(await sweepUploads(pipeline)).toEqual([]);
-    await access(file!);
+    const upload = async (name: string) => {
+      const form = new FormData();
+      form.append('file', new Blob(['video bytes']), name);
+      const id = ((await (await fetch(`${base}/v1/videos`, { method: 'POST', body: form })).json()) as { id: string }).id;
+      return { id, file: (await pipeline.redis.hget(pipeline.keys.uploads, id))! };
+    };
+    const kept = { keepSeconds: 3600 };
+    const { id, file } = await upload('up.mp4');
+    expect(path.dirname(file)).toBe(path.join(tmp, 'uploads'));
+    expect(await sweepUploads(pipeline, kept)).toEqual({ uploads: [], annotated: [] });
+    await access(file);
     await failVideo(pipeline, id, { code: 'invalid_video', message: 'not a video' });
-    expect(await sweepUploads(pipeline)).toEqual([id]);
-    await expect(access(file!)).rejects.toThrow(/ENOENT/);
+    // Finished just now: kept for the hour …
+    expect((await sweepUploads(pipeline, kept)).uploads).toEqual([]);
+    await access(file);
+    // … and deleted once it has passed.
+    expect((await sweepUploads(pipeline, { ...kept, now: Date.now() + 3601_000 })).uploads).toEqual([id]);
+    await expect(access(file)).rejects.toThrow(/ENOENT/);
     expect(await pipeline.redis.hget(pipeline.keys.uploads, id)).toBeNull();
+    // A video deleted (or expired) takes its upload with it whatever the keep time.
+    const gone = await upload('gone.mp4');
+    await pipeline.redis.del(pipeline.keys.video(gone.id));
+    expect((await sweepUploads(pipeline, kept)).uploads).toEqual([gone.id]);
+    await expect(access(gone.file)).rejects.toThrow(/ENOENT/);
     // Videos submitted by path are never swept: their files are the user's.
     expect(await pipeline.redis.hlen(pipeline.keys.uploads)).toBe(0);
     await access(path.join(tmp, 'clip.mp4'));
+  });
+
+  it('deletes annotated copies of videos that no longer exist, and the partial render a crash left behind long ago', async () => {
+    const dir = path.join(tmp, 'annotated');
+    await mkdir(dir, { recursive: true });
+    const { videoId } = await submitVideo(pipeline, { path: path.join(tmp, 'clip.mp4') });
+    const files = { live: `${videoId}.mp4`, gone: 'no-such-video.mp4', stalePart: `${videoId}.mp4.123.part.mp4`, freshPart: `${videoId}.mp4.456.part.mp4` };
+    for (const name of Object.values(files)) await writeFile(path.join(dir, name), 'mp4');
+    const old = new Date(Date.now() - 7 * 3600_000);
+    await utimes(path.join(dir, files.stalePart), old, old);
+    expect(await sweepUploads(pipeline, { keepSeconds: 0, annotatedDir: dir })).toEqual({ uploads: [], annotated: ['no-such-video'] });
+    expect((await readdir(dir)).sort()).toEqual([files.live, files.freshPart].sort());
+    // No directory yet (nothing viewed): nothing to do.
+    expect((await sweepUploads(pipeline, { keepSeconds: 0, annotatedDir: path.join(tmp, 'never') })).annotated).toEqual([]);
   });
 });

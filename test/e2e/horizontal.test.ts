@@ -48,6 +48,8 @@ beforeAll(async () => {
     FER_INTRA_OP_THREADS: '1',
     FER_CHUNK_FRAMES: '2',
     FER_UPLOAD_SWEEP_SECONDS: '1',
+    // The upload is deleted as soon as its video has finished (the default keeps it a day for the viewer).
+    FER_UPLOAD_KEEP_SECONDS: '0',
     LOG_LEVEL: 'info',
     CI: 'true',
   };

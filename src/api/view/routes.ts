@@ -1,6 +1,6 @@
 // The routes that let people watch a result: the viewer page (open: it holds no data) and the
 // video it plays — the source re-encoded with every face drawn (rendered on first request, kept
-// beside the uploads until the video is deleted), or `?annotated=false` the source as it is.
+// beside the uploads until the video is deleted or expires), or `?annotated=false` the source as it is.
 
 import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
@@ -21,6 +21,11 @@ export interface ViewRouteOptions {
 
 /** The viewer page's path: open, as /healthz is (the page fetches everything else with the caller's token). */
 export const VIEW_ROUTE = /^\/v1\/videos\/[^/?]+\/view$/;
+
+/** Where annotated copies are kept: beside the uploads (the upload sweep removes those of videos gone). */
+export function annotatedDirOf(uploadDir: string): string {
+  return path.join(uploadDir, 'annotated');
+}
 
 export function annotatedFile(dir: string, videoId: string): string {
   return path.join(dir, `${videoId}.mp4`);
@@ -43,7 +48,7 @@ export function registerViewRoutes(app: FastifyInstance, options: ViewRouteOptio
     const source = await options.service.sourcePath(id, request.caller);
     const cached = annotatedFile(options.annotatedDir, id);
     if (!annotated || !(await exists(cached))) {
-      if (source === null || !(await exists(source))) throw new ApiError('not_found', `the source of video ${id} is no longer kept (uploads are deleted once processed)`);
+      if (source === null || !(await exists(source))) throw new ApiError('not_found', `the source of video ${id} is no longer kept (uploads are deleted FER_UPLOAD_KEEP_SECONDS after their video finishes)`);
     }
     if (!annotated) return reply.type('application/octet-stream').send(createReadStream(source!));
     if (status.state !== 'completed') throw new ApiError('results_not_ready', `video ${id} is ${status.state}: the annotated video is drawn from its result`);

@@ -7,6 +7,7 @@ import { buildApiServer } from '../../api/server.ts';
 import { createPipelineVideoService } from '../../api/pipeline-service.ts';
 import { redisRateLimitStore } from '../../api/rate-limit-store.ts';
 import { sweepUploads } from '../../api/uploads.ts';
+import { annotatedDirOf } from '../../api/view/routes.ts';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
@@ -76,8 +77,8 @@ const api: Command = {
     const sweep =
       config.api.uploadSweepSeconds > 0
         ? setInterval(() => {
-            sweepUploads(pipeline).then(
-              (removed) => removed.length > 0 && logger.info({ videos: removed.length }, 'deleted uploads of finished videos'),
+            sweepUploads(pipeline, { keepSeconds: config.api.uploadKeepSeconds, annotatedDir: annotatedDirOf(config.api.uploadDir) }).then(
+              ({ uploads, annotated }) => uploads.length + annotated.length > 0 && logger.info({ uploads: uploads.length, annotatedCopies: annotated.length }, 'deleted uploads of finished videos and annotated copies of gone ones'),
               (error: unknown) => logger.warn({ err: error }, 'upload sweep failed'),
             );
           }, config.api.uploadSweepSeconds * 1000)

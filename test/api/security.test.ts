@@ -211,6 +211,44 @@ describe('slow and greedy clients', () => {
     expect(left.length).toBeLessThanOrEqual(2);
   });
 
+  it('connections beyond FER_API_MAX_CONNECTIONS are dropped at once; one freed lets the next in', async () => {
+    const limited = await buildApiServer({ config: { uploadDir, maxUploadBytes: 1024, maxJsonBytes: 4096, maxConnections: 3 }, service: createPipelineVideoService(pipeline, { redisTimeoutMs: 1500 }) });
+    const url = new URL(await limited.listen({ host: '127.0.0.1', port: 0 }));
+    const sockets: net.Socket[] = [];
+    const connect = () =>
+      new Promise<net.Socket>((resolve, reject) => {
+        const socket = net.connect(Number(url.port), url.hostname, () => resolve(socket));
+        socket.once('error', reject);
+      });
+    /** What the server answers a GET /healthz on `socket`: its status line, or 'closed' if it hangs up first. */
+    const ask = (socket: net.Socket) =>
+      new Promise<string>((resolve) => {
+        let text = '';
+        socket.on('data', (d) => {
+          text += d.toString();
+          if (text.includes('\r\n')) resolve(text.split('\r\n')[0]!);
+        });
+        socket.once('close', () => resolve(text ? text.split('\r\n')[0]! : 'closed'));
+        socket.once('error', () => undefined);
+        socket.write(`GET /healthz HTTP/1.1\r\nhost: ${url.host}\r\n\r\n`);
+      });
+    try {
+      // Three idle connections hold every slot (a slow-loris client's way of filling a server).
+      for (let i = 0; i < 3; i++) sockets.push(await connect());
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const fourth = await connect();
+      expect(await ask(fourth)).toBe('closed');
+      sockets.shift()!.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const next = await connect();
+      sockets.push(next);
+      expect(await ask(next)).toBe('HTTP/1.1 200 OK');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await limited.close();
+    }
+  });
+
   it('each token has its own rate limit: 429 rate_limited in our format with Retry-After', async () => {
     let limited: Response | undefined;
     for (let i = 0; i < 40 && !limited; i++) {

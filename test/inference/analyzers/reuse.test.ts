@@ -50,13 +50,25 @@ describe('the reuse gate', () => {
     expect(classified).toEqual([0, 4, 8]);
   });
 
-  it('classifies again every face of a run whose next classification gives another label', async () => {
+  it('bisects a run whose next classification gives another label: each half is held to its own ends', async () => {
     const labels = ['happy', 'happy', 'sad', 'sad', 'sad', 'sad'];
     const result = await run(gate(3), Array.from({ length: 6 }, () => frame()), { labels });
-    // Frames 1–3 reused frame 0's "happy"; frame 4 says "sad", so 1–3 get their own labels.
+    // Frames 1–3 reused frame 0's "happy"; frame 4 says "sad". The middle one (2) is classified:
+    // "sad", so 1 (between happy and sad) is classified too, and 3 (between sad and sad) reuses 2.
     expect(result.labels).toEqual(labels);
-    expect(result.reused).toEqual([false, false, false, false, false, false]);
-    expect(result.classified).toEqual([0, 4, 5, 1, 2, 3]);
+    expect(result.reused).toEqual([false, false, false, true, false, false]);
+    expect(result.classified).toEqual([0, 4, 5, 2, 1]);
+  });
+
+  it('a long run with one change of label costs a few classifications, and every face gets the label it would have had', async () => {
+    const labels = ['happy', ...Array(5).fill('happy'), ...Array(4).fill('sad'), 'sad'];
+    const result = await run(gate(9), Array.from({ length: 11 }, () => frame()), { labels });
+    expect(result.labels).toEqual(labels);
+    // Frames 1–9 provisional, frame 10 ("sad") ends the run. Bisecting: 5 is "happy", so 1–4 keep
+    // frame 0's; between 5 and 10, 8 is "sad", so 9 reuses it; between 5 and 8, 7; between 5 and 7, 6.
+    // Four classifications instead of nine.
+    expect(result.classified).toEqual([0, 10, 5, 8, 7, 6]);
+    expect(result.reused).toEqual([false, true, true, true, true, false, false, false, false, true, false]);
   });
 
   it('ends a run still open when the sequence finishes, or the face leaves, by classifying its last face', async () => {

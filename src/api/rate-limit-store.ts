@@ -18,23 +18,16 @@ if current == 1 or ttl < 0 then
 end
 return {current, ttl}
 `;
-const READ = `
-local current = redis.call('GET', KEYS[1])
-if not current then return {0, 0} end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then ttl = 0 end
-return {tonumber(current), ttl}
-`;
 
 type Answer = (error: Error | null, result?: { current: number; ttl: number }) => void;
 
-/** What @fastify/rate-limit's `store` option takes: a class it constructs once with its settings. */
-export type RateLimitStoreClass = FastifyRateLimitStoreCtor;
-
-/** A rate-limit store on `pipeline`'s Redis under its `rateLimitPrefix`, each call bounded by `deadlineMs`. */
-export function redisRateLimitStore(pipeline: Pipeline, deadlineMs: number): RateLimitStoreClass {
-  const run = (script: string, key: string, args: Array<string | number>, answer: Answer) => {
-    withRedisDeadline(() => pipeline.redis.eval(script, 1, key, ...args) as Promise<[number, number]>, deadlineMs).then(
+/**
+ * A rate-limit store on `pipeline`'s Redis under its `rateLimitPrefix`, each call bounded by
+ * `deadlineMs`: the class @fastify/rate-limit's `store` option takes (it constructs it once).
+ */
+export function redisRateLimitStore(pipeline: Pipeline, deadlineMs: number): FastifyRateLimitStoreCtor {
+  const count = (key: string, timeWindow: number, answer: Answer) => {
+    withRedisDeadline(() => pipeline.redis.eval(COUNT, 1, key, timeWindow) as Promise<[number, number]>, deadlineMs).then(
       ([current, ttl]) => answer(null, { current, ttl }),
       (error: Error) => answer(error),
     );
@@ -45,10 +38,7 @@ export function redisRateLimitStore(pipeline: Pipeline, deadlineMs: number): Rat
       private readonly prefix = pipeline.keys.rateLimitPrefix,
     ) {}
     incr(key: string, answer: Answer, timeWindow: number): void {
-      run(COUNT, this.prefix + key, [timeWindow], answer);
-    }
-    read(key: string, answer: Answer): void {
-      run(READ, this.prefix + key, [], answer);
+      count(this.prefix + key, timeWindow, answer);
     }
     // A route with a rate limit of its own counts apart.
     child(routeOptions: { method: string | string[]; url: string }): RedisRateLimitStore {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Socket } from 'node:net';
 import multipart from '@fastify/multipart';
-import rateLimit from '@fastify/rate-limit';
+import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { ErrorObject } from 'ajv';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { ApiConfig } from '../config/api.ts';
@@ -21,7 +21,6 @@ import { ajv, describeValidation, formValidator, routeSchema } from './request-v
 import { VIDEO_STATES, type Caller, type SubmitOptions, type VideoService, type VideoState } from './service.ts';
 import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
 import { annotatedDirOf, annotatedFile, registerViewRoutes, VIEW_ROUTE } from './view/routes.ts';
-import type { RateLimitStoreClass } from './rate-limit-store.ts';
 
 // The HTTP API: submit videos (upload or path inside the input directory), follow their status,
 // fetch their results as JSON, CSV or a chart. Every error is `{error: {code, message}}` with a
@@ -43,7 +42,7 @@ export interface ApiServerOptions {
    * Where the rate limit counts: the pipeline's Redis (rate-limit-store.ts), so that every API
    * replica draws on one budget per token. Absent: this process's memory.
    */
-  readonly rateLimitStore?: RateLimitStoreClass;
+  readonly rateLimitStore?: FastifyRateLimitStoreCtor;
 }
 
 

@@ -200,8 +200,7 @@ function backfill(faces: readonly Provisional[], start: Classification, end: Cla
       backfill(before, start, found);
       backfill(after, found, end);
     },
-    () => {
-      for (const face of [...before, ...after]) face.settle(own(face.classify()));
-    },
+    // The middle face failed: nothing to hold the halves to, so each face is classified.
+    () => backfill([...before, ...after], start, undefined),
   );
 }

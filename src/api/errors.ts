@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   headers_too_large: 431,
   rate_limited: 429,
   unavailable: 503,
+  insufficient_storage: 507,
   internal_error: 500,
 } as const;
 

@@ -87,6 +87,7 @@ export const openApiDocument = {
           '403': errorResponse('path_outside_input_dir, path_submission_disabled'),
           '413': errorResponse('payload_too_large'),
           '415': errorResponse('unsupported_media_type'),
+          '507': errorResponse('insufficient_storage: the upload would take the upload volume under FER_UPLOAD_MIN_FREE_BYTES free, or the volume is full; nothing was kept'),
           ...guarded,
         },
       },
@@ -161,13 +162,14 @@ export const openApiDocument = {
     '/v1/videos/{id}/video': {
       get: {
         summary: 'The video, annotated with every face (or the source as it is)',
-        description: 'MP4 (H.264): the source re-encoded with each face\'s box, track and top expression, rendered on first request and kept until the video is deleted. Needs the source file, which uploads keep only until processed.',
+        description: 'MP4 (H.264): the source re-encoded with each face\'s box, track and top expression, rendered on first request and kept until the video is deleted. Needs the source file, which uploads keep FER_UPLOAD_KEEP_SECONDS after their video finishes.',
         parameters: [idParameter, { name: 'annotated', in: 'query', required: false, schema: { type: 'boolean', default: true } }],
         responses: {
           '200': { description: 'The video', content: { 'video/mp4': { schema: { type: 'string', format: 'binary' } }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
           '400': errorResponse('invalid_id'),
           '404': errorResponse('not_found (also: the source is no longer kept)'),
           '409': errorResponse('results_not_ready'),
+          '507': errorResponse('insufficient_storage: the annotated copy (about the size of its source) would take the upload volume under FER_UPLOAD_MIN_FREE_BYTES free'),
           ...guarded,
         },
       },

@@ -20,6 +20,7 @@ import { MAX_PAGE, MAX_SMOOTHING_WINDOW, openApiDocument } from './openapi.ts';
 import { ajv, describeValidation, formValidator, routeSchema } from './request-validation.ts';
 import { VIDEO_STATES, type Caller, type SubmitOptions, type VideoService, type VideoState } from './service.ts';
 import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
+import { ensureRoom, isVolumeFull, volumeFreeBytes, volumeFull, watchSpace, type FreeBytes, type UploadSpace } from './upload-space.ts';
 import { annotatedDirOf, annotatedFile, registerViewRoutes, VIEW_ROUTE } from './view/routes.ts';
 
 // The HTTP API: submit videos (upload or path inside the input directory), follow their status,
@@ -28,7 +29,7 @@ import { annotatedDirOf, annotatedFile, registerViewRoutes, VIEW_ROUTE } from '.
 
 export interface ApiServerOptions {
   readonly config: Pick<ApiConfig, 'uploadDir' | 'maxUploadBytes' | 'inputDir' | 'maxJsonBytes'> &
-    Partial<Pick<ApiConfig, 'rateLimitPerMinute' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'idleTimeoutMs' | 'maxConnections'>>;
+    Partial<Pick<ApiConfig, 'rateLimitPerMinute' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'idleTimeoutMs' | 'maxConnections' | 'uploadMinFreeBytes'>>;
   readonly service: VideoService;
   /** Tokens allowed on /v1 (src/api/auth.ts); empty or absent: /v1 is open (FER_API_AUTH=none, or loopback). */
   readonly tokens?: readonly ApiToken[];
@@ -43,6 +44,8 @@ export interface ApiServerOptions {
    * replica draws on one budget per token. Absent: this process's memory.
    */
   readonly rateLimitStore?: FastifyRateLimitStoreCtor;
+  /** How the upload volume's free space is read (upload-space.ts); default statfs. */
+  readonly freeBytes?: FreeBytes;
 }
 
 
@@ -102,6 +105,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     });
   }
   await mkdir(config.uploadDir, { recursive: true });
+  const space: UploadSpace = { dir: config.uploadDir, minFreeBytes: config.uploadMinFreeBytes ?? 0, freeBytes: options.freeBytes ?? volumeFreeBytes };
   await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1, fields: 20, fieldSize: 1024 } });
 
   app.decorateRequest('caller', undefined);
@@ -150,7 +154,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   app.post('/v1/videos', { schema: routeSchema('/v1/videos', 'post') }, async (request, reply) => {
     const isJson = /^application\/json\b/i.test(request.headers['content-type'] ?? '');
     if (!request.isMultipart() && !isJson) throw unsupportedMediaType();
-    const submitted = request.isMultipart() ? await receiveUpload(request, config) : await resolveInputPath(request.body, config.inputDir);
+    const submitted = request.isMultipart() ? await receiveUpload(request, config, space) : await resolveInputPath(request.body, config.inputDir);
     let id: string;
     try {
       ({ id } = await service.submit({ ...submitted, ...(request.caller !== undefined ? { owner: request.caller } : {}) }));
@@ -215,7 +219,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     }
   });
 
-  registerViewRoutes(app, { service, annotatedDir: annotatedDirOf(config.uploadDir), allowedContainers: options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS });
+  registerViewRoutes(app, { service, annotatedDir: annotatedDirOf(config.uploadDir), allowedContainers: options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS, space });
 
   app.addHook('onClose', async () => {
     await service.close();
@@ -224,9 +228,11 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
 }
 
 /** Streams the one file of a multipart request to the upload directory; form fields are options. */
-async function receiveUpload(request: FastifyRequest, config: ApiServerOptions['config']) {
+async function receiveUpload(request: FastifyRequest, config: ApiServerOptions['config'], space: UploadSpace) {
   const fields: Record<string, string> = {};
   let file: { path: string; originalName: string } | undefined;
+  // Refused before a byte is read when the declared length (file and form together) does not fit.
+  await ensureRoom(space, Number(request.headers['content-length'] ?? 0) || 0);
   try {
     for await (const part of request.parts()) {
       if (part.type === 'field') {
@@ -236,7 +242,9 @@ async function receiveUpload(request: FastifyRequest, config: ApiServerOptions['
       // Our own name: nothing of the client's file name reaches the file system.
       const target = path.join(config.uploadDir, `${randomUUID()}${safeExtension(part.filename)}`);
       file = { path: target, originalName: part.filename };
-      await pipeline(part.file, createWriteStream(target, { flags: 'wx' }));
+      await pipeline(part.file, watchSpace(space), createWriteStream(target, { flags: 'wx' })).catch((error: unknown) => {
+        throw isVolumeFull(error) ? volumeFull(error) : error;
+      });
     }
     if (file === undefined) throw new ApiError('missing_file', 'multipart request without a file part (send the video as a file field, e.g. -F file=@video.mp4)');
     const size = (await stat(file.path)).size;
@@ -321,6 +329,7 @@ function describeInvalidRequest(error: FastifyError, request: FastifyRequest): {
 function describeError(error: Error & { code?: string; statusCode?: number }, maxUploadBytes: number): { status: number; code: string; message: string } {
   if (error instanceof ApiError) return { status: error.statusCode, code: error.code, message: error.message };
   if (error instanceof FerError) return { status: 400, code: error.code, message: error.message };
+  if (isVolumeFull(error)) return describeError(volumeFull(error), maxUploadBytes);
   switch (error.code) {
     case 'FST_REQ_FILE_TOO_LARGE':
       return { status: 413, code: 'payload_too_large', message: `upload larger than the limit of ${maxUploadBytes} bytes (FER_MAX_UPLOAD_BYTES)` };

@@ -24,6 +24,11 @@ export const apiSchema = z.object({
   uploadSweepSeconds: int(0, 86_400).default(60),
   /** How long an uploaded file stays after its video finished, s: the viewer plays it and draws the annotated copy from it. */
   uploadKeepSeconds: int(0, 365 * 86_400).default(86_400),
+  /**
+   * Free space an upload must leave on the upload volume, bytes (default 512 MiB): one that would
+   * go under it is refused with 507 (before its body when its length is declared). 0 = only a full volume refuses.
+   */
+  uploadMinFreeBytes: int(0).default(512 * 1024 ** 2),
   /** Largest JSON request body, bytes. */
   maxJsonBytes: int(1).default(64 * 1024),
 
@@ -57,6 +62,7 @@ export const apiEnv = {
   maxJsonBytes: 'FER_API_MAX_JSON_BYTES',
   uploadSweepSeconds: 'FER_UPLOAD_SWEEP_SECONDS',
   uploadKeepSeconds: 'FER_UPLOAD_KEEP_SECONDS',
+  uploadMinFreeBytes: 'FER_UPLOAD_MIN_FREE_BYTES',
   tokens: 'FER_API_TOKENS',
   auth: 'FER_API_AUTH',
   rateLimitPerMinute: 'FER_API_RATE_LIMIT',

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { volumeFreeBytes } from '../../src/api/upload-space.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { buildSyntheticVitModelDir } from '../../src/models/vit/model-dir.ts';
 import { checkDashboard, describeFailures, type QueryCheck } from '../../src/metrics/dashboard-check.ts';
@@ -276,6 +277,12 @@ describeWithTools('the shipped dashboard against a real Prometheus scraping a re
     }
     const roles = await prometheus!.query('ferstream_build_info');
     expect(roles.map((r) => `${r.metric.job}:${r.metric.role}`).sort()).toEqual(['api:api', 'producer:producer', 'worker:worker', 'worker:worker']);
+    // The API exports its upload volume's free space (statfs, at scrape time) and the floor it keeps.
+    const [free] = await prometheus!.query('ferstream_upload_volume_free_bytes');
+    expect(free!.metric.job).toBe('api');
+    expect(Math.abs(Number(free!.value[1]) - (await volumeFreeBytes(path.join(tmp, 'uploads'))))).toBeLessThan(1024 ** 3);
+    const floor = await prometheus!.query('ferstream_upload_volume_min_free_bytes');
+    expect(floor.map((r) => `${r.metric.job}:${r.value[1]}`)).toEqual([`api:${512 * 1024 ** 2}`]);
   });
 
   it('the shipped rules load and evaluate without errors', async () => {

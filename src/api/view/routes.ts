@@ -10,6 +10,7 @@ import { writeAnnotatedVideo } from '../../producer/index.ts';
 import { ApiError } from '../errors.ts';
 import { routeSchema } from '../request-validation.ts';
 import type { VideoService } from '../service.ts';
+import { ensureRoom, type UploadSpace } from '../upload-space.ts';
 import { viewPage } from './page.ts';
 
 export interface ViewRouteOptions {
@@ -17,6 +18,8 @@ export interface ViewRouteOptions {
   /** Where annotated copies are kept. */
   readonly annotatedDir: string;
   readonly allowedContainers: readonly string[];
+  /** The volume the copies are written to, with its floor of free space (the uploads' volume). */
+  readonly space?: UploadSpace;
 }
 
 /** The viewer page's path: open, as /healthz is (the page fetches everything else with the caller's token). */
@@ -58,6 +61,8 @@ export function registerViewRoutes(app: FastifyInstance, options: ViewRouteOptio
         const result = await options.service.results(id, request.caller);
         if (result === null) throw new ApiError('results_not_ready', `video ${id} has no result`);
         await mkdir(options.annotatedDir, { recursive: true });
+        // A copy is about the size of its source (the same frames, re-encoded): it must fit above the floor.
+        if (options.space) await ensureRoom(options.space, (await stat(source!)).size, 'the annotated copy (about its source\'s size)');
         const partial = `${cached}.${process.pid}.part.mp4`;
         try {
           await writeAnnotatedVideo({ source: source!, result, out: partial, allowedContainers: options.allowedContainers });

@@ -6,6 +6,7 @@ import { assertSafeListen, parseTokens } from '../../api/auth.ts';
 import { buildApiServer } from '../../api/server.ts';
 import { createPipelineVideoService } from '../../api/pipeline-service.ts';
 import { redisRateLimitStore } from '../../api/rate-limit-store.ts';
+import { volumeFreeBytes } from '../../api/upload-space.ts';
 import { sweepUploads } from '../../api/uploads.ts';
 import { annotatedDirOf } from '../../api/view/routes.ts';
 import { loadConfig } from '../../config/index.ts';
@@ -69,6 +70,8 @@ const api: Command = {
       allowedContainers: config.pipeline.allowedContainers,
       rateLimitStore: redisRateLimitStore(pipeline, config.api.redisTimeoutMs),
     });
+    // The uploads' volume exists now (buildApiServer made the directory): its free space against the floor.
+    metrics.watchUploadVolume(async () => ({ freeBytes: await volumeFreeBytes(config.api.uploadDir), minFreeBytes: config.api.uploadMinFreeBytes }));
     const url = await app.listen({ host: config.api.host, port: config.api.port });
     const auth = tokens.length > 0 ? `bearer tokens (${tokens.map((t) => t.name).join(', ')})` : config.api.auth === 'none' ? 'none (FER_API_AUTH=none)' : 'none (loopback only)';
     logger.info({ url, auth, uploadDir: config.api.uploadDir, inputDir: config.api.inputDir ?? null, metrics: metrics.server?.url ?? null }, 'API listening');

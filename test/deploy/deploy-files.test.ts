@@ -63,7 +63,11 @@ describeWithTools('docker-compose', ['docker-compose'], () => {
     expect(services.api!.environment?.FER_API_AUTH).toBe('token');
     expect(Object.keys(services.api!.environment ?? {})).toContain('FER_API_TOKENS');
     const published = (s: Service) => JSON.stringify(s.ports ?? []);
-    expect(published(services.prometheus!)).toContain('127.0.0.1');
+    // Only the API (tokens) is published beyond the host's loopback by default: Prometheus and Alertmanager
+    // have no authentication, Grafana lets anonymous viewers query Prometheus.
+    for (const [name, s] of Object.entries(services)) {
+      for (const port of s.ports ?? []) if (name !== 'api') expect(JSON.stringify(port), name).toMatch(/^"?127\.0\.0\.1:|"host_ip":"127\.0\.0\.1"/);
+    }
     for (const s of Object.values(services)) expect(published(s)).not.toContain('9464');
   });
 });

@@ -1,6 +1,6 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { getVideoStatus, type Pipeline } from '../pipeline/index.ts';
+import type { Pipeline } from '../pipeline/index.ts';
 
 // Uploaded videos are needed until their frames are extracted, and then by the viewer (the source
 // it plays, and what the annotated copy is drawn from). The API records each upload (video id →
@@ -31,27 +31,51 @@ export interface SweepResult {
 /** A render interrupted by a crash leaves `<id>.mp4.<pid>.part.mp4`; one this old is no render in progress. */
 const STALE_PARTIAL_MS = 6 * 3600_000;
 
+/** Uploads looked at per round trip: the hash is walked a page at a time, each page's videos asked at once. */
+const PAGE = 500;
+
 export async function sweepUploads(pipeline: Pipeline, options: SweepOptions): Promise<SweepResult> {
   const now = options.now ?? Date.now();
-  const uploads = await pipeline.redis.hgetall(pipeline.keys.uploads);
   const removed: string[] = [];
-  for (const [videoId, file] of Object.entries(uploads)) {
-    const status = await getVideoStatus(pipeline, videoId);
-    if (status !== null) {
-      if (status.state !== 'completed' && status.state !== 'failed') continue;
-      const finished = Date.parse(status.completedAt ?? '');
-      if (Number.isFinite(finished) && now - finished < options.keepSeconds * 1000) continue;
-    }
-    await rm(file, { force: true });
-    await pipeline.redis.hdel(pipeline.keys.uploads, videoId);
-    removed.push(videoId);
-  }
+  // A day of uploads is kept (FER_UPLOAD_KEEP_SECONDS): tens of thousands of entries. Walked with
+  // HSCAN, a page's video states read together — not two round trips per upload every sweep.
+  const seen = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, flat] = await pipeline.redis.hscan(pipeline.keys.uploads, cursor, 'COUNT', PAGE);
+    cursor = next;
+    const page: Array<[videoId: string, file: string]> = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) if (!seen.has(flat[i]!)) page.push([flat[i]!, flat[i + 1]!]);
+    const finished = await finishedAt(pipeline, page.map(([videoId]) => videoId));
+    const expired = page.filter(([videoId], i) => {
+      seen.add(videoId);
+      const at = finished[i]!;
+      return at === 'gone' || (at !== 'open' && !(now - at < options.keepSeconds * 1000));
+    });
+    if (expired.length === 0) continue;
+    await Promise.all(expired.map(([, file]) => rm(file, { force: true })));
+    await pipeline.redis.hdel(pipeline.keys.uploads, ...expired.map(([videoId]) => videoId));
+    removed.push(...expired.map(([videoId]) => videoId));
+  } while (cursor !== '0');
   return { uploads: removed, annotated: options.annotatedDir ? await sweepAnnotated(pipeline, options.annotatedDir, now) : [] };
+}
+
+/**
+ * For each video: 'gone' (deleted or expired), 'open' (not finished), or when it finished (ms; NaN
+ * when the record has no time, which counts as long ago). The reads are sent together.
+ */
+async function finishedAt(pipeline: Pipeline, videoIds: readonly string[]): Promise<Array<'gone' | 'open' | number>> {
+  const records = await Promise.all(videoIds.map((videoId) => pipeline.redis.hmget(pipeline.keys.video(videoId), 'state', 'completedAt')));
+  return records.map(([state, completedAt]) => {
+    if (!state) return 'gone';
+    if (state !== 'completed' && state !== 'failed') return 'open';
+    return Date.parse(completedAt ?? '');
+  });
 }
 
 async function sweepAnnotated(pipeline: Pipeline, dir: string, now: number): Promise<string[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
-  const removed: string[] = [];
+  const copies: Array<[videoId: string, file: string]> = [];
   for (const name of names) {
     const file = path.join(dir, name);
     const partial = /^(.+)\.mp4\.\d+\.part\.mp4$/.exec(name);
@@ -61,9 +85,17 @@ async function sweepAnnotated(pipeline: Pipeline, dir: string, now: number): Pro
       continue;
     }
     const copy = /^(.+)\.mp4$/.exec(name);
-    if (!copy || (await getVideoStatus(pipeline, copy[1]!)) !== null) continue;
-    await rm(file, { force: true });
-    removed.push(copy[1]!);
+    if (copy) copies.push([copy[1]!, file]);
+  }
+  const removed: string[] = [];
+  for (let i = 0; i < copies.length; i += PAGE) {
+    const page = copies.slice(i, i + PAGE);
+    const finished = await finishedAt(pipeline, page.map(([videoId]) => videoId));
+    for (const [k, [videoId, file]] of page.entries()) {
+      if (finished[k] !== 'gone') continue;
+      await rm(file, { force: true });
+      removed.push(videoId);
+    }
   }
   return removed;
 }

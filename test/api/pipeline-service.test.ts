@@ -123,6 +123,31 @@ describe('API over the pipeline', () => {
     await access(path.join(tmp, 'clip.mp4'));
   });
 
+  it('sweeps a day of uploads a page at a time: of 1,500, exactly the expired and the gone go, over several pages', async () => {
+    const dir = path.join(tmp, 'many');
+    await mkdir(dir, { recursive: true });
+    const now = Date.now();
+    const kinds = ['open', 'recent', 'old', 'gone', 'untimed'] as const;
+    const ids = Array.from({ length: 1500 }, (_, i) => ({ id: `many-${i}`, kind: kinds[i % kinds.length]!, file: path.join(dir, `many-${i}.mp4`) }));
+    const write = pipeline.redis.pipeline();
+    for (const { id, kind, file } of ids) {
+      await writeFile(file, 'v');
+      write.hset(pipeline.keys.uploads, id, file);
+      // The two fields of a video record the sweep reads (pipeline/videos.ts writes them so).
+      if (kind === 'open') write.hset(pipeline.keys.video(id), { state: 'processing' });
+      if (kind === 'recent') write.hset(pipeline.keys.video(id), { state: 'completed', completedAt: new Date(now - 60_000).toISOString() });
+      if (kind === 'old') write.hset(pipeline.keys.video(id), { state: 'failed', completedAt: new Date(now - 7200_000).toISOString() });
+      if (kind === 'untimed') write.hset(pipeline.keys.video(id), { state: 'completed' });
+    }
+    await write.exec();
+    const { uploads } = await sweepUploads(pipeline, { keepSeconds: 3600, now });
+    const gone = ids.filter((v) => v.kind === 'old' || v.kind === 'gone' || v.kind === 'untimed');
+    expect(uploads.sort()).toEqual(gone.map((v) => v.id).sort());
+    expect((await readdir(dir)).sort()).toEqual(ids.filter((v) => v.kind === 'open' || v.kind === 'recent').map((v) => path.basename(v.file)).sort());
+    expect(await pipeline.redis.hlen(pipeline.keys.uploads)).toBe(600);
+    await pipeline.redis.del(pipeline.keys.uploads, ...ids.map((v) => pipeline.keys.video(v.id)));
+  });
+
   it('deletes annotated copies of videos that no longer exist, and the partial render a crash left behind long ago', async () => {
     const dir = path.join(tmp, 'annotated');
     await mkdir(dir, { recursive: true });

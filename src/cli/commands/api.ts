@@ -76,19 +76,24 @@ const api: Command = {
     const auth = tokens.length > 0 ? `bearer tokens (${tokens.map((t) => t.name).join(', ')})` : config.api.auth === 'none' ? 'none (FER_API_AUTH=none)' : 'none (loopback only)';
     logger.info({ url, auth, uploadDir: config.api.uploadDir, inputDir: config.api.inputDir ?? null, metrics: metrics.server?.url ?? null }, 'API listening');
 
-    // Delete uploads once their videos are finished (README "HTTP API").
-    const sweep =
-      config.api.uploadSweepSeconds > 0
-        ? setInterval(() => {
-            sweepUploads(pipeline, { keepSeconds: config.api.uploadKeepSeconds, annotatedDir: annotatedDirOf(config.api.uploadDir) }).then(
-              ({ uploads, annotated }) => uploads.length + annotated.length > 0 && logger.info({ uploads: uploads.length, annotatedCopies: annotated.length }, 'deleted uploads of finished videos and annotated copies of gone ones'),
-              (error: unknown) => logger.warn({ err: error }, 'upload sweep failed'),
-            );
-          }, config.api.uploadSweepSeconds * 1000)
-        : undefined;
+    // Delete uploads once their videos are finished (README "HTTP API"). The next sweep is timed
+    // from the end of the last, so a slow one (a Redis far away, a big day) never overlaps itself.
+    let sweep: NodeJS.Timeout | undefined;
+    const sweepLater = () => {
+      sweep = setTimeout(() => {
+        sweepUploads(pipeline, { keepSeconds: config.api.uploadKeepSeconds, annotatedDir: annotatedDirOf(config.api.uploadDir) })
+          .then(
+            ({ uploads, annotated }) => uploads.length + annotated.length > 0 && logger.info({ uploads: uploads.length, annotatedCopies: annotated.length }, 'deleted uploads of finished videos and annotated copies of gone ones'),
+            (error: unknown) => logger.warn({ err: error }, 'upload sweep failed'),
+          )
+          .finally(() => sweep !== undefined && sweepLater());
+      }, config.api.uploadSweepSeconds * 1000);
+    };
+    if (config.api.uploadSweepSeconds > 0) sweepLater();
     const signal = await Promise.race([once(process, 'SIGTERM').then(() => 'SIGTERM'), once(process, 'SIGINT').then(() => 'SIGINT')]);
     logger.info({ signal }, 'shutting down');
-    clearInterval(sweep);
+    clearTimeout(sweep);
+    sweep = undefined;
     await app.close(); // closes the service and with it the pipeline
     await metrics.close();
     return EXIT_CODES.ok;

@@ -246,7 +246,7 @@ export const openApiDocument = {
     responses: {
       Unauthorized: errorResponse('unauthorized: no token, or not a valid one'),
       RateLimited: errorResponse('rate_limited: more requests than FER_API_RATE_LIMIT per minute for this token (Retry-After says when to come back)'),
-      Unavailable: errorResponse('unavailable: Redis unreachable or slower than FER_API_REDIS_TIMEOUT_MS; the request had no effect'),
+      Unavailable: errorResponse('unavailable: Redis unreachable, slower than FER_API_REDIS_TIMEOUT_MS, or out of memory (maxmemory reached); the request had no effect'),
     },
     schemas: componentSchemas,
   },

@@ -121,10 +121,17 @@ export async function withRedisDeadline<T>(work: (signal: AbortSignal) => Promis
     return await Promise.race([running, deadline]);
   } catch (error) {
     if (isRedisUnavailable(error)) throw new ApiError('unavailable', 'Redis is not reachable; try again', { cause: error });
+    // maxmemory reached (noeviction, as BullMQ needs): writes are refused until workers drain it or
+    // results expire. The service's fault, not the request's; a submission so refused was not queued.
+    if (isRedisOutOfMemory(error)) throw new ApiError('unavailable', 'Redis is out of memory (its maxmemory is reached): the request had no effect; try again later', { cause: error });
     throw error;
   } finally {
     clearTimeout(timer);
   }
+}
+
+function isRedisOutOfMemory(error: unknown): boolean {
+  return error instanceof Error && /^OOM command not allowed/.test(error.message);
 }
 
 export function toApiStatus(status: PipelineVideoStatus): VideoStatus {

@@ -51,6 +51,13 @@ export const pipelineSchema = z.object({
   /** Let a submission's callbackUrl reach loopback and private addresses (off: no request forgery into the cluster). */
   webhookAllowPrivate: envBoolean.default(false),
   /**
+   * Forward proxy the webhooks go through (http://[user:pass@]host:port), where egress must use one:
+   * http targets in absolute form, https ones through a CONNECT tunnel. Unset: direct.
+   */
+  webhookProxy: z.string().url().regex(/^http:\/\//i, 'an http:// proxy URL').optional(),
+  /** Host names (with their subdomains; `*` = all) the webhooks reach directly despite the proxy. */
+  webhookNoProxy: envList(z.string().min(1)).default([]),
+  /**
    * Frame jobs (chunks) one worker process works on at once; their frames together fill inference
    * batches. Each one taken is work no other worker can take: two keep the next chunk ready without
    * hoarding (bench:scaling, fp32, 4 videos: two workers 1.82–1.88× one at 2, 1.60–1.63× at 4).
@@ -124,6 +131,8 @@ export const pipelineEnv = {
   webhookBackoffMs: 'FER_WEBHOOK_BACKOFF_MS',
   webhookTimeoutMs: 'FER_WEBHOOK_TIMEOUT_MS',
   webhookAllowPrivate: 'FER_WEBHOOK_ALLOW_PRIVATE',
+  webhookProxy: 'FER_WEBHOOK_PROXY',
+  webhookNoProxy: 'FER_WEBHOOK_NO_PROXY',
   workerConcurrency: 'FER_WORKER_CONCURRENCY',
   producerConcurrency: 'FER_PRODUCER_CONCURRENCY',
   finalizeConcurrency: 'FER_FINALIZE_CONCURRENCY',

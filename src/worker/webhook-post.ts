@@ -4,12 +4,14 @@
 // socket's own lookup, so a DNS answer that changes between a check and the request (rebinding)
 // has nothing to slip through. IP literals skip lookup in net.connect and are checked before.
 // node:http rather than fetch: its `lookup` option is the socket's resolution itself, and it never
-// follows redirects.
+// follows redirects. Through a forward proxy (webhook-proxy.ts) the proxy connects, so the check
+// runs on our own resolution before asking it.
 
 import { promises as dns, type LookupAddress } from 'node:dns';
-import http from 'node:http';
+import http, { type ClientRequest } from 'node:http';
 import https from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { bypassesProxy, proxiedRequest, type WebhookProxy } from './webhook-proxy.ts';
 
 /** All addresses of a host name (dns.lookup: /etc/hosts, then DNS, as every other connection). */
 export type ResolveHost = (hostname: string) => Promise<LookupAddress[]>;
@@ -56,28 +58,46 @@ export interface WebhookPost {
   /** FER_WEBHOOK_ALLOW_PRIVATE: the operator's own receivers may be internal. */
   readonly allowPrivate: boolean;
   readonly resolve?: ResolveHost;
+  /** FER_WEBHOOK_PROXY / FER_WEBHOOK_NO_PROXY (webhook-proxy.ts); absent: every target direct. */
+  readonly proxy?: WebhookProxy;
 }
 
 /** POSTs `body` to `url`; resolves with the answer's status code (the answer's body is not read). */
-export function postWebhook(url: URL, post: WebhookPost): Promise<number> {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return Promise.reject(new Error(`${url.protocol} is not http or https`));
+export async function postWebhook(url: URL, post: WebhookPost): Promise<number> {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${url.protocol} is not http or https`);
   const literal = url.hostname.replace(/^\[|\]$/g, '');
-  if (!post.allowPrivate && isPrivateAddress(literal)) return Promise.reject(refusal(url.host, literal));
+  if (!post.allowPrivate && isPrivateAddress(literal)) throw refusal(url.host, literal);
+  const resolveHost = post.resolve ?? systemResolve;
   const signal = AbortSignal.timeout(post.timeoutMs);
-  return new Promise<number>((resolve, reject) => {
-    const request = (url.protocol === 'https:' ? https : http).request(url, {
+  const headers = { ...post.headers, 'content-length': String(Buffer.byteLength(post.body)) };
+  const timedOut = (error: unknown) => (signal.aborted ? new Error(`no answer within ${post.timeoutMs} ms`) : error);
+  const viaProxy = post.proxy !== undefined && !bypassesProxy(url.hostname, post.proxy.noProxy);
+  let request: ClientRequest;
+  if (viaProxy) {
+    // The proxy connects, so the check runs on our resolution of the name, before asking it.
+    if (!post.allowPrivate && isIP(literal) === 0) {
+      const bad = (await resolveHost(url.hostname)).find((a) => isPrivateAddress(a.address));
+      if (bad) throw refusal(url.host, bad.address);
+    }
+    request = await proxiedRequest(url, post.proxy!.url, headers, signal).catch((error: unknown) => {
+      throw timedOut(error);
+    });
+  } else {
+    request = (url.protocol === 'https:' ? https : http).request(url, {
       method: 'POST',
-      headers: { ...post.headers, 'content-length': String(Buffer.byteLength(post.body)) },
-      lookup: connectLookup(post.resolve ?? systemResolve, post.allowPrivate ? undefined : url.host),
+      headers,
+      lookup: connectLookup(resolveHost, post.allowPrivate ? undefined : url.host),
       // A connection of its own: a pooled socket would skip the lookup (and so the check).
       agent: false,
       signal,
     });
+  }
+  return new Promise<number>((resolve, reject) => {
     request.on('response', (response) => {
       resolve(response.statusCode ?? 0);
       response.destroy();
     });
-    request.on('error', (error) => reject(signal.aborted ? new Error(`no answer within ${post.timeoutMs} ms`) : error));
+    request.on('error', (error) => reject(timedOut(error)));
     request.end(post.body);
   });
 }

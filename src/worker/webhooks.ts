@@ -43,7 +43,8 @@ async function deliver(pipeline: Pipeline, job: Job<WebhookJobData>): Promise<vo
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'fer-stream-webhook/1', 'x-fer-event': event, 'x-fer-delivery': String(job.id) };
     if (config.webhookSecret) headers['x-fer-signature'] = webhookSignature(config.webhookSecret, body, Math.floor(Date.now() / 1000));
     // The operator's own webhook (FER_WEBHOOK_URL) may be internal; a client's callbackUrl may not.
-    const answer = await postWebhook(new URL(url), { headers, body, timeoutMs: config.webhookTimeoutMs, allowPrivate: target !== 'callback' || config.webhookAllowPrivate });
+    const proxy = config.webhookProxy ? { url: new URL(config.webhookProxy), noProxy: config.webhookNoProxy } : undefined;
+    const answer = await postWebhook(new URL(url), { headers, body, timeoutMs: config.webhookTimeoutMs, allowPrivate: target !== 'callback' || config.webhookAllowPrivate, proxy });
     if (answer < 200 || answer >= 300) throw new Error(`answered ${answer}`);
     await recordDelivery(pipeline, videoId, { target, ...shown, state: 'delivered', attempts: attempt, deliveredAt: new Date().toISOString() });
   } catch (error) {

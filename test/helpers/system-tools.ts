@@ -17,6 +17,7 @@ export const SYSTEM_TOOLS = {
   'python3 (PIL, numpy)': { package: 'python3-pil python3-numpy', available: () => runs('/usr/bin/python3', ['-c', 'import PIL, numpy']) },
   chromium: { package: 'chromium', available: () => runs('chromium', ['--version']) },
   tmux: { package: 'tmux', available: () => runs('tmux', ['-V']) },
+  openssl: { package: 'openssl', available: () => runs('openssl', ['version']) },
   kubectl: { package: 'kubectl', available: () => runs('kubectl', ['version', '--client']) },
   alertmanager: { package: 'prometheus-alertmanager', available: () => runs('prometheus-alertmanager', ['--version']) && runs('amtool', ['--version']) },
   'the DejaVu font (drawtext)': { package: 'fonts-dejavu-core', available: () => existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf') },

@@ -202,7 +202,8 @@ export class ChunkConnection implements ChunkStore {
         return;
       }
       // A Redis Cluster node that does not (or no longer) own the key's slot: the caller re-routes.
-      const code = /^-(MOVED|ASK) /.test(line) ? 'redis_moved' : 'redis_error';
+      // A full Redis (maxmemory) refuses the write but stays usable: the caller waits and retries.
+      const code = /^-(MOVED|ASK) /.test(line) ? 'redis_moved' : line.startsWith('-OOM ') ? 'redis_full' : 'redis_error';
       this.pending.shift()?.reject(new FerError(code, `Redis: ${line.slice(1)}`));
     } else if (kind === '+' || kind === ':') {
       this.pending.shift()?.resolve(line.slice(1));

@@ -27,6 +27,18 @@ export function isRedisUnavailable(error: unknown): boolean {
   return /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|AI_AGAIN)$/.test(reason) || /Connection is closed|Stream isn't writeable|LOADING|READONLY|TRYAGAIN|MASTERDOWN|max retries per request/.test(reason);
 }
 
+/**
+ * True when Redis refused a write because it reached its maxmemory (noeviction, as BullMQ needs).
+ * The command (a script too: it stops at its first write) changed nothing, and the condition
+ * passes once workers drain frames or results expire: wait and retry, like an outage.
+ */
+export function isRedisFull(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown; previousErrors?: unknown } | null;
+  if (e?.code === 'redis_full' || /^(Redis: )?OOM command not allowed/.test(String(e?.message ?? ''))) return true;
+  // A MULTI whose queued command was refused so is discarded whole (EXECABORT): nothing was written.
+  return Array.isArray(e?.previousErrors) && e.previousErrors.some(isRedisFull);
+}
+
 export function watchConnection(redis: Redis, connection: string, events: ConnectionEvents): void {
   let downSince: number | undefined;
   redis.on('error', (error: unknown) => {
@@ -52,9 +64,23 @@ interface QueueErrorLog {
  * job lock during an outage only means the job runs again through the stall check (idempotent):
  * both are debug lines. Anything else is a warning.
  */
-export function reportQueueError(log: QueueErrorLog | undefined, queue: string, error: Error): void {
+/** A warning repeated with the same reason is logged once per this long, with how often it came. */
+const REPEAT_WINDOW_MS = 10_000;
+const lastWarned = new Map<string, { at: number; suppressed: number }>();
+
+export function reportQueueError(log: QueueErrorLog | undefined, queue: string, error: Error, now = Date.now()): void {
   const message = error.message;
   const routine = isRedisUnavailable(error) || /ECONNREFUSED|ECONNRESET|could not renew lock|Missing lock for job/.test(message);
-  if (routine) log?.debug({ queue, reason: message }, 'queue: connection or lock lost (the job runs again if needed)');
-  else log?.warn({ queue, reason: message }, 'queue error');
+  if (routine) return void log?.debug({ queue, reason: message }, 'queue: connection or lock lost (the job runs again if needed)');
+  // BullMQ retries its own scripts at once: a full Redis gives hundreds of the same error a second.
+  const key = `${queue}\n${message.replace(/script: [0-9a-f]{40}, on @user_script:\d+\.?/, 'script')}`;
+  const last = lastWarned.get(key);
+  if (last !== undefined && now - last.at < REPEAT_WINDOW_MS) {
+    last.suppressed++;
+    return;
+  }
+  lastWarned.set(key, { at: now, suppressed: 0 });
+  if (lastWarned.size > 100) lastWarned.delete(lastWarned.keys().next().value!);
+  const repeated = last?.suppressed ? { repeatedSinceLast: last.suppressed } : {};
+  log?.warn({ queue, reason: message, ...repeated, ...(isRedisFull(error) ? { hint: 'Redis reached its maxmemory: writes wait until there is room' } : {}) }, 'queue error');
 }

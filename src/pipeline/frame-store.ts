@@ -6,7 +6,7 @@
 
 import { FerError } from '../core/types.ts';
 import type { Pipeline } from './context.ts';
-import { isRedisUnavailable, redisErrorReason } from './connection-watch.ts';
+import { isRedisFull, isRedisUnavailable, redisErrorReason } from './connection-watch.ts';
 
 export interface HeldFrames {
   readonly bytes: number;
@@ -50,9 +50,9 @@ export async function releaseChunk(pipeline: Pipeline, chunkKey: string): Promis
 }
 
 /**
- * Runs `attempt` until it succeeds, retrying (backoff 100 ms … 2 s) while Redis is unreachable,
- * for at most FER_REDIS_OUTAGE_DEADLINE_MS. Only for idempotent operations: a SET or GET of a
- * chunk repeated after a reconnect has the same effect as once.
+ * Runs `attempt` until it succeeds, retrying (backoff 100 ms … 2 s) while Redis is unreachable or
+ * full (maxmemory: it changed nothing), for at most FER_REDIS_OUTAGE_DEADLINE_MS. Only for
+ * idempotent operations: a SET or GET of a chunk repeated after a reconnect has the same effect as once.
  */
 export async function retryAcrossOutage<T>(pipeline: Pipeline, what: string, attempt: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + pipeline.config.redisOutageDeadlineMs;
@@ -61,11 +61,11 @@ export async function retryAcrossOutage<T>(pipeline: Pipeline, what: string, att
     try {
       return await attempt();
     } catch (error) {
-      if (!isRedisUnavailable(error) || Date.now() + delay > deadline) {
-        if (isRedisUnavailable(error)) {
-          throw new FerError('redis_unavailable', `${what}: Redis unreachable for more than ${pipeline.config.redisOutageDeadlineMs} ms (FER_REDIS_OUTAGE_DEADLINE_MS): ${redisErrorReason(error)}`, { cause: error });
-        }
-        throw error;
+      const full = isRedisFull(error);
+      if (!(full || isRedisUnavailable(error))) throw error;
+      if (Date.now() + delay > deadline) {
+        const why = full ? 'Redis full (its maxmemory reached)' : 'Redis unreachable';
+        throw new FerError('redis_unavailable', `${what}: ${why} for more than ${pipeline.config.redisOutageDeadlineMs} ms (FER_REDIS_OUTAGE_DEADLINE_MS): ${redisErrorReason(error)}`, { cause: error });
       }
       await new Promise((resolve) => setTimeout(resolve, delay));
       delay = Math.min(2000, delay * 2);

@@ -5,7 +5,7 @@ export { pipelineKeys, chunkShardTags, type PipelineKeys, type ChunkShard } from
 export { parseNodes, isCluster, type RedisNode, type RedisTopology } from './connections.ts';
 export { heldFrames, shardFrameBudget, releaseChunk, reserveChunk, reserveChunkWhenRoom, writeChunk, readChunk, releaseChunkBuffer, reconcileHeld, retryAcrossOutage, type HeldFrames } from './frame-store.ts';
 export { recordChunkFailed, describeJobFailure, PENDING_JOB_STATES, sweepOnce, startRecovery, type RecoveryReport, type RecoveryHandle, type RecoveryLog } from './recovery.ts';
-export { watchConnection, redisErrorReason, reportQueueError, isRedisUnavailable, type ConnectionEvents } from './connection-watch.ts';
+export { watchConnection, redisErrorReason, reportQueueError, isRedisFull, isRedisUnavailable, type ConnectionEvents } from './connection-watch.ts';
 export {
   submitVideo,
   getVideoStatus,

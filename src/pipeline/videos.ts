@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { FerError, type FrameResult, type ModelInfo } from '../core/types.ts';
 import type { Pipeline } from './context.ts';
-import { releaseChunk } from './frame-store.ts';
+import { releaseChunk, retryAcrossOutage } from './frame-store.ts';
 import { enqueueWebhooks, type WebhookDelivery } from './webhooks.ts';
 
 export type VideoState = 'queued' | 'probing' | 'producing' | 'processing' | 'completed' | 'failed';
@@ -300,8 +300,10 @@ export async function recordFrameResults(
   const k = pipeline.keys;
   const args: Array<string | number> = [options.model ? JSON.stringify(options.model) : '', options.onlyMissing ? '1' : '0', Date.now(), videoId];
   for (const r of results) args.push(r.index, JSON.stringify(r), r.error !== undefined ? '1' : '0');
-  const [done, complete, exists] = (await pipeline.redis.recordFrames(k.video(videoId), k.videoFrames(videoId), k.activeVideos, ...args)) as [number, number, number];
-  if (options.releaseChunk !== undefined) await releaseChunk(pipeline, options.releaseChunk);
+  // Both idempotent, so a Redis that is full (or away) for a while is waited out rather than failing the job.
+  const [done, complete, exists] = (await retryAcrossOutage(pipeline, 'storing frame results', () => pipeline.redis.recordFrames(k.video(videoId), k.videoFrames(videoId), k.activeVideos, ...args))) as [number, number, number];
+  const chunk = options.releaseChunk;
+  if (chunk !== undefined) await retryAcrossOutage(pipeline, 'releasing a frame chunk', () => releaseChunk(pipeline, chunk));
   return { framesDone: done, complete: complete === 1, videoExists: exists === 1 };
 }
 

@@ -118,6 +118,37 @@ describeWithRedisServer('producers killed, Redis restarted', () => {
     }
   }, 180_000);
 
+  it('Redis fills up (maxmemory reached) while a producer writes chunks and workers store results: they wait, no video fails, every frame analysed once', async () => {
+    redis = await OwnRedis.start();
+    const p = openTestPipeline(redis.url);
+    processes = new CliProcesses(100);
+    const e = env(redis.url);
+    const worker = processes.start('worker', ['worker', '--analyzer', 'cost-free', '--batch-delay-ms', '100'], e);
+    const producer = processes.start('producer', ['producer'], e);
+    const up = (child: CliChild, msg: string) => async () => (logLines(child).some((l) => l.msg === msg) ? true : undefined);
+    await processes.until('the worker to start', up(worker, 'worker started'), 60_000);
+    await processes.until('the producer to start', up(producer, 'producer started'), 60_000);
+    const ids = await Promise.all([0, 1, 2].map(async () => (await submitVideo(p, { path: path.join(dir, 'ten.mp4'), options: { fps: 4 } })).videoId));
+
+    await processes.until('the producer to be mid-video', async () => ((await framesProduced(p, ids[0]!)) >= 8 ? true : undefined), 60_000);
+    // Full: maxmemory under what it holds, so every write is refused (noeviction) for 4 s.
+    const used = Number(/used_memory:(\d+)/.exec(await p.redis.info('memory'))![1]);
+    await p.redis.config('SET', 'maxmemory', String(used - 256 * 1024));
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    await p.redis.config('SET', 'maxmemory', '0');
+
+    await waitForVideos(p, ids, { timeoutMs: 90_000 });
+    const totals = await expectExactAccounting(p, ids.map((videoId) => ({ videoId, frames: 40 })));
+    expect(totals).toEqual({ analysed: 120, failed: 0 });
+    // Redis did refuse them, and said so once per reason (not once per BullMQ retry: hundreds a second).
+    const refusals = [worker, producer].flatMap((child) => logLines(child).filter((l) => l.msg === 'queue error'));
+    expect(refusals.some((l) => /^OOM command not allowed/.test(String(l.reason)) && /maxmemory/.test(String(l.hint)))).toBe(true);
+    for (const child of [worker, producer]) {
+      expect(logLines(child).filter((l) => l.msg === 'queue error').length).toBeLessThanOrEqual(8);
+      noStackDumps(child);
+    }
+  }, 180_000);
+
   it('Redis down at start: services wait with one line per attempt, one-shot commands say so in one line within 3 s (exit 4); the API answers 503 within 2 s while Redis is down and never runs what it refused', async () => {
     redis = await OwnRedis.reserve();
     processes = new CliProcesses(100);

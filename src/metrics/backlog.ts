@@ -1,5 +1,6 @@
 import { Gauge } from 'prom-client';
 import type { Registry } from './registry.ts';
+import { onePerScrape } from './scrape-read.ts';
 
 /** What the backlog gauges read when scraped: null while another process is the exporter. */
 export type BacklogSource = () => Promise<{ chunks: number; frames: number; oldestSeconds: number } | null>;
@@ -12,17 +13,8 @@ export type BacklogSource = () => Promise<{ chunks: number; frames: number; olde
  * that scrape (no stale value for an autoscaler to act on).
  */
 export function registerBacklogMetrics(registry: Registry, read: BacklogSource, onError?: (error: Error) => void): void {
-  let pending: Promise<Awaited<ReturnType<BacklogSource>>> | undefined;
   // Both gauges are collected in one scrape: one read for both.
-  const once = () => {
-    pending ??= read()
-      .catch((error: Error) => {
-        onError?.(error);
-        return null;
-      })
-      .finally(() => setImmediate(() => (pending = undefined)));
-    return pending;
-  };
+  const once = onePerScrape(read, onError);
   new Gauge({
     name: 'ferstream_frames_backlog',
     help: 'Frame chunks (unit="chunks") and frames (unit="frames") waiting for a worker: waiting + prioritized + delayed. Exported by one process at a time: sum() counts it once.',
@@ -31,7 +23,7 @@ export function registerBacklogMetrics(registry: Registry, read: BacklogSource, 
     async collect() {
       const backlog = await once();
       this.reset();
-      if (backlog === null) return;
+      if (!backlog) return;
       this.set({ unit: 'chunks' }, backlog.chunks);
       this.set({ unit: 'frames' }, backlog.frames);
     },
@@ -43,7 +35,7 @@ export function registerBacklogMetrics(registry: Registry, read: BacklogSource, 
     async collect() {
       const backlog = await once();
       this.reset();
-      if (backlog !== null) this.set(backlog.oldestSeconds);
+      if (backlog) this.set(backlog.oldestSeconds);
     },
   });
 }

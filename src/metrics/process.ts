@@ -6,6 +6,7 @@ import { setBuildInfo, type BuildInfo } from './build-info.ts';
 import { createMetricsObserver, declareInferenceStages } from './observer.ts';
 import { pipelineMetrics } from './pipeline-metrics.ts';
 import { registerQueueMetrics, type QueueStatsSource } from './queues.ts';
+import { registerRedisMemoryMetrics, type RedisMemorySource } from './redis-memory.ts';
 import { registerUploadVolumeMetrics, type UploadVolumeSource } from './upload-volume.ts';
 import { createMetricsRegistry, type ProcessRole, type Registry } from './registry.ts';
 import { startMetricsServer, type HealthReport, type MetricsServer } from './server.ts';
@@ -29,6 +30,8 @@ export interface ProcessMetrics {
   watchHeldFrames(read: () => Promise<{ frames: number; bytes: number }>): void;
   /** Exports the backlog autoscalers scale on (e.g. `backlogExporter(pipeline)`: only while this process holds the lease). */
   watchBacklog(read: BacklogSource): void;
+  /** Exports how full the pipeline's Redis is (e.g. `() => redisMemory(pipeline)`; API processes). */
+  watchRedisMemory(read: RedisMemorySource): void;
   /** Exports the upload volume's free space and floor (API processes). */
   watchUploadVolume(read: UploadVolumeSource): void;
   close(): Promise<void>;
@@ -76,6 +79,9 @@ export async function startProcessMetrics(
     },
     watchBacklog(read) {
       registerBacklogMetrics(registry, read, (error) => options.logger?.warn({ err: error }, 'reading the backlog for metrics failed'));
+    },
+    watchRedisMemory(read) {
+      registerRedisMemoryMetrics(registry, read, (error) => options.logger?.warn({ err: error }, 'reading Redis memory for metrics failed'));
     },
     watchUploadVolume(read) {
       registerUploadVolumeMetrics(registry, read, (error) => options.logger?.warn({ err: error }, 'reading the upload volume\'s free space failed'));

@@ -1,5 +1,6 @@
 import { Gauge } from 'prom-client';
 import type { Registry } from './registry.ts';
+import { onePerScrape } from './scrape-read.ts';
 
 /** What the upload volume gauges read when scraped: the volume's free bytes and the floor the API keeps. */
 export type UploadVolumeSource = () => Promise<{ freeBytes: number; minFreeBytes: number }>;
@@ -11,16 +12,7 @@ export type UploadVolumeSource = () => Promise<{ freeBytes: number; minFreeBytes
  * aggregate with `min`. A failed read leaves the series out of that scrape.
  */
 export function registerUploadVolumeMetrics(registry: Registry, read: UploadVolumeSource, onError?: (error: Error) => void): void {
-  let pending: Promise<Awaited<ReturnType<UploadVolumeSource>> | null> | undefined;
-  const once = () => {
-    pending ??= read()
-      .catch((error: Error) => {
-        onError?.(error);
-        return null;
-      })
-      .finally(() => setImmediate(() => (pending = undefined)));
-    return pending;
-  };
+  const once = onePerScrape(read, onError);
   new Gauge({
     name: 'ferstream_upload_volume_free_bytes',
     help: 'Free bytes on the upload volume (FER_UPLOAD_DIR), read at scrape time. Replicas share the volume: aggregate with min.',

@@ -34,6 +34,7 @@ export {
   type RecordFramesOutcome,
 } from './videos.ts';
 export { waitForVideos, type WaitOptions } from './wait.ts';
+export { redisMemory, type RedisMemory } from './redis-memory.ts';
 export { backlogExporter, readBacklog, BACKLOG_LEASE_MS, type Backlog } from './backlog.ts';
 export { enqueueWebhooks, recordDelivery, webhookDeliveries, type WebhookDelivery } from './webhooks.ts';
 export { listVideos, deleteVideo, pruneVideoIndex, type ListVideosOptions, type VideoPage, type DeleteOutcome } from './manage.ts';

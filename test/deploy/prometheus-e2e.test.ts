@@ -281,6 +281,12 @@ describeWithTools('the shipped dashboard against a real Prometheus scraping a re
     const [free] = await prometheus!.query('ferstream_upload_volume_free_bytes');
     expect(free!.metric.job).toBe('api');
     expect(Math.abs(Number(free!.value[1]) - (await volumeFreeBytes(path.join(tmp, 'uploads'))))).toBeLessThan(1024 ** 3);
+    // … and how full Redis is (INFO memory at scrape time), against its maxmemory.
+    const used = await prometheus!.query('ferstream_redis_used_memory_bytes');
+    expect(used.map((r) => `${r.metric.job}:${r.metric.node}`)).toEqual(['api:primary']);
+    expect(Number(used[0]!.value[1])).toBeGreaterThan(1e5);
+    const max = await prometheus!.query('ferstream_redis_maxmemory_bytes');
+    expect(max.map((r) => r.value[1])).toEqual([/maxmemory:(\d+)/.exec(await pipeline.redis.info('memory'))![1]]);
     const floor = await prometheus!.query('ferstream_upload_volume_min_free_bytes');
     expect(floor.map((r) => `${r.metric.job}:${r.value[1]}`)).toEqual([`api:${512 * 1024 ** 2}`]);
   });

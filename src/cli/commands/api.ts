@@ -12,7 +12,7 @@ import { annotatedDirOf } from '../../api/view/routes.ts';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
-import { backlogExporter, heldFrames } from '../../pipeline/index.ts';
+import { backlogExporter, heldFrames, redisMemory } from '../../pipeline/index.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { CommandError, openPipeline } from '../connect.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
@@ -62,6 +62,7 @@ const api: Command = {
     metrics.watchQueues(Object.values(pipeline.queues));
     metrics.watchHeldFrames(() => heldFrames(pipeline));
     metrics.watchBacklog(backlogExporter(pipeline));
+    metrics.watchRedisMemory(() => redisMemory(pipeline));
     const app = await buildApiServer({
       config: config.api,
       service,

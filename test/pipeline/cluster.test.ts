@@ -14,7 +14,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import type { ClusterChunkRouter } from '../../src/pipeline/cluster-chunks.ts';
-import { createPipeline, getVideoStatus, submitVideo, waitForVideos, type Pipeline } from '../../src/pipeline/index.ts';
+import { createPipeline, getVideoStatus, redisMemory, submitVideo, waitForVideos, type Pipeline } from '../../src/pipeline/index.ts';
 import { startProducer, type ProducerHandle } from '../../src/producer/index.ts';
 import { CostFreeAnalyzer, startWorker, type WorkerHandle } from '../../src/worker/index.ts';
 import { expectExactAccounting } from '../helpers/accounting.ts';
@@ -81,6 +81,10 @@ describeWithRedisServer('Redis Cluster with three masters', () => {
     expect([...serversSeen].sort()).toEqual(masters.map((m) => `127.0.0.1:${m.port}`).sort());
     const { analysed, failed } = await expectExactAccounting(pipeline, videos);
     expect({ analysed, failed }).toEqual({ analysed: 160, failed: 0 });
+    // How full Redis is (the metrics' read): one figure per master, each from that master.
+    const memory = await redisMemory(pipeline);
+    expect(memory.map((m) => m.node).sort()).toEqual(masters.map((m) => `127.0.0.1:${m.port}`).sort());
+    for (const m of memory) expect(m.usedBytes).toBeGreaterThan(1e5);
   }, 180_000);
 
   it('a slot holding a chunk shard moves to another master mid-run: every frame is counted once', async () => {

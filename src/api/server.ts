@@ -21,7 +21,7 @@ import { ajv, describeValidation, formValidator, routeSchema } from './request-v
 import { VIDEO_STATES, type Caller, type SubmitOptions, type VideoService, type VideoState } from './service.ts';
 import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
 import { ensureRoom, isVolumeFull, volumeFreeBytes, volumeFull, watchSpace, type FreeBytes, type UploadSpace } from './upload-space.ts';
-import { annotatedDirOf, annotatedFile, registerViewRoutes, VIEW_ROUTE } from './view/routes.ts';
+import { annotatedDirOf, annotatedFile, registerViewRoutes, VIEW_ROUTE, type ViewRouteOptions } from './view/routes.ts';
 
 // The HTTP API: submit videos (upload or path inside the input directory), follow their status,
 // fetch their results as JSON, CSV or a chart. Every error is `{error: {code, message}}` with a
@@ -29,7 +29,7 @@ import { annotatedDirOf, annotatedFile, registerViewRoutes, VIEW_ROUTE } from '.
 
 export interface ApiServerOptions {
   readonly config: Pick<ApiConfig, 'uploadDir' | 'maxUploadBytes' | 'inputDir' | 'maxJsonBytes'> &
-    Partial<Pick<ApiConfig, 'rateLimitPerMinute' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'idleTimeoutMs' | 'maxConnections' | 'uploadMinFreeBytes'>>;
+    Partial<Pick<ApiConfig, 'rateLimitPerMinute' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'idleTimeoutMs' | 'maxConnections' | 'uploadMinFreeBytes' | 'renderConcurrency'>>;
   readonly service: VideoService;
   /** Tokens allowed on /v1 (src/api/auth.ts); empty or absent: /v1 is open (FER_API_AUTH=none, or loopback). */
   readonly tokens?: readonly ApiToken[];
@@ -44,6 +44,8 @@ export interface ApiServerOptions {
    * replica draws on one budget per token. Absent: this process's memory.
    */
   readonly rateLimitStore?: FastifyRateLimitStoreCtor;
+  /** What renders annotated copies (view/routes.ts); default writeAnnotatedVideo. */
+  readonly render?: ViewRouteOptions['render'];
   /** How the upload volume's free space is read (upload-space.ts); default statfs. */
   readonly freeBytes?: FreeBytes;
 }
@@ -219,7 +221,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     }
   });
 
-  registerViewRoutes(app, { service, annotatedDir: annotatedDirOf(config.uploadDir), allowedContainers: options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS, space });
+  registerViewRoutes(app, { service, annotatedDir: annotatedDirOf(config.uploadDir), allowedContainers: options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS, space, renderConcurrency: config.renderConcurrency, render: options.render });
 
   app.addHook('onClose', async () => {
     await service.close();

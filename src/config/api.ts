@@ -29,6 +29,8 @@ export const apiSchema = z.object({
    * go under it is refused with 507 (before its body when its length is declared). 0 = only a full volume refuses.
    */
   uploadMinFreeBytes: int(0).default(512 * 1024 ** 2),
+  /** Annotated copies rendered at once by one API process (each re-encodes a whole video); more wait their turn. */
+  renderConcurrency: int(1, 64).default(2),
   /** Largest JSON request body, bytes. */
   maxJsonBytes: int(1).default(64 * 1024),
 
@@ -63,6 +65,7 @@ export const apiEnv = {
   uploadSweepSeconds: 'FER_UPLOAD_SWEEP_SECONDS',
   uploadKeepSeconds: 'FER_UPLOAD_KEEP_SECONDS',
   uploadMinFreeBytes: 'FER_UPLOAD_MIN_FREE_BYTES',
+  renderConcurrency: 'FER_API_RENDER_CONCURRENCY',
   tokens: 'FER_API_TOKENS',
   auth: 'FER_API_AUTH',
   rateLimitPerMinute: 'FER_API_RATE_LIMIT',

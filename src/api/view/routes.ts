@@ -20,6 +20,26 @@ export interface ViewRouteOptions {
   readonly allowedContainers: readonly string[];
   /** The volume the copies are written to, with its floor of free space (the uploads' volume). */
   readonly space?: UploadSpace;
+  /** Renders running at once (FER_API_RENDER_CONCURRENCY); more wait their turn. Default 2. */
+  readonly renderConcurrency?: number;
+  /** What renders a copy (default writeAnnotatedVideo; tests watch it). */
+  readonly render?: typeof writeAnnotatedVideo;
+}
+
+/** At most `limit` of the functions given to it run at once; the others wait, first come first served. */
+function concurrencyLimit(limit: number): <T>(work: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async (work) => {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await work();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
 }
 
 /** The viewer page's path: open, as /healthz is (the page fetches everything else with the caller's token). */
@@ -36,6 +56,10 @@ export function annotatedFile(dir: string, videoId: string): string {
 
 export function registerViewRoutes(app: FastifyInstance, options: ViewRouteOptions): void {
   const rendering = new Map<string, Promise<string>>();
+  // Each render re-encodes a whole video on this process's CPU: a few at a time, however many
+  // people open viewers of different videos at once.
+  const renderSlot = concurrencyLimit(options.renderConcurrency ?? 2);
+  const render = options.render ?? writeAnnotatedVideo;
   const exists = (file: string) => stat(file).then((s) => s.isFile(), () => false);
 
   app.get<{ Params: { id: string } }>('/v1/videos/:id/view', { schema: routeSchema('/v1/videos/{id}/view', 'get') }, async (request, reply) => {
@@ -65,7 +89,7 @@ export function registerViewRoutes(app: FastifyInstance, options: ViewRouteOptio
         if (options.space) await ensureRoom(options.space, (await stat(source!)).size, 'the annotated copy (about its source\'s size)');
         const partial = `${cached}.${process.pid}.part.mp4`;
         try {
-          await writeAnnotatedVideo({ source: source!, result, out: partial, allowedContainers: options.allowedContainers });
+          await renderSlot(() => render({ source: source!, result, out: partial, allowedContainers: options.allowedContainers }));
           await rename(partial, cached);
         } finally {
           await rm(partial, { force: true });

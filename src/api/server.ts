@@ -84,7 +84,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   const fastifyOptions = {
     bodyLimit: config.maxJsonBytes,
     // Ids are checked against the document's pattern, whatever their length: no router-level 404 body.
-    maxParamLength: 1000,
+    routerOptions: { maxParamLength: 1000 },
     // Slow clients: headers, the whole request (an upload's body included) and idle sockets are timed out.
     connectionTimeout: config.idleTimeoutMs ?? 30_000,
     requestTimeout: config.requestTimeoutMs ?? 600_000,

@@ -1,6 +1,6 @@
 import { FerError } from '../core/types.ts';
 import { rm } from 'node:fs/promises';
-import { deleteVideo, getVideoResult, getVideoStatus, isRedisUnavailable, listVideos, submitVideo, type Pipeline, type VideoStatus as PipelineVideoStatus } from '../pipeline/index.ts';
+import { deleteVideo, getVideoResult, getVideoStatus, isRedisFull, isRedisUnavailable, listVideos, submitVideo, type Pipeline, type VideoStatus as PipelineVideoStatus } from '../pipeline/index.ts';
 import type { VideoResult } from '../results/types.ts';
 import { ApiError } from './errors.ts';
 import { recordUpload } from './uploads.ts';
@@ -123,15 +123,11 @@ export async function withRedisDeadline<T>(work: (signal: AbortSignal) => Promis
     if (isRedisUnavailable(error)) throw new ApiError('unavailable', 'Redis is not reachable; try again', { cause: error });
     // maxmemory reached (noeviction, as BullMQ needs): writes are refused until workers drain it or
     // results expire. The service's fault, not the request's; a submission so refused was not queued.
-    if (isRedisOutOfMemory(error)) throw new ApiError('unavailable', 'Redis is out of memory (its maxmemory is reached): the request had no effect; try again later', { cause: error });
+    if (isRedisFull(error)) throw new ApiError('unavailable', 'Redis is out of memory (its maxmemory is reached): the request had no effect; try again later', { cause: error });
     throw error;
   } finally {
     clearTimeout(timer);
   }
-}
-
-function isRedisOutOfMemory(error: unknown): boolean {
-  return error instanceof Error && /^OOM command not allowed/.test(error.message);
 }
 
 export function toApiStatus(status: PipelineVideoStatus): VideoStatus {

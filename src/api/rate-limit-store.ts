@@ -5,7 +5,7 @@
 // answers 503 `unavailable` in time instead of holding the request.
 
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
-import type { Pipeline } from '../pipeline/index.ts';
+import { isRedisFull, type Pipeline } from '../pipeline/index.ts';
 import { withRedisDeadline } from './pipeline-service.ts';
 
 // A counter left without an expiry (written by hand, or its PEXPIRE lost) gets one again.
@@ -29,7 +29,9 @@ export function redisRateLimitStore(pipeline: Pipeline, deadlineMs: number): Fas
   const count = (key: string, timeWindow: number, answer: Answer) => {
     withRedisDeadline(() => pipeline.redis.eval(COUNT, 1, key, timeWindow) as Promise<[number, number]>, deadlineMs).then(
       ([current, ttl]) => answer(null, { current, ttl }),
-      (error: Error) => answer(error),
+      // A full Redis refuses the count (a write) but still answers reads: let the request through
+      // uncounted rather than refuse every status and result while it is full.
+      (error: Error) => (isRedisFull(error.cause) ? answer(null, { current: 1, ttl: timeWindow }) : answer(error)),
     );
   };
   class RedisRateLimitStore implements FastifyRateLimitStore {

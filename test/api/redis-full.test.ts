@@ -4,13 +4,15 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createPipelineVideoService } from '../../src/api/pipeline-service.ts';
+import { redisRateLimitStore } from '../../src/api/rate-limit-store.ts';
 import { buildApiServer } from '../../src/api/server.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { createPipeline, listVideoIds, type Pipeline } from '../../src/pipeline/index.ts';
 import { describeWithRedisServer, OwnRedis } from '../helpers/redis-server.ts';
 
 // A Redis that reached its maxmemory (noeviction, as the pipeline runs it) refuses every write.
-// The API says so — 503 `unavailable`, naming the cause — instead of a 500, reads still work, and
+// The API says so — 503 `unavailable`, naming the cause — instead of a 500, reads still work (the
+// rate limit, counted in Redis, lets them through uncounted), and
 // a submission refused so never runs later.
 
 describeWithRedisServer('the API on a Redis that is out of memory', () => {
@@ -25,8 +27,10 @@ describeWithRedisServer('the API on a Redis that is out of memory', () => {
     await writeFile(path.join(tmp, 'clip.mp4'), 'x');
     pipeline = createPipeline({ redisUrl: redis.url, prefix: 'full', config: loadConfig({}).pipeline });
     app = await buildApiServer({
-      config: { uploadDir: path.join(tmp, 'uploads'), inputDir: tmp, maxUploadBytes: 1 << 20, maxJsonBytes: 4096 },
+      config: { uploadDir: path.join(tmp, 'uploads'), inputDir: tmp, maxUploadBytes: 1 << 20, maxJsonBytes: 4096, rateLimitPerMinute: 100 },
       service: createPipelineVideoService(pipeline, { redisTimeoutMs: 2000 }),
+      // As `fer-stream api` runs: the rate limit counted in this Redis (a write on every request).
+      rateLimitStore: redisRateLimitStore(pipeline, 2000),
     });
   });
   afterAll(async () => {
@@ -46,9 +50,12 @@ describeWithRedisServer('the API on a Redis that is out of memory', () => {
     const refused = await submit();
     expect(refused.statusCode).toBe(503);
     expect(refused.json().error).toEqual({ code: 'unavailable', message: 'Redis is out of memory (its maxmemory is reached): the request had no effect; try again later' });
+    // Reads go on: the rate limit's count (a write) is refused too, and lets them through uncounted.
     const list = await app.inject({ method: 'GET', url: '/v1/videos' });
     expect(list.statusCode).toBe(200);
     expect(list.json().videos).toHaveLength(1);
+    const id = list.json().videos[0].id as string;
+    expect((await app.inject({ method: 'GET', url: `/v1/videos/${id}` })).statusCode).toBe(200);
 
     await pipeline.redis.config('SET', 'maxmemory', '0');
     expect((await submit()).statusCode).toBe(202);

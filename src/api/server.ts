@@ -20,7 +20,7 @@ import { MAX_PAGE, MAX_SMOOTHING_WINDOW, openApiDocument } from './openapi.ts';
 import { ajv, describeValidation, formValidator, routeSchema } from './request-validation.ts';
 import { VIDEO_STATES, type Caller, type SubmitOptions, type VideoService, type VideoState } from './service.ts';
 import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
-import { ensureRoom, isVolumeFull, volumeFreeBytes, volumeFull, watchSpace, type FreeBytes, type UploadSpace } from './upload-space.ts';
+import { ensureRoom, isVolumeFull, volumeFreeBytes, volumeFull, watchSpace, type UploadSpace } from './upload-space.ts';
 import { annotatedDirOf, annotatedFile, registerViewRoutes, VIEW_ROUTE, type ViewRouteOptions } from './view/routes.ts';
 
 // The HTTP API: submit videos (upload or path inside the input directory), follow their status,
@@ -46,8 +46,6 @@ export interface ApiServerOptions {
   readonly rateLimitStore?: FastifyRateLimitStoreCtor;
   /** What renders annotated copies (view/routes.ts); default writeAnnotatedVideo. */
   readonly render?: ViewRouteOptions['render'];
-  /** How the upload volume's free space is read (upload-space.ts); default statfs. */
-  readonly freeBytes?: FreeBytes;
 }
 
 
@@ -107,7 +105,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     });
   }
   await mkdir(config.uploadDir, { recursive: true });
-  const space: UploadSpace = { dir: config.uploadDir, minFreeBytes: config.uploadMinFreeBytes ?? 0, freeBytes: options.freeBytes ?? volumeFreeBytes };
+  const space: UploadSpace = { dir: config.uploadDir, minFreeBytes: config.uploadMinFreeBytes ?? 0, freeBytes: volumeFreeBytes };
   await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1, fields: 20, fieldSize: 1024 } });
 
   app.decorateRequest('caller', undefined);

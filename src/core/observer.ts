@@ -16,6 +16,11 @@ export interface PipelineObserver {
   framesHeld?(event: { frames: number; bytes: number }): void;
   /** Fraction of wall time inference threads were busy since the last report (0..1). */
   inferenceBusy?(event: { stage: InferenceStage; busyRatio: number }): void;
+  /**
+   * One webhook attempt: `delivered` (a 2xx), `retrying` (it will be tried again) or `failed` (its
+   * last attempt). `target`: a submission's `callback`, or the operator's `configured` endpoint.
+   */
+  webhookAttempt?(event: { target: 'callback' | 'configured'; outcome: 'delivered' | 'retrying' | 'failed' }): void;
 }
 
 /** Fans one event out to several observers (e.g. metrics and a test's recorder). */
@@ -34,5 +39,6 @@ export function combineObservers(...observers: Array<PipelineObserver | undefine
     inferenceBatch: fanOut('inferenceBatch'),
     framesHeld: fanOut('framesHeld'),
     inferenceBusy: fanOut('inferenceBusy'),
+    webhookAttempt: fanOut('webhookAttempt'),
   };
 }

@@ -64,8 +64,11 @@ export function createMetricsObserver(registry: Registry, options: { now?: () =>
       m.heldFrameBytes.set(bytes);
     }),
     inferenceBusy: safe(({ stage, busyRatio }) => busy.report(stage, busyRatio)),
+    webhookAttempt: safe(({ target, outcome }) => m.webhookAttempts.labels(target, outcome).inc()),
   };
 
+  // At zero from the start, so that increase() sees a process's first failed delivery too.
+  for (const target of ['callback', 'configured']) for (const outcome of ['delivered', 'retrying', 'failed']) m.webhookAttempts.labels(target, outcome).inc(0);
   // Computed when scraped, from the batch runs of the last window (or the host's own reports).
   m.busySource.current = busy;
   observersByRegistry.set(registry, observer);

@@ -61,6 +61,12 @@ export function createPipelineMetricSet(registry: Registry) {
       labelNames: ['reason'] as const,
       registers,
     }),
+    webhookAttempts: new Counter({
+      name: 'ferstream_webhook_attempts_total',
+      help: 'Webhook POSTs by target (callback: a submission\'s callbackUrl; configured: FER_WEBHOOK_URL) and outcome (delivered, retrying, failed = its last attempt).',
+      labelNames: ['target', 'outcome'] as const,
+      registers,
+    }),
     facesDetected: new Counter({
       name: 'ferstream_faces_detected_total',
       help: 'Faces found in processed frames (in whole-frame mode every frame is one face).',

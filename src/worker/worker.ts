@@ -185,7 +185,7 @@ export function startWorker(pipeline: Pipeline, options: WorkerOptions): WorkerH
   finalizer?.on('failed', (job, error) => log?.error({ videoId: job?.data.videoId, err: error }, 'aggregation failed'));
 
   // Webhooks go out from the processes that finish videos.
-  const webhooks = options.finalize === false ? undefined : startWebhookDelivery(pipeline, log);
+  const webhooks = options.finalize === false ? undefined : startWebhookDelivery(pipeline, log, options.observer);
   const recovery = options.recovery === false ? undefined : startRecovery(pipeline, log);
   let closing: Promise<void> | undefined;
   return {

@@ -16,6 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPipelineVideoService } from '../../src/api/pipeline-service.ts';
 import { buildApiServer } from '../../src/api/server.ts';
 import { loadConfig } from '../../src/config/index.ts';
+import { createMetricsObserver } from '../../src/metrics/observer.ts';
+import { createMetricsRegistry, type Registry } from '../../src/metrics/registry.ts';
 import { createPipeline, getVideoStatus, submitVideo, waitForVideos, type Pipeline } from '../../src/pipeline/index.ts';
 import { startProducer, type ProducerHandle } from '../../src/producer/index.ts';
 import { CostFreeAnalyzer, startWorker, type WorkerHandle } from '../../src/worker/index.ts';
@@ -38,10 +40,12 @@ const received: Received[] = [];
 let receiver: Server;
 let receiverUrl: string;
 
-function start(prefix: string, allowPrivate: boolean): { pipeline: Pipeline; producer: ProducerHandle; worker: WorkerHandle } {
+function start(prefix: string, allowPrivate: boolean): { pipeline: Pipeline; registry: Registry; producer: ProducerHandle; worker: WorkerHandle } {
   const config = loadConfig({}, { pipeline: { fps: 4, webhookSecret: SECRET, webhookBackoffMs: 100, webhookAttempts: allowPrivate ? 4 : 1, webhookAllowPrivate: allowPrivate } });
   const pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: config.pipeline });
-  return { pipeline, producer: startProducer(pipeline), worker: startWorker(pipeline, { analyzer: new CostFreeAnalyzer({ maxBatchSize: 8 }) }) };
+  // Its worker reports to a Prometheus registry of its own (ferstream_webhook_attempts_total).
+  const registry = createMetricsRegistry();
+  return { pipeline, registry, producer: startProducer(pipeline), worker: startWorker(pipeline, { analyzer: new CostFreeAnalyzer({ maxBatchSize: 8 }), observer: createMetricsObserver(registry) }) };
 }
 
 let main: ReturnType<typeof start>;
@@ -77,6 +81,12 @@ afterAll(async () => {
   await guarded.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** ferstream_webhook_attempts_total by "target outcome". */
+async function webhookAttempts(registry: Registry): Promise<Record<string, number>> {
+  const metric = await registry.getSingleMetric('ferstream_webhook_attempts_total')!.get();
+  return Object.fromEntries(metric.values.map((v) => [`${v.labels.target} ${v.labels.outcome}`, v.value]));
+}
 
 describe('webhooks', () => {
   it('one signed event per video reaches the receiver, retried after its first 500; the status shows the delivery', async () => {
@@ -114,6 +124,8 @@ describe('webhooks', () => {
     expect(JSON.parse(received.find((r) => JSON.parse(r.body).videoId === bad)!.body).error.code).toBe('invalid_video');
     const shown = (await app.inject({ method: 'GET', url: `/v1/videos/${good}` })).json();
     expect(shown.webhooks).toEqual([{ target: 'callback', url: receiverUrl, state: 'delivered', attempts: 2, deliveredAt: expect.any(String) }]);
+    // Two deliveries, each a 500 then a 200.
+    expect(await webhookAttempts(main.registry)).toEqual({ 'callback delivered': 2, 'callback retrying': 2, 'callback failed': 0, 'configured delivered': 0, 'configured retrying': 0, 'configured failed': 0 });
   }, 90_000);
 
   it('a callback to a private address is refused unless FER_WEBHOOK_ALLOW_PRIVATE', async () => {
@@ -130,6 +142,7 @@ describe('webhooks', () => {
       }
       expect(delivery).toMatchObject({ state: 'failed', attempts: 1, lastError: expect.stringMatching(/127\.0\.0\.1.*private address.*refused/) });
       expect(received.length).toBe(before);
+      expect((await webhookAttempts(guardedPipeline.registry))['callback failed']).toBe(1);
     } finally {
       await guardedPipeline.producer.close();
       await guardedPipeline.worker.close();

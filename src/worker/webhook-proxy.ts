@@ -54,7 +54,12 @@ function openTunnel(proxy: URL, target: URL, signal: AbortSignal): Promise<Socke
 /** The POST request to `target` through `proxy` (not yet sent). */
 export async function proxiedRequest(target: URL, proxy: URL, headers: OutgoingHttpHeaders, signal: AbortSignal): Promise<ClientRequest> {
   if (target.protocol === 'http:') {
-    return http.request({ host: proxy.hostname.replace(/^\[|\]$/g, ''), port: proxyPort(proxy), method: 'POST', path: target.href, headers: { ...headers, host: target.host, ...proxyAuthorization(proxy) }, agent: false, signal });
+    // The target's own credentials (http://user:pass@host/) go in Authorization, not the request line.
+    const bare = new URL(target.href);
+    bare.username = '';
+    bare.password = '';
+    const auth = target.username ? { authorization: `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}` } : {};
+    return http.request({ host: proxy.hostname.replace(/^\[|\]$/g, ''), port: proxyPort(proxy), method: 'POST', path: bare.href, headers: { ...headers, host: target.host, ...auth, ...proxyAuthorization(proxy) }, agent: false, signal });
   }
   const tunnel = await openTunnel(proxy, target, signal);
   const hostname = target.hostname.replace(/^\[|\]$/g, '');

@@ -97,6 +97,15 @@ describe('webhooks through a forward proxy', () => {
     expect(resolve.calls).toEqual([NAME]);
   });
 
+  it("a target URL's own credentials go in Authorization, never in the request line the proxy logs", async () => {
+    let authorization: string | undefined;
+    receiver.once('request', (request: IncomingMessage) => (authorization = request.headers.authorization));
+    const status = await postWebhook(new URL(`http://hook:pa%24s@${NAME}:${receiverPort}/in`), { ...post, allowPrivate: false, resolve: resolverAnswering(PUBLIC), proxy: { url: proxyUrl, noProxy: [] } });
+    expect(status).toBe(204);
+    expect(proxySaw).toEqual([`POST http://${NAME}:${receiverPort}/in ${CREDENTIALS}`]);
+    expect(authorization).toBe(`Basic ${Buffer.from('hook:pa$s').toString('base64')}`);
+  });
+
   it('a name we resolve to a private address, or a private literal, is refused before the proxy is asked', async () => {
     const options = { ...post, allowPrivate: false, resolve: resolverAnswering(LOOPBACK), proxy: { url: proxyUrl, noProxy: [] } };
     await expect(postWebhook(new URL(`http://${NAME}:${receiverPort}/in`), options)).rejects.toThrow(`${NAME}:${receiverPort} resolves to a private address (127.0.0.1); refused (FER_WEBHOOK_ALLOW_PRIVATE)`);

@@ -105,7 +105,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     });
   }
   await mkdir(config.uploadDir, { recursive: true });
-  const space: UploadSpace = { dir: config.uploadDir, minFreeBytes: config.uploadMinFreeBytes ?? 0, freeBytes: volumeFreeBytes };
+  const space: UploadSpace = { dir: config.uploadDir, minFreeBytes: config.uploadMinFreeBytes ?? 0, freeBytes: volumeFreeBytes, promised: { bytes: 0 } };
   await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1, fields: 20, fieldSize: 1024 } });
 
   app.decorateRequest('caller', undefined);
@@ -232,7 +232,7 @@ async function receiveUpload(request: FastifyRequest, config: ApiServerOptions['
   const fields: Record<string, string> = {};
   let file: { path: string; originalName: string } | undefined;
   // Refused before a byte is read when the declared length (file and form together) does not fit.
-  await ensureRoom(space, Number(request.headers['content-length'] ?? 0) || 0);
+  const room = await ensureRoom(space, Number(request.headers['content-length'] ?? 0) || 0);
   try {
     for await (const part of request.parts()) {
       if (part.type === 'field') {
@@ -242,7 +242,7 @@ async function receiveUpload(request: FastifyRequest, config: ApiServerOptions['
       // Our own name: nothing of the client's file name reaches the file system.
       const target = path.join(config.uploadDir, `${randomUUID()}${safeExtension(part.filename)}`);
       file = { path: target, originalName: part.filename };
-      await pipeline(part.file, watchSpace(space), createWriteStream(target, { flags: 'wx' })).catch((error: unknown) => {
+      await pipeline(part.file, watchSpace(space, room), createWriteStream(target, { flags: 'wx' })).catch((error: unknown) => {
         throw isVolumeFull(error) ? volumeFull(error) : error;
       });
     }
@@ -253,6 +253,8 @@ async function receiveUpload(request: FastifyRequest, config: ApiServerOptions['
   } catch (error) {
     if (file !== undefined) await rm(file.path, { force: true });
     throw error;
+  } finally {
+    room.release();
   }
 }
 

@@ -22,6 +22,14 @@ export interface UploadSpace {
   /** Free bytes an upload must leave on the volume; 0 = only a full volume refuses. */
   readonly minFreeBytes: number;
   readonly freeBytes: FreeBytes;
+  /** Bytes this process has let in (declared lengths, copies being rendered) and not written yet. */
+  readonly promised: { bytes: number };
+}
+
+/** Room let in by ensureRoom: counted against the floor until written (`written`) or given back (`release`). */
+export interface Reservation {
+  written(bytes: number): void;
+  release(): void;
 }
 
 /** How often the free space is looked at while an upload arrives: at most this much can go under the floor. */
@@ -34,18 +42,34 @@ const floorText = (space: UploadSpace) => (space.minFreeBytes > 0 ? `, and ${mb(
  * Before writing: would `expectedBytes` (an upload's declared length, 0 when unknown; an annotated
  * copy's estimate) take the volume under the floor? `what` names the write in the refusal.
  */
-export async function ensureRoom(space: UploadSpace, expectedBytes: number, what = 'an upload'): Promise<void> {
+export async function ensureRoom(space: UploadSpace, expectedBytes: number, what = 'an upload'): Promise<Reservation> {
   const free = await space.freeBytes(space.dir);
-  if (free - expectedBytes >= space.minFreeBytes) return;
+  // What earlier writes of this process were let in for and have not written yet counts as used:
+  // two uploads arriving together cannot both take the same room.
+  const promised = space.promised.bytes;
+  if (free - promised - expectedBytes >= space.minFreeBytes) return reserve(space, expectedBytes);
   const why = expectedBytes > 0 ? `${what} of ${mb(expectedBytes)} does not fit: the upload volume has ${mb(free)} free` : `the upload volume has ${mb(free)} free`;
-  throw new ApiError('insufficient_storage', `${why}${floorText(space)}; try again later`);
+  const others = promised > 0 ? ` (${mb(promised)} of it promised to uploads still arriving)` : '';
+  throw new ApiError('insufficient_storage', `${why}${others}${floorText(space)}; try again later`);
+}
+
+function reserve(space: UploadSpace, bytes: number): Reservation {
+  let left = bytes;
+  space.promised.bytes += left;
+  const take = (n: number) => {
+    const taken = Math.min(left, n);
+    left -= taken;
+    space.promised.bytes -= taken;
+  };
+  return { written: take, release: () => take(left) };
 }
 
 /** A pass-through for the upload's bytes that fails with 507 once the volume is under the floor. */
-export function watchSpace(space: UploadSpace): Transform {
+export function watchSpace(space: UploadSpace, reservation: Reservation): Transform {
   let sinceCheck = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      reservation.written(chunk.length);
       sinceCheck += chunk.length;
       if (sinceCheck < CHECK_EVERY_BYTES) return callback(null, chunk);
       sinceCheck = 0;

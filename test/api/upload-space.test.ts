@@ -150,6 +150,30 @@ describeRequiring(
         await rm(source, { force: true });
       }
     });
+
+    it('two uploads arriving together cannot take the same room: the second is refused while the first is still promised', async () => {
+      const base = await serve(8 * MiB);
+      const free = await volumeFreeBytes(volume);
+      // Each fits alone (free − 6 MiB ≥ the floor), both together do not.
+      const size = Math.floor((free - 8 * MiB) / 2 + MiB);
+      expect(free - size).toBeGreaterThanOrEqual(8 * MiB);
+      const entries = (await readdir(volume)).length;
+      const boundary = 'fer-held';
+      const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="first.mp4"\r\n\r\n`);
+      const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+      const first = http.request(`${base}/v1/videos`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + size + tail.length } });
+      const firstAnswer = new Promise<number>((resolve) => first.on('response', (r) => (r.resume(), resolve(r.statusCode!))));
+      first.write(head);
+      first.write(Buffer.alloc(MiB, 1));
+      // The first upload is on the volume, arriving …
+      for (let i = 0; i < 100 && (await readdir(volume)).length === entries; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      const second = await upload(base, size, true);
+      expect(second.status).toBe(507);
+      expect(second.body.error.message).toMatch(/does not fit: the upload volume has \d+\.\d MB free \(\d+\.\d MB of it promised to uploads still arriving\), and 8\.0 MB are kept free/);
+      // … and completes: what it was promised was there.
+      first.end(Buffer.concat([Buffer.alloc(size - MiB, 1), tail]));
+      expect(await firstAnswer).toBe(202);
+    });
   },
   {
     available: canMountTmpfs(),

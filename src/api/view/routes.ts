@@ -86,12 +86,13 @@ export function registerViewRoutes(app: FastifyInstance, options: ViewRouteOptio
         if (result === null) throw new ApiError('results_not_ready', `video ${id} has no result`);
         await mkdir(options.annotatedDir, { recursive: true });
         // A copy is about the size of its source (the same frames, re-encoded): it must fit above the floor.
-        if (options.space) await ensureRoom(options.space, (await stat(source!)).size, 'the annotated copy (about its source\'s size)');
+        const room = options.space ? await ensureRoom(options.space, (await stat(source!)).size, 'the annotated copy (about its source\'s size)') : undefined;
         const partial = `${cached}.${process.pid}.part.mp4`;
         try {
           await renderSlot(() => render({ source: source!, result, out: partial, allowedContainers: options.allowedContainers }));
           await rename(partial, cached);
         } finally {
+          room?.release();
           await rm(partial, { force: true });
         }
         return cached;

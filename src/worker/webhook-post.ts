@@ -76,7 +76,11 @@ export async function postWebhook(url: URL, post: WebhookPost): Promise<number> 
   if (viaProxy) {
     // The proxy connects, so the check runs on our resolution of the name, before asking it.
     if (!post.allowPrivate && isIP(literal) === 0) {
-      const bad = (await resolveHost(url.hostname)).find((a) => isPrivateAddress(a.address));
+      // A name only the proxy can resolve cannot be checked here: refused, saying so (fail closed).
+      const answers = await resolveHost(url.hostname).catch((error: NodeJS.ErrnoException) => {
+        throw new Error(`${url.hostname} cannot be resolved here (${error.code ?? error.message}) to check that it is not a private address; refused — if only the proxy resolves names and its own rules keep internal addresses out, set FER_WEBHOOK_ALLOW_PRIVATE=true`);
+      });
+      const bad = answers.find((a) => isPrivateAddress(a.address));
       if (bad) throw refusal(url.host, bad.address);
     }
     request = await proxiedRequest(url, post.proxy!.url, headers, signal).catch((error: unknown) => {

@@ -114,6 +114,18 @@ describe('webhooks through a forward proxy', () => {
     expect(received).toEqual([]);
   });
 
+  it('a name we cannot resolve is refused, not handed to the proxy unchecked (fail closed), and says what to set', async () => {
+    const unknown: ResolveHost = async (hostname) => {
+      throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    };
+    await expect(postWebhook(new URL(`http://${NAME}:${receiverPort}/in`), { ...post, allowPrivate: false, resolve: unknown, proxy: { url: proxyUrl, noProxy: [] } })).rejects.toThrow(
+      `${NAME} cannot be resolved here (ENOTFOUND) to check that it is not a private address; refused — if only the proxy resolves names and its own rules keep internal addresses out, set FER_WEBHOOK_ALLOW_PRIVATE=true`,
+    );
+    expect(proxySaw).toEqual([]);
+    // With private targets allowed, the proxy alone resolves it.
+    expect(await postWebhook(new URL(`http://${NAME}:${receiverPort}/in`), { ...post, allowPrivate: true, resolve: unknown, proxy: { url: proxyUrl, noProxy: [] } })).toBe(204);
+  });
+
   it('FER_WEBHOOK_NO_PROXY names go direct', async () => {
     const status = await postWebhook(new URL(`http://${NAME}:${receiverPort}/in`), { ...post, allowPrivate: true, resolve: resolverAnswering(LOOPBACK), proxy: { url: proxyUrl, noProxy: ['fer.test'] } });
     expect(status).toBe(204);

@@ -59,15 +59,15 @@ interface QueueErrorLog {
   warn(fields: Record<string, unknown>, message: string): void;
 }
 
-/**
- * A BullMQ Worker's 'error' event. Connection errors were already said once by the watcher; a lost
- * job lock during an outage only means the job runs again through the stall check (idempotent):
- * both are debug lines. Anything else is a warning.
- */
 /** A warning repeated with the same reason is logged once per this long, with how often it came. */
 const REPEAT_WINDOW_MS = 10_000;
 const lastWarned = new Map<string, { at: number; suppressed: number }>();
 
+/**
+ * A BullMQ Worker's 'error' event. Connection errors were already said once by the watcher; a lost
+ * job lock during an outage only means the job runs again through the stall check (idempotent):
+ * both are debug lines. Anything else is a warning, the same one at most once per REPEAT_WINDOW_MS.
+ */
 export function reportQueueError(log: QueueErrorLog | undefined, queue: string, error: Error, now = Date.now()): void {
   const message = error.message;
   const routine = isRedisUnavailable(error) || /ECONNREFUSED|ECONNRESET|could not renew lock|Missing lock for job/.test(message);

@@ -7,7 +7,7 @@ import { createPipelineVideoService } from '../../src/api/pipeline-service.ts';
 import { redisRateLimitStore } from '../../src/api/rate-limit-store.ts';
 import { buildApiServer } from '../../src/api/server.ts';
 import { loadConfig } from '../../src/config/index.ts';
-import { createPipeline, listVideoIds, type Pipeline } from '../../src/pipeline/index.ts';
+import { createPipeline, listVideoIds, redisMemory, type Pipeline } from '../../src/pipeline/index.ts';
 import { describeWithRedisServer, OwnRedis } from '../helpers/redis-server.ts';
 
 // A Redis that reached its maxmemory (noeviction, as the pipeline runs it) refuses every write.
@@ -45,8 +45,8 @@ describeWithRedisServer('the API on a Redis that is out of memory', () => {
   it('answers a submission 503 with the reason, keeps answering reads, and takes submissions again once there is room', async () => {
     expect((await submit()).statusCode).toBe(202);
     // Fill it: maxmemory just under what it uses now.
-    const used = Number(/used_memory:(\d+)/.exec(await pipeline.redis.info('memory'))![1]);
-    await pipeline.redis.config('SET', 'maxmemory', String(used - 64 * 1024));
+    const [{ usedBytes }] = await redisMemory(pipeline);
+    await pipeline.redis.config('SET', 'maxmemory', String(usedBytes! - 64 * 1024));
     const refused = await submit();
     expect(refused.statusCode).toBe(503);
     expect(refused.json().error).toEqual({ code: 'unavailable', message: 'Redis is out of memory (its maxmemory is reached): the request had no effect; try again later' });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
-import { createPipeline, submitVideo, waitForVideos, type Pipeline } from '../../src/pipeline/index.ts';
+import { createPipeline, redisMemory, submitVideo, waitForVideos, type Pipeline } from '../../src/pipeline/index.ts';
 import { expectExactAccounting } from '../helpers/accounting.ts';
 import { CliProcesses, logLines, type CliChild } from '../helpers/cli-processes.ts';
 import { describeWithRedisServer, OwnRedis } from '../helpers/redis-server.ts';
@@ -68,6 +68,22 @@ afterEach(async (context) => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Its own Redis, a worker and a producer process, three 40-frame videos: returns once the first is mid-way. */
+async function threeVideosUnderWay(): Promise<{ own: OwnRedis; p: Pipeline; worker: CliChild; producer: CliChild; ids: string[] }> {
+  const own = (redis = await OwnRedis.start());
+  const p = openTestPipeline(own.url);
+  processes = new CliProcesses(100);
+  const e = env(own.url);
+  const worker = processes.start('worker', ['worker', '--analyzer', 'cost-free', '--batch-delay-ms', '100'], e);
+  const producer = processes.start('producer', ['producer'], e);
+  const up = (child: CliChild, msg: string) => async () => (logLines(child).some((l) => l.msg === msg) ? true : undefined);
+  await processes.until('the worker to start', up(worker, 'worker started'), 60_000);
+  await processes.until('the producer to start', up(producer, 'producer started'), 60_000);
+  const ids = await Promise.all([0, 1, 2].map(async () => (await submitVideo(p, { path: path.join(dir, 'ten.mp4'), options: { fps: 4 } })).videoId));
+  await processes.until('the producer to be mid-video', async () => ((await framesProduced(p, ids[0]!)) >= 8 ? true : undefined), 60_000);
+  return { own, p, worker, producer, ids };
+}
+
 describeWithRedisServer('producers killed, Redis restarted', () => {
   it('a producer kill -9ed twice on one video: the next one resumes it, no frame lost or counted twice, the budget back to 0', async () => {
     redis = await OwnRedis.start();
@@ -91,21 +107,10 @@ describeWithRedisServer('producers killed, Redis restarted', () => {
   });
 
   it('Redis crashes (kill -9) and restarts while a producer writes chunks: no video fails, every frame analysed once', async () => {
-    redis = await OwnRedis.start();
-    const p = openTestPipeline(redis.url);
-    processes = new CliProcesses(100);
-    const e = env(redis.url);
-    const worker = processes.start('worker', ['worker', '--analyzer', 'cost-free', '--batch-delay-ms', '100'], e);
-    const producer = processes.start('producer', ['producer'], e);
-    const up = (child: CliChild, msg: string) => async () => (logLines(child).some((l) => l.msg === msg) ? true : undefined);
-    await processes.until('the worker to start', up(worker, 'worker started'), 60_000);
-    await processes.until('the producer to start', up(producer, 'producer started'), 60_000);
-    const ids = await Promise.all([0, 1, 2].map(async () => (await submitVideo(p, { path: path.join(dir, 'ten.mp4'), options: { fps: 4 } })).videoId));
-
-    await processes.until('the producer to be mid-video', async () => ((await framesProduced(p, ids[0]!)) >= 8 ? true : undefined), 60_000);
-    await redis.crash();
+    const { own, p, worker, producer, ids } = await threeVideosUnderWay();
+    await own.crash();
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    await redis.up();
+    await own.up();
 
     await waitForVideos(p, ids, { timeoutMs: 90_000 });
     const totals = await expectExactAccounting(p, ids.map((videoId) => ({ videoId, frames: 40 })));
@@ -119,21 +124,10 @@ describeWithRedisServer('producers killed, Redis restarted', () => {
   }, 180_000);
 
   it('Redis fills up (maxmemory reached) while a producer writes chunks and workers store results: they wait, no video fails, every frame analysed once', async () => {
-    redis = await OwnRedis.start();
-    const p = openTestPipeline(redis.url);
-    processes = new CliProcesses(100);
-    const e = env(redis.url);
-    const worker = processes.start('worker', ['worker', '--analyzer', 'cost-free', '--batch-delay-ms', '100'], e);
-    const producer = processes.start('producer', ['producer'], e);
-    const up = (child: CliChild, msg: string) => async () => (logLines(child).some((l) => l.msg === msg) ? true : undefined);
-    await processes.until('the worker to start', up(worker, 'worker started'), 60_000);
-    await processes.until('the producer to start', up(producer, 'producer started'), 60_000);
-    const ids = await Promise.all([0, 1, 2].map(async () => (await submitVideo(p, { path: path.join(dir, 'ten.mp4'), options: { fps: 4 } })).videoId));
-
-    await processes.until('the producer to be mid-video', async () => ((await framesProduced(p, ids[0]!)) >= 8 ? true : undefined), 60_000);
+    const { p, worker, producer, ids } = await threeVideosUnderWay();
     // Full: maxmemory under what it holds, so every write is refused (noeviction) for 4 s.
-    const used = Number(/used_memory:(\d+)/.exec(await p.redis.info('memory'))![1]);
-    await p.redis.config('SET', 'maxmemory', String(used - 256 * 1024));
+    const [{ usedBytes }] = await redisMemory(p);
+    await p.redis.config('SET', 'maxmemory', String(usedBytes! - 256 * 1024));
     await new Promise((resolve) => setTimeout(resolve, 4000));
     await p.redis.config('SET', 'maxmemory', '0');
 

@@ -55,7 +55,8 @@ export async function benchModels(sharedDir: string | undefined): Promise<BenchM
 /** A 60 s talking-face video (GRID clips concatenated, or the demo photos panned) and its name. */
 export async function talkingFaceVideo(sharedDir: string | undefined, seconds = 60): Promise<{ file: string; source: string }> {
   const file = path.join(BENCH_DIR, `talking-${seconds}s.mp4`);
-  const gridDir = sharedDir ? path.join(sharedDir, 'fixtures', 'video') : undefined;
+  // Absolute: the concat list is read relative to its own directory, not to ours.
+  const gridDir = sharedDir ? path.resolve(sharedDir, 'fixtures', 'video') : undefined;
   const clips = gridDir && existsSync(gridDir) ? readdirSync(gridDir).filter((f) => f.endsWith('.mpg')).map((f) => path.join(gridDir, f)) : [];
   const source = clips.length > 0 ? `GRID clips ${clips.map((c) => path.basename(c)).join(', ')} repeated` : 'the demo photos panned';
   if (existsSync(file)) return { file, source };

@@ -49,7 +49,7 @@ interface Round {
 
 const rounds: Round[] = [];
 for (let round = 1; round <= Number(values.rounds); round++) {
-  const top = await ceilingWithCpu(path.join(models.vitDir, 'onnx', `${values.variant}.onnx`), { batch: 8, seconds: 8, intraOpThreads: 0 });
+  const top = await ceilingWithCpu(path.join(models.vitDir, 'onnx', `${values.variant}.onnx`), { batch: 8, seconds: 8, intraOpThreads: 'auto' });
   const samples: CpuSample[] = [];
   const redisBefore = await redisCpuMs();
   const { results } = await runAnalyze([video], ['--no-detect', '--model', models.vitDir], { FER_MODELS_DIR: models.modelsDir, FER_MODEL_VARIANT: values.variant!, FER_REUSE_MAX_FRAMES: '0' }, { cpuSamples: samples });

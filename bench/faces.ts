@@ -107,7 +107,7 @@ try {
   };
   console.error(
     `${frames.length} frames ${frames[0]!.width}x${frames[0]!.height}; ViT ${preset} (${config.inference.modelVariant}); detector ${detectorName}; ` +
-      `max batch ${config.inference.maxBatchSize}, intra-op threads ${config.inference.intraOpThreads || 'auto'}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+      `max batch ${config.inference.maxBatchSize}, intra-op threads ${config.inference.intraOpThreads}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
   );
   // Warm-up of both paths (first runs allocate and plan).
   await perFrame(wholeFrame, frames.slice(0, 4));

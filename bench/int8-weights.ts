@@ -61,7 +61,7 @@ for (const v of VARIANTS) {
 const speed = new Map<string, number[]>();
 for (let round = 1; round <= Number(values.rounds); round++) {
   for (const file of ['model', ...VARIANTS.map((v) => v.file)]) {
-    const ips = await ceiling(path.join(dir, 'onnx', `${file}.onnx`), { batch: 8, seconds: Number(values.seconds), intraOpThreads: 0 });
+    const ips = await ceiling(path.join(dir, 'onnx', `${file}.onnx`), { batch: 8, seconds: Number(values.seconds), intraOpThreads: 'auto' });
     speed.set(file, [...(speed.get(file) ?? []), ips]);
     console.error(`round ${round} ${file}: ${ips.toFixed(2)} img/s`);
   }

@@ -50,7 +50,7 @@ for (let round = 1; round <= rounds; round++) {
     // Every frame classified (FER_REUSE_MAX_FRAMES=0): the pipeline against the model; the rows
     // marked "reuse on" show the default's classifying only what changed on top (bench:reuse).
     const env = { FER_MODELS_DIR: models.modelsDir, FER_MODEL_VARIANT: VARIANTS[variant], FER_REUSE_MAX_FRAMES: '0' };
-    const measureCeiling = () => ceiling(path.join(models.vitDir, 'onnx', `${VARIANTS[variant]}.onnx`), { batch: 8, seconds: Number(values.seconds), intraOpThreads: 0 });
+    const measureCeiling = () => ceiling(path.join(models.vitDir, 'onnx', `${VARIANTS[variant]}.onnx`), { batch: 8, seconds: Number(values.seconds), intraOpThreads: 'auto' });
     let before = await measureCeiling();
     rows.push({ what: 'ceiling: session.run loop, batch 8, pre-made tensors', variant, round, framesPerSecond: before, ceiling: before });
     console.error(`round ${round} ${variant}: ceiling ${before.toFixed(2)} img/s`);

@@ -71,6 +71,6 @@ for (const n of qg.node!) {
 qg.node = nodes;
 qg.initializer = [...qg.initializer!.filter((t) => !targets.some((n) => n.input![1] === t.name)), ...added];
 writeFileSync(tmp('qdq'), onnx.ModelProto.encode(q).finish());
-const run = (file: string) => ceiling(file, { batch: 8, seconds: 5, intraOpThreads: 0 });
+const run = (file: string) => ceiling(file, { batch: 8, seconds: 5, intraOpThreads: 'auto' });
 const [a, dynamic, b] = [await run(tmp('qdq')), await run(path.join(dir, 'model_quantized.onnx')), await run(tmp('qdq'))];
 console.log(`static int8 (QDQ) ${a.toFixed(2)} / ${b.toFixed(2)} img/s, dynamic int8 ${dynamic.toFixed(2)} img/s: static ÷ dynamic ${(a / dynamic).toFixed(2)}–${(b / dynamic).toFixed(2)}`);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Box } from '../../src/core/types.ts';
 import { openDirectSession } from '../../src/inference/backend/direct-session.ts';
+import type { IntraOpThreadsSetting } from '../../src/inference/backend/intra-op-threads.ts';
 import { PIXEL_VALUES } from '../../src/inference/model-dir.ts';
 import { sampleCpu, type CpuSample } from './cpu-sampler.ts';
 import { BENCH_DIR, REPO } from './setup.ts';
@@ -23,13 +24,16 @@ export function pixels(count: number, seed: number): Float32Array {
   return out;
 }
 
-/** img/s of `session.run` at batch `batch` on pre-made tensors, one warm-up run, for at least `seconds`. */
-export async function ceiling(modelFile: string, options: { batch: number; seconds: number; intraOpThreads: number; side?: number }): Promise<number> {
+/**
+ * img/s of `session.run` at batch `batch` on pre-made tensors, one warm-up run, for at least `seconds`.
+ * `intraOpThreads: 'auto'` is what the pipeline's sessions get by default (every usable CPU).
+ */
+export async function ceiling(modelFile: string, options: { batch: number; seconds: number; intraOpThreads: IntraOpThreadsSetting; side?: number }): Promise<number> {
   return (await ceilingWithCpu(modelFile, options)).imagesPerSecond;
 }
 
 /** The ceiling and the CPU it took per image (the whole process's user + system time over the loop). */
-export async function ceilingWithCpu(modelFile: string, options: { batch: number; seconds: number; intraOpThreads: number; side?: number }): Promise<{ imagesPerSecond: number; cpuMsPerImage: number }> {
+export async function ceilingWithCpu(modelFile: string, options: { batch: number; seconds: number; intraOpThreads: IntraOpThreadsSetting; side?: number }): Promise<{ imagesPerSecond: number; cpuMsPerImage: number }> {
   const session = await openDirectSession(modelFile, { intraOpThreads: options.intraOpThreads, graphOptimizationLevel: 'all' });
   const side = options.side ?? 224;
   const inputs = { [PIXEL_VALUES]: { data: pixels(options.batch * 3 * side * side, 7), dims: [options.batch, 3, side, side] } };

@@ -5,8 +5,12 @@ import { envBoolean, envList, int } from './env.ts';
 export const inferenceSchema = z.object({
   /** Execution providers in order of preference; unavailable ones fall back to the next (logged once). */
   executionProviders: envList(z.enum(['cuda', 'cpu'])).default(['cuda', 'cpu']),
-  /** onnxruntime intra-op threads per session; 0 lets onnxruntime choose. */
-  intraOpThreads: int(0, 256).default(0),
+  /**
+   * onnxruntime intra-op threads per session: `auto` shares the CPUs this process can use
+   * (affinity, cgroup quota) among a host's sessions; 0 lets onnxruntime choose (it counted one
+   * core of two on an AMD EPYC VM: half the speed, BENCHMARKS.md); a number is used as given.
+   */
+  intraOpThreads: z.union([z.literal('auto'), int(0, 256)]).default('auto'),
   graphOptimizationLevel: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
   /**
    * onnxruntime's intra-op threads spin-wait between runs (onnxruntime's own default) instead of

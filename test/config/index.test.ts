@@ -13,6 +13,15 @@ describe('configuration', () => {
     expect(overridden.inference.maxBatchSize).toBe(4);
   });
 
+  it('takes FER_INTRA_OP_THREADS as auto (the default), 0 (onnxruntime decides) or a count', () => {
+    expect(loadConfig({}).inference.intraOpThreads).toBe('auto');
+    expect(loadConfig({ FER_INTRA_OP_THREADS: 'auto' }).inference.intraOpThreads).toBe('auto');
+    expect(loadConfig({ FER_INTRA_OP_THREADS: '0' }).inference.intraOpThreads).toBe(0);
+    expect(loadConfig({ FER_INTRA_OP_THREADS: '3' }).inference.intraOpThreads).toBe(3);
+    expect(() => loadConfig({ FER_INTRA_OP_THREADS: 'all' })).toThrow(/intraOpThreads/);
+    expect(() => loadConfig({ FER_INTRA_OP_THREADS: '-1' })).toThrow(/intraOpThreads/);
+  });
+
   it('rejects invalid knobs with one message naming each of them', () => {
     expect(() => loadConfig({ FER_MAX_BATCH_SIZE: '0', REDIS_URL: 'not a url' })).toThrow(/inference\.maxBatchSize.*|redisUrl/);
     expect(() => loadConfig({ FER_EXECUTION_PROVIDERS: 'tpu' })).toThrow(/executionProviders/);

@@ -4,6 +4,7 @@
 
 import * as ort from 'onnxruntime-node';
 import type { Tensor, TensorMap } from '../types.ts';
+import { resolveIntraOpThreads, type IntraOpThreadsSetting } from './intra-op-threads.ts';
 import type { GraphOptimizationLevel } from './protocol.ts';
 
 export interface DirectSession {
@@ -11,11 +12,11 @@ export interface DirectSession {
   release(): Promise<void>;
 }
 
-export async function openDirectSession(modelPath: string, options: { intraOpThreads: number; graphOptimizationLevel: GraphOptimizationLevel }): Promise<DirectSession> {
+export async function openDirectSession(modelPath: string, options: { intraOpThreads: IntraOpThreadsSetting; graphOptimizationLevel: GraphOptimizationLevel }): Promise<DirectSession> {
   ort.env.logLevel = 'fatal';
   const session = await ort.InferenceSession.create(modelPath, {
     executionProviders: ['cpu'],
-    intraOpNumThreads: options.intraOpThreads,
+    intraOpNumThreads: resolveIntraOpThreads(options.intraOpThreads).threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: options.graphOptimizationLevel,

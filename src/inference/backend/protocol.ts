@@ -10,6 +10,7 @@ export interface SessionThreadInit {
   readonly modelPath: string;
   /** Tried in order; the first one that can create a session wins. */
   readonly executionProviders: readonly ExecutionProviderName[];
+  /** Resolved (intra-op-threads.ts): 0 lets onnxruntime choose. */
   readonly intraOpThreads: number;
   readonly graphOptimizationLevel: GraphOptimizationLevel;
   /** onnxruntime's intra-op threads spin-wait for work between runs (its default) or sleep. */

@@ -9,6 +9,7 @@ import { createLogger } from '../../core/logger.ts';
 import { FerError } from '../../core/types.ts';
 import type { InferenceConfig } from '../../config/inference.ts';
 import type { ExecutionProviderName, InferenceHost, Tensor, TensorInfo, TensorMap } from '../types.ts';
+import { resolveIntraOpThreads, type IntraOpThreadsSetting } from './intra-op-threads.ts';
 import { transferables, type GraphOptimizationLevel, type HostToThread, type SessionThreadInit, type ThreadToHost } from './protocol.ts';
 
 // Compiled (bin/compile.js), the thread runs session-thread.js; from the sources, the .mjs shim registers tsx first.
@@ -19,8 +20,8 @@ export interface ThreadHostOptions {
   /** Sessions (one thread each). */
   readonly threads: number;
   readonly executionProviders: readonly ExecutionProviderName[];
-  /** onnxruntime intra-op threads per session; 0 lets onnxruntime choose. */
-  readonly intraOpThreads: number;
+  /** onnxruntime intra-op threads per session (intra-op-threads.ts: `auto`, 0 = onnxruntime's choice, or a count). */
+  readonly intraOpThreads: IntraOpThreadsSetting;
   readonly graphOptimizationLevel: GraphOptimizationLevel;
   /** See SessionThreadInit.threadSpinning (default false). */
   readonly threadSpinning?: boolean;
@@ -147,10 +148,12 @@ export class ThreadSessionHost implements InferenceHost {
     if (!file.isFile()) throw new FerError('model_invalid', `ONNX model path is not a file: ${options.modelPath}`);
 
     const logger = options.logger ?? (defaultLogger ??= createLogger({ name: 'inference' }));
+    const intraOp = resolveIntraOpThreads(options.intraOpThreads, options.threads);
+    logger.debug({ model: options.modelPath, intraOpThreads: intraOp.threads, why: intraOp.why }, `onnxruntime intra-op threads: ${intraOp.threads || 'onnxruntime decides'} per session`);
     const baseInit: SessionThreadInit = {
       modelPath: options.modelPath,
       executionProviders: options.executionProviders,
-      intraOpThreads: options.intraOpThreads,
+      intraOpThreads: intraOp.threads,
       graphOptimizationLevel: options.graphOptimizationLevel,
       threadSpinning: options.threadSpinning ?? false,
       cpuMemoryArena: options.cpuMemoryArena ?? true,

@@ -21,7 +21,7 @@ export const inferenceSchema = z.object({
   /**
    * onnxruntime's CPU memory arena: keeps the peak allocation of a run for the next (on, its
    * default). Off (bench:memory, a worker at batch 16): peak RSS 867 → 750 MB int8, 1274 → 1212 MB
-   * fp32, for 4–6 % fewer frames/s.
+   * fp32, for 4–6 % fewer frames/s — and 21–39 % fewer on a VM where fresh pages are dear.
    */
   cpuMemoryArena: envBoolean.default(true),
   /** Sessions (each in its own worker thread) per model per process. */

@@ -8,14 +8,15 @@ describe('capacity model', () => {
   it('workers from frames/s at 70 % headroom; Redis traffic twice the frame bytes; more shards only when one node cannot carry it', () => {
     const rows = capacity(inputs, { hours: 100, fps: 2, width: 640, height: 360, faces: 1 });
     const int8 = rows.find((r) => r.worker.startsWith('vit int8'))!;
+    const int8PerWorker = Object.entries(inputs.workerFramesPerSecond as Record<string, { value: number }>).find(([name]) => name.startsWith('vit int8'))![1].value;
     expect(int8.framesPerSecond).toBe(200);
-    expect(int8.workers).toBe(Math.ceil(200 / (11.2 * 0.7)));
+    expect(int8.workers).toBe(Math.ceil(200 / (int8PerWorker * 0.7)));
     expect(int8.redisMBPerSecond).toBe(Math.round((200 * (2 * 640 * 360 * 3 + 49 + 276)) / 1e6));
     expect(int8.redisShards).toBe(1);
     expect(rows.find((r) => r.worker.includes('GPU'))!.estimate).toBe(true);
     // Three faces per frame triple the model's work, not the bytes.
     const crowd = capacity(inputs, { hours: 100, fps: 2, width: 640, height: 360, faces: 3 }).find((r) => r.worker.startsWith('vit int8'))!;
-    expect(crowd.workers).toBe(Math.ceil(200 / ((11.2 / 3) * 0.7)));
+    expect(crowd.workers).toBe(Math.ceil(200 / ((int8PerWorker / 3) * 0.7)));
     expect(crowd.redisMBPerSecond).toBe(int8.redisMBPerSecond);
     expect(capacity(inputs, { hours: 1000, fps: 5, width: 640, height: 360, faces: 1 })[0]!.redisShards).toBeGreaterThan(1);
   });

@@ -6,8 +6,8 @@
 //
 //   FER_SHARED_DIR=../shared npm run bench:cpu [-- --variant model_quantized|model] [--rounds 2] [--json FILE]
 //
-// Threads are not named by Node; the two busiest are onnxruntime's (the session's thread and its
-// intra-op pool thread at the default 2 intra-op threads), the main thread is the process id.
+// Threads are not named by Node; the busiest ones are onnxruntime's (the session's thread and its
+// intra-op pool threads: as many as FER_INTRA_OP_THREADS=auto gives), the main thread is the process id.
 // The bound printed last: the ratio to the ceiling if nothing but the model and its children
 // used the CPU.
 
@@ -17,6 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { cpuBetween, type CpuSample } from './pipeline/cpu-sampler.ts';
+import { resolveIntraOpThreads } from '../src/inference/backend/intra-op-threads.ts';
 import { ceilingWithCpu, range, runAnalyze } from './pipeline/measure.ts';
 import { benchModels, talkingFaceVideo } from './pipeline/setup.ts';
 
@@ -58,8 +59,9 @@ for (let round = 1; round <= Number(values.rounds); round++) {
   const window = cpuBetween(samples, Date.parse(result.timings.startedAt), Date.parse(result.timings.completedAt));
   const pid = samples[0]!.pid;
   const byCpu = [...window.threads.entries()].filter(([tid]) => tid !== pid).sort((a, b) => b[1] - a[1]);
-  const model = byCpu.slice(0, 2).reduce((n, [, ms]) => n + ms, 0);
-  const otherThreads = byCpu.slice(2).reduce((n, [, ms]) => n + ms, 0);
+  const modelThreads = resolveIntraOpThreads('auto').threads;
+  const model = byCpu.slice(0, modelThreads).reduce((n, [, ms]) => n + ms, 0);
+  const otherThreads = byCpu.slice(modelThreads).reduce((n, [, ms]) => n + ms, 0);
   const frames = result.counts.analysed;
   rounds.push({
     frames,
@@ -82,7 +84,7 @@ console.log(`\nbench:cpu — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node
 console.log('| part | CPU-s |');
 console.log('| --- | ---: |');
 console.log(`| the ceiling loop for the same images (the model alone) | ${s((r) => r.ceilingCpu)} |`);
-console.log(`| analyze, in its processing window: the two busiest threads (onnxruntime's) | ${s((r) => r.model)} |`);
+console.log(`| analyze, in its processing window: the busiest threads (onnxruntime's) | ${s((r) => r.model)} |`);
 console.log(`| … the main thread (producer, worker, aggregation, Redis clients) | ${s((r) => r.main)} |`);
 console.log(`| … every other thread (preprocessing, V8's helpers, libuv) | ${s((r) => r.otherThreads)} |`);
 console.log(`| … its children (ffprobe, ffmpeg) | ${s((r) => r.children)} |`);

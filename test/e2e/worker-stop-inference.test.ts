@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
+import { usableCpus } from '../../src/core/usable-cpus.ts';
 import { buildSyntheticVitModelDir } from '../../src/models/vit/index.ts';
 import { createPipeline, submitVideo, waitForVideos, type Pipeline } from '../../src/pipeline/index.ts';
 import { startProducer, type ProducerHandle } from '../../src/producer/index.ts';
@@ -55,6 +56,10 @@ describe('a worker stopped at once while its model runs', () => {
     const { videoId } = await submitVideo(pipeline, { path: video, options: { fps: 2 } });
     const a = startWorker('worker-a');
     await processes.until('worker A to start a chunk', async () => logLines(a).find((l) => l.msg === 'chunk started'), 90_000);
+    // Its start line says how many threads onnxruntime got and why (the default auto: every usable CPU).
+    const started = logLines(a).find((l) => l.msg === 'worker started');
+    expect(started).toMatchObject({ intraOpThreads: usableCpus().cpus });
+    expect(String(started?.intraOpThreadsWhy)).toMatch(/usable CPU/);
     // Inside a batch by now: two chunks of 32 frames in hand, runs back to back.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await processes.kill(a, 'SIGTERM', false);

@@ -4,7 +4,7 @@
 
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
-import { abandonQueuedInference } from '../../inference/backend/index.ts';
+import { abandonQueuedInference, resolveIntraOpThreads } from '../../inference/backend/index.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
 import { backlogExporter, heldFrames } from '../../pipeline/index.ts';
 import { startProducer, type ProducerHandle } from '../../producer/index.ts';
@@ -68,7 +68,10 @@ const worker: Command = {
       if (analyzer.info.executionProvider) metrics.declareInference(analyzer.info.detector ? ['detect', 'classify'] : ['classify'], analyzer.info.executionProvider);
       const handle = startWorker(pipeline, { analyzer, observer, logger, finalizeOptions: trackingFor(analyzer, config), ...(concurrency ? { concurrency } : {}) });
       const producer: ProducerHandle | undefined = values.producer ? startProducer(pipeline, { observer, logger }) : undefined;
-      logger.info({ analyzer: analyzer.info.name, variant: analyzer.info.variant, concurrency: concurrency ?? config.pipeline.workerConcurrency, producer: values.producer }, 'worker started');
+      // With a model: the thread count onnxruntime got, and why (auto: the usable CPUs), for whoever sizes workers.
+      const intraOp = analyzer.info.executionProvider ? resolveIntraOpThreads(config.inference.intraOpThreads, config.inference.sessionThreads) : undefined;
+      const threads = intraOp ? { intraOpThreads: intraOp.threads, intraOpThreadsWhy: intraOp.why } : {};
+      logger.info({ analyzer: analyzer.info.name, variant: analyzer.info.variant, concurrency: concurrency ?? config.pipeline.workerConcurrency, producer: values.producer, ...threads }, 'worker started');
       return async (force) => {
         await Promise.all([producer?.close(force), handle.close(force)]);
       };

@@ -3,3 +3,4 @@
 // ./direct-session.ts explicitly.
 export { abandonQueuedInference, createInferenceHost, INFERENCE_ABANDONED, hostOptionsFromConfig, ThreadSessionHost, type ThreadHostOptions } from './thread-host.ts';
 export type { GraphOptimizationLevel } from './protocol.ts';
+export { resolveIntraOpThreads, type IntraOpThreadsSetting } from './intra-op-threads.ts';

@@ -64,8 +64,9 @@ function cgroupDirs(procSelfCgroup: string, root: string): { v2?: CgroupDir; v1?
   for (const line of procSelfCgroup.split('\n')) {
     const [id, controllers, cgPath] = line.split(':');
     if (cgPath === undefined || controllers === undefined) continue;
-    if (id === '0' && controllers === '') dirs.v2 = { dir: path.join(root, cgPath), mount: root };
-    else if (controllers.split(',').includes('cpu')) dirs.v1 = { dir: path.join(root, controllers, cgPath), mount: path.join(root, controllers) };
+    // resolve, not join: "/" must give the mount point itself, not it with a trailing slash.
+    if (id === '0' && controllers === '') dirs.v2 = { dir: path.resolve(root, `.${cgPath}`), mount: path.resolve(root) };
+    else if (controllers.split(',').includes('cpu')) dirs.v1 = { dir: path.resolve(root, controllers, `.${cgPath}`), mount: path.resolve(root, controllers) };
   }
   return dirs;
 }

@@ -52,6 +52,15 @@ describe('usableCpus', () => {
     expect(usableCpus({ cgroupRoot: root, procSelfCgroup: '0::/', affinity: 6 })).toEqual({ cpus: 1, affinity: 6, quota: 0.2 });
   });
 
+  it('reads nothing above the mount point, whatever the path in /proc/self/cgroup', () => {
+    // A cpu.max beside the mount point is not a cgroup of this process.
+    const outside = cgroupTree({ 'cpu.max': '50000 100000', 'cg/.keep': '' });
+    expect(usableCpus({ cgroupRoot: path.join(outside, 'cg'), procSelfCgroup: '0::/\n', affinity: 4 })).toEqual({ cpus: 4, affinity: 4, quota: undefined });
+    // A container without its own cgroup namespace: the host's path does not exist inside, its quota sits at the mount point.
+    const inContainer = cgroupTree({ 'cpu.max': '300000 100000' });
+    expect(usableCpus({ cgroupRoot: inContainer, procSelfCgroup: '0::/system.slice/docker-abc.scope\n', affinity: 8 }).cpus).toBe(3);
+  });
+
   it('on this machine: os.availableParallelism() unless a quota is tighter', () => {
     const own = usableCpus();
     expect(own.affinity).toBe(os.availableParallelism());

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCpuMax, usableCpus } from '../../src/core/usable-cpus.ts';
+import { cpuQuotaCgroup } from '../helpers/cpu-cgroup.ts';
 import { describeWithTools } from '../helpers/system-tools.ts';
 
 const roots: string[] = [];
@@ -75,4 +76,23 @@ describeWithTools('usableCpus under taskset', ['taskset'], () => {
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ cpus: 1, affinity: 1 });
   });
+});
+
+describe('usableCpus in a real cgroup with a CPU quota', () => {
+  const script = "import { usableCpus } from './src/core/usable-cpus.ts'; console.log(JSON.stringify(usableCpus()));";
+  const cases: Array<[number, number]> = [[0.5, 1], [1.5, 2]];
+  for (const [quota, cpus] of cases) {
+    it(`a quota of ${quota} CPU gives ${cpus} (as root, where a cgroup can be made)`, (context) => {
+      const cgroup = cpuQuotaCgroup(`fer-usable-cpus-${process.pid}-${quota * 10}`, quota);
+      if ('unavailable' in cgroup) return context.skip(cgroup.unavailable);
+      try {
+        const [shell, ...args] = cgroup.prefix;
+        const run = spawnSync(shell!, [...args, process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: path.resolve(import.meta.dirname, '..', '..') });
+        expect(run.status, run.stderr).toBe(0);
+        expect(JSON.parse(run.stdout)).toEqual({ cpus: Math.min(cpus, os.availableParallelism()), affinity: os.availableParallelism(), quota });
+      } finally {
+        cgroup.remove();
+      }
+    });
+  }
 });

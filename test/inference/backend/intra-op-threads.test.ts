@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { usableCpus } from '../../../src/core/usable-cpus.ts';
 import { resolveIntraOpThreads } from '../../../src/inference/backend/intra-op-threads.ts';
+import { cpuQuotaCgroup } from '../../helpers/cpu-cgroup.ts';
 import { describeWithTools } from '../../helpers/system-tools.ts';
 import { tinyClassifierOnnx } from '../fixtures/tiny-classifier.ts';
 
@@ -18,7 +19,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
  * In a process of its own (optionally under `taskset -c 0`): the threads onnxruntime starts for a
  * session with intra-op threads `setting`, beyond those a session with 1 starts (1 = no pool thread).
  */
-function poolThreadsStarted(setting: string, pinned: boolean): { extra: number; resolved: number } {
+function poolThreadsStarted(setting: string, prefix: readonly string[] = []): { extra: number; resolved: number } {
   const script = `
     import { readdirSync } from 'node:fs';
     import { openDirectSession } from './src/inference/backend/direct-session.ts';
@@ -30,7 +31,7 @@ function poolThreadsStarted(setting: string, pinned: boolean): { extra: number; 
     const one = await open(1);
     const other = await open(setting);
     console.log(JSON.stringify({ extra: other - one, resolved: resolveIntraOpThreads(setting).threads }));`;
-  const command = pinned ? ['taskset', '-c', '0', process.execPath] : [process.execPath];
+  const command = [...prefix, process.execPath];
   const run = spawnSync(command[0]!, [...command.slice(1), '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: REPO });
   if (run.status !== 0) throw new Error(`child exited ${run.status}: ${run.stderr}`);
   return JSON.parse(run.stdout.trim().split('\n').pop()!);
@@ -48,7 +49,7 @@ describe('resolveIntraOpThreads', () => {
   });
 
   it('onnxruntime starts one pool thread per usable CPU beyond the caller with auto', () => {
-    const { extra, resolved } = poolThreadsStarted('auto', false);
+    const { extra, resolved } = poolThreadsStarted('auto');
     expect(resolved).toBe(usableCpus().cpus);
     expect(extra).toBe(resolved - 1);
   });
@@ -56,7 +57,20 @@ describe('resolveIntraOpThreads', () => {
 
 describeWithTools('resolveIntraOpThreads under taskset', ['taskset'], () => {
   it('auto in a process pinned to one CPU starts no pool thread (an explicit 2 still does)', () => {
-    expect(poolThreadsStarted('auto', true)).toEqual({ extra: 0, resolved: 1 });
-    expect(poolThreadsStarted('2', true)).toEqual({ extra: 1, resolved: 2 });
+    const pinned = ['taskset', '-c', '0'];
+    expect(poolThreadsStarted('auto', pinned)).toEqual({ extra: 0, resolved: 1 });
+    expect(poolThreadsStarted('2', pinned)).toEqual({ extra: 1, resolved: 2 });
+  });
+});
+
+describe('resolveIntraOpThreads in a container with a CPU limit', () => {
+  it('auto under a quota of half a CPU starts no pool thread, whatever the machine has (as root, where a cgroup can be made)', (context) => {
+    const cgroup = cpuQuotaCgroup(`fer-intra-op-${process.pid}`, 0.5);
+    if ('unavailable' in cgroup) return context.skip(cgroup.unavailable);
+    try {
+      expect(poolThreadsStarted('auto', cgroup.prefix)).toEqual({ extra: 0, resolved: 1 });
+    } finally {
+      cgroup.remove();
+    }
   });
 });

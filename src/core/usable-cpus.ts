@@ -52,14 +52,14 @@ function parseCfs(quotaText: string | undefined, periodText: string | undefined)
 }
 
 /** The process's cgroup directories, from /proc/self/cgroup: v2 ("0::/path") and v1's cpu controller. */
-interface CgroupDir {
+export interface CgroupDir {
   /** The process's own cgroup directory. */
   readonly dir: string;
   /** Its hierarchy's mount point: the walk up for quotas stops there. */
   readonly mount: string;
 }
 
-function cgroupDirs(procSelfCgroup: string, root: string): { v2?: CgroupDir; v1?: CgroupDir } {
+export function cgroupDirs(procSelfCgroup: string, root: string): { v2?: CgroupDir; v1?: CgroupDir } {
   const dirs: { v2?: CgroupDir; v1?: CgroupDir } = {};
   for (const line of procSelfCgroup.split('\n')) {
     const [id, controllers, cgPath] = line.split(':');

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { cgroupDirs } from '../../src/core/usable-cpus.ts';
 
 // A real cgroup with a CPU quota, for tests of what a process in a container with a CPU limit
 // sees: a child cgroup of this process's own (cgroup v1's cpu controller, or v2 where the cpu
@@ -12,21 +13,11 @@ export interface CpuQuotaCgroup {
   remove(): void;
 }
 
-function ownPaths(): { v1?: string; v2?: string } {
-  const out: { v1?: string; v2?: string } = {};
-  for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
-    const [id, controllers, cgPath] = line.split(':');
-    if (cgPath === undefined || controllers === undefined) continue;
-    if (id === '0' && controllers === '') out.v2 = path.join('/sys/fs/cgroup', cgPath);
-    else if (controllers.split(',').includes('cpu')) out.v1 = path.join('/sys/fs/cgroup', controllers, cgPath);
-  }
-  return out;
-}
-
 /** A cgroup limited to `cpus` CPUs, or why none could be made here. */
 export function cpuQuotaCgroup(name: string, cpus: number): CpuQuotaCgroup | { readonly unavailable: string } {
   if (process.getuid?.() !== 0) return { unavailable: 'needs root to make a cgroup' };
-  const own = ownPaths();
+  const dirs = cgroupDirs(readFileSync('/proc/self/cgroup', 'utf8'), '/sys/fs/cgroup');
+  const own = { v1: dirs.v1?.dir, v2: dirs.v2?.dir };
   const period = 100_000;
   const attempts: Array<{ dir: string; write: (dir: string) => void }> = [];
   if (own.v1) attempts.push({ dir: path.join(own.v1, name), write: (d) => writeFileSync(path.join(d, 'cpu.cfs_quota_us'), String(Math.round(cpus * period))) });

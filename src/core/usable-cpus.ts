@@ -51,7 +51,6 @@ function parseCfs(quotaText: string | undefined, periodText: string | undefined)
   return Number.isFinite(q) && q > 0 && p > 0 ? q / p : undefined;
 }
 
-/** The process's cgroup directories, from /proc/self/cgroup: v2 ("0::/path") and v1's cpu controller. */
 export interface CgroupDir {
   /** The process's own cgroup directory. */
   readonly dir: string;
@@ -59,6 +58,7 @@ export interface CgroupDir {
   readonly mount: string;
 }
 
+/** The process's cgroup directories, from /proc/self/cgroup: v2 ("0::/path") and v1's cpu controller. */
 export function cgroupDirs(procSelfCgroup: string, root: string): { v2?: CgroupDir; v1?: CgroupDir } {
   const dirs: { v2?: CgroupDir; v1?: CgroupDir } = {};
   for (const line of procSelfCgroup.split('\n')) {

@@ -12,6 +12,15 @@ afterEach(() => {
   for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
 });
 
+/** usableCpus() as a child started through `prefix` (taskset, a cgroup) sees it. */
+function usableCpusIn(prefix: readonly string[]): unknown {
+  const script = "import { usableCpus } from './src/core/usable-cpus.ts'; console.log(JSON.stringify(usableCpus()));";
+  const [command, ...args] = [...prefix, process.execPath, '--import', 'tsx', '--input-type=module', '-e', script];
+  const run = spawnSync(command!, args, { encoding: 'utf8', cwd: path.resolve(import.meta.dirname, '..', '..') });
+  expect(run.status, run.stderr).toBe(0);
+  return JSON.parse(run.stdout);
+}
+
 /** A fake cgroup file system: `files` relative to its root. */
 function cgroupTree(files: Record<string, string>): string {
   const root = mkdtempSync(path.join(os.tmpdir(), 'fer-cgroup-'));
@@ -71,25 +80,18 @@ describe('usableCpus', () => {
 
 describeWithTools('usableCpus under taskset', ['taskset'], () => {
   it('follows the affinity mask a process is started with', () => {
-    const script = "import { usableCpus } from './src/core/usable-cpus.ts'; console.log(JSON.stringify(usableCpus()));";
-    const run = spawnSync('taskset', ['-c', '0', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: path.resolve(import.meta.dirname, '..', '..') });
-    expect(run.status, run.stderr).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ cpus: 1, affinity: 1 });
+    expect(usableCpusIn(['taskset', '-c', '0'])).toMatchObject({ cpus: 1, affinity: 1 });
   });
 });
 
 describe('usableCpus in a real cgroup with a CPU quota', () => {
-  const script = "import { usableCpus } from './src/core/usable-cpus.ts'; console.log(JSON.stringify(usableCpus()));";
   const cases: Array<[number, number]> = [[0.5, 1], [1.5, 2]];
   for (const [quota, cpus] of cases) {
     it(`a quota of ${quota} CPU gives ${cpus} (as root, where a cgroup can be made)`, (context) => {
       const cgroup = cpuQuotaCgroup(`fer-usable-cpus-${process.pid}-${quota * 10}`, quota);
       if ('unavailable' in cgroup) return context.skip(cgroup.unavailable);
       try {
-        const [shell, ...args] = cgroup.prefix;
-        const run = spawnSync(shell!, [...args, process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: path.resolve(import.meta.dirname, '..', '..') });
-        expect(run.status, run.stderr).toBe(0);
-        expect(JSON.parse(run.stdout)).toEqual({ cpus: Math.min(cpus, os.availableParallelism()), affinity: os.availableParallelism(), quota });
+        expect(usableCpusIn(cgroup.prefix)).toEqual({ cpus: Math.min(cpus, os.availableParallelism()), affinity: os.availableParallelism(), quota });
       } finally {
         cgroup.remove();
       }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-// Dependencies point one way: cli/api → producer/worker → pipeline/results/models → inference/metrics →
+// Dependencies point one way: cli/api → producer/worker → pipeline/results/models/evaluation → inference/metrics →
 // config → core. A module may import its own top folder or a lower layer, never a higher one or a
 // sibling of the same layer. (Import cycles inside a folder are caught by `npm run check:cycles`.)
 
@@ -17,6 +17,7 @@ const LAYER: Record<string, number> = {
   results: 3,
   pipeline: 3,
   models: 3,
+  evaluation: 3,
   producer: 4,
   worker: 4,
   api: 5,

@@ -103,7 +103,8 @@ export const componentSchemas = {
         type: 'object',
         properties: {
           name: { type: 'string' },
-          labels: { type: 'array', items: { type: 'string' } },
+          labels: { type: 'array', items: { type: 'string' }, description: 'Canonical expression names (angry, disgust, fear, happy, neutral, sad, surprise) where the model maps onto them' },
+          modelLabels: { type: 'array', items: { type: 'string' }, description: "The model's own labels in its output order (config.json id2label)" },
           preprocessing: { type: 'object' },
           detector: { type: 'string', nullable: true },
         },

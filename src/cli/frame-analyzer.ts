@@ -16,6 +16,7 @@ import { CostFreeAnalyzer, frameOrigin, WholeFrameAnalyzer } from '../worker/ind
 import { UsageError } from './args.ts';
 import { reuseSettings } from '../inference/analyzers/reuse.ts';
 import { ensureFaceApiModels } from '../models/faceapi/convert.ts';
+import { compactExpression, compactExpressionDirs } from '../models/compact-expression.ts';
 
 export const ANALYZER_KINDS = ['faces', 'whole-frame', 'cost-free'] as const;
 export type AnalyzerKind = (typeof ANALYZER_KINDS)[number];
@@ -58,7 +59,10 @@ export function batchLogger(logger: Logger): BatchObserver<ImageInput> {
 export async function createFrameAnalyzer(options: {
   kind?: AnalyzerKind | undefined;
   config: Config;
-  modelDir?: string;
+  /** The expression model directory (several: an ensemble averaging their probabilities). */
+  modelDir?: string | readonly string[];
+  /** Average each face with its mirror image (test-time flip averaging). */
+  flip?: boolean;
   /** compact, vit or auto (faces mode); default FER_PROFILE. */
   profile?: string | undefined;
   /** Told which profile faces mode uses and why (the CLI prints it when auto chose). */
@@ -71,15 +75,18 @@ export async function createFrameAnalyzer(options: {
   const batchObserver = batchLogger(options.logger);
   const kind = resolveAnalyzerKind(options);
   if (kind === 'faces') {
-    const choice = await chooseProfile(options.config, options.profile, options.modelDir).catch((error: Error) => {
+    const firstDir = typeof options.modelDir === 'string' ? options.modelDir : options.modelDir?.[0];
+    const choice = await chooseProfile(options.config, options.profile, firstDir).catch((error: Error) => {
       throw new UsageError(error.message);
     });
     options.onProfile?.(choice);
     return createProfileAnalyzer(options.config, choice.profile, {
       prepareFaceApi: ensureFaceApiModels,
+      compactExpression: (config) => compactExpression(config),
       logger: options.logger,
       ...(options.observer ? { observer: options.observer } : {}),
       ...(options.modelDir ? { classifierDir: options.modelDir } : {}),
+      ...(options.flip ? { flip: true } : {}),
     });
   }
   if (kind === 'cost-free') {
@@ -90,14 +97,28 @@ export async function createFrameAnalyzer(options: {
       ...(options.costFreeBatchDelayMs ? { batchDelayMs: options.costFreeBatchDelayMs } : {}),
     });
   }
-  const modelDir = options.modelDir ?? path.join(options.config.modelsDir, DEFAULT_MODEL);
+  const modelDirs = options.modelDir === undefined ? [path.join(options.config.modelsDir, DEFAULT_MODEL)] : typeof options.modelDir === 'string' ? [options.modelDir] : options.modelDir;
   // Loaded only here: onnxruntime is not needed (nor loaded) for the cost-free analyzer.
-  const { createImageClassifier } = await import('../inference/classifier.ts');
-  const classifier = await createImageClassifier(modelDir, {
+  const { createExpressionClassifier } = await import('../inference/ensemble.ts');
+  const classifier = await createExpressionClassifier(modelDirs, {
+    flip: options.flip ?? false,
     config: options.config.inference,
     logger: options.logger,
     batchObserver,
     ...(options.observer ? { observer: options.observer } : {}),
   });
   return new WholeFrameAnalyzer(classifier, reuseSettings(options.config.faces));
+}
+
+/**
+ * The expression model directories of a profile, for whole-image runs without --model (eval
+ * --no-detect): the compact profile's converted nets, or the ViT's directory.
+ */
+export async function profileExpressionDirs(config: Config, profile: string | undefined, onProfile?: (choice: ProfileChoice) => void): Promise<string[]> {
+  const choice = await chooseProfile(config, profile).catch((error: Error) => {
+    throw new UsageError(error.message);
+  });
+  onProfile?.(choice);
+  if (choice.profile === 'vit') return [path.join(config.modelsDir, config.models.vitModel)];
+  return compactExpressionDirs(config);
 }

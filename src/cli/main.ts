@@ -12,6 +12,7 @@ export { EXIT_CODES, type Command };
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   // e.g. classify: { summary: 'Top expression labels of images', load: async () => (await import('./commands/classify.ts')).default },
   classify: { summary: 'The faces in image files and the expression of each', load: async () => (await import('./commands/classify.ts')).default },
+  eval: { summary: 'Accuracy, per-class precision/recall/F1, confusion and calibration on labelled faces', load: async () => (await import('./commands/eval.ts')).default },
   models: { summary: 'Build, convert and install model directories', load: async () => (await import('./commands/models.ts')).default },
   demo: { summary: 'Analyse a demo video made from face-api sample photos, end to end (needs only Redis)', load: async () => (await import('./commands/demo.ts')).default },
   analyze: { summary: 'Analyse videos on this machine (producer, worker and aggregation in one process)', load: async () => (await import('./commands/analyze.ts')).default },

@@ -11,6 +11,15 @@ export const profileSchema = z.object({
   profile: z.enum(['auto', 'compact', 'vit']).default('auto'),
   /** The ViT's model directory name under the models directory (`models fetch vit-fer` installs `vit-fer`). */
   vitModel: z.string().min(1).default('vit-fer'),
+  /**
+   * The compact profile's expression model: offline nets joined by '+' (their probabilities are
+   * averaged), '+flip' to average each face with its mirror image. Chosen by PublicTest macro
+   * recall and accuracy (README "Accuracy").
+   */
+  compactExpression: z
+    .string()
+    .regex(/^(faceapi|mini-xception)(\+(faceapi|mini-xception))*(\+flip)?$/, 'compactExpression: nets faceapi / mini-xception joined by "+", optionally ending in "+flip" (e.g. faceapi+mini-xception+flip)')
+    .default('faceapi+mini-xception+flip'),
 });
 
 export type ProfileConfig = z.infer<typeof profileSchema>;
@@ -18,4 +27,5 @@ export type ProfileConfig = z.infer<typeof profileSchema>;
 export const profileEnv = {
   profile: 'FER_PROFILE',
   vitModel: 'FER_VIT_MODEL',
+  compactExpression: 'FER_COMPACT_EXPRESSION',
 } as const;

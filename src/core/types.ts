@@ -52,7 +52,10 @@ export interface FrameAnalysis {
 /** Describes the models behind results, stored alongside them so results stay interpretable. */
 export interface ModelInfo {
   readonly name: string;
+  /** The labels every probability vector follows: the canonical expressions (core/expressions.ts) where the model's map onto them. */
   readonly labels: readonly string[];
+  /** The model's own labels in its output order (config.json id2label), where they differ from `labels`. */
+  readonly modelLabels?: readonly string[];
   readonly preprocessing: Readonly<Record<string, unknown>>;
   readonly detector?: string | null;
   readonly executionProvider?: string;

@@ -9,6 +9,7 @@ import type { InferenceConfig } from '../config/inference.ts';
 import type { Logger } from '../core/logger.ts';
 import type { InferenceStage, PipelineObserver } from '../core/observer.ts';
 import { FerError, type Classification, type ModelInfo } from '../core/types.ts';
+import { reorder } from '../core/expressions.ts';
 import type { ThreadSessionHost } from './backend/index.ts';
 import { DynamicBatcher } from './batcher.ts';
 import { InferenceReporter } from './inference-reporter.ts';
@@ -60,7 +61,8 @@ export class OnnxImageClassifier implements ImageClassifier {
     private readonly options: ClassifierOptions,
   ) {
     this.name = model.name;
-    this.labels = model.labels;
+    // Reported in canonical names and order (core/expressions.ts); the model's own names stay in info.modelLabels.
+    this.labels = model.reported.labels;
     this.stage = options.stage ?? 'classify';
     this.reporter = new InferenceReporter({
       stage: this.stage,
@@ -103,6 +105,7 @@ export class OnnxImageClassifier implements ImageClassifier {
     return {
       name: this.name,
       labels: this.labels,
+      modelLabels: this.model.labels,
       preprocessing: { ...this.model.preprocessor },
       executionProvider: this.executionProvider,
       variant: { file: `onnx/${this.model.variant}.onnx`, ...(this.model.variantReason ? { reason: this.model.variantReason } : {}) },
@@ -136,12 +139,12 @@ export class OnnxImageClassifier implements ImageClassifier {
     this.reporter.batch(n, durationMs);
 
     const logits = outputs[LOGITS];
-    const classes = this.labels.length;
+    const classes = this.model.labels.length;
     if (logits === undefined) throw new FerError('inference_failed', `model ${this.name} returned no "${LOGITS}" output`);
     if (logits.dims.length !== 2 || logits.dims[0] !== n || logits.dims[1] !== classes) {
       throw new FerError('inference_failed', `model ${this.name} returned logits of shape [${logits.dims.join(', ')}], expected [${n}, ${classes}] (id2label has ${classes} labels)`);
     }
-    return images.map((_, i) => failures[i] ?? classificationFrom(softmax(logits.data.subarray(i * classes, (i + 1) * classes)), this.labels));
+    return images.map((_, i) => failures[i] ?? classificationFrom(reorder(softmax(logits.data.subarray(i * classes, (i + 1) * classes)), this.model.reported), this.labels));
   }
 
   private async fill(images: readonly ImageInput[], out: Float32Array, plane: number): Promise<{ data: Float32Array; failures: Array<Error | undefined> }> {

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { InferenceConfig } from '../config/inference.ts';
 import type { Logger } from '../core/logger.ts';
 import { FerError } from '../core/types.ts';
+import { mapModelLabels, type LabelMapping } from '../core/expressions.ts';
 import { createInferenceHost, hostOptionsFromConfig, type ThreadSessionHost } from './backend/index.ts';
 import { checkPreprocessorConfig } from './preprocess.ts';
 import type { PreprocessorConfig, TensorInfo } from './types.ts';
@@ -25,8 +26,10 @@ export interface ModelDirectory {
   readonly dir: string;
   /** Directory name: how results and metrics name the model. */
   readonly name: string;
-  /** Labels in output order, from config.json's id2label. */
+  /** The model's own labels in output order, from config.json's id2label. */
   readonly labels: readonly string[];
+  /** How its outputs are reported: the canonical expression names and order where they map (core/expressions.ts). */
+  readonly reported: LabelMapping;
   readonly preprocessor: PreprocessorConfig;
   /** config.json as written (architecture fields included), for ModelInfo and inspection. */
   readonly config: Readonly<Record<string, unknown>>;
@@ -196,7 +199,7 @@ export async function readModelDir(dir: string, options: { variant?: string } = 
       `model directory ${dir}: onnx/${variant}.onnx is missing (variants present: ${available.length > 0 ? available.join(', ') : 'none'})`,
     );
   }
-  return { dir, name: path.basename(path.resolve(dir)), labels, preprocessor, config, variant, modelPath, channels };
+  return { dir, name: path.basename(path.resolve(dir)), labels, reported: mapModelLabels(labels), preprocessor, config, variant, modelPath, channels };
 }
 
 const showShape = (shape: readonly (number | string)[]) => `[${shape.join(', ')}]`;

@@ -15,7 +15,7 @@ import type { Logger } from '../core/logger.ts';
 import type { PipelineObserver } from '../core/observer.ts';
 import { FerError, type FrameAnalyzer } from '../core/types.ts';
 import { DetectThenClassifyAnalyzer } from './analyzers/detect-then-classify.ts';
-import { createImageClassifier } from './classifier.ts';
+import { createExpressionClassifier } from './ensemble.ts';
 import { ensureBlazeFaceModel, isBlazeFaceModel, type BlazeFaceModel } from './detectors/blazeface-install.ts';
 import { catalogEntry } from './detectors/catalog.ts';
 import { ConfirmedDetector } from './detectors/confirmed-detector.ts';
@@ -86,8 +86,13 @@ export async function chooseProfile(config: Config, requested?: string, classifi
 export interface ProfileAnalyzerOptions {
   readonly observer?: PipelineObserver;
   readonly logger?: Logger;
-  /** The vit profile's expression model directory instead of <modelsDir>/<FER_VIT_MODEL>. */
-  readonly classifierDir?: string;
+  /**
+   * The expression model directory instead of the profile's (several: their probabilities are
+   * averaged, inference/ensemble.ts).
+   */
+  readonly classifierDir?: string | readonly string[];
+  /** Also classify each face mirrored and average the two (test-time flip averaging). */
+  readonly flip?: boolean;
   /** Told before the compact profile converts face-api's models (first use on this models directory). */
   readonly onConvert?: (paths: FaceApiModelPaths) => void;
   /**
@@ -96,6 +101,11 @@ export interface ProfileAnalyzerOptions {
    * runtime builds no models itself: without it they must be there already.
    */
   readonly prepareFaceApi?: (modelsDir: string, onBuild?: (paths: FaceApiModelPaths) => void) => Promise<FaceApiModelPaths>;
+  /**
+   * The compact profile's expression model directories and flip averaging (FER_COMPACT_EXPRESSION,
+   * src/models/compact-expression.ts, which converts them on first use). Without it: face-api's net alone.
+   */
+  readonly compactExpression?: (config: Config) => Promise<{ readonly dirs: readonly string[]; readonly flip: boolean }>;
 }
 
 /** face-api's model directories, made by `prepare` when given, else required to exist. */
@@ -123,13 +133,16 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
     maxFaces: config.faces.maxFacesPerFrame,
   };
   let detectorDir: string;
-  let classifierDir: string;
+  let classifierDir: string | readonly string[];
+  let flip = options.flip ?? false;
   if (profile === 'compact') {
     const paths = await faceApiDirs(config, options);
-    // An explicit expression model replaces face-api's; detection stays the compact profile's.
-    classifierDir = options.classifierDir ?? paths.expressionDir;
-    const compact = config.faces.compactDetector;
-    detectorDir = isBlazeFaceModel(compact) ? await ensureBlazeFaceModel(config.modelsDir, compact) : paths.detectorDir;
+    // An explicit expression model replaces the compact one; detection stays the compact profile's.
+    const compact = options.classifierDir === undefined && options.compactExpression ? await options.compactExpression(config) : undefined;
+    classifierDir = options.classifierDir ?? compact?.dirs ?? paths.expressionDir;
+    if (compact?.flip) flip = true;
+    const compactDetector = config.faces.compactDetector;
+    detectorDir = isBlazeFaceModel(compactDetector) ? await ensureBlazeFaceModel(config.modelsDir, compactDetector) : paths.detectorDir;
   } else if (options.classifierDir !== undefined) {
     // An explicit expression model: only the detector has to be installed.
     classifierDir = options.classifierDir;
@@ -146,7 +159,8 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
   }
   // Both models load at once (their sessions start in threads of their own).
   const [classifierLoad, detectorLoad] = await Promise.allSettled([
-    createImageClassifier(classifierDir, {
+    createExpressionClassifier(typeof classifierDir === 'string' ? [classifierDir] : classifierDir, {
+      flip,
       config: config.inference,
       ...(observer ? { observer } : {}),
       ...(logger ? { logger } : {}),

@@ -87,7 +87,12 @@ describeWithShared('fer-stream classify detects faces first', () => {
     const { code, stdout } = await cli(['classify', photo(), file('red.png'), '--json'], { FER_MODELS_DIR: file('compact-models') });
     expect(code).toBe(0);
     const doc = JSON.parse(stdout);
-    expect(doc.model).toMatchObject({ detector: 'blazeface-back', labels: ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised'] });
+    // Canonical names and order in every answer; face-api's own stay in modelLabels.
+    expect(doc.model).toMatchObject({
+      detector: 'blazeface-back',
+      labels: ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise'],
+      modelLabels: ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised'],
+    });
     const match = matchFaces(doc.images[0].faces.map((f: { box: Box; detectorScore: number }) => ({ box: f.box, score: f.detectorScore })), truth);
     expect(match.missed, 'every whole face found').toEqual([]);
     expect(match.falseDetections).toEqual([]);

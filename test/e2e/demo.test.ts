@@ -44,7 +44,8 @@ describe('fer-stream demo', () => {
     expect(run.stdout).toMatch(/dominant expression: \w+/);
 
     const result = JSON.parse(readFileSync(path.join(dir, 'fer-stream-demo', 'result.json'), 'utf8')) as VideoResult;
-    expect(result.labels).toEqual(['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised']);
+    expect(result.labels).toEqual(['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise']);
+    expect(result.model.modelLabels).toEqual(['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised']);
     expect(result.model.detector).toBe('blazeface-back');
     // Every sample photo shows at least one face; most show several.
     expect(result.frames.every((f) => f.faces.length >= 1)).toBe(true);

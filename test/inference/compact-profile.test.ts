@@ -19,7 +19,7 @@ const EXPECTED: Record<string, string> = {
   'pexels_happy_baby.jpg': 'happy',
   'wh_obama_portrait_smile.jpg': 'happy',
   'pexels_sad_baby.jpg': 'sad',
-  'pexels_surprised.jpg': 'surprised',
+  'pexels_surprised.jpg': 'surprise',
   'pexels_neutral.jpg': 'neutral',
 };
 

@@ -103,7 +103,7 @@ export async function buildFaceApiModels(outDir: string, options: { sourceDir?: 
  * that appeared meanwhile (another process building at the same time) is kept and ours dropped:
  * a process may already be loading it.
  */
-async function writeDirectory(dir: string, graph: OnnxGraphBuilder, modelFile: string, json: Record<string, unknown>, replace: boolean): Promise<number> {
+export async function writeDirectory(dir: string, graph: OnnxGraphBuilder, modelFile: string, json: Record<string, unknown>, replace: boolean): Promise<number> {
   const staging = `${dir}.tmp-${process.pid}-${Date.now().toString(36)}`;
   await rm(staging, { recursive: true, force: true });
   try {

@@ -37,9 +37,17 @@ export async function readWeights(dir: string, modelName: string): Promise<Map<s
   } catch (error) {
     throw new FerError('model_missing', `cannot read weight manifest ${manifestPath}: ${(error as Error).message}`, { cause: error });
   }
+  return readWeightGroups(dir, groups, manifestPath);
+}
+
+/**
+ * Loads the tensors of tfjs weight groups (a weights manifest's entries, or a graph model's
+ * `weightsManifest`) from their shards in `dir`; `source` names the manifest in errors.
+ */
+export async function readWeightGroups(dir: string, groups: unknown, manifestPath: string): Promise<Map<string, WeightTensor>> {
   if (!Array.isArray(groups)) throw new FerError('model_invalid', `${manifestPath}: expected an array of weight groups`);
   const tensors = new Map<string, WeightTensor>();
-  for (const group of groups) {
+  for (const group of groups as ManifestGroup[]) {
     const shards = await Promise.all(group.paths.map((p) => readFile(path.join(dir, p))));
     const buffer = Buffer.concat(shards);
     let offset = 0;

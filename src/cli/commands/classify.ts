@@ -1,22 +1,21 @@
 // `fer-stream classify IMAGE... [--profile P] [--model DIR] [--no-detect] [--json] [--top K]`:
 // the faces in image files and the expression of each. Faces are detected first, as in videos
 // (a group photo gives one answer per person, not one for the whole picture); --no-detect
-// classifies each whole image (inputs that are already face crops). All images go through one
-// analyzer at once, so its batchers batch them. A bad image gets its own error line and a
+// classifies each whole image (inputs that are already face crops). Images (files or folders, any
+// number) stream through one analyzer with a bounded window in flight, so its batchers batch them. A bad image gets its own error line and a
 // non-zero exit code; the other images are still printed.
 
-import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../../config/index.ts';
 import type { Classification, FaceResult } from '../../core/types.ts';
 import type { ProfileChoice } from '../../inference/profiles.ts';
-import { decodeToRgb } from '../../inference/preprocess/decode.ts';
+import { listImages } from '../../evaluation/image-set.ts';
+import { runImages } from '../../evaluation/run-images.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
 import { applyNoDetect, NO_DETECT_OPTION } from '../faces-options.ts';
 import { createFrameAnalyzer, DEFAULT_MODEL } from '../frame-analyzer.ts';
 import { createCommandLogger } from '../terminal-log.ts';
-
-type Outcome = { image: string; faces: readonly FaceResult[] } | { image: string; error: string };
+import { ImageProgress } from '../image-progress.ts';
 
 function top(classification: Classification, labels: readonly string[], k: number): Array<{ label: string; probability: number }> {
   return classification.probabilities
@@ -28,7 +27,7 @@ function top(classification: Classification, labels: readonly string[], k: numbe
 const classify: Command = {
   summary: 'The faces in image files and the expression of each',
   usage: [
-    'Usage: fer-stream classify IMAGE... [--profile compact|vit|auto] [--model DIR] [--no-detect] [--json] [--top K]',
+    'Usage: fer-stream classify IMAGE|FOLDER... [--profile compact|vit|auto] [--model DIR] [--no-detect] [--json] [--top K]',
     '',
     '  --profile P  models, as for analyze (default FER_PROFILE: auto = vit when installed, else compact)',
     '  --model DIR  the expression model directory (config.json, preprocessor_config.json, onnx/model.onnx);',
@@ -39,6 +38,8 @@ const classify: Command = {
     '               probabilities) or its error',
     '  --top K      labels printed per face (default 3)',
     '',
+    'A folder is read recursively (jpg, png, webp, gif, tiff, avif, heic). Any number of images: a few',
+    'dozen are in flight at a time.',
     'Exit code 0 when every image was read (with or without faces), 1 when any image failed.',
   ].join('\n'),
   async run(args) {
@@ -67,57 +68,36 @@ const classify: Command = {
       }
       throw error;
     });
-    let outcomes: Outcome[];
-    try {
-      outcomes = await Promise.all(
-        positionals.map(async (image): Promise<Outcome> => {
-          try {
-            const bytes = await readFile(image).catch((error: NodeJS.ErrnoException) => {
-              throw new Error(error.code === 'ENOENT' ? 'file not found' : `cannot read the file: ${error.message}`);
-            });
-            const rgb = await decodeToRgb(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-            return { image, faces: (await analyzer.analyze(rgb)).faces };
-          } catch (error) {
-            return { image, error: (error as Error).message };
-          }
-        }),
-      );
-    } finally {
-      await analyzer.close();
-    }
-
     const { labels } = analyzer.info;
-    if (values.json) {
-      const doc = {
-        model: { name: analyzer.info.name, detector: analyzer.info.detector ?? null, labels, executionProvider: analyzer.info.executionProvider },
-        images: outcomes.map((o) =>
-          'error' in o
-            ? { image: o.image, error: o.error }
-            : {
-                image: o.image,
-                faces: o.faces.map((f) => ({
-                  box: f.box,
-                  detectorScore: f.detectorScore,
-                  label: f.label,
-                  top: top(f, labels, k),
-                  probabilities: Object.fromEntries(labels.map((l, i) => [l, f.probabilities[i]])),
-                  ...(f.landmarks ? { landmarks: f.landmarks } : {}),
-                })),
-              },
-        ),
-      };
-      console.log(JSON.stringify(doc, null, 2));
-    } else {
-      const wholeImage = analyzer.info.detector === undefined || analyzer.info.detector === null;
-      for (const o of outcomes) {
+    const wholeImage = analyzer.info.detector === undefined || analyzer.info.detector === null;
+    const faceJson = (f: FaceResult) => ({
+      box: f.box,
+      detectorScore: f.detectorScore,
+      label: f.label,
+      top: top(f, labels, k),
+      probabilities: Object.fromEntries(labels.map((l, i) => [l, f.probabilities[i]])),
+      ...(f.landmarks ? { landmarks: f.landmarks } : {}),
+    });
+    const images: unknown[] = [];
+    let failed = 0;
+    const progress = values.json || process.stdout.isTTY ? undefined : new ImageProgress(process.stderr, 'classify');
+    try {
+      // A bounded window of images in flight, printed in input order as they finish (evaluation/run-images.ts).
+      for await (const o of runImages(listImages(positionals, { labelled: false }), { analyze: (rgb) => analyzer.analyze(rgb), maxPixels: config.inference.maxImagePixels })) {
+        const image = o.entry.path;
+        progress?.tick('error' in o);
         if ('error' in o) {
-          console.error(`${o.image}: error: ${o.error}`);
+          failed++;
+          if (values.json) images.push({ image, error: o.error });
+          else console.error(`${image}: error: ${o.error}`);
+        } else if (values.json) {
+          images.push({ image, faces: o.faces.map(faceJson) });
         } else if (wholeImage) {
-          console.log(`${o.image}: ${top(o.faces[0]!, labels, k).map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(', ')}`);
+          console.log(`${image}: ${top(o.faces[0]!, labels, k).map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(', ')}`);
         } else if (o.faces.length === 0) {
-          console.log(`${o.image}: no face found (--no-detect classifies the whole image)`);
+          console.log(`${image}: no face found (--no-detect classifies the whole image)`);
         } else {
-          console.log(`${o.image}: ${o.faces.length} face${o.faces.length === 1 ? '' : 's'}`);
+          console.log(`${image}: ${o.faces.length} face${o.faces.length === 1 ? '' : 's'}`);
           // Left to right, as a reader scans the picture.
           [...o.faces].sort((a, b) => a.box.x - b.box.x).forEach((f, i) => {
             const b = f.box;
@@ -125,8 +105,15 @@ const classify: Command = {
           });
         }
       }
+    } finally {
+      progress?.done();
+      await analyzer.close();
     }
-    return outcomes.some((o) => 'error' in o) ? EXIT_CODES.failure : EXIT_CODES.ok;
+    if (values.json) {
+      const model = { name: analyzer.info.name, detector: analyzer.info.detector ?? null, labels, ...(analyzer.info.modelLabels ? { modelLabels: analyzer.info.modelLabels } : {}), executionProvider: analyzer.info.executionProvider };
+      console.log(JSON.stringify({ model, images }, null, 2));
+    }
+    return failed > 0 ? EXIT_CODES.failure : EXIT_CODES.ok;
   },
 };
 

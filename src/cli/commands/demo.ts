@@ -11,6 +11,7 @@ import pino from 'pino';
 import { loadConfig } from '../../config/index.ts';
 import { renderTimelineSvg, toCsv, type Distribution, type VideoResult } from '../../results/index.ts';
 import { createProfileAnalyzer } from '../../inference/profiles.ts';
+import { compactExpression } from '../../models/compact-expression.ts';
 import { deleteVideo, getVideoResult, getVideoStatus, submitVideo, type Pipeline } from '../../pipeline/index.ts';
 import { abandonQueuedInference } from '../../inference/backend/index.ts';
 import { watchInterrupts } from '../interrupt.ts';
@@ -95,6 +96,7 @@ const demo: Command = {
     console.log(`2/4 loading the compact profile (${config.faces.compactDetector} face detector + face-api's expression net) from ${config.modelsDir} …`);
     const analyzer = await createProfileAnalyzer(config, 'compact', {
       prepareFaceApi: ensureFaceApiModels,
+      compactExpression: (c) => compactExpression(c),
       logger,
       onConvert: (p) => console.log(`    first use: converting face-api's weights (npm package) to ONNX into ${p.detectorDir} and ${p.expressionDir}`),
     }).catch(async (error: unknown) => {

@@ -9,7 +9,6 @@ export class ImageProgress {
   private failed = 0;
   private readonly start = performance.now();
   private lastDraw = 0;
-  private drawn = false;
 
   constructor(
     private readonly stream: NodeJS.WriteStream,
@@ -39,6 +38,5 @@ export class ImageProgress {
     const line = `${this.label}: ${this.done_} images${this.failed > 0 ? `, ${this.failed} failed` : ''} (${rate.toFixed(0)}/s, ${seconds.toFixed(0)} s)`;
     if (this.stream.isTTY) this.stream.write(`\r${line}\x1b[K`);
     else this.stream.write(`${line}\n`);
-    this.drawn = true;
   }
 }

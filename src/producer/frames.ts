@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
 import { FerError } from '../core/types.ts';
+import { DecodeDamageCounter } from './decode-damage.ts';
 import path from 'node:path';
 import { sampledFrameTime } from '../pipeline/index.ts';
 import { mediaBinaries } from './binaries.ts';
@@ -42,12 +43,6 @@ export interface SamplingOptions {
   readonly onDecodeError?: (line: string) => void;
 }
 
-/**
- * ffmpeg's lines (at -v error) that report damage in the stream. One damaged frame gives one
- * "error while decoding"/"concealing" pair (h264) or one of the others; concealment lines are
- * not counted again.
- */
-const DECODE_ERROR = /error while decoding|Invalid NAL|corrupt|missing picture|Error splitting|decode_slice_header error|Invalid data found|ac-tex damaged|Error at MB|illegal/i;
 
 export interface VideoFrame {
   /** 0-based index among the sampled frames. */
@@ -295,13 +290,15 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.on('close', (code, signal) => resolve({ code, signal })));
   // ffmpeg's messages, line by line: decode errors are counted as they come; the last lines say why it failed.
   const lastLines: string[] = [];
+  const damage = new DecodeDamageCounter();
   let partial = '';
   proc.stderr.setEncoding('utf8');
   proc.stderr.on('data', (text: string) => {
     const lines = (partial + text).split('\n');
     partial = lines.pop()!;
     for (const line of lines) {
-      if (DECODE_ERROR.test(line)) options.onDecodeError?.(line);
+      const added = damage.add(line);
+      for (let i = 0; i < added; i++) options.onDecodeError?.(line);
       lastLines.push(line);
       if (lastLines.length > 20) lastLines.shift();
     }

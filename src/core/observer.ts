@@ -1,7 +1,7 @@
 // The pipeline reports what happens through this interface; src/metrics implements it with
 // Prometheus metrics, tests implement it to look inside. Every hook is optional and must not throw.
 
-export type InferenceStage = 'detect' | 'classify';
+export type InferenceStage = 'detect' | 'classify' | 'embed';
 
 export interface PipelineObserver {
   videoSubmitted?(): void;

@@ -75,3 +75,15 @@ export async function referenceExpressions(face: RgbImage): Promise<number[]> {
     tensor.dispose();
   }
 }
+
+/** face-api's FaceRecognitionNet.computeFaceDescriptor on one RGB face image (128 values). */
+export async function referenceDescriptor(face: RgbImage): Promise<Float32Array> {
+  const faceapi = await loadFaceApi();
+  if (!faceapi.nets.faceRecognitionNet.isLoaded) await faceapi.nets.faceRecognitionNet.loadFromDisk(faceApiModelDir);
+  const tensor = toTensor(faceapi, face);
+  try {
+    return (await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(tensor)) as Float32Array;
+  } finally {
+    tensor.dispose();
+  }
+}

@@ -4,10 +4,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.ts';
-import type { Box, RgbImage } from '../../../src/core/types.ts';
+import type { RgbImage } from '../../../src/core/types.ts';
 import { createInferenceHost, hostOptionsFromConfig } from '../../../src/inference/backend/index.ts';
 import { loadTinyFaceDetector, type TinyFaceDetector } from '../../../src/inference/detectors/tiny-face.ts';
 import { buildFaceApiModels, type BuildResult } from '../../../src/models/faceapi/convert.ts';
@@ -15,36 +14,12 @@ import { EXPRESSION_MEAN_RGB } from '../../../src/models/faceapi/networks.ts';
 import type { InferenceHost } from '../../../src/inference/types.ts';
 import { describeWithShared, sharedPath } from '../../helpers/shared.ts';
 import { loadFaceApi, referenceDetect, referenceExpressions } from './face-api-reference.ts';
+import { clampToImage, crop, decode } from './photos.ts';
 
 const PHOTOS = [
   'pexels_angry.jpg', 'pexels_surprised.jpg', 'pexels_neutral.jpg', 'pexels_sad_baby.jpg', 'pexels_happy_baby.jpg', 'pexels_group.jpg',
   'wh_obama_portrait_smile.jpg', 'wh_obama_speaking.jpg', 'wh_biden_serious.jpg', 'wh_two_people.jpg', 'grid_s1_bbaf2n_frame.png',
 ];
-
-// Photos scaled to a long side of 800 px first: both sides get exactly these pixels, and tfjs's
-// pure-JS kernels (slow on a shared 2-core machine) then handle a quarter of the data.
-async function decode(file: string): Promise<RgbImage> {
-  const { data, info } = await sharp(file).rotate().removeAlpha().resize(800, 800, { fit: 'inside', withoutEnlargement: true }).raw().toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
-}
-
-function crop(image: RgbImage, box: Box): RgbImage {
-  const x = Math.max(0, Math.floor(box.x));
-  const y = Math.max(0, Math.floor(box.y));
-  const width = Math.min(image.width, Math.ceil(box.x + box.width)) - x;
-  const height = Math.min(image.height, Math.ceil(box.y + box.height)) - y;
-  const data = new Uint8Array(width * height * 3);
-  for (let row = 0; row < height; row++) data.set(image.data.subarray(((y + row) * image.width + x) * 3, ((y + row) * image.width + x + width) * 3), row * width * 3);
-  return { data, width, height };
-}
-
-function clampToImage(box: Box, image: RgbImage): Box {
-  const x1 = Math.min(Math.max(box.x, 0), image.width);
-  const y1 = Math.min(Math.max(box.y, 0), image.height);
-  const x2 = Math.min(Math.max(box.x + box.width, 0), image.width);
-  const y2 = Math.min(Math.max(box.y + box.height, 0), image.height);
-  return { x: x1, y: y1, width: x2 - x1, height: y2 - y1 };
-}
 
 const softmax = (logits: ArrayLike<number>): number[] => {
   const max = Math.max(...Array.from(logits));

@@ -49,6 +49,10 @@ export const facesSchema = z.object({
   trackAppearanceDistance: num(0, 2).default(0.5),
   /** Tracker: sampled frames after a track ends (same scene) during which a face that looks like it resumes it; 0 = never. */
   trackReidentifyFrames: int(0, 10_000).default(10),
+  /** Persons: an identity descriptor per classified face (face-api's recognition net) and tracks of one person joined across cuts; false = tracks only. */
+  persons: envBoolean.default(true),
+  /** Persons: largest distance between two tracks' mean identity descriptors to call them one person (face-api units; chosen by bench:persons). */
+  personDistance: num(0, 2).default(0.55),
   /** Scene cuts: consecutive frames whose signatures differ by at least this (0..3, src/results/scenes.ts) begin a new scene; 3 = never. */
   cutThreshold: num(0, 3).default(0.4),
   /** Mirror for `models fetch` serving `<family>/<file>`; unset = the publishers' URLs. */
@@ -77,6 +81,8 @@ export const facesEnv = {
   trackMaxGap: 'FER_TRACK_MAX_GAP',
   trackAppearanceDistance: 'FER_TRACK_APPEARANCE_DISTANCE',
   trackReidentifyFrames: 'FER_TRACK_REIDENTIFY_FRAMES',
+  persons: 'FER_PERSONS',
+  personDistance: 'FER_PERSON_DISTANCE',
   cutThreshold: 'FER_CUT_THRESHOLD',
   modelsBaseUrl: 'FER_MODELS_BASE_URL',
   fetchRetries: 'FER_FETCH_RETRIES',

@@ -36,6 +36,10 @@ export interface FaceResult extends Classification {
   readonly detectorScore: number | null;
   /** Assigned by the per-video tracker during aggregation; absent before that. */
   readonly trackId?: number;
+  /** Assigned at aggregation where faces carry identities: tracks of one person share it (results/persons.ts). */
+  readonly personId?: number;
+  /** Identity descriptor of the face (core/face-identity.ts: 128 integers), where the analyzer computes one; not kept in results. */
+  readonly identity?: readonly number[];
   /** Colour histogram of the face (core/colour-signature.ts): the tracker joins only faces that look alike. */
   readonly appearance?: readonly number[];
   /** The detector's keypoints (eyes, nose, mouth corners) in the same pixels as `box`, where it gives them. */
@@ -58,6 +62,8 @@ export interface ModelInfo {
   readonly modelLabels?: readonly string[];
   readonly preprocessing: Readonly<Record<string, unknown>>;
   readonly detector?: string | null;
+  /** The identity model that joins tracks into persons, where one ran. */
+  readonly identity?: string;
   readonly executionProvider?: string;
   /** The model file that ran, and why (FER_MODEL_VARIANT=auto). */
   readonly variant?: { readonly file: string; readonly reason?: string };

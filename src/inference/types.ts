@@ -69,6 +69,13 @@ export interface ImageClassifier {
   close(): Promise<void>;
 }
 
+/** Face crop in, identity descriptor out (face-embedder.ts). */
+export interface FaceIdentityEmbedder {
+  readonly name: string;
+  embed(crop: RgbImage): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
 export interface FaceDetector {
   readonly name: string;
   detect(image: RgbImage): Promise<Detection[]>;

@@ -11,6 +11,7 @@ import {
   type FrameEntry,
   type Segment,
   type SegmentKind,
+  type PersonSummary,
   type TrackSummary,
   type VideoResult,
 } from './types.ts';
@@ -47,6 +48,7 @@ export function buildVideoResult(input: BuildVideoResultInput): VideoResult {
   const analysed = frames.filter((f) => f.error === undefined).length;
   const faces = frames.reduce((n, f) => n + f.faces.length, 0);
   const tracks = trackSummaries(frames, labels, window, endOf);
+  const persons = personSummaries(frames, labels, window, endOf, frameInterval);
   const decodeErrors = input.decodeErrors ?? 0;
   const warnings: string[] = [];
   if (decodeErrors > 0) warnings.push(`ffmpeg reported ${decodeErrors} decoding error${decodeErrors === 1 ? '' : 's'} in the video stream: some frames may show concealed damage`);
@@ -71,12 +73,14 @@ export function buildVideoResult(input: BuildVideoResultInput): VideoResult {
       reusedFaces: frames.reduce((n, f) => n + f.faces.filter((face) => face.reused).length, 0),
       faceVisibleShare: analysed === 0 ? 0 : withFace.length / analysed,
       tracks: tracks.length,
+      persons: persons.length,
       decodeErrors,
     },
     dominant: dominantOf(distribution, labels, withFace.length),
     distribution,
     segments: buildSegments(points, labels, window, endOf),
     tracks,
+    persons,
     frames,
     warnings,
     cuts,
@@ -112,6 +116,7 @@ function toFrameEntry(frame: FrameResult, labels: readonly string[]): FrameEntry
     box: face.box,
     detectorScore: face.detectorScore,
     trackId: face.trackId ?? null,
+    personId: face.personId ?? null,
     probabilities: face.probabilities,
     label: face.label,
     ...(face.landmarks ? { landmarks: face.landmarks } : {}),
@@ -200,38 +205,81 @@ function smooth(points: readonly Point[], window: number): Array<readonly number
   });
 }
 
-function trackSummaries(frames: readonly FrameEntry[], labels: readonly string[], window: number, endOf: (position: number) => number): TrackSummary[] {
-  const byTrack = new Map<number, Point[]>();
+interface GroupSummary {
+  readonly id: number;
+  readonly firstTimestamp: number;
+  readonly lastTimestamp: number;
+  readonly frames: number;
+  readonly distribution: Distribution;
+  readonly dominant: Dominant | null;
+  readonly segments: readonly Segment[];
+  readonly meanDetectorScore: number | null;
+  /** The ids of `other` (the other grouping) seen in this group, ascending. */
+  readonly others: readonly number[];
+}
+
+/** Faces grouped by `key` (track or person): each group's timeline, distribution and detector score. */
+function groupSummaries(
+  frames: readonly FrameEntry[],
+  labels: readonly string[],
+  window: number,
+  endOf: (position: number) => number,
+  key: (face: FaceEntry) => number | null,
+  other: (face: FaceEntry) => number | null,
+): GroupSummary[] {
+  const byGroup = new Map<number, Point[]>();
   const scores = new Map<number, number[]>();
+  const others = new Map<number, Set<number>>();
   frames.forEach((frame, position) => {
-    const facesByTrack = new Map<number, FaceEntry[]>();
+    const facesByGroup = new Map<number, FaceEntry[]>();
     for (const face of frame.faces) {
-      if (face.trackId === null) continue;
-      facesByTrack.set(face.trackId, [...(facesByTrack.get(face.trackId) ?? []), face]);
-      if (face.detectorScore !== null) scores.set(face.trackId, [...(scores.get(face.trackId) ?? []), face.detectorScore]);
+      const id = key(face);
+      if (id === null) continue;
+      facesByGroup.set(id, [...(facesByGroup.get(id) ?? []), face]);
+      if (face.detectorScore !== null) scores.set(id, [...(scores.get(id) ?? []), face.detectorScore]);
+      const o = other(face);
+      if (o !== null) others.set(id, (others.get(id) ?? new Set<number>()).add(o));
     }
-    for (const [trackId, faces] of facesByTrack) {
+    for (const [id, faces] of facesByGroup) {
       // Two faces of one track in a frame should not happen; if a tracker does it, average them.
-      const points = byTrack.get(trackId) ?? [];
+      const points = byGroup.get(id) ?? [];
       points.push({ position, index: frame.index, timestamp: frame.timestamp, kind: 'expression', probabilities: meanVector(faces.map((f) => f.probabilities)) });
-      byTrack.set(trackId, points);
+      byGroup.set(id, points);
     }
   });
-  return [...byTrack.entries()]
+  return [...byGroup.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([trackId, points]) => {
+    .map(([id, points]) => {
       const distribution = distributionOf(points.map((p) => p.probabilities!), labels);
       return {
-        trackId,
+        id,
         firstTimestamp: points[0]!.timestamp,
         lastTimestamp: points[points.length - 1]!.timestamp,
         frames: points.length,
         distribution,
         dominant: dominantOf(distribution, labels, points.length),
         segments: buildSegments(points, labels, window, endOf),
-        meanDetectorScore: meanOrNull(scores.get(trackId)),
+        meanDetectorScore: meanOrNull(scores.get(id)),
+        others: [...(others.get(id) ?? [])].sort((a, b) => a - b),
       };
     });
+}
+
+function trackSummaries(frames: readonly FrameEntry[], labels: readonly string[], window: number, endOf: (position: number) => number): TrackSummary[] {
+  return groupSummaries(frames, labels, window, endOf, (f) => f.trackId, (f) => f.personId).map(({ id, others, ...summary }) => ({
+    trackId: id,
+    personId: others[0] ?? null,
+    ...summary,
+  }));
+}
+
+function personSummaries(frames: readonly FrameEntry[], labels: readonly string[], window: number, endOf: (position: number) => number, frameInterval: number): PersonSummary[] {
+  return groupSummaries(frames, labels, window, endOf, (f) => f.personId, (f) => f.trackId).map(({ id, others, ...summary }) => ({
+    personId: id,
+    trackIds: others,
+    ...summary,
+    screenTimeSeconds: Math.round(summary.frames * frameInterval * 1000) / 1000,
+  }));
 }
 
 function meanOrNull(values: readonly number[] | undefined): number | null {
@@ -297,6 +345,8 @@ export function resmoothVideoResult(result: VideoResult, smoothingWindow: number
       box: face.box,
       detectorScore: face.detectorScore,
       ...(face.trackId !== null ? { trackId: face.trackId } : {}),
+      // Results stored before persons were recorded have no personId.
+      ...(face.personId !== null && face.personId !== undefined ? { personId: face.personId } : {}),
       ...(face.landmarks ? { landmarks: face.landmarks } : {}),
       ...(face.reused ? { reused: true as const } : {}),
     })),

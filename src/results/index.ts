@@ -5,5 +5,6 @@ export { renderTimelineSvg, renderTimelinePng, labelColours, CHART_PALETTE } fro
 export * from './types.ts';
 export { annotationSubtitles } from './annotation.ts';
 export { assignTracks, faceTracker, type TrackerOptions, type TrackingContext } from './tracks.ts';
+export { assignPersons, type PersonOptions } from './persons.ts';
 export { boxesInVideoPixels, scaleFaceBoxes, workingFrameSize, type Size } from './face-boxes.ts';
 export { detectCuts, cutScores, type SceneCut } from './scenes.ts';

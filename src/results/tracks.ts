@@ -26,6 +26,7 @@
 
 import { iou } from '../core/box.ts';
 import { appearanceDistance } from '../core/face-appearance.ts';
+import { assignPersons, type PersonOptions } from './persons.ts';
 import type { Box, FaceResult, FrameResult } from '../core/types.ts';
 
 export interface TrackerOptions {
@@ -39,6 +40,8 @@ export interface TrackerOptions {
   readonly reidentifyWithin?: number;
   /** Match faces against where each track is heading (default true); false: against its last box only (bench:tracks' baseline). */
   readonly predictMotion?: boolean;
+  /** Then join the tracks of one person (persons.ts) by their faces' identity descriptors; absent: no persons. */
+  readonly persons?: PersonOptions;
 }
 
 /** What the aggregation knows of the video besides its frames. */
@@ -160,5 +163,8 @@ function looksAlike(a: readonly number[] | undefined, b: readonly number[] | und
 
 /** `assignTracks` bound to options, in the shape buildVideoResult's `assignTracks` hook takes. */
 export function faceTracker(options: TrackerOptions): (frames: readonly FrameResult[], context?: TrackingContext) => FrameResult[] {
-  return (frames, context) => assignTracks(frames, options, context);
+  return (frames, context) => {
+    const tracked = assignTracks(frames, options, context);
+    return options.persons ? assignPersons(tracked, options.persons) : tracked;
+  };
 }

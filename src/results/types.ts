@@ -71,6 +71,8 @@ export interface FaceEntry {
   /** null in whole-frame mode (the "face" is the whole frame). */
   readonly detectorScore: number | null;
   readonly trackId: number | null;
+  /** The person this face's track belongs to (tracks joined across cuts by identity); null where identities were not computed. */
+  readonly personId: number | null;
   readonly probabilities: readonly number[];
   readonly label: string;
   /** The detector's keypoints in video pixels, where it gives them (YuNet 5, BlazeFace 6; see README "Results format"). */
@@ -140,13 +142,17 @@ export interface ResultCounts {
   readonly faceVisibleShare: number;
   /** Distinct track ids. */
   readonly tracks: number;
+  /** Distinct persons (tracks joined by identity); 0 where identities were not computed. */
+  readonly persons: number;
   /** Decoding errors ffmpeg reported in the video stream (damaged data concealed or dropped); see `warnings`. */
   readonly decodeErrors: number;
 }
 
-/** One person (track) across the video. */
+/** One track: a face followed from frame to frame within one shot. */
 export interface TrackSummary {
   readonly trackId: number;
+  /** The person the track belongs to; null where identities were not computed. */
+  readonly personId: number | null;
   readonly firstTimestamp: number;
   readonly lastTimestamp: number;
   /** Sampled frames in which this track has a face. */
@@ -156,6 +162,23 @@ export interface TrackSummary {
   /** The track's own timeline: a frame where the track is absent ends a segment. */
   readonly segments: readonly Segment[];
   /** Mean detector score of the track's faces (null in whole-frame mode): how sure the detector was that this is a face. */
+  readonly meanDetectorScore: number | null;
+}
+
+/** One person across the video: their tracks joined across cuts and gaps by face identity. */
+export interface PersonSummary {
+  readonly personId: number;
+  readonly trackIds: readonly number[];
+  readonly firstTimestamp: number;
+  readonly lastTimestamp: number;
+  /** Sampled frames in which the person has a face. */
+  readonly frames: number;
+  /** frames × the sampling interval: how long the person is on screen (s). */
+  readonly screenTimeSeconds: number;
+  readonly distribution: Distribution;
+  readonly dominant: Dominant | null;
+  /** The person's own timeline: a frame without them ends a segment. */
+  readonly segments: readonly Segment[];
   readonly meanDetectorScore: number | null;
 }
 
@@ -174,6 +197,8 @@ export interface VideoResult {
   readonly distribution: Distribution;
   readonly segments: readonly Segment[];
   readonly tracks: readonly TrackSummary[];
+  /** Persons (tracks of one person joined by identity), in order of first appearance; empty where identities were not computed. */
+  readonly persons: readonly PersonSummary[];
   readonly frames: readonly FrameEntry[];
   /** What a reader should know about how far to trust the result (decode damage, failed frames). */
   readonly warnings: readonly string[];

@@ -56,7 +56,8 @@ const classify: Command = {
     const kind = applyNoDetect(undefined, values['no-detect']);
     if (kind === 'whole-frame' && values.profile !== undefined) throw new UsageError('--no-detect classifies whole images with --model; it takes no --profile');
 
-    const config = loadConfig();
+    // Still images have no tracks to join into persons: no identity descriptors.
+    const config = loadConfig(process.env, { faces: { persons: false } });
     // Logs go to stderr: stdout carries the results (and must stay valid JSON with --json).
     const logger = createCommandLogger('classify', () => undefined);
     const onProfile = (c: ProfileChoice) => {

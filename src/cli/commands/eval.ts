@@ -49,7 +49,8 @@ const evaluate: Command = {
     });
     if (positionals.length === 0) throw new UsageError('give a labelled folder (LABEL/*.jpg) or a CSV of path,label');
     const kind = applyNoDetect(undefined, values['no-detect']);
-    const config = loadConfig();
+    // Still images have no tracks to join into persons: no identity descriptors.
+    const config = loadConfig(process.env, { faces: { persons: false } });
     const logger = createCommandLogger('eval', () => undefined);
     const onProfile = (c: ProfileChoice) => {
       if (!c.explicit) console.error(`profile: ${c.profile} — ${c.reason} (choose with --profile)`);

@@ -4,9 +4,10 @@
 // yields `faces: []`: the frame is never classified as if it were a face.
 
 import { faceAppearance } from '../../core/face-appearance.ts';
+import { quantizeIdentity } from '../../core/face-identity.ts';
 import type { Box, Detection, FaceResult, FrameAnalysis, FrameAnalyzer, ModelInfo, RgbImage } from '../../core/types.ts';
-import { cropRgb, faceCropBox } from '../detectors/crop.ts';
-import type { FaceDetector, ImageClassifier } from '../types.ts';
+import { cropRgb, faceCropBox, identityCropBox } from '../detectors/crop.ts';
+import type { FaceDetector, FaceIdentityEmbedder, ImageClassifier } from '../types.ts';
 import { REUSE_OFF, ReuseGate, type ReuseSettings } from './reuse.ts';
 
 export interface DetectThenClassifyOptions {
@@ -16,6 +17,8 @@ export interface DetectThenClassifyOptions {
   readonly cropMargin: number;
   /** Classifying only what changed across consecutive frames (reuse.ts); default off. */
   readonly reuse?: ReuseSettings;
+  /** Gives each classified face an identity descriptor (persons across cuts, results/persons.ts); reused faces get none. */
+  readonly embedder?: FaceIdentityEmbedder;
 }
 
 export class DetectThenClassifyAnalyzer implements FrameAnalyzer {
@@ -25,7 +28,7 @@ export class DetectThenClassifyAnalyzer implements FrameAnalyzer {
   constructor(private readonly options: DetectThenClassifyOptions) {
     const { detector, classifier } = options;
     const base: ModelInfo = classifier.info ?? { name: classifier.name, labels: classifier.labels, preprocessing: {} };
-    this.info = { ...base, detector: detector.name, preprocessing: { ...base.preprocessing, faceCropMargin: options.cropMargin, faceCrop: 'square, clamped to the frame' } };
+    this.info = { ...base, detector: detector.name, ...(options.embedder ? { identity: options.embedder.name } : {}), preprocessing: { ...base.preprocessing, faceCropMargin: options.cropMargin, faceCrop: 'square, clamped to the frame' } };
   }
 
   async analyze(frame: RgbImage): Promise<FrameAnalysis> {
@@ -55,7 +58,7 @@ export class DetectThenClassifyAnalyzer implements FrameAnalyzer {
   }
 
   private async gateFrames(frames: readonly RgbImage[], detections: ReadonlyArray<Promise<Detection[]>>, gate: ReuseGate): Promise<Array<Promise<FrameAnalysis>>> {
-    const { classifier, cropMargin } = this.options;
+    const { classifier, cropMargin, embedder } = this.options;
     const outcomes: Array<Promise<FrameAnalysis>> = [];
     for (const [i, frame] of frames.entries()) {
       let found: Detection[];
@@ -73,12 +76,14 @@ export class DetectThenClassifyAnalyzer implements FrameAnalyzer {
         gated.map(async (face, j): Promise<FaceResult> => {
           const { detection } = faces[j]!;
           const { classification, reused } = await face.outcome;
+          const identity = embedder && !reused ? quantizeIdentity(await embedder.embed(cropRgb(frame, identityCropBox(detection, frame.width, frame.height)))) : undefined;
           return {
             ...classification,
             box: roundBox(detection.box),
             detectorScore: detection.score,
             ...(detection.landmarks ? { landmarks: detection.landmarks.map(([x, y]) => [round1(x), round1(y)] as const) } : {}),
             appearance: faceAppearance(frame, innerBox(detection.box)),
+            ...(identity ? { identity } : {}),
             ...(reused ? { reused: true as const } : {}),
           };
         }),
@@ -89,9 +94,9 @@ export class DetectThenClassifyAnalyzer implements FrameAnalyzer {
     return outcomes;
   }
 
-  /** Closes both models (each drains its batcher first). */
+  /** Closes the models (each drains its batcher first). */
   close(): Promise<void> {
-    this.closing ??= Promise.all([this.options.detector.close(), this.options.classifier.close()]).then(() => undefined);
+    this.closing ??= Promise.all([this.options.detector.close(), this.options.classifier.close(), this.options.embedder?.close()]).then(() => undefined);
     return this.closing;
   }
 }

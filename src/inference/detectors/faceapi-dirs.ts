@@ -1,10 +1,12 @@
-// Where face-api's two converted model directories live under the models directory. The runtime
+// Where face-api's converted model directories live under the models directory. The runtime
 // loads them from there; src/models/faceapi/convert.ts makes them.
 
 import path from 'node:path';
 
 export const FACEAPI_DETECTOR_DIR = 'faceapi-tiny-face-detector';
 export const FACEAPI_EXPRESSION_DIR = 'faceapi-face-expression';
+/** The recognition net (identity descriptors for persons), made by src/models/faceapi/recognition-dir.ts. */
+export const FACEAPI_RECOGNITION_DIR = 'faceapi-face-recognition';
 
 export interface FaceApiModelPaths {
   readonly detectorDir: string;

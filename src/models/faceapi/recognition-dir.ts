@@ -5,13 +5,14 @@
 
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { FACEAPI_RECOGNITION_DIR } from '../../inference/detectors/faceapi-dirs.ts';
 import { EMBEDDER_SPEC_FILE, type EmbedderSpec } from '../../inference/face-embedder.ts';
 import { faceApiPackage, writeDirectory } from './convert.ts';
 import { EXPRESSION_MEAN_RGB } from './networks.ts';
 import { buildRecognitionNet, RECOGNITION_DIMENSIONS, RECOGNITION_INPUT_SIZE, RECOGNITION_IO } from './recognition-net.ts';
 import { readWeights } from './weights.ts';
 
-export const FACEAPI_RECOGNITION_DIR = 'faceapi-face-recognition';
+export { FACEAPI_RECOGNITION_DIR };
 
 /** Converts face-api's face_recognition_model into `<modelsDir>/faceapi-face-recognition`. */
 export async function buildRecognitionDir(modelsDir: string, options: { sourceDir?: string; replace?: boolean } = {}): Promise<{ dir: string; bytes: number; version: string }> {

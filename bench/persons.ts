@@ -22,7 +22,6 @@ import { frameSignature } from '../src/core/colour-signature.ts';
 import type { FrameResult } from '../src/core/types.ts';
 import { createProfileAnalyzer } from '../src/inference/profiles.ts';
 import { ensureFaceApiModels } from '../src/models/faceapi/convert.ts';
-import { ensureRecognitionDir } from '../src/models/faceapi/recognition-dir.ts';
 import { assignPersons, assignTracks, detectCuts } from '../src/results/index.ts';
 import { identityDistance } from '../src/core/face-identity.ts';
 import { loadFacePatches, sceneryScenes } from '../test/helpers/face-truth/scenes.ts';
@@ -36,7 +35,7 @@ const tmp = await mkdtemp(path.join(os.tmpdir(), 'fer-bench-persons-'));
 const config = loadConfig({ ...process.env, FER_MODELS_DIR: path.join(tmp, 'models'), FER_EXECUTION_PROVIDERS: 'cpu' });
 
 const interviews = await makeInterviews(await loadFacePatches(facesDir), await sceneryScenes(facesDir), { variants: Number(values.variants), framesPerShot: Number(values['frames-per-shot']) });
-const withIdentity = await createProfileAnalyzer(config, 'compact', { prepareFaceApi: ensureFaceApiModels, prepareIdentity: ensureRecognitionDir });
+const withIdentity = await createProfileAnalyzer(config, 'compact', { prepareFaceApi: ensureFaceApiModels });
 const analysed: Array<{ interview: Interview; frames: FrameResult[] }> = [];
 let faces = 0;
 const started = performance.now();

@@ -183,8 +183,8 @@ export const openApiDocument = {
             name: 'format',
             in: 'query',
             required: false,
-            description: 'json (default): the per-video result; csv: one row per face per frame; tracks-csv: one row per track; svg / png: timeline chart',
-            schema: { type: 'string', enum: ['json', 'csv', 'tracks-csv', 'svg', 'png'], default: 'json' },
+            description: 'json (default): the per-video result; csv: one row per face per frame; tracks-csv: one row per track; persons-csv: one row per person (tracks joined by identity); svg / png: timeline chart',
+            schema: { type: 'string', enum: ['json', 'csv', 'tracks-csv', 'persons-csv', 'svg', 'png'], default: 'json' },
           },
           {
             name: 'smoothing',

@@ -13,7 +13,7 @@ import type { Logger } from '../core/logger.ts';
 import { FerError } from '../core/types.ts';
 import { resmoothVideoResult } from '../results/aggregate.ts';
 import { renderTimelinePng, renderTimelineSvg } from '../results/chart.ts';
-import { toCsv, toTracksCsv } from '../results/csv.ts';
+import { toCsv, toPersonsCsv, toTracksCsv } from '../results/csv.ts';
 import { authenticate, type ApiToken } from './auth.ts';
 import { ApiError, ERROR_CODES, errorBody, type ErrorCode } from './errors.ts';
 import { MAX_PAGE, MAX_SMOOTHING_WINDOW, openApiDocument } from './openapi.ts';
@@ -191,8 +191,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     return status;
   });
 
-  const resultsConfig = { queryCode: 'invalid_format' as const, queryHint: `format: json, csv, tracks-csv, svg or png; smoothing: an integer 1..${MAX_SMOOTHING_WINDOW}` };
-  app.get<{ Params: { id: string }; Querystring: { format: 'json' | 'csv' | 'tracks-csv' | 'svg' | 'png'; smoothing?: number } }>('/v1/videos/:id/results', { schema: routeSchema('/v1/videos/{id}/results', 'get'), config: resultsConfig }, async (request, reply) => {
+  const resultsConfig = { queryCode: 'invalid_format' as const, queryHint: `format: json, csv, tracks-csv, persons-csv, svg or png; smoothing: an integer 1..${MAX_SMOOTHING_WINDOW}` };
+  app.get<{ Params: { id: string }; Querystring: { format: 'json' | 'csv' | 'tracks-csv' | 'persons-csv' | 'svg' | 'png'; smoothing?: number } }>('/v1/videos/:id/results', { schema: routeSchema('/v1/videos/{id}/results', 'get'), config: resultsConfig }, async (request, reply) => {
     const { id } = request.params;
     const { format, smoothing } = request.query;
     const status = await service.status(id, request.caller);
@@ -212,6 +212,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
         return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${id}.csv"`).send(toCsv(result));
       case 'tracks-csv':
         return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${id}.tracks.csv"`).send(toTracksCsv(result));
+      case 'persons-csv':
+        return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${id}.persons.csv"`).send(toPersonsCsv(result));
       case 'svg':
         return reply.type('image/svg+xml').send(renderTimelineSvg(result));
       case 'png':

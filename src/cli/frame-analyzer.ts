@@ -16,7 +16,6 @@ import { CostFreeAnalyzer, frameOrigin, WholeFrameAnalyzer } from '../worker/ind
 import { UsageError } from './args.ts';
 import { reuseSettings } from '../inference/analyzers/reuse.ts';
 import { ensureFaceApiModels } from '../models/faceapi/convert.ts';
-import { ensureRecognitionDir } from '../models/faceapi/recognition-dir.ts';
 import { compactExpression, compactExpressionDirs } from '../models/compact-expression.ts';
 
 export const ANALYZER_KINDS = ['faces', 'whole-frame', 'cost-free'] as const;
@@ -83,7 +82,6 @@ export async function createFrameAnalyzer(options: {
     options.onProfile?.(choice);
     return createProfileAnalyzer(options.config, choice.profile, {
       prepareFaceApi: ensureFaceApiModels,
-      prepareIdentity: (modelsDir) => ensureRecognitionDir(modelsDir),
       compactExpression: (config) => compactExpression(config),
       logger: options.logger,
       ...(options.observer ? { observer: options.observer } : {}),

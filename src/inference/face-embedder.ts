@@ -1,7 +1,7 @@
 // FaceEmbedder: a face crop in, an identity descriptor out (face-api's recognition net, 128 values;
 // faces of one person lie close together). Requests from every frame and video share batches
 // through the dynamic batcher, as the classifier's do; sessions run in worker threads.
-// The model directory (models/faceapi/recognition-dir.ts writes it):
+// The model directory (models/faceapi/convert.ts writes it with face-api's other nets):
 //   faceapi-face-recognition/  embedder.json (this spec) + model.onnx
 
 import { readFile } from 'node:fs/promises';

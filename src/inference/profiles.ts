@@ -23,7 +23,7 @@ import { detectorThreshold } from './detectors/defaults.ts';
 import { loadDetector } from './detectors/detector.ts';
 import { DETECTOR_SPEC_FILE } from './detectors/spec.ts';
 import { loadTinyFaceDetector, TINY_FACE_SPEC_FILE } from './detectors/tiny-face.ts';
-import { FACEAPI_DETECTOR_DIR, FACEAPI_RECOGNITION_DIR, faceApiModelPaths, type FaceApiModelPaths } from './detectors/faceapi-dirs.ts';
+import { FACEAPI_DETECTOR_DIR, faceApiModelPaths, type FaceApiModelPaths } from './detectors/faceapi-dirs.ts';
 import { createFaceEmbedder, EMBEDDER_SPEC_FILE } from './face-embedder.ts';
 import type { FaceDetector, FaceIdentityEmbedder } from './types.ts';
 import { reuseSettings } from './analyzers/reuse.ts';
@@ -107,12 +107,6 @@ export interface ProfileAnalyzerOptions {
    * src/models/compact-expression.ts, which converts them on first use). Without it: face-api's net alone.
    */
   readonly compactExpression?: (config: Config) => Promise<{ readonly dirs: readonly string[]; readonly flip: boolean }>;
-  /**
-   * Makes the identity model directory (face-api's recognition net) when missing or stale
-   * (src/models/faceapi/recognition-dir.ts: ensureRecognitionDir), for FER_PERSONS. Without it the
-   * directory must exist already.
-   */
-  readonly prepareIdentity?: (modelsDir: string) => Promise<string>;
 }
 
 /** face-api's model directories, made by `prepare` when given, else required to exist. */
@@ -209,9 +203,9 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
   return new DetectThenClassifyAnalyzer({ detector, classifier, cropMargin: config.faces.cropMargin, reuse: reuseSettings(config.faces), ...(embedder ? { embedder } : {}) });
 }
 
-/** face-api's recognition net for persons (FER_PERSONS), made by `prepareIdentity` when given. */
+/** face-api's recognition net for persons (FER_PERSONS), converted with face-api's other nets. */
 async function openIdentityEmbedder(config: Config, options: ProfileAnalyzerOptions): Promise<FaceIdentityEmbedder> {
-  const dir = options.prepareIdentity ? await options.prepareIdentity(config.modelsDir) : path.join(config.modelsDir, FACEAPI_RECOGNITION_DIR);
+  const dir = (await faceApiDirs(config, options)).recognitionDir;
   if (!(await exists(path.join(dir, EMBEDDER_SPEC_FILE)))) {
     throw new FerError('model_missing', `persons (FER_PERSONS) need face-api's recognition net at ${dir} (fer-stream models build-faceapi), or set FER_PERSONS=false`);
   }

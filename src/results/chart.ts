@@ -3,7 +3,8 @@ import { FAILED, NO_FACE, type FrameEntry, type Segment, type VideoResult } from
 
 // Timeline chart of a per-video result, for people who would rather look than read: stacked
 // frame probabilities over time (a step per sampled frame, gaps where no face was found), the
-// timeline segments as a band under it, one band per track, a time axis and a legend. SVG built
+// timeline segments as a band under it, one band per person (per track where identities were not
+// computed), a time axis and a legend. SVG built
 // by hand (no chart library needed for rectangles and polygons); sharp (librsvg) renders the PNG.
 
 const WIDTH = 960;
@@ -50,7 +51,10 @@ export function renderTimelineSvg(result: VideoResult): string {
   const x = (t: number) => LEFT + (Math.min(Math.max(t, 0), duration) / duration) * plotWidth;
   const bandTop = PLOT_TOP + PLOT_HEIGHT + GAP;
   const tracksTop = bandTop + BAND_HEIGHT + GAP;
-  const axisTop = tracksTop + result.tracks.length * (TRACK_HEIGHT + 4) + (result.tracks.length > 0 ? GAP : 0);
+  // One band per person where tracks were joined into persons (what a reader asks: who felt what), else per track.
+  const persons = result.persons ?? [];
+  const rows = persons.length > 0 ? persons.map((p) => ({ name: `person ${p.personId}`, segments: p.segments })) : result.tracks.map((t) => ({ name: `track ${t.trackId}`, segments: t.segments }));
+  const axisTop = tracksTop + rows.length * (TRACK_HEIGHT + 4) + (rows.length > 0 ? GAP : 0);
   const legendTop = axisTop + 36;
   const legendEntries = [...result.labels, NO_FACE, FAILED];
   const legendColumns = 5;
@@ -68,7 +72,7 @@ export function renderTimelineSvg(result: VideoResult): string {
   const faces = wholeFrame ? 'whole-frame mode' : `face visible in ${pct(c.faceVisibleShare)}`;
   const dominant = result.dominant ? `dominant ${result.dominant.label} (${pct(result.dominant.frameShare)} of frames with a face)` : 'no face found';
   parts.push(
-    text(LEFT, 44, `${c.sampled} sampled frames, ${faces}, ${c.failed} failed, ${c.tracks} tracks; ${dominant}; model ${result.model.name}`, 12, 'start'),
+    text(LEFT, 44, `${c.sampled} sampled frames, ${faces}, ${c.failed} failed, ${c.tracks} track${c.tracks === 1 ? '' : 's'}${persons.length > 0 ? `, ${persons.length} person${persons.length === 1 ? '' : 's'}` : ''}; ${dominant}; model ${result.model.name}`, 12, 'start'),
   );
 
   // Probability area: per run of adjacent frames with probabilities, one step polygon per label.
@@ -105,11 +109,11 @@ export function renderTimelineSvg(result: VideoResult): string {
 
   parts.push(text(12, bandTop + 15, 'timeline', 12, 'start'));
   parts.push(...segmentBand(result.segments, bandTop, BAND_HEIGHT, x, colours));
-  result.tracks.forEach((track, i) => {
+  rows.forEach((row, i) => {
     const top = tracksTop + i * (TRACK_HEIGHT + 4);
-    parts.push(text(12, top + 13, `track ${track.trackId}`, 11, 'start'));
+    parts.push(text(12, top + 13, row.name, 11, 'start'));
     parts.push(`<rect x="${LEFT}" y="${top}" width="${plotWidth}" height="${TRACK_HEIGHT}" fill="#fafafa" stroke="#ddd"/>`);
-    parts.push(...segmentBand(track.segments, top, TRACK_HEIGHT, x, colours));
+    parts.push(...segmentBand(row.segments, top, TRACK_HEIGHT, x, colours));
   });
 
   parts.push(`<line x1="${LEFT}" x2="${LEFT + plotWidth}" y1="${axisTop}" y2="${axisTop}" stroke="#444"/>`);

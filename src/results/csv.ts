@@ -13,6 +13,8 @@ export const CSV_FIXED_COLUMNS = [
   'face_count',
   'face_index',
   'track_id',
+  /** The person the face's track belongs to (tracks joined by identity); empty where identities were not computed. */
+  'person_id',
   'box_x',
   'box_y',
   'box_width',
@@ -48,6 +50,7 @@ export function toCsv(result: VideoResult): string {
         ...frameColumns,
         faceIndex,
         face.trackId,
+        face.personId ?? null,
         face.box.x,
         face.box.y,
         face.box.width,
@@ -69,10 +72,10 @@ export function csvField(value: string | number | null): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-export const TRACK_CSV_COLUMNS = ['video_id', 'track_id', 'first_timestamp', 'last_timestamp', 'frames', 'mean_detector_score', 'dominant_label', 'dominant_frame_share'] as const;
+export const TRACK_CSV_COLUMNS = ['video_id', 'track_id', 'person_id', 'first_timestamp', 'last_timestamp', 'frames', 'mean_detector_score', 'dominant_label', 'dominant_frame_share'] as const;
 
 /**
- * Per-track CSV: one row per track (a person), with when they were seen, how sure the detector
+ * Per-track CSV: one row per track (a face followed within a shot; `person_id` joins a person's tracks), with when they were seen, how sure the detector
  * was, their dominant expression and their mean probability per label (`p_<label>`).
  */
 export function toTracksCsv(result: VideoResult): string {
@@ -81,6 +84,7 @@ export function toTracksCsv(result: VideoResult): string {
     rows.push([
       result.videoId,
       track.trackId,
+      track.personId ?? null,
       track.firstTimestamp,
       track.lastTimestamp,
       track.frames,
@@ -88,6 +92,33 @@ export function toTracksCsv(result: VideoResult): string {
       track.dominant?.label ?? null,
       track.dominant?.frameShare ?? null,
       ...result.labels.map((label) => track.distribution.meanProbability[label] ?? null),
+    ]);
+  }
+  return rows.map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
+}
+
+export const PERSON_CSV_COLUMNS = ['video_id', 'person_id', 'track_ids', 'first_timestamp', 'last_timestamp', 'frames', 'screen_time_seconds', 'mean_detector_score', 'dominant_label', 'dominant_frame_share'] as const;
+
+/**
+ * Per-person CSV: one row per person (their tracks joined across cuts by identity): when and how
+ * long they were on screen, their dominant expression and mean probability per label (`p_<label>`).
+ * `track_ids` lists their tracks separated by spaces. Header only where identities were not computed.
+ */
+export function toPersonsCsv(result: VideoResult): string {
+  const rows: Array<Array<string | number | null>> = [[...PERSON_CSV_COLUMNS, ...result.labels.map(probabilityColumn)]];
+  for (const person of result.persons ?? []) {
+    rows.push([
+      result.videoId,
+      person.personId,
+      person.trackIds.join(' '),
+      person.firstTimestamp,
+      person.lastTimestamp,
+      person.frames,
+      person.screenTimeSeconds,
+      person.meanDetectorScore,
+      person.dominant?.label ?? null,
+      person.dominant?.frameShare ?? null,
+      ...result.labels.map((label) => person.distribution.meanProbability[label] ?? null),
     ]);
   }
   return rows.map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';

@@ -1,6 +1,6 @@
 // Per-video results: aggregation (pure), CSV and chart exports.
 export { buildVideoResult, resmoothVideoResult, argmax } from './aggregate.ts';
-export { toCsv, toTracksCsv, csvHeader, probabilityColumn, CSV_FIXED_COLUMNS, TRACK_CSV_COLUMNS } from './csv.ts';
+export { toCsv, toTracksCsv, toPersonsCsv, csvHeader, probabilityColumn, CSV_FIXED_COLUMNS, TRACK_CSV_COLUMNS, PERSON_CSV_COLUMNS } from './csv.ts';
 export { renderTimelineSvg, renderTimelinePng, labelColours, CHART_PALETTE } from './chart.ts';
 export * from './types.ts';
 export { annotationSubtitles } from './annotation.ts';

@@ -1,5 +1,5 @@
 // The page behind GET /v1/videos/{id}/view: the video (annotated) with its timeline under it — one
-// row for the whole video and one per track — a cursor that follows playback, and a click on any
+// row for the whole video and one per person (per track without identities) — a cursor that follows playback, and a click on any
 // row seeks there. One self-contained HTML document, no build step and no framework: the script
 // fetches the result and the video through the same API (with the token from the page's
 // `#token=…` fragment, which browsers never send to servers or logs), so the page itself carries
@@ -68,13 +68,16 @@ function row(name, segments, duration, colours, seek) {
   const lastEnd = result.segments.length ? result.segments[result.segments.length - 1].end : 0;
   const duration = Math.max(result.video.durationSeconds || 0, lastEnd, 0.001);
   $('title').textContent = result.video.name ?? result.videoId;
-  $('meta').textContent = result.counts.sampled + ' frames, ' + result.counts.tracks + ' track(s), dominant ' + (result.dominant ? result.dominant.label : 'none') + ' · ' + result.model.name + (result.model.detector ? ' + ' + result.model.detector : '') + (result.counts.reusedFaces ? ' · ' + result.counts.reusedFaces + ' of ' + result.counts.faces + ' faces reused an earlier classification' : '');
+  const persons = result.persons || [];
+  $('meta').textContent = result.counts.sampled + ' frames, ' + result.counts.tracks + ' track(s), ' + (persons.length ? persons.length + ' person(s), ' : '') + 'dominant ' + (result.dominant ? result.dominant.label : 'none') + ' · ' + result.model.name + (result.model.detector ? ' + ' + result.model.detector : '') + (result.counts.reusedFaces ? ' · ' + result.counts.reusedFaces + ' of ' + result.counts.faces + ' faces reused an earlier classification' : '');
   const colours = coloursFor(result.labels);
   let position = 0;
   const seek = (t) => { position = t; if (video.readyState > 0) video.currentTime = t; draw(); };
   const chart = $('chart');
   chart.appendChild(row('whole video', result.segments, duration, colours, seek));
-  for (const t of result.tracks) chart.appendChild(row('#' + t.trackId + (t.dominant ? ' ' + t.dominant.label : ''), t.segments, duration, colours, seek));
+  // A row per person (their tracks joined across cuts), with screen time; per track where identities were not computed.
+  if (persons.length) for (const p of persons) chart.appendChild(row('person ' + p.personId + (p.dominant ? ' ' + p.dominant.label : '') + ' · ' + p.screenTimeSeconds.toFixed(1) + ' s', p.segments, duration, colours, seek));
+  else for (const t of result.tracks) chart.appendChild(row('#' + t.trackId + (t.dominant ? ' ' + t.dominant.label : ''), t.segments, duration, colours, seek));
   $('legend').innerHTML = result.labels.map((l) => '<span><i style="background:' + colours[l] + '"></i>' + l + '</span>').join('');
   const cursor = $('cursor');
   function draw() {

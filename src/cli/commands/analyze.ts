@@ -8,7 +8,7 @@ import { loadConfig } from '../../config/index.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
 import { deleteVideo, getVideoResult, submitVideo, waitForVideos, type VideoOptions, type VideoStatus } from '../../pipeline/index.ts';
 import { startProducer, writeAnnotatedVideo } from '../../producer/index.ts';
-import { renderTimelinePng, renderTimelineSvg, toCsv, toTracksCsv, type VideoResult } from '../../results/index.ts';
+import { renderTimelinePng, renderTimelineSvg, toCsv, toPersonsCsv, toTracksCsv, type VideoResult } from '../../results/index.ts';
 import { startWorker } from '../../worker/index.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
@@ -36,7 +36,8 @@ const analyze: Command = {
     '',
     '  --fps N          frames sampled per second (default FER_FPS, 2)',
     '  --out DIR        where result files go (default ./fer-results): NAME.json, NAME.csv (per face),',
-    '                   NAME.tracks.csv (per person), NAME.svg and NAME.png (the timeline chart)',
+    '                   NAME.tracks.csv (per track), NAME.persons.csv (per person), NAME.svg and',
+    '                   NAME.png (the timeline chart)',
     '  --annotate       also NAME.annotated.mp4: the video with every face\'s box, track and expression',
     '  --profile P      faces mode models: compact (BlazeFace + face-api, works offline), vit (detector',
     '                   + ViT) or auto (default FER_PROFILE: vit when installed, else compact — and says so)',
@@ -181,6 +182,7 @@ const analyze: Command = {
         await writeFile(file('json'), JSON.stringify(result, null, 2));
         await writeFile(file('csv'), toCsv(result));
         await writeFile(file('tracks.csv'), toTracksCsv(result));
+        await writeFile(file('persons.csv'), toPersonsCsv(result));
         await writeFile(file('svg'), renderTimelineSvg(result));
         await writeFile(file('png'), await renderTimelinePng(result));
         if (values.annotate) {

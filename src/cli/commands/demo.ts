@@ -23,7 +23,6 @@ import { EXIT_CODES, type Command } from '../command.ts';
 import { openPipeline } from '../connect.ts';
 import { makeDemoVideo } from '../demo/make-video.ts';
 import { ensureFaceApiModels } from '../../models/faceapi/convert.ts';
-import { ensureRecognitionDir } from '../../models/faceapi/recognition-dir.ts';
 
 const pct = (v: number) => `${(v * 100).toFixed(0)}%`;
 
@@ -97,7 +96,6 @@ const demo: Command = {
     console.log(`2/4 loading the compact profile (${config.faces.compactDetector} face detector + face-api's expression net) from ${config.modelsDir} …`);
     const analyzer = await createProfileAnalyzer(config, 'compact', {
       prepareFaceApi: ensureFaceApiModels,
-      prepareIdentity: (modelsDir) => ensureRecognitionDir(modelsDir),
       compactExpression: (c) => compactExpression(c),
       logger,
       onConvert: (p) => console.log(`    first use: converting face-api's weights (npm package) to ONNX into ${p.detectorDir} and ${p.expressionDir}`),

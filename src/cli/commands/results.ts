@@ -1,5 +1,5 @@
-// `fer-stream results ID [--format json|csv|tracks-csv|svg|png|mp4] [--out FILE]`: the per-video
-// result of a completed video, as JSON (default), CSV (one row per face per frame, or per track),
+// `fer-stream results ID [--format json|csv|tracks-csv|persons-csv|svg|png|mp4] [--out FILE]`: the per-video
+// result of a completed video, as JSON (default), CSV (one row per face per frame, per track or per person),
 // the timeline chart, or the source video annotated with every face (needs the source file).
 
 import { stat, writeFile } from 'node:fs/promises';
@@ -7,14 +7,14 @@ import { createPipelineVideoService } from '../../api/pipeline-service.ts';
 import { loadConfig } from '../../config/index.ts';
 import { resmoothVideoResult } from '../../results/aggregate.ts';
 import { renderTimelinePng, renderTimelineSvg } from '../../results/chart.ts';
-import { toCsv, toTracksCsv } from '../../results/csv.ts';
+import { toCsv, toPersonsCsv, toTracksCsv } from '../../results/csv.ts';
 import { writeAnnotatedVideo } from '../../producer/index.ts';
 import type { VideoResult } from '../../results/types.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { openPipeline } from '../connect.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
 
-const FORMATS = ['json', 'csv', 'tracks-csv', 'svg', 'png', 'mp4'] as const;
+const FORMATS = ['json', 'csv', 'tracks-csv', 'persons-csv', 'svg', 'png', 'mp4'] as const;
 type Format = (typeof FORMATS)[number];
 
 export async function renderResult(result: VideoResult, format: Exclude<Format, 'mp4'>): Promise<string | Buffer> {
@@ -25,6 +25,8 @@ export async function renderResult(result: VideoResult, format: Exclude<Format, 
       return toCsv(result);
     case 'tracks-csv':
       return toTracksCsv(result);
+    case 'persons-csv':
+      return toPersonsCsv(result);
     case 'svg':
       return renderTimelineSvg(result);
     case 'png':
@@ -35,10 +37,11 @@ export async function renderResult(result: VideoResult, format: Exclude<Format, 
 const results: Command = {
   summary: 'Results of a completed video (JSON, CSV or chart)',
   usage: [
-    'Usage: fer-stream results ID [--format json|csv|tracks-csv|svg|png|mp4] [--out FILE] [--smoothing K]',
+    'Usage: fer-stream results ID [--format json|csv|tracks-csv|persons-csv|svg|png|mp4] [--out FILE] [--smoothing K]',
     '',
     '  --format F   json (default): the per-video result (README "Results format");',
-    '               csv: one row per face per frame; tracks-csv: one row per track (person);',
+    '               csv: one row per face per frame; tracks-csv: one row per track (a face within a shot);',
+    '               persons-csv: one row per person (tracks joined across cuts by face identity);',
     '               svg / png: the timeline chart; mp4: the source video with every face\'s box,',
     '               track and expression drawn (needs --out and the source file where it was submitted)',
     '  --out FILE   write to FILE instead of stdout',

@@ -5,14 +5,19 @@ import path from 'node:path';
 
 export const FACEAPI_DETECTOR_DIR = 'faceapi-tiny-face-detector';
 export const FACEAPI_EXPRESSION_DIR = 'faceapi-face-expression';
-/** The recognition net (identity descriptors for persons), made by src/models/faceapi/recognition-dir.ts. */
+/** The recognition net (identity descriptors for persons). */
 export const FACEAPI_RECOGNITION_DIR = 'faceapi-face-recognition';
 
 export interface FaceApiModelPaths {
   readonly detectorDir: string;
   readonly expressionDir: string;
+  readonly recognitionDir: string;
 }
 
 export function faceApiModelPaths(modelsDir: string): FaceApiModelPaths {
-  return { detectorDir: path.join(modelsDir, FACEAPI_DETECTOR_DIR), expressionDir: path.join(modelsDir, FACEAPI_EXPRESSION_DIR) };
+  return {
+    detectorDir: path.join(modelsDir, FACEAPI_DETECTOR_DIR),
+    expressionDir: path.join(modelsDir, FACEAPI_EXPRESSION_DIR),
+    recognitionDir: path.join(modelsDir, FACEAPI_RECOGNITION_DIR),
+  };
 }

@@ -2,6 +2,7 @@
 // fer-stream model directories, so a machine without internet has real models after `npm install`:
 //   faceapi-tiny-face-detector/  faceapi-detector.json + model.onnx   (our detector code decodes boxes)
 //   faceapi-face-expression/     config.json + preprocessor_config.json + onnx/model.onnx  (an image classifier)
+//   faceapi-face-recognition/    embedder.json + model.onnx  (identity descriptors for persons)
 // Each directory is built in a temporary folder and renamed into place, so processes that build
 // at the same time (several workers starting on a fresh machine) never see a half-written one.
 
@@ -14,6 +15,8 @@ import { TINY_FACE_SPEC_FILE } from '../../inference/detectors/tiny-face.ts';
 import type { OnnxGraphBuilder } from '../onnx/index.ts';
 import { buildExpressionNet, buildTinyFaceDetector, EXPRESSION_INPUT_SIZE, EXPRESSION_LABELS, EXPRESSION_MEAN_RGB, TINY_FACE_IO } from './networks.ts';
 import { readWeights } from './weights.ts';
+import { EMBEDDER_SPEC_FILE, type EmbedderSpec } from '../../inference/face-embedder.ts';
+import { buildRecognitionNet, RECOGNITION_DIMENSIONS, RECOGNITION_INPUT_SIZE, RECOGNITION_IO } from './recognition-net.ts';
 import { FACEAPI_DETECTOR_DIR, FACEAPI_EXPRESSION_DIR, faceApiModelPaths, type FaceApiModelPaths } from '../../inference/detectors/faceapi-dirs.ts';
 
 export { FACEAPI_DETECTOR_DIR, FACEAPI_EXPRESSION_DIR, faceApiModelPaths, type FaceApiModelPaths };
@@ -37,9 +40,10 @@ export interface BuildResult extends FaceApiModelPaths {
   readonly version: string;
   readonly detectorBytes: number;
   readonly expressionBytes: number;
+  readonly recognitionBytes: number;
 }
 
-/** Converts both networks into `outDir`, replacing earlier builds there. */
+/** Converts the three networks into `outDir`, replacing earlier builds there. */
 export async function buildFaceApiModels(outDir: string, options: { sourceDir?: string; replace?: boolean } = {}): Promise<BuildResult> {
   const replace = options.replace ?? true;
   const pkg = await faceApiPackage();
@@ -95,7 +99,20 @@ export async function buildFaceApiModels(outDir: string, options: { sourceDir?: 
     'config.json': config,
     'preprocessor_config.json': preprocessor,
   }, replace);
-  return { ...paths, version: pkg.version, detectorBytes, expressionBytes };
+  const recognition: EmbedderSpec = {
+    type: 'faceapi-face-recognition',
+    model: 'model.onnx',
+    inputName: RECOGNITION_IO.input,
+    outputName: RECOGNITION_IO.output,
+    inputSize: RECOGNITION_INPUT_SIZE,
+    mean: [...EXPRESSION_MEAN_RGB],
+    dimensions: RECOGNITION_DIMENSIONS,
+    source: `${source}face_recognition_model (dlib ResNet-34 face descriptor)`,
+    license: 'MIT',
+  };
+  const recognitionNet = buildRecognitionNet(await readWeights(sourceDir, 'face_recognition_model'));
+  const recognitionBytes = await writeDirectory(paths.recognitionDir, recognitionNet, 'model.onnx', { [EMBEDDER_SPEC_FILE]: recognition }, replace);
+  return { ...paths, version: pkg.version, detectorBytes, expressionBytes, recognitionBytes };
 }
 
 /**
@@ -122,10 +139,17 @@ export async function writeDirectory(dir: string, graph: OnnxGraphBuilder, model
   }
 }
 
-/** Whether both model directories are present (their key files exist). */
+/** Whether the model directories are present (their key files exist). */
 export async function faceApiModelsInstalled(modelsDir: string): Promise<boolean> {
-  const { detectorDir, expressionDir } = faceApiModelPaths(modelsDir);
-  const files = [path.join(detectorDir, TINY_FACE_SPEC_FILE), path.join(detectorDir, 'model.onnx'), path.join(expressionDir, 'config.json'), path.join(expressionDir, 'onnx', 'model.onnx')];
+  const { detectorDir, expressionDir, recognitionDir } = faceApiModelPaths(modelsDir);
+  const files = [
+    path.join(detectorDir, TINY_FACE_SPEC_FILE),
+    path.join(detectorDir, 'model.onnx'),
+    path.join(expressionDir, 'config.json'),
+    path.join(expressionDir, 'onnx', 'model.onnx'),
+    path.join(recognitionDir, EMBEDDER_SPEC_FILE),
+    path.join(recognitionDir, 'model.onnx'),
+  ];
   const found = await Promise.all(files.map((f) => stat(f).then((s) => s.isFile(), () => false)));
   return found.every(Boolean);
 }

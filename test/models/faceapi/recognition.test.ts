@@ -14,7 +14,6 @@ import { createFaceEmbedder, type FaceEmbedder } from '../../../src/inference/fa
 import type { InferenceHost } from '../../../src/inference/types.ts';
 import { buildFaceApiModels } from '../../../src/models/faceapi/convert.ts';
 import { EXPRESSION_MEAN_RGB } from '../../../src/models/faceapi/networks.ts';
-import { buildRecognitionDir } from '../../../src/models/faceapi/recognition-dir.ts';
 import { describeWithShared, sharedPath } from '../../helpers/shared.ts';
 import { loadFaceApi, referenceDescriptor } from './face-api-reference.ts';
 import { clampToImage, crop, decode } from './photos.ts';
@@ -40,7 +39,7 @@ describeWithShared('face-api recognition net: converted ONNX vs face-api on tfjs
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'fer-faceapi-recognition-'));
     const models = await buildFaceApiModels(dir);
-    recognitionDir = (await buildRecognitionDir(dir)).dir;
+    recognitionDir = models.recognitionDir;
     detector = await loadTinyFaceDetector(models.detectorDir, { settings: { minFaceSize: 0, maxFaces: 100 }, inference });
     host = await createInferenceHost(hostOptionsFromConfig(inference, path.join(recognitionDir, 'model.onnx')));
     embedder = await createFaceEmbedder(recognitionDir, { config: inference });

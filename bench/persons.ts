@@ -60,7 +60,7 @@ await rm(tmp, { recursive: true, force: true });
 
 const tracking = trackerOptions(config);
 const defaultDistance = config.faces.personDistance;
-const distances = [...new Set([0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, defaultDistance])].sort((a, b) => a - b);
+const distances = [...new Set([0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, defaultDistance])].sort((a, b) => a - b);
 const settings: Array<{ name: string; distance: number | null }> = [
   { name: 'tracks only (baseline: a person per track)', distance: null },
   ...distances.map((d) => ({ name: `persons ≤ ${d}${d === defaultDistance ? ' (default)' : ''}`, distance: d })),
@@ -89,11 +89,25 @@ for (const setting of settings) {
 // How far apart the tracks' mean descriptors are: one person's tracks vs different people's.
 const same: number[] = [];
 const different: number[] = [];
+let closest = { distance: Infinity, pair: '' };
+let farthest = { distance: 0, pair: '' };
 for (const { interview, frames } of analysed) {
   const cuts = detectCuts(frames, config.faces.cutThreshold);
   const tracked = assignTracks(frames, { ...tracking, persons: undefined }, { cutIndexes: new Set(cuts.map((c) => c.index)) });
   const means = trackMeans(interview, tracked);
-  for (let i = 0; i < means.length; i++) for (let j = i + 1; j < means.length; j++) (means[i]!.person === means[j]!.person ? same : different).push(identityDistance(means[i]!.mean, means[j]!.mean));
+  for (let i = 0; i < means.length; i++) {
+    for (let j = i + 1; j < means.length; j++) {
+      const d = identityDistance(means[i]!.mean, means[j]!.mean);
+      const pair = `${means[i]!.person} / ${means[j]!.person} (${interview.kind} #${interview.variant})`;
+      if (means[i]!.person === means[j]!.person) {
+        same.push(d);
+        if (d > farthest.distance) farthest = { distance: d, pair };
+      } else {
+        different.push(d);
+        if (d < closest.distance) closest = { distance: d, pair };
+      }
+    }
+  }
 }
 const quantile = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))] ?? NaN;
 
@@ -106,4 +120,5 @@ for (const r of rows) {
   console.log(`| ${r.setting} | ${r.kind} | ${r.score.found} / ${r.score.present} | ${r.exact} / ${r.interviews} | ${pct(precision)} | ${pct(recall)} | ${r.score.tracks} |`);
 }
 console.log(`track-mean distances: one person ${same.length} pairs, median ${quantile(same, 0.5).toFixed(3)}, p95 ${quantile(same, 0.95).toFixed(3)}, max ${Math.max(...same).toFixed(3)}; different people ${different.length} pairs, min ${Math.min(...different).toFixed(3)}, p5 ${quantile(different, 0.05).toFixed(3)}, median ${quantile(different, 0.5).toFixed(3)}`);
+console.log(`farthest one-person pair: ${farthest.pair} ${farthest.distance.toFixed(3)}; closest two-person pair: ${closest.pair} ${closest.distance.toFixed(3)}`);
 if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), interviews: interviews.length, faces, analysisSeconds, baselineSeconds, rows: rows.map((r) => ({ ...r, ...pairwise(r.score) })) }, null, 2));

@@ -63,7 +63,9 @@ export async function makeInterviews(patches: readonly FacePatch[], backgrounds:
     for (let variant = 0; variant < options.variants; variant++) {
       const persons = cast(patches, count, random, variant === 0 ? ['obama', 'biden'] : undefined);
       const photosOf = persons.map((person) => patches.filter((p) => p.person === person));
-      const backgroundOf = persons.map(() => backgrounds[Math.floor(random() * backgrounds.length)]!);
+      // A background of their own for each person (as an edited interview cuts between two camera set-ups).
+      const start = Math.floor(random() * backgrounds.length);
+      const backgroundOf = persons.map((_, k) => backgrounds[(start + k * 3) % backgrounds.length]!);
       const shown = persons.map(() => 0);
       const frames: InterviewFrame[] = [];
       for (const [shot, inShot] of shots.entries()) {

@@ -52,7 +52,7 @@ export const facesSchema = z.object({
   /** Persons: an identity descriptor per classified face (face-api's recognition net) and tracks of one person joined across cuts; false = tracks only. */
   persons: envBoolean.default(true),
   /** Persons: largest distance between two tracks' mean identity descriptors to call them one person (face-api units; chosen by bench:persons). */
-  personDistance: num(0, 2).default(0.55),
+  personDistance: num(0, 2).default(0.42),
   /** Scene cuts: consecutive frames whose signatures differ by at least this (0..3, src/results/scenes.ts) begin a new scene; 3 = never. */
   cutThreshold: num(0, 3).default(0.4),
   /** Mirror for `models fetch` serving `<family>/<file>`; unset = the publishers' URLs. */

@@ -147,6 +147,7 @@ describe('buildVideoResult: distribution, dominant, counts', () => {
       reusedFaces: 1,
       faceVisibleShare: 3 / 5,
       tracks: 0,
+      persons: 0,
       decodeErrors: 0,
     });
     expect(result.warnings).toEqual(['1 of 6 sampled frames could not be analysed (see each frame\'s error)']);

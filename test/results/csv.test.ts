@@ -14,7 +14,7 @@ describe('CSV export', () => {
     });
     const csv = toCsv(result);
     expect(csv.split('\r\n')[0]).toBe(
-      'video_id,frame_index,timestamp,frame_label,face_count,face_index,track_id,box_x,box_y,box_width,box_height,detector_score,face_label,face_reused,p_angry,p_disgust,p_fear,p_happy,p_neutral,p_sad,p_surprise,error',
+      'video_id,frame_index,timestamp,frame_label,face_count,face_index,track_id,person_id,box_x,box_y,box_width,box_height,detector_score,face_label,face_reused,p_angry,p_disgust,p_fear,p_happy,p_neutral,p_sad,p_surprise,error',
     );
     expectCsvMatchesJson(csv, result);
   });
@@ -34,6 +34,6 @@ describe('CSV export', () => {
     });
     const csv = toCsv(result);
     expectCsvMatchesJson(csv, result);
-    expect(parseCsv(csv)[0]!.slice(14, 16)).toEqual(['p_a,1', 'p_b"2']);
+    expect(parseCsv(csv)[0]!.slice(15, 17)).toEqual(['p_a,1', 'p_b"2']);
   });
 });

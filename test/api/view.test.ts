@@ -67,7 +67,7 @@ describeWithTools('the /view page in Chromium', ['chromium', 'ffmpeg'], () => {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it('loads, draws the chart and a row per track, plays the annotated video, and a click seeks it', async () => {
+    it('loads, draws the chart and a row per person, plays the annotated video, and a click seeks it', async () => {
       // Data stays behind the token: the page is open, its video is not.
       expect((await fetch(`${base}/v1/videos/${videoId}/video`)).status).toBe(401);
       expect((await fetch(`${base}/v1/videos/${videoId}/view`)).status).toBe(200);
@@ -80,18 +80,19 @@ describeWithTools('the /view page in Chromium', ['chromium', 'ffmpeg'], () => {
       expect(errors).toEqual([]);
 
       const meta = await page.$eval('#meta', (m) => m.textContent);
-      expect(meta).toContain(`${result.counts.sampled} frames, ${result.counts.tracks} track(s)`);
+      expect(meta).toContain(`${result.counts.sampled} frames, ${result.counts.tracks} track(s), ${result.counts.persons} person(s)`);
+      expect(result.counts.persons).toBeGreaterThan(0);
       if (result.counts.reusedFaces > 0) expect(meta).toContain(`${result.counts.reusedFaces} of ${result.counts.faces} faces reused`);
       else expect(meta).not.toContain('reused');
 
       const rows = await page.$$eval('#chart .row .name', (names) => names.map((n) => n.textContent));
-      expect(rows).toEqual(['whole video', ...result.tracks.map((t) => `#${t.trackId}${t.dominant ? ` ${t.dominant.label}` : ''}`)]);
+      expect(rows).toEqual(['whole video', ...result.persons.map((p) => `person ${p.personId}${p.dominant ? ` ${p.dominant.label}` : ''} · ${p.screenTimeSeconds.toFixed(1)} s`)]);
       expect(await page.$$eval('#chart .row', (r) => r[0]!.querySelectorAll('.segment').length)).toBe(result.segments.length);
       const duration = await page.$eval('#video', (v) => (v as unknown as { duration: number }).duration);
       expect(duration).toBeCloseTo(3, 0);
 
-      // Click at 70 % of the track's row: the video seeks to 70 % of its duration and the cursor follows.
-      const lane = (await page.$$('#chart .row .lane'))[1]!; // the track's row
+      // Click at 70 % of the person's row: the video seeks to 70 % of its duration and the cursor follows.
+      const lane = (await page.$$('#chart .row .lane'))[1]!; // the person's row
       const box = (await lane.boundingBox())!;
       await page.mouse.click(box.x + box.width * 0.7, box.y + box.height / 2);
       await page.waitForFunction('Math.abs(document.getElementById("video").currentTime - 2.1) < 0.15');

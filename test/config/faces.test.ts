@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/index.ts';
 describe('faces configuration', () => {
   it('defaults: detection on with YuNet (vit) and BlazeFace full range (compact), thresholds measured or the model\'s, tracker and fetch settings', () => {
     const { faces } = loadConfig({});
-    expect(faces).toMatchObject({ detect: true, detector: 'yunet-s-dynamic', compactDetector: 'blazeface-back', confirmDetector: 'auto', minFaceSize: 16, maxFacesPerFrame: 20, cropMargin: 0.15, reuseMaxFrames: 8, reuseThreshold: 0.01, trackIou: 0.3, trackMaxGap: 2, trackAppearanceDistance: 0.5, trackReidentifyFrames: 10, cutThreshold: 0.4, fetchRetries: 3 });
+    expect(faces).toMatchObject({ detect: true, detector: 'yunet-s-dynamic', compactDetector: 'blazeface-back', confirmDetector: 'auto', minFaceSize: 16, maxFacesPerFrame: 20, cropMargin: 0.15, reuseMaxFrames: 8, reuseThreshold: 0.01, trackIou: 0.3, trackMaxGap: 2, trackAppearanceDistance: 0.5, trackReidentifyFrames: 10, persons: true, personDistance: 0.42, cutThreshold: 0.4, fetchRetries: 3 });
     expect(faces.scoreThreshold).toBeUndefined();
     expect(faces.nmsIou).toBeUndefined();
     expect(faces.modelsBaseUrl).toBeUndefined();
@@ -29,6 +29,8 @@ describe('faces configuration', () => {
       FER_TRACK_APPEARANCE_DISTANCE: '0.3',
       FER_TRACK_REIDENTIFY_FRAMES: '4',
       FER_CUT_THRESHOLD: '0.6',
+      FER_PERSONS: 'false',
+      FER_PERSON_DISTANCE: '0.5',
       FER_MODELS_BASE_URL: 'http://mirror.local/models',
       FER_FETCH_RETRIES: '1',
       FER_FETCH_RETRY_BASE_MS: '10',
@@ -52,6 +54,8 @@ describe('faces configuration', () => {
       trackAppearanceDistance: 0.3,
       trackReidentifyFrames: 4,
       cutThreshold: 0.6,
+      persons: false,
+      personDistance: 0.5,
       modelsBaseUrl: 'http://mirror.local/models',
       fetchRetries: 1,
       fetchRetryBaseMs: 10,

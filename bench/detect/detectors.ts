@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { Config } from '../../src/config/index.ts';
 import { ensureBlazeFaceModel, isBlazeFaceModel } from '../../src/inference/detectors/blazeface-install.ts';
+import { CropConfirmedDetector, DEFAULT_CROP_CHECK } from '../../src/inference/detectors/crop-confirmed-detector.ts';
 import { ConfirmedDetector } from '../../src/inference/detectors/confirmed-detector.ts';
 import { loadDetector } from '../../src/inference/detectors/detector.ts';
 import { loadTinyFaceDetector } from '../../src/inference/detectors/tiny-face.ts';
@@ -49,6 +50,19 @@ function confirmed(primary: (config: Config, floor: number) => Promise<FaceDetec
   return async (config, floor) => new ConfirmedDetector(await primary(config, floor), await onnx('blazeface-back', 0.5, []).open(config, 0.5));
 }
 
+/** `primary` with each face it scores below `trustAbove` confirmed by `confirmer` at `confirmAt` on a crop around it (crop-confirmed-detector.ts). */
+function cropChecked(label: string, primary: BenchDetector['open'], confirmer: string, confirmAt: number, trustAbove: number, reference: number): BenchDetector {
+  return {
+    label: `${label} + ${confirmer} ≥ ${confirmAt} on a crop${trustAbove <= 1 ? ` below ${trustAbove}` : ''}`,
+    reference,
+    thresholds: sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
+    open: async (config, floor) => new CropConfirmedDetector(await primary(config, floor), await onnx(confirmer, 0.5, []).open(config, confirmAt), { ...DEFAULT_CROP_CHECK, trustAbove }),
+  };
+}
+
+const yunetFrame = onnx('yunet-s-dynamic', 0.9, [], 'frame').open;
+const blazeBack = onnx('blazeface-back', 0.5, []).open;
+
 export const BENCH_DETECTORS: readonly BenchDetector[] = [
   onnx('ultraface-rfb-320', 0.7, sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)),
   onnx('ultraface-rfb-640', 0.7, sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)),
@@ -61,6 +75,12 @@ export const BENCH_DETECTORS: readonly BenchDetector[] = [
   onnx('blazeface-back', 0.5, sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)),
   { label: 'faceapi-tiny + blazeface-back check', reference: 0.5, thresholds: sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8), open: confirmed(tiny) },
   { label: 'ultraface-rfb-320 + blazeface-back check', reference: 0.7, thresholds: sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8), open: confirmed(onnx('ultraface-rfb-320', 0.7, []).open) },
+  // Second looks on a crop (crop-confirmed-detector.ts): the confirmer's threshold, and the primary score from which no check is made.
+  ...[0.6, 0.65, 0.7].flatMap((confirmAt) => [
+    ...[0.85, 0.9, 2].map((trust) => cropChecked('yunet-s-dynamic @frame size', yunetFrame, 'blazeface-back', confirmAt, trust, 0.9)),
+    cropChecked('yunet-s-dynamic @frame size', yunetFrame, 'blazeface-front', confirmAt, 2, 0.9),
+    ...[0.8, 2].map((trust) => cropChecked('blazeface-back', blazeBack, 'blazeface-front', confirmAt, trust, 0.5)),
+  ]),
 ];
 
 /** Installs the shared UltraFace and YuNet files into the models directory (BlazeFace and face-api come from npm). */

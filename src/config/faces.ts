@@ -19,6 +19,15 @@ export const facesSchema = z.object({
    * otherwise.
    */
   confirmDetector: z.enum(['auto', 'none', 'blazeface-front', 'blazeface-back']).default('auto'),
+  /**
+   * A second look at doubtful faces: each face scored below `secondLookTrustAbove` is kept only if
+   * BlazeFace, run on a crop around it, also finds it (at `secondLookThreshold`). `auto`: the one
+   * bench:detect measured for the profile's detector (YuNet: BlazeFace full range; BlazeFace full
+   * range: BlazeFace short range), none for other detectors.
+   */
+  secondLook: z.enum(['auto', 'none', 'blazeface-front', 'blazeface-back']).default('auto'),
+  secondLookThreshold: num(0, 1).optional(),
+  secondLookTrustAbove: num(0, 2).optional(),
   scoreThreshold: num(0, 1).optional(),
   nmsIou: num(0, 1).optional(),
   /** Faces whose shorter side is below this many working-resolution pixels are ignored. */
@@ -69,6 +78,9 @@ export const facesEnv = {
   detector: 'FER_DETECTOR',
   compactDetector: 'FER_COMPACT_DETECTOR',
   confirmDetector: 'FER_DETECTOR_CONFIRM',
+  secondLook: 'FER_DETECTOR_SECOND_LOOK',
+  secondLookThreshold: 'FER_SECOND_LOOK_THRESHOLD',
+  secondLookTrustAbove: 'FER_SECOND_LOOK_TRUST_ABOVE',
   scoreThreshold: 'FER_DETECTOR_SCORE_THRESHOLD',
   nmsIou: 'FER_DETECTOR_NMS_IOU',
   minFaceSize: 'FER_MIN_FACE_SIZE',

@@ -4,7 +4,7 @@
 //            offline, fast.
 //   vit      the configured face detector (FER_DETECTOR, default YuNet) + the ViT expression
 //            model: the accurate one; needs fetched weights (`models fetch vit-fer yunet`).
-// Default detectors and thresholds are the ones bench:detect chose (BENCHMARKS.md).
+// Default detectors, thresholds and second looks are the ones bench:detect chose (BENCHMARKS.md).
 //   auto     vit when its models are installed, otherwise compact (with a reason the CLI prints).
 // Both resolve to the detect-then-classify FrameAnalyzer.
 
@@ -19,7 +19,8 @@ import { createExpressionClassifier } from './ensemble.ts';
 import { ensureBlazeFaceModel, isBlazeFaceModel, type BlazeFaceModel } from './detectors/blazeface-install.ts';
 import { catalogEntry } from './detectors/catalog.ts';
 import { ConfirmedDetector } from './detectors/confirmed-detector.ts';
-import { detectorThreshold } from './detectors/defaults.ts';
+import { CropConfirmedDetector, DEFAULT_CROP_CHECK } from './detectors/crop-confirmed-detector.ts';
+import { detectorThreshold, secondLookFor } from './detectors/defaults.ts';
 import { loadDetector } from './detectors/detector.ts';
 import { DETECTOR_SPEC_FILE } from './detectors/spec.ts';
 import { loadTinyFaceDetector, TINY_FACE_SPEC_FILE } from './detectors/tiny-face.ts';
@@ -127,8 +128,9 @@ async function faceApiDirs(config: Config, options: ProfileAnalyzerOptions): Pro
 export async function createProfileAnalyzer(config: Config, profile: ProfileName, options: ProfileAnalyzerOptions = {}): Promise<FrameAnalyzer> {
   const { observer, logger } = options;
   const detectorName = profile === 'compact' ? config.faces.compactDetector : config.faces.detector;
+  const look = secondLookFor(detectorName, { choice: config.faces.secondLook, confirmAt: config.faces.secondLookThreshold, trustAbove: config.faces.secondLookTrustAbove }, fixedDetectorInput(config));
   const settings = {
-    scoreThreshold: detectorThreshold(detectorName, config.faces.scoreThreshold, fixedDetectorInput(config)),
+    scoreThreshold: detectorThreshold(detectorName, config.faces.scoreThreshold, fixedDetectorInput(config), look),
     nmsIou: config.faces.nmsIou,
     minFaceSize: config.faces.minFaceSize,
     maxFaces: config.faces.maxFacesPerFrame,
@@ -188,6 +190,16 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
           throw error;
         });
       detector = new ConfirmedDetector(primary, confirmer);
+    }
+    if (look !== null) {
+      const primary = detector;
+      const checker = await ensureBlazeFaceModel(config.modelsDir, look.confirmer)
+        .then((dir) => openDetector(dir, config, { ...settings, scoreThreshold: look.confirmAt, nmsIou: undefined, minFaceSize: 0 }, observer, logger))
+        .catch(async (error: unknown) => {
+          await primary.close();
+          throw error;
+        });
+      detector = new CropConfirmedDetector(primary, checker, { ...DEFAULT_CROP_CHECK, trustAbove: look.trustAbove });
     }
   } catch (error) {
     await classifier.close();

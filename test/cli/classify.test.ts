@@ -90,7 +90,7 @@ describeWithShared('fer-stream classify detects faces first', () => {
     // Canonical names and order in every answer (the compact default averages two nets whose own orders differ).
     expect(doc.model).toMatchObject({
       name: 'faceapi-face-expression+mini-xception+flip',
-      detector: 'blazeface-back',
+      detector: 'blazeface-back (below 0.8 confirmed by blazeface-front)',
       labels: ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise'],
     });
     const match = matchFaces(doc.images[0].faces.map((f: { box: Box; detectorScore: number }) => ({ box: f.box, score: f.detectorScore })), truth);
@@ -109,11 +109,11 @@ describeWithShared('fer-stream classify detects faces first', () => {
     expect(vit.code).toBe(0);
     expect(vit.stderr).toContain('profile: vit — its detector (yunet-s-dynamic) is installed');
     const doc = JSON.parse(vit.stdout);
-    expect(doc.model).toMatchObject({ name: 'model', detector: 'yunet-s-dynamic' });
+    expect(doc.model).toMatchObject({ name: 'model', detector: 'yunet-s-dynamic (below 0.85 confirmed by blazeface-back)' });
     const match = matchFaces(doc.images[0].faces.map((f: { box: Box; detectorScore: number }) => ({ box: f.box, score: f.detectorScore })), truth.map((t) => ({ ...t, truncated: false })));
     expect([match.found.length, match.falseDetections.length]).toEqual([5, 0]);
     const compact = JSON.parse((await cli(['classify', photo(), '--model', model, '--profile', 'compact', '--json'], { FER_MODELS_DIR: models })).stdout);
-    expect(compact.model).toMatchObject({ name: 'model', detector: 'blazeface-back' });
+    expect(compact.model).toMatchObject({ name: 'model', detector: 'blazeface-back (below 0.8 confirmed by blazeface-front)' });
     expect(compact.images[0].faces).toHaveLength(4);
   }, 60_000);
 });

@@ -68,7 +68,7 @@ describeWithShared('fer-stream eval and classify on labelled faces', () => {
     expect(code, stderr).toBe(0);
     const report = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8'));
     expect(report.model.name).toBe('faceapi-face-expression+mini-xception+flip');
-    expect(report.model.detector).toBe('blazeface-back');
+    expect(report.model.detector).toBe('blazeface-back (below 0.8 confirmed by blazeface-front)');
     expect(report.report.total + report.noFace).toBe(56);
     expect(report.coverage).toBeCloseTo(report.report.total / 56, 10);
   });

@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/index.ts';
 describe('faces configuration', () => {
   it('defaults: detection on with YuNet (vit) and BlazeFace full range (compact), thresholds measured or the model\'s, tracker and fetch settings', () => {
     const { faces } = loadConfig({});
-    expect(faces).toMatchObject({ detect: true, detector: 'yunet-s-dynamic', compactDetector: 'blazeface-back', confirmDetector: 'auto', minFaceSize: 16, maxFacesPerFrame: 20, cropMargin: 0.15, reuseMaxFrames: 8, reuseThreshold: 0.01, trackIou: 0.3, trackMaxGap: 2, trackAppearanceDistance: 0.5, trackReidentifyFrames: 10, persons: true, personDistance: 0.42, cutThreshold: 0.4, fetchRetries: 3 });
+    expect(faces).toMatchObject({ detect: true, detector: 'yunet-s-dynamic', compactDetector: 'blazeface-back', confirmDetector: 'auto', secondLook: 'auto', minFaceSize: 16, maxFacesPerFrame: 20, cropMargin: 0.15, reuseMaxFrames: 8, reuseThreshold: 0.01, trackIou: 0.3, trackMaxGap: 2, trackAppearanceDistance: 0.5, trackReidentifyFrames: 10, persons: true, personDistance: 0.42, cutThreshold: 0.4, fetchRetries: 3 });
     expect(faces.scoreThreshold).toBeUndefined();
     expect(faces.nmsIou).toBeUndefined();
     expect(faces.modelsBaseUrl).toBeUndefined();
@@ -26,6 +26,9 @@ describe('faces configuration', () => {
       FER_TRACK_IOU: '0.5',
       FER_TRACK_MAX_GAP: '0',
       FER_DETECTOR_CONFIRM: 'none',
+      FER_DETECTOR_SECOND_LOOK: 'blazeface-front',
+      FER_SECOND_LOOK_THRESHOLD: '0.6',
+      FER_SECOND_LOOK_TRUST_ABOVE: '0.9',
       FER_TRACK_APPEARANCE_DISTANCE: '0.3',
       FER_TRACK_REIDENTIFY_FRAMES: '4',
       FER_CUT_THRESHOLD: '0.6',
@@ -51,6 +54,9 @@ describe('faces configuration', () => {
       trackIou: 0.5,
       trackMaxGap: 0,
       confirmDetector: 'none',
+      secondLook: 'blazeface-front',
+      secondLookThreshold: 0.6,
+      secondLookTrustAbove: 0.9,
       trackAppearanceDistance: 0.3,
       trackReidentifyFrames: 4,
       cutThreshold: 0.6,

@@ -92,7 +92,7 @@ describeWithShared('fer-stream analyze (Redis + ffmpeg + onnxruntime)', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/profile: compact — the vit profile's detector is not installed .*detecting faces with blazeface-back/);
     const result = JSON.parse(readFileSync(path.join(out, 'grid_bbaf2n.json'), 'utf8')) as VideoResult;
-    expect(result.model).toMatchObject({ name: 'vit-tiny', detector: 'blazeface-back' });
+    expect(result.model).toMatchObject({ name: 'vit-tiny', detector: 'blazeface-back (below 0.8 confirmed by blazeface-front)' });
     expect(result.counts).toMatchObject({ sampled: 6, withFace: 6, tracks: 1 });
     for (const frame of result.frames) {
       const box = frame.faces[0]!.box;

@@ -46,7 +46,7 @@ describe('fer-stream demo', () => {
     const result = JSON.parse(readFileSync(path.join(dir, 'fer-stream-demo', 'result.json'), 'utf8')) as VideoResult;
     expect(result.labels).toEqual(['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise']);
     expect(result.model.name).toBe('faceapi-face-expression+mini-xception+flip');
-    expect(result.model.detector).toBe('blazeface-back');
+    expect(result.model.detector).toBe('blazeface-back (below 0.8 confirmed by blazeface-front)');
     // Every sample photo shows at least one face; most show several.
     expect(result.frames.every((f) => f.faces.length >= 1)).toBe(true);
     expect(result.counts.faces).toBeGreaterThanOrEqual(2 * result.counts.sampled);

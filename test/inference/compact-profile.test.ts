@@ -83,7 +83,7 @@ describeWithShared('vit profile', () => {
     expect(choice).toMatchObject({ profile: 'vit', explicit: false });
     const analyzer = await createProfileAnalyzer(config, choice.profile, { prepareFaceApi: ensureFaceApiModels });
     try {
-      expect(analyzer.info).toMatchObject({ name: 'vit-fer', detector: 'yunet-s-dynamic' });
+      expect(analyzer.info).toMatchObject({ name: 'vit-fer', detector: 'yunet-s-dynamic (below 0.85 confirmed by blazeface-back)' });
       const { faces } = await analyzer.analyze(await decodeToRgb(await readFile(sharedPath('fixtures', 'faces', 'wh_two_people.jpg'))));
       expect(faces.length).toBe(2);
       expect(faces[0]!.probabilities).toHaveLength(analyzer.info.labels.length);

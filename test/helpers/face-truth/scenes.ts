@@ -1,6 +1,7 @@
 // Frames with known faces, for measuring detectors (bench:detect) and for the no-face tests:
 //   no-face frames: ffmpeg's generated sources (test patterns, bars, fractals, automata, noise,
 //     gradients, text) and real scenery cut from the fixture photos where no face is;
+//   clutter frames (clutter.ts): paintings, photographs, animals, posters, cloth — no face either;
 //   composites: those frames with fixture faces pasted at known boxes and scales;
 //   photos: the fixture photos themselves at the pipeline's frame size, with their boxes.
 // Everything is generated (ffmpeg, sharp) from ../shared and the hand-checked boxes in
@@ -20,7 +21,8 @@ export const FONT_FILE = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
 export interface Scene {
   /** Where the frame came from, e.g. "testsrc2#3" or "pexels_group.jpg". */
   readonly name: string;
-  readonly kind: 'no-face' | 'composite' | 'photo';
+  /** no-face: generated pictures and scenery; clutter: paintings, photographs, animals, posters, cloth (clutter.ts), no face either. */
+  readonly kind: 'no-face' | 'clutter' | 'composite' | 'photo';
   readonly image: RgbImage;
   /** The faces in it; `truncated` ones (cut by the photo's edge) count neither as found nor as missed. */
   readonly faces: readonly TrueFace[];

@@ -102,7 +102,7 @@ describeWithShared('fer-stream classify detects faces first', () => {
     expect(text.stdout).toContain(`${file('red.png')}: no face found (--no-detect classifies the whole image)`);
   });
 
-  it('--model DIR keeps detection: auto takes the vit profile\'s detector once installed (all 5 group faces, the one cut by the edge too), compact otherwise', async () => {
+  it('--model DIR keeps detection: auto takes the vit profile\'s detector once installed (the 4 whole group faces, nothing else), compact otherwise', async () => {
     const models = file('vit-models');
     await installLocal(sharedPath('models'), models, ['yunet']);
     const vit = await cli(['classify', photo(), '--model', model, '--json'], { FER_MODELS_DIR: models });
@@ -110,8 +110,10 @@ describeWithShared('fer-stream classify detects faces first', () => {
     expect(vit.stderr).toContain('profile: vit — its detector (yunet-s-dynamic) is installed');
     const doc = JSON.parse(vit.stdout);
     expect(doc.model).toMatchObject({ name: 'model', detector: 'yunet-s-dynamic (below 0.85 confirmed by blazeface-back)' });
-    const match = matchFaces(doc.images[0].faces.map((f: { box: Box; detectorScore: number }) => ({ box: f.box, score: f.detectorScore })), truth.map((t) => ({ ...t, truncated: false })));
-    expect([match.found.length, match.falseDetections.length]).toEqual([5, 0]);
+    // The face cut by the photo's top edge (eyes outside it) is "don't care": YuNet alone scores it
+    // below 0.85 and BlazeFace's second look does not confirm it; every whole face is found.
+    const match = matchFaces(doc.images[0].faces.map((f: { box: Box; detectorScore: number }) => ({ box: f.box, score: f.detectorScore })), truth);
+    expect([match.found.length, match.missed.length, match.falseDetections.length]).toEqual([4, 0, 0]);
     const compact = JSON.parse((await cli(['classify', photo(), '--model', model, '--profile', 'compact', '--json'], { FER_MODELS_DIR: models })).stdout);
     expect(compact.model).toMatchObject({ name: 'model', detector: 'blazeface-back (below 0.8 confirmed by blazeface-front)' });
     expect(compact.images[0].faces).toHaveLength(4);

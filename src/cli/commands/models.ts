@@ -44,6 +44,20 @@ const subcommands: Record<string, SubcommandEntry> = {
     ].join('\n'),
     load: async () => (await import('./models/build-faceapi.ts')).default,
   },
+  'fit-head': {
+    summary: "Fit a new final layer on face-api's frozen expression net to your own labelled face crops",
+    usage: [
+      'fer-stream models fit-head --data DIR|FILE.csv [--out DIR] [--holdout F] [--flip] [--l2 X] [--json]',
+      '  --data       face crops, one folder per label (DIR/happy/*.jpg) or a CSV of path,label (repeatable);',
+      '               expression names map to the canonical seven, other labels are kept as your own classes',
+      '  --out DIR    model directory to write (default FER_MODELS_DIR/faceapi-fitted-head); use it with --model',
+      '  --holdout F  share of each class held out and scored (default 0.2; 0 = train on all)',
+      '  --flip       also train on each face mirrored',
+      '  --l2 X       L2 penalty of the softmax head (default 0.001)',
+      "  Prints training and held-out accuracy, and face-api's own head on the same held-out faces.",
+    ].join('\n'),
+    load: async () => (await import('./models/fit-head.ts')).default,
+  },
   fetch: {
     summary: 'Download detector models (UltraFace, YuNet) or the seed ViT (converted to ONNX) from their publishers, verify and install them',
     usage: [

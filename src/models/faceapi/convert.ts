@@ -36,6 +36,24 @@ export async function faceApiPackage(): Promise<{ modelDir: string; version: str
 }
 
 
+/**
+ * The expression net's preprocessor_config.json. face-api computes (pixel − mean) / 255 =
+ * pixel/255 − mean/255: rescale, then normalise with std 1.
+ */
+export const EXPRESSION_PREPROCESSOR = {
+  image_processor_type: 'ViTImageProcessor',
+  do_resize: true,
+  size: { height: EXPRESSION_INPUT_SIZE, width: EXPRESSION_INPUT_SIZE },
+  resample: 2,
+  do_rescale: true,
+  rescale_factor: 1 / 255,
+  do_normalize: true,
+  image_mean: EXPRESSION_MEAN_RGB.map((m) => m / 255) as unknown as readonly [number, number, number],
+  image_std: [1, 1, 1] as const,
+  // face-api pads each face crop with black to a centred square before resizing.
+  pad_to_square: true,
+} as const;
+
 export interface BuildResult extends FaceApiModelPaths {
   readonly version: string;
   readonly detectorBytes: number;
@@ -81,23 +99,9 @@ export async function buildFaceApiModels(outDir: string, options: { sourceDir?: 
     source: `${source}face_expression_model`,
     license: 'MIT',
   };
-  // face-api computes (pixel − mean) / 255 = pixel/255 − mean/255: rescale, then normalise with std 1.
-  const preprocessor = {
-    image_processor_type: 'ViTImageProcessor',
-    do_resize: true,
-    size: { height: EXPRESSION_INPUT_SIZE, width: EXPRESSION_INPUT_SIZE },
-    resample: 2,
-    do_rescale: true,
-    rescale_factor: 1 / 255,
-    do_normalize: true,
-    image_mean: EXPRESSION_MEAN_RGB.map((m) => m / 255),
-    image_std: [1, 1, 1],
-    // face-api pads each face crop with black to a centred square before resizing.
-    pad_to_square: true,
-  };
   const expressionBytes = await writeDirectory(paths.expressionDir, expression, path.join('onnx', 'model.onnx'), {
     'config.json': config,
-    'preprocessor_config.json': preprocessor,
+    'preprocessor_config.json': EXPRESSION_PREPROCESSOR,
   }, replace);
   const recognition: EmbedderSpec = {
     type: 'faceapi-face-recognition',

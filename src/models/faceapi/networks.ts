@@ -109,12 +109,24 @@ export function buildTinyFaceDetector(weights: Weights): OnnxGraphBuilder {
   return g;
 }
 
+/** The face-api expression net's pooled features (input of its final layer), for fitting heads. */
+export const EXPRESSION_FEATURES = { output: 'features', dimensions: 256 } as const;
+
+/** A replacement final layer (models/head): [256 × classes] row-major weights and a bias. */
+export interface ExpressionHead {
+  readonly weights: Float32Array;
+  readonly bias: Float32Array;
+  readonly classes: number;
+}
+
 /**
  * face-api's FaceExpressionNet: input `pixel_values` [N,3,112,112] already normalised
  * ((x − mean) / 255, described in the model directory's preprocessor_config.json), output `logits`
- * [N,7] before softmax, classes in EXPRESSION_LABELS order.
+ * [N,7] before softmax, classes in EXPRESSION_LABELS order. With `head`, the final layer is that
+ * one instead (a head fitted on the net's features: `logits` [N, head.classes]); with `features`,
+ * the graph ends before the final layer (`features` [N,256]).
  */
-export function buildExpressionNet(weights: Weights): OnnxGraphBuilder {
+export function buildExpressionNet(weights: Weights, options: { head?: ExpressionHead; features?: boolean } = {}): OnnxGraphBuilder {
   const g = new OnnxGraphBuilder({ graphName: 'faceapi_face_expression', producerName: 'fer-stream build-faceapi', opset: 17 });
   const L = new Layers(g, weights);
   const size = EXPRESSION_INPUT_SIZE;
@@ -126,11 +138,18 @@ export function buildExpressionNet(weights: Weights): OnnxGraphBuilder {
   }
   // avgPool 7×7, stride 2, 'valid' on the 7×7 map: one value per channel.
   const pooled = g.op('AveragePool', [x], { kernel_shape: attr.ints([7, 7]), strides: attr.ints([2, 2]) });
+  if (options.features) {
+    g.op('Flatten', [pooled], { axis: attr.int(1) }, EXPRESSION_FEATURES.output);
+    g.addOutput(EXPRESSION_FEATURES.output, 'float32', ['batch', EXPRESSION_FEATURES.dimensions]);
+    return g;
+  }
   const flat = g.op('Flatten', [pooled], { axis: attr.int(1) });
-  const fcWeights = g.addInitializer('fc/weights', { values: takeWeight(weights, 'fc/weights', [256, 7]).data, dims: [256, 7] });
-  const fcBias = g.addInitializer('fc/bias', { values: takeWeight(weights, 'fc/bias', [7]).data, dims: [7] });
+  const { head } = options;
+  const classes = head?.classes ?? EXPRESSION_LABELS.length;
+  const fcWeights = g.addInitializer('fc/weights', { values: head?.weights ?? takeWeight(weights, 'fc/weights', [256, 7]).data, dims: [256, classes] });
+  const fcBias = g.addInitializer('fc/bias', { values: head?.bias ?? takeWeight(weights, 'fc/bias', [7]).data, dims: [classes] });
   g.op('Add', [g.op('MatMul', [flat, fcWeights]), fcBias], {}, EXPRESSION_IO.output);
-  g.addOutput(EXPRESSION_IO.output, 'float32', ['batch', EXPRESSION_LABELS.length]);
+  g.addOutput(EXPRESSION_IO.output, 'float32', ['batch', classes]);
   return g;
 }
 

@@ -1,5 +1,5 @@
-// Throughput of the compact profile (face-api's tiny face detector + expression net, converted to
-// ONNX) as a worker runs it: frames in, faces with expressions out, frames analysed concurrently so
+// Throughput of the compact profile as a worker runs it — as it was before persons, second looks and
+// the expression ensemble, and as it is by default, in the same run: frames in, faces with expressions out, frames analysed concurrently so
 // the detector and classifier batchers can batch. Baseline in the same run: face-api itself on the
 // same frames (tfjs, pure-JS CPU backend — what `npm install @vladmandic/face-api` gives without
 // native tfjs-node), one frame at a time as its API works.
@@ -22,6 +22,7 @@ import { createProfileAnalyzer } from '../src/inference/profiles.ts';
 import { mediaBinaries } from '../src/producer/index.ts';
 import { loadFaceApi } from '../test/models/faceapi/face-api-reference.ts';
 import { ensureFaceApiModels } from '../src/models/faceapi/convert.ts';
+import { compactExpression } from '../src/models/compact-expression.ts';
 
 const { values } = parseArgs({
   options: {
@@ -72,35 +73,52 @@ try {
   const baselineFps = baselineCount / ((performance.now() - t0) / 1000);
   console.log(`baseline face-api 1.7.15 on tfjs-cpu: ${baselineFps.toFixed(2)} frames/s (${baselineCount} frames, ${(baselineFaces / baselineCount).toFixed(1)} faces/frame)`);
 
-  const analyzer = await createProfileAnalyzer(config, 'compact', { prepareFaceApi: ensureFaceApiModels });
-  try {
-    await Promise.all(frames.slice(0, 4).map((f) => analyzer.analyze(f))); // warm-up
-    const rows: string[] = [];
-    for (const concurrency of levels) {
-      let done = 0;
-      let faces = 0;
-      let next = 0;
-      const deadline = performance.now() + seconds * 1000;
-      const start = performance.now();
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (performance.now() < deadline) {
-            const frame = frames[next++ % frames.length]!;
-            // (Read the result first: `faces += await …` would read `faces` before the await and lose updates.)
-            const found = (await analyzer.analyze(frame)).faces.length;
-            faces += found;
-            done++;
-          }
-        }),
-      );
-      const fps = done / ((performance.now() - start) / 1000);
-      rows.push(`| ${concurrency} | ${fps.toFixed(1)} | ${(faces / done).toFixed(1)} | ${(fps / baselineFps).toFixed(1)}× |`);
-      console.log(`compact, ${concurrency} frame(s) in flight: ${fps.toFixed(1)} frames/s (${done} frames, ${(faces / done).toFixed(1)} faces/frame), ${(fps / baselineFps).toFixed(1)}× face-api on tfjs-cpu`);
+  // Two set-ups in the same run: the compact profile as it was before persons, second looks and the
+  // ensemble (face-api's net alone, BlazeFace at 0.6), and today's default (what the CLI runs).
+  const setups = [
+    {
+      name: 'before (BlazeFace 0.6, face-api net)',
+      config: loadConfig({ FER_PERSONS: 'false', FER_DETECTOR_SECOND_LOOK: 'none', FER_DETECTOR_SCORE_THRESHOLD: '0.6' }, { modelsDir: config.modelsDir, inference: { executionProviders: ['cpu'] } }),
+      options: { prepareFaceApi: ensureFaceApiModels },
+    },
+    {
+      name: 'default without persons (FER_PERSONS=false)',
+      config: loadConfig({ FER_PERSONS: 'false' }, { modelsDir: config.modelsDir, inference: { executionProviders: ['cpu'] } }),
+      options: { prepareFaceApi: ensureFaceApiModels, compactExpression: (c: typeof config) => compactExpression(c) },
+    },
+    { name: 'default (second look, ensemble + flip, persons)', config, options: { prepareFaceApi: ensureFaceApiModels, compactExpression: (c: typeof config) => compactExpression(c) } },
+  ];
+  const rows: string[] = [];
+  for (const setup of setups) {
+    const analyzer = await createProfileAnalyzer(setup.config, 'compact', setup.options);
+    try {
+      await Promise.all(frames.slice(0, 4).map((f) => analyzer.analyze(f))); // warm-up
+      for (const concurrency of levels) {
+        let done = 0;
+        let faces = 0;
+        let next = 0;
+        const deadline = performance.now() + seconds * 1000;
+        const start = performance.now();
+        await Promise.all(
+          Array.from({ length: concurrency }, async () => {
+            while (performance.now() < deadline) {
+              const frame = frames[next++ % frames.length]!;
+              // (Read the result first: `faces += await …` would read `faces` before the await and lose updates.)
+              const found = (await analyzer.analyze(frame)).faces.length;
+              faces += found;
+              done++;
+            }
+          }),
+        );
+        const fps = done / ((performance.now() - start) / 1000);
+        rows.push(`| ${setup.name} | ${concurrency} | ${fps.toFixed(1)} | ${(faces / done).toFixed(1)} | ${(fps / baselineFps).toFixed(1)}× |`);
+        console.log(`${setup.name}, ${concurrency} frame(s) in flight: ${fps.toFixed(1)} frames/s (${done} frames, ${(faces / done).toFixed(1)} faces/frame), ${(fps / baselineFps).toFixed(1)}× face-api on tfjs-cpu`);
+      }
+    } finally {
+      await analyzer.close();
     }
-    console.log(['', '| frames in flight | frames/s | faces/frame | vs face-api tfjs-cpu |', '| --- | --- | --- | --- |', ...rows].join('\n'));
-  } finally {
-    await analyzer.close();
   }
+  console.log(['', '| set-up | frames in flight | frames/s | faces/frame | vs face-api tfjs-cpu |', '| --- | --- | --- | --- | --- |', ...rows].join('\n'));
 } finally {
   await rm(work, { recursive: true, force: true });
 }

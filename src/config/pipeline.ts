@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { envList, int, num, envBoolean } from './env.ts';
 
+/** ffmpeg's hwaccel names FER_DECODE_HWACCEL takes besides auto and none. */
+export const HWACCEL_METHODS = ['cuda', 'vaapi', 'qsv', 'vdpau', 'videotoolbox', 'd3d11va', 'dxva2', 'drm', 'opencl', 'vulkan'] as const;
+
 /**
  * Producer sampling and limits, frame transport through Redis, queues, retries and retention.
  * Documented in README "Configuration" (rows FER_FPS … FER_FINALIZE_CONCURRENCY).
@@ -18,6 +21,12 @@ export const pipelineSchema = z.object({
    * (measured: about a third less CPU than auto on 224×224 mpeg4); videos run in parallel anyway.
    */
   decodeThreads: int(0, 64).default(1),
+  /**
+   * Hardware decoding (src/producer/hwaccel.ts): `auto` uses the GPU's decoder where ffmpeg has the
+   * method and the device is present (cuda, then vaapi), `none` decodes in software, or an ffmpeg
+   * hwaccel name. A method that cannot decode a codec falls back to software, said once.
+   */
+  decodeHwaccel: z.enum(['auto', 'none', ...HWACCEL_METHODS]).default('auto'),
   /** Frames per Redis value and per frame job (measured: 32 moves bytes fastest, see BENCHMARKS.md). */
   chunkFrames: int(1, 4096).default(32),
   /**
@@ -118,6 +127,7 @@ export const pipelineEnv = {
   fps: 'FER_FPS',
   frameMaxSide: 'FER_FRAME_MAX_SIDE',
   decodeThreads: 'FER_DECODE_THREADS',
+  decodeHwaccel: 'FER_DECODE_HWACCEL',
   chunkFrames: 'FER_CHUNK_FRAMES',
   firstChunkFrames: 'FER_FIRST_CHUNK_FRAMES',
   redisFrameBudgetBytes: 'FER_REDIS_FRAME_BUDGET_BYTES',

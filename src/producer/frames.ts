@@ -32,6 +32,8 @@ export interface SamplingOptions {
   readonly reuseBuffer?: boolean;
   /** ffmpeg decoder and filter threads (0 or absent: ffmpeg decides). */
   readonly decodeThreads?: number;
+  /** ffmpeg `-hwaccel` method to decode with (hwaccel.ts checks it works first); absent or null: software. */
+  readonly hwaccel?: string | null;
   /** Demuxers ffmpeg may use (FER_ALLOWED_CONTAINERS); default: the configuration's default list. */
   readonly allowedContainers?: readonly string[];
   /**
@@ -278,6 +280,7 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
   // The filters (fps, scale/convert) get the same thread count: ffmpeg otherwise starts one
   // filter thread per core, which on small frames costs more in wake-ups than it saves.
   if (options.decodeThreads) args.push('-threads', String(options.decodeThreads), '-filter_threads', String(options.decodeThreads));
+  if (options.hwaccel) args.push('-hwaccel', options.hwaccel);
   if (start > 0) args.push('-ss', String(start));
   args.push('-i', safeInput(file), '-an', '-sn', '-dn', '-vf', `fps=${options.fps},scale=${width}:${height}:flags=area`, '-pix_fmt', 'rgb24');
   if (options.endSeconds !== undefined) args.push('-t', String(options.endSeconds - start));

@@ -4,6 +4,7 @@
 
 import { Worker, type Job } from 'bullmq';
 import { FerError } from '../core/types.ts';
+import { hwaccelFor, resolveHwaccel } from './hwaccel.ts';
 import type { Logger } from '../core/logger.ts';
 import type { PipelineObserver } from '../core/observer.ts';
 import {
@@ -103,7 +104,9 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
     ...(probe.durationSeconds !== null ? { framesExpected: expectedFrameCount(probe.durationSeconds, sampling) } : {}),
   });
   if (!opened) return skipped;
-  log?.info({ probe, frame: size, chunkFrames }, 'producing frames');
+  // The GPU's decoder where the machine has one and it decodes this codec (hwaccel.ts), else software.
+  const hwaccel = await hwaccelFor(await resolveHwaccel(config.decodeHwaccel), status.path, probe.videoCodec, config.allowedContainers, options.logger);
+  log?.info({ probe, frame: size, chunkFrames, hwaccel: hwaccel ?? 'none' }, 'producing frames');
 
   let total = 0;
   let sequence = 0;
@@ -150,6 +153,7 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
     firstChunkFrames: config.firstChunkFrames,
     buffers: 2,
     decodeThreads: config.decodeThreads,
+    hwaccel,
     allowedContainers: config.allowedContainers,
     idleTimeoutMs: config.decodeIdleTimeoutMs,
     onDecodeError: () => {

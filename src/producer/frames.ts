@@ -32,6 +32,12 @@ export interface SamplingOptions {
   readonly reuseBuffer?: boolean;
   /** ffmpeg decoder and filter threads (0 or absent: ffmpeg decides). */
   readonly decodeThreads?: number;
+  /**
+   * For bench:decode-modes only: the decoder skips its in-loop filters (`-skip_loop_filter all`).
+   * Every frame keeps its true time, but the pixels differ enough to change 3–13 % of the compact
+   * profile's answers at 720p–1080p (BENCHMARKS.md), so no setting offers it.
+   */
+  readonly skipLoopFilter?: boolean;
   /** ffmpeg `-hwaccel` method to decode with (hwaccel.ts checks it works first); absent or null: software. */
   readonly hwaccel?: string | null;
   /** Demuxers ffmpeg may use (FER_ALLOWED_CONTAINERS); default: the configuration's default list. */
@@ -281,6 +287,7 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
   // filter thread per core, which on small frames costs more in wake-ups than it saves.
   if (options.decodeThreads) args.push('-threads', String(options.decodeThreads), '-filter_threads', String(options.decodeThreads));
   if (options.hwaccel) args.push('-hwaccel', options.hwaccel);
+  if (options.skipLoopFilter) args.push('-skip_loop_filter', 'all');
   if (start > 0) args.push('-ss', String(start));
   args.push('-i', safeInput(file), '-an', '-sn', '-dn', '-vf', `fps=${options.fps},scale=${width}:${height}:flags=area`, '-pix_fmt', 'rgb24');
   if (options.endSeconds !== undefined) args.push('-t', String(options.endSeconds - start));

@@ -1,0 +1,118 @@
+// bench:decode-modes — what skipping the decoder's in-loop filters (`-skip_loop_filter all`: a way
+// to decode only what sampling needs that keeps every frame's true time) saves, and whether it
+// changes answers; kept as a setting only if it agrees with full decoding. Inputs made at run time from the
+// GRID talking faces of ../shared (the 60 s clip of bench:pipeline), upscaled and encoded as phones
+// do: H.264 (x264 veryfast, B-frames) at 720p and 1080p, HEVC (x265) at 1080p, plus the fixture's
+// own 360×288 H.264. Per input, sampled at 2 frames/s: ffmpeg's CPU for the sampling decode in each
+// mode next to its plain full decode (`-f null`), all in the same run; then the compact profile on
+// both modes' frames: top-1 expression agreement and box IoU per face (the bar: ≥ 99.5 % and ≥ 0.95).
+//
+//   npm run bench:decode-modes -- [--seconds S] [--json FILE]
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config/index.ts';
+import { iou } from '../src/core/box.ts';
+import type { FaceResult } from '../src/core/types.ts';
+import { createProfileAnalyzer } from '../src/inference/profiles.ts';
+import { compactExpression } from '../src/models/compact-expression.ts';
+import { ensureFaceApiModels } from '../src/models/faceapi/convert.ts';
+import { extractFrames, mediaBinaries, probeVideo } from '../src/producer/index.ts';
+import { talkingFaceVideo } from './pipeline/setup.ts';
+
+if (!existsSync('/usr/bin/time')) {
+  console.error("bench:decode-modes measures ffmpeg's CPU with GNU time: apt-get install time");
+  process.exit(1);
+}
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '30' }, json: { type: 'string' } } });
+const seconds = Number(values.seconds);
+const shared = path.resolve(process.env.FER_SHARED_DIR ?? '../shared');
+const ffmpeg = mediaBinaries().ffmpeg;
+const tmp = await mkdtemp(path.join(os.tmpdir(), 'fer-bench-decode-'));
+const { file: talking } = await talkingFaceVideo(shared);
+
+function encode(name: string, scale: string, codec: string[]): string {
+  const out = path.join(tmp, name);
+  execFileSync(ffmpeg, ['-v', 'error', '-y', '-i', talking, '-t', String(seconds), '-vf', `scale=${scale}:flags=bicubic`, ...codec, '-pix_fmt', 'yuv420p', '-an', out]);
+  return out;
+}
+const x264 = ['-c:v', 'libx264', '-preset', 'veryfast'];
+const inputs = [
+  { name: 'H.264 360×288 (GRID re-encode)', file: path.join(shared, 'fixtures', 'video', 'grid_bbaf2n.mp4') },
+  { name: 'H.264 720p', file: encode('720p.mp4', '1280:720', x264) },
+  { name: 'H.264 1080p', file: encode('1080p.mp4', '1920:1080', x264) },
+  { name: 'HEVC 1080p', file: encode('1080p-hevc.mp4', '1920:1080', ['-c:v', 'libx265', '-preset', 'veryfast', '-x265-params', 'log-level=error']) },
+];
+
+/** User + system CPU seconds of one ffmpeg run (GNU time's %U %S). */
+function cpuSeconds(args: string[]): number {
+  const run = spawnSync('/usr/bin/time', ['-f', '%U %S', ffmpeg, '-v', 'error', '-nostdin', '-threads', '1', ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const [user, system] = run.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+  return user! + system!;
+}
+
+const config = loadConfig({ ...process.env, FER_MODELS_DIR: path.join(tmp, 'models'), FER_EXECUTION_PROVIDERS: 'cpu' });
+const analyzer = await createProfileAnalyzer(config, 'compact', { prepareFaceApi: ensureFaceApiModels, compactExpression });
+const rows: Array<Record<string, unknown>> = [];
+for (const input of inputs) {
+  const probe = await probeVideo(input.file, config.pipeline);
+  const sampling = ['-vf', 'fps=2,scale=640:-2:flags=area', '-pix_fmt', 'rgb24', '-f', 'rawvideo', '-'];
+  const cpu = {
+    fullDecode: cpuSeconds(['-i', input.file, '-f', 'null', '-']),
+    exact: cpuSeconds(['-i', input.file, ...sampling]),
+    fast: cpuSeconds(['-skip_loop_filter', 'all', '-i', input.file, ...sampling]),
+  };
+  const faces: Record<'exact' | 'fast', FaceResult[][]> = { exact: [], fast: [] };
+  const timestamps: Record<'exact' | 'fast', number[]> = { exact: [], fast: [] };
+  for (const mode of ['exact', 'fast'] as const) {
+    for await (const frame of extractFrames(input.file, probe, { fps: 2, maxSide: 640, skipLoopFilter: mode === 'fast', decodeThreads: 1 })) {
+      faces[mode].push([...(await analyzer.analyze(frame)).faces]);
+      timestamps[mode].push(frame.timestamp);
+    }
+  }
+  let compared = 0;
+  let sameLabel = 0;
+  let minIou = 1;
+  let facesOnlyInOne = 0;
+  faces.exact.forEach((exactFaces, i) => {
+    const fastFaces = faces.fast[i] ?? [];
+    facesOnlyInOne += Math.abs(exactFaces.length - fastFaces.length);
+    for (const face of exactFaces) {
+      const twin = fastFaces.reduce<FaceResult | undefined>((best, f) => (best === undefined || iou(f.box, face.box) > iou(best.box, face.box) ? f : best), undefined);
+      if (twin === undefined) continue;
+      compared++;
+      if (twin.label === face.label) sameLabel++;
+      minIou = Math.min(minIou, iou(twin.box, face.box));
+    }
+  });
+  const row = {
+    input: input.name,
+    frames: faces.exact.length,
+    sameTimestamps: JSON.stringify(timestamps.exact) === JSON.stringify(timestamps.fast),
+    cpu,
+    fastOverExact: cpu.fast / cpu.exact,
+    exactOverFullDecode: cpu.exact / cpu.fullDecode,
+    fastOverFullDecode: cpu.fast / cpu.fullDecode,
+    faces: compared,
+    facesOnlyInOne,
+    top1Agreement: compared === 0 ? 1 : sameLabel / compared,
+    minIou,
+  };
+  rows.push(row);
+  console.error(JSON.stringify(row));
+}
+await analyzer.close();
+await rm(tmp, { recursive: true, force: true });
+
+const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+console.log(`bench:decode-modes — ${seconds} s of the talking-face clip per input, sampled at 2 frames/s to 640 px; ffmpeg with one thread; CPU s (user + system)`);
+console.log('| input | frames | full decode (`-f null`) CPU s | exact sampling CPU s | fast sampling CPU s | fast / exact | fast / full decode | faces compared | faces in one mode only | top-1 agreement | least box IoU | same timestamps |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+for (const r of rows as Array<{ input: string; frames: number; cpu: { fullDecode: number; exact: number; fast: number }; fastOverExact: number; fastOverFullDecode: number; faces: number; facesOnlyInOne: number; top1Agreement: number; minIou: number; sameTimestamps: boolean }>) {
+  console.log(`| ${r.input} | ${r.frames} | ${r.cpu.fullDecode.toFixed(2)} | ${r.cpu.exact.toFixed(2)} | ${r.cpu.fast.toFixed(2)} | ${r.fastOverExact.toFixed(2)} | ${r.fastOverFullDecode.toFixed(2)} | ${r.faces} | ${r.facesOnlyInOne} | ${pct(r.top1Agreement)} | ${r.minIou.toFixed(3)} | ${r.sameTimestamps ? 'yes' : 'no'} |`);
+}
+if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), seconds, rows }, null, 2));

@@ -2,12 +2,13 @@
 // at a given sampling rate and working resolution, from measured figures (bench/capacity/inputs.json,
 // each with its source in BENCHMARKS.md). Prints a table per worker kind.
 //
-//   npm run capacity -- [--hours 100] [--fps 2] [--width 640] [--height 360] [--faces 1]
+//   npm run capacity -- [--hours 100] [--fps 2] [--width 640] [--height 360] [--faces 1] [--source 1080p]
 //
 // Frames per second needed = hours of video per hour × fps (one hour of video per hour is one
 // second of video per second). Workers = that / (a worker's frames/s ÷ faces per frame, at
-// 70 % headroom); producers from their CPU per frame (scaled by pixels from the 224×224
-// measurement); Redis from the bytes every frame moves twice (SET by a producer, GET by a worker)
+// 70 % headroom); producers from ffmpeg's CPU per second of video at the source's resolution (it
+// decodes every frame, whatever the sampling rate: bench:decode-modes) plus their CPU per sampled
+// frame (copy and write, scaled by pixels from the 224×224 measurement); Redis from the bytes every frame moves twice (SET by a producer, GET by a worker)
 // against one node's network and one core, whichever binds first.
 
 import { readFileSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { parseArgs } from 'node:util';
 interface Inputs {
   machine: string;
   workerFramesPerSecond: Record<string, { value: number; per: string; estimate?: boolean; source: string }>;
-  producer: { cpuMsPerFrameAt224: number };
+  producer: { cpuMsPerFrameAt224: number; decodeCpuSecondsPerVideoSecond: Record<string, number> };
   redis: { serverCpuMsPerFrameAt224: number; jobBytesPerFrame: number; resultBytesPerFrame: number };
   assumptions: { redisNicBytesPerSecond: number; headroom: number };
 }
@@ -33,12 +34,25 @@ export interface CapacityRow {
   readonly redisShards: number;
 }
 
-export function capacity(inputs: Inputs, scenario: { hours: number; fps: number; width: number; height: number; faces: number }): CapacityRow[] {
+export interface Scenario {
+  readonly hours: number;
+  readonly fps: number;
+  readonly width: number;
+  readonly height: number;
+  readonly faces: number;
+  /** The source videos' resolution: a key of inputs.producer.decodeCpuSecondsPerVideoSecond (360p, 720p, 1080p). */
+  readonly source: string;
+}
+
+export function capacity(inputs: Inputs, scenario: Scenario): CapacityRow[] {
   const { headroom, redisNicBytesPerSecond } = inputs.assumptions;
   const framesPerSecond = scenario.hours * scenario.fps;
   const frameBytes = scenario.width * scenario.height * 3;
   const scale = frameBytes / (224 * 224 * 3);
-  const producerCores = (framesPerSecond * inputs.producer.cpuMsPerFrameAt224 * scale) / 1000 / headroom;
+  const decode = inputs.producer.decodeCpuSecondsPerVideoSecond[scenario.source];
+  if (decode === undefined) throw new RangeError(`no decode figure for ${scenario.source} sources (known: ${Object.keys(inputs.producer.decodeCpuSecondsPerVideoSecond).join(', ')})`);
+  // Seconds of video per second = hours of video per hour.
+  const producerCores = (scenario.hours * decode + (framesPerSecond * inputs.producer.cpuMsPerFrameAt224 * scale) / 1000) / headroom;
   // Twice over the network (SET, GET); CPU of redis-server grows with the bytes.
   const bytesPerSecond = framesPerSecond * (2 * frameBytes + inputs.redis.jobBytesPerFrame + inputs.redis.resultBytesPerFrame);
   const redisCores = (framesPerSecond * inputs.redis.serverCpuMsPerFrameAt224 * scale) / 1000;
@@ -56,11 +70,11 @@ export function capacity(inputs: Inputs, scenario: { hours: number; fps: number;
 
 const isMain = process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1]);
 if (isMain) {
-  const { values } = parseArgs({ options: { hours: { type: 'string', default: '100' }, fps: { type: 'string', default: '2' }, width: { type: 'string', default: '640' }, height: { type: 'string', default: '360' }, faces: { type: 'string', default: '1' } } });
-  const scenario = { hours: Number(values.hours), fps: Number(values.fps), width: Number(values.width), height: Number(values.height), faces: Number(values.faces) };
+  const { values } = parseArgs({ options: { hours: { type: 'string', default: '100' }, fps: { type: 'string', default: '2' }, width: { type: 'string', default: '640' }, height: { type: 'string', default: '360' }, faces: { type: 'string', default: '1' }, source: { type: 'string', default: '1080p' } } });
+  const scenario = { hours: Number(values.hours), fps: Number(values.fps), width: Number(values.width), height: Number(values.height), faces: Number(values.faces), source: values.source };
   const inputs = JSON.parse(readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'capacity', 'inputs.json'), 'utf8')) as Inputs;
   const rows = capacity(inputs, scenario);
-  console.log(`${scenario.hours} hours of video per hour at ${scenario.fps} frames/s, ${scenario.width}×${scenario.height} working frames, ${scenario.faces} face(s) per frame: ${rows[0]!.framesPerSecond} frames/s (figures from ${inputs.machine}; 70 % headroom)\n`);
+  console.log(`${scenario.hours} hours of video per hour at ${scenario.fps} frames/s, ${scenario.width}×${scenario.height} working frames from ${scenario.source} H.264 sources, ${scenario.faces} face(s) per frame: ${rows[0]!.framesPerSecond} frames/s (figures from ${inputs.machine}; 70 % headroom)\n`);
   console.log('| worker kind | frames/s per worker (measured) | workers | producer cores | Redis traffic MB/s | Redis shards |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {

@@ -38,6 +38,7 @@ describeWithTools('deploy/k8s', ['kubectl'], () => {
     expect(new Set(gpu.map((d) => d.metadata.namespace ?? 'fer-stream'))).toEqual(new Set(['fer-stream']));
     const names = (docs: Doc[]) => docs.map((d) => `${d.kind}/${d.metadata.name}`).sort();
     expect(names(gpu).filter((n) => !names(cpu).includes(n))).toEqual(['Deployment/fer-stream-worker-gpu', 'ScaledObject/fer-stream-worker-gpu']);
+    expect(names(cpu)).toContain('ScaledObject/fer-stream-producer');
     expect(workloads(gpu).map((w) => w.metadata.name).sort()).toEqual(['fer-stream-alertmanager', 'fer-stream-api', 'fer-stream-grafana', 'fer-stream-producer', 'fer-stream-prometheus', 'fer-stream-redis', 'fer-stream-worker', 'fer-stream-worker-gpu']);
   });
 
@@ -86,6 +87,17 @@ describeWithTools('deploy/k8s', ['kubectl'], () => {
     }
   });
 
+  it('KEDA scales the producers on their own backlog (videos waiting or being produced), FER_PRODUCER_CONCURRENCY videos per replica, never below one', () => {
+    const { cpu } = overlays();
+    const scaler = byName(cpu, 'ScaledObject', 'fer-stream-producer').spec;
+    expect(scaler.scaleTargetRef.name).toBe('fer-stream-producer');
+    expect(scaler.minReplicaCount).toBe(1);
+    expect(scaler.maxReplicaCount).toBeGreaterThan(1);
+    const [trigger] = scaler.triggers;
+    expect(trigger.metadata.query).toMatch(/ferstream_queue_jobs\{queue="videos"/);
+    expect(Number(trigger.metadata.threshold)).toBe(loadConfig({ ...byName(cpu, 'ConfigMap', 'fer-stream-config').data }).pipeline.producerConcurrency);
+  });
+
   describeWithTools('the ScaledObject query against a real Prometheus', ['prometheus', 'ffmpeg'], () => {
     const { prefix, cleanup } = testPrefix(import.meta.url);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-k8s-'));
@@ -130,5 +142,32 @@ describeWithTools('deploy/k8s', ['kubectl'], () => {
         await pipeline.close();
       }
     }, 90_000);
+
+    it("the producers' query equals the videos waiting for a producer", async () => {
+      const query = byName(overlays().cpu, 'ScaledObject', 'fer-stream-producer').spec.triggers[0].metadata.query as string;
+      const port = await freePort();
+      const config = loadConfig({ FER_METRICS_PORT: String(port), FER_METRICS_HOST: '127.0.0.1', FER_METRICS_PORT_ATTEMPTS: '1' });
+      const pipeline = createPipeline({ redisUrl: redisUrl(), prefix: `${prefix}-videos`, config: config.pipeline });
+      const metrics = await startProcessMetrics(config.metrics, { role: 'api' });
+      metrics.watchQueues(Object.values(pipeline.queues));
+      const prometheus = await startPrometheus({ jobs: [{ job: 'api', targets: [`127.0.0.1:${port}`] }], scrapeIntervalSeconds: 1 });
+      try {
+        // No producer runs: the three videos wait.
+        const video = generateTestVideo(path.join(dir, 'w.mp4'), { seconds: 1, width: 64, height: 48 });
+        for (let i = 0; i < 3; i++) await submitVideo(pipeline, { path: video });
+        let answer: number | undefined;
+        for (let waited = 0; waited < 20_000; waited += 500) {
+          const rows = await prometheus.query(query);
+          answer = rows[0] ? Number(rows[0].value[1]) : undefined;
+          if (answer === 3) break;
+          await sleep(500);
+        }
+        expect(answer).toBe(3);
+      } finally {
+        await prometheus.stop();
+        await metrics.close();
+        await pipeline.close();
+      }
+    }, 60_000);
   });
 });

@@ -4,6 +4,7 @@
 // Command and EXIT_CODES live in command.ts, so command modules import them without an import
 // cycle through this registry (which imports the commands).
 import { EXIT_CODES, type Command } from './command.ts';
+import { FERSTREAM_VERSION } from '../core/version.ts';
 import { closest } from './suggest.ts';
 
 export { EXIT_CODES, type Command };
@@ -30,15 +31,23 @@ function help(): string {
   return [
     'fer-stream: facial expressions in videos, at scale',
     '',
-    'Usage: fer-stream <command> [options]   (fer-stream <command> --help for details)',
+    'Usage: fer-stream <command> [options]   (fer-stream help <command>, or <command> --help, for details)',
     '',
     'Commands:',
     ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`),
+    '',
+    'fer-stream --version prints the version.',
   ].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [first, ...afterFirst] = argv;
+  if (first === '--version' || first === '-V' || first === 'version') {
+    console.log(`fer-stream ${FERSTREAM_VERSION} (Node.js ${process.versions.node})`);
+    return EXIT_CODES.ok;
+  }
+  // `help CMD` is `CMD --help`.
+  const [name, ...rest] = first === 'help' && afterFirst.length > 0 ? [afterFirst[0]!, '--help'] : argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(help());
     return name === undefined ? EXIT_CODES.usage : EXIT_CODES.ok;

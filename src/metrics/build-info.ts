@@ -1,19 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { Gauge } from 'prom-client';
-import type { ProcessRole, Registry } from './registry.ts';
+import { FERSTREAM_VERSION } from '../core/version.ts';
 
-/** fer-stream's version, from its package.json (read once; found upwards: src/ or a compiled dist/<hash>/). */
-export const FERSTREAM_VERSION: string = (() => {
-  for (let dir = new URL('.', import.meta.url); ; dir = new URL('..', dir)) {
-    try {
-      const json = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version?: string };
-      if (json.name === 'fer-stream' && json.version) return json.version;
-    } catch {
-      // not here: look one folder up
-    }
-    if (dir.pathname === '/') return 'unknown';
-  }
-})();
+export { FERSTREAM_VERSION };
+import type { ProcessRole, Registry } from './registry.ts';
 
 export interface BuildInfo {
   role: ProcessRole;

@@ -49,6 +49,8 @@ describeWithShared('fer-stream analyze (Redis + ffmpeg + onnxruntime)', () => {
     const reused = result.frames.filter((f) => f.faces[0]!.reused).length;
     expect(result.counts.reusedFaces).toBe(reused);
     expect(run.stdout).toMatch(new RegExp(`grid_bbaf2n\\.mpg: 15 frames \\(0 failed${reused > 0 ? `, ${reused} of 15 faces reused` : ''}\\), dominant \\w+`));
+    // …and names every file it wrote.
+    expect(run.stdout).toContain(`→ ${path.join(out, 'grid_bbaf2n.json')}, grid_bbaf2n.csv, grid_bbaf2n.tracks.csv, grid_bbaf2n.persons.csv, grid_bbaf2n.svg, grid_bbaf2n.png`);
     expect(result.frames.map((f) => f.index)).toEqual([...Array(15).keys()]);
     expect(result.frames.map((f) => f.timestamp)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1, 1.2, 1.4, 1.6, 1.8, 2, 2.2, 2.4, 2.6, 2.8]);
     expect(result.labels).toEqual(['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise']);

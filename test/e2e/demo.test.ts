@@ -40,7 +40,7 @@ describe('fer-stream demo', () => {
     const run = await runCli(['demo', '--fps', '1'], env);
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout).toMatch(/first use: converting face-api's weights/);
-    expect(run.stdout).toMatch(/12 frames sampled, 12 analysed, 0 failed; 12 with a face; \d+ faces in \d+ tracks/);
+    expect(run.stdout).toMatch(/12 frames sampled, 12 analysed, 0 failed; 12 with a face; \d+ faces in \d+ tracks? of \d+ persons?/);
     expect(run.stdout).toMatch(/dominant expression: \w+/);
 
     const result = JSON.parse(readFileSync(path.join(dir, 'fer-stream-demo', 'result.json'), 'utf8')) as VideoResult;

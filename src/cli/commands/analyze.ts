@@ -2,6 +2,7 @@
 // producer, worker and aggregation in this one process against REDIS_URL; progress on the
 // terminal; JSON, CSV and SVG timeline written per video; a short summary at the end.
 
+import { count } from '../plural.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../../config/index.ts';
@@ -192,8 +193,11 @@ const analyze: Command = {
         }
         const c = result.counts;
         const dominant = result.dominant ? `${result.dominant.label} (${(result.dominant.frameShare * 100).toFixed(0)}% of frames)` : 'none';
-        const reused = c.reusedFaces > 0 ? `, ${c.reusedFaces} of ${c.faces} faces reused` : '';
-        lines.push(`${video}: ${c.sampled} frames (${c.failed} failed${reused}), dominant ${dominant} → ${file('json')}`);
+        const reused = c.reusedFaces > 0 ? `, ${c.reusedFaces} of ${count(c.faces, 'face')} reused` : '';
+        const people = result.persons.length > 0 ? `, ${count(result.persons.length, 'person')}` : c.tracks > 0 ? `, ${count(c.tracks, 'track')}` : '';
+        const written = ['json', 'csv', 'tracks.csv', 'persons.csv', 'svg', 'png', ...(values.annotate ? ['annotated.mp4'] : [])].map((ext) => `${base}.${ext}`);
+        lines.push(`${video}: ${count(c.sampled, 'frame')} (${c.failed} failed${reused})${people}, dominant ${dominant} → ${path.join(outDir, written[0]!)}, ${written.slice(1).join(', ')}`);
+        for (const p of result.persons) lines.push(`  person ${p.personId}: ${p.screenTimeSeconds.toFixed(1)} s on screen, ${p.dominant ? `mostly ${p.dominant.label} (${(p.dominant.frameShare * 100).toFixed(0)}% of their frames)` : 'no expression'}`);
       }
     } finally {
       await pipeline.close();

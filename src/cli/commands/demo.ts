@@ -4,12 +4,13 @@
 // worker with the compact profile (face-api's models, converted on first use), aggregated — all in
 // this one process, and prints the per-video result.
 
+import { count } from '../plural.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { loadConfig } from '../../config/index.ts';
-import { renderTimelineSvg, toCsv, type Distribution, type VideoResult } from '../../results/index.ts';
+import { renderTimelineSvg, toCsv, toPersonsCsv, type Distribution, type VideoResult } from '../../results/index.ts';
 import { createProfileAnalyzer } from '../../inference/profiles.ts';
 import { compactExpression } from '../../models/compact-expression.ts';
 import { deleteVideo, getVideoResult, getVideoStatus, submitVideo, type Pipeline } from '../../pipeline/index.ts';
@@ -63,7 +64,7 @@ const demo: Command = {
     'Usage: fer-stream demo [--out DIR] [--fps N] [--timeout S]',
     '',
     '  --out DIR     where the video and results go (default ./fer-stream-demo):',
-    '                demo.mp4, result.json, result.csv, timeline.svg',
+    '                demo.mp4, result.json, result.csv, result.persons.csv, timeline.svg',
     '  --fps N       frames sampled per second of video (default 2)',
     '  --timeout S   give up after S seconds (default 600)',
     '',
@@ -131,11 +132,12 @@ const demo: Command = {
 
     await writeFile(path.join(outDir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
     await writeFile(path.join(outDir, 'result.csv'), toCsv(result));
+    await writeFile(path.join(outDir, 'result.persons.csv'), toPersonsCsv(result));
     await writeFile(path.join(outDir, 'timeline.svg'), renderTimelineSvg(result));
 
     const c = result.counts;
     console.log(`4/4 result (video ${result.videoId}, model ${result.model.name}, detector ${result.model.detector ?? 'none'}):`);
-    console.log(`    ${c.sampled} frames sampled, ${c.analysed} analysed, ${c.failed} failed; ${c.withFace} with a face; ${c.faces} faces in ${c.tracks} tracks${c.reusedFaces > 0 ? `; ${c.reusedFaces} faces reused an earlier frame's classification` : ''}`);
+    console.log(`    ${count(c.sampled, 'frame')} sampled, ${c.analysed} analysed, ${c.failed} failed; ${c.withFace} with a face; ${count(c.faces, 'face')} in ${count(c.tracks, 'track')} of ${count(c.persons, 'person')}${c.reusedFaces > 0 ? `; ${count(c.reusedFaces, 'face')} reused an earlier frame's classification` : ''}`);
     if (result.dominant) console.log(`    dominant expression: ${result.dominant.label} (${pct(result.dominant.frameShare)} of frames with a face)`);
     console.log(`    expressions over the video: ${topLabels(result.distribution, 7)}`);
     console.log(`    scene cuts: ${result.cuts.length === 0 ? 'none' : result.cuts.map((cut) => `${cut.timestamp.toFixed(1)} s`).join(', ')} (a track never spans one)`);
@@ -143,12 +145,16 @@ const demo: Command = {
     for (const t of result.tracks) {
       console.log(`      #${String(t.trackId).padEnd(3)} ${t.firstTimestamp.toFixed(1)}–${t.lastTimestamp.toFixed(1)} s, ${String(t.frames).padStart(2)} frames: ${t.dominant ? `${t.dominant.label}` : '—'} (${topLabels(t.distribution)})`);
     }
+    console.log('    persons (tracks joined across cuts by face identity):');
+    for (const p of result.persons) {
+      console.log(`      person ${String(p.personId).padEnd(3)} ${p.screenTimeSeconds.toFixed(1)} s on screen in ${count(p.trackIds.length, 'track')}: ${p.dominant ? `${p.dominant.label}` : '—'} (${topLabels(p.distribution)})`);
+    }
     console.log('    per frame (time: faces → expressions):');
     for (const f of result.frames) {
       const faces = f.faces.map((face) => `${face.label} ${pct(face.probabilities[result.labels.indexOf(face.label)] ?? 0)}`).join(', ');
       console.log(`      ${f.timestamp.toFixed(1).padStart(5)} s: ${f.faces.length} → ${faces || (f.error ? `error: ${f.error}` : '(no face)')}`);
     }
-    console.log(`wrote ${path.join(outDir, 'result.json')}, result.csv, timeline.svg (${((performance.now() - started) / 1000).toFixed(1)} s in all)`);
+    console.log(`wrote ${path.join(outDir, 'result.json')}, result.csv, result.persons.csv, timeline.svg (${((performance.now() - started) / 1000).toFixed(1)} s in all)`);
     return c.failed > 0 && c.analysed === 0 ? EXIT_CODES.failure : EXIT_CODES.ok;
   },
 };

@@ -1,8 +1,9 @@
 // The viewer page in a real headless Chromium (Debian's chromium, driven by playwright-core): a
 // real talking-face video analysed by the pipeline (compact profile), served by the API with
 // tokens on. The page loads without a token of its own, fetches the result and the annotated
-// video with the token from its #fragment, draws one row for the video and one per track, plays
-// the video, and a click on a row seeks the video there with the cursor following. A screenshot
+// video with the token from its #fragment, draws one row for the video and one per person, plays
+// the video, and a click on a row seeks the video there with the cursor following. Opened without
+// a token it says how to give one; a video without a face says so, with a "no face" swatch. A screenshot
 // is written to the temp directory (path printed).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -101,9 +102,34 @@ describeWithTools('the /view page in Chromium', ['chromium', 'ffmpeg'], () => {
       expect(cursor.left).toBeGreaterThan(box.x + box.width * 0.65);
       expect(cursor.left).toBeLessThan(box.x + box.width * 0.75);
 
+      // The legend has a swatch for every expression and for "no face"; a video with faces says nothing in #msg.
+      expect(await page.$$eval('#legend span', (spans) => spans.map((sp) => sp.textContent))).toEqual([...result.labels, 'no face']);
+      expect(await page.$eval('#msg', (m) => m.textContent)).toBe('');
+
       const screenshot = path.join(os.tmpdir(), 'fer-stream-view.png');
       await page.screenshot({ path: screenshot, fullPage: true });
       console.log(`[view] screenshot: ${screenshot}`);
     }, 120_000);
+
+    it('opened without a token, the page says how to give one', async () => {
+      const page = await browser.newPage();
+      await page.goto(`${base}/v1/videos/${videoId}/view`);
+      await page.waitForSelector('body[data-ready="error"]', { timeout: 30_000 });
+      expect(await page.$eval('#msg', (m) => m.textContent)).toMatch(new RegExp(`open this page as /v1/videos/${videoId}/view#token=YOUR_API_TOKEN`));
+      await page.close();
+    }, 60_000);
+
+    it('a video without a face says so, with the "no face" swatch in the legend', async () => {
+      const blank = path.join(dir, 'no-face.mp4');
+      execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=2', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', blank]);
+      const { videoId: noFaceId } = await submitVideo(pipeline, { path: blank, owner: 'viewer' });
+      await waitForVideos(pipeline, [noFaceId], { timeoutMs: 60_000, pollMs: 100 });
+      const page = await browser.newPage();
+      await page.goto(`${base}/v1/videos/${noFaceId}/view#token=${TOKEN}`);
+      await page.waitForSelector('body[data-ready="chart"], body[data-ready="video"]', { timeout: 30_000 });
+      expect(await page.$eval('#msg', (m) => m.textContent)).toMatch(/^no face was found in any of the 10 frames analysed/);
+      expect(await page.$$eval('#legend span', (spans) => spans.map((sp) => sp.textContent))).toContain('no face');
+      await page.close();
+    }, 90_000);
   });
 });

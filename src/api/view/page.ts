@@ -62,7 +62,13 @@ function row(name, segments, duration, colours, seek) {
 
 (async () => {
   const answer = await fetch(base + '/results', { headers });
-  if (!answer.ok) { say((await answer.json().catch(() => ({}))).error?.message ?? ('results: HTTP ' + answer.status)); return; }
+  if (!answer.ok) {
+    const why = (await answer.json().catch(() => ({}))).error?.message ?? ('results: HTTP ' + answer.status);
+    // Without a token (or a wrong one), say how to give it: in the fragment, which never leaves the browser.
+    say(answer.status === 401 ? why + ' — open this page as ' + location.pathname + '#token=YOUR_API_TOKEN (the part after # is never sent to the server)' : why);
+    document.body.dataset.ready = 'error';
+    return;
+  }
   const result = await answer.json();
   const video = $('video');
   const lastEnd = result.segments.length ? result.segments[result.segments.length - 1].end : 0;
@@ -78,7 +84,9 @@ function row(name, segments, duration, colours, seek) {
   // A row per person (their tracks joined across cuts), with screen time; per track where identities were not computed.
   if (persons.length) for (const p of persons) chart.appendChild(row('person ' + p.personId + (p.dominant ? ' ' + p.dominant.label : '') + ' · ' + p.screenTimeSeconds.toFixed(1) + ' s', p.segments, duration, colours, seek));
   else for (const t of result.tracks) chart.appendChild(row('#' + t.trackId + (t.dominant ? ' ' + t.dominant.label : ''), t.segments, duration, colours, seek));
-  $('legend').innerHTML = result.labels.map((l) => '<span><i style="background:' + colours[l] + '"></i>' + l + '</span>').join('');
+  const legend = [...result.labels.map((l) => [l, l]), [PALETTE.noFace[0], 'no face'], ...(result.counts.failed ? [[PALETTE.failed[0], 'failed']] : [])];
+  $('legend').innerHTML = legend.map(([key, name]) => '<span data-label="' + key + '"><i style="background:' + colours[key] + '"></i>' + name + '</span>').join('');
+  if (result.counts.withFace === 0) say(result.counts.analysed === 0 ? 'no frame of this video could be analysed (see its status for why)' : 'no face was found in any of the ' + result.counts.analysed + ' frames analysed: there is no expression to show; the timeline marks every frame “no face”');
   const cursor = $('cursor');
   function draw() {
     const lane = chart.querySelector('.lane');

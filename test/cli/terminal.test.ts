@@ -61,7 +61,7 @@ describeWithTools('analyze on a 10-row terminal', ['tmux', 'ffmpeg'], () => {
     }
     // The summary stands in for the videos that do not fit, and the final report lists all 12.
     expect(history).toMatch(/12 videos: \d+ completed, \d+ failed, \d+ to go/);
-    expect(lines.filter((l) => / → .*\.json$/.test(l))).toHaveLength(11);
+    expect(lines.filter((l) => / → .*\.json, .*\.csv, .*\.tracks\.csv, .*\.persons\.csv, .*\.svg, .*\.png$/.test(l))).toHaveLength(11);
     expect(lines.filter((l) => /broken\.mp4: FAILED \(invalid_video\)/.test(l))).toHaveLength(1);
   }, 180_000);
 });

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Box } from '../../src/core/types.ts';
@@ -11,21 +9,13 @@ import { matchFaces } from '../helpers/face-truth/match.ts';
 import { FIXTURE_TRUTH } from '../helpers/face-truth/scenes.ts';
 import { describeWithShared, sharedPath } from '../helpers/shared.ts';
 import { writeTinyClassifierDir } from '../inference/fixtures/tiny-classifier.ts';
+import { runCli } from '../helpers/cli-processes.ts';
 
 // Runs the real CLI entry point (bin/fer-stream.js → tsx), which also proves the session threads'
 // .mjs bootstrap works outside vitest.
-const bin = path.resolve(import.meta.dirname, '..', '..', 'bin', 'fer-stream.js');
 const env = { ...process.env, FER_EXECUTION_PROVIDERS: 'cpu', FER_INTRA_OP_THREADS: '1', LOG_LEVEL: 'warn' };
 
-async function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { env: { ...env, ...extraEnv } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (args: string[], extraEnv: Record<string, string> = {}) => runCli(args, { ...env, ...extraEnv });
 
 let tmp: string;
 let model: string;

@@ -1,24 +1,14 @@
 // `fer-stream models build-vit` through the real CLI entry point.
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VIT_PRESETS, syntheticVitWeights, vitConfigToHf, writeSafetensors } from '../../src/models/vit/index.ts';
+import { runCli } from '../helpers/cli-processes.ts';
 
-const bin = path.resolve(import.meta.dirname, '..', '..', 'bin', 'fer-stream.js');
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { env: { ...process.env, LOG_LEVEL: 'warn' } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (args: string[]) => runCli(args, { ...process.env, LOG_LEVEL: 'warn' });
 
 describe('fer-stream models build-vit', () => {
   let tmp: string;

@@ -1,26 +1,16 @@
 // `fer-stream models fetch` / `install-local` through the real CLI entry point, against a local
 // static server over ../shared/models.
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithShared, sharedPath } from '../helpers/shared.ts';
+import { runCli } from '../helpers/cli-processes.ts';
 
-const bin = path.resolve(import.meta.dirname, '..', '..', 'bin', 'fer-stream.js');
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, { ...process.env, LOG_LEVEL: 'warn', ...env });
 
 describeWithShared('fer-stream models fetch / install-local', () => {
   let server: http.Server;

@@ -2,28 +2,18 @@
 // ../shared): a user's own two classes (smiling / not smiling, from happy and neutral+sad faces),
 // a held-out share scored, and the written directory used by `eval` with --model.
 
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithShared, sharedPath } from '../helpers/shared.ts';
+import { runCli } from '../helpers/cli-processes.ts';
 
-const bin = path.resolve(import.meta.dirname, '..', '..', 'bin', 'fer-stream.js');
 
 describeWithShared('fer-stream models fit-head', () => {
   let tmp: string;
   const env = () => ({ ...process.env, FER_EXECUTION_PROVIDERS: 'cpu', LOG_LEVEL: 'warn', FER_MODELS_DIR: path.join(tmp, 'models') });
-  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { env: env(), maxBuffer: 64 * 1024 * 1024 });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
+  const cli = (args: string[]) => runCli(args, env());
   const firstOf = async (label: string, n: number, skip = 0) => (await readdir(sharedPath('data', 'fer2013-publictest', label))).sort().slice(skip, skip + n).map((f) => sharedPath('data', 'fer2013-publictest', label, f));
 
   beforeAll(async () => {

@@ -1,21 +1,11 @@
 // `--version`, `help CMD` and plural forms: the small things a new user meets first.
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { count } from '../../src/cli/plural.ts';
+import { runCli } from '../helpers/cli-processes.ts';
 
-const bin = path.resolve(import.meta.dirname, '..', '..', 'bin', 'fer-stream.js');
-const run = async (args: string[]) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-};
+const run = (args: string[]) => runCli(args);
 
 describe('the CLI says what it is and how to use a command', () => {
   it('--version (and -V, version) prints the package version, exit 0', async () => {

@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 
 // fer-stream CLI processes started by whole-system tests (producer, workers, API), their output
 // kept for assertions and for failure messages, and stopped together with SIGTERM.
@@ -83,5 +84,23 @@ export class CliProcesses {
     for (const c of this.children) if (c.process.exitCode === null) c.process.kill('SIGTERM');
     const codes = await Promise.all(this.children.map((c) => Promise.race([c.exit, sleep(30_000).then(() => (c.process.kill('SIGKILL'), 'killed' as const))])));
     return Object.fromEntries(this.children.map((c, i) => [c.name, codes[i]!]));
+  }
+}
+
+export interface CliRun {
+  /** Exit code (0 on success). */
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the CLI to its end with `env` (the whole environment: pass process.env's where wanted); never throws on a non-zero exit. */
+export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CliRun> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { env, maxBuffer: 64 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }

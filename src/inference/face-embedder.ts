@@ -15,7 +15,7 @@ import { FerError, type RgbImage } from '../core/types.ts';
 import { createInferenceHost, hostOptionsFromConfig } from './backend/index.ts';
 import { DynamicBatcher } from './batcher.ts';
 import { InferenceReporter } from './inference-reporter.ts';
-import { preprocessInto, preprocessedLength } from './preprocess.ts';
+import { preprocessInto, preprocessedLength, squareImageProcessor } from './preprocess.ts';
 import type { InferenceHost, PreprocessorConfig } from './types.ts';
 
 export const EMBEDDER_SPEC_FILE = 'embedder.json';
@@ -58,17 +58,7 @@ export class FaceEmbedder {
     this.dimensions = spec.dimensions;
     const size = spec.inputSize;
     // face-api's toBatchTensor: pad to a centred black square, resize, then (x − mean) / 255.
-    this.preprocessor = {
-      do_resize: true,
-      size: { height: size, width: size },
-      resample: 2,
-      do_rescale: true,
-      rescale_factor: 1 / 255,
-      do_normalize: true,
-      image_mean: spec.mean.map((m) => m / 255) as unknown as readonly [number, number, number],
-      image_std: [1, 1, 1],
-      pad_to_square: true,
-    };
+    this.preprocessor = squareImageProcessor(size, spec.mean.map((m) => m / 255), [1, 1, 1], { padToSquare: true });
     const { maxBatchSize, maxDelayMs, maxQueue } = options.config;
     this.reporter = new InferenceReporter({ stage: 'embed', host, maxBatchSize, observer: options.observer, onObserverError: (error) => options.logger?.warn({ err: error }, 'pipeline observer threw') });
     this.batcher = new DynamicBatcher<RgbImage, Float32Array>({ name, maxBatchSize, maxDelayMs, maxQueue, concurrency: host.threads + 1, runBatch: (crops) => this.runBatch(crops) });

@@ -24,6 +24,26 @@ import { channelTables, padToSquare, writeChw } from './preprocess/tensor.ts';
 export { decodeToRgb, DEFAULT_MAX_IMAGE_PIXELS, IMAGE_ERRORS, type ColorManagement } from './preprocess/decode.ts';
 export { pilResize, pilResizeAsync, PIL_FILTERS } from './preprocess/pil-resample.ts';
 
+/**
+ * A square-input preprocessor_config.json as our model directories write it (ViTImageProcessor
+ * fields): bilinear resize to `size`, x/255, then (x − mean) / std per channel; optionally padded
+ * to a centred black square first (face-api's crops).
+ */
+export function squareImageProcessor(size: number, mean: readonly number[], std: readonly number[], options: { padToSquare?: boolean } = {}): PreprocessorConfig {
+  return {
+    image_processor_type: 'ViTImageProcessor',
+    do_resize: true,
+    size: { height: size, width: size },
+    resample: 2,
+    do_rescale: true,
+    rescale_factor: 1 / 255,
+    do_normalize: true,
+    image_mean: [mean[0]!, mean[1]!, mean[2]!],
+    image_std: [std[0]!, std[1]!, std[2]!],
+    ...(options.padToSquare ? { pad_to_square: true } : {}),
+  };
+}
+
 export interface PreprocessOptions {
   /** Largest accepted width × height (InferenceConfig.maxImagePixels); default 100 M. */
   readonly maxPixels?: number;

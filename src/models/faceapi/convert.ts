@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FerError } from '../../core/types.ts';
+import { squareImageProcessor } from '../../inference/preprocess.ts';
 import type { TinyFaceSpec } from '../../inference/detectors/tiny-face.ts';
 import { TINY_FACE_SPEC_FILE } from '../../inference/detectors/tiny-face.ts';
 import type { OnnxGraphBuilder } from '../onnx/index.ts';
@@ -40,19 +41,8 @@ export async function faceApiPackage(): Promise<{ modelDir: string; version: str
  * The expression net's preprocessor_config.json. face-api computes (pixel − mean) / 255 =
  * pixel/255 − mean/255: rescale, then normalise with std 1.
  */
-export const EXPRESSION_PREPROCESSOR = {
-  image_processor_type: 'ViTImageProcessor',
-  do_resize: true,
-  size: { height: EXPRESSION_INPUT_SIZE, width: EXPRESSION_INPUT_SIZE },
-  resample: 2,
-  do_rescale: true,
-  rescale_factor: 1 / 255,
-  do_normalize: true,
-  image_mean: EXPRESSION_MEAN_RGB.map((m) => m / 255) as unknown as readonly [number, number, number],
-  image_std: [1, 1, 1] as const,
-  // face-api pads each face crop with black to a centred square before resizing.
-  pad_to_square: true,
-} as const;
+// face-api pads each face crop with black to a centred square before resizing.
+export const EXPRESSION_PREPROCESSOR = squareImageProcessor(EXPRESSION_INPUT_SIZE, EXPRESSION_MEAN_RGB.map((m) => m / 255), [1, 1, 1], { padToSquare: true });
 
 export interface BuildResult extends FaceApiModelPaths {
   readonly version: string;

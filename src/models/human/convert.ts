@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FerError } from '../../core/types.ts';
+import { squareImageProcessor } from '../../inference/preprocess.ts';
 import { writeDirectory } from '../faceapi/convert.ts';
 import { readWeightGroups } from '../faceapi/weights.ts';
 import { buildMiniXception, MINI_XCEPTION_INPUT_SIZE, MINI_XCEPTION_LABELS, type TfGraphModel } from './mini-xception.ts';
@@ -54,17 +55,7 @@ export async function buildMiniXceptionDir(modelsDir: string, options: { sourceD
     license: 'MIT',
   };
   // x/255 then (x − 0.5)/0.5: −1..1, as the network was trained; grey is taken inside the graph.
-  const preprocessor = {
-    image_processor_type: 'ViTImageProcessor',
-    do_resize: true,
-    size: { height: size, width: size },
-    resample: 2,
-    do_rescale: true,
-    rescale_factor: 1 / 255,
-    do_normalize: true,
-    image_mean: [0.5, 0.5, 0.5],
-    image_std: [0.5, 0.5, 0.5],
-  };
+  const preprocessor = squareImageProcessor(size, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]);
   const dir = path.join(modelsDir, MINI_XCEPTION_DIR);
   const bytes = await writeDirectory(dir, graph, path.join('onnx', 'model.onnx'), { 'config.json': config, 'preprocessor_config.json': preprocessor }, options.replace ?? true);
   return { dir, bytes, version: pkg.version };

@@ -1,6 +1,7 @@
-// Logs of one-shot commands (analyze, demo): on a terminal, one human line per record — "warn
-// worker: chunk 3 of talk.mp4 failed (reason=…)" — printed through the progress display so it
-// never lands on the bars; elsewhere pino's JSON lines on stderr, as services log.
+// Logs of one-shot commands (analyze, classify, eval, models fit-head): one human line per record —
+// "warn worker: chunk 3 of talk.mp4 failed (reason=…)" — on a terminal printed through the
+// progress display so it never lands on the bars, elsewhere on stderr; pino's JSON lines, as
+// services log, only when FER_LOG_FORMAT=json asks for them (a log collector reading a CLI's stderr).
 
 import pino from 'pino';
 import type { Logger } from '../core/logger.ts';
@@ -25,18 +26,23 @@ export interface LineSink {
 }
 
 /**
- * A logger for a one-shot command. `sink()` is asked for each line (so the progress view can take
- * over once it exists); on a TTY lines are human, otherwise JSON on stderr.
+ * A logger for a one-shot command: human lines on stderr, through `sink()` on a terminal (so the
+ * progress view can take over once it exists); JSON lines with FER_LOG_FORMAT=json.
  */
-export function createCommandLogger(name: string, sink: () => LineSink | undefined, stderr: NodeJS.WriteStream = process.stderr): Logger {
-  const level = process.env.LOG_LEVEL ?? 'warn';
-  if (!stderr.isTTY) return pino({ name, level }, pino.destination(2));
+export function createCommandLogger(
+  name: string,
+  sink: () => LineSink | undefined,
+  stderr: Pick<NodeJS.WriteStream, 'isTTY' | 'write'> = process.stderr,
+  env: NodeJS.ProcessEnv = process.env,
+): Logger {
+  const level = env.LOG_LEVEL ?? 'warn';
+  if (env.FER_LOG_FORMAT === 'json') return pino({ name, level }, pino.destination(2));
   return pino(
     { name, level },
     {
       write(chunk: string) {
         const line = formatLogLine(JSON.parse(chunk) as Record<string, unknown>);
-        const target = sink();
+        const target = stderr.isTTY ? sink() : undefined;
         if (target) target.log(line);
         else stderr.write(`${line}\n`);
       },

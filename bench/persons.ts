@@ -59,6 +59,11 @@ await tracksOnly.close();
 await rm(tmp, { recursive: true, force: true });
 
 const tracking = trackerOptions(config);
+// Tracks (cuts found as aggregation finds them) once per interview; the settings differ only in persons.
+const tracked = analysed.map(({ interview, frames }) => {
+  const cuts = detectCuts(frames, config.faces.cutThreshold);
+  return { interview, frames: assignTracks(frames, { ...tracking, persons: undefined }, { cutIndexes: new Set(cuts.map((c) => c.index)) }) };
+});
 const defaultDistance = config.faces.personDistance;
 const distances = [...new Set([0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, defaultDistance])].sort((a, b) => a - b);
 const settings: Array<{ name: string; distance: number | null }> = [
@@ -72,11 +77,9 @@ for (const setting of settings) {
     let score = NO_IDENTITY_SCORE;
     let exact = 0;
     let count = 0;
-    for (const { interview, frames } of analysed) {
+    for (const { interview, frames } of tracked) {
       if (kind !== 'all' && interview.kind !== kind) continue;
-      const cuts = detectCuts(frames, config.faces.cutThreshold);
-      const tracked = assignTracks(frames, { ...tracking, persons: undefined }, { cutIndexes: new Set(cuts.map((c) => c.index)) });
-      const result = setting.distance === null ? tracked : assignPersons(tracked, { maxDistance: setting.distance });
+      const result = setting.distance === null ? frames : assignPersons(frames, { maxDistance: setting.distance });
       const one = scoreIdentities(interview.frames, result);
       if (one.found === one.present && one.falsePairs === 0) exact++;
       count++;
@@ -91,10 +94,8 @@ const same: number[] = [];
 const different: number[] = [];
 let closest = { distance: Infinity, pair: '' };
 let farthest = { distance: 0, pair: '' };
-for (const { interview, frames } of analysed) {
-  const cuts = detectCuts(frames, config.faces.cutThreshold);
-  const tracked = assignTracks(frames, { ...tracking, persons: undefined }, { cutIndexes: new Set(cuts.map((c) => c.index)) });
-  const means = trackMeans(interview, tracked);
+for (const { interview, frames } of tracked) {
+  const means = trackMeans(interview, frames);
   for (let i = 0; i < means.length; i++) {
     for (let j = i + 1; j < means.length; j++) {
       const d = identityDistance(means[i]!.mean, means[j]!.mean);

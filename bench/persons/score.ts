@@ -4,7 +4,7 @@
 //   precision  of the track pairs put under one personId, the share that are one person
 //   recall     of the track pairs that are one person, the share put under one personId
 
-import type { FrameResult } from '../../src/core/types.ts';
+import type { FaceResult, FrameResult } from '../../src/core/types.ts';
 import { matchFaces } from '../../test/helpers/face-truth/match.ts';
 import type { InterviewFrame } from './interviews.ts';
 
@@ -22,9 +22,9 @@ export interface IdentityScore {
 
 export const NO_IDENTITY_SCORE: IdentityScore = { present: 0, found: 0, tracks: 0, truePairs: 0, falsePairs: 0, missedPairs: 0 };
 
-export function scoreIdentities(truth: readonly InterviewFrame[], frames: readonly FrameResult[]): IdentityScore {
-  const votes = new Map<number, Map<string, number>>();
-  const personIdOf = new Map<number, number | undefined>();
+/** Every tracked face that matches a true face (IoU ≥ 0.5), with the person it shows, grouped by track. */
+function matchedTracks(truth: readonly InterviewFrame[], frames: readonly FrameResult[]): Map<number, Array<{ face: FaceResult; person: string }>> {
+  const tracks = new Map<number, Array<{ face: FaceResult; person: string }>>();
   frames.forEach((frame, i) => {
     const faces = frame.faces.filter((f) => f.trackId !== undefined);
     const match = matchFaces(
@@ -33,17 +33,26 @@ export function scoreIdentities(truth: readonly InterviewFrame[], frames: readon
     );
     for (const [d, t] of match.pairs) {
       const face = faces[d]!;
-      const person = truth[i]!.faces[t]!.person;
-      const tally = votes.get(face.trackId!) ?? new Map<string, number>();
-      tally.set(person, (tally.get(person) ?? 0) + 1);
-      votes.set(face.trackId!, tally);
-      personIdOf.set(face.trackId!, face.personId);
+      const list = tracks.get(face.trackId!) ?? [];
+      list.push({ face, person: truth[i]!.faces[t]!.person });
+      tracks.set(face.trackId!, list);
     }
   });
-  const tracks = [...votes.entries()].map(([trackId, tally]) => ({
-    person: [...tally.entries()].sort((a, b) => b[1] - a[1])[0]![0],
+  return tracks;
+}
+
+/** The person most of a track's matched faces show. */
+function majority(matched: ReadonlyArray<{ person: string }>): string {
+  const tally = new Map<string, number>();
+  for (const { person } of matched) tally.set(person, (tally.get(person) ?? 0) + 1);
+  return [...tally.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+}
+
+export function scoreIdentities(truth: readonly InterviewFrame[], frames: readonly FrameResult[]): IdentityScore {
+  const tracks = [...matchedTracks(truth, frames).entries()].map(([trackId, matched]) => ({
+    person: majority(matched),
     // A track without a personId (identities off) is its own person.
-    personId: personIdOf.get(trackId) ?? `track ${trackId}`,
+    personId: matched.at(-1)!.face.personId ?? `track ${trackId}`,
   }));
   let truePairs = 0;
   let falsePairs = 0;
@@ -87,21 +96,10 @@ export function pairwise(score: IdentityScore): { precision: number; recall: num
 
 /** Each matched track's true person (majority of its faces) and the mean of its faces' descriptors. */
 export function trackMeans(interview: { readonly frames: readonly InterviewFrame[] }, frames: readonly FrameResult[]): Array<{ person: string; mean: number[] }> {
-  const tracks = new Map<number, { votes: Map<string, number>; sum: number[]; count: number }>();
-  frames.forEach((frame, i) => {
-    const faces = frame.faces.filter((f) => f.trackId !== undefined);
-    const match = matchFaces(faces.map((f) => ({ box: f.box, score: f.detectorScore ?? 1 })), interview.frames[i]!.faces.map((f) => ({ box: f.box, truncated: false })));
-    for (const [d, t] of match.pairs) {
-      const face = faces[d]!;
-      const track = tracks.get(face.trackId!) ?? { votes: new Map<string, number>(), sum: [], count: 0 };
-      const person = interview.frames[i]!.faces[t]!.person;
-      track.votes.set(person, (track.votes.get(person) ?? 0) + 1);
-      if (face.identity) {
-        face.identity.forEach((v, k) => (track.sum[k] = (track.sum[k] ?? 0) + v));
-        track.count++;
-      }
-      tracks.set(face.trackId!, track);
-    }
+  return [...matchedTracks(interview.frames, frames).values()].flatMap((matched) => {
+    const described = matched.flatMap(({ face }) => (face.identity ? [face.identity] : []));
+    if (described.length === 0) return [];
+    const mean = described[0]!.map((_, k) => described.reduce((sum, identity) => sum + identity[k]!, 0) / described.length);
+    return [{ person: majority(matched), mean }];
   });
-  return [...tracks.values()].filter((t) => t.count > 0).map((t) => ({ person: [...t.votes.entries()].sort((a, b) => b[1] - a[1])[0]![0], mean: t.sum.map((v) => v / t.count) }));
 }

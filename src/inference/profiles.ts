@@ -138,8 +138,10 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
   let detectorDir: string;
   let classifierDir: string | readonly string[];
   let flip = options.flip ?? false;
+  /** face-api's directories, once made (the compact profile needs them first; persons need them in both). */
+  let faceApi: FaceApiModelPaths | undefined;
   if (profile === 'compact') {
-    const paths = await faceApiDirs(config, options);
+    const paths = (faceApi = await faceApiDirs(config, options));
     // An explicit expression model replaces the compact one; detection stays the compact profile's.
     const compact = options.classifierDir === undefined && options.compactExpression ? await options.compactExpression(config) : undefined;
     classifierDir = options.classifierDir ?? compact?.dirs ?? paths.expressionDir;
@@ -207,7 +209,7 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
   }
   let embedder: FaceIdentityEmbedder | undefined;
   try {
-    embedder = config.faces.persons ? await openIdentityEmbedder(config, options) : undefined;
+    embedder = config.faces.persons ? await openIdentityEmbedder(config, options, faceApi ?? (await faceApiDirs(config, options))) : undefined;
   } catch (error) {
     await Promise.all([classifier.close(), detector.close()]);
     throw error;
@@ -216,8 +218,8 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
 }
 
 /** face-api's recognition net for persons (FER_PERSONS), converted with face-api's other nets. */
-async function openIdentityEmbedder(config: Config, options: ProfileAnalyzerOptions): Promise<FaceIdentityEmbedder> {
-  const dir = (await faceApiDirs(config, options)).recognitionDir;
+async function openIdentityEmbedder(config: Config, options: ProfileAnalyzerOptions, faceApi: FaceApiModelPaths): Promise<FaceIdentityEmbedder> {
+  const dir = faceApi.recognitionDir;
   if (!(await exists(path.join(dir, EMBEDDER_SPEC_FILE)))) {
     throw new FerError('model_missing', `persons (FER_PERSONS) need face-api's recognition net at ${dir} (fer-stream models build-faceapi), or set FER_PERSONS=false`);
   }

@@ -17,8 +17,8 @@ export interface PersonOptions {
 }
 
 interface Group {
-  /** Sum of member faces' descriptors and how many. */
-  readonly sum: Float64Array;
+  /** Sum of member faces' descriptors (null until one carries a descriptor) and how many. */
+  sum: Float64Array | null;
   count: number;
   readonly frames: Set<number>;
   firstIndex: number;
@@ -28,25 +28,23 @@ interface Group {
 /** Sets `personId` on every tracked face; frames come back in the same order. */
 export function assignPersons(frames: readonly FrameResult[], options: PersonOptions): FrameResult[] {
   const groups = new Map<number, Group>();
-  let described = false;
   for (const frame of frames) {
     for (const face of frame.faces) {
       if (face.trackId === undefined) continue;
       let group = groups.get(face.trackId);
       if (group === undefined) {
-        group = { sum: new Float64Array(face.identity?.length ?? 0), count: 0, frames: new Set(), firstIndex: frame.index, tracks: [face.trackId] };
+        group = { sum: null, count: 0, frames: new Set(), firstIndex: frame.index, tracks: [face.trackId] };
         groups.set(face.trackId, group);
       }
       group.frames.add(frame.index);
       if (face.identity !== undefined && face.identity.length > 0) {
-        described = true;
-        if (group.sum.length === 0) groups.set(face.trackId, (group = { ...group, sum: new Float64Array(face.identity.length) }));
+        group.sum ??= new Float64Array(face.identity.length);
         for (let i = 0; i < face.identity.length; i++) group.sum[i]! += face.identity[i]!;
         group.count += 1;
       }
     }
   }
-  if (!described) return [...frames];
+  if (![...groups.values()].some((g) => g.sum !== null)) return [...frames];
 
   const trackIds = [...groups.keys()];
   const parent = new Map<number, number>(trackIds.map((id) => [id, id]));
@@ -56,16 +54,14 @@ export function assignPersons(frames: readonly FrameResult[], options: PersonOpt
     parent.set(id, root);
     return root;
   };
-  const mean = (g: Group) => Array.from(g.sum, (v) => v / g.count);
+  const mean = (g: Group) => Array.from(g.sum!, (v) => v / g.count);
+  // Each track's mean once; tracks without a descriptor take part in no pair.
+  const withMeans = trackIds.filter((id) => groups.get(id)!.sum !== null).map((id) => ({ id, mean: mean(groups.get(id)!) }));
   const pairs: Array<{ a: number; b: number; distance: number }> = [];
-  for (let i = 0; i < trackIds.length; i++) {
-    const a = groups.get(trackIds[i]!)!;
-    if (a.count === 0) continue;
-    for (let j = i + 1; j < trackIds.length; j++) {
-      const b = groups.get(trackIds[j]!)!;
-      if (b.count === 0) continue;
-      const distance = identityDistance(mean(a), mean(b));
-      if (distance <= options.maxDistance) pairs.push({ a: trackIds[i]!, b: trackIds[j]!, distance });
+  for (let i = 0; i < withMeans.length; i++) {
+    for (let j = i + 1; j < withMeans.length; j++) {
+      const distance = identityDistance(withMeans[i]!.mean, withMeans[j]!.mean);
+      if (distance <= options.maxDistance) pairs.push({ a: withMeans[i]!.id, b: withMeans[j]!.id, distance });
     }
   }
   pairs.sort((x, y) => x.distance - y.distance);
@@ -76,7 +72,7 @@ export function assignPersons(frames: readonly FrameResult[], options: PersonOpt
     const ga = groups.get(ra)!;
     const gb = groups.get(rb)!;
     if (overlaps(ga.frames, gb.frames) || identityDistance(mean(ga), mean(gb)) > options.maxDistance) continue;
-    for (let i = 0; i < ga.sum.length; i++) ga.sum[i]! += gb.sum[i]!;
+    for (let i = 0; i < ga.sum!.length; i++) ga.sum![i]! += gb.sum![i]!;
     ga.count += gb.count;
     for (const f of gb.frames) ga.frames.add(f);
     ga.firstIndex = Math.min(ga.firstIndex, gb.firstIndex);

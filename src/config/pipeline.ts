@@ -27,6 +27,12 @@ export const pipelineSchema = z.object({
    * hwaccel name. A method that cannot decode a codec falls back to software, said once.
    */
   decodeHwaccel: z.enum(['auto', 'none', ...HWACCEL_METHODS]).default('auto'),
+  /**
+   * A video whose sampling spans longer than this is split at keyframes into segments of about
+   * this length, each its own producer job, so several producers decode one long video side by
+   * side (src/producer/segments.ts); 0 keeps every video in one piece.
+   */
+  segmentSeconds: num(0, 86_400).default(60),
   /** Frames per Redis value and per frame job (measured: 32 moves bytes fastest, see BENCHMARKS.md). */
   chunkFrames: int(1, 4096).default(32),
   /**
@@ -128,6 +134,7 @@ export const pipelineEnv = {
   frameMaxSide: 'FER_FRAME_MAX_SIDE',
   decodeThreads: 'FER_DECODE_THREADS',
   decodeHwaccel: 'FER_DECODE_HWACCEL',
+  segmentSeconds: 'FER_SEGMENT_SECONDS',
   chunkFrames: 'FER_CHUNK_FRAMES',
   firstChunkFrames: 'FER_FIRST_CHUNK_FRAMES',
   redisFrameBudgetBytes: 'FER_REDIS_FRAME_BUDGET_BYTES',

@@ -9,13 +9,15 @@ import { ClusterChunkRouter } from './cluster-chunks.ts';
 import type { ConnectionEvents } from './connection-watch.ts';
 import { connectionFactory, type RedisTopology } from './connections.ts';
 import { pipelineKeys, type PipelineKeys } from './keys.ts';
-import { ACCEPT_VIDEO, MARK_PRODUCED, RECONCILE_HELD, RECORD_FRAMES, RELEASE_CHUNK, RELEASE_VIDEO_CHUNKS, RESERVE_CHUNK, TOUCH_VIDEO, UPDATE_OPEN_VIDEO } from './scripts.ts';
+import { ACCEPT_VIDEO, MARK_PRODUCED, MARK_SEGMENT_PRODUCED, RECONCILE_HELD, RECORD_FRAMES, RELEASE_CHUNK, RELEASE_VIDEO_CHUNKS, RESERVE_CHUNK, TOUCH_VIDEO, UPDATE_OPEN_VIDEO } from './scripts.ts';
 
 export const QUEUE_NAMES = { videos: 'videos', frames: 'frames', finalize: 'finalize', webhooks: 'webhooks' } as const;
 
 /** Job data of the `videos` queue: split this video into frames. */
 export interface VideoJobData {
   readonly videoId: string;
+  /** Set on the jobs of a video split into segments (src/pipeline/segments.ts): which one to produce. */
+  readonly segment?: number;
 }
 
 /** Job data of the `frames` queue: one chunk of consecutive frames stored under `chunkKey`. */
@@ -52,6 +54,7 @@ export interface PipelineRedis extends Redis {
   recordFrames: Script;
   releaseChunk: Script;
   markProduced: Script;
+  markSegmentProduced: Script;
   reconcileHeld: Script;
   releaseVideoChunks: Script;
   touchVideo: Script;
@@ -104,6 +107,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   redis.defineCommand('recordFrames', { numberOfKeys: 3, lua: RECORD_FRAMES });
   redis.defineCommand('releaseChunk', { numberOfKeys: 4, lua: RELEASE_CHUNK });
   redis.defineCommand('markProduced', { numberOfKeys: 2, lua: MARK_PRODUCED });
+  redis.defineCommand('markSegmentProduced', { numberOfKeys: 2, lua: MARK_SEGMENT_PRODUCED });
   redis.defineCommand('reconcileHeld', { numberOfKeys: 3, lua: RECONCILE_HELD });
   redis.defineCommand('releaseVideoChunks', { numberOfKeys: 3, lua: RELEASE_VIDEO_CHUNKS });
   redis.defineCommand('touchVideo', { numberOfKeys: 2, lua: TOUCH_VIDEO });

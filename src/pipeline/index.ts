@@ -26,6 +26,7 @@ export {
   releaseVideoChunks,
   doneFrameIndexes,
   sampledFrameTime,
+  decodeErrorsOf,
   type VideoState,
   type VideoStatus,
   type VideoOptions,
@@ -33,6 +34,7 @@ export {
   type SubmitVideoInput,
   type RecordFramesOutcome,
 } from './videos.ts';
+export { addSegmentJobs, beginSegment, markSegmentProduced, segmentJobId, segmentPlanOf, unfinishedSegments, type Segment } from './segments.ts';
 export { waitForVideos, type WaitOptions } from './wait.ts';
 export { redisMemory, type RedisMemory } from './redis-memory.ts';
 export { backlogExporter, readBacklog, BACKLOG_LEASE_MS, type Backlog } from './backlog.ts';

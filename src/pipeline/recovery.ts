@@ -15,6 +15,9 @@ import { redisErrorReason } from './connection-watch.ts';
 import { reconcileHeld } from './frame-store.ts';
 import { addVideoJob, awaitAcceptance, doneFrameIndexes, enqueueFinalize, failVideo, recordFrameResults, sampledFrameTime, touchVideo, type RecordFramesOutcome, type ResolvedVideoOptions } from './videos.ts';
 import { pruneVideoIndex } from './manage.ts';
+import { PENDING_JOB_STATES } from './job-states.ts';
+import { heldChunkKeys } from './videos.ts';
+import { producerJobPending } from './segments.ts';
 
 /** BullMQ's reason for a job found stalled more often than maxStalledCount allows. */
 const STALL_LIMIT_REASON = 'job stalled more than allowable limit';
@@ -109,8 +112,7 @@ async function failedJobs<T>(queue: { getFailed(start: number, end: number): Pro
   return (await queue.getFailed(0, 99)).filter((job): job is Job<T> => job !== undefined && job !== null);
 }
 
-/** BullMQ job states in which a job will still run (or is running). */
-export const PENDING_JOB_STATES: ReadonlySet<string> = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
+export { PENDING_JOB_STATES } from './job-states.ts';
 
 /** A video with no progress for FER_VIDEO_STALL_SECONDS: still being worked on, or lost work to redo or record. */
 async function resolveStuckVideo(pipeline: Pipeline, videoId: string, log?: RecoveryLog): Promise<'waiting' | 'requeued' | 'resolved' | 'gone'> {
@@ -122,9 +124,8 @@ async function resolveStuckVideo(pipeline: Pipeline, videoId: string, log?: Reco
     return 'gone';
   }
   if (record.state !== 'processing') {
-    // Not split yet: a producer job that is queued or running (its lock alive) is just waiting its turn.
-    const state = await pipeline.queues.videos.getJobState(videoId);
-    if (PENDING_JOB_STATES.has(state)) {
+    // Not split yet: a producer job (the video's or one of its segments') that is queued or running (its lock alive) is just waiting its turn.
+    if (await producerJobPending(pipeline, videoId, record)) {
       await touchVideo(pipeline, videoId);
       return 'waiting';
     }
@@ -134,15 +135,16 @@ async function resolveStuckVideo(pipeline: Pipeline, videoId: string, log?: Reco
       log?.warn({ videoId }, 'video failed: it made no progress after being requeued');
       return 'resolved';
     }
+    // Its own job again: for a video split into segments, it enqueues the unfinished segments again.
     await pipeline.queues.videos.remove(videoId).catch(() => undefined);
     await addVideoJob(pipeline, videoId);
     await touchVideo(pipeline, videoId);
     log?.warn({ videoId, state: record.state, requeues }, 'video made no progress and had no producer job: requeued');
     return 'requeued';
   }
-  // Every frame enqueued: if no chunk job of the video is left to run, the frames still missing are lost.
-  const chunks = Number(record.chunks ?? 0);
-  const ids = Array.from({ length: chunks }, (_, seq) => `${videoId}-${seq}`);
+  // Every frame enqueued: if no chunk job of the video is left to run, the frames still missing are
+  // lost. A chunk job still to run has its chunk held (released only once its results are stored).
+  const ids = (await heldChunkKeys(pipeline, videoId)).map((key) => `${videoId}-${key.slice(key.lastIndexOf(':') + 1)}`);
   for (let i = 0; i < ids.length; i += 100) {
     const states = await Promise.all(ids.slice(i, i + 100).map((id) => pipeline.queues.frames.getJobState(id)));
     if (states.some((s) => PENDING_JOB_STATES.has(s))) {

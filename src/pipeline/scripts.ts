@@ -82,6 +82,27 @@ return 0
 `;
 
 /**
+ * One segment of a video split across producers has enqueued every frame. KEYS: video,
+ * videoFrames. ARGV: segment, segments, frames. When every segment has, the video's total is their
+ * sum and it moves to processing. Returns 1 when that made it complete (every frame already done).
+ */
+export const MARK_SEGMENT_PRODUCED = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'completed' or state == 'failed' then return 0 end
+redis.call('HSET', KEYS[1], 'segmentFrames:' .. ARGV[1], ARGV[3], 'segmentProduced:' .. ARGV[1], ARGV[3])
+local total = 0
+for i = 0, tonumber(ARGV[2]) - 1 do
+  local frames = redis.call('HGET', KEYS[1], 'segmentFrames:' .. i)
+  if not frames then return 0 end
+  total = total + tonumber(frames)
+end
+redis.call('HSET', KEYS[1], 'framesTotal', total, 'framesProduced', total, 'state', 'processing')
+if redis.call('HLEN', KEYS[2]) >= total then return 1 end
+return 0
+`;
+
+/**
  * Releases every held chunk of one video in one shard (it finished or failed: nothing will read
  * them). KEYS: heldChunks, heldBytes, heldFrames. ARGV: the video's chunk key prefix in that shard. Returns the number released.
  */

@@ -9,6 +9,7 @@ import { FerError, type FrameResult, type ModelInfo } from '../core/types.ts';
 import type { Pipeline } from './context.ts';
 import { releaseChunk, retryAcrossOutage } from './frame-store.ts';
 import { enqueueWebhooks, type WebhookDelivery } from './webhooks.ts';
+import { segmentsProduced } from './segments.ts';
 
 export type VideoState = 'queued' | 'probing' | 'producing' | 'processing' | 'completed' | 'failed';
 
@@ -219,16 +220,22 @@ export async function getVideoStatus(pipeline: Pipeline, videoId: string): Promi
     probe: h.probe ? (JSON.parse(h.probe) as Record<string, unknown>) : null,
     progress: {
       framesExpected: num(h.framesExpected),
-      framesProduced: num(h.framesProduced) ?? 0,
+      // A video split into segments counts its progress per segment until every one is enqueued.
+      framesProduced: Math.max(num(h.framesProduced) ?? 0, segmentsProduced(h)),
       framesTotal: num(h.framesTotal),
       framesDone: num(h.framesDone) ?? 0,
       framesFailed: num(h.framesFailed) ?? 0,
     },
     error: h.errorCode ? { code: h.errorCode, message: h.errorMessage ?? '' } : null,
     owner: h.owner ?? null,
-    decodeErrors: num(h.decodeErrors) ?? 0,
+    decodeErrors: decodeErrorsOf(h),
     webhooks: Object.values(hooks).map((json) => JSON.parse(json) as WebhookDelivery),
   };
+}
+
+/** Damage ffmpeg reported in a video: one count for the whole video, or one per segment (decodeErrors:N). */
+export function decodeErrorsOf(record: Record<string, string>): number {
+  return Object.entries(record).reduce((sum, [field, value]) => (field === 'decodeErrors' || field.startsWith('decodeErrors:') ? sum + Number(value) : sum), 0);
 }
 
 /** Ids of videos submitted, oldest first (entries past retention may linger; getVideoStatus says null). */

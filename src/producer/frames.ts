@@ -49,6 +49,13 @@ export interface SamplingOptions {
   readonly idleTimeoutMs?: number;
   /** Told of each decoding error ffmpeg reports in the stream (damaged data concealed or dropped). */
   readonly onDecodeError?: (line: string) => void;
+  /**
+   * Only this segment of the sampled frames (segments.ts): indexes from `firstIndex`, `frames` of
+   * them (null: to the end). Decoding starts one sampling interval early and that frame is
+   * dropped, so the fps filter picks the same source frame for the first index as a decode from
+   * the start would (measured: identical frames at 2 and 3 fps from 25 and 29.97 fps sources).
+   */
+  readonly segment?: { readonly firstIndex: number; readonly frames: number | null };
 }
 
 
@@ -128,6 +135,8 @@ export async function* extractFrameChunks(file: string, probe: VideoProbe, optio
   const firstChunkFrames = Math.max(1, Math.min(options.framesPerChunk, options.firstChunkFrames ?? options.framesPerChunk));
   /** Bytes that complete the chunk being filled: the first one may be shorter. */
   let chunkLimit = firstChunkFrames * frameBytes;
+  /** Bytes of the frames decoded only to start the sampling grid (a segment's lead frame): dropped. */
+  let leadBytes = decoding.leadFrames * frameBytes;
   const rotation = options.buffers ?? 2;
   const free: Buffer[] = Array.from({ length: rotation }, () => Buffer.allocUnsafeSlow(chunkBytes));
   let bufferWanted: (() => void) | undefined;
@@ -176,7 +185,7 @@ export async function* extractFrameChunks(file: string, probe: VideoProbe, optio
   };
   let current: Buffer | undefined;
   let filled = 0;
-  let nextIndex = 0;
+  let nextIndex = options.segment?.firstIndex ?? 0;
   const complete = (bytes: number) => {
     const frames = Math.floor(bytes / frameBytes);
     const buffer = current!;
@@ -197,7 +206,8 @@ export async function* extractFrameChunks(file: string, probe: VideoProbe, optio
     wakeConsumer();
   };
   const take = async (piece: Buffer) => {
-    let offset = 0;
+    let offset = Math.min(leadBytes, piece.length);
+    leadBytes -= offset;
     while (offset < piece.length) {
       current ??= await takeBuffer();
       const n = Math.min(chunkLimit - filled, piece.length - offset);
@@ -260,6 +270,8 @@ export async function* extractFrames(file: string, probe: VideoProbe, options: S
 interface Decoding {
   readonly width: number;
   readonly height: number;
+  /** Frames ffmpeg sends before the first one wanted (a segment's lead frame). */
+  readonly leadFrames: number;
   /** Sends ffmpeg's rgb24 output into `sink` (ended when ffmpeg's output ends). */
   pipe(sink: Writable): void;
   /** After the output has ended: throws the decoding failure, if ffmpeg reported one. */
@@ -276,6 +288,13 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
     throw new FerError('invalid_option', `end time (${options.endSeconds} s) must be after the start time (${start} s)`);
   }
   const { width, height } = workingSize(probe, options.maxSide);
+  const segment = options.segment;
+  const leadFrames = segment && segment.firstIndex > 0 ? 1 : 0;
+  const seek = segment ? start + Math.max(0, segment.firstIndex - leadFrames) / options.fps : start;
+  // Frames wanted from here: the video's limit less the frames before the segment, and the segment's own count.
+  const limits = [options.maxFrames ? options.maxFrames - (segment?.firstIndex ?? 0) : Infinity, segment?.frames ?? Infinity];
+  const frameLimit = Math.min(...limits);
+  if (frameLimit <= 0) throw new FerError('invalid_option', `the segment starting at frame ${segment?.firstIndex ?? 0} is past the frame limit`);
 
   const containers = options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS;
   const displayName = path.basename(file);
@@ -288,10 +307,10 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
   if (options.decodeThreads) args.push('-threads', String(options.decodeThreads), '-filter_threads', String(options.decodeThreads));
   if (options.hwaccel) args.push('-hwaccel', options.hwaccel);
   if (options.skipLoopFilter) args.push('-skip_loop_filter', 'all');
-  if (start > 0) args.push('-ss', String(start));
+  if (seek > 0) args.push('-ss', String(seek));
   args.push('-i', safeInput(file), '-an', '-sn', '-dn', '-vf', `fps=${options.fps},scale=${width}:${height}:flags=area`, '-pix_fmt', 'rgb24');
-  if (options.endSeconds !== undefined) args.push('-t', String(options.endSeconds - start));
-  if (options.maxFrames) args.push('-frames:v', String(options.maxFrames));
+  if (options.endSeconds !== undefined) args.push('-t', String(options.endSeconds - seek));
+  if (frameLimit < Infinity) args.push('-frames:v', String(frameLimit + leadFrames));
   args.push('-f', 'rawvideo', 'pipe:1');
 
   const proc = spawn(mediaBinaries().ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -317,6 +336,7 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
   return {
     width,
     height,
+    leadFrames,
     pipe(sink) {
       proc.stdout.pipe(sink, { end: true });
     },

@@ -1,6 +1,7 @@
 // The producer: takes videos off the `videos` queue, probes and validates each one, streams its
 // sampled frames, packs them into chunks (one Redis value each, under the frame budget) and
-// enqueues one frame job per chunk. Bad input fails only that video, with a specific message.
+// enqueues one frame job per chunk. A long video is split at keyframes into segments, each its own
+// job any producer takes (segments.ts). Bad input fails only that video, with a specific message.
 
 import { Worker, type Job } from 'bullmq';
 import { FerError } from '../core/types.ts';
@@ -8,28 +9,34 @@ import { hwaccelFor, resolveHwaccel } from './hwaccel.ts';
 import type { Logger } from '../core/logger.ts';
 import type { PipelineObserver } from '../core/observer.ts';
 import {
+  addSegmentJobs,
   awaitAcceptance,
+  beginSegment,
   describeJobFailure,
-  doneFrameIndexes,
   enqueueFinalize,
   failVideo,
   getVideoStatus,
   loadVideoRecord,
+  markSegmentProduced,
   markVideoProduced,
-  PENDING_JOB_STATES,
   QUEUE_NAMES,
+  recordFrameResults,
   reportQueueError,
-  reserveChunkWhenRoom,
+  sampledFrameTime,
+  segmentPlanOf,
   shardFrameBudget,
   startRecovery,
+  unfinishedSegments,
   updateVideo,
-  writeChunk,
-  type FrameJobData,
   type Pipeline,
+  type Segment,
   type VideoJobData,
+  type VideoStatus,
 } from '../pipeline/index.ts';
-import { expectedFrameCount, extractFrameChunks, workingSize, type FrameChunk } from './frames.ts';
-import { probeVideo } from './probe.ts';
+import { sendFrames } from './chunk-sender.ts';
+import { expectedFrameCount, workingSize, type SamplingOptions } from './frames.ts';
+import { probeVideo, type VideoProbe } from './probe.ts';
+import { listKeyframes, planSegments } from './segments.ts';
 
 export interface ProducerOptions {
   readonly observer?: PipelineObserver;
@@ -38,36 +45,66 @@ export interface ProducerOptions {
   readonly recovery?: boolean;
 }
 
-/** BullMQ's largest job priority. */
-const MAX_PRIORITY = 2_097_152;
-
 export interface ProduceOutcome {
-  readonly state: 'processing' | 'failed' | 'skipped';
+  /** split: handed on as segment jobs (segments.ts). */
+  readonly state: 'processing' | 'split' | 'failed' | 'skipped';
   readonly framesTotal: number;
 }
 
-/** Splits one submitted video into frame chunks. Safe to run again for the same video (chunks and results are keyed by index). */
-export async function produceVideo(pipeline: Pipeline, videoId: string, options: ProducerOptions = {}): Promise<ProduceOutcome> {
+/** Fails a video with a specific reason (once) and says so. */
+function videoFailer(pipeline: Pipeline, videoId: string, options: ProducerOptions) {
   const log = options.logger?.child({ videoId });
-  // Submitted with a deadline (the API) and never confirmed in time: it was refused, never run it.
-  if (!(await awaitAcceptance(pipeline, videoId, await loadVideoRecord(pipeline, videoId)))) return { state: 'skipped', framesTotal: 0 };
-  const status = await getVideoStatus(pipeline, videoId);
-  if (status === null || status.state === 'completed' || status.state === 'failed') return { state: 'skipped', framesTotal: 0 };
-  // Run again after its producer died (or lost Redis): chunks whose frames are all done are not sent again.
-  const resumed = status.state !== 'queued';
-  const done = resumed ? await doneFrameIndexes(pipeline, videoId) : new Set<number>();
-  const fail = async (error: { code: string; message: string }) => {
+  return async (error: { code: string; message: string }): Promise<ProduceOutcome> => {
     if (await failVideo(pipeline, videoId, error)) {
       options.observer?.videoFailed?.({ reason: error.code });
       log?.warn({ code: error.code }, `video failed: ${error.message}`);
     }
-    return { state: 'failed' as const, framesTotal: 0 };
+    return { state: 'failed', framesTotal: 0 };
   };
+}
+
+const SKIPPED: ProduceOutcome = { state: 'skipped', framesTotal: 0 };
+
+/** The sampling a video was submitted with. */
+function samplingOf(status: VideoStatus): SamplingOptions {
+  return {
+    fps: status.options.fps,
+    maxSide: status.options.maxSide,
+    startSeconds: status.options.startSeconds,
+    ...(status.options.endSeconds !== null ? { endSeconds: status.options.endSeconds } : {}),
+    ...(status.options.maxFrames ? { maxFrames: status.options.maxFrames } : {}),
+  };
+}
+
+/** Frames per chunk for this frame size: a chunk must fit its shard's budget on its own, or the producer would wait forever. */
+function chunkFramesFor(pipeline: Pipeline, frameBytes: number): number {
+  return Math.min(pipeline.config.chunkFrames, Math.floor(shardFrameBudget(pipeline) / frameBytes));
+}
+
+/**
+ * Splits one submitted video into frame chunks, or, when it is long, into segments that producers
+ * take as their own jobs. Safe to run again for the same video (chunks and results are keyed by index).
+ */
+export async function produceVideo(pipeline: Pipeline, videoId: string, options: ProducerOptions = {}): Promise<ProduceOutcome> {
+  const log = options.logger?.child({ videoId });
+  // Submitted with a deadline (the API) and never confirmed in time: it was refused, never run it.
+  const record = await loadVideoRecord(pipeline, videoId);
+  if (!(await awaitAcceptance(pipeline, videoId, record))) return SKIPPED;
+  const status = await getVideoStatus(pipeline, videoId);
+  if (status === null || status.state === 'completed' || status.state === 'failed') return SKIPPED;
+  // Split already (this job runs again after the recovery sweep found the video stuck): its unfinished segments go back on the queue.
+  const plan = segmentPlanOf(record);
+  if (plan !== null) {
+    await addSegmentJobs(pipeline, videoId, unfinishedSegments(record, plan));
+    return { state: 'split', framesTotal: 0 };
+  }
+  // Run again after its producer died (or lost Redis): chunks whose frames are all done are not sent again.
+  const resumed = status.state !== 'queued';
+  const fail = videoFailer(pipeline, videoId, options);
 
   // Every state change is conditional: another run of this job (after a lost lock) or a worker
   // may have finished the video meanwhile, and then this run stops.
-  const skipped = { state: 'skipped' as const, framesTotal: 0 };
-  if (!(await updateVideo(pipeline, videoId, { state: 'probing', ...(status.startedAt ? {} : { startedAt: new Date().toISOString() }) }))) return skipped;
+  if (!(await updateVideo(pipeline, videoId, { state: 'probing', ...(status.startedAt ? {} : { startedAt: new Date().toISOString() }) }))) return SKIPPED;
   const config = pipeline.config;
   let probe;
   try {
@@ -76,120 +113,120 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
     if (error instanceof FerError) return fail(error);
     throw error;
   }
-  const sampling = {
-    fps: status.options.fps,
-    maxSide: status.options.maxSide,
-    startSeconds: status.options.startSeconds,
-    ...(status.options.endSeconds !== null ? { endSeconds: status.options.endSeconds } : {}),
-    ...(status.options.maxFrames ? { maxFrames: status.options.maxFrames } : {}),
-  };
-  if (probe.durationSeconds !== null && sampling.startSeconds >= probe.durationSeconds) {
+  const sampling = samplingOf(status);
+  if (probe.durationSeconds !== null && (sampling.startSeconds ?? 0) >= probe.durationSeconds) {
     return fail({ code: 'invalid_option', message: `start time ${sampling.startSeconds} s is past the end of the video (${probe.durationSeconds} s)` });
   }
   const size = workingSize(probe, sampling.maxSide);
   const frameBytes = size.width * size.height * 3;
-  // A chunk must fit its shard's budget on its own, or the producer would wait forever.
-  const budget = shardFrameBudget(pipeline);
-  const chunkFrames = Math.min(config.chunkFrames, Math.floor(budget / frameBytes));
+  const chunkFrames = chunkFramesFor(pipeline, frameBytes);
   if (chunkFrames < 1) {
     const shards = pipeline.keys.chunkShards.length;
     return fail({
       code: 'frame_budget_too_small',
-      message: `one ${size.width}x${size.height} frame is ${frameBytes} bytes, more than the Redis frame budget of ${budget} bytes (FER_REDIS_FRAME_BUDGET_BYTES${shards > 1 ? ` / ${shards} chunk shards` : ''}); lower the working resolution`,
+      message: `one ${size.width}x${size.height} frame is ${frameBytes} bytes, more than the Redis frame budget of ${shardFrameBudget(pipeline)} bytes (FER_REDIS_FRAME_BUDGET_BYTES${shards > 1 ? ` / ${shards} chunk shards` : ''}); lower the working resolution`,
     });
   }
+  const segments = await planVideo(status.path, probe, sampling, pipeline, log);
   const opened = await updateVideo(pipeline, videoId, {
     state: 'producing',
     probe: JSON.stringify({ ...probe, frameWidth: size.width, frameHeight: size.height }),
     ...(probe.durationSeconds !== null ? { framesExpected: expectedFrameCount(probe.durationSeconds, sampling) } : {}),
+    ...(segments.length > 1 ? { segmentPlan: JSON.stringify(segments) } : {}),
   });
-  if (!opened) return skipped;
-  // The GPU's decoder where the machine has one and it decodes this codec (hwaccel.ts), else software.
+  if (!opened) return SKIPPED;
+  if (segments.length > 1) {
+    await addSegmentJobs(pipeline, videoId, segments);
+    log?.info({ probe, frame: size, segments: segments.length }, `split into ${segments.length} segments for producers to decode side by side`);
+    return { state: 'split', framesTotal: 0 };
+  }
   const hwaccel = await hwaccelFor(await resolveHwaccel(config.decodeHwaccel), status.path, probe.videoCodec, config.allowedContainers, options.logger);
   log?.info({ probe, frame: size, chunkFrames, hwaccel: hwaccel ?? 'none' }, 'producing frames');
 
-  let total = 0;
-  let sequence = 0;
-  let chunksSkipped = 0;
-  /** The video was finished (or failed) by someone else meanwhile: stop decoding. */
-  let closed = false;
-  const flush = async (chunk: FrameChunk) => {
-    const chunkKey = pipeline.keys.chunk(videoId, sequence);
-    // Resumed: a chunk whose frames are all done, or whose job is still queued or running (its
-    // chunk was written before the job was added), is not sent again.
-    if (resumed && (chunk.timestamps.every((_, i) => done.has(chunk.firstIndex + i)) || PENDING_JOB_STATES.has(await pipeline.queues.frames.getJobState(`${videoId}-${sequence}`)))) {
-      chunk.release();
-      chunksSkipped += 1;
-      sequence += 1;
-      return;
-    }
-    await reserveChunkWhenRoom(pipeline, chunkKey, chunk.data.length, chunk.frames, { onHeld: (held) => options.observer?.framesHeld?.(held) });
-    await writeChunk(pipeline, chunkKey, chunk.data);
-    // Redis has replied to the SET, so the socket no longer holds the buffer: the decoder may refill it.
-    chunk.release();
-    const data: FrameJobData = { videoId, chunkKey, firstIndex: chunk.firstIndex, width: size.width, height: size.height, timestamps: chunk.timestamps, producedAt: Date.now() };
-    await pipeline.queues.frames.add('chunk', data, {
-      jobId: `${videoId}-${sequence}`,
-      // Fairness: the n-th chunk of every video comes before the (n+1)-th of any, so a short video
-      // submitted beside a long one is not queued behind all of the long one's chunks.
-      priority: Math.min(MAX_PRIORITY, sequence + 1),
-      attempts: config.frameAttempts,
-      backoff: { type: 'exponential', delay: config.retryBackoffMs },
-      removeOnComplete: true,
-      removeOnFail: 1000,
-    });
-    // Also the video's progress for the recovery sweep (updateVideo records it).
-    if (!(await updateVideo(pipeline, videoId, { framesProduced: chunk.firstIndex + chunk.frames }))) closed = true;
-    sequence += 1;
-  };
-
-  // ffmpeg fills the next chunk while the previous one goes to Redis: one flush in flight, in
-  // order (sequence numbers and framesProduced only grow), two chunk buffers in rotation.
-  let inFlight: Promise<void> = Promise.resolve();
-  let decodeErrors = 0;
-  const decoding = {
-    ...sampling,
-    framesPerChunk: chunkFrames,
-    firstChunkFrames: config.firstChunkFrames,
-    buffers: 2,
-    decodeThreads: config.decodeThreads,
-    hwaccel,
-    allowedContainers: config.allowedContainers,
-    idleTimeoutMs: config.decodeIdleTimeoutMs,
-    onDecodeError: () => {
-      decodeErrors += 1;
-    },
-  };
+  let sent;
   try {
-    for await (const chunk of extractFrameChunks(status.path, probe, decoding)) {
-      await inFlight;
-      if (closed) {
-        chunk.release();
-        break;
-      }
-      total += chunk.frames;
-      inFlight = flush(chunk).finally(() => chunk.release());
-      // Rejections are awaited on the next turn or after the loop; keep them from counting as unhandled meanwhile.
-      inFlight.catch(() => undefined);
-    }
-    await inFlight;
+    sent = await sendFrames(pipeline, { videoId, path: status.path, probe, size, sampling, chunkFrames, resumed, hwaccel, observer: options.observer });
   } catch (error) {
-    await inFlight.catch(() => undefined);
     if (error instanceof FerError) return fail(error);
     throw error;
   }
-  if (closed) {
+  if (sent.closed) {
     log?.info('the video was finished elsewhere while this run produced it: stopped');
-    return skipped;
+    return SKIPPED;
   }
-  if (total === 0) return fail({ code: 'no_frames', message: 'ffmpeg decoded no frames from this video at the requested sampling (empty or unreadable video stream)' });
-  if (decodeErrors > 0) {
-    await updateVideo(pipeline, videoId, { decodeErrors });
-    log?.warn({ decodeErrors }, 'ffmpeg reported damage in the video stream (frames concealed or dropped)');
+  if (sent.frames === 0) return fail({ code: 'no_frames', message: 'ffmpeg decoded no frames from this video at the requested sampling (empty or unreadable video stream)' });
+  await recordDecodeErrors(pipeline, videoId, 'decodeErrors', sent.decodeErrors, log);
+  log?.info({ frames: sent.frames, chunks: sent.chunks, ...(resumed ? { resumed: true, chunksAlreadyDone: sent.chunksSkipped } : {}) }, 'all frames enqueued');
+  if (await markVideoProduced(pipeline, videoId, sent.frames, sent.chunks)) await enqueueFinalize(pipeline, videoId);
+  return { state: 'processing', framesTotal: sent.frames };
+}
+
+/** The segments of a video (one when it is short, splitting is off, or its keyframes cannot be listed). */
+async function planVideo(file: string, probe: VideoProbe, sampling: SamplingOptions, pipeline: Pipeline, log?: Logger): Promise<Segment[]> {
+  const config = pipeline.config;
+  const whole: Segment[] = [{ index: 0, firstIndex: 0, frames: null }];
+  const span = Math.min(probe.durationSeconds ?? 0, sampling.endSeconds ?? Number.POSITIVE_INFINITY) - (sampling.startSeconds ?? 0);
+  if (!(config.segmentSeconds > 0) || probe.durationSeconds === null || span <= config.segmentSeconds) return whole;
+  let keyframes: number[];
+  try {
+    keyframes = await listKeyframes(file, { startTime: probe.startTime, allowedContainers: config.allowedContainers, timeoutMs: config.probeTimeoutMs });
+  } catch (error) {
+    log?.warn({ reason: (error as Error).message.split('\n')[0] }, 'could not list the keyframes: producing the video in one piece');
+    return whole;
   }
-  log?.info({ frames: total, chunks: sequence, ...(resumed ? { resumed: true, chunksAlreadyDone: chunksSkipped } : {}) }, 'all frames enqueued');
-  if (await markVideoProduced(pipeline, videoId, total, sequence)) await enqueueFinalize(pipeline, videoId);
-  return { state: 'processing', framesTotal: total };
+  return planSegments({ durationSeconds: probe.durationSeconds, startSeconds: sampling.startSeconds ?? 0, endSeconds: sampling.endSeconds, fps: sampling.fps, maxFrames: sampling.maxFrames, keyframes, segmentSeconds: config.segmentSeconds });
+}
+
+/** Damage ffmpeg reported, per run of the whole video or of one segment (`field`; a rerun replaces its count, the status sums them). */
+async function recordDecodeErrors(pipeline: Pipeline, videoId: string, field: string, decodeErrors: number, log?: Logger): Promise<void> {
+  if (decodeErrors === 0) return;
+  await updateVideo(pipeline, videoId, { [field]: decodeErrors });
+  log?.warn({ decodeErrors }, 'ffmpeg reported damage in the video stream (frames concealed or dropped)');
+}
+
+/**
+ * Produces one segment of a video split by produceVideo: its frames, chunked and enqueued like a
+ * whole video's. A segment that ends before its planned count (ffmpeg stopped early) records the
+ * frames it could not give as failed, so every index of the video is accounted for once.
+ */
+export async function produceSegment(pipeline: Pipeline, videoId: string, segmentIndex: number, options: ProducerOptions = {}): Promise<ProduceOutcome> {
+  const log = options.logger?.child({ videoId, segment: segmentIndex });
+  const record = await loadVideoRecord(pipeline, videoId);
+  const status = await getVideoStatus(pipeline, videoId);
+  const plan = segmentPlanOf(record);
+  const segment = plan?.[segmentIndex];
+  if (status === null || status.state === 'completed' || status.state === 'failed' || !plan || !segment || !status.probe) return SKIPPED;
+  if (record[`segmentFrames:${segmentIndex}`] !== undefined) return SKIPPED;
+  const fail = videoFailer(pipeline, videoId, options);
+  const resumed = await beginSegment(pipeline, videoId, segmentIndex);
+  const { frameWidth, frameHeight, ...probeFields } = status.probe as unknown as VideoProbe & { frameWidth: number; frameHeight: number };
+  const probe = probeFields as VideoProbe;
+  const size = { width: frameWidth, height: frameHeight };
+  const sampling = samplingOf(status);
+  const chunkFrames = chunkFramesFor(pipeline, size.width * size.height * 3);
+  const config = pipeline.config;
+  const hwaccel = await hwaccelFor(await resolveHwaccel(config.decodeHwaccel), status.path, probe.videoCodec, config.allowedContainers, options.logger);
+  log?.info({ firstIndex: segment.firstIndex, frames: segment.frames, hwaccel: hwaccel ?? 'none', ...(resumed ? { resumed: true } : {}) }, `producing segment ${segmentIndex + 1} of ${plan.length}`);
+  let sent;
+  try {
+    sent = await sendFrames(pipeline, { videoId, path: status.path, probe, size, sampling, chunkFrames, segment, resumed, hwaccel, observer: options.observer });
+  } catch (error) {
+    if (error instanceof FerError) return fail({ code: error.code, message: `segment ${segmentIndex + 1} of ${plan.length} (from ${sampledFrameTime(segment.firstIndex, sampling)} s): ${error.message}` });
+    throw error;
+  }
+  if (sent.closed) return SKIPPED;
+  await recordDecodeErrors(pipeline, videoId, `decodeErrors:${segmentIndex}`, sent.decodeErrors, log);
+  let frames = sent.frames;
+  if (segment.frames !== null && frames < segment.frames) {
+    const missing = Array.from({ length: segment.frames - frames }, (_, i) => segment.firstIndex + frames + i);
+    log?.warn({ missing: missing.length }, 'ffmpeg ended the segment before its last frame: the frames it did not give are recorded as failed');
+    const error = 'frame not decoded: ffmpeg ended its segment early (damaged or truncated video)';
+    await recordFrameResults(pipeline, videoId, missing.map((index) => ({ index, timestamp: sampledFrameTime(index, sampling), faces: [], error })), { onlyMissing: true });
+    frames = segment.frames;
+  }
+  log?.info({ frames, chunks: sent.chunks, ...(resumed ? { resumed: true, chunksAlreadyDone: sent.chunksSkipped } : {}) }, `segment ${segmentIndex + 1} of ${plan.length}: all frames enqueued`);
+  if (await markSegmentProduced(pipeline, videoId, segmentIndex, plan.length, frames)) await enqueueFinalize(pipeline, videoId);
+  return { state: 'processing', framesTotal: frames };
 }
 
 export interface ProducerHandle {
@@ -202,6 +239,7 @@ export function startProducer(pipeline: Pipeline, options: ProducerOptions = {})
   const worker = new Worker<VideoJobData>(
     QUEUE_NAMES.videos,
     async (job: Job<VideoJobData>) => {
+      if (job.data.segment !== undefined) return produceSegment(pipeline, job.data.videoId, job.data.segment, options);
       options.observer?.videoSubmitted?.();
       return produceVideo(pipeline, job.data.videoId, options);
     },

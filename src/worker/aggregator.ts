@@ -4,7 +4,7 @@
 import type { PipelineObserver } from '../core/observer.ts';
 import type { ModelInfo } from '../core/types.ts';
 import type { Logger } from '../core/logger.ts';
-import { loadFrameResults, loadVideoRecord, storeVideoResult, type Pipeline, type ResolvedVideoOptions } from '../pipeline/index.ts';
+import { decodeErrorsOf, loadFrameResults, loadVideoRecord, storeVideoResult, type Pipeline, type ResolvedVideoOptions } from '../pipeline/index.ts';
 import { boxesInVideoPixels, buildVideoResult, type VideoResult } from '../results/index.ts';
 
 export interface FinalizeOptions {
@@ -45,7 +45,7 @@ export async function finalizeVideo(pipeline: Pipeline, videoId: string, options
     },
     aggregation: { frameInterval: 1 / processingOptions.fps, ...(options.smoothingWindow ? { smoothingWindow: options.smoothingWindow } : {}) },
     ...(options.assignTracks ? { assignTracks: options.assignTracks } : {}),
-    decodeErrors: Number(record.decodeErrors ?? 0),
+    decodeErrors: decodeErrorsOf(record),
     ...(options.cutThreshold !== undefined ? { cutThreshold: options.cutThreshold } : {}),
   });
   if (!(await storeVideoResult(pipeline, videoId, result, completedAt))) return null;

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
  * Generates a test video with ffmpeg's lavfi testsrc (moving pattern + counter). `rate` is the
  * video's own frame rate; `codec` defaults to mpeg4 in .mp4 (fast to decode).
  */
-export function generateTestVideo(file: string, options: { seconds: number; width?: number; height?: number; rate?: number; codec?: string; extra?: string[] }): string {
+export function generateTestVideo(file: string, options: { seconds: number; width?: number; height?: number; rate?: number | string; codec?: string; extra?: string[] }): string {
   const { seconds, width = 160, height = 120, rate = 25, codec = 'mpeg4' } = options;
   execFileSync(
     'ffmpeg',

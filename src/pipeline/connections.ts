@@ -77,6 +77,9 @@ export function connectionFactory(topology: RedisTopology, events: ConnectionEve
         // A master demoted by a failover answers READONLY: reconnect, which asks the sentinels again.
         reconnectOnError: (error: Error) => (error.message.startsWith('READONLY') ? 2 : false),
       });
+    } else if (url.protocol === 'unix:') {
+      // unix:///path/to/redis.sock (the one-machine commands' private Redis, src/cli/private-redis.ts).
+      connection = new Redis({ ...common, ...credentials, path: decodeURIComponent(url.pathname) });
     } else {
       connection = new Redis(topology.redisUrl, common);
     }

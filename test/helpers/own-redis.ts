@@ -27,6 +27,8 @@ export interface OwnRedisOptions {
   readonly bind?: string;
   /** More redis-server arguments (e.g. --requirepass, ACL users). */
   readonly args?: readonly string[];
+  /** The append-only file, fsynced on every write (default true: crash tests need it); benchmarks turn it off. */
+  readonly persistence?: boolean;
 }
 
 export class OwnRedis {
@@ -61,7 +63,7 @@ export class OwnRedis {
   async up(): Promise<void> {
     this.child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', this.host, ...(this.options.args ?? []), '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction'],
+      ['--port', String(this.port), '--bind', this.host, ...(this.options.args ?? []), '--dir', this.dir, ...(this.options.persistence === false ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always']), '--save', '', '--maxmemory-policy', 'noeviction'],
       { stdio: 'ignore' },
     );
     const deadline = Date.now() + 10_000;

@@ -19,6 +19,7 @@ export const SYSTEM_TOOLS = {
   tmux: { package: 'tmux', available: () => runs('tmux', ['-V']) },
   openssl: { package: 'openssl', available: () => runs('openssl', ['version']) },
   taskset: { package: 'util-linux', available: () => runs('taskset', ['--version']) },
+  'network namespaces (ip netns, as root)': { package: 'iproute2', available: () => process.getuid?.() === 0 && runs('ip', ['netns', 'list']) },
   kubectl: { package: 'kubectl', available: () => runs('kubectl', ['version', '--client']) },
   alertmanager: { package: 'prometheus-alertmanager', available: () => runs('prometheus-alertmanager', ['--version']) && runs('amtool', ['--version']) },
   'the DejaVu font (drawtext)': { package: 'fonts-dejavu-core', available: () => existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf') },

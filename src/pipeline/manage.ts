@@ -6,6 +6,7 @@
 import type { Pipeline } from './context.ts';
 import { failVideo, getVideoStatus, heldChunkKeys, releaseVideoChunks, type VideoState, type VideoStatus } from './videos.ts';
 import { removeWebhooks } from './webhooks.ts';
+import { segmentJobId, segmentPlanOf } from './segments.ts';
 
 export interface ListVideosOptions {
   /** Only videos in this state. */
@@ -84,16 +85,18 @@ export async function deleteVideo(pipeline: Pipeline, videoId: string): Promise<
   if (status === null) return null;
   // Queued work of the video: its producer job, its chunks' jobs (known from the held chunks: read
   // before failing it, which releases them), its aggregation.
-  const sequences = (await heldChunkKeys(pipeline, videoId)).map((key) => key.slice(key.lastIndexOf(':') + 1));
+  const chunkJobs = await heldChunkJobIds(pipeline, videoId);
   if (status.state !== 'completed' && status.state !== 'failed') {
     await failVideo(pipeline, videoId, { code: 'cancelled', message: 'cancelled by request' });
   }
+  const plan = segmentPlanOf(await redis.hgetall(keys.video(videoId)));
   const removals = [
     queues.videos.remove(videoId),
+    ...(plan ?? []).map((segment) => queues.videos.remove(segmentJobId(videoId, segment.index))),
     queues.finalize.remove(videoId),
     // Deleted is not an event to announce: the cancellation's own video.failed delivery goes too.
     removeWebhooks(pipeline, videoId),
-    ...sequences.map((sequence) => queues.frames.remove(`${videoId}-${sequence}`)),
+    ...chunkJobs.map((id) => queues.frames.remove(id)),
   ];
   // A job a worker holds right now cannot be removed: it finishes against a video that is gone.
   await Promise.allSettled(removals);
@@ -107,6 +110,23 @@ export async function deleteVideo(pipeline: Pipeline, videoId: string): Promise<
     .hdel(keys.uploads, videoId)
     .exec();
   return { state: status.state, uploadedFile };
+}
+
+/** Ids of the frame jobs whose chunks of the video are still held (the job id ends with the chunk's number). */
+export async function heldChunkJobIds(pipeline: Pipeline, videoId: string): Promise<string[]> {
+  return (await heldChunkKeys(pipeline, videoId)).map((key) => `${videoId}-${key.slice(key.lastIndexOf(':') + 1)}`);
+}
+
+/**
+ * After a deleted video's producers and workers have stopped: removes its frame jobs — those of
+ * chunks a producer still wrote while it was being deleted (deleteVideo cannot see those), and
+ * `jobIds` known from before (jobs a worker held then, since failed back into the queue) — and
+ * gives back their chunks.
+ */
+export async function purgeDeletedVideoChunks(pipeline: Pipeline, videoId: string, jobIds: readonly string[] = []): Promise<void> {
+  const ids = new Set([...jobIds, ...(await heldChunkJobIds(pipeline, videoId))]);
+  await Promise.allSettled([...ids].map((id) => pipeline.queues.frames.remove(id)));
+  await releaseVideoChunks(pipeline, videoId);
 }
 
 /**

@@ -148,7 +148,7 @@ describeWithShared('fer-stream analyze (Redis + ffmpeg + onnxruntime)', () => {
       expect(await processes.kill(child, 'SIGINT'), child.output).toBe(130);
       // One batch of the tiny model, not the rest of the video (the command used to wait for its jobs, then hang on open connections).
       expect(Date.now() - interruptedAt).toBeLessThan(20_000);
-      expect(child.output).toMatch(/Ctrl-C: cancelling 1 video\(s\) and removing them from Redis/);
+      expect(child.output).toMatch(/Ctrl-C: cancelling 1 unfinished video\(s\) and removing them from Redis/);
       expect(child.output).toMatch(/fer-stream analyze: interrupted \(SIGINT\): 1 video\(s\) cancelled, nothing of them left in Redis/);
       expect(child.output).not.toMatch(/processing 1500\/1500/);
       // The chunks failed on purpose: no "will retry" warnings about them.

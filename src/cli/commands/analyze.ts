@@ -1,15 +1,15 @@
 // `fer-stream analyze VIDEO... [--fps N] [--out DIR] [--model DIR]`: the single-machine mode —
-// producer, worker and aggregation in this one process against REDIS_URL; progress on the
-// terminal; JSON, CSV and SVG timeline written per video; a short summary at the end.
+// producer, worker and aggregation in this one process against REDIS_URL (or a private Redis);
+// progress on the terminal; each video's JSON, CSVs and charts written as it ends; a summary.
 
 import { count } from '../plural.ts';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../../config/index.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
-import { deleteVideo, getVideoResult, submitVideo, waitForVideos, type VideoOptions, type VideoStatus } from '../../pipeline/index.ts';
-import { startProducer, writeAnnotatedVideo } from '../../producer/index.ts';
-import { renderTimelinePng, renderTimelineSvg, toCsv, toPersonsCsv, toTracksCsv, type VideoResult } from '../../results/index.ts';
+import { deleteVideo, heldChunkJobIds, purgeDeletedVideoChunks, submitVideo, waitForVideos, type VideoOptions, type VideoStatus } from '../../pipeline/index.ts';
+import { startProducer } from '../../producer/index.ts';
+import { VideoOutputs, type VideoOutcome } from '../analyze-outputs.ts';
 import { startWorker } from '../../worker/index.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
@@ -52,6 +52,7 @@ const analyze: Command = {
     '  --analyzer KIND  faces (default: detect, then classify each face), whole-frame (the classifier',
     '                   on the whole frame; = --no-detect, default with FER_DETECT=false) or cost-free',
     '                   (no model, measures the pipeline itself)',
+    '  --batch-delay-ms N  with --analyzer cost-free: pretend each batch takes N ms (tests, benches)',
     NO_DETECT_USAGE,
     '',
     'Uses Redis at REDIS_URL (default redis://127.0.0.1:6379); when REDIS_URL is unset and nothing',
@@ -77,6 +78,7 @@ async function analyzeVideos(args: string[]): Promise<number> {
     analyzer: { type: 'string' },
     profile: { type: 'string' },
     annotate: { type: 'boolean', default: false },
+    'batch-delay-ms': { type: 'string' },
     ...NO_DETECT_OPTION,
   });
   if (positionals.length === 0) throw new UsageError('give at least one video file');
@@ -86,6 +88,7 @@ async function analyzeVideos(args: string[]): Promise<number> {
   const maxFrames = optionalNumber('max-frames', values['max-frames'], (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
   const maxSide = optionalNumber('max-side', values['max-side'], (n) => Number.isInteger(n) && n >= 16 && n <= 8192, 'an integer in [16, 8192]');
   const kind = applyNoDetect(parseAnalyzerKind(values.analyzer), values['no-detect']);
+  const batchDelayMs = optionalNumber('batch-delay-ms', values['batch-delay-ms'], (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0');
   const options: VideoOptions = Object.fromEntries(Object.entries({ fps, startSeconds, endSeconds, maxFrames, maxSide }).filter(([, v]) => v !== undefined));
 
   const config = loadConfig();
@@ -98,16 +101,28 @@ async function analyzeVideos(args: string[]): Promise<number> {
   const metrics = config.metrics.enabled && process.env.FER_METRICS_ENABLED !== undefined ? await startProcessMetrics(config.metrics, { role: 'analyze', logger }) : undefined;
   const observer = metrics?.observer;
   const names = new Map<string, string>();
+  /** Videos that ended (completed or failed): their files are written, an interrupt keeps them. */
+  const finished = new Set<string>();
   // Ctrl-C or SIGTERM cancels: queued inference is dropped (the batches running finish), the
   // videos are cancelled and deleted, nothing stays in Redis, and the exit code is 130. A second
   // Ctrl-C ends the process at once.
   const interrupts = watchInterrupts((signal) => {
-    logger.warn(`${signal === 'SIGINT' ? 'Ctrl-C' : signal}: cancelling ${names.size} video(s) and removing them from Redis (again to quit at once, leaving them)`);
+    const open = names.size - finished.size;
+    logger.warn(`${signal === 'SIGINT' ? 'Ctrl-C' : signal}: cancelling ${open} unfinished video(s) and removing them from Redis, keeping the results of the finished ones (again to quit at once)`);
     void abandonQueuedInference('the command was interrupted');
   });
   // The models load while Redis is connected and the videos are probed and their first chunks
   // decoded (≈0.25 s int8, ≈0.7 s fp32 ViT-B/16 here); the worker starts once they are loaded.
-  const loading = createFrameAnalyzer({ kind, config, profile: values.profile, onProfile, ...(values.model ? { modelDir: values.model } : {}), logger, ...(observer ? { observer } : {}) });
+  const loading = createFrameAnalyzer({
+    kind,
+    config,
+    profile: values.profile,
+    onProfile,
+    ...(values.model ? { modelDir: values.model } : {}),
+    ...(batchDelayMs !== undefined ? { costFreeBatchDelayMs: batchDelayMs } : {}),
+    logger,
+    ...(observer ? { observer } : {}),
+  });
   loading.catch(() => undefined);
   const closeLoaded = () => loading.then((a) => a.close(), () => undefined);
   const pipeline = await openPipeline(config).catch(async (error: unknown) => {
@@ -120,7 +135,7 @@ async function analyzeVideos(args: string[]): Promise<number> {
   // Nothing of this command stays behind in Redis when it ends early: its videos are cancelled and deleted.
   const removeVideos = async (): Promise<number> => {
     let left = 0;
-    for (const id of names.keys()) await deleteVideo(pipeline, id).catch(() => (left += 1));
+    for (const id of names.keys()) if (!finished.has(id)) await deleteVideo(pipeline, id).catch(() => (left += 1));
     return left;
   };
   let analyzer: FrameAnalyzer;
@@ -145,12 +160,26 @@ async function analyzeVideos(args: string[]): Promise<number> {
   const worker = startWorker(pipeline, { analyzer, logger, finalizeOptions: trackingFor(analyzer, config), ...(observer ? { observer } : {}) });
 
   const outDir = path.resolve(values.out);
+  await mkdir(outDir, { recursive: true });
+  // Each video's files are written the moment it ends: an interrupted run keeps every finished one.
+  const outputs = new VideoOutputs({ pipeline, outDir, annotate: values.annotate === true, allowedContainers: config.pipeline.allowedContainers });
   let statuses: Map<string, VideoStatus> | undefined;
   let failure: unknown;
   const display = createProgressView(process.stdout, names);
   view = display;
   try {
-    statuses = await waitForVideos(pipeline, [...names.keys()], { onProgress: (s) => display.update(s), pollMs: 150, signal: interrupts.signal });
+    statuses = await waitForVideos(pipeline, [...names.keys()], {
+      onProgress: (latest) => {
+        display.update(latest);
+        for (const [id, status] of latest) {
+          if (status.state !== 'completed' && status.state !== 'failed') continue;
+          finished.add(id);
+          outputs.finished(status, names.get(id)!).catch(() => undefined);
+        }
+      },
+      pollMs: 150,
+      signal: interrupts.signal,
+    });
   } catch (error) {
     failure = error;
   } finally {
@@ -158,73 +187,50 @@ async function analyzeVideos(args: string[]): Promise<number> {
     view = undefined;
   }
   interrupts.dispose();
+  if (statuses === undefined) {
+    // Interrupted (or failed): the unfinished videos are cancelled first, which gives back their
+    // budget and stops their producer at its next chunk, so closing below does not wait on them.
+    const unfinished = [...names.keys()].filter((id) => !finished.has(id));
+    // Frame jobs a worker holds now cannot be removed yet: known here, removed once it let go of them.
+    const heldJobs = new Map(await Promise.all(unfinished.map(async (id) => [id, await heldChunkJobIds(pipeline, id).catch(() => [])] as const)));
+    const left = await removeVideos();
+    // Their jobs end quickly now (queued inference was dropped, their producers stop at the next
+    // chunk); should one not within 7 s, stop without waiting — the exit must not hang on it.
+    const closed = Promise.all([producer.close(), worker.close()]);
+    if (!(await Promise.race([closed.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 7000).unref())]))) {
+      await Promise.all([producer.close(true), worker.close(true)]);
+    }
+    // A chunk a producer was writing as its video was removed: given back now that no producer runs.
+    for (const id of unfinished) await purgeDeletedVideoChunks(pipeline, id, heldJobs.get(id)).catch(() => undefined);
+    await metrics?.close();
+    const kept = await outputs.all([...names.keys()]);
+    await pipeline.close();
+    for (const outcome of kept.values()) console.log(outcome.lines.join('\n'));
+    throw interrupted(failure, names.size - kept.size, left, kept.size);
+  }
   await producer.close();
   await worker.close();
   await metrics?.close();
-  if (statuses === undefined) {
-    const left = await removeVideos();
-    await pipeline.close();
-    throw interrupted(failure, names.size, left);
-  }
-
-  await mkdir(outDir, { recursive: true });
-  const used = new Set<string>();
-  let completed = 0;
-  const lines: string[] = [''];
+  let outcomes: Map<string, VideoOutcome>;
   try {
-    for (const [id, video] of names) {
-      const status = statuses.get(id)!;
-      if (status.state !== 'completed') {
-        lines.push(`${video}: FAILED (${status.error?.code ?? 'unknown'}) ${status.error?.message ?? ''}`);
-        continue;
-      }
-      const result = await getVideoResult<VideoResult>(pipeline, id);
-      if (result === null) {
-        lines.push(`${video}: completed, but its result is no longer in Redis`);
-        continue;
-      }
-      completed += 1;
-      const base = uniqueName(path.parse(video).name, used);
-      const file = (ext: string) => path.join(outDir, `${base}.${ext}`);
-      await writeFile(file('json'), JSON.stringify(result, null, 2));
-      await writeFile(file('csv'), toCsv(result));
-      await writeFile(file('tracks.csv'), toTracksCsv(result));
-      await writeFile(file('persons.csv'), toPersonsCsv(result));
-      await writeFile(file('svg'), renderTimelineSvg(result));
-      await writeFile(file('png'), await renderTimelinePng(result));
-      if (values.annotate) {
-        await writeAnnotatedVideo({ source: video, result, out: file('annotated.mp4'), allowedContainers: config.pipeline.allowedContainers }).catch((error: Error) => {
-          lines.push(`${video}: ${error.message}`);
-        });
-      }
-      const c = result.counts;
-      const dominant = result.dominant ? `${result.dominant.label} (${(result.dominant.frameShare * 100).toFixed(0)}% of frames)` : 'none';
-      const reused = c.reusedFaces > 0 ? `, ${c.reusedFaces} of ${count(c.faces, 'face')} reused` : '';
-      const people = result.persons.length > 0 ? `, ${count(result.persons.length, 'person')}` : c.tracks > 0 ? `, ${count(c.tracks, 'track')}` : '';
-      const written = ['json', 'csv', 'tracks.csv', 'persons.csv', 'svg', 'png', ...(values.annotate ? ['annotated.mp4'] : [])].map((ext) => `${base}.${ext}`);
-      lines.push(`${video}: ${count(c.sampled, 'frame')} (${c.failed} failed${reused})${people}, dominant ${dominant} → ${path.join(outDir, written[0]!)}, ${written.slice(1).join(', ')}`);
-      for (const p of result.persons) lines.push(`  person ${p.personId}: ${p.screenTimeSeconds.toFixed(1)} s on screen, ${p.dominant ? `mostly ${p.dominant.label} (${(p.dominant.frameShare * 100).toFixed(0)}% of their frames)` : 'no expression'}`);
-    }
+    for (const [id, status] of statuses) await outputs.finished(status, names.get(id)!);
+    outcomes = await outputs.all([...names.keys()]);
   } finally {
     await pipeline.close();
   }
-  console.log(lines.join('\n'));
+  console.log(['', ...[...outcomes.values()].flatMap((o) => o.lines)].join('\n'));
+  const completed = [...outcomes.values()].filter((o) => o.completed).length;
   if (completed === names.size) return EXIT_CODES.ok;
   return completed === 0 ? EXIT_CODES.failure : EXIT_CODES.partial;
 }
 
-/** An interruption says what it cancelled (`left`: videos that could not be removed); any other error passes unchanged. */
-function interrupted(error: unknown, videos: number, left: number): unknown {
+/** An interruption says what it cancelled (`left`: videos that could not be removed) and kept; any other error passes unchanged. */
+function interrupted(error: unknown, cancelled: number, left: number, kept = 0): unknown {
   if (!(error instanceof InterruptedError)) return error;
   const removed = left === 0 ? 'nothing of them left in Redis' : `${left} could not be removed from Redis (fer-stream cancel ID removes them)`;
-  return new InterruptedError(`${error.message}: ${videos} video(s) cancelled, ${removed}`);
+  const finished = kept > 0 ? `; the results of ${count(kept, 'finished video')} are written above` : '';
+  return new InterruptedError(`${error.message}: ${cancelled} video(s) cancelled, ${removed}${finished}`);
 }
 
-function uniqueName(stem: string, used: Set<string>): string {
-  let name = stem;
-  for (let n = 2; used.has(name); n++) name = `${stem}-${n}`;
-  used.add(name);
-  return name;
-}
 
 export default analyze;

@@ -52,7 +52,17 @@ export const openApiDocument = {
         summary: 'Submit a video',
         description:
           'Either a multipart/form-data upload (one file part, streamed to the server’s upload directory, size-limited; options as form fields) ' +
-          'or a JSON body naming a file inside the server’s input directory.',
+          'or a JSON body naming a file inside the server’s input directory. ' +
+          'With an Idempotency-Key header, a retry of the same request (same file bytes or path, same options) within 24 h answers the video the first attempt made (header Idempotent-Replayed: true) instead of queuing another; the same key with a different request is a 409.',
+        parameters: [
+          {
+            name: 'Idempotency-Key',
+            in: 'header',
+            required: false,
+            schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
+            description: 'Any unique string per intended submission (e.g. a UUID); kept 24 h per token',
+          },
+        ],
         requestBody: {
           required: true,
           content: {
@@ -72,7 +82,10 @@ export const openApiDocument = {
         responses: {
           '202': {
             description: 'Queued',
-            headers: { Location: { schema: { type: 'string' }, description: 'URL of the video status' } },
+            headers: {
+              Location: { schema: { type: 'string' }, description: 'URL of the video status' },
+              'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] }, description: 'Present when an earlier request with the same Idempotency-Key made this video' },
+            },
             content: {
               'application/json': {
                 schema: {
@@ -85,6 +98,7 @@ export const openApiDocument = {
           },
           '400': errorResponse('invalid_request, missing_file, input_not_found'),
           '403': errorResponse('path_outside_input_dir, path_submission_disabled'),
+          '409': errorResponse('idempotency_conflict: the Idempotency-Key was used with a different request, or its first request is still being submitted'),
           '413': errorResponse('payload_too_large'),
           '415': errorResponse('unsupported_media_type'),
           '507': errorResponse('insufficient_storage: the upload would take the upload volume under FER_UPLOAD_MIN_FREE_BYTES free, or the volume is full; nothing was kept'),
@@ -150,6 +164,20 @@ export const openApiDocument = {
         },
       },
     },
+    '/v1/videos/{id}/cancel': {
+      post: {
+        summary: 'Cancel a video, keeping its record',
+        description: 'An open video stops: its queued work is dropped and its frame bytes given back to the frame budget. Its status stays available (state `cancelled`, error code `cancelled`) for the results\' retention period, and its end-of-video webhooks announce it (`video.failed`, code `cancelled`). DELETE removes a video altogether.',
+        parameters: [idParameter],
+        responses: {
+          '200': { description: 'Cancelled: its status', content: { 'application/json': { schema: { $ref: '#/components/schemas/VideoStatus' } } } },
+          '400': errorResponse('invalid_id'),
+          '404': errorResponse('not_found (also another token\'s video)'),
+          '409': errorResponse('video_finished: it had already completed, failed or been cancelled'),
+          ...guarded,
+        },
+      },
+    },
     '/v1/videos/{id}/view': {
       get: {
         summary: 'A page to watch the video with its timeline',
@@ -207,7 +235,7 @@ export const openApiDocument = {
           '400': errorResponse('invalid_id, invalid_format'),
           '404': errorResponse('not_found (also another token\'s video)'),
           ...guarded,
-          '409': errorResponse('results_not_ready (still queued or processing), video_failed'),
+          '409': errorResponse('results_not_ready (still queued or processing), video_failed, video_cancelled'),
         },
       },
     },

@@ -1,10 +1,11 @@
 import { FerError } from '../core/types.ts';
 import { rm } from 'node:fs/promises';
-import { deleteVideo, getVideoResult, getVideoStatus, isRedisFull, isRedisUnavailable, listVideos, submitVideo, type Pipeline, type VideoStatus as PipelineVideoStatus } from '../pipeline/index.ts';
+import { CANCELLED_CODE, cancelVideo, deleteVideo, getVideoResult, getVideoStatus, isRedisFull, isRedisUnavailable, listVideos, submitVideo, type Pipeline, type VideoStatus as PipelineVideoStatus } from '../pipeline/index.ts';
 import type { VideoResult } from '../results/types.ts';
 import { ApiError } from './errors.ts';
 import { recordUpload } from './uploads.ts';
-import type { Caller, ListQuery, SubmitRequest, VideoService, VideoStatus } from './service.ts';
+import { IDEMPOTENCY_TTL_SECONDS, type IdempotencyClaim, type IdempotencyStore } from './idempotency.ts';
+import type { Caller, ListQuery, SubmitRequest, VideoService, VideoState, VideoStatus } from './service.ts';
 
 // VideoService over the pipeline's Redis records (src/pipeline): what `fer-stream api` and the
 // `submit` / `status` / `results` commands use. Every Redis call is bounded: when Redis is down
@@ -29,6 +30,7 @@ export function createPipelineVideoService(pipeline: Pipeline, options: Pipeline
     return status;
   };
   return {
+    idempotency: redisIdempotencyStore(pipeline, bounded),
     async submit(request: SubmitRequest) {
       try {
         // Confirmed by Redis early enough for its answer to reach us before we give up (a margin
@@ -66,7 +68,9 @@ export function createPipelineVideoService(pipeline: Pipeline, options: Pipeline
       return (await owned(id, caller))?.path ?? null;
     },
     async list(query: ListQuery, caller?: Caller) {
-      const page = await bounded(() => listVideos(pipeline, { ...query, ...(caller !== undefined ? { owner: caller } : {}) }));
+      const { state, ...rest } = query;
+      const matches = state === undefined ? undefined : (status: PipelineVideoStatus) => apiState(status) === state;
+      const page = await bounded(() => listVideos(pipeline, { ...rest, ...(matches ? { matches } : {}), ...(caller !== undefined ? { owner: caller } : {}) }));
       return { videos: page.videos.map(toApiStatus), next: page.next };
     },
     async delete(id: string, caller?: Caller) {
@@ -75,6 +79,10 @@ export function createPipelineVideoService(pipeline: Pipeline, options: Pipeline
       if (outcome === null) return null;
       if (outcome.uploadedFile !== null) await rm(outcome.uploadedFile, { force: true });
       return { cancelled: outcome.state !== 'completed' && outcome.state !== 'failed' };
+    },
+    async cancel(id: string, caller?: Caller) {
+      if ((await owned(id, caller)) === null) return null;
+      return bounded(() => cancelVideo(pipeline, id));
     },
     async ready() {
       // With maxRetriesPerRequest null a command waits for Redis forever: answer from the
@@ -94,6 +102,28 @@ export function createPipelineVideoService(pipeline: Pipeline, options: Pipeline
     },
     async close() {
       if (options.closePipeline) await pipeline.close();
+    },
+  };
+}
+
+/** Idempotency-Key entries in Redis: "fingerprint|" while the first request submits, "fingerprint|videoId" after. */
+function redisIdempotencyStore(pipeline: Pipeline, bounded: <T>(work: (signal: AbortSignal) => Promise<T>) => Promise<T>): IdempotencyStore {
+  const key = (scope: string) => `${pipeline.keys.idempotencyPrefix}${scope}`;
+  return {
+    async claim(scope: string, fingerprint: string): Promise<IdempotencyClaim> {
+      if ((await bounded(() => pipeline.redis.set(key(scope), `${fingerprint}|`, 'EX', IDEMPOTENCY_TTL_SECONDS, 'NX'))) === 'OK') return { state: 'new' };
+      const stored = await bounded(() => pipeline.redis.get(key(scope)));
+      // Expired (or released) between the two calls: claim it again.
+      if (stored === null) return this.claim(scope, fingerprint);
+      const [storedPrint, id] = stored.split('|');
+      if (storedPrint !== fingerprint) return { state: 'conflict' };
+      return id ? { state: 'replay', id } : { state: 'in_progress' };
+    },
+    async complete(scope: string, fingerprint: string, id: string) {
+      await bounded(() => pipeline.redis.set(key(scope), `${fingerprint}|${id}`, 'EX', IDEMPOTENCY_TTL_SECONDS));
+    },
+    async release(scope: string) {
+      await bounded(() => pipeline.redis.del(key(scope)));
     },
   };
 }
@@ -130,12 +160,17 @@ export async function withRedisDeadline<T>(work: (signal: AbortSignal) => Promis
   }
 }
 
+/** The API's state: a video failed with the code `cancelled` was cancelled on request. */
+function apiState(status: PipelineVideoStatus): VideoState {
+  return status.state === 'failed' && status.error?.code === CANCELLED_CODE ? 'cancelled' : status.state;
+}
+
 export function toApiStatus(status: PipelineVideoStatus): VideoStatus {
   const { framesExpected, framesTotal, framesDone, framesFailed } = status.progress;
   const denominator = framesTotal ?? framesExpected;
   return {
     id: status.videoId,
-    state: status.state,
+    state: apiState(status),
     name: status.name,
     progress: {
       framesExpected,

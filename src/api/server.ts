@@ -18,6 +18,7 @@ import { authenticate, type ApiToken } from './auth.ts';
 import { ApiError, ERROR_CODES, errorBody, type ErrorCode } from './errors.ts';
 import { MAX_PAGE, MAX_SMOOTHING_WINDOW, openApiDocument } from './openapi.ts';
 import { ajv, describeValidation, formValidator, routeSchema } from './request-validation.ts';
+import { idempotencyKeyOf, idempotencyScope, replayedVideoId, submissionFingerprint } from './idempotency.ts';
 import { VIDEO_STATES, type Caller, type SubmitOptions, type VideoService, type VideoState } from './service.ts';
 import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
 import { ensureRoom, isVolumeFull, volumeFreeBytes, volumeFull, watchSpace, type UploadSpace } from './upload-space.ts';
@@ -154,17 +155,41 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   app.post('/v1/videos', { schema: routeSchema('/v1/videos', 'post') }, async (request, reply) => {
     const isJson = /^application\/json\b/i.test(request.headers['content-type'] ?? '');
     if (!request.isMultipart() && !isJson) throw unsupportedMediaType();
+    const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key']);
     const submitted = request.isMultipart() ? await receiveUpload(request, config, space) : await resolveInputPath(request.body, config.inputDir);
+    const accepted = (id: string, replayed = false) => {
+      if (replayed) void reply.header('idempotent-replayed', 'true');
+      return reply.status(202).header('location', `/v1/videos/${id}`).send({ id, status: `/v1/videos/${id}`, results: `/v1/videos/${id}/results` });
+    };
+    // Not queued (or queued before, under the same Idempotency-Key): an uploaded file is of no use to anyone.
+    const dropUpload = () => (submitted.uploaded ? rm(submitted.path, { force: true }) : Promise.resolve());
+    let claim: { scope: string; fingerprint: string } | undefined;
+    if (idempotencyKey !== undefined) {
+      claim = { scope: idempotencyScope(idempotencyKey, request.caller), fingerprint: await submissionFingerprint(submitted) };
+      const replayed = await service.idempotency
+        .claim(claim.scope, claim.fingerprint)
+        .then(replayedVideoId)
+        .catch(async (error: unknown) => {
+          await dropUpload();
+          throw error;
+        });
+      if (replayed !== undefined) {
+        await dropUpload();
+        request.log.info({ videoId: replayed }, 'video submission replayed (same Idempotency-Key and request)');
+        return accepted(replayed, true);
+      }
+    }
     let id: string;
     try {
       ({ id } = await service.submit({ ...submitted, ...(request.caller !== undefined ? { owner: request.caller } : {}) }));
     } catch (error) {
-      // Not queued: an uploaded file is of no use to anyone.
-      if (submitted.uploaded) await rm(submitted.path, { force: true });
+      if (claim) await service.idempotency.release(claim.scope).catch(() => undefined);
+      await dropUpload();
       throw error;
     }
+    if (claim) await service.idempotency.complete(claim.scope, claim.fingerprint, id);
     request.log.info({ videoId: id, uploaded: submitted.uploaded }, 'video submitted');
-    return reply.status(202).header('location', `/v1/videos/${id}`).send({ id, status: `/v1/videos/${id}`, results: `/v1/videos/${id}/results` });
+    return accepted(id);
   });
 
   const listConfig = { queryHint: `state: one of ${VIDEO_STATES.join(', ')}; limit: 1..${MAX_PAGE}; cursor: the previous page's` };
@@ -184,6 +209,15 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     return { id, deleted: true, cancelled: outcome.cancelled };
   });
 
+  app.post<{ Params: { id: string } }>('/v1/videos/:id/cancel', { schema: routeSchema('/v1/videos/{id}/cancel', 'post') }, async (request) => {
+    const { id } = request.params;
+    const outcome = await service.cancel(id, request.caller);
+    if (outcome === null) throw new ApiError('not_found', `no video with id ${id}`);
+    if (outcome === 'finished') throw new ApiError('video_finished', `video ${id} has already ended; DELETE /v1/videos/${id} removes it`);
+    request.log.info({ videoId: id }, 'video cancelled');
+    return service.status(id, request.caller);
+  });
+
   app.get<{ Params: { id: string } }>('/v1/videos/:id', { schema: routeSchema('/v1/videos/{id}', 'get') }, async (request) => {
     const { id } = request.params;
     const status = await service.status(id, request.caller);
@@ -197,6 +231,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     const { format, smoothing } = request.query;
     const status = await service.status(id, request.caller);
     if (status === null) throw new ApiError('not_found', `no video with id ${id}`);
+    if (status.state === 'cancelled') throw new ApiError('video_cancelled', `video ${id} was cancelled: it has no results`);
     if (status.state === 'failed') throw new ApiError('video_failed', `video ${id} failed: ${status.errors.map((e) => `${e.message} (${e.code})`).join('; ') || 'no reason recorded'}`);
     const stored = status.state === 'completed' ? await service.results(id, request.caller) : null;
     if (stored === null) {

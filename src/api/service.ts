@@ -1,4 +1,5 @@
 import type { VideoResult } from '../results/types.ts';
+import type { IdempotencyStore } from './idempotency.ts';
 
 // What the HTTP API needs from the pipeline, and nothing more. The API is written and tested
 // against this interface; src/api/pipeline-service.ts implements it over the pipeline's
@@ -35,8 +36,11 @@ export interface SubmitRequest {
  */
 export type Caller = string | undefined;
 
-/** queued → probing → producing (frames being extracted) → processing (all enqueued) → completed | failed. */
-export const VIDEO_STATES = ['queued', 'probing', 'producing', 'processing', 'completed', 'failed'] as const;
+/**
+ * queued → probing → producing (frames being extracted) → processing (all enqueued) → completed |
+ * failed | cancelled (POST /v1/videos/{id}/cancel; kept, like failed ones, for the retention period).
+ */
+export const VIDEO_STATES = ['queued', 'probing', 'producing', 'processing', 'completed', 'failed', 'cancelled'] as const;
 export type VideoState = (typeof VIDEO_STATES)[number];
 
 export interface VideoStatus {
@@ -87,6 +91,14 @@ export interface VideoService {
    * bytes given back) with every record of it and its uploaded file. null: unknown, or another caller's.
    */
   delete(id: string, caller?: Caller): Promise<{ cancelled: boolean } | null>;
+  /**
+   * Cancels an open video, keeping its record (state `cancelled`) for the retention period: its
+   * queued work is dropped and its frame bytes given back. `finished`: it had already ended; null:
+   * unknown, or another caller's.
+   */
+  cancel(id: string, caller?: Caller): Promise<'cancelled' | 'finished' | null>;
+  /** Where POST /v1/videos's Idempotency-Key entries are kept. */
+  readonly idempotency: IdempotencyStore;
   /** True when the service can take work (Redis reachable). */
   ready(): Promise<boolean>;
   close(): Promise<void>;

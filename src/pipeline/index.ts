@@ -39,5 +39,5 @@ export { waitForVideos, type WaitOptions } from './wait.ts';
 export { redisMemory, type RedisMemory } from './redis-memory.ts';
 export { backlogExporter, readBacklog, BACKLOG_LEASE_MS, type Backlog } from './backlog.ts';
 export { enqueueWebhooks, recordDelivery, webhookDeliveries, type WebhookDelivery } from './webhooks.ts';
-export { listVideos, deleteVideo, heldChunkJobIds, purgeDeletedVideoChunks, pruneVideoIndex, type ListVideosOptions, type VideoPage, type DeleteOutcome } from './manage.ts';
+export { listVideos, cancelVideo, CANCELLED_CODE, deleteVideo, heldChunkJobIds, purgeDeletedVideoChunks, pruneVideoIndex, type ListVideosOptions, type VideoPage, type DeleteOutcome } from './manage.ts';
 export { ChunkConnection, ChunkBufferPool } from './chunk-connection.ts';

@@ -49,6 +49,8 @@ export interface PipelineKeys {
   readonly uploads: string;
   /** What the API's rate-limit counters start with (one per token or client address, shared by every API replica). */
   readonly rateLimitPrefix: string;
+  /** What the API's Idempotency-Key entries start with (one per caller and key, kept 24 h). */
+  readonly idempotencyPrefix: string;
 }
 
 export interface KeyLayoutOptions {
@@ -109,5 +111,6 @@ export function pipelineKeys(prefix: string, layout: KeyLayoutOptions = {}): Pip
     recoveryLock: `${meta}:recovery:lock`,
     uploads: `${meta}:uploads`,
     rateLimitPrefix: `${meta}:api:rate-limit:`,
+    idempotencyPrefix: `${meta}:api:idempotency:`,
   };
 }

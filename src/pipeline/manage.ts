@@ -11,6 +11,8 @@ import { segmentJobId, segmentPlanOf } from './segments.ts';
 export interface ListVideosOptions {
   /** Only videos in this state. */
   readonly state?: VideoState;
+  /** Only videos this says yes to (the API's own states). */
+  readonly matches?: (status: VideoStatus) => boolean;
   /** Only videos submitted by this owner (an API token's name). */
   readonly owner?: string;
   readonly limit: number;
@@ -47,7 +49,7 @@ export async function listVideos(pipeline: Pipeline, options: ListVideosOptions)
       scanned += 1;
       const status = await getVideoStatus(pipeline, entry.id);
       // An expired record (its index entry not pruned yet), another state, another owner: not listed.
-      const listed = status !== null && (options.state === undefined || status.state === options.state) && (options.owner === undefined || status.owner === options.owner);
+      const listed = status !== null && (options.state === undefined || status.state === options.state) && (options.matches === undefined || options.matches(status)) && (options.owner === undefined || status.owner === options.owner);
       if (listed) videos.push(status);
       if (videos.length === options.limit || scanned >= SCAN_LIMIT) return { videos, next: `${entry.score}:${entry.id}` };
     }
@@ -73,34 +75,57 @@ export interface DeleteOutcome {
   readonly uploadedFile: string | null;
 }
 
+/** The reason a video cancelled on request carries (its record is `failed` with this code; the API shows it as `cancelled`). */
+export const CANCELLED_CODE = 'cancelled';
+
 /**
- * Deletes a video in any state. An open one is first failed as `cancelled` (producers stop at
- * their next chunk, workers skip its chunks and only release them), its queued chunk jobs are
- * removed and its chunks' bytes given back to the budget; then every key of it goes. A chunk a
- * producer was writing at that moment is released by whichever worker takes its job.
+ * Cancels an open video and keeps its record for the results' retention, in state failed with the
+ * code `cancelled` (the API's `cancelled`): producers stop at their next chunk, workers skip its
+ * chunks and only release them, its queued jobs are removed and its frame bytes given back; its
+ * end-of-video webhooks announce it. null: unknown; `finished`: it had already completed or failed.
  */
-export async function deleteVideo(pipeline: Pipeline, videoId: string): Promise<DeleteOutcome | null> {
-  const { redis, keys, queues } = pipeline;
+export async function cancelVideo(pipeline: Pipeline, videoId: string): Promise<'cancelled' | 'finished' | null> {
   const status = await getVideoStatus(pipeline, videoId);
   if (status === null) return null;
-  // Queued work of the video: its producer job, its chunks' jobs (known from the held chunks: read
-  // before failing it, which releases them), its aggregation.
+  if (status.state === 'completed' || status.state === 'failed') return 'finished';
   const chunkJobs = await heldChunkJobIds(pipeline, videoId);
-  if (status.state !== 'completed' && status.state !== 'failed') {
-    await failVideo(pipeline, videoId, { code: 'cancelled', message: 'cancelled by request' });
-  }
-  const plan = segmentPlanOf(await redis.hgetall(keys.video(videoId)));
+  if (!(await failVideo(pipeline, videoId, { code: CANCELLED_CODE, message: 'cancelled by request' }))) return 'finished';
+  await dropQueuedWork(pipeline, videoId, chunkJobs);
+  return 'cancelled';
+}
+
+/** Removes a finished (failed or cancelled) video's queued jobs — producer, segments, chunks (`chunkJobs`), aggregation — and gives back its chunks. */
+async function dropQueuedWork(pipeline: Pipeline, videoId: string, chunkJobs: readonly string[], extra: ReadonlyArray<Promise<unknown>> = []): Promise<void> {
+  const { queues } = pipeline;
+  const plan = segmentPlanOf(await pipeline.redis.hgetall(pipeline.keys.video(videoId)));
   const removals = [
     queues.videos.remove(videoId),
     ...(plan ?? []).map((segment) => queues.videos.remove(segmentJobId(videoId, segment.index))),
     queues.finalize.remove(videoId),
-    // Deleted is not an event to announce: the cancellation's own video.failed delivery goes too.
-    removeWebhooks(pipeline, videoId),
     ...chunkJobs.map((id) => queues.frames.remove(id)),
+    ...extra,
   ];
-  // A job a worker holds right now cannot be removed: it finishes against a video that is gone.
+  // A job a worker holds right now cannot be removed: it finishes against a video that is finished (or gone).
   await Promise.allSettled(removals);
   await releaseVideoChunks(pipeline, videoId);
+}
+
+/**
+ * Deletes a video in any state. An open one is first failed as `cancelled` (see cancelVideo), its
+ * queued work removed and its chunks' bytes given back to the budget; then every key of it goes. A
+ * chunk a producer was writing at that moment is released by whichever worker takes its job.
+ */
+export async function deleteVideo(pipeline: Pipeline, videoId: string): Promise<DeleteOutcome | null> {
+  const { redis, keys } = pipeline;
+  const status = await getVideoStatus(pipeline, videoId);
+  if (status === null) return null;
+  // Its chunks' jobs are known from the held chunks: read before failing it, which releases them.
+  const chunkJobs = await heldChunkJobIds(pipeline, videoId);
+  if (status.state !== 'completed' && status.state !== 'failed') {
+    await failVideo(pipeline, videoId, { code: CANCELLED_CODE, message: 'cancelled by request' });
+  }
+  // Deleted is not an event to announce: the cancellation's own video.failed delivery goes too.
+  await dropQueuedWork(pipeline, videoId, chunkJobs, [removeWebhooks(pipeline, videoId)]);
   const uploadedFile = await redis.hget(keys.uploads, videoId);
   await redis
     .multi()

@@ -1,3 +1,4 @@
+import { MemoryIdempotencyStore } from '../../src/api/idempotency.ts';
 import type { ListQuery, SubmitRequest, VideoService, VideoStatus } from '../../src/api/service.ts';
 import type { VideoResult } from '../../src/results/types.ts';
 
@@ -49,6 +50,16 @@ export class FakeVideoService implements VideoService {
     this.statuses.delete(id);
     this.resultsById.delete(id);
     return { cancelled: status.state !== 'completed' && status.state !== 'failed' };
+  }
+
+  readonly idempotency = new MemoryIdempotencyStore();
+
+  async cancel(id: string): Promise<'cancelled' | 'finished' | null> {
+    const status = this.statuses.get(id);
+    if (status === undefined) return null;
+    if (['completed', 'failed', 'cancelled'].includes(status.state)) return 'finished';
+    this.statuses.set(id, { ...status, state: 'cancelled', errors: [{ code: 'cancelled', message: 'cancelled by request' }] });
+    return 'cancelled';
   }
 
   async ready(): Promise<boolean> {

@@ -7,24 +7,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { ApiError } from './errors.ts';
-import type { Caller, SubmitOptions } from './service.ts';
+import type { Caller, IdempotencyClaim, IdempotencyStore, SubmitOptions } from './service.ts';
 
 /** How long a key is remembered (24 h, as Stripe). */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
-
-/** What a stored key says about a new request with it. */
-export type IdempotencyClaim = { readonly state: 'new' } | { readonly state: 'replay'; readonly id: string } | { readonly state: 'conflict' } | { readonly state: 'in_progress' };
-
-/** Where keys are kept (Redis in the pipeline service, memory in tests). */
-export interface IdempotencyStore {
-  /** Claims `key` for a request with `fingerprint`, or says what an earlier request with it did. */
-  claim(scope: string, fingerprint: string): Promise<IdempotencyClaim>;
-  /** The claimed request made video `id`. */
-  complete(scope: string, fingerprint: string, id: string): Promise<void>;
-  /** The claimed request failed: the key may be used again. */
-  release(scope: string): Promise<void>;
-}
 
 /** The header's value, checked; undefined when the request has none. */
 export function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {

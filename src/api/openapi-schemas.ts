@@ -70,6 +70,11 @@ export const componentSchemas = {
         description: 'Why the video failed (stable code + message); empty otherwise',
         items: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
       },
+      warnings: {
+        type: 'array',
+        description: 'While the video is open: the roles it waits for that no running process has (no producer or worker heartbeat for FER_SERVICE_SEEN_SECONDS)',
+        items: { type: 'string' },
+      },
       submittedAt: { type: 'string', format: 'date-time' },
       startedAt: { type: 'string', format: 'date-time' },
       completedAt: { type: 'string', format: 'date-time' },

@@ -249,9 +249,16 @@ export const openApiDocument = {
     '/readyz': {
       get: {
         security: [],
-        summary: 'Readiness: Redis is reachable',
+        summary: 'Readiness: Redis is reachable; and whether producers and workers run',
         responses: {
-          '200': { description: 'Ready', content: { 'application/json': { schema: { type: 'object', properties: { status: { type: 'string' } } } } } },
+          '200': {
+            description: 'Ready to take submissions. `workers` and `producers`: processes with a heartbeat within FER_SERVICE_SEEN_SECONDS; `warnings` says which role is missing (submissions would wait)',
+            content: {
+              'application/json': {
+                schema: { type: 'object', properties: { status: { type: 'string' }, workers: { type: 'integer' }, producers: { type: 'integer' }, warnings: { type: 'array', items: { type: 'string' } } } },
+              },
+            },
+          },
           '503': errorResponse('unavailable'),
         },
       },

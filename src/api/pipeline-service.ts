@@ -1,11 +1,11 @@
 import { FerError } from '../core/types.ts';
 import { rm } from 'node:fs/promises';
-import { CANCELLED_CODE, cancelVideo, deleteVideo, getVideoResult, getVideoStatus, isRedisFull, isRedisUnavailable, listVideos, submitVideo, type Pipeline, type VideoStatus as PipelineVideoStatus } from '../pipeline/index.ts';
+import { CANCELLED_CODE, cancelVideo, missingServiceWarnings, servicesSeen, deleteVideo, getVideoResult, getVideoStatus, isRedisFull, isRedisUnavailable, listVideos, submitVideo, type Pipeline, type VideoStatus as PipelineVideoStatus } from '../pipeline/index.ts';
 import type { VideoResult } from '../results/types.ts';
 import { ApiError } from './errors.ts';
 import { recordUpload } from './uploads.ts';
-import { IDEMPOTENCY_TTL_SECONDS, type IdempotencyClaim, type IdempotencyStore } from './idempotency.ts';
-import type { Caller, ListQuery, SubmitRequest, VideoService, VideoState, VideoStatus } from './service.ts';
+import { IDEMPOTENCY_TTL_SECONDS } from './idempotency.ts';
+import type { Caller, IdempotencyClaim, IdempotencyStore, ListQuery, SubmitRequest, VideoService, VideoState, VideoStatus } from './service.ts';
 
 // VideoService over the pipeline's Redis records (src/pipeline): what `fer-stream api` and the
 // `submit` / `status` / `results` commands use. Every Redis call is bounded: when Redis is down
@@ -13,6 +13,14 @@ import type { Caller, ListQuery, SubmitRequest, VideoService, VideoState, VideoS
 // answered so is never run later (submitVideo's acceptance deadline).
 
 const READY_TIMEOUT_MS = 1000;
+
+/** The roles an open video still needs, by state. */
+const WAITS_FOR: Partial<Record<PipelineVideoStatus['state'], ReadonlyArray<'producer' | 'worker'>>> = {
+  queued: ['producer', 'worker'],
+  probing: ['producer', 'worker'],
+  producing: ['producer', 'worker'],
+  processing: ['worker'],
+};
 
 export interface PipelineServiceOptions {
   readonly closePipeline?: boolean;
@@ -58,7 +66,19 @@ export function createPipelineVideoService(pipeline: Pipeline, options: Pipeline
     },
     async status(id: string, caller?: Caller) {
       const status = await owned(id, caller);
-      return status === null ? null : toApiStatus(status);
+      if (status === null) return null;
+      const api = toApiStatus(status);
+      // Open: say so when nothing runs that would move it on (a queued video otherwise just waits).
+      const needs = WAITS_FOR[status.state];
+      if (needs === undefined) return api;
+      const within = pipeline.config.serviceSeenSeconds;
+      const warnings = missingServiceWarnings(await bounded(() => servicesSeen(pipeline, within)), within, needs);
+      return warnings.length > 0 ? { ...api, warnings } : api;
+    },
+    async services() {
+      const within = pipeline.config.serviceSeenSeconds;
+      const seen = await bounded(() => servicesSeen(pipeline, within));
+      return { workers: seen.worker, producers: seen.producer, warnings: missingServiceWarnings(seen, within, ['producer', 'worker']) };
     },
     async results(id: string, caller?: Caller) {
       if ((await owned(id, caller)) === null) return null;

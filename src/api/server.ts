@@ -147,7 +147,9 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   app.get('/readyz', async (_request, reply) => {
     const ready = await service.ready().catch(() => false);
     if (!ready) return reply.status(503).send(errorBody('unavailable', 'Redis is not reachable'));
-    return { status: 'ready' };
+    // Ready to take submissions; whether anything would process them is said beside it.
+    const services = await service.services().catch(() => undefined);
+    return { status: 'ready', ...(services ?? {}) };
   });
 
   app.get('/openapi.json', async () => openApiDocument);

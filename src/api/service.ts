@@ -1,5 +1,4 @@
 import type { VideoResult } from '../results/types.ts';
-import type { IdempotencyStore } from './idempotency.ts';
 
 // What the HTTP API needs from the pipeline, and nothing more. The API is written and tested
 // against this interface; src/api/pipeline-service.ts implements it over the pipeline's
@@ -61,6 +60,8 @@ export interface VideoStatus {
   };
   /** Why the video failed (one entry, with a stable code); empty otherwise. Failed frames are counted in progress. */
   readonly errors: ReadonlyArray<{ readonly code: string; readonly message: string }>;
+  /** While open: the roles it waits for that no running process has (src/pipeline/heartbeats.ts). */
+  readonly warnings?: readonly string[];
   readonly submittedAt?: string;
   readonly startedAt?: string;
   readonly completedAt?: string;
@@ -73,6 +74,19 @@ export interface ListQuery {
   readonly limit: number;
   /** The `next` of the previous page. */
   readonly cursor?: string;
+}
+
+/** What a stored key says about a new request with it. */
+export type IdempotencyClaim = { readonly state: 'new' } | { readonly state: 'replay'; readonly id: string } | { readonly state: 'conflict' } | { readonly state: 'in_progress' };
+
+/** Where keys are kept (Redis in the pipeline service, memory in tests). */
+export interface IdempotencyStore {
+  /** Claims `key` for a request with `fingerprint`, or says what an earlier request with it did. */
+  claim(scope: string, fingerprint: string): Promise<IdempotencyClaim>;
+  /** The claimed request made video `id`. */
+  complete(scope: string, fingerprint: string, id: string): Promise<void>;
+  /** The claimed request failed: the key may be used again. */
+  release(scope: string): Promise<void>;
 }
 
 export interface VideoService {
@@ -101,5 +115,7 @@ export interface VideoService {
   readonly idempotency: IdempotencyStore;
   /** True when the service can take work (Redis reachable). */
   ready(): Promise<boolean>;
+  /** Producers and workers running (a heartbeat within FER_SERVICE_SEEN_SECONDS), and what is missing. */
+  services(): Promise<{ readonly workers: number; readonly producers: number; readonly warnings: readonly string[] }>;
   close(): Promise<void>;
 }

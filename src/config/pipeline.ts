@@ -112,6 +112,11 @@ export const pipelineSchema = z.object({
   recoveryIntervalMs: int(100, 3_600_000).default(5_000),
   /** A video without progress for this long is resolved by the sweep: requeued or its lost frames recorded as failed (s). */
   videoStallSeconds: int(1, 7 * 86_400).default(300),
+  /**
+   * A producer or worker counts as running when its heartbeat (every 5 s, in Redis) is younger
+   * than this (s); with none of a role, the API, `status`, /readyz and ferstream_services_seen say so.
+   */
+  serviceSeenSeconds: int(6, 86_400).default(30),
   /** Times the sweep requeues a stuck video before failing it. */
   videoRequeues: int(0, 100).default(2),
 
@@ -167,6 +172,7 @@ export const pipelineEnv = {
   recoveryIntervalMs: 'FER_RECOVERY_INTERVAL_MS',
   videoStallSeconds: 'FER_VIDEO_STALL_SECONDS',
   videoRequeues: 'FER_VIDEO_REQUEUES',
+  serviceSeenSeconds: 'FER_SERVICE_SEEN_SECONDS',
   probeTimeoutMs: 'FER_PROBE_TIMEOUT_MS',
   decodeIdleTimeoutMs: 'FER_DECODE_IDLE_TIMEOUT_MS',
   allowedContainers: 'FER_ALLOWED_CONTAINERS',

@@ -1,3 +1,4 @@
+import { registerServicesSeenMetrics, type ServicesSeenSource } from './services-seen.ts';
 import type { MetricsConfig } from '../config/metrics.ts';
 import type { Logger } from '../core/logger.ts';
 import type { InferenceStage, PipelineObserver } from '../core/observer.ts';
@@ -34,6 +35,8 @@ export interface ProcessMetrics {
   watchRedisMemory(read: RedisMemorySource): void;
   /** Exports the upload volume's free space and floor (API processes). */
   watchUploadVolume(read: UploadVolumeSource): void;
+  /** Exports ferstream_services_seen (API processes): producers and workers with a recent heartbeat. */
+  watchServices(read: ServicesSeenSource): void;
   close(): Promise<void>;
 }
 
@@ -85,6 +88,9 @@ export async function startProcessMetrics(
     },
     watchUploadVolume(read) {
       registerUploadVolumeMetrics(registry, read, (error) => options.logger?.warn({ err: error }, 'reading the upload volume\'s free space failed'));
+    },
+    watchServices(read) {
+      registerServicesSeenMetrics(registry, read, (error) => options.logger?.warn({ err: error }, 'reading the services\' heartbeats for metrics failed'));
     },
     close: async () => {
       await server?.close();

@@ -3,7 +3,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 export type { Registry };
 
 /** What a process is, as its `role` label on `ferstream_build_info` says. */
-export type ProcessRole = 'api' | 'worker' | 'producer' | 'analyze';
+export type ProcessRole = 'api' | 'worker' | 'producer' | 'analyze' | 'serve';
 
 /**
  * The one Prometheus registry of a process, with prom-client's default Node.js metrics

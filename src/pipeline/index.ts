@@ -35,6 +35,7 @@ export {
   type RecordFramesOutcome,
 } from './videos.ts';
 export { addSegmentJobs, beginSegment, markSegmentProduced, segmentJobId, segmentPlanOf, unfinishedSegments, type Segment } from './segments.ts';
+export { startHeartbeat, servicesSeen, missingServiceWarnings, SERVICE_ROLES, HEARTBEAT_INTERVAL_MS, type ServiceRole, type Heartbeat } from './heartbeats.ts';
 export { waitForVideos, type WaitOptions } from './wait.ts';
 export { redisMemory, type RedisMemory } from './redis-memory.ts';
 export { backlogExporter, readBacklog, BACKLOG_LEASE_MS, type Backlog } from './backlog.ts';

@@ -49,6 +49,8 @@ export interface PipelineKeys {
   readonly uploads: string;
   /** What the API's rate-limit counters start with (one per token or client address, shared by every API replica). */
   readonly rateLimitPrefix: string;
+  /** Sorted set per role (worker, producer): process id → its last heartbeat, ms (heartbeats.ts). */
+  heartbeats(role: string): string;
   /** What the API's Idempotency-Key entries start with (one per caller and key, kept 24 h). */
   readonly idempotencyPrefix: string;
 }
@@ -112,5 +114,6 @@ export function pipelineKeys(prefix: string, layout: KeyLayoutOptions = {}): Pip
     uploads: `${meta}:uploads`,
     rateLimitPrefix: `${meta}:api:rate-limit:`,
     idempotencyPrefix: `${meta}:api:idempotency:`,
+    heartbeats: (role) => `${meta}:heartbeats:${role}`,
   };
 }

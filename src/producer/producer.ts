@@ -25,6 +25,7 @@ import {
   sampledFrameTime,
   segmentPlanOf,
   shardFrameBudget,
+  startHeartbeat,
   startRecovery,
   unfinishedSegments,
   updateVideo,
@@ -260,9 +261,12 @@ export function startProducer(pipeline: Pipeline, options: ProducerOptions = {})
   });
   worker.on('error', (error) => reportQueueError(options.logger, 'videos', error));
   const recovery = options.recovery === false ? undefined : startRecovery(pipeline, options.logger);
+  // Seen by the API, `status` and the metrics (src/pipeline/heartbeats.ts).
+  const heartbeat = startHeartbeat(pipeline, 'producer');
   return {
     async close(force = false) {
       await recovery?.stop();
+      await heartbeat.stop();
       await worker.close(force);
     },
   };

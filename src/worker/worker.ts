@@ -23,7 +23,7 @@ import {
   type FrameJobData,
   type Pipeline,
 } from '../pipeline/index.ts';
-import { reportQueueError } from '../pipeline/index.ts';
+import { reportQueueError, startHeartbeat } from '../pipeline/index.ts';
 import { INFERENCE_ABANDONED } from '../inference/backend/index.ts';
 import { finalizeVideo, type FinalizeOptions } from './aggregator.ts';
 import { tagFrame } from './frame-origin.ts';
@@ -187,6 +187,8 @@ export function startWorker(pipeline: Pipeline, options: WorkerOptions): WorkerH
   // Webhooks go out from the processes that finish videos.
   const webhooks = options.finalize === false ? undefined : startWebhookDelivery(pipeline, log, options.observer);
   const recovery = options.recovery === false ? undefined : startRecovery(pipeline, log);
+  // Seen by the API, `status` and the metrics (src/pipeline/heartbeats.ts).
+  const heartbeat = startHeartbeat(pipeline, 'worker');
   let closing: Promise<void> | undefined;
   return {
     get chunksDone() {
@@ -195,6 +197,7 @@ export function startWorker(pipeline: Pipeline, options: WorkerOptions): WorkerH
     close(force = false) {
       closing ??= (async () => {
         await recovery?.stop();
+        await heartbeat.stop();
         await Promise.all([frames.close(force), finalizer?.close(force), webhooks?.close(force)]);
         await options.analyzer.close();
       })();

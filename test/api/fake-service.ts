@@ -62,6 +62,12 @@ export class FakeVideoService implements VideoService {
     return 'cancelled';
   }
 
+  /** What services() answers (a test may set it). */
+  running = { workers: 1, producers: 1, warnings: [] as string[] };
+  async services(): Promise<{ workers: number; producers: number; warnings: string[] }> {
+    return this.running;
+  }
+
   async ready(): Promise<boolean> {
     return this.isReady;
   }

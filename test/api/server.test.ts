@@ -73,7 +73,7 @@ function expectError(result: { status: number; body: Record<string, any> }, stat
 describe('health', () => {
   it('answers /healthz, and /readyz by whether the service can reach Redis', async () => {
     expect(await json(await fetch(`${base}/healthz`))).toEqual({ status: 200, body: { status: 'ok' } });
-    expect(await json(await fetch(`${base}/readyz`))).toEqual({ status: 200, body: { status: 'ready' } });
+    expect(await json(await fetch(`${base}/readyz`))).toEqual({ status: 200, body: { status: 'ready', workers: 1, producers: 1, warnings: [] } });
     service.isReady = false;
     expectError(await json(await fetch(`${base}/readyz`)), 503, 'unavailable');
   });

@@ -3,16 +3,11 @@
 
 import { once } from 'node:events';
 import { assertSafeListen, parseTokens } from '../../api/auth.ts';
-import { buildApiServer } from '../../api/server.ts';
-import { createPipelineVideoService } from '../../api/pipeline-service.ts';
-import { redisRateLimitStore } from '../../api/rate-limit-store.ts';
-import { volumeFreeBytes } from '../../api/upload-space.ts';
-import { sweepUploads } from '../../api/uploads.ts';
-import { annotatedDirOf } from '../../api/view/routes.ts';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
-import { backlogExporter, heldFrames, redisMemory } from '../../pipeline/index.ts';
+import { backlogExporter, heldFrames } from '../../pipeline/index.ts';
+import { serveApi } from '../api-service.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { CommandError, openPipeline } from '../connect.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
@@ -53,49 +48,14 @@ const api: Command = {
     }
 
     const pipeline = await openPipeline(config, { waitWith: logger, failFast: true });
-    const service = createPipelineVideoService(pipeline, { closePipeline: true, redisTimeoutMs: config.api.redisTimeoutMs });
-    const metrics = await startProcessMetrics(config.metrics, {
-      role: 'api',
-      logger,
-      health: async () => ({ ok: true, details: { redis: (await service.ready()) ? 'ready' : 'unreachable' } }),
-    });
+    const metrics = await startProcessMetrics(config.metrics, { role: 'api', logger, health: () => ({ ok: true, details: { redis: pipeline.redis.status === 'ready' ? 'ready' : 'unreachable' } }) });
     metrics.watchQueues(Object.values(pipeline.queues));
     metrics.watchHeldFrames(() => heldFrames(pipeline));
     metrics.watchBacklog(backlogExporter(pipeline));
-    metrics.watchRedisMemory(() => redisMemory(pipeline));
-    const app = await buildApiServer({
-      config: config.api,
-      service,
-      logger,
-      tokens,
-      allowedContainers: config.pipeline.allowedContainers,
-      rateLimitStore: redisRateLimitStore(pipeline, config.api.redisTimeoutMs),
-    });
-    // The uploads' volume exists now (buildApiServer made the directory): its free space against the floor.
-    metrics.watchUploadVolume(async () => ({ freeBytes: await volumeFreeBytes(config.api.uploadDir), minFreeBytes: config.api.uploadMinFreeBytes }));
-    const url = await app.listen({ host: config.api.host, port: config.api.port });
-    const auth = tokens.length > 0 ? `bearer tokens (${tokens.map((t) => t.name).join(', ')})` : config.api.auth === 'none' ? 'none (FER_API_AUTH=none)' : 'none (loopback only)';
-    logger.info({ url, auth, uploadDir: config.api.uploadDir, inputDir: config.api.inputDir ?? null, metrics: metrics.server?.url ?? null }, 'API listening');
-
-    // Delete uploads once their videos are finished (README "HTTP API"). The next sweep is timed
-    // from the end of the last, so a slow one (a Redis far away, a big day) never overlaps itself.
-    let sweep: NodeJS.Timeout | undefined;
-    const sweepLater = () => {
-      sweep = setTimeout(() => {
-        sweepUploads(pipeline, { keepSeconds: config.api.uploadKeepSeconds, annotatedDir: annotatedDirOf(config.api.uploadDir) })
-          .then(
-            ({ uploads, annotated }) => uploads.length + annotated.length > 0 && logger.info({ uploads: uploads.length, annotatedCopies: annotated.length }, 'deleted uploads of finished videos and annotated copies of gone ones'),
-            (error: unknown) => logger.warn({ err: error }, 'upload sweep failed'),
-          )
-          .finally(() => sweep !== undefined && sweepLater());
-      }, config.api.uploadSweepSeconds * 1000);
-    };
-    if (config.api.uploadSweepSeconds > 0) sweepLater();
+    const served = await serveApi({ config, logger, pipeline, metrics, tokens });
     const signal = await Promise.race([once(process, 'SIGTERM').then(() => 'SIGTERM'), once(process, 'SIGINT').then(() => 'SIGINT')]);
     logger.info({ signal }, 'shutting down');
-    clearTimeout(sweep);
-    sweep = undefined;
-    await app.close(); // closes the service and with it the pipeline
+    await served.close(); // closes the service and with it the pipeline
     await metrics.close();
     return EXIT_CODES.ok;
   },

@@ -79,8 +79,8 @@ const results: Command = {
         console.error(`fer-stream results: no video with id ${id} (never submitted, or past retention)`);
         return EXIT_CODES.failure;
       }
-      if (status.state === 'failed') {
-        console.error(`fer-stream results: video ${id} failed: ${status.errors.map((e) => `${e.message} (${e.code})`).join('; ')}`);
+      if (status.state === 'failed' || status.state === 'cancelled') {
+        console.error(`fer-stream results: video ${id} ${status.state}: ${status.errors.map((e) => `${e.message} (${e.code})`).join('; ')}`);
         return EXIT_CODES.failure;
       }
       result = status.state === 'completed' ? await service.results(id) : null;

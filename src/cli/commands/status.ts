@@ -26,6 +26,7 @@ export function formatStatus(s: VideoStatus): string {
     ...(s.submittedAt ? [`submitted: ${s.submittedAt}`] : []),
     ...(s.completedAt ? [`finished:  ${s.completedAt}`] : []),
     ...s.errors.map((e) => `error:     ${e.message} (${e.code})`),
+    ...(s.warnings ?? []).map((w) => `warning:   ${w}`),
   ].join('\n');
 }
 
@@ -59,7 +60,7 @@ const status: Command = {
       let current = await service.status(id);
       // Progress on stderr (a bar on a terminal, a line per state change otherwise); the answer on stdout.
       const view = values.wait ? createProgressView(process.stderr, new Map([[id, id]])) : undefined;
-      while (values.wait && current !== null && current.state !== 'completed' && current.state !== 'failed' && Date.now() < deadline) {
+      while (values.wait && current !== null && !['completed', 'failed', 'cancelled'].includes(current.state) && Date.now() < deadline) {
         view?.update(new Map([[id, asProgress(current)]]));
         await sleep(POLL_MS);
         current = await service.status(id);
@@ -71,7 +72,7 @@ const status: Command = {
         return EXIT_CODES.failure;
       }
       console.log(values.json ? JSON.stringify(current, null, 2) : formatStatus(current));
-      if (current.state === 'failed') return EXIT_CODES.failure;
+      if (current.state === 'failed' || current.state === 'cancelled') return EXIT_CODES.failure;
       if (values.wait && current.state !== 'completed') return EXIT_CODES.pending;
       return EXIT_CODES.ok;
     } finally {
@@ -82,7 +83,8 @@ const status: Command = {
 
 /** The API's status (errors as a list) in the shape the progress display takes. */
 function asProgress(s: VideoStatus): ProgressStatus {
-  return { state: s.state, progress: s.progress, error: s.errors[0] ?? null };
+  // The progress view knows the pipeline's states: a cancelled video is a failed one there.
+  return { state: s.state === 'cancelled' ? 'failed' : s.state, progress: s.progress, error: s.errors[0] ?? null };
 }
 
 export default status;

@@ -86,7 +86,7 @@ export type Stop = (force: boolean) => Promise<void>;
  * service's own start/stop. A second signal stops without waiting for jobs in flight.
  */
 export async function runService(
-  options: { role: 'worker' | 'producer'; config: ReturnType<typeof loadConfig>; logger: ReturnType<typeof createLogger> },
+  options: { role: 'worker' | 'producer' | 'serve'; config: ReturnType<typeof loadConfig>; logger: ReturnType<typeof createLogger> },
   start: (
     pipeline: Awaited<ReturnType<typeof openPipeline>>,
     observer: NonNullable<Awaited<ReturnType<typeof startProcessMetrics>>['observer']>,

@@ -1,0 +1,73 @@
+// `fer-stream serve [--port N] [--host H]`: the HTTP API, a producer and a worker in one process —
+// one machine, one command (README "HTTP API"); `api`, `producer` and `worker` stay separate for
+// deployments. Uses REDIS_URL, or a private redis-server when none runs (src/cli/private-redis.ts).
+
+import { assertSafeListen, parseTokens } from '../../api/auth.ts';
+import { loadConfig } from '../../config/index.ts';
+import { createLogger } from '../../core/logger.ts';
+import { startProducer } from '../../producer/index.ts';
+import { startWorker } from '../../worker/index.ts';
+import { serveApi } from '../api-service.ts';
+import { parseCommandArgs, UsageError } from '../args.ts';
+import { EXIT_CODES, type Command } from '../command.ts';
+import { CommandError } from '../connect.ts';
+import { applyNoDetect, NO_DETECT_OPTION, NO_DETECT_USAGE, trackingFor } from '../faces-options.ts';
+import { createFrameAnalyzer, parseAnalyzerKind } from '../frame-analyzer.ts';
+import { withRedisForOneMachine } from '../private-redis.ts';
+import { runService } from './worker.ts';
+
+const serve: Command = {
+  summary: 'API, producer and worker in one process: submit videos over HTTP on one machine',
+  usage: [
+    'Usage: fer-stream serve [--port N] [--host H] [--profile P] [--model DIR] [--analyzer KIND]',
+    '',
+    '  --port N         listen port (default FER_API_PORT, 8080; 0 = any free port, logged)',
+    '  --host H         listen address (default 127.0.0.1 — this machine only; FER_API_HOST or',
+    '                   --host 0.0.0.0 for others, which needs FER_API_TOKENS)',
+    '  --profile P      compact, vit or auto (default FER_PROFILE), as for analyze',
+    `  --model DIR      the expression model directory (default: the profile's)`,
+    '  --analyzer KIND  faces (default), whole-frame (= --no-detect) or cost-free (no model)',
+    NO_DETECT_USAGE,
+    '',
+    'The API of `fer-stream api` with a producer and a worker of this process behind it: an upload',
+    'completes with nothing else running. Uses REDIS_URL; when it is unset and nothing answers on',
+    '127.0.0.1:6379, a private redis-server on a Unix socket, stopped on exit. SIGTERM/SIGINT stop',
+    'it: jobs in flight finish (a second signal: at once). Exit codes: 0 stopped, 1 failed to start,',
+    '2 bad usage, 4 Redis unreachable.',
+  ].join('\n'),
+  run: (args) => withRedisForOneMachine(() => runServe(args)),
+};
+
+async function runServe(args: string[]): Promise<number> {
+  const { values } = parseCommandArgs(args, { port: { type: 'string' }, host: { type: 'string' }, profile: { type: 'string' }, model: { type: 'string' }, analyzer: { type: 'string' }, ...NO_DETECT_OPTION }, false);
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port must be an integer 0..65535, got "${values.port}"`);
+  const kind = applyNoDetect(parseAnalyzerKind(values.analyzer), values['no-detect']);
+  // One machine: this machine only, unless asked otherwise.
+  const host = values.host ?? process.env.FER_API_HOST ?? '127.0.0.1';
+  const config = loadConfig(process.env, { api: { host, ...(port !== undefined ? { port } : {}) } });
+  const logger = createLogger({ name: 'serve', level: config.logLevel });
+  let tokens;
+  try {
+    tokens = config.api.auth === 'none' ? [] : parseTokens(config.api.tokens);
+    assertSafeListen(config.api.host, config.api.auth, tokens);
+  } catch (error) {
+    throw new CommandError((error as Error).message, EXIT_CODES.failure);
+  }
+  return runService({ role: 'serve', config, logger }, async (pipeline, observer, metrics) => {
+    const onProfile = (c: { profile: string; reason: string; explicit: boolean }) => logger.info({ profile: c.profile, reason: c.reason }, `profile ${c.profile}${c.explicit ? '' : ` (${c.reason})`}`);
+    const analyzer = await createFrameAnalyzer({ kind, config, profile: values.profile, onProfile, ...(values.model ? { modelDir: values.model } : {}), logger, observer });
+    metrics.setBuildInfo({ model: analyzer.info.name, provider: analyzer.info.executionProvider ?? 'none' });
+    const worker = startWorker(pipeline, { analyzer, observer, logger, finalizeOptions: trackingFor(analyzer, config) });
+    const producer = startProducer(pipeline, { observer, logger, recovery: false });
+    // The pipeline is runService's to close; the API's service only stops serving.
+    const api = await serveApi({ config, logger, pipeline, metrics, tokens, closePipeline: false });
+    logger.info({ url: api.url, analyzer: analyzer.info.name }, `serving on ${api.url}: submit with POST ${api.url}/v1/videos; this process splits and analyses them`);
+    return async (force) => {
+      await api.close();
+      await Promise.all([producer.close(force), worker.close(force)]);
+    };
+  });
+}
+
+export default serve;

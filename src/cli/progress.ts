@@ -1,5 +1,6 @@
-// Progress of videos on the terminal: bars redrawn in place on a TTY, plain lines (one per state
-// change) otherwise, so logs and CI output stay readable. On a TTY the bars never exceed the
+// Progress of videos on the terminal: bars redrawn in place on a TTY, plain lines otherwise (one per
+// state change, and one per open video every PROGRESS_LINE_INTERVAL_MS while its frames move, so a
+// long run in a pipe or CI log shows it is alive), so logs and CI output stay readable. On a TTY the bars never exceed the
 // terminal's height (more videos than rows: one summary line plus the active ones, so nothing is
 // ever redrawn into the scrollback), and log lines are printed above the bars, never over them.
 
@@ -17,8 +18,11 @@ export interface ProgressView {
   done(): void;
 }
 
-export function createProgressView(stream: NodeJS.WriteStream, names: ReadonlyMap<string, string>): ProgressView {
-  return stream.isTTY ? new BarView(stream, names) : new LineView(stream, names);
+/** Off a terminal: at most one progress line per open video this often (besides its state changes). */
+export const PROGRESS_LINE_INTERVAL_MS = 10_000;
+
+export function createProgressView(stream: NodeJS.WriteStream, names: ReadonlyMap<string, string>, options: { lineIntervalMs?: number } = {}): ProgressView {
+  return stream.isTTY ? new BarView(stream, names) : new LineView(stream, names, options.lineIntervalMs ?? PROGRESS_LINE_INTERVAL_MS);
 }
 
 function fraction(s: ProgressStatus): number {
@@ -99,19 +103,25 @@ class BarView implements ProgressView {
 }
 
 class LineView implements ProgressView {
-  private readonly last = new Map<string, string>();
+  private readonly last = new Map<string, { key: string; line: string; at: number }>();
   constructor(
     private readonly stream: NodeJS.WriteStream,
     private readonly names: ReadonlyMap<string, string>,
+    private readonly intervalMs: number,
   ) {}
 
   update(statuses: ReadonlyMap<string, ProgressStatus>): void {
+    const now = Date.now();
     for (const [id, s] of statuses) {
-      // One line per state change (not per frame): quiet enough for logs.
+      // A line per state change, and while frames move at most one per interval: quiet enough for logs.
       const key = s.state === 'completed' || s.state === 'failed' ? describe(s) : s.state;
-      if (this.last.get(id) === key) continue;
-      this.last.set(id, key);
-      this.stream.write(`${this.names.get(id) ?? id}: ${describe(s)}\n`);
+      const line = describe(s);
+      const before = this.last.get(id);
+      const changed = before?.key !== key;
+      const moved = before !== undefined && before.line !== line && now - before.at >= this.intervalMs;
+      if (!changed && !moved) continue;
+      this.last.set(id, { key, line, at: now });
+      this.stream.write(`${this.names.get(id) ?? id}: ${line}\n`);
     }
   }
 

@@ -191,13 +191,33 @@ export const openApiDocument = {
       get: {
         summary: 'The video, annotated with every face (or the source as it is)',
         description: 'MP4 (H.264): the source re-encoded with each face\'s box, track and top expression, rendered on first request and kept until the video is deleted. Needs the source file, which uploads keep FER_UPLOAD_KEEP_SECONDS after their video finishes.',
-        parameters: [idParameter, { name: 'annotated', in: 'query', required: false, schema: { type: 'boolean', default: true } }],
+        parameters: [
+          idParameter,
+          { name: 'annotated', in: 'query', required: false, schema: { type: 'boolean', default: true } },
+          { name: 'access', in: 'query', required: false, schema: { type: 'string', maxLength: 512 }, description: 'A signed link from /video-link, in place of the Authorization header (for <video> elements)' },
+          { name: 'Range', in: 'header', required: false, schema: { type: 'string' }, description: 'bytes=START-[END]: one range, answered 206' },
+        ],
         responses: {
           '200': { description: 'The video', content: { 'video/mp4': { schema: { type: 'string', format: 'binary' } }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+          '206': { description: 'The range asked for (Content-Range says which bytes of how many)', content: { 'video/mp4': { schema: { type: 'string', format: 'binary' } }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+          '416': { description: 'The range starts past the end of the file (Content-Range: bytes */SIZE)' },
           '400': errorResponse('invalid_id'),
           '404': errorResponse('not_found (also: the source is no longer kept)'),
           '409': errorResponse('results_not_ready'),
           '507': errorResponse('insufficient_storage: the annotated copy (about the size of its source) would take the upload volume under FER_UPLOAD_MIN_FREE_BYTES free'),
+          ...guarded,
+        },
+      },
+    },
+    '/v1/videos/{id}/video-link': {
+      get: {
+        summary: 'A signed link to the video, for players that cannot send the token',
+        description: 'The URL of /v1/videos/{id}/video with an `access` parameter standing in for the caller\'s token for MEDIA_LINK_SECONDS (an hour): what the viewer page gives its <video> element, which then streams it with Range requests. Without API tokens the plain URL.',
+        parameters: [idParameter, { name: 'annotated', in: 'query', required: false, schema: { type: 'boolean', default: true } }],
+        responses: {
+          '200': { description: 'The link', content: { 'application/json': { schema: { type: 'object', required: ['url', 'expiresAt'], properties: { url: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } } } } } },
+          '400': errorResponse('invalid_id'),
+          '404': errorResponse('not_found (also another token\'s video)'),
           ...guarded,
         },
       },

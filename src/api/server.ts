@@ -22,6 +22,7 @@ import { idempotencyKeyOf, idempotencyScope, replayedVideoId, submissionFingerpr
 import { VIDEO_STATES, type Caller, type SubmitOptions, type VideoService, type VideoState } from './service.ts';
 import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
 import { ensureRoom, isVolumeFull, volumeFreeBytes, volumeFull, watchSpace, type UploadSpace } from './upload-space.ts';
+import { mediaLinkCaller, mediaLinkKey } from './view/media-access.ts';
 import { annotatedDirOf, annotatedFile, registerViewRoutes, VIEW_ROUTE, type ViewRouteOptions } from './view/routes.ts';
 
 // The HTTP API: submit videos (upload or path inside the input directory), follow their status,
@@ -110,8 +111,15 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1, fields: 20, fieldSize: 1024 } });
 
   app.decorateRequest('caller', undefined);
+  const mediaKey = mediaLinkKey(tokens);
   app.addHook('onRequest', async (request) => {
     if (isOpenRoute(request.url) || tokens.length === 0) return;
+    // A signed link to a video (the viewer's <video> element cannot send the token): its token's name.
+    const linked = mediaLinkCaller(request.url, mediaKey);
+    if (linked !== null) {
+      request.caller = linked;
+      return;
+    }
     const name = authenticate(request.headers.authorization, tokens);
     if (name === null) {
       throw new ApiError('unauthorized', request.headers.authorization ? 'the bearer token is not valid' : 'send an API token: Authorization: Bearer TOKEN');
@@ -258,7 +266,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     }
   });
 
-  registerViewRoutes(app, { service, annotatedDir: annotatedDirOf(config.uploadDir), allowedContainers: options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS, space, renderConcurrency: config.renderConcurrency, render: options.render });
+  registerViewRoutes(app, { service, annotatedDir: annotatedDirOf(config.uploadDir), allowedContainers: options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS, space, renderConcurrency: config.renderConcurrency, render: options.render, mediaKey });
 
   app.addHook('onClose', async () => {
     await service.close();

@@ -6,7 +6,8 @@
 // a token it says how to give one; a video without a face says so, with a "no face" swatch. A screenshot
 // is written to the temp directory (path printed).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { PassThrough, Readable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +30,7 @@ import { describeWithTools } from '../helpers/system-tools.ts';
 import { ensureFaceApiModels } from '../../src/models/faceapi/convert.ts';
 
 const TOKEN = 'viewer-test-token-0123456789';
+const streaming = { throttle: false, bytesSent: 0, responses: [] as Array<{ status: number; range: string | undefined }> };
 const { prefix, cleanup } = testPrefix(import.meta.url);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-view-'));
 
@@ -52,6 +54,25 @@ describeWithTools('the /view page in Chromium', ['chromium', 'ffmpeg'], () => {
       ({ videoId } = await submitVideo(pipeline, { path: sharedPath('fixtures', 'video', 'grid_bbaf2n.mp4'), owner: 'viewer' }));
       await waitForVideos(pipeline, [videoId], { timeoutMs: 90_000, pollMs: 100 });
       app = await buildApiServer({ config: { uploadDir: path.join(dir, 'uploads'), maxUploadBytes: 1 << 20, maxJsonBytes: 4096 }, service: createPipelineVideoService(pipeline), tokens: parseTokens([`viewer:${TOKEN}`]) });
+      // For the streaming test: the <video> element's responses (signed links) slowed to 8 KB per 150 ms, bytes counted.
+      app.addHook('onSend', async (request, reply, payload) => {
+        if (!streaming.throttle || !/\/video\?.*access=/.test(request.url) || !(payload instanceof Readable)) return payload;
+        streaming.responses.push({ status: reply.statusCode, range: request.headers.range });
+        const slow = new PassThrough();
+        void (async () => {
+          for await (const chunk of payload as AsyncIterable<Buffer>) {
+            for (let at = 0; at < chunk.length; at += 8192) {
+              const piece = chunk.subarray(at, at + 8192);
+              if (!slow.write(piece)) await new Promise((resolve) => slow.once('drain', resolve));
+              streaming.bytesSent += piece.length;
+              await new Promise((resolve) => setTimeout(resolve, 150));
+              if (slow.destroyed) return;
+            }
+          }
+          slow.end();
+        })().catch(() => slow.destroy());
+        return slow;
+      });
       await app.listen({ port: 0, host: '127.0.0.1' });
       base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
       result = (await (await fetch(`${base}/v1/videos/${videoId}/results`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as VideoResult;
@@ -109,6 +130,30 @@ describeWithTools('the /view page in Chromium', ['chromium', 'ffmpeg'], () => {
       const screenshot = path.join(os.tmpdir(), 'fer-stream-view.png');
       await page.screenshot({ path: screenshot, fullPage: true });
       console.log(`[view] screenshot: ${screenshot}`);
+    }, 120_000);
+
+    it('streams the video: the first frame shows before the whole file has been sent, through Range requests answered 206', async () => {
+      // The annotated copy exists now (the first test rendered it).
+      const size = statSync(path.join(dir, 'uploads', 'annotated', `${videoId}.mp4`)).size;
+      streaming.throttle = true;
+      const page = await browser.newPage();
+      try {
+        await page.goto(`${base}/v1/videos/${videoId}/view#token=${TOKEN}`);
+        await page.waitForSelector('body[data-first-frame="shown"]', { timeout: 60_000 });
+        const atFirstFrame = streaming.bytesSent;
+        console.log(`[view] first frame shown after ${atFirstFrame} of ${size} bytes; responses ${JSON.stringify(streaming.responses)}`);
+        expect(atFirstFrame).toBeLessThan(size);
+        expect(streaming.responses.length).toBeGreaterThan(0);
+        expect(streaming.responses.every((r) => r.status === 206 && /^bytes=\d+-\d*$/.test(r.range ?? ''))).toBe(true);
+      } finally {
+        streaming.throttle = false;
+        await page.close();
+      }
+      // The link is the token's: without it (or with it altered) the video is refused.
+      const link = (await (await fetch(`${base}/v1/videos/${videoId}/video-link`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { url: string };
+      expect((await fetch(`${base}${link.url}`, { headers: { range: 'bytes=0-9' } })).status).toBe(206);
+      expect((await fetch(`${base}${link.url.replace(/access=\d+/, 'access=1')}`)).status).toBe(401);
+      expect((await fetch(`${base}${link.url}`, { headers: { range: `bytes=${size}-` } })).status).toBe(416);
     }, 120_000);
 
     it('opened without a token, the page says how to give one', async () => {

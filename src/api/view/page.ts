@@ -96,10 +96,15 @@ function row(name, segments, duration, colours, seek) {
   }
   (function frame() { draw(); requestAnimationFrame(frame); })();
   document.body.dataset.ready = 'chart';
-  // The video: the annotated copy when the source is still there (a blob, so the token travels in a header).
-  const media = await fetch(base + '/video', { headers });
-  if (!media.ok) { say('the video itself is not available: ' + ((await media.json().catch(() => ({}))).error?.message ?? 'HTTP ' + media.status) + ' — the timeline below still shows every frame'); return; }
-  video.src = URL.createObjectURL(await media.blob());
+  // The video: the annotated copy when the source is still there. Its first byte asked with the
+  // token says whether it can be had (and renders it once); the <video> element, which cannot send
+  // the token, then streams it through a signed link with Range requests, playing before it is all here.
+  const probe = await fetch(base + '/video', { headers: { ...headers, range: 'bytes=0-0' } });
+  if (!probe.ok) { say('the video itself is not available: ' + ((await probe.json().catch(() => ({}))).error?.message ?? 'HTTP ' + probe.status) + ' — the timeline below still shows every frame'); return; }
+  const link = await (await fetch(base + '/video-link', { headers })).json();
+  video.preload = 'auto';
+  video.src = link.url;
+  video.addEventListener('loadeddata', () => { document.body.dataset.firstFrame = 'shown'; }, { once: true });
   video.addEventListener('loadedmetadata', () => { video.currentTime = position; document.body.dataset.ready = 'video'; }, { once: true });
 })();
 `;

@@ -2,7 +2,8 @@
 // video it plays — the source re-encoded with every face drawn (rendered on first request, kept
 // beside the uploads until the video is deleted or expires), or `?annotated=false` the source as it is.
 
-import { createReadStream } from 'node:fs';
+import { MEDIA_LINK_SECONDS, signMediaLink } from './media-access.ts';
+import { sendRangedFile } from './ranged-file.ts';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -24,6 +25,8 @@ export interface ViewRouteOptions {
   readonly renderConcurrency?: number;
   /** What renders a copy (default writeAnnotatedVideo; tests watch it). */
   readonly render?: typeof writeAnnotatedVideo;
+  /** Signs the viewer's video links (media-access.ts); null without tokens. */
+  readonly mediaKey?: Buffer | null;
 }
 
 /** At most `limit` of the functions given to it run at once; the others wait, first come first served. */
@@ -64,7 +67,17 @@ export function registerViewRoutes(app: FastifyInstance, options: ViewRouteOptio
 
   app.get<{ Params: { id: string } }>('/v1/videos/:id/view', { schema: routeSchema('/v1/videos/{id}/view', 'get') }, async (request, reply) => {
     const { id } = request.params;
-    return reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; media-src blob:").send(viewPage(id));
+    return reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; media-src 'self'").send(viewPage(id));
+  });
+
+  // A link the viewer's <video> element can play (it cannot send the token): signed, for an hour.
+  app.get<{ Params: { id: string }; Querystring: { annotated: boolean } }>('/v1/videos/:id/video-link', { schema: routeSchema('/v1/videos/{id}/video-link', 'get') }, async (request) => {
+    const { id } = request.params;
+    if ((await options.service.status(id, request.caller)) === null) throw new ApiError('not_found', `no video with id ${id}`);
+    const expires = Math.floor(Date.now() / 1000) + MEDIA_LINK_SECONDS;
+    const query = new URLSearchParams({ ...(request.query.annotated ? {} : { annotated: 'false' }), ...(options.mediaKey ? { access: signMediaLink(options.mediaKey, id, request.caller ?? '', expires) } : {}) });
+    const url = `/v1/videos/${encodeURIComponent(id)}/video${query.size > 0 ? `?${query}` : ''}`;
+    return { url, expiresAt: new Date(expires * 1000).toISOString() };
   });
 
   app.get<{ Params: { id: string }; Querystring: { annotated: boolean } }>('/v1/videos/:id/video', { schema: routeSchema('/v1/videos/{id}/video', 'get') }, async (request, reply) => {
@@ -77,7 +90,7 @@ export function registerViewRoutes(app: FastifyInstance, options: ViewRouteOptio
     if (!annotated || !(await exists(cached))) {
       if (source === null || !(await exists(source))) throw new ApiError('not_found', `the source of video ${id} is no longer kept (uploads are deleted FER_UPLOAD_KEEP_SECONDS after their video finishes)`);
     }
-    if (!annotated) return reply.type('application/octet-stream').send(createReadStream(source!));
+    if (!annotated) return sendRangedFile(request, reply, source!, 'application/octet-stream');
     if (status.state !== 'completed') throw new ApiError('results_not_ready', `video ${id} is ${status.state}: the annotated video is drawn from its result`);
     let file = rendering.get(id);
     if (file === undefined && !(await exists(cached))) {
@@ -100,6 +113,6 @@ export function registerViewRoutes(app: FastifyInstance, options: ViewRouteOptio
       rendering.set(id, file);
     }
     await file;
-    return reply.type('video/mp4').send(createReadStream(cached));
+    return sendRangedFile(request, reply, cached, 'video/mp4');
   });
 }

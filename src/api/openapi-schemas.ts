@@ -98,7 +98,7 @@ export const componentSchemas = {
   },
   VideoResult: {
     type: 'object',
-    description: 'See README "Results format" for every field',
+    description: 'See docs/results.md for every field',
     required: ['schemaVersion', 'videoId', 'labels', 'counts', 'segments', 'frames'],
     properties: {
       schemaVersion: { type: 'integer', enum: [1] },

@@ -38,7 +38,7 @@ export async function serveApi(options: { config: Config; logger: Logger; pipeli
   const auth = tokens.length > 0 ? `bearer tokens (${tokens.map((t) => t.name).join(', ')})` : config.api.auth === 'none' ? 'none (FER_API_AUTH=none)' : 'none (loopback only)';
   logger.info({ url, auth, uploadDir: config.api.uploadDir, inputDir: config.api.inputDir ?? null, metrics: metrics.server?.url ?? null }, 'API listening');
 
-  // Delete uploads once their videos are finished (README "HTTP API"). The next sweep is timed
+  // Delete uploads once their videos are finished (docs/api.md). The next sweep is timed
   // from the end of the last, so a slow one (a Redis far away, a big day) never overlaps itself.
   let sweep: NodeJS.Timeout | undefined;
   const sweepLater = () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { envList, int } from './env.ts';
 
-/** The HTTP API (`fer-stream api`). Documented in README "Configuration" and "HTTP API". */
+/** The HTTP API (`fer-stream api`). Documented in docs/configuration.md and "HTTP API". */
 export const apiSchema = z.object({
   host: z.string().min(1).default('0.0.0.0'),
   /** 0 = an ephemeral port chosen by the OS (logged). */

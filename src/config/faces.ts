@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { envBoolean, int, num } from './env.ts';
 
 /**
- * Face detection, crops, tracking and model fetching. Documented in README "Configuration".
+ * Face detection, crops, tracking and model fetching. Documented in docs/configuration.md.
  * Unset score threshold: the detector's measured default (src/inference/detectors/defaults.ts),
  * else its model's reference; unset NMS IoU / input size: the model's (its detector.json).
  */

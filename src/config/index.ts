@@ -12,7 +12,7 @@ import { profileEnv, profileSchema } from './profile.ts';
 /**
  * The one typed, validated configuration of every fer-stream process. Sources, lowest priority
  * first: schema defaults, environment variables, explicit overrides (CLI flags). Each section
- * lives in its own file beside this one; every knob is documented in the README.
+ * lives in its own file beside this one; every knob is documented in docs/configuration.md.
  */
 const topSchema = z.object({
   redisUrl: z.string().url().default('redis://127.0.0.1:6379'),
@@ -57,6 +57,9 @@ export type Config = z.infer<typeof configSchema>;
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
 export type ConfigOverrides = DeepPartial<Config>;
+
+/** Every environment variable the configuration reads (docs/configuration.md has a row for each: a test checks). */
+export const CONFIG_ENV_VARS: readonly string[] = [topEnv, inferenceEnv, facesEnv, apiEnv, metricsEnv, pipelineEnv, profileEnv].flatMap((env) => Object.values(env) as string[]);
 
 /** Builds and validates the configuration; throws one error listing every invalid knob. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { envBoolean, envList, int } from './env.ts';
 
-/** Where onnxruntime sessions run and how requests are batched. Documented in README "Configuration". */
+/** Where onnxruntime sessions run and how requests are batched. Documented in docs/configuration.md. */
 export const inferenceSchema = z.object({
   /** Execution providers in order of preference; unavailable ones fall back to the next (logged once). */
   executionProviders: envList(z.enum(['cuda', 'cpu'])).default(['cuda', 'cpu']),

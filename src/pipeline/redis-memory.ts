@@ -3,7 +3,7 @@ import type { Pipeline } from './context.ts';
 import { isCluster } from './connections.ts';
 
 // How full the pipeline's Redis is. It evicts nothing (BullMQ needs noeviction), so at its
-// maxmemory every write is refused and the pipeline waits (README "Failure modes"); exported as
+// maxmemory every write is refused and the pipeline waits (docs/operations.md "Failure modes"); exported as
 // gauges so that an alert comes before that. One node without a cluster; every master with one.
 
 export interface RedisMemory {

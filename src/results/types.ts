@@ -75,7 +75,7 @@ export interface FaceEntry {
   readonly personId: number | null;
   readonly probabilities: readonly number[];
   readonly label: string;
-  /** The detector's keypoints in video pixels, where it gives them (YuNet 5, BlazeFace 6; see README "Results format"). */
+  /** The detector's keypoints in video pixels, where it gives them (YuNet 5, BlazeFace 6; see docs/results.md). */
   readonly landmarks?: ReadonlyArray<readonly [number, number]>;
   /** Present (true) when the classification is an earlier sampled frame's: the face had not changed, and its next classification agreed (FER_REUSE_MAX_FRAMES). */
   readonly reused?: true;

@@ -1,4 +1,4 @@
-// `fer-stream api [--port N] [--host H]`: the HTTP API (README "HTTP API") on the pipeline's
+// `fer-stream api [--port N] [--host H]`: the HTTP API (docs/api.md) on the pipeline's
 // Redis, plus /metrics and /healthz on the metrics port. Stops cleanly on SIGTERM / SIGINT.
 
 import { once } from 'node:events';

@@ -39,7 +39,7 @@ const results: Command = {
   usage: [
     'Usage: fer-stream results ID [--format json|csv|tracks-csv|persons-csv|svg|png|mp4] [--out FILE] [--smoothing K]',
     '',
-    '  --format F   json (default): the per-video result (README "Results format");',
+    '  --format F   json (default): the per-video result (docs/results.md);',
     '               csv: one row per face per frame; tracks-csv: one row per track (a face within a shot);',
     '               persons-csv: one row per person (tracks joined across cuts by face identity);',
     '               svg / png: the timeline chart; mp4: the source video with every face\'s box,',

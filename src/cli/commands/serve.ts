@@ -1,5 +1,5 @@
 // `fer-stream serve [--port N] [--host H]`: the HTTP API, a producer and a worker in one process —
-// one machine, one command (README "HTTP API"); `api`, `producer` and `worker` stay separate for
+// one machine, one command (docs/api.md); `api`, `producer` and `worker` stay separate for
 // deployments. Uses REDIS_URL, or a private redis-server when none runs (src/cli/private-redis.ts).
 
 import { assertSafeListen, parseTokens } from '../../api/auth.ts';

@@ -39,6 +39,8 @@ export interface ProfileChoice {
   readonly reason: string;
   /** True when the user (flag or configuration) asked for it, false when `auto` chose. */
   readonly explicit: boolean;
+  /** What exactly is missing (paths), for a debug log: the reason stays one short line. */
+  readonly details?: string;
 }
 
 const exists = (file: string) => stat(file).then(() => true, () => false);
@@ -82,7 +84,12 @@ export async function chooseProfile(config: Config, requested?: string, classifi
   const missing = await missingVitModels(config, classifierDir);
   if (missing.length === 0) return { profile: 'vit', reason: classifierDir ? `its detector (${config.faces.detector}) is installed` : `the ViT model (${config.models.vitModel}) is installed`, explicit: false };
   if (classifierDir) return { profile: 'compact', reason: `the vit profile's detector is not installed (${missing.join('; ')}); detecting faces with ${config.faces.compactDetector}`, explicit: false };
-  return { profile: 'compact', reason: `no ViT profile installed (missing: ${missing.join('; ')}); using the compact profile (BlazeFace and face-api's expression net, from npm)`, explicit: false };
+  return {
+    profile: 'compact',
+    reason: 'no ViT profile installed (npx fer-stream models fetch vit-fer yunet); using the compact profile',
+    explicit: false,
+    details: `missing: ${missing.join('; ')}; the compact profile is BlazeFace and face-api's expression net, from npm`,
+  };
 }
 
 export interface ProfileAnalyzerOptions {

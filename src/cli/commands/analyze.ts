@@ -96,7 +96,10 @@ async function analyzeVideos(args: string[]): Promise<number> {
   // above the progress bars (never over them), otherwise JSON on stderr.
   let view: ProgressView | undefined;
   const logger = createCommandLogger('analyze', () => view);
-  const onProfile = (c: ProfileChoice) => console.log(c.explicit ? `profile: ${c.profile}` : `profile: ${c.profile} — ${c.reason} (choose with --profile)`);
+  const onProfile = (c: ProfileChoice) => {
+    console.log(c.explicit ? `profile: ${c.profile}` : `profile: ${c.profile} — ${c.reason} (choose with --profile)`);
+    if (c.details) logger.debug(c.details);
+  };
   // A one-shot command serves /metrics only when asked to (FER_METRICS_ENABLED set explicitly).
   const metrics = config.metrics.enabled && process.env.FER_METRICS_ENABLED !== undefined ? await startProcessMetrics(config.metrics, { role: 'analyze', logger }) : undefined;
   const observer = metrics?.observer;

@@ -86,7 +86,7 @@ export async function chooseProfile(config: Config, requested?: string, classifi
   if (classifierDir) return { profile: 'compact', reason: `the vit profile's detector is not installed (${missing.join('; ')}); detecting faces with ${config.faces.compactDetector}`, explicit: false };
   return {
     profile: 'compact',
-    reason: 'no ViT profile installed (npx fer-stream models fetch vit-fer yunet); using the compact profile',
+    reason: 'the ViT profile is not installed (npx fer-stream models fetch vit-fer yunet)',
     explicit: false,
     details: `missing: ${missing.join('; ')}; the compact profile is BlazeFace and face-api's expression net, from npm`,
   };

@@ -39,7 +39,7 @@ describe('profile choice', () => {
     const dir = path.join(modelsDir, 'choice');
     const auto = await chooseProfile(configFor(dir));
     expect(auto).toMatchObject({ profile: 'compact', explicit: false });
-    expect(auto.reason).toBe('no ViT profile installed (npx fer-stream models fetch vit-fer yunet); using the compact profile');
+    expect(auto.reason).toBe('the ViT profile is not installed (npx fer-stream models fetch vit-fer yunet)');
     expect(auto.details).toMatch(/missing: ViT expression model at .*vit-fer/);
     expect(await chooseProfile(configFor(dir), 'vit')).toMatchObject({ profile: 'vit', explicit: true });
     await expect(chooseProfile(configFor(dir), 'huge')).rejects.toThrow(/unknown profile "huge"/);

@@ -97,7 +97,7 @@ async function analyzeVideos(args: string[]): Promise<number> {
   let view: ProgressView | undefined;
   const logger = createCommandLogger('analyze', () => view);
   const onProfile = (c: ProfileChoice) => {
-    console.log(c.explicit ? `profile: ${c.profile}` : `profile: ${c.profile} — ${c.reason} (choose with --profile)`);
+    console.log(c.explicit ? `profile: ${c.profile}` : `profile: ${c.profile} — ${c.reason}`);
     if (c.details) logger.debug(c.details);
   };
   // A one-shot command serves /metrics only when asked to (FER_METRICS_ENABLED set explicitly).

@@ -7,7 +7,9 @@ import { redisRateLimitStore } from '../api/rate-limit-store.ts';
 import { volumeFreeBytes } from '../api/upload-space.ts';
 import { sweepUploads } from '../api/uploads.ts';
 import { annotatedDirOf } from '../api/view/routes.ts';
-import type { ApiToken } from '../api/auth.ts';
+import { assertSafeListen, parseTokens, type ApiToken } from '../api/auth.ts';
+import { EXIT_CODES } from './command.ts';
+import { CommandError } from './connect.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ProcessMetrics } from '../metrics/process.ts';
@@ -17,6 +19,17 @@ export interface ServedApi {
   readonly url: string;
   /** Stops the upload sweep and the server (which closes the service, and with `closePipeline` the pipeline). */
   close(): Promise<void>;
+}
+
+/** The API's tokens (FER_API_TOKENS), refused — exit 1, one line — when malformed or missing where the address is not loopback. */
+export function apiTokens(config: Config): ApiToken[] {
+  try {
+    const tokens = config.api.auth === 'none' ? [] : parseTokens(config.api.tokens);
+    assertSafeListen(config.api.host, config.api.auth, tokens);
+    return tokens;
+  } catch (error) {
+    throw new CommandError((error as Error).message, EXIT_CODES.failure);
+  }
 }
 
 export async function serveApi(options: { config: Config; logger: Logger; pipeline: Pipeline; metrics: ProcessMetrics; tokens: readonly ApiToken[]; closePipeline?: boolean }): Promise<ServedApi> {

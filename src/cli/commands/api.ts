@@ -2,14 +2,13 @@
 // Redis, plus /metrics and /healthz on the metrics port. Stops cleanly on SIGTERM / SIGINT.
 
 import { once } from 'node:events';
-import { assertSafeListen, parseTokens } from '../../api/auth.ts';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
 import { backlogExporter, heldFrames } from '../../pipeline/index.ts';
-import { serveApi } from '../api-service.ts';
+import { apiTokens, serveApi } from '../api-service.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
-import { CommandError, openPipeline } from '../connect.ts';
+import { openPipeline } from '../connect.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
 
 const api: Command = {
@@ -39,13 +38,7 @@ const api: Command = {
     if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port must be an integer 0..65535, got "${values.port}"`);
     const config = loadConfig(process.env, { api: { ...(port !== undefined ? { port } : {}), ...(values.host !== undefined ? { host: values.host } : {}) } });
     const logger = createLogger({ name: 'api', level: config.logLevel });
-    let tokens;
-    try {
-      tokens = config.api.auth === 'none' ? [] : parseTokens(config.api.tokens);
-      assertSafeListen(config.api.host, config.api.auth, tokens);
-    } catch (error) {
-      throw new CommandError((error as Error).message, EXIT_CODES.failure);
-    }
+    const tokens = apiTokens(config);
 
     const pipeline = await openPipeline(config, { waitWith: logger, failFast: true });
     const metrics = await startProcessMetrics(config.metrics, { role: 'api', logger, health: () => ({ ok: true, details: { redis: pipeline.redis.status === 'ready' ? 'ready' : 'unreachable' } }) });

@@ -2,15 +2,13 @@
 // one machine, one command (docs/api.md); `api`, `producer` and `worker` stay separate for
 // deployments. Uses REDIS_URL, or a private redis-server when none runs (src/cli/private-redis.ts).
 
-import { assertSafeListen, parseTokens } from '../../api/auth.ts';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
 import { startProducer } from '../../producer/index.ts';
 import { startWorker } from '../../worker/index.ts';
-import { serveApi } from '../api-service.ts';
+import { apiTokens, serveApi } from '../api-service.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
-import { EXIT_CODES, type Command } from '../command.ts';
-import { CommandError } from '../connect.ts';
+import type { Command } from '../command.ts';
 import { applyNoDetect, NO_DETECT_OPTION, NO_DETECT_USAGE, trackingFor } from '../faces-options.ts';
 import { createFrameAnalyzer, parseAnalyzerKind } from '../frame-analyzer.ts';
 import { withRedisForOneMachine } from '../private-redis.ts';
@@ -47,13 +45,7 @@ async function runServe(args: string[]): Promise<number> {
   const host = values.host ?? process.env.FER_API_HOST ?? '127.0.0.1';
   const config = loadConfig(process.env, { api: { host, ...(port !== undefined ? { port } : {}) } });
   const logger = createLogger({ name: 'serve', level: config.logLevel });
-  let tokens;
-  try {
-    tokens = config.api.auth === 'none' ? [] : parseTokens(config.api.tokens);
-    assertSafeListen(config.api.host, config.api.auth, tokens);
-  } catch (error) {
-    throw new CommandError((error as Error).message, EXIT_CODES.failure);
-  }
+  const tokens = apiTokens(config);
   return runService({ role: 'serve', config, logger }, async (pipeline, observer, metrics) => {
     const onProfile = (c: { profile: string; reason: string; explicit: boolean }) => logger.info({ profile: c.profile, reason: c.reason }, `profile ${c.profile}${c.explicit ? '' : ` (${c.reason})`}`);
     const analyzer = await createFrameAnalyzer({ kind, config, profile: values.profile, onProfile, ...(values.model ? { modelDir: values.model } : {}), logger, observer });

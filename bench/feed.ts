@@ -40,7 +40,7 @@ import { createPipeline, readChunk, writeChunk } from '../src/pipeline/index.ts'
 import { extractFrameChunks, probeVideo } from '../src/producer/index.ts';
 import { buildVideoResult } from '../src/results/index.ts';
 import { CostFreeAnalyzer } from '../src/worker/index.ts';
-import { OwnRedis } from '../test/helpers/own-redis.ts';
+import { OwnRedis, redisCpuSeconds } from '../test/helpers/own-redis.ts';
 import { benchModels, talkingFaceVideo } from './pipeline/setup.ts';
 
 if (!existsSync('/usr/bin/time')) {
@@ -93,11 +93,7 @@ const config = loadConfig({ ...process.env, FER_MODELS_DIR: models.modelsDir, FE
 // The vit profile on the int8 ViT-B/16 (the compact profile's nets choose their own variant).
 const vitConfig = loadConfig({ ...process.env, FER_MODELS_DIR: models.modelsDir, FER_EXECUTION_PROVIDERS: 'cpu', FER_REUSE_MAX_FRAMES: '0', FER_MODEL_VARIANT: 'model_quantized' });
 const pipeline = createPipeline({ redisUrl: redis.url, prefix: 'bench-feed', config: config.pipeline });
-const redisCpuMs = async () => {
-  const info = await pipeline.redis.info('cpu');
-  const field = (name: string) => Number(/(?:^|\n)NAME:([\d.]+)/.exec(info.replace(/NAME/g, name))?.[1] ?? 0);
-  return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
-};
+const redisCpuMs = async () => (await redisCpuSeconds(pipeline.redis)) * 1000;
 
 interface Profiled {
   readonly analyzer: FrameAnalyzer;

@@ -22,7 +22,7 @@ import { createPipeline, getVideoStatus, segmentPlanOf, submitVideo, waitForVide
 import { mediaBinaries, probeVideo } from '../src/producer/index.ts';
 import { checkAccounting } from '../test/helpers/frame-accounting.ts';
 import { CliProcesses, logLines } from '../test/helpers/cli-processes.ts';
-import { OwnRedis } from '../test/helpers/own-redis.ts';
+import { OwnRedis, redisCpuSeconds } from '../test/helpers/own-redis.ts';
 import { talkingFaceVideo } from './pipeline/setup.ts';
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, video: { type: 'string' }, 'segment-seconds': { type: 'string', default: '60' }, rounds: { type: 'string', default: '3' }, json: { type: 'string' } } });
@@ -68,11 +68,6 @@ function processCpuSeconds(pid: number): { self: number; children: number } {
   // After "pid (comm) ": state is field 3, utime 14, stime 15, cutime 16, cstime 17.
   const at = (n: number) => Number(fields[n - 3]);
   return { self: (at(14) + at(15)) / CLOCK_TICKS, children: (at(16) + at(17)) / CLOCK_TICKS };
-}
-async function redisCpuSeconds(redis: { info(section: string): Promise<string> }): Promise<number> {
-  const info = await redis.info('cpu');
-  const value = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
-  return value('used_cpu_user') + value('used_cpu_sys');
 }
 const schedule = Array.from({ length: rounds }, (_, round) => runs.map((_, i) => ({ round, run: runs[(i + round) % runs.length]! }))).flat();
 for (const { round, run } of schedule) {

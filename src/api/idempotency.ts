@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { ApiError } from './errors.ts';
-import type { Caller, IdempotencyClaim, IdempotencyStore, SubmitOptions } from './service.ts';
+import type { Caller, IdempotencyClaim, SubmitOptions } from './service.ts';
 
 /** How long a key is remembered (24 h, as Stripe). */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
@@ -59,24 +59,4 @@ export function replayedVideoId(claim: IdempotencyClaim): string | undefined {
   if (claim.state === 'conflict') throw new ApiError('idempotency_conflict', 'this Idempotency-Key was used with a different request (another file or other options); use a new key');
   if (claim.state === 'in_progress') throw new ApiError('idempotency_conflict', 'a request with this Idempotency-Key is still being submitted; retry in a moment');
   return undefined;
-}
-
-/** In memory (tests and the fake service). */
-export class MemoryIdempotencyStore implements IdempotencyStore {
-  private readonly entries = new Map<string, { fingerprint: string; id?: string }>();
-  async claim(scope: string, fingerprint: string): Promise<IdempotencyClaim> {
-    const entry = this.entries.get(scope);
-    if (entry === undefined) {
-      this.entries.set(scope, { fingerprint });
-      return { state: 'new' };
-    }
-    if (entry.fingerprint !== fingerprint) return { state: 'conflict' };
-    return entry.id === undefined ? { state: 'in_progress' } : { state: 'replay', id: entry.id };
-  }
-  async complete(scope: string, fingerprint: string, id: string): Promise<void> {
-    this.entries.set(scope, { fingerprint, id });
-  }
-  async release(scope: string): Promise<void> {
-    this.entries.delete(scope);
-  }
 }

@@ -12,7 +12,8 @@ export const SERVICE_ROLES: readonly ServiceRole[] = ['worker', 'producer'];
 /** How often a process beats (ms); it counts as seen for FER_SERVICE_SEEN_SECONDS after its last one. */
 export const HEARTBEAT_INTERVAL_MS = 5_000;
 
-const heartbeatKey = (pipeline: Pipeline, role: ServiceRole) => pipeline.keys.heartbeats(role);
+/** Entries a day old are of processes long gone. */
+const FORGET_AFTER_MS = 86_400_000;
 
 export interface Heartbeat {
   stop(): Promise<void>;
@@ -21,8 +22,12 @@ export interface Heartbeat {
 /** Beats for this process in `role` until stopped (and leaves the set when stopped). */
 export function startHeartbeat(pipeline: Pipeline, role: ServiceRole): Heartbeat {
   const id = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-  const key = heartbeatKey(pipeline, role);
-  const beat = () => pipeline.redis.zadd(key, Date.now(), id).catch(() => undefined);
+  const key = pipeline.keys.heartbeats(role);
+  // Each beat also drops the long-gone entries, so the set stays small and readers only count.
+  const beat = () => {
+    const now = Date.now();
+    return pipeline.redis.multi().zadd(key, now, id).zremrangebyscore(key, '-inf', now - FORGET_AFTER_MS).exec().catch(() => undefined);
+  };
   void beat();
   const timer = setInterval(() => void beat(), HEARTBEAT_INTERVAL_MS);
   timer.unref();
@@ -34,17 +39,10 @@ export function startHeartbeat(pipeline: Pipeline, role: ServiceRole): Heartbeat
   };
 }
 
-/** Processes of each role seen within `withinSeconds` (older entries are pruned). */
+/** Processes of each role seen within `withinSeconds`. */
 export async function servicesSeen(pipeline: Pipeline, withinSeconds: number): Promise<Record<ServiceRole, number>> {
-  const since = Date.now() - withinSeconds * 1000;
-  const counts = await Promise.all(
-    SERVICE_ROLES.map(async (role) => {
-      const key = heartbeatKey(pipeline, role);
-      // Entries a day old are of processes long gone: drop them so the set stays small.
-      await pipeline.redis.zremrangebyscore(key, '-inf', String(Date.now() - 86_400_000));
-      return pipeline.redis.zcount(key, String(since), '+inf');
-    }),
-  );
+  const since = String(Date.now() - withinSeconds * 1000);
+  const counts = await Promise.all(SERVICE_ROLES.map((role) => pipeline.redis.zcount(pipeline.keys.heartbeats(role), since, '+inf')));
   return { worker: counts[0]!, producer: counts[1]! };
 }
 

@@ -14,9 +14,8 @@ import type { FrameJobData, Pipeline } from './context.ts';
 import { redisErrorReason } from './connection-watch.ts';
 import { reconcileHeld } from './frame-store.ts';
 import { addVideoJob, awaitAcceptance, doneFrameIndexes, enqueueFinalize, failVideo, recordFrameResults, sampledFrameTime, touchVideo, type RecordFramesOutcome, type ResolvedVideoOptions } from './videos.ts';
-import { pruneVideoIndex } from './manage.ts';
+import { heldChunkJobIds, pruneVideoIndex } from './manage.ts';
 import { PENDING_JOB_STATES } from './job-states.ts';
-import { heldChunkKeys } from './videos.ts';
 import { producerJobPending } from './segments.ts';
 
 /** BullMQ's reason for a job found stalled more often than maxStalledCount allows. */
@@ -144,7 +143,7 @@ async function resolveStuckVideo(pipeline: Pipeline, videoId: string, log?: Reco
   }
   // Every frame enqueued: if no chunk job of the video is left to run, the frames still missing are
   // lost. A chunk job still to run has its chunk held (released only once its results are stored).
-  const ids = (await heldChunkKeys(pipeline, videoId)).map((key) => `${videoId}-${key.slice(key.lastIndexOf(':') + 1)}`);
+  const ids = await heldChunkJobIds(pipeline, videoId);
   for (let i = 0; i < ids.length; i += 100) {
     const states = await Promise.all(ids.slice(i, i + 100).map((id) => pipeline.queues.frames.getJobState(id)));
     if (states.some((s) => PENDING_JOB_STATES.has(s))) {

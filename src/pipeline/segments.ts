@@ -4,6 +4,7 @@
 
 import type { Pipeline } from './context.ts';
 import { PENDING_JOB_STATES } from './job-states.ts';
+import { PRODUCER_JOB_OPTIONS } from './videos.ts';
 
 /** One segment of a video's sampled frames. */
 export interface Segment {
@@ -36,7 +37,7 @@ export async function addSegmentJobs(pipeline: Pipeline, videoId: string, segmen
     segments.map((segment) => ({
       name: 'segment',
       data: { videoId, segment: segment.index },
-      opts: { jobId: segmentJobId(videoId, segment.index), attempts: 2, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 },
+      opts: { jobId: segmentJobId(videoId, segment.index), ...PRODUCER_JOB_OPTIONS },
     })),
   );
 }

@@ -163,8 +163,11 @@ export async function submitVideo(pipeline: Pipeline, input: SubmitVideoInput): 
 
 /** Enqueues (or, for recovery, re-enqueues) the producer job of a video; its id is the video id. */
 export async function addVideoJob(pipeline: Pipeline, videoId: string): Promise<void> {
-  await pipeline.queues.videos.add('video', { videoId }, { jobId: videoId, attempts: 2, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 });
+  await pipeline.queues.videos.add('video', { videoId }, { jobId: videoId, ...PRODUCER_JOB_OPTIONS });
 }
+
+/** Options of every job on the `videos` queue (a video's own and its segments'): one retry, a second later. */
+export const PRODUCER_JOB_OPTIONS = { attempts: 2, backoff: { type: 'fixed' as const, delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 };
 
 /**
  * For producers: whether a submission made with a deadline was accepted. Waits (polling) while

@@ -81,7 +81,7 @@ export function frameTimestamp(index: number, options: Pick<SamplingOptions, 'fp
   return sampledFrameTime(index, options);
 }
 /** Frames the sampling yields for a video of known duration (an upper bound for ffmpeg's actual count). */
-export function expectedFrameCount(durationSeconds: number, options: SamplingOptions): number {
+export function expectedFrameCount(durationSeconds: number, options: Pick<SamplingOptions, 'fps'> & Partial<SamplingOptions>): number {
   const start = options.startSeconds ?? 0;
   const end = Math.min(durationSeconds, options.endSeconds ?? Number.POSITIVE_INFINITY);
   const count = Math.max(0, Math.ceil((end - start) * options.fps - 1e-9));

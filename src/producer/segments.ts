@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
 import type { Segment } from '../pipeline/index.ts';
 import { mediaBinaries } from './binaries.ts';
+import { expectedFrameCount } from './frames.ts';
 import { safeInput, safeInputOptions } from './media-safety.ts';
 
 const run = promisify(execFile);
@@ -37,9 +38,7 @@ export interface SegmentPlanInput {
  */
 export function planSegments(input: SegmentPlanInput): Segment[] {
   const { fps, startSeconds } = input;
-  const end = Math.min(input.durationSeconds, input.endSeconds ?? Number.POSITIVE_INFINITY);
-  let total = Math.max(0, Math.ceil((end - startSeconds) * fps - 1e-9));
-  if (input.maxFrames) total = Math.min(total, input.maxFrames);
+  const total = expectedFrameCount(input.durationSeconds, input);
   const whole: Segment[] = [{ index: 0, firstIndex: 0, frames: null }];
   if (!(input.segmentSeconds > 0) || total / fps <= input.segmentSeconds) return whole;
   const boundaries: number[] = [];

@@ -1,5 +1,4 @@
-import { MemoryIdempotencyStore } from '../../src/api/idempotency.ts';
-import type { ListQuery, SubmitRequest, VideoService, VideoStatus } from '../../src/api/service.ts';
+import type { IdempotencyClaim, IdempotencyStore, ListQuery, SubmitRequest, VideoService, VideoStatus } from '../../src/api/service.ts';
 import type { VideoResult } from '../../src/results/types.ts';
 
 /** In-memory VideoService for the API tests: records submissions, serves statuses and results the test sets. */
@@ -74,5 +73,25 @@ export class FakeVideoService implements VideoService {
 
   async close(): Promise<void> {
     this.closed = true;
+  }
+}
+
+/** Idempotency-Key entries in memory, for the fake service (the real one keeps them in Redis). */
+export class MemoryIdempotencyStore implements IdempotencyStore {
+  private readonly entries = new Map<string, { fingerprint: string; id?: string }>();
+  async claim(scope: string, fingerprint: string): Promise<IdempotencyClaim> {
+    const entry = this.entries.get(scope);
+    if (entry === undefined) {
+      this.entries.set(scope, { fingerprint });
+      return { state: 'new' };
+    }
+    if (entry.fingerprint !== fingerprint) return { state: 'conflict' };
+    return entry.id === undefined ? { state: 'in_progress' } : { state: 'replay', id: entry.id };
+  }
+  async complete(scope: string, fingerprint: string, id: string): Promise<void> {
+    this.entries.set(scope, { fingerprint, id });
+  }
+  async release(scope: string): Promise<void> {
+    this.entries.delete(scope);
   }
 }

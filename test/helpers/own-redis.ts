@@ -112,3 +112,10 @@ export class OwnRedis {
     });
   }
 }
+
+/** CPU seconds (user + system) a Redis server has used so far (INFO cpu): benches count Redis's share of the work. */
+export async function redisCpuSeconds(redis: { info(section: string): Promise<string> }): Promise<number> {
+  const info = await redis.info('cpu');
+  const value = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return value('used_cpu_user') + value('used_cpu_sys');
+}

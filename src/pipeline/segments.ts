@@ -3,8 +3,7 @@
 // segment, and the count that moves the video to processing once every segment is enqueued.
 
 import type { Pipeline } from './context.ts';
-import { PENDING_JOB_STATES } from './job-states.ts';
-import { PRODUCER_JOB_OPTIONS } from './videos.ts';
+import { PENDING_JOB_STATES, PRODUCER_JOB_OPTIONS } from './job-states.ts';
 
 /** One segment of a video's sampled frames. */
 export interface Segment {

@@ -10,6 +10,7 @@ import type { Pipeline } from './context.ts';
 import { releaseChunk, retryAcrossOutage } from './frame-store.ts';
 import { enqueueWebhooks, type WebhookDelivery } from './webhooks.ts';
 import { segmentsProduced } from './segments.ts';
+import { PRODUCER_JOB_OPTIONS } from './job-states.ts';
 
 export type VideoState = 'queued' | 'probing' | 'producing' | 'processing' | 'completed' | 'failed';
 
@@ -165,9 +166,6 @@ export async function submitVideo(pipeline: Pipeline, input: SubmitVideoInput): 
 export async function addVideoJob(pipeline: Pipeline, videoId: string): Promise<void> {
   await pipeline.queues.videos.add('video', { videoId }, { jobId: videoId, ...PRODUCER_JOB_OPTIONS });
 }
-
-/** Options of every job on the `videos` queue (a video's own and its segments'): one retry, a second later. */
-export const PRODUCER_JOB_OPTIONS = { attempts: 2, backoff: { type: 'fixed' as const, delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 };
 
 /**
  * For producers: whether a submission made with a deadline was accepted. Waits (polling) while

@@ -124,7 +124,8 @@ export async function reserveChunkWhenRoom(pipeline: Pipeline, chunkKey: string,
   let delay = 1;
   let lastReconcile = Date.now();
   for (;;) {
-    const { reserved, held } = await reserveChunk(pipeline, chunkKey, bytes, frames);
+    // A refused reservation (Redis full or away) changed nothing: wait for Redis as for room.
+    const { reserved, held } = await retryAcrossOutage(pipeline, 'reserving room for a frame chunk', () => reserveChunk(pipeline, chunkKey, bytes, frames));
     options.onHeld?.(held);
     if (reserved) return;
     if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');

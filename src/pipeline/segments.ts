@@ -3,6 +3,7 @@
 // segment, and the count that moves the video to processing once every segment is enqueued.
 
 import type { Pipeline } from './context.ts';
+import { retryAcrossOutage } from './frame-store.ts';
 import { PENDING_JOB_STATES, PRODUCER_JOB_OPTIONS } from './job-states.ts';
 
 /** One segment of a video's sampled frames. */
@@ -32,18 +33,14 @@ export function unfinishedSegments(record: Record<string, string>, plan: readonl
 
 /** Enqueues the producer job of each given segment (a job already there is kept: asking twice runs it once). */
 export async function addSegmentJobs(pipeline: Pipeline, videoId: string, segments: readonly Segment[]): Promise<void> {
-  await pipeline.queues.videos.addBulk(
-    segments.map((segment) => ({
-      name: 'segment',
-      data: { videoId, segment: segment.index },
-      opts: { jobId: segmentJobId(videoId, segment.index), ...PRODUCER_JOB_OPTIONS },
-    })),
-  );
+  const jobs = segments.map((segment) => ({ name: 'segment', data: { videoId, segment: segment.index }, opts: { jobId: segmentJobId(videoId, segment.index), ...PRODUCER_JOB_OPTIONS } }));
+  await retryAcrossOutage(pipeline, 'queueing the segments', () => pipeline.queues.videos.addBulk(jobs));
 }
 
 /** Notes that a segment's production begins; true when it had begun before (a rerun after its producer died). */
 export async function beginSegment(pipeline: Pipeline, videoId: string, segment: number): Promise<boolean> {
-  return (await pipeline.redis.hsetnx(pipeline.keys.video(videoId), `segmentStarted:${segment}`, Date.now())) === 0;
+  // Repeated after a lost reply it says "begun before": the segment is then resumed, which is safe.
+  return (await retryAcrossOutage(pipeline, 'starting a segment', () => pipeline.redis.hsetnx(pipeline.keys.video(videoId), `segmentStarted:${segment}`, Date.now()))) === 0;
 }
 
 /**
@@ -51,7 +48,8 @@ export async function beginSegment(pipeline: Pipeline, videoId: string, segment:
  * every frame of the video is already done (ready to aggregate).
  */
 export async function markSegmentProduced(pipeline: Pipeline, videoId: string, segment: number, segments: number, frames: number): Promise<boolean> {
-  return Number(await pipeline.redis.markSegmentProduced(pipeline.keys.video(videoId), pipeline.keys.videoFrames(videoId), segment, segments, frames)) === 1;
+  const k = pipeline.keys;
+  return Number(await retryAcrossOutage(pipeline, 'marking a segment produced', () => pipeline.redis.markSegmentProduced(k.video(videoId), k.videoFrames(videoId), segment, segments, frames))) === 1;
 }
 
 /** Frames enqueued so far over every segment (each segment records its own progress). */

@@ -258,7 +258,10 @@ export async function getVideoResult<T = unknown>(pipeline: Pipeline, videoId: s
  */
 export async function updateVideo(pipeline: Pipeline, videoId: string, fields: Record<string, string | number>): Promise<boolean> {
   const k = pipeline.keys;
-  return Number(await pipeline.redis.updateOpenVideo(k.video(videoId), k.activeVideos, videoId, Date.now(), ...Object.entries(fields).flat())) === 1;
+  // Waits through a full or unreachable Redis (the producer's writes must not fail the video): setting
+  // the same fields again has the same effect, and a refused script changed nothing.
+  const updated = await retryAcrossOutage(pipeline, 'updating the video record', () => pipeline.redis.updateOpenVideo(k.video(videoId), k.activeVideos, videoId, Date.now(), ...Object.entries(fields).flat()));
+  return Number(updated) === 1;
 }
 
 /**
@@ -317,7 +320,7 @@ export async function recordFrameResults(
 
 /** The producer enqueued every frame (`framesTotal` of them, in `chunks` chunk jobs). Returns true when all are already done. */
 export async function markVideoProduced(pipeline: Pipeline, videoId: string, framesTotal: number, chunks: number): Promise<boolean> {
-  return (await pipeline.redis.markProduced(pipeline.keys.video(videoId), pipeline.keys.videoFrames(videoId), framesTotal, chunks)) === 1;
+  return (await retryAcrossOutage(pipeline, 'marking the video produced', () => pipeline.redis.markProduced(pipeline.keys.video(videoId), pipeline.keys.videoFrames(videoId), framesTotal, chunks))) === 1;
 }
 
 /** Indexes of the frames of a video whose results are stored. */
@@ -327,7 +330,10 @@ export async function doneFrameIndexes(pipeline: Pipeline, videoId: string): Pro
 
 /** Enqueues the aggregation of a video; the job id is the video id, so asking twice runs it once. */
 export async function enqueueFinalize(pipeline: Pipeline, videoId: string): Promise<void> {
-  await pipeline.queues.finalize.add('finalize', { videoId }, { jobId: videoId, attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 });
+  // Adding a job whose id exists changes nothing, so a retry after a refused write is safe.
+  await retryAcrossOutage(pipeline, 'queueing the aggregation', () =>
+    pipeline.queues.finalize.add('finalize', { videoId }, { jobId: videoId, attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 }),
+  );
 }
 
 /** Every stored frame result of a video, by index. */

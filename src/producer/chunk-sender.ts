@@ -4,7 +4,7 @@
 // index of their first frame's segment and position, results by frame index).
 
 import type { PipelineObserver } from '../core/observer.ts';
-import { doneFrameIndexes, PENDING_JOB_STATES, reserveChunkWhenRoom, updateVideo, writeChunk, type FrameJobData, type Pipeline, type Segment } from '../pipeline/index.ts';
+import { doneFrameIndexes, PENDING_JOB_STATES, reserveChunkWhenRoom, retryAcrossOutage, updateVideo, writeChunk, type FrameJobData, type Pipeline, type Segment } from '../pipeline/index.ts';
 import { extractFrameChunks, type FrameChunk, type SamplingOptions } from './frames.ts';
 import type { VideoProbe } from './probe.ts';
 
@@ -69,7 +69,8 @@ export async function sendFrames(pipeline: Pipeline, input: SendFramesInput): Pr
     // Redis has replied to the SET, so the socket no longer holds the buffer: the decoder may refill it.
     chunk.release();
     const data: FrameJobData = { videoId, chunkKey, firstIndex: chunk.firstIndex, width: size.width, height: size.height, timestamps: chunk.timestamps, producedAt: Date.now() };
-    await pipeline.queues.frames.add('chunk', data, {
+    // A job id added twice is one job: safe to repeat after a refused write.
+    await retryAcrossOutage(pipeline, 'queueing a frame chunk', () => pipeline.queues.frames.add('chunk', data, {
       jobId,
       // Fairness: the n-th chunk of every video comes before the (n+1)-th of any, so a short video
       // submitted beside a long one is not queued behind all of the long one's chunks (a segment's
@@ -79,7 +80,7 @@ export async function sendFrames(pipeline: Pipeline, input: SendFramesInput): Pr
       backoff: { type: 'exponential', delay: config.retryBackoffMs },
       removeOnComplete: true,
       removeOnFail: 1000,
-    });
+    }));
     // Also the video's progress for the recovery sweep (updateVideo records it).
     if (!(await updateVideo(pipeline, videoId, { [progressField]: chunk.firstIndex + chunk.frames - firstIndex }))) closed = true;
     position += 1;

@@ -20,6 +20,7 @@ export const SYSTEM_TOOLS = {
   openssl: { package: 'openssl', available: () => runs('openssl', ['version']) },
   taskset: { package: 'util-linux', available: () => runs('taskset', ['--version']) },
   'network namespaces (ip netns, as root)': { package: 'iproute2', available: () => process.getuid?.() === 0 && runs('ip', ['netns', 'list']) },
+  'podman (as root)': { package: 'podman runc netavark aardvark-dns debootstrap', available: () => process.getuid?.() === 0 && runs('podman', ['--version']) && runs('debootstrap', ['--version']) },
   kubectl: { package: 'kubectl', available: () => runs('kubectl', ['version', '--client']) },
   alertmanager: { package: 'prometheus-alertmanager', available: () => runs('prometheus-alertmanager', ['--version']) && runs('amtool', ['--version']) },
   'the DejaVu font (drawtext)': { package: 'fonts-dejavu-core', available: () => existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf') },

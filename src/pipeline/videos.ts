@@ -83,14 +83,6 @@ export interface SubmitVideoInput {
   readonly signal?: AbortSignal;
 }
 
-/**
- * Presentation time of sampled frame `index`: the fps filter emits frames on an exact grid of
- * 1/fps from the (seek) start, so the n-th frame is at start + n / fps (rounded to the microsecond).
- */
-export function sampledFrameTime(index: number, options: { fps: number; startSeconds?: number }): number {
-  return Math.round(((options.startSeconds ?? 0) + index / options.fps) * 1e6) / 1e6;
-}
-
 /** Checks options and fills in the configured defaults; throws FerError `invalid_option`. */
 export function resolveVideoOptions(pipeline: Pipeline, options: VideoOptions = {}): ResolvedVideoOptions {
   const c = pipeline.config;

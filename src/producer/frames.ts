@@ -9,7 +9,7 @@ import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
 import { FerError } from '../core/types.ts';
 import { DecodeDamageCounter } from './decode-damage.ts';
 import path from 'node:path';
-import { sampledFrameTime } from '../pipeline/index.ts';
+import { sampledFrameTime, workingFrameSize } from '../core/sampling-geometry.ts';
 import { mediaBinaries } from './binaries.ts';
 import { containerRefusal, safeInput, safeInputOptions, withoutPaths } from './media-safety.ts';
 import type { VideoProbe } from './probe.ts';
@@ -68,24 +68,6 @@ export interface VideoFrame {
   readonly height: number;
   /** rgb24, row-major, width × height × 3 bytes. */
   readonly data: Buffer;
-}
-
-/** Frame size after scaling the displayed (rotated) size so its long side is at most `maxSide`. */
-export function workingSize(probe: Pick<VideoProbe, 'width' | 'height'>, maxSide: number): { width: number; height: number } {
-  const scale = Math.min(1, maxSide / Math.max(probe.width, probe.height));
-  return { width: Math.max(1, Math.round(probe.width * scale)), height: Math.max(1, Math.round(probe.height * scale)) };
-}
-
-/** Timestamp of sampled frame `index` (start + index / fps, to the microsecond); one definition with the pipeline's. */
-export function frameTimestamp(index: number, options: Pick<SamplingOptions, 'fps' | 'startSeconds'>): number {
-  return sampledFrameTime(index, options);
-}
-/** Frames the sampling yields for a video of known duration (an upper bound for ffmpeg's actual count). */
-export function expectedFrameCount(durationSeconds: number, options: Pick<SamplingOptions, 'fps'> & Partial<SamplingOptions>): number {
-  const start = options.startSeconds ?? 0;
-  const end = Math.min(durationSeconds, options.endSeconds ?? Number.POSITIVE_INFINITY);
-  const count = Math.max(0, Math.ceil((end - start) * options.fps - 1e-9));
-  return options.maxFrames ? Math.min(count, options.maxFrames) : count;
 }
 
 export interface FrameChunk {
@@ -194,7 +176,7 @@ export async function* extractFrameChunks(file: string, probe: VideoProbe, optio
     if (frames === 0) return giveBack(buffer);
     const firstIndex = nextIndex;
     nextIndex += frames;
-    const timestamps = Array.from({ length: frames }, (_, i) => frameTimestamp(firstIndex + i, options));
+    const timestamps = Array.from({ length: frames }, (_, i) => sampledFrameTime(firstIndex + i, options));
     let released = false;
     const release = () => {
       if (released) return;
@@ -287,7 +269,7 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
   if (options.endSeconds !== undefined && options.endSeconds <= start) {
     throw new FerError('invalid_option', `end time (${options.endSeconds} s) must be after the start time (${start} s)`);
   }
-  const { width, height } = workingSize(probe, options.maxSide);
+  const { width, height } = workingFrameSize(probe, options.maxSide);
   const segment = options.segment;
   const leadFrames = segment && segment.firstIndex > 0 ? 1 : 0;
   const seek = segment ? start + Math.max(0, segment.firstIndex - leadFrames) / options.fps : start;

@@ -22,7 +22,6 @@ import {
   QUEUE_NAMES,
   recordFrameResults,
   reportQueueError,
-  sampledFrameTime,
   segmentPlanOf,
   shardFrameBudget,
   startHeartbeat,
@@ -35,7 +34,8 @@ import {
   type VideoStatus,
 } from '../pipeline/index.ts';
 import { sendFrames } from './chunk-sender.ts';
-import { expectedFrameCount, workingSize, type SamplingOptions } from './frames.ts';
+import { expectedFrameCount, sampledFrameTime, workingFrameSize } from '../core/sampling-geometry.ts';
+import type { SamplingOptions } from './frames.ts';
 import { probeVideo, type VideoProbe } from './probe.ts';
 import { listKeyframes, planSegments } from './segments.ts';
 
@@ -118,7 +118,7 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
   if (probe.durationSeconds !== null && (sampling.startSeconds ?? 0) >= probe.durationSeconds) {
     return fail({ code: 'invalid_option', message: `start time ${sampling.startSeconds} s is past the end of the video (${probe.durationSeconds} s)` });
   }
-  const size = workingSize(probe, sampling.maxSide);
+  const size = workingFrameSize(probe, sampling.maxSide);
   const frameBytes = size.width * size.height * 3;
   const chunkFrames = chunkFramesFor(pipeline, frameBytes);
   if (chunkFrames < 1) {

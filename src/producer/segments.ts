@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
 import type { Segment } from '../pipeline/index.ts';
 import { mediaBinaries } from './binaries.ts';
-import { expectedFrameCount } from './frames.ts';
+import { expectedFrameCount } from '../core/sampling-geometry.ts';
 import { safeInput, safeInputOptions } from './media-safety.ts';
 
 const run = promisify(execFile);

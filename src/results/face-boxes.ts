@@ -2,12 +2,10 @@
 // analysis, already upright: ffmpeg applies the display rotation). Results report them in the
 // video's own displayed pixels, so a user can draw them on the original video.
 
+import { workingFrameSize, type Size } from '../core/sampling-geometry.ts';
 import type { Box, FrameResult } from '../core/types.ts';
 
-export interface Size {
-  readonly width: number;
-  readonly height: number;
-}
+export type { Size };
 
 /** Scales every face box from the working frame size to the displayed video size (rotation applied). */
 export function scaleFaceBoxes(frames: readonly FrameResult[], working: Size, video: Size): FrameResult[] {
@@ -23,16 +21,6 @@ export function scaleFaceBoxes(frames: readonly FrameResult[], working: Size, vi
   return frames.map((frame) =>
     frame.faces.length === 0 ? frame : { ...frame, faces: frame.faces.map((face) => ({ ...face, box: scale(face.box), ...(face.landmarks ? { landmarks: face.landmarks.map(point) } : {}) })) },
   );
-}
-
-/**
- * The working frame size the producer scales a video to (long side at most `maxSide`, aspect
- * kept, never upscaled). Must match src/producer's `workingSize` (results may not import the
- * producer; test/results/tracks.test.ts checks the two agree).
- */
-export function workingFrameSize(video: Size, maxSide: number): Size {
-  const scale = Math.min(1, maxSide / Math.max(video.width, video.height));
-  return { width: Math.max(1, Math.round(video.width * scale)), height: Math.max(1, Math.round(video.height * scale)) };
 }
 
 /**

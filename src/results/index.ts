@@ -7,5 +7,5 @@ export * from './types.ts';
 export { annotationSubtitles } from './annotation.ts';
 export { assignTracks, faceTracker, type TrackerOptions, type TrackingContext } from './tracks.ts';
 export { assignPersons, type PersonOptions } from './persons.ts';
-export { boxesInVideoPixels, scaleFaceBoxes, workingFrameSize, type Size } from './face-boxes.ts';
+export { boxesInVideoPixels, scaleFaceBoxes, type Size } from './face-boxes.ts';
 export { detectCuts, cutScores, type SceneCut } from './scenes.ts';

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { expectedFrameCount, extractFrameChunks, extractFrames, mediaBinaries, probeVideo, workingSize, type VideoFrame } from '../../src/producer/index.ts';
+import { extractFrameChunks, extractFrames, mediaBinaries, probeVideo, type VideoFrame } from '../../src/producer/index.ts';
+import { expectedFrameCount, workingFrameSize as workingSize } from '../../src/core/sampling-geometry.ts';
 import { generateAudioOnly, generateTestVideo } from '../helpers/videos.ts';
 import { describeWithShared, sharedPath } from '../helpers/shared.ts';
 
@@ -34,7 +35,7 @@ describeWithShared('GRID video', () => {
     const frames = await collect(extractFrames(file, probe, { fps: 5, maxSide: 640 }));
     expect(frames.map((f) => f.timestamp)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1, 1.2, 1.4, 1.6, 1.8, 2, 2.2, 2.4, 2.6, 2.8]);
     expect(frames.map((f) => f.index)).toEqual([...Array(15).keys()]);
-    expect(expectedFrameCount(probe.durationSeconds!, { fps: 5, maxSide: 640 })).toBe(15);
+    expect(expectedFrameCount(probe.durationSeconds!, { fps: 5 })).toBe(15);
   });
 });
 
@@ -58,7 +59,7 @@ describe('frame extraction', () => {
     const probe = await probeVideo(video, LIMITS);
     const window = await collect(extractFrames(video, probe, { fps: 4, maxSide: 64, startSeconds: 1, endSeconds: 2.5 }));
     expect(window.map((f) => f.timestamp)).toEqual([1, 1.25, 1.5, 1.75, 2, 2.25]);
-    expect(expectedFrameCount(4, { fps: 4, maxSide: 64, startSeconds: 1, endSeconds: 2.5 })).toBe(6);
+    expect(expectedFrameCount(4, { fps: 4, startSeconds: 1, endSeconds: 2.5 })).toBe(6);
     const capped = await collect(extractFrames(video, probe, { fps: 10, maxSide: 64, maxFrames: 7 }));
     expect(capped).toHaveLength(7);
   });

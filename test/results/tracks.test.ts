@@ -75,12 +75,8 @@ describe('scaleFaceBoxes', () => {
 });
 
 describe('boxesInVideoPixels', () => {
-  it('uses the same working size as the producer', async () => {
-    const { workingFrameSize, boxesInVideoPixels } = await import('../../src/results/face-boxes.ts');
-    const { workingSize } = await import('../../src/producer/frames.ts');
-    for (const [w, h, side] of [[1920, 1080, 640], [360, 288, 640], [1080, 1920, 480], [1001, 333, 320], [7, 5, 16]] as const) {
-      expect(workingFrameSize({ width: w, height: h }, side)).toEqual(workingSize({ width: w, height: h }, side));
-    }
+  it("maps boxes from the producer's working size (core/sampling-geometry.ts) to the video's pixels", async () => {
+    const { boxesInVideoPixels } = await import('../../src/results/face-boxes.ts');
     const out = boxesInVideoPixels([frame(0, face(64, 36, 64))], { width: 1280, height: 720 }, 640);
     expect(out[0]!.faces[0]!.box).toEqual({ x: 128, y: 72, width: 128, height: 128 });
     // The working size recorded by the producer wins over the one derived from maxSide.

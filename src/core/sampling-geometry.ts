@@ -41,3 +41,59 @@ export function workingFrameSize(video: Size, maxSide: number): Size {
   const scale = Math.min(1, maxSide / Math.max(video.width, video.height));
   return { width: Math.max(1, Math.round(video.width * scale)), height: Math.max(1, Math.round(video.height * scale)) };
 }
+
+/** What ffprobe tells about a video (src/producer/probe.ts reads it; the video record keeps it). */
+export interface VideoProbe {
+  readonly durationSeconds: number | null;
+  /** Stored (coded) size of the video stream, before rotation. */
+  readonly codedWidth: number;
+  readonly codedHeight: number;
+  /** Size as displayed, i.e. after applying `rotation`. */
+  readonly width: number;
+  readonly height: number;
+  /** Clockwise rotation to apply for display, degrees: 0, 90, 180 or 270. */
+  readonly rotation: number;
+  /** Average frame rate of the video stream (frames/s), null when unknown. */
+  readonly frameRate: number | null;
+  readonly videoCodec: string;
+  readonly audioCodec: string | null;
+  readonly container: string;
+  readonly fileBytes: number;
+  readonly startTime: number;
+}
+
+/** The probe as the video record stores it: with the working size the frames were scaled to. */
+export interface StoredProbe extends VideoProbe {
+  readonly frameWidth: number;
+  readonly frameHeight: number;
+}
+
+/** The record's probe JSON, checked: a record written by another version fails here, by name, not later. */
+export function decodeStoredProbe(json: string): StoredProbe {
+  const value = JSON.parse(json) as Record<string, unknown>;
+  const number = (field: string): number => {
+    if (typeof value[field] !== 'number') throw new TypeError(`stored probe: ${field} is not a number (${JSON.stringify(value[field])})`);
+    return value[field];
+  };
+  const numberOrNull = (field: string): number | null => (value[field] === null ? null : number(field));
+  const string = (field: string): string => {
+    if (typeof value[field] !== 'string') throw new TypeError(`stored probe: ${field} is not a string (${JSON.stringify(value[field])})`);
+    return value[field];
+  };
+  return {
+    durationSeconds: numberOrNull('durationSeconds'),
+    codedWidth: number('codedWidth'),
+    codedHeight: number('codedHeight'),
+    width: number('width'),
+    height: number('height'),
+    rotation: number('rotation'),
+    frameRate: numberOrNull('frameRate'),
+    videoCodec: string('videoCodec'),
+    audioCodec: value.audioCodec === null ? null : string('audioCodec'),
+    container: string('container'),
+    fileBytes: number('fileBytes'),
+    startTime: number('startTime'),
+    frameWidth: number('frameWidth'),
+    frameHeight: number('frameHeight'),
+  };
+}

@@ -11,6 +11,7 @@ import { releaseChunk, retryAcrossOutage } from './frame-store.ts';
 import { enqueueWebhooks, type WebhookDelivery } from './webhooks.ts';
 import { segmentsProduced } from './segments.ts';
 import { PRODUCER_JOB_OPTIONS } from './job-states.ts';
+import { decodeStoredProbe, type StoredProbe } from '../core/sampling-geometry.ts';
 
 export type VideoState = 'queued' | 'probing' | 'producing' | 'processing' | 'completed' | 'failed';
 
@@ -45,7 +46,7 @@ export interface VideoStatus {
   readonly startedAt: string | null;
   readonly completedAt: string | null;
   /** ffprobe facts, once probed. */
-  readonly probe: Record<string, unknown> | null;
+  readonly probe: StoredProbe | null;
   readonly progress: {
     /** Frames the sampling should give (from the probed duration), before extraction ends. */
     readonly framesExpected: number | null;
@@ -210,7 +211,7 @@ export async function getVideoStatus(pipeline: Pipeline, videoId: string): Promi
     submittedAt: h.submittedAt ?? '',
     startedAt: h.startedAt ?? null,
     completedAt: h.completedAt ?? null,
-    probe: h.probe ? (JSON.parse(h.probe) as Record<string, unknown>) : null,
+    probe: h.probe ? decodeStoredProbe(h.probe) : null,
     progress: {
       framesExpected: num(h.framesExpected),
       // A video split into segments counts its progress per segment until every one is enqueued.

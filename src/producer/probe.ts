@@ -9,27 +9,12 @@ import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
 import { FerError } from '../core/types.ts';
 import { mediaBinaries } from './binaries.ts';
 import { containerRefusal, refuseScripts, safeInput, safeInputOptions, withoutPaths } from './media-safety.ts';
+import type { VideoProbe } from '../core/sampling-geometry.ts';
 
 const run = promisify(execFile);
 
-export interface VideoProbe {
-  readonly durationSeconds: number | null;
-  /** Stored (coded) size of the video stream, before rotation. */
-  readonly codedWidth: number;
-  readonly codedHeight: number;
-  /** Size as displayed, i.e. after applying `rotation`. */
-  readonly width: number;
-  readonly height: number;
-  /** Clockwise rotation to apply for display, degrees: 0, 90, 180 or 270. */
-  readonly rotation: number;
-  /** Average frame rate of the video stream (frames/s), null when unknown. */
-  readonly frameRate: number | null;
-  readonly videoCodec: string;
-  readonly audioCodec: string | null;
-  readonly container: string;
-  readonly fileBytes: number;
-  readonly startTime: number;
-}
+// The probe's shape lives with the rest of the sampling geometry (one home for producer, pipeline, results).
+export type { VideoProbe } from '../core/sampling-geometry.ts';
 
 export interface ProbeLimits {
   readonly maxDurationSeconds: number;

@@ -200,8 +200,7 @@ export async function produceSegment(pipeline: Pipeline, videoId: string, segmen
   if (record[`segmentFrames:${segmentIndex}`] !== undefined) return SKIPPED;
   const fail = videoFailer(pipeline, videoId, options);
   const resumed = await beginSegment(pipeline, videoId, segmentIndex);
-  const { frameWidth, frameHeight, ...probeFields } = status.probe as unknown as VideoProbe & { frameWidth: number; frameHeight: number };
-  const probe = probeFields as VideoProbe;
+  const { frameWidth, frameHeight, ...probe } = status.probe;
   const size = { width: frameWidth, height: frameHeight };
   const sampling = samplingOf(status);
   const chunkFrames = chunkFramesFor(pipeline, size.width * size.height * 3);

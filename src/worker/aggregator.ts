@@ -6,6 +6,7 @@ import type { ModelInfo } from '../core/types.ts';
 import type { Logger } from '../core/logger.ts';
 import { decodeErrorsOf, loadFrameResults, loadVideoRecord, storeVideoResult, type Pipeline, type ResolvedVideoOptions } from '../pipeline/index.ts';
 import { boxesInVideoPixels, buildVideoResult, type VideoResult } from '../results/index.ts';
+import { decodeStoredProbe } from '../core/sampling-geometry.ts';
 
 export interface FinalizeOptions {
   readonly observer?: PipelineObserver;
@@ -22,7 +23,7 @@ export async function finalizeVideo(pipeline: Pipeline, videoId: string, options
   const record = await loadVideoRecord(pipeline, videoId);
   if (record.state !== 'processing') return null;
   const processingOptions = JSON.parse(record.options ?? '{}') as ResolvedVideoOptions;
-  const probe = record.probe ? (JSON.parse(record.probe) as Record<string, unknown>) : {};
+  const probe = record.probe ? decodeStoredProbe(record.probe) : {};
   // Boxes were found on working-resolution frames; results give them in the video's displayed pixels.
   const frames = boxesInVideoPixels(await loadFrameResults(pipeline, videoId), probe, processingOptions.maxSide);
   const model: ModelInfo = record.model
@@ -36,7 +37,7 @@ export async function finalizeVideo(pipeline: Pipeline, videoId: string, options
     frames,
     video: { name: record.name, ...probe },
     model,
-    processing: processingOptions as unknown as Record<string, unknown>,
+    processing: { ...processingOptions },
     timings: {
       submittedAt: record.submittedAt,
       ...(record.startedAt ? { startedAt: record.startedAt } : {}),

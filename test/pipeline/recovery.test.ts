@@ -43,12 +43,14 @@ async function aggregated(videoId: string): Promise<VideoResult> {
   return (await getVideoResult<VideoResult>(pipeline, videoId))!;
 }
 
+const PROBE = { durationSeconds: 10, codedWidth: 96, codedHeight: 72, width: 96, height: 72, rotation: 0, frameRate: 25, videoCodec: 'h264', audioCodec: null, container: 'mov,mp4,m4a,3gp,3g2,mj2', fileBytes: 1000, startTime: 0, frameWidth: 96, frameHeight: 72 };
+
 /** A video record as the producer leaves it after splitting `frames` frames into `chunks` jobs. */
 async function splitVideo(name: string, frames: number, chunks: number): Promise<string> {
   const { submitVideo } = await import('../../src/pipeline/index.ts');
   const { videoId } = await submitVideo(pipeline, { path: `/nonexistent/${name}.mp4`, options: { fps: 2 } });
   await pipeline.queues.videos.remove(videoId);
-  await updateVideo(pipeline, videoId, { state: 'producing', probe: JSON.stringify({ width: 96, height: 72, frameWidth: 96, frameHeight: 72 }) });
+  await updateVideo(pipeline, videoId, { state: 'producing', probe: JSON.stringify(PROBE) });
   await markVideoProduced(pipeline, videoId, frames, chunks);
   return videoId;
 }

@@ -23,9 +23,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   status: { summary: 'State and progress of a submitted video', load: async () => (await import('./commands/status.ts')).default },
   results: { summary: 'Results of a completed video (JSON, CSV, chart or annotated video)', load: async () => (await import('./commands/results.ts')).default },
   list: { summary: 'Submitted videos, newest first', load: async () => (await import('./commands/list.ts')).default },
-  cancel: { summary: 'Cancel (or delete, when finished) videos and remove their data', load: async () => (await import('./commands/cancel.ts')).default },
+  cancel: { summary: 'Cancel open videos (kept as cancelled), or delete videos with --delete', load: async () => (await import('./commands/cancel.ts')).default },
   serve: { summary: 'API, producer and worker in one process: submit videos over HTTP on one machine', load: async () => (await import('./commands/serve.ts')).default },
   api: { summary: 'Run the HTTP API (submit videos, status, results)', load: async () => (await import('./commands/api.ts')).default },
+  config: { summary: 'The effective settings and where each came from, secrets masked', load: async () => (await import('./commands/config.ts')).default },
 };
 
 function help(): string {

@@ -58,8 +58,19 @@ export type Config = z.infer<typeof configSchema>;
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
 export type ConfigOverrides = DeepPartial<Config>;
 
+/** Each section of the configuration ('' for the top level) and the environment variable of each of its keys. */
+export const CONFIG_SECTIONS = [
+  ['', topEnv],
+  ['inference', inferenceEnv],
+  ['faces', facesEnv],
+  ['api', apiEnv],
+  ['metrics', metricsEnv],
+  ['pipeline', pipelineEnv],
+  ['models', profileEnv],
+] as const satisfies ReadonlyArray<readonly ['' | keyof Config, Readonly<Record<string, string>>]>;
+
 /** Every environment variable the configuration reads (docs/configuration.md has a row for each: a test checks). */
-export const CONFIG_ENV_VARS: readonly string[] = [topEnv, inferenceEnv, facesEnv, apiEnv, metricsEnv, pipelineEnv, profileEnv].flatMap((env) => Object.values(env) as string[]);
+export const CONFIG_ENV_VARS: readonly string[] = CONFIG_SECTIONS.flatMap(([, env]) => Object.values(env) as string[]);
 
 /** Builds and validates the configuration; throws one error listing every invalid knob. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {

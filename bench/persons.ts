@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { trackerOptions } from '../src/cli/faces-options.ts';
+import { trackerOptions } from '../src/app/tracking.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { frameSignature } from '../src/core/colour-signature.ts';
 import type { FrameResult } from '../src/core/types.ts';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-// Dependencies point one way: cli/api → producer/worker → pipeline/results/models/evaluation → inference/metrics →
+// Dependencies point one way: cli → app (assembles processes) → api → producer/worker → pipeline/results/models/evaluation → inference/metrics →
 // config → core. A module may import its own top folder or a lower layer, never a higher one or a
 // sibling of the same layer. (Import cycles inside a folder are caught by `npm run check:cycles`.)
 
@@ -21,7 +21,8 @@ const LAYER: Record<string, number> = {
   producer: 4,
   worker: 4,
   api: 5,
-  cli: 6,
+  app: 6,
+  cli: 7,
 };
 
 function sourceFiles(dir: string): string[] {

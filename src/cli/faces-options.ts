@@ -1,13 +1,8 @@
-// Face-mode pieces the analyze and worker commands share: `--no-detect` (whole-frame mode, for
-// inputs that are already face crops) and the tracker that links faces across a video's frames
-// at aggregation (only where a detector found the faces; whole-frame "faces" need no tracks).
+// The `--no-detect` flag the analyzing commands share (whole-frame mode, for inputs that are
+// already face crops). The tracker they assemble is src/app/tracking.ts.
 
-import type { Config } from '../config/index.ts';
-import type { FrameAnalyzer } from '../core/types.ts';
-import { faceTracker, type TrackerOptions } from '../results/index.ts';
-import type { FinalizeOptions } from '../worker/aggregator.ts';
+import type { AnalyzerKind } from '../app/frame-analyzer.ts';
 import { UsageError } from './args.ts';
-import type { AnalyzerKind } from './frame-analyzer.ts';
 
 export const NO_DETECT_OPTION = { 'no-detect': { type: 'boolean' } } as const;
 export const NO_DETECT_USAGE = '  --no-detect      whole-frame mode: classify each frame as one face (inputs that are already face crops; = FER_DETECT=false)';
@@ -17,27 +12,4 @@ export function applyNoDetect<K extends AnalyzerKind | undefined>(kind: K, noDet
   if (!noDetect) return kind;
   if (kind !== undefined && kind !== 'whole-frame') throw new UsageError(`--no-detect means whole-frame analysis; it cannot be combined with --analyzer ${kind}`);
   return 'whole-frame';
-}
-
-/** Aggregation options for a worker running `analyzer`: the face tracker when it detects faces. */
-export function trackingFor(analyzer: FrameAnalyzer, config: Config): Pick<FinalizeOptions, 'assignTracks' | 'cutThreshold'> {
-  if (!analyzer.info.detector) return { cutThreshold: config.faces.cutThreshold };
-  return { assignTracks: tracker(config), cutThreshold: config.faces.cutThreshold };
-}
-
-/** The faces tracker with the configured thresholds. */
-export function tracker(config: Config): NonNullable<FinalizeOptions['assignTracks']> {
-  return faceTracker(trackerOptions(config));
-}
-
-/** FER_TRACK_IOU, FER_TRACK_MAX_GAP, FER_TRACK_APPEARANCE_DISTANCE, FER_TRACK_REIDENTIFY_FRAMES, FER_PERSONS, FER_PERSON_DISTANCE as tracker options. */
-export function trackerOptions(config: Config): TrackerOptions {
-  const { trackIou, trackMaxGap, trackAppearanceDistance, trackReidentifyFrames, persons, personDistance } = config.faces;
-  return {
-    iouThreshold: trackIou,
-    maxGap: trackMaxGap,
-    maxAppearanceDistance: trackAppearanceDistance,
-    reidentifyWithin: trackReidentifyFrames,
-    ...(persons ? { persons: { maxDistance: personDistance } } : {}),
-  };
 }

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseTokens } from '../../src/api/auth.ts';
 import { createPipelineVideoService } from '../../src/api/pipeline-service.ts';
 import { buildApiServer } from '../../src/api/server.ts';
-import { trackingFor } from '../../src/cli/faces-options.ts';
+import { trackingFor } from '../../src/app/tracking.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { createProfileAnalyzer } from '../../src/inference/profiles.ts';
 import { createPipeline, submitVideo, waitForVideos, type Pipeline } from '../../src/pipeline/index.ts';

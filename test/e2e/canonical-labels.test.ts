@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createPipelineVideoService } from '../../src/api/pipeline-service.ts';
 import { buildApiServer } from '../../src/api/server.ts';
-import { trackerOptions } from '../../src/cli/faces-options.ts';
+import { trackerOptions } from '../../src/app/tracking.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { CANONICAL_EXPRESSIONS } from '../../src/core/expressions.ts';
 import type { FrameAnalyzer, ModelInfo } from '../../src/core/types.ts';

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeInterviews, type Interview } from '../../bench/persons/interviews.ts';
-import { trackerOptions } from '../../src/cli/faces-options.ts';
+import { trackerOptions } from '../../src/app/tracking.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import type { FrameAnalyzer } from '../../src/core/types.ts';
 import { createProfileAnalyzer } from '../../src/inference/profiles.ts';

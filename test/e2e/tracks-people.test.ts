@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import { iou } from '../../src/core/box.ts';
 import type { Box, FrameAnalyzer } from '../../src/core/types.ts';
-import { trackerOptions } from '../../src/cli/faces-options.ts';
+import { trackerOptions } from '../../src/app/tracking.ts';
 import { createProfileAnalyzer } from '../../src/inference/profiles.ts';
 import { createPipeline, getVideoResult, submitVideo, waitForVideos, type Pipeline } from '../../src/pipeline/index.ts';
 import { mediaBinaries, startProducer, type ProducerHandle } from '../../src/producer/index.ts';

@@ -6,7 +6,7 @@ import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
 import { backlogExporter, heldFrames } from '../../pipeline/index.ts';
-import { apiTokens, serveApi } from '../api-service.ts';
+import { apiTokens, serveApi } from '../../app/api-service.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { openPipeline } from '../connect.ts';
 import { EXIT_CODES, type Command } from '../command.ts';

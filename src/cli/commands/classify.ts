@@ -13,7 +13,7 @@ import { runImages } from '../../evaluation/run-images.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
 import { applyNoDetect, NO_DETECT_OPTION } from '../faces-options.ts';
-import { createFrameAnalyzer, DEFAULT_MODEL } from '../frame-analyzer.ts';
+import { createFrameAnalyzer, DEFAULT_MODEL } from '../../app/frame-analyzer.ts';
 import { createCommandLogger } from '../terminal-log.ts';
 import { ImageProgress } from '../image-progress.ts';
 

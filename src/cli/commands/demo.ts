@@ -18,7 +18,7 @@ import { abandonQueuedInference } from '../../inference/backend/index.ts';
 import { watchInterrupts } from '../interrupt.ts';
 import { startProducer } from '../../producer/index.ts';
 import { startWorker } from '../../worker/index.ts';
-import { tracker } from '../faces-options.ts';
+import { tracker } from '../../app/tracking.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
 import { openPipeline } from '../connect.ts';

@@ -15,7 +15,7 @@ import type { ProfileChoice } from '../../inference/profiles.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
 import { applyNoDetect, NO_DETECT_OPTION } from '../faces-options.ts';
-import { createFrameAnalyzer, profileExpressionDirs } from '../frame-analyzer.ts';
+import { createFrameAnalyzer, profileExpressionDirs } from '../../app/frame-analyzer.ts';
 import { createCommandLogger } from '../terminal-log.ts';
 import { ImageProgress } from '../image-progress.ts';
 

@@ -6,7 +6,7 @@ import { createLogger } from '../../core/logger.ts';
 import { startProducer } from '../../producer/index.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { Command } from '../command.ts';
-import { runService } from './worker.ts';
+import { runService } from '../service-runner.ts';
 
 const producer: Command = {
   summary: 'Run a producer (videos → frame chunks in Redis) against REDIS_URL',

@@ -6,13 +6,14 @@ import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
 import { startProducer } from '../../producer/index.ts';
 import { startWorker } from '../../worker/index.ts';
-import { apiTokens, serveApi } from '../api-service.ts';
+import { apiTokens, serveApi } from '../../app/api-service.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
-import { applyNoDetect, NO_DETECT_OPTION, NO_DETECT_USAGE, trackingFor } from '../faces-options.ts';
-import { createFrameAnalyzer, parseAnalyzerKind } from '../frame-analyzer.ts';
+import { applyNoDetect, NO_DETECT_OPTION, NO_DETECT_USAGE } from '../faces-options.ts';
+import { trackingFor } from '../../app/tracking.ts';
+import { createFrameAnalyzer, parseAnalyzerKind } from '../../app/frame-analyzer.ts';
 import { withRedisForOneMachine } from '../private-redis.ts';
-import { runService } from './worker.ts';
+import { runService } from '../service-runner.ts';
 
 const serve: Command = {
   summary: 'API, producer and worker in one process: submit videos over HTTP on one machine',

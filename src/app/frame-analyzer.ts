@@ -13,7 +13,7 @@ import type { FrameAnalyzer, RgbImage } from '../core/types.ts';
 import { chooseProfile, createProfileAnalyzer, type ProfileChoice } from '../inference/profiles.ts';
 import type { BatchObserver, ImageInput } from '../inference/types.ts';
 import { CostFreeAnalyzer, frameOrigin, WholeFrameAnalyzer } from '../worker/index.ts';
-import { UsageError } from './args.ts';
+import { InvalidChoiceError } from './errors.ts';
 import { reuseSettings } from '../inference/analyzers/reuse.ts';
 import { ensureFaceApiModels } from '../models/faceapi/convert.ts';
 import { compactExpression, compactExpressionDirs } from '../models/compact-expression.ts';
@@ -27,7 +27,7 @@ export const DEFAULT_MODEL = 'vit-fer';
 /** The --analyzer value; undefined when not given (createFrameAnalyzer then decides from the other options). */
 export function parseAnalyzerKind(value: string | undefined): AnalyzerKind | undefined {
   if (value === undefined) return undefined;
-  if (!(ANALYZER_KINDS as readonly string[]).includes(value)) throw new UsageError(`--analyzer must be one of ${ANALYZER_KINDS.join(', ')}, got "${value}"`);
+  if (!(ANALYZER_KINDS as readonly string[]).includes(value)) throw new InvalidChoiceError(`--analyzer must be one of ${ANALYZER_KINDS.join(', ')}, got "${value}"`);
   return value as AnalyzerKind;
 }
 
@@ -77,7 +77,7 @@ export async function createFrameAnalyzer(options: {
   if (kind === 'faces') {
     const firstDir = typeof options.modelDir === 'string' ? options.modelDir : options.modelDir?.[0];
     const choice = await chooseProfile(options.config, options.profile, firstDir).catch((error: Error) => {
-      throw new UsageError(error.message);
+      throw new InvalidChoiceError(error.message);
     });
     options.onProfile?.(choice);
     return createProfileAnalyzer(options.config, choice.profile, {
@@ -116,7 +116,7 @@ export async function createFrameAnalyzer(options: {
  */
 export async function profileExpressionDirs(config: Config, profile: string | undefined, onProfile?: (choice: ProfileChoice) => void): Promise<string[]> {
   const choice = await chooseProfile(config, profile).catch((error: Error) => {
-    throw new UsageError(error.message);
+    throw new InvalidChoiceError(error.message);
   });
   onProfile?.(choice);
   if (choice.profile === 'vit') return [path.join(config.modelsDir, config.models.vitModel)];

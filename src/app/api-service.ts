@@ -8,8 +8,7 @@ import { volumeFreeBytes } from '../api/upload-space.ts';
 import { sweepUploads } from '../api/uploads.ts';
 import { annotatedDirOf } from '../api/view/routes.ts';
 import { assertSafeListen, parseTokens, type ApiToken } from '../api/auth.ts';
-import { EXIT_CODES } from './command.ts';
-import { CommandError } from './connect.ts';
+import { StartupRefusedError } from './errors.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ProcessMetrics } from '../metrics/process.ts';
@@ -28,7 +27,7 @@ export function apiTokens(config: Config): ApiToken[] {
     assertSafeListen(config.api.host, config.api.auth, tokens);
     return tokens;
   } catch (error) {
-    throw new CommandError((error as Error).message, EXIT_CODES.failure);
+    throw new StartupRefusedError((error as Error).message);
   }
 }
 

@@ -2,7 +2,7 @@
 // `fer-stream config`: what an operator checks first when a process does not do what they set.
 // Secrets never leave masked: API tokens, the webhook secret, a password inside a Redis URL.
 
-import { CONFIG_SECTIONS, loadConfig } from './index.ts';
+import { CONFIG_SECTIONS, loadConfig, OPERATOR_SETTINGS } from './index.ts';
 
 export interface EffectiveSetting {
   /** The environment variable that sets it. */
@@ -12,6 +12,8 @@ export interface EffectiveSetting {
   /** Its value as the processes use it (secrets masked), lists joined with commas. */
   readonly value: string;
   readonly source: 'default' | 'environment';
+  /** Not among the operator-facing settings (OPERATOR_SETTINGS): its default fits most deployments. */
+  readonly advanced: boolean;
 }
 
 const SECRET_NAME = /TOKENS?$|SECRET$|PASSWORD$/;
@@ -29,6 +31,7 @@ export function effectiveSettings(env: NodeJS.ProcessEnv = process.env): Effecti
         path: section === '' ? key : `${section}.${key}`,
         value: mask(name, raw === undefined ? '' : Array.isArray(raw) ? raw.join(',') : String(raw)),
         source: env[name] !== undefined && env[name] !== '' ? 'environment' : 'default',
+        advanced: !OPERATOR_SETTINGS.includes(name),
       });
     }
   }

@@ -72,6 +72,24 @@ export const CONFIG_SECTIONS = [
 /** Every environment variable the configuration reads (docs/configuration.md has a row for each: a test checks). */
 export const CONFIG_ENV_VARS: readonly string[] = CONFIG_SECTIONS.flatMap(([, env]) => Object.values(env) as string[]);
 
+/**
+ * The settings an operator is likely to change (the README's short table; `fer-stream config` shows
+ * these unless --all). The rest are advanced: their defaults fit most deployments, and
+ * docs/configuration.md marks them so.
+ */
+export const OPERATOR_SETTINGS: readonly string[] = [
+  // where things are
+  'REDIS_URL', 'FER_REDIS_SENTINELS', 'FER_REDIS_CLUSTER', 'FER_REDIS_PREFIX', 'FER_MODELS_DIR', 'LOG_LEVEL',
+  // what runs the models
+  'FER_PROFILE', 'FER_EXECUTION_PROVIDERS', 'FER_INTRA_OP_THREADS', 'FER_MAX_BATCH_SIZE', 'FER_MODEL_VARIANT', 'FER_DETECT', 'FER_PERSONS',
+  // sampling, decoding, sizes and limits
+  'FER_FPS', 'FER_FRAME_MAX_SIDE', 'FER_DECODE_HWACCEL', 'FER_SEGMENT_SECONDS', 'FER_REDIS_FRAME_BUDGET_BYTES', 'FER_MAX_DURATION_SECONDS', 'FER_MAX_FILE_BYTES', 'FER_RESULT_TTL_SECONDS',
+  // services
+  'FER_WORKER_CONCURRENCY', 'FER_PRODUCER_CONCURRENCY', 'FER_STOP_TIMEOUT_MS', 'FER_SERVICE_SEEN_SECONDS', 'FER_METRICS_ENABLED', 'FER_METRICS_PORT',
+  // the API and what it tells
+  'FER_API_HOST', 'FER_API_PORT', 'FER_API_TOKENS', 'FER_API_AUTH', 'FER_API_RATE_LIMIT', 'FER_UPLOAD_DIR', 'FER_MAX_UPLOAD_BYTES', 'FER_INPUT_DIR', 'FER_WEBHOOK_URL', 'FER_WEBHOOK_SECRET',
+];
+
 /** Builds and validates the configuration; throws one error listing every invalid knob. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
   const raw = {

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/cli/command.ts';
-import { CONFIG_ENV_VARS } from '../../src/config/index.ts';
+import { CONFIG_ENV_VARS, OPERATOR_SETTINGS } from '../../src/config/index.ts';
 import { runCli } from '../helpers/cli-processes.ts';
 
 // `fer-stream config`: every setting once, its source, secrets masked; an invalid one named.
@@ -9,7 +9,7 @@ const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => 
 
 it('lists every setting with its source; --changed the ones set; tokens, secrets and URL passwords masked', async () => {
   const env = { ...clean, FER_API_TOKENS: 'alice:s3cret-token,bob:other', FER_WEBHOOK_SECRET: 'hush-hush-hush-hush', REDIS_URL: 'redis://app:pa55@10.0.0.5:6380/2', FER_FPS: '3' };
-  const all = JSON.parse((await runCli(['config', '--json'], env)).stdout) as Array<{ name: string; value: string; source: string }>;
+  const all = JSON.parse((await runCli(['config', '--all', '--json'], env)).stdout) as Array<{ name: string; value: string; source: string }>;
   expect(all.map((s) => s.name).sort()).toEqual([...CONFIG_ENV_VARS].sort());
   const byName = new Map(all.map((s) => [s.name, s]));
   expect(byName.get('FER_FPS')).toMatchObject({ value: '3', source: 'environment' });
@@ -24,6 +24,15 @@ it('lists every setting with its source; --changed the ones set; tokens, secrets
   expect(lines).toHaveLength(4);
   expect(lines.every((l) => l.endsWith('[environment]'))).toBe(true);
   expect(changed.stdout).not.toMatch(/s3cret|hush|pa55|other/);
+});
+
+it('shows the operator-facing settings and any advanced one that is set; --all every one', async () => {
+  const names = (stdout: string) => stdout.trim().split('\n').map((line) => line.split(/\s+/)[0]);
+  const env = { ...clean, FER_MAX_STALLED_COUNT: '3' };
+  const shown = names((await runCli(['config'], env)).stdout);
+  expect(shown.sort()).toEqual([...OPERATOR_SETTINGS, 'FER_MAX_STALLED_COUNT'].sort());
+  expect((await runCli(['config'], env)).stdout).toMatch(/^FER_MAX_STALLED_COUNT\s+3\s+\[environment, advanced\]$/m);
+  expect(names((await runCli(['config', '--all'], env)).stdout).sort()).toEqual([...CONFIG_ENV_VARS].sort());
 });
 
 it('an invalid setting: exit 2, naming it', async () => {

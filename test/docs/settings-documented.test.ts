@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_ENV_VARS } from '../../src/config/index.ts';
+import { CONFIG_ENV_VARS, OPERATOR_SETTINGS } from '../../src/config/index.ts';
 import { repoRoot } from '../helpers/cli-processes.ts';
 
 // Every setting has a row in docs/configuration.md: the configuration's own environment variables,
@@ -37,6 +37,11 @@ describe('docs/configuration.md', () => {
     expect([...names].filter((name) => !rows.has(name) && !INTERNAL.has(name)).sort()).toEqual([]);
   });
 
+  it('marks every row advanced except the operator-facing settings', () => {
+    const marked = [...docs.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \| [^|]*? \| (\*advanced\* — )?/gm)];
+    expect(marked.filter((m) => OPERATOR_SETTINGS.includes(m[1]!) === Boolean(m[2])).map((m) => m[1])).toEqual([]);
+  });
+
   it('lists no setting the code does not read (rows left behind by a removed knob)', () => {
     const code = [...sourceFiles(path.join(repoRoot, 'src')), ...sourceFiles(path.join(repoRoot, 'bin'))].map((file) => readFileSync(file, 'utf8')).join('\n');
     expect([...rows].filter((name) => !code.includes(name))).toEqual([]);
@@ -44,6 +49,15 @@ describe('docs/configuration.md', () => {
 });
 
 describe('README.md', () => {
+  it('its settings table holds exactly the operator-facing settings (at most 40), each a real one', () => {
+    const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('## Settings'), readme.indexOf('## Reference'));
+    const names = [...table.matchAll(/^\| (`[A-Z][A-Z0-9_]+`(?: \/ `[A-Z][A-Z0-9_]+`)*) \|/gm)].flatMap((m) => m[1]!.split(' / ').map((n) => n.replaceAll('`', '')));
+    expect(names.sort()).toEqual([...OPERATOR_SETTINGS].sort());
+    expect(OPERATOR_SETTINGS.length).toBeLessThanOrEqual(40);
+    expect(OPERATOR_SETTINGS.filter((name) => !CONFIG_ENV_VARS.includes(name))).toEqual([]);
+  });
+
   it('stays short: at most 300 lines, the reference in docs/', () => {
     const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
     expect(readme.split('\n').length).toBeLessThanOrEqual(300);

@@ -1,4 +1,4 @@
-// Builds the worker's FrameAnalyzer from command-line choices. Faces mode (the default): a
+// Builds the worker's FrameAnalyzer from the caller's choices (a command's flags, the configuration). Faces mode (the default): a
 // profile's detector + expression model (or --model DIR's), detect-then-classify
 // (src/inference/profiles.ts: compact, vit, or auto = vit when installed, else compact).
 // Whole-frame mode (--no-detect, FER_DETECT=false): the model directory's classifier on the whole

@@ -4,7 +4,7 @@
 // index of their first frame's segment and position, results by frame index).
 
 import type { PipelineObserver } from '../core/observer.ts';
-import { doneFrameIndexes, PENDING_JOB_STATES, reserveChunkWhenRoom, retryAcrossOutage, updateVideo, writeChunk, type FrameJobData, type Pipeline, type Segment } from '../pipeline/index.ts';
+import { doneFrameIndexes, PENDING_JOB_STATES, releaseChunk, reserveChunkWhenRoom, retryAcrossOutage, updateVideo, writeChunk, type FrameJobData, type Pipeline, type Segment } from '../pipeline/index.ts';
 import { extractFrameChunks, type FrameChunk, type SamplingOptions } from './frames.ts';
 import type { VideoProbe } from './probe.ts';
 
@@ -82,7 +82,13 @@ export async function sendFrames(pipeline: Pipeline, input: SendFramesInput): Pr
       removeOnFail: 1000,
     }));
     // Also the video's progress for the recovery sweep (updateVideo records it).
-    if (!(await updateVideo(pipeline, videoId, { [progressField]: chunk.firstIndex + chunk.frames - firstIndex }))) closed = true;
+    if (!(await updateVideo(pipeline, videoId, { [progressField]: chunk.firstIndex + chunk.frames - firstIndex }))) {
+      closed = true;
+      // The video ended (cancelled or deleted) while this chunk was on its way: take the chunk back,
+      // or its job and bytes would outlive the video. A job a worker already took is the worker's
+      // to finish and release.
+      if ((await pipeline.queues.frames.remove(jobId).catch(() => 0)) === 1) await releaseChunk(pipeline, chunkKey);
+    }
     position += 1;
   };
 

@@ -137,9 +137,14 @@ describe('workers killed mid-chunk', () => {
       const first = Number(jobId.split('-').pop()) * 4;
       for (let i = 0; i < 4; i++) expect(done.has(first + i), `frame ${first + i} of ${jobId}, finished by A before it exited`).toBe(true);
     }
-    // Jobs started after the signal would show up here; finishing may add at most the ones in flight.
-    expect(startedJobs(a).length).toBe(heldAtSignal.length);
-    expect(a.output).toMatch(/stopping: finishing jobs in flight/);
+    // No chunk taken after the signal: no "chunk started" line after A's "stopping" line (one process,
+    // one log stream, in order). Counting lines read when the signal was sent raced a second chunk
+    // started just before it whose line had not arrived yet.
+    const lines = logLines(a);
+    const stopping = lines.findIndex((l) => /^stopping: finishing jobs in flight/.test(String(l.msg)));
+    expect(stopping).toBeGreaterThan(-1);
+    expect(lines.slice(stopping).filter((l) => l.msg === 'chunk started').map((l) => l.jobId)).toEqual([]);
+    expect(startedJobs(a)).toEqual(expect.arrayContaining(heldAtSignal));
 
     // Forced: B gets two signals while its chunks take 60 s, and is gone within seconds.
     const b = startWorker('worker-b', 60_000, env, 2);

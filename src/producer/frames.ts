@@ -9,22 +9,15 @@ import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
 import { FerError } from '../core/types.ts';
 import { DecodeDamageCounter } from './decode-damage.ts';
 import path from 'node:path';
-import { sampledFrameTime, workingFrameSize } from '../core/sampling-geometry.ts';
+import { sampledFrameTime, workingFrameSize, type SamplingSpan } from '../core/sampling-geometry.ts';
 import { mediaBinaries } from './binaries.ts';
 import { containerRefusal, safeInput, safeInputOptions, withoutPaths } from './media-safety.ts';
 import type { VideoProbe } from './probe.ts';
 
-export interface SamplingOptions {
-  /** Frames per second to sample (ffmpeg fps filter). */
-  readonly fps: number;
+/** What part of the video, how densely (SamplingSpan: fps, start, end, frame limit) and how ffmpeg decodes it. */
+export interface SamplingOptions extends SamplingSpan {
   /** Long side of the working resolution (aspect kept, never upscaled). */
   readonly maxSide: number;
-  /** Seconds from the start of the video to begin at. */
-  readonly startSeconds?: number;
-  /** Seconds from the start of the video to stop at. */
-  readonly endSeconds?: number;
-  /** Stop after this many frames (0 or absent: no limit). */
-  readonly maxFrames?: number;
   /**
    * Yield every frame in the same buffer (valid only until the next frame is pulled): no
    * allocation per frame, for consumers that copy the pixels at once (the producer does).

@@ -68,4 +68,14 @@ describe('architecture', () => {
     const offenders = files.filter((file) => importsOf(file).some((s) => s.startsWith('onnxruntime')) && !path.relative(srcDir, file).startsWith(path.join('inference', 'backend')));
     expect(offenders.map((f) => path.relative(srcDir, f))).toEqual([]);
   });
+
+  it('types what crosses a boundary instead of forcing it: no `as unknown as` in src/', () => {
+    // A double cast hides a wrong type; decode the value (typed codecs) or use the library's own type.
+    const offenders = files.flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .flatMap((line, index) => (line.includes('as unknown as') ? [`${path.relative(srcDir, file)}:${index + 1}`] : [])),
+    );
+    expect(offenders).toEqual([]);
+  });
 });

@@ -12,9 +12,9 @@ import { openApiDocument } from './openapi.ts';
 type Schema = Record<string, unknown>;
 type Operation = { parameters?: ReadonlyArray<{ name: string; in: string; required?: boolean; schema: Schema }>; requestBody?: { content: Record<string, { schema: Schema }> } };
 
-// ajv-formats is CommonJS with a default export (which ESM interop wraps once more).
-type AddFormats = (ajv: Ajv) => Ajv;
-const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats)) as AddFormats;
+// ajv-formats is CommonJS: Node's import gives its module.exports, typed as the module; the
+// plugin is also its own `default` property, which every interop (Node, vitest) reaches.
+const addFormats = addFormatsModule.default;
 
 /** One Ajv for every route and the form fields: coerces query strings and form fields to the documented types. */
 export const ajv = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: true, strict: false });

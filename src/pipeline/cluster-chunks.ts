@@ -9,8 +9,6 @@ import { ChunkConnection, type ChunkBufferPool, type ChunkStore } from './chunk-
 import { FerError } from '../core/types.ts';
 import { isRedisUnavailable } from './connection-watch.ts';
 
-type SlotRange = [start: number, end: number, master: [host: string, port: number, ...unknown[]], ...unknown[]];
-
 export class ClusterChunkRouter implements ChunkStore {
   private masters: string[] | null = null;
   private refreshing: Promise<string[] | null> | null = null;
@@ -80,9 +78,13 @@ export class ClusterChunkRouter implements ChunkStore {
   private refresh(): Promise<string[] | null> {
     this.refreshing ??= (async () => {
       try {
-        const ranges = (await this.cluster.cluster('SLOTS')) as unknown as SlotRange[];
+        const ranges = await this.cluster.cluster('SLOTS');
         const masters: string[] = new Array(16384);
-        for (const [start, end, [host, port]] of ranges) for (let slot = start; slot <= end; slot += 1) masters[slot] = `${host}:${port}`;
+        for (const [start, end, master] of ranges) {
+          if (!master) return null; // a range without a master (failing over): the cluster cannot say yet
+          const [host, port] = master;
+          for (let slot = start; slot <= end; slot += 1) masters[slot] = `${host}:${port}`;
+        }
         this.masters = masters;
         return masters;
       } catch {

@@ -3,7 +3,7 @@
 // error event" with a stack for each retry) that reports the first error of an outage and the
 // recovery, and nothing in between.
 
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { FerError } from '../core/types.ts';
 
 export interface ConnectionEvents {
@@ -39,7 +39,7 @@ export function isRedisFull(error: unknown): boolean {
   return Array.isArray(e?.previousErrors) && e.previousErrors.some(isRedisFull);
 }
 
-export function watchConnection(redis: Redis, connection: string, events: ConnectionEvents): void {
+export function watchConnection(redis: Redis | Cluster, connection: string, events: ConnectionEvents): void {
   let downSince: number | undefined;
   redis.on('error', (error: unknown) => {
     if (downSince !== undefined) return;

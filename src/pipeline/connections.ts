@@ -5,6 +5,9 @@
 import { Cluster, Redis } from 'ioredis';
 import { watchConnection, type ConnectionEvents } from './connection-watch.ts';
 
+/** A pipeline connection: one server (or a Sentinel-found master), or a Redis Cluster client. */
+export type RedisClient = Redis | Cluster;
+
 export interface RedisNode {
   readonly host: string;
   readonly port: number;
@@ -29,7 +32,7 @@ export function parseNodes(list: string): RedisNode[] {
 }
 
 /** A connection opener for one topology; each call makes a new connection named redis-1, redis-2, … for the watcher. */
-export function connectionFactory(topology: RedisTopology, events: ConnectionEvents): (failFast?: boolean) => Redis {
+export function connectionFactory(topology: RedisTopology, events: ConnectionEvents): (failFast?: boolean) => RedisClient {
   let connections = 0;
   const url = new URL(topology.redisUrl);
   const credentials = {
@@ -47,7 +50,7 @@ export function connectionFactory(topology: RedisTopology, events: ConnectionEve
       lazyConnect: false,
       retryStrategy: (times: number) => Math.min(2000, 50 * 2 ** Math.min(times, 6)),
     };
-    let connection: Redis;
+    let connection: RedisClient;
     if (topology.cluster) {
       // ioredis's Cluster routes every command by slot and follows MOVED/ASK; a failover's new
       // master is found by refreshing the slot map. It is used wherever a Redis is (BullMQ included).
@@ -63,7 +66,7 @@ export function connectionFactory(topology: RedisTopology, events: ConnectionEve
         maxRedirections: 64,
         slotsRefreshTimeout: 2000,
       });
-      connection = cluster as unknown as Redis;
+      connection = cluster;
     } else if (topology.sentinel) {
       // Every (re)connect asks the sentinels where the master is: after a failover the connections
       // find the promoted replica; the URL still carries credentials and database.
@@ -89,6 +92,6 @@ export function connectionFactory(topology: RedisTopology, events: ConnectionEve
 }
 
 /** True when `redis` is a Redis Cluster client. */
-export function isCluster(redis: Redis): boolean {
-  return (redis as unknown as { isCluster?: boolean }).isCluster === true;
+export function isCluster(redis: RedisClient): redis is Cluster {
+  return redis.isCluster;
 }

@@ -2,12 +2,11 @@
 // the pipeline configuration. Producers, workers, the CLI and the HTTP API all go through it.
 
 import { Queue } from 'bullmq';
-import type { Cluster, Redis } from 'ioredis';
 import type { PipelineConfig } from '../config/index.ts';
 import { ChunkBufferPool, ChunkConnection, type ChunkStore } from './chunk-connection.ts';
 import { ClusterChunkRouter } from './cluster-chunks.ts';
 import type { ConnectionEvents } from './connection-watch.ts';
-import { connectionFactory, type RedisTopology } from './connections.ts';
+import { connectionFactory, isCluster, type RedisClient, type RedisTopology } from './connections.ts';
 import { pipelineKeys, type PipelineKeys } from './keys.ts';
 import { ACCEPT_VIDEO, MARK_PRODUCED, MARK_SEGMENT_PRODUCED, RECONCILE_HELD, RECORD_FRAMES, RELEASE_CHUNK, RELEASE_VIDEO_CHUNKS, RESERVE_CHUNK, TOUCH_VIDEO, UPDATE_OPEN_VIDEO } from './scripts.ts';
 
@@ -48,8 +47,8 @@ export interface FinalizeJobData {
 
 type Script = (...args: Array<string | number | Buffer>) => Promise<unknown>;
 
-/** ioredis client with the pipeline's Lua scripts defined as commands. */
-export interface PipelineRedis extends Redis {
+/** The pipeline's Lua scripts, defined as commands on its connection. */
+export interface PipelineScripts {
   reserveChunk: Script;
   recordFrames: Script;
   releaseChunk: Script;
@@ -62,9 +61,12 @@ export interface PipelineRedis extends Redis {
   updateOpenVideo: Script;
 }
 
+/** ioredis client (one server or a cluster) with the pipeline's Lua scripts defined as commands. */
+export type PipelineRedis = RedisClient & PipelineScripts;
+
 /** BullMQ Worker options of every pipeline worker: its own connection, the prefix, and the lock and stall settings. */
 export interface JobWorkerOptions {
-  readonly connection: Redis;
+  readonly connection: RedisClient;
   readonly prefix: string;
   readonly lockDuration: number;
   readonly stalledInterval: number;
@@ -124,7 +126,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   // Connection errors are the connection watcher's to report (once per outage); without a
   // listener a queue would print each one.
   for (const queue of Object.values(queues)) queue.on('error', () => undefined);
-  const extraConnections: Redis[] = [];
+  const extraConnections: RedisClient[] = [];
   const chunkPool = new ChunkBufferPool();
   let chunkStore: ChunkStore | null = null;
   const rawChunks = new URL(options.redisUrl).protocol === 'redis:';
@@ -139,13 +141,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       if (chunkStore === null || !chunkStore.healthy) {
         chunkStore?.close();
         chunkStore = null;
-        if (options.cluster) {
-          chunkStore = new ClusterChunkRouter(redis as unknown as Cluster, new URL(options.redisUrl), chunkPool);
+        if (isCluster(redis)) {
+          chunkStore = new ClusterChunkRouter(redis, new URL(options.redisUrl), chunkPool);
         } else if (sentinel) {
           // The master is where the main connection is now; while it is reconnecting (a
           // failover), chunks go through ioredis, which waits for the new master.
-          const stream = (redis as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
-          if (redis.status !== 'ready' || !stream?.remoteAddress || !stream.remotePort) return null;
+          const { stream } = redis;
+          if (redis.status !== 'ready' || !stream.remoteAddress || !stream.remotePort) return null;
           const master = new URL(options.redisUrl);
           master.hostname = stream.remoteAddress.includes(':') ? `[${stream.remoteAddress}]` : stream.remoteAddress;
           master.port = String(stream.remotePort);

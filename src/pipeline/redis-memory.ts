@@ -1,4 +1,3 @@
-import type { Cluster, Redis } from 'ioredis';
 import type { Pipeline } from './context.ts';
 import { isCluster } from './connections.ts';
 
@@ -20,7 +19,8 @@ function parse(node: string, info: string): RedisMemory {
 }
 
 export async function redisMemory(pipeline: Pipeline): Promise<RedisMemory[]> {
-  if (!isCluster(pipeline.redis)) return [parse('primary', await pipeline.redis.info('memory'))];
-  const masters = (pipeline.redis as unknown as Cluster).nodes('master') as Redis[];
+  const { redis } = pipeline;
+  if (!isCluster(redis)) return [parse('primary', await redis.info('memory'))];
+  const masters = redis.nodes('master');
   return Promise.all(masters.map(async (node) => parse(`${node.options.host}:${node.options.port}`, await node.info('memory'))));
 }

@@ -29,7 +29,7 @@ import { frameSignature } from '../src/core/colour-signature.ts';
 import type { FaceResult, FrameAnalyzer, FrameResult, RgbImage } from '../src/core/types.ts';
 import { loadConfig, type Config } from '../src/config/index.ts';
 import { faceCropBox, cropRgb } from '../src/inference/detectors/crop.ts';
-import { ensureBlazeFaceModel, isBlazeFaceModel } from '../src/inference/detectors/blazeface-install.ts';
+import { ensureDetectorDir, isBundledDetector } from '../src/inference/detectors/families/index.ts';
 import { letterboxMapping, stretchMapping } from '../src/inference/detectors/geometry.ts';
 import { writeDetectorInput } from '../src/inference/detectors/preprocess.ts';
 import { DETECTOR_SPEC_FILE, parseDetectorSpec } from '../src/inference/detectors/spec.ts';
@@ -104,7 +104,7 @@ async function openAnalyzer(name: 'cost-free' | ProfileName, cfg: Config): Promi
   if (name === 'cost-free') return { analyzer: new CostFreeAnalyzer() };
   const analyzer = await createProfileAnalyzer(cfg, name, { prepareFaceApi: ensureFaceApiModels, compactExpression });
   const detectorName = name === 'compact' ? cfg.faces.compactDetector : cfg.faces.detector;
-  const dir = isBlazeFaceModel(detectorName) ? await ensureBlazeFaceModel(cfg.modelsDir, detectorName) : vitProfilePaths(cfg).detectorDir;
+  const dir = isBundledDetector(detectorName) ? await ensureDetectorDir(cfg.modelsDir, detectorName) : vitProfilePaths(cfg).detectorDir;
   const spec = parseDetectorSpec(readFileSync(path.join(dir, DETECTOR_SPEC_FILE), 'utf8'), dir);
   const tensor = new Float32Array(spec.inputWidth * spec.inputHeight * 3);
   return {

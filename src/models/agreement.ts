@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { InferenceConfig } from '../config/index.ts';
 import type { RgbImage } from '../core/types.ts';
 import { createImageClassifier } from '../inference/classifier.ts';
-import { ensureBlazeFaceModel } from '../inference/detectors/blazeface-install.ts';
+import { ensureDetectorDir } from '../inference/detectors/families/index.ts';
 import { cropRgb, faceCropBox } from '../inference/detectors/crop.ts';
 import { loadDetector } from '../inference/detectors/detector.ts';
 import { decodeToRgb } from '../inference/preprocess/decode.ts';
@@ -35,7 +35,7 @@ function mirrored(image: RgbImage): RgbImage {
 
 /** Face crops (and their mirror images) of `photos`, found by BlazeFace full range at its measured threshold. */
 export async function faceCrops(photos: readonly string[], options: { modelsDir: string; inference: InferenceConfig; cropMargin: number }): Promise<RgbImage[]> {
-  const detector = await loadDetector(await ensureBlazeFaceModel(options.modelsDir, 'blazeface-back'), { inference: { ...options.inference, executionProviders: ['cpu'] }, settings: { scoreThreshold: 0.6, minFaceSize: 24, maxFaces: 20 } });
+  const detector = await loadDetector(await ensureDetectorDir(options.modelsDir, 'blazeface-back'), { inference: { ...options.inference, executionProviders: ['cpu'] }, settings: { scoreThreshold: 0.6, minFaceSize: 24, maxFaces: 20 } });
   try {
     const crops: RgbImage[] = [];
     for (const photo of photos) {

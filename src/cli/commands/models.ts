@@ -2,6 +2,7 @@
 // Each subcommand lives in its own module under models/ and is loaded only when used; add one by
 // adding a row to the table below.
 
+import { downloadableFamilies } from '../../inference/detectors/families/index.ts';
 import { UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
 
@@ -59,11 +60,10 @@ const subcommands: Record<string, SubcommandEntry> = {
     load: async () => (await import('./models/fit-head.ts')).default,
   },
   fetch: {
-    summary: 'Download detector models (UltraFace, YuNet) or the seed ViT (converted to ONNX) from their publishers, verify and install them',
+    summary: 'Download detector models or the seed ViT (converted to ONNX) from their publishers, verify and install them',
     usage: [
-      'fer-stream models fetch ultraface|yunet|vit-fer … [--models-dir DIR] [--base-url URL]',
-      '  ultraface   version-RFB-320 and version-RFB-640 (github.com/Linzaer/Ultra-Light-Fast-Generic-Face-Detector-1MB)',
-      '  yunet       face_detection_yunet_2023mar (opencv_zoo) and yunet_s_dynamic (libfacedetection.train)',
+      `fer-stream models fetch ${[...downloadableFamilies().map((f) => f.name), 'vit-fer'].join('|')} … [--models-dir DIR] [--base-url URL]`,
+      ...downloadableFamilies().map((f) => `  ${f.name.padEnd(11)} ${f.summary}`),
       '  vit-fer     motheecreator/vit-Facial-Expression-Recognition from Hugging Face, converted with the ViT builder',
       '  --models-dir DIR  install there (default FER_MODELS_DIR)',
       '  --base-url URL    a mirror serving <family>/<file> (default FER_MODELS_BASE_URL, else the publishers)',
@@ -92,8 +92,8 @@ const subcommands: Record<string, SubcommandEntry> = {
   'install-local': {
     summary: 'Install the detector models from a local copy (e.g. ../shared/models), verifying their checksums',
     usage: [
-      'fer-stream models install-local DIR [ultraface|yunet …] [--models-dir DIR]',
-      '  DIR holds <family>/<published file>, e.g. DIR/ultraface/version-RFB-320.onnx; default: both families',
+      `fer-stream models install-local DIR [${downloadableFamilies().map((f) => f.name).join('|')} …] [--models-dir DIR]`,
+      '  DIR holds <family>/<published file>, e.g. DIR/ultraface/version-RFB-320.onnx; default: every family',
     ].join('\n'),
     load: async () => (await import('./models/install-local.ts')).default,
   },

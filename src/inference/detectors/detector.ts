@@ -12,8 +12,9 @@ import { FerError } from '../../core/types.ts';
 import type { InferenceConfig } from '../../config/inference.ts';
 import type { BatchObserver, InferenceHost } from '../types.ts';
 import { HostedDetector, withInferenceHost, type DetectorBatching } from './hosted-detector.ts';
-import { decodeUltraFace, decodeYuNet, type DecodeOptions } from './decode.ts';
-import { decodeBlazeFace } from './decode-blazeface.ts';
+import type { DecodeOptions } from './decode.ts';
+import type { DecodeDetections } from './family.ts';
+import { detectorFamily, downloadableFamilies } from './families/index.ts';
 import { dynamicInputSize, letterboxMapping, stretchMapping, type InputMapping } from './geometry.ts';
 import { writeDetectorInput } from './preprocess.ts';
 import { warmUp } from '../backend/warm-up.ts';
@@ -43,6 +44,7 @@ export class OnnxFaceDetector extends HostedDetector {
   readonly inputWidth: number;
   readonly inputHeight: number;
   private readonly frameSized: boolean;
+  private readonly decode: DecodeDetections;
 
   /** Whether each frame runs at its own size (FER_DETECTOR_INPUT_SIZE=frame on a dynamic-size model). */
   get frameSizedInput(): boolean {
@@ -56,6 +58,7 @@ export class OnnxFaceDetector extends HostedDetector {
 
   constructor(name: string, readonly spec: DetectorSpec, host: InferenceHost, settings: DetectorSettings, batching: DetectorBatching) {
     super(name, host, spec.maxBatch, batching);
+    this.decode = detectorFamily(spec.type).decode;
     this.inputWidth = spec.inputWidth;
     this.inputHeight = spec.inputHeight;
     // Models with a fixed input size keep it.
@@ -103,7 +106,6 @@ export class OnnxFaceDetector extends HostedDetector {
       groups.set(key, [...(groups.get(key) ?? []), i]);
     });
     const results: Detection[][] = new Array(frames.length);
-    const decode = { ultraface: decodeUltraFace, yunet: decodeYuNet, blazeface: decodeBlazeFace }[this.spec.type];
     await Promise.all(
       [...groups.values()].map(async (members) => {
         const { inputWidth: W, inputHeight: H } = mappings[members[0]!]!;
@@ -114,7 +116,7 @@ export class OnnxFaceDetector extends HostedDetector {
         const dims = this.spec.layout === 'nhwc' ? [members.length, H, W, 3] : [members.length, 3, H, W];
         const outputs = await this.host.run({ [this.spec.inputName]: { data, dims } });
         this.reporter.batch(members.length, performance.now() - start);
-        members.forEach((frame, slot) => (results[frame] = decode(outputs, slot, mappings[frame]!, frames[frame]!, this.decodeOptions)));
+        members.forEach((frame, slot) => (results[frame] = this.decode(outputs, slot, mappings[frame]!, frames[frame]!, this.decodeOptions)));
       }),
     );
     return results;
@@ -135,11 +137,13 @@ export async function loadDetector(dir: string, options: LoadDetectorOptions): P
   const specPath = path.join(dir, DETECTOR_SPEC_FILE);
   const text = await readFile(specPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') {
-      throw new FerError('model_missing', `no detector model at ${dir} (${DETECTOR_SPEC_FILE} missing); install one with "fer-stream models fetch ultraface" or "fer-stream models fetch yunet"`);
+      const fetchable = downloadableFamilies().map((f) => `"fer-stream models fetch ${f.name}"`);
+      throw new FerError('model_missing', `no detector model at ${dir} (${DETECTOR_SPEC_FILE} missing); install one with ${fetchable.join(' or ')}`);
     }
     throw error;
   });
   const spec = parseDetectorSpec(text, specPath);
+  detectorFamily(spec.type); // an unknown family fails here, before any session starts
   const detector = await withInferenceHost(path.join(dir, spec.model), options.inference, (host, batching) =>
     new OnnxFaceDetector(path.basename(dir), spec, host, options.settings, {
       ...batching,

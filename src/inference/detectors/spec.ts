@@ -7,8 +7,8 @@ const triple = z.tuple([z.number(), z.number(), z.number()]);
 
 export const detectorSpecSchema = z
   .object({
-    /** Decoder family: the output format. */
-    type: z.enum(['ultraface', 'yunet', 'blazeface']),
+    /** Detector family (families/index.ts): the output format and its decoder. */
+    type: z.string().min(1),
     /** ONNX file inside the directory. */
     model: z.string().min(1).default('model.onnx'),
     inputName: z.string().min(1).default('input'),

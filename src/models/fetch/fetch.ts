@@ -7,25 +7,18 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FerError } from '../../core/types.ts';
-import { DETECTOR_CATALOG, type DetectorCatalogEntry } from '../../inference/detectors/catalog.ts';
+import { downloadableFamilies, publishedDetectorModels, type PublishedDetectorModel } from '../../inference/detectors/families/index.ts';
 import { DETECTOR_SPEC_FILE } from '../../inference/detectors/spec.ts';
 import { downloadFile, sha256File, type DownloadOptions, type DownloadProgress } from './download.ts';
 
-export const MODEL_FAMILIES = ['ultraface', 'yunet', 'vit-fer'] as const;
-export type ModelFamily = (typeof MODEL_FAMILIES)[number];
+/** The seed ViT, downloaded and converted (the detector families come from their registry). */
+export const VIT_FER_FAMILY = 'vit-fer';
+const VIT_FER_URL = 'https://huggingface.co/motheecreator/vit-Facial-Expression-Recognition/resolve/main';
 
-/** Where each family is published. Overridden as a whole by `baseUrl` (then `${baseUrl}/${family}/${file}`). */
-export const PUBLISHER_URLS: Readonly<Record<ModelFamily, string>> = {
-  ultraface: 'https://raw.githubusercontent.com/Linzaer/Ultra-Light-Fast-Generic-Face-Detector-1MB/master/models/onnx',
-  // opencv_zoo keeps its ONNX files in Git LFS: github.com/…/raw/… redirects to the LFS object.
-  yunet: 'https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet',
-  'vit-fer': 'https://huggingface.co/motheecreator/vit-Facial-Expression-Recognition/resolve/main',
-};
-
-/** yunet_s_dynamic is published by libfacedetection.train, not opencv_zoo. */
-const FILE_URL_OVERRIDES: Readonly<Record<string, string>> = {
-  'yunet_s_dynamic.onnx': 'https://github.com/ShiqiYu/libfacedetection.train/raw/master/onnx/yunet_s_dynamic.onnx',
-};
+/** What `models fetch` takes: every downloadable detector family, then the seed ViT. */
+export const MODEL_FAMILIES: readonly string[] = [...downloadableFamilies().map((f) => f.name), VIT_FER_FAMILY];
+/** A name from MODEL_FAMILIES (parseFamily checks it). */
+export type ModelFamily = string;
 
 /** The seed ViT's files (Hugging Face layout); sizes and hashes are not pinned: the repo may be updated. */
 export const VIT_FER_FILES = ['config.json', 'preprocessor_config.json', 'model.safetensors'] as const;
@@ -52,13 +45,22 @@ export interface InstalledModel {
   readonly dir: string;
 }
 
+/** A file's URL: on the mirror `baseUrl` as `<family>/<file>`, else where its publisher put it. */
 function fileUrl(family: ModelFamily, file: string, baseUrl: string | undefined): string {
   if (baseUrl !== undefined) return `${baseUrl.replace(/\/+$/, '')}/${family}/${file}`;
-  return FILE_URL_OVERRIDES[file] ?? `${PUBLISHER_URLS[family]}/${file}`;
+  if (family === VIT_FER_FAMILY) return `${VIT_FER_URL}/${file}`;
+  const published = publishedDetectorModels(family).find((m) => m.file === file);
+  const familyUrl = downloadableFamilies().find((f) => f.name === family)?.publisherUrl;
+  return published?.url ?? `${familyUrl}/${file}`;
+}
+
+/** The downloadable detector families: what install-local installs by default. */
+export function detectorFamilyNames(): string[] {
+  return downloadableFamilies().map((f) => f.name);
 }
 
 export function parseFamily(name: string): ModelFamily {
-  if ((MODEL_FAMILIES as readonly string[]).includes(name)) return name as ModelFamily;
+  if (MODEL_FAMILIES.includes(name)) return name;
   throw new FerError('usage', `unknown model "${name}": choose one of ${MODEL_FAMILIES.join(', ')}`);
 }
 
@@ -99,7 +101,7 @@ async function installAtomically(modelsDir: string, name: string, fill: (staging
   }
 }
 
-async function writeDetectorDir(staging: string, entry: DetectorCatalogEntry, onnxSource: (dest: string) => Promise<void>): Promise<void> {
+async function writeDetectorDir(staging: string, entry: PublishedDetectorModel, onnxSource: (dest: string) => Promise<void>): Promise<void> {
   await onnxSource(path.join(staging, entry.spec.model));
   await writeFile(path.join(staging, DETECTOR_SPEC_FILE), `${JSON.stringify({ ...entry.spec, publishedFile: entry.file, sha256: entry.sha256 }, null, 2)}\n`);
 }
@@ -122,7 +124,7 @@ export async function fetchModels(family: ModelFamily, options: FetchOptions): P
       ...(options.onRetry ? { onRetry: options.onRetry } : {}),
     });
 
-  if (family === 'vit-fer') {
+  if (family === VIT_FER_FAMILY) {
     const convert = options.convertVit;
     if (convert === undefined) throw new FerError('unavailable', 'vit-fer needs the ViT builder to convert the downloaded weights; none is available in this build');
     return [
@@ -144,7 +146,7 @@ export async function fetchModels(family: ModelFamily, options: FetchOptions): P
   }
 
   const installed: InstalledModel[] = [];
-  for (const entry of DETECTOR_CATALOG.filter((e) => e.family === family)) {
+  for (const entry of publishedDetectorModels(family)) {
     installed.push(
       await installAtomically(options.modelsDir, entry.name, (staging) =>
         writeDetectorDir(staging, entry, async (dest) => {
@@ -163,11 +165,13 @@ export async function fetchModels(family: ModelFamily, options: FetchOptions): P
  * Installs detector families from a local copy laid out as `<sourceDir>/<family>/<published file>`
  * (e.g. ../shared/models), verifying each file's size and sha256 like a download.
  */
-export async function installLocal(sourceDir: string, modelsDir: string, families: readonly ModelFamily[] = ['ultraface', 'yunet']): Promise<InstalledModel[]> {
+export async function installLocal(sourceDir: string, modelsDir: string, families: readonly ModelFamily[] = detectorFamilyNames()): Promise<InstalledModel[]> {
   const installed: InstalledModel[] = [];
   for (const family of families) {
-    if (family === 'vit-fer') throw new FerError('usage', 'install-local installs detector models (ultraface, yunet); build or fetch the ViT with "models build-vit" / "models fetch vit-fer"');
-    for (const entry of DETECTOR_CATALOG.filter((e) => e.family === family)) {
+    if (!detectorFamilyNames().includes(family)) {
+      throw new FerError('usage', `install-local installs detector models (${detectorFamilyNames().join(', ')}); build or fetch the ViT with "models build-vit" / "models fetch vit-fer"`);
+    }
+    for (const entry of publishedDetectorModels(family)) {
       const source = path.join(sourceDir, family, entry.file);
       const info = await stat(source).catch(() => undefined);
       if (info === undefined) throw new FerError('model_missing', `install-local: ${source} not found (expected ${sourceDir}/<family>/<published file name>)`);

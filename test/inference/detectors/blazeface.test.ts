@@ -11,7 +11,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.ts';
 import { iou } from '../../../src/core/box.ts';
 import type { RgbImage } from '../../../src/core/types.ts';
-import { blazeFacePackageFile, ensureBlazeFaceModel, type BlazeFaceModel } from '../../../src/inference/detectors/blazeface-install.ts';
+import { blazeFacePackageFile, type BlazeFaceModel } from '../../../src/inference/detectors/families/blazeface/install.ts';
+import { ensureDetectorDir } from '../../../src/inference/detectors/families/index.ts';
 import { loadDetector, type OnnxFaceDetector } from '../../../src/inference/detectors/detector.ts';
 import { letterboxMapping } from '../../../src/inference/detectors/geometry.ts';
 import { writeDetectorInput } from '../../../src/inference/detectors/preprocess.ts';
@@ -111,7 +112,7 @@ describeWithShared('BlazeFace (from npm, no network)', () => {
   beforeAll(async () => {
     modelsDir = await mkdtemp(path.join(os.tmpdir(), 'fer-blazeface-'));
     for (const model of ['blazeface-front', 'blazeface-back'] as const) {
-      const dir = await ensureBlazeFaceModel(modelsDir, model);
+      const dir = await ensureDetectorDir(modelsDir, model);
       detectors.set(model, await loadDetector(dir, { inference: config.inference, settings: { minFaceSize: 0, maxFaces: 20 } }));
     }
   });
@@ -127,7 +128,7 @@ describeWithShared('BlazeFace (from npm, no network)', () => {
       const spec = parseDetectorSpec(await readFile(path.join(dir, 'detector.json'), 'utf8'), model);
       expect(spec).toMatchObject({ type: 'blazeface', layout: 'nhwc', inputName: 'input:0', resize: 'letterbox', scoreThreshold: 0.5, nmsIou: 0.3 });
       // A second call finds it installed.
-      expect(await ensureBlazeFaceModel(modelsDir, model)).toBe(dir);
+      expect(await ensureDetectorDir(modelsDir, model)).toBe(dir);
     }
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeUltraFace, decodeYuNet } from '../../../src/inference/detectors/decode.ts';
+import { decodeUltraFace } from '../../../src/inference/detectors/families/ultraface/decode.ts';
+import { decodeYuNet } from '../../../src/inference/detectors/families/yunet/decode.ts';
 import { clampBox, dynamicInputSize, iou, letterboxMapping, nms, stretchMapping } from '../../../src/inference/detectors/geometry.ts';
 
 const opts = { scoreThreshold: 0.5, nmsIou: 0.3, minFaceSize: 0, maxFaces: 10 };

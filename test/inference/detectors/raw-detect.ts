@@ -5,7 +5,9 @@
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import type { Detection, RgbImage } from '../../../src/core/types.ts';
-import { decodeUltraFace, decodeYuNet, type DecodeOptions } from '../../../src/inference/detectors/decode.ts';
+import { decodeUltraFace } from '../../../src/inference/detectors/families/ultraface/decode.ts';
+import { decodeYuNet } from '../../../src/inference/detectors/families/yunet/decode.ts';
+import type { DecodeOptions } from '../../../src/inference/detectors/decode.ts';
 import { letterboxMapping, stretchMapping } from '../../../src/inference/detectors/geometry.ts';
 import { writeDetectorInput } from '../../../src/inference/detectors/preprocess.ts';
 import type { DetectorSpec } from '../../../src/inference/detectors/spec.ts';

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { DETECTOR_CATALOG } from '../../../src/inference/detectors/catalog.ts';
+import { publishedDetectorModels } from '../../../src/inference/detectors/families/index.ts';
 import { parseDetectorSpec } from '../../../src/inference/detectors/spec.ts';
 import { fetchModels, installLocal, type FetchOptions } from '../../../src/models/fetch/fetch.ts';
 import { syntheticVitWeights, VIT_PRESETS, vitConfigToHf, writeSafetensors } from '../../../src/models/vit/index.ts';
@@ -15,6 +15,8 @@ import { describeWithShared, sharedPath } from '../../helpers/shared.ts';
 import { loadConfig } from '../../../src/config/index.ts';
 import { convertVitWithInt8 } from '../../../src/models/quantize-dir.ts';
 import { faceApiSamplePhotos } from '../../../src/models/faceapi/sample-photos.ts';
+
+const DETECTOR_CATALOG = publishedDetectorModels();
 
 interface Behaviour {
   /** Files (by name) whose first request is cut off after half the body. */

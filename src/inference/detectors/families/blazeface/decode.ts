@@ -12,11 +12,11 @@
 // suppression: each cluster around the best remaining box (IoU above the threshold) becomes one
 // detection whose box and keypoints are the score-weighted mean, with the best score.
 
-import type { Detection } from '../../core/types.ts';
-import type { Tensor } from '../types.ts';
-import type { InputMapping } from './geometry.ts';
-import { clampBox, iou } from './geometry.ts';
-import type { DecodeOptions } from './decode.ts';
+import type { Detection } from '../../../../core/types.ts';
+import type { Tensor } from '../../../types.ts';
+import type { InputMapping } from '../../geometry.ts';
+import { clampBox, iou } from '../../geometry.ts';
+import type { DecodeOptions } from '../../decode.ts';
 
 /** The two prediction grids: output names, cells per side, anchors per cell. */
 export const BLAZEFACE_GRIDS = [

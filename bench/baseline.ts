@@ -25,16 +25,23 @@ import { resolveIntraOpThreads } from '../src/inference/backend/intra-op-threads
 import { analyze, range } from './pipeline/measure.ts';
 import { benchModels, talkingFaceVideo } from './pipeline/setup.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '2' }, json: { type: 'string' }, variant: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '2' }, json: { type: 'string' }, variant: { type: 'string' } },
+});
 const rounds = Number(values.rounds);
 const shared = process.env.FER_SHARED_DIR;
 const models = await benchModels(shared);
 const { file: video, source } = await talkingFaceVideo(shared);
 
 const pipelineConfig = loadConfig({}).pipeline;
-const probe = await probeVideo(video, { maxDurationSeconds: pipelineConfig.maxDurationSeconds, maxFileBytes: pipelineConfig.maxFileBytes, maxSourcePixels: pipelineConfig.maxSourcePixels });
+const probe = await probeVideo(video, {
+  maxDurationSeconds: pipelineConfig.maxDurationSeconds,
+  maxFileBytes: pipelineConfig.maxFileBytes,
+  maxSourcePixels: pipelineConfig.maxSourcePixels,
+});
 const frames: RawImage[] = [];
-for await (const frame of extractFrames(video, probe, { fps: 2, maxSide: pipelineConfig.frameMaxSide })) frames.push(new RawImage(new Uint8ClampedArray(frame.data), frame.width, frame.height, 3));
+for await (const frame of extractFrames(video, probe, { fps: 2, maxSide: pipelineConfig.frameMaxSide }))
+  frames.push(new RawImage(new Uint8ClampedArray(frame.data), frame.width, frame.height, 3));
 
 env.allowRemoteModels = false;
 env.allowLocalModels = true;
@@ -44,7 +51,10 @@ const usableThreads = resolveIntraOpThreads('auto').threads;
 
 /** frames/s of one transformers.js call per frame (after one warm-up call); `threads`: onnxruntime's intra-op threads, else its own choice. */
 async function transformersJs(dtype: 'fp32' | 'q8', threads?: number): Promise<number> {
-  const classify = await pipeline('image-classification', path.basename(models.vitDir), { dtype, ...(threads ? { session_options: { intraOpNumThreads: threads } } : {}) });
+  const classify = await pipeline('image-classification', path.basename(models.vitDir), {
+    dtype,
+    ...(threads ? { session_options: { intraOpNumThreads: threads } } : {}),
+  });
   await classify(frames[0]!);
   const start = performance.now();
   for (const frame of frames) await classify(frame);
@@ -54,7 +64,10 @@ async function transformersJs(dtype: 'fp32' | 'q8', threads?: number): Promise<n
 }
 
 // Ours with its defaults, the model variant named where the default is not yet int8.
-const ourEnv: Record<string, string> = { FER_MODELS_DIR: models.modelsDir, ...(values.variant ? { FER_MODEL_VARIANT: values.variant } : {}) };
+const ourEnv: Record<string, string> = {
+  FER_MODELS_DIR: models.modelsDir,
+  ...(values.variant ? { FER_MODEL_VARIANT: values.variant } : {}),
+};
 interface Round {
   readonly tjsFp32: number;
   readonly tjsQ8: number;
@@ -73,20 +86,59 @@ for (let round = 1; round <= rounds; round++) {
   const tjsFp32Threads = await transformersJs('fp32', usableThreads);
   const tjsQ8Threads = await transformersJs('q8', usableThreads);
   const run = await analyze([video], ['--fps', '2', '--no-detect', '--model', models.vitDir], ourEnv);
-  const int8 = await analyze([video], ['--fps', '2', '--no-detect', '--model', models.vitDir], { ...ourEnv, FER_MODEL_VARIANT: 'model_quantized' });
-  results.push({ tjsFp32, tjsQ8, tjsFp32Threads, tjsQ8Threads, ours: run.framesPerSecond, oursWall: run.frames / (run.wallMs / 1000), oursInt8: int8.framesPerSecond });
-  console.error(`round ${round}: transformers.js fp32 ${tjsFp32.toFixed(2)}, q8 ${tjsQ8.toFixed(2)} (threads set: ${tjsFp32Threads.toFixed(2)}, ${tjsQ8Threads.toFixed(2)}); ours ${run.framesPerSecond.toFixed(2)} frames/s (${(run.frames / (run.wallMs / 1000)).toFixed(2)} by wall clock)`);
+  const int8 = await analyze([video], ['--fps', '2', '--no-detect', '--model', models.vitDir], {
+    ...ourEnv,
+    FER_MODEL_VARIANT: 'model_quantized',
+  });
+  results.push({
+    tjsFp32,
+    tjsQ8,
+    tjsFp32Threads,
+    tjsQ8Threads,
+    ours: run.framesPerSecond,
+    oursWall: run.frames / (run.wallMs / 1000),
+    oursInt8: int8.framesPerSecond,
+  });
+  console.error(
+    `round ${round}: transformers.js fp32 ${tjsFp32.toFixed(2)}, q8 ${tjsQ8.toFixed(2)} (threads set: ${tjsFp32Threads.toFixed(2)}, ${tjsQ8Threads.toFixed(2)}); ours ${run.framesPerSecond.toFixed(2)} frames/s (${(run.frames / (run.wallMs / 1000)).toFixed(2)} by wall clock)`,
+  );
 }
 
-console.log(`\nbench:baseline — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; ${frames.length} frames (${source}, 2 frames/s); ours: FER_MODEL_VARIANT=${values.variant ?? 'default'}; ${rounds} round(s)\n`);
+console.log(
+  `\nbench:baseline — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; ${frames.length} frames (${source}, 2 frames/s); ours: FER_MODEL_VARIANT=${values.variant ?? 'default'}; ${rounds} round(s)\n`,
+);
 console.log('| what | frames/s | ours ÷ this |');
 console.log('| --- | ---: | ---: |');
-console.log(`| transformers.js, one call per frame, fp32 | ${range(results.map((r) => r.tjsFp32))} | ${range(results.map((r) => r.ours / r.tjsFp32))} |`);
-console.log(`| transformers.js, one call per frame, q8 | ${range(results.map((r) => r.tjsQ8))} | ${range(results.map((r) => r.ours / r.tjsQ8))} |`);
-console.log(`| transformers.js, fp32, onnxruntime threads set to ${usableThreads} | ${range(results.map((r) => r.tjsFp32Threads))} | ${range(results.map((r) => r.ours / r.tjsFp32Threads))} |`);
-console.log(`| transformers.js, q8, onnxruntime threads set to ${usableThreads} | ${range(results.map((r) => r.tjsQ8Threads))} | ${range(results.map((r) => r.ours / r.tjsQ8Threads))} |`);
+console.log(
+  `| transformers.js, one call per frame, fp32 | ${range(results.map((r) => r.tjsFp32))} | ${range(results.map((r) => r.ours / r.tjsFp32))} |`,
+);
+console.log(
+  `| transformers.js, one call per frame, q8 | ${range(results.map((r) => r.tjsQ8))} | ${range(results.map((r) => r.ours / r.tjsQ8))} |`,
+);
+console.log(
+  `| transformers.js, fp32, onnxruntime threads set to ${usableThreads} | ${range(results.map((r) => r.tjsFp32Threads))} | ${range(results.map((r) => r.ours / r.tjsFp32Threads))} |`,
+);
+console.log(
+  `| transformers.js, q8, onnxruntime threads set to ${usableThreads} | ${range(results.map((r) => r.tjsQ8Threads))} | ${range(results.map((r) => r.ours / r.tjsQ8Threads))} |`,
+);
 console.log(`| ours: analyze --no-detect (processing time) | ${range(results.map((r) => r.ours))} | 1 |`);
 console.log(`| ours: the same by wall clock (start-up included) | ${range(results.map((r) => r.oursWall))} | — |`);
-console.log(`| ours with int8 named (FER_MODEL_VARIANT=model_quantized) | ${range(results.map((r) => r.oursInt8))} | ${range(results.map((r) => r.oursInt8 / r.tjsFp32))} × fp32, ${range(results.map((r) => r.oursInt8 / r.tjsQ8))} × q8; threads set: ${range(results.map((r) => r.oursInt8 / r.tjsFp32Threads))} × fp32, ${range(results.map((r) => r.oursInt8 / r.tjsQ8Threads))} × q8 |`);
+console.log(
+  `| ours with int8 named (FER_MODEL_VARIANT=model_quantized) | ${range(results.map((r) => r.oursInt8))} | ${range(results.map((r) => r.oursInt8 / r.tjsFp32))} × fp32, ${range(results.map((r) => r.oursInt8 / r.tjsQ8))} × q8; threads set: ${range(results.map((r) => r.oursInt8 / r.tjsFp32Threads))} × fp32, ${range(results.map((r) => r.oursInt8 / r.tjsQ8Threads))} × q8 |`,
+);
 console.log(`\nours used: ${(await autoVariant(models.vitDir)).reason}`);
-if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine: `${os.cpus().length} × ${os.cpus()[0]?.model}`, video: source, frames: frames.length, results }, null, 2));
+if (values.json)
+  writeFileSync(
+    values.json,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine: `${os.cpus().length} × ${os.cpus()[0]?.model}`,
+        video: source,
+        frames: frames.length,
+        results,
+      },
+      null,
+      2,
+    ),
+  );

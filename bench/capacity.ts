@@ -50,13 +50,21 @@ export function capacity(inputs: Inputs, scenario: Scenario): CapacityRow[] {
   const frameBytes = scenario.width * scenario.height * 3;
   const scale = frameBytes / (224 * 224 * 3);
   const decode = inputs.producer.decodeCpuSecondsPerVideoSecond[scenario.source];
-  if (decode === undefined) throw new RangeError(`no decode figure for ${scenario.source} sources (known: ${Object.keys(inputs.producer.decodeCpuSecondsPerVideoSecond).join(', ')})`);
+  if (decode === undefined)
+    throw new RangeError(
+      `no decode figure for ${scenario.source} sources (known: ${Object.keys(inputs.producer.decodeCpuSecondsPerVideoSecond).join(', ')})`,
+    );
   // Seconds of video per second = hours of video per hour.
-  const producerCores = (scenario.hours * decode + (framesPerSecond * inputs.producer.cpuMsPerFrameAt224 * scale) / 1000) / headroom;
+  const producerCores =
+    (scenario.hours * decode + (framesPerSecond * inputs.producer.cpuMsPerFrameAt224 * scale) / 1000) / headroom;
   // Twice over the network (SET, GET); CPU of redis-server grows with the bytes.
-  const bytesPerSecond = framesPerSecond * (2 * frameBytes + inputs.redis.jobBytesPerFrame + inputs.redis.resultBytesPerFrame);
+  const bytesPerSecond =
+    framesPerSecond * (2 * frameBytes + inputs.redis.jobBytesPerFrame + inputs.redis.resultBytesPerFrame);
   const redisCores = (framesPerSecond * inputs.redis.serverCpuMsPerFrameAt224 * scale) / 1000;
-  const redisShards = Math.max(1, Math.ceil(Math.max(bytesPerSecond / (redisNicBytesPerSecond * headroom), redisCores / headroom)));
+  const redisShards = Math.max(
+    1,
+    Math.ceil(Math.max(bytesPerSecond / (redisNicBytesPerSecond * headroom), redisCores / headroom)),
+  );
   return Object.entries(inputs.workerFramesPerSecond).map(([worker, w]) => ({
     worker,
     estimate: w.estimate === true,
@@ -70,15 +78,39 @@ export function capacity(inputs: Inputs, scenario: Scenario): CapacityRow[] {
 
 const isMain = process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1]);
 if (isMain) {
-  const { values } = parseArgs({ options: { hours: { type: 'string', default: '100' }, fps: { type: 'string', default: '2' }, width: { type: 'string', default: '640' }, height: { type: 'string', default: '360' }, faces: { type: 'string', default: '1' }, source: { type: 'string', default: '1080p' } } });
-  const scenario = { hours: Number(values.hours), fps: Number(values.fps), width: Number(values.width), height: Number(values.height), faces: Number(values.faces), source: values.source };
-  const inputs = JSON.parse(readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'capacity', 'inputs.json'), 'utf8')) as Inputs;
+  const { values } = parseArgs({
+    options: {
+      hours: { type: 'string', default: '100' },
+      fps: { type: 'string', default: '2' },
+      width: { type: 'string', default: '640' },
+      height: { type: 'string', default: '360' },
+      faces: { type: 'string', default: '1' },
+      source: { type: 'string', default: '1080p' },
+    },
+  });
+  const scenario = {
+    hours: Number(values.hours),
+    fps: Number(values.fps),
+    width: Number(values.width),
+    height: Number(values.height),
+    faces: Number(values.faces),
+    source: values.source,
+  };
+  const inputs = JSON.parse(
+    readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'capacity', 'inputs.json'), 'utf8'),
+  ) as Inputs;
   const rows = capacity(inputs, scenario);
-  console.log(`${scenario.hours} hours of video per hour at ${scenario.fps} frames/s, ${scenario.width}×${scenario.height} working frames from ${scenario.source} H.264 sources, ${scenario.faces} face(s) per frame: ${rows[0]!.framesPerSecond} frames/s (figures from ${inputs.machine}; 70 % headroom)\n`);
-  console.log('| worker kind | frames/s per worker (measured) | workers | producer cores | Redis traffic MB/s | Redis shards |');
+  console.log(
+    `${scenario.hours} hours of video per hour at ${scenario.fps} frames/s, ${scenario.width}×${scenario.height} working frames from ${scenario.source} H.264 sources, ${scenario.faces} face(s) per frame: ${rows[0]!.framesPerSecond} frames/s (figures from ${inputs.machine}; 70 % headroom)\n`,
+  );
+  console.log(
+    '| worker kind | frames/s per worker (measured) | workers | producer cores | Redis traffic MB/s | Redis shards |',
+  );
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
     const w = inputs.workerFramesPerSecond[r.worker]!;
-    console.log(`| ${r.worker}${r.estimate ? ' — **estimate**' : ''} | ${w.value} | ${r.workers} | ${r.producerCores} | ${r.redisMBPerSecond} | ${r.redisShards} |`);
+    console.log(
+      `| ${r.worker}${r.estimate ? ' — **estimate**' : ''} | ${w.value} | ${r.workers} | ${r.producerCores} | ${r.redisMBPerSecond} | ${r.redisShards} |`,
+    );
   }
 }

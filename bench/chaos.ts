@@ -56,8 +56,13 @@ interface RunReport {
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-bench-chaos-'));
 // 1 s … 10 s at 4 frames/s: 4 … 40 frames per video, 96x72.
-const sources = Array.from({ length: 10 }, (_, i) => generateTestVideo(path.join(dir, `v${i + 1}.mp4`), { seconds: i + 1, width: 96, height: 72 }));
-const videoFiles = Array.from({ length: VIDEOS }, (_, i) => ({ file: sources[i % sources.length]!, frames: ((i % sources.length) + 1) * FPS }));
+const sources = Array.from({ length: 10 }, (_, i) =>
+  generateTestVideo(path.join(dir, `v${i + 1}.mp4`), { seconds: i + 1, width: 96, height: 72 }),
+);
+const videoFiles = Array.from({ length: VIDEOS }, (_, i) => ({
+  file: sources[i % sources.length]!,
+  frames: ((i % sources.length) + 1) * FPS,
+}));
 
 function serviceEnv(redis: OwnRedis): NodeJS.ProcessEnv {
   return {
@@ -79,13 +84,19 @@ function serviceEnv(redis: OwnRedis): NodeJS.ProcessEnv {
 
 /** Every video completed with the exact accounting (test/helpers/frame-accounting.ts); throws saying what is off. */
 async function verify(pipeline: Pipeline, ids: readonly string[]): Promise<{ analysed: number; failed: number }> {
-  const report = await checkAccounting(pipeline, ids.map((videoId, i) => ({ videoId, frames: videoFiles[i]!.frames })));
+  const report = await checkAccounting(
+    pipeline,
+    ids.map((videoId, i) => ({ videoId, frames: videoFiles[i]!.frames })),
+  );
   if (report.problems.length > 0) throw new Error(`accounting is off:\n${report.problems.join('\n')}`);
   return report;
 }
 
 /** Chunk starts and finished frame analyses found in the workers' debug logs. */
-function workCounts(workers: readonly CliChild[], framesOf: ReadonlyMap<string, number>): { chunksRestarted: number; restarts: number; framesRedone: number; analyses: number } {
+function workCounts(
+  workers: readonly CliChild[],
+  framesOf: ReadonlyMap<string, number>,
+): { chunksRestarted: number; restarts: number; framesRedone: number; analyses: number } {
   const starts = new Map<string, number>();
   let analyses = 0;
   for (const w of workers) {
@@ -113,7 +124,15 @@ async function run(kind: RunReport['run']): Promise<RunReport> {
   const redis = await OwnRedis.start();
   const processes = new CliProcesses(200);
   const env = serviceEnv(redis);
-  const workerArgs = ['worker', '--analyzer', 'cost-free', '--batch-delay-ms', String(values['batch-delay-ms']), '--concurrency', '2'];
+  const workerArgs = [
+    'worker',
+    '--analyzer',
+    'cost-free',
+    '--batch-delay-ms',
+    String(values['batch-delay-ms']),
+    '--concurrency',
+    '2',
+  ];
   const workers: CliChild[] = [];
   const live: CliChild[] = [];
   for (let i = 0; i < WORKERS; i++) {
@@ -122,7 +141,12 @@ async function run(kind: RunReport['run']): Promise<RunReport> {
     live.push(w);
   }
   let producer = processes.start('producer', ['producer'], env);
-  await processes.until('the services to start', async () => ([...workers, producer].every((c) => logLines(c).some((l) => /started$/.test(String(l.msg)))) ? true : undefined), 120_000);
+  await processes.until(
+    'the services to start',
+    async () =>
+      [...workers, producer].every((c) => logLines(c).some((l) => /started$/.test(String(l.msg)))) ? true : undefined,
+    120_000,
+  );
 
   const pipeline = createPipeline({ redisUrl: redis.url, prefix: PREFIX, config: loadConfig({}).pipeline });
   const started = Date.now();
@@ -176,7 +200,20 @@ async function run(kind: RunReport['run']): Promise<RunReport> {
   await processes.stopAll();
   await pipeline.close();
   await redis.stop();
-  return { run: kind, videos: ids.length, frames: total, seconds, workerKills, producerKills, redisRestarts, chunksRestarted: work.chunksRestarted, restarts: work.restarts, framesRedone: work.framesRedone, framesAnalysedTwice: work.analyses - total, ...accounting };
+  return {
+    run: kind,
+    videos: ids.length,
+    frames: total,
+    seconds,
+    workerKills,
+    producerKills,
+    redisRestarts,
+    chunksRestarted: work.chunksRestarted,
+    restarts: work.restarts,
+    framesRedone: work.framesRedone,
+    framesAnalysedTwice: work.analyses - total,
+    ...accounting,
+  };
 }
 
 const reports: RunReport[] = [];
@@ -194,11 +231,31 @@ const rows: Array<[string, string, string]> = [
   ['worker kill -9', String(base.workerKills), String(chaos.workerKills)],
   ['producer kill -9', String(base.producerKills), String(chaos.producerKills)],
   ['Redis crash + restart', String(base.redisRestarts), String(chaos.redisRestarts)],
-  ['chunk jobs started again (extra starts)', `${base.chunksRestarted} (${base.restarts})`, `${chaos.chunksRestarted} (${chaos.restarts})`],
+  [
+    'chunk jobs started again (extra starts)',
+    `${base.chunksRestarted} (${base.restarts})`,
+    `${chaos.chunksRestarted} (${chaos.restarts})`,
+  ],
   ['frames redone (begun again)', String(base.framesRedone), String(chaos.framesRedone)],
   ['frames analysed twice (counted once)', String(base.framesAnalysedTwice), String(chaos.framesAnalysedTwice)],
-  ['total time (s)', base.seconds.toFixed(1), `${chaos.seconds.toFixed(1)} (${(chaos.seconds / base.seconds).toFixed(2)}×)`],
+  [
+    'total time (s)',
+    base.seconds.toFixed(1),
+    `${chaos.seconds.toFixed(1)} (${(chaos.seconds / base.seconds).toFixed(2)}×)`,
+  ],
 ];
 console.log(`\n| ${VIDEOS} videos, ${WORKERS} workers | fault-free | chaos |\n| --- | ---: | ---: |`);
 for (const [what, a, b] of rows) console.log(`| ${what} | ${a} | ${b} |`);
-if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`, reports }, null, 2));
+if (values.json)
+  writeFileSync(
+    values.json,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+        reports,
+      },
+      null,
+      2,
+    ),
+  );

@@ -37,7 +37,19 @@ const levels = values.concurrency.split(',').map(Number);
 const longSide = Number(values['long-side']);
 
 async function decodeFrames(video: string, width: number, height: number): Promise<RgbImage[]> {
-  const args = ['-v', 'error', '-i', video, '-vf', `fps=5,scale=${width}:${height}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+  const args = [
+    '-v',
+    'error',
+    '-i',
+    video,
+    '-vf',
+    `fps=5,scale=${width}:${height}`,
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    'pipe:1',
+  ];
   const chunks: Buffer[] = [];
   await new Promise<void>((resolve, reject) => {
     const child = spawn(mediaBinaries().ffmpeg, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -46,7 +58,11 @@ async function decodeFrames(video: string, width: number, height: number): Promi
   });
   const all = Buffer.concat(chunks);
   const size = width * height * 3;
-  return Array.from({ length: Math.floor(all.length / size) }, (_, i) => ({ data: new Uint8Array(all.subarray(i * size, (i + 1) * size)), width, height }));
+  return Array.from({ length: Math.floor(all.length / size) }, (_, i) => ({
+    data: new Uint8Array(all.subarray(i * size, (i + 1) * size)),
+    width,
+    height,
+  }));
 }
 
 const work = await mkdtemp(path.join(os.tmpdir(), 'fer-bench-compact-'));
@@ -56,7 +72,9 @@ try {
   const height = Math.round((longSide * 720) / 960 / 2) * 2;
   const frames = await decodeFrames(file, width, height);
   const config = loadConfig({}, { modelsDir: path.join(work, 'models'), inference: { executionProviders: ['cpu'] } });
-  console.log(`compact profile: ${frames.length} frames ${width}x${height}, ${os.availableParallelism()} cores, inference maxBatchSize ${config.inference.maxBatchSize}, sessionThreads ${config.inference.sessionThreads}, intraOpThreads ${config.inference.intraOpThreads}`);
+  console.log(
+    `compact profile: ${frames.length} frames ${width}x${height}, ${os.availableParallelism()} cores, inference maxBatchSize ${config.inference.maxBatchSize}, sessionThreads ${config.inference.sessionThreads}, intraOpThreads ${config.inference.intraOpThreads}`,
+  );
 
   // Baseline: face-api on tfjs (CPU backend), detection + expressions, one frame at a time.
   const faceapi = await loadFaceApi();
@@ -71,22 +89,34 @@ try {
     tensor.dispose();
   }
   const baselineFps = baselineCount / ((performance.now() - t0) / 1000);
-  console.log(`baseline face-api 1.7.15 on tfjs-cpu: ${baselineFps.toFixed(2)} frames/s (${baselineCount} frames, ${(baselineFaces / baselineCount).toFixed(1)} faces/frame)`);
+  console.log(
+    `baseline face-api 1.7.15 on tfjs-cpu: ${baselineFps.toFixed(2)} frames/s (${baselineCount} frames, ${(baselineFaces / baselineCount).toFixed(1)} faces/frame)`,
+  );
 
   // Two set-ups in the same run: the compact profile as it was before persons, second looks and the
   // ensemble (face-api's net alone, BlazeFace at 0.6), and today's default (what the CLI runs).
   const setups = [
     {
       name: 'before (BlazeFace 0.6, face-api net)',
-      config: loadConfig({ FER_PERSONS: 'false', FER_DETECTOR_SECOND_LOOK: 'none', FER_DETECTOR_SCORE_THRESHOLD: '0.6' }, { modelsDir: config.modelsDir, inference: { executionProviders: ['cpu'] } }),
+      config: loadConfig(
+        { FER_PERSONS: 'false', FER_DETECTOR_SECOND_LOOK: 'none', FER_DETECTOR_SCORE_THRESHOLD: '0.6' },
+        { modelsDir: config.modelsDir, inference: { executionProviders: ['cpu'] } },
+      ),
       options: { prepareFaceApi: ensureFaceApiModels },
     },
     {
       name: 'default without persons (FER_PERSONS=false)',
-      config: loadConfig({ FER_PERSONS: 'false' }, { modelsDir: config.modelsDir, inference: { executionProviders: ['cpu'] } }),
+      config: loadConfig(
+        { FER_PERSONS: 'false' },
+        { modelsDir: config.modelsDir, inference: { executionProviders: ['cpu'] } },
+      ),
       options: { prepareFaceApi: ensureFaceApiModels, compactExpression: (c: typeof config) => compactExpression(c) },
     },
-    { name: 'default (second look, ensemble + flip, persons)', config, options: { prepareFaceApi: ensureFaceApiModels, compactExpression: (c: typeof config) => compactExpression(c) } },
+    {
+      name: 'default (second look, ensemble + flip, persons)',
+      config,
+      options: { prepareFaceApi: ensureFaceApiModels, compactExpression: (c: typeof config) => compactExpression(c) },
+    },
   ];
   const rows: string[] = [];
   for (const setup of setups) {
@@ -111,14 +141,25 @@ try {
           }),
         );
         const fps = done / ((performance.now() - start) / 1000);
-        rows.push(`| ${setup.name} | ${concurrency} | ${fps.toFixed(1)} | ${(faces / done).toFixed(1)} | ${(fps / baselineFps).toFixed(1)}× |`);
-        console.log(`${setup.name}, ${concurrency} frame(s) in flight: ${fps.toFixed(1)} frames/s (${done} frames, ${(faces / done).toFixed(1)} faces/frame), ${(fps / baselineFps).toFixed(1)}× face-api on tfjs-cpu`);
+        rows.push(
+          `| ${setup.name} | ${concurrency} | ${fps.toFixed(1)} | ${(faces / done).toFixed(1)} | ${(fps / baselineFps).toFixed(1)}× |`,
+        );
+        console.log(
+          `${setup.name}, ${concurrency} frame(s) in flight: ${fps.toFixed(1)} frames/s (${done} frames, ${(faces / done).toFixed(1)} faces/frame), ${(fps / baselineFps).toFixed(1)}× face-api on tfjs-cpu`,
+        );
       }
     } finally {
       await analyzer.close();
     }
   }
-  console.log(['', '| set-up | frames in flight | frames/s | faces/frame | vs face-api tfjs-cpu |', '| --- | --- | --- | --- | --- |', ...rows].join('\n'));
+  console.log(
+    [
+      '',
+      '| set-up | frames in flight | frames/s | faces/frame | vs face-api tfjs-cpu |',
+      '| --- | --- | --- | --- | --- |',
+      ...rows,
+    ].join('\n'),
+  );
 } finally {
   await rm(work, { recursive: true, force: true });
 }

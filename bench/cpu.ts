@@ -21,7 +21,13 @@ import { resolveIntraOpThreads } from '../src/inference/backend/intra-op-threads
 import { ceilingWithCpu, range, runAnalyze } from './pipeline/measure.ts';
 import { benchModels, talkingFaceVideo } from './pipeline/setup.ts';
 
-const { values } = parseArgs({ options: { variant: { type: 'string', default: 'model_quantized' }, rounds: { type: 'string', default: '2' }, json: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    variant: { type: 'string', default: 'model_quantized' },
+    rounds: { type: 'string', default: '2' },
+    json: { type: 'string' },
+  },
+});
 const shared = process.env.FER_SHARED_DIR;
 const models = await benchModels(shared);
 const { file: video } = await talkingFaceVideo(shared);
@@ -50,10 +56,19 @@ interface Round {
 
 const rounds: Round[] = [];
 for (let round = 1; round <= Number(values.rounds); round++) {
-  const top = await ceilingWithCpu(path.join(models.vitDir, 'onnx', `${values.variant}.onnx`), { batch: 8, seconds: 8, intraOpThreads: 'auto' });
+  const top = await ceilingWithCpu(path.join(models.vitDir, 'onnx', `${values.variant}.onnx`), {
+    batch: 8,
+    seconds: 8,
+    intraOpThreads: 'auto',
+  });
   const samples: CpuSample[] = [];
   const redisBefore = await redisCpuMs();
-  const { results } = await runAnalyze([video], ['--no-detect', '--model', models.vitDir], { FER_MODELS_DIR: models.modelsDir, FER_MODEL_VARIANT: values.variant!, FER_REUSE_MAX_FRAMES: '0' }, { cpuSamples: samples });
+  const { results } = await runAnalyze(
+    [video],
+    ['--no-detect', '--model', models.vitDir],
+    { FER_MODELS_DIR: models.modelsDir, FER_MODEL_VARIANT: values.variant!, FER_REUSE_MAX_FRAMES: '0' },
+    { cpuSamples: samples },
+  );
   const redisMs = (await redisCpuMs()) - redisBefore;
   const result = results[0]!;
   const window = cpuBetween(samples, Date.parse(result.timings.startedAt), Date.parse(result.timings.completedAt));
@@ -75,12 +90,16 @@ for (let round = 1; round <= Number(values.rounds); round++) {
     ceilingCpu: top.cpuMsPerImage * frames,
   });
   const r = rounds.at(-1)!;
-  console.error(`round ${round}: ${frames} frames in ${r.processingMs} ms (${((frames / r.processingMs) * 1000 / r.ceilingImagesPerSecond).toFixed(2)} × ceiling); model threads ${r.model} ms, ceiling ${r.ceilingCpu.toFixed(0)} ms`);
+  console.error(
+    `round ${round}: ${frames} frames in ${r.processingMs} ms (${(((frames / r.processingMs) * 1000) / r.ceilingImagesPerSecond).toFixed(2)} × ceiling); model threads ${r.model} ms, ceiling ${r.ceilingCpu.toFixed(0)} ms`,
+  );
 }
 redis.disconnect();
 
 const s = (pick: (r: Round) => number) => range(rounds.map((r) => pick(r) / 1000));
-console.log(`\nbench:cpu — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; analyze --no-detect, ${values.variant}, ${rounds[0]?.frames} frames, every frame classified; ${rounds.length} round(s)\n`);
+console.log(
+  `\nbench:cpu — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; analyze --no-detect, ${values.variant}, ${rounds[0]?.frames} frames, every frame classified; ${rounds.length} round(s)\n`,
+);
 console.log('| part | CPU-s |');
 console.log('| --- | ---: |');
 console.log(`| the ceiling loop for the same images (the model alone) | ${s((r) => r.ceilingCpu)} |`);
@@ -89,8 +108,32 @@ console.log(`| … the main thread (producer, worker, aggregation, Redis clients
 console.log(`| … every other thread (preprocessing, V8's helpers, libuv) | ${s((r) => r.otherThreads)} |`);
 console.log(`| … its children (ffprobe, ffmpeg) | ${s((r) => r.children)} |`);
 console.log(`| the Redis server, the whole command | ${s((r) => r.redis)} |`);
-console.log(`| outside the model (main + other threads + children + Redis) | ${s((r) => r.main + r.otherThreads + r.children + r.redis)} |`);
-console.log(`| idle (or other processes): ${os.cpus().length} cores × processing time − all of the above | ${s((r) => os.cpus().length * r.processingMs - r.model - r.main - r.otherThreads - r.children - r.redis)} |`);
-console.log(`\nprocessing ${range(rounds.map((r) => r.processingMs / 1000))} s for the ceiling's ${range(rounds.map((r) => r.frames / r.ceilingImagesPerSecond))} s: × ceiling ${range(rounds.map((r) => (r.frames / r.ceilingImagesPerSecond) / (r.processingMs / 1000)))}`);
-console.log(`bound with nothing but the model and its children (ffprobe, ffmpeg decoding the video): × ceiling ≤ ${range(rounds.map((r) => r.ceilingCpu / (r.ceilingCpu + r.children)), 3)}`);
-if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine: `${os.cpus().length} × ${os.cpus()[0]?.model}`, variant: values.variant, rounds }, null, 2));
+console.log(
+  `| outside the model (main + other threads + children + Redis) | ${s((r) => r.main + r.otherThreads + r.children + r.redis)} |`,
+);
+console.log(
+  `| idle (or other processes): ${os.cpus().length} cores × processing time − all of the above | ${s((r) => os.cpus().length * r.processingMs - r.model - r.main - r.otherThreads - r.children - r.redis)} |`,
+);
+console.log(
+  `\nprocessing ${range(rounds.map((r) => r.processingMs / 1000))} s for the ceiling's ${range(rounds.map((r) => r.frames / r.ceilingImagesPerSecond))} s: × ceiling ${range(rounds.map((r) => r.frames / r.ceilingImagesPerSecond / (r.processingMs / 1000)))}`,
+);
+console.log(
+  `bound with nothing but the model and its children (ffprobe, ffmpeg decoding the video): × ceiling ≤ ${range(
+    rounds.map((r) => r.ceilingCpu / (r.ceilingCpu + r.children)),
+    3,
+  )}`,
+);
+if (values.json)
+  writeFileSync(
+    values.json,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine: `${os.cpus().length} × ${os.cpus()[0]?.model}`,
+        variant: values.variant,
+        rounds,
+      },
+      null,
+      2,
+    ),
+  );

@@ -39,14 +39,39 @@ interface Source {
 
 function generated(name: string, lavfi: string): string {
   const file = path.join(dir, `${name}.mp4`);
-  execFileSync(mediaBinaries().ffmpeg, ['-v', 'error', '-y', '-f', 'lavfi', '-i', lavfi, '-t', '8', '-c:v', 'mpeg4', '-q:v', '5', file]);
+  execFileSync(mediaBinaries().ffmpeg, [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    lavfi,
+    '-t',
+    '8',
+    '-c:v',
+    'mpeg4',
+    '-q:v',
+    '5',
+    file,
+  ]);
   return file;
 }
 
 const demo = await makeDemoVideo({ out: path.join(dir, 'demo.mp4') });
 const sources: Source[] = [
-  ...[1, 2, 5].map((fps) => ({ name: `demo (6 photos, a cut every 2 s)`, file: demo.file, fps, cutAt: (i: number) => i > 0 && i % (2 * fps) === 0 })),
-  ...['testsrc=size=320x240:rate=25', 'testsrc2=size=320x240:rate=25', 'mandelbrot=size=320x240:rate=25', 'life=size=320x240:rate=25'].flatMap((lavfi) => {
+  ...[1, 2, 5].map((fps) => ({
+    name: `demo (6 photos, a cut every 2 s)`,
+    file: demo.file,
+    fps,
+    cutAt: (i: number) => i > 0 && i % (2 * fps) === 0,
+  })),
+  ...[
+    'testsrc=size=320x240:rate=25',
+    'testsrc2=size=320x240:rate=25',
+    'mandelbrot=size=320x240:rate=25',
+    'life=size=320x240:rate=25',
+  ].flatMap((lavfi) => {
     const name = lavfi.split('=')[0]!;
     const file = generated(name, lavfi);
     return [1, 5].map((fps) => ({ name, file, fps, cutAt: () => false }));
@@ -57,10 +82,22 @@ const sources: Source[] = [
     .map((file) => ({ name: path.basename(file), file, fps: 5, cutAt: () => false })),
 ];
 
-async function frames(file: string, fps: number, analyze?: (f: { data: Buffer; width: number; height: number }) => Promise<readonly FaceResult[]>): Promise<FrameResult[]> {
+async function frames(
+  file: string,
+  fps: number,
+  analyze?: (f: { data: Buffer; width: number; height: number }) => Promise<readonly FaceResult[]>,
+): Promise<FrameResult[]> {
   const out: FrameResult[] = [];
-  for await (const f of extractFrames(file, await probeVideo(file, config.pipeline), { fps, maxSide: config.pipeline.frameMaxSide })) {
-    out.push({ index: f.index, timestamp: f.timestamp, faces: analyze ? await analyze(f) : [], signature: frameSignature(f) });
+  for await (const f of extractFrames(file, await probeVideo(file, config.pipeline), {
+    fps,
+    maxSide: config.pipeline.frameMaxSide,
+  })) {
+    out.push({
+      index: f.index,
+      timestamp: f.timestamp,
+      faces: analyze ? await analyze(f) : [],
+      signature: frameSignature(f),
+    });
   }
   return out;
 }
@@ -68,7 +105,12 @@ async function frames(file: string, fps: number, analyze?: (f: { data: Buffer; w
 const rows: Array<{ source: string; fps: number; cuts: number[]; withinShotMax: number }> = [];
 for (const s of sources) {
   const scores = cutScores(await frames(s.file, s.fps));
-  rows.push({ source: s.name, fps: s.fps, cuts: scores.filter((x) => s.cutAt(x.index)).map((x) => x.score), withinShotMax: Math.max(0, ...scores.filter((x) => !s.cutAt(x.index)).map((x) => x.score)) });
+  rows.push({
+    source: s.name,
+    fps: s.fps,
+    cuts: scores.filter((x) => s.cutAt(x.index)).map((x) => x.score),
+    withinShotMax: Math.max(0, ...scores.filter((x) => !s.cutAt(x.index)).map((x) => x.score)),
+  });
 }
 
 // Appearance: the same face in consecutive frames (boxes overlapping, same shot) vs across a cut.
@@ -81,7 +123,9 @@ for (const fps of [2, 5]) {
     for (const face of analysed[i]!.faces) {
       for (const before of analysed[i - 1]!.faces) {
         if (iou(face.box, before.box) < config.faces.trackIou) continue;
-        (crossing ? appearance.acrossCut : appearance.same).push(appearanceDistance(face.appearance!, before.appearance!));
+        (crossing ? appearance.acrossCut : appearance.same).push(
+          appearanceDistance(face.appearance!, before.appearance!),
+        );
       }
     }
   }
@@ -91,8 +135,16 @@ rmSync(dir, { recursive: true, force: true });
 
 const f3 = (v: number) => v.toFixed(3);
 console.log(`\n| source | fps | scores at the cuts | largest score within a shot |\n| --- | ---: | --- | ---: |`);
-for (const r of rows) console.log(`| ${r.source} | ${r.fps} | ${r.cuts.length ? r.cuts.map(f3).join(', ') : '—'} | ${f3(r.withinShotMax)} |`);
+for (const r of rows)
+  console.log(
+    `| ${r.source} | ${r.fps} | ${r.cuts.length ? r.cuts.map(f3).join(', ') : '—'} | ${f3(r.withinShotMax)} |`,
+  );
 const sorted = [...appearance.same].sort((a, b) => a - b);
-console.log(`\nface appearance distance, same face in consecutive frames (${sorted.length} pairs): median ${f3(sorted[Math.floor(sorted.length / 2)] ?? 0)}, p95 ${f3(sorted[Math.floor(sorted.length * 0.95)] ?? 0)}, max ${f3(sorted.at(-1) ?? 0)}`);
-console.log(`face appearance distance, overlapping faces across a cut (${appearance.acrossCut.length} pairs): ${appearance.acrossCut.map(f3).join(', ')}`);
-if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), rows, appearance }, null, 2));
+console.log(
+  `\nface appearance distance, same face in consecutive frames (${sorted.length} pairs): median ${f3(sorted[Math.floor(sorted.length / 2)] ?? 0)}, p95 ${f3(sorted[Math.floor(sorted.length * 0.95)] ?? 0)}, max ${f3(sorted.at(-1) ?? 0)}`,
+);
+console.log(
+  `face appearance distance, overlapping faces across a cut (${appearance.acrossCut.length} pairs): ${appearance.acrossCut.map(f3).join(', ')}`,
+);
+if (values.json)
+  writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), rows, appearance }, null, 2));

@@ -37,7 +37,22 @@ const { file: talking } = await talkingFaceVideo(shared);
 
 function encode(name: string, scale: string, codec: string[]): string {
   const out = path.join(tmp, name);
-  execFileSync(ffmpeg, ['-v', 'error', '-y', '-i', talking, '-t', String(seconds), '-vf', `scale=${scale}:flags=bicubic`, ...codec, '-pix_fmt', 'yuv420p', '-an', out]);
+  execFileSync(ffmpeg, [
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    talking,
+    '-t',
+    String(seconds),
+    '-vf',
+    `scale=${scale}:flags=bicubic`,
+    ...codec,
+    '-pix_fmt',
+    'yuv420p',
+    '-an',
+    out,
+  ]);
   return out;
 }
 const x264 = ['-c:v', 'libx264', '-preset', 'veryfast'];
@@ -45,18 +60,34 @@ const inputs = [
   { name: 'H.264 360×288 (GRID re-encode)', file: path.join(shared, 'fixtures', 'video', 'grid_bbaf2n.mp4') },
   { name: 'H.264 720p', file: encode('720p.mp4', '1280:720', x264) },
   { name: 'H.264 1080p', file: encode('1080p.mp4', '1920:1080', x264) },
-  { name: 'HEVC 1080p', file: encode('1080p-hevc.mp4', '1920:1080', ['-c:v', 'libx265', '-preset', 'veryfast', '-x265-params', 'log-level=error']) },
+  {
+    name: 'HEVC 1080p',
+    file: encode('1080p-hevc.mp4', '1920:1080', [
+      '-c:v',
+      'libx265',
+      '-preset',
+      'veryfast',
+      '-x265-params',
+      'log-level=error',
+    ]),
+  },
 ];
 
 /** User + system CPU seconds of one ffmpeg run (GNU time's %U %S). */
 function cpuSeconds(args: string[]): number {
-  const run = spawnSync('/usr/bin/time', ['-f', '%U %S', ffmpeg, '-v', 'error', '-nostdin', '-threads', '1', ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const run = spawnSync('/usr/bin/time', ['-f', '%U %S', ffmpeg, '-v', 'error', '-nostdin', '-threads', '1', ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
   const [user, system] = run.stderr.trim().split('\n').pop()!.split(' ').map(Number);
   return user! + system!;
 }
 
 const config = loadConfig({ ...process.env, FER_MODELS_DIR: path.join(tmp, 'models'), FER_EXECUTION_PROVIDERS: 'cpu' });
-const analyzer = await createProfileAnalyzer(config, 'compact', { prepareFaceApi: ensureFaceApiModels, compactExpression });
+const analyzer = await createProfileAnalyzer(config, 'compact', {
+  prepareFaceApi: ensureFaceApiModels,
+  compactExpression,
+});
 const rows: Array<Record<string, unknown>> = [];
 for (const input of inputs) {
   const probe = await probeVideo(input.file, config.pipeline);
@@ -69,7 +100,12 @@ for (const input of inputs) {
   const faces: Record<'exact' | 'fast', FaceResult[][]> = { exact: [], fast: [] };
   const timestamps: Record<'exact' | 'fast', number[]> = { exact: [], fast: [] };
   for (const mode of ['exact', 'fast'] as const) {
-    for await (const frame of extractFrames(input.file, probe, { fps: 2, maxSide: 640, skipLoopFilter: mode === 'fast', decodeThreads: 1 })) {
+    for await (const frame of extractFrames(input.file, probe, {
+      fps: 2,
+      maxSide: 640,
+      skipLoopFilter: mode === 'fast',
+      decodeThreads: 1,
+    })) {
       faces[mode].push([...(await analyzer.analyze(frame)).faces]);
       timestamps[mode].push(frame.timestamp);
     }
@@ -82,7 +118,10 @@ for (const input of inputs) {
     const fastFaces = faces.fast[i] ?? [];
     facesOnlyInOne += Math.abs(exactFaces.length - fastFaces.length);
     for (const face of exactFaces) {
-      const twin = fastFaces.reduce<FaceResult | undefined>((best, f) => (best === undefined || iou(f.box, face.box) > iou(best.box, face.box) ? f : best), undefined);
+      const twin = fastFaces.reduce<FaceResult | undefined>(
+        (best, f) => (best === undefined || iou(f.box, face.box) > iou(best.box, face.box) ? f : best),
+        undefined,
+      );
       if (twin === undefined) continue;
       compared++;
       if (twin.label === face.label) sameLabel++;
@@ -109,10 +148,27 @@ await analyzer.close();
 await rm(tmp, { recursive: true, force: true });
 
 const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
-console.log(`bench:decode-modes — ${seconds} s of the talking-face clip per input, sampled at 2 frames/s to 640 px; ffmpeg with one thread; CPU s (user + system)`);
-console.log('| input | frames | full decode (`-f null`) CPU s | exact sampling CPU s | fast sampling CPU s | fast / exact | fast / full decode | faces compared | faces in one mode only | top-1 agreement | least box IoU | same timestamps |');
+console.log(
+  `bench:decode-modes — ${seconds} s of the talking-face clip per input, sampled at 2 frames/s to 640 px; ffmpeg with one thread; CPU s (user + system)`,
+);
+console.log(
+  '| input | frames | full decode (`-f null`) CPU s | exact sampling CPU s | fast sampling CPU s | fast / exact | fast / full decode | faces compared | faces in one mode only | top-1 agreement | least box IoU | same timestamps |',
+);
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
-for (const r of rows as Array<{ input: string; frames: number; cpu: { fullDecode: number; exact: number; fast: number }; fastOverExact: number; fastOverFullDecode: number; faces: number; facesOnlyInOne: number; top1Agreement: number; minIou: number; sameTimestamps: boolean }>) {
-  console.log(`| ${r.input} | ${r.frames} | ${r.cpu.fullDecode.toFixed(2)} | ${r.cpu.exact.toFixed(2)} | ${r.cpu.fast.toFixed(2)} | ${r.fastOverExact.toFixed(2)} | ${r.fastOverFullDecode.toFixed(2)} | ${r.faces} | ${r.facesOnlyInOne} | ${pct(r.top1Agreement)} | ${r.minIou.toFixed(3)} | ${r.sameTimestamps ? 'yes' : 'no'} |`);
+for (const r of rows as Array<{
+  input: string;
+  frames: number;
+  cpu: { fullDecode: number; exact: number; fast: number };
+  fastOverExact: number;
+  fastOverFullDecode: number;
+  faces: number;
+  facesOnlyInOne: number;
+  top1Agreement: number;
+  minIou: number;
+  sameTimestamps: boolean;
+}>) {
+  console.log(
+    `| ${r.input} | ${r.frames} | ${r.cpu.fullDecode.toFixed(2)} | ${r.cpu.exact.toFixed(2)} | ${r.cpu.fast.toFixed(2)} | ${r.fastOverExact.toFixed(2)} | ${r.fastOverFullDecode.toFixed(2)} | ${r.faces} | ${r.facesOnlyInOne} | ${pct(r.top1Agreement)} | ${r.minIou.toFixed(3)} | ${r.sameTimestamps ? 'yes' : 'no'} |`,
+  );
 }
 if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), seconds, rows }, null, 2));

@@ -40,7 +40,10 @@ const config = loadConfig();
 const detectorName = values.detector ?? config.faces.detector;
 
 async function vitDir(): Promise<string> {
-  const dir = path.join(os.tmpdir(), preset === 'base' ? 'fer-stream-bench-vit-base' : `fer-stream-bench-vit-${preset}`);
+  const dir = path.join(
+    os.tmpdir(),
+    preset === 'base' ? 'fer-stream-bench-vit-base' : `fer-stream-bench-vit-${preset}`,
+  );
   if (!existsSync(path.join(dir, 'onnx', 'model.onnx'))) {
     console.error(`building synthetic ViT (${preset}) into ${dir} …`);
     await buildSyntheticVitModelDir({ outDir: dir, preset, seed: 1 });
@@ -53,7 +56,11 @@ async function loadFrames(): Promise<RgbImage[]> {
   const probe = await probeVideo(file, { maxDurationSeconds: 600, maxFileBytes: 1e9, maxSourcePixels: 1e8 });
   const frames: RgbImage[] = [];
   // Sample densely enough to get `frameCount` distinct frames out of the 3 s video.
-  for await (const f of extractFrames(file, probe, { fps: Math.max(1, frameCount / 2.9), maxSide: config.pipeline.frameMaxSide, maxFrames: frameCount })) {
+  for await (const f of extractFrames(file, probe, {
+    fps: Math.max(1, frameCount / 2.9),
+    maxSide: config.pipeline.frameMaxSide,
+    maxFrames: frameCount,
+  })) {
     frames.push({ data: new Uint8Array(f.data), width: f.width, height: f.height });
   }
   return frames;
@@ -88,7 +95,8 @@ try {
   await installLocal(path.join(values.shared, 'models'), modelsDir);
   const frames = await loadFrames();
   const classifier = await createImageClassifier(await vitDir(), { config: config.inference });
-  const size = config.faces.detectorInputSize === 'frame' ? undefined : config.faces.detectorInputSize.split('x').map(Number);
+  const size =
+    config.faces.detectorInputSize === 'frame' ? undefined : config.faces.detectorInputSize.split('x').map(Number);
   const detector = await loadDetector(path.join(modelsDir, detectorName), {
     inference: config.inference,
     settings: {
@@ -107,7 +115,10 @@ try {
   };
   console.error(
     `${frames.length} frames ${frames[0]!.width}x${frames[0]!.height}; ViT ${preset} (${config.inference.modelVariant}); detector ${detectorName}; ` +
-      `max batch ${config.inference.maxBatchSize}, intra-op threads ${config.inference.intraOpThreads}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+      `max batch ${config.inference.maxBatchSize}, intra-op threads ${config.inference.intraOpThreads}; load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
   );
   // Warm-up of both paths (first runs allocate and plan).
   await perFrame(wholeFrame, frames.slice(0, 4));
@@ -140,7 +151,9 @@ try {
   const cpuD = median(detection.map((c) => c.cpuMs));
   const wallD = min(detection.map((c) => c.wallMs));
   console.log(row(`${detectorName} alone (detection only)`, cpuD, cpuA, wallD, wallA));
-  console.log(`per-round ratios (with/without): CPU ${without.map((a, i) => (withDetector[i]!.cpuMs / a.cpuMs).toFixed(3)).join(' ')}; wall ${without.map((a, i) => (withDetector[i]!.wallMs / a.wallMs).toFixed(3)).join(' ')}`);
+  console.log(
+    `per-round ratios (with/without): CPU ${without.map((a, i) => (withDetector[i]!.cpuMs / a.cpuMs).toFixed(3)).join(' ')}; wall ${without.map((a, i) => (withDetector[i]!.wallMs / a.wallMs).toFixed(3)).join(' ')}`,
+  );
   await detector.close();
   await classifier.close();
 } finally {

@@ -47,7 +47,13 @@ if (!existsSync('/usr/bin/time')) {
   console.error("bench:feed measures ffmpeg's CPU with GNU time: apt-get install time");
   process.exit(1);
 }
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, analyzers: { type: 'string', default: 'cost-free,compact,vit' }, json: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    analyzers: { type: 'string', default: 'cost-free,compact,vit' },
+    json: { type: 'string' },
+  },
+});
 const seconds = Number(values.seconds);
 const analyzerNames = values.analyzers!.split(',') as Array<'cost-free' | ProfileName>;
 const shared = process.env.FER_SHARED_DIR;
@@ -62,7 +68,19 @@ chmodSync(wrapper, 0o755);
 process.env.FFMPEG_PATH = wrapper;
 const cpuOfTimedRuns = (): number => {
   if (!existsSync(timeFile)) return 0;
-  const total = readFileSync(timeFile, 'utf8').trim().split('\n').filter(Boolean).reduce((sum, line) => sum + line.split(' ').map(Number).reduce((a, b) => a + b, 0), 0);
+  const total = readFileSync(timeFile, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .reduce(
+      (sum, line) =>
+        sum +
+        line
+          .split(' ')
+          .map(Number)
+          .reduce((a, b) => a + b, 0),
+      0,
+    );
   rmSync(timeFile);
   return total;
 };
@@ -70,16 +88,51 @@ const cpuOfTimedRuns = (): number => {
 const { file: talking } = await talkingFaceVideo(shared);
 function encode(name: string, height: number, codec: string[]): string {
   const out = path.join(tmp, name);
-  execFileSync(realFfmpeg, ['-v', 'error', '-y', '-i', talking, '-t', String(seconds), '-vf', `scale=-2:${height}:flags=bicubic`, ...codec, '-pix_fmt', 'yuv420p', '-an', out]);
+  execFileSync(realFfmpeg, [
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    talking,
+    '-t',
+    String(seconds),
+    '-vf',
+    `scale=-2:${height}:flags=bicubic`,
+    ...codec,
+    '-pix_fmt',
+    'yuv420p',
+    '-an',
+    out,
+  ]);
   return out;
 }
 const x264 = ['-c:v', 'libx264', '-preset', 'veryfast'];
 console.error('encoding the inputs …');
 const inputs = [
-  ...[360, 720, 1080, 2160].map((height) => ({ name: `H.264 ${height}p`, file: encode(`h264-${height}.mp4`, height, x264) })),
-  { name: 'HEVC 1080p', file: encode('hevc-1080.mp4', 1080, ['-c:v', 'libx265', '-preset', 'veryfast', '-x265-params', 'log-level=error']) },
+  ...[360, 720, 1080, 2160].map((height) => ({
+    name: `H.264 ${height}p`,
+    file: encode(`h264-${height}.mp4`, height, x264),
+  })),
+  {
+    name: 'HEVC 1080p',
+    file: encode('hevc-1080.mp4', 1080, ['-c:v', 'libx265', '-preset', 'veryfast', '-x265-params', 'log-level=error']),
+  },
   // Webcams and browsers (WebRTC recordings): VP9 in real-time mode.
-  { name: 'VP9 1080p', file: encode('vp9-1080.webm', 1080, ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-row-mt', '1', '-b:v', '4M']) },
+  {
+    name: 'VP9 1080p',
+    file: encode('vp9-1080.webm', 1080, [
+      '-c:v',
+      'libvpx-vp9',
+      '-deadline',
+      'realtime',
+      '-cpu-used',
+      '8',
+      '-row-mt',
+      '1',
+      '-b:v',
+      '4M',
+    ]),
+  },
 ];
 
 const cpuMs = (start: NodeJS.CpuUsage) => {
@@ -89,9 +142,20 @@ const cpuMs = (start: NodeJS.CpuUsage) => {
 
 const models = await benchModels(shared);
 const redis = await OwnRedis.start({ persistence: false });
-const config = loadConfig({ ...process.env, FER_MODELS_DIR: models.modelsDir, FER_EXECUTION_PROVIDERS: 'cpu', FER_REUSE_MAX_FRAMES: '0' });
+const config = loadConfig({
+  ...process.env,
+  FER_MODELS_DIR: models.modelsDir,
+  FER_EXECUTION_PROVIDERS: 'cpu',
+  FER_REUSE_MAX_FRAMES: '0',
+});
 // The vit profile on the int8 ViT-B/16 (the compact profile's nets choose their own variant).
-const vitConfig = loadConfig({ ...process.env, FER_MODELS_DIR: models.modelsDir, FER_EXECUTION_PROVIDERS: 'cpu', FER_REUSE_MAX_FRAMES: '0', FER_MODEL_VARIANT: 'model_quantized' });
+const vitConfig = loadConfig({
+  ...process.env,
+  FER_MODELS_DIR: models.modelsDir,
+  FER_EXECUTION_PROVIDERS: 'cpu',
+  FER_REUSE_MAX_FRAMES: '0',
+  FER_MODEL_VARIANT: 'model_quantized',
+});
 const pipeline = createPipeline({ redisUrl: redis.url, prefix: 'bench-feed', config: config.pipeline });
 const redisCpuMs = async () => (await redisCpuSeconds(pipeline.redis)) * 1000;
 
@@ -104,14 +168,27 @@ async function openAnalyzer(name: 'cost-free' | ProfileName, cfg: Config): Promi
   if (name === 'cost-free') return { analyzer: new CostFreeAnalyzer() };
   const analyzer = await createProfileAnalyzer(cfg, name, { prepareFaceApi: ensureFaceApiModels, compactExpression });
   const detectorName = name === 'compact' ? cfg.faces.compactDetector : cfg.faces.detector;
-  const dir = isBundledDetector(detectorName) ? await ensureDetectorDir(cfg.modelsDir, detectorName) : vitProfilePaths(cfg).detectorDir;
+  const dir = isBundledDetector(detectorName)
+    ? await ensureDetectorDir(cfg.modelsDir, detectorName)
+    : vitProfilePaths(cfg).detectorDir;
   const spec = parseDetectorSpec(readFileSync(path.join(dir, DETECTOR_SPEC_FILE), 'utf8'), dir);
   const tensor = new Float32Array(spec.inputWidth * spec.inputHeight * 3);
   return {
     analyzer,
     detectorInput: async (frame) => {
-      const mapping = (spec.resize === 'letterbox' ? letterboxMapping : stretchMapping)(frame.width, frame.height, spec.inputWidth, spec.inputHeight);
-      await writeDetectorInput(frame, mapping, { channelOrder: spec.channelOrder, mean: spec.mean, std: spec.std, layout: spec.layout }, tensor, 0);
+      const mapping = (spec.resize === 'letterbox' ? letterboxMapping : stretchMapping)(
+        frame.width,
+        frame.height,
+        spec.inputWidth,
+        spec.inputHeight,
+      );
+      await writeDetectorInput(
+        frame,
+        mapping,
+        { channelOrder: spec.channelOrder, mean: spec.mean, std: spec.std, layout: spec.layout },
+        tensor,
+        0,
+      );
     },
   };
 }
@@ -129,10 +206,21 @@ for (const input of inputs) {
     const frames: RgbImage[] = [];
     const chunks: Buffer[] = [];
     cpuOfTimedRuns();
-    for await (const chunk of extractFrameChunks(input.file, probe, { fps, maxSide: 640, decodeThreads: 1, framesPerChunk: 32, buffers: 0 })) {
+    for await (const chunk of extractFrameChunks(input.file, probe, {
+      fps,
+      maxSide: 640,
+      decodeThreads: 1,
+      framesPerChunk: 32,
+      buffers: 0,
+    })) {
       chunks.push(chunk.data);
       const frameBytes = chunk.width * chunk.height * 3;
-      for (let i = 0; i < chunk.frames; i++) frames.push({ width: chunk.width, height: chunk.height, data: chunk.data.subarray(i * frameBytes, (i + 1) * frameBytes) });
+      for (let i = 0; i < chunk.frames; i++)
+        frames.push({
+          width: chunk.width,
+          height: chunk.height,
+          data: chunk.data.subarray(i * frameBytes, (i + 1) * frameBytes),
+        });
     }
     const decodeMs = cpuOfTimedRuns() * 1000;
     const n = frames.length;
@@ -150,7 +238,8 @@ for (const input of inputs) {
     for (const [name, { analyzer, detectorInput }] of analyzers) {
       start = process.cpuUsage();
       const results: FrameResult[] = [];
-      for (const [index, frame] of frames.entries()) results.push({ index, timestamp: index / fps, faces: [...(await analyzer.analyze(frame)).faces] });
+      for (const [index, frame] of frames.entries())
+        results.push({ index, timestamp: index / fps, faces: [...(await analyzer.analyze(frame)).faces] });
       const analyzeMs = cpuMs(start);
       start = process.cpuUsage();
       if (detectorInput) for (const frame of frames) await detectorInput(frame);
@@ -166,7 +255,15 @@ for (const input of inputs) {
       const cropsMs = cpuMs(start);
       start = process.cpuUsage();
       const withSignatures = results.map((result, i) => ({ ...result, signature: frameSignature(frames[i]!) }));
-      buildVideoResult({ videoId: 'feed', frames: withSignatures, video: { name: input.name }, model: analyzer.info, processing: { fps }, timings: { submittedAt: new Date().toISOString(), completedAt: new Date().toISOString(), processingMs: null }, aggregation: { frameInterval: 1 / fps } });
+      buildVideoResult({
+        videoId: 'feed',
+        frames: withSignatures,
+        video: { name: input.name },
+        model: analyzer.info,
+        processing: { fps },
+        timings: { submittedAt: new Date().toISOString(), completedAt: new Date().toISOString(), processingMs: null },
+        aggregation: { frameInterval: 1 / fps },
+      });
       const aggregationMs = cpuMs(start);
       const whole = decodeMs + transportMs + analyzeMs + aggregationMs;
       const row = {
@@ -189,7 +286,9 @@ for (const input of inputs) {
       };
       rows.push(row);
       const m = row.msPerSampledFrame;
-      console.error(`${input.name} ${fps}/s ${name}: decode ${fmt(m.decode)} transport ${fmt(m.transport)} analyze ${fmt(m.analyze)} aggregation ${fmt(m.aggregation)} ms/frame; whole ${row.wholeOverFullDecode.toFixed(2)}× full decode`);
+      console.error(
+        `${input.name} ${fps}/s ${name}: decode ${fmt(m.decode)} transport ${fmt(m.transport)} analyze ${fmt(m.analyze)} aggregation ${fmt(m.aggregation)} ms/frame; whole ${row.wholeOverFullDecode.toFixed(2)}× full decode`,
+      );
     }
   }
 }
@@ -197,11 +296,23 @@ await Promise.all([...analyzers.values()].map(({ analyzer }) => analyzer.close()
 await pipeline.close();
 await redis.stop();
 
-console.log(`\n| input | fps | analyzer | frames | full decode | decode | transport | det. input | crops | analyze (all model work) | aggregation | whole | whole / full decode |`);
+console.log(
+  `\n| input | fps | analyzer | frames | full decode | decode | transport | det. input | crops | analyze (all model work) | aggregation | whole | whole / full decode |`,
+);
 console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
   const m = r.msPerSampledFrame as Record<string, number>;
-  console.log(`| ${r.input} | ${r.fps} | ${r.analyzer} | ${r.sampledFrames} | ${fmt(m.fullDecode!)} | ${fmt(m.decode!)} | ${fmt(m.transport!)} | ${fmt(m.detectorInput!)} | ${fmt(m.crops!)} | ${fmt(m.analyze!)} | ${fmt(m.aggregation!)} | ${fmt(m.whole!)} | ${(r.wholeOverFullDecode as number).toFixed(2)} |`);
+  console.log(
+    `| ${r.input} | ${r.fps} | ${r.analyzer} | ${r.sampledFrames} | ${fmt(m.fullDecode!)} | ${fmt(m.decode!)} | ${fmt(m.transport!)} | ${fmt(m.detectorInput!)} | ${fmt(m.crops!)} | ${fmt(m.analyze!)} | ${fmt(m.aggregation!)} | ${fmt(m.whole!)} | ${(r.wholeOverFullDecode as number).toFixed(2)} |`,
+  );
 }
-if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), cpu: os.cpus()[0]?.model, cores: os.cpus().length, seconds, rows }, null, 2));
+if (values.json)
+  writeFileSync(
+    values.json,
+    JSON.stringify(
+      { date: new Date().toISOString(), cpu: os.cpus()[0]?.model, cores: os.cpus().length, seconds, rows },
+      null,
+      2,
+    ),
+  );
 rmSync(tmp, { recursive: true, force: true });

@@ -65,8 +65,18 @@ const images = Array.from({ length: 16 }, (_, i) => pixels(plane, i + 1));
 const options = { intraOpThreads, graphOptimizationLevel: 'all' as const };
 
 const direct = await openDirectSession(model.modelPath, options);
-const host = await createInferenceHost({ modelPath: model.modelPath, threads: 1, executionProviders: ['cpu'], ...options });
-console.error(`model ${model.modelPath}; intra-op threads ${intraOpThreads}; ${seconds}s per measurement; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+const host = await createInferenceHost({
+  modelPath: model.modelPath,
+  threads: 1,
+  executionProviders: ['cpu'],
+  ...options,
+});
+console.error(
+  `model ${model.modelPath}; intra-op threads ${intraOpThreads}; ${seconds}s per measurement; load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 
 function batchTensor(size: number): Float32Array {
   const data = new Float32Array(size * plane);
@@ -137,14 +147,26 @@ for (const size of batchSizes) {
     plainRates.push(plainA, plainB);
     batchedRates.push(batchedA, batchedB);
     ratios.push((batchedA + batchedB) / (plainA + plainB));
-    console.error(`batch ${size} round ${round + 1}: plain ${plainA.toFixed(2)}/${plainB.toFixed(2)} img/s, batcher+host ${batchedA.toFixed(2)}/${batchedB.toFixed(2)} img/s`);
+    console.error(
+      `batch ${size} round ${round + 1}: plain ${plainA.toFixed(2)}/${plainB.toFixed(2)} img/s, batcher+host ${batchedA.toFixed(2)}/${batchedB.toFixed(2)} img/s`,
+    );
   }
   rows.push({ size, plain: median(plainRates), batched: median(batchedRates), ratios });
 }
 await host.close();
 await direct.release();
 
-console.log(`\n| batch size | plain session.run (img/s, median) | batcher + thread host (img/s, median) | ratio per round | median ratio |`);
+console.log(
+  `\n| batch size | plain session.run (img/s, median) | batcher + thread host (img/s, median) | ratio per round | median ratio |`,
+);
 console.log(`|---:|---:|---:|---|---:|`);
-for (const r of rows) console.log(`| ${r.size} | ${r.plain.toFixed(2)} | ${r.batched.toFixed(2)} | ${r.ratios.map((x) => x.toFixed(3)).join(', ')} | ${median(r.ratios).toFixed(3)} |`);
-console.log(`\nload average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; cpus: ${os.cpus()[0]?.model ?? '?'} × ${os.availableParallelism()}`);
+for (const r of rows)
+  console.log(
+    `| ${r.size} | ${r.plain.toFixed(2)} | ${r.batched.toFixed(2)} | ${r.ratios.map((x) => x.toFixed(3)).join(', ')} | ${median(r.ratios).toFixed(3)} |`,
+  );
+console.log(
+  `\nload average after: ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}; cpus: ${os.cpus()[0]?.model ?? '?'} × ${os.availableParallelism()}`,
+);

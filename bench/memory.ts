@@ -47,9 +47,15 @@ async function peakRss(variant: string, arena: boolean): Promise<{ peakMb: numbe
 }
 
 const rows: Array<{ variant: string; arena: boolean; peakMb: number; framesPerSecond: number }> = [];
-for (const variant of ['model', 'model_quantized']) for (const arena of [true, false]) rows.push({ variant, arena, ...(await peakRss(variant, arena)) });
-console.log(`\nbench:memory — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; one worker, ViT-B/16 whole-frame, batch 16, 120 frames\n`);
+for (const variant of ['model', 'model_quantized'])
+  for (const arena of [true, false]) rows.push({ variant, arena, ...(await peakRss(variant, arena)) });
+console.log(
+  `\nbench:memory — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; one worker, ViT-B/16 whole-frame, batch 16, 120 frames\n`,
+);
 console.log('| variant | CPU memory arena | peak RSS (MB) | frames/s |');
 console.log('| --- | --- | ---: | ---: |');
-for (const r of rows) console.log(`| ${r.variant === 'model' ? 'fp32' : 'int8'} | ${r.arena ? 'on (default)' : 'off'} | ${r.peakMb.toFixed(0)} | ${r.framesPerSecond.toFixed(2)} |`);
+for (const r of rows)
+  console.log(
+    `| ${r.variant === 'model' ? 'fp32' : 'int8'} | ${r.arena ? 'on (default)' : 'off'} | ${r.peakMb.toFixed(0)} | ${r.framesPerSecond.toFixed(2)} |`,
+  );
 if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), rows }, null, 2));

@@ -11,7 +11,9 @@ import { setBuildInfo } from '../src/metrics/build-info.ts';
 import { createMetricsObserver } from '../src/metrics/observer.ts';
 import { createMetricsRegistry } from '../src/metrics/registry.ts';
 
-const { values } = parseArgs({ options: { frames: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: { frames: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '5' } },
+});
 const frames = Number(values.frames);
 const rounds = Number(values.rounds);
 const BATCH = 8;
@@ -20,7 +22,14 @@ function drive(observer: PipelineObserver): number {
   const start = performance.now();
   for (let i = 0; i < frames; i++) {
     observer.frameProcessed?.({ faces: 1, queueWaitMs: (i % 97) * 3, endToEndMs: 40 + (i % 89) * 7 });
-    if (i % BATCH === BATCH - 1) observer.inferenceBatch?.({ stage: 'classify', provider: 'cpu', batchSize: BATCH, maxBatchSize: BATCH, durationMs: 180 + (i % 13) });
+    if (i % BATCH === BATCH - 1)
+      observer.inferenceBatch?.({
+        stage: 'classify',
+        provider: 'cpu',
+        batchSize: BATCH,
+        maxBatchSize: BATCH,
+        durationMs: 180 + (i % 13),
+      });
   }
   return performance.now() - start;
 }
@@ -57,6 +66,8 @@ const base = nsPerFrame(median(baseline));
 const withMetrics = nsPerFrame(median(measured));
 console.log(`frames per round: ${frames}, batches of ${BATCH}, rounds: ${rounds} (A-B-B-A)`);
 console.log(`no-op observer:      ${base.toFixed(0)} ns/frame`);
-console.log(`metrics observer:    ${withMetrics.toFixed(0)} ns/frame  (×${(withMetrics / base).toFixed(1)} the no-op loop; ${(withMetrics - base).toFixed(0)} ns/frame added)`);
+console.log(
+  `metrics observer:    ${withMetrics.toFixed(0)} ns/frame  (×${(withMetrics / base).toFixed(1)} the no-op loop; ${(withMetrics - base).toFixed(0)} ns/frame added)`,
+);
 console.log(`frames/s one core could report: ${Math.round(1e9 / withMetrics).toLocaleString('en')}`);
 console.log(`/metrics render: median ${median(scrapes).toFixed(2)} ms, ${bytes} bytes`);

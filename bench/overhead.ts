@@ -42,11 +42,19 @@ const video = path.join(dir, 'source.mp4');
 generateSourceVideo(video, { side: SOURCE_SIDE, rate: RATE, frames: FRAMES });
 
 function spawnService(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : []), path.join(repo, 'bin/fer-stream.js'), ...args], {
-    cwd: repo,
-    env: { ...process.env, REDIS_URL, FER_METRICS_ENABLED: '0', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  return spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : []),
+      path.join(repo, 'bin/fer-stream.js'),
+      ...args,
+    ],
+    {
+      cwd: repo,
+      env: { ...process.env, REDIS_URL, FER_METRICS_ENABLED: '0', LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -61,7 +69,14 @@ async function baseline(frames: number): Promise<number> {
   const probe = await probeVideo(video, { maxDurationSeconds: 1e9, maxFileBytes: 1e15, maxSourcePixels: 1e9 });
   const start = performance.now();
   let n = 0;
-  for await (const _ of extractFrames(video, probe, { fps: RATE, maxSide: SIDE, maxFrames: frames, reuseBuffer: true, decodeThreads: loadConfig().pipeline.decodeThreads })) n += 1;
+  for await (const _ of extractFrames(video, probe, {
+    fps: RATE,
+    maxSide: SIDE,
+    maxFrames: frames,
+    reuseBuffer: true,
+    decodeThreads: loadConfig().pipeline.decodeThreads,
+  }))
+    n += 1;
   return n / ((performance.now() - start) / 1000);
 }
 
@@ -94,7 +109,10 @@ async function runPipeline(chunkFrames: number, frames: number): Promise<RunResu
   const probe = new Redis(REDIS_URL);
   try {
     // Start the clock only once both services consume their queues (start-up is not pipeline cost).
-    while ((await pipeline.queues.videos.getWorkers()).length === 0 || (await pipeline.queues.frames.getWorkers()).length === 0) {
+    while (
+      (await pipeline.queues.videos.getWorkers()).length === 0 ||
+      (await pipeline.queues.frames.getWorkers()).length === 0
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -103,19 +121,36 @@ async function runPipeline(chunkFrames: number, frames: number): Promise<RunResu
     let peakHeldBytes = 0;
     let sampling = true;
     const redisPid = Number(/process_id:(\d+)/.exec(await probe.info('server'))?.[1]);
-    const cpuBefore = { producer: cpuSeconds(producer.pid!), worker: cpuSeconds(worker.pid!), redis: cpuSeconds(redisPid) };
+    const cpuBefore = {
+      producer: cpuSeconds(producer.pid!),
+      worker: cpuSeconds(worker.pid!),
+      redis: cpuSeconds(redisPid),
+    };
     const start = performance.now();
-    const { videoId } = await submitVideo(pipeline, { path: video, options: { fps: RATE, maxFrames: frames, maxSide: SIDE} });
+    const { videoId } = await submitVideo(pipeline, {
+      path: video,
+      options: { fps: RATE, maxFrames: frames, maxSide: SIDE },
+    });
     const sampler = (async () => {
       while (sampling) {
-        peakHeldBytes = Math.max(peakHeldBytes, Number((await probe.get(pipeline.keys.chunkShards[0]!.heldBytes)) ?? 0));
-        const [, keys] = await probe.scan('0', 'MATCH', `${pipeline.keys.bullPrefix}:frames:${videoId}-*`, 'COUNT', 1000);
+        peakHeldBytes = Math.max(
+          peakHeldBytes,
+          Number((await probe.get(pipeline.keys.chunkShards[0]!.heldBytes)) ?? 0),
+        );
+        const [, keys] = await probe.scan(
+          '0',
+          'MATCH',
+          `${pipeline.keys.bullPrefix}:frames:${videoId}-*`,
+          'COUNT',
+          1000,
+        );
         // The job's own hash (not its :lock / :logs companions).
         const jobKey = keys.find((k) => /-\d+$/.test(k));
         if (jobKey) jobBytes = Math.max(jobBytes, Number((await probe.call('MEMORY', 'USAGE', jobKey)) ?? 0));
         const framesKey = pipeline.keys.videoFrames(videoId);
         const stored = await probe.hlen(framesKey);
-        if (stored > 100) resultBytesPerFrame = Number((await probe.call('MEMORY', 'USAGE', framesKey, 'SAMPLES', '0')) ?? 0) / stored;
+        if (stored > 100)
+          resultBytesPerFrame = Number((await probe.call('MEMORY', 'USAGE', framesKey, 'SAMPLES', '0')) ?? 0) / stored;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
@@ -132,8 +167,18 @@ async function runPipeline(chunkFrames: number, frames: number): Promise<RunResu
     const status = statuses.get(videoId)!;
     if (status.state !== 'completed') throw new Error(`bench video failed: ${status.error?.message}`);
     const result = await getVideoResult<{ counts: { sampled: number; failed: number } }>(pipeline, videoId);
-    if (result?.counts.sampled !== frames || result.counts.failed !== 0) throw new Error(`expected ${frames} analysed frames, got ${JSON.stringify(result?.counts)}`);
-    return { chunkFrames, frames, seconds, framesPerSecond: frames / seconds, jobBytesPerFrame: jobBytes / chunkFrames, resultBytesPerFrame, peakHeldBytes, cpu };
+    if (result?.counts.sampled !== frames || result.counts.failed !== 0)
+      throw new Error(`expected ${frames} analysed frames, got ${JSON.stringify(result?.counts)}`);
+    return {
+      chunkFrames,
+      frames,
+      seconds,
+      framesPerSecond: frames / seconds,
+      jobBytesPerFrame: jobBytes / chunkFrames,
+      resultBytesPerFrame,
+      peakHeldBytes,
+      cpu,
+    };
   } finally {
     await Promise.all([stop(producer), stop(worker)]);
     probe.disconnect();
@@ -150,8 +195,15 @@ async function runPipeline(chunkFrames: number, frames: number): Promise<RunResu
 }
 
 const chunkSizes = values.chunks.split(',').map(Number);
-console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-console.log(`frames: ${SIDE}×${SIDE} rgb24 (${FRAME_BYTES} B) from a ${SOURCE_SIDE}×${SOURCE_SIDE} mpeg4 testsrc video, sampled at ${RATE} fps`);
+console.log(
+  `machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
+console.log(
+  `frames: ${SIDE}×${SIDE} rgb24 (${FRAME_BYTES} B) from a ${SOURCE_SIDE}×${SOURCE_SIDE} mpeg4 testsrc video, sampled at ${RATE} fps`,
+);
 const base = await baseline(FRAMES);
 console.log(`baseline (ffmpeg decode + scale → pipe → Node frames, no Redis): ${base.toFixed(0)} frames/s`);
 const rows: RunResult[] = [];
@@ -159,11 +211,15 @@ for (const chunkFrames of chunkSizes) {
   const frames = chunkFrames === 1 ? Number(values['per-frame-frames']) : FRAMES;
   const r = await runPipeline(chunkFrames, frames);
   rows.push(r);
-  console.log(`chunk ${chunkFrames}: ${r.frames} frames in ${r.seconds.toFixed(2)} s = ${r.framesPerSecond.toFixed(0)} frames/s; CPU s per 1000 frames: producer+ffmpeg ${r.cpu.producer.toFixed(2)}, worker ${r.cpu.worker.toFixed(2)}, redis ${r.cpu.redis.toFixed(2)}`);
+  console.log(
+    `chunk ${chunkFrames}: ${r.frames} frames in ${r.seconds.toFixed(2)} s = ${r.framesPerSecond.toFixed(0)} frames/s; CPU s per 1000 frames: producer+ffmpeg ${r.cpu.producer.toFixed(2)}, worker ${r.cpu.worker.toFixed(2)}, redis ${r.cpu.redis.toFixed(2)}`,
+  );
 }
 // Wall-clock figures depend on what else the shared machine runs; CPU time per frame does much
 // less. "2-core capacity" = frames/s if two cores did nothing but this pipeline.
-console.log('\n| frames per job (chunk) | frames | frames/s end to end (wall) | × baseline | CPU ms/frame: producer+ffmpeg / worker / redis | 2-core capacity, frames/s | Redis bytes/frame: frame data | + job | + stored result | peak frame bytes held |');
+console.log(
+  '\n| frames per job (chunk) | frames | frames/s end to end (wall) | × baseline | CPU ms/frame: producer+ffmpeg / worker / redis | 2-core capacity, frames/s | Redis bytes/frame: frame data | + job | + stored result | peak frame bytes held |',
+);
 console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
   console.log(

@@ -26,15 +26,31 @@ import { assignPersons, assignTracks, detectCuts } from '../src/results/index.ts
 import { identityDistance } from '../src/core/face-identity.ts';
 import { loadFacePatches, sceneryScenes } from '../test/helpers/face-truth/scenes.ts';
 import { INTERVIEW_KINDS, makeInterviews, type Interview } from './persons/interviews.ts';
-import { addIdentityScores, NO_IDENTITY_SCORE, pairwise, scoreIdentities, trackMeans, type IdentityScore } from './persons/score.ts';
+import {
+  addIdentityScores,
+  NO_IDENTITY_SCORE,
+  pairwise,
+  scoreIdentities,
+  trackMeans,
+  type IdentityScore,
+} from './persons/score.ts';
 
-const { values } = parseArgs({ options: { variants: { type: 'string', default: '6' }, 'frames-per-shot': { type: 'string', default: '6' }, json: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    variants: { type: 'string', default: '6' },
+    'frames-per-shot': { type: 'string', default: '6' },
+    json: { type: 'string' },
+  },
+});
 const shared = path.resolve(process.env.FER_SHARED_DIR ?? '../shared');
 const facesDir = path.join(shared, 'fixtures', 'faces');
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'fer-bench-persons-'));
 const config = loadConfig({ ...process.env, FER_MODELS_DIR: path.join(tmp, 'models'), FER_EXECUTION_PROVIDERS: 'cpu' });
 
-const interviews = await makeInterviews(await loadFacePatches(facesDir), await sceneryScenes(facesDir), { variants: Number(values.variants), framesPerShot: Number(values['frames-per-shot']) });
+const interviews = await makeInterviews(await loadFacePatches(facesDir), await sceneryScenes(facesDir), {
+  variants: Number(values.variants),
+  framesPerShot: Number(values['frames-per-shot']),
+});
 const withIdentity = await createProfileAnalyzer(config, 'compact', { prepareFaceApi: ensureFaceApiModels });
 const analysed: Array<{ interview: Interview; frames: FrameResult[] }> = [];
 let faces = 0;
@@ -51,7 +67,16 @@ for (const interview of interviews) {
 const analysisSeconds = (performance.now() - started) / 1000;
 await withIdentity.close();
 // What identities cost: the same frames through the same profile without them, in the same run.
-const tracksOnly = await createProfileAnalyzer(loadConfig({ ...process.env, FER_MODELS_DIR: path.join(tmp, 'models'), FER_EXECUTION_PROVIDERS: 'cpu', FER_PERSONS: 'false' }), 'compact', { prepareFaceApi: ensureFaceApiModels });
+const tracksOnly = await createProfileAnalyzer(
+  loadConfig({
+    ...process.env,
+    FER_MODELS_DIR: path.join(tmp, 'models'),
+    FER_EXECUTION_PROVIDERS: 'cpu',
+    FER_PERSONS: 'false',
+  }),
+  'compact',
+  { prepareFaceApi: ensureFaceApiModels },
+);
 const baselineStarted = performance.now();
 for (const interview of interviews) for (const frame of interview.frames) await tracksOnly.analyze(frame.image);
 const baselineSeconds = (performance.now() - baselineStarted) / 1000;
@@ -62,7 +87,14 @@ const tracking = trackerOptions(config);
 // Tracks (cuts found as aggregation finds them) once per interview; the settings differ only in persons.
 const tracked = analysed.map(({ interview, frames }) => {
   const cuts = detectCuts(frames, config.faces.cutThreshold);
-  return { interview, frames: assignTracks(frames, { ...tracking, persons: undefined }, { cutIndexes: new Set(cuts.map((c) => c.index)) }) };
+  return {
+    interview,
+    frames: assignTracks(
+      frames,
+      { ...tracking, persons: undefined },
+      { cutIndexes: new Set(cuts.map((c) => c.index)) },
+    ),
+  };
 });
 const defaultDistance = config.faces.personDistance;
 const distances = [...new Set([0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, defaultDistance])].sort((a, b) => a - b);
@@ -110,16 +142,42 @@ for (const { interview, frames } of tracked) {
     }
   }
 }
-const quantile = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))] ?? NaN;
+const quantile = (values: number[], q: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))] ?? NaN;
 
 const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
-console.log(`bench:persons — ${interviews.length} generated interviews (${values.variants} per kind, ~${values['frames-per-shot']} sampled frames per shot), ${analysed.reduce((n, a) => n + a.frames.length, 0)} frames, ${faces} faces; compact profile with identities ${analysisSeconds.toFixed(1)} s, without ${baselineSeconds.toFixed(1)} s (×${(analysisSeconds / baselineSeconds).toFixed(2)}; ${((1000 * (analysisSeconds - baselineSeconds)) / faces).toFixed(1)} ms per face)`);
-console.log('| setting | interviews | persons found / present | exact | identity precision | identity recall | tracks |');
+console.log(
+  `bench:persons — ${interviews.length} generated interviews (${values.variants} per kind, ~${values['frames-per-shot']} sampled frames per shot), ${analysed.reduce((n, a) => n + a.frames.length, 0)} frames, ${faces} faces; compact profile with identities ${analysisSeconds.toFixed(1)} s, without ${baselineSeconds.toFixed(1)} s (×${(analysisSeconds / baselineSeconds).toFixed(2)}; ${((1000 * (analysisSeconds - baselineSeconds)) / faces).toFixed(1)} ms per face)`,
+);
+console.log(
+  '| setting | interviews | persons found / present | exact | identity precision | identity recall | tracks |',
+);
 console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
   const { precision, recall } = pairwise(r.score);
-  console.log(`| ${r.setting} | ${r.kind} | ${r.score.found} / ${r.score.present} | ${r.exact} / ${r.interviews} | ${pct(precision)} | ${pct(recall)} | ${r.score.tracks} |`);
+  console.log(
+    `| ${r.setting} | ${r.kind} | ${r.score.found} / ${r.score.present} | ${r.exact} / ${r.interviews} | ${pct(precision)} | ${pct(recall)} | ${r.score.tracks} |`,
+  );
 }
-console.log(`track-mean distances: one person ${same.length} pairs, median ${quantile(same, 0.5).toFixed(3)}, p95 ${quantile(same, 0.95).toFixed(3)}, max ${Math.max(...same).toFixed(3)}; different people ${different.length} pairs, min ${Math.min(...different).toFixed(3)}, p5 ${quantile(different, 0.05).toFixed(3)}, median ${quantile(different, 0.5).toFixed(3)}`);
-console.log(`farthest one-person pair: ${farthest.pair} ${farthest.distance.toFixed(3)}; closest two-person pair: ${closest.pair} ${closest.distance.toFixed(3)}`);
-if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), interviews: interviews.length, faces, analysisSeconds, baselineSeconds, rows: rows.map((r) => ({ ...r, ...pairwise(r.score) })) }, null, 2));
+console.log(
+  `track-mean distances: one person ${same.length} pairs, median ${quantile(same, 0.5).toFixed(3)}, p95 ${quantile(same, 0.95).toFixed(3)}, max ${Math.max(...same).toFixed(3)}; different people ${different.length} pairs, min ${Math.min(...different).toFixed(3)}, p5 ${quantile(different, 0.05).toFixed(3)}, median ${quantile(different, 0.5).toFixed(3)}`,
+);
+console.log(
+  `farthest one-person pair: ${farthest.pair} ${farthest.distance.toFixed(3)}; closest two-person pair: ${closest.pair} ${closest.distance.toFixed(3)}`,
+);
+if (values.json)
+  writeFileSync(
+    values.json,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        interviews: interviews.length,
+        faces,
+        analysisSeconds,
+        baselineSeconds,
+        rows: rows.map((r) => ({ ...r, ...pairwise(r.score) })),
+      },
+      null,
+      2,
+    ),
+  );

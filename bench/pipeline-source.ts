@@ -8,7 +8,20 @@ import { mediaBinaries } from '../src/producer/index.ts';
 /** A side×side mpeg4 testsrc video at `rate` frames/s, long enough for `frames` frames at that rate. */
 export function generateSourceVideo(file: string, options: { side: number; rate: number; frames: number }): void {
   const { side, rate, frames } = options;
-  execFileSync(mediaBinaries().ffmpeg, ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=size=${side}x${side}:rate=${rate}:duration=${Math.ceil(frames / rate)}`, '-c:v', 'mpeg4', '-q:v', '5', file]);
+  execFileSync(mediaBinaries().ffmpeg, [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc=size=${side}x${side}:rate=${rate}:duration=${Math.ceil(frames / rate)}`,
+    '-c:v',
+    'mpeg4',
+    '-q:v',
+    '5',
+    file,
+  ]);
 }
 
 const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;

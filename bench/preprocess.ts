@@ -17,35 +17,55 @@ import { decodeToRgb, preprocessedLength, preprocessInto } from '../src/inferenc
 import { channelTables, writeChw } from '../src/inference/preprocess/tensor.ts';
 import type { PreprocessorConfig } from '../src/inference/types.ts';
 
-const { values } = parseArgs({ options: { dir: { type: 'string', default: '../shared/fixtures/faces' }, rounds: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: { dir: { type: 'string', default: '../shared/fixtures/faces' }, rounds: { type: 'string', default: '5' } },
+});
 const rounds = Number(values.rounds);
 
 const config: PreprocessorConfig = {
-  do_resize: true, size: { height: 224, width: 224 }, resample: 2, do_rescale: true, rescale_factor: 1 / 255,
-  do_normalize: true, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5],
+  do_resize: true,
+  size: { height: 224, width: 224 },
+  resample: 2,
+  do_rescale: true,
+  rescale_factor: 1 / 255,
+  do_normalize: true,
+  image_mean: [0.5, 0.5, 0.5],
+  image_std: [0.5, 0.5, 0.5],
 };
 const n = preprocessedLength(config);
 const tables = channelTables(config);
 
-type Method = { name: string; encoded: (bytes: Uint8Array, out: Float32Array) => Promise<void>; raw: (rgb: RgbImage, out: Float32Array) => Promise<void> };
+type Method = {
+  name: string;
+  encoded: (bytes: Uint8Array, out: Float32Array) => Promise<void>;
+  raw: (rgb: RgbImage, out: Float32Array) => Promise<void>;
+};
 
 async function sharpResize(pipeline: Sharp, kernel: 'linear' | 'cubic' | 'lanczos3', out: Float32Array): Promise<void> {
-  const { data, info } = await pipeline.resize(224, 224, { fit: 'fill', kernel }).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await pipeline
+    .resize(224, 224, { fit: 'fill', kernel })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   writeChw({ data, width: info.width, height: info.height }, tables, 'rgb', out, 0);
 }
 
 const methods: Method[] = [
-  { name: 'PIL port (shipped)', encoded: (b, o) => preprocessInto(b, config, o, 0), raw: (r, o) => preprocessInto(r, config, o, 0) },
-  ...(['linear', 'cubic', 'lanczos3'] as const).map(
-    (kernel): Method => ({
-      name: `sharp resize ${kernel}`,
-      encoded: (b, o) => sharpResize(sharp(b, { ignoreIcc: true }).rotate(), kernel, o),
-      raw: (r, o) => sharpResize(sharp(r.data, { raw: { width: r.width, height: r.height, channels: 3 } }), kernel, o),
-    }),
-  ),
+  {
+    name: 'PIL port (shipped)',
+    encoded: (b, o) => preprocessInto(b, config, o, 0),
+    raw: (r, o) => preprocessInto(r, config, o, 0),
+  },
+  ...(['linear', 'cubic', 'lanczos3'] as const).map((kernel): Method => ({
+    name: `sharp resize ${kernel}`,
+    encoded: (b, o) => sharpResize(sharp(b, { ignoreIcc: true }).rotate(), kernel, o),
+    raw: (r, o) => sharpResize(sharp(r.data, { raw: { width: r.width, height: r.height, channels: 3 } }), kernel, o),
+  })),
 ];
 
-const files = readdirSync(values.dir).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort().map((f) => path.join(values.dir, f));
+const files = readdirSync(values.dir)
+  .filter((f) => /\.(jpe?g|png)$/i.test(f))
+  .sort()
+  .map((f) => path.join(values.dir, f));
 const encoded = files.map((f) => new Uint8Array(readFileSync(f)));
 const decoded = await Promise.all(encoded.map((b) => decodeToRgb(b)));
 const reference = encoded.map(() => new Float32Array(n));
@@ -77,5 +97,7 @@ for (const m of methods) {
   const enc = await cpuMs((i) => m.encoded(encoded[i]!, out));
   const raw = await cpuMs((i) => m.raw(decoded[i]!, out));
   if (baseline.encoded === 0) Object.assign(baseline, { encoded: enc, raw });
-  console.log(`| ${m.name} | ${mads[mads.length >> 1]!.toFixed(4)} / ${mads.at(-1)!.toFixed(4)} | ${enc.toFixed(1)} | ${(enc / baseline.encoded).toFixed(2)} | ${raw.toFixed(1)} | ${(raw / baseline.raw).toFixed(2)} |`);
+  console.log(
+    `| ${m.name} | ${mads[mads.length >> 1]!.toFixed(4)} / ${mads.at(-1)!.toFixed(4)} | ${enc.toFixed(1)} | ${(enc / baseline.encoded).toFixed(2)} | ${raw.toFixed(1)} | ${(raw / baseline.raw).toFixed(2)} |`,
+  );
 }

@@ -37,14 +37,27 @@ const pan = (await makeDemoVideo({ out: path.join(BENCH_DIR, 'demo-pan.mp4') }))
 const pan25 = (await makeDemoVideo({ out: path.join(BENCH_DIR, 'demo-pan-25.mp4'), fps: 25 })).file;
 // Rates up to each video's own (GRID 25 fps, the pan 10 or 25: above that, samples repeat frames).
 const VIDEOS = [
-  ...[2, 10, 25].map((fps) => ({ name: `GRID talking 60 s @ ${fps} fps${fps === 25 ? ' (every frame)' : ''}`, file: grid.file, fps })),
-  ...[5, 10].map((fps) => ({ name: `demo pan 12 s @ ${fps} fps${fps === 10 ? ' (every frame)' : ''}`, file: pan, fps })),
+  ...[2, 10, 25].map((fps) => ({
+    name: `GRID talking 60 s @ ${fps} fps${fps === 25 ? ' (every frame)' : ''}`,
+    file: grid.file,
+    fps,
+  })),
+  ...[5, 10].map((fps) => ({
+    name: `demo pan 12 s @ ${fps} fps${fps === 10 ? ' (every frame)' : ''}`,
+    file: pan,
+    fps,
+  })),
   { name: 'demo pan 12 s made at 25 fps @ 25 fps (every frame)', file: pan25, fps: 25 },
 ].filter((video) => values.videos === undefined || video.name.includes(values.videos));
 if (VIDEOS.length === 0) throw new Error(`no video's name contains "${values.videos}"`);
-const GATES = [0.005, 0.0075, 0.01, 0.0125, 0.015, 0.02, 0.03].flatMap((threshold) => [4, 8].map((maxFrames) => ({ maxFrames, threshold })));
+const GATES = [0.005, 0.0075, 0.01, 0.0125, 0.015, 0.02, 0.03].flatMap((threshold) =>
+  [4, 8].map((maxFrames) => ({ maxFrames, threshold })),
+);
 const base = { FER_MODELS_DIR: models.modelsDir };
-const gateEnv = (g: { maxFrames: number; threshold: number } | null): Record<string, string> => (g ? { FER_REUSE_MAX_FRAMES: String(g.maxFrames), FER_REUSE_THRESHOLD: String(g.threshold) } : { FER_REUSE_MAX_FRAMES: '0' });
+const gateEnv = (g: { maxFrames: number; threshold: number } | null): Record<string, string> =>
+  g
+    ? { FER_REUSE_MAX_FRAMES: String(g.maxFrames), FER_REUSE_THRESHOLD: String(g.threshold) }
+    : { FER_REUSE_MAX_FRAMES: '0' };
 const key = (f: FaceRow) => `${f.frame}:${f.box.x},${f.box.y},${f.box.width},${f.box.height}`;
 
 interface Row {
@@ -65,8 +78,16 @@ for (const video of VIDEOS) {
     const gated = await analyzeResults(video.file, args, { ...base, ...gateEnv(gate) });
     const matched = gated.faces.filter((f) => truth.has(key(f)));
     const agree = matched.filter((f) => truth.get(key(f)) === f.label).length;
-    rows.push({ video: video.name, gate: `K=${gate.maxFrames}, threshold ${gate.threshold}`, faces: gated.faces.length, reusedShare: gated.faces.filter((f) => f.reused).length / gated.faces.length, agreement: agree / Math.max(1, every.faces.length) });
-    console.error(`${video.name} ${rows.at(-1)!.gate}: ${(rows.at(-1)!.reusedShare * 100).toFixed(1)} % reused, ${(rows.at(-1)!.agreement * 100).toFixed(1)} % agreement (${gated.faces.length} vs ${every.faces.length} faces)`);
+    rows.push({
+      video: video.name,
+      gate: `K=${gate.maxFrames}, threshold ${gate.threshold}`,
+      faces: gated.faces.length,
+      reusedShare: gated.faces.filter((f) => f.reused).length / gated.faces.length,
+      agreement: agree / Math.max(1, every.faces.length),
+    });
+    console.error(
+      `${video.name} ${rows.at(-1)!.gate}: ${(rows.at(-1)!.reusedShare * 100).toFixed(1)} % reused, ${(rows.at(-1)!.agreement * 100).toFixed(1)} % agreement (${gated.faces.length} vs ${every.faces.length} faces)`,
+    );
   }
 }
 
@@ -81,7 +102,8 @@ const chosen = choices[0];
 // A gate chosen on some of the videos says nothing: a run with --videos measures the speed of the
 // configuration's default gate instead.
 const defaults = loadConfig({}).faces;
-const speedGate = values.videos === undefined ? chosen?.g : { maxFrames: defaults.reuseMaxFrames, threshold: defaults.reuseThreshold };
+const speedGate =
+  values.videos === undefined ? chosen?.g : { maxFrames: defaults.reuseMaxFrames, threshold: defaults.reuseThreshold };
 
 // Two rounds, every-face and gated alternating, so a slow moment of the machine hits both.
 const speed: Array<{ video: string; every: number; gated: number }> = [];
@@ -92,26 +114,63 @@ if (speedGate) {
       const env = { ...base, FER_MODEL_VARIANT: 'model_quantized' };
       const every = await analyzeResults(video.file, args, { ...env, ...gateEnv(null) });
       const gated = await analyzeResults(video.file, args, { ...env, ...gateEnv(speedGate) });
-      speed.push({ video: video.name, every: every.faces.length / every.seconds, gated: gated.faces.length / gated.seconds });
+      speed.push({
+        video: video.name,
+        every: every.faces.length / every.seconds,
+        gated: gated.faces.length / gated.seconds,
+      });
     }
   }
 }
 
-console.log(`\nbench:reuse — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}\n`);
+console.log(
+  `\nbench:reuse — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}\n`,
+);
 console.log('| video | gate | faces | reused | top-label agreement vs every face classified |');
 console.log('| --- | --- | ---: | ---: | ---: |');
-for (const r of rows) console.log(`| ${r.video} | ${r.gate} | ${r.faces} | ${(r.reusedShare * 100).toFixed(1)} % | ${(r.agreement * 100).toFixed(1)} % |`);
-console.log('\nWhat any gate could reach (from the every-face run): the classifier\'s own label changes between consecutive frames of a face, one-frame flickers, and an oracle gate that knows the next label, K=4.\n');
-console.log('| video | faces | label changes / same-face links | one-frame flickers | oracle reuse at 100 % agreement, K=4 |');
+for (const r of rows)
+  console.log(
+    `| ${r.video} | ${r.gate} | ${r.faces} | ${(r.reusedShare * 100).toFixed(1)} % | ${(r.agreement * 100).toFixed(1)} % |`,
+  );
+console.log(
+  "\nWhat any gate could reach (from the every-face run): the classifier's own label changes between consecutive frames of a face, one-frame flickers, and an oracle gate that knows the next label, K=4.\n",
+);
+console.log(
+  '| video | faces | label changes / same-face links | one-frame flickers | oracle reuse at 100 % agreement, K=4 |',
+);
 console.log('| --- | ---: | ---: | ---: | ---: |');
-for (const b of bounds) console.log(`| ${b.video} | ${b.faces} | ${b.labelChanges} / ${b.links} | ${b.flickers} | ${(b.oracleReuse * 100).toFixed(1)} % |`);
-console.log(`\nchosen (most reuse with ≥ 98 % agreement on every video and rate${values.videos === undefined ? '' : ' run here'}): ${chosen?.label ?? 'none'}`);
+for (const b of bounds)
+  console.log(
+    `| ${b.video} | ${b.faces} | ${b.labelChanges} / ${b.links} | ${b.flickers} | ${(b.oracleReuse * 100).toFixed(1)} % |`,
+  );
+console.log(
+  `\nchosen (most reuse with ≥ 98 % agreement on every video and rate${values.videos === undefined ? '' : ' run here'}): ${chosen?.label ?? 'none'}`,
+);
 if (speed.length) {
-  console.log(`\n| video | faces/s, every face (YuNet + int8 ViT-B/16) | faces/s, gated (K=${speedGate!.maxFrames}, threshold ${speedGate!.threshold}${values.videos === undefined ? ', the chosen gate' : ', the default'}) | ratio |`);
+  console.log(
+    `\n| video | faces/s, every face (YuNet + int8 ViT-B/16) | faces/s, gated (K=${speedGate!.maxFrames}, threshold ${speedGate!.threshold}${values.videos === undefined ? ', the chosen gate' : ', the default'}) | ratio |`,
+  );
   console.log('| --- | ---: | ---: | ---: |');
   for (const video of VIDEOS) {
     const mine = speed.filter((s) => s.video === video.name);
-    console.log(`| ${video.name} | ${range(mine.map((s) => s.every))} | ${range(mine.map((s) => s.gated))} | ${range(mine.map((s) => s.gated / s.every))} |`);
+    console.log(
+      `| ${video.name} | ${range(mine.map((s) => s.every))} | ${range(mine.map((s) => s.gated))} | ${range(mine.map((s) => s.gated / s.every))} |`,
+    );
   }
 }
-if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine: `${os.cpus().length} × ${os.cpus()[0]?.model}`, rows, bounds, chosen: chosen?.g ?? null, speed }, null, 2));
+if (values.json)
+  writeFileSync(
+    values.json,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine: `${os.cpus().length} × ${os.cpus()[0]?.model}`,
+        rows,
+        bounds,
+        chosen: chosen?.g ?? null,
+        speed,
+      },
+      null,
+      2,
+    ),
+  );

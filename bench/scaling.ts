@@ -28,13 +28,24 @@ import type { VideoResult } from '../src/results/index.ts';
 import { range, startWorkerProcess } from './pipeline/measure.ts';
 import { benchModels, linkInto, BENCH_DIR, talkingFaceVideo } from './pipeline/setup.ts';
 
-const { values } = parseArgs({ options: { videos: { type: 'string', default: '8' }, rounds: { type: 'string', default: '2' }, json: { type: 'string' }, 'every-frame': { type: 'boolean', default: false }, variant: { type: 'string', default: 'model_quantized' }, concurrency: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    videos: { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '2' },
+    json: { type: 'string' },
+    'every-frame': { type: 'boolean', default: false },
+    variant: { type: 'string', default: 'model_quantized' },
+    concurrency: { type: 'string' },
+  },
+});
 const concurrencies: Array<string | undefined> = values.concurrency ? values.concurrency.split(',') : [undefined];
 const variant = values.variant!;
 const shared = process.env.FER_SHARED_DIR;
 const models = await benchModels(shared);
 const { file } = await talkingFaceVideo(shared);
-const videos = Array.from({ length: Number(values.videos) }, (_, i) => linkInto(path.join(BENCH_DIR, 'scaling'), file, `talking-${i}.mp4`));
+const videos = Array.from({ length: Number(values.videos) }, (_, i) =>
+  linkInto(path.join(BENCH_DIR, 'scaling'), file, `talking-${i}.mp4`),
+);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 function startWorker(prefix: string, concurrency: string | undefined): Promise<ChildProcess> {
@@ -55,7 +66,9 @@ async function run(workers: number, round: number, concurrency: string | undefin
   const pipeline = createPipeline({ redisUrl: REDIS_URL, prefix, config: loadConfig({}).pipeline });
   const producer = startProducer(pipeline);
   try {
-    const ids = await Promise.all(videos.map((v) => submitVideo(pipeline, { path: v, options: { fps: 2, maxFrames: 60 } }).then((r) => r.videoId)));
+    const ids = await Promise.all(
+      videos.map((v) => submitVideo(pipeline, { path: v, options: { fps: 2, maxFrames: 60 } }).then((r) => r.videoId)),
+    );
     await waitForVideos(pipeline, ids, { timeoutMs: 1_800_000, pollMs: 200 });
     const results = await Promise.all(ids.map((id) => getVideoResult<VideoResult>(pipeline, id)));
     const frames = results.reduce((n, r) => n + r!.counts.analysed, 0);
@@ -65,7 +78,9 @@ async function run(workers: number, round: number, concurrency: string | undefin
   } finally {
     await producer.close();
     for (const child of children) child.kill('SIGTERM');
-    await Promise.all(children.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve(null) : c.on('exit', resolve)))));
+    await Promise.all(
+      children.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve(null) : c.on('exit', resolve)))),
+    );
     await pipeline.close();
   }
 }
@@ -74,11 +89,22 @@ async function run(workers: number, round: number, concurrency: string | undefin
 async function modelOnly(processes: number): Promise<number> {
   const script = path.join(import.meta.dirname, 'pipeline', 'ceiling-process.ts');
   const modelFile = path.join(models.vitDir, 'onnx', `${variant}.onnx`);
-  const outs = await Promise.all(Array.from({ length: processes }, () => promisify(execFile)(process.execPath, ['--import', 'tsx', script, modelFile, '8', '1'])));
+  const outs = await Promise.all(
+    Array.from({ length: processes }, () =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', script, modelFile, '8', '1']),
+    ),
+  );
   return outs.reduce((sum, { stdout }) => sum + Number(stdout.trim()), 0);
 }
 
-const rows: Array<{ round: number; concurrency: string; one: number; two: number; modelOne: number; modelTwo: number }> = [];
+const rows: Array<{
+  round: number;
+  concurrency: string;
+  one: number;
+  two: number;
+  modelOne: number;
+  modelTwo: number;
+}> = [];
 for (let round = 1; round <= Number(values.rounds); round++) {
   const modelOne = await modelOnly(1);
   const modelTwo = await modelOnly(2);
@@ -86,16 +112,33 @@ for (let round = 1; round <= Number(values.rounds); round++) {
     const one = await run(1, round, concurrency);
     const two = await run(2, round, concurrency);
     rows.push({ round, concurrency: concurrency ?? 'configured', one, two, modelOne, modelTwo });
-    console.error(`round ${round}: model alone ${modelOne.toFixed(2)} → ${modelTwo.toFixed(2)} img/s (${(modelTwo / modelOne).toFixed(2)}×); concurrency ${concurrency ?? 'configured'}: 1 worker ${one.toFixed(2)} frames/s, 2 workers ${two.toFixed(2)} (${(two / one).toFixed(2)}×)`);
+    console.error(
+      `round ${round}: model alone ${modelOne.toFixed(2)} → ${modelTwo.toFixed(2)} img/s (${(modelTwo / modelOne).toFixed(2)}×); concurrency ${concurrency ?? 'configured'}: 1 worker ${one.toFixed(2)} frames/s, 2 workers ${two.toFixed(2)} (${(two / one).toFixed(2)}×)`,
+    );
   }
 }
-console.log(`\nbench:scaling — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; ${videos.length} videos × 60 frames, ${variant === 'model' ? 'fp32' : variant === 'model_quantized' ? 'int8' : variant} ViT-B/16 whole-frame, FER_INTRA_OP_THREADS=1 per worker${values['every-frame'] ? ', every frame classified' : ', reuse on (the default)'}\n`);
+console.log(
+  `\nbench:scaling — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; ${videos.length} videos × 60 frames, ${variant === 'model' ? 'fp32' : variant === 'model_quantized' ? 'int8' : variant} ViT-B/16 whole-frame, FER_INTRA_OP_THREADS=1 per worker${values['every-frame'] ? ', every frame classified' : ', reuse on (the default)'}\n`,
+);
 console.log('| what | one process (frames/s) | two processes (frames/s) | × one |');
 console.log('| --- | ---: | ---: | ---: |');
-console.log(`| the model alone: session.run loop, batch 8, 1 thread per process | ${range(rows.map((r) => r.modelOne))} | ${range(rows.map((r) => r.modelTwo))} | ${range(rows.map((r) => r.modelTwo / r.modelOne))} |`);
+console.log(
+  `| the model alone: session.run loop, batch 8, 1 thread per process | ${range(rows.map((r) => r.modelOne))} | ${range(rows.map((r) => r.modelTwo))} | ${range(rows.map((r) => r.modelTwo / r.modelOne))} |`,
+);
 for (const concurrency of new Set(rows.map((r) => r.concurrency))) {
   const mine = rows.filter((r) => r.concurrency === concurrency);
-  const label = concurrencies.length > 1 || concurrency !== 'configured' ? `, FER_WORKER_CONCURRENCY=${concurrency}` : '';
-  console.log(`| fer-stream worker processes${label} | ${range(mine.map((r) => r.one))} | ${range(mine.map((r) => r.two))} | ${range(mine.map((r) => r.two / r.one))} |`);
+  const label =
+    concurrencies.length > 1 || concurrency !== 'configured' ? `, FER_WORKER_CONCURRENCY=${concurrency}` : '';
+  console.log(
+    `| fer-stream worker processes${label} | ${range(mine.map((r) => r.one))} | ${range(mine.map((r) => r.two))} | ${range(mine.map((r) => r.two / r.one))} |`,
+  );
 }
-if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine: `${os.cpus().length} × ${os.cpus()[0]?.model}`, rows }, null, 2));
+if (values.json)
+  writeFileSync(
+    values.json,
+    JSON.stringify(
+      { date: new Date().toISOString(), machine: `${os.cpus().length} × ${os.cpus()[0]?.model}`, rows },
+      null,
+      2,
+    ),
+  );

@@ -25,7 +25,15 @@ import { CliProcesses, logLines } from '../test/helpers/cli-processes.ts';
 import { OwnRedis, redisCpuSeconds } from '../test/helpers/own-redis.ts';
 import { talkingFaceVideo } from './pipeline/setup.ts';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, video: { type: 'string' }, 'segment-seconds': { type: 'string', default: '60' }, rounds: { type: 'string', default: '3' }, json: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '10' },
+    video: { type: 'string' },
+    'segment-seconds': { type: 'string', default: '60' },
+    rounds: { type: 'string', default: '3' },
+    json: { type: 'string' },
+  },
+});
 const span = Number(values['segment-seconds']);
 const cores = os.cpus().length;
 if (cores < 2) throw new Error('bench:segments pins two producers to two cores: this machine has one');
@@ -33,12 +41,34 @@ const ffmpeg = mediaBinaries().ffmpeg;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'fer-bench-segments-'));
 /** The video (--video FILE: a whole number of minutes long, else made here) and its length in minutes. */
 async function benchVideo(): Promise<{ video: string; minutes: number }> {
-  if (values.video) return { video: values.video, minutes: Math.round(((await probeVideo(values.video, loadConfig({}).pipeline)).durationSeconds ?? 0) / 60) };
+  if (values.video)
+    return {
+      video: values.video,
+      minutes: Math.round(((await probeVideo(values.video, loadConfig({}).pipeline)).durationSeconds ?? 0) / 60),
+    };
   const minutes = Number(values.minutes);
   const { file: talking } = await talkingFaceVideo(process.env.FER_SHARED_DIR);
   // 60 s at 1080p once (the costly part), then looped by stream copy: the same keyframe pattern every minute.
   const minute = path.join(tmp, '1080p-60s.mp4');
-  execFileSync(ffmpeg, ['-v', 'error', '-y', '-i', talking, '-t', '60', '-vf', 'scale=1920:1080:flags=bicubic', '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-an', minute]);
+  execFileSync(ffmpeg, [
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    talking,
+    '-t',
+    '60',
+    '-vf',
+    'scale=1920:1080:flags=bicubic',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-pix_fmt',
+    'yuv420p',
+    '-an',
+    minute,
+  ]);
   const video = path.join(tmp, `1080p-${minutes}min.mp4`);
   execFileSync(ffmpeg, ['-v', 'error', '-y', '-stream_loop', String(minutes - 1), '-i', minute, '-c', 'copy', video]);
   console.log(`video: ${minutes} min of 1080p H.264 (${talking} upscaled, looped)`);
@@ -69,7 +99,9 @@ function processCpuSeconds(pid: number): { self: number; children: number } {
   const at = (n: number) => Number(fields[n - 3]);
   return { self: (at(14) + at(15)) / CLOCK_TICKS, children: (at(16) + at(17)) / CLOCK_TICKS };
 }
-const schedule = Array.from({ length: rounds }, (_, round) => runs.map((_, i) => ({ round, run: runs[(i + round) % runs.length]! }))).flat();
+const schedule = Array.from({ length: rounds }, (_, round) =>
+  runs.map((_, i) => ({ round, run: runs[(i + round) % runs.length]! })),
+).flat();
 for (const { round, run } of schedule) {
   const redis = await OwnRedis.start({ persistence: false });
   const prefix = 'bench-segments';
@@ -90,12 +122,20 @@ for (const { round, run } of schedule) {
     FER_REDIS_FRAME_BUDGET_BYTES: String(4 * 1024 ** 3),
   };
   try {
-    const producers = Array.from({ length: run.producers }, (_, i) => processes.start(`producer-${i + 1}`, ['producer'], env));
+    const producers = Array.from({ length: run.producers }, (_, i) =>
+      processes.start(`producer-${i + 1}`, ['producer'], env),
+    );
     for (const child of producers) {
-      await processes.until(`${child.name} to start`, async () => (logLines(child).some((l) => /started$/.test(l.msg ?? '')) ? true : undefined), 60_000);
+      await processes.until(
+        `${child.name} to start`,
+        async () => (logLines(child).some((l) => /started$/.test(l.msg ?? '')) ? true : undefined),
+        60_000,
+      );
     }
     // Each producer (all its threads, and the ffmpeg it starts later) on a core of its own.
-    producers.forEach((child, i) => execFileSync('taskset', ['-a', '-pc', String(i % cores), String(child.process.pid)], { stdio: 'ignore' }));
+    producers.forEach((child, i) =>
+      execFileSync('taskset', ['-a', '-pc', String(i % cores), String(child.process.pid)], { stdio: 'ignore' }),
+    );
     const redisCpuBefore = await redisCpuSeconds(pipeline.redis);
     const started = performance.now();
     const { videoId } = await submitVideo(pipeline, { path: video, options: { fps: 2 } });
@@ -120,9 +160,24 @@ for (const { round, run } of schedule) {
     const frames = minutes * 60 * 2;
     const accounting = await checkAccounting(pipeline, [{ videoId, frames }]);
     const segments = segmentPlanOf(await pipeline.redis.hgetall(pipeline.keys.video(videoId)))?.length ?? 1;
-    if (process.env.BENCH_KEEP_LOGS) writeFileSync(`${process.env.BENCH_KEEP_LOGS}-${results.length}.log`, processes.children.map((c) => `--- ${c.name}\n${c.output}`).join('\n'));
-    const byProducer = producers.map((child) => logLines(child).filter((l) => l.msg?.startsWith('producing segment')).length);
-    const row = { round, run: run.name, producers: run.producers, segments, segmentsPerProducer: byProducer, productionSeconds: Number(producedSeconds.toFixed(1)), cpuSeconds: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Number(v.toFixed(1))])), accounting: accounting.problems.length === 0 ? 'exact' : accounting.problems.join('; ') };
+    if (process.env.BENCH_KEEP_LOGS)
+      writeFileSync(
+        `${process.env.BENCH_KEEP_LOGS}-${results.length}.log`,
+        processes.children.map((c) => `--- ${c.name}\n${c.output}`).join('\n'),
+      );
+    const byProducer = producers.map(
+      (child) => logLines(child).filter((l) => l.msg?.startsWith('producing segment')).length,
+    );
+    const row = {
+      round,
+      run: run.name,
+      producers: run.producers,
+      segments,
+      segmentsPerProducer: byProducer,
+      productionSeconds: Number(producedSeconds.toFixed(1)),
+      cpuSeconds: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Number(v.toFixed(1))])),
+      accounting: accounting.problems.length === 0 ? 'exact' : accounting.problems.join('; '),
+    };
     console.log(JSON.stringify(row));
     results.push(row);
   } finally {
@@ -133,15 +188,24 @@ for (const { round, run } of schedule) {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const seconds = (round: number, name: string) => results.find((r) => r.round === round && r.run === name)!.productionSeconds as number;
-console.log(`\n| run | producers | segments (taken by each, last round) | production s, each round | speed-up vs one producer, whole video: each round (median) | CPU s last round: producers' Node / their ffmpeg / Redis | accounting |`);
+const seconds = (round: number, name: string) =>
+  results.find((r) => r.round === round && r.run === name)!.productionSeconds as number;
+console.log(
+  `\n| run | producers | segments (taken by each, last round) | production s, each round | speed-up vs one producer, whole video: each round (median) | CPU s last round: producers' Node / their ffmpeg / Redis | accounting |`,
+);
 console.log('| --- | ---: | --- | --- | --- | --- | --- |');
 for (const run of runs) {
   const mine = results.filter((r) => r.run === run.name);
   const last = mine.at(-1)!;
   const speedups = mine.map((r) => seconds(r.round as number, runs[0]!.name) / (r.productionSeconds as number));
   const accounting = mine.every((r) => r.accounting === 'exact') ? 'exact' : mine.map((r) => r.accounting).join('; ');
-  console.log(`| ${run.name} | ${run.producers} | ${last.segments} (${(last.segmentsPerProducer as number[]).join(' + ')}) | ${mine.map((r) => r.productionSeconds).join(', ')} | ${speedups.map((x) => x.toFixed(2)).join(', ')} (${median(speedups).toFixed(2)}×) | ${Object.values(last.cpuSeconds as Record<string, number>).join(' / ')} | ${accounting} |`);
+  console.log(
+    `| ${run.name} | ${run.producers} | ${last.segments} (${(last.segmentsPerProducer as number[]).join(' + ')}) | ${mine.map((r) => r.productionSeconds).join(', ')} | ${speedups.map((x) => x.toFixed(2)).join(', ')} (${median(speedups).toFixed(2)}×) | ${Object.values(last.cpuSeconds as Record<string, number>).join(' / ')} | ${accounting} |`,
+  );
 }
-if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), minutes, cpus: os.cpus()[0]?.model, results }, null, 2));
+if (values.json)
+  writeFileSync(
+    values.json,
+    JSON.stringify({ date: new Date().toISOString(), minutes, cpus: os.cpus()[0]?.model, results }, null, 2),
+  );
 rmSync(tmp, { recursive: true, force: true });

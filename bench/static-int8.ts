@@ -36,7 +36,10 @@ for (let b = 0; b < 4; b++) {
   for (const a of acts) {
     const v = out[a]!.data as Float32Array;
     let [lo, hi] = ranges.get(a) ?? [0, 0];
-    for (let i = 0; i < v.length; i++) { if (v[i]! < lo) lo = v[i]!; if (v[i]! > hi) hi = v[i]!; }
+    for (let i = 0; i < v.length; i++) {
+      if (v[i]! < lo) lo = v[i]!;
+      if (v[i]! > hi) hi = v[i]!;
+    }
     ranges.set(a, [lo, hi]);
   }
 }
@@ -49,22 +52,42 @@ const added: OnnxTypes.ITensorProto[] = [];
 const actDone = new Map<string, string>();
 for (const n of qg.node!) {
   const w = n.opType === 'MatMul' ? qinits.get(n.input![1]!) : undefined;
-  if (!w || w.dims?.length !== 2) { nodes.push(n); continue; }
+  if (!w || w.dims?.length !== 2) {
+    nodes.push(n);
+    continue;
+  }
   const [K, N] = w.dims.map(Number) as [number, number];
-  const raw = new Uint8Array(w.rawData!.length); raw.set(w.rawData!);
+  const raw = new Uint8Array(w.rawData!.length);
+  raw.set(w.rawData!);
   const { values, scales } = quantizeWeightInt8(new Float32Array(raw.buffer), K, N, true);
   const base = n.name || n.output![0]!;
-  added.push({ name: `${base}.wq`, dims: [K, N], dataType: 3, rawData: new Uint8Array(values.buffer) }, { name: `${base}.ws`, dims: [N], dataType: 1, rawData: new Uint8Array(scales.buffer) }, { name: `${base}.wz`, dims: [N], dataType: 3, rawData: new Uint8Array(N) });
-  nodes.push({ opType: 'DequantizeLinear', input: [`${base}.wq`, `${base}.ws`, `${base}.wz`], output: [`${base}.wdq`], attribute: [{ name: 'axis', type: 2, i: 1 }] });
+  added.push(
+    { name: `${base}.wq`, dims: [K, N], dataType: 3, rawData: new Uint8Array(values.buffer) },
+    { name: `${base}.ws`, dims: [N], dataType: 1, rawData: new Uint8Array(scales.buffer) },
+    { name: `${base}.wz`, dims: [N], dataType: 3, rawData: new Uint8Array(N) },
+  );
+  nodes.push({
+    opType: 'DequantizeLinear',
+    input: [`${base}.wq`, `${base}.ws`, `${base}.wz`],
+    output: [`${base}.wdq`],
+    attribute: [{ name: 'axis', type: 2, i: 1 }],
+  });
   const x = n.input![0]!;
   let xdq = actDone.get(x);
   if (!xdq) {
     const [lo, hi] = ranges.get(x)!;
     const scale = (hi - lo) / 255 || 1;
     const zp = Math.max(0, Math.min(255, Math.round(-lo / scale)));
-    added.push({ name: `${x}.s`, dims: [], dataType: 1, rawData: new Uint8Array(new Float32Array([scale]).buffer) }, { name: `${x}.z`, dims: [], dataType: 2, rawData: new Uint8Array([zp]) });
-    nodes.push({ opType: 'QuantizeLinear', input: [x, `${x}.s`, `${x}.z`], output: [`${x}.q`] }, { opType: 'DequantizeLinear', input: [`${x}.q`, `${x}.s`, `${x}.z`], output: [`${x}.dq`] });
-    xdq = `${x}.dq`; actDone.set(x, xdq);
+    added.push(
+      { name: `${x}.s`, dims: [], dataType: 1, rawData: new Uint8Array(new Float32Array([scale]).buffer) },
+      { name: `${x}.z`, dims: [], dataType: 2, rawData: new Uint8Array([zp]) },
+    );
+    nodes.push(
+      { opType: 'QuantizeLinear', input: [x, `${x}.s`, `${x}.z`], output: [`${x}.q`] },
+      { opType: 'DequantizeLinear', input: [`${x}.q`, `${x}.s`, `${x}.z`], output: [`${x}.dq`] },
+    );
+    xdq = `${x}.dq`;
+    actDone.set(x, xdq);
   }
   nodes.push({ ...n, input: [xdq, `${base}.wdq`] });
 }
@@ -72,5 +95,11 @@ qg.node = nodes;
 qg.initializer = [...qg.initializer!.filter((t) => !targets.some((n) => n.input![1] === t.name)), ...added];
 writeFileSync(tmp('qdq'), onnx.ModelProto.encode(q).finish());
 const run = (file: string) => ceiling(file, { batch: 8, seconds: 5, intraOpThreads: 'auto' });
-const [a, dynamic, b] = [await run(tmp('qdq')), await run(path.join(dir, 'model_quantized.onnx')), await run(tmp('qdq'))];
-console.log(`static int8 (QDQ) ${a.toFixed(2)} / ${b.toFixed(2)} img/s, dynamic int8 ${dynamic.toFixed(2)} img/s: static ÷ dynamic ${(a / dynamic).toFixed(2)}–${(b / dynamic).toFixed(2)}`);
+const [a, dynamic, b] = [
+  await run(tmp('qdq')),
+  await run(path.join(dir, 'model_quantized.onnx')),
+  await run(tmp('qdq')),
+];
+console.log(
+  `static int8 (QDQ) ${a.toFixed(2)} / ${b.toFixed(2)} img/s, dynamic int8 ${dynamic.toFixed(2)} img/s: static ÷ dynamic ${(a / dynamic).toFixed(2)}–${(b / dynamic).toFixed(2)}`,
+);

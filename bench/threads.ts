@@ -41,24 +41,56 @@ const rows: Row[] = [];
 for (const variant of variants) {
   for (let round = 1; round <= Number(values.rounds); round++) {
     for (const setting of settings) {
-      const top = await ceilingWithCpu(path.join(models.vitDir, 'onnx', `${variant}.onnx`), { batch: 8, seconds: Number(values.seconds), intraOpThreads: setting });
-      const run = await analyze([video], ['--fps', '2', '--no-detect', '--model', models.vitDir], { FER_MODELS_DIR: models.modelsDir, FER_MODEL_VARIANT: variant, FER_REUSE_MAX_FRAMES: '0', FER_INTRA_OP_THREADS: String(setting) });
+      const top = await ceilingWithCpu(path.join(models.vitDir, 'onnx', `${variant}.onnx`), {
+        batch: 8,
+        seconds: Number(values.seconds),
+        intraOpThreads: setting,
+      });
+      const run = await analyze([video], ['--fps', '2', '--no-detect', '--model', models.vitDir], {
+        FER_MODELS_DIR: models.modelsDir,
+        FER_MODEL_VARIANT: variant,
+        FER_REUSE_MAX_FRAMES: '0',
+        FER_INTRA_OP_THREADS: String(setting),
+      });
       const coresBusy = (top.cpuMsPerImage * top.imagesPerSecond) / 1000;
-      rows.push({ variant, setting, ceiling: top.imagesPerSecond, coresBusy, framesPerSecond: run.framesPerSecond, wallMs: run.wallMs });
-      console.error(`${variant} round ${round} FER_INTRA_OP_THREADS=${setting}: ceiling ${top.imagesPerSecond.toFixed(2)} img/s (${coresBusy.toFixed(2)} cores busy), analyze ${run.framesPerSecond.toFixed(2)} frames/s`);
+      rows.push({
+        variant,
+        setting,
+        ceiling: top.imagesPerSecond,
+        coresBusy,
+        framesPerSecond: run.framesPerSecond,
+        wallMs: run.wallMs,
+      });
+      console.error(
+        `${variant} round ${round} FER_INTRA_OP_THREADS=${setting}: ceiling ${top.imagesPerSecond.toFixed(2)} img/s (${coresBusy.toFixed(2)} cores busy), analyze ${run.framesPerSecond.toFixed(2)} frames/s`,
+      );
     }
   }
 }
 
 const auto = resolveIntraOpThreads('auto');
-console.log(`\nbench:threads — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; auto = ${auto.threads} (${auto.why}); video: ${source}, 120 frames; ${values.rounds} round(s), settings alternating\n`);
-console.log(`| variant | FER_INTRA_OP_THREADS | ceiling (img/s) | cores busy | analyze (frames/s) | analyze ÷ the first setting's, same round |`);
+console.log(
+  `\nbench:threads — ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; auto = ${auto.threads} (${auto.why}); video: ${source}, 120 frames; ${values.rounds} round(s), settings alternating\n`,
+);
+console.log(
+  `| variant | FER_INTRA_OP_THREADS | ceiling (img/s) | cores busy | analyze (frames/s) | analyze ÷ the first setting's, same round |`,
+);
 console.log('| --- | --- | ---: | ---: | ---: | ---: |');
 for (const variant of variants) {
   const first = rows.filter((r) => r.variant === variant && r.setting === settings[0]);
   for (const setting of settings) {
     const same = rows.filter((r) => r.variant === variant && r.setting === setting);
-    console.log(`| ${variant} | ${setting} | ${range(same.map((r) => r.ceiling))} | ${range(same.map((r) => r.coresBusy))} | ${range(same.map((r) => r.framesPerSecond))} | ${range(same.map((r, i) => r.framesPerSecond / first[i]!.framesPerSecond))} |`);
+    console.log(
+      `| ${variant} | ${setting} | ${range(same.map((r) => r.ceiling))} | ${range(same.map((r) => r.coresBusy))} | ${range(same.map((r) => r.framesPerSecond))} | ${range(same.map((r, i) => r.framesPerSecond / first[i]!.framesPerSecond))} |`,
+    );
   }
 }
-if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine: `${os.cpus().length} × ${os.cpus()[0]?.model}`, auto, rows }, null, 2));
+if (values.json)
+  writeFileSync(
+    values.json,
+    JSON.stringify(
+      { date: new Date().toISOString(), machine: `${os.cpus().length} × ${os.cpus()[0]?.model}`, auto, rows },
+      null,
+      2,
+    ),
+  );

@@ -38,7 +38,9 @@ const config = loadConfig({ ...process.env, FER_MODELS_DIR: path.join(tmp, 'mode
 
 const backgrounds = [
   ...(await sceneryScenes(facesDir)),
-  ...generatedNoFaceScenes(mediaBinaries().ffmpeg).filter((s) => /^(gradients|smptebars|life|text-dark|mandelbrot)#0$/.test(s.name)),
+  ...generatedNoFaceScenes(mediaBinaries().ffmpeg).filter((s) =>
+    /^(gradients|smptebars|life|text-dark|mandelbrot)#0$/.test(s.name),
+  ),
 ];
 const sequences = await makeSequences(await loadFacePatches(facesDir), backgrounds, Number(values.variants));
 const analyzer = await createProfileAnalyzer(config, 'compact', { prepareFaceApi: ensureFaceApiModels });
@@ -46,7 +48,12 @@ const analysed: Array<{ sequence: Sequence; frames: FrameResult[] }> = [];
 for (const sequence of sequences) {
   const frames: FrameResult[] = [];
   for (const [index, frame] of sequence.frames.entries()) {
-    frames.push({ index, timestamp: index / 2, faces: (await analyzer.analyze(frame.image)).faces, signature: frameSignature(frame.image) });
+    frames.push({
+      index,
+      timestamp: index / 2,
+      faces: (await analyzer.analyze(frame.image)).faces,
+      signature: frameSignature(frame.image),
+    });
   }
   analysed.push({ sequence, frames });
 }
@@ -61,7 +68,12 @@ const isDefault = (d: number, r: number) => d === trackAppearanceDistance && r =
 const settings: Array<{ name: string; options: TrackerOptions; cuts: boolean; colourOnly?: boolean }> = [
   { name: 'IoU on last box (baseline)', options: { ...base, predictMotion: false }, cuts: false },
   { name: 'baseline + scene cuts', options: { ...base, predictMotion: false }, cuts: true },
-  { name: 'baseline + cuts + colour ≤ 0.45 (previous default)', options: { ...base, predictMotion: false, maxAppearanceDistance: 0.45 }, cuts: true, colourOnly: true },
+  {
+    name: 'baseline + cuts + colour ≤ 0.45 (previous default)',
+    options: { ...base, predictMotion: false, maxAppearanceDistance: 0.45 },
+    cuts: true,
+    colourOnly: true,
+  },
   { name: 'motion + cuts', options: base, cuts: true },
   ...[0.35, trackAppearanceDistance, 0.65].flatMap((d) =>
     [0, trackReidentifyFrames].map((r) => ({
@@ -78,11 +90,24 @@ for (const setting of settings) {
     let score = NO_SCORE;
     for (const { sequence, frames } of analysed) {
       if (kind !== 'all' && sequence.kind !== kind) continue;
-      const cutIndexes = setting.cuts ? new Set(detectCuts(frames, cutThreshold).map((c) => c.index)) : new Set<number>();
+      const cutIndexes = setting.cuts
+        ? new Set(detectCuts(frames, cutThreshold).map((c) => c.index))
+        : new Set<number>();
       // The previous appearance was the colour histogram alone: the first 64 values of today's.
-      const input = setting.colourOnly ? frames.map((f) => ({ ...f, faces: f.faces.map((face) => ({ ...face, ...(face.appearance ? { appearance: face.appearance.slice(0, 64) } : {}) })) })) : frames;
+      const input = setting.colourOnly
+        ? frames.map((f) => ({
+            ...f,
+            faces: f.faces.map((face) => ({
+              ...face,
+              ...(face.appearance ? { appearance: face.appearance.slice(0, 64) } : {}),
+            })),
+          }))
+        : frames;
       const tracked = assignTracks(input, setting.options, { cutIndexes });
-      score = addScores(score, scoreTracks(tracked.map((f, i) => ({ truth: sequence.frames[i]!.truth, faces: f.faces }))));
+      score = addScores(
+        score,
+        scoreTracks(tracked.map((f, i) => ({ truth: sequence.frames[i]!.truth, faces: f.faces }))),
+      );
     }
     table.push({ setting: setting.name, kind, score });
   }
@@ -104,7 +129,10 @@ for (const { sequence, frames } of analysed) {
 const distances = { same: [] as number[], different: [] as number[] };
 for (const { sequence, frames } of analysed) {
   const personOf = (i: number, box: Box) => {
-    const m = matchFaces([{ box, score: 1 }], sequence.frames[i]!.truth.map((t) => ({ box: t.box, truncated: false })));
+    const m = matchFaces(
+      [{ box, score: 1 }],
+      sequence.frames[i]!.truth.map((t) => ({ box: t.box, truncated: false })),
+    );
     return m.pairs[0] ? sequence.frames[i]!.truth[m.pairs[0][1]]!.person : undefined;
   };
   for (let i = 1; i < frames.length; i++) {
@@ -118,15 +146,36 @@ for (const { sequence, frames } of analysed) {
     }
   }
 }
-const quantile = (xs: number[], q: number) => [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
+const quantile = (xs: number[], q: number) =>
+  [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
 
 const f3 = (v: number) => v.toFixed(3);
-console.log(`\n${sequences.length} sequences (${SEQUENCE_KINDS.length} kinds × ${values.variants}), ${analysed.reduce((n, a) => n + a.frames.length, 0)} frames; detector ${analyzer.info.detector}; tracker IoU ${trackIou}, gap ${trackMaxGap}, cut threshold ${cutThreshold}`);
+console.log(
+  `\n${sequences.length} sequences (${SEQUENCE_KINDS.length} kinds × ${values.variants}), ${analysed.reduce((n, a) => n + a.frames.length, 0)} frames; detector ${analyzer.info.detector}; tracker IoU ${trackIou}, gap ${trackMaxGap}, cut threshold ${cutThreshold}`,
+);
 console.log(`scene cuts: ${found} of ${trueCuts} true cuts found, ${falseCuts} false cuts`);
-console.log(`appearance distance of overlapping faces in consecutive frames: same person (${distances.same.length}) median ${f3(quantile(distances.same, 0.5))}, p95 ${f3(quantile(distances.same, 0.95))}, max ${f3(quantile(distances.same, 1))}; different people (${distances.different.length}) min ${f3(quantile(distances.different, 0))}, median ${f3(quantile(distances.different, 0.5))}\n`);
+console.log(
+  `appearance distance of overlapping faces in consecutive frames: same person (${distances.same.length}) median ${f3(quantile(distances.same, 0.5))}, p95 ${f3(quantile(distances.same, 0.95))}, max ${f3(quantile(distances.same, 1))}; different people (${distances.different.length}) min ${f3(quantile(distances.different, 0))}, median ${f3(quantile(distances.different, 0.5))}\n`,
+);
 console.log('| tracker | sequences | IDF1 | ID switches | fragmentations | merges | ids per person | faces matched |');
 console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const { setting, kind, score } of table) {
-  console.log(`| ${setting} | ${kind} | ${f3(idf1(score))} | ${score.idSwitches} | ${score.fragmentations} | ${score.merges} | ${score.idsPerPerson.toFixed(2)} | ${score.matched}/${score.trueBoxes} |`);
+  console.log(
+    `| ${setting} | ${kind} | ${f3(idf1(score))} | ${score.idSwitches} | ${score.fragmentations} | ${score.merges} | ${score.idsPerPerson.toFixed(2)} | ${score.matched}/${score.trueBoxes} |`,
+  );
 }
-if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine: `${os.cpus().length} × ${os.cpus()[0]?.model}`, cuts: { trueCuts, found, falseCuts }, distances, table }, null, 2));
+if (values.json)
+  writeFileSync(
+    values.json,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine: `${os.cpus().length} × ${os.cpus()[0]?.model}`,
+        cuts: { trueCuts, found, falseCuts },
+        distances,
+        table,
+      },
+      null,
+      2,
+    ),
+  );

@@ -20,7 +20,9 @@ import { ChunkBufferPool, ChunkConnection } from '../src/pipeline/index.ts';
 import { mediaBinaries } from '../src/producer/index.ts';
 import { cpuSeconds, generateSourceVideo } from './pipeline-source.ts';
 
-const { values } = parseArgs({ options: { frames: { type: 'string', default: '10000' }, side: { type: 'string', default: '224' } } });
+const { values } = parseArgs({
+  options: { frames: { type: 'string', default: '10000' }, side: { type: 'string', default: '224' } },
+});
 const FRAMES = Number(values.frames);
 const SIDE = Number(values.side);
 const FRAME_BYTES = SIDE * SIDE * 3;
@@ -33,7 +35,27 @@ const video = path.join(dir, 'source.mp4');
 const { ffmpeg } = mediaBinaries();
 generateSourceVideo(video, { side: SIDE, rate: RATE, frames: FRAMES });
 // The producer's decoding arguments (FER_DECODE_THREADS=1).
-const decodeArgs = (output: string) => ['-v', 'error', '-threads', '1', '-filter_threads', '1', '-i', video, '-an', '-vf', `fps=${RATE},scale=${SIDE}:${SIDE}:flags=area`, '-pix_fmt', 'rgb24', '-frames:v', String(FRAMES), '-f', 'rawvideo', '-y', output];
+const decodeArgs = (output: string) => [
+  '-v',
+  'error',
+  '-threads',
+  '1',
+  '-filter_threads',
+  '1',
+  '-i',
+  video,
+  '-an',
+  '-vf',
+  `fps=${RATE},scale=${SIDE}:${SIDE}:flags=area`,
+  '-pix_fmt',
+  'rgb24',
+  '-frames:v',
+  String(FRAMES),
+  '-f',
+  'rawvideo',
+  '-y',
+  output,
+];
 
 interface Measure {
   readonly framesPerSecond: number;
@@ -44,7 +66,9 @@ async function runFfmpeg(output: 'discard' | 'pipe'): Promise<Measure> {
   const chunk = Buffer.allocUnsafe(CHUNK_FRAMES * FRAME_BYTES);
   const before = cpuSeconds('self');
   const start = performance.now();
-  const child = spawn(ffmpeg, decodeArgs(output === 'pipe' ? 'pipe:1' : '/dev/null'), { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(ffmpeg, decodeArgs(output === 'pipe' ? 'pipe:1' : '/dev/null'), {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let bytes = 0;
   let filled = 0;
   child.stdout.on('data', (piece: Buffer) => {
@@ -60,7 +84,8 @@ async function runFfmpeg(output: 'discard' | 'pipe'): Promise<Measure> {
   await new Promise((resolve) => child.on('close', resolve));
   const seconds = (performance.now() - start) / 1000;
   const frames = output === 'pipe' ? bytes / FRAME_BYTES : FRAMES;
-  if (output === 'pipe' && frames !== FRAMES) throw new Error(`expected ${FRAMES} frames through the pipe, got ${frames}`);
+  if (output === 'pipe' && frames !== FRAMES)
+    throw new Error(`expected ${FRAMES} frames through the pipe, got ${frames}`);
   return { framesPerSecond: frames / seconds, cpuMsPerFrame: ((cpuSeconds('self') - before) * 1000) / frames };
 }
 
@@ -101,16 +126,31 @@ async function runRedis(): Promise<Measure & { redisMsPerFrame: number }> {
   return result;
 }
 
-console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-console.log(`frames: ${FRAMES} × ${SIDE}×${SIDE} rgb24 (${FRAME_BYTES} B) from a ${SIDE}×${SIDE} mpeg4 testsrc video; Redis chunks of ${CHUNK_FRAMES} frames`);
+console.log(
+  `machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
+console.log(
+  `frames: ${FRAMES} × ${SIDE}×${SIDE} rgb24 (${FRAME_BYTES} B) from a ${SIDE}×${SIDE} mpeg4 testsrc video; Redis chunks of ${CHUNK_FRAMES} frames`,
+);
 const discard = await runFfmpeg('discard');
 const pipe = await runFfmpeg('pipe');
 const redis = await runRedis();
 const floor = pipe.cpuMsPerFrame + redis.cpuMsPerFrame + redis.redisMsPerFrame;
 console.log('\n| step | frames/s (wall) | CPU ms/frame |');
 console.log('| --- | ---: | ---: |');
-console.log(`| 1. ffmpeg decode + rgb24, output discarded | ${discard.framesPerSecond.toFixed(0)} | ${discard.cpuMsPerFrame.toFixed(3)} |`);
-console.log(`| 2. ffmpeg → pipe → Node chunk buffer | ${pipe.framesPerSecond.toFixed(0)} | ${pipe.cpuMsPerFrame.toFixed(3)} (pipe alone: ${(pipe.cpuMsPerFrame - discard.cpuMsPerFrame).toFixed(3)}) |`);
-console.log(`| 3. SET + GET + DEL through Redis (clients / redis-server) | ${redis.framesPerSecond.toFixed(0)} | ${redis.cpuMsPerFrame.toFixed(3)} / ${redis.redisMsPerFrame.toFixed(3)} |`);
-console.log(`| floor: 2 + 3 | — | ${floor.toFixed(3)} → at most ${(2000 / floor).toFixed(0)} frames/s on 2 busy cores |`);
+console.log(
+  `| 1. ffmpeg decode + rgb24, output discarded | ${discard.framesPerSecond.toFixed(0)} | ${discard.cpuMsPerFrame.toFixed(3)} |`,
+);
+console.log(
+  `| 2. ffmpeg → pipe → Node chunk buffer | ${pipe.framesPerSecond.toFixed(0)} | ${pipe.cpuMsPerFrame.toFixed(3)} (pipe alone: ${(pipe.cpuMsPerFrame - discard.cpuMsPerFrame).toFixed(3)}) |`,
+);
+console.log(
+  `| 3. SET + GET + DEL through Redis (clients / redis-server) | ${redis.framesPerSecond.toFixed(0)} | ${redis.cpuMsPerFrame.toFixed(3)} / ${redis.redisMsPerFrame.toFixed(3)} |`,
+);
+console.log(
+  `| floor: 2 + 3 | — | ${floor.toFixed(3)} → at most ${(2000 / floor).toFixed(0)} frames/s on 2 busy cores |`,
+);
 rmSync(dir, { recursive: true, force: true });

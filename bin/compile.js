@@ -27,7 +27,11 @@ function sourceFiles(dir) {
 /** Hash of every source file's path and content, and of the compiler settings. */
 export function sourceHash() {
   const hash = createHash('sha256');
-  for (const file of [...sourceFiles(path.join(root, 'src')), path.join(root, 'tsconfig.json'), path.join(root, 'tsconfig.build.json')]) {
+  for (const file of [
+    ...sourceFiles(path.join(root, 'src')),
+    path.join(root, 'tsconfig.json'),
+    path.join(root, 'tsconfig.build.json'),
+  ]) {
     hash.update(path.relative(root, file)).update('\0').update(readFileSync(file)).update('\0');
   }
   return hash.digest('hex').slice(0, 16);
@@ -63,13 +67,18 @@ export function compiledEntry({ quiet = false } = {}) {
     // A lock older than two minutes belongs to a process that died: compile ourselves.
     if (Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true });
     const deadline = Date.now() + 120_000;
-    while (!existsSync(entry) && existsSync(lock) && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    while (!existsSync(entry) && existsSync(lock) && Date.now() < deadline)
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
     if (existsSync(entry)) return entry;
   }
   try {
     if (!quiet) process.stderr.write('fer-stream: compiling the sources once (they changed or are new here)…\n');
     const staging = path.join(distDir, `.staging-${hash}-${process.pid}`);
-    const run = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--outDir', staging, '--noEmitOnError', 'false'], { cwd: root, encoding: 'utf8' });
+    const run = spawnSync(
+      process.execPath,
+      [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--outDir', staging, '--noEmitOnError', 'false'],
+      { cwd: root, encoding: 'utf8' },
+    );
     if (!existsSync(path.join(staging, 'cli', 'main.js'))) {
       rmSync(staging, { recursive: true, force: true });
       throw new Error(`compiling fer-stream failed:\n${run.stdout}${run.stderr}`);

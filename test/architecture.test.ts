@@ -35,7 +35,10 @@ function sourceFiles(dir: string): string[] {
 
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  const specifiers = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]/g), ...text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)];
+  const specifiers = [
+    ...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]/g),
+    ...text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g),
+  ];
   return specifiers.map((m) => m[1]!);
 }
 
@@ -46,7 +49,8 @@ describe('architecture', () => {
 
   it('knows the layer of every top folder under src/', () => {
     const folders = new Set(files.map(topFolder));
-    for (const folder of folders) expect(LAYER, `src/${folder} has no layer in test/architecture.test.ts`).toHaveProperty(folder);
+    for (const folder of folders)
+      expect(LAYER, `src/${folder} has no layer in test/architecture.test.ts`).toHaveProperty(folder);
   });
 
   it('imports only downwards between top folders', () => {
@@ -58,14 +62,19 @@ describe('architecture', () => {
         const target = path.resolve(path.dirname(file), spec);
         if (!target.startsWith(srcDir + path.sep)) continue;
         const to = topFolder(target);
-        if (to !== from && !(LAYER[to]! < LAYER[from]!)) violations.push(`${path.relative(srcDir, file)} → ${spec} (${from} may not import ${to})`);
+        if (to !== from && !(LAYER[to]! < LAYER[from]!))
+          violations.push(`${path.relative(srcDir, file)} → ${spec} (${from} may not import ${to})`);
       }
     }
     expect(violations).toEqual([]);
   });
 
   it('keeps every onnxruntime decision in src/inference/backend', () => {
-    const offenders = files.filter((file) => importsOf(file).some((s) => s.startsWith('onnxruntime')) && !path.relative(srcDir, file).startsWith(path.join('inference', 'backend')));
+    const offenders = files.filter(
+      (file) =>
+        importsOf(file).some((s) => s.startsWith('onnxruntime')) &&
+        !path.relative(srcDir, file).startsWith(path.join('inference', 'backend')),
+    );
     expect(offenders.map((f) => path.relative(srcDir, f))).toEqual([]);
   });
 
@@ -74,7 +83,9 @@ describe('architecture', () => {
     const offenders = files.flatMap((file) =>
       readFileSync(file, 'utf8')
         .split('\n')
-        .flatMap((line, index) => (line.includes('as unknown as') ? [`${path.relative(srcDir, file)}:${index + 1}`] : [])),
+        .flatMap((line, index) =>
+          line.includes('as unknown as') ? [`${path.relative(srcDir, file)}:${index + 1}`] : [],
+        ),
     );
     expect(offenders).toEqual([]);
   });

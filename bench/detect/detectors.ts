@@ -25,7 +25,12 @@ export interface BenchDetector {
 
 const sweep = (...t: number[]) => t;
 
-function onnx(name: string, reference: number, thresholds: number[], input?: { width: number; height: number } | 'frame'): BenchDetector {
+function onnx(
+  name: string,
+  reference: number,
+  thresholds: number[],
+  input?: { width: number; height: number } | 'frame',
+): BenchDetector {
   return {
     label: input === 'frame' ? `${name} @frame size` : input ? `${name} @${input.width}x${input.height}` : name,
     reference,
@@ -34,7 +39,16 @@ function onnx(name: string, reference: number, thresholds: number[], input?: { w
       const dir = await ensureDetectorDir(config.modelsDir, name);
       return loadDetector(dir, {
         inference: config.inference,
-        settings: { scoreThreshold: floor, minFaceSize: config.faces.minFaceSize, maxFaces: 100, ...(input === 'frame' ? { frameSizedInput: true } : input ? { inputWidth: input.width, inputHeight: input.height } : {}) },
+        settings: {
+          scoreThreshold: floor,
+          minFaceSize: config.faces.minFaceSize,
+          maxFaces: 100,
+          ...(input === 'frame'
+            ? { frameSizedInput: true }
+            : input
+              ? { inputWidth: input.width, inputHeight: input.height }
+              : {}),
+        },
       });
     },
   };
@@ -42,21 +56,36 @@ function onnx(name: string, reference: number, thresholds: number[], input?: { w
 
 async function tiny(config: Config, floor: number): Promise<FaceDetector> {
   const { detectorDir } = await ensureFaceApiModels(config.modelsDir);
-  return loadTinyFaceDetector(detectorDir, { inference: config.inference, settings: { scoreThreshold: floor, minFaceSize: config.faces.minFaceSize, maxFaces: 100 } });
+  return loadTinyFaceDetector(detectorDir, {
+    inference: config.inference,
+    settings: { scoreThreshold: floor, minFaceSize: config.faces.minFaceSize, maxFaces: 100 },
+  });
 }
 
 /** `primary` with each face confirmed by BlazeFace full range at its reference threshold (the check the compact profile puts behind face-api's tiny detector). */
 function confirmed(primary: (config: Config, floor: number) => Promise<FaceDetector>): BenchDetector['open'] {
-  return async (config, floor) => new ConfirmedDetector(await primary(config, floor), await onnx('blazeface-back', 0.5, []).open(config, 0.5));
+  return async (config, floor) =>
+    new ConfirmedDetector(await primary(config, floor), await onnx('blazeface-back', 0.5, []).open(config, 0.5));
 }
 
 /** `primary` with each face it scores below `trustAbove` confirmed by `confirmer` at `confirmAt` on a crop around it (crop-confirmed-detector.ts). */
-function cropChecked(label: string, primary: BenchDetector['open'], confirmer: string, confirmAt: number, trustAbove: number, reference: number): BenchDetector {
+function cropChecked(
+  label: string,
+  primary: BenchDetector['open'],
+  confirmer: string,
+  confirmAt: number,
+  trustAbove: number,
+  reference: number,
+): BenchDetector {
   return {
     label: `${label} + ${confirmer} ≥ ${confirmAt} on a crop${trustAbove <= 1 ? ` below ${trustAbove}` : ''}`,
     reference,
     thresholds: sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
-    open: async (config, floor) => new CropConfirmedDetector(await primary(config, floor), await onnx(confirmer, 0.5, []).open(config, confirmAt), { ...DEFAULT_CROP_CHECK, trustAbove }),
+    open: async (config, floor) =>
+      new CropConfirmedDetector(await primary(config, floor), await onnx(confirmer, 0.5, []).open(config, confirmAt), {
+        ...DEFAULT_CROP_CHECK,
+        trustAbove,
+      }),
   };
 }
 
@@ -70,14 +99,31 @@ export const BENCH_DETECTORS: readonly BenchDetector[] = [
   onnx('yunet-s-dynamic', 0.9, sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), { width: 320, height: 320 }),
   onnx('yunet-s-dynamic', 0.9, sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), { width: 640, height: 640 }),
   onnx('yunet-s-dynamic', 0.9, sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), 'frame'),
-  { label: 'faceapi-tiny-face-detector', reference: 0.5, thresholds: sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), open: tiny },
+  {
+    label: 'faceapi-tiny-face-detector',
+    reference: 0.5,
+    thresholds: sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+    open: tiny,
+  },
   onnx('blazeface-front', 0.5, sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)),
   onnx('blazeface-back', 0.5, sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)),
-  { label: 'faceapi-tiny + blazeface-back check', reference: 0.5, thresholds: sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8), open: confirmed(tiny) },
-  { label: 'ultraface-rfb-320 + blazeface-back check', reference: 0.7, thresholds: sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8), open: confirmed(onnx('ultraface-rfb-320', 0.7, []).open) },
+  {
+    label: 'faceapi-tiny + blazeface-back check',
+    reference: 0.5,
+    thresholds: sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
+    open: confirmed(tiny),
+  },
+  {
+    label: 'ultraface-rfb-320 + blazeface-back check',
+    reference: 0.7,
+    thresholds: sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
+    open: confirmed(onnx('ultraface-rfb-320', 0.7, []).open),
+  },
   // Second looks on a crop (crop-confirmed-detector.ts): the confirmer's threshold, and the primary score from which no check is made.
   ...[0.6, 0.65, 0.7].flatMap((confirmAt) => [
-    ...[0.85, 0.9, 2].map((trust) => cropChecked('yunet-s-dynamic @frame size', yunetFrame, 'blazeface-back', confirmAt, trust, 0.9)),
+    ...[0.85, 0.9, 2].map((trust) =>
+      cropChecked('yunet-s-dynamic @frame size', yunetFrame, 'blazeface-back', confirmAt, trust, 0.9),
+    ),
     cropChecked('yunet-s-dynamic @frame size', yunetFrame, 'blazeface-front', confirmAt, 2, 0.9),
     ...[0.8, 2].map((trust) => cropChecked('blazeface-back', blazeBack, 'blazeface-front', confirmAt, trust, 0.5)),
   ]),

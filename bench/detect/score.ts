@@ -20,15 +20,33 @@ export interface Counts {
   readonly bySize: Array<{ found: number; total: number }>;
 }
 
-export const emptyCounts = (): Counts => ({ truePositives: 0, falsePositives: 0, misses: 0, bySize: SIZE_BUCKETS.map(() => ({ found: 0, total: 0 })) });
+export const emptyCounts = (): Counts => ({
+  truePositives: 0,
+  falsePositives: 0,
+  misses: 0,
+  bySize: SIZE_BUCKETS.map(() => ({ found: 0, total: 0 })),
+});
 
 /** Adds one frame's outcome at `threshold` to `counts`. */
-export function scoreFrame(counts: Counts, detections: readonly Detection[], scene: Scene, threshold: number, minIou: number): void {
-  const match = matchFaces(detections.filter((d) => d.score >= threshold), scene.faces, minIou);
+export function scoreFrame(
+  counts: Counts,
+  detections: readonly Detection[],
+  scene: Scene,
+  threshold: number,
+  minIou: number,
+): void {
+  const match = matchFaces(
+    detections.filter((d) => d.score >= threshold),
+    scene.faces,
+    minIou,
+  );
   counts.falsePositives += match.falseDetections.length;
   counts.truePositives += match.found.length;
   counts.misses += match.missed.length;
-  const bucket = (i: number) => counts.bySize[SIZE_BUCKETS.findIndex((b) => scene.faces[i]!.box.width >= b.min && scene.faces[i]!.box.width < b.max)]!;
+  const bucket = (i: number) =>
+    counts.bySize[
+      SIZE_BUCKETS.findIndex((b) => scene.faces[i]!.box.width >= b.min && scene.faces[i]!.box.width < b.max)
+    ]!;
   for (const i of match.found) {
     bucket(i).found++;
     bucket(i).total++;
@@ -113,7 +131,10 @@ export const DEFAULT_RULE = { maxFalsePer100: 1, minPrecision: 0.99 } as const;
  */
 export function chooseByRule<T extends Candidate>(candidates: readonly T[], recallTie = 0): T | undefined {
   const eligible = candidates.filter(
-    (c) => c.row.falsePer100 <= DEFAULT_RULE.maxFalsePer100 && c.row.clutterFalsePer100 <= DEFAULT_RULE.maxFalsePer100 && c.row.precision >= DEFAULT_RULE.minPrecision,
+    (c) =>
+      c.row.falsePer100 <= DEFAULT_RULE.maxFalsePer100 &&
+      c.row.clutterFalsePer100 <= DEFAULT_RULE.maxFalsePer100 &&
+      c.row.precision >= DEFAULT_RULE.minPrecision,
   );
   const bestRecall = Math.max(...eligible.map((c) => c.row.recall));
   let tied = eligible.filter((c) => c.row.recall >= bestRecall - recallTie - 1e-9);

@@ -8,7 +8,16 @@
 //   two-shot, then singles  A+B side by side, then A, B, A, B (two faces in one frame are two people)
 
 import type { Box, RgbImage } from '../../src/core/types.ts';
-import { pasteFaces, placedBoxes, seededRandom, SCENE_HEIGHT, SCENE_WIDTH, type FacePatch, type Placement, type Scene } from '../../test/helpers/face-truth/scenes.ts';
+import {
+  pasteFaces,
+  placedBoxes,
+  seededRandom,
+  SCENE_HEIGHT,
+  SCENE_WIDTH,
+  type FacePatch,
+  type Placement,
+  type Scene,
+} from '../../test/helpers/face-truth/scenes.ts';
 
 export const INTERVIEW_KINDS = ['shot / reverse-shot', 'three-person cuts', 'two-shot, then singles'] as const;
 export type InterviewKind = (typeof INTERVIEW_KINDS)[number];
@@ -39,7 +48,12 @@ const SHOTS: Record<InterviewKind, readonly (readonly number[])[]> = {
 };
 
 /** Distinct people (by `person`), drawn without repeats. */
-function cast(patches: readonly FacePatch[], count: number, random: () => number, pinned?: readonly string[]): string[] {
+function cast(
+  patches: readonly FacePatch[],
+  count: number,
+  random: () => number,
+  pinned?: readonly string[],
+): string[] {
   const people = [...new Set(patches.map((p) => p.person))];
   const chosen = [...(pinned ?? [])].slice(0, count);
   while (chosen.length < count) {
@@ -54,7 +68,11 @@ function cast(patches: readonly FacePatch[], count: number, random: () => number
  * do not fall on a rhythm). The first variant of each kind with two people casts obama and biden
  * (each from several photos): the hard case, one person across different photographs.
  */
-export async function makeInterviews(patches: readonly FacePatch[], backgrounds: readonly Scene[], options: { variants: number; framesPerShot: number; seed?: number; kinds?: readonly InterviewKind[] }): Promise<Interview[]> {
+export async function makeInterviews(
+  patches: readonly FacePatch[],
+  backgrounds: readonly Scene[],
+  options: { variants: number; framesPerShot: number; seed?: number; kinds?: readonly InterviewKind[] },
+): Promise<Interview[]> {
   const random = seededRandom(options.seed ?? 7);
   const interviews: Interview[] = [];
   for (const kind of options.kinds ?? INTERVIEW_KINDS) {
@@ -84,7 +102,12 @@ export async function makeInterviews(patches: readonly FacePatch[], backgrounds:
         });
         const background = backgroundOf[inShot[0]!]!;
         for (let i = 0; i < length; i++) {
-          const placements: Placement[] = actors.map((a) => ({ patch: a.patch, faceWidth: a.faceWidth, x: a.x + a.drift.x * i, y: a.y + a.drift.y * i }));
+          const placements: Placement[] = actors.map((a) => ({
+            patch: a.patch,
+            faceWidth: a.faceWidth,
+            x: a.x + a.drift.x * i,
+            y: a.y + a.drift.y * i,
+          }));
           frames.push({
             image: await pasteFaces(background.image, placements),
             faces: actors.map((a, k) => ({ person: persons[a.who]!, box: placedBoxes(placements[k]!).face })),

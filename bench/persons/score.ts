@@ -20,10 +20,20 @@ export interface IdentityScore {
   readonly missedPairs: number;
 }
 
-export const NO_IDENTITY_SCORE: IdentityScore = { present: 0, found: 0, tracks: 0, truePairs: 0, falsePairs: 0, missedPairs: 0 };
+export const NO_IDENTITY_SCORE: IdentityScore = {
+  present: 0,
+  found: 0,
+  tracks: 0,
+  truePairs: 0,
+  falsePairs: 0,
+  missedPairs: 0,
+};
 
 /** Every tracked face that matches a true face (IoU ≥ 0.5), with the person it shows, grouped by track. */
-function matchedTracks(truth: readonly InterviewFrame[], frames: readonly FrameResult[]): Map<number, Array<{ face: FaceResult; person: string }>> {
+function matchedTracks(
+  truth: readonly InterviewFrame[],
+  frames: readonly FrameResult[],
+): Map<number, Array<{ face: FaceResult; person: string }>> {
   const tracks = new Map<number, Array<{ face: FaceResult; person: string }>>();
   frames.forEach((frame, i) => {
     const faces = frame.faces.filter((f) => f.trackId !== undefined);
@@ -95,11 +105,16 @@ export function pairwise(score: IdentityScore): { precision: number; recall: num
 }
 
 /** Each matched track's true person (majority of its faces) and the mean of its faces' descriptors. */
-export function trackMeans(interview: { readonly frames: readonly InterviewFrame[] }, frames: readonly FrameResult[]): Array<{ person: string; mean: number[] }> {
+export function trackMeans(
+  interview: { readonly frames: readonly InterviewFrame[] },
+  frames: readonly FrameResult[],
+): Array<{ person: string; mean: number[] }> {
   return [...matchedTracks(interview.frames, frames).values()].flatMap((matched) => {
     const described = matched.flatMap(({ face }) => (face.identity ? [face.identity] : []));
     if (described.length === 0) return [];
-    const mean = described[0]!.map((_, k) => described.reduce((sum, identity) => sum + identity[k]!, 0) / described.length);
+    const mean = described[0]!.map(
+      (_, k) => described.reduce((sum, identity) => sum + identity[k]!, 0) / described.length,
+    );
     return [{ person: majority(matched), mean }];
   });
 }

@@ -45,7 +45,11 @@ export function sampleCpu(pid: number): CpuSample | undefined {
 }
 
 /** CPU ms per thread and of the reaped children between the samples nearest to `from` and `to` (Date.now() values). */
-export function cpuBetween(samples: readonly CpuSample[], from: number, to: number): { threads: Map<number, number>; children: number } {
+export function cpuBetween(
+  samples: readonly CpuSample[],
+  from: number,
+  to: number,
+): { threads: Map<number, number>; children: number } {
   if (samples.length === 0) return { threads: new Map(), children: 0 };
   const nearest = (t: number) => samples.reduce((a, b) => (Math.abs(b.at - t) < Math.abs(a.at - t) ? b : a));
   const [a, b] = [nearest(from), nearest(to)];

@@ -28,15 +28,26 @@ export function pixels(count: number, seed: number): Float32Array {
  * img/s of `session.run` at batch `batch` on pre-made tensors, one warm-up run, for at least `seconds`.
  * `intraOpThreads: 'auto'` is what the pipeline's sessions get by default (every usable CPU).
  */
-export async function ceiling(modelFile: string, options: { batch: number; seconds: number; intraOpThreads: IntraOpThreadsSetting; side?: number }): Promise<number> {
+export async function ceiling(
+  modelFile: string,
+  options: { batch: number; seconds: number; intraOpThreads: IntraOpThreadsSetting; side?: number },
+): Promise<number> {
   return (await ceilingWithCpu(modelFile, options)).imagesPerSecond;
 }
 
 /** The ceiling and the CPU it took per image (the whole process's user + system time over the loop). */
-export async function ceilingWithCpu(modelFile: string, options: { batch: number; seconds: number; intraOpThreads: IntraOpThreadsSetting; side?: number }): Promise<{ imagesPerSecond: number; cpuMsPerImage: number }> {
-  const session = await openDirectSession(modelFile, { intraOpThreads: options.intraOpThreads, graphOptimizationLevel: 'all' });
+export async function ceilingWithCpu(
+  modelFile: string,
+  options: { batch: number; seconds: number; intraOpThreads: IntraOpThreadsSetting; side?: number },
+): Promise<{ imagesPerSecond: number; cpuMsPerImage: number }> {
+  const session = await openDirectSession(modelFile, {
+    intraOpThreads: options.intraOpThreads,
+    graphOptimizationLevel: 'all',
+  });
   const side = options.side ?? 224;
-  const inputs = { [PIXEL_VALUES]: { data: pixels(options.batch * 3 * side * side, 7), dims: [options.batch, 3, side, side] } };
+  const inputs = {
+    [PIXEL_VALUES]: { data: pixels(options.batch * 3 * side * side, 7), dims: [options.batch, 3, side, side] },
+  };
   try {
     await session.run(inputs);
     let images = 0;
@@ -72,7 +83,10 @@ export interface AnalyzeRun {
 export interface ResultFile {
   readonly counts: { analysed: number; failed: number };
   readonly timings: { readonly startedAt: string; readonly completedAt: string; readonly processingMs: number };
-  readonly frames: ReadonlyArray<{ index: number; faces: ReadonlyArray<{ box: Box; label: string; reused?: boolean }> }>;
+  readonly frames: ReadonlyArray<{
+    index: number;
+    faces: ReadonlyArray<{ box: Box; label: string; reused?: boolean }>;
+  }>;
 }
 
 /** A figure over rounds: "a" when all agree, else "min–max". */
@@ -84,7 +98,14 @@ export function range(xs: readonly number[], digits = 2): string {
 /** Starts `fer-stream worker` with `args` and `env` and resolves once it says it has started. */
 export function startWorkerProcess(args: readonly string[], env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, [path.join(REPO, 'bin', 'fer-stream.js'), 'worker', ...args], {
-    env: { ...process.env, FER_METRICS_ENABLED: 'false', FER_EXECUTION_PROVIDERS: 'cpu', LOG_LEVEL: 'info', CI: 'true', ...env },
+    env: {
+      ...process.env,
+      FER_METRICS_ENABLED: 'false',
+      FER_EXECUTION_PROVIDERS: 'cpu',
+      LOG_LEVEL: 'info',
+      CI: 'true',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
@@ -110,38 +131,54 @@ export async function runAnalyze(
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const start = performance.now();
-  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'fer-stream.js'), 'analyze', ...videos, '--out', out, ...args], {
-    env: { ...process.env, FER_REDIS_PREFIX: `bench-pipeline-${process.pid}`, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(REPO, 'bin', 'fer-stream.js'), 'analyze', ...videos, '--out', out, ...args],
+    {
+      env: { ...process.env, FER_REDIS_PREFIX: `bench-pipeline-${process.pid}`, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   let peakRssKb = 0;
-  const sampler = setInterval(() => {
-    const status = (() => {
-      try {
-        return readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      } catch {
-        return '';
+  const sampler = setInterval(
+    () => {
+      const status = (() => {
+        try {
+          return readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        } catch {
+          return '';
+        }
+      })();
+      peakRssKb = Math.max(peakRssKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+      if (options.cpuSamples && child.pid !== undefined) {
+        const sample = sampleCpu(child.pid);
+        if (sample) options.cpuSamples.push(sample);
       }
-    })();
-    peakRssKb = Math.max(peakRssKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
-    if (options.cpuSamples && child.pid !== undefined) {
-      const sample = sampleCpu(child.pid);
-      if (sample) options.cpuSamples.push(sample);
-    }
-  }, options.cpuSamples ? 20 : 50);
+    },
+    options.cpuSamples ? 20 : 50,
+  );
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearInterval(sampler);
   const wallMs = performance.now() - start;
   if (code !== 0) throw new Error(`analyze ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`);
-  const results = videos.map((video) => JSON.parse(readFileSync(path.join(out, `${path.basename(video, path.extname(video))}.json`), 'utf8')) as ResultFile);
+  const results = videos.map(
+    (video) =>
+      JSON.parse(
+        readFileSync(path.join(out, `${path.basename(video, path.extname(video))}.json`), 'utf8'),
+      ) as ResultFile,
+  );
   rmSync(out, { recursive: true, force: true });
   return { results, wallMs, peakRssMb: peakRssKb / 1024 };
 }
 
 /** `fer-stream analyze` of `videos`, summed up: frames/s of processing time, wall clock, faces, peak RSS. */
-export async function analyze(videos: readonly string[], args: readonly string[], env: Record<string, string>): Promise<AnalyzeRun> {
+export async function analyze(
+  videos: readonly string[],
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<AnalyzeRun> {
   const { results, wallMs, peakRssMb } = await runAnalyze(videos, args, env);
   const frames = results.reduce((n, r) => n + r.counts.analysed, 0);
   const first = Math.min(...results.map((r) => Date.parse(r.timings.startedAt)));

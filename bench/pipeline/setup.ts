@@ -37,15 +37,37 @@ export async function benchModels(sharedDir: string | undefined): Promise<BenchM
   // The measured agreement FER_MODEL_VARIANT=auto reads (what `fer-stream models quantize` writes);
   // a directory quantised before the weights became 7-bit is quantised again.
   const recordFile = path.join(vitDir, QUANTIZATION_FILE);
-  const recorded = existsSync(recordFile) ? (JSON.parse(readFileSync(recordFile, 'utf8')) as QuantizationRecord) : undefined;
+  const recorded = existsSync(recordFile)
+    ? (JSON.parse(readFileSync(recordFile, 'utf8')) as QuantizationRecord)
+    : undefined;
   if (recorded?.weightBits !== DEFAULT_WEIGHT_BITS) {
     const config = loadConfig({}, { modelsDir });
-    const record = await quantizeModelDir({ inDir: vitDir, photos: faceApiSamplePhotos(), modelsDir, inference: config.inference, cropMargin: config.faces.cropMargin });
-    console.error(`measured int8 against fp32: ${(record.agreement.top1 * 100).toFixed(1)} % top-1 agreement on ${record.agreement.crops} face crops`);
+    const record = await quantizeModelDir({
+      inDir: vitDir,
+      photos: faceApiSamplePhotos(),
+      modelsDir,
+      inference: config.inference,
+      cropMargin: config.faces.cropMargin,
+    });
+    console.error(
+      `measured int8 against fp32: ${(record.agreement.top1 * 100).toFixed(1)} % top-1 agreement on ${record.agreement.crops} face crops`,
+    );
   }
   let detector = existsSync(path.join(modelsDir, 'yunet-s-dynamic'));
   if (!detector && sharedDir && existsSync(path.join(sharedDir, 'models', 'yunet'))) {
-    const run = spawnSync(process.execPath, [path.join(REPO, 'bin', 'fer-stream.js'), 'models', 'install-local', path.join(sharedDir, 'models'), 'yunet', '--models-dir', modelsDir], { encoding: 'utf8' });
+    const run = spawnSync(
+      process.execPath,
+      [
+        path.join(REPO, 'bin', 'fer-stream.js'),
+        'models',
+        'install-local',
+        path.join(sharedDir, 'models'),
+        'yunet',
+        '--models-dir',
+        modelsDir,
+      ],
+      { encoding: 'utf8' },
+    );
     if (run.status !== 0) throw new Error(`installing YuNet: ${run.stderr}`);
     detector = true;
   }
@@ -53,12 +75,23 @@ export async function benchModels(sharedDir: string | undefined): Promise<BenchM
 }
 
 /** A 60 s talking-face video (GRID clips concatenated, or the demo photos panned) and its name. */
-export async function talkingFaceVideo(sharedDir: string | undefined, seconds = 60): Promise<{ file: string; source: string }> {
+export async function talkingFaceVideo(
+  sharedDir: string | undefined,
+  seconds = 60,
+): Promise<{ file: string; source: string }> {
   const file = path.join(BENCH_DIR, `talking-${seconds}s.mp4`);
   // Absolute: the concat list is read relative to its own directory, not to ours.
   const gridDir = sharedDir ? path.resolve(sharedDir, 'fixtures', 'video') : undefined;
-  const clips = gridDir && existsSync(gridDir) ? readdirSync(gridDir).filter((f) => f.endsWith('.mpg')).map((f) => path.join(gridDir, f)) : [];
-  const source = clips.length > 0 ? `GRID clips ${clips.map((c) => path.basename(c)).join(', ')} repeated` : 'the demo photos panned';
+  const clips =
+    gridDir && existsSync(gridDir)
+      ? readdirSync(gridDir)
+          .filter((f) => f.endsWith('.mpg'))
+          .map((f) => path.join(gridDir, f))
+      : [];
+  const source =
+    clips.length > 0
+      ? `GRID clips ${clips.map((c) => path.basename(c)).join(', ')} repeated`
+      : 'the demo photos panned';
   if (existsSync(file)) return { file, source };
   mkdirSync(BENCH_DIR, { recursive: true });
   if (clips.length === 0) {
@@ -70,7 +103,31 @@ export async function talkingFaceVideo(sharedDir: string | undefined, seconds = 
   const entries: string[] = [];
   for (let i = 0; entries.length * 3 < seconds + 3; i++) entries.push(`file '${clips[i % clips.length]}'`);
   writeFileSync(list, `${entries.join('\n')}\n`);
-  const run = spawnSync(mediaBinaries().ffmpeg, ['-v', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-t', String(seconds), '-an', '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', file], { encoding: 'utf8' });
+  const run = spawnSync(
+    mediaBinaries().ffmpeg,
+    [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'concat',
+      '-safe',
+      '0',
+      '-i',
+      list,
+      '-t',
+      String(seconds),
+      '-an',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-pix_fmt',
+      'yuv420p',
+      file,
+    ],
+    { encoding: 'utf8' },
+  );
   if (run.status !== 0) throw new Error(`making the bench video: ${run.stderr}`);
   return { file, source };
 }

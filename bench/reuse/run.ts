@@ -10,10 +10,16 @@ export interface FaceRow {
   readonly reused: boolean;
 }
 
-export async function analyzeResults(video: string, args: readonly string[], env: Record<string, string>): Promise<{ faces: FaceRow[]; seconds: number }> {
+export async function analyzeResults(
+  video: string,
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<{ faces: FaceRow[]; seconds: number }> {
   const [result] = (await runAnalyze([video], args, env)).results;
   return {
-    faces: result!.frames.flatMap((f) => f.faces.map((face) => ({ frame: f.index, box: face.box, label: face.label, reused: face.reused === true }))),
+    faces: result!.frames.flatMap((f) =>
+      f.faces.map((face) => ({ frame: f.index, box: face.box, label: face.label, reused: face.reused === true })),
+    ),
     seconds: result!.timings.processingMs / 1000,
   };
 }

@@ -27,10 +27,13 @@ export interface TrackScore {
   readonly people: number;
 }
 
-export const idf1 = (s: Pick<TrackScore, 'idtp' | 'trueBoxes' | 'reportedBoxes'>) => (s.trueBoxes + s.reportedBoxes === 0 ? 1 : (2 * s.idtp) / (s.trueBoxes + s.reportedBoxes));
+export const idf1 = (s: Pick<TrackScore, 'idtp' | 'trueBoxes' | 'reportedBoxes'>) =>
+  s.trueBoxes + s.reportedBoxes === 0 ? 1 : (2 * s.idtp) / (s.trueBoxes + s.reportedBoxes);
 
 /** Scores one sequence: per frame its true boxes and the tracked faces reported for it. */
-export function scoreTracks(frames: ReadonlyArray<{ truth: readonly TruthBox[]; faces: readonly FaceResult[] }>): TrackScore {
+export function scoreTracks(
+  frames: ReadonlyArray<{ truth: readonly TruthBox[]; faces: readonly FaceResult[] }>,
+): TrackScore {
   const agree = new Map<string, Map<number, number>>();
   const last = new Map<string, number>();
   const state = new Map<string, 'tracked' | 'lost'>();
@@ -41,7 +44,10 @@ export function scoreTracks(frames: ReadonlyArray<{ truth: readonly TruthBox[]; 
   let idSwitches = 0;
   let fragmentations = 0;
   for (const { truth, faces } of frames) {
-    const match = matchFaces(faces.map((f) => ({ box: f.box, score: f.detectorScore ?? 1 })), truth.map((t) => ({ box: t.box, truncated: t.occluded })));
+    const match = matchFaces(
+      faces.map((f) => ({ box: f.box, score: f.detectorScore ?? 1 })),
+      truth.map((t) => ({ box: t.box, truncated: t.occluded })),
+    );
     const byTruth = new Map(match.pairs.map(([d, t]) => [t, faces[d]!.trackId!]));
     // A face found on an occluded person counts on neither side; every other reported face does.
     reportedBoxes += faces.length - match.pairs.filter(([, t]) => truth[t]!.occluded).length;
@@ -67,10 +73,21 @@ export function scoreTracks(frames: ReadonlyArray<{ truth: readonly TruthBox[]; 
   }
   const people = new Set(frames.flatMap((f) => f.truth.map((t) => t.person)));
   const peoplePerId = new Map<number, Set<string>>();
-  for (const [person, row] of agree) for (const id of row.keys()) (peoplePerId.get(id) ?? peoplePerId.set(id, new Set()).get(id)!).add(person);
+  for (const [person, row] of agree)
+    for (const id of row.keys()) (peoplePerId.get(id) ?? peoplePerId.set(id, new Set()).get(id)!).add(person);
   const merges = [...peoplePerId.values()].reduce((n, p) => n + p.size - 1, 0);
   const idsGiven = [...people].reduce((n, p) => n + (ids.get(p)?.size ?? 0), 0);
-  return { trueBoxes, reportedBoxes, matched, idSwitches, fragmentations, merges, idtp: bestAssignment(agree), idsPerPerson: people.size === 0 ? 0 : idsGiven / people.size, people: people.size };
+  return {
+    trueBoxes,
+    reportedBoxes,
+    matched,
+    idSwitches,
+    fragmentations,
+    merges,
+    idtp: bestAssignment(agree),
+    idsPerPerson: people.size === 0 ? 0 : idsGiven / people.size,
+    people: people.size,
+  };
 }
 
 /** Maximum total agreement over one-to-one assignments of people to ids (exhaustive: a handful of people per sequence). */
@@ -103,4 +120,14 @@ export function addScores(a: TrackScore, b: TrackScore): TrackScore {
   };
 }
 
-export const NO_SCORE: TrackScore = { trueBoxes: 0, reportedBoxes: 0, matched: 0, idSwitches: 0, fragmentations: 0, merges: 0, idtp: 0, idsPerPerson: 0, people: 0 };
+export const NO_SCORE: TrackScore = {
+  trueBoxes: 0,
+  reportedBoxes: 0,
+  matched: 0,
+  idSwitches: 0,
+  fragmentations: 0,
+  merges: 0,
+  idtp: 0,
+  idsPerPerson: 0,
+  people: 0,
+};

@@ -4,7 +4,16 @@
 // backgrounds, sizes), all from a seed.
 
 import type { Box, RgbImage } from '../../src/core/types.ts';
-import { pasteFaces, placedBoxes, seededRandom, SCENE_HEIGHT, SCENE_WIDTH, type FacePatch, type Placement, type Scene } from '../../test/helpers/face-truth/scenes.ts';
+import {
+  pasteFaces,
+  placedBoxes,
+  seededRandom,
+  SCENE_HEIGHT,
+  SCENE_WIDTH,
+  type FacePatch,
+  type Placement,
+  type Scene,
+} from '../../test/helpers/face-truth/scenes.ts';
 
 export interface TruthBox {
   /** The person (a fixture face's `person`, so one person in two photos is one identity). */
@@ -27,7 +36,14 @@ export interface Sequence {
   readonly cuts: readonly number[];
 }
 
-export const SEQUENCE_KINDS = ['one face moving', 'two faces moving apart', 'two faces crossing', 'cut to another person, same place', 'another person, same place, same background', 'leaves and comes back'] as const;
+export const SEQUENCE_KINDS = [
+  'one face moving',
+  'two faces moving apart',
+  'two faces crossing',
+  'cut to another person, same place',
+  'another person, same place, same background',
+  'leaves and comes back',
+] as const;
 export type SequenceKind = (typeof SEQUENCE_KINDS)[number];
 
 const FRAMES = 16;
@@ -50,7 +66,11 @@ function twoPeople(patches: readonly FacePatch[], random: () => number): [FacePa
   return [a, others[Math.floor(random() * others.length)]!];
 }
 
-function actorsFor(kind: SequenceKind, patches: readonly FacePatch[], random: () => number): { actors: Actor[]; backgroundAt: (i: number) => number; cuts: number[] } {
+function actorsFor(
+  kind: SequenceKind,
+  patches: readonly FacePatch[],
+  random: () => number,
+): { actors: Actor[]; backgroundAt: (i: number) => number; cuts: number[] } {
   const [a, b] = twoPeople(patches, random);
   const faceWidth = 60 + random() * 60;
   const same = () => 0;
@@ -62,12 +82,24 @@ function actorsFor(kind: SequenceKind, patches: readonly FacePatch[], random: ()
   const step = faceWidth * 0.2;
   switch (kind) {
     case 'one face moving':
-      return { actors: [{ patch: a, faceWidth, at: (i) => ({ x: 20 + i * step, y: centre.y + 15 * Math.sin(i / 3) }) }], backgroundAt: same, cuts: [] };
+      return {
+        actors: [{ patch: a, faceWidth, at: (i) => ({ x: 20 + i * step, y: centre.y + 15 * Math.sin(i / 3) }) }],
+        backgroundAt: same,
+        cuts: [],
+      };
     case 'two faces moving apart':
       return {
         actors: [
-          { patch: a, faceWidth, at: (i) => ({ x: SCENE_WIDTH / 2 - sizeA.width - 10 - i * step, y: lane(sizeA, 20) }) },
-          { patch: b, faceWidth, at: (i) => ({ x: SCENE_WIDTH / 2 + 10 + i * step, y: lane(sizeB, SCENE_HEIGHT - sizeB.height - 20) }) },
+          {
+            patch: a,
+            faceWidth,
+            at: (i) => ({ x: SCENE_WIDTH / 2 - sizeA.width - 10 - i * step, y: lane(sizeA, 20) }),
+          },
+          {
+            patch: b,
+            faceWidth,
+            at: (i) => ({ x: SCENE_WIDTH / 2 + 10 + i * step, y: lane(sizeB, SCENE_HEIGHT - sizeB.height - 20) }),
+          },
         ],
         backgroundAt: same,
         cuts: [],
@@ -101,7 +133,13 @@ function actorsFor(kind: SequenceKind, patches: readonly FacePatch[], random: ()
     }
     case 'leaves and comes back':
       return {
-        actors: [{ patch: a, faceWidth, at: (i) => (i < 5 || i >= 11 ? { x: centre.x + (i < 5 ? 0 : 12), y: centre.y } : null) }],
+        actors: [
+          {
+            patch: a,
+            faceWidth,
+            at: (i) => (i < 5 || i >= 11 ? { x: centre.x + (i < 5 ? 0 : 12), y: centre.y } : null),
+          },
+        ],
         backgroundAt: same,
         cuts: [],
       };
@@ -109,21 +147,39 @@ function actorsFor(kind: SequenceKind, patches: readonly FacePatch[], random: ()
 }
 
 /** `variants` sequences of each kind; backgrounds drawn from `backgrounds` (no-face scenes). */
-export async function makeSequences(patches: readonly FacePatch[], backgrounds: readonly Scene[], variants: number, seed = 1): Promise<Sequence[]> {
+export async function makeSequences(
+  patches: readonly FacePatch[],
+  backgrounds: readonly Scene[],
+  variants: number,
+  seed = 1,
+): Promise<Sequence[]> {
   const random = seededRandom(seed);
   const sequences: Sequence[] = [];
   for (const kind of SEQUENCE_KINDS) {
     for (let variant = 0; variant < variants; variant++) {
       const { actors, backgroundAt, cuts } = actorsFor(kind, patches, random);
       const first = Math.floor(random() * backgrounds.length);
-      const pool = [backgrounds[first]!, backgrounds[(first + 1 + Math.floor(random() * (backgrounds.length - 1))) % backgrounds.length]!];
+      const pool = [
+        backgrounds[first]!,
+        backgrounds[(first + 1 + Math.floor(random() * (backgrounds.length - 1))) % backgrounds.length]!,
+      ];
       const frames: SequenceFrame[] = [];
       for (let i = 0; i < FRAMES; i++) {
         const present = actors.flatMap((actor) => {
           const at = actor.at(i);
-          return at ? [{ actor, placement: { patch: actor.patch, faceWidth: actor.faceWidth, x: at.x, y: at.y } satisfies Placement }] : [];
+          return at
+            ? [
+                {
+                  actor,
+                  placement: { patch: actor.patch, faceWidth: actor.faceWidth, x: at.x, y: at.y } satisfies Placement,
+                },
+              ]
+            : [];
         });
-        const image = await pasteFaces(pool[backgroundAt(i)]!.image, present.map((p) => p.placement));
+        const image = await pasteFaces(
+          pool[backgroundAt(i)]!.image,
+          present.map((p) => p.placement),
+        );
         const boxes = present.map((p) => placedBoxes(p.placement));
         frames.push({
           image,
@@ -150,5 +206,10 @@ function coveredShare(face: Box, over: Box): number {
 function visible(box: Box): Box {
   const x = Math.max(0, box.x);
   const y = Math.max(0, box.y);
-  return { x, y, width: Math.min(SCENE_WIDTH, box.x + box.width) - x, height: Math.min(SCENE_HEIGHT, box.y + box.height) - y };
+  return {
+    x,
+    y,
+    width: Math.min(SCENE_WIDTH, box.x + box.width) - x,
+    height: Math.min(SCENE_HEIGHT, box.y + box.height) - y,
+  };
 }

@@ -30,7 +30,10 @@ export function parseTokens(entries: readonly string[]): ApiToken[] {
     const name = named ? entry.slice(0, colon) : `token-${i + 1}`;
     const token = named ? entry.slice(colon + 1) : entry;
     if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token)) {
-      throw new FerError('invalid_tokens', `FER_API_TOKENS entry ${i + 1} (${name}): a token needs at least ${MIN_TOKEN_LENGTH} characters and no spaces (e.g. openssl rand -hex 24)`);
+      throw new FerError(
+        'invalid_tokens',
+        `FER_API_TOKENS entry ${i + 1} (${name}): a token needs at least ${MIN_TOKEN_LENGTH} characters and no spaces (e.g. openssl rand -hex 24)`,
+      );
     }
     if (names.has(name)) throw new FerError('invalid_tokens', `FER_API_TOKENS: the name "${name}" is given twice`);
     names.add(name);

@@ -17,13 +17,16 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 export function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
   if (header === undefined) return undefined;
   const key = Array.isArray(header) ? header[0]! : header;
-  if (!KEY_PATTERN.test(key)) throw new ApiError('invalid_request', 'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces');
+  if (!KEY_PATTERN.test(key))
+    throw new ApiError('invalid_request', 'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces');
   return key;
 }
 
 /** The key's scope: the caller's own (two tokens may use the same key for different videos). */
 export function idempotencyScope(key: string, caller: Caller): string {
-  return createHash('sha256').update(`${caller ?? ''}\n${key}`).digest('hex');
+  return createHash('sha256')
+    .update(`${caller ?? ''}\n${key}`)
+    .digest('hex');
 }
 
 export interface SubmittedRequest {
@@ -39,7 +42,14 @@ export async function submissionFingerprint(submitted: SubmittedRequest): Promis
   const content = submitted.uploaded ? await fileSha256(submitted.path) : `path:${submitted.path}`;
   const options = Object.fromEntries(Object.entries(submitted.options).sort(([a], [b]) => a.localeCompare(b)));
   return createHash('sha256')
-    .update(JSON.stringify({ options, callbackUrl: submitted.callbackUrl ?? null, name: submitted.originalName ?? null, content }))
+    .update(
+      JSON.stringify({
+        options,
+        callbackUrl: submitted.callbackUrl ?? null,
+        name: submitted.originalName ?? null,
+        content,
+      }),
+    )
     .digest('hex');
 }
 
@@ -56,7 +66,15 @@ function fileSha256(file: string): Promise<string> {
 /** The claim's outcome as an answer: a replay gives the earlier video's id; a conflict or a request in flight is a 409. */
 export function replayedVideoId(claim: IdempotencyClaim): string | undefined {
   if (claim.state === 'replay') return claim.id;
-  if (claim.state === 'conflict') throw new ApiError('idempotency_conflict', 'this Idempotency-Key was used with a different request (another file or other options); use a new key');
-  if (claim.state === 'in_progress') throw new ApiError('idempotency_conflict', 'a request with this Idempotency-Key is still being submitted; retry in a moment');
+  if (claim.state === 'conflict')
+    throw new ApiError(
+      'idempotency_conflict',
+      'this Idempotency-Key was used with a different request (another file or other options); use a new key',
+    );
+  if (claim.state === 'in_progress')
+    throw new ApiError(
+      'idempotency_conflict',
+      'a request with this Idempotency-Key is still being submitted; retry in a moment',
+    );
   return undefined;
 }

@@ -22,8 +22,16 @@ const segment = {
 const distribution = {
   type: 'object',
   properties: {
-    meanProbability: { type: 'object', additionalProperties: { type: 'number' }, description: 'label → mean probability over frames with a face' },
-    frameShare: { type: 'object', additionalProperties: { type: 'number' }, description: 'label → share of frames with a face where it is on top' },
+    meanProbability: {
+      type: 'object',
+      additionalProperties: { type: 'number' },
+      description: 'label → mean probability over frames with a face',
+    },
+    frameShare: {
+      type: 'object',
+      additionalProperties: { type: 'number' },
+      description: 'label → share of frames with a face where it is on top',
+    },
   },
 };
 
@@ -58,7 +66,11 @@ export const componentSchemas = {
       progress: {
         type: 'object',
         properties: {
-          framesExpected: { type: 'integer', nullable: true, description: 'From the probed duration; null before probing' },
+          framesExpected: {
+            type: 'integer',
+            nullable: true,
+            description: 'From the probed duration; null before probing',
+          },
           framesTotal: { type: 'integer', nullable: true, description: 'Exact, once frame extraction has finished' },
           framesDone: { type: 'integer' },
           framesFailed: { type: 'integer' },
@@ -72,7 +84,8 @@ export const componentSchemas = {
       },
       warnings: {
         type: 'array',
-        description: 'While the video is open: the roles it waits for that no running process has (no producer or worker heartbeat for FER_SERVICE_SEEN_SECONDS)',
+        description:
+          'While the video is open: the roles it waits for that no running process has (no producer or worker heartbeat for FER_SERVICE_SEEN_SECONDS)',
         items: { type: 'string' },
       },
       submittedAt: { type: 'string', format: 'date-time' },
@@ -80,13 +93,14 @@ export const componentSchemas = {
       completedAt: { type: 'string', format: 'date-time' },
       webhooks: {
         type: 'array',
-        description: 'End-of-video notifications: per endpoint (the submission\'s callbackUrl, the operator\'s FER_WEBHOOK_URL) how delivery went',
+        description:
+          "End-of-video notifications: per endpoint (the submission's callbackUrl, the operator's FER_WEBHOOK_URL) how delivery went",
         items: {
           type: 'object',
           required: ['target', 'state', 'attempts'],
           properties: {
             target: { type: 'string', enum: ['callback', 'configured'] },
-            url: { type: 'string', description: 'The callbackUrl (not shown for the operator\'s endpoint)' },
+            url: { type: 'string', description: "The callbackUrl (not shown for the operator's endpoint)" },
             state: { type: 'string', enum: ['pending', 'delivered', 'failed'] },
             attempts: { type: 'integer' },
             lastError: { type: 'string' },
@@ -108,30 +122,68 @@ export const componentSchemas = {
         type: 'object',
         properties: {
           name: { type: 'string' },
-          labels: { type: 'array', items: { type: 'string' }, description: 'Canonical expression names (angry, disgust, fear, happy, neutral, sad, surprise) where the model maps onto them' },
-          modelLabels: { type: 'array', items: { type: 'string' }, description: "The model's own labels in its output order (config.json id2label)" },
+          labels: {
+            type: 'array',
+            items: { type: 'string' },
+            description:
+              'Canonical expression names (angry, disgust, fear, happy, neutral, sad, surprise) where the model maps onto them',
+          },
+          modelLabels: {
+            type: 'array',
+            items: { type: 'string' },
+            description: "The model's own labels in its output order (config.json id2label)",
+          },
           preprocessing: { type: 'object' },
           detector: { type: 'string', nullable: true },
-          identity: { type: 'string', description: 'The identity model that joined tracks into persons, where one ran' },
+          identity: {
+            type: 'string',
+            description: 'The identity model that joined tracks into persons, where one ran',
+          },
         },
       },
       labels: { type: 'array', items: { type: 'string' }, description: 'Order of every probability array' },
-      processing: { type: 'object', description: 'Options the video was processed with (fps, start/end, max frames …)' },
-      aggregation: { type: 'object', properties: { smoothingWindow: { type: 'integer' }, frameInterval: { type: 'number' } } },
+      processing: {
+        type: 'object',
+        description: 'Options the video was processed with (fps, start/end, max frames …)',
+      },
+      aggregation: {
+        type: 'object',
+        properties: { smoothingWindow: { type: 'integer' }, frameInterval: { type: 'number' } },
+      },
       timings: { type: 'object' },
       counts: {
         type: 'object',
         properties: Object.fromEntries(
-          ['sampled', 'analysed', 'failed', 'withFace', 'withoutFace', 'faces', 'reusedFaces', 'tracks', 'persons', 'decodeErrors'].map((k) => [k, { type: 'integer' }]).concat([['faceVisibleShare', { type: 'number' }]]),
+          [
+            'sampled',
+            'analysed',
+            'failed',
+            'withFace',
+            'withoutFace',
+            'faces',
+            'reusedFaces',
+            'tracks',
+            'persons',
+            'decodeErrors',
+          ]
+            .map((k) => [k, { type: 'integer' }])
+            .concat([['faceVisibleShare', { type: 'number' }]]),
         ),
       },
       dominant,
       distribution,
-      warnings: { type: 'array', items: { type: 'string' }, description: 'Decode damage, failed frames: how far to trust the result' },
+      warnings: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'Decode damage, failed frames: how far to trust the result',
+      },
       cuts: {
         type: 'array',
         description: 'Scene cuts: the first frame of each new shot (no track spans one)',
-        items: { type: 'object', properties: { index: { type: 'integer' }, timestamp: { type: 'number' }, score: { type: 'number' } } },
+        items: {
+          type: 'object',
+          properties: { index: { type: 'integer' }, timestamp: { type: 'number' }, score: { type: 'number' } },
+        },
       },
       segments: { type: 'array', items: segment },
       tracks: {
@@ -140,7 +192,11 @@ export const componentSchemas = {
           type: 'object',
           properties: {
             trackId: { type: 'integer' },
-            personId: { type: 'integer', nullable: true, description: 'The person this track belongs to; null where identities were not computed' },
+            personId: {
+              type: 'integer',
+              nullable: true,
+              description: 'The person this track belongs to; null where identities were not computed',
+            },
             firstTimestamp: { type: 'number' },
             lastTimestamp: { type: 'number' },
             frames: { type: 'integer' },
@@ -153,7 +209,8 @@ export const componentSchemas = {
       },
       persons: {
         type: 'array',
-        description: 'Persons: tracks of one person joined across cuts and gaps by face identity, in order of first appearance; empty where identities were not computed',
+        description:
+          'Persons: tracks of one person joined across cuts and gaps by face identity, in order of first appearance; empty where identities were not computed',
         items: {
           type: 'object',
           properties: {
@@ -187,13 +244,27 @@ export const componentSchemas = {
                 properties: {
                   box: {
                     type: 'object',
-                    properties: { x: { type: 'number' }, y: { type: 'number' }, width: { type: 'number' }, height: { type: 'number' } },
+                    properties: {
+                      x: { type: 'number' },
+                      y: { type: 'number' },
+                      width: { type: 'number' },
+                      height: { type: 'number' },
+                    },
                   },
                   detectorScore: { type: 'number', nullable: true },
-                  landmarks: { type: 'array', items: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 }, description: 'Detector keypoints in video pixels, where given' },
+                  landmarks: {
+                    type: 'array',
+                    items: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 },
+                    description: 'Detector keypoints in video pixels, where given',
+                  },
                   trackId: { type: 'integer', nullable: true },
                   personId: { type: 'integer', nullable: true },
-                  reused: { type: 'boolean', enum: [true], description: "An earlier sampled frame's classification of this face: the face had not changed, and its next classification gave the same label (FER_REUSE_MAX_FRAMES)" },
+                  reused: {
+                    type: 'boolean',
+                    enum: [true],
+                    description:
+                      "An earlier sampled frame's classification of this face: the face had not changed, and its next classification gave the same label (FER_REUSE_MAX_FRAMES)",
+                  },
                   probabilities: { type: 'array', items: { type: 'number' } },
                   label: { type: 'string' },
                 },

@@ -33,11 +33,28 @@ const idParameter = {
 };
 
 const submitOptions = {
-  fps: { type: 'number', minimum: 0, exclusiveMinimum: true, maximum: 1000, description: 'Frames sampled per second of video (server default when absent)' },
+  fps: {
+    type: 'number',
+    minimum: 0,
+    exclusiveMinimum: true,
+    maximum: 1000,
+    description: 'Frames sampled per second of video (server default when absent)',
+  },
   startSeconds: { type: 'number', minimum: 0, description: 'Seconds from the start where sampling starts' },
-  endSeconds: { type: 'number', minimum: 0, exclusiveMinimum: true, description: 'Seconds from the start where sampling stops (> startSeconds)' },
+  endSeconds: {
+    type: 'number',
+    minimum: 0,
+    exclusiveMinimum: true,
+    description: 'Seconds from the start where sampling stops (> startSeconds)',
+  },
   maxFrames: { type: 'integer', minimum: 1, description: 'Stop after this many sampled frames' },
-  callbackUrl: { type: 'string', format: 'uri', pattern: '^https?://', maxLength: 2048, description: 'http(s) URL told (POST, JSON, signed with x-fer-signature) when the video completes or fails' },
+  callbackUrl: {
+    type: 'string',
+    format: 'uri',
+    pattern: '^https?://',
+    maxLength: 2048,
+    description: 'http(s) URL told (POST, JSON, signed with x-fer-signature) when the video completes or fails',
+  },
 };
 
 export const openApiDocument = {
@@ -45,7 +62,8 @@ export const openApiDocument = {
   info: {
     title: 'fer-stream',
     version: '1',
-    description: 'Facial expressions in videos: submit a video, follow its processing, fetch per-frame, per-track and per-video results.',
+    description:
+      'Facial expressions in videos: submit a video, follow its processing, fetch per-frame, per-track and per-video results.',
   },
   paths: {
     '/v1/videos': {
@@ -68,14 +86,27 @@ export const openApiDocument = {
           required: true,
           content: {
             'multipart/form-data': {
-              schema: { type: 'object', required: ['file'], additionalProperties: false, properties: { file: { type: 'string', format: 'binary' }, ...submitOptions } },
+              schema: {
+                type: 'object',
+                required: ['file'],
+                additionalProperties: false,
+                properties: { file: { type: 'string', format: 'binary' }, ...submitOptions },
+              },
             },
             'application/json': {
               schema: {
                 type: 'object',
                 required: ['path'],
                 additionalProperties: false,
-                properties: { path: { type: 'string', minLength: 1, maxLength: 4096, description: 'Relative to (or absolute inside) the input directory' }, ...submitOptions },
+                properties: {
+                  path: {
+                    type: 'string',
+                    minLength: 1,
+                    maxLength: 4096,
+                    description: 'Relative to (or absolute inside) the input directory',
+                  },
+                  ...submitOptions,
+                },
               },
             },
           },
@@ -85,7 +116,10 @@ export const openApiDocument = {
             description: 'Queued',
             headers: {
               Location: { schema: { type: 'string' }, description: 'URL of the video status' },
-              'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] }, description: 'Present when an earlier request with the same Idempotency-Key made this video' },
+              'Idempotent-Replayed': {
+                schema: { type: 'string', enum: ['true'] },
+                description: 'Present when an earlier request with the same Idempotency-Key made this video',
+              },
             },
             content: {
               'application/json': {
@@ -99,20 +133,36 @@ export const openApiDocument = {
           },
           '400': errorResponse('invalid_request, missing_file, input_not_found'),
           '403': errorResponse('path_outside_input_dir, path_submission_disabled'),
-          '409': errorResponse('idempotency_conflict: the Idempotency-Key was used with a different request, or its first request is still being submitted'),
+          '409': errorResponse(
+            'idempotency_conflict: the Idempotency-Key was used with a different request, or its first request is still being submitted',
+          ),
           '413': errorResponse('payload_too_large'),
           '415': errorResponse('unsupported_media_type'),
-          '507': errorResponse('insufficient_storage: the upload would take the upload volume under FER_UPLOAD_MIN_FREE_BYTES free, or the volume is full; nothing was kept'),
+          '507': errorResponse(
+            'insufficient_storage: the upload would take the upload volume under FER_UPLOAD_MIN_FREE_BYTES free, or the volume is full; nothing was kept',
+          ),
           ...guarded,
         },
       },
       get: {
         summary: 'List videos, newest first',
-        description: 'With API tokens, only the videos submitted with the caller\'s token. Paged by a cursor: follow `next` until it is null.',
+        description:
+          "With API tokens, only the videos submitted with the caller's token. Paged by a cursor: follow `next` until it is null.",
         parameters: [
           { name: 'state', in: 'query', required: false, schema: { type: 'string', enum: VIDEO_STATES } },
-          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 50 } },
-          { name: 'cursor', in: 'query', required: false, description: 'From the previous page\'s `next`', schema: { type: 'string' } },
+          {
+            name: 'limit',
+            in: 'query',
+            required: false,
+            schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 50 },
+          },
+          {
+            name: 'cursor',
+            in: 'query',
+            required: false,
+            description: "From the previous page's `next`",
+            schema: { type: 'string' },
+          },
         ],
         responses: {
           '200': {
@@ -138,19 +188,28 @@ export const openApiDocument = {
     '/v1/videos/{id}': {
       delete: {
         summary: 'Cancel and delete a video',
-        description: 'Any state: an open video is cancelled (its queued frame chunks dropped, their bytes given back to the frame budget), then its records, results and uploaded file are deleted.',
+        description:
+          'Any state: an open video is cancelled (its queued frame chunks dropped, their bytes given back to the frame budget), then its records, results and uploaded file are deleted.',
         parameters: [idParameter],
         responses: {
           '200': {
             description: 'Deleted',
             content: {
               'application/json': {
-                schema: { type: 'object', required: ['id', 'deleted', 'cancelled'], properties: { id: { type: 'string' }, deleted: { type: 'boolean' }, cancelled: { type: 'boolean', description: 'It was still being processed' } } },
+                schema: {
+                  type: 'object',
+                  required: ['id', 'deleted', 'cancelled'],
+                  properties: {
+                    id: { type: 'string' },
+                    deleted: { type: 'boolean' },
+                    cancelled: { type: 'boolean', description: 'It was still being processed' },
+                  },
+                },
               },
             },
           },
           '400': errorResponse('invalid_id'),
-          '404': errorResponse('not_found (also another token\'s video)'),
+          '404': errorResponse("not_found (also another token's video)"),
           ...guarded,
         },
       },
@@ -158,9 +217,12 @@ export const openApiDocument = {
         summary: 'State and progress of a video',
         parameters: [idParameter],
         responses: {
-          '200': { description: 'Status', content: { 'application/json': { schema: { $ref: '#/components/schemas/VideoStatus' } } } },
+          '200': {
+            description: 'Status',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/VideoStatus' } } },
+          },
           '400': errorResponse('invalid_id'),
-          '404': errorResponse('not_found (also another token\'s video)'),
+          '404': errorResponse("not_found (also another token's video)"),
           ...guarded,
         },
       },
@@ -168,12 +230,16 @@ export const openApiDocument = {
     '/v1/videos/{id}/cancel': {
       post: {
         summary: 'Cancel a video, keeping its record',
-        description: 'An open video stops: its queued work is dropped and its frame bytes given back to the frame budget. Its status stays available (state `cancelled`, error code `cancelled`) for the results\' retention period, and its end-of-video webhooks announce it (`video.failed`, code `cancelled`). DELETE removes a video altogether.',
+        description:
+          "An open video stops: its queued work is dropped and its frame bytes given back to the frame budget. Its status stays available (state `cancelled`, error code `cancelled`) for the results' retention period, and its end-of-video webhooks announce it (`video.failed`, code `cancelled`). DELETE removes a video altogether.",
         parameters: [idParameter],
         responses: {
-          '200': { description: 'Cancelled: its status', content: { 'application/json': { schema: { $ref: '#/components/schemas/VideoStatus' } } } },
+          '200': {
+            description: 'Cancelled: its status',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/VideoStatus' } } },
+          },
           '400': errorResponse('invalid_id'),
-          '404': errorResponse('not_found (also another token\'s video)'),
+          '404': errorResponse("not_found (also another token's video)"),
           '409': errorResponse('video_finished: it had already completed, failed or been cancelled'),
           ...guarded,
         },
@@ -182,30 +248,61 @@ export const openApiDocument = {
     '/v1/videos/{id}/view': {
       get: {
         summary: 'A page to watch the video with its timeline',
-        description: 'HTML, open (it holds no data): the page fetches the result and the annotated video with the token from its URL fragment (#token=…). One row for the video and one per track; a cursor follows playback; a click seeks.',
+        description:
+          'HTML, open (it holds no data): the page fetches the result and the annotated video with the token from its URL fragment (#token=…). One row for the video and one per track; a cursor follows playback; a click seeks.',
         security: [],
         parameters: [idParameter],
-        responses: { '200': { description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } }, '400': errorResponse('invalid_id') },
+        responses: {
+          '200': { description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } },
+          '400': errorResponse('invalid_id'),
+        },
       },
     },
     '/v1/videos/{id}/video': {
       get: {
         summary: 'The video, annotated with every face (or the source as it is)',
-        description: 'MP4 (H.264): the source re-encoded with each face\'s box, track and top expression, rendered on first request and kept until the video is deleted. Needs the source file, which uploads keep FER_UPLOAD_KEEP_SECONDS after their video finishes.',
+        description:
+          "MP4 (H.264): the source re-encoded with each face's box, track and top expression, rendered on first request and kept until the video is deleted. Needs the source file, which uploads keep FER_UPLOAD_KEEP_SECONDS after their video finishes.",
         parameters: [
           idParameter,
           { name: 'annotated', in: 'query', required: false, schema: { type: 'boolean', default: true } },
-          { name: 'access', in: 'query', required: false, schema: { type: 'string', maxLength: 512 }, description: 'A signed link from /video-link, in place of the Authorization header (for <video> elements)' },
-          { name: 'Range', in: 'header', required: false, schema: { type: 'string' }, description: 'bytes=START-[END]: one range, answered 206' },
+          {
+            name: 'access',
+            in: 'query',
+            required: false,
+            schema: { type: 'string', maxLength: 512 },
+            description: 'A signed link from /video-link, in place of the Authorization header (for <video> elements)',
+          },
+          {
+            name: 'Range',
+            in: 'header',
+            required: false,
+            schema: { type: 'string' },
+            description: 'bytes=START-[END]: one range, answered 206',
+          },
         ],
         responses: {
-          '200': { description: 'The video', content: { 'video/mp4': { schema: { type: 'string', format: 'binary' } }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
-          '206': { description: 'The range asked for (Content-Range says which bytes of how many)', content: { 'video/mp4': { schema: { type: 'string', format: 'binary' } }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+          '200': {
+            description: 'The video',
+            content: {
+              'video/mp4': { schema: { type: 'string', format: 'binary' } },
+              'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+            },
+          },
+          '206': {
+            description: 'The range asked for (Content-Range says which bytes of how many)',
+            content: {
+              'video/mp4': { schema: { type: 'string', format: 'binary' } },
+              'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+            },
+          },
           '416': { description: 'The range starts past the end of the file (Content-Range: bytes */SIZE)' },
           '400': errorResponse('invalid_id'),
           '404': errorResponse('not_found (also: the source is no longer kept)'),
           '409': errorResponse('results_not_ready'),
-          '507': errorResponse('insufficient_storage: the annotated copy (about the size of its source) would take the upload volume under FER_UPLOAD_MIN_FREE_BYTES free'),
+          '507': errorResponse(
+            'insufficient_storage: the annotated copy (about the size of its source) would take the upload volume under FER_UPLOAD_MIN_FREE_BYTES free',
+          ),
           ...guarded,
         },
       },
@@ -213,12 +310,27 @@ export const openApiDocument = {
     '/v1/videos/{id}/video-link': {
       get: {
         summary: 'A signed link to the video, for players that cannot send the token',
-        description: 'The URL of /v1/videos/{id}/video with an `access` parameter standing in for the caller\'s token for MEDIA_LINK_SECONDS (an hour): what the viewer page gives its <video> element, which then streams it with Range requests. Without API tokens the plain URL.',
-        parameters: [idParameter, { name: 'annotated', in: 'query', required: false, schema: { type: 'boolean', default: true } }],
+        description:
+          "The URL of /v1/videos/{id}/video with an `access` parameter standing in for the caller's token for MEDIA_LINK_SECONDS (an hour): what the viewer page gives its <video> element, which then streams it with Range requests. Without API tokens the plain URL.",
+        parameters: [
+          idParameter,
+          { name: 'annotated', in: 'query', required: false, schema: { type: 'boolean', default: true } },
+        ],
         responses: {
-          '200': { description: 'The link', content: { 'application/json': { schema: { type: 'object', required: ['url', 'expiresAt'], properties: { url: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } } } } } },
+          '200': {
+            description: 'The link',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['url', 'expiresAt'],
+                  properties: { url: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } },
+                },
+              },
+            },
+          },
           '400': errorResponse('invalid_id'),
-          '404': errorResponse('not_found (also another token\'s video)'),
+          '404': errorResponse("not_found (also another token's video)"),
           ...guarded,
         },
       },
@@ -232,14 +344,17 @@ export const openApiDocument = {
             name: 'format',
             in: 'query',
             required: false,
-            description: RESULT_FORMATS.map((f) => `${f.name}${f.name === 'json' ? ' (default)' : ''}: ${f.description}`).join('; '),
+            description: RESULT_FORMATS.map(
+              (f) => `${f.name}${f.name === 'json' ? ' (default)' : ''}: ${f.description}`,
+            ).join('; '),
             schema: { type: 'string', enum: [...RESULT_FORMAT_NAMES], default: 'json' },
           },
           {
             name: 'smoothing',
             in: 'query',
             required: false,
-            description: 'Recompute the timeline segments with this moving-average window (frames; 1 = none) instead of the stored one',
+            description:
+              'Recompute the timeline segments with this moving-average window (frames; 1 = none) instead of the stored one',
             schema: { type: 'integer', minimum: 1, maximum: MAX_SMOOTHING_WINDOW },
           },
         ],
@@ -254,7 +369,7 @@ export const openApiDocument = {
             },
           },
           '400': errorResponse('invalid_id, invalid_format'),
-          '404': errorResponse('not_found (also another token\'s video)'),
+          '404': errorResponse("not_found (also another token's video)"),
           ...guarded,
           '409': errorResponse('results_not_ready (still queued or processing), video_failed, video_cancelled'),
         },
@@ -264,7 +379,12 @@ export const openApiDocument = {
       get: {
         security: [],
         summary: 'Liveness: the process answers',
-        responses: { '200': { description: 'Alive', content: { 'application/json': { schema: { type: 'object', properties: { status: { type: 'string' } } } } } } },
+        responses: {
+          '200': {
+            description: 'Alive',
+            content: { 'application/json': { schema: { type: 'object', properties: { status: { type: 'string' } } } } },
+          },
+        },
       },
     },
     '/readyz': {
@@ -273,10 +393,19 @@ export const openApiDocument = {
         summary: 'Readiness: Redis is reachable; and whether producers and workers run',
         responses: {
           '200': {
-            description: 'Ready to take submissions. `workers` and `producers`: processes with a heartbeat within FER_SERVICE_SEEN_SECONDS; `warnings` says which role is missing (submissions would wait)',
+            description:
+              'Ready to take submissions. `workers` and `producers`: processes with a heartbeat within FER_SERVICE_SEEN_SECONDS; `warnings` says which role is missing (submissions would wait)',
             content: {
               'application/json': {
-                schema: { type: 'object', properties: { status: { type: 'string' }, workers: { type: 'integer' }, producers: { type: 'integer' }, warnings: { type: 'array', items: { type: 'string' } } } },
+                schema: {
+                  type: 'object',
+                  properties: {
+                    status: { type: 'string' },
+                    workers: { type: 'integer' },
+                    producers: { type: 'integer' },
+                    warnings: { type: 'array', items: { type: 'string' } },
+                  },
+                },
               },
             },
           },
@@ -288,7 +417,9 @@ export const openApiDocument = {
       get: {
         security: [],
         summary: 'This description',
-        responses: { '200': { description: 'OpenAPI 3 document', content: { 'application/json': { schema: { type: 'object' } } } } },
+        responses: {
+          '200': { description: 'OpenAPI 3 document', content: { 'application/json': { schema: { type: 'object' } } } },
+        },
       },
     },
   },
@@ -297,12 +428,20 @@ export const openApiDocument = {
   security: [{ bearerToken: [] }],
   components: {
     securitySchemes: {
-      bearerToken: { type: 'http', scheme: 'bearer', description: 'A token from FER_API_TOKENS; each video belongs to the token that submitted it' },
+      bearerToken: {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'A token from FER_API_TOKENS; each video belongs to the token that submitted it',
+      },
     },
     responses: {
       Unauthorized: errorResponse('unauthorized: no token, or not a valid one'),
-      RateLimited: errorResponse('rate_limited: more requests than FER_API_RATE_LIMIT per minute for this token (Retry-After says when to come back)'),
-      Unavailable: errorResponse('unavailable: Redis unreachable, slower than FER_API_REDIS_TIMEOUT_MS, or out of memory (maxmemory reached); the request had no effect'),
+      RateLimited: errorResponse(
+        'rate_limited: more requests than FER_API_RATE_LIMIT per minute for this token (Retry-After says when to come back)',
+      ),
+      Unavailable: errorResponse(
+        'unavailable: Redis unreachable, slower than FER_API_REDIS_TIMEOUT_MS, or out of memory (maxmemory reached); the request had no effect',
+      ),
     },
     schemas: componentSchemas,
   },

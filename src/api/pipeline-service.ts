@@ -1,11 +1,34 @@
 import { FerError } from '../core/types.ts';
 import { rm } from 'node:fs/promises';
-import { CANCELLED_CODE, cancelVideo, missingServiceWarnings, servicesSeen, deleteVideo, getVideoResult, getVideoStatus, isRedisFull, isRedisUnavailable, listVideos, submitVideo, type Pipeline, type VideoStatus as PipelineVideoStatus } from '../pipeline/index.ts';
+import {
+  CANCELLED_CODE,
+  cancelVideo,
+  missingServiceWarnings,
+  servicesSeen,
+  deleteVideo,
+  getVideoResult,
+  getVideoStatus,
+  isRedisFull,
+  isRedisUnavailable,
+  listVideos,
+  submitVideo,
+  type Pipeline,
+  type VideoStatus as PipelineVideoStatus,
+} from '../pipeline/index.ts';
 import type { VideoResult } from '../results/types.ts';
 import { ApiError } from './errors.ts';
 import { recordUpload } from './uploads.ts';
 import { IDEMPOTENCY_TTL_SECONDS } from './idempotency.ts';
-import type { Caller, IdempotencyClaim, IdempotencyStore, ListQuery, SubmitRequest, VideoService, VideoState, VideoStatus } from './service.ts';
+import type {
+  Caller,
+  IdempotencyClaim,
+  IdempotencyStore,
+  ListQuery,
+  SubmitRequest,
+  VideoService,
+  VideoState,
+  VideoStatus,
+} from './service.ts';
 
 // VideoService over the pipeline's Redis records (src/pipeline): what `fer-stream api` and the
 // `submit` / `status` / `results` commands use. Every Redis call is bounded: when Redis is down
@@ -59,8 +82,10 @@ export function createPipelineVideoService(pipeline: Pipeline, options: Pipeline
         return { id: videoId };
       } catch (error) {
         // The pipeline's own checks of the options (limits from its configuration) are the client's mistake.
-        if (error instanceof FerError && error.code === 'invalid_option') throw new ApiError('invalid_request', error.message, { cause: error });
-        if (error instanceof FerError && error.code === 'redis_timeout') throw new ApiError('unavailable', `${error.message}; try again`, { cause: error });
+        if (error instanceof FerError && error.code === 'invalid_option')
+          throw new ApiError('invalid_request', error.message, { cause: error });
+        if (error instanceof FerError && error.code === 'redis_timeout')
+          throw new ApiError('unavailable', `${error.message}; try again`, { cause: error });
         throw error;
       }
     },
@@ -78,7 +103,11 @@ export function createPipelineVideoService(pipeline: Pipeline, options: Pipeline
     async services() {
       const within = pipeline.config.serviceSeenSeconds;
       const seen = await bounded(() => servicesSeen(pipeline, within));
-      return { workers: seen.worker, producers: seen.producer, warnings: missingServiceWarnings(seen, within, ['producer', 'worker']) };
+      return {
+        workers: seen.worker,
+        producers: seen.producer,
+        warnings: missingServiceWarnings(seen, within, ['producer', 'worker']),
+      };
     },
     async results(id: string, caller?: Caller) {
       if ((await owned(id, caller)) === null) return null;
@@ -90,7 +119,13 @@ export function createPipelineVideoService(pipeline: Pipeline, options: Pipeline
     async list(query: ListQuery, caller?: Caller) {
       const { state, ...rest } = query;
       const matches = state === undefined ? undefined : (status: PipelineVideoStatus) => apiState(status) === state;
-      const page = await bounded(() => listVideos(pipeline, { ...rest, ...(matches ? { matches } : {}), ...(caller !== undefined ? { owner: caller } : {}) }));
+      const page = await bounded(() =>
+        listVideos(pipeline, {
+          ...rest,
+          ...(matches ? { matches } : {}),
+          ...(caller !== undefined ? { owner: caller } : {}),
+        }),
+      );
       return { videos: page.videos.map(toApiStatus), next: page.next };
     },
     async delete(id: string, caller?: Caller) {
@@ -127,11 +162,19 @@ export function createPipelineVideoService(pipeline: Pipeline, options: Pipeline
 }
 
 /** Idempotency-Key entries in Redis: "fingerprint|" while the first request submits, "fingerprint|videoId" after. */
-function redisIdempotencyStore(pipeline: Pipeline, bounded: <T>(work: (signal: AbortSignal) => Promise<T>) => Promise<T>): IdempotencyStore {
+function redisIdempotencyStore(
+  pipeline: Pipeline,
+  bounded: <T>(work: (signal: AbortSignal) => Promise<T>) => Promise<T>,
+): IdempotencyStore {
   const key = (scope: string) => `${pipeline.keys.idempotencyPrefix}${scope}`;
   return {
     async claim(scope: string, fingerprint: string): Promise<IdempotencyClaim> {
-      if ((await bounded(() => pipeline.redis.set(key(scope), `${fingerprint}|`, 'EX', IDEMPOTENCY_TTL_SECONDS, 'NX'))) === 'OK') return { state: 'new' };
+      if (
+        (await bounded(() =>
+          pipeline.redis.set(key(scope), `${fingerprint}|`, 'EX', IDEMPOTENCY_TTL_SECONDS, 'NX'),
+        )) === 'OK'
+      )
+        return { state: 'new' };
       const stored = await bounded(() => pipeline.redis.get(key(scope)));
       // Expired (or released) between the two calls: claim it again.
       if (stored === null) return this.claim(scope, fingerprint);
@@ -152,7 +195,10 @@ function redisIdempotencyStore(pipeline: Pipeline, bounded: <T>(work: (signal: A
  * Runs a Redis call with a deadline: Redis unreachable (the API's connection fails commands at
  * once while it is down) or slower than `ms` → ApiError `unavailable` (503).
  */
-export async function withRedisDeadline<T>(work: (signal: AbortSignal) => Promise<T>, ms: number | undefined): Promise<T> {
+export async function withRedisDeadline<T>(
+  work: (signal: AbortSignal) => Promise<T>,
+  ms: number | undefined,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const abandon = new AbortController();
   const deadline =
@@ -170,10 +216,16 @@ export async function withRedisDeadline<T>(work: (signal: AbortSignal) => Promis
   try {
     return await Promise.race([running, deadline]);
   } catch (error) {
-    if (isRedisUnavailable(error)) throw new ApiError('unavailable', 'Redis is not reachable; try again', { cause: error });
+    if (isRedisUnavailable(error))
+      throw new ApiError('unavailable', 'Redis is not reachable; try again', { cause: error });
     // maxmemory reached (noeviction, as BullMQ needs): writes are refused until workers drain it or
     // results expire. The service's fault, not the request's; a submission so refused was not queued.
-    if (isRedisFull(error)) throw new ApiError('unavailable', 'Redis is out of memory (its maxmemory is reached): the request had no effect; try again later', { cause: error });
+    if (isRedisFull(error))
+      throw new ApiError(
+        'unavailable',
+        'Redis is out of memory (its maxmemory is reached): the request had no effect; try again later',
+        { cause: error },
+      );
     throw error;
   } finally {
     clearTimeout(timer);

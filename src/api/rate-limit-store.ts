@@ -27,7 +27,10 @@ type Answer = (error: Error | null, result?: { current: number; ttl: number }) =
  */
 export function redisRateLimitStore(pipeline: Pipeline, deadlineMs: number): FastifyRateLimitStoreCtor {
   const count = (key: string, timeWindow: number, answer: Answer) => {
-    withRedisDeadline(() => pipeline.redis.eval(COUNT, 1, key, timeWindow) as Promise<[number, number]>, deadlineMs).then(
+    withRedisDeadline(
+      () => pipeline.redis.eval(COUNT, 1, key, timeWindow) as Promise<[number, number]>,
+      deadlineMs,
+    ).then(
       ([current, ttl]) => answer(null, { current, ttl }),
       // A full Redis refuses the count (a write) but still answers reads: let the request through
       // uncounted rather than refuse every status and result while it is full.

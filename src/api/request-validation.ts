@@ -10,14 +10,23 @@ import addFormatsModule from 'ajv-formats';
 import { openApiDocument } from './openapi.ts';
 
 type Schema = Record<string, unknown>;
-type Operation = { parameters?: ReadonlyArray<{ name: string; in: string; required?: boolean; schema: Schema }>; requestBody?: { content: Record<string, { schema: Schema }> } };
+type Operation = {
+  parameters?: ReadonlyArray<{ name: string; in: string; required?: boolean; schema: Schema }>;
+  requestBody?: { content: Record<string, { schema: Schema }> };
+};
 
 // ajv-formats is CommonJS: Node's import gives its module.exports, typed as the module; the
 // plugin is also its own `default` property, which every interop (Node, vitest) reaches.
 const addFormats = addFormatsModule.default;
 
 /** One Ajv for every route and the form fields: coerces query strings and form fields to the documented types. */
-export const ajv = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: true, strict: false });
+export const ajv = new Ajv({
+  coerceTypes: 'array',
+  useDefaults: true,
+  removeAdditional: false,
+  allErrors: true,
+  strict: false,
+});
 addFormats(ajv);
 
 /** OpenAPI 3.0 Schema Object → JSON Schema for Ajv (recursively). */
@@ -26,7 +35,10 @@ export function toJsonSchema(schema: unknown): unknown {
   if (schema === null || typeof schema !== 'object') return schema;
   const out: Schema = {};
   for (const [key, value] of Object.entries(schema)) out[key] = toJsonSchema(value);
-  for (const [flag, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
+  for (const [flag, bound] of [
+    ['exclusiveMinimum', 'minimum'],
+    ['exclusiveMaximum', 'maximum'],
+  ] as const) {
     if (out[flag] === true) {
       out[flag] = out[bound];
       delete out[bound];
@@ -74,7 +86,8 @@ export function routeSchema(path: string, method: string): Schema {
 
 /** The documented multipart form fields of an operation (the file part aside), as a validator. */
 export function formValidator(path: string, method: string): ValidateFunction {
-  const schema = operation(path, method).requestBody?.content['multipart/form-data']?.schema as { properties: Record<string, unknown>; additionalProperties?: boolean } | undefined;
+  const schema = operation(path, method).requestBody?.content['multipart/form-data']?.schema as
+    { properties: Record<string, unknown>; additionalProperties?: boolean } | undefined;
   if (!schema) throw new Error(`no multipart body documented for ${method.toUpperCase()} ${path}`);
   const { file: _file, ...fields } = schema.properties;
   return ajv.compile(toJsonSchema({ type: 'object', properties: fields, additionalProperties: false }) as Schema);
@@ -85,7 +98,8 @@ export function describeValidation(errors: readonly ErrorObject[] | null | undef
   return (errors ?? [])
     .map((e) => {
       const field = [prefix, e.instancePath.replace(/^\//, '').replace(/\//g, '.')].filter(Boolean).join('.');
-      if (e.keyword === 'additionalProperties') return `${[field, String(e.params.additionalProperty)].filter(Boolean).join('.')}: unknown field`;
+      if (e.keyword === 'additionalProperties')
+        return `${[field, String(e.params.additionalProperty)].filter(Boolean).join('.')}: unknown field`;
       if (e.keyword === 'enum') return `${field}: must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
       return `${field || 'body'}: ${e.message}`;
     })

@@ -27,7 +27,18 @@ import { annotatedDirOf, annotatedFile, registerViewRoutes, VIEW_ROUTE, type Vie
 
 export interface ApiServerOptions {
   readonly config: Pick<ApiConfig, 'uploadDir' | 'maxUploadBytes' | 'inputDir' | 'maxJsonBytes'> &
-    Partial<Pick<ApiConfig, 'rateLimitPerMinute' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'idleTimeoutMs' | 'maxConnections' | 'uploadMinFreeBytes' | 'renderConcurrency'>>;
+    Partial<
+      Pick<
+        ApiConfig,
+        | 'rateLimitPerMinute'
+        | 'headersTimeoutMs'
+        | 'requestTimeoutMs'
+        | 'idleTimeoutMs'
+        | 'maxConnections'
+        | 'uploadMinFreeBytes'
+        | 'renderConcurrency'
+      >
+    >;
   readonly service: VideoService;
   /** Tokens allowed on /v1 (src/api/auth.ts); empty or absent: /v1 is open (FER_API_AUTH=none, or loopback). */
   readonly tokens?: readonly ApiToken[];
@@ -45,8 +56,6 @@ export interface ApiServerOptions {
   /** What renders annotated copies (view/routes.ts); default writeAnnotatedVideo. */
   readonly render?: ViewRouteOptions['render'];
 }
-
-
 
 /** What each route adds to a validation error's message (and which code it answers with). */
 declare module 'fastify' {
@@ -103,7 +112,12 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     });
   }
   await mkdir(config.uploadDir, { recursive: true });
-  const space: UploadSpace = { dir: config.uploadDir, minFreeBytes: config.uploadMinFreeBytes ?? 0, freeBytes: volumeFreeBytes, promised: { bytes: 0 } };
+  const space: UploadSpace = {
+    dir: config.uploadDir,
+    minFreeBytes: config.uploadMinFreeBytes ?? 0,
+    freeBytes: volumeFreeBytes,
+    promised: { bytes: 0 },
+  };
   await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1, fields: 20, fieldSize: 1024 } });
 
   app.decorateRequest('caller', undefined);
@@ -118,7 +132,12 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     }
     const name = authenticate(request.headers.authorization, tokens);
     if (name === null) {
-      throw new ApiError('unauthorized', request.headers.authorization ? 'the bearer token is not valid' : 'send an API token: Authorization: Bearer TOKEN');
+      throw new ApiError(
+        'unauthorized',
+        request.headers.authorization
+          ? 'the bearer token is not valid'
+          : 'send an API token: Authorization: Bearer TOKEN',
+      );
     }
     request.caller = name;
   });
@@ -132,18 +151,26 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
       allowList: (request) => OPEN_ROUTES.has(request.url.split('?')[0]!),
       // A store that cannot count (Redis down or hung) fails the request with 503, as the service would.
       ...(options.rateLimitStore ? { store: options.rateLimitStore } : {}),
-      errorResponseBuilder: (_request, context) => new ApiError('rate_limited', `more than ${context.max} requests in ${context.after}; retry after ${Math.ceil(context.ttl / 1000)} s (FER_API_RATE_LIMIT)`),
+      errorResponseBuilder: (_request, context) =>
+        new ApiError(
+          'rate_limited',
+          `more than ${context.max} requests in ${context.after}; retry after ${Math.ceil(context.ttl / 1000)} s (FER_API_RATE_LIMIT)`,
+        ),
     });
   }
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const { status, code, message } = error.validation ? describeInvalidRequest(error, request) : describeError(error, config.maxUploadBytes);
+    const { status, code, message } = error.validation
+      ? describeInvalidRequest(error, request)
+      : describeError(error, config.maxUploadBytes);
     if (status >= 500 && code !== 'unavailable') request.log.error({ err: error }, 'request failed');
     if (code === 'unauthorized') void reply.header('www-authenticate', 'Bearer');
     void reply.status(status).send(errorBody(code, message));
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`));
+    void reply
+      .status(404)
+      .send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`));
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -162,16 +189,24 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     const isJson = /^application\/json\b/i.test(request.headers['content-type'] ?? '');
     if (!request.isMultipart() && !isJson) throw unsupportedMediaType();
     const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key']);
-    const submitted = request.isMultipart() ? await receiveUpload(request, config, space) : await resolveInputPath(request.body, config.inputDir);
+    const submitted = request.isMultipart()
+      ? await receiveUpload(request, config, space)
+      : await resolveInputPath(request.body, config.inputDir);
     const accepted = (id: string, replayed = false) => {
       if (replayed) void reply.header('idempotent-replayed', 'true');
-      return reply.status(202).header('location', `/v1/videos/${id}`).send({ id, status: `/v1/videos/${id}`, results: `/v1/videos/${id}/results` });
+      return reply
+        .status(202)
+        .header('location', `/v1/videos/${id}`)
+        .send({ id, status: `/v1/videos/${id}`, results: `/v1/videos/${id}/results` });
     };
     // Not queued (or queued before, under the same Idempotency-Key): an uploaded file is of no use to anyone.
     const dropUpload = () => (submitted.uploaded ? rm(submitted.path, { force: true }) : Promise.resolve());
     let claim: { scope: string; fingerprint: string } | undefined;
     if (idempotencyKey !== undefined) {
-      claim = { scope: idempotencyScope(idempotencyKey, request.caller), fingerprint: await submissionFingerprint(submitted) };
+      claim = {
+        scope: idempotencyScope(idempotencyKey, request.caller),
+        fingerprint: await submissionFingerprint(submitted),
+      };
       const replayed = await service.idempotency
         .claim(claim.scope, claim.fingerprint)
         .then(replayedVideoId)
@@ -187,7 +222,10 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     }
     let id: string;
     try {
-      ({ id } = await service.submit({ ...submitted, ...(request.caller !== undefined ? { owner: request.caller } : {}) }));
+      ({ id } = await service.submit({
+        ...submitted,
+        ...(request.caller !== undefined ? { owner: request.caller } : {}),
+      }));
     } catch (error) {
       if (claim) await service.idempotency.release(claim.scope).catch(() => undefined);
       await dropUpload();
@@ -198,62 +236,110 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     return accepted(id);
   });
 
-  const listConfig = { queryHint: `state: one of ${VIDEO_STATES.join(', ')}; limit: 1..${MAX_PAGE}; cursor: the previous page's` };
-  app.get<{ Querystring: { state?: VideoState; limit: number; cursor?: string } }>('/v1/videos', { schema: routeSchema('/v1/videos', 'get'), config: listConfig }, async (request) => {
-    const { state, limit, cursor } = request.query;
-    const page = await service.list({ limit, ...(state ? { state } : {}), ...(cursor ? { cursor } : {}) }, request.caller);
-    const next = page.next === null ? null : `/v1/videos?${new URLSearchParams({ ...(state ? { state } : {}), limit: String(limit), cursor: page.next })}`;
-    return { videos: page.videos, next };
-  });
+  const listConfig = {
+    queryHint: `state: one of ${VIDEO_STATES.join(', ')}; limit: 1..${MAX_PAGE}; cursor: the previous page's`,
+  };
+  app.get<{ Querystring: { state?: VideoState; limit: number; cursor?: string } }>(
+    '/v1/videos',
+    { schema: routeSchema('/v1/videos', 'get'), config: listConfig },
+    async (request) => {
+      const { state, limit, cursor } = request.query;
+      const page = await service.list(
+        { limit, ...(state ? { state } : {}), ...(cursor ? { cursor } : {}) },
+        request.caller,
+      );
+      const next =
+        page.next === null
+          ? null
+          : `/v1/videos?${new URLSearchParams({ ...(state ? { state } : {}), limit: String(limit), cursor: page.next })}`;
+      return { videos: page.videos, next };
+    },
+  );
 
-  app.delete<{ Params: { id: string } }>('/v1/videos/:id', { schema: routeSchema('/v1/videos/{id}', 'delete') }, async (request) => {
-    const { id } = request.params;
-    const outcome = await service.delete(id, request.caller);
-    if (outcome === null) throw new ApiError('not_found', `no video with id ${id}`);
-    await rm(annotatedFile(annotatedDirOf(config.uploadDir), id), { force: true });
-    request.log.info({ videoId: id, cancelled: outcome.cancelled }, outcome.cancelled ? 'video cancelled and deleted' : 'video deleted');
-    return { id, deleted: true, cancelled: outcome.cancelled };
-  });
+  app.delete<{ Params: { id: string } }>(
+    '/v1/videos/:id',
+    { schema: routeSchema('/v1/videos/{id}', 'delete') },
+    async (request) => {
+      const { id } = request.params;
+      const outcome = await service.delete(id, request.caller);
+      if (outcome === null) throw new ApiError('not_found', `no video with id ${id}`);
+      await rm(annotatedFile(annotatedDirOf(config.uploadDir), id), { force: true });
+      request.log.info(
+        { videoId: id, cancelled: outcome.cancelled },
+        outcome.cancelled ? 'video cancelled and deleted' : 'video deleted',
+      );
+      return { id, deleted: true, cancelled: outcome.cancelled };
+    },
+  );
 
-  app.post<{ Params: { id: string } }>('/v1/videos/:id/cancel', { schema: routeSchema('/v1/videos/{id}/cancel', 'post') }, async (request) => {
-    const { id } = request.params;
-    const outcome = await service.cancel(id, request.caller);
-    if (outcome === null) throw new ApiError('not_found', `no video with id ${id}`);
-    if (outcome === 'finished') throw new ApiError('video_finished', `video ${id} has already ended; DELETE /v1/videos/${id} removes it`);
-    request.log.info({ videoId: id }, 'video cancelled');
-    return service.status(id, request.caller);
-  });
+  app.post<{ Params: { id: string } }>(
+    '/v1/videos/:id/cancel',
+    { schema: routeSchema('/v1/videos/{id}/cancel', 'post') },
+    async (request) => {
+      const { id } = request.params;
+      const outcome = await service.cancel(id, request.caller);
+      if (outcome === null) throw new ApiError('not_found', `no video with id ${id}`);
+      if (outcome === 'finished')
+        throw new ApiError('video_finished', `video ${id} has already ended; DELETE /v1/videos/${id} removes it`);
+      request.log.info({ videoId: id }, 'video cancelled');
+      return service.status(id, request.caller);
+    },
+  );
 
-  app.get<{ Params: { id: string } }>('/v1/videos/:id', { schema: routeSchema('/v1/videos/{id}', 'get') }, async (request) => {
-    const { id } = request.params;
-    const status = await service.status(id, request.caller);
-    if (status === null) throw new ApiError('not_found', `no video with id ${id}`);
-    return status;
-  });
+  app.get<{ Params: { id: string } }>(
+    '/v1/videos/:id',
+    { schema: routeSchema('/v1/videos/{id}', 'get') },
+    async (request) => {
+      const { id } = request.params;
+      const status = await service.status(id, request.caller);
+      if (status === null) throw new ApiError('not_found', `no video with id ${id}`);
+      return status;
+    },
+  );
 
-  const resultsConfig = { queryCode: 'invalid_format' as const, queryHint: `format: ${RESULT_FORMAT_NAMES.join(', ')}; smoothing: an integer 1..${MAX_SMOOTHING_WINDOW}` };
-  app.get<{ Params: { id: string }; Querystring: { format: ResultFormatName; smoothing?: number } }>('/v1/videos/:id/results', { schema: routeSchema('/v1/videos/{id}/results', 'get'), config: resultsConfig }, async (request, reply) => {
-    const { id } = request.params;
-    const { format, smoothing } = request.query;
-    const status = await service.status(id, request.caller);
-    if (status === null) throw new ApiError('not_found', `no video with id ${id}`);
-    if (status.state === 'cancelled') throw new ApiError('video_cancelled', `video ${id} was cancelled: it has no results`);
-    if (status.state === 'failed') throw new ApiError('video_failed', `video ${id} failed: ${status.errors.map((e) => `${e.message} (${e.code})`).join('; ') || 'no reason recorded'}`);
-    const stored = status.state === 'completed' ? await service.results(id, request.caller) : null;
-    if (stored === null) {
-      const total = status.progress.framesTotal ?? status.progress.framesExpected;
-      const done = total === null ? 'frame count not known yet' : `${status.progress.framesDone}/${total} frames`;
-      throw new ApiError('results_not_ready', `video ${id} is ${status.state} (${done}); poll GET /v1/videos/${id}`);
-    }
-    const result = smoothing === undefined ? stored : resmoothVideoResult(stored, smoothing);
-    // The schema admits only the table's names.
-    const chosen = resultFormat(format)!;
-    reply.type(chosen.contentType);
-    if (chosen.download) reply.header('content-disposition', `attachment; filename="${id}${chosen.fileSuffix}"`);
-    return reply.send(await chosen.render(result));
-  });
+  const resultsConfig = {
+    queryCode: 'invalid_format' as const,
+    queryHint: `format: ${RESULT_FORMAT_NAMES.join(', ')}; smoothing: an integer 1..${MAX_SMOOTHING_WINDOW}`,
+  };
+  app.get<{ Params: { id: string }; Querystring: { format: ResultFormatName; smoothing?: number } }>(
+    '/v1/videos/:id/results',
+    { schema: routeSchema('/v1/videos/{id}/results', 'get'), config: resultsConfig },
+    async (request, reply) => {
+      const { id } = request.params;
+      const { format, smoothing } = request.query;
+      const status = await service.status(id, request.caller);
+      if (status === null) throw new ApiError('not_found', `no video with id ${id}`);
+      if (status.state === 'cancelled')
+        throw new ApiError('video_cancelled', `video ${id} was cancelled: it has no results`);
+      if (status.state === 'failed')
+        throw new ApiError(
+          'video_failed',
+          `video ${id} failed: ${status.errors.map((e) => `${e.message} (${e.code})`).join('; ') || 'no reason recorded'}`,
+        );
+      const stored = status.state === 'completed' ? await service.results(id, request.caller) : null;
+      if (stored === null) {
+        const total = status.progress.framesTotal ?? status.progress.framesExpected;
+        const done = total === null ? 'frame count not known yet' : `${status.progress.framesDone}/${total} frames`;
+        throw new ApiError('results_not_ready', `video ${id} is ${status.state} (${done}); poll GET /v1/videos/${id}`);
+      }
+      const result = smoothing === undefined ? stored : resmoothVideoResult(stored, smoothing);
+      // The schema admits only the table's names.
+      const chosen = resultFormat(format)!;
+      reply.type(chosen.contentType);
+      if (chosen.download) reply.header('content-disposition', `attachment; filename="${id}${chosen.fileSuffix}"`);
+      return reply.send(await chosen.render(result));
+    },
+  );
 
-  registerViewRoutes(app, { service, annotatedDir: annotatedDirOf(config.uploadDir), allowedContainers: options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS, space, renderConcurrency: config.renderConcurrency, render: options.render, mediaKey });
+  registerViewRoutes(app, {
+    service,
+    annotatedDir: annotatedDirOf(config.uploadDir),
+    allowedContainers: options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS,
+    space,
+    renderConcurrency: config.renderConcurrency,
+    render: options.render,
+    mediaKey,
+  });
 
   app.addHook('onClose', async () => {
     await service.close();
@@ -262,16 +348,26 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
 }
 
 function unsupportedMediaType(): ApiError {
-  return new ApiError('unsupported_media_type', 'send multipart/form-data (an upload) or application/json ({"path": …})');
+  return new ApiError(
+    'unsupported_media_type',
+    'send multipart/form-data (an upload) or application/json ({"path": …})',
+  );
 }
 
 /** A request the document does not allow: which part, what is wrong, in our codes. */
-function describeInvalidRequest(error: FastifyError, request: FastifyRequest): { status: number; code: ErrorCode; message: string } {
+function describeInvalidRequest(
+  error: FastifyError,
+  request: FastifyRequest,
+): { status: number; code: ErrorCode; message: string } {
   const problems = describeValidation(error.validation as ErrorObject[] | undefined);
   switch (error.validationContext) {
     case 'params': {
       const id = String((request.params as { id?: string }).id ?? '');
-      return { status: 400, code: 'invalid_id', message: `"${id.slice(0, 140)}" is not a video id (letters, digits, _ - . :, at most 128)` };
+      return {
+        status: 400,
+        code: 'invalid_id',
+        message: `"${id.slice(0, 140)}" is not a video id (letters, digits, _ - . :, at most 128)`,
+      };
     }
     case 'querystring': {
       const hint = request.routeOptions.config.queryHint;
@@ -279,18 +375,29 @@ function describeInvalidRequest(error: FastifyError, request: FastifyRequest): {
       return { status: ERROR_CODES[code], code, message: `query: ${problems}${hint ? ` (${hint})` : ''}` };
     }
     default:
-      return { status: 400, code: 'invalid_request', message: `expected a multipart upload or a JSON body {"path": "…", options}: ${problems}` };
+      return {
+        status: 400,
+        code: 'invalid_request',
+        message: `expected a multipart upload or a JSON body {"path": "…", options}: ${problems}`,
+      };
   }
 }
 
 /** Maps any error to status, stable code and message. */
-function describeError(error: Error & { code?: string; statusCode?: number }, maxUploadBytes: number): { status: number; code: string; message: string } {
+function describeError(
+  error: Error & { code?: string; statusCode?: number },
+  maxUploadBytes: number,
+): { status: number; code: string; message: string } {
   if (error instanceof ApiError) return { status: error.statusCode, code: error.code, message: error.message };
   if (error instanceof FerError) return { status: 400, code: error.code, message: error.message };
   if (isVolumeFull(error)) return describeError(volumeFull(error), maxUploadBytes);
   switch (error.code) {
     case 'FST_REQ_FILE_TOO_LARGE':
-      return { status: 413, code: 'payload_too_large', message: `upload larger than the limit of ${maxUploadBytes} bytes (FER_MAX_UPLOAD_BYTES)` };
+      return {
+        status: 413,
+        code: 'payload_too_large',
+        message: `upload larger than the limit of ${maxUploadBytes} bytes (FER_MAX_UPLOAD_BYTES)`,
+      };
     case 'FST_FILES_LIMIT':
       return { status: 413, code: 'payload_too_large', message: 'one video file per request' };
     case 'FST_FIELDS_LIMIT':
@@ -302,8 +409,14 @@ function describeError(error: Error & { code?: string; statusCode?: number }, ma
       return describeError(unsupportedMediaType(), maxUploadBytes);
   }
   if (error.statusCode === 429) return { status: 429, code: 'rate_limited', message: error.message };
-  if (error.statusCode === 408) return { status: 408, code: 'request_timeout', message: 'the request did not arrive in time' };
-  if (error.statusCode === 503) return { status: 503, code: 'unavailable', message: 'the server is shutting down or a service it needs is unreachable; try again' };
+  if (error.statusCode === 408)
+    return { status: 408, code: 'request_timeout', message: 'the request did not arrive in time' };
+  if (error.statusCode === 503)
+    return {
+      status: 503,
+      code: 'unavailable',
+      message: 'the server is shutting down or a service it needs is unreachable; try again',
+    };
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     return { status: 400, code: 'invalid_request', message: error.message };
   }
@@ -318,14 +431,19 @@ function writeClientError(error: Error & { code?: string }, socket: Socket): voi
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const [code, message]: [ErrorCode, string] =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? ['request_timeout', 'the request (headers or body) did not arrive in time (FER_API_HEADERS_TIMEOUT_MS, FER_API_REQUEST_TIMEOUT_MS)']
+      ? [
+          'request_timeout',
+          'the request (headers or body) did not arrive in time (FER_API_HEADERS_TIMEOUT_MS, FER_API_REQUEST_TIMEOUT_MS)',
+        ]
       : error.code === 'HPE_HEADER_OVERFLOW'
         ? ['headers_too_large', 'request headers too large']
         : ['invalid_request', 'malformed HTTP request'];
   const status = ERROR_CODES[code];
   const body = JSON.stringify(errorBody(code, message));
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${code.replace(/_/g, ' ')}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${code.replace(/_/g, ' ')}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy();
 }

@@ -39,7 +39,15 @@ export type Caller = string | undefined;
  * queued → probing → producing (frames being extracted) → processing (all enqueued) → completed |
  * failed | cancelled (POST /v1/videos/{id}/cancel; kept, like failed ones, for the retention period).
  */
-export const VIDEO_STATES = ['queued', 'probing', 'producing', 'processing', 'completed', 'failed', 'cancelled'] as const;
+export const VIDEO_STATES = [
+  'queued',
+  'probing',
+  'producing',
+  'processing',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
 export type VideoState = (typeof VIDEO_STATES)[number];
 
 export interface VideoStatus {
@@ -66,7 +74,14 @@ export interface VideoStatus {
   readonly startedAt?: string;
   readonly completedAt?: string;
   /** Its end-of-video webhooks: per endpoint the delivery state (pending, delivered, failed), attempts, last error. */
-  readonly webhooks?: ReadonlyArray<{ readonly target: 'callback' | 'configured'; readonly url?: string; readonly state: 'pending' | 'delivered' | 'failed'; readonly attempts: number; readonly lastError?: string; readonly deliveredAt?: string }>;
+  readonly webhooks?: ReadonlyArray<{
+    readonly target: 'callback' | 'configured';
+    readonly url?: string;
+    readonly state: 'pending' | 'delivered' | 'failed';
+    readonly attempts: number;
+    readonly lastError?: string;
+    readonly deliveredAt?: string;
+  }>;
 }
 
 export interface ListQuery {
@@ -77,7 +92,11 @@ export interface ListQuery {
 }
 
 /** What a stored key says about a new request with it. */
-export type IdempotencyClaim = { readonly state: 'new' } | { readonly state: 'replay'; readonly id: string } | { readonly state: 'conflict' } | { readonly state: 'in_progress' };
+export type IdempotencyClaim =
+  | { readonly state: 'new' }
+  | { readonly state: 'replay'; readonly id: string }
+  | { readonly state: 'conflict' }
+  | { readonly state: 'in_progress' };
 
 /** Where keys are kept (Redis in the pipeline service, memory in tests). */
 export interface IdempotencyStore {

@@ -36,7 +36,8 @@ export interface Reservation {
 export const CHECK_EVERY_BYTES = 4 * 1024 * 1024;
 
 const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MB`;
-const floorText = (space: UploadSpace) => (space.minFreeBytes > 0 ? `, and ${mb(space.minFreeBytes)} are kept free (FER_UPLOAD_MIN_FREE_BYTES)` : '');
+const floorText = (space: UploadSpace) =>
+  space.minFreeBytes > 0 ? `, and ${mb(space.minFreeBytes)} are kept free (FER_UPLOAD_MIN_FREE_BYTES)` : '';
 
 /**
  * Before writing: would `expectedBytes` (an upload's declared length, 0 when unknown; an annotated
@@ -48,7 +49,10 @@ export async function ensureRoom(space: UploadSpace, expectedBytes: number, what
   // two uploads arriving together cannot both take the same room.
   const promised = space.promised.bytes;
   if (free - promised - expectedBytes >= space.minFreeBytes) return reserve(space, expectedBytes);
-  const why = expectedBytes > 0 ? `${what} of ${mb(expectedBytes)} does not fit: the upload volume has ${mb(free)} free` : `the upload volume has ${mb(free)} free`;
+  const why =
+    expectedBytes > 0
+      ? `${what} of ${mb(expectedBytes)} does not fit: the upload volume has ${mb(free)} free`
+      : `the upload volume has ${mb(free)} free`;
   const others = promised > 0 ? ` (${mb(promised)} of it promised to uploads still arriving)` : '';
   throw new ApiError('insufficient_storage', `${why}${others}${floorText(space)}; try again later`);
 }
@@ -76,7 +80,12 @@ export function watchSpace(space: UploadSpace, reservation: Reservation): Transf
       space.freeBytes(space.dir).then(
         (free) => {
           if (free >= space.minFreeBytes) return callback(null, chunk);
-          callback(new ApiError('insufficient_storage', `the upload volume ran down to ${mb(free)} free while this upload arrived${floorText(space)}; nothing was kept, try again later`));
+          callback(
+            new ApiError(
+              'insufficient_storage',
+              `the upload volume ran down to ${mb(free)} free while this upload arrived${floorText(space)}; nothing was kept, try again later`,
+            ),
+          );
         },
         (error: unknown) => callback(error as Error),
       );
@@ -91,5 +100,7 @@ export function isVolumeFull(error: unknown): boolean {
 }
 
 export function volumeFull(cause: unknown): ApiError {
-  return new ApiError('insufficient_storage', 'the upload volume is full: nothing was kept, try again later', { cause });
+  return new ApiError('insufficient_storage', 'the upload volume is full: nothing was kept, try again later', {
+    cause,
+  });
 }

@@ -46,7 +46,10 @@ export async function sweepUploads(pipeline: Pipeline, options: SweepOptions): P
     cursor = next;
     const page: Array<[videoId: string, file: string]> = [];
     for (let i = 0; i + 1 < flat.length; i += 2) if (!seen.has(flat[i]!)) page.push([flat[i]!, flat[i + 1]!]);
-    const finished = await finishedAt(pipeline, page.map(([videoId]) => videoId));
+    const finished = await finishedAt(
+      pipeline,
+      page.map(([videoId]) => videoId),
+    );
     const expired = page.filter(([videoId], i) => {
       seen.add(videoId);
       const at = finished[i]!;
@@ -57,7 +60,10 @@ export async function sweepUploads(pipeline: Pipeline, options: SweepOptions): P
     await pipeline.redis.hdel(pipeline.keys.uploads, ...expired.map(([videoId]) => videoId));
     removed.push(...expired.map(([videoId]) => videoId));
   } while (cursor !== '0');
-  return { uploads: removed, annotated: options.annotatedDir ? await sweepAnnotated(pipeline, options.annotatedDir, now) : [] };
+  return {
+    uploads: removed,
+    annotated: options.annotatedDir ? await sweepAnnotated(pipeline, options.annotatedDir, now) : [],
+  };
 }
 
 /**
@@ -65,7 +71,9 @@ export async function sweepUploads(pipeline: Pipeline, options: SweepOptions): P
  * when the record has no time, which counts as long ago). The reads are sent together.
  */
 async function finishedAt(pipeline: Pipeline, videoIds: readonly string[]): Promise<Array<'gone' | 'open' | number>> {
-  const records = await Promise.all(videoIds.map((videoId) => pipeline.redis.hmget(pipeline.keys.video(videoId), 'state', 'completedAt')));
+  const records = await Promise.all(
+    videoIds.map((videoId) => pipeline.redis.hmget(pipeline.keys.video(videoId), 'state', 'completedAt')),
+  );
   return records.map(([state, completedAt]) => {
     if (!state) return 'gone';
     if (state !== 'completed' && state !== 'failed') return 'open';
@@ -90,7 +98,10 @@ async function sweepAnnotated(pipeline: Pipeline, dir: string, now: number): Pro
   const removed: string[] = [];
   for (let i = 0; i < copies.length; i += PAGE) {
     const page = copies.slice(i, i + PAGE);
-    const finished = await finishedAt(pipeline, page.map(([videoId]) => videoId));
+    const finished = await finishedAt(
+      pipeline,
+      page.map(([videoId]) => videoId),
+    );
     for (const [k, [videoId, file]] of page.entries()) {
       if (finished[k] !== 'gone') continue;
       await rm(file, { force: true });

@@ -31,9 +31,19 @@ export function apiTokens(config: Config): ApiToken[] {
   }
 }
 
-export async function serveApi(options: { config: Config; logger: Logger; pipeline: Pipeline; metrics: ProcessMetrics; tokens: readonly ApiToken[]; closePipeline?: boolean }): Promise<ServedApi> {
+export async function serveApi(options: {
+  config: Config;
+  logger: Logger;
+  pipeline: Pipeline;
+  metrics: ProcessMetrics;
+  tokens: readonly ApiToken[];
+  closePipeline?: boolean;
+}): Promise<ServedApi> {
   const { config, logger, pipeline, metrics, tokens } = options;
-  const service = createPipelineVideoService(pipeline, { closePipeline: options.closePipeline ?? true, redisTimeoutMs: config.api.redisTimeoutMs });
+  const service = createPipelineVideoService(pipeline, {
+    closePipeline: options.closePipeline ?? true,
+    redisTimeoutMs: config.api.redisTimeoutMs,
+  });
   metrics.watchRedisMemory(() => redisMemory(pipeline));
   metrics.watchServices(() => servicesSeen(pipeline, config.pipeline.serviceSeenSeconds));
   const app = await buildApiServer({
@@ -45,19 +55,44 @@ export async function serveApi(options: { config: Config; logger: Logger; pipeli
     rateLimitStore: redisRateLimitStore(pipeline, config.api.redisTimeoutMs),
   });
   // The uploads' volume exists now (buildApiServer made the directory): its free space against the floor.
-  metrics.watchUploadVolume(async () => ({ freeBytes: await volumeFreeBytes(config.api.uploadDir), minFreeBytes: config.api.uploadMinFreeBytes }));
+  metrics.watchUploadVolume(async () => ({
+    freeBytes: await volumeFreeBytes(config.api.uploadDir),
+    minFreeBytes: config.api.uploadMinFreeBytes,
+  }));
   const url = await app.listen({ host: config.api.host, port: config.api.port });
-  const auth = tokens.length > 0 ? `bearer tokens (${tokens.map((t) => t.name).join(', ')})` : config.api.auth === 'none' ? 'none (FER_API_AUTH=none)' : 'none (loopback only)';
-  logger.info({ url, auth, uploadDir: config.api.uploadDir, inputDir: config.api.inputDir ?? null, metrics: metrics.server?.url ?? null }, 'API listening');
+  const auth =
+    tokens.length > 0
+      ? `bearer tokens (${tokens.map((t) => t.name).join(', ')})`
+      : config.api.auth === 'none'
+        ? 'none (FER_API_AUTH=none)'
+        : 'none (loopback only)';
+  logger.info(
+    {
+      url,
+      auth,
+      uploadDir: config.api.uploadDir,
+      inputDir: config.api.inputDir ?? null,
+      metrics: metrics.server?.url ?? null,
+    },
+    'API listening',
+  );
 
   // Delete uploads once their videos are finished (docs/api.md). The next sweep is timed
   // from the end of the last, so a slow one (a Redis far away, a big day) never overlaps itself.
   let sweep: NodeJS.Timeout | undefined;
   const sweepLater = () => {
     sweep = setTimeout(() => {
-      sweepUploads(pipeline, { keepSeconds: config.api.uploadKeepSeconds, annotatedDir: annotatedDirOf(config.api.uploadDir) })
+      sweepUploads(pipeline, {
+        keepSeconds: config.api.uploadKeepSeconds,
+        annotatedDir: annotatedDirOf(config.api.uploadDir),
+      })
         .then(
-          ({ uploads, annotated }) => uploads.length + annotated.length > 0 && logger.info({ uploads: uploads.length, annotatedCopies: annotated.length }, 'deleted uploads of finished videos and annotated copies of gone ones'),
+          ({ uploads, annotated }) =>
+            uploads.length + annotated.length > 0 &&
+            logger.info(
+              { uploads: uploads.length, annotatedCopies: annotated.length },
+              'deleted uploads of finished videos and annotated copies of gone ones',
+            ),
           (error: unknown) => logger.warn({ err: error }, 'upload sweep failed'),
         )
         .finally(() => sweep !== undefined && sweepLater());

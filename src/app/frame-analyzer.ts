@@ -27,7 +27,8 @@ export const DEFAULT_MODEL = 'vit-fer';
 /** The --analyzer value; undefined when not given (createFrameAnalyzer then decides from the other options). */
 export function parseAnalyzerKind(value: string | undefined): AnalyzerKind | undefined {
   if (value === undefined) return undefined;
-  if (!(ANALYZER_KINDS as readonly string[]).includes(value)) throw new InvalidChoiceError(`--analyzer must be one of ${ANALYZER_KINDS.join(', ')}, got "${value}"`);
+  if (!(ANALYZER_KINDS as readonly string[]).includes(value))
+    throw new InvalidChoiceError(`--analyzer must be one of ${ANALYZER_KINDS.join(', ')}, got "${value}"`);
   return value as AnalyzerKind;
 }
 
@@ -36,7 +37,11 @@ export function parseAnalyzerKind(value: string | undefined): AnalyzerKind | und
  * A --model DIR chooses the expression model and keeps face detection: a talking head is never
  * classified as if the whole frame were its face.
  */
-export function resolveAnalyzerKind(options: { kind?: AnalyzerKind | undefined; profile?: string | undefined; config: Config }): AnalyzerKind {
+export function resolveAnalyzerKind(options: {
+  kind?: AnalyzerKind | undefined;
+  profile?: string | undefined;
+  config: Config;
+}): AnalyzerKind {
   if (options.kind !== undefined) return options.kind;
   if (options.profile !== undefined) return 'faces';
   return options.config.faces.detect ? 'faces' : 'whole-frame';
@@ -50,8 +55,21 @@ export function batchLogger(logger: Logger): BatchObserver<ImageInput> {
   return {
     onBatch(event) {
       if (!logger.isLevelEnabled('debug')) return;
-      const frames = event.requests.map((r) => (r instanceof Uint8Array ? undefined : frameOrigin(r as RgbImage))).filter((o) => o !== undefined);
-      logger.debug({ batch: { size: event.size, runMs: Math.round(event.runMs), maxQueueMs: Math.round(Math.max(0, ...event.queueMs)), videos: [...new Set(frames.map((f) => f.videoId))], frames: frames.map((f) => `${f.videoId}#${f.index}`) } }, 'inference batch');
+      const frames = event.requests
+        .map((r) => (r instanceof Uint8Array ? undefined : frameOrigin(r as RgbImage)))
+        .filter((o) => o !== undefined);
+      logger.debug(
+        {
+          batch: {
+            size: event.size,
+            runMs: Math.round(event.runMs),
+            maxQueueMs: Math.round(Math.max(0, ...event.queueMs)),
+            videos: [...new Set(frames.map((f) => f.videoId))],
+            frames: frames.map((f) => `${f.videoId}#${f.index}`),
+          },
+        },
+        'inference batch',
+      );
     },
   };
 }
@@ -97,7 +115,12 @@ export async function createFrameAnalyzer(options: {
       ...(options.costFreeBatchDelayMs ? { batchDelayMs: options.costFreeBatchDelayMs } : {}),
     });
   }
-  const modelDirs = options.modelDir === undefined ? [path.join(options.config.modelsDir, DEFAULT_MODEL)] : typeof options.modelDir === 'string' ? [options.modelDir] : options.modelDir;
+  const modelDirs =
+    options.modelDir === undefined
+      ? [path.join(options.config.modelsDir, DEFAULT_MODEL)]
+      : typeof options.modelDir === 'string'
+        ? [options.modelDir]
+        : options.modelDir;
   // Loaded only here: onnxruntime is not needed (nor loaded) for the cost-free analyzer.
   const { createExpressionClassifier } = await import('../inference/ensemble.ts');
   const classifier = await createExpressionClassifier(modelDirs, {
@@ -114,7 +137,11 @@ export async function createFrameAnalyzer(options: {
  * The expression model directories of a profile, for whole-image runs without --model (eval
  * --no-detect): the compact profile's converted nets, or the ViT's directory.
  */
-export async function profileExpressionDirs(config: Config, profile: string | undefined, onProfile?: (choice: ProfileChoice) => void): Promise<string[]> {
+export async function profileExpressionDirs(
+  config: Config,
+  profile: string | undefined,
+  onProfile?: (choice: ProfileChoice) => void,
+): Promise<string[]> {
   const choice = await chooseProfile(config, profile).catch((error: Error) => {
     throw new InvalidChoiceError(error.message);
   });

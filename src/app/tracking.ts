@@ -7,7 +7,10 @@ import { faceTracker, type TrackerOptions } from '../results/index.ts';
 import type { FinalizeOptions } from '../worker/aggregator.ts';
 
 /** Aggregation options for a worker running `analyzer`: the face tracker when it detects faces. */
-export function trackingFor(analyzer: FrameAnalyzer, config: Config): Pick<FinalizeOptions, 'assignTracks' | 'cutThreshold'> {
+export function trackingFor(
+  analyzer: FrameAnalyzer,
+  config: Config,
+): Pick<FinalizeOptions, 'assignTracks' | 'cutThreshold'> {
   if (!analyzer.info.detector) return { cutThreshold: config.faces.cutThreshold };
   return { assignTracks: tracker(config), cutThreshold: config.faces.cutThreshold };
 }
@@ -19,7 +22,8 @@ export function tracker(config: Config): NonNullable<FinalizeOptions['assignTrac
 
 /** FER_TRACK_IOU, FER_TRACK_MAX_GAP, FER_TRACK_APPEARANCE_DISTANCE, FER_TRACK_REIDENTIFY_FRAMES, FER_PERSONS, FER_PERSON_DISTANCE as tracker options. */
 export function trackerOptions(config: Config): TrackerOptions {
-  const { trackIou, trackMaxGap, trackAppearanceDistance, trackReidentifyFrames, persons, personDistance } = config.faces;
+  const { trackIou, trackMaxGap, trackAppearanceDistance, trackReidentifyFrames, persons, personDistance } =
+    config.faces;
   return {
     iouThreshold: trackIou,
     maxGap: trackMaxGap,

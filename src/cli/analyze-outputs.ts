@@ -52,24 +52,50 @@ export class VideoOutputs {
   }
 
   private async write(status: VideoStatus, video: string, base: string): Promise<VideoOutcome> {
-    if (status.state !== 'completed') return { completed: false, lines: [`${video}: FAILED (${status.error?.code ?? 'unknown'}) ${status.error?.message ?? ''}`] };
+    if (status.state !== 'completed')
+      return {
+        completed: false,
+        lines: [`${video}: FAILED (${status.error?.code ?? 'unknown'}) ${status.error?.message ?? ''}`],
+      };
     const result = await getVideoResult<VideoResult>(this.options.pipeline, status.videoId);
-    if (result === null) return { completed: false, lines: [`${video}: completed, but its result is no longer in Redis`] };
+    if (result === null)
+      return { completed: false, lines: [`${video}: completed, but its result is no longer in Redis`] };
     const file = (suffix: string) => path.join(this.options.outDir, `${base}${suffix}`);
-    for (const format of RESULT_FORMATS) await writeFile(file(format.fileSuffix), await format.render(result, { pretty: true }));
+    for (const format of RESULT_FORMATS)
+      await writeFile(file(format.fileSuffix), await format.render(result, { pretty: true }));
     const lines: string[] = [];
     if (this.options.annotate) {
-      await writeAnnotatedVideo({ source: video, result, out: file('.annotated.mp4'), allowedContainers: this.options.allowedContainers }).catch((error: Error) => {
+      await writeAnnotatedVideo({
+        source: video,
+        result,
+        out: file('.annotated.mp4'),
+        allowedContainers: this.options.allowedContainers,
+      }).catch((error: Error) => {
         lines.push(`${video}: ${error.message}`);
       });
     }
     const c = result.counts;
-    const dominant = result.dominant ? `${result.dominant.label} (${(result.dominant.frameShare * 100).toFixed(0)}% of frames)` : 'none';
+    const dominant = result.dominant
+      ? `${result.dominant.label} (${(result.dominant.frameShare * 100).toFixed(0)}% of frames)`
+      : 'none';
     const reused = c.reusedFaces > 0 ? `, ${c.reusedFaces} of ${count(c.faces, 'face')} reused` : '';
-    const people = result.persons.length > 0 ? `, ${count(result.persons.length, 'person')}` : c.tracks > 0 ? `, ${count(c.tracks, 'track')}` : '';
-    const written = [...RESULT_FORMATS.map((f) => `${base}${f.fileSuffix}`), ...(this.options.annotate ? [`${base}.annotated.mp4`] : [])];
-    lines.unshift(`${video}: ${count(c.sampled, 'frame')} (${c.failed} failed${reused})${people}, dominant ${dominant} → ${path.join(this.options.outDir, written[0]!)}, ${written.slice(1).join(', ')}`);
-    for (const p of result.persons) lines.push(`  person ${p.personId}: ${p.screenTimeSeconds.toFixed(1)} s on screen, ${p.dominant ? `mostly ${p.dominant.label} (${(p.dominant.frameShare * 100).toFixed(0)}% of their frames)` : 'no expression'}`);
+    const people =
+      result.persons.length > 0
+        ? `, ${count(result.persons.length, 'person')}`
+        : c.tracks > 0
+          ? `, ${count(c.tracks, 'track')}`
+          : '';
+    const written = [
+      ...RESULT_FORMATS.map((f) => `${base}${f.fileSuffix}`),
+      ...(this.options.annotate ? [`${base}.annotated.mp4`] : []),
+    ];
+    lines.unshift(
+      `${video}: ${count(c.sampled, 'frame')} (${c.failed} failed${reused})${people}, dominant ${dominant} → ${path.join(this.options.outDir, written[0]!)}, ${written.slice(1).join(', ')}`,
+    );
+    for (const p of result.persons)
+      lines.push(
+        `  person ${p.personId}: ${p.screenTimeSeconds.toFixed(1)} s on screen, ${p.dominant ? `mostly ${p.dominant.label} (${(p.dominant.frameShare * 100).toFixed(0)}% of their frames)` : 'no expression'}`,
+      );
     return { completed: true, lines };
   }
 }

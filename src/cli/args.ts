@@ -7,7 +7,11 @@ export class UsageError extends Error {
 }
 
 /** node:util parseArgs with usage errors that the dispatcher recognises. */
-export function parseCommandArgs<T extends ParseArgsConfig['options']>(args: string[], options: T, allowPositionals = true) {
+export function parseCommandArgs<T extends ParseArgsConfig['options']>(
+  args: string[],
+  options: T,
+  allowPositionals = true,
+) {
   try {
     return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (error) {
@@ -16,7 +20,9 @@ export function parseCommandArgs<T extends ParseArgsConfig['options']>(args: str
     const unknown = /^Unknown option '(-{1,2})([^']+)'/.exec(message);
     if (unknown) {
       const suggestion = closest(unknown[2]!, Object.keys(options ?? {}));
-      throw new UsageError(`unknown option ${unknown[1]}${unknown[2]}${suggestion ? ` (did you mean --${suggestion}?)` : ''}; see --help`);
+      throw new UsageError(
+        `unknown option ${unknown[1]}${unknown[2]}${suggestion ? ` (did you mean --${suggestion}?)` : ''}; see --help`,
+      );
     }
     throw new UsageError(message);
   }

@@ -45,15 +45,27 @@ export async function openPipeline(config: Config, options: OpenPipelineOptions 
   let ready = false;
   const pipeline = createPipeline({
     redisUrl: config.redisUrl,
-    ...(config.redisSentinels ? { sentinel: { sentinels: parseNodes(config.redisSentinels), name: config.redisSentinelName } } : {}),
+    ...(config.redisSentinels
+      ? { sentinel: { sentinels: parseNodes(config.redisSentinels), name: config.redisSentinelName } }
+      : {}),
     ...(config.redisCluster ? { cluster: { nodes: parseNodes(config.redisCluster) } } : {}),
     prefix: config.redisPrefix,
     config: config.pipeline,
     ...(options.failFast ? { failFast: true } : {}),
     connectionEvents: {
       // One line per outage for the process (its main connection); the other connections follow it.
-      lost: (e) => ready && log && (e.connection === 'redis-1' ? log.warn({ reason: e.reason }, 'Redis connection lost; reconnecting') : log.debug({ connection: e.connection, reason: e.reason }, 'Redis connection lost')),
-      restored: (e) => ready && log && (e.connection === 'redis-1' ? log.info({ downMs: e.downMs }, 'Redis connection restored') : log.debug({ connection: e.connection }, 'Redis connection restored')),
+      lost: (e) =>
+        ready &&
+        log &&
+        (e.connection === 'redis-1'
+          ? log.warn({ reason: e.reason }, 'Redis connection lost; reconnecting')
+          : log.debug({ connection: e.connection, reason: e.reason }, 'Redis connection lost')),
+      restored: (e) =>
+        ready &&
+        log &&
+        (e.connection === 'redis-1'
+          ? log.info({ downMs: e.downMs }, 'Redis connection restored')
+          : log.debug({ connection: e.connection }, 'Redis connection restored')),
     },
   });
   let lastError: unknown;
@@ -72,15 +84,25 @@ export async function openPipeline(config: Config, options: OpenPipelineOptions 
       let waitMs = 1000;
       while (!(await readyWithin(pipeline, waitMs))) {
         attempt += 1;
-        log.warn({ attempt, reason: lastError ? redisErrorReason(lastError) : 'no answer' }, `Redis at ${where} not reachable yet; waiting (attempt ${attempt}, next check in ${Math.round(Math.min(30_000, waitMs * 2) / 1000)} s)`);
+        log.warn(
+          { attempt, reason: lastError ? redisErrorReason(lastError) : 'no answer' },
+          `Redis at ${where} not reachable yet; waiting (attempt ${attempt}, next check in ${Math.round(Math.min(30_000, waitMs * 2) / 1000)} s)`,
+        );
         waitMs = Math.min(30_000, waitMs * 2);
       }
       if (attempt > 0) log.info(`Redis at ${where} reachable`);
     } else if (!(await readyWithin(pipeline, options.timeoutMs ?? 2000, (giveUp) => (refusedEnough = giveUp)))) {
       const reason = lastError ? redisErrorReason(lastError) : '';
       // Up but refusing us: the hint is the credentials, not whether it runs.
-      if (/WRONGPASS|NOAUTH|NOPERM/.test(reason)) throw new CommandError(`Redis at ${where} refused the connection's credentials (${reason}): check the user and password in REDIS_URL`, EXIT_CODES.unavailable);
-      throw new CommandError(`Redis unreachable at ${where}${reason ? ` (${reason})` : ''}: is it running? (set REDIS_URL)`, EXIT_CODES.unavailable);
+      if (/WRONGPASS|NOAUTH|NOPERM/.test(reason))
+        throw new CommandError(
+          `Redis at ${where} refused the connection's credentials (${reason}): check the user and password in REDIS_URL`,
+          EXIT_CODES.unavailable,
+        );
+      throw new CommandError(
+        `Redis unreachable at ${where}${reason ? ` (${reason})` : ''}: is it running? (set REDIS_URL)`,
+        EXIT_CODES.unavailable,
+      );
     }
   } catch (error) {
     // Not pipeline.close(): closing queues waits for a connection that never comes.

@@ -12,21 +12,63 @@ export { EXIT_CODES, type Command };
 /** Register a command here: name → summary for `--help`, and a loader of its module (default export). */
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   // e.g. classify: { summary: 'Top expression labels of images', load: async () => (await import('./commands/classify.ts')).default },
-  classify: { summary: 'The faces in image files and the expression of each', load: async () => (await import('./commands/classify.ts')).default },
-  eval: { summary: 'Accuracy, per-class precision/recall/F1, confusion and calibration on labelled faces', load: async () => (await import('./commands/eval.ts')).default },
-  models: { summary: 'Build, convert and install model directories', load: async () => (await import('./commands/models.ts')).default },
-  demo: { summary: 'Analyse a demo video made from face-api sample photos, end to end (needs only Redis)', load: async () => (await import('./commands/demo.ts')).default },
-  analyze: { summary: 'Analyse videos on this machine (producer, worker and aggregation in one process)', load: async () => (await import('./commands/analyze.ts')).default },
-  worker: { summary: 'Run a frame worker (inference and aggregation) against REDIS_URL', load: async () => (await import('./commands/worker.ts')).default },
-  producer: { summary: 'Run a producer (videos → frame chunks in Redis) against REDIS_URL', load: async () => (await import('./commands/producer.ts')).default },
-  submit: { summary: 'Queue videos for processing; prints their ids', load: async () => (await import('./commands/submit.ts')).default },
-  status: { summary: 'State and progress of a submitted video', load: async () => (await import('./commands/status.ts')).default },
-  results: { summary: 'Results of a completed video (JSON, CSV, chart or annotated video)', load: async () => (await import('./commands/results.ts')).default },
+  classify: {
+    summary: 'The faces in image files and the expression of each',
+    load: async () => (await import('./commands/classify.ts')).default,
+  },
+  eval: {
+    summary: 'Accuracy, per-class precision/recall/F1, confusion and calibration on labelled faces',
+    load: async () => (await import('./commands/eval.ts')).default,
+  },
+  models: {
+    summary: 'Build, convert and install model directories',
+    load: async () => (await import('./commands/models.ts')).default,
+  },
+  demo: {
+    summary: 'Analyse a demo video made from face-api sample photos, end to end (needs only Redis)',
+    load: async () => (await import('./commands/demo.ts')).default,
+  },
+  analyze: {
+    summary: 'Analyse videos on this machine (producer, worker and aggregation in one process)',
+    load: async () => (await import('./commands/analyze.ts')).default,
+  },
+  worker: {
+    summary: 'Run a frame worker (inference and aggregation) against REDIS_URL',
+    load: async () => (await import('./commands/worker.ts')).default,
+  },
+  producer: {
+    summary: 'Run a producer (videos → frame chunks in Redis) against REDIS_URL',
+    load: async () => (await import('./commands/producer.ts')).default,
+  },
+  submit: {
+    summary: 'Queue videos for processing; prints their ids',
+    load: async () => (await import('./commands/submit.ts')).default,
+  },
+  status: {
+    summary: 'State and progress of a submitted video',
+    load: async () => (await import('./commands/status.ts')).default,
+  },
+  results: {
+    summary: 'Results of a completed video (JSON, CSV, chart or annotated video)',
+    load: async () => (await import('./commands/results.ts')).default,
+  },
   list: { summary: 'Submitted videos, newest first', load: async () => (await import('./commands/list.ts')).default },
-  cancel: { summary: 'Cancel open videos (kept as cancelled), or delete videos with --delete', load: async () => (await import('./commands/cancel.ts')).default },
-  serve: { summary: 'API, producer and worker in one process: submit videos over HTTP on one machine', load: async () => (await import('./commands/serve.ts')).default },
-  api: { summary: 'Run the HTTP API (submit videos, status, results)', load: async () => (await import('./commands/api.ts')).default },
-  config: { summary: 'The effective settings and where each came from, secrets masked', load: async () => (await import('./commands/config.ts')).default },
+  cancel: {
+    summary: 'Cancel open videos (kept as cancelled), or delete videos with --delete',
+    load: async () => (await import('./commands/cancel.ts')).default,
+  },
+  serve: {
+    summary: 'API, producer and worker in one process: submit videos over HTTP on one machine',
+    load: async () => (await import('./commands/serve.ts')).default,
+  },
+  api: {
+    summary: 'Run the HTTP API (submit videos, status, results)',
+    load: async () => (await import('./commands/api.ts')).default,
+  },
+  config: {
+    summary: 'The effective settings and where each came from, secrets masked',
+    load: async () => (await import('./commands/config.ts')).default,
+  },
 };
 
 function help(): string {
@@ -57,7 +99,11 @@ export async function main(argv: string[]): Promise<number> {
   const entry = commands[name];
   if (entry === undefined) {
     const suggestion = closest(name, Object.keys(commands));
-    console.error(suggestion ? `fer-stream: unknown command "${name}" (did you mean "${suggestion}"?); "fer-stream --help" lists them` : `fer-stream: unknown command "${name}"\n\n${help()}`);
+    console.error(
+      suggestion
+        ? `fer-stream: unknown command "${name}" (did you mean "${suggestion}"?); "fer-stream --help" lists them`
+        : `fer-stream: unknown command "${name}"\n\n${help()}`,
+    );
     return EXIT_CODES.usage;
   }
   const command = await entry.load();

@@ -58,14 +58,22 @@ export function redisInstallHint(platform: NodeJS.Platform = process.platform): 
  * Redis answers there, else a private redis-server started now (`onStart` says so in one line).
  * Returns null for "use the configuration as it is".
  */
-export async function privateRedisIfNeeded(env: NodeJS.ProcessEnv, onStart: (message: string) => void): Promise<PrivateRedis | null> {
+export async function privateRedisIfNeeded(
+  env: NodeJS.ProcessEnv,
+  onStart: (message: string) => void,
+): Promise<PrivateRedis | null> {
   if (env.REDIS_URL || env.FER_REDIS_SENTINELS || env.FER_REDIS_CLUSTER) return null;
   if (await redisAnswers(DEFAULT_HOST, DEFAULT_PORT)) return null;
   if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
-    throw new CommandError(`no Redis answers on ${DEFAULT_HOST}:${DEFAULT_PORT} and redis-server is not installed to start a private one: ${redisInstallHint()} (or set REDIS_URL)`, EXIT_CODES.unavailable);
+    throw new CommandError(
+      `no Redis answers on ${DEFAULT_HOST}:${DEFAULT_PORT} and redis-server is not installed to start a private one: ${redisInstallHint()} (or set REDIS_URL)`,
+      EXIT_CODES.unavailable,
+    );
   }
   const redis = await startPrivateRedis();
-  onStart(`no Redis on ${DEFAULT_HOST}:${DEFAULT_PORT}: started a private one for this command (${redis.url}; stopped when it ends)`);
+  onStart(
+    `no Redis on ${DEFAULT_HOST}:${DEFAULT_PORT}: started a private one for this command (${redis.url}; stopped when it ends)`,
+  );
   return redis;
 }
 
@@ -75,7 +83,24 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   const socket = path.join(dir, 'redis.sock');
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--loglevel', 'warning'],
+    [
+      '--port',
+      '0',
+      '--unixsocket',
+      socket,
+      '--unixsocketperm',
+      '700',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory-policy',
+      'noeviction',
+      '--loglevel',
+      'warning',
+    ],
     // Its own process group: a Ctrl-C on the terminal must not stop it while the command still
     // cancels its videos in it; the command stops it last (and on any exit, below).
     { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
@@ -104,7 +129,10 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   while (!(await socketAnswers(socket))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
-      throw new CommandError(`could not start a private redis-server: ${stderr.trim().split('\n').pop() || 'it did not answer within 10 s'}`, EXIT_CODES.unavailable);
+      throw new CommandError(
+        `could not start a private redis-server: ${stderr.trim().split('\n').pop() || 'it did not answer within 10 s'}`,
+        EXIT_CODES.unavailable,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -7,7 +7,12 @@
 /** What the display needs of a video's status (the pipeline's and the API's both have it). */
 export interface ProgressStatus {
   readonly state: string;
-  readonly progress: { readonly framesDone: number; readonly framesFailed: number; readonly framesTotal: number | null; readonly framesExpected: number | null };
+  readonly progress: {
+    readonly framesDone: number;
+    readonly framesFailed: number;
+    readonly framesTotal: number | null;
+    readonly framesExpected: number | null;
+  };
   readonly error?: { readonly message: string } | null | undefined;
 }
 
@@ -21,8 +26,14 @@ export interface ProgressView {
 /** Off a terminal: at most one progress line per open video this often (besides its state changes). */
 export const PROGRESS_LINE_INTERVAL_MS = 10_000;
 
-export function createProgressView(stream: NodeJS.WriteStream, names: ReadonlyMap<string, string>, options: { lineIntervalMs?: number } = {}): ProgressView {
-  return stream.isTTY ? new BarView(stream, names) : new LineView(stream, names, options.lineIntervalMs ?? PROGRESS_LINE_INTERVAL_MS);
+export function createProgressView(
+  stream: NodeJS.WriteStream,
+  names: ReadonlyMap<string, string>,
+  options: { lineIntervalMs?: number } = {},
+): ProgressView {
+  return stream.isTTY
+    ? new BarView(stream, names)
+    : new LineView(stream, names, options.lineIntervalMs ?? PROGRESS_LINE_INTERVAL_MS);
 }
 
 function fraction(s: ProgressStatus): number {
@@ -90,11 +101,13 @@ class BarView implements ProgressView {
     const room = Math.max(2, (this.stream.rows ?? 24) - 2);
     if (entries.length <= room) return entries.map(([id, name]) => bar(id, name));
     // Too many for the screen: a summary, then the videos being worked on, then the queued ones.
-    const count = (pred: (s: ProgressStatus | undefined) => boolean) => entries.filter(([id]) => pred(statuses.get(id))).length;
+    const count = (pred: (s: ProgressStatus | undefined) => boolean) =>
+      entries.filter(([id]) => pred(statuses.get(id))).length;
     const done = count((s) => s?.state === 'completed');
     const failedCount = count((s) => s?.state === 'failed');
     const open = entries.filter(([id]) => !finished(statuses.get(id)));
-    const rank = (s: ProgressStatus | undefined) => (s === undefined ? 3 : s.progress.framesDone > 0 ? 0 : s.state === 'queued' ? 2 : 1);
+    const rank = (s: ProgressStatus | undefined) =>
+      s === undefined ? 3 : s.progress.framesDone > 0 ? 0 : s.state === 'queued' ? 2 : 1;
     const active = [...open].sort(([a], [b]) => rank(statuses.get(a)) - rank(statuses.get(b)));
     const shown = active.slice(0, room - 1);
     const summary = `${entries.length} videos: ${done} completed, ${failedCount} failed, ${open.length} to go${open.length > shown.length ? ` (${open.length - shown.length} more not shown)` : ''}`;

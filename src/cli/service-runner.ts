@@ -17,7 +17,11 @@ export type Stop = (force: boolean) => Promise<void>;
  * service's own start/stop. A second signal stops without waiting for jobs in flight.
  */
 export async function runService(
-  options: { role: 'worker' | 'producer' | 'serve'; config: ReturnType<typeof loadConfig>; logger: ReturnType<typeof createLogger> },
+  options: {
+    role: 'worker' | 'producer' | 'serve';
+    config: ReturnType<typeof loadConfig>;
+    logger: ReturnType<typeof createLogger>;
+  },
   start: (
     pipeline: Awaited<ReturnType<typeof openPipeline>>,
     observer: NonNullable<Awaited<ReturnType<typeof startProcessMetrics>>['observer']>,
@@ -26,7 +30,11 @@ export async function runService(
 ): Promise<number> {
   const { config, logger } = options;
   const pipeline = await openPipeline(config, { waitWith: logger });
-  const metrics = await startProcessMetrics(config.metrics, { role: options.role, logger, health: () => ({ ok: pipeline.redis.status === 'ready' }) });
+  const metrics = await startProcessMetrics(config.metrics, {
+    role: options.role,
+    logger,
+    health: () => ({ ok: pipeline.redis.status === 'ready' }),
+  });
   metrics.watchQueues(Object.values(pipeline.queues));
   metrics.watchHeldFrames(() => heldFrames(pipeline));
   metrics.watchBacklog(backlogExporter(pipeline));
@@ -43,8 +51,14 @@ export async function runService(
     const onSignal = (signal: NodeJS.Signals) => {
       signals += 1;
       if (signals === 1) {
-        logger.info({ signal, deadlineMs: config.pipeline.stopTimeoutMs }, 'stopping: finishing jobs in flight (send it again to stop at once)');
-        void stop(false).then(() => resolve(false), () => resolve(false));
+        logger.info(
+          { signal, deadlineMs: config.pipeline.stopTimeoutMs },
+          'stopping: finishing jobs in flight (send it again to stop at once)',
+        );
+        void stop(false).then(
+          () => resolve(false),
+          () => resolve(false),
+        );
         // A deadline a supervisor can rely on (Kubernetes' terminationGracePeriodSeconds is set above it).
         setTimeout(() => onSignal('SIGTERM'), config.pipeline.stopTimeoutMs).unref();
         return;
@@ -53,7 +67,10 @@ export async function runService(
       // At once: jobs in flight are abandoned and come back through the stall check (their
       // locks lapse within FER_LOCK_DURATION_MS); nothing is lost, some frames are redone.
       logger.info({ signal }, 'stopping now: jobs in flight will be picked up by other workers');
-      void atMost(stop(true), 2000).then(() => resolve(true), () => resolve(true));
+      void atMost(stop(true), 2000).then(
+        () => resolve(true),
+        () => resolve(true),
+      );
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
@@ -77,6 +94,8 @@ const FORCED_INFERENCE_WAIT_MS = 10_000;
 /** Waits for `work`, but no longer than `ms` (the timer does not keep the process alive once `work` is done). */
 function atMost(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([work.then(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    work.then(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]).finally(() => clearTimeout(timer));
 }
-

@@ -40,7 +40,13 @@ export function effectiveSettings(env: NodeJS.ProcessEnv = process.env): Effecti
 
 function mask(name: string, value: string): string {
   if (value === '') return value;
-  if (SECRET_NAME.test(name)) return name === 'FER_API_TOKENS' ? value.split(',').map((entry) => `${entry.split(':')[0]}:****`).join(',') : '****';
+  if (SECRET_NAME.test(name))
+    return name === 'FER_API_TOKENS'
+      ? value
+          .split(',')
+          .map((entry) => `${entry.split(':')[0]}:****`)
+          .join(',')
+      : '****';
   // user:password@ in a URL (REDIS_URL): the password goes.
   return value.replace(/(\/\/[^/:@]*):[^@/]*@/, '$1:****@');
 }

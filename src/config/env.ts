@@ -14,7 +14,13 @@ export const envBoolean = z.preprocess((value) => {
 /** Comma-separated list from an environment string (already-parsed arrays pass through). */
 export function envList<T extends z.ZodType>(item: T) {
   return z.preprocess(
-    (value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value),
+    (value) =>
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : value,
     z.array(item),
   );
 }

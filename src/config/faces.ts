@@ -12,7 +12,9 @@ export const facesSchema = z.object({
   /** The vit profile's detector: a model directory under the models directory (default chosen by bench:detect). */
   detector: z.string().min(1).default('yunet-s-dynamic'),
   /** The compact profile's detector: one that runs from npm alone (default chosen by bench:detect). */
-  compactDetector: z.enum(['blazeface-back', 'blazeface-front', 'faceapi-tiny-face-detector']).default('blazeface-back'),
+  compactDetector: z
+    .enum(['blazeface-back', 'blazeface-front', 'faceapi-tiny-face-detector'])
+    .default('blazeface-back'),
   /**
    * Second-stage check: keep a face only if this detector also finds it. `auto`: BlazeFace full
    * range behind face-api's tiny detector (which alone invents faces in test patterns), none

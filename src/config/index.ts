@@ -30,7 +30,10 @@ const topSchema = z.object({
   /** Prefix of every Redis key fer-stream writes (BullMQ queues and frame data). */
   redisPrefix: z.string().min(1).default('fer'),
   /** Installed model directories (classifiers and detectors). */
-  modelsDir: z.string().min(1).default(path.join(os.homedir(), '.cache', 'fer-stream', 'models')),
+  modelsDir: z
+    .string()
+    .min(1)
+    .default(path.join(os.homedir(), '.cache', 'fer-stream', 'models')),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -55,7 +58,9 @@ export const configSchema = topSchema.extend({
 
 export type Config = z.infer<typeof configSchema>;
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K];
+};
 export type ConfigOverrides = DeepPartial<Config>;
 
 /** Each section of the configuration ('' for the top level) and the environment variable of each of its keys. */
@@ -79,15 +84,47 @@ export const CONFIG_ENV_VARS: readonly string[] = CONFIG_SECTIONS.flatMap(([, en
  */
 export const OPERATOR_SETTINGS: readonly string[] = [
   // where things are
-  'REDIS_URL', 'FER_REDIS_SENTINELS', 'FER_REDIS_CLUSTER', 'FER_REDIS_PREFIX', 'FER_MODELS_DIR', 'LOG_LEVEL',
+  'REDIS_URL',
+  'FER_REDIS_SENTINELS',
+  'FER_REDIS_CLUSTER',
+  'FER_REDIS_PREFIX',
+  'FER_MODELS_DIR',
+  'LOG_LEVEL',
   // what runs the models
-  'FER_PROFILE', 'FER_EXECUTION_PROVIDERS', 'FER_INTRA_OP_THREADS', 'FER_MAX_BATCH_SIZE', 'FER_MODEL_VARIANT', 'FER_DETECT', 'FER_PERSONS',
+  'FER_PROFILE',
+  'FER_EXECUTION_PROVIDERS',
+  'FER_INTRA_OP_THREADS',
+  'FER_MAX_BATCH_SIZE',
+  'FER_MODEL_VARIANT',
+  'FER_DETECT',
+  'FER_PERSONS',
   // sampling, decoding, sizes and limits
-  'FER_FPS', 'FER_FRAME_MAX_SIDE', 'FER_DECODE_HWACCEL', 'FER_SEGMENT_SECONDS', 'FER_REDIS_FRAME_BUDGET_BYTES', 'FER_MAX_DURATION_SECONDS', 'FER_MAX_FILE_BYTES', 'FER_RESULT_TTL_SECONDS',
+  'FER_FPS',
+  'FER_FRAME_MAX_SIDE',
+  'FER_DECODE_HWACCEL',
+  'FER_SEGMENT_SECONDS',
+  'FER_REDIS_FRAME_BUDGET_BYTES',
+  'FER_MAX_DURATION_SECONDS',
+  'FER_MAX_FILE_BYTES',
+  'FER_RESULT_TTL_SECONDS',
   // services
-  'FER_WORKER_CONCURRENCY', 'FER_PRODUCER_CONCURRENCY', 'FER_STOP_TIMEOUT_MS', 'FER_SERVICE_SEEN_SECONDS', 'FER_METRICS_ENABLED', 'FER_METRICS_PORT',
+  'FER_WORKER_CONCURRENCY',
+  'FER_PRODUCER_CONCURRENCY',
+  'FER_STOP_TIMEOUT_MS',
+  'FER_SERVICE_SEEN_SECONDS',
+  'FER_METRICS_ENABLED',
+  'FER_METRICS_PORT',
   // the API and what it tells
-  'FER_API_HOST', 'FER_API_PORT', 'FER_API_TOKENS', 'FER_API_AUTH', 'FER_API_RATE_LIMIT', 'FER_UPLOAD_DIR', 'FER_MAX_UPLOAD_BYTES', 'FER_INPUT_DIR', 'FER_WEBHOOK_URL', 'FER_WEBHOOK_SECRET',
+  'FER_API_HOST',
+  'FER_API_PORT',
+  'FER_API_TOKENS',
+  'FER_API_AUTH',
+  'FER_API_RATE_LIMIT',
+  'FER_UPLOAD_DIR',
+  'FER_MAX_UPLOAD_BYTES',
+  'FER_INPUT_DIR',
+  'FER_WEBHOOK_URL',
+  'FER_WEBHOOK_SECRET',
 ];
 
 /** Builds and validates the configuration; throws one error listing every invalid knob. */
@@ -108,13 +145,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     throw new Error(`invalid configuration: ${problems}`);
   }
   if (parsed.data.redisCluster && parsed.data.redisSentinels) {
-    throw new Error('invalid configuration: redisCluster: FER_REDIS_CLUSTER and FER_REDIS_SENTINELS exclude each other (a Redis Cluster fails over by itself)');
+    throw new Error(
+      'invalid configuration: redisCluster: FER_REDIS_CLUSTER and FER_REDIS_SENTINELS exclude each other (a Redis Cluster fails over by itself)',
+    );
   }
   return parsed.data;
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && (typeof v !== 'object' || Array.isArray(v)))) as Partial<T>;
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => v !== undefined && (typeof v !== 'object' || Array.isArray(v))),
+  ) as Partial<T>;
 }
 
 export type { InferenceConfig } from './inference.ts';

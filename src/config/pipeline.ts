@@ -2,14 +2,37 @@ import { z } from 'zod';
 import { envList, int, num, envBoolean } from './env.ts';
 
 /** ffmpeg's hwaccel names FER_DECODE_HWACCEL takes besides auto and none. */
-export const HWACCEL_METHODS = ['cuda', 'vaapi', 'qsv', 'vdpau', 'videotoolbox', 'd3d11va', 'dxva2', 'drm', 'opencl', 'vulkan'] as const;
+export const HWACCEL_METHODS = [
+  'cuda',
+  'vaapi',
+  'qsv',
+  'vdpau',
+  'videotoolbox',
+  'd3d11va',
+  'dxva2',
+  'drm',
+  'opencl',
+  'vulkan',
+] as const;
 
 /**
  * Producer sampling and limits, frame transport through Redis, queues, retries and retention.
  * Documented in docs/configuration.md (rows FER_FPS … FER_FINALIZE_CONCURRENCY).
  */
 /** Demuxers of real video containers (ffmpeg names; `mov` covers mp4/m4v/3gp, `matroska` webm). */
-export const DEFAULT_ALLOWED_CONTAINERS: readonly string[] = ['mov', 'matroska', 'avi', 'flv', 'mpegts', 'mpeg', 'ogg', 'asf', 'm4v', 'h264', 'hevc'];
+export const DEFAULT_ALLOWED_CONTAINERS: readonly string[] = [
+  'mov',
+  'matroska',
+  'avi',
+  'flv',
+  'mpegts',
+  'mpeg',
+  'ogg',
+  'asf',
+  'm4v',
+  'h264',
+  'hevc',
+];
 
 export const pipelineSchema = z.object({
   /** Frames sampled per second of video (ffmpeg fps filter). */
@@ -55,7 +78,11 @@ export const pipelineSchema = z.object({
   /** Graceful stop of a worker or producer: jobs in flight get this long after SIGTERM, then it stops at once (they are picked up again elsewhere). */
   stopTimeoutMs: int(1000, 3_600_000).default(30_000),
   /** Also notified of every video's end (besides a submission's callbackUrl): an operator's endpoint. */
-  webhookUrl: z.string().url().regex(/^https?:\/\//i, 'an http(s) URL').optional(),
+  webhookUrl: z
+    .string()
+    .url()
+    .regex(/^https?:\/\//i, 'an http(s) URL')
+    .optional(),
   /** Key of the HMAC-SHA256 signature on every webhook (header x-fer-signature); unset: events go unsigned. */
   webhookSecret: z.string().min(16, 'at least 16 characters').optional(),
   /** Deliveries tried per event and endpoint (exponential backoff from webhookBackoffMs). */
@@ -69,7 +96,11 @@ export const pipelineSchema = z.object({
    * Forward proxy the webhooks go through (http://[user:pass@]host:port), where egress must use one:
    * http targets in absolute form, https ones through a CONNECT tunnel. Unset: direct.
    */
-  webhookProxy: z.string().url().regex(/^http:\/\//i, 'an http:// proxy URL').optional(),
+  webhookProxy: z
+    .string()
+    .url()
+    .regex(/^http:\/\//i, 'an http:// proxy URL')
+    .optional(),
   /** Host names (with their subdomains; `*` = all) the webhooks reach directly despite the proxy. */
   webhookNoProxy: envList(z.string().min(1)).default([]),
   /**

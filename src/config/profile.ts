@@ -18,7 +18,10 @@ export const profileSchema = z.object({
    */
   compactExpression: z
     .string()
-    .regex(/^(faceapi|mini-xception)(\+(faceapi|mini-xception))*(\+flip)?$/, 'compactExpression: nets faceapi / mini-xception joined by "+", optionally ending in "+flip" (e.g. faceapi+mini-xception+flip)')
+    .regex(
+      /^(faceapi|mini-xception)(\+(faceapi|mini-xception))*(\+flip)?$/,
+      'compactExpression: nets faceapi / mini-xception joined by "+", optionally ending in "+flip" (e.g. faceapi+mini-xception+flip)',
+    )
     .default('faceapi+mini-xception+flip'),
 });
 

@@ -40,7 +40,10 @@ export function frameSignature(image: RgbImage): FrameSignature {
       counts[cell]! += 1;
     }
   }
-  return { histogram: colourHistogram(image), thumbnail: thumbnail.map((sum, i) => Math.round(sum / Math.max(1, counts[i]!))) };
+  return {
+    histogram: colourHistogram(image),
+    thumbnail: thumbnail.map((sum, i) => Math.round(sum / Math.max(1, counts[i]!))),
+  };
 }
 
 /** Total-variation distance between two histograms (0: same colours … 1: no colour in common). */
@@ -63,5 +66,10 @@ function clamp(image: RgbImage, region: Box | undefined): { x0: number; y0: numb
   if (!region) return { x0: 0, y0: 0, x1: image.width, y1: image.height };
   const x0 = Math.max(0, Math.min(image.width - 1, region.x));
   const y0 = Math.max(0, Math.min(image.height - 1, region.y));
-  return { x0, y0, x1: Math.max(x0 + 1, Math.min(image.width, region.x + region.width)), y1: Math.max(y0 + 1, Math.min(image.height, region.y + region.height)) };
+  return {
+    x0,
+    y0,
+    x1: Math.max(x0 + 1, Math.min(image.width, region.x + region.width)),
+    y1: Math.max(y0 + 1, Math.min(image.height, region.y + region.height)),
+  };
 }

@@ -11,13 +11,27 @@ export type CanonicalExpression = (typeof CANONICAL_EXPRESSIONS)[number];
 // Spellings met in model configs and labelled data sets (FER2013, AffectNet, RAF-DB, CK+, face-api,
 // py-feat, HSEmotion), lower-cased. Contempt has no canonical name: a model with it keeps its own labels.
 const SYNONYMS: Readonly<Record<string, CanonicalExpression>> = {
-  angry: 'angry', anger: 'angry', mad: 'angry',
-  disgust: 'disgust', disgusted: 'disgust', disgusting: 'disgust',
-  fear: 'fear', fearful: 'fear', scared: 'fear', afraid: 'fear',
-  happy: 'happy', happiness: 'happy', joy: 'happy', joyful: 'happy',
-  neutral: 'neutral', calm: 'neutral',
-  sad: 'sad', sadness: 'sad', unhappy: 'sad',
-  surprise: 'surprise', surprised: 'surprise',
+  angry: 'angry',
+  anger: 'angry',
+  mad: 'angry',
+  disgust: 'disgust',
+  disgusted: 'disgust',
+  disgusting: 'disgust',
+  fear: 'fear',
+  fearful: 'fear',
+  scared: 'fear',
+  afraid: 'fear',
+  happy: 'happy',
+  happiness: 'happy',
+  joy: 'happy',
+  joyful: 'happy',
+  neutral: 'neutral',
+  calm: 'neutral',
+  sad: 'sad',
+  sadness: 'sad',
+  unhappy: 'sad',
+  surprise: 'surprise',
+  surprised: 'surprise',
 };
 
 /** The canonical name of a model's or a data set's label, or undefined when it has none. */
@@ -41,14 +55,20 @@ export interface LabelMapping {
 export function mapModelLabels(modelLabels: readonly string[]): LabelMapping {
   const mapped = modelLabels.map(canonicalExpression);
   const distinct = new Set(mapped);
-  if (modelLabels.length === CANONICAL_EXPRESSIONS.length && distinct.size === CANONICAL_EXPRESSIONS.length && !distinct.has(undefined)) {
+  if (
+    modelLabels.length === CANONICAL_EXPRESSIONS.length &&
+    distinct.size === CANONICAL_EXPRESSIONS.length &&
+    !distinct.has(undefined)
+  ) {
     const order = CANONICAL_EXPRESSIONS.map((name) => mapped.indexOf(name));
     return { labels: CANONICAL_EXPRESSIONS, order, canonical: true };
   }
   // Two model labels with one canonical name (e.g. `sad` and `sadness`) keep their own spellings.
   const counts = new Map<string | undefined, number>();
   for (const m of mapped) counts.set(m, (counts.get(m) ?? 0) + 1);
-  const labels = modelLabels.map((label, i) => (mapped[i] !== undefined && counts.get(mapped[i]) === 1 ? mapped[i]! : label));
+  const labels = modelLabels.map((label, i) =>
+    mapped[i] !== undefined && counts.get(mapped[i]) === 1 ? mapped[i]! : label,
+  );
   return { labels, order: modelLabels.map((_, i) => i), canonical: false };
 }
 

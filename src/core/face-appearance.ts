@@ -28,8 +28,14 @@ function structure(image: RgbImage, box: Box): number[] {
       let count = 0;
       for (let sy = 0; sy < CELL_SAMPLES; sy++) {
         for (let sx = 0; sx < CELL_SAMPLES; sx++) {
-          const x = Math.min(image.width - 1, Math.max(0, Math.floor(box.x + ((i + (sx + 0.5) / CELL_SAMPLES) * box.width) / THUMB)));
-          const y = Math.min(image.height - 1, Math.max(0, Math.floor(box.y + ((j + (sy + 0.5) / CELL_SAMPLES) * box.height) / THUMB)));
+          const x = Math.min(
+            image.width - 1,
+            Math.max(0, Math.floor(box.x + ((i + (sx + 0.5) / CELL_SAMPLES) * box.width) / THUMB)),
+          );
+          const y = Math.min(
+            image.height - 1,
+            Math.max(0, Math.floor(box.y + ((j + (sy + 0.5) / CELL_SAMPLES) * box.height) / THUMB)),
+          );
           const p = (y * image.width + x) * 3;
           sum += 0.299 * image.data[p]! + 0.587 * image.data[p + 1]! + 0.114 * image.data[p + 2]!;
           count++;

@@ -12,7 +12,12 @@ export function createLogger(options: { name: string; level?: string; pretty?: b
     name: options.name,
     level: options.level ?? process.env.LOG_LEVEL ?? 'info',
     ...(pretty
-      ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
+      ? {
+          transport: {
+            target: 'pino-pretty',
+            options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' },
+          },
+        }
       : {}),
   });
 }

@@ -11,7 +11,13 @@ export interface PipelineObserver {
   frameProcessed?(event: { faces: number; reusedFaces?: number; queueWaitMs: number; endToEndMs: number }): void;
   frameFailed?(event: { reason: string }): void;
   /** One batched inference run. */
-  inferenceBatch?(event: { stage: InferenceStage; provider: string; batchSize: number; maxBatchSize: number; durationMs: number }): void;
+  inferenceBatch?(event: {
+    stage: InferenceStage;
+    provider: string;
+    batchSize: number;
+    maxBatchSize: number;
+    durationMs: number;
+  }): void;
   /** Frame bytes currently held in Redis by this producer (absolute values, not deltas). */
   framesHeld?(event: { frames: number; bytes: number }): void;
   /** Fraction of wall time inference threads were busy since the last report (0..1). */

@@ -72,12 +72,14 @@ export interface StoredProbe extends VideoProbe {
 export function decodeStoredProbe(json: string): StoredProbe {
   const value = JSON.parse(json) as Record<string, unknown>;
   const number = (field: string): number => {
-    if (typeof value[field] !== 'number') throw new TypeError(`stored probe: ${field} is not a number (${JSON.stringify(value[field])})`);
+    if (typeof value[field] !== 'number')
+      throw new TypeError(`stored probe: ${field} is not a number (${JSON.stringify(value[field])})`);
     return value[field];
   };
   const numberOrNull = (field: string): number | null => (value[field] === null ? null : number(field));
   const string = (field: string): string => {
-    if (typeof value[field] !== 'string') throw new TypeError(`stored probe: ${field} is not a string (${JSON.stringify(value[field])})`);
+    if (typeof value[field] !== 'string')
+      throw new TypeError(`stored probe: ${field} is not a string (${JSON.stringify(value[field])})`);
     return value[field];
   };
   return {

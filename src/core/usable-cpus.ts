@@ -65,8 +65,10 @@ export function cgroupDirs(procSelfCgroup: string, root: string): { v2?: CgroupD
     const [id, controllers, cgPath] = line.split(':');
     if (cgPath === undefined || controllers === undefined) continue;
     // resolve, not join: "/" must give the mount point itself, not it with a trailing slash.
-    if (id === '0' && controllers === '') dirs.v2 = { dir: path.resolve(root, `.${cgPath}`), mount: path.resolve(root) };
-    else if (controllers.split(',').includes('cpu')) dirs.v1 = { dir: path.resolve(root, controllers, `.${cgPath}`), mount: path.resolve(root, controllers) };
+    if (id === '0' && controllers === '')
+      dirs.v2 = { dir: path.resolve(root, `.${cgPath}`), mount: path.resolve(root) };
+    else if (controllers.split(',').includes('cpu'))
+      dirs.v1 = { dir: path.resolve(root, controllers, `.${cgPath}`), mount: path.resolve(root, controllers) };
   }
   return dirs;
 }
@@ -89,7 +91,9 @@ export function usableCpus(sources: UsableCpusSources = {}): UsableCpus {
   let quota: number | undefined;
   if (dirs.v2 !== undefined) quota = tightestQuota(dirs.v2, (d) => parseCpuMax(readText(path.join(d, 'cpu.max'))));
   if (quota === undefined && dirs.v1 !== undefined) {
-    quota = tightestQuota(dirs.v1, (d) => parseCfs(readText(path.join(d, 'cpu.cfs_quota_us')), readText(path.join(d, 'cpu.cfs_period_us'))));
+    quota = tightestQuota(dirs.v1, (d) =>
+      parseCfs(readText(path.join(d, 'cpu.cfs_quota_us')), readText(path.join(d, 'cpu.cfs_period_us'))),
+    );
   }
   // A quota of 1.5 CPUs still runs two threads at once part of the time: round up.
   const cpus = Math.max(1, Math.min(affinity, quota === undefined ? affinity : Math.ceil(quota - 1e-9)));

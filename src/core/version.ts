@@ -6,7 +6,10 @@ import { readFileSync } from 'node:fs';
 export const FERSTREAM_VERSION: string = (() => {
   for (let dir = new URL('.', import.meta.url); ; dir = new URL('..', dir)) {
     try {
-      const json = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version?: string };
+      const json = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (json.name === 'fer-stream' && json.version) return json.version;
     } catch {
       // not here: look one folder up

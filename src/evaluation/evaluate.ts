@@ -13,7 +13,10 @@ export interface EvaluationSummary {
   readonly report: ClassificationReport;
   readonly images: number;
   /** Images that could not be read or analysed, by error code, with the first few paths. */
-  readonly failed: { readonly count: number; readonly examples: ReadonlyArray<{ readonly path: string; readonly error: string }> };
+  readonly failed: {
+    readonly count: number;
+    readonly examples: ReadonlyArray<{ readonly path: string; readonly error: string }>;
+  };
   /** Detection runs: images in which no face / more than one face was found. */
   readonly noFace: number;
   readonly severalFaces: number;
@@ -21,7 +24,8 @@ export interface EvaluationSummary {
   readonly coverage: number;
 }
 
-const largest = (faces: readonly FaceResult[]) => faces.reduce((a, b) => (b.box.width * b.box.height > a.box.width * a.box.height ? b : a));
+const largest = (faces: readonly FaceResult[]) =>
+  faces.reduce((a, b) => (b.box.width * b.box.height > a.box.width * a.box.height ? b : a));
 
 /** The model label a ground-truth name stands for, or a FerError naming the labels the model has. */
 export function truthIndex(label: string, modelLabels: readonly string[]): number {
@@ -30,7 +34,10 @@ export function truthIndex(label: string, modelLabels: readonly string[]): numbe
   const canonical = canonicalExpression(label);
   const mapped = canonical === undefined ? -1 : modelLabels.indexOf(canonical);
   if (mapped >= 0) return mapped;
-  throw new FerError('label_unknown', `ground-truth label "${label}" is none of the model's labels (${modelLabels.join(', ')}) nor one of their usual spellings`);
+  throw new FerError(
+    'label_unknown',
+    `ground-truth label "${label}" is none of the model's labels (${modelLabels.join(', ')}) nor one of their usual spellings`,
+  );
 }
 
 export class Evaluation {

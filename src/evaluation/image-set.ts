@@ -18,7 +18,18 @@ export interface ImageEntry {
 }
 
 /** Extensions of the image files a folder walk picks up (others are skipped without a word). */
-export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif']);
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
+  '.jpg',
+  '.jpeg',
+  '.png',
+  '.webp',
+  '.gif',
+  '.tif',
+  '.tiff',
+  '.avif',
+  '.heic',
+  '.heif',
+]);
 
 const isImageName = (name: string) => IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase());
 
@@ -28,7 +39,8 @@ async function* walk(dir: string): AsyncGenerator<string> {
   for await (const entry of await opendir(dir)) {
     if (entry.name.startsWith('.')) continue;
     if (entry.isDirectory()) names.push({ name: entry.name, isDir: true });
-    else if ((entry.isFile() || entry.isSymbolicLink()) && isImageName(entry.name)) names.push({ name: entry.name, isDir: false });
+    else if ((entry.isFile() || entry.isSymbolicLink()) && isImageName(entry.name))
+      names.push({ name: entry.name, isDir: false });
   }
   names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const { name, isDir } of names) {
@@ -70,7 +82,8 @@ async function* csvRows(file: string): AsyncGenerator<ImageEntry> {
     if (line.trim() === '') continue;
     const [imagePath, label] = csvCells(line.replace(/^\uFEFF/, ''));
     if (lineNo === 1 && imagePath?.toLowerCase() === 'path') continue; // header
-    if (!imagePath || !label) throw new FerError('csv_invalid', `${file} line ${lineNo}: expected "path,label", got "${line.slice(0, 120)}"`);
+    if (!imagePath || !label)
+      throw new FerError('csv_invalid', `${file} line ${lineNo}: expected "path,label", got "${line.slice(0, 120)}"`);
     yield { path: path.resolve(base, imagePath), label };
   }
 }
@@ -80,7 +93,10 @@ async function* csvRows(file: string): AsyncGenerator<ImageEntry> {
  * label: a folder's images take their top sub-folder's name, a CSV gives its own, a bare file is
  * refused. Missing inputs throw before anything is yielded for them.
  */
-export async function* listImages(inputs: readonly string[], options: { labelled: boolean }): AsyncGenerator<ImageEntry> {
+export async function* listImages(
+  inputs: readonly string[],
+  options: { labelled: boolean },
+): AsyncGenerator<ImageEntry> {
   for (const input of inputs) {
     const info = await stat(input).catch(() => undefined);
     if (info === undefined) {
@@ -96,13 +112,20 @@ export async function* listImages(inputs: readonly string[], options: { labelled
           continue;
         }
         const [top, ...rest] = path.relative(input, file).split(path.sep);
-        if (rest.length === 0) throw new FerError('label_missing', `${file}: a labelled folder holds one sub-folder per label (LABEL/*.jpg); this image lies directly in ${input}`);
+        if (rest.length === 0)
+          throw new FerError(
+            'label_missing',
+            `${file}: a labelled folder holds one sub-folder per label (LABEL/*.jpg); this image lies directly in ${input}`,
+          );
         yield { path: file, label: top! };
       }
     } else if (path.extname(input).toLowerCase() === '.csv') {
       yield* csvRows(input);
     } else if (options.labelled) {
-      throw new FerError('label_missing', `${input}: a single image has no label; give a folder of LABEL/ sub-folders or a CSV of path,label`);
+      throw new FerError(
+        'label_missing',
+        `${input}: a single image has no label; give a folder of LABEL/ sub-folders or a CSV of path,label`,
+      );
     } else {
       yield { path: input };
     }

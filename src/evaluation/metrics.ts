@@ -50,7 +50,8 @@ export class ClassificationScorer {
     readonly labels: readonly string[],
     private readonly bins = 15,
   ) {
-    if (!Number.isInteger(bins) || bins < 1) throw new RangeError(`calibration bins must be a positive integer, got ${bins}`);
+    if (!Number.isInteger(bins) || bins < 1)
+      throw new RangeError(`calibration bins must be a positive integer, got ${bins}`);
     this.confusion = labels.map(() => labels.map(() => 0));
     this.binCount = new Array<number>(bins).fill(0);
     this.binConfidence = new Array<number>(bins).fill(0);
@@ -59,8 +60,10 @@ export class ClassificationScorer {
 
   /** One image: its true class index and the model's probabilities over `labels`. */
   add(truth: number, probabilities: readonly number[]): void {
-    if (!(truth >= 0 && truth < this.labels.length)) throw new RangeError(`true class ${truth} is not one of the ${this.labels.length} labels`);
-    if (probabilities.length !== this.labels.length) throw new RangeError(`${probabilities.length} probabilities for ${this.labels.length} labels`);
+    if (!(truth >= 0 && truth < this.labels.length))
+      throw new RangeError(`true class ${truth} is not one of the ${this.labels.length} labels`);
+    if (probabilities.length !== this.labels.length)
+      throw new RangeError(`${probabilities.length} probabilities for ${this.labels.length} labels`);
     let predicted = 0;
     for (let i = 1; i < probabilities.length; i++) if (probabilities[i]! > probabilities[predicted]!) predicted = i;
     this.confusion[truth]![predicted]!++;
@@ -85,8 +88,16 @@ export class ClassificationScorer {
     });
     // Classes neither present nor predicted say nothing about the model (sklearn averages over the labels given).
     const counted = perClass.filter((c, i) => c.support > 0 || predictedTotals[i]! > 0);
-    const mean = (key: 'precision' | 'recall' | 'f1') => ratio(counted.reduce((s, c) => s + c[key], 0), counted.length);
-    const weightedMean = (key: 'precision' | 'recall' | 'f1') => ratio(perClass.reduce((s, c) => s + c[key] * c.support, 0), this.total);
+    const mean = (key: 'precision' | 'recall' | 'f1') =>
+      ratio(
+        counted.reduce((s, c) => s + c[key], 0),
+        counted.length,
+      );
+    const weightedMean = (key: 'precision' | 'recall' | 'f1') =>
+      ratio(
+        perClass.reduce((s, c) => s + c[key] * c.support, 0),
+        this.total,
+      );
     let correct = 0;
     for (let c = 0; c < n; c++) correct += this.confusion[c]![c]!;
     const bins = this.binCount.map((count, b): ReliabilityBin => ({
@@ -96,7 +107,10 @@ export class ClassificationScorer {
       confidence: count === 0 ? null : this.binConfidence[b]! / count,
       accuracy: count === 0 ? null : this.binCorrect[b]! / count,
     }));
-    const ece = bins.reduce((s, b) => s + (b.count === 0 ? 0 : Math.abs(b.accuracy! - b.confidence!) * (b.count / this.total)), 0);
+    const ece = bins.reduce(
+      (s, b) => s + (b.count === 0 ? 0 : Math.abs(b.accuracy! - b.confidence!) * (b.count / this.total)),
+      0,
+    );
     return {
       labels: this.labels,
       total: this.total,

@@ -23,9 +23,15 @@ export interface RunImagesOptions {
 async function runOne<E extends ImageEntry>(entry: E, options: RunImagesOptions): Promise<ImageOutcome<E>> {
   try {
     const bytes = await readFile(entry.path).catch((error: NodeJS.ErrnoException) => {
-      throw Object.assign(new Error(error.code === 'ENOENT' ? 'file not found' : `cannot read the file: ${error.message}`), { code: 'file_unreadable' });
+      throw Object.assign(
+        new Error(error.code === 'ENOENT' ? 'file not found' : `cannot read the file: ${error.message}`),
+        { code: 'file_unreadable' },
+      );
     });
-    const rgb = await decodeToRgb(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels });
+    const rgb = await decodeToRgb(
+      new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels },
+    );
     const { faces } = await options.analyze(rgb);
     return { entry, width: rgb.width, height: rgb.height, faces };
   } catch (error) {
@@ -35,7 +41,10 @@ async function runOne<E extends ImageEntry>(entry: E, options: RunImagesOptions)
 }
 
 /** Each entry's outcome, in the order of `entries`, with at most `inFlight` images under way. */
-export async function* runImages<E extends ImageEntry>(entries: AsyncIterable<E> | Iterable<E>, options: RunImagesOptions): AsyncGenerator<ImageOutcome<E>> {
+export async function* runImages<E extends ImageEntry>(
+  entries: AsyncIterable<E> | Iterable<E>,
+  options: RunImagesOptions,
+): AsyncGenerator<ImageOutcome<E>> {
   const limit = options.inFlight ?? 64;
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`inFlight must be a positive integer, got ${limit}`);
   const window: Array<Promise<ImageOutcome<E>>> = [];

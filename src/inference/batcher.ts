@@ -44,7 +44,8 @@ export class DynamicBatcher<TRequest, TResult> implements Batcher<TRequest, TRes
   constructor(private readonly options: BatcherOptions<TRequest, TResult>) {
     for (const key of ['maxBatchSize', 'maxQueue', 'concurrency'] as const) {
       const value = options[key];
-      if (!Number.isInteger(value) || value < 1) throw new RangeError(`batcher ${key} must be an integer ≥ 1, got ${value}`);
+      if (!Number.isInteger(value) || value < 1)
+        throw new RangeError(`batcher ${key} must be an integer ≥ 1, got ${value}`);
     }
     if (!(options.maxDelayMs >= 0)) throw new RangeError(`batcher maxDelayMs must be ≥ 0, got ${options.maxDelayMs}`);
     this.label = options.name ? `batcher "${options.name}"` : 'batcher';
@@ -60,10 +61,16 @@ export class DynamicBatcher<TRequest, TResult> implements Batcher<TRequest, TRes
   }
 
   submit(request: TRequest): Promise<TResult> {
-    if (this.draining) return Promise.reject(new FerError('batcher_closed', `${this.label} is shutting down and accepts no new requests`));
+    if (this.draining)
+      return Promise.reject(
+        new FerError('batcher_closed', `${this.label} is shutting down and accepts no new requests`),
+      );
     if (this.queue.length >= this.options.maxQueue) {
       return Promise.reject(
-        new FerError('queue_full', `${this.label} queue is full: ${this.queue.length} requests waiting (maxQueue ${this.options.maxQueue}); retry later or raise FER_MAX_QUEUE`),
+        new FerError(
+          'queue_full',
+          `${this.label} queue is full: ${this.queue.length} requests waiting (maxQueue ${this.options.maxQueue}); retry later or raise FER_MAX_QUEUE`,
+        ),
       );
     }
     return new Promise<TResult>((resolve, reject) => {
@@ -102,10 +109,13 @@ export class DynamicBatcher<TRequest, TResult> implements Batcher<TRequest, TRes
       const full = this.queue.length >= maxBatchSize;
       if (!full && !this.draining && waited < maxDelayMs) {
         // Not full yet and the oldest request may still wait: come back when its delay is up.
-        this.timer = setTimeout(() => {
-          this.timer = undefined;
-          this.schedule();
-        }, Math.max(0, maxDelayMs - waited));
+        this.timer = setTimeout(
+          () => {
+            this.timer = undefined;
+            this.schedule();
+          },
+          Math.max(0, maxDelayMs - waited),
+        );
         return;
       }
       void this.runOne(this.queue.splice(0, maxBatchSize));
@@ -125,7 +135,9 @@ export class DynamicBatcher<TRequest, TResult> implements Batcher<TRequest, TRes
     try {
       const results = await this.options.runBatch(requests);
       if (results.length !== batch.length) {
-        throw new Error(`${this.label}: batch function returned ${results.length} results for ${batch.length} requests`);
+        throw new Error(
+          `${this.label}: batch function returned ${results.length} results for ${batch.length} requests`,
+        );
       }
       batch.forEach((waiting, i) => {
         const result = results[i]!;

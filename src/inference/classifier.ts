@@ -73,7 +73,10 @@ export class OnnxImageClassifier implements ImageClassifier {
       onObserverError: (error) => options.logger?.warn({ err: error }, 'pipeline observer threw'),
     });
     const { preprocessThreads, maxImagePixels } = options.config;
-    this.pool = preprocessThreads > 0 ? PreprocessPool.forConfig(model.preprocessor, { threads: preprocessThreads, maxPixels: maxImagePixels }) : undefined;
+    this.pool =
+      preprocessThreads > 0
+        ? PreprocessPool.forConfig(model.preprocessor, { threads: preprocessThreads, maxPixels: maxImagePixels })
+        : undefined;
     const { maxBatchSize, maxDelayMs, maxQueue } = options.config;
     this.batcher = new DynamicBatcher<ImageInput, Classification>({
       name: model.name,
@@ -108,7 +111,10 @@ export class OnnxImageClassifier implements ImageClassifier {
       modelLabels: this.model.labels,
       preprocessing: { ...this.model.preprocessor },
       executionProvider: this.executionProvider,
-      variant: { file: `onnx/${this.model.variant}.onnx`, ...(this.model.variantReason ? { reason: this.model.variantReason } : {}) },
+      variant: {
+        file: `onnx/${this.model.variant}.onnx`,
+        ...(this.model.variantReason ? { reason: this.model.variantReason } : {}),
+      },
     };
   }
 
@@ -140,20 +146,37 @@ export class OnnxImageClassifier implements ImageClassifier {
 
     const logits = outputs[LOGITS];
     const classes = this.model.labels.length;
-    if (logits === undefined) throw new FerError('inference_failed', `model ${this.name} returned no "${LOGITS}" output`);
+    if (logits === undefined)
+      throw new FerError('inference_failed', `model ${this.name} returned no "${LOGITS}" output`);
     if (logits.dims.length !== 2 || logits.dims[0] !== n || logits.dims[1] !== classes) {
-      throw new FerError('inference_failed', `model ${this.name} returned logits of shape [${logits.dims.join(', ')}], expected [${n}, ${classes}] (id2label has ${classes} labels)`);
+      throw new FerError(
+        'inference_failed',
+        `model ${this.name} returned logits of shape [${logits.dims.join(', ')}], expected [${n}, ${classes}] (id2label has ${classes} labels)`,
+      );
     }
-    return images.map((_, i) => failures[i] ?? classificationFrom(reorder(softmax(logits.data.subarray(i * classes, (i + 1) * classes)), this.model.reported), this.labels));
+    return images.map(
+      (_, i) =>
+        failures[i] ??
+        classificationFrom(
+          reorder(softmax(logits.data.subarray(i * classes, (i + 1) * classes)), this.model.reported),
+          this.labels,
+        ),
+    );
   }
 
-  private async fill(images: readonly ImageInput[], out: Float32Array, plane: number): Promise<{ data: Float32Array; failures: Array<Error | undefined> }> {
+  private async fill(
+    images: readonly ImageInput[],
+    out: Float32Array,
+    plane: number,
+  ): Promise<{ data: Float32Array; failures: Array<Error | undefined> }> {
     if (this.pool !== undefined) {
       const filled = await this.pool.fill(images, out, plane);
       return { data: filled.out, failures: [...filled.errors] };
     }
     const limits = { maxPixels: this.options.config.maxImagePixels };
-    const prepared = await Promise.allSettled(images.map((image, i) => preprocessInto(image, this.model.preprocessor, out, i * plane, limits)));
+    const prepared = await Promise.allSettled(
+      images.map((image, i) => preprocessInto(image, this.model.preprocessor, out, i * plane, limits)),
+    );
     return { data: out, failures: prepared.map((p) => (p.status === 'rejected' ? asError(p.reason) : undefined)) };
   }
 }

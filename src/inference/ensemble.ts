@@ -45,7 +45,10 @@ export class EnsembleClassifier implements ImageClassifier {
     const [first] = members;
     for (const m of members) {
       if (m.labels.join(',') !== first!.labels.join(',')) {
-        throw new FerError('model_invalid', `models ${first!.name} and ${m.name} answer in different labels ([${first!.labels.join(', ')}] and [${m.labels.join(', ')}]): only models whose labels map onto the same expressions can be averaged`);
+        throw new FerError(
+          'model_invalid',
+          `models ${first!.name} and ${m.name} answer in different labels ([${first!.labels.join(', ')}] and [${m.labels.join(', ')}]): only models whose labels map onto the same expressions can be averaged`,
+        );
       }
     }
     this.labels = first!.labels;
@@ -53,7 +56,10 @@ export class EnsembleClassifier implements ImageClassifier {
     this.info = {
       name: this.name,
       labels: this.labels,
-      preprocessing: { ensemble: members.map((m) => m.info ?? { name: m.name, labels: m.labels }), flipAveraging: options.flip },
+      preprocessing: {
+        ensemble: members.map((m) => m.info ?? { name: m.name, labels: m.labels }),
+        flipAveraging: options.flip,
+      },
       executionProvider: first!.executionProvider,
     };
   }
@@ -65,7 +71,8 @@ export class EnsembleClassifier implements ImageClassifier {
   async classify(image: ImageInput): Promise<Classification> {
     const views: ImageInput[] = [image];
     if (this.options.flip) {
-      if (image instanceof Uint8Array) throw new FerError('image_unsupported', 'flip averaging needs decoded pixels, not an encoded file');
+      if (image instanceof Uint8Array)
+        throw new FerError('image_unsupported', 'flip averaging needs decoded pixels, not an encoded file');
       views.push(mirrorImage(image));
     }
     const answers = await Promise.all(this.members.flatMap((m) => views.map((v) => m.classify(v))));
@@ -82,7 +89,10 @@ export class EnsembleClassifier implements ImageClassifier {
  * The classifier of `dirs`: the one model as it is, or several (and/or flip averaging) as an
  * ensemble. Models load concurrently; if one fails, those already started are closed again.
  */
-export async function createExpressionClassifier(dirs: readonly string[], options: ClassifierOptions & EnsembleOptions): Promise<ImageClassifier & { readonly info?: ModelInfo }> {
+export async function createExpressionClassifier(
+  dirs: readonly string[],
+  options: ClassifierOptions & EnsembleOptions,
+): Promise<ImageClassifier & { readonly info?: ModelInfo }> {
   if (dirs.length === 0) throw new RangeError('at least one expression model directory is needed');
   const loads = await Promise.allSettled(dirs.map((dir) => createImageClassifier(dir, options)));
   const failed = loads.find((l) => l.status === 'rejected');

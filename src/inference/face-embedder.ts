@@ -58,10 +58,28 @@ export class FaceEmbedder {
     this.dimensions = spec.dimensions;
     const size = spec.inputSize;
     // face-api's toBatchTensor: pad to a centred black square, resize, then (x − mean) / 255.
-    this.preprocessor = squareImageProcessor(size, spec.mean.map((m) => m / 255), [1, 1, 1], { padToSquare: true });
+    this.preprocessor = squareImageProcessor(
+      size,
+      spec.mean.map((m) => m / 255),
+      [1, 1, 1],
+      { padToSquare: true },
+    );
     const { maxBatchSize, maxDelayMs, maxQueue } = options.config;
-    this.reporter = new InferenceReporter({ stage: 'embed', host, maxBatchSize, observer: options.observer, onObserverError: (error) => options.logger?.warn({ err: error }, 'pipeline observer threw') });
-    this.batcher = new DynamicBatcher<RgbImage, Float32Array>({ name, maxBatchSize, maxDelayMs, maxQueue, concurrency: host.threads + 1, runBatch: (crops) => this.runBatch(crops) });
+    this.reporter = new InferenceReporter({
+      stage: 'embed',
+      host,
+      maxBatchSize,
+      observer: options.observer,
+      onObserverError: (error) => options.logger?.warn({ err: error }, 'pipeline observer threw'),
+    });
+    this.batcher = new DynamicBatcher<RgbImage, Float32Array>({
+      name,
+      maxBatchSize,
+      maxDelayMs,
+      maxQueue,
+      concurrency: host.threads + 1,
+      runBatch: (crops) => this.runBatch(crops),
+    });
   }
 
   /** The descriptor of one face crop (any size; padded to a square and resized here). */
@@ -78,13 +96,19 @@ export class FaceEmbedder {
     const size = this.spec.inputSize;
     const plane = preprocessedLength(this.preprocessor);
     const data = new Float32Array(crops.length * plane);
-    const prepared = await Promise.allSettled(crops.map((crop, i) => preprocessInto(crop, this.preprocessor, data, i * plane)));
+    const prepared = await Promise.allSettled(
+      crops.map((crop, i) => preprocessInto(crop, this.preprocessor, data, i * plane)),
+    );
     const start = performance.now();
     const outputs = await this.host.run({ [this.spec.inputName]: { data, dims: [crops.length, 3, size, size] } });
     this.reporter.batch(crops.length, performance.now() - start);
     const out = outputs[this.spec.outputName];
     const d = this.dimensions;
-    if (out === undefined || out.dims[1] !== d) throw new FerError('inference_failed', `face embedder ${this.name} returned no [N, ${d}] "${this.spec.outputName}" output`);
+    if (out === undefined || out.dims[1] !== d)
+      throw new FerError(
+        'inference_failed',
+        `face embedder ${this.name} returned no [N, ${d}] "${this.spec.outputName}" output`,
+      );
     return prepared.map((p, i) => (p.status === 'rejected' ? (p.reason as Error) : out.data.slice(i * d, (i + 1) * d)));
   }
 }
@@ -96,16 +120,24 @@ export async function readEmbedderSpec(dir: string): Promise<EmbedderSpec> {
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new FerError('model_missing', `cannot read the face embedder spec ${file}: ${(error as Error).message}`, { cause: error });
+    throw new FerError('model_missing', `cannot read the face embedder spec ${file}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const parsed = specSchema.safeParse(raw);
-  if (!parsed.success) throw new FerError('model_invalid', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new FerError(
+      'model_invalid',
+      `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data;
 }
 
 /** Opens the embedder in `dir` and starts its sessions; close() it when done. */
 export async function createFaceEmbedder(dir: string, options: FaceEmbedderOptions): Promise<FaceEmbedder> {
   const spec = await readEmbedderSpec(dir);
-  const host = await createInferenceHost(hostOptionsFromConfig(options.config, path.join(dir, spec.model), options.logger));
+  const host = await createInferenceHost(
+    hostOptionsFromConfig(options.config, path.join(dir, spec.model), options.logger),
+  );
   return new FaceEmbedder(spec, path.basename(dir), host, options);
 }

@@ -25,7 +25,13 @@ export class InferenceReporter {
     const { observer, stage, host } = this.options;
     if (observer === undefined) return;
     try {
-      observer.inferenceBatch?.({ stage, provider: host.executionProvider, batchSize, maxBatchSize: this.options.maxBatchSize, durationMs });
+      observer.inferenceBatch?.({
+        stage,
+        provider: host.executionProvider,
+        batchSize,
+        maxBatchSize: this.options.maxBatchSize,
+        durationMs,
+      });
       const now = performance.now();
       const elapsed = now - this.mark.at;
       if (elapsed >= (this.options.busyReportMs ?? 1000)) {

@@ -25,28 +25,51 @@ function linuxCpuFlags(): ReadonlySet<string> | undefined {
     const line = readFileSync('/proc/cpuinfo', 'utf8')
       .split('\n')
       .find((l) => /^flags\s*:/.test(l));
-    return line === undefined ? undefined : new Set(line.slice(line.indexOf(':') + 1).trim().split(/\s+/));
+    return line === undefined
+      ? undefined
+      : new Set(
+          line
+            .slice(line.indexOf(':') + 1)
+            .trim()
+            .split(/\s+/),
+        );
   } catch {
     return undefined;
   }
 }
 
 /** How `arch` with `flags` (x86: /proc/cpuinfo's) computes onnxruntime's u8×s8 MatMul. */
-export function int8ArithmeticOf(arch: string, flags: ReadonlySet<string> | undefined): { arithmetic: Int8Arithmetic; why: string } {
+export function int8ArithmeticOf(
+  arch: string,
+  flags: ReadonlySet<string> | undefined,
+): { arithmetic: Int8Arithmetic; why: string } {
   if (arch === 'arm64') return { arithmetic: 'exact', why: 'ARM64: int8 products accumulate in 32 bits' };
-  if (arch !== 'x64') return { arithmetic: 'unknown', why: `${arch}: onnxruntime's int8 kernels here are not known to fer-stream` };
-  if (flags === undefined) return { arithmetic: 'unknown', why: 'x86-64 whose instruction sets could not be read (no /proc/cpuinfo)' };
+  if (arch !== 'x64')
+    return { arithmetic: 'unknown', why: `${arch}: onnxruntime's int8 kernels here are not known to fer-stream` };
+  if (flags === undefined)
+    return { arithmetic: 'unknown', why: 'x86-64 whose instruction sets could not be read (no /proc/cpuinfo)' };
   const vnni = ['avx512_vnni', 'avx_vnni', 'amx_int8'].filter((f) => flags.has(f));
-  if (vnni.length > 0) return { arithmetic: 'exact', why: `x86-64 with ${vnni.join(', ')}: int8 products accumulate in 32 bits` };
+  if (vnni.length > 0)
+    return { arithmetic: 'exact', why: `x86-64 with ${vnni.join(', ')}: int8 products accumulate in 32 bits` };
   const wide = ['avx512bw', 'avx2'].filter((f) => flags.has(f));
-  if (wide.length > 0) return { arithmetic: 'saturating', why: `x86-64 with ${wide[0]} and no VNNI: pairs of uint8×int8 products saturate at 16 bits (VPMADDUBSW)` };
-  return { arithmetic: 'unknown', why: 'x86-64 without AVX2: onnxruntime\'s int8 kernels here are not known to fer-stream' };
+  if (wide.length > 0)
+    return {
+      arithmetic: 'saturating',
+      why: `x86-64 with ${wide[0]} and no VNNI: pairs of uint8×int8 products saturate at 16 bits (VPMADDUBSW)`,
+    };
+  return {
+    arithmetic: 'unknown',
+    why: "x86-64 without AVX2: onnxruntime's int8 kernels here are not known to fer-stream",
+  };
 }
 
 let cached: CpuInt8 | undefined;
 
 /** This machine's int8 arithmetic (read once). */
 export function cpuInt8(): CpuInt8 {
-  cached ??= { cpu: os.cpus()[0]?.model?.trim() || 'unknown CPU', ...int8ArithmeticOf(process.arch, process.arch === 'x64' ? linuxCpuFlags() : undefined) };
+  cached ??= {
+    cpu: os.cpus()[0]?.model?.trim() || 'unknown CPU',
+    ...int8ArithmeticOf(process.arch, process.arch === 'x64' ? linuxCpuFlags() : undefined),
+  };
   return cached;
 }

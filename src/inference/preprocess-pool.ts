@@ -9,7 +9,10 @@ import type { PreprocessReply, PreprocessRequest, PreprocessThreadInit } from '.
 import type { ImageInput, PreprocessorConfig } from './types.ts';
 
 // Compiled (bin/compile.js), the thread runs preprocess-thread.js; from the sources, the .mjs shim registers tsx first.
-const THREAD_ENTRY = new URL(import.meta.url.endsWith('.js') ? './preprocess-thread.js' : './preprocess-thread.mjs', import.meta.url);
+const THREAD_ENTRY = new URL(
+  import.meta.url.endsWith('.js') ? './preprocess-thread.js' : './preprocess-thread.mjs',
+  import.meta.url,
+);
 
 export interface FilledBatch {
   /** The batch tensor (the one passed in, moved back from the thread). */
@@ -57,7 +60,8 @@ export class PreprocessPool {
     private readonly init: PreprocessThreadInit,
     size: number,
   ) {
-    if (!Number.isInteger(size) || size < 1) throw new RangeError(`preprocess pool size must be an integer ≥ 1, got ${size}`);
+    if (!Number.isInteger(size) || size < 1)
+      throw new RangeError(`preprocess pool size must be an integer ≥ 1, got ${size}`);
     for (let i = 0; i < size; i++) this.threads.push(this.spawn());
   }
 
@@ -82,7 +86,12 @@ export class PreprocessPool {
       } catch (error) {
         thread.pending.delete(id);
         this.settled();
-        reject(new FerError('preprocess_failed', `cannot send images to the preprocessing thread: ${(error as Error).message}`));
+        reject(
+          new FerError(
+            'preprocess_failed',
+            `cannot send images to the preprocessing thread: ${(error as Error).message}`,
+          ),
+        );
       }
     });
   }
@@ -90,7 +99,8 @@ export class PreprocessPool {
   /** Refuses new batches, lets the ones in hand finish (terminating a thread inside a sharp call is not safe), then stops the threads. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.threads.some((t) => t.pending.size > 0)) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    while (this.threads.some((t) => t.pending.size > 0))
+      await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
     await Promise.all(this.threads.map((t) => t.worker.terminate()));
   }
 
@@ -100,7 +110,12 @@ export class PreprocessPool {
   }
 
   private spawn(): PoolThread {
-    const thread: PoolThread = { worker: new Worker(THREAD_ENTRY, { workerData: this.init }), pending: new Map(), ready: false, broken: undefined };
+    const thread: PoolThread = {
+      worker: new Worker(THREAD_ENTRY, { workerData: this.init }),
+      pending: new Map(),
+      ready: false,
+      broken: undefined,
+    };
     this.attach(thread);
     return thread;
   }

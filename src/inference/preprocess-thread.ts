@@ -11,7 +11,12 @@ export interface PreprocessThreadInit {
   readonly maxPixels: number;
 }
 
-export type PreprocessRequest = { readonly id: number; readonly images: readonly ImageInput[]; readonly out: Float32Array; readonly plane: number };
+export type PreprocessRequest = {
+  readonly id: number;
+  readonly images: readonly ImageInput[];
+  readonly out: Float32Array;
+  readonly plane: number;
+};
 export interface SerializedError {
   readonly name: string;
   readonly message: string;
@@ -19,18 +24,30 @@ export interface SerializedError {
 }
 export type PreprocessReply =
   | { readonly type: 'ready' }
-  | { readonly type: 'filled'; readonly id: number; readonly out: Float32Array; readonly errors: ReadonlyArray<SerializedError | null> };
+  | {
+      readonly type: 'filled';
+      readonly id: number;
+      readonly out: Float32Array;
+      readonly errors: ReadonlyArray<SerializedError | null>;
+    };
 
-if (parentPort === null) throw new Error('preprocess-thread.ts must run in a worker thread (start preprocess-thread.mjs)');
+if (parentPort === null)
+  throw new Error('preprocess-thread.ts must run in a worker thread (start preprocess-thread.mjs)');
 const port = parentPort;
 const init = workerData as PreprocessThreadInit;
 
 port.on('message', async ({ id, images, out, plane }: PreprocessRequest) => {
-  const settled = await Promise.allSettled(images.map((image, i) => preprocessInto(image, init.config, out, i * plane, { maxPixels: init.maxPixels })));
+  const settled = await Promise.allSettled(
+    images.map((image, i) => preprocessInto(image, init.config, out, i * plane, { maxPixels: init.maxPixels })),
+  );
   const errors = settled.map((s) => {
     if (s.status === 'fulfilled') return null;
     const error = s.reason as Error & { code?: unknown };
-    return { name: error.name, message: error.message, ...(typeof error.code === 'string' ? { code: error.code } : {}) };
+    return {
+      name: error.name,
+      message: error.message,
+      ...(typeof error.code === 'string' ? { code: error.code } : {}),
+    };
   });
   const reply: PreprocessReply = { type: 'filled', id, out, errors };
   port.postMessage(reply, [out.buffer as ArrayBuffer]);

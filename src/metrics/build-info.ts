@@ -31,5 +31,8 @@ export function setBuildInfo(registry: Registry, info: BuildInfo): void {
     gauges.set(registry, gauge);
   }
   gauge.reset();
-  gauge.set({ version: FERSTREAM_VERSION, role: info.role, model: info.model ?? 'none', provider: info.provider ?? 'none' }, 1);
+  gauge.set(
+    { version: FERSTREAM_VERSION, role: info.role, model: info.model ?? 'none', provider: info.provider ?? 'none' },
+    1,
+  );
 }

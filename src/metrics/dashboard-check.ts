@@ -91,9 +91,15 @@ export function dashboardQueries(dashboard: unknown): DashboardQuery[] {
   }
   for (const variable of (dashboard as GrafanaDashboard).templating?.list ?? []) {
     if (variable.type !== 'query') continue;
-    const raw = typeof variable.query === 'string' ? variable.query : (variable.query as { query?: unknown } | undefined)?.query;
+    const raw =
+      typeof variable.query === 'string' ? variable.query : (variable.query as { query?: unknown } | undefined)?.query;
     if (typeof raw !== 'string') throw new Error(`template variable ${String(variable.name)} has no query`);
-    queries.push({ source: `variable ${String(variable.name)}`, kind: 'variable', expr: variableQueryToPromql(raw), instant: true });
+    queries.push({
+      source: `variable ${String(variable.name)}`,
+      kind: 'variable',
+      expr: variableQueryToPromql(raw),
+      instant: true,
+    });
   }
   return queries;
 }
@@ -107,7 +113,9 @@ export function variableQueryToPromql(query: string): string {
   if (labelValues) return `count by (${labelValues[2]}) (${labelValues[1]})`;
   const queryResult = /^\s*query_result\((.+)\)\s*$/s.exec(query);
   if (queryResult) return queryResult[1]!;
-  throw new Error(`unsupported template variable query (only label_values(selector, label) and query_result(q)): ${query}`);
+  throw new Error(
+    `unsupported template variable query (only label_values(selector, label) and query_result(q)): ${query}`,
+  );
 }
 
 /** Default values of the dashboard's template variables (All → allValue or `.*`). */
@@ -118,7 +126,8 @@ export function templateDefaults(dashboard: unknown): Record<string, string> {
     const current = variable.current?.value;
     const first = Array.isArray(current) ? current[0] : current;
     if (variable.includeAll === true && (first === undefined || first === '$__all')) {
-      values[variable.name] = typeof variable.allValue === 'string' && variable.allValue !== '' ? variable.allValue : '.*';
+      values[variable.name] =
+        typeof variable.allValue === 'string' && variable.allValue !== '' ? variable.allValue : '.*';
     } else if (typeof first === 'string') {
       values[variable.name] = first;
     }
@@ -148,7 +157,15 @@ export function substituteGrafanaVariables(expr: string, values: GrafanaVariable
 }
 
 function durationMs(duration: string): number {
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
+  const units: Record<string, number> = {
+    ms: 1,
+    s: 1000,
+    m: 60_000,
+    h: 3_600_000,
+    d: 86_400_000,
+    w: 604_800_000,
+    y: 31_536_000_000,
+  };
   let total = 0;
   let rest = duration;
   const part = /^(\d+)(ms|s|m|h|d|w|y)/;
@@ -189,7 +206,10 @@ export interface CheckOptions {
 
 /** Evaluates every dashboard query through Prometheus's HTTP API. */
 export async function checkDashboard(dashboard: unknown, options: CheckOptions): Promise<QueryCheck[]> {
-  const variables = { ...options.variables, templates: { ...templateDefaults(dashboard), ...options.variables.templates } };
+  const variables = {
+    ...options.variables,
+    templates: { ...templateDefaults(dashboard), ...options.variables.templates },
+  };
   const checks: QueryCheck[] = [];
   for (const query of dashboardQueries(dashboard)) {
     let promql = query.expr;
@@ -197,7 +217,12 @@ export async function checkDashboard(dashboard: unknown, options: CheckOptions):
       promql = substituteGrafanaVariables(query.expr, variables);
       const series = await evaluate(options, promql, query.instant);
       const finite = series.some((s) => s.values.some(([, v]) => Number.isFinite(v)));
-      checks.push({ query, promql, outcome: series.length === 0 ? 'empty' : finite ? 'ok' : 'no-finite-values', series });
+      checks.push({
+        query,
+        promql,
+        outcome: series.length === 0 ? 'empty' : finite ? 'ok' : 'no-finite-values',
+        series,
+      });
     } catch (error) {
       checks.push({ query, promql, outcome: 'error', error: (error as Error).message, series: [] });
     }
@@ -229,14 +254,23 @@ async function evaluate(options: CheckOptions, promql: string, instant: boolean)
   const body = (await response.json()) as {
     status: string;
     error?: string;
-    data?: { resultType: string; result: Array<{ metric: Record<string, string>; value?: [number, string]; values?: Array<[number, string]> }> | [number, string] };
+    data?: {
+      resultType: string;
+      result:
+        | Array<{ metric: Record<string, string>; value?: [number, string]; values?: Array<[number, string]> }>
+        | [number, string];
+    };
   };
   if (body.status !== 'success' || body.data === undefined) throw new Error(body.error ?? `HTTP ${response.status}`);
   if (body.data.resultType === 'scalar') {
     const [t, v] = body.data.result as [number, string];
     return [{ metric: {}, values: [[t, Number(v)]] }];
   }
-  const result = body.data.result as Array<{ metric: Record<string, string>; value?: [number, string]; values?: Array<[number, string]> }>;
+  const result = body.data.result as Array<{
+    metric: Record<string, string>;
+    value?: [number, string];
+    values?: Array<[number, string]>;
+  }>;
   return result.map((r) => ({
     metric: r.metric,
     values: (r.values ?? (r.value ? [r.value] : [])).map(([t, v]) => [t, Number(v)] as [number, number]),

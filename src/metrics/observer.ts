@@ -27,7 +27,8 @@ export function createMetricsObserver(registry: Registry, options: { now?: () =>
   m.framesFailed.labels(OTHER).inc(0);
   m.videosFailed.labels(OTHER).inc(0);
 
-  const safe = <A extends unknown[]>(fn: (...args: A) => void) =>
+  const safe =
+    <A extends unknown[]>(fn: (...args: A) => void) =>
     (...args: A): void => {
       try {
         fn(...args);
@@ -68,7 +69,8 @@ export function createMetricsObserver(registry: Registry, options: { now?: () =>
   };
 
   // At zero from the start, so that increase() sees a process's first failed delivery too.
-  for (const target of ['callback', 'configured']) for (const outcome of ['delivered', 'retrying', 'failed']) m.webhookAttempts.labels(target, outcome).inc(0);
+  for (const target of ['callback', 'configured'])
+    for (const outcome of ['delivered', 'retrying', 'failed']) m.webhookAttempts.labels(target, outcome).inc(0);
   // Computed when scraped, from the batch runs of the last window (or the host's own reports).
   m.busySource.current = busy;
   observersByRegistry.set(registry, observer);

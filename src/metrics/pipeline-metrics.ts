@@ -44,7 +44,8 @@ export function createPipelineMetricSet(registry: Registry) {
     const source = heldSource.current;
     if (source === undefined) return Promise.resolve(undefined);
     const now = Date.now();
-    if (heldRead === undefined || now - heldRead.at > 250) heldRead = { at: now, value: source.read().catch(() => undefined) };
+    if (heldRead === undefined || now - heldRead.at > 250)
+      heldRead = { at: now, value: source.read().catch(() => undefined) };
     return heldRead.value;
   };
   return {
@@ -63,7 +64,7 @@ export function createPipelineMetricSet(registry: Registry) {
     }),
     webhookAttempts: new Counter({
       name: 'ferstream_webhook_attempts_total',
-      help: 'Webhook POSTs by target (callback: a submission\'s callbackUrl; configured: FER_WEBHOOK_URL) and outcome (delivered, retrying, failed = its last attempt).',
+      help: "Webhook POSTs by target (callback: a submission's callbackUrl; configured: FER_WEBHOOK_URL) and outcome (delivered, retrying, failed = its last attempt).",
       labelNames: ['target', 'outcome'] as const,
       registers,
     }),

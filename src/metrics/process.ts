@@ -47,7 +47,12 @@ export interface ProcessMetrics {
  */
 export async function startProcessMetrics(
   config: MetricsConfig,
-  options: { role: ProcessRole; logger?: Logger; health?: () => HealthReport | Promise<HealthReport>; build?: Omit<BuildInfo, 'role'> },
+  options: {
+    role: ProcessRole;
+    logger?: Logger;
+    health?: () => HealthReport | Promise<HealthReport>;
+    build?: Omit<BuildInfo, 'role'>;
+  },
 ): Promise<ProcessMetrics> {
   const registry = createMetricsRegistry({ eventLoopResolutionMs: config.eventLoopResolutionMs });
   const observer = createMetricsObserver(registry);
@@ -81,16 +86,24 @@ export async function startProcessMetrics(
       pipelineMetrics(registry).heldSource.current = { read };
     },
     watchBacklog(read) {
-      registerBacklogMetrics(registry, read, (error) => options.logger?.warn({ err: error }, 'reading the backlog for metrics failed'));
+      registerBacklogMetrics(registry, read, (error) =>
+        options.logger?.warn({ err: error }, 'reading the backlog for metrics failed'),
+      );
     },
     watchRedisMemory(read) {
-      registerRedisMemoryMetrics(registry, read, (error) => options.logger?.warn({ err: error }, 'reading Redis memory for metrics failed'));
+      registerRedisMemoryMetrics(registry, read, (error) =>
+        options.logger?.warn({ err: error }, 'reading Redis memory for metrics failed'),
+      );
     },
     watchUploadVolume(read) {
-      registerUploadVolumeMetrics(registry, read, (error) => options.logger?.warn({ err: error }, 'reading the upload volume\'s free space failed'));
+      registerUploadVolumeMetrics(registry, read, (error) =>
+        options.logger?.warn({ err: error }, "reading the upload volume's free space failed"),
+      );
     },
     watchServices(read) {
-      registerServicesSeenMetrics(registry, read, (error) => options.logger?.warn({ err: error }, 'reading the services\' heartbeats for metrics failed'));
+      registerServicesSeenMetrics(registry, read, (error) =>
+        options.logger?.warn({ err: error }, "reading the services' heartbeats for metrics failed"),
+      );
     },
     close: async () => {
       await server?.close();

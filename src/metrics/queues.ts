@@ -6,7 +6,15 @@ import type { Registry } from './registry.ts';
 export type QueueStatsSource = Pick<Queue, 'name' | 'getJobCounts' | 'getJobs'>;
 
 /** Job states reported by `ferstream_queue_jobs`. */
-export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
+export const QUEUE_STATES = [
+  'waiting',
+  'active',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+  'failed',
+  'completed',
+] as const;
 
 /**
  * Queue depth per state (`ferstream_queue_jobs{queue, state}`) and the age of the oldest waiting
@@ -56,7 +64,8 @@ export function registerQueueMetrics(
     registers: [registry],
     async collect() {
       const stats = await refresh();
-      for (const q of stats ?? []) for (const [state, count] of Object.entries(q.counts)) this.set({ queue: q.name, state }, count);
+      for (const q of stats ?? [])
+        for (const [state, count] of Object.entries(q.counts)) this.set({ queue: q.name, state }, count);
     },
   });
   new Gauge({
@@ -91,7 +100,9 @@ async function readQueue(queue: QueueStatsSource, at: number): Promise<QueueStat
     queue.getJobs(['waiting'], 0, 0, true),
     queue.getJobs(['prioritized'], 0, PRIORITIZED_SCAN - 1, true),
   ]);
-  const timestamps = [...oldestWaiting, ...nextPrioritized].map((job) => job?.timestamp).filter((t): t is number => typeof t === 'number');
+  const timestamps = [...oldestWaiting, ...nextPrioritized]
+    .map((job) => job?.timestamp)
+    .filter((t): t is number => typeof t === 'number');
   return {
     name: queue.name,
     counts,

@@ -11,7 +11,11 @@ export type RedisMemorySource = () => Promise<ReadonlyArray<{ node: string; used
  * write waits; the alert FerStreamRedisMemoryHigh comes before. Replicas read the same Redis:
  * aggregate with max. A failed read leaves the series out of that scrape.
  */
-export function registerRedisMemoryMetrics(registry: Registry, read: RedisMemorySource, onError?: (error: Error) => void): void {
+export function registerRedisMemoryMetrics(
+  registry: Registry,
+  read: RedisMemorySource,
+  onError?: (error: Error) => void,
+): void {
   const once = onePerScrape(read, onError);
   const gauge = (name: string, help: string, value: (node: { usedBytes: number; maxBytes: number }) => number) =>
     new Gauge({
@@ -25,6 +29,14 @@ export function registerRedisMemoryMetrics(registry: Registry, read: RedisMemory
         for (const node of nodes ?? []) this.set({ node: node.node }, value(node));
       },
     });
-  gauge('ferstream_redis_used_memory_bytes', 'Memory the pipeline\'s Redis uses (INFO used_memory), per node (primary, or each cluster master). Aggregate with max.', (n) => n.usedBytes);
-  gauge('ferstream_redis_maxmemory_bytes', 'Its maxmemory (0 = none set): at it, every write is refused and the pipeline waits (noeviction).', (n) => n.maxBytes);
+  gauge(
+    'ferstream_redis_used_memory_bytes',
+    "Memory the pipeline's Redis uses (INFO used_memory), per node (primary, or each cluster master). Aggregate with max.",
+    (n) => n.usedBytes,
+  );
+  gauge(
+    'ferstream_redis_maxmemory_bytes',
+    'Its maxmemory (0 = none set): at it, every write is refused and the pipeline waits (noeviction).',
+    (n) => n.maxBytes,
+  );
 }

@@ -99,7 +99,9 @@ async function handle(options: MetricsServerOptions, req: IncomingMessage, res: 
       report = { ok: false, details: { error: (error as Error).message } };
     }
     res.writeHead(report.ok ? 200 : 503, { 'content-type': 'application/json' });
-    res.end(req.method === 'HEAD' ? undefined : JSON.stringify({ status: report.ok ? 'ok' : 'unhealthy', ...report.details }));
+    res.end(
+      req.method === 'HEAD' ? undefined : JSON.stringify({ status: report.ok ? 'ok' : 'unhealthy', ...report.details }),
+    );
     return;
   }
   res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });

@@ -9,7 +9,11 @@ export type ServicesSeenSource = () => Promise<Record<string, number>>;
  * FER_SERVICE_SEEN_SECONDS. Every API replica reads the same Redis: aggregate with max. Zero for a
  * role while videos wait is the alert FerStreamNoWorkerSeen / FerStreamNoProducerSeen.
  */
-export function registerServicesSeenMetrics(registry: Registry, read: ServicesSeenSource, onError?: (error: Error) => void): void {
+export function registerServicesSeenMetrics(
+  registry: Registry,
+  read: ServicesSeenSource,
+  onError?: (error: Error) => void,
+): void {
   const once = onePerScrape(read, onError);
   new Gauge({
     name: 'ferstream_services_seen',

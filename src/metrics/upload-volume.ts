@@ -11,7 +11,11 @@ export type UploadVolumeSource = () => Promise<{ freeBytes: number; minFreeBytes
  * alert comes before the first user's refusal. Every API replica sees the same shared volume:
  * aggregate with `min`. A failed read leaves the series out of that scrape.
  */
-export function registerUploadVolumeMetrics(registry: Registry, read: UploadVolumeSource, onError?: (error: Error) => void): void {
+export function registerUploadVolumeMetrics(
+  registry: Registry,
+  read: UploadVolumeSource,
+  onError?: (error: Error) => void,
+): void {
   const once = onePerScrape(read, onError);
   new Gauge({
     name: 'ferstream_upload_volume_free_bytes',

@@ -62,7 +62,11 @@ export class ChunkConnection implements ChunkStore {
     private readonly replyTimeoutMs = 30_000,
   ) {
     const url = new URL(redisUrl);
-    if (url.protocol !== 'redis:') throw new FerError('unsupported_redis_url', `the chunk connection supports redis:// URLs only, got ${url.protocol}`);
+    if (url.protocol !== 'redis:')
+      throw new FerError(
+        'unsupported_redis_url',
+        `the chunk connection supports redis:// URLs only, got ${url.protocol}`,
+      );
     this.socket = net.connect({
       // URL keeps IPv6 literals in brackets ([::1]); net wants the bare address.
       host: url.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
@@ -77,7 +81,9 @@ export class ChunkConnection implements ChunkStore {
         },
       },
     });
-    this.socket.on('error', (error) => this.fail(new FerError('redis_unavailable', `chunk connection to Redis failed: ${error.message}`)));
+    this.socket.on('error', (error) =>
+      this.fail(new FerError('redis_unavailable', `chunk connection to Redis failed: ${error.message}`)),
+    );
     this.socket.on('close', () => this.fail(new FerError('redis_unavailable', 'chunk connection to Redis closed')));
     const setup: Array<Promise<unknown>> = [];
     const password = decodeURIComponent(url.password);
@@ -121,7 +127,9 @@ export class ChunkConnection implements ChunkStore {
     if (this.pending.length === 0 || this.failed) return;
     this.timer = setTimeout(() => {
       if (this.pending.length === 0) return;
-      this.fail(new FerError('redis_unavailable', `chunk connection to Redis: no reply within ${this.replyTimeoutMs} ms`));
+      this.fail(
+        new FerError('redis_unavailable', `chunk connection to Redis: no reply within ${this.replyTimeoutMs} ms`),
+      );
       this.socket.destroy();
     }, this.replyTimeoutMs);
     this.timer.unref();
@@ -203,7 +211,11 @@ export class ChunkConnection implements ChunkStore {
       }
       // A Redis Cluster node that does not (or no longer) own the key's slot: the caller re-routes.
       // A full Redis (maxmemory) refuses the write but stays usable: the caller waits and retries.
-      const code = /^-(MOVED|ASK) /.test(line) ? 'redis_moved' : line.startsWith('-OOM ') ? 'redis_full' : 'redis_error';
+      const code = /^-(MOVED|ASK) /.test(line)
+        ? 'redis_moved'
+        : line.startsWith('-OOM ')
+          ? 'redis_full'
+          : 'redis_error';
       this.pending.shift()?.reject(new FerError(code, `Redis: ${line.slice(1)}`));
     } else if (kind === '+' || kind === ':') {
       this.pending.shift()?.resolve(line.slice(1));

@@ -29,11 +29,25 @@ export class ClusterChunkRouter implements ChunkStore {
   }
 
   get(key: string): Promise<Buffer | null> {
-    return this.route(key, (c) => c.get(key), () => this.cluster.getBuffer(key));
+    return this.route(
+      key,
+      (c) => c.get(key),
+      () => this.cluster.getBuffer(key),
+    );
   }
 
   async set(key: string, data: Uint8Array, ttlSeconds: number): Promise<void> {
-    await this.route(key, (c) => c.set(key, data, ttlSeconds), () => this.cluster.set(key, Buffer.from(data.buffer, data.byteOffset, data.byteLength), 'EX', Math.max(1, Math.ceil(ttlSeconds))));
+    await this.route(
+      key,
+      (c) => c.set(key, data, ttlSeconds),
+      () =>
+        this.cluster.set(
+          key,
+          Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+          'EX',
+          Math.max(1, Math.ceil(ttlSeconds)),
+        ),
+    );
   }
 
   close(): void {
@@ -42,7 +56,11 @@ export class ClusterChunkRouter implements ChunkStore {
     this.connections.clear();
   }
 
-  private async route<T>(key: string, direct: (c: ChunkConnection) => Promise<T>, viaCluster: () => Promise<unknown>): Promise<T> {
+  private async route<T>(
+    key: string,
+    direct: (c: ChunkConnection) => Promise<T>,
+    viaCluster: () => Promise<unknown>,
+  ): Promise<T> {
     const masters = this.masters ?? (await this.refresh());
     const node = masters?.[calculateSlot(key)];
     if (!node) return (await viaCluster()) as T;

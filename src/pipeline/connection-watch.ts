@@ -17,14 +17,21 @@ export interface ConnectionEvents {
 export function redisErrorReason(error: unknown): string {
   const e = error as { code?: string; message?: string };
   if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code)) return e.code;
-  return String(e?.message ?? error).split('\n')[0]!.slice(0, 200);
+  return String(e?.message ?? error)
+    .split('\n')[0]!
+    .slice(0, 200);
 }
 
 /** True for errors that mean "Redis is not reachable right now" (worth retrying after a reconnect). */
 export function isRedisUnavailable(error: unknown): boolean {
   if (error instanceof FerError) return error.code === 'redis_unavailable';
   const reason = redisErrorReason(error);
-  return /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|AI_AGAIN)$/.test(reason) || /Connection is closed|Stream isn't writeable|LOADING|READONLY|TRYAGAIN|MASTERDOWN|max retries per request/.test(reason);
+  return (
+    /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|AI_AGAIN)$/.test(reason) ||
+    /Connection is closed|Stream isn't writeable|LOADING|READONLY|TRYAGAIN|MASTERDOWN|max retries per request/.test(
+      reason,
+    )
+  );
 }
 
 /**
@@ -70,8 +77,10 @@ const lastWarned = new Map<string, { at: number; suppressed: number }>();
  */
 export function reportQueueError(log: QueueErrorLog | undefined, queue: string, error: Error, now = Date.now()): void {
   const message = error.message;
-  const routine = isRedisUnavailable(error) || /ECONNREFUSED|ECONNRESET|could not renew lock|Missing lock for job/.test(message);
-  if (routine) return void log?.debug({ queue, reason: message }, 'queue: connection or lock lost (the job runs again if needed)');
+  const routine =
+    isRedisUnavailable(error) || /ECONNREFUSED|ECONNRESET|could not renew lock|Missing lock for job/.test(message);
+  if (routine)
+    return void log?.debug({ queue, reason: message }, 'queue: connection or lock lost (the job runs again if needed)');
   // BullMQ retries its own scripts at once: a full Redis gives hundreds of the same error a second.
   const key = `${queue}\n${message.replace(/script: [0-9a-f]{40}, on @user_script:\d+\.?/, 'script')}`;
   const last = lastWarned.get(key);
@@ -82,5 +91,13 @@ export function reportQueueError(log: QueueErrorLog | undefined, queue: string, 
   lastWarned.set(key, { at: now, suppressed: 0 });
   if (lastWarned.size > 100) lastWarned.delete(lastWarned.keys().next().value!);
   const repeated = last?.suppressed ? { repeatedSinceLast: last.suppressed } : {};
-  log?.warn({ queue, reason: message, ...repeated, ...(isRedisFull(error) ? { hint: 'Redis reached its maxmemory: writes wait until there is room' } : {}) }, 'queue error');
+  log?.warn(
+    {
+      queue,
+      reason: message,
+      ...repeated,
+      ...(isRedisFull(error) ? { hint: 'Redis reached its maxmemory: writes wait until there is room' } : {}),
+    },
+    'queue error',
+  );
 }

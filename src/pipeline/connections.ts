@@ -32,7 +32,10 @@ export function parseNodes(list: string): RedisNode[] {
 }
 
 /** A connection opener for one topology; each call makes a new connection named redis-1, redis-2, … for the watcher. */
-export function connectionFactory(topology: RedisTopology, events: ConnectionEvents): (failFast?: boolean) => RedisClient {
+export function connectionFactory(
+  topology: RedisTopology,
+  events: ConnectionEvents,
+): (failFast?: boolean) => RedisClient {
   let connections = 0;
   const url = new URL(topology.redisUrl);
   const credentials = {

@@ -8,7 +8,18 @@ import { ClusterChunkRouter } from './cluster-chunks.ts';
 import type { ConnectionEvents } from './connection-watch.ts';
 import { connectionFactory, isCluster, type RedisClient, type RedisTopology } from './connections.ts';
 import { pipelineKeys, type PipelineKeys } from './keys.ts';
-import { ACCEPT_VIDEO, MARK_PRODUCED, MARK_SEGMENT_PRODUCED, RECONCILE_HELD, RECORD_FRAMES, RELEASE_CHUNK, RELEASE_VIDEO_CHUNKS, RESERVE_CHUNK, TOUCH_VIDEO, UPDATE_OPEN_VIDEO } from './scripts.ts';
+import {
+  ACCEPT_VIDEO,
+  MARK_PRODUCED,
+  MARK_SEGMENT_PRODUCED,
+  RECONCILE_HELD,
+  RECORD_FRAMES,
+  RELEASE_CHUNK,
+  RELEASE_VIDEO_CHUNKS,
+  RESERVE_CHUNK,
+  TOUCH_VIDEO,
+  UPDATE_OPEN_VIDEO,
+} from './scripts.ts';
 
 export const QUEUE_NAMES = { videos: 'videos', frames: 'frames', finalize: 'finalize', webhooks: 'webhooks' } as const;
 
@@ -77,7 +88,12 @@ export interface Pipeline {
   readonly redis: PipelineRedis;
   readonly keys: PipelineKeys;
   readonly config: PipelineConfig;
-  readonly queues: { readonly videos: Queue<VideoJobData>; readonly frames: Queue<FrameJobData>; readonly finalize: Queue<FinalizeJobData>; readonly webhooks: Queue<WebhookJobData> };
+  readonly queues: {
+    readonly videos: Queue<VideoJobData>;
+    readonly frames: Queue<FrameJobData>;
+    readonly finalize: Queue<FinalizeJobData>;
+    readonly webhooks: Queue<WebhookJobData>;
+  };
   /** Reusable buffers that frame chunks are read into (see chunk-connection.ts). */
   readonly chunkPool: ChunkBufferPool;
   /** The binary chunk client (redis:// URLs; per master on a cluster), reconnected when it failed; null for other URLs (ioredis is used then). */
@@ -115,7 +131,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   redis.defineCommand('touchVideo', { numberOfKeys: 2, lua: TOUCH_VIDEO });
   redis.defineCommand('acceptVideo', { numberOfKeys: 3, lua: ACCEPT_VIDEO });
   redis.defineCommand('updateOpenVideo', { numberOfKeys: 2, lua: UPDATE_OPEN_VIDEO });
-  const keys = pipelineKeys(options.prefix, options.cluster ? { cluster: true, chunkShards: options.config.redisChunkShards } : {});
+  const keys = pipelineKeys(
+    options.prefix,
+    options.cluster ? { cluster: true, chunkShards: options.config.redisChunkShards } : {},
+  );
   const queueOptions = { connection: redis, prefix: keys.bullPrefix };
   const queues = {
     videos: new Queue<VideoJobData>(QUEUE_NAMES.videos, queueOptions),
@@ -163,7 +182,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       const connection = connect();
       extraConnections.push(connection);
       const c = options.config;
-      return { connection, prefix: keys.bullPrefix, lockDuration: c.lockDurationMs, stalledInterval: c.stalledIntervalMs, maxStalledCount: c.maxStalledCount };
+      return {
+        connection,
+        prefix: keys.bullPrefix,
+        lockDuration: c.lockDurationMs,
+        stalledInterval: c.stalledIntervalMs,
+        maxStalledCount: c.maxStalledCount,
+      };
     },
     async close() {
       await Promise.all(Object.values(queues).map((q) => q.close()));

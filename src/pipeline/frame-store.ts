@@ -15,8 +15,13 @@ export interface HeldFrames {
 
 /** Frame bytes and frames all producers hold in Redis now (the counters of every shard, not a scan). */
 export async function heldFrames(pipeline: Pipeline): Promise<HeldFrames> {
-  const perShard = await Promise.all(pipeline.keys.chunkShards.map((shard) => pipeline.redis.mget(shard.heldBytes, shard.heldFrames)));
-  return perShard.reduce<HeldFrames>((sum, [bytes, frames]) => ({ bytes: sum.bytes + Number(bytes ?? 0), frames: sum.frames + Number(frames ?? 0) }), { bytes: 0, frames: 0 });
+  const perShard = await Promise.all(
+    pipeline.keys.chunkShards.map((shard) => pipeline.redis.mget(shard.heldBytes, shard.heldFrames)),
+  );
+  return perShard.reduce<HeldFrames>(
+    (sum, [bytes, frames]) => ({ bytes: sum.bytes + Number(bytes ?? 0), frames: sum.frames + Number(frames ?? 0) }),
+    { bytes: 0, frames: 0 },
+  );
 }
 
 /** The frame budget of one chunk shard: FER_REDIS_FRAME_BUDGET_BYTES split evenly between the shards. */
@@ -28,7 +33,12 @@ export function shardFrameBudget(pipeline: Pipeline): number {
  * Tries to reserve room for a chunk under its shard's budget. Returns whether it was reserved and
  * the shard's held totals after the attempt (all of them without a cluster).
  */
-export async function reserveChunk(pipeline: Pipeline, chunkKey: string, bytes: number, frames: number): Promise<{ reserved: boolean; held: HeldFrames }> {
+export async function reserveChunk(
+  pipeline: Pipeline,
+  chunkKey: string,
+  bytes: number,
+  frames: number,
+): Promise<{ reserved: boolean; held: HeldFrames }> {
   const shard = pipeline.keys.shardOf(chunkKey);
   const [reserved, heldBytes, heldFramesCount] = (await pipeline.redis.reserveChunk(
     shard.heldChunks,
@@ -65,7 +75,11 @@ export async function retryAcrossOutage<T>(pipeline: Pipeline, what: string, att
       if (!(full || isRedisUnavailable(error))) throw error;
       if (Date.now() + delay > deadline) {
         const why = full ? 'Redis full (its maxmemory reached)' : 'Redis unreachable';
-        throw new FerError('redis_unavailable', `${what}: ${why} for more than ${pipeline.config.redisOutageDeadlineMs} ms (FER_REDIS_OUTAGE_DEADLINE_MS): ${redisErrorReason(error)}`, { cause: error });
+        throw new FerError(
+          'redis_unavailable',
+          `${what}: ${why} for more than ${pipeline.config.redisOutageDeadlineMs} ms (FER_REDIS_OUTAGE_DEADLINE_MS): ${redisErrorReason(error)}`,
+          { cause: error },
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, delay));
       delay = Math.min(2000, delay * 2);
@@ -106,7 +120,11 @@ export function releaseChunkBuffer(pipeline: Pipeline, buffer: Buffer): void {
  */
 export async function reconcileHeld(pipeline: Pipeline): Promise<number> {
   const minAgeMs = pipeline.config.frameLeaseSeconds * 1000;
-  const released = await Promise.all(pipeline.keys.chunkShards.map((shard) => pipeline.redis.reconcileHeld(shard.heldChunks, shard.heldBytes, shard.heldFrames, minAgeMs, Date.now())));
+  const released = await Promise.all(
+    pipeline.keys.chunkShards.map((shard) =>
+      pipeline.redis.reconcileHeld(shard.heldChunks, shard.heldBytes, shard.heldFrames, minAgeMs, Date.now()),
+    ),
+  );
   return released.reduce<number>((sum, n) => sum + Number(n), 0);
 }
 
@@ -120,12 +138,20 @@ export interface WaitForRoomOptions {
  * Reserves room for a chunk, waiting (polling with backoff up to 50 ms) while the budget is full.
  * This is the producer's backpressure: it resumes as workers release chunks.
  */
-export async function reserveChunkWhenRoom(pipeline: Pipeline, chunkKey: string, bytes: number, frames: number, options: WaitForRoomOptions = {}): Promise<void> {
+export async function reserveChunkWhenRoom(
+  pipeline: Pipeline,
+  chunkKey: string,
+  bytes: number,
+  frames: number,
+  options: WaitForRoomOptions = {},
+): Promise<void> {
   let delay = 1;
   let lastReconcile = Date.now();
   for (;;) {
     // A refused reservation (Redis full or away) changed nothing: wait for Redis as for room.
-    const { reserved, held } = await retryAcrossOutage(pipeline, 'reserving room for a frame chunk', () => reserveChunk(pipeline, chunkKey, bytes, frames));
+    const { reserved, held } = await retryAcrossOutage(pipeline, 'reserving room for a frame chunk', () =>
+      reserveChunk(pipeline, chunkKey, bytes, frames),
+    );
     options.onHeld?.(held);
     if (reserved) return;
     if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');

@@ -26,7 +26,12 @@ export function startHeartbeat(pipeline: Pipeline, role: ServiceRole): Heartbeat
   // Each beat also drops the long-gone entries, so the set stays small and readers only count.
   const beat = () => {
     const now = Date.now();
-    return pipeline.redis.multi().zadd(key, now, id).zremrangebyscore(key, '-inf', now - FORGET_AFTER_MS).exec().catch(() => undefined);
+    return pipeline.redis
+      .multi()
+      .zadd(key, now, id)
+      .zremrangebyscore(key, '-inf', now - FORGET_AFTER_MS)
+      .exec()
+      .catch(() => undefined);
   };
   void beat();
   const timer = setInterval(() => void beat(), HEARTBEAT_INTERVAL_MS);
@@ -42,12 +47,26 @@ export function startHeartbeat(pipeline: Pipeline, role: ServiceRole): Heartbeat
 /** Processes of each role seen within `withinSeconds`. */
 export async function servicesSeen(pipeline: Pipeline, withinSeconds: number): Promise<Record<ServiceRole, number>> {
   const since = String(Date.now() - withinSeconds * 1000);
-  const counts = await Promise.all(SERVICE_ROLES.map((role) => pipeline.redis.zcount(pipeline.keys.heartbeats(role), since, '+inf')));
+  const counts = await Promise.all(
+    SERVICE_ROLES.map((role) => pipeline.redis.zcount(pipeline.keys.heartbeats(role), since, '+inf')),
+  );
   return { worker: counts[0]!, producer: counts[1]! };
 }
 
 /** What to tell a user whose video waits for a role that nobody runs; empty when all is well. */
-export function missingServiceWarnings(seen: Record<ServiceRole, number>, withinSeconds: number, needs: readonly ServiceRole[]): string[] {
-  const command: Record<ServiceRole, string> = { worker: 'fer-stream worker (or fer-stream serve)', producer: 'fer-stream producer, or fer-stream worker --producer (or fer-stream serve)' };
-  return needs.filter((role) => seen[role] === 0).map((role) => `no ${role} has been seen for ${withinSeconds} s: nothing will ${role === 'worker' ? 'analyse the frames' : 'split videos into frames'} until one runs (${command[role]})`);
+export function missingServiceWarnings(
+  seen: Record<ServiceRole, number>,
+  withinSeconds: number,
+  needs: readonly ServiceRole[],
+): string[] {
+  const command: Record<ServiceRole, string> = {
+    worker: 'fer-stream worker (or fer-stream serve)',
+    producer: 'fer-stream producer, or fer-stream worker --producer (or fer-stream serve)',
+  };
+  return needs
+    .filter((role) => seen[role] === 0)
+    .map(
+      (role) =>
+        `no ${role} has been seen for ${withinSeconds} s: nothing will ${role === 'worker' ? 'analyse the frames' : 'split videos into frames'} until one runs (${command[role]})`,
+    );
 }

@@ -83,7 +83,9 @@ export function chunkShardTags(prefix: string, count: number): string[] {
 
 export function pipelineKeys(prefix: string, layout: KeyLayoutOptions = {}): PipelineKeys {
   const meta = layout.cluster ? `{${prefix}}` : prefix;
-  const shardRoots = layout.cluster ? chunkShardTags(prefix, Math.max(1, layout.chunkShards ?? 16)).map((tag) => `{${tag}}`) : [prefix];
+  const shardRoots = layout.cluster
+    ? chunkShardTags(prefix, Math.max(1, layout.chunkShards ?? 16)).map((tag) => `{${tag}}`)
+    : [prefix];
   const shards: ChunkShard[] = shardRoots.map((root) => ({
     heldChunks: `${root}:frames:held-chunks`,
     heldBytes: `${root}:frames:held-bytes`,

@@ -4,7 +4,14 @@
 // results' retention; their index entries are pruned by the recovery sweep).
 
 import type { Pipeline } from './context.ts';
-import { failVideo, getVideoStatus, heldChunkKeys, releaseVideoChunks, type VideoState, type VideoStatus } from './videos.ts';
+import {
+  failVideo,
+  getVideoStatus,
+  heldChunkKeys,
+  releaseVideoChunks,
+  type VideoState,
+  type VideoStatus,
+} from './videos.ts';
 import { removeWebhooks } from './webhooks.ts';
 import { segmentJobId, segmentPlanOf } from './segments.ts';
 
@@ -40,7 +47,15 @@ export async function listVideos(pipeline: Pipeline, options: ListVideosOptions)
   const videos: VideoStatus[] = [];
   let scanned = 0;
   for (;;) {
-    const batch = await redis.zrevrangebyscore(keys.videoIndex, score === null ? '+inf' : String(score), '-inf', 'WITHSCORES', 'LIMIT', 0, BATCH);
+    const batch = await redis.zrevrangebyscore(
+      keys.videoIndex,
+      score === null ? '+inf' : String(score),
+      '-inf',
+      'WITHSCORES',
+      'LIMIT',
+      0,
+      BATCH,
+    );
     const all: Array<{ id: string; score: number }> = [];
     for (let i = 0; i < batch.length; i += 2) all.push({ id: batch[i]!, score: Number(batch[i + 1]) });
     // Entries sharing the cursor's millisecond come first (inclusive max): skip up to the cursor.
@@ -49,9 +64,14 @@ export async function listVideos(pipeline: Pipeline, options: ListVideosOptions)
       scanned += 1;
       const status = await getVideoStatus(pipeline, entry.id);
       // An expired record (its index entry not pruned yet), another state, another owner: not listed.
-      const listed = status !== null && (options.state === undefined || status.state === options.state) && (options.matches === undefined || options.matches(status)) && (options.owner === undefined || status.owner === options.owner);
+      const listed =
+        status !== null &&
+        (options.state === undefined || status.state === options.state) &&
+        (options.matches === undefined || options.matches(status)) &&
+        (options.owner === undefined || status.owner === options.owner);
       if (listed) videos.push(status);
-      if (videos.length === options.limit || scanned >= SCAN_LIMIT) return { videos, next: `${entry.score}:${entry.id}` };
+      if (videos.length === options.limit || scanned >= SCAN_LIMIT)
+        return { videos, next: `${entry.score}:${entry.id}` };
     }
     if (all.length < BATCH) return { videos, next: null };
     ({ score, id: afterId } = all[all.length - 1]!);
@@ -89,13 +109,19 @@ export async function cancelVideo(pipeline: Pipeline, videoId: string): Promise<
   if (status === null) return null;
   if (status.state === 'completed' || status.state === 'failed') return 'finished';
   const chunkJobs = await heldChunkJobIds(pipeline, videoId);
-  if (!(await failVideo(pipeline, videoId, { code: CANCELLED_CODE, message: 'cancelled by request' }))) return 'finished';
+  if (!(await failVideo(pipeline, videoId, { code: CANCELLED_CODE, message: 'cancelled by request' })))
+    return 'finished';
   await dropQueuedWork(pipeline, videoId, chunkJobs);
   return 'cancelled';
 }
 
 /** Removes a finished (failed or cancelled) video's queued jobs — producer, segments, chunks (`chunkJobs`), aggregation — and gives back its chunks. */
-async function dropQueuedWork(pipeline: Pipeline, videoId: string, chunkJobs: readonly string[], extra: ReadonlyArray<Promise<unknown>> = []): Promise<void> {
+async function dropQueuedWork(
+  pipeline: Pipeline,
+  videoId: string,
+  chunkJobs: readonly string[],
+  extra: ReadonlyArray<Promise<unknown>> = [],
+): Promise<void> {
   const { queues } = pipeline;
   const plan = segmentPlanOf(await pipeline.redis.hgetall(pipeline.keys.video(videoId)));
   const removals = [
@@ -148,7 +174,11 @@ export async function heldChunkJobIds(pipeline: Pipeline, videoId: string): Prom
  * `jobIds` known from before (jobs a worker held then, since failed back into the queue) — and
  * gives back their chunks.
  */
-export async function purgeDeletedVideoChunks(pipeline: Pipeline, videoId: string, jobIds: readonly string[] = []): Promise<void> {
+export async function purgeDeletedVideoChunks(
+  pipeline: Pipeline,
+  videoId: string,
+  jobIds: readonly string[] = [],
+): Promise<void> {
   const ids = new Set([...jobIds, ...(await heldChunkJobIds(pipeline, videoId))]);
   await Promise.allSettled([...ids].map((id) => pipeline.queues.frames.remove(id)));
   await releaseVideoChunks(pipeline, videoId);

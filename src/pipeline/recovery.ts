@@ -13,7 +13,17 @@ import type { FrameResult } from '../core/types.ts';
 import type { FrameJobData, Pipeline } from './context.ts';
 import { redisErrorReason } from './connection-watch.ts';
 import { reconcileHeld } from './frame-store.ts';
-import { addVideoJob, awaitAcceptance, doneFrameIndexes, enqueueFinalize, failVideo, recordFrameResults, touchVideo, type RecordFramesOutcome, type ResolvedVideoOptions } from './videos.ts';
+import {
+  addVideoJob,
+  awaitAcceptance,
+  doneFrameIndexes,
+  enqueueFinalize,
+  failVideo,
+  recordFrameResults,
+  touchVideo,
+  type RecordFramesOutcome,
+  type ResolvedVideoOptions,
+} from './videos.ts';
 import { heldChunkJobIds, pruneVideoIndex } from './manage.ts';
 import { PENDING_JOB_STATES } from './job-states.ts';
 import { producerJobPending } from './segments.ts';
@@ -35,9 +45,21 @@ export function describeJobFailure(reason: string | undefined, pipeline: Pipelin
  * releases the chunk and its budget, and enqueues the video's aggregation when that was the last
  * frame. Idempotent (results already stored, successes included, are kept).
  */
-export async function recordChunkFailed(pipeline: Pipeline, data: FrameJobData, reason: string): Promise<RecordFramesOutcome> {
-  const results: FrameResult[] = data.timestamps.map((timestamp, i) => ({ index: data.firstIndex + i, timestamp, faces: [], error: `frame job failed: ${reason}` }));
-  const outcome = await recordFrameResults(pipeline, data.videoId, results, { releaseChunk: data.chunkKey, onlyMissing: true });
+export async function recordChunkFailed(
+  pipeline: Pipeline,
+  data: FrameJobData,
+  reason: string,
+): Promise<RecordFramesOutcome> {
+  const results: FrameResult[] = data.timestamps.map((timestamp, i) => ({
+    index: data.firstIndex + i,
+    timestamp,
+    faces: [],
+    error: `frame job failed: ${reason}`,
+  }));
+  const outcome = await recordFrameResults(pipeline, data.videoId, results, {
+    releaseChunk: data.chunkKey,
+    onlyMissing: true,
+  });
   if (outcome.complete) await enqueueFinalize(pipeline, data.videoId);
   return outcome;
 }
@@ -68,18 +90,33 @@ export async function sweepOnce(pipeline: Pipeline, log?: RecoveryLog): Promise<
   const token = randomUUID();
   const lockMs = Math.max(1000, Math.round(config.recoveryIntervalMs * 0.9));
   if ((await redis.set(keys.recoveryLock, token, 'PX', lockMs, 'NX')) !== 'OK') return null;
-  const report = { chunksResolved: 0, videoJobsResolved: 0, leasesReleased: 0, videosRequeued: 0, videosResolved: 0, indexPruned: 0 };
+  const report = {
+    chunksResolved: 0,
+    videoJobsResolved: 0,
+    leasesReleased: 0,
+    videosRequeued: 0,
+    videosResolved: 0,
+    indexPruned: 0,
+  };
 
   for (const job of await failedJobs(queues.frames)) {
     const reason = describeJobFailure(job.failedReason, pipeline);
     await recordChunkFailed(pipeline, job.data, reason);
     await job.remove().catch(() => undefined);
     report.chunksResolved += 1;
-    log?.warn({ videoId: job.data.videoId, jobId: job.id, reason }, 'frame job failed for good: its missing frames are recorded as failed');
+    log?.warn(
+      { videoId: job.data.videoId, jobId: job.id, reason },
+      'frame job failed for good: its missing frames are recorded as failed',
+    );
   }
   for (const job of await failedJobs(queues.videos)) {
     const reason = describeJobFailure(job.failedReason, pipeline);
-    if (await failVideo(pipeline, job.data.videoId, { code: 'producer_failed', message: `splitting the video into frames failed: ${reason}` })) {
+    if (
+      await failVideo(pipeline, job.data.videoId, {
+        code: 'producer_failed',
+        message: `splitting the video into frames failed: ${reason}`,
+      })
+    ) {
       log?.warn({ videoId: job.data.videoId, reason }, 'video failed: its producer job failed for good');
     }
     await job.remove().catch(() => undefined);
@@ -87,7 +124,12 @@ export async function sweepOnce(pipeline: Pipeline, log?: RecoveryLog): Promise<
   }
   for (const job of await failedJobs(queues.finalize)) {
     const reason = describeJobFailure(job.failedReason, pipeline);
-    if (await failVideo(pipeline, job.data.videoId, { code: 'aggregation_failed', message: `building the result failed: ${reason}` })) {
+    if (
+      await failVideo(pipeline, job.data.videoId, {
+        code: 'aggregation_failed',
+        message: `building the result failed: ${reason}`,
+      })
+    ) {
       log?.warn({ videoId: job.data.videoId, reason }, 'video failed: its aggregation failed for good');
     }
     await job.remove().catch(() => undefined);
@@ -96,7 +138,11 @@ export async function sweepOnce(pipeline: Pipeline, log?: RecoveryLog): Promise<
   report.leasesReleased = await reconcileHeld(pipeline);
   // Index entries of records past the results' retention.
   report.indexPruned = await pruneVideoIndex(pipeline);
-  if (report.leasesReleased > 0) log?.info({ released: report.leasesReleased }, 'frame budget: gave back reservations whose chunk was never written or expired');
+  if (report.leasesReleased > 0)
+    log?.info(
+      { released: report.leasesReleased },
+      'frame budget: gave back reservations whose chunk was never written or expired',
+    );
 
   const stalledBefore = Date.now() - config.videoStallSeconds * 1000;
   const stuck = await redis.zrangebyscore(keys.activeVideos, '-inf', stalledBefore, 'LIMIT', 0, 100);
@@ -108,14 +154,20 @@ export async function sweepOnce(pipeline: Pipeline, log?: RecoveryLog): Promise<
   return report;
 }
 
-async function failedJobs<T>(queue: { getFailed(start: number, end: number): Promise<Array<Job<T> | undefined>> }): Promise<Array<Job<T>>> {
+async function failedJobs<T>(queue: {
+  getFailed(start: number, end: number): Promise<Array<Job<T> | undefined>>;
+}): Promise<Array<Job<T>>> {
   return (await queue.getFailed(0, 99)).filter((job): job is Job<T> => job !== undefined && job !== null);
 }
 
 export { PENDING_JOB_STATES } from './job-states.ts';
 
 /** A video with no progress for FER_VIDEO_STALL_SECONDS: still being worked on, or lost work to redo or record. */
-async function resolveStuckVideo(pipeline: Pipeline, videoId: string, log?: RecoveryLog): Promise<'waiting' | 'requeued' | 'resolved' | 'gone'> {
+async function resolveStuckVideo(
+  pipeline: Pipeline,
+  videoId: string,
+  log?: RecoveryLog,
+): Promise<'waiting' | 'requeued' | 'resolved' | 'gone'> {
   const record = await pipeline.redis.hgetall(pipeline.keys.video(videoId));
   // A submission its caller gave up on (never confirmed): deleted, never run.
   if (record.state && !(await awaitAcceptance(pipeline, videoId, record, false))) return 'gone';
@@ -131,7 +183,10 @@ async function resolveStuckVideo(pipeline: Pipeline, videoId: string, log?: Reco
     }
     const requeues = await pipeline.redis.hincrby(pipeline.keys.video(videoId), 'requeues', 1);
     if (requeues > pipeline.config.videoRequeues) {
-      await failVideo(pipeline, videoId, { code: 'video_stalled', message: `no producer finished splitting this video into frames (requeued ${requeues - 1} times, FER_VIDEO_REQUEUES)` });
+      await failVideo(pipeline, videoId, {
+        code: 'video_stalled',
+        message: `no producer finished splitting this video into frames (requeued ${requeues - 1} times, FER_VIDEO_REQUEUES)`,
+      });
       log?.warn({ videoId }, 'video failed: it made no progress after being requeued');
       return 'resolved';
     }
@@ -157,12 +212,21 @@ async function resolveStuckVideo(pipeline: Pipeline, videoId: string, log?: Reco
   const done = await doneFrameIndexes(pipeline, videoId);
   const lost: FrameResult[] = [];
   for (let index = 0; index < total; index++) {
-    if (!done.has(index)) lost.push({ index, timestamp: sampledFrameTime(index, options), faces: [], error: 'frame lost: no job was left to analyse it (recovered by the sweep)' });
+    if (!done.has(index))
+      lost.push({
+        index,
+        timestamp: sampledFrameTime(index, options),
+        faces: [],
+        error: 'frame lost: no job was left to analyse it (recovered by the sweep)',
+      });
   }
   const outcome = await recordFrameResults(pipeline, videoId, lost, { onlyMissing: true });
   if (outcome.complete || lost.length === 0) await enqueueFinalize(pipeline, videoId);
   await touchVideo(pipeline, videoId);
-  log?.warn({ videoId, lost: lost.length }, 'video made no progress with no frame job left: lost frames recorded as failed');
+  log?.warn(
+    { videoId, lost: lost.length },
+    'video made no progress with no frame job left: lost frames recorded as failed',
+  );
   return 'resolved';
 }
 

@@ -22,5 +22,7 @@ export async function redisMemory(pipeline: Pipeline): Promise<RedisMemory[]> {
   const { redis } = pipeline;
   if (!isCluster(redis)) return [parse('primary', await redis.info('memory'))];
   const masters = redis.nodes('master');
-  return Promise.all(masters.map(async (node) => parse(`${node.options.host}:${node.options.port}`, await node.info('memory'))));
+  return Promise.all(
+    masters.map(async (node) => parse(`${node.options.host}:${node.options.port}`, await node.info('memory'))),
+  );
 }

@@ -100,9 +100,12 @@ export function resolveVideoOptions(pipeline: Pipeline, options: VideoOptions = 
   if (resolved.endSeconds !== null && !(resolved.endSeconds > resolved.startSeconds)) {
     throw bad(`end time (${resolved.endSeconds} s) must be after the start time (${resolved.startSeconds} s)`);
   }
-  if (!Number.isInteger(resolved.maxFrames) || resolved.maxFrames < 0) throw bad(`max frames must be an integer ≥ 0, got ${resolved.maxFrames}`);
+  if (!Number.isInteger(resolved.maxFrames) || resolved.maxFrames < 0)
+    throw bad(`max frames must be an integer ≥ 0, got ${resolved.maxFrames}`);
   if (c.maxFrames > 0 && (resolved.maxFrames === 0 || resolved.maxFrames > c.maxFrames)) {
-    throw bad(`max frames ${resolved.maxFrames || 'unlimited'} exceeds the configured limit of ${c.maxFrames} (FER_MAX_FRAMES)`);
+    throw bad(
+      `max frames ${resolved.maxFrames || 'unlimited'} exceeds the configured limit of ${c.maxFrames} (FER_MAX_FRAMES)`,
+    );
   }
   if (!Number.isInteger(resolved.maxSide) || resolved.maxSide < 16 || resolved.maxSide > 8192) {
     throw bad(`working resolution long side must be an integer in [16, 8192], got ${resolved.maxSide}`);
@@ -133,23 +136,43 @@ export async function submitVideo(pipeline: Pipeline, input: SubmitVideoInput): 
     ...(input.callbackUrl !== undefined ? { callbackUrl: input.callbackUrl } : {}),
   };
   if (input.acceptBy === undefined) {
-    await pipeline.redis.multi().hset(k.video(videoId), record).zadd(k.videoIndex, now.getTime(), videoId).zadd(k.activeVideos, now.getTime(), videoId).exec();
+    await pipeline.redis
+      .multi()
+      .hset(k.video(videoId), record)
+      .zadd(k.videoIndex, now.getTime(), videoId)
+      .zadd(k.activeVideos, now.getTime(), videoId)
+      .exec();
     await addVideoJob(pipeline, videoId);
     return { videoId };
   }
   // Created unaccepted, job queued, then confirmed: a producer waits for the confirmation, and a
   // confirmation arriving after the deadline deletes the record instead (see ACCEPT_VIDEO).
   const givenUp = () => {
-    if (input.signal?.aborted) throw new FerError('redis_timeout', 'the submission was abandoned before Redis confirmed it; it was not queued');
+    if (input.signal?.aborted)
+      throw new FerError('redis_timeout', 'the submission was abandoned before Redis confirmed it; it was not queued');
   };
   // Found by the stuck-video sweep 5 s after the deadline if never confirmed (and then deleted).
   const sweepAt = input.acceptBy + 5000 - pipeline.config.videoStallSeconds * 1000;
-  const created = Number(await pipeline.redis.acceptVideo(k.video(videoId), k.videoIndex, k.activeVideos, 'create', videoId, input.acceptBy, sweepAt, ...Object.entries(record).flat()));
+  const created = Number(
+    await pipeline.redis.acceptVideo(
+      k.video(videoId),
+      k.videoIndex,
+      k.activeVideos,
+      'create',
+      videoId,
+      input.acceptBy,
+      sweepAt,
+      ...Object.entries(record).flat(),
+    ),
+  );
   givenUp();
-  if (created !== 1) throw new FerError('redis_timeout', 'Redis took the submission after its deadline; it was not queued');
+  if (created !== 1)
+    throw new FerError('redis_timeout', 'Redis took the submission after its deadline; it was not queued');
   await addVideoJob(pipeline, videoId);
   givenUp();
-  if (Number(await pipeline.redis.acceptVideo(k.video(videoId), k.videoIndex, k.activeVideos, 'confirm', videoId)) !== 1) {
+  if (
+    Number(await pipeline.redis.acceptVideo(k.video(videoId), k.videoIndex, k.activeVideos, 'confirm', videoId)) !== 1
+  ) {
     throw new FerError('redis_timeout', 'Redis did not confirm the submission in time; it was not queued');
   }
   return { videoId };
@@ -164,11 +187,18 @@ export async function addVideoJob(pipeline: Pipeline, videoId: string): Promise<
  * For producers: whether a submission made with a deadline was accepted. Waits (polling) while
  * it is still within its deadline; deletes it, and answers false, once it is past it unconfirmed.
  */
-export async function awaitAcceptance(pipeline: Pipeline, videoId: string, record: Record<string, string>, wait = true): Promise<boolean> {
+export async function awaitAcceptance(
+  pipeline: Pipeline,
+  videoId: string,
+  record: Record<string, string>,
+  wait = true,
+): Promise<boolean> {
   if (record.accepted === undefined || record.accepted === '1') return true;
   const k = pipeline.keys;
   for (;;) {
-    const outcome = Number(await pipeline.redis.acceptVideo(k.video(videoId), k.videoIndex, k.activeVideos, 'expire', videoId));
+    const outcome = Number(
+      await pipeline.redis.acceptVideo(k.video(videoId), k.videoIndex, k.activeVideos, 'expire', videoId),
+    );
     if (outcome !== -1) return outcome === 1;
     if (!wait) return false;
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -182,7 +212,11 @@ export async function touchVideo(pipeline: Pipeline, videoId: string): Promise<v
 
 /** Gives back every frame-budget reservation of a video and deletes its chunks, in every shard (it is finished). */
 export async function releaseVideoChunks(pipeline: Pipeline, videoId: string): Promise<number> {
-  const released = await Promise.all(pipeline.keys.chunkShards.map((s) => pipeline.redis.releaseVideoChunks(s.heldChunks, s.heldBytes, s.heldFrames, s.chunkPrefix(videoId))));
+  const released = await Promise.all(
+    pipeline.keys.chunkShards.map((s) =>
+      pipeline.redis.releaseVideoChunks(s.heldChunks, s.heldBytes, s.heldFrames, s.chunkPrefix(videoId)),
+    ),
+  );
   return released.reduce<number>((sum, n) => sum + Number(n), 0);
 }
 
@@ -199,7 +233,10 @@ export async function heldChunkKeys(pipeline: Pipeline, videoId: string): Promis
 
 /** The video's state and progress, or null when unknown (never submitted, or past retention). */
 export async function getVideoStatus(pipeline: Pipeline, videoId: string): Promise<VideoStatus | null> {
-  const [h, hooks] = await Promise.all([pipeline.redis.hgetall(pipeline.keys.video(videoId)), pipeline.redis.hgetall(pipeline.keys.videoWebhooks(videoId))]);
+  const [h, hooks] = await Promise.all([
+    pipeline.redis.hgetall(pipeline.keys.video(videoId)),
+    pipeline.redis.hgetall(pipeline.keys.videoWebhooks(videoId)),
+  ]);
   if (!h.state) return null;
   const num = (v: string | undefined) => (v === undefined || v === '' ? null : Number(v));
   return {
@@ -229,7 +266,11 @@ export async function getVideoStatus(pipeline: Pipeline, videoId: string): Promi
 
 /** Damage ffmpeg reported in a video: one count for the whole video, or one per segment (decodeErrors:N). */
 export function decodeErrorsOf(record: Record<string, string>): number {
-  return Object.entries(record).reduce((sum, [field, value]) => (field === 'decodeErrors' || field.startsWith('decodeErrors:') ? sum + Number(value) : sum), 0);
+  return Object.entries(record).reduce(
+    (sum, [field, value]) =>
+      field === 'decodeErrors' || field.startsWith('decodeErrors:') ? sum + Number(value) : sum,
+    0,
+  );
 }
 
 /** Ids of videos submitted, oldest first (entries past retention may linger; getVideoStatus says null). */
@@ -249,11 +290,23 @@ export async function getVideoResult<T = unknown>(pipeline: Pipeline, videoId: s
  * Returns false, changing nothing, when it is already completed or failed (or gone): a producer
  * run again after losing its lock must stop, not move a finished video back.
  */
-export async function updateVideo(pipeline: Pipeline, videoId: string, fields: Record<string, string | number>): Promise<boolean> {
+export async function updateVideo(
+  pipeline: Pipeline,
+  videoId: string,
+  fields: Record<string, string | number>,
+): Promise<boolean> {
   const k = pipeline.keys;
   // Waits through a full or unreachable Redis (the producer's writes must not fail the video): setting
   // the same fields again has the same effect, and a refused script changed nothing.
-  const updated = await retryAcrossOutage(pipeline, 'updating the video record', () => pipeline.redis.updateOpenVideo(k.video(videoId), k.activeVideos, videoId, Date.now(), ...Object.entries(fields).flat()));
+  const updated = await retryAcrossOutage(pipeline, 'updating the video record', () =>
+    pipeline.redis.updateOpenVideo(
+      k.video(videoId),
+      k.activeVideos,
+      videoId,
+      Date.now(),
+      ...Object.entries(fields).flat(),
+    ),
+  );
   return Number(updated) === 1;
 }
 
@@ -261,14 +314,23 @@ export async function updateVideo(pipeline: Pipeline, videoId: string, fields: R
  * Marks a video failed with a specific reason and keeps the record for the retention TTL. Frame
  * results gathered so far are dropped. Returns false when the video was already finished.
  */
-export async function failVideo(pipeline: Pipeline, videoId: string, error: { code: string; message: string }): Promise<boolean> {
+export async function failVideo(
+  pipeline: Pipeline,
+  videoId: string,
+  error: { code: string; message: string },
+): Promise<boolean> {
   const key = pipeline.keys.video(videoId);
   const state = await pipeline.redis.hget(key, 'state');
   if (state === null || state === 'completed' || state === 'failed') return false;
   const ttl = pipeline.config.resultTtlSeconds;
   await pipeline.redis
     .multi()
-    .hset(key, { state: 'failed', errorCode: error.code, errorMessage: error.message, completedAt: new Date().toISOString() })
+    .hset(key, {
+      state: 'failed',
+      errorCode: error.code,
+      errorMessage: error.message,
+      completedAt: new Date().toISOString(),
+    })
     .expire(key, ttl)
     .del(pipeline.keys.videoFrames(videoId))
     .zrem(pipeline.keys.activeVideos, videoId)
@@ -302,18 +364,40 @@ export async function recordFrameResults(
   options: { releaseChunk?: string; model?: ModelInfo; onlyMissing?: boolean },
 ): Promise<RecordFramesOutcome> {
   const k = pipeline.keys;
-  const args: Array<string | number> = [options.model ? JSON.stringify(options.model) : '', options.onlyMissing ? '1' : '0', Date.now(), videoId];
+  const args: Array<string | number> = [
+    options.model ? JSON.stringify(options.model) : '',
+    options.onlyMissing ? '1' : '0',
+    Date.now(),
+    videoId,
+  ];
   for (const r of results) args.push(r.index, JSON.stringify(r), r.error !== undefined ? '1' : '0');
   // Both idempotent, so a Redis that is full (or away) for a while is waited out rather than failing the job.
-  const [done, complete, exists] = (await retryAcrossOutage(pipeline, 'storing frame results', () => pipeline.redis.recordFrames(k.video(videoId), k.videoFrames(videoId), k.activeVideos, ...args))) as [number, number, number];
+  const [done, complete, exists] = (await retryAcrossOutage(pipeline, 'storing frame results', () =>
+    pipeline.redis.recordFrames(k.video(videoId), k.videoFrames(videoId), k.activeVideos, ...args),
+  )) as [number, number, number];
   const chunk = options.releaseChunk;
-  if (chunk !== undefined) await retryAcrossOutage(pipeline, 'releasing a frame chunk', () => releaseChunk(pipeline, chunk));
+  if (chunk !== undefined)
+    await retryAcrossOutage(pipeline, 'releasing a frame chunk', () => releaseChunk(pipeline, chunk));
   return { framesDone: done, complete: complete === 1, videoExists: exists === 1 };
 }
 
 /** The producer enqueued every frame (`framesTotal` of them, in `chunks` chunk jobs). Returns true when all are already done. */
-export async function markVideoProduced(pipeline: Pipeline, videoId: string, framesTotal: number, chunks: number): Promise<boolean> {
-  return (await retryAcrossOutage(pipeline, 'marking the video produced', () => pipeline.redis.markProduced(pipeline.keys.video(videoId), pipeline.keys.videoFrames(videoId), framesTotal, chunks))) === 1;
+export async function markVideoProduced(
+  pipeline: Pipeline,
+  videoId: string,
+  framesTotal: number,
+  chunks: number,
+): Promise<boolean> {
+  return (
+    (await retryAcrossOutage(pipeline, 'marking the video produced', () =>
+      pipeline.redis.markProduced(
+        pipeline.keys.video(videoId),
+        pipeline.keys.videoFrames(videoId),
+        framesTotal,
+        chunks,
+      ),
+    )) === 1
+  );
 }
 
 /** Indexes of the frames of a video whose results are stored. */
@@ -325,7 +409,17 @@ export async function doneFrameIndexes(pipeline: Pipeline, videoId: string): Pro
 export async function enqueueFinalize(pipeline: Pipeline, videoId: string): Promise<void> {
   // Adding a job whose id exists changes nothing, so a retry after a refused write is safe.
   await retryAcrossOutage(pipeline, 'queueing the aggregation', () =>
-    pipeline.queues.finalize.add('finalize', { videoId }, { jobId: videoId, attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 }),
+    pipeline.queues.finalize.add(
+      'finalize',
+      { videoId },
+      {
+        jobId: videoId,
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: true,
+        removeOnFail: 1000,
+      },
+    ),
   );
 }
 
@@ -344,7 +438,12 @@ export async function loadVideoRecord(pipeline: Pipeline, videoId: string): Prom
  * Stores the per-video result for the retention TTL, marks the video completed, and drops the
  * per-frame hash (the result carries every frame). Returns false when it was already finished.
  */
-export async function storeVideoResult(pipeline: Pipeline, videoId: string, result: unknown, completedAt: Date): Promise<boolean> {
+export async function storeVideoResult(
+  pipeline: Pipeline,
+  videoId: string,
+  result: unknown,
+  completedAt: Date,
+): Promise<boolean> {
   const key = pipeline.keys.video(videoId);
   const state = await pipeline.redis.hget(key, 'state');
   if (state !== 'processing') return false;

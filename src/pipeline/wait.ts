@@ -14,7 +14,11 @@ export interface WaitOptions {
 const POLL_BATCH = 256;
 
 /** Resolves once every video is completed or failed (or unknown); returns their final statuses. */
-export async function waitForVideos(pipeline: Pipeline, videoIds: readonly string[], options: WaitOptions = {}): Promise<Map<string, VideoStatus>> {
+export async function waitForVideos(
+  pipeline: Pipeline,
+  videoIds: readonly string[],
+  options: WaitOptions = {},
+): Promise<Map<string, VideoStatus>> {
   const deadline = options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : Number.POSITIVE_INFINITY;
   const statuses = new Map<string, VideoStatus>();
   const finished = (id: string) => {
@@ -36,7 +40,8 @@ export async function waitForVideos(pipeline: Pipeline, videoIds: readonly strin
     const pending = videoIds.filter((id) => !finished(id)).length;
     options.onProgress?.(statuses);
     if (pending === 0) return statuses;
-    if (Date.now() > deadline) throw new Error(`${pending} of ${videoIds.length} videos still not finished after ${options.timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`${pending} of ${videoIds.length} videos still not finished after ${options.timeoutMs} ms`);
     if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 200));
   }

@@ -17,7 +17,10 @@ export interface WebhookDelivery {
 }
 
 /** The video's endpoints: its submission's callbackUrl and the operator's FER_WEBHOOK_URL (either may be absent). */
-async function webhookTargets(pipeline: Pipeline, videoId: string): Promise<Array<Omit<WebhookJobData, 'videoId' | 'event'>>> {
+async function webhookTargets(
+  pipeline: Pipeline,
+  videoId: string,
+): Promise<Array<Omit<WebhookJobData, 'videoId' | 'event'>>> {
   const callbackUrl = await pipeline.redis.hget(pipeline.keys.video(videoId), 'callbackUrl');
   return [
     ...(callbackUrl ? [{ target: 'callback' as const, url: callbackUrl }] : []),
@@ -31,17 +34,30 @@ function webhookJobId(videoId: string, event: WebhookJobData['event'], url: stri
 }
 
 /** Queues the end-of-video event for every endpoint of the video (none: nothing happens). */
-export async function enqueueWebhooks(pipeline: Pipeline, videoId: string, event: WebhookJobData['event']): Promise<void> {
+export async function enqueueWebhooks(
+  pipeline: Pipeline,
+  videoId: string,
+  event: WebhookJobData['event'],
+): Promise<void> {
   const { config, queues } = pipeline;
   for (const { target, url } of await webhookTargets(pipeline, videoId)) {
-    await recordDelivery(pipeline, videoId, { target, ...(target === 'callback' ? { url } : {}), state: 'pending', attempts: 0 });
-    await queues.webhooks.add('deliver', { videoId, event, target, url }, {
-      jobId: webhookJobId(videoId, event, url),
-      attempts: config.webhookAttempts,
-      backoff: { type: 'exponential', delay: config.webhookBackoffMs },
-      removeOnComplete: { age: 24 * 3600 },
-      removeOnFail: { age: 7 * 24 * 3600 },
+    await recordDelivery(pipeline, videoId, {
+      target,
+      ...(target === 'callback' ? { url } : {}),
+      state: 'pending',
+      attempts: 0,
     });
+    await queues.webhooks.add(
+      'deliver',
+      { videoId, event, target, url },
+      {
+        jobId: webhookJobId(videoId, event, url),
+        attempts: config.webhookAttempts,
+        backoff: { type: 'exponential', delay: config.webhookBackoffMs },
+        removeOnComplete: { age: 24 * 3600 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      },
+    );
   }
 }
 
@@ -50,12 +66,20 @@ export async function removeWebhooks(pipeline: Pipeline, videoId: string): Promi
   const targets = await webhookTargets(pipeline, videoId);
   const events: Array<WebhookJobData['event']> = ['video.completed', 'video.failed'];
   // A job a worker is delivering right now cannot be removed: it finds the video gone and stops.
-  await Promise.allSettled(targets.flatMap(({ url }) => events.map((event) => pipeline.queues.webhooks.remove(webhookJobId(videoId, event, url)))));
+  await Promise.allSettled(
+    targets.flatMap(({ url }) =>
+      events.map((event) => pipeline.queues.webhooks.remove(webhookJobId(videoId, event, url))),
+    ),
+  );
 }
 
 export async function recordDelivery(pipeline: Pipeline, videoId: string, delivery: WebhookDelivery): Promise<void> {
   const key = pipeline.keys.videoWebhooks(videoId);
-  await pipeline.redis.multi().hset(key, delivery.target, JSON.stringify(delivery)).expire(key, pipeline.config.resultTtlSeconds).exec();
+  await pipeline.redis
+    .multi()
+    .hset(key, delivery.target, JSON.stringify(delivery))
+    .expire(key, pipeline.config.resultTtlSeconds)
+    .exec();
 }
 
 export async function webhookDeliveries(pipeline: Pipeline, videoId: string): Promise<WebhookDelivery[]> {

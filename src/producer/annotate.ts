@@ -32,21 +32,44 @@ export async function writeAnnotatedVideo(options: AnnotateOptions): Promise<voi
     const script = path.join(dir, 'overlay.ass');
     await writeFile(script, annotationSubtitles(options.result));
     const args = [
-      '-v', 'error', '-nostdin', '-y',
+      '-v',
+      'error',
+      '-nostdin',
+      '-y',
       ...safeInputOptions(options.allowedContainers),
-      '-i', safeInput(options.source),
-      '-map', '0:v:0', '-map', '0:a:0?',
-      '-vf', `ass=filename=${script}`,
-      '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-pix_fmt', 'yuv420p',
-      '-c:a', 'aac', '-b:a', '128k',
-      '-movflags', '+faststart',
+      '-i',
+      safeInput(options.source),
+      '-map',
+      '0:v:0',
+      '-map',
+      '0:a:0?',
+      '-vf',
+      `ass=filename=${script}`,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-crf',
+      '20',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      '-b:a',
+      '128k',
+      '-movflags',
+      '+faststart',
       path.resolve(options.out),
     ];
-    await run(mediaBinaries().ffmpeg, args, { timeout: options.timeoutMs ?? 600_000, maxBuffer: 1 << 22 }).catch((error: Error & { stderr?: string; killed?: boolean }) => {
-      const name = path.basename(options.source);
-      const reason = error.killed ? 'timed out' : withoutPaths((error.stderr ?? error.message).trim().split('\n').slice(-3).join(' '), options.source, name);
-      throw new FerError('annotate_failed', `cannot write the annotated video of ${name}: ${reason}`);
-    });
+    await run(mediaBinaries().ffmpeg, args, { timeout: options.timeoutMs ?? 600_000, maxBuffer: 1 << 22 }).catch(
+      (error: Error & { stderr?: string; killed?: boolean }) => {
+        const name = path.basename(options.source);
+        const reason = error.killed
+          ? 'timed out'
+          : withoutPaths((error.stderr ?? error.message).trim().split('\n').slice(-3).join(' '), options.source, name);
+        throw new FerError('annotate_failed', `cannot write the annotated video of ${name}: ${reason}`);
+      },
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

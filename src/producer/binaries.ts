@@ -32,7 +32,10 @@ function resolveBinary(name: string, explicit: string | undefined, npmPackage: s
   try {
     shipped = (createRequire(import.meta.url)(npmPackage) as { path: string }).path;
   } catch (error) {
-    throw new FerError('media_tool_missing', `${name} is neither on PATH nor installed through ${npmPackage}: ${(error as Error).message}`);
+    throw new FerError(
+      'media_tool_missing',
+      `${name} is neither on PATH nor installed through ${npmPackage}: ${(error as Error).message}`,
+    );
   }
   ensureExecutable(shipped);
   return shipped;

@@ -4,7 +4,18 @@
 // index of their first frame's segment and position, results by frame index).
 
 import type { PipelineObserver } from '../core/observer.ts';
-import { doneFrameIndexes, PENDING_JOB_STATES, releaseChunk, reserveChunkWhenRoom, retryAcrossOutage, updateVideo, writeChunk, type FrameJobData, type Pipeline, type Segment } from '../pipeline/index.ts';
+import {
+  doneFrameIndexes,
+  PENDING_JOB_STATES,
+  releaseChunk,
+  reserveChunkWhenRoom,
+  retryAcrossOutage,
+  updateVideo,
+  writeChunk,
+  type FrameJobData,
+  type Pipeline,
+  type Segment,
+} from '../pipeline/index.ts';
 import { extractFrameChunks, type FrameChunk, type SamplingOptions } from './frames.ts';
 import type { VideoProbe } from './probe.ts';
 
@@ -58,29 +69,45 @@ export async function sendFrames(pipeline: Pipeline, input: SendFramesInput): Pr
     const chunkKey = pipeline.keys.chunk(videoId, sequence);
     // Resumed: a chunk whose frames are all done, or whose job is still queued or running (its
     // chunk was written before the job was added), is not sent again.
-    if (input.resumed && (chunk.timestamps.every((_, i) => done.has(chunk.firstIndex + i)) || PENDING_JOB_STATES.has(await pipeline.queues.frames.getJobState(jobId)))) {
+    if (
+      input.resumed &&
+      (chunk.timestamps.every((_, i) => done.has(chunk.firstIndex + i)) ||
+        PENDING_JOB_STATES.has(await pipeline.queues.frames.getJobState(jobId)))
+    ) {
       chunk.release();
       chunksSkipped += 1;
       position += 1;
       return;
     }
-    await reserveChunkWhenRoom(pipeline, chunkKey, chunk.data.length, chunk.frames, { onHeld: (held) => input.observer?.framesHeld?.(held) });
+    await reserveChunkWhenRoom(pipeline, chunkKey, chunk.data.length, chunk.frames, {
+      onHeld: (held) => input.observer?.framesHeld?.(held),
+    });
     await writeChunk(pipeline, chunkKey, chunk.data);
     // Redis has replied to the SET, so the socket no longer holds the buffer: the decoder may refill it.
     chunk.release();
-    const data: FrameJobData = { videoId, chunkKey, firstIndex: chunk.firstIndex, width: size.width, height: size.height, timestamps: chunk.timestamps, producedAt: Date.now() };
+    const data: FrameJobData = {
+      videoId,
+      chunkKey,
+      firstIndex: chunk.firstIndex,
+      width: size.width,
+      height: size.height,
+      timestamps: chunk.timestamps,
+      producedAt: Date.now(),
+    };
     // A job id added twice is one job: safe to repeat after a refused write.
-    await retryAcrossOutage(pipeline, 'queueing a frame chunk', () => pipeline.queues.frames.add('chunk', data, {
-      jobId,
-      // Fairness: the n-th chunk of every video comes before the (n+1)-th of any, so a short video
-      // submitted beside a long one is not queued behind all of the long one's chunks (a segment's
-      // chunks rank by where they lie in the whole video).
-      priority: Math.min(MAX_PRIORITY, Math.floor(firstIndex / input.chunkFrames) + position + 1),
-      attempts: config.frameAttempts,
-      backoff: { type: 'exponential', delay: config.retryBackoffMs },
-      removeOnComplete: true,
-      removeOnFail: 1000,
-    }));
+    await retryAcrossOutage(pipeline, 'queueing a frame chunk', () =>
+      pipeline.queues.frames.add('chunk', data, {
+        jobId,
+        // Fairness: the n-th chunk of every video comes before the (n+1)-th of any, so a short video
+        // submitted beside a long one is not queued behind all of the long one's chunks (a segment's
+        // chunks rank by where they lie in the whole video).
+        priority: Math.min(MAX_PRIORITY, Math.floor(firstIndex / input.chunkFrames) + position + 1),
+        attempts: config.frameAttempts,
+        backoff: { type: 'exponential', delay: config.retryBackoffMs },
+        removeOnComplete: true,
+        removeOnFail: 1000,
+      }),
+    );
     // Also the video's progress for the recovery sweep (updateVideo records it).
     if (!(await updateVideo(pipeline, videoId, { [progressField]: chunk.firstIndex + chunk.frames - firstIndex }))) {
       closed = true;

@@ -10,11 +10,13 @@
 // "Warning MVs not available"). Container-level damage (no decoder context) counts by phrase.
 
 /** Context names of ffmpeg's video decoders (and their parsers, which print as NULL or the codec). */
-const VIDEO_DECODER = /^\[(?:h26[345]|hevc|mpeg[124]video|mpegvideo|mpeg4|msmpeg4\w*|vp[89]|libvpx\w*|av1|libdav1d|mjpeg|theora|vc1|wmv\d|prores|dvvideo|flv|ffv1|cinepak|rv\d\d) @ [^\]]*\] /;
+const VIDEO_DECODER =
+  /^\[(?:h26[345]|hevc|mpeg[124]video|mpegvideo|mpeg4|msmpeg4\w*|vp[89]|libvpx\w*|av1|libdav1d|mjpeg|theora|vc1|wmv\d|prores|dvvideo|flv|ffv1|cinepak|rv\d\d) @ [^\]]*\] /;
 /** What the decoders print after a damaged slice while hiding it: the damage was already counted. */
 const CONCEALMENT_NOTE = /concealing|Warning MVs not available|Last message repeated/i;
 /** Damage reported outside a decoder's context (ffmpeg's own summary, demuxers, parsers). */
-const STREAM_DAMAGE = /error while decoding|Invalid NAL|corrupt|missing picture|Error splitting|Invalid data found|illegal|Header missing/i;
+const STREAM_DAMAGE =
+  /error while decoding|Invalid NAL|corrupt|missing picture|Error splitting|Invalid data found|illegal|Header missing/i;
 /** ffmpeg collapses repeated lines into "Last message repeated N times". */
 const REPEATED = /Last message repeated (\d+) times?/;
 

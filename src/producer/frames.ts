@@ -51,7 +51,6 @@ export interface SamplingOptions extends SamplingSpan {
   readonly segment?: { readonly firstIndex: number; readonly frames: number | null };
 }
 
-
 export interface VideoFrame {
   /** 0-based index among the sampled frames. */
   readonly index: number;
@@ -99,7 +98,11 @@ export interface ChunkingOptions {
  * of the loop (or an error) kills ffmpeg. ffmpeg applies the display rotation itself
  * (autorotate), so frames come out upright.
  */
-export async function* extractFrameChunks(file: string, probe: VideoProbe, options: SamplingOptions & ChunkingOptions): AsyncGenerator<FrameChunk> {
+export async function* extractFrameChunks(
+  file: string,
+  probe: VideoProbe,
+  options: SamplingOptions & ChunkingOptions,
+): AsyncGenerator<FrameChunk> {
   if (!Number.isInteger(options.framesPerChunk) || options.framesPerChunk < 1) {
     throw new FerError('invalid_option', `frames per chunk must be an integer ≥ 1, got ${options.framesPerChunk}`);
   }
@@ -107,7 +110,10 @@ export async function* extractFrameChunks(file: string, probe: VideoProbe, optio
   const { width, height } = decoding;
   const frameBytes = width * height * 3;
   const chunkBytes = options.framesPerChunk * frameBytes;
-  const firstChunkFrames = Math.max(1, Math.min(options.framesPerChunk, options.firstChunkFrames ?? options.framesPerChunk));
+  const firstChunkFrames = Math.max(
+    1,
+    Math.min(options.framesPerChunk, options.firstChunkFrames ?? options.framesPerChunk),
+  );
   /** Bytes that complete the chunk being filled: the first one may be shorter. */
   let chunkLimit = firstChunkFrames * frameBytes;
   /** Bytes of the frames decoded only to start the sampling grid (a segment's lead frame): dropped. */
@@ -154,7 +160,10 @@ export async function* extractFrameChunks(file: string, probe: VideoProbe, optio
       if (woke) return;
       if (Date.now() - lastDataAt() >= idleTimeoutMs) {
         chunkWanted = undefined;
-        throw new FerError('decode_timeout', `ffmpeg delivered no frame data for ${idleTimeoutMs} ms (FER_DECODE_IDLE_TIMEOUT_MS); the file may be damaged or pathological`);
+        throw new FerError(
+          'decode_timeout',
+          `ffmpeg delivered no frame data for ${idleTimeoutMs} ms (FER_DECODE_IDLE_TIMEOUT_MS); the file may be damaged or pathological`,
+        );
       }
     }
   };
@@ -177,7 +186,15 @@ export async function* extractFrameChunks(file: string, probe: VideoProbe, optio
       giveBack(buffer);
     };
     chunkLimit = chunkBytes;
-    completed.push({ firstIndex, frames, timestamps, width, height, data: frames === options.framesPerChunk ? buffer : buffer.subarray(0, frames * frameBytes), release });
+    completed.push({
+      firstIndex,
+      frames,
+      timestamps,
+      width,
+      height,
+      data: frames === options.framesPerChunk ? buffer : buffer.subarray(0, frames * frameBytes),
+      release,
+    });
     wakeConsumer();
   };
   const take = async (piece: Buffer) => {
@@ -235,9 +252,23 @@ export async function* extractFrameChunks(file: string, probe: VideoProbe, optio
  * Streams the sampled frames of `file` one by one (see extractFrameChunks). With `reuseBuffer`
  * every frame arrives in the same buffer, valid only until the next frame is pulled.
  */
-export async function* extractFrames(file: string, probe: VideoProbe, options: SamplingOptions): AsyncGenerator<VideoFrame> {
-  for await (const chunk of extractFrameChunks(file, probe, { ...options, framesPerChunk: 1, buffers: options.reuseBuffer ? 1 : 0 })) {
-    yield { index: chunk.firstIndex, timestamp: chunk.timestamps[0]!, width: chunk.width, height: chunk.height, data: chunk.data };
+export async function* extractFrames(
+  file: string,
+  probe: VideoProbe,
+  options: SamplingOptions,
+): AsyncGenerator<VideoFrame> {
+  for await (const chunk of extractFrameChunks(file, probe, {
+    ...options,
+    framesPerChunk: 1,
+    buffers: options.reuseBuffer ? 1 : 0,
+  })) {
+    yield {
+      index: chunk.firstIndex,
+      timestamp: chunk.timestamps[0]!,
+      width: chunk.width,
+      height: chunk.height,
+      data: chunk.data,
+    };
     chunk.release();
   }
 }
@@ -260,16 +291,26 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
   const start = options.startSeconds ?? 0;
   if (start < 0) throw new FerError('invalid_option', `start time must be ≥ 0 s, got ${start}`);
   if (options.endSeconds !== undefined && options.endSeconds <= start) {
-    throw new FerError('invalid_option', `end time (${options.endSeconds} s) must be after the start time (${start} s)`);
+    throw new FerError(
+      'invalid_option',
+      `end time (${options.endSeconds} s) must be after the start time (${start} s)`,
+    );
   }
   const { width, height } = workingFrameSize(probe, options.maxSide);
   const segment = options.segment;
   const leadFrames = segment && segment.firstIndex > 0 ? 1 : 0;
   const seek = segment ? start + Math.max(0, segment.firstIndex - leadFrames) / options.fps : start;
   // Frames wanted from here: the video's limit less the frames before the segment, and the segment's own count.
-  const limits = [options.maxFrames ? options.maxFrames - (segment?.firstIndex ?? 0) : Infinity, segment?.frames ?? Infinity];
+  const limits = [
+    options.maxFrames ? options.maxFrames - (segment?.firstIndex ?? 0) : Infinity,
+    segment?.frames ?? Infinity,
+  ];
   const frameLimit = Math.min(...limits);
-  if (frameLimit <= 0) throw new FerError('invalid_option', `the segment starting at frame ${segment?.firstIndex ?? 0} is past the frame limit`);
+  if (frameLimit <= 0)
+    throw new FerError(
+      'invalid_option',
+      `the segment starting at frame ${segment?.firstIndex ?? 0} is past the frame limit`,
+    );
 
   const containers = options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS;
   const displayName = path.basename(file);
@@ -279,11 +320,22 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
   const args = [...safeInputOptions(containers), '-nostdin', '-nostats', '-loglevel', 'error'];
   // The filters (fps, scale/convert) get the same thread count: ffmpeg otherwise starts one
   // filter thread per core, which on small frames costs more in wake-ups than it saves.
-  if (options.decodeThreads) args.push('-threads', String(options.decodeThreads), '-filter_threads', String(options.decodeThreads));
+  if (options.decodeThreads)
+    args.push('-threads', String(options.decodeThreads), '-filter_threads', String(options.decodeThreads));
   if (options.hwaccel) args.push('-hwaccel', options.hwaccel);
   if (options.skipLoopFilter) args.push('-skip_loop_filter', 'all');
   if (seek > 0) args.push('-ss', String(seek));
-  args.push('-i', safeInput(file), '-an', '-sn', '-dn', '-vf', `fps=${options.fps},scale=${width}:${height}:flags=area`, '-pix_fmt', 'rgb24');
+  args.push(
+    '-i',
+    safeInput(file),
+    '-an',
+    '-sn',
+    '-dn',
+    '-vf',
+    `fps=${options.fps},scale=${width}:${height}:flags=area`,
+    '-pix_fmt',
+    'rgb24',
+  );
   if (options.endSeconds !== undefined) args.push('-t', String(options.endSeconds - seek));
   if (frameLimit < Infinity) args.push('-frames:v', String(frameLimit + leadFrames));
   args.push('-f', 'rawvideo', 'pipe:1');
@@ -291,7 +343,9 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
   const proc = spawn(mediaBinaries().ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let spawnError: Error | undefined;
   proc.on('error', (error) => (spawnError = error));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.on('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.on('close', (code, signal) => resolve({ code, signal })),
+  );
   // ffmpeg's messages, line by line: decode errors are counted as they come; the last lines say why it failed.
   const lastLines: string[] = [];
   const damage = new DecodeDamageCounter();
@@ -324,7 +378,13 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
       const refused = containerRefusal(stderr, containers);
       // ffmpeg's own last line (never the command line: it holds the server's path).
       const lastLine = lastLines.filter((l) => l.trim()).pop() ?? `it exited with ${signal ?? `code ${code}`}`;
-      throw refused ?? new FerError('decode_failed', `ffmpeg could not decode the video: ${withoutPaths(lastLine.trim(), file, displayName)}`);
+      throw (
+        refused ??
+        new FerError(
+          'decode_failed',
+          `ffmpeg could not decode the video: ${withoutPaths(lastLine.trim(), file, displayName)}`,
+        )
+      );
     },
     kill() {
       killed = true;
@@ -332,4 +392,3 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
     },
   };
 }
-

@@ -20,7 +20,10 @@ const run = promisify(execFile);
 export type HwaccelSetting = PipelineConfig['decodeHwaccel'];
 
 /** The device node each method needs, where one tells whether the machine has the hardware. */
-const DEVICE_NODES: Partial<Record<(typeof HWACCEL_METHODS)[number], string>> = { cuda: '/dev/nvidiactl', vaapi: '/dev/dri/renderD128' };
+const DEVICE_NODES: Partial<Record<(typeof HWACCEL_METHODS)[number], string>> = {
+  cuda: '/dev/nvidiactl',
+  vaapi: '/dev/dri/renderD128',
+};
 /** What auto tries, in order. */
 const AUTO_ORDER = ['cuda', 'vaapi'] as const;
 
@@ -28,13 +31,25 @@ let listed: Promise<Set<string>> | undefined;
 /** The hwaccel methods this ffmpeg was built with (`ffmpeg -hwaccels`), once per process. */
 function builtWith(): Promise<Set<string>> {
   listed ??= run(mediaBinaries().ffmpeg, ['-hide_banner', '-hwaccels'])
-    .then(({ stdout }) => new Set(stdout.split('\n').slice(1).map((l) => l.trim()).filter(Boolean)))
+    .then(
+      ({ stdout }) =>
+        new Set(
+          stdout
+            .split('\n')
+            .slice(1)
+            .map((l) => l.trim())
+            .filter(Boolean),
+        ),
+    )
     .catch(() => new Set<string>());
   return listed;
 }
 
 /** The method `setting` names on this machine: none → null; auto → the first built-in one whose device is present, else null. */
-export async function resolveHwaccel(setting: HwaccelSetting, deviceExists: (path: string) => boolean = existsSync): Promise<string | null> {
+export async function resolveHwaccel(
+  setting: HwaccelSetting,
+  deviceExists: (path: string) => boolean = existsSync,
+): Promise<string | null> {
   if (setting === 'none') return null;
   if (setting !== 'auto') return setting;
   const methods = await builtWith();
@@ -48,17 +63,48 @@ const trials = new Map<string, Promise<boolean>>();
  * The hwaccel to decode `file` (codec `codec`) with: `method` when it decodes a frame of this
  * file, else null (software), told once per method and codec through `log`.
  */
-export function hwaccelFor(method: string | null, file: string, codec: string, allowedContainers: readonly string[], log?: Logger): Promise<string | null> {
+export function hwaccelFor(
+  method: string | null,
+  file: string,
+  codec: string,
+  allowedContainers: readonly string[],
+  log?: Logger,
+): Promise<string | null> {
   if (method === null) return Promise.resolve(null);
   const key = `${method}:${codec}`;
   let trial = trials.get(key);
   if (trial === undefined) {
-    const args = [...safeInputOptions(allowedContainers), '-nostdin', '-v', 'error', '-hwaccel', method, '-i', safeInput(file), '-an', '-sn', '-dn', '-frames:v', '1', '-f', 'null', '-'];
+    const args = [
+      ...safeInputOptions(allowedContainers),
+      '-nostdin',
+      '-v',
+      'error',
+      '-hwaccel',
+      method,
+      '-i',
+      safeInput(file),
+      '-an',
+      '-sn',
+      '-dn',
+      '-frames:v',
+      '1',
+      '-f',
+      'null',
+      '-',
+    ];
     trial = run(mediaBinaries().ffmpeg, args, { timeout: 30_000 }).then(
       () => true,
       (error: { stderr?: string; message: string }) => {
-        const why = (error.stderr ?? error.message).split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? 'it failed';
-        log?.warn({ hwaccel: method, codec }, `hardware decoding (${method}) is not available for ${codec} here (${why}): decoding in software`);
+        const why =
+          (error.stderr ?? error.message)
+            .split('\n')
+            .map((l) => l.trim())
+            .filter(Boolean)
+            .pop() ?? 'it failed';
+        log?.warn(
+          { hwaccel: method, codec },
+          `hardware decoding (${method}) is not available for ${codec} here (${why}): decoding in software`,
+        );
         return false;
       },
     );

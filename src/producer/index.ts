@@ -2,6 +2,19 @@
 // `videos` queue consumer that turns each video into frame chunks in Redis.
 export { mediaBinaries, type MediaBinaries } from './binaries.ts';
 export { probeVideo, type VideoProbe, type ProbeLimits } from './probe.ts';
-export { extractFrames, extractFrameChunks, type SamplingOptions, type VideoFrame, type FrameChunk, type ChunkingOptions } from './frames.ts';
-export { produceVideo, startProducer, type ProducerOptions, type ProducerHandle, type ProduceOutcome } from './producer.ts';
+export {
+  extractFrames,
+  extractFrameChunks,
+  type SamplingOptions,
+  type VideoFrame,
+  type FrameChunk,
+  type ChunkingOptions,
+} from './frames.ts';
+export {
+  produceVideo,
+  startProducer,
+  type ProducerOptions,
+  type ProducerHandle,
+  type ProduceOutcome,
+} from './producer.ts';
 export { writeAnnotatedVideo, type AnnotateOptions } from './annotate.ts';

@@ -25,7 +25,13 @@ export function safeInput(file: string): string {
  */
 export function withoutPaths(text: string, file: string, displayName: string): string {
   const absolute = path.resolve(file);
-  return text.split(`file:${absolute}`).join(displayName).split(absolute).join(displayName).split(file).join(displayName);
+  return text
+    .split(`file:${absolute}`)
+    .join(displayName)
+    .split(absolute)
+    .join(displayName)
+    .split(file)
+    .join(displayName);
 }
 
 /** FerError `unsupported_container` when ffmpeg refused the file's demuxer (not on the allowlist); else undefined. */
@@ -33,7 +39,13 @@ export function containerRefusal(stderr: string, allowedContainers: readonly str
   const match = /\[([\w,]+) @ [^\]]*\] Format not on whitelist/.exec(stderr);
   if (!match) return undefined;
   const kind = match[1]!;
-  const what: Record<string, string> = { hls: 'an HLS playlist', concat: 'an ffconcat script', image2: 'an image sequence pattern', ffmetadata: 'an ffmetadata file', tty: 'a text file' };
+  const what: Record<string, string> = {
+    hls: 'an HLS playlist',
+    concat: 'an ffconcat script',
+    image2: 'an image sequence pattern',
+    ffmetadata: 'an ffmetadata file',
+    tty: 'a text file',
+  };
   return new FerError(
     'unsupported_container',
     `the file is ${what[kind] ?? `in the "${kind}" format`}, not a video container; accepted containers: ${allowedContainers.join(', ')} (FER_ALLOWED_CONTAINERS)`,
@@ -60,7 +72,11 @@ export async function refuseScripts(file: string, allowedContainers: readonly st
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(64), 0, 64, 0);
     const head = buffer.toString('latin1', 0, bytesRead);
     const match = SCRIPT_SIGNATURES.find(([pattern]) => pattern.test(head));
-    if (match) throw new FerError('unsupported_container', `the file is ${match[1]}, not a video container; accepted containers: ${allowedContainers.join(', ')} (FER_ALLOWED_CONTAINERS)`);
+    if (match)
+      throw new FerError(
+        'unsupported_container',
+        `the file is ${match[1]}, not a video container; accepted containers: ${allowedContainers.join(', ')} (FER_ALLOWED_CONTAINERS)`,
+      );
   } finally {
     await handle.close();
   }

@@ -50,7 +50,11 @@ interface FfprobeOutput {
  * `unsupported_container`, `video_too_long`, …) on bad input. Messages name the video by
  * `displayName` (default: the file's base name), never by its path on the server.
  */
-export async function probeVideo(file: string, limits: ProbeLimits, displayName = path.basename(file)): Promise<VideoProbe> {
+export async function probeVideo(
+  file: string,
+  limits: ProbeLimits,
+  displayName = path.basename(file),
+): Promise<VideoProbe> {
   let fileBytes: number;
   try {
     const info = await stat(file);
@@ -63,7 +67,10 @@ export async function probeVideo(file: string, limits: ProbeLimits, displayName 
   }
   if (fileBytes === 0) throw new FerError('empty_file', `video file "${displayName}" is empty (0 bytes)`);
   if (fileBytes > limits.maxFileBytes) {
-    throw new FerError('file_too_large', `video file is ${fileBytes} bytes, over the limit of ${limits.maxFileBytes} bytes (FER_MAX_FILE_BYTES)`);
+    throw new FerError(
+      'file_too_large',
+      `video file is ${fileBytes} bytes, over the limit of ${limits.maxFileBytes} bytes (FER_MAX_FILE_BYTES)`,
+    );
   }
 
   const containers = limits.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS;
@@ -72,18 +79,38 @@ export async function probeVideo(file: string, limits: ProbeLimits, displayName 
   let output: FfprobeOutput;
   try {
     // No shell (execFile); local files only, real containers only (media-safety.ts); bounded time.
-    const args = ['-v', 'error', ...safeInputOptions(containers), '-print_format', 'json', '-show_streams', '-show_format', safeInput(file)];
-    const { stdout } = await run(mediaBinaries().ffprobe, args, { maxBuffer: 16 * 1024 * 1024, timeout: timeoutMs, killSignal: 'SIGKILL' });
+    const args = [
+      '-v',
+      'error',
+      ...safeInputOptions(containers),
+      '-print_format',
+      'json',
+      '-show_streams',
+      '-show_format',
+      safeInput(file),
+    ];
+    const { stdout } = await run(mediaBinaries().ffprobe, args, {
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+    });
     output = JSON.parse(stdout) as FfprobeOutput;
   } catch (error) {
     const failure = error as { stderr?: string; killed?: boolean; signal?: string };
     const stderr = String(failure.stderr ?? '');
     const refused = containerRefusal(stderr, containers);
     if (refused) throw refused;
-    if (failure.killed || failure.signal === 'SIGKILL') throw new FerError('probe_timeout', `ffprobe did not finish reading "${displayName}" within ${timeoutMs} ms (FER_PROBE_TIMEOUT_MS)`);
+    if (failure.killed || failure.signal === 'SIGKILL')
+      throw new FerError(
+        'probe_timeout',
+        `ffprobe did not finish reading "${displayName}" within ${timeoutMs} ms (FER_PROBE_TIMEOUT_MS)`,
+      );
     const lastLine = stderr.trim().split('\n').pop() ?? '';
     // Never the command line (error.message has it, with the server's path): ffprobe's own words, paths replaced.
-    throw new FerError('invalid_video', `not a readable video file (ffprobe: ${withoutPaths(lastLine, file, displayName) || 'no details'})`);
+    throw new FerError(
+      'invalid_video',
+      `not a readable video file (ffprobe: ${withoutPaths(lastLine, file, displayName) || 'no details'})`,
+    );
   }
 
   const streams = output.streams ?? [];
@@ -92,11 +119,15 @@ export async function probeVideo(file: string, limits: ProbeLimits, displayName 
   const audio = streams.find((s) => s.codec_type === 'audio');
   if (video === undefined) {
     const found = streams.map((s) => `${s.codec_type ?? '?'}/${s.codec_name ?? '?'}`).join(', ') || 'no streams';
-    throw new FerError('no_video_stream', `file has no video stream (found: ${found}); audio-only and image files cannot be analysed`);
+    throw new FerError(
+      'no_video_stream',
+      `file has no video stream (found: ${found}); audio-only and image files cannot be analysed`,
+    );
   }
   const codedWidth = video.width ?? 0;
   const codedHeight = video.height ?? 0;
-  if (codedWidth <= 0 || codedHeight <= 0) throw new FerError('invalid_video', `video stream has no frame size (codec ${video.codec_name ?? 'unknown'})`);
+  if (codedWidth <= 0 || codedHeight <= 0)
+    throw new FerError('invalid_video', `video stream has no frame size (codec ${video.codec_name ?? 'unknown'})`);
   if (codedWidth * codedHeight > limits.maxSourcePixels) {
     throw new FerError(
       'frame_too_large',

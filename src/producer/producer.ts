@@ -86,7 +86,11 @@ function chunkFramesFor(pipeline: Pipeline, frameBytes: number): number {
  * Splits one submitted video into frame chunks, or, when it is long, into segments that producers
  * take as their own jobs. Safe to run again for the same video (chunks and results are keyed by index).
  */
-export async function produceVideo(pipeline: Pipeline, videoId: string, options: ProducerOptions = {}): Promise<ProduceOutcome> {
+export async function produceVideo(
+  pipeline: Pipeline,
+  videoId: string,
+  options: ProducerOptions = {},
+): Promise<ProduceOutcome> {
   const log = options.logger?.child({ videoId });
   // Submitted with a deadline (the API) and never confirmed in time: it was refused, never run it.
   const record = await loadVideoRecord(pipeline, videoId);
@@ -105,7 +109,13 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
 
   // Every state change is conditional: another run of this job (after a lost lock) or a worker
   // may have finished the video meanwhile, and then this run stops.
-  if (!(await updateVideo(pipeline, videoId, { state: 'probing', ...(status.startedAt ? {} : { startedAt: new Date().toISOString() }) }))) return SKIPPED;
+  if (
+    !(await updateVideo(pipeline, videoId, {
+      state: 'probing',
+      ...(status.startedAt ? {} : { startedAt: new Date().toISOString() }),
+    }))
+  )
+    return SKIPPED;
   const config = pipeline.config;
   let probe;
   try {
@@ -116,7 +126,10 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
   }
   const sampling = samplingOf(status);
   if (probe.durationSeconds !== null && (sampling.startSeconds ?? 0) >= probe.durationSeconds) {
-    return fail({ code: 'invalid_option', message: `start time ${sampling.startSeconds} s is past the end of the video (${probe.durationSeconds} s)` });
+    return fail({
+      code: 'invalid_option',
+      message: `start time ${sampling.startSeconds} s is past the end of the video (${probe.durationSeconds} s)`,
+    });
   }
   const size = workingFrameSize(probe, sampling.maxSide);
   const frameBytes = size.width * size.height * 3;
@@ -138,15 +151,34 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
   if (!opened) return SKIPPED;
   if (segments.length > 1) {
     await addSegmentJobs(pipeline, videoId, segments);
-    log?.info({ probe, frame: size, segments: segments.length }, `split into ${segments.length} segments for producers to decode side by side`);
+    log?.info(
+      { probe, frame: size, segments: segments.length },
+      `split into ${segments.length} segments for producers to decode side by side`,
+    );
     return { state: 'split', framesTotal: 0 };
   }
-  const hwaccel = await hwaccelFor(await resolveHwaccel(config.decodeHwaccel), status.path, probe.videoCodec, config.allowedContainers, options.logger);
+  const hwaccel = await hwaccelFor(
+    await resolveHwaccel(config.decodeHwaccel),
+    status.path,
+    probe.videoCodec,
+    config.allowedContainers,
+    options.logger,
+  );
   log?.info({ probe, frame: size, chunkFrames, hwaccel: hwaccel ?? 'none' }, 'producing frames');
 
   let sent;
   try {
-    sent = await sendFrames(pipeline, { videoId, path: status.path, probe, size, sampling, chunkFrames, resumed, hwaccel, observer: options.observer });
+    sent = await sendFrames(pipeline, {
+      videoId,
+      path: status.path,
+      probe,
+      size,
+      sampling,
+      chunkFrames,
+      resumed,
+      hwaccel,
+      observer: options.observer,
+    });
   } catch (error) {
     if (error instanceof FerError) return fail(error);
     throw error;
@@ -155,31 +187,71 @@ export async function produceVideo(pipeline: Pipeline, videoId: string, options:
     log?.info('the video was finished elsewhere while this run produced it: stopped');
     return SKIPPED;
   }
-  if (sent.frames === 0) return fail({ code: 'no_frames', message: 'ffmpeg decoded no frames from this video at the requested sampling (empty or unreadable video stream)' });
+  if (sent.frames === 0)
+    return fail({
+      code: 'no_frames',
+      message: 'ffmpeg decoded no frames from this video at the requested sampling (empty or unreadable video stream)',
+    });
   await recordDecodeErrors(pipeline, videoId, 'decodeErrors', sent.decodeErrors, log);
-  log?.info({ frames: sent.frames, chunks: sent.chunks, ...(resumed ? { resumed: true, chunksAlreadyDone: sent.chunksSkipped } : {}) }, 'all frames enqueued');
+  log?.info(
+    {
+      frames: sent.frames,
+      chunks: sent.chunks,
+      ...(resumed ? { resumed: true, chunksAlreadyDone: sent.chunksSkipped } : {}),
+    },
+    'all frames enqueued',
+  );
   if (await markVideoProduced(pipeline, videoId, sent.frames, sent.chunks)) await enqueueFinalize(pipeline, videoId);
   return { state: 'processing', framesTotal: sent.frames };
 }
 
 /** The segments of a video (one when it is short, splitting is off, or its keyframes cannot be listed). */
-async function planVideo(file: string, probe: VideoProbe, sampling: SamplingOptions, pipeline: Pipeline, log?: Logger): Promise<Segment[]> {
+async function planVideo(
+  file: string,
+  probe: VideoProbe,
+  sampling: SamplingOptions,
+  pipeline: Pipeline,
+  log?: Logger,
+): Promise<Segment[]> {
   const config = pipeline.config;
   const whole: Segment[] = [{ index: 0, firstIndex: 0, frames: null }];
-  const span = Math.min(probe.durationSeconds ?? 0, sampling.endSeconds ?? Number.POSITIVE_INFINITY) - (sampling.startSeconds ?? 0);
+  const span =
+    Math.min(probe.durationSeconds ?? 0, sampling.endSeconds ?? Number.POSITIVE_INFINITY) -
+    (sampling.startSeconds ?? 0);
   if (!(config.segmentSeconds > 0) || probe.durationSeconds === null || span <= config.segmentSeconds) return whole;
   let keyframes: number[];
   try {
-    keyframes = await listKeyframes(file, { startTime: probe.startTime, allowedContainers: config.allowedContainers, timeoutMs: config.probeTimeoutMs });
+    keyframes = await listKeyframes(file, {
+      startTime: probe.startTime,
+      allowedContainers: config.allowedContainers,
+      timeoutMs: config.probeTimeoutMs,
+    });
   } catch (error) {
-    log?.warn({ reason: (error as Error).message.split('\n')[0] }, 'could not list the keyframes: producing the video in one piece');
+    log?.warn(
+      { reason: (error as Error).message.split('\n')[0] },
+      'could not list the keyframes: producing the video in one piece',
+    );
     return whole;
   }
-  return planSegments({ durationSeconds: probe.durationSeconds, startSeconds: sampling.startSeconds ?? 0, endSeconds: sampling.endSeconds, fps: sampling.fps, maxFrames: sampling.maxFrames, keyframes, segmentSeconds: config.segmentSeconds });
+  return planSegments({
+    durationSeconds: probe.durationSeconds,
+    startSeconds: sampling.startSeconds ?? 0,
+    endSeconds: sampling.endSeconds,
+    fps: sampling.fps,
+    maxFrames: sampling.maxFrames,
+    keyframes,
+    segmentSeconds: config.segmentSeconds,
+  });
 }
 
 /** Damage ffmpeg reported, per run of the whole video or of one segment (`field`; a rerun replaces its count, the status sums them). */
-async function recordDecodeErrors(pipeline: Pipeline, videoId: string, field: string, decodeErrors: number, log?: Logger): Promise<void> {
+async function recordDecodeErrors(
+  pipeline: Pipeline,
+  videoId: string,
+  field: string,
+  decodeErrors: number,
+  log?: Logger,
+): Promise<void> {
   if (decodeErrors === 0) return;
   await updateVideo(pipeline, videoId, { [field]: decodeErrors });
   log?.warn({ decodeErrors }, 'ffmpeg reported damage in the video stream (frames concealed or dropped)');
@@ -190,13 +262,26 @@ async function recordDecodeErrors(pipeline: Pipeline, videoId: string, field: st
  * whole video's. A segment that ends before its planned count (ffmpeg stopped early) records the
  * frames it could not give as failed, so every index of the video is accounted for once.
  */
-export async function produceSegment(pipeline: Pipeline, videoId: string, segmentIndex: number, options: ProducerOptions = {}): Promise<ProduceOutcome> {
+export async function produceSegment(
+  pipeline: Pipeline,
+  videoId: string,
+  segmentIndex: number,
+  options: ProducerOptions = {},
+): Promise<ProduceOutcome> {
   const log = options.logger?.child({ videoId, segment: segmentIndex });
   const record = await loadVideoRecord(pipeline, videoId);
   const status = await getVideoStatus(pipeline, videoId);
   const plan = segmentPlanOf(record);
   const segment = plan?.[segmentIndex];
-  if (status === null || status.state === 'completed' || status.state === 'failed' || !plan || !segment || !status.probe) return SKIPPED;
+  if (
+    status === null ||
+    status.state === 'completed' ||
+    status.state === 'failed' ||
+    !plan ||
+    !segment ||
+    !status.probe
+  )
+    return SKIPPED;
   if (record[`segmentFrames:${segmentIndex}`] !== undefined) return SKIPPED;
   const fail = videoFailer(pipeline, videoId, options);
   const resumed = await beginSegment(pipeline, videoId, segmentIndex);
@@ -205,13 +290,42 @@ export async function produceSegment(pipeline: Pipeline, videoId: string, segmen
   const sampling = samplingOf(status);
   const chunkFrames = chunkFramesFor(pipeline, size.width * size.height * 3);
   const config = pipeline.config;
-  const hwaccel = await hwaccelFor(await resolveHwaccel(config.decodeHwaccel), status.path, probe.videoCodec, config.allowedContainers, options.logger);
-  log?.info({ firstIndex: segment.firstIndex, frames: segment.frames, hwaccel: hwaccel ?? 'none', ...(resumed ? { resumed: true } : {}) }, `producing segment ${segmentIndex + 1} of ${plan.length}`);
+  const hwaccel = await hwaccelFor(
+    await resolveHwaccel(config.decodeHwaccel),
+    status.path,
+    probe.videoCodec,
+    config.allowedContainers,
+    options.logger,
+  );
+  log?.info(
+    {
+      firstIndex: segment.firstIndex,
+      frames: segment.frames,
+      hwaccel: hwaccel ?? 'none',
+      ...(resumed ? { resumed: true } : {}),
+    },
+    `producing segment ${segmentIndex + 1} of ${plan.length}`,
+  );
   let sent;
   try {
-    sent = await sendFrames(pipeline, { videoId, path: status.path, probe, size, sampling, chunkFrames, segment, resumed, hwaccel, observer: options.observer });
+    sent = await sendFrames(pipeline, {
+      videoId,
+      path: status.path,
+      probe,
+      size,
+      sampling,
+      chunkFrames,
+      segment,
+      resumed,
+      hwaccel,
+      observer: options.observer,
+    });
   } catch (error) {
-    if (error instanceof FerError) return fail({ code: error.code, message: `segment ${segmentIndex + 1} of ${plan.length} (from ${sampledFrameTime(segment.firstIndex, sampling)} s): ${error.message}` });
+    if (error instanceof FerError)
+      return fail({
+        code: error.code,
+        message: `segment ${segmentIndex + 1} of ${plan.length} (from ${sampledFrameTime(segment.firstIndex, sampling)} s): ${error.message}`,
+      });
     throw error;
   }
   if (sent.closed) return SKIPPED;
@@ -219,13 +333,25 @@ export async function produceSegment(pipeline: Pipeline, videoId: string, segmen
   let frames = sent.frames;
   if (segment.frames !== null && frames < segment.frames) {
     const missing = Array.from({ length: segment.frames - frames }, (_, i) => segment.firstIndex + frames + i);
-    log?.warn({ missing: missing.length }, 'ffmpeg ended the segment before its last frame: the frames it did not give are recorded as failed');
+    log?.warn(
+      { missing: missing.length },
+      'ffmpeg ended the segment before its last frame: the frames it did not give are recorded as failed',
+    );
     const error = 'frame not decoded: ffmpeg ended its segment early (damaged or truncated video)';
-    await recordFrameResults(pipeline, videoId, missing.map((index) => ({ index, timestamp: sampledFrameTime(index, sampling), faces: [], error })), { onlyMissing: true });
+    await recordFrameResults(
+      pipeline,
+      videoId,
+      missing.map((index) => ({ index, timestamp: sampledFrameTime(index, sampling), faces: [], error })),
+      { onlyMissing: true },
+    );
     frames = segment.frames;
   }
-  log?.info({ frames, chunks: sent.chunks, ...(resumed ? { resumed: true, chunksAlreadyDone: sent.chunksSkipped } : {}) }, `segment ${segmentIndex + 1} of ${plan.length}: all frames enqueued`);
-  if (await markSegmentProduced(pipeline, videoId, segmentIndex, plan.length, frames)) await enqueueFinalize(pipeline, videoId);
+  log?.info(
+    { frames, chunks: sent.chunks, ...(resumed ? { resumed: true, chunksAlreadyDone: sent.chunksSkipped } : {}) },
+    `segment ${segmentIndex + 1} of ${plan.length}: all frames enqueued`,
+  );
+  if (await markSegmentProduced(pipeline, videoId, segmentIndex, plan.length, frames))
+    await enqueueFinalize(pipeline, videoId);
   return { state: 'processing', framesTotal: frames };
 }
 
@@ -251,12 +377,21 @@ export function startProducer(pipeline: Pipeline, options: ProducerOptions = {})
     void job
       .getState()
       .then(async (state) => {
-        options.logger?.warn({ videoId: job.data.videoId, jobId: job.id, final: state === 'failed', reason: error.message }, 'video job failed');
+        options.logger?.warn(
+          { videoId: job.data.videoId, jobId: job.id, final: state === 'failed', reason: error.message },
+          'video job failed',
+        );
         if (state !== 'failed') return;
         const message = `splitting the video into frames failed: ${describeJobFailure(error.message, pipeline)}`;
-        if (await failVideo(pipeline, job.data.videoId, { code: 'producer_failed', message })) options.observer?.videoFailed?.({ reason: 'producer_failed' });
+        if (await failVideo(pipeline, job.data.videoId, { code: 'producer_failed', message }))
+          options.observer?.videoFailed?.({ reason: 'producer_failed' });
       })
-      .catch((err: unknown) => options.logger?.warn({ videoId: job.data.videoId, reason: (err as Error).message }, 'could not fail the video now; the recovery sweep will'));
+      .catch((err: unknown) =>
+        options.logger?.warn(
+          { videoId: job.data.videoId, reason: (err as Error).message },
+          'could not fail the video now; the recovery sweep will',
+        ),
+      );
   });
   worker.on('error', (error) => reportQueueError(options.logger, 'videos', error));
   const recovery = options.recovery === false ? undefined : startRecovery(pipeline, options.logger);

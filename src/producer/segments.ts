@@ -54,7 +54,11 @@ export function planSegments(input: SegmentPlanInput): Segment[] {
   }
   if (boundaries.length === 0) return whole;
   const starts = [0, ...boundaries];
-  return starts.map((firstIndex, index) => ({ index, firstIndex, frames: index + 1 < starts.length ? starts[index + 1]! - firstIndex : null }));
+  return starts.map((firstIndex, index) => ({
+    index,
+    firstIndex,
+    frames: index + 1 < starts.length ? starts[index + 1]! - firstIndex : null,
+  }));
 }
 
 /**
@@ -62,7 +66,10 @@ export function planSegments(input: SegmentPlanInput): Segment[] {
  * container start time subtracted). Read from packet flags: ffprobe demuxes only, no decoding
  * (an hour of 1080p H.264 in about a second here).
  */
-export async function listKeyframes(file: string, options: { startTime: number; allowedContainers?: readonly string[]; timeoutMs?: number }): Promise<number[]> {
+export async function listKeyframes(
+  file: string,
+  options: { startTime: number; allowedContainers?: readonly string[]; timeoutMs?: number },
+): Promise<number[]> {
   const args = [
     ...safeInputOptions(options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS),
     '-v',
@@ -75,7 +82,10 @@ export async function listKeyframes(file: string, options: { startTime: number; 
     'csv=p=0',
     safeInput(file),
   ];
-  const { stdout } = await run(mediaBinaries().ffprobe, args, { maxBuffer: 256 * 1024 * 1024, timeout: options.timeoutMs ?? 60_000 });
+  const { stdout } = await run(mediaBinaries().ffprobe, args, {
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: options.timeoutMs ?? 60_000,
+  });
   const times: number[] = [];
   for (const line of stdout.split('\n')) {
     const [pts, flags] = line.split(',');

@@ -29,7 +29,9 @@ export function buildVideoResult(input: BuildVideoResultInput): VideoResult {
 
   const deduplicated = dedupeFrames(input.frames);
   const cuts = input.cuts ?? (input.cutThreshold !== undefined ? detectCuts(deduplicated, input.cutThreshold) : []);
-  const tracked = input.assignTracks ? sortByIndex(input.assignTracks(deduplicated, { cutIndexes: new Set(cuts.map((c) => c.index)) })) : deduplicated;
+  const tracked = input.assignTracks
+    ? sortByIndex(input.assignTracks(deduplicated, { cutIndexes: new Set(cuts.map((c) => c.index)) }))
+    : deduplicated;
   const frames = tracked.map((f) => toFrameEntry(f, labels));
   const frameInterval = input.aggregation?.frameInterval ?? medianInterval(frames);
   const endOf = (position: number): number =>
@@ -44,15 +46,24 @@ export function buildVideoResult(input: BuildVideoResultInput): VideoResult {
   }));
 
   const withFace = frames.filter((f) => f.probabilities !== null);
-  const distribution = distributionOf(withFace.map((f) => f.probabilities!), labels);
+  const distribution = distributionOf(
+    withFace.map((f) => f.probabilities!),
+    labels,
+  );
   const analysed = frames.filter((f) => f.error === undefined).length;
   const faces = frames.reduce((n, f) => n + f.faces.length, 0);
   const tracks = trackSummaries(frames, labels, window, endOf);
   const persons = personSummaries(frames, labels, window, endOf, frameInterval);
   const decodeErrors = input.decodeErrors ?? 0;
   const warnings: string[] = [];
-  if (decodeErrors > 0) warnings.push(`ffmpeg reported ${decodeErrors} decoding error${decodeErrors === 1 ? '' : 's'} in the video stream: some frames may show concealed damage`);
-  if (frames.length > analysed) warnings.push(`${frames.length - analysed} of ${frames.length} sampled frames could not be analysed (see each frame's error)`);
+  if (decodeErrors > 0)
+    warnings.push(
+      `ffmpeg reported ${decodeErrors} decoding error${decodeErrors === 1 ? '' : 's'} in the video stream: some frames may show concealed damage`,
+    );
+  if (frames.length > analysed)
+    warnings.push(
+      `${frames.length - analysed} of ${frames.length} sampled frames could not be analysed (see each frame's error)`,
+    );
 
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
@@ -111,7 +122,8 @@ function toFrameEntry(frame: FrameResult, labels: readonly string[]): FrameEntry
     (mismatch >= 0
       ? `face ${mismatch} has ${frame.faces[mismatch]!.probabilities.length} probabilities but the model has ${labels.length} labels (frame analysed by a different model?)`
       : undefined);
-  if (error !== undefined) return { index: frame.index, timestamp: frame.timestamp, probabilities: null, label: null, faces: [], error };
+  if (error !== undefined)
+    return { index: frame.index, timestamp: frame.timestamp, probabilities: null, label: null, faces: [], error };
   const faces: FaceEntry[] = frame.faces.map((face) => ({
     box: face.box,
     detectorScore: face.detectorScore,
@@ -145,7 +157,12 @@ interface Point {
  * Merges consecutive points with the same label into segments. Points not adjacent among the
  * sampled frames (a track absent in between) never share a segment.
  */
-function buildSegments(points: readonly Point[], labels: readonly string[], window: number, endOf: (position: number) => number): Segment[] {
+function buildSegments(
+  points: readonly Point[],
+  labels: readonly string[],
+  window: number,
+  endOf: (position: number) => number,
+): Segment[] {
   const smoothed = smooth(points, window);
   const segments: Segment[] = [];
   let run: { kind: SegmentKind; label: string; first: Point; last: Point; frames: number; sum: number } | undefined;
@@ -167,7 +184,12 @@ function buildSegments(points: readonly Point[], labels: readonly string[], wind
     const labelIndex = probs === null || probs === undefined ? -1 : argmax(probs);
     const label = point.kind === 'failed' ? FAILED : point.kind === 'no_face' ? NO_FACE : labels[labelIndex]!;
     const p = labelIndex >= 0 ? probs![labelIndex]! : 0;
-    if (run !== undefined && run.kind === point.kind && run.label === label && run.last.position + 1 === point.position) {
+    if (
+      run !== undefined &&
+      run.kind === point.kind &&
+      run.label === label &&
+      run.last.position + 1 === point.position
+    ) {
       run.last = point;
       run.frames += 1;
       run.sum += p;
@@ -189,12 +211,19 @@ function smooth(points: readonly Point[], window: number): Array<readonly number
   const runStart: number[] = [];
   const runEnd: number[] = new Array(points.length);
   points.forEach((p, i) => {
-    const continues = i > 0 && points[i - 1]!.probabilities !== null && p.probabilities !== null && points[i - 1]!.position + 1 === p.position;
+    const continues =
+      i > 0 &&
+      points[i - 1]!.probabilities !== null &&
+      p.probabilities !== null &&
+      points[i - 1]!.position + 1 === p.position;
     runStart[i] = continues ? runStart[i - 1]! : i;
   });
   for (let i = points.length - 1; i >= 0; i--) {
     const continues =
-      i + 1 < points.length && points[i + 1]!.probabilities !== null && points[i]!.probabilities !== null && points[i]!.position + 1 === points[i + 1]!.position;
+      i + 1 < points.length &&
+      points[i + 1]!.probabilities !== null &&
+      points[i]!.probabilities !== null &&
+      points[i]!.position + 1 === points[i + 1]!.position;
     runEnd[i] = continues ? runEnd[i + 1]! : i;
   }
   return points.map((p, i) => {
@@ -243,14 +272,23 @@ function groupSummaries(
     for (const [id, faces] of facesByGroup) {
       // Two faces of one track in a frame should not happen; if a tracker does it, average them.
       const points = byGroup.get(id) ?? [];
-      points.push({ position, index: frame.index, timestamp: frame.timestamp, kind: 'expression', probabilities: meanVector(faces.map((f) => f.probabilities)) });
+      points.push({
+        position,
+        index: frame.index,
+        timestamp: frame.timestamp,
+        kind: 'expression',
+        probabilities: meanVector(faces.map((f) => f.probabilities)),
+      });
       byGroup.set(id, points);
     }
   });
   return [...byGroup.entries()]
     .sort(([a], [b]) => a - b)
     .map(([id, points]) => {
-      const distribution = distributionOf(points.map((p) => p.probabilities!), labels);
+      const distribution = distributionOf(
+        points.map((p) => p.probabilities!),
+        labels,
+      );
       return {
         id,
         firstTimestamp: points[0]!.timestamp,
@@ -265,16 +303,41 @@ function groupSummaries(
     });
 }
 
-function trackSummaries(frames: readonly FrameEntry[], labels: readonly string[], window: number, endOf: (position: number) => number): TrackSummary[] {
-  return groupSummaries(frames, labels, window, endOf, (f) => f.trackId, (f) => f.personId).map(({ id, others, ...summary }) => ({
+function trackSummaries(
+  frames: readonly FrameEntry[],
+  labels: readonly string[],
+  window: number,
+  endOf: (position: number) => number,
+): TrackSummary[] {
+  return groupSummaries(
+    frames,
+    labels,
+    window,
+    endOf,
+    (f) => f.trackId,
+    (f) => f.personId,
+  ).map(({ id, others, ...summary }) => ({
     trackId: id,
     personId: others[0] ?? null,
     ...summary,
   }));
 }
 
-function personSummaries(frames: readonly FrameEntry[], labels: readonly string[], window: number, endOf: (position: number) => number, frameInterval: number): PersonSummary[] {
-  return groupSummaries(frames, labels, window, endOf, (f) => f.personId, (f) => f.trackId).map(({ id, others, ...summary }) => ({
+function personSummaries(
+  frames: readonly FrameEntry[],
+  labels: readonly string[],
+  window: number,
+  endOf: (position: number) => number,
+  frameInterval: number,
+): PersonSummary[] {
+  return groupSummaries(
+    frames,
+    labels,
+    window,
+    endOf,
+    (f) => f.personId,
+    (f) => f.trackId,
+  ).map(({ id, others, ...summary }) => ({
     personId: id,
     trackIds: others,
     ...summary,
@@ -304,14 +367,25 @@ function dominantOf(distribution: Distribution, labels: readonly string[], frame
   for (const label of labels.slice(1)) {
     const share = distribution.frameShare[label]!;
     const bestShare = distribution.frameShare[best]!;
-    if (share > bestShare || (share === bestShare && distribution.meanProbability[label]! > distribution.meanProbability[best]!)) best = label;
+    if (
+      share > bestShare ||
+      (share === bestShare && distribution.meanProbability[label]! > distribution.meanProbability[best]!)
+    )
+      best = label;
   }
-  return { label: best, frameShare: distribution.frameShare[best]!, meanProbability: distribution.meanProbability[best]! };
+  return {
+    label: best,
+    frameShare: distribution.frameShare[best]!,
+    meanProbability: distribution.meanProbability[best]!,
+  };
 }
 
 /** Median gap between consecutive sampled frames; 0 with fewer than two frames. */
 function medianInterval(frames: readonly FrameEntry[]): number {
-  const gaps = frames.slice(1).map((f, i) => f.timestamp - frames[i]!.timestamp).sort((a, b) => a - b);
+  const gaps = frames
+    .slice(1)
+    .map((f, i) => f.timestamp - frames[i]!.timestamp)
+    .sort((a, b) => a - b);
   if (gaps.length === 0) return 0;
   const mid = Math.floor(gaps.length / 2);
   return gaps.length % 2 === 1 ? gaps[mid]! : (gaps[mid - 1]! + gaps[mid]!) / 2;

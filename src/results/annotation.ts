@@ -46,11 +46,15 @@ export function annotationSubtitles(result: VideoResult, options: AnnotationOpti
       // The outline: a filled frame (outer rectangle minus inner one), so no border styling is needed.
       const [ix0, iy0, ix1, iy1] = [x0! + line, y0! + line, x1! - line, y1! - line];
       const outline = `m ${x0} ${y0} l ${x1} ${y0} l ${x1} ${y1} l ${x0} ${y1} l ${x0} ${y0} m ${ix0} ${iy0} l ${ix0} ${iy1} l ${ix1} ${iy1} l ${ix1} ${iy0} l ${ix0} ${iy0}`;
-      events.push(`Dialogue: 0,${assTime(start)},${assTime(end)},Box,,0,0,0,,{\\an7\\pos(0,0)\\p1\\1c${colour}\\bord0\\shad0}${outline}{\\p0}`);
+      events.push(
+        `Dialogue: 0,${assTime(start)},${assTime(end)},Box,,0,0,0,,{\\an7\\pos(0,0)\\p1\\1c${colour}\\bord0\\shad0}${outline}{\\p0}`,
+      );
       const probability = Math.max(...face.probabilities);
       const track = face.trackId !== null && face.trackId !== undefined ? `#${face.trackId} ` : '';
       const labelY = y0! - 2 >= fontSize ? y0! - 2 : y1! + fontSize + 2;
-      events.push(`Dialogue: 1,${assTime(start)},${assTime(end)},Label,,0,0,0,,{\\an1\\pos(${x0},${labelY})\\1c${colour}}${track}${face.label} ${probability.toFixed(2)}`);
+      events.push(
+        `Dialogue: 1,${assTime(start)},${assTime(end)},Label,,0,0,0,,{\\an1\\pos(${x0},${labelY})\\1c${colour}}${track}${face.label} ${probability.toFixed(2)}`,
+      );
     }
   });
   return [

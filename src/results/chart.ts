@@ -34,26 +34,39 @@ const NO_FACE_COLOUR = '#e6e6e6';
 const FAILED_COLOUR = '#5a1a1a';
 
 /** The palette, for other renderers of the same colours (the API's /view page does the same mapping in the browser). */
-export const CHART_PALETTE = { known: KNOWN_COLOURS, fallback: FALLBACK_COLOURS, noFace: [NO_FACE, NO_FACE_COLOUR], failed: [FAILED, FAILED_COLOUR] } as const;
+export const CHART_PALETTE = {
+  known: KNOWN_COLOURS,
+  fallback: FALLBACK_COLOURS,
+  noFace: [NO_FACE, NO_FACE_COLOUR],
+  failed: [FAILED, FAILED_COLOUR],
+} as const;
 
 export function labelColours(labels: readonly string[]): Record<string, string> {
   let fallback = 0;
   const colours: Record<string, string> = { [NO_FACE]: NO_FACE_COLOUR, [FAILED]: FAILED_COLOUR };
-  for (const label of labels) colours[label] = KNOWN_COLOURS[label.toLowerCase()] ?? FALLBACK_COLOURS[fallback++ % FALLBACK_COLOURS.length]!;
+  for (const label of labels)
+    colours[label] = KNOWN_COLOURS[label.toLowerCase()] ?? FALLBACK_COLOURS[fallback++ % FALLBACK_COLOURS.length]!;
   return colours;
 }
 
 export function renderTimelineSvg(result: VideoResult): string {
   const colours = labelColours(result.labels);
   const lastEnd = result.segments.length > 0 ? result.segments[result.segments.length - 1]!.end : 0;
-  const duration = Math.max(lastEnd, typeof result.video.durationSeconds === 'number' ? result.video.durationSeconds : 0, 1e-6);
+  const duration = Math.max(
+    lastEnd,
+    typeof result.video.durationSeconds === 'number' ? result.video.durationSeconds : 0,
+    1e-6,
+  );
   const plotWidth = WIDTH - LEFT - RIGHT;
   const x = (t: number) => LEFT + (Math.min(Math.max(t, 0), duration) / duration) * plotWidth;
   const bandTop = PLOT_TOP + PLOT_HEIGHT + GAP;
   const tracksTop = bandTop + BAND_HEIGHT + GAP;
   // One band per person where tracks were joined into persons (what a reader asks: who felt what), else per track.
   const persons = result.persons ?? [];
-  const rows = persons.length > 0 ? persons.map((p) => ({ name: `person ${p.personId}`, segments: p.segments })) : result.tracks.map((t) => ({ name: `track ${t.trackId}`, segments: t.segments }));
+  const rows =
+    persons.length > 0
+      ? persons.map((p) => ({ name: `person ${p.personId}`, segments: p.segments }))
+      : result.tracks.map((t) => ({ name: `track ${t.trackId}`, segments: t.segments }));
   const axisTop = tracksTop + rows.length * (TRACK_HEIGHT + 4) + (rows.length > 0 ? GAP : 0);
   const legendTop = axisTop + 36;
   const legendEntries = [...result.labels, NO_FACE, FAILED];
@@ -61,7 +74,9 @@ export function renderTimelineSvg(result: VideoResult): string {
   const height = legendTop + Math.ceil(legendEntries.length / legendColumns) * 20 + 10;
 
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="DejaVu Sans, Arial, sans-serif">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="DejaVu Sans, Arial, sans-serif">`,
+  );
   parts.push(`<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`);
 
   const name = typeof result.video.name === 'string' && result.video.name !== '' ? result.video.name : result.videoId;
@@ -70,18 +85,30 @@ export function renderTimelineSvg(result: VideoResult): string {
   // Whole-frame mode (no detector): every "face" is the frame itself, so visibility means nothing.
   const wholeFrame = c.faces > 0 && result.frames.every((f) => f.faces.every((face) => face.detectorScore === null));
   const faces = wholeFrame ? 'whole-frame mode' : `face visible in ${pct(c.faceVisibleShare)}`;
-  const dominant = result.dominant ? `dominant ${result.dominant.label} (${pct(result.dominant.frameShare)} of frames with a face)` : 'no face found';
+  const dominant = result.dominant
+    ? `dominant ${result.dominant.label} (${pct(result.dominant.frameShare)} of frames with a face)`
+    : 'no face found';
   parts.push(
-    text(LEFT, 44, `${c.sampled} sampled frames, ${faces}, ${c.failed} failed, ${c.tracks} track${c.tracks === 1 ? '' : 's'}${persons.length > 0 ? `, ${persons.length} person${persons.length === 1 ? '' : 's'}` : ''}; ${dominant}; model ${result.model.name}`, 12, 'start'),
+    text(
+      LEFT,
+      44,
+      `${c.sampled} sampled frames, ${faces}, ${c.failed} failed, ${c.tracks} track${c.tracks === 1 ? '' : 's'}${persons.length > 0 ? `, ${persons.length} person${persons.length === 1 ? '' : 's'}` : ''}; ${dominant}; model ${result.model.name}`,
+      12,
+      'start',
+    ),
   );
 
   // Probability area: per run of adjacent frames with probabilities, one step polygon per label.
-  parts.push(`<rect x="${LEFT}" y="${PLOT_TOP}" width="${plotWidth}" height="${PLOT_HEIGHT}" fill="${NO_FACE_COLOUR}" fill-opacity="0.35"/>`);
+  parts.push(
+    `<rect x="${LEFT}" y="${PLOT_TOP}" width="${plotWidth}" height="${PLOT_HEIGHT}" fill="${NO_FACE_COLOUR}" fill-opacity="0.35"/>`,
+  );
   const y = (p: number) => PLOT_TOP + PLOT_HEIGHT * (1 - p);
   const endOf = frameEnds(result);
   for (const frame of result.frames.filter((f) => f.error !== undefined)) {
     const width = Math.max(x(endOf.get(frame)!) - x(frame.timestamp), 0.5);
-    parts.push(`<rect x="${fmt(x(frame.timestamp))}" y="${PLOT_TOP}" width="${fmt(width)}" height="${PLOT_HEIGHT}" fill="${FAILED_COLOUR}" fill-opacity="0.5"/>`);
+    parts.push(
+      `<rect x="${fmt(x(frame.timestamp))}" y="${PLOT_TOP}" width="${fmt(width)}" height="${PLOT_HEIGHT}" fill="${FAILED_COLOUR}" fill-opacity="0.5"/>`,
+    );
   }
   for (const run of probabilityRuns(result.frames)) {
     const cumulative = run.map(() => 0);
@@ -97,10 +124,14 @@ export function renderTimelineSvg(result: VideoResult): string {
         lower.push(`${x0},${fmt(y(below))}`, `${x1},${fmt(y(below))}`);
       });
       const outline = [...upper, ...lower.reverse()].join(' ');
-      parts.push(`<polygon points="${outline}" fill="${colours[label]}" stroke="none"><title>${escapeXml(label)}</title></polygon>`);
+      parts.push(
+        `<polygon points="${outline}" fill="${colours[label]}" stroke="none"><title>${escapeXml(label)}</title></polygon>`,
+      );
     });
   }
-  parts.push(`<rect x="${LEFT}" y="${PLOT_TOP}" width="${plotWidth}" height="${PLOT_HEIGHT}" fill="none" stroke="#444" stroke-width="1"/>`);
+  parts.push(
+    `<rect x="${LEFT}" y="${PLOT_TOP}" width="${plotWidth}" height="${PLOT_HEIGHT}" fill="none" stroke="#444" stroke-width="1"/>`,
+  );
   for (const p of [0, 0.5, 1]) {
     parts.push(`<line x1="${LEFT - 4}" x2="${LEFT}" y1="${fmt(y(p))}" y2="${fmt(y(p))}" stroke="#444"/>`);
     parts.push(text(LEFT - 8, y(p) + 4, p.toFixed(1), 11, 'end'));
@@ -112,7 +143,9 @@ export function renderTimelineSvg(result: VideoResult): string {
   rows.forEach((row, i) => {
     const top = tracksTop + i * (TRACK_HEIGHT + 4);
     parts.push(text(12, top + 13, row.name, 11, 'start'));
-    parts.push(`<rect x="${LEFT}" y="${top}" width="${plotWidth}" height="${TRACK_HEIGHT}" fill="#fafafa" stroke="#ddd"/>`);
+    parts.push(
+      `<rect x="${LEFT}" y="${top}" width="${plotWidth}" height="${TRACK_HEIGHT}" fill="#fafafa" stroke="#ddd"/>`,
+    );
     parts.push(...segmentBand(row.segments, top, TRACK_HEIGHT, x, colours));
   });
 
@@ -126,7 +159,9 @@ export function renderTimelineSvg(result: VideoResult): string {
   legendEntries.forEach((label, i) => {
     const lx = LEFT + (i % legendColumns) * 150;
     const ly = legendTop + Math.floor(i / legendColumns) * 20;
-    parts.push(`<rect x="${lx}" y="${ly}" width="14" height="14" fill="${colours[label]}" stroke="#666" stroke-width="0.5"/>`);
+    parts.push(
+      `<rect x="${lx}" y="${ly}" width="14" height="14" fill="${colours[label]}" stroke="#666" stroke-width="0.5"/>`,
+    );
     parts.push(text(lx + 20, ly + 12, label.replace('_', ' '), 12, 'start'));
   });
 
@@ -136,10 +171,18 @@ export function renderTimelineSvg(result: VideoResult): string {
 
 /** The chart as PNG (sharp renders the SVG; `scale` 2 gives a crisp image on high-density screens). */
 export async function renderTimelinePng(result: VideoResult, scale = 1): Promise<Buffer> {
-  return sharp(Buffer.from(renderTimelineSvg(result)), { density: 72 * scale }).png().toBuffer();
+  return sharp(Buffer.from(renderTimelineSvg(result)), { density: 72 * scale })
+    .png()
+    .toBuffer();
 }
 
-function segmentBand(segments: readonly Segment[], top: number, height: number, x: (t: number) => number, colours: Record<string, string>): string[] {
+function segmentBand(
+  segments: readonly Segment[],
+  top: number,
+  height: number,
+  x: (t: number) => number,
+  colours: Record<string, string>,
+): string[] {
   return segments.map((s) => {
     const tip = `${s.label} ${s.start.toFixed(2)}–${s.end.toFixed(2)} s (${s.frames} frames)`;
     return `<rect x="${fmt(x(s.start))}" y="${top}" width="${fmt(Math.max(x(s.end) - x(s.start), 0.5))}" height="${height}" fill="${colours[s.label] ?? '#000'}"><title>${escapeXml(tip)}</title></rect>`;
@@ -187,7 +230,14 @@ function formatTime(t: number, duration: number): string {
   return `${minutes}:${String(seconds).padStart(2, '0')}`;
 }
 
-function text(x: number, y: number, content: string, size: number, anchor: 'start' | 'middle' | 'end', weight = 'normal'): string {
+function text(
+  x: number,
+  y: number,
+  content: string,
+  size: number,
+  anchor: 'start' | 'middle' | 'end',
+  weight = 'normal',
+): string {
   return `<text x="${fmt(x)}" y="${fmt(y)}" font-size="${size}" text-anchor="${anchor}" font-weight="${weight}" fill="#222">${escapeXml(content)}</text>`;
 }
 
@@ -200,5 +250,8 @@ function fmt(n: number): string {
 }
 
 export function escapeXml(value: string): string {
-  return value.replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!);
+  return value.replace(
+    /[<>&"']/g,
+    (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!,
+  );
 }

@@ -72,7 +72,17 @@ export function csvField(value: string | number | null): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-export const TRACK_CSV_COLUMNS = ['video_id', 'track_id', 'person_id', 'first_timestamp', 'last_timestamp', 'frames', 'mean_detector_score', 'dominant_label', 'dominant_frame_share'] as const;
+export const TRACK_CSV_COLUMNS = [
+  'video_id',
+  'track_id',
+  'person_id',
+  'first_timestamp',
+  'last_timestamp',
+  'frames',
+  'mean_detector_score',
+  'dominant_label',
+  'dominant_frame_share',
+] as const;
 
 /**
  * Per-track CSV: one row per track (a face followed within a shot; `person_id` joins a person's tracks), with when they were seen, how sure the detector
@@ -97,7 +107,18 @@ export function toTracksCsv(result: VideoResult): string {
   return rows.map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
 }
 
-export const PERSON_CSV_COLUMNS = ['video_id', 'person_id', 'track_ids', 'first_timestamp', 'last_timestamp', 'frames', 'screen_time_seconds', 'mean_detector_score', 'dominant_label', 'dominant_frame_share'] as const;
+export const PERSON_CSV_COLUMNS = [
+  'video_id',
+  'person_id',
+  'track_ids',
+  'first_timestamp',
+  'last_timestamp',
+  'frames',
+  'screen_time_seconds',
+  'mean_detector_score',
+  'dominant_label',
+  'dominant_frame_share',
+] as const;
 
 /**
  * Per-person CSV: one row per person (their tracks joined across cuts by identity): when and how

@@ -9,8 +9,12 @@ export type { Size };
 
 /** Scales every face box from the working frame size to the displayed video size (rotation applied). */
 export function scaleFaceBoxes(frames: readonly FrameResult[], working: Size, video: Size): FrameResult[] {
-  for (const [name, s] of [['working', working], ['video', video]] as const) {
-    if (!(s.width > 0 && s.height > 0)) throw new RangeError(`${name} size must be positive, got ${s.width}x${s.height}`);
+  for (const [name, s] of [
+    ['working', working],
+    ['video', video],
+  ] as const) {
+    if (!(s.width > 0 && s.height > 0))
+      throw new RangeError(`${name} size must be positive, got ${s.width}x${s.height}`);
   }
   const sx = video.width / working.width;
   const sy = video.height / working.height;
@@ -19,7 +23,16 @@ export function scaleFaceBoxes(frames: readonly FrameResult[], working: Size, vi
   const scale = (b: Box): Box => ({ x: r(b.x * sx), y: r(b.y * sy), width: r(b.width * sx), height: r(b.height * sy) });
   const point = ([x, y]: readonly [number, number]) => [r(x * sx), r(y * sy)] as const;
   return frames.map((frame) =>
-    frame.faces.length === 0 ? frame : { ...frame, faces: frame.faces.map((face) => ({ ...face, box: scale(face.box), ...(face.landmarks ? { landmarks: face.landmarks.map(point) } : {}) })) },
+    frame.faces.length === 0
+      ? frame
+      : {
+          ...frame,
+          faces: frame.faces.map((face) => ({
+            ...face,
+            box: scale(face.box),
+            ...(face.landmarks ? { landmarks: face.landmarks.map(point) } : {}),
+          })),
+        },
   );
 }
 
@@ -37,7 +50,8 @@ export function boxesInVideoPixels(
   const positive = (v: unknown): v is number => typeof v === 'number' && v > 0;
   const { width, height, frameWidth, frameHeight } = video;
   if (!positive(width) || !positive(height)) return [...frames];
-  if (positive(frameWidth) && positive(frameHeight)) return scaleFaceBoxes(frames, { width: frameWidth, height: frameHeight }, { width, height });
+  if (positive(frameWidth) && positive(frameHeight))
+    return scaleFaceBoxes(frames, { width: frameWidth, height: frameHeight }, { width, height });
   if (!positive(maxSide)) return [...frames];
   return scaleFaceBoxes(frames, workingFrameSize({ width, height }, maxSide), { width, height });
 }

@@ -30,10 +30,25 @@ export const RESULT_FORMATS = [
     contentType: 'application/json; charset=utf-8',
     fileSuffix: '.json',
     download: false,
-    render: (result: VideoResult, options?: RenderOptions) => (options?.pretty ? `${JSON.stringify(result, null, 2)}\n` : JSON.stringify(result)),
+    render: (result: VideoResult, options?: RenderOptions) =>
+      options?.pretty ? `${JSON.stringify(result, null, 2)}\n` : JSON.stringify(result),
   },
-  { name: 'csv', description: 'one row per face per frame', contentType: 'text/csv; charset=utf-8', fileSuffix: '.csv', download: true, render: toCsv },
-  { name: 'tracks-csv', description: 'one row per track (a face within a shot)', contentType: 'text/csv; charset=utf-8', fileSuffix: '.tracks.csv', download: true, render: toTracksCsv },
+  {
+    name: 'csv',
+    description: 'one row per face per frame',
+    contentType: 'text/csv; charset=utf-8',
+    fileSuffix: '.csv',
+    download: true,
+    render: toCsv,
+  },
+  {
+    name: 'tracks-csv',
+    description: 'one row per track (a face within a shot)',
+    contentType: 'text/csv; charset=utf-8',
+    fileSuffix: '.tracks.csv',
+    download: true,
+    render: toTracksCsv,
+  },
   {
     name: 'persons-csv',
     description: 'one row per person (tracks joined across cuts by face identity)',
@@ -42,8 +57,22 @@ export const RESULT_FORMATS = [
     download: true,
     render: toPersonsCsv,
   },
-  { name: 'svg', description: 'the timeline chart', contentType: 'image/svg+xml', fileSuffix: '.svg', download: false, render: renderTimelineSvg },
-  { name: 'png', description: 'the timeline chart as a picture', contentType: 'image/png', fileSuffix: '.png', download: false, render: (result) => renderTimelinePng(result) },
+  {
+    name: 'svg',
+    description: 'the timeline chart',
+    contentType: 'image/svg+xml',
+    fileSuffix: '.svg',
+    download: false,
+    render: renderTimelineSvg,
+  },
+  {
+    name: 'png',
+    description: 'the timeline chart as a picture',
+    contentType: 'image/png',
+    fileSuffix: '.png',
+    download: false,
+    render: (result) => renderTimelinePng(result),
+  },
 ] as const satisfies readonly ResultFormat[];
 
 export type ResultFormatName = (typeof RESULT_FORMATS)[number]['name'];

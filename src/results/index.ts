@@ -1,8 +1,24 @@
 // Per-video results: aggregation (pure), CSV and chart exports.
 export { buildVideoResult, resmoothVideoResult, argmax } from './aggregate.ts';
-export { toCsv, toTracksCsv, toPersonsCsv, csvHeader, probabilityColumn, CSV_FIXED_COLUMNS, TRACK_CSV_COLUMNS, PERSON_CSV_COLUMNS } from './csv.ts';
+export {
+  toCsv,
+  toTracksCsv,
+  toPersonsCsv,
+  csvHeader,
+  probabilityColumn,
+  CSV_FIXED_COLUMNS,
+  TRACK_CSV_COLUMNS,
+  PERSON_CSV_COLUMNS,
+} from './csv.ts';
 export { renderTimelineSvg, renderTimelinePng, labelColours, CHART_PALETTE } from './chart.ts';
-export { RESULT_FORMATS, RESULT_FORMAT_NAMES, resultFormat, type ResultFormat, type ResultFormatName, type RenderOptions } from './formats.ts';
+export {
+  RESULT_FORMATS,
+  RESULT_FORMAT_NAMES,
+  resultFormat,
+  type ResultFormat,
+  type ResultFormatName,
+  type RenderOptions,
+} from './formats.ts';
 export * from './types.ts';
 export { annotationSubtitles } from './annotation.ts';
 export { assignTracks, faceTracker, type TrackerOptions, type TrackingContext } from './tracks.ts';

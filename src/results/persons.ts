@@ -56,7 +56,9 @@ export function assignPersons(frames: readonly FrameResult[], options: PersonOpt
   };
   const mean = (g: Group) => Array.from(g.sum!, (v) => v / g.count);
   // Each track's mean once; tracks without a descriptor take part in no pair.
-  const withMeans = trackIds.filter((id) => groups.get(id)!.sum !== null).map((id) => ({ id, mean: mean(groups.get(id)!) }));
+  const withMeans = trackIds
+    .filter((id) => groups.get(id)!.sum !== null)
+    .map((id) => ({ id, mean: mean(groups.get(id)!) }));
   const pairs: Array<{ a: number; b: number; distance: number }> = [];
   for (let i = 0; i < withMeans.length; i++) {
     for (let j = i + 1; j < withMeans.length; j++) {
@@ -81,11 +83,15 @@ export function assignPersons(frames: readonly FrameResult[], options: PersonOpt
   }
 
   // Person ids in order of first appearance (then track id).
-  const roots = [...new Set(trackIds.map(find))].sort((x, y) => groups.get(x)!.firstIndex - groups.get(y)!.firstIndex || x - y);
+  const roots = [...new Set(trackIds.map(find))].sort(
+    (x, y) => groups.get(x)!.firstIndex - groups.get(y)!.firstIndex || x - y,
+  );
   const personOfRoot = new Map(roots.map((root, i) => [root, i + 1]));
   return frames.map((frame) => ({
     ...frame,
-    faces: frame.faces.map((face) => (face.trackId === undefined ? face : { ...face, personId: personOfRoot.get(find(face.trackId))! })),
+    faces: frame.faces.map((face) =>
+      face.trackId === undefined ? face : { ...face, personId: personOfRoot.get(find(face.trackId))! },
+    ),
   }));
 }
 

@@ -25,8 +25,11 @@ export function detectCuts(frames: readonly FrameResult[], threshold: number): S
   for (let i = 1; i < sorted.length; i++) {
     const previous = sorted[i - 1]!.signature!;
     const current = sorted[i]!.signature!;
-    const score = histogramDistance(previous.histogram, current.histogram) + 2 * thumbnailDistance(previous.thumbnail, current.thumbnail);
-    if (score >= threshold) cuts.push({ index: sorted[i]!.index, timestamp: sorted[i]!.timestamp, score: Math.round(score * 1000) / 1000 });
+    const score =
+      histogramDistance(previous.histogram, current.histogram) +
+      2 * thumbnailDistance(previous.thumbnail, current.thumbnail);
+    if (score >= threshold)
+      cuts.push({ index: sorted[i]!.index, timestamp: sorted[i]!.timestamp, score: Math.round(score * 1000) / 1000 });
   }
   return cuts;
 }

@@ -69,9 +69,15 @@ function predicted(track: LiveTrack, index: number): Box {
  * Returns the frames (sorted by index) with a `trackId` on every face; ids are 1, 2, … in order of
  * first appearance (left to right within a frame). Input frames are not modified.
  */
-export function assignTracks(frames: readonly FrameResult[], options: TrackerOptions, context: TrackingContext = {}): FrameResult[] {
-  if (!(options.iouThreshold >= 0 && options.iouThreshold <= 1)) throw new RangeError(`tracker iouThreshold must be in 0..1, got ${options.iouThreshold}`);
-  if (!Number.isInteger(options.maxGap) || options.maxGap < 0) throw new RangeError(`tracker maxGap must be an integer ≥ 0, got ${options.maxGap}`);
+export function assignTracks(
+  frames: readonly FrameResult[],
+  options: TrackerOptions,
+  context: TrackingContext = {},
+): FrameResult[] {
+  if (!(options.iouThreshold >= 0 && options.iouThreshold <= 1))
+    throw new RangeError(`tracker iouThreshold must be in 0..1, got ${options.iouThreshold}`);
+  if (!Number.isInteger(options.maxGap) || options.maxGap < 0)
+    throw new RangeError(`tracker maxGap must be an integer ≥ 0, got ${options.maxGap}`);
   const reidentifyWithin = options.reidentifyWithin ?? 0;
   const sorted = [...frames].sort((a, b) => a.index - b.index);
   let live: LiveTrack[] = [];
@@ -94,7 +100,10 @@ export function assignTracks(frames: readonly FrameResult[], options: TrackerOpt
     const pairs: Array<{ face: number; track: LiveTrack; overlap: number }> = [];
     frame.faces.forEach((face, f) => {
       for (const track of live) {
-        const overlap = options.predictMotion === false ? iou(face.box, track.box) : Math.max(iou(face.box, predicted(track, frame.index)), iou(face.box, track.box));
+        const overlap =
+          options.predictMotion === false
+            ? iou(face.box, track.box)
+            : Math.max(iou(face.box, predicted(track, frame.index)), iou(face.box, track.box));
         if (!(overlap >= options.iouThreshold && overlap > 0)) continue;
         if (!looksAlike(face.appearance, track.appearance, options.maxAppearanceDistance)) continue;
         pairs.push({ face: f, track, overlap });
@@ -110,7 +119,9 @@ export function assignTracks(frames: readonly FrameResult[], options: TrackerOpt
       taken.add(p.track.id);
     }
     // Faces left over: an ended track that looks like the face resumes; otherwise a new id, left to right.
-    const order = frame.faces.map((face, f) => ({ face, f })).sort((a, b) => a.face.box.x - b.face.box.x || a.face.box.y - b.face.box.y);
+    const order = frame.faces
+      .map((face, f) => ({ face, f }))
+      .sort((a, b) => a.face.box.x - b.face.box.x || a.face.box.y - b.face.box.y);
     for (const { face, f } of order) {
       if (assigned.has(f)) continue;
       const resumed = reidentify(face, ended, options.maxAppearanceDistance);
@@ -121,7 +132,13 @@ export function assignTracks(frames: readonly FrameResult[], options: TrackerOpt
         assigned.set(f, resumed);
         continue;
       }
-      const track: LiveTrack = { id: nextId++, box: face.box, lastIndex: frame.index, appearance: face.appearance, velocity: { x: 0, y: 0 } };
+      const track: LiveTrack = {
+        id: nextId++,
+        box: face.box,
+        lastIndex: frame.index,
+        appearance: face.appearance,
+        velocity: { x: 0, y: 0 },
+      };
       live.push(track);
       assigned.set(f, track);
     }
@@ -139,7 +156,11 @@ export function assignTracks(frames: readonly FrameResult[], options: TrackerOpt
 }
 
 /** The ended track the face most looks like, if it passes the appearance bar and has about the face's size. */
-function reidentify(face: FaceResult, ended: readonly LiveTrack[], maxDistance: number | undefined): LiveTrack | undefined {
+function reidentify(
+  face: FaceResult,
+  ended: readonly LiveTrack[],
+  maxDistance: number | undefined,
+): LiveTrack | undefined {
   if (maxDistance === undefined || face.appearance === undefined) return undefined;
   let best: LiveTrack | undefined;
   let bestDistance = maxDistance;
@@ -156,13 +177,19 @@ function reidentify(face: FaceResult, ended: readonly LiveTrack[], maxDistance: 
   return best;
 }
 
-function looksAlike(a: readonly number[] | undefined, b: readonly number[] | undefined, maxDistance: number | undefined): boolean {
+function looksAlike(
+  a: readonly number[] | undefined,
+  b: readonly number[] | undefined,
+  maxDistance: number | undefined,
+): boolean {
   if (maxDistance === undefined || a === undefined || b === undefined) return true;
   return appearanceDistance(a, b) <= maxDistance;
 }
 
 /** `assignTracks` bound to options, in the shape buildVideoResult's `assignTracks` hook takes. */
-export function faceTracker(options: TrackerOptions): (frames: readonly FrameResult[], context?: TrackingContext) => FrameResult[] {
+export function faceTracker(
+  options: TrackerOptions,
+): (frames: readonly FrameResult[], context?: TrackingContext) => FrameResult[] {
   return (frames, context) => {
     const tracked = assignTracks(frames, options, context);
     return options.persons ? assignPersons(tracked, options.persons) : tracked;

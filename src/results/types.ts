@@ -57,7 +57,10 @@ export interface BuildVideoResultInput {
    * Links faces across frames into tracks (sets `trackId`), run before aggregating. The faces
    * tracker of src/results/tracks.ts plugs in here; without one, track ids already on faces are used.
    */
-  readonly assignTracks?: (frames: readonly FrameResult[], context: { readonly cutIndexes: ReadonlySet<number> }) => readonly FrameResult[];
+  readonly assignTracks?: (
+    frames: readonly FrameResult[],
+    context: { readonly cutIndexes: ReadonlySet<number> },
+  ) => readonly FrameResult[];
   /** Scene-cut threshold (src/results/scenes.ts); absent: no cut detection. */
   readonly cutThreshold?: number;
   /** Cuts already found (a stored result being re-aggregated, whose frames no longer carry signatures). */

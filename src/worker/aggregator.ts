@@ -4,7 +4,14 @@
 import type { PipelineObserver } from '../core/observer.ts';
 import type { ModelInfo } from '../core/types.ts';
 import type { Logger } from '../core/logger.ts';
-import { decodeErrorsOf, loadFrameResults, loadVideoRecord, storeVideoResult, type Pipeline, type ResolvedVideoOptions } from '../pipeline/index.ts';
+import {
+  decodeErrorsOf,
+  loadFrameResults,
+  loadVideoRecord,
+  storeVideoResult,
+  type Pipeline,
+  type ResolvedVideoOptions,
+} from '../pipeline/index.ts';
 import { boxesInVideoPixels, buildVideoResult, type VideoResult } from '../results/index.ts';
 import { decodeStoredProbe } from '../core/sampling-geometry.ts';
 
@@ -19,7 +26,11 @@ export interface FinalizeOptions {
 }
 
 /** Builds and stores a video's result. Idempotent: a video already completed is left as is (returns null). */
-export async function finalizeVideo(pipeline: Pipeline, videoId: string, options: FinalizeOptions = {}): Promise<VideoResult | null> {
+export async function finalizeVideo(
+  pipeline: Pipeline,
+  videoId: string,
+  options: FinalizeOptions = {},
+): Promise<VideoResult | null> {
   const record = await loadVideoRecord(pipeline, videoId);
   if (record.state !== 'processing') return null;
   const processingOptions = JSON.parse(record.options ?? '{}') as ResolvedVideoOptions;
@@ -44,7 +55,10 @@ export async function finalizeVideo(pipeline: Pipeline, videoId: string, options
       completedAt: completedAt.toISOString(),
       processingMs: startedAt ? completedAt.getTime() - startedAt.getTime() : null,
     },
-    aggregation: { frameInterval: 1 / processingOptions.fps, ...(options.smoothingWindow ? { smoothingWindow: options.smoothingWindow } : {}) },
+    aggregation: {
+      frameInterval: 1 / processingOptions.fps,
+      ...(options.smoothingWindow ? { smoothingWindow: options.smoothingWindow } : {}),
+    },
     ...(options.assignTracks ? { assignTracks: options.assignTracks } : {}),
     decodeErrors: decodeErrorsOf(record),
     ...(options.cutThreshold !== undefined ? { cutThreshold: options.cutThreshold } : {}),

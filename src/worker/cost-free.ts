@@ -20,7 +20,12 @@ export interface CostFreeAnalyzerOptions {
 }
 
 export class CostFreeAnalyzer implements FrameAnalyzer {
-  readonly info: ModelInfo = { name: 'cost-free', labels: [...COST_FREE_LABELS], preprocessing: { kind: 'mean colour, sampled pixels' }, detector: null };
+  readonly info: ModelInfo = {
+    name: 'cost-free',
+    labels: [...COST_FREE_LABELS],
+    preprocessing: { kind: 'mean colour, sampled pixels' },
+    detector: null,
+  };
   private readonly batcher: DynamicBatcher<RgbImage, FrameAnalysis>;
 
   constructor(private readonly options: CostFreeAnalyzerOptions = {}) {
@@ -48,7 +53,8 @@ export class CostFreeAnalyzer implements FrameAnalyzer {
 
   private classify(frame: RgbImage): FrameAnalysis | Error {
     const { data } = frame;
-    if (this.options.failWhenRedIs !== undefined && data[0] === this.options.failWhenRedIs) return new Error('injected failure (cost-free analyzer)');
+    if (this.options.failWhenRedIs !== undefined && data[0] === this.options.failWhenRedIs)
+      return new Error('injected failure (cost-free analyzer)');
     // 256 pixels spread over the frame: enough to depend on the content, cheap enough to cost nothing.
     const pixels = data.length / 3;
     const stride = Math.max(1, Math.floor(pixels / 256)) * 3;
@@ -65,7 +71,15 @@ export class CostFreeAnalyzer implements FrameAnalyzer {
     let best = 0;
     for (let i = 1; i < 3; i++) if (probabilities[i]! > probabilities[best]!) best = i;
     return {
-      faces: [{ probabilities, label: COST_FREE_LABELS[best]!, labelIndex: best, box: { x: 0, y: 0, width: frame.width, height: frame.height }, detectorScore: null }],
+      faces: [
+        {
+          probabilities,
+          label: COST_FREE_LABELS[best]!,
+          labelIndex: best,
+          box: { x: 0, y: 0, width: frame.width, height: frame.height },
+          detectorScore: null,
+        },
+      ],
     };
   }
 }

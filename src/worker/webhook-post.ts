@@ -21,8 +21,25 @@ export const systemResolve: ResolveHost = (hostname) => dns.lookup(hostname, { a
 // BlockList checks an IPv4-mapped IPv6 address (::ffff:a.b.c.d) against the IPv4 rules itself; a
 // ::ffff:0:0/96 rule would instead match every IPv4 address, public ones included.
 const PRIVATE = new BlockList();
-for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16], ['224.0.0.0', 3]] as const) PRIVATE.addSubnet(net, bits, 'ipv4');
-for (const [net, bits] of [['::1', 128], ['::', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) PRIVATE.addSubnet(net, bits, 'ipv6');
+for (const [net, bits] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['224.0.0.0', 3],
+] as const)
+  PRIVATE.addSubnet(net, bits, 'ipv4');
+for (const [net, bits] of [
+  ['::1', 128],
+  ['::', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const)
+  PRIVATE.addSubnet(net, bits, 'ipv6');
 
 /** Loopback, private, link-local, carrier-grade NAT, unspecified, multicast and reserved addresses (IPv4-mapped too). */
 export function isPrivateAddress(address: string): boolean {
@@ -43,7 +60,8 @@ function connectLookup(resolve: ResolveHost, shownHost: string | undefined): Loo
         if (bad) throw refusal(shownHost!, bad.address);
         const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
         const usable = family ? all.filter((a) => a.family === family) : all;
-        if (usable.length === 0) throw Object.assign(new Error(`${hostname} has no IPv${family} address`), { code: 'ENOTFOUND' });
+        if (usable.length === 0)
+          throw Object.assign(new Error(`${hostname} has no IPv${family} address`), { code: 'ENOTFOUND' });
         if (options.all) callback(null, usable);
         else callback(null, usable[0]!.address, usable[0]!.family);
       })
@@ -78,7 +96,9 @@ export async function postWebhook(url: URL, post: WebhookPost): Promise<number> 
     if (!post.allowPrivate && isIP(literal) === 0) {
       // A name only the proxy can resolve cannot be checked here: refused, saying so (fail closed).
       const answers = await resolveHost(url.hostname).catch((error: NodeJS.ErrnoException) => {
-        throw new Error(`${url.hostname} cannot be resolved here (${error.code ?? error.message}) to check that it is not a private address; refused — if only the proxy resolves names and its own rules keep internal addresses out, set FER_WEBHOOK_ALLOW_PRIVATE=true`);
+        throw new Error(
+          `${url.hostname} cannot be resolved here (${error.code ?? error.message}) to check that it is not a private address; refused — if only the proxy resolves names and its own rules keep internal addresses out, set FER_WEBHOOK_ALLOW_PRIVATE=true`,
+        );
       });
       const bad = answers.find((a) => isPrivateAddress(a.address));
       if (bad) throw refusal(url.host, bad.address);

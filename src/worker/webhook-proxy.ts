@@ -22,7 +22,10 @@ export interface WebhookProxy {
 export function bypassesProxy(hostname: string, noProxy: readonly string[]): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   return noProxy.some((raw) => {
-    const entry = raw.trim().toLowerCase().replace(/^\*?\./, '');
+    const entry = raw
+      .trim()
+      .toLowerCase()
+      .replace(/^\*?\./, '');
     return entry === '*' || host === entry || host.endsWith(`.${entry}`);
   });
 }
@@ -40,7 +43,15 @@ const targetPort = (target: URL) => Number(target.port || (target.protocol === '
 function openTunnel(proxy: URL, target: URL, signal: AbortSignal): Promise<Socket> {
   const authority = `${target.hostname}:${targetPort(target)}`;
   return new Promise<Socket>((resolve, reject) => {
-    const request = http.request({ host: proxy.hostname.replace(/^\[|\]$/g, ''), port: proxyPort(proxy), method: 'CONNECT', path: authority, headers: { host: authority, ...proxyAuthorization(proxy) }, agent: false, signal });
+    const request = http.request({
+      host: proxy.hostname.replace(/^\[|\]$/g, ''),
+      port: proxyPort(proxy),
+      method: 'CONNECT',
+      path: authority,
+      headers: { host: authority, ...proxyAuthorization(proxy) },
+      agent: false,
+      signal,
+    });
     request.on('connect', (response, socket) => {
       if (response.statusCode === 200) return resolve(socket);
       socket.destroy();
@@ -52,18 +63,36 @@ function openTunnel(proxy: URL, target: URL, signal: AbortSignal): Promise<Socke
 }
 
 /** The POST request to `target` through `proxy` (not yet sent). */
-export async function proxiedRequest(target: URL, proxy: URL, headers: OutgoingHttpHeaders, signal: AbortSignal): Promise<ClientRequest> {
+export async function proxiedRequest(
+  target: URL,
+  proxy: URL,
+  headers: OutgoingHttpHeaders,
+  signal: AbortSignal,
+): Promise<ClientRequest> {
   if (target.protocol === 'http:') {
     // The target's own credentials (http://user:pass@host/) go in Authorization, not the request line.
     const bare = new URL(target.href);
     bare.username = '';
     bare.password = '';
-    const auth = target.username ? { authorization: `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}` } : {};
-    return http.request({ host: proxy.hostname.replace(/^\[|\]$/g, ''), port: proxyPort(proxy), method: 'POST', path: bare.href, headers: { ...headers, host: target.host, ...auth, ...proxyAuthorization(proxy) }, agent: false, signal });
+    const auth = target.username
+      ? {
+          authorization: `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}`,
+        }
+      : {};
+    return http.request({
+      host: proxy.hostname.replace(/^\[|\]$/g, ''),
+      port: proxyPort(proxy),
+      method: 'POST',
+      path: bare.href,
+      headers: { ...headers, host: target.host, ...auth, ...proxyAuthorization(proxy) },
+      agent: false,
+      signal,
+    });
   }
   const tunnel = await openTunnel(proxy, target, signal);
   const hostname = target.hostname.replace(/^\[|\]$/g, '');
   // TLS inside the tunnel, its certificate checked for the target's name (no SNI for an IP literal).
-  const secure = () => tls.connect({ socket: tunnel, host: hostname, ...(isIP(hostname) ? {} : { servername: hostname }) });
+  const secure = () =>
+    tls.connect({ socket: tunnel, host: hostname, ...(isIP(hostname) ? {} : { servername: hostname }) });
   return https.request(target, { method: 'POST', headers, createConnection: secure, signal });
 }

@@ -13,7 +13,14 @@ import { createHmac } from 'node:crypto';
 import { Worker, type Job } from 'bullmq';
 import type { Logger } from '../core/logger.ts';
 import type { PipelineObserver } from '../core/observer.ts';
-import { getVideoStatus, QUEUE_NAMES, recordDelivery, reportQueueError, type Pipeline, type WebhookJobData } from '../pipeline/index.ts';
+import {
+  getVideoStatus,
+  QUEUE_NAMES,
+  recordDelivery,
+  reportQueueError,
+  type Pipeline,
+  type WebhookJobData,
+} from '../pipeline/index.ts';
 import { postWebhook } from './webhook-post.ts';
 
 /** The signature header value for `body` at `unixSeconds`. */
@@ -34,7 +41,11 @@ async function deliver(pipeline: Pipeline, job: Job<WebhookJobData>, observer?: 
     state: status.state,
     submittedAt: status.submittedAt,
     completedAt: status.completedAt,
-    progress: { framesTotal: status.progress.framesTotal, framesDone: status.progress.framesDone, framesFailed: status.progress.framesFailed },
+    progress: {
+      framesTotal: status.progress.framesTotal,
+      framesDone: status.progress.framesDone,
+      framesFailed: status.progress.framesFailed,
+    },
     error: status.error,
     links: { status: `/v1/videos/${videoId}`, results: `/v1/videos/${videoId}/results` },
   });
@@ -42,11 +53,25 @@ async function deliver(pipeline: Pipeline, job: Job<WebhookJobData>, observer?: 
   const shown = target === 'callback' ? { url } : {};
   let failure: string | undefined;
   try {
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'fer-stream-webhook/1', 'x-fer-event': event, 'x-fer-delivery': String(job.id) };
-    if (config.webhookSecret) headers['x-fer-signature'] = webhookSignature(config.webhookSecret, body, Math.floor(Date.now() / 1000));
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': 'fer-stream-webhook/1',
+      'x-fer-event': event,
+      'x-fer-delivery': String(job.id),
+    };
+    if (config.webhookSecret)
+      headers['x-fer-signature'] = webhookSignature(config.webhookSecret, body, Math.floor(Date.now() / 1000));
     // The operator's own webhook (FER_WEBHOOK_URL) may be internal; a client's callbackUrl may not.
-    const proxy = config.webhookProxy ? { url: new URL(config.webhookProxy), noProxy: config.webhookNoProxy } : undefined;
-    const answer = await postWebhook(new URL(url), { headers, body, timeoutMs: config.webhookTimeoutMs, allowPrivate: target !== 'callback' || config.webhookAllowPrivate, proxy });
+    const proxy = config.webhookProxy
+      ? { url: new URL(config.webhookProxy), noProxy: config.webhookNoProxy }
+      : undefined;
+    const answer = await postWebhook(new URL(url), {
+      headers,
+      body,
+      timeoutMs: config.webhookTimeoutMs,
+      allowPrivate: target !== 'callback' || config.webhookAllowPrivate,
+      proxy,
+    });
     if (answer < 200 || answer >= 300) failure = `answered ${answer}`;
   } catch (error) {
     failure = (error as Error).message;
@@ -55,17 +80,47 @@ async function deliver(pipeline: Pipeline, job: Job<WebhookJobData>, observer?: 
   // Counted before the status says so: whoever reads both sees the count first.
   observer?.webhookAttempt?.({ target, outcome: failure === undefined ? 'delivered' : final ? 'failed' : 'retrying' });
   if (failure === undefined) {
-    await recordDelivery(pipeline, videoId, { target, ...shown, state: 'delivered', attempts: attempt, deliveredAt: new Date().toISOString() });
+    await recordDelivery(pipeline, videoId, {
+      target,
+      ...shown,
+      state: 'delivered',
+      attempts: attempt,
+      deliveredAt: new Date().toISOString(),
+    });
     return;
   }
-  await recordDelivery(pipeline, videoId, { target, ...shown, state: final ? 'failed' : 'pending', attempts: attempt, lastError: failure });
+  await recordDelivery(pipeline, videoId, {
+    target,
+    ...shown,
+    state: final ? 'failed' : 'pending',
+    attempts: attempt,
+    lastError: failure,
+  });
   throw new Error(failure);
 }
 
 /** The delivering BullMQ worker; run beside the frame workers. */
-export function startWebhookDelivery(pipeline: Pipeline, log?: Logger, observer?: PipelineObserver): Worker<WebhookJobData> {
-  const worker = new Worker<WebhookJobData>(QUEUE_NAMES.webhooks, (job) => deliver(pipeline, job, observer), { ...pipeline.workerOptions(), concurrency: 4 });
+export function startWebhookDelivery(
+  pipeline: Pipeline,
+  log?: Logger,
+  observer?: PipelineObserver,
+): Worker<WebhookJobData> {
+  const worker = new Worker<WebhookJobData>(QUEUE_NAMES.webhooks, (job) => deliver(pipeline, job, observer), {
+    ...pipeline.workerOptions(),
+    concurrency: 4,
+  });
   worker.on('error', (error) => reportQueueError(log, 'webhooks', error));
-  worker.on('failed', (job, error) => log?.warn({ videoId: job?.data.videoId, event: job?.data.event, target: job?.data.target, attempt: job?.attemptsMade, reason: error.message }, 'webhook delivery failed'));
+  worker.on('failed', (job, error) =>
+    log?.warn(
+      {
+        videoId: job?.data.videoId,
+        event: job?.data.event,
+        target: job?.data.target,
+        attempt: job?.attemptsMade,
+        reason: error.message,
+      },
+      'webhook delivery failed',
+    ),
+  );
   return worker;
 }

@@ -29,7 +29,9 @@ export class WholeFrameAnalyzer implements FrameAnalyzer {
     const outcomes = frames.map((frame) => {
       const box = { x: 0, y: 0, width: frame.width, height: frame.height };
       const [face] = gate.next(frame, [{ box, crop: box }], () => this.classifier.classify(frame));
-      return face!.outcome.then(({ classification, reused }): FrameAnalysis => ({ faces: [{ ...classification, box, detectorScore: null, ...(reused ? { reused: true as const } : {}) }] }));
+      return face!.outcome.then(({ classification, reused }): FrameAnalysis => ({
+        faces: [{ ...classification, box, detectorScore: null, ...(reused ? { reused: true as const } : {}) }],
+      }));
     });
     gate.finish();
     return Promise.allSettled(outcomes);

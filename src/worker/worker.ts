@@ -95,20 +95,31 @@ async function analyzeAndRecord(
     results = data.timestamps.map((timestamp, i) => ({ index: data.firstIndex + i, timestamp, faces: [], error }));
   } else {
     const frameBytes = data.width * data.height * 3;
-    if (chunk.length !== frameBytes * count) throw new Error(`chunk ${data.chunkKey} holds ${chunk.length} bytes, expected ${count} frames × ${frameBytes}`);
+    if (chunk.length !== frameBytes * count)
+      throw new Error(`chunk ${data.chunkKey} holds ${chunk.length} bytes, expected ${count} frames × ${frameBytes}`);
     const images = data.timestamps.map((_, i) => {
-      const image: RgbImage = { data: chunk.subarray(i * frameBytes, (i + 1) * frameBytes), width: data.width, height: data.height };
+      const image: RgbImage = {
+        data: chunk.subarray(i * frameBytes, (i + 1) * frameBytes),
+        width: data.width,
+        height: data.height,
+      };
       tagFrame(image, { videoId: data.videoId, index: data.firstIndex + i });
       return image;
     });
     // The chunk's frames are consecutive frames of one video: an analyser may carry work over between them.
-    const settled = analyzer.analyzeSequence ? await analyzer.analyzeSequence(images) : await Promise.allSettled(images.map((image) => analyzer.analyze(image)));
+    const settled = analyzer.analyzeSequence
+      ? await analyzer.analyzeSequence(images)
+      : await Promise.allSettled(images.map((image) => analyzer.analyze(image)));
     results = [];
     settled.forEach((outcome, i) => {
       const index = data.firstIndex + i;
       const timestamp = data.timestamps[i]!;
       // The frame's colour signature travels with its result: aggregation finds scene cuts from consecutive ones.
-      const signature = frameSignature({ data: chunk.subarray(i * frameBytes, (i + 1) * frameBytes), width: data.width, height: data.height });
+      const signature = frameSignature({
+        data: chunk.subarray(i * frameBytes, (i + 1) * frameBytes),
+        width: data.width,
+        height: data.height,
+      });
       if (outcome.status === 'fulfilled') results.push({ index, timestamp, faces: outcome.value.faces, signature });
       else {
         const reason = outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason));
@@ -120,7 +131,11 @@ async function analyzeAndRecord(
   }
   const release = retryError === undefined || attempt.finalAttempt;
   // A missing chunk may also mean another attempt analysed and released it already: its results stand.
-  const outcome = await recordFrameResults(pipeline, data.videoId, results, { ...(release ? { releaseChunk: data.chunkKey } : {}), model: analyzer.info, onlyMissing: chunk === null });
+  const outcome = await recordFrameResults(pipeline, data.videoId, results, {
+    ...(release ? { releaseChunk: data.chunkKey } : {}),
+    model: analyzer.info,
+    onlyMissing: chunk === null,
+  });
   const now = Date.now();
   let failedFrames = 0;
   for (const r of results) {
@@ -128,11 +143,19 @@ async function analyzeAndRecord(
       failedFrames += 1;
       observer?.frameFailed?.({ reason: r.error });
     } else {
-      observer?.frameProcessed?.({ faces: r.faces.length, reusedFaces: r.faces.filter((f) => f.reused).length, queueWaitMs: Math.max(0, started - attempt.enqueuedAt), endToEndMs: Math.max(0, now - data.producedAt) });
+      observer?.frameProcessed?.({
+        faces: r.faces.length,
+        reusedFaces: r.faces.filter((f) => f.reused).length,
+        queueWaitMs: Math.max(0, started - attempt.enqueuedAt),
+        endToEndMs: Math.max(0, now - data.producedAt),
+      });
     }
   }
   if (outcome.complete) await enqueueFinalize(pipeline, data.videoId);
-  if (!release) throw new Error(`${count - results.length} of ${count} frames failed, will retry: ${retryError!.message}`, { cause: retryError });
+  if (!release)
+    throw new Error(`${count - results.length} of ${count} frames failed, will retry: ${retryError!.message}`, {
+      cause: retryError,
+    });
   return { complete: outcome.complete, failedFrames };
 }
 
@@ -163,10 +186,18 @@ export function startWorker(pipeline: Pipeline, options: WorkerOptions): WorkerH
         const final = state === 'failed';
         // A process being interrupted or stopped (abandonQueuedInference) fails its chunks on purpose: not a warning.
         const abandoned = error.cause instanceof FerError && error.cause.code === INFERENCE_ABANDONED;
-        log?.[abandoned ? 'debug' : 'warn']({ videoId: job.data.videoId, jobId: job.id, attempt: job.attemptsMade, final, reason: error.message }, final ? 'frame job failed for good' : 'frame job failed, will retry');
+        log?.[abandoned ? 'debug' : 'warn'](
+          { videoId: job.data.videoId, jobId: job.id, attempt: job.attemptsMade, final, reason: error.message },
+          final ? 'frame job failed for good' : 'frame job failed, will retry',
+        );
         if (final) await recordChunkFailed(pipeline, job.data, describeJobFailure(error.message, pipeline));
       })
-      .catch((err: unknown) => log?.warn({ videoId: job.data.videoId, reason: (err as Error).message }, 'could not record failed frames now; the recovery sweep will'));
+      .catch((err: unknown) =>
+        log?.warn(
+          { videoId: job.data.videoId, reason: (err as Error).message },
+          'could not record failed frames now; the recovery sweep will',
+        ),
+      );
   });
   frames.on('error', (error) => reportQueueError(log, 'frames', error));
 
@@ -176,7 +207,11 @@ export function startWorker(pipeline: Pipeline, options: WorkerOptions): WorkerH
       : new Worker<FinalizeJobData>(
           QUEUE_NAMES.finalize,
           async (job: Job<FinalizeJobData>) => {
-            const result = await finalizeVideo(pipeline, job.data.videoId, { ...options.finalizeOptions, ...(options.observer ? { observer: options.observer } : {}), ...(log ? { logger: log } : {}) });
+            const result = await finalizeVideo(pipeline, job.data.videoId, {
+              ...options.finalizeOptions,
+              ...(options.observer ? { observer: options.observer } : {}),
+              ...(log ? { logger: log } : {}),
+            });
             return { stored: result !== null };
           },
           { ...pipeline.workerOptions(), concurrency: pipeline.config.finalizeConcurrency },

@@ -1,4 +1,11 @@
-import type { IdempotencyClaim, IdempotencyStore, ListQuery, SubmitRequest, VideoService, VideoStatus } from '../../src/api/service.ts';
+import type {
+  IdempotencyClaim,
+  IdempotencyStore,
+  ListQuery,
+  SubmitRequest,
+  VideoService,
+  VideoStatus,
+} from '../../src/api/service.ts';
 import type { VideoResult } from '../../src/results/types.ts';
 
 /** In-memory VideoService for the API tests: records submissions, serves statuses and results the test sets. */
@@ -18,7 +25,12 @@ export class FakeVideoService implements VideoService {
     }
     this.submitted.push(request);
     const id = `vid-${this.submitted.length}`;
-    this.statuses.set(id, { id, state: 'queued', progress: { framesExpected: null, framesTotal: null, framesDone: 0, framesFailed: 0, fraction: null }, errors: [] });
+    this.statuses.set(id, {
+      id,
+      state: 'queued',
+      progress: { framesExpected: null, framesTotal: null, framesDone: 0, framesFailed: 0, fraction: null },
+      errors: [],
+    });
     return { id };
   }
 
@@ -37,7 +49,9 @@ export class FakeVideoService implements VideoService {
   }
 
   async list(query: ListQuery): Promise<{ videos: VideoStatus[]; next: string | null }> {
-    const all = [...this.statuses.values()].reverse().filter((v) => query.state === undefined || v.state === query.state);
+    const all = [...this.statuses.values()]
+      .reverse()
+      .filter((v) => query.state === undefined || v.state === query.state);
     const start = query.cursor === undefined ? 0 : Number(query.cursor);
     const videos = all.slice(start, start + query.limit);
     return { videos, next: start + query.limit < all.length ? String(start + query.limit) : null };
@@ -57,7 +71,11 @@ export class FakeVideoService implements VideoService {
     const status = this.statuses.get(id);
     if (status === undefined) return null;
     if (['completed', 'failed', 'cancelled'].includes(status.state)) return 'finished';
-    this.statuses.set(id, { ...status, state: 'cancelled', errors: [{ code: 'cancelled', message: 'cancelled by request' }] });
+    this.statuses.set(id, {
+      ...status,
+      state: 'cancelled',
+      errors: [{ code: 'cancelled', message: 'cancelled by request' }],
+    });
     return 'cancelled';
   }
 

@@ -39,12 +39,18 @@ afterAll(async () => {
 function upload(bytes: string, key: string) {
   const boundary = '----fer-boundary';
   const payload = `--${boundary}\r\nContent-Disposition: form-data; name="fps"\r\n\r\n2\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="talk.mp4"\r\nContent-Type: video/mp4\r\n\r\n${bytes}\r\n--${boundary}--\r\n`;
-  return app.inject({ method: 'POST', url: '/v1/videos', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'idempotency-key': key }, payload });
+  return app.inject({
+    method: 'POST',
+    url: '/v1/videos',
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'idempotency-key': key },
+    payload,
+  });
 }
 
 describe('Idempotency-Key on POST /v1/videos', () => {
   it('the same key and request answer the first video, once queued; a different request with it is a 409', async () => {
-    const post = (body: object, key: string) => app.inject({ method: 'POST', url: '/v1/videos', payload: body, headers: { 'idempotency-key': key } });
+    const post = (body: object, key: string) =>
+      app.inject({ method: 'POST', url: '/v1/videos', payload: body, headers: { 'idempotency-key': key } });
     const first = await post({ path: 'clip.mp4', fps: 4 }, 'key-1');
     expect(first.statusCode).toBe(202);
     expect(first.headers['idempotent-replayed']).toBeUndefined();
@@ -55,14 +61,26 @@ describe('Idempotency-Key on POST /v1/videos', () => {
     expect(again.headers.location).toBe(`/v1/videos/${first.json().id}`);
     expect(await pipeline.queues.videos.getJobCounts('waiting', 'prioritized')).toMatchObject({ waiting: 1 });
 
-    for (const body of [{ path: 'clip.mp4', fps: 5 }, { path: 'other.mp4', fps: 4 }]) {
+    for (const body of [
+      { path: 'clip.mp4', fps: 5 },
+      { path: 'other.mp4', fps: 4 },
+    ]) {
       const conflict = await post(body, 'key-1');
       expect(conflict.statusCode).toBe(409);
       expect(conflict.json().error.code).toBe('idempotency_conflict');
     }
     // Another key is another submission.
     expect((await post({ path: 'clip.mp4', fps: 4 }, 'key-2')).json().id).not.toBe(first.json().id);
-    expect((await app.inject({ method: 'POST', url: '/v1/videos', payload: { path: 'clip.mp4' }, headers: { 'idempotency-key': 'has space' } })).json().error.code).toBe('invalid_request');
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/v1/videos',
+          payload: { path: 'clip.mp4' },
+          headers: { 'idempotency-key': 'has space' },
+        })
+      ).json().error.code,
+    ).toBe('invalid_request');
   });
 
   it('an upload retried with its key makes one video and keeps one file; other bytes under the key are a 409, their file dropped', async () => {
@@ -78,22 +96,34 @@ describe('Idempotency-Key on POST /v1/videos', () => {
 
 describe('POST /v1/videos/{id}/cancel', () => {
   it('cancels an open video: state cancelled, kept and listed, its budget given back; results and a second cancel are 409s', async () => {
-    const { id } = (await app.inject({ method: 'POST', url: '/v1/videos', payload: { path: 'clip.mp4' } })).json() as { id: string };
+    const { id } = (await app.inject({ method: 'POST', url: '/v1/videos', payload: { path: 'clip.mp4' } })).json() as {
+      id: string;
+    };
     // As if a producer had written a chunk of it.
     const chunk = pipeline.keys.chunk(id, 0);
     await reserveChunk(pipeline, chunk, 300, 1);
     await writeChunk(pipeline, chunk, Buffer.alloc(300));
     const cancelled = await app.inject({ method: 'POST', url: `/v1/videos/${id}/cancel` });
     expect(cancelled.statusCode).toBe(200);
-    expect(cancelled.json()).toMatchObject({ id, state: 'cancelled', errors: [{ code: 'cancelled', message: 'cancelled by request' }] });
+    expect(cancelled.json()).toMatchObject({
+      id,
+      state: 'cancelled',
+      errors: [{ code: 'cancelled', message: 'cancelled by request' }],
+    });
     expect(await heldFrames(pipeline)).toEqual({ bytes: 0, frames: 0 });
     expect(await pipeline.queues.videos.getJob(id)).toBeUndefined();
 
     expect((await app.inject({ method: 'GET', url: `/v1/videos/${id}` })).json().state).toBe('cancelled');
-    const listed = (await app.inject({ method: 'GET', url: '/v1/videos?state=cancelled' })).json() as { videos: Array<{ id: string }> };
+    const listed = (await app.inject({ method: 'GET', url: '/v1/videos?state=cancelled' })).json() as {
+      videos: Array<{ id: string }>;
+    };
     expect(listed.videos.map((v) => v.id)).toEqual([id]);
-    expect(((await app.inject({ method: 'GET', url: '/v1/videos?state=failed' })).json() as { videos: unknown[] }).videos).toEqual([]);
-    expect((await app.inject({ method: 'GET', url: `/v1/videos/${id}/results` })).json().error.code).toBe('video_cancelled');
+    expect(
+      ((await app.inject({ method: 'GET', url: '/v1/videos?state=failed' })).json() as { videos: unknown[] }).videos,
+    ).toEqual([]);
+    expect((await app.inject({ method: 'GET', url: `/v1/videos/${id}/results` })).json().error.code).toBe(
+      'video_cancelled',
+    );
     const twice = await app.inject({ method: 'POST', url: `/v1/videos/${id}/cancel` });
     expect(twice.statusCode).toBe(409);
     expect(twice.json().error.code).toBe('video_finished');

@@ -37,7 +37,8 @@ async function replica(url: string, options: { inMemory?: boolean } = {}): Promi
   return app;
 }
 
-const get = (app: FastifyInstance, token: string) => app.inject({ method: 'GET', url: '/v1/videos/nothing', headers: { authorization: `Bearer ${token}` } });
+const get = (app: FastifyInstance, token: string) =>
+  app.inject({ method: 'GET', url: '/v1/videos/nothing', headers: { authorization: `Bearer ${token}` } });
 
 afterEach(async () => {
   for (const { app, pipeline } of opened.splice(0)) {
@@ -54,7 +55,10 @@ describe('rate limit in Redis', () => {
     for (let i = 0; i < LIMIT + 2; i++) statuses.push((await get(i % 2 === 0 ? a : b, ALICE)).statusCode);
     expect(statuses).toEqual([404, 404, 404, 404, 404, 429, 429]);
     const limited = await get(b, ALICE);
-    expect(limited.json().error).toMatchObject({ code: 'rate_limited', message: expect.stringMatching(/more than 5 requests.*FER_API_RATE_LIMIT/) });
+    expect(limited.json().error).toMatchObject({
+      code: 'rate_limited',
+      message: expect.stringMatching(/more than 5 requests.*FER_API_RATE_LIMIT/),
+    });
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
     // Bob's budget is his own, on either replica; probes are never counted.

@@ -27,7 +27,13 @@ describeWithRedisServer('the API on a Redis that is out of memory', () => {
     await writeFile(path.join(tmp, 'clip.mp4'), 'x');
     pipeline = createPipeline({ redisUrl: redis.url, prefix: 'full', config: loadConfig({}).pipeline });
     app = await buildApiServer({
-      config: { uploadDir: path.join(tmp, 'uploads'), inputDir: tmp, maxUploadBytes: 1 << 20, maxJsonBytes: 4096, rateLimitPerMinute: 100 },
+      config: {
+        uploadDir: path.join(tmp, 'uploads'),
+        inputDir: tmp,
+        maxUploadBytes: 1 << 20,
+        maxJsonBytes: 4096,
+        rateLimitPerMinute: 100,
+      },
       service: createPipelineVideoService(pipeline, { redisTimeoutMs: 2000 }),
       // As `fer-stream api` runs: the rate limit counted in this Redis (a write on every request).
       rateLimitStore: redisRateLimitStore(pipeline, 2000),
@@ -49,7 +55,10 @@ describeWithRedisServer('the API on a Redis that is out of memory', () => {
     await pipeline.redis.config('SET', 'maxmemory', String(usedBytes! - 64 * 1024));
     const refused = await submit();
     expect(refused.statusCode).toBe(503);
-    expect(refused.json().error).toEqual({ code: 'unavailable', message: 'Redis is out of memory (its maxmemory is reached): the request had no effect; try again later' });
+    expect(refused.json().error).toEqual({
+      code: 'unavailable',
+      message: 'Redis is out of memory (its maxmemory is reached): the request had no effect; try again later',
+    });
     // Reads go on: the rate limit's count (a write) is refused too, and lets them through uncounted.
     const list = await app.inject({ method: 'GET', url: '/v1/videos' });
     expect(list.statusCode).toBe(200);

@@ -7,15 +7,27 @@ import { ajv, formValidator, routeSchema, toJsonSchema } from '../../src/api/req
 
 describe('request validation from the OpenAPI document', () => {
   it('translates OpenAPI 3.0 schema keywords to JSON Schema', () => {
-    expect(toJsonSchema({ type: 'number', minimum: 0, exclusiveMinimum: true, maximum: 5 })).toEqual({ type: 'number', exclusiveMinimum: 0, maximum: 5 });
-    expect(toJsonSchema({ type: 'object', properties: { x: { type: 'string', nullable: true } } })).toEqual({ type: 'object', properties: { x: { type: ['string', 'null'] } } });
+    expect(toJsonSchema({ type: 'number', minimum: 0, exclusiveMinimum: true, maximum: 5 })).toEqual({
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: 5,
+    });
+    expect(toJsonSchema({ type: 'object', properties: { x: { type: 'string', nullable: true } } })).toEqual({
+      type: 'object',
+      properties: { x: { type: ['string', 'null'] } },
+    });
   });
 
   it('every documented operation compiles; queries and bodies refuse what the document does not list', () => {
     for (const [path, operations] of Object.entries(openApiDocument.paths)) {
       for (const method of Object.keys(operations)) {
-        const schema = routeSchema(path, method) as { params?: object; querystring?: object; body?: { content: Record<string, { schema: object }> } };
-        for (const part of [schema.params, schema.querystring, schema.body?.content['application/json']?.schema]) if (part) expect(() => ajv.compile(part), `${method} ${path}`).not.toThrow();
+        const schema = routeSchema(path, method) as {
+          params?: object;
+          querystring?: object;
+          body?: { content: Record<string, { schema: object }> };
+        };
+        for (const part of [schema.params, schema.querystring, schema.body?.content['application/json']?.schema])
+          if (part) expect(() => ajv.compile(part), `${method} ${path}`).not.toThrow();
       }
     }
     const query = ajv.compile(routeSchema('/v1/videos/{id}/results', 'get').querystring as object);

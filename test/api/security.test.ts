@@ -30,9 +30,22 @@ let producer: ProducerHandle;
 let app: FastifyInstance;
 let base: string;
 
-const as = (token: string | undefined, init: RequestInit = {}): RequestInit => ({ ...init, headers: { ...(init.headers as Record<string, string>), ...(token ? { authorization: `Bearer ${token}` } : {}) } });
-const submitPath = (token: string | undefined, file: string) => fetch(`${base}/v1/videos`, as(token, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: file }) }));
-async function body(response: Response): Promise<{ http: number; error?: { code: string; message: string }; [k: string]: unknown }> {
+const as = (token: string | undefined, init: RequestInit = {}): RequestInit => ({
+  ...init,
+  headers: { ...(init.headers as Record<string, string>), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+});
+const submitPath = (token: string | undefined, file: string) =>
+  fetch(
+    `${base}/v1/videos`,
+    as(token, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ path: file }),
+    }),
+  );
+async function body(
+  response: Response,
+): Promise<{ http: number; error?: { code: string; message: string }; [k: string]: unknown }> {
   return { ...((await response.json()) as object), http: response.status };
 }
 
@@ -55,13 +68,29 @@ beforeAll(async () => {
   uploadDir = path.join(tmp, 'uploads');
   await mkdir(inputDir, { recursive: true });
   generateTestVideo(path.join(inputDir, 'clip.mp4'), { seconds: 1 });
-  await writeFile(path.join(inputDir, 'playlist.mp4'), `#EXTM3U\n#EXTINF:1.0,\n${path.join(inputDir, 'clip.mp4')}\n#EXT-X-ENDLIST\n`);
-  await writeFile(path.join(inputDir, 'concat.mp4'), `ffconcat version 1.0\nfile '${path.join(inputDir, 'clip.mp4')}'\n`);
+  await writeFile(
+    path.join(inputDir, 'playlist.mp4'),
+    `#EXTM3U\n#EXTINF:1.0,\n${path.join(inputDir, 'clip.mp4')}\n#EXT-X-ENDLIST\n`,
+  );
+  await writeFile(
+    path.join(inputDir, 'concat.mp4'),
+    `ffconcat version 1.0\nfile '${path.join(inputDir, 'clip.mp4')}'\n`,
+  );
   const config = loadConfig({}, { pipeline: { chunkFrames: 4 } });
   pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: config.pipeline, failFast: true });
   producer = startProducer(pipeline);
   app = await buildApiServer({
-    config: { uploadDir, inputDir, maxUploadBytes: 64 * 1024, maxJsonBytes: 4096, rateLimitPerMinute: 30, headersTimeoutMs: 1000, requestTimeoutMs: 1500, idleTimeoutMs: 5000, maxConnections: 50 },
+    config: {
+      uploadDir,
+      inputDir,
+      maxUploadBytes: 64 * 1024,
+      maxJsonBytes: 4096,
+      rateLimitPerMinute: 30,
+      headersTimeoutMs: 1000,
+      requestTimeoutMs: 1500,
+      idleTimeoutMs: 5000,
+      maxConnections: 50,
+    },
     service: createPipelineVideoService(pipeline, { redisTimeoutMs: 1500 }),
     tokens: parseTokens([`alice:${ALICE}`, `bob:${BOB}`]),
   });
@@ -96,12 +125,15 @@ describe('tokens', () => {
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toBe('Bearer');
     expect((await body(none)).error?.code).toBe('unauthorized');
-    expect((await body(await fetch(`${base}/v1/videos/abc`, as('wrong-token-0123456789abcdef')))).error?.code).toBe('unauthorized');
+    expect((await body(await fetch(`${base}/v1/videos/abc`, as('wrong-token-0123456789abcdef')))).error?.code).toBe(
+      'unauthorized',
+    );
     expect((await body(await submitPath(undefined, 'clip.mp4'))).http).toBe(401);
-    for (const open of ['/healthz', '/readyz', '/openapi.json']) expect((await fetch(`${base}${open}`)).status, open).toBe(200);
+    for (const open of ['/healthz', '/readyz', '/openapi.json'])
+      expect((await fetch(`${base}${open}`)).status, open).toBe(200);
   });
 
-  it("a video belongs to the token that submitted it: another token gets 404 for its status and results", async () => {
+  it('a video belongs to the token that submitted it: another token gets 404 for its status and results', async () => {
     const submitted = await body(await submitPath(ALICE, 'clip.mp4'));
     expect(submitted.http).toBe(202);
     const id = String(submitted.id);
@@ -119,18 +151,36 @@ describe('tokens', () => {
   it('refuses to listen on a non-loopback address without tokens unless FER_API_AUTH=none', async () => {
     expect(isLoopbackHost('127.0.0.1') && isLoopbackHost('::1') && isLoopbackHost('localhost')).toBe(true);
     expect(isLoopbackHost('0.0.0.0') || isLoopbackHost('::') || isLoopbackHost('10.1.2.3')).toBe(false);
-    expect(() => assertSafeListen('0.0.0.0', 'token', [])).toThrow(/refusing to serve the API on 0\.0\.0\.0 without authentication/);
+    expect(() => assertSafeListen('0.0.0.0', 'token', [])).toThrow(
+      /refusing to serve the API on 0\.0\.0\.0 without authentication/,
+    );
     expect(() => assertSafeListen('0.0.0.0', 'none', [])).not.toThrow();
     expect(() => assertSafeListen('127.0.0.1', 'token', [])).not.toThrow();
 
     const processes = new CliProcesses(100);
-    const env = { ...process.env, REDIS_URL: redisUrl(), FER_REDIS_PREFIX: prefix, FER_METRICS_ENABLED: '0', CI: 'true', FER_API_TOKENS: '' };
+    const env = {
+      ...process.env,
+      REDIS_URL: redisUrl(),
+      FER_REDIS_PREFIX: prefix,
+      FER_METRICS_ENABLED: '0',
+      CI: 'true',
+      FER_API_TOKENS: '',
+    };
     const refused = processes.start('api-open', ['api', '--host', '0.0.0.0', '--port', '0'], env);
     refused.stopped = true;
     expect(await refused.exit).toBe(1);
-    expect(refused.output).toMatch(/refusing to serve the API on 0\.0\.0\.0 without authentication: set FER_API_TOKENS/);
-    const explicit = processes.start('api-none', ['api', '--host', '0.0.0.0', '--port', '0'], { ...env, FER_API_AUTH: 'none' });
-    await processes.until('the explicitly open API to listen', async () => (explicit.output.includes('"API listening"') ? true : undefined), 60_000);
+    expect(refused.output).toMatch(
+      /refusing to serve the API on 0\.0\.0\.0 without authentication: set FER_API_TOKENS/,
+    );
+    const explicit = processes.start('api-none', ['api', '--host', '0.0.0.0', '--port', '0'], {
+      ...env,
+      FER_API_AUTH: 'none',
+    });
+    await processes.until(
+      'the explicitly open API to listen',
+      async () => (explicit.output.includes('"API listening"') ? true : undefined),
+      60_000,
+    );
     expect(explicit.output).toMatch(/"auth":"none \(FER_API_AUTH=none\)"/);
     expect(await processes.stopAll()).toEqual({ 'api-open': 1, 'api-none': 0 });
   });
@@ -141,7 +191,11 @@ describe('hostile files, by path and uploaded', () => {
     it(`${name} is accepted for probing, then fails with unsupported_container and no server path, by path and as an upload`, async () => {
       const byPath = await body(await submitPath(ALICE, name));
       const form = new FormData();
-      form.append('file', new Blob([await import('node:fs/promises').then((f) => f.readFile(path.join(inputDir, name)))]), name);
+      form.append(
+        'file',
+        new Blob([await import('node:fs/promises').then((f) => f.readFile(path.join(inputDir, name)))]),
+        name,
+      );
       const uploaded = await body(await fetch(`${base}/v1/videos`, as(ALICE, { method: 'POST', body: form })));
       for (const submitted of [byPath, uploaded]) {
         expect(submitted.http).toBe(202);
@@ -160,7 +214,12 @@ describe('hostile files, by path and uploaded', () => {
   }
 
   it('protocol tricks in a path stay file names inside the input directory', async () => {
-    for (const trick of [`concat:clip.mp4|clip.mp4`, 'http://127.0.0.1:1/x.mp4', 'file:clip.mp4', '../input/clip.mp4|x']) {
+    for (const trick of [
+      `concat:clip.mp4|clip.mp4`,
+      'http://127.0.0.1:1/x.mp4',
+      'file:clip.mp4',
+      '../input/clip.mp4|x',
+    ]) {
       const answer = await body(await submitPath(ALICE, trick));
       expect(answer.http, trick).toBe(400);
       expect(answer.error?.code).toBe('input_not_found');
@@ -173,7 +232,9 @@ describe('hostile files, by path and uploaded', () => {
 describe('slow and greedy clients', () => {
   it('a request body trickling in is cut by the request timeout, with our JSON error', async () => {
     const { text, ms } = await raw((socket) => {
-      socket.write(`POST /v1/videos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ALICE}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"pa`);
+      socket.write(
+        `POST /v1/videos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ALICE}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"pa`,
+      );
       const trickle = setInterval(() => socket.writable && socket.write(' '), 200);
       socket.on('close', () => clearInterval(trickle));
     });
@@ -195,7 +256,9 @@ describe('slow and greedy clients', () => {
   it('a slow upload is cut too, and leaves no partial file; an oversize one is refused with 413', async () => {
     await raw((socket) => {
       const boundary = 'xyz';
-      socket.write(`POST /v1/videos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ALICE}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: 100000\r\n\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.mp4"\r\n\r\n`);
+      socket.write(
+        `POST /v1/videos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ALICE}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: 100000\r\n\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.mp4"\r\n\r\n`,
+      );
       const trickle = setInterval(() => socket.writable && socket.write('0123456789'), 100);
       socket.on('close', () => clearInterval(trickle));
     });
@@ -212,7 +275,10 @@ describe('slow and greedy clients', () => {
   });
 
   it('connections beyond FER_API_MAX_CONNECTIONS are dropped at once; one freed lets the next in', async () => {
-    const limited = await buildApiServer({ config: { uploadDir, maxUploadBytes: 1024, maxJsonBytes: 4096, maxConnections: 3 }, service: createPipelineVideoService(pipeline, { redisTimeoutMs: 1500 }) });
+    const limited = await buildApiServer({
+      config: { uploadDir, maxUploadBytes: 1024, maxJsonBytes: 4096, maxConnections: 3 },
+      service: createPipelineVideoService(pipeline, { redisTimeoutMs: 1500 }),
+    });
     const url = new URL(await limited.listen({ host: '127.0.0.1', port: 0 }));
     const sockets: net.Socket[] = [];
     const connect = () =>
@@ -270,7 +336,12 @@ describe('slow and greedy clients', () => {
     const long = await body(await fetch(`${base}/v1/videos/${'a'.repeat(300)}`, as(ALICE)));
     expect(long.http).toBe(400);
     expect(long.error?.code).toBe('invalid_id');
-    const malformed = await body(await fetch(`${base}/v1/videos`, as(ALICE, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"path":' })));
+    const malformed = await body(
+      await fetch(
+        `${base}/v1/videos`,
+        as(ALICE, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"path":' }),
+      ),
+    );
     expect(malformed.http).toBe(400);
     expect(malformed.error?.code).toBe('invalid_request');
     const unknown = await body(await fetch(`${base}/nope`, as(ALICE)));

@@ -60,10 +60,19 @@ function upload(bytes: Uint8Array | string, fields: Record<string, string> = {},
 }
 
 function submitPath(body: unknown) {
-  return fetch(`${base}/v1/videos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return fetch(`${base}/v1/videos`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
-function expectError(result: { status: number; body: Record<string, any> }, status: number, code: string, message?: RegExp) {
+function expectError(
+  result: { status: number; body: Record<string, any> },
+  status: number,
+  code: string,
+  message?: RegExp,
+) {
   expect(result.status).toBe(status);
   expect(result.body.error.code).toBe(code);
   expect(typeof result.body.error.message).toBe('string');
@@ -73,7 +82,10 @@ function expectError(result: { status: number; body: Record<string, any> }, stat
 describe('health', () => {
   it('answers /healthz, and /readyz by whether the service can reach Redis', async () => {
     expect(await json(await fetch(`${base}/healthz`))).toEqual({ status: 200, body: { status: 'ok' } });
-    expect(await json(await fetch(`${base}/readyz`))).toEqual({ status: 200, body: { status: 'ready', workers: 1, producers: 1, warnings: [] } });
+    expect(await json(await fetch(`${base}/readyz`))).toEqual({
+      status: 200,
+      body: { status: 'ready', workers: 1, producers: 1, warnings: [] },
+    });
     service.isReady = false;
     expectError(await json(await fetch(`${base}/readyz`)), 503, 'unavailable');
   });
@@ -88,7 +100,11 @@ describe('POST /v1/videos: upload', () => {
     expect(body.id).toMatch(/^vid-/);
     expect(response.headers.get('location')).toBe(`/v1/videos/${body.id}`);
     const request = service.submitted.at(-1)!;
-    expect(request).toMatchObject({ uploaded: true, originalName: 'evil name.MP4', options: { fps: 5, maxFrames: 10 } });
+    expect(request).toMatchObject({
+      uploaded: true,
+      originalName: 'evil name.MP4',
+      options: { fps: 5, maxFrames: 10 },
+    });
     expect(path.dirname(request.path)).toBe(uploadDir);
     expect(path.basename(request.path)).toMatch(/^[0-9a-f-]{36}\.mp4$/);
     expect(new Uint8Array(await readFile(request.path))).toEqual(bytes);
@@ -97,7 +113,12 @@ describe('POST /v1/videos: upload', () => {
   it('refuses a file over the size limit with 413 and leaves no partial file behind', async () => {
     const before = await readdir(uploadDir);
     const count = service.submitted.length;
-    expectError(await json(await upload(new Uint8Array(MAX_UPLOAD + 1))), 413, 'payload_too_large', new RegExp(`${MAX_UPLOAD} bytes`));
+    expectError(
+      await json(await upload(new Uint8Array(MAX_UPLOAD + 1))),
+      413,
+      'payload_too_large',
+      new RegExp(`${MAX_UPLOAD} bytes`),
+    );
     expect(await readdir(uploadDir)).toEqual(before);
     expect(service.submitted.length).toBe(count);
   });
@@ -110,12 +131,21 @@ describe('POST /v1/videos: upload', () => {
     expectError(await json(await fetch(`${base}/v1/videos`, { method: 'POST', body: form })), 400, 'missing_file');
     expectError(await json(await upload('x', { fps: '-1' })), 400, 'invalid_request', /fps/);
     expectError(await json(await upload('x', { colour: 'blue' })), 400, 'invalid_request', /colour/);
-    expectError(await json(await upload('x', { startSeconds: '5', endSeconds: '2' })), 400, 'invalid_request', /endSeconds must be greater/);
+    expectError(
+      await json(await upload('x', { startSeconds: '5', endSeconds: '2' })),
+      400,
+      'invalid_request',
+      /endSeconds must be greater/,
+    );
     expect(await readdir(uploadDir)).toEqual(before);
   });
 
   it('refuses other content types with 415', async () => {
-    const response = await fetch(`${base}/v1/videos`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+    const response = await fetch(`${base}/v1/videos`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hello',
+    });
     expectError(await json(response), 415, 'unsupported_media_type');
   });
 });
@@ -124,7 +154,11 @@ describe('POST /v1/videos: path inside the input directory', () => {
   it('queues a file inside the input directory by its real path', async () => {
     const { status } = await json(await submitPath({ path: 'sub/clip.mp4', fps: 2 }));
     expect(status).toBe(202);
-    expect(service.submitted.at(-1)).toMatchObject({ path: path.join(await import('node:fs/promises').then((f) => f.realpath(inputDir)), 'sub', 'clip.mp4'), uploaded: false, options: { fps: 2 } });
+    expect(service.submitted.at(-1)).toMatchObject({
+      path: path.join(await import('node:fs/promises').then((f) => f.realpath(inputDir)), 'sub', 'clip.mp4'),
+      uploaded: false,
+      options: { fps: 2 },
+    });
   });
 
   it('refuses paths escaping the input directory: .., absolute paths outside, symbolic links out', async () => {
@@ -140,14 +174,25 @@ describe('POST /v1/videos: path inside the input directory', () => {
     expectError(await json(await submitPath({ path: 'sub' })), 400, 'input_not_found', /not a regular file/);
     expectError(await json(await submitPath({ file: 'sub/clip.mp4' })), 400, 'invalid_request', /path/);
     expectError(await json(await submitPath({ path: 'sub/clip.mp4', fps: 'fast' })), 400, 'invalid_request', /fps/);
-    const big = await fetch(`${base}/v1/videos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: 'x'.repeat(2000) }) });
+    const big = await fetch(`${base}/v1/videos`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ path: 'x'.repeat(2000) }),
+    });
     expectError(await json(big), 413, 'payload_too_large');
-    const broken = await fetch(`${base}/v1/videos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"path":' });
+    const broken = await fetch(`${base}/v1/videos`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"path":',
+    });
     expectError(await json(broken), 400, 'invalid_request');
   });
 
   it('is disabled without an input directory', async () => {
-    const noInput = await buildApiServer({ config: { uploadDir, maxUploadBytes: MAX_UPLOAD, maxJsonBytes: 1024 }, service: new FakeVideoService() });
+    const noInput = await buildApiServer({
+      config: { uploadDir, maxUploadBytes: MAX_UPLOAD, maxJsonBytes: 1024 },
+      service: new FakeVideoService(),
+    });
     const response = await noInput.inject({ method: 'POST', url: '/v1/videos', payload: { path: 'sub/clip.mp4' } });
     expect(response.statusCode).toBe(403);
     expect(response.json().error.code).toBe('path_submission_disabled');
@@ -156,14 +201,29 @@ describe('POST /v1/videos: path inside the input directory', () => {
 });
 
 describe('GET /v1/videos/:id and /results', () => {
-  const result = buildVideoResult({ videoId: 'done-1', frames: frames(['happy', null, 'sad']), video: { durationSeconds: 1.5 }, model: MODEL });
+  const result = buildVideoResult({
+    videoId: 'done-1',
+    frames: frames(['happy', null, 'sad']),
+    video: { durationSeconds: 1.5 },
+    model: MODEL,
+  });
 
   beforeAll(() => {
     const progress = { framesExpected: 3, framesTotal: 3, framesDone: 3, framesFailed: 0, fraction: 1 };
     service.statuses.set('done-1', { id: 'done-1', state: 'completed', progress, errors: [] });
     service.resultsById.set('done-1', result);
-    service.statuses.set('busy-1', { id: 'busy-1', state: 'processing', progress: { ...progress, framesDone: 1, fraction: 1 / 3 }, errors: [] });
-    service.statuses.set('bad-1', { id: 'bad-1', state: 'failed', progress: { ...progress, framesExpected: null, framesTotal: null, fraction: null }, errors: [{ code: 'not_a_video', message: 'not a video: no video stream' }] });
+    service.statuses.set('busy-1', {
+      id: 'busy-1',
+      state: 'processing',
+      progress: { ...progress, framesDone: 1, fraction: 1 / 3 },
+      errors: [],
+    });
+    service.statuses.set('bad-1', {
+      id: 'bad-1',
+      state: 'failed',
+      progress: { ...progress, framesExpected: null, framesTotal: null, fraction: null },
+      errors: [{ code: 'not_a_video', message: 'not a video: no video stream' }],
+    });
   });
 
   it('gives state, progress and errors; 404 for an unknown id; 400 for a malformed one', async () => {
@@ -179,7 +239,9 @@ describe('GET /v1/videos/:id and /results', () => {
     const asJson = await fetch(`${base}/v1/videos/done-1/results`);
     expect(asJson.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await asJson.json()).toEqual(JSON.parse(JSON.stringify(result)));
-    const smoothed = (await (await fetch(`${base}/v1/videos/done-1/results?smoothing=3`)).json()) as { aggregation: { smoothingWindow: number } };
+    const smoothed = (await (await fetch(`${base}/v1/videos/done-1/results?smoothing=3`)).json()) as {
+      aggregation: { smoothingWindow: number };
+    };
     expect(smoothed).toEqual(JSON.parse(JSON.stringify(resmoothVideoResult(result, 3))));
     expect(smoothed.aggregation.smoothingWindow).toBe(3);
     const csv = await fetch(`${base}/v1/videos/done-1/results?format=csv`);
@@ -195,11 +257,31 @@ describe('GET /v1/videos/:id and /results', () => {
   });
 
   it('says when results are not ready, when the video failed, and when the format is unknown', async () => {
-    expectError(await json(await fetch(`${base}/v1/videos/busy-1/results`)), 409, 'results_not_ready', /processing \(1\/3 frames\)/);
+    expectError(
+      await json(await fetch(`${base}/v1/videos/busy-1/results`)),
+      409,
+      'results_not_ready',
+      /processing \(1\/3 frames\)/,
+    );
     expectError(await json(await fetch(`${base}/v1/videos/bad-1/results`)), 409, 'video_failed', /no video stream/);
-    expectError(await json(await fetch(`${base}/v1/videos/done-1/results?format=xml`)), 400, 'invalid_format', /json, csv, tracks-csv, persons-csv, svg, png/);
-    expectError(await json(await fetch(`${base}/v1/videos/done-1/results?smoothing=0`)), 400, 'invalid_format', /smoothing/);
-    expectError(await json(await fetch(`${base}/v1/videos/done-1/results?colour=red`)), 400, 'invalid_format', /colour/);
+    expectError(
+      await json(await fetch(`${base}/v1/videos/done-1/results?format=xml`)),
+      400,
+      'invalid_format',
+      /json, csv, tracks-csv, persons-csv, svg, png/,
+    );
+    expectError(
+      await json(await fetch(`${base}/v1/videos/done-1/results?smoothing=0`)),
+      400,
+      'invalid_format',
+      /smoothing/,
+    );
+    expectError(
+      await json(await fetch(`${base}/v1/videos/done-1/results?colour=red`)),
+      400,
+      'invalid_format',
+      /colour/,
+    );
   });
 });
 
@@ -214,15 +296,23 @@ describe('errors and description', () => {
     const served = (await json(await fetch(`${base}/openapi.json`))).body;
     expect(served.openapi).toMatch(/^3\./);
     const documented = new Set(
-      Object.entries(served.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)),
+      Object.entries(served.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) =>
+        Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
+      ),
     );
-    const registered = routes.filter((r) => r.method !== 'HEAD').map((r) => `${r.method} ${r.url.replace(/:(\w+)/g, '{$1}')}`);
+    const registered = routes
+      .filter((r) => r.method !== 'HEAD')
+      .map((r) => `${r.method} ${r.url.replace(/:(\w+)/g, '{$1}')}`);
     expect(registered.length).toBeGreaterThanOrEqual(6);
     for (const route of registered) expect(documented, route).toContain(route);
     expect(documented.size).toBe(new Set(registered).size);
-    expect(openApiDocument.components.schemas.Error.properties.error.properties.code.enum).toEqual(Object.keys(ERROR_CODES));
+    expect(openApiDocument.components.schemas.Error.properties.error.properties.code.enum).toEqual(
+      Object.keys(ERROR_CODES),
+    );
     // A standard validator accepts it (generated clients choke on an invalid description).
-    await expect(SwaggerParser.validate(structuredClone(served) as unknown as Parameters<typeof SwaggerParser.validate>[0])).resolves.toBeDefined();
+    await expect(
+      SwaggerParser.validate(structuredClone(served) as unknown as Parameters<typeof SwaggerParser.validate>[0]),
+    ).resolves.toBeDefined();
   });
 
   it('lists videos newest first, filtered by state, paged; deletes one (cancelled when still open)', async () => {

@@ -31,13 +31,18 @@ function canMountTmpfs(): boolean {
 /** POSTs a multipart upload of `size` bytes, sent in pieces; `declared`: with a Content-Length, else chunked. */
 function upload(base: string, size: number, declared: boolean): Promise<{ status: number; body: any }> {
   const boundary = 'fer-test-boundary';
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.mp4"\r\nContent-Type: video/mp4\r\n\r\n`);
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.mp4"\r\nContent-Type: video/mp4\r\n\r\n`,
+  );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   const piece = Buffer.alloc(256 * 1024, 7);
   return new Promise((resolve, reject) => {
     const request = http.request(`${base}/v1/videos`, {
       method: 'POST',
-      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, ...(declared ? { 'content-length': head.length + size + tail.length } : {}) },
+      headers: {
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        ...(declared ? { 'content-length': head.length + size + tail.length } : {}),
+      },
     });
     let answered = false;
     request.on('response', (response) => {
@@ -81,7 +86,10 @@ describeRequiring(
     });
 
     async function serve(minFreeBytes: number): Promise<string> {
-      const app = await buildApiServer({ config: { uploadDir: volume, maxUploadBytes: 64 * MiB, maxJsonBytes: 1024, uploadMinFreeBytes: minFreeBytes }, service });
+      const app = await buildApiServer({
+        config: { uploadDir: volume, maxUploadBytes: 64 * MiB, maxJsonBytes: 1024, uploadMinFreeBytes: minFreeBytes },
+        service,
+      });
       servers.push(app);
       return app.listen({ host: '127.0.0.1', port: 0 });
     }
@@ -93,7 +101,9 @@ describeRequiring(
       const answer = await upload(base, 20 * MiB, true);
       expect(answer.status).toBe(507);
       expect(answer.body.error.code).toBe('insufficient_storage');
-      expect(answer.body.error.message).toMatch(/an upload of 20\.0 MB does not fit: the upload volume has 2[34]\.\d MB free, and 8\.0 MB are kept free \(FER_UPLOAD_MIN_FREE_BYTES\)/);
+      expect(answer.body.error.message).toMatch(
+        /an upload of 20\.0 MB does not fit: the upload volume has 2[34]\.\d MB free, and 8\.0 MB are kept free \(FER_UPLOAD_MIN_FREE_BYTES\)/,
+      );
       expect(answer.body.error.message).not.toContain(volume);
       expect(await readdir(volume)).toEqual([]);
       expect(await volumeFreeBytes(volume)).toBe(before);
@@ -107,7 +117,9 @@ describeRequiring(
       const answer = await upload(base, 20 * MiB, false);
       expect(answer.status).toBe(507);
       expect(answer.body.error.code).toBe('insufficient_storage');
-      expect(answer.body.error.message).toMatch(/ran down to \d+\.\d MB free while this upload arrived, and 8\.0 MB are kept free/);
+      expect(answer.body.error.message).toMatch(
+        /ran down to \d+\.\d MB free while this upload arrived, and 8\.0 MB are kept free/,
+      );
       // It stopped within one check of the floor: the volume never went below floor − CHECK_EVERY_BYTES.
       const low = Number(/ran down to (\d+\.\d) MB/.exec(answer.body.error.message)![1]) * MiB;
       expect(low).toBeGreaterThanOrEqual(8 * MiB - CHECK_EVERY_BYTES);
@@ -122,7 +134,10 @@ describeRequiring(
       const submitted = service.submitted.length;
       const full = await upload(base, 30 * MiB, false);
       expect(full.status).toBe(507);
-      expect(full.body.error).toEqual({ code: 'insufficient_storage', message: 'the upload volume is full: nothing was kept, try again later' });
+      expect(full.body.error).toEqual({
+        code: 'insufficient_storage',
+        message: 'the upload volume is full: nothing was kept, try again later',
+      });
       expect(await readdir(volume)).toEqual([]);
       expect(service.submitted.length).toBe(submitted);
 
@@ -140,11 +155,21 @@ describeRequiring(
       try {
         const progress = { framesExpected: 3, framesTotal: 3, framesDone: 3, framesFailed: 0, fraction: 1 };
         service.statuses.set('done-big', { id: 'done-big', state: 'completed', progress, errors: [] });
-        service.resultsById.set('done-big', buildVideoResult({ videoId: 'done-big', frames: frames(['happy', null, 'sad']), video: { durationSeconds: 1.5 }, model: MODEL }));
+        service.resultsById.set(
+          'done-big',
+          buildVideoResult({
+            videoId: 'done-big',
+            frames: frames(['happy', null, 'sad']),
+            video: { durationSeconds: 1.5 },
+            model: MODEL,
+          }),
+        );
         service.sources.set('done-big', source);
         const response = await fetch(`${base}/v1/videos/done-big/video`);
         expect(response.status).toBe(507);
-        expect(((await response.json()) as any).error.message).toMatch(/^the annotated copy \(about its source's size\) of 20\.0 MB does not fit: the upload volume has 1[78]\.\d MB free, and 8\.0 MB are kept free/);
+        expect(((await response.json()) as any).error.message).toMatch(
+          /^the annotated copy \(about its source's size\) of 20\.0 MB does not fit: the upload volume has 1[78]\.\d MB free, and 8\.0 MB are kept free/,
+        );
         expect(await readdir(path.join(volume, 'annotated'))).toEqual([]);
       } finally {
         await rm(source, { force: true });
@@ -159,17 +184,30 @@ describeRequiring(
       expect(free - size).toBeGreaterThanOrEqual(8 * MiB);
       const entries = (await readdir(volume)).length;
       const boundary = 'fer-held';
-      const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="first.mp4"\r\n\r\n`);
+      const head = Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="first.mp4"\r\n\r\n`,
+      );
       const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-      const first = http.request(`${base}/v1/videos`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + size + tail.length } });
-      const firstAnswer = new Promise<number>((resolve) => first.on('response', (r) => (r.resume(), resolve(r.statusCode!))));
+      const first = http.request(`${base}/v1/videos`, {
+        method: 'POST',
+        headers: {
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'content-length': head.length + size + tail.length,
+        },
+      });
+      const firstAnswer = new Promise<number>((resolve) =>
+        first.on('response', (r) => (r.resume(), resolve(r.statusCode!))),
+      );
       first.write(head);
       first.write(Buffer.alloc(MiB, 1));
       // The first upload is on the volume, arriving …
-      for (let i = 0; i < 100 && (await readdir(volume)).length === entries; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      for (let i = 0; i < 100 && (await readdir(volume)).length === entries; i++)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       const second = await upload(base, size, true);
       expect(second.status).toBe(507);
-      expect(second.body.error.message).toMatch(/does not fit: the upload volume has \d+\.\d MB free \(\d+\.\d MB of it promised to uploads still arriving\), and 8\.0 MB are kept free/);
+      expect(second.body.error.message).toMatch(
+        /does not fit: the upload volume has \d+\.\d MB free \(\d+\.\d MB of it promised to uploads still arriving\), and 8\.0 MB are kept free/,
+      );
       // … and completes: what it was promised was there.
       first.end(Buffer.concat([Buffer.alloc(size - MiB, 1), tail]));
       expect(await firstAnswer).toBe(202);

@@ -26,7 +26,15 @@ describeWithTools('annotated copies rendered a few at a time', ['ffmpeg', 'the D
     const progress = { framesExpected: 3, framesTotal: 3, framesDone: 3, framesFailed: 0, fraction: 1 };
     for (const id of VIDEOS) {
       service.statuses.set(id, { id, state: 'completed', progress, errors: [] });
-      service.resultsById.set(id, buildVideoResult({ videoId: id, frames: frames(['happy', 'sad', 'happy']), video: { durationSeconds: 1.5 }, model: MODEL }));
+      service.resultsById.set(
+        id,
+        buildVideoResult({
+          videoId: id,
+          frames: frames(['happy', 'sad', 'happy']),
+          video: { durationSeconds: 1.5 },
+          model: MODEL,
+        }),
+      );
       service.sources.set(id, generateTestVideo(path.join(tmp, `${id}.mp4`), { seconds: 1.5, width: 96, height: 72 }));
     }
   });
@@ -40,7 +48,12 @@ describeWithTools('annotated copies rendered a few at a time', ['ffmpeg', 'the D
     let running = 0;
     let most = 0;
     const app = await buildApiServer({
-      config: { uploadDir: path.join(tmp, `uploads-${renderConcurrency}`), maxUploadBytes: 1024, maxJsonBytes: 1024, renderConcurrency },
+      config: {
+        uploadDir: path.join(tmp, `uploads-${renderConcurrency}`),
+        maxUploadBytes: 1024,
+        maxJsonBytes: 1024,
+        renderConcurrency,
+      },
       service,
       render: async (options) => {
         most = Math.max(most, ++running);
@@ -57,7 +70,11 @@ describeWithTools('annotated copies rendered a few at a time', ['ffmpeg', 'the D
     for (const answer of answers) {
       expect(answer.status).toBe(200);
       expect(answer.headers.get('content-type')).toBe('video/mp4');
-      expect(Buffer.from(await answer.arrayBuffer()).subarray(4, 8).toString('latin1')).toBe('ftyp');
+      expect(
+        Buffer.from(await answer.arrayBuffer())
+          .subarray(4, 8)
+          .toString('latin1'),
+      ).toBe('ftyp');
     }
     return most;
   }

@@ -30,7 +30,11 @@ import { describeWithTools } from '../helpers/system-tools.ts';
 import { ensureFaceApiModels } from '../../src/models/faceapi/convert.ts';
 
 const TOKEN = 'viewer-test-token-0123456789';
-const streaming = { throttle: false, bytesSent: 0, responses: [] as Array<{ status: number; range: string | undefined }> };
+const streaming = {
+  throttle: false,
+  bytesSent: 0,
+  responses: [] as Array<{ status: number; range: string | undefined }>,
+};
 const { prefix, cleanup } = testPrefix(import.meta.url);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-view-'));
 
@@ -46,17 +50,28 @@ describeWithTools('the /view page in Chromium', ['chromium', 'ffmpeg'], () => {
     let result: VideoResult;
 
     beforeAll(async () => {
-      const config = loadConfig({ FER_MODELS_DIR: path.join(dir, 'models'), FER_EXECUTION_PROVIDERS: 'cpu' }, { pipeline: { fps: 5 } });
+      const config = loadConfig(
+        { FER_MODELS_DIR: path.join(dir, 'models'), FER_EXECUTION_PROVIDERS: 'cpu' },
+        { pipeline: { fps: 5 } },
+      );
       pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: config.pipeline });
       const analyzer = await createProfileAnalyzer(config, 'compact', { prepareFaceApi: ensureFaceApiModels });
       producer = startProducer(pipeline);
       worker = startWorker(pipeline, { analyzer, finalizeOptions: trackingFor(analyzer, config) });
-      ({ videoId } = await submitVideo(pipeline, { path: sharedPath('fixtures', 'video', 'grid_bbaf2n.mp4'), owner: 'viewer' }));
+      ({ videoId } = await submitVideo(pipeline, {
+        path: sharedPath('fixtures', 'video', 'grid_bbaf2n.mp4'),
+        owner: 'viewer',
+      }));
       await waitForVideos(pipeline, [videoId], { timeoutMs: 90_000, pollMs: 100 });
-      app = await buildApiServer({ config: { uploadDir: path.join(dir, 'uploads'), maxUploadBytes: 1 << 20, maxJsonBytes: 4096 }, service: createPipelineVideoService(pipeline), tokens: parseTokens([`viewer:${TOKEN}`]) });
+      app = await buildApiServer({
+        config: { uploadDir: path.join(dir, 'uploads'), maxUploadBytes: 1 << 20, maxJsonBytes: 4096 },
+        service: createPipelineVideoService(pipeline),
+        tokens: parseTokens([`viewer:${TOKEN}`]),
+      });
       // For the streaming test: the <video> element's responses (signed links) slowed to 8 KB per 150 ms, bytes counted.
       app.addHook('onSend', async (request, reply, payload) => {
-        if (!streaming.throttle || !/\/video\?.*access=/.test(request.url) || !(payload instanceof Readable)) return payload;
+        if (!streaming.throttle || !/\/video\?.*access=/.test(request.url) || !(payload instanceof Readable))
+          return payload;
         streaming.responses.push({ status: reply.statusCode, range: request.headers.range });
         const slow = new PassThrough();
         void (async () => {
@@ -75,8 +90,13 @@ describeWithTools('the /view page in Chromium', ['chromium', 'ffmpeg'], () => {
       });
       await app.listen({ port: 0, host: '127.0.0.1' });
       base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-      result = (await (await fetch(`${base}/v1/videos/${videoId}/results`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as VideoResult;
-      browser = await chromium.launch({ executablePath: execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim(), args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+      result = (await (
+        await fetch(`${base}/v1/videos/${videoId}/results`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      ).json()) as VideoResult;
+      browser = await chromium.launch({
+        executablePath: execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim(),
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+      });
     }, 120_000);
 
     afterAll(async () => {
@@ -102,14 +122,25 @@ describeWithTools('the /view page in Chromium', ['chromium', 'ffmpeg'], () => {
       expect(errors).toEqual([]);
 
       const meta = await page.$eval('#meta', (m) => m.textContent);
-      expect(meta).toContain(`${result.counts.sampled} frames, ${result.counts.tracks} track(s), ${result.counts.persons} person(s)`);
+      expect(meta).toContain(
+        `${result.counts.sampled} frames, ${result.counts.tracks} track(s), ${result.counts.persons} person(s)`,
+      );
       expect(result.counts.persons).toBeGreaterThan(0);
-      if (result.counts.reusedFaces > 0) expect(meta).toContain(`${result.counts.reusedFaces} of ${result.counts.faces} faces reused`);
+      if (result.counts.reusedFaces > 0)
+        expect(meta).toContain(`${result.counts.reusedFaces} of ${result.counts.faces} faces reused`);
       else expect(meta).not.toContain('reused');
 
       const rows = await page.$$eval('#chart .row .name', (names) => names.map((n) => n.textContent));
-      expect(rows).toEqual(['whole video', ...result.persons.map((p) => `person ${p.personId}${p.dominant ? ` ${p.dominant.label}` : ''} · ${p.screenTimeSeconds.toFixed(1)} s`)]);
-      expect(await page.$$eval('#chart .row', (r) => r[0]!.querySelectorAll('.segment').length)).toBe(result.segments.length);
+      expect(rows).toEqual([
+        'whole video',
+        ...result.persons.map(
+          (p) =>
+            `person ${p.personId}${p.dominant ? ` ${p.dominant.label}` : ''} · ${p.screenTimeSeconds.toFixed(1)} s`,
+        ),
+      ]);
+      expect(await page.$$eval('#chart .row', (r) => r[0]!.querySelectorAll('.segment').length)).toBe(
+        result.segments.length,
+      );
       const duration = await page.$eval('#video', (v) => (v as unknown as { duration: number }).duration);
       expect(duration).toBeCloseTo(3, 0);
 
@@ -118,13 +149,19 @@ describeWithTools('the /view page in Chromium', ['chromium', 'ffmpeg'], () => {
       const box = (await lane.boundingBox())!;
       await page.mouse.click(box.x + box.width * 0.7, box.y + box.height / 2);
       await page.waitForFunction('Math.abs(document.getElementById("video").currentTime - 2.1) < 0.15');
-      const cursor = await page.$eval('#cursor', (c) => ({ left: c.getBoundingClientRect().left, time: Number((c as unknown as { dataset: Record<string, string> }).dataset.time) }));
+      const cursor = await page.$eval('#cursor', (c) => ({
+        left: c.getBoundingClientRect().left,
+        time: Number((c as unknown as { dataset: Record<string, string> }).dataset.time),
+      }));
       expect(cursor.time).toBeCloseTo(2.1, 0);
       expect(cursor.left).toBeGreaterThan(box.x + box.width * 0.65);
       expect(cursor.left).toBeLessThan(box.x + box.width * 0.75);
 
       // The legend has a swatch for every expression and for "no face"; a video with faces says nothing in #msg.
-      expect(await page.$$eval('#legend span', (spans) => spans.map((sp) => sp.textContent))).toEqual([...result.labels, 'no face']);
+      expect(await page.$$eval('#legend span', (spans) => spans.map((sp) => sp.textContent))).toEqual([
+        ...result.labels,
+        'no face',
+      ]);
       expect(await page.$eval('#msg', (m) => m.textContent)).toBe('');
 
       const screenshot = path.join(os.tmpdir(), 'fer-stream-view.png');
@@ -141,7 +178,9 @@ describeWithTools('the /view page in Chromium', ['chromium', 'ffmpeg'], () => {
         await page.goto(`${base}/v1/videos/${videoId}/view#token=${TOKEN}`);
         await page.waitForSelector('body[data-first-frame="shown"]', { timeout: 60_000 });
         const atFirstFrame = streaming.bytesSent;
-        console.log(`[view] first frame shown after ${atFirstFrame} of ${size} bytes; responses ${JSON.stringify(streaming.responses)}`);
+        console.log(
+          `[view] first frame shown after ${atFirstFrame} of ${size} bytes; responses ${JSON.stringify(streaming.responses)}`,
+        );
         expect(atFirstFrame).toBeLessThan(size);
         expect(streaming.responses.length).toBeGreaterThan(0);
         expect(streaming.responses.every((r) => r.status === 206 && /^bytes=\d+-\d*$/.test(r.range ?? ''))).toBe(true);
@@ -150,7 +189,9 @@ describeWithTools('the /view page in Chromium', ['chromium', 'ffmpeg'], () => {
         await page.close();
       }
       // The link is the token's: without it (or with it altered) the video is refused.
-      const link = (await (await fetch(`${base}/v1/videos/${videoId}/video-link`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { url: string };
+      const link = (await (
+        await fetch(`${base}/v1/videos/${videoId}/video-link`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      ).json()) as { url: string };
       expect((await fetch(`${base}${link.url}`, { headers: { range: 'bytes=0-9' } })).status).toBe(206);
       expect((await fetch(`${base}${link.url.replace(/access=\d+/, 'access=1')}`)).status).toBe(401);
       expect((await fetch(`${base}${link.url}`, { headers: { range: `bytes=${size}-` } })).status).toBe(416);
@@ -160,19 +201,36 @@ describeWithTools('the /view page in Chromium', ['chromium', 'ffmpeg'], () => {
       const page = await browser.newPage();
       await page.goto(`${base}/v1/videos/${videoId}/view`);
       await page.waitForSelector('body[data-ready="error"]', { timeout: 30_000 });
-      expect(await page.$eval('#msg', (m) => m.textContent)).toMatch(new RegExp(`open this page as /v1/videos/${videoId}/view#token=YOUR_API_TOKEN`));
+      expect(await page.$eval('#msg', (m) => m.textContent)).toMatch(
+        new RegExp(`open this page as /v1/videos/${videoId}/view#token=YOUR_API_TOKEN`),
+      );
       await page.close();
     }, 60_000);
 
     it('a video without a face says so, with the "no face" swatch in the legend', async () => {
       const blank = path.join(dir, 'no-face.mp4');
-      execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=2', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', blank]);
+      execFileSync('ffmpeg', [
+        '-v',
+        'error',
+        '-y',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=size=320x240:rate=25:duration=2',
+        '-c:v',
+        'libx264',
+        '-pix_fmt',
+        'yuv420p',
+        blank,
+      ]);
       const { videoId: noFaceId } = await submitVideo(pipeline, { path: blank, owner: 'viewer' });
       await waitForVideos(pipeline, [noFaceId], { timeoutMs: 60_000, pollMs: 100 });
       const page = await browser.newPage();
       await page.goto(`${base}/v1/videos/${noFaceId}/view#token=${TOKEN}`);
       await page.waitForSelector('body[data-ready="chart"], body[data-ready="video"]', { timeout: 30_000 });
-      expect(await page.$eval('#msg', (m) => m.textContent)).toMatch(/^no face was found in any of the 10 frames analysed/);
+      expect(await page.$eval('#msg', (m) => m.textContent)).toMatch(
+        /^no face was found in any of the 10 frames analysed/,
+      );
       expect(await page.$$eval('#legend span', (spans) => spans.map((sp) => sp.textContent))).toContain('no face');
       await page.close();
     }, 90_000);

@@ -4,13 +4,28 @@ import { idf1, scoreTracks } from '../../bench/tracks/score.ts';
 import type { FaceResult } from '../../src/core/types.ts';
 
 const box = (x: number) => ({ x, y: 0, width: 50, height: 50 });
-const face = (x: number, trackId: number): FaceResult => ({ box: box(x), detectorScore: 0.9, trackId, probabilities: [1], label: 'a', labelIndex: 0 });
+const face = (x: number, trackId: number): FaceResult => ({
+  box: box(x),
+  detectorScore: 0.9,
+  trackId,
+  probabilities: [1],
+  label: 'a',
+  labelIndex: 0,
+});
 const truth = (person: string, x: number, occluded = false) => ({ person, box: box(x), occluded });
 
 describe('tracking metrics', () => {
   it('a perfect track: IDF1 1, no switches', () => {
     const s = scoreTracks([0, 1, 2].map((i) => ({ truth: [truth('a', i * 10)], faces: [face(i * 10, 1)] })));
-    expect(s).toMatchObject({ idSwitches: 0, fragmentations: 0, merges: 0, idtp: 3, trueBoxes: 3, reportedBoxes: 3, idsPerPerson: 1 });
+    expect(s).toMatchObject({
+      idSwitches: 0,
+      fragmentations: 0,
+      merges: 0,
+      idtp: 3,
+      trueBoxes: 3,
+      reportedBoxes: 3,
+      idsPerPerson: 1,
+    });
     expect(idf1(s)).toBe(1);
   });
 

@@ -8,8 +8,18 @@ import { runCli } from '../helpers/cli-processes.ts';
 const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !CONFIG_ENV_VARS.includes(name)));
 
 it('lists every setting with its source; --changed the ones set; tokens, secrets and URL passwords masked', async () => {
-  const env = { ...clean, FER_API_TOKENS: 'alice:s3cret-token,bob:other', FER_WEBHOOK_SECRET: 'hush-hush-hush-hush', REDIS_URL: 'redis://app:pa55@10.0.0.5:6380/2', FER_FPS: '3' };
-  const all = JSON.parse((await runCli(['config', '--all', '--json'], env)).stdout) as Array<{ name: string; value: string; source: string }>;
+  const env = {
+    ...clean,
+    FER_API_TOKENS: 'alice:s3cret-token,bob:other',
+    FER_WEBHOOK_SECRET: 'hush-hush-hush-hush',
+    REDIS_URL: 'redis://app:pa55@10.0.0.5:6380/2',
+    FER_FPS: '3',
+  };
+  const all = JSON.parse((await runCli(['config', '--all', '--json'], env)).stdout) as Array<{
+    name: string;
+    value: string;
+    source: string;
+  }>;
   expect(all.map((s) => s.name).sort()).toEqual([...CONFIG_ENV_VARS].sort());
   const byName = new Map(all.map((s) => [s.name, s]));
   expect(byName.get('FER_FPS')).toMatchObject({ value: '3', source: 'environment' });
@@ -27,7 +37,11 @@ it('lists every setting with its source; --changed the ones set; tokens, secrets
 });
 
 it('shows the operator-facing settings and any advanced one that is set; --all every one', async () => {
-  const names = (stdout: string) => stdout.trim().split('\n').map((line) => line.split(/\s+/)[0]);
+  const names = (stdout: string) =>
+    stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(/\s+/)[0]);
   const env = { ...clean, FER_MAX_STALLED_COUNT: '3' };
   const shown = names((await runCli(['config'], env)).stdout);
   expect(shown.sort()).toEqual([...OPERATOR_SETTINGS, 'FER_MAX_STALLED_COUNT'].sort());

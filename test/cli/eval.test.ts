@@ -14,16 +14,27 @@ const LABELS = ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise
 describeWithShared('fer-stream eval and classify on labelled faces', () => {
   let tmp: string;
   let miniXception: string;
-  const env = () => ({ ...process.env, FER_EXECUTION_PROVIDERS: 'cpu', LOG_LEVEL: 'warn', FER_MODELS_DIR: path.join(tmp, 'models') });
+  const env = () => ({
+    ...process.env,
+    FER_EXECUTION_PROVIDERS: 'cpu',
+    LOG_LEVEL: 'warn',
+    FER_MODELS_DIR: path.join(tmp, 'models'),
+  });
   const cli = (args: string[]) => runCli(args, env());
-  const firstOf = async (label: string, n: number) => (await readdir(sharedPath('data', 'fer2013-publictest', label))).sort().slice(0, n).map((f) => sharedPath('data', 'fer2013-publictest', label, f));
+  const firstOf = async (label: string, n: number) =>
+    (await readdir(sharedPath('data', 'fer2013-publictest', label)))
+      .sort()
+      .slice(0, n)
+      .map((f) => sharedPath('data', 'fer2013-publictest', label, f));
 
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'fer-cli-eval-'));
     miniXception = (await buildMiniXceptionDir(path.join(tmp, 'models'))).dir;
     // A CSV of 8 faces per class, labels spelled as other data sets do (fearful, surprised).
     const rows = ['path,label'];
-    for (const label of LABELS) for (const f of await firstOf(label, 8)) rows.push(`${f},${label === 'fear' ? 'fearful' : label === 'surprise' ? 'surprised' : label}`);
+    for (const label of LABELS)
+      for (const f of await firstOf(label, 8))
+        rows.push(`${f},${label === 'fear' ? 'fearful' : label === 'surprise' ? 'surprised' : label}`);
     await writeFile(path.join(tmp, 'faces.csv'), `${rows.join('\n')}\n`);
   });
   afterAll(async () => {
@@ -32,7 +43,15 @@ describeWithShared('fer-stream eval and classify on labelled faces', () => {
 
   it('whole images: a report consistent with its confusion matrix, in canonical labels, written as JSON, CSV, SVG and PNG', async () => {
     const out = path.join(tmp, 'eval-mx');
-    const { code, stdout, stderr } = await cli(['eval', path.join(tmp, 'faces.csv'), '--no-detect', '--model', miniXception, '--out', out]);
+    const { code, stdout, stderr } = await cli([
+      'eval',
+      path.join(tmp, 'faces.csv'),
+      '--no-detect',
+      '--model',
+      miniXception,
+      '--out',
+      out,
+    ]);
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/macro avg/);
     const report = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8'));
@@ -47,14 +66,24 @@ describeWithShared('fer-stream eval and classify on labelled faces', () => {
     expect(accuracy).toBeGreaterThan(0.3);
     expect(report.report.calibration.ece).toBeGreaterThan(0);
     expect(report.report.calibration.bins).toHaveLength(15);
-    expect((await readFile(path.join(out, 'confusion.csv'), 'utf8')).split('\n')[0]).toBe(`true\\predicted,${LABELS.join(',')}`);
+    expect((await readFile(path.join(out, 'confusion.csv'), 'utf8')).split('\n')[0]).toBe(
+      `true\\predicted,${LABELS.join(',')}`,
+    );
     expect((await readFile(path.join(out, 'report.png'))).subarray(1, 4).toString()).toBe('PNG');
     expect(report.peakRssBytes).toBeGreaterThan(0);
   });
 
   it("with detection (the compact profile's default, converted on first use): faces found or counted as missing", async () => {
     const out = path.join(tmp, 'eval-compact');
-    const { code, stderr } = await cli(['eval', path.join(tmp, 'faces.csv'), '--profile', 'compact', '--out', out, '--json']);
+    const { code, stderr } = await cli([
+      'eval',
+      path.join(tmp, 'faces.csv'),
+      '--profile',
+      'compact',
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(code, stderr).toBe(0);
     const report = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8'));
     expect(report.model.name).toBe('faceapi-face-expression+mini-xception+flip');
@@ -65,9 +94,19 @@ describeWithShared('fer-stream eval and classify on labelled faces', () => {
 
   it('a label the models do not know is refused with the labels they have', async () => {
     await writeFile(path.join(tmp, 'odd.csv'), `${(await firstOf('happy', 1))[0]},contempt\n`);
-    const { code, stderr } = await cli(['eval', path.join(tmp, 'odd.csv'), '--no-detect', '--model', miniXception, '--out', path.join(tmp, 'odd')]);
+    const { code, stderr } = await cli([
+      'eval',
+      path.join(tmp, 'odd.csv'),
+      '--no-detect',
+      '--model',
+      miniXception,
+      '--out',
+      path.join(tmp, 'odd'),
+    ]);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/"contempt" is none of the model's labels \(angry, disgust, fear, happy, neutral, sad, surprise\)/);
+    expect(stderr).toMatch(
+      /"contempt" is none of the model's labels \(angry, disgust, fear, happy, neutral, sad, surprise\)/,
+    );
   });
 
   it('classify of 3,000 files in one call exits 0 with an answer for each (a long command line no longer crashes onnxruntime)', async () => {

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithShared, sharedPath } from '../helpers/shared.ts';
 import { runCli } from '../helpers/cli-processes.ts';
 
-
-const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, { ...process.env, LOG_LEVEL: 'warn', ...env });
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  runCli(args, { ...process.env, LOG_LEVEL: 'warn', ...env });
 
 describeWithShared('fer-stream models fetch / install-local', () => {
   let server: http.Server;
@@ -51,9 +51,22 @@ describeWithShared('fer-stream models fetch / install-local', () => {
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
     const port = (probe.address() as AddressInfo).port;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
-    const out = await cli(['models', 'fetch', 'ultraface', '--models-dir', path.join(tmp, 'offline'), '--base-url', `http://127.0.0.1:${port}`], { FER_FETCH_RETRIES: '1', FER_FETCH_RETRY_BASE_MS: '10' });
+    const out = await cli(
+      [
+        'models',
+        'fetch',
+        'ultraface',
+        '--models-dir',
+        path.join(tmp, 'offline'),
+        '--base-url',
+        `http://127.0.0.1:${port}`,
+      ],
+      { FER_FETCH_RETRIES: '1', FER_FETCH_RETRY_BASE_MS: '10' },
+    );
     expect(out.code).toBe(1);
-    expect(out.stderr).toContain(`cannot download http://127.0.0.1:${port}/ultraface/version-RFB-320.onnx: connection refused (gave up after 2 attempts; offline?`);
+    expect(out.stderr).toContain(
+      `cannot download http://127.0.0.1:${port}/ultraface/version-RFB-320.onnx: connection refused (gave up after 2 attempts; offline?`,
+    );
     expect(out.stderr).toMatch(/retry 1 in 0\.0 s/);
     expect(out.stderr).toContain('install-local');
   });
@@ -68,6 +81,9 @@ describeWithShared('fer-stream models fetch / install-local', () => {
     const modelsDir = path.join(tmp, 'local');
     const out = await cli(['models', 'install-local', sharedPath('models'), 'ultraface', '--models-dir', modelsDir]);
     expect(out.code, out.stderr).toBe(0);
-    expect((await readdir(modelsDir)).filter((e) => !e.startsWith('.')).sort()).toEqual(['ultraface-rfb-320', 'ultraface-rfb-640']);
+    expect((await readdir(modelsDir)).filter((e) => !e.startsWith('.')).sort()).toEqual([
+      'ultraface-rfb-320',
+      'ultraface-rfb-640',
+    ]);
   });
 });

@@ -9,12 +9,20 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithShared, sharedPath } from '../helpers/shared.ts';
 import { runCli } from '../helpers/cli-processes.ts';
 
-
 describeWithShared('fer-stream models fit-head', () => {
   let tmp: string;
-  const env = () => ({ ...process.env, FER_EXECUTION_PROVIDERS: 'cpu', LOG_LEVEL: 'warn', FER_MODELS_DIR: path.join(tmp, 'models') });
+  const env = () => ({
+    ...process.env,
+    FER_EXECUTION_PROVIDERS: 'cpu',
+    LOG_LEVEL: 'warn',
+    FER_MODELS_DIR: path.join(tmp, 'models'),
+  });
   const cli = (args: string[]) => runCli(args, env());
-  const firstOf = async (label: string, n: number, skip = 0) => (await readdir(sharedPath('data', 'fer2013-publictest', label))).sort().slice(skip, skip + n).map((f) => sharedPath('data', 'fer2013-publictest', label, f));
+  const firstOf = async (label: string, n: number, skip = 0) =>
+    (await readdir(sharedPath('data', 'fer2013-publictest', label)))
+      .sort()
+      .slice(skip, skip + n)
+      .map((f) => sharedPath('data', 'fer2013-publictest', label, f));
 
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'fer-fit-head-'));
@@ -24,7 +32,8 @@ describeWithShared('fer-stream models fit-head', () => {
     await writeFile(path.join(tmp, 'train.csv'), `${rows.join('\n')}\n`);
     const test = ['path,label'];
     for (const f of await firstOf('happy', 40, 200)) test.push(`${f},smiling`);
-    for (const f of [...(await firstOf('neutral', 20, 200)), ...(await firstOf('sad', 20, 200))]) test.push(`${f},not_smiling`);
+    for (const f of [...(await firstOf('neutral', 20, 200)), ...(await firstOf('sad', 20, 200))])
+      test.push(`${f},not_smiling`);
     await writeFile(path.join(tmp, 'test.csv'), `${test.join('\n')}\n`);
   });
   afterAll(async () => {
@@ -33,7 +42,18 @@ describeWithShared('fer-stream models fit-head', () => {
 
   it('fits a head for your own labels, scores a held-out share, and writes a model directory eval takes with --model', async () => {
     const out = path.join(tmp, 'smile-head');
-    const fit = await cli(['models', 'fit-head', '--data', path.join(tmp, 'train.csv'), '--out', out, '--holdout', '0.25', '--flip', '--json']);
+    const fit = await cli([
+      'models',
+      'fit-head',
+      '--data',
+      path.join(tmp, 'train.csv'),
+      '--out',
+      out,
+      '--holdout',
+      '0.25',
+      '--flip',
+      '--json',
+    ]);
     expect(fit.code, fit.stderr).toBe(0);
     const report = JSON.parse(fit.stdout);
     expect(report.labels).toEqual(['not_smiling', 'smiling']);
@@ -54,7 +74,10 @@ describeWithShared('fer-stream models fit-head', () => {
   }, 180_000);
 
   it('says what is wrong with the data: one class only, a bad held-out share', async () => {
-    await writeFile(path.join(tmp, 'one.csv'), `path,label\n${(await firstOf('happy', 5)).map((f) => `${f},happy`).join('\n')}\n`);
+    await writeFile(
+      path.join(tmp, 'one.csv'),
+      `path,label\n${(await firstOf('happy', 5)).map((f) => `${f},happy`).join('\n')}\n`,
+    );
     const one = await cli(['models', 'fit-head', '--data', path.join(tmp, 'one.csv'), '--out', path.join(tmp, 'x')]);
     expect(one.code).not.toBe(0);
     expect(one.stderr).toMatch(/at least two classes; found only "happy"/);

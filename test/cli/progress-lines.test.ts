@@ -5,10 +5,20 @@ import { createProgressView, type ProgressStatus } from '../../src/cli/progress.
 // open video's frames move at most one per interval — a long run is never silent for minutes.
 
 function stream(): NodeJS.WriteStream & { text: string } {
-  const out = { isTTY: false, text: '', write(chunk: string) { out.text += chunk; return true; } };
+  const out = {
+    isTTY: false,
+    text: '',
+    write(chunk: string) {
+      out.text += chunk;
+      return true;
+    },
+  };
   return out as unknown as NodeJS.WriteStream & { text: string };
 }
-const status = (state: string, framesDone: number, framesExpected: number | null = 100): ProgressStatus => ({ state, progress: { framesDone, framesFailed: 0, framesTotal: null, framesExpected } });
+const status = (state: string, framesDone: number, framesExpected: number | null = 100): ProgressStatus => ({
+  state,
+  progress: { framesDone, framesFailed: 0, framesTotal: null, framesExpected },
+});
 
 afterEach(() => vi.useRealTimers());
 
@@ -31,7 +41,10 @@ describe('progress lines off a terminal', () => {
     at(45_000, status('producing', 45));
     at(60_000, status('producing', 45));
     at(61_000, status('processing', 60));
-    at(62_000, { ...status('completed', 100), progress: { framesDone: 100, framesFailed: 0, framesTotal: 100, framesExpected: 100 } });
+    at(62_000, {
+      ...status('completed', 100),
+      progress: { framesDone: 100, framesFailed: 0, framesTotal: 100, framesExpected: 100 },
+    });
     expect(out.text.trim().split('\n')).toEqual([
       'talk.mp4: queued 0/? frames',
       'talk.mp4: producing 3/~100 frames',

@@ -10,12 +10,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const copy = mkdtempSync(path.join(os.tmpdir(), 'fer-startup-'));
-for (const item of ['bin', 'src', 'package.json', 'tsconfig.json', 'tsconfig.build.json']) cpSync(path.join(repo, item), path.join(copy, item), { recursive: true });
+for (const item of ['bin', 'src', 'package.json', 'tsconfig.json', 'tsconfig.build.json'])
+  cpSync(path.join(repo, item), path.join(copy, item), { recursive: true });
 symlinkSync(path.join(repo, 'node_modules'), path.join(copy, 'node_modules'));
 
 function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(copy, 'bin', 'fer-stream.js'), ...args], { cwd: copy, env: { ...process.env, FER_RUN_SOURCES: '' } });
+    const child = spawn(process.execPath, [path.join(copy, 'bin', 'fer-stream.js'), ...args], {
+      cwd: copy,
+      env: { ...process.env, FER_RUN_SOURCES: '' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

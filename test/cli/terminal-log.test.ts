@@ -16,7 +16,12 @@ function stream(isTTY: boolean): { isTTY: boolean; write: (s: string) => boolean
 describe('command logger', () => {
   it('off a terminal: one human line per record on stderr, no JSON', () => {
     const err = stream(false);
-    const logger = createCommandLogger('analyze', () => ({ log: () => expect.unreachable('no progress view off a terminal') }), err as never, {});
+    const logger = createCommandLogger(
+      'analyze',
+      () => ({ log: () => expect.unreachable('no progress view off a terminal') }),
+      err as never,
+      {},
+    );
     logger.warn({ code: 'invalid_video' }, 'video failed: not a readable video file');
     logger.info('not shown at the default level');
     expect(err.written).toEqual(['warn analyze: video failed: not a readable video file (code=invalid_video)\n']);
@@ -48,7 +53,14 @@ describe('analyze of a broken file, stderr not a terminal', () => {
     await cleanup();
     await rm(tmp, { recursive: true, force: true });
   });
-  const env = (extra: Record<string, string> = {}) => ({ ...process.env, REDIS_URL: redisUrl(), FER_REDIS_PREFIX: prefix, FER_MODELS_DIR: path.join(tmp, 'models'), FER_EXECUTION_PROVIDERS: 'cpu', ...extra });
+  const env = (extra: Record<string, string> = {}) => ({
+    ...process.env,
+    REDIS_URL: redisUrl(),
+    FER_REDIS_PREFIX: prefix,
+    FER_MODELS_DIR: path.join(tmp, 'models'),
+    FER_EXECUTION_PROVIDERS: 'cpu',
+    ...extra,
+  });
 
   it('says the failure in one human line; FER_LOG_FORMAT=json gives JSON lines instead', async () => {
     const human = await runCli(['analyze', broken, '--out', path.join(tmp, 'out')], env());
@@ -59,7 +71,12 @@ describe('analyze of a broken file, stderr not a terminal', () => {
 
     const json = await runCli(['analyze', broken, '--out', path.join(tmp, 'out')], env({ FER_LOG_FORMAT: 'json' }));
     expect(json.code).toBe(1);
-    const records = json.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; msg: string });
-    expect(records.some((r) => r.level === 40 && r.msg.startsWith('video failed: not a readable video file'))).toBe(true);
+    const records = json.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { level: number; msg: string });
+    expect(records.some((r) => r.level === 40 && r.msg.startsWith('video failed: not a readable video file'))).toBe(
+      true,
+    );
   }, 120_000);
 });

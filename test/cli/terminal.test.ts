@@ -24,7 +24,8 @@ describeWithTools('analyze on a 10-row terminal', ['tmux', 'ffmpeg'], () => {
 
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'fer-terminal-'));
-    for (let i = 1; i <= 11; i++) videos.push(generateTestVideo(path.join(tmp, `clip${String(i).padStart(2, '0')}.mp4`), { seconds: 2, rate: 10 }));
+    for (let i = 1; i <= 11; i++)
+      videos.push(generateTestVideo(path.join(tmp, `clip${String(i).padStart(2, '0')}.mp4`), { seconds: 2, rate: 10 }));
     await writeFile(path.join(tmp, 'broken.mp4'), 'this is not a video\n');
     videos.splice(4, 0, path.join(tmp, 'broken.mp4'));
   }, 60_000);
@@ -35,8 +36,16 @@ describeWithTools('analyze on a 10-row terminal', ['tmux', 'ffmpeg'], () => {
   });
 
   it('12 videos, one broken: human lines only, no bar reprinted into the scrollback, a summary line', async () => {
-    const env = { REDIS_URL: redisUrl(), FER_REDIS_PREFIX: prefix, FER_EXECUTION_PROVIDERS: 'cuda,cpu', FER_MODELS_DIR: path.join(tmp, 'models'), TERM: 'xterm-256color' };
-    const exports = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(' ');
+    const env = {
+      REDIS_URL: redisUrl(),
+      FER_REDIS_PREFIX: prefix,
+      FER_EXECUTION_PROVIDERS: 'cuda,cpu',
+      FER_MODELS_DIR: path.join(tmp, 'models'),
+      TERM: 'xterm-256color',
+    };
+    const exports = Object.entries(env)
+      .map(([k, v]) => `${k}='${v}'`)
+      .join(' ');
     const command = `cd '${repoRoot}' && env ${exports} node '${bin}' analyze ${videos.map((v) => `'${v}'`).join(' ')} --fps 2 --out '${tmp}/out'; echo "EXIT=$?"; sleep 600`;
     tmux('new-session', '-d', '-x', '100', '-y', '10', '-s', 'analyze', command);
     tmux('set-option', '-t', 'analyze', 'history-limit', '5000');
@@ -51,8 +60,14 @@ describeWithTools('analyze on a 10-row terminal', ['tmux', 'ffmpeg'], () => {
 
     const lines = history.split('\n');
     // No JSON log lines; the broken file's failure as one human warning line while running.
-    expect(lines.filter((l) => /^\s*\{.*"level"/.test(l)), history).toEqual([]);
-    expect(lines.filter((l) => /^warn analyze: video failed: not a readable video file/.test(l)), history).toHaveLength(1);
+    expect(
+      lines.filter((l) => /^\s*\{.*"level"/.test(l)),
+      history,
+    ).toEqual([]);
+    expect(
+      lines.filter((l) => /^warn analyze: video failed: not a readable video file/.test(l)),
+      history,
+    ).toHaveLength(1);
     // Every bar drawn in place: at most one bar per video anywhere in the history.
     for (const video of videos) {
       const name = path.basename(video);
@@ -61,7 +76,9 @@ describeWithTools('analyze on a 10-row terminal', ['tmux', 'ffmpeg'], () => {
     }
     // The summary stands in for the videos that do not fit, and the final report lists all 12.
     expect(history).toMatch(/12 videos: \d+ completed, \d+ failed, \d+ to go/);
-    expect(lines.filter((l) => / → .*\.json, .*\.csv, .*\.tracks\.csv, .*\.persons\.csv, .*\.svg, .*\.png$/.test(l))).toHaveLength(11);
+    expect(
+      lines.filter((l) => / → .*\.json, .*\.csv, .*\.tracks\.csv, .*\.persons\.csv, .*\.svg, .*\.png$/.test(l)),
+    ).toHaveLength(11);
     expect(lines.filter((l) => /broken\.mp4: FAILED \(invalid_video\)/.test(l))).toHaveLength(1);
   }, 180_000);
 });

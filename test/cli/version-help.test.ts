@@ -9,7 +9,9 @@ const run = (args: string[]) => runCli(args);
 
 describe('the CLI says what it is and how to use a command', () => {
   it('--version (and -V, version) prints the package version, exit 0', async () => {
-    const { version } = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    const { version } = JSON.parse(
+      readFileSync(path.resolve(import.meta.dirname, '..', '..', 'package.json'), 'utf8'),
+    ) as { version: string };
     for (const flag of ['--version', '-V', 'version']) {
       const out = await run([flag]);
       expect(out.code, flag).toBe(0);
@@ -17,7 +19,7 @@ describe('the CLI says what it is and how to use a command', () => {
     }
   }, 60_000);
 
-  it('help CMD prints that command\'s usage, as CMD --help does; help of an unknown command says so', async () => {
+  it("help CMD prints that command's usage, as CMD --help does; help of an unknown command says so", async () => {
     const viaHelp = await run(['help', 'analyze']);
     const viaFlag = await run(['analyze', '--help']);
     expect(viaHelp.code).toBe(0);

@@ -7,7 +7,14 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/cli/command.ts';
 import { loadConfig } from '../../src/config/index.ts';
-import { createPipeline, failVideo, storeVideoResult, submitVideo, updateVideo, type Pipeline } from '../../src/pipeline/index.ts';
+import {
+  createPipeline,
+  failVideo,
+  storeVideoResult,
+  submitVideo,
+  updateVideo,
+  type Pipeline,
+} from '../../src/pipeline/index.ts';
 import { buildVideoResult } from '../../src/results/aggregate.ts';
 import { toCsv } from '../../src/results/csv.ts';
 import { redisUrl, testPrefix } from '../helpers/redis.ts';
@@ -27,7 +34,11 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: numbe
     execFile(
       process.execPath,
       [path.join(repoRoot, 'bin', 'fer-stream.js'), ...args],
-      { cwd: repoRoot, env: { ...process.env, REDIS_URL: redisUrl(), FER_REDIS_PREFIX: prefix, CI: 'true', ...env }, encoding: 'utf8' },
+      {
+        cwd: repoRoot,
+        env: { ...process.env, REDIS_URL: redisUrl(), FER_REDIS_PREFIX: prefix, CI: 'true', ...env },
+        encoding: 'utf8',
+      },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -51,7 +62,16 @@ describe('fer-stream submit / status / results', () => {
   let idB: string;
 
   it('submit queues every readable video and prints its id; a missing one makes the exit code partial', async () => {
-    const out = await cli(['submit', path.join(tmp, 'a.mp4'), path.join(tmp, 'b.mp4'), path.join(tmp, 'missing.mp4'), '--fps', '5', '--max-frames', '20']);
+    const out = await cli([
+      'submit',
+      path.join(tmp, 'a.mp4'),
+      path.join(tmp, 'b.mp4'),
+      path.join(tmp, 'missing.mp4'),
+      '--fps',
+      '5',
+      '--max-frames',
+      '20',
+    ]);
     expect(out.code).toBe(EXIT_CODES.partial);
     const lines = out.stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
@@ -63,7 +83,7 @@ describe('fer-stream submit / status / results', () => {
     expect(JSON.parse(fields.options!)).toMatchObject({ fps: 5, maxFrames: 20 });
   });
 
-  it('submit --callback-url stores where the video\'s end is announced; a non-http URL is bad usage', async () => {
+  it("submit --callback-url stores where the video's end is announced; a non-http URL is bad usage", async () => {
     const out = await cli(['submit', path.join(tmp, 'a.mp4'), '--callback-url', 'https://hooks.example.com/fer']);
     expect(out.code).toBe(EXIT_CODES.ok);
     const id = out.stdout.split('\t')[0]!;
@@ -92,7 +112,12 @@ describe('fer-stream submit / status / results', () => {
   });
 
   it('results writes the stored result as JSON, CSV and PNG once the video completed', async () => {
-    const result = buildVideoResult({ videoId: idA, frames: frames(['happy', null, 'sad']), video: { name: 'a.mp4', durationSeconds: 1.5 }, model: MODEL });
+    const result = buildVideoResult({
+      videoId: idA,
+      frames: frames(['happy', null, 'sad']),
+      video: { name: 'a.mp4', durationSeconds: 1.5 },
+      model: MODEL,
+    });
     await updateVideo(pipeline, idA, { state: 'processing' });
     expect(await storeVideoResult(pipeline, idA, result, new Date())).toBe(true);
 
@@ -111,12 +136,20 @@ describe('fer-stream submit / status / results', () => {
     // A reader that stops early (`results ID | head -c 10`) on a result far larger than a pipe
     // holds: the command ends quietly, no EPIPE stack.
     const { videoId: bigId } = await submitVideo(pipeline, { path: path.join(tmp, 'a.mp4') });
-    const big = buildVideoResult({ videoId: bigId, frames: frames(Array.from({ length: 3000 }, (_, i) => (i % 2 ? 'happy' : 'sad'))), video: { name: 'a.mp4' }, model: MODEL });
+    const big = buildVideoResult({
+      videoId: bigId,
+      frames: frames(Array.from({ length: 3000 }, (_, i) => (i % 2 ? 'happy' : 'sad'))),
+      video: { name: 'a.mp4' },
+      model: MODEL,
+    });
     await updateVideo(pipeline, bigId, { state: 'processing' });
     expect(await storeVideoResult(pipeline, bigId, big, new Date())).toBe(true);
     expect(JSON.stringify(big).length).toBeGreaterThan(1 << 20);
     const piped = await new Promise<{ code: number | null; stderr: string; read: number }>((resolve) => {
-      const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'fer-stream.js'), 'results', bigId], { cwd: repoRoot, env: { ...process.env, REDIS_URL: redisUrl(), FER_REDIS_PREFIX: prefix, CI: 'true' } });
+      const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'fer-stream.js'), 'results', bigId], {
+        cwd: repoRoot,
+        env: { ...process.env, REDIS_URL: redisUrl(), FER_REDIS_PREFIX: prefix, CI: 'true' },
+      });
       let stderr = '';
       let read = 0;
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -145,13 +178,17 @@ describe('fer-stream submit / status / results', () => {
   });
 
   it('list shows videos newest first (by state too); cancel keeps an open one as cancelled and refuses a finished one; cancel --delete removes one; an unknown id exits 1', async () => {
-    const listed = JSON.parse((await cli(['list', '--json'])).stdout) as { videos: Array<{ id: string; state: string }> };
+    const listed = JSON.parse((await cli(['list', '--json'])).stdout) as {
+      videos: Array<{ id: string; state: string }>;
+    };
     const ids = listed.videos.map((v) => v.id);
     expect(ids.indexOf(idB)).toBeLessThan(ids.indexOf(idA));
     const text = (await cli(['list', '--limit', '1'])).stdout.trim().split('\n');
     expect(text).toHaveLength(1);
     expect(text[0]).toMatch(new RegExp(`^${ids[0]}  \\w+ `));
-    const failed = JSON.parse((await cli(['list', '--state', 'failed', '--json'])).stdout) as { videos: Array<{ state: string }> };
+    const failed = JSON.parse((await cli(['list', '--state', 'failed', '--json'])).stdout) as {
+      videos: Array<{ state: string }>;
+    };
     expect(failed.videos.every((v) => v.state === 'failed')).toBe(true);
     expect((await cli(['list', '--state', 'lost'])).code).toBe(EXIT_CODES.usage);
 
@@ -160,7 +197,9 @@ describe('fer-stream submit / status / results', () => {
     const cancelled = await cli(['cancel', open, idA]);
     expect(cancelled.code).toBe(EXIT_CODES.failure);
     expect(cancelled.stdout.trim()).toBe(`${open}: cancelled`);
-    expect(cancelled.stderr).toContain(`${idA}: already finished, nothing to cancel (fer-stream cancel --delete ${idA} removes it)`);
+    expect(cancelled.stderr).toContain(
+      `${idA}: already finished, nothing to cancel (fer-stream cancel --delete ${idA} removes it)`,
+    );
     expect((await cli(['status', open])).stdout).toMatch(/cancelled/);
 
     const out = await cli(['cancel', '--delete', idA, 'no-such-video']);
@@ -173,6 +212,8 @@ describe('fer-stream submit / status / results', () => {
   it('exits 4 with a clear message when Redis is unreachable', async () => {
     const out = await cli(['status', 'whatever'], { REDIS_URL: 'redis://127.0.0.1:1' });
     expect(out.code).toBe(EXIT_CODES.unavailable);
-    expect(out.stderr.trim()).toMatch(/^fer-stream status: Redis unreachable at redis:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\): is it running\? \(set REDIS_URL\)$/);
+    expect(out.stderr.trim()).toMatch(
+      /^fer-stream status: Redis unreachable at redis:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\): is it running\? \(set REDIS_URL\)$/,
+    );
   });
 });

@@ -2,9 +2,28 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 
 describe('faces configuration', () => {
-  it('defaults: detection on with YuNet (vit) and BlazeFace full range (compact), thresholds measured or the model\'s, tracker and fetch settings', () => {
+  it("defaults: detection on with YuNet (vit) and BlazeFace full range (compact), thresholds measured or the model's, tracker and fetch settings", () => {
     const { faces } = loadConfig({});
-    expect(faces).toMatchObject({ detect: true, detector: 'yunet-s-dynamic', compactDetector: 'blazeface-back', confirmDetector: 'auto', secondLook: 'auto', minFaceSize: 16, maxFacesPerFrame: 20, cropMargin: 0.15, reuseMaxFrames: 8, reuseThreshold: 0.01, trackIou: 0.3, trackMaxGap: 2, trackAppearanceDistance: 0.5, trackReidentifyFrames: 10, persons: true, personDistance: 0.42, cutThreshold: 0.4, fetchRetries: 3 });
+    expect(faces).toMatchObject({
+      detect: true,
+      detector: 'yunet-s-dynamic',
+      compactDetector: 'blazeface-back',
+      confirmDetector: 'auto',
+      secondLook: 'auto',
+      minFaceSize: 16,
+      maxFacesPerFrame: 20,
+      cropMargin: 0.15,
+      reuseMaxFrames: 8,
+      reuseThreshold: 0.01,
+      trackIou: 0.3,
+      trackMaxGap: 2,
+      trackAppearanceDistance: 0.5,
+      trackReidentifyFrames: 10,
+      persons: true,
+      personDistance: 0.42,
+      cutThreshold: 0.4,
+      fetchRetries: 3,
+    });
     expect(faces.scoreThreshold).toBeUndefined();
     expect(faces.nmsIou).toBeUndefined();
     expect(faces.modelsBaseUrl).toBeUndefined();
@@ -71,7 +90,9 @@ describe('faces configuration', () => {
 
   it('rejects invalid values naming the knob', () => {
     expect(() => loadConfig({ FER_DETECTOR_SCORE_THRESHOLD: '1.5' })).toThrow(/faces\.scoreThreshold/);
-    expect(() => loadConfig({ FER_DETECTOR_INPUT_SIZE: '320' })).toThrow(/faces\.detectorInputSize: expected frame or WIDTHxHEIGHT/);
+    expect(() => loadConfig({ FER_DETECTOR_INPUT_SIZE: '320' })).toThrow(
+      /faces\.detectorInputSize: expected frame or WIDTHxHEIGHT/,
+    );
     expect(() => loadConfig({ FER_MAX_FACES_PER_FRAME: '0' })).toThrow(/faces\.maxFacesPerFrame/);
     expect(() => loadConfig({ FER_MODELS_BASE_URL: 'not a url' })).toThrow(/faces\.modelsBaseUrl/);
   });

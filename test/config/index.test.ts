@@ -23,7 +23,9 @@ describe('configuration', () => {
   });
 
   it('rejects invalid knobs with one message naming each of them', () => {
-    expect(() => loadConfig({ FER_MAX_BATCH_SIZE: '0', REDIS_URL: 'not a url' })).toThrow(/inference\.maxBatchSize.*|redisUrl/);
+    expect(() => loadConfig({ FER_MAX_BATCH_SIZE: '0', REDIS_URL: 'not a url' })).toThrow(
+      /inference\.maxBatchSize.*|redisUrl/,
+    );
     expect(() => loadConfig({ FER_EXECUTION_PROVIDERS: 'tpu' })).toThrow(/executionProviders/);
   });
 
@@ -32,6 +34,8 @@ describe('configuration', () => {
     expect(config.redisCluster).toBe('10.0.0.1:7000, [::1]:7001');
     expect(config.pipeline.redisChunkShards).toBe(24);
     expect(() => loadConfig({ FER_REDIS_CLUSTER: 'redis-0' })).toThrow(/redisCluster: expected host:port,host:port/);
-    expect(() => loadConfig({ FER_REDIS_CLUSTER: 'a:7000', FER_REDIS_SENTINELS: 's:26379' })).toThrow(/FER_REDIS_CLUSTER and FER_REDIS_SENTINELS exclude each other/);
+    expect(() => loadConfig({ FER_REDIS_CLUSTER: 'a:7000', FER_REDIS_SENTINELS: 's:26379' })).toThrow(
+      /FER_REDIS_CLUSTER and FER_REDIS_SENTINELS exclude each other/,
+    );
   });
 });

@@ -32,10 +32,25 @@ const alerts: Array<{ status: string; labels: Record<string, string> }> = [];
 const ports = { api: 0, prometheus: 0, alertmanager: 0, redis: 0, receiver: 0 };
 const timings: Record<string, number> = {};
 
-const composeFiles = ['-f', 'docker-compose.yml', '-f', 'deploy/podman/docker-compose.podman.yml', '-f', 'test-override.yml'];
+const composeFiles = [
+  '-f',
+  'docker-compose.yml',
+  '-f',
+  'deploy/podman/docker-compose.podman.yml',
+  '-f',
+  'test-override.yml',
+];
 const compose = (args: readonly string[], timeoutMs = 600_000) =>
-  runOk('docker-compose', ['-p', PROJECT, ...composeFiles, ...args], { cwd: dir, env: { ...podmanEnv, DOCKER_HOST: service!.dockerHost }, timeoutMs });
-const api = (route: string, init: RequestInit = {}) => fetch(`http://127.0.0.1:${ports.api}${route}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers ?? {}) } });
+  runOk('docker-compose', ['-p', PROJECT, ...composeFiles, ...args], {
+    cwd: dir,
+    env: { ...podmanEnv, DOCKER_HOST: service!.dockerHost },
+    timeoutMs,
+  });
+const api = (route: string, init: RequestInit = {}) =>
+  fetch(`http://127.0.0.1:${ports.api}${route}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, ...(init.headers ?? {}) },
+  });
 const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> => {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -56,11 +71,19 @@ async function upload(file: string): Promise<string> {
 }
 type Status = { state: string; progress: { framesTotal: number | null; framesDone: number; framesFailed: number } };
 const status = async (id: string) => (await (await api(`/v1/videos/${id}`)).json()) as Status;
-const completed = (id: string, timeoutMs = 240_000) => until(`video ${id} to complete`, async () => ((await status(id)).state === 'completed' ? status(id) : undefined), timeoutMs);
+const completed = (id: string, timeoutMs = 240_000) =>
+  until(
+    `video ${id} to complete`,
+    async () => ((await status(id)).state === 'completed' ? status(id) : undefined),
+    timeoutMs,
+  );
 
 /** The repository's tracked files (and new ones not ignored) in a fresh directory: a clean build context. */
 function cleanCopy(to: string): void {
-  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: repoRoot }).toString().split('\0').filter(Boolean);
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: repoRoot })
+    .toString()
+    .split('\0')
+    .filter(Boolean);
   for (const file of files) {
     mkdirSync(path.dirname(path.join(to, file)), { recursive: true });
     try {
@@ -78,8 +101,17 @@ function derivedMonitoring(): void {
   mkdirSync(prometheusDir, { recursive: true });
   mkdirSync(alertmanagerDir, { recursive: true });
   const shipped = (file: string) => readFileSync(path.join(dir, 'deploy', file), 'utf8');
-  writeFileSync(path.join(prometheusDir, 'prometheus.yml'), shipped('prometheus/prometheus.yml').replace(/(scrape_interval|evaluation_interval|refresh_interval|scrape_timeout): \d+s/g, '$1: 2s'));
-  writeFileSync(path.join(prometheusDir, 'rules.yml'), shipped('prometheus/rules.yml').replace(/for: \d+m/g, 'for: 5s'));
+  writeFileSync(
+    path.join(prometheusDir, 'prometheus.yml'),
+    shipped('prometheus/prometheus.yml').replace(
+      /(scrape_interval|evaluation_interval|refresh_interval|scrape_timeout): \d+s/g,
+      '$1: 2s',
+    ),
+  );
+  writeFileSync(
+    path.join(prometheusDir, 'rules.yml'),
+    shipped('prometheus/rules.yml').replace(/for: \d+m/g, 'for: 5s'),
+  );
   writeFileSync(
     path.join(alertmanagerDir, 'alertmanager.yml'),
     shipped('alertmanager/alertmanager.yml')
@@ -119,16 +151,34 @@ describeWithTools('the compose stack on Podman', ['podman (as root)', 'docker-co
     derivedMonitoring();
     writeFileSync(
       path.join(dir, '.env'),
-      [`FER_API_TOKENS=alice:${token}`, `FER_API_HOST_PORT=${ports.api}`, `PROMETHEUS_HOST_PORT=${ports.prometheus}`, `ALERTMANAGER_HOST_PORT=${ports.alertmanager}`, ''].join('\n'),
+      [
+        `FER_API_TOKENS=alice:${token}`,
+        `FER_API_HOST_PORT=${ports.api}`,
+        `PROMETHEUS_HOST_PORT=${ports.prometheus}`,
+        `ALERTMANAGER_HOST_PORT=${ports.alertmanager}`,
+        '',
+      ].join('\n'),
     );
     // A 30 s talking face (the shared fixture looped) for throughput and the kill.
-    execFileSync('ffmpeg', ['-v', 'error', '-stream_loop', '9', '-i', sharedPath('fixtures/video/grid_bbaf2n.mp4'), '-c', 'copy', '-y', path.join(dir, 'talk30.mp4')]);
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-stream_loop',
+      '9',
+      '-i',
+      sharedPath('fixtures/video/grid_bbaf2n.mp4'),
+      '-c',
+      'copy',
+      '-y',
+      path.join(dir, 'talk30.mp4'),
+    ]);
     service = await PodmanService.start();
     health = driveHealthChecks(PROJECT);
   }, 900_000);
 
   afterAll(async () => {
-    if (service && dir) await compose(['down', '-v', '--remove-orphans'], 180_000).catch((e: unknown) => console.warn(String(e)));
+    if (service && dir)
+      await compose(['down', '-v', '--remove-orphans'], 180_000).catch((e: unknown) => console.warn(String(e)));
     health?.stop();
     await pipeline?.close();
     await service?.stop();
@@ -144,23 +194,34 @@ describeWithTools('the compose stack on Podman', ['podman (as root)', 'docker-co
     t = Date.now();
     await podman(['build', '-t', 'fer-stream:cpu', '-f', path.join(dir, 'Dockerfile'), dir], 900_000);
     timings.build = (Date.now() - t) / 1000;
-    const [user, size] = (await podman(['image', 'inspect', '--format', '{{.Config.User}} {{.Size}}', 'fer-stream:cpu'])).trim().split(' ');
+    const [user, size] = (
+      await podman(['image', 'inspect', '--format', '{{.Config.User}} {{.Size}}', 'fer-stream:cpu'])
+    )
+      .trim()
+      .split(' ');
     expect(user).toBe('node');
     expect((await podman(['run', '--rm', '--entrypoint', 'id', 'fer-stream:cpu', '-u'])).trim()).toBe('1000');
     expect((await podman(['run', '--rm', 'fer-stream:cpu', '--version'])).trim()).toMatch(/^fer-stream \d+\.\d+\.\d+/);
-    console.log(`[containers] fer-stream:cpu is ${(Number(size) / 1e6).toFixed(0)} MB, runs as ${user}; base images ${timings.baseImages} s, build ${timings.build} s`);
+    console.log(
+      `[containers] fer-stream:cpu is ${(Number(size) / 1e6).toFixed(0)} MB, runs as ${user}; base images ${timings.baseImages} s, build ${timings.build} s`,
+    );
   }, 1_500_000);
 
   it("the README's compose command brings the stack up healthy, and an uploaded video completes with its results", async () => {
     const t = Date.now();
     await compose(['up', '-d', '--build']);
     const services = ['redis', 'api', 'producer', 'worker'];
-    await until('every health check to pass', async () => {
-      const states = await containerHealth(PROJECT);
-      return services.every((s) => states.get(`${PROJECT}_${s}_1`) === 'healthy') ? states : undefined;
-    }, 240_000).catch(async (error: unknown) => {
+    await until(
+      'every health check to pass',
+      async () => {
+        const states = await containerHealth(PROJECT);
+        return services.every((s) => states.get(`${PROJECT}_${s}_1`) === 'healthy') ? states : undefined;
+      },
+      240_000,
+    ).catch(async (error: unknown) => {
       // What a red CI run needs to say why: each container's state and its last log lines.
-      for (const [name, state] of await containerHealth(PROJECT)) console.warn(`[containers] ${name}: ${state}\n${await podman(['logs', '--tail', '15', name]).catch(String)}`);
+      for (const [name, state] of await containerHealth(PROJECT))
+        console.warn(`[containers] ${name}: ${state}\n${await podman(['logs', '--tail', '15', name]).catch(String)}`);
       throw error;
     });
     timings.upHealthy = (Date.now() - t) / 1000;
@@ -169,7 +230,11 @@ describeWithTools('the compose stack on Podman', ['podman (as root)', 'docker-co
     const id = await upload(sharedPath('fixtures/video/grid_bbaf2n.mp4'));
     const done = await completed(id);
     expect(done.progress.framesFailed).toBe(0);
-    const result = (await (await api(`/v1/videos/${id}/results`)).json()) as { frames: unknown[]; dominant: { label: string } | null; persons: unknown[] };
+    const result = (await (await api(`/v1/videos/${id}/results`)).json()) as {
+      frames: unknown[];
+      dominant: { label: string } | null;
+      persons: unknown[];
+    };
     expect(result.frames.length).toBe(done.progress.framesTotal);
     // The fixture's speaker is found, and has an expression.
     expect(result.persons.length).toBeGreaterThanOrEqual(1);
@@ -182,24 +247,44 @@ describeWithTools('the compose stack on Podman', ['podman (as root)', 'docker-co
     const one = await completed(await upload(path.join(dir, 'talk30.mp4')));
     const seconds1 = (Date.now() - t) / 1000;
     await compose(['up', '-d', '--scale', 'worker=3']);
-    const targets = await until('three worker targets up', async () => {
-      const response = (await (await fetch(`http://127.0.0.1:${ports.prometheus}/api/v1/targets?state=active`)).json()) as { data: { activeTargets: Array<{ labels: { job: string }; health: string; discoveredLabels: Record<string, string> }> } };
-      const workers = response.data.activeTargets.filter((target) => target.labels.job === 'worker');
-      return workers.length === 3 && workers.every((w) => w.health === 'up') ? workers : undefined;
-    }, 180_000);
+    const targets = await until(
+      'three worker targets up',
+      async () => {
+        const response = (await (
+          await fetch(`http://127.0.0.1:${ports.prometheus}/api/v1/targets?state=active`)
+        ).json()) as {
+          data: {
+            activeTargets: Array<{ labels: { job: string }; health: string; discoveredLabels: Record<string, string> }>;
+          };
+        };
+        const workers = response.data.activeTargets.filter((target) => target.labels.job === 'worker');
+        return workers.length === 3 && workers.every((w) => w.health === 'up') ? workers : undefined;
+      },
+      180_000,
+    );
     expect(new Set(targets.map((w) => w.discoveredLabels.__address__)).size).toBe(3);
     t = Date.now();
     const three = await completed(await upload(path.join(dir, 'talk30.mp4')));
     const seconds3 = (Date.now() - t) / 1000;
     timings.framesPerSecond1 = Number((one.progress.framesTotal! / seconds1).toFixed(1));
     timings.framesPerSecond3 = Number((three.progress.framesTotal! / seconds3).toFixed(1));
-    console.log(`[containers] ${one.progress.framesTotal} frames: 1 worker ${timings.framesPerSecond1} frames/s, 3 workers ${timings.framesPerSecond3} frames/s (upload to completed, ${os.cpus().length} cores)`);
+    console.log(
+      `[containers] ${one.progress.framesTotal} frames: 1 worker ${timings.framesPerSecond1} frames/s, 3 workers ${timings.framesPerSecond3} frames/s (upload to completed, ${os.cpus().length} cores)`,
+    );
   }, 600_000);
 
   it('a worker container killed mid-video (SIGKILL): the video completes with exact accounting, and the restart policy brings the worker back', async () => {
-    pipeline = createPipeline({ redisUrl: `redis://127.0.0.1:${ports.redis}`, prefix: 'fer', config: loadConfig({}).pipeline });
+    pipeline = createPipeline({
+      redisUrl: `redis://127.0.0.1:${ports.redis}`,
+      prefix: 'fer',
+      config: loadConfig({}).pipeline,
+    });
     const id = await upload(path.join(dir, 'talk30.mp4'));
-    await until('frames being analysed', async () => ((await status(id)).progress.framesDone >= 10 ? true : undefined), 120_000);
+    await until(
+      'frames being analysed',
+      async () => ((await status(id)).progress.framesDone >= 10 ? true : undefined),
+      120_000,
+    );
     const victim = `${PROJECT}_worker_1`;
     const restartsBefore = Number((await podman(['inspect', '--format', '{{.RestartCount}}', victim])).trim());
     // Killed the way a crash or the kernel's OOM killer does (SIGKILL to its process from outside):
@@ -208,23 +293,42 @@ describeWithTools('the compose stack on Podman', ['podman (as root)', 'docker-co
     const pid = (await podman(['inspect', '--format', '{{.State.Pid}}', victim])).trim();
     process.kill(Number(pid), 'SIGKILL');
     const done = await completed(id);
-    expect(await expectExactAccounting(pipeline, [{ videoId: id, frames: done.progress.framesTotal! }])).toEqual({ analysed: done.progress.framesTotal, failed: 0 });
-    await until('the killed worker to run again', async () => {
-      const [running, restarts] = (await podman(['inspect', '--format', '{{.State.Running}} {{.RestartCount}}', victim])).trim().split(' ');
-      return running === 'true' && Number(restarts) > restartsBefore ? true : undefined;
-    }, 120_000);
+    expect(await expectExactAccounting(pipeline, [{ videoId: id, frames: done.progress.framesTotal! }])).toEqual({
+      analysed: done.progress.framesTotal,
+      failed: 0,
+    });
+    await until(
+      'the killed worker to run again',
+      async () => {
+        const [running, restarts] = (
+          await podman(['inspect', '--format', '{{.State.Running}} {{.RestartCount}}', victim])
+        )
+          .trim()
+          .split(' ');
+        return running === 'true' && Number(restarts) > restartsBefore ? true : undefined;
+      },
+      120_000,
+    );
   }, 600_000);
 
   it('every worker stopped with a video waiting: FerStreamNoWorkerUp fires and Alertmanager delivers it to the webhook', async () => {
     await compose(['stop', 'worker']);
     await upload(path.join(dir, 'talk30.mp4'));
-    const alert = await until('FerStreamNoWorkerUp at the receiver', async () => alerts.find((a) => a.labels.alertname === 'FerStreamNoWorkerUp' && a.status === 'firing'), 180_000);
+    const alert = await until(
+      'FerStreamNoWorkerUp at the receiver',
+      async () => alerts.find((a) => a.labels.alertname === 'FerStreamNoWorkerUp' && a.status === 'firing'),
+      180_000,
+    );
     expect(alert.labels.severity).toBeDefined();
   }, 300_000);
 
   it('Dockerfile.gpu builds up to its CUDA base; the GPU override puts workers on the CUDA image with a GPU each', async () => {
     await podman(['build', '--target', 'check', '-f', path.join(dir, 'Dockerfile.gpu'), dir], 900_000);
-    const config = await runOk('docker-compose', ['-f', 'docker-compose.yml', '-f', 'docker-compose.gpu.yml', 'config'], { cwd: dir });
+    const config = await runOk(
+      'docker-compose',
+      ['-f', 'docker-compose.yml', '-f', 'docker-compose.gpu.yml', 'config'],
+      { cwd: dir },
+    );
     expect(config).toMatch(/worker:[\s\S]*image: fer-stream:gpu/);
     expect(config).toMatch(/driver: nvidia/);
   }, 900_000);

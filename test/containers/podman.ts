@@ -8,7 +8,10 @@ import { repoRoot } from '../helpers/cli-processes.ts';
 // its Docker-compatible socket for docker-compose and testcontainers, and the health checks that
 // systemd's timers would run (no systemd here: Podman leaves a container "starting" forever).
 
-export const podmanEnv: NodeJS.ProcessEnv = { ...process.env, CONTAINERS_CONF: path.join(repoRoot, 'deploy/podman/containers.conf') };
+export const podmanEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  CONTAINERS_CONF: path.join(repoRoot, 'deploy/podman/containers.conf'),
+};
 
 export interface RunResult {
   readonly status: number | null;
@@ -17,9 +20,17 @@ export interface RunResult {
 }
 
 /** Runs a command to its end (async, so the test's timers and servers go on), output collected. */
-export function run(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+export function run(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? podmanEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? podmanEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -34,9 +45,16 @@ export function run(command: string, args: readonly string[], options: { cwd?: s
 }
 
 /** Like run, but a non-zero exit throws with the command's last output. */
-export async function runOk(command: string, args: readonly string[], options: Parameters<typeof run>[2] = {}): Promise<string> {
+export async function runOk(
+  command: string,
+  args: readonly string[],
+  options: Parameters<typeof run>[2] = {},
+): Promise<string> {
   const result = await run(command, args, options);
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}:\n${(result.stderr || result.stdout).slice(-3000)}`);
+  if (result.status !== 0)
+    throw new Error(
+      `${command} ${args.join(' ')} exited ${result.status}:\n${(result.stderr || result.stdout).slice(-3000)}`,
+    );
   return result.stdout;
 }
 
@@ -53,7 +71,10 @@ export class PodmanService {
   static async start(): Promise<PodmanService> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-podman-'));
     const socket = path.join(dir, 'podman.sock');
-    const child = spawn('podman', ['system', 'service', '--time=0', `unix://${socket}`], { env: podmanEnv, stdio: 'ignore' });
+    const child = spawn('podman', ['system', 'service', '--time=0', `unix://${socket}`], {
+      env: podmanEnv,
+      stdio: 'ignore',
+    });
     for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((resolve) => setTimeout(resolve, 100));
     if (!existsSync(socket)) throw new Error('podman system service did not open its socket in 10 s');
     return new PodmanService(`unix://${socket}`, child, dir);
@@ -74,7 +95,9 @@ export function driveHealthChecks(project: string, everyMs = 3000): { stop(): vo
   let stopped = false;
   const tick = async () => {
     if (stopped) return;
-    const ids = (await run('podman', ['ps', '-q', '--filter', `label=com.docker.compose.project=${project}`])).stdout.split('\n').filter(Boolean);
+    const ids = (await run('podman', ['ps', '-q', '--filter', `label=com.docker.compose.project=${project}`])).stdout
+      .split('\n')
+      .filter(Boolean);
     await Promise.all(ids.map((id) => run('podman', ['healthcheck', 'run', id], { timeoutMs: 20_000 })));
     if (!stopped) timer = setTimeout(() => void tick(), everyMs);
   };
@@ -89,13 +112,27 @@ export function driveHealthChecks(project: string, everyMs = 3000): { stop(): vo
 
 /** The health of each of a compose project's containers: name → healthy | unhealthy | starting | none. */
 export async function containerHealth(project: string): Promise<Map<string, string>> {
-  const out = await runOk('podman', ['ps', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}} {{.Status}}']);
+  const out = await runOk('podman', [
+    'ps',
+    '--filter',
+    `label=com.docker.compose.project=${project}`,
+    '--format',
+    '{{.Names}} {{.Status}}',
+  ]);
   const health = new Map<string, string>();
   for (const line of out.split('\n').filter(Boolean)) {
     const [name, ...status] = line.split(' ');
     const text = status.join(' ');
-    health.set(name!, /\(healthy\)/.test(text) ? 'healthy' : /\(unhealthy\)/.test(text) ? 'unhealthy' : /\(starting\)/.test(text) ? 'starting' : 'none');
+    health.set(
+      name!,
+      /\(healthy\)/.test(text)
+        ? 'healthy'
+        : /\(unhealthy\)/.test(text)
+          ? 'unhealthy'
+          : /\(starting\)/.test(text)
+            ? 'starting'
+            : 'none',
+    );
   }
   return health;
 }
-

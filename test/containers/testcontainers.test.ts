@@ -16,7 +16,10 @@ describeWithTools('the Redis fixture without a Redis', ['podman (as root)'], () 
     await runOk(path.join(repoRoot, 'deploy/podman/base-images.sh'), [], { timeoutMs: 600_000 });
     const service = await PodmanService.start();
     const saved = { ...process.env };
-    const containers = async () => (await podman(['ps', '-a', '--filter', 'label=org.testcontainers', '--format', '{{.ID}}'])).split('\n').filter(Boolean);
+    const containers = async () =>
+      (await podman(['ps', '-a', '--filter', 'label=org.testcontainers', '--format', '{{.ID}}']))
+        .split('\n')
+        .filter(Boolean);
     const before = await containers();
     try {
       // Nothing listens on this port; no image registry is reachable, so no reaper (Ryuk) image either.

@@ -1,5 +1,10 @@
 import { expect, it } from 'vitest';
-import { decodeStoredProbe, expectedFrameCount, sampledFrameTime, workingFrameSize } from '../../src/core/sampling-geometry.ts';
+import {
+  decodeStoredProbe,
+  expectedFrameCount,
+  sampledFrameTime,
+  workingFrameSize,
+} from '../../src/core/sampling-geometry.ts';
 
 // The one home of where sampled frames lie and how big they are, and the typed probe the video
 // record keeps (decoded with a named error, not cast).
@@ -15,8 +20,25 @@ it('frame n lies at start + n/fps; the count covers the span; the working size k
 });
 
 it('decodes the stored probe with its types, and names the field of a record it cannot read', () => {
-  const stored = { durationSeconds: null, codedWidth: 1920, codedHeight: 1080, width: 1080, height: 1920, rotation: 90, frameRate: 29.97, videoCodec: 'h264', audioCodec: null, container: 'mov,mp4', fileBytes: 5, startTime: 0, frameWidth: 360, frameHeight: 640 };
+  const stored = {
+    durationSeconds: null,
+    codedWidth: 1920,
+    codedHeight: 1080,
+    width: 1080,
+    height: 1920,
+    rotation: 90,
+    frameRate: 29.97,
+    videoCodec: 'h264',
+    audioCodec: null,
+    container: 'mov,mp4',
+    fileBytes: 5,
+    startTime: 0,
+    frameWidth: 360,
+    frameHeight: 640,
+  };
   expect(decodeStoredProbe(JSON.stringify(stored))).toEqual(stored);
-  expect(() => decodeStoredProbe(JSON.stringify({ ...stored, frameWidth: undefined }))).toThrow(/stored probe: frameWidth is not a number/);
+  expect(() => decodeStoredProbe(JSON.stringify({ ...stored, frameWidth: undefined }))).toThrow(
+    /stored probe: frameWidth is not a number/,
+  );
   expect(() => decodeStoredProbe(JSON.stringify({ ...stored, videoCodec: 7 }))).toThrow(/videoCodec is not a string/);
 });

@@ -27,25 +27,36 @@ describeWithTools('analyze interrupted', ['ffmpeg'], () => {
     const pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: loadConfig({}).pipeline });
     const processes = new CliProcesses(50);
     try {
-      const child = processes.start('analyze', ['analyze', short, long, '--fps', '10', '--analyzer', 'cost-free', '--batch-delay-ms', '150', '--out', out], {
-        ...process.env,
-        REDIS_URL: redisUrl(),
-        FER_REDIS_PREFIX: prefix,
-        FER_METRICS_ENABLED: '0',
-        FER_CHUNK_FRAMES: '8',
-        // Three chunks: the long video's producer spends the run waiting for room.
-        FER_REDIS_FRAME_BUDGET_BYTES: String(frameBytes * 8 * 3),
-      });
-      await processes.until('the short video\'s files', async () => (existsSync(path.join(out, 'short.png')) ? true : undefined), 60_000);
+      const child = processes.start(
+        'analyze',
+        ['analyze', short, long, '--fps', '10', '--analyzer', 'cost-free', '--batch-delay-ms', '150', '--out', out],
+        {
+          ...process.env,
+          REDIS_URL: redisUrl(),
+          FER_REDIS_PREFIX: prefix,
+          FER_METRICS_ENABLED: '0',
+          FER_CHUNK_FRAMES: '8',
+          // Three chunks: the long video's producer spends the run waiting for room.
+          FER_REDIS_FRAME_BUDGET_BYTES: String(frameBytes * 8 * 3),
+        },
+      );
+      await processes.until(
+        "the short video's files",
+        async () => (existsSync(path.join(out, 'short.png')) ? true : undefined),
+        60_000,
+      );
       expect((await heldFrames(pipeline)).bytes).toBeGreaterThan(0);
       const interruptedAt = Date.now();
       expect(await processes.kill(child, 'SIGINT'), child.output).toBe(130);
       expect(Date.now() - interruptedAt).toBeLessThan(10_000);
-      for (const ext of ['json', 'csv', 'tracks.csv', 'persons.csv', 'svg', 'png']) expect(existsSync(path.join(out, `short.${ext}`)), ext).toBe(true);
+      for (const ext of ['json', 'csv', 'tracks.csv', 'persons.csv', 'svg', 'png'])
+        expect(existsSync(path.join(out, `short.${ext}`)), ext).toBe(true);
       expect(existsSync(path.join(out, 'long.json'))).toBe(false);
       expect(child.output).toMatch(/Ctrl-C: cancelling 1 unfinished video\(s\)/);
       expect(child.output).toMatch(/short\.mp4: 20 frames \(0 failed\)/);
-      expect(child.output).toMatch(/interrupted \(SIGINT\): 1 video\(s\) cancelled, nothing of them left in Redis; the results of 1 finished video are written above/);
+      expect(child.output).toMatch(
+        /interrupted \(SIGINT\): 1 video\(s\) cancelled, nothing of them left in Redis; the results of 1 finished video are written above/,
+      );
       // The long video is gone from Redis, the short one's result stays (as after any run), and no frame byte is held.
       const ids = await listVideoIds(pipeline);
       const states = await Promise.all(ids.map(async (id) => (await getVideoStatus(pipeline, id))?.state));

@@ -17,18 +17,53 @@ import { describeWithShared, sharedPath } from '../helpers/shared.ts';
 
 const { prefix, cleanup } = testPrefix(import.meta.url);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-annotate-'));
-const env = { ...process.env, REDIS_URL: redisUrl(), FER_REDIS_PREFIX: prefix, FER_EXECUTION_PROVIDERS: 'cpu', LOG_LEVEL: 'warn', FER_MODELS_DIR: path.join(dir, 'models') };
-const cli = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: repoRoot, env, encoding: 'utf8', timeout: 180_000 });
+const env = {
+  ...process.env,
+  REDIS_URL: redisUrl(),
+  FER_REDIS_PREFIX: prefix,
+  FER_EXECUTION_PROVIDERS: 'cpu',
+  LOG_LEVEL: 'warn',
+  FER_MODELS_DIR: path.join(dir, 'models'),
+};
+const cli = (args: string[]) =>
+  spawnSync(process.execPath, [bin, ...args], { cwd: repoRoot, env, encoding: 'utf8', timeout: 180_000 });
 
 function probe(file: string): { width: number; height: number; rate: string; frames: number; duration: number } {
-  const out = JSON.parse(execFileSync(mediaBinaries().ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=width,height,r_frame_rate,nb_read_frames:format=duration', '-of', 'json', file], { encoding: 'utf8' }));
+  const out = JSON.parse(
+    execFileSync(
+      mediaBinaries().ffprobe,
+      [
+        '-v',
+        'error',
+        '-select_streams',
+        'v:0',
+        '-count_frames',
+        '-show_entries',
+        'stream=width,height,r_frame_rate,nb_read_frames:format=duration',
+        '-of',
+        'json',
+        file,
+      ],
+      { encoding: 'utf8' },
+    ),
+  );
   const s = out.streams[0];
-  return { width: s.width, height: s.height, rate: s.r_frame_rate, frames: Number(s.nb_read_frames), duration: Number(out.format.duration) };
+  return {
+    width: s.width,
+    height: s.height,
+    rate: s.r_frame_rate,
+    frames: Number(s.nb_read_frames),
+    duration: Number(out.format.duration),
+  };
 }
 
 /** One frame at `seconds`, raw RGB. */
 function frameAt(file: string, seconds: number, width: number, height: number): Uint8Array {
-  const raw = execFileSync(mediaBinaries().ffmpeg, ['-v', 'error', '-ss', String(seconds), '-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 24 });
+  const raw = execFileSync(
+    mediaBinaries().ffmpeg,
+    ['-v', 'error', '-ss', String(seconds), '-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+    { maxBuffer: 1 << 24 },
+  );
   expect(raw.length).toBe(width * height * 3);
   return new Uint8Array(raw);
 }
@@ -48,7 +83,12 @@ describeWithShared('annotated video, per-track CSV and PNG chart', () => {
     const result = JSON.parse(readFileSync(path.join(out, 'grid_bbaf2n.json'), 'utf8')) as VideoResult;
 
     const [a, s] = [probe(annotated), probe(source)];
-    expect({ width: a.width, height: a.height, rate: a.rate, frames: a.frames }).toEqual({ width: s.width, height: s.height, rate: s.rate, frames: s.frames });
+    expect({ width: a.width, height: a.height, rate: a.rate, frames: a.frames }).toEqual({
+      width: s.width,
+      height: s.height,
+      rate: s.rate,
+      frames: s.frames,
+    });
     expect(a.duration).toBeCloseTo(s.duration, 1);
 
     // At a sampled moment (and between samples, where the label is held): the outline differs from
@@ -59,12 +99,27 @@ describeWithShared('annotated video, per-track CSV and PNG chart', () => {
       const [before, after] = [frameAt(source, t, s.width, s.height), frameAt(annotated, t, s.width, s.height)];
       const diff = (x: number, y: number) => {
         const i = (Math.round(y) * s.width + Math.round(x)) * 3;
-        return (Math.abs(before[i]! - after[i]!) + Math.abs(before[i + 1]! - after[i + 1]!) + Math.abs(before[i + 2]! - after[i + 2]!)) / 3;
+        return (
+          (Math.abs(before[i]! - after[i]!) +
+            Math.abs(before[i + 1]! - after[i + 1]!) +
+            Math.abs(before[i + 2]! - after[i + 2]!)) /
+          3
+        );
       };
-      const mean = (points: Array<[number, number]>) => points.reduce((sum, [x, y]) => sum + diff(x, y), 0) / points.length;
+      const mean = (points: Array<[number, number]>) =>
+        points.reduce((sum, [x, y]) => sum + diff(x, y), 0) / points.length;
       const steps = Array.from({ length: 20 }, (_, i) => (i + 0.5) / 20);
-      const outline = [...steps.map((f): [number, number] => [box.x + 0.5, box.y + f * box.height]), ...steps.map((f): [number, number] => [box.x + box.width - 1.5, box.y + f * box.height]), ...steps.map((f): [number, number] => [box.x + f * box.width, box.y + box.height - 1.5])];
-      const inside = steps.flatMap((fx) => [0.35, 0.5, 0.65].map((fy): [number, number] => [box.x + box.width * (0.25 + fx * 0.5), box.y + box.height * fy]));
+      const outline = [
+        ...steps.map((f): [number, number] => [box.x + 0.5, box.y + f * box.height]),
+        ...steps.map((f): [number, number] => [box.x + box.width - 1.5, box.y + f * box.height]),
+        ...steps.map((f): [number, number] => [box.x + f * box.width, box.y + box.height - 1.5]),
+      ];
+      const inside = steps.flatMap((fx) =>
+        [0.35, 0.5, 0.65].map((fy): [number, number] => [
+          box.x + box.width * (0.25 + fx * 0.5),
+          box.y + box.height * fy,
+        ]),
+      );
       expect(mean(outline), `outline at ${t}s`).toBeGreaterThan(30);
       expect(mean(inside), `inside at ${t}s`).toBeLessThan(8);
     }

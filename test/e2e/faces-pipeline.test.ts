@@ -29,7 +29,10 @@ describeWithShared('faces through the pipeline (Redis, producer, worker, aggrega
   let pipeline: Pipeline;
   let producer: ProducerHandle;
   let worker: WorkerHandle;
-  const config = loadConfig({}, { inference: { intraOpThreads: 1, executionProviders: ['cpu'] }, pipeline: { fps: 2 } });
+  const config = loadConfig(
+    {},
+    { inference: { intraOpThreads: 1, executionProviders: ['cpu'] }, pipeline: { fps: 2 } },
+  );
 
   const ffmpeg = (args: string[]) => run(mediaBinaries().ffmpeg, ['-y', '-v', 'error', ...args]);
 
@@ -38,16 +41,24 @@ describeWithShared('faces through the pipeline (Redis, producer, worker, aggrega
     await installLocal(sharedPath('models'), path.join(tmp, 'models'), ['yunet']);
     const detector = await loadDetector(path.join(tmp, 'models', config.faces.detector), {
       inference: config.inference,
-      settings: { scoreThreshold: detectorThreshold(config.faces.detector, undefined), minFaceSize: config.faces.minFaceSize, maxFaces: config.faces.maxFacesPerFrame },
+      settings: {
+        scoreThreshold: detectorThreshold(config.faces.detector, undefined),
+        minFaceSize: config.faces.minFaceSize,
+        maxFaces: config.faces.maxFacesPerFrame,
+      },
     });
-    const classifier = await createImageClassifier(await writeTinyClassifierDir(path.join(tmp, 'tiny')), { config: config.inference });
+    const classifier = await createImageClassifier(await writeTinyClassifierDir(path.join(tmp, 'tiny')), {
+      config: config.inference,
+    });
     const analyzer = new DetectThenClassifyAnalyzer({ detector, classifier, cropMargin: config.faces.cropMargin });
     pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: config.pipeline });
     producer = startProducer(pipeline);
     worker = startWorker(pipeline, {
       analyzer,
       concurrency: 4,
-      finalizeOptions: { assignTracks: faceTracker({ iouThreshold: config.faces.trackIou, maxGap: config.faces.trackMaxGap }) },
+      finalizeOptions: {
+        assignTracks: faceTracker({ iouThreshold: config.faces.trackIou, maxGap: config.faces.trackMaxGap }),
+      },
     });
   });
   afterAll(async () => {
@@ -62,7 +73,10 @@ describeWithShared('faces through the pipeline (Redis, producer, worker, aggrega
     const ids = [];
     for (const file of files) ids.push((await submitVideo(pipeline, { path: file })).videoId);
     const statuses = await waitForVideos(pipeline, ids, { timeoutMs: 240_000, pollMs: 100 });
-    for (const id of ids) expect(statuses.get(id)!.state, `${statuses.get(id)!.name}: ${statuses.get(id)!.error?.message}`).toBe('completed');
+    for (const id of ids)
+      expect(statuses.get(id)!.state, `${statuses.get(id)!.name}: ${statuses.get(id)!.error?.message}`).toBe(
+        'completed',
+      );
     return Promise.all(ids.map(async (id) => (await getVideoResult<VideoResult>(pipeline, id))!));
   }
 
@@ -71,7 +85,8 @@ describeWithShared('faces through the pipeline (Redis, producer, worker, aggrega
     // Cut video: 2.25 s face, 2 s blue, 2.25 s face at 20 fps. A 2 fps sample stamped t shows a source
     // frame from [t − 0.25, t + 0.25), so the cuts fall between sample windows: 2.5 … 4.0 s are blue.
     const cut = path.join(tmp, 'cut.mp4');
-    const still = (i: number) => `[${i}]scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=20,format=yuv420p[v${i}]`;
+    const still = (i: number) =>
+      `[${i}]scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=20,format=yuv420p[v${i}]`;
     await ffmpeg([
       ...['-loop', '1', '-t', '2.25', '-i', face],
       ...['-f', 'lavfi', '-t', '2', '-i', 'color=c=0x3050a0:s=640x480:r=20'],
@@ -92,7 +107,12 @@ describeWithShared('faces through the pipeline (Redis, producer, worker, aggrega
       ...['-map', '[out]', '-t', '4', '-c:v', 'libx264', two],
     ]);
 
-    const [gridA, gridB, cutResult, twoResult] = await analyse([sharedPath('fixtures', 'video', 'grid_bbaf2n.mpg'), sharedPath('fixtures', 'video', 'grid_lwbsza.mpg'), cut, two]);
+    const [gridA, gridB, cutResult, twoResult] = await analyse([
+      sharedPath('fixtures', 'video', 'grid_bbaf2n.mpg'),
+      sharedPath('fixtures', 'video', 'grid_lwbsza.mpg'),
+      cut,
+      two,
+    ]);
 
     for (const grid of [gridA!, gridB!]) {
       expect(grid.frames).toHaveLength(6);
@@ -108,9 +128,13 @@ describeWithShared('faces through the pipeline (Redis, producer, worker, aggrega
 
     const noFace = cutResult!.frames.filter((f) => f.faces.length === 0).map((f) => f.timestamp);
     expect(noFace).toEqual([2.5, 3, 3.5, 4]);
-    for (const f of cutResult!.frames) if (!noFace.includes(f.timestamp)) expect(f.faces, `t=${f.timestamp}`).toHaveLength(1);
+    for (const f of cutResult!.frames)
+      if (!noFace.includes(f.timestamp)) expect(f.faces, `t=${f.timestamp}`).toHaveLength(1);
     expect(cutResult!.counts.withoutFace).toBe(4);
-    expect(cutResult!.counts.faceVisibleShare).toBeCloseTo((cutResult!.frames.length - 4) / cutResult!.frames.length, 10);
+    expect(cutResult!.counts.faceVisibleShare).toBeCloseTo(
+      (cutResult!.frames.length - 4) / cutResult!.frames.length,
+      10,
+    );
     for (const f of cutResult!.frames) if (f.faces.length === 0) expect(f.probabilities).toBeNull();
 
     expect(twoResult!.frames).toHaveLength(8);

@@ -43,11 +43,16 @@ function env(url: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv
 }
 
 function openTestPipeline(url: string): Pipeline {
-  pipeline = createPipeline({ redisUrl: url, prefix, config: loadConfig({}, { pipeline: { chunkFrames: 4 } }).pipeline });
+  pipeline = createPipeline({
+    redisUrl: url,
+    prefix,
+    config: loadConfig({}, { pipeline: { chunkFrames: 4 } }).pipeline,
+  });
   return pipeline;
 }
 
-const framesProduced = async (p: Pipeline, videoId: string) => Number((await p.redis.hget(p.keys.video(videoId), 'framesProduced')) ?? 0);
+const framesProduced = async (p: Pipeline, videoId: string) =>
+  Number((await p.redis.hget(p.keys.video(videoId), 'framesProduced')) ?? 0);
 const noStackDumps = (child: CliChild) => {
   expect(child.output).not.toMatch(/Unhandled error event/);
   expect(child.output).not.toMatch(/\n\s+at [\w.<>]+ \(/);
@@ -58,7 +63,8 @@ beforeAll(() => {
 });
 
 afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && processes) console.error(`[faults] process output of the failed test: ${processes.dump(context.task.name)}`);
+  if (context.task.result?.state === 'fail' && processes)
+    console.error(`[faults] process output of the failed test: ${processes.dump(context.task.name)}`);
   await processes?.stopAll();
   await pipeline?.close().catch(() => undefined);
   pipeline = undefined;
@@ -69,18 +75,31 @@ afterEach(async (context) => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Its own Redis, a worker and a producer process, three 40-frame videos: returns once the first is mid-way. */
-async function threeVideosUnderWay(): Promise<{ own: OwnRedis; p: Pipeline; worker: CliChild; producer: CliChild; ids: string[] }> {
+async function threeVideosUnderWay(): Promise<{
+  own: OwnRedis;
+  p: Pipeline;
+  worker: CliChild;
+  producer: CliChild;
+  ids: string[];
+}> {
   const own = (redis = await OwnRedis.start());
   const p = openTestPipeline(own.url);
   processes = new CliProcesses(100);
   const e = env(own.url);
   const worker = processes.start('worker', ['worker', '--analyzer', 'cost-free', '--batch-delay-ms', '100'], e);
   const producer = processes.start('producer', ['producer'], e);
-  const up = (child: CliChild, msg: string) => async () => (logLines(child).some((l) => l.msg === msg) ? true : undefined);
+  const up = (child: CliChild, msg: string) => async () =>
+    logLines(child).some((l) => l.msg === msg) ? true : undefined;
   await processes.until('the worker to start', up(worker, 'worker started'), 60_000);
   await processes.until('the producer to start', up(producer, 'producer started'), 60_000);
-  const ids = await Promise.all([0, 1, 2].map(async () => (await submitVideo(p, { path: path.join(dir, 'ten.mp4'), options: { fps: 4 } })).videoId));
-  await processes.until('the producer to be mid-video', async () => ((await framesProduced(p, ids[0]!)) >= 8 ? true : undefined), 60_000);
+  const ids = await Promise.all(
+    [0, 1, 2].map(async () => (await submitVideo(p, { path: path.join(dir, 'ten.mp4'), options: { fps: 4 } })).videoId),
+  );
+  await processes.until(
+    'the producer to be mid-video',
+    async () => ((await framesProduced(p, ids[0]!)) >= 8 ? true : undefined),
+    60_000,
+  );
   return { own, p, worker, producer, ids };
 }
 
@@ -94,11 +113,19 @@ describeWithRedisServer('producers killed, Redis restarted', () => {
     const { videoId } = await submitVideo(p, { path: path.join(dir, 'ten.mp4'), options: { fps: 4 } });
 
     const first = processes.start('producer-1', ['producer'], e);
-    await processes.until('producer 1 to write 8 frames', async () => ((await framesProduced(p, videoId)) >= 8 ? true : undefined), 60_000);
+    await processes.until(
+      'producer 1 to write 8 frames',
+      async () => ((await framesProduced(p, videoId)) >= 8 ? true : undefined),
+      60_000,
+    );
     await processes.kill(first);
     const reached = await framesProduced(p, videoId);
     const second = processes.start('producer-2', ['producer'], e);
-    await processes.until('producer 2 to resume the video', async () => ((await framesProduced(p, videoId)) > reached ? true : undefined), 60_000);
+    await processes.until(
+      'producer 2 to resume the video',
+      async () => ((await framesProduced(p, videoId)) > reached ? true : undefined),
+      60_000,
+    );
     await processes.kill(second);
     processes.start('producer-3', ['producer'], e);
 
@@ -113,7 +140,10 @@ describeWithRedisServer('producers killed, Redis restarted', () => {
     await own.up();
 
     await waitForVideos(p, ids, { timeoutMs: 90_000 });
-    const totals = await expectExactAccounting(p, ids.map((videoId) => ({ videoId, frames: 40 })));
+    const totals = await expectExactAccounting(
+      p,
+      ids.map((videoId) => ({ videoId, frames: 40 })),
+    );
     expect(totals).toEqual({ analysed: 120, failed: 0 });
     // One line for the outage and one for its end, no stack dump per reconnect attempt.
     for (const child of [worker, producer]) {
@@ -132,11 +162,16 @@ describeWithRedisServer('producers killed, Redis restarted', () => {
     await p.redis.config('SET', 'maxmemory', '0');
 
     await waitForVideos(p, ids, { timeoutMs: 90_000 });
-    const totals = await expectExactAccounting(p, ids.map((videoId) => ({ videoId, frames: 40 })));
+    const totals = await expectExactAccounting(
+      p,
+      ids.map((videoId) => ({ videoId, frames: 40 })),
+    );
     expect(totals).toEqual({ analysed: 120, failed: 0 });
     // Redis did refuse them, and said so once per reason (not once per BullMQ retry: hundreds a second).
     const refusals = [worker, producer].flatMap((child) => logLines(child).filter((l) => l.msg === 'queue error'));
-    expect(refusals.some((l) => /^OOM command not allowed/.test(String(l.reason)) && /maxmemory/.test(String(l.hint)))).toBe(true);
+    expect(
+      refusals.some((l) => /^OOM command not allowed/.test(String(l.reason)) && /maxmemory/.test(String(l.hint))),
+    ).toBe(true);
     for (const child of [worker, producer]) {
       expect(logLines(child).filter((l) => l.msg === 'queue error').length).toBeLessThanOrEqual(8);
       noStackDumps(child);
@@ -159,7 +194,9 @@ describeWithRedisServer('producers killed, Redis restarted', () => {
     status.stopped = true;
     expect(await status.exit).toBe(4);
     const unreachableMs = Date.now() - t0 - startupMs;
-    console.log(`[faults] 'status' with Redis down: exit 4 after ${unreachableMs} ms beyond the CLI's ${startupMs} ms start-up`);
+    console.log(
+      `[faults] 'status' with Redis down: exit 4 after ${unreachableMs} ms beyond the CLI's ${startupMs} ms start-up`,
+    );
     expect(unreachableMs).toBeLessThan(3000);
     const lines = status.output.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -169,10 +206,21 @@ describeWithRedisServer('producers killed, Redis restarted', () => {
     const producer = processes.start('producer', ['producer'], e);
     const api = processes.start('api', ['api', '--port', '0', '--host', '127.0.0.1'], e);
     for (const child of [worker, producer, api]) {
-      await processes.until(`${child.name} to report waiting for Redis`, async () => (logLines(child).filter((l) => /not reachable yet; waiting \(attempt \d+/.test(String(l.msg))).length >= 2 ? true : undefined), 30_000);
+      await processes.until(
+        `${child.name} to report waiting for Redis`,
+        async () =>
+          logLines(child).filter((l) => /not reachable yet; waiting \(attempt \d+/.test(String(l.msg))).length >= 2
+            ? true
+            : undefined,
+        30_000,
+      );
     }
     await redis.up();
-    const url = await processes.until('the API to listen', async () => logLines(api).find((l) => l.msg === 'API listening')?.url as string | undefined, 60_000);
+    const url = await processes.until(
+      'the API to listen',
+      async () => logLines(api).find((l) => l.msg === 'API listening')?.url as string | undefined,
+      60_000,
+    );
     const p = openTestPipeline(redis.url);
     const { videoId } = await submitVideo(p, { path: path.join(dir, 'ten.mp4'), options: { fps: 4, maxFrames: 8 } });
     await waitForVideos(p, [videoId], { timeoutMs: 60_000 });
@@ -184,10 +232,20 @@ describeWithRedisServer('producers killed, Redis restarted', () => {
     const timed = async (request: () => Promise<Response>) => {
       const t0 = Date.now();
       const response = await request();
-      return { status: response.status, ms: Date.now() - t0, body: (await response.json()) as { error?: { code: string } } };
+      return {
+        status: response.status,
+        ms: Date.now() - t0,
+        body: (await response.json()) as { error?: { code: string } },
+      };
     };
     const statusWhileDown = await timed(() => fetch(`${url}/v1/videos/${videoId}`));
-    const submitWhileDown = await timed(() => fetch(`${url}/v1/videos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: 'ten.mp4' }) }));
+    const submitWhileDown = await timed(() =>
+      fetch(`${url}/v1/videos`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ path: 'ten.mp4' }),
+      }),
+    );
     const readyWhileDown = await timed(() => fetch(`${url}/readyz`));
     for (const r of [statusWhileDown, submitWhileDown, readyWhileDown]) {
       expect(r.status).toBe(503);
@@ -195,7 +253,11 @@ describeWithRedisServer('producers killed, Redis restarted', () => {
       expect(r.ms).toBeLessThan(2000);
     }
     await redis.up();
-    await processes.until('the API to be ready again', async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), 30_000);
+    await processes.until(
+      'the API to be ready again',
+      async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined),
+      30_000,
+    );
     await new Promise((resolve) => setTimeout(resolve, 1000));
     // The refused submission never became a video.
     expect(await p.redis.zrange(p.keys.videoIndex, '0', '-1')).toEqual([videoId]);
@@ -205,13 +267,21 @@ describeWithRedisServer('producers killed, Redis restarted', () => {
     // Redis hangs (connected, answering nothing): 503 within 2 s, and when Redis wakes up the
     // commands still in the API's socket must not turn into a video nobody was told about.
     redis.pause();
-    const submitWhileHung = await timed(() => fetch(`${url}/v1/videos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: 'ten.mp4' }) }));
+    const submitWhileHung = await timed(() =>
+      fetch(`${url}/v1/videos`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ path: 'ten.mp4' }),
+      }),
+    );
     expect(submitWhileHung.status).toBe(503);
     expect(submitWhileHung.ms).toBeLessThan(2000);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     redis.resume();
     await new Promise((resolve) => setTimeout(resolve, 3000));
     expect(await p.redis.zrange(p.keys.videoIndex, '0', '-1')).toEqual([videoId]);
-    expect(await p.queues.videos.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized')).toEqual({ waiting: 0, active: 0, completed: 0, failed: 0, delayed: 0, prioritized: 0 });
+    expect(
+      await p.queues.videos.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized'),
+    ).toEqual({ waiting: 0, active: 0, completed: 0, failed: 0, delayed: 0, prioritized: 0 });
   });
 });

@@ -19,7 +19,6 @@ import { CliProcesses, repoRoot, type CliChild } from '../helpers/cli-processes.
 const run = promisify(execFile);
 const { prefix, cleanup } = testPrefix(import.meta.url);
 
-
 const processes = new CliProcesses(250);
 const { children } = processes;
 let tmp: string;
@@ -36,7 +35,19 @@ beforeAll(async () => {
   await buildSyntheticVitModelDir({ outDir: modelDir, preset: 'tiny', seed: 7 });
   // 3 s, 25 frames/s, a moving test pattern: at 4 frames/s, 12 sampled frames at 0, 0.25, … 2.75 s.
   videoFile = path.join(tmp, 'pattern.mp4');
-  await run(mediaBinaries().ffmpeg, ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=3', '-pix_fmt', 'yuv420p', '-c:v', 'mpeg4', videoFile]);
+  await run(mediaBinaries().ffmpeg, [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=320x240:rate=25:duration=3',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:v',
+    'mpeg4',
+    videoFile,
+  ]);
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -109,14 +120,23 @@ describe('horizontal: producer, two workers and the API as separate processes on
       async () => {
         const response = await fetch(`${api}/v1/videos/${id}`);
         expect(response.status).toBe(200);
-        const status = (await response.json()) as { state: string; progress: { framesDone: number; fraction: number | null }; errors: unknown[] };
+        const status = (await response.json()) as {
+          state: string;
+          progress: { framesDone: number; fraction: number | null };
+          errors: unknown[];
+        };
         seen.add(status.state);
         if (status.state === 'failed') throw new Error(`video failed: ${JSON.stringify(status.errors)}`);
         return status.state === 'completed' ? status : undefined;
       },
       120_000,
     );
-    expect(done).toMatchObject({ state: 'completed', name: 'pattern.mp4', progress: { framesTotal: 12, framesDone: 12, framesFailed: 0, fraction: 1 }, errors: [] });
+    expect(done).toMatchObject({
+      state: 'completed',
+      name: 'pattern.mp4',
+      progress: { framesTotal: 12, framesDone: 12, framesFailed: 0, fraction: 1 },
+      errors: [],
+    });
     expect(seen.has('completed')).toBe(true);
 
     const result = (await (await fetch(`${api}/v1/videos/${id}/results`)).json()) as VideoResult;
@@ -140,11 +160,17 @@ describe('horizontal: producer, two workers and the API as separate processes on
     expect((await sharp(png).metadata()).format).toBe('png');
     await writeFile(path.join(tmp, 'timeline.png'), png);
     // The frames were analysed in the two worker processes: their own /metrics count them all.
-    const processed = await Promise.all(['worker-1', 'worker-2'].map((name) => framesProcessed(children.find((c) => c.name === name)!)));
+    const processed = await Promise.all(
+      ['worker-1', 'worker-2'].map((name) => framesProcessed(children.find((c) => c.name === name)!)),
+    );
     expect(processed[0]! + processed[1]!).toBe(12);
     console.info(`horizontal: frames analysed per worker process: ${processed.join(', ')}`);
     // The API's sweep deletes the upload once its video has finished.
-    await until('the upload to be deleted', async () => ((await readdir(path.join(tmp, 'uploads'))).length === 0 ? true : undefined), 30_000);
+    await until(
+      'the upload to be deleted',
+      async () => ((await readdir(path.join(tmp, 'uploads'))).length === 0 ? true : undefined),
+      30_000,
+    );
   });
 
   it('fails a file that is not a video with a specific message, over the same processes', async () => {
@@ -153,7 +179,10 @@ describe('horizontal: producer, two workers and the API as separate processes on
     const status = await until(
       'the bad video to fail',
       async () => {
-        const s = (await (await fetch(`${api}/v1/videos/${submitted.body.id}`)).json()) as { state: string; errors: Array<{ code: string; message: string }> };
+        const s = (await (await fetch(`${api}/v1/videos/${submitted.body.id}`)).json()) as {
+          state: string;
+          errors: Array<{ code: string; message: string }>;
+        };
         return s.state === 'failed' ? s : undefined;
       },
       60_000,

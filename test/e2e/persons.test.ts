@@ -28,8 +28,35 @@ const FPS = 2;
 /** Encodes the interview's frames, one per 1/FPS s, as a 10 fps H.264 file. */
 function encode(interview: Interview, file: string): Promise<void> {
   const { width, height } = interview.frames[0]!.image;
-  const ffmpeg = spawn(mediaBinaries().ffmpeg, ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', String(FPS), '-i', 'pipe:0', '-r', '10', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', file], { stdio: ['pipe', 'ignore', 'inherit'] });
-  const done = new Promise<void>((resolve, reject) => ffmpeg.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}`)))));
+  const ffmpeg = spawn(
+    mediaBinaries().ffmpeg,
+    [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-s',
+      `${width}x${height}`,
+      '-r',
+      String(FPS),
+      '-i',
+      'pipe:0',
+      '-r',
+      '10',
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      file,
+    ],
+    { stdio: ['pipe', 'ignore', 'inherit'] },
+  );
+  const done = new Promise<void>((resolve, reject) =>
+    ffmpeg.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}`)))),
+  );
   for (const frame of interview.frames) ffmpeg.stdin.write(frame.image.data);
   ffmpeg.stdin.end();
   return done;
@@ -44,11 +71,17 @@ describeWithShared('persons across cuts', () => {
 
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'fer-persons-'));
-    const config = loadConfig({ FER_MODELS_DIR: path.join(tmp, 'models'), FER_EXECUTION_PROVIDERS: 'cpu', FER_INTRA_OP_THREADS: '1' }, { pipeline: { fps: FPS, chunkFrames: 8 } });
+    const config = loadConfig(
+      { FER_MODELS_DIR: path.join(tmp, 'models'), FER_EXECUTION_PROVIDERS: 'cpu', FER_INTRA_OP_THREADS: '1' },
+      { pipeline: { fps: FPS, chunkFrames: 8 } },
+    );
     analyzer = await createProfileAnalyzer(config, 'compact', { prepareFaceApi: ensureFaceApiModels });
     pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: config.pipeline });
     producer = startProducer(pipeline);
-    worker = startWorker(pipeline, { analyzer, finalizeOptions: { assignTracks: faceTracker(trackerOptions(config)), cutThreshold: config.faces.cutThreshold } });
+    worker = startWorker(pipeline, {
+      analyzer,
+      finalizeOptions: { assignTracks: faceTracker(trackerOptions(config)), cutThreshold: config.faces.cutThreshold },
+    });
   });
 
   afterAll(async () => {
@@ -61,7 +94,11 @@ describeWithShared('persons across cuts', () => {
 
   it('a shot / reverse-shot interview of two people: six shots, two persons, each with their own three shots', async () => {
     const facesDir = sharedPath('fixtures', 'faces');
-    const [interview] = await makeInterviews(await loadFacePatches(facesDir), await sceneryScenes(facesDir), { variants: 1, framesPerShot: 6, kinds: ['shot / reverse-shot'] });
+    const [interview] = await makeInterviews(await loadFacePatches(facesDir), await sceneryScenes(facesDir), {
+      variants: 1,
+      framesPerShot: 6,
+      kinds: ['shot / reverse-shot'],
+    });
     expect(interview!.persons).toEqual(['obama', 'biden']);
     const video = path.join(tmp, 'interview.mp4');
     await encode(interview!, video);

@@ -3,7 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
-import { createPipeline, getVideoStatus, segmentPlanOf, submitVideo, waitForVideos, type Pipeline } from '../../src/pipeline/index.ts';
+import {
+  createPipeline,
+  getVideoStatus,
+  segmentPlanOf,
+  submitVideo,
+  waitForVideos,
+  type Pipeline,
+} from '../../src/pipeline/index.ts';
 import { expectExactAccounting } from '../helpers/accounting.ts';
 import { CliProcesses, logLines, type CliChild } from '../helpers/cli-processes.ts';
 import { describeWithRedisServer, OwnRedis } from '../helpers/redis-server.ts';
@@ -23,12 +30,18 @@ const FRAME_BYTES = 96 * 72 * 3;
 
 beforeAll(() => {
   // H.264 with B-frames and a keyframe every 2 s: 60 s at 4 frames/s = 240 frames, ≈ 6 segments of 10 s.
-  generateTestVideo(path.join(dir, 'long.mp4'), { seconds: 60, width: 96, height: 72, extra: ['-c:v', 'libx264', '-preset', 'veryfast', '-bf', '3', '-g', '50', '-pix_fmt', 'yuv420p'] });
+  generateTestVideo(path.join(dir, 'long.mp4'), {
+    seconds: 60,
+    width: 96,
+    height: 72,
+    extra: ['-c:v', 'libx264', '-preset', 'veryfast', '-bf', '3', '-g', '50', '-pix_fmt', 'yuv420p'],
+  });
   generateTestVideo(path.join(dir, 'short.mp4'), { seconds: 5, width: 96, height: 72 });
 });
 
 afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && processes) console.error(`[segments] process output of the failed test: ${processes.dump(context.task.name)}`);
+  if (context.task.result?.state === 'fail' && processes)
+    console.error(`[segments] process output of the failed test: ${processes.dump(context.task.name)}`);
   await processes?.stopAll();
   await pipeline?.close().catch(() => undefined);
   pipeline = undefined;
@@ -51,7 +64,11 @@ async function segmentUnderWay(p: Pipeline, videoId: string, producer: CliChild)
 describeWithRedisServer('segment-parallel production', () => {
   it('two producers share a long video by segments; each kill -9ed mid-segment once; every index once, the budget back to 0', async () => {
     redis = await OwnRedis.start();
-    const p = (pipeline = createPipeline({ redisUrl: redis.url, prefix, config: loadConfig({}, { pipeline: { chunkFrames: 4 } }).pipeline }));
+    const p = (pipeline = createPipeline({
+      redisUrl: redis.url,
+      prefix,
+      config: loadConfig({}, { pipeline: { chunkFrames: 4 } }).pipeline,
+    }));
     processes = new CliProcesses(100);
     const env = {
       ...process.env,
@@ -79,7 +96,11 @@ describeWithRedisServer('segment-parallel production', () => {
 
     const killedSegments: number[] = [];
     for (const producer of [first, second]) {
-      const segment = await processes.until(`${producer.name} to be mid-segment`, () => segmentUnderWay(p, videoId, producer), 90_000);
+      const segment = await processes.until(
+        `${producer.name} to be mid-segment`,
+        () => segmentUnderWay(p, videoId, producer),
+        90_000,
+      );
       await processes.kill(producer);
       // Its segment's job is taken again (by the other producer, or the one started now) once its lock lapses.
       processes.start(`${producer.name}-again`, ['producer'], env);
@@ -87,16 +108,29 @@ describeWithRedisServer('segment-parallel production', () => {
     }
 
     await waitForVideos(p, [videoId, short.videoId], { timeoutMs: 120_000 });
-    expect(await expectExactAccounting(p, [{ videoId, frames: 240 }, { videoId: short.videoId, frames: 20 }])).toEqual({ analysed: 260, failed: 0 });
+    expect(
+      await expectExactAccounting(p, [
+        { videoId, frames: 240 },
+        { videoId: short.videoId, frames: 20 },
+      ]),
+    ).toEqual({ analysed: 260, failed: 0 });
     const record = await p.redis.hgetall(p.keys.video(videoId));
     const plan = segmentPlanOf(record)!;
     expect(plan.length).toBeGreaterThanOrEqual(5);
     expect(segmentPlanOf(await p.redis.hgetall(p.keys.video(short.videoId)))).toBeNull();
     // Both producers took segments before they were killed.
-    for (const producer of [first, second]) expect(logLines(producer).some((line) => line.msg?.startsWith('producing segment'))).toBe(true);
+    for (const producer of [first, second])
+      expect(logLines(producer).some((line) => line.msg?.startsWith('producing segment'))).toBe(true);
     // Each killed segment was run again from where it stood (its done chunks not sent again).
-    const resumed = processes.children.flatMap((child) => logLines(child)).filter((line) => line.resumed === true && line.msg?.startsWith('producing segment'));
+    const resumed = processes.children
+      .flatMap((child) => logLines(child))
+      .filter((line) => line.resumed === true && line.msg?.startsWith('producing segment'));
     expect(new Set(resumed.map((line) => line.segment))).toEqual(new Set(killedSegments));
-    expect((await getVideoStatus(p, videoId))!.progress).toMatchObject({ framesProduced: 240, framesTotal: 240, framesDone: 240, framesFailed: 0 });
+    expect((await getVideoStatus(p, videoId))!.progress).toMatchObject({
+      framesProduced: 240,
+      framesTotal: 240,
+      framesDone: 240,
+      framesFailed: 0,
+    });
   });
 });

@@ -24,11 +24,24 @@ afterAll(async () => {
 });
 
 function env(name: string): NodeJS.ProcessEnv {
-  return { ...process.env, REDIS_URL: redisUrl(), FER_REDIS_PREFIX: `${prefix}-${name}`, FER_UPLOAD_DIR: path.join(tmp, `uploads-${name}`), FER_METRICS_PORT: '0', LOG_LEVEL: 'info', FER_LOG_FORMAT: 'json', FER_SERVICE_SEEN_SECONDS: '6' };
+  return {
+    ...process.env,
+    REDIS_URL: redisUrl(),
+    FER_REDIS_PREFIX: `${prefix}-${name}`,
+    FER_UPLOAD_DIR: path.join(tmp, `uploads-${name}`),
+    FER_METRICS_PORT: '0',
+    LOG_LEVEL: 'info',
+    FER_LOG_FORMAT: 'json',
+    FER_SERVICE_SEEN_SECONDS: '6',
+  };
 }
 
 async function listening(processes: CliProcesses, child: CliChild): Promise<string> {
-  return processes.until('the API to listen', async () => logLines(child).find((l) => l.msg === 'API listening')?.url as string | undefined, 60_000);
+  return processes.until(
+    'the API to listen',
+    async () => logLines(child).find((l) => l.msg === 'API listening')?.url as string | undefined,
+    60_000,
+  );
 }
 
 async function upload(api: string): Promise<string> {
@@ -40,10 +53,14 @@ async function upload(api: string): Promise<string> {
 }
 
 async function completed(processes: CliProcesses, api: string, id: string): Promise<Record<string, unknown>> {
-  return processes.until('the video to complete', async () => {
-    const status = (await (await fetch(`${api}/v1/videos/${id}`)).json()) as Record<string, unknown>;
-    return status.state === 'completed' ? status : undefined;
-  }, 60_000);
+  return processes.until(
+    'the video to complete',
+    async () => {
+      const status = (await (await fetch(`${api}/v1/videos/${id}`)).json()) as Record<string, unknown>;
+      return status.state === 'completed' ? status : undefined;
+    },
+    60_000,
+  );
 }
 
 describe('fer-stream serve', () => {
@@ -56,7 +73,12 @@ describe('fer-stream serve', () => {
       const status = await completed(processes, api, await upload(api));
       expect(status).toMatchObject({ progress: { framesTotal: 6, framesDone: 6, framesFailed: 0 } });
       expect(status.warnings).toBeUndefined();
-      expect(await (await fetch(`${api}/readyz`)).json()).toEqual({ status: 'ready', workers: 1, producers: 1, warnings: [] });
+      expect(await (await fetch(`${api}/readyz`)).json()).toEqual({
+        status: 'ready',
+        workers: 1,
+        producers: 1,
+        warnings: [],
+      });
       expect(await processes.kill(child, 'SIGTERM')).toBe(0);
     } finally {
       await processes.stopAll();
@@ -76,7 +98,10 @@ describe('fer-stream serve', () => {
         'no worker has been seen for 6 s: nothing will analyse the frames until one runs (fer-stream worker (or fer-stream serve))',
       ]);
       expect(await (await fetch(`${api}/readyz`)).json()).toMatchObject({ status: 'ready', workers: 0, producers: 0 });
-      const metricsUrl = String(logLines(apiChild).find((l) => /^metrics on /.test(l.msg ?? ''))!.msg).replace(/^metrics on /, '');
+      const metricsUrl = String(logLines(apiChild).find((l) => /^metrics on /.test(l.msg ?? ''))!.msg).replace(
+        /^metrics on /,
+        '',
+      );
       const metrics = await (await fetch(metricsUrl)).text();
       expect(metrics).toMatch(/^ferstream_services_seen\{role="worker"\} 0$/m);
       expect(metrics).toMatch(/^ferstream_services_seen\{role="producer"\} 0$/m);

@@ -37,13 +37,19 @@ describeWithShared('tracks are people', () => {
 
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'fer-tracks-people-'));
-    const config = loadConfig({ FER_MODELS_DIR: path.join(tmp, 'models'), FER_EXECUTION_PROVIDERS: 'cpu', FER_INTRA_OP_THREADS: '1' }, { pipeline: { fps: 4, chunkFrames: 4 } });
+    const config = loadConfig(
+      { FER_MODELS_DIR: path.join(tmp, 'models'), FER_EXECUTION_PROVIDERS: 'cpu', FER_INTRA_OP_THREADS: '1' },
+      { pipeline: { fps: 4, chunkFrames: 4 } },
+    );
     analyzer = await createProfileAnalyzer(config, 'compact', { prepareFaceApi: ensureFaceApiModels });
     probeAnalyzer = await createProfileAnalyzer(config, 'compact', { prepareFaceApi: ensureFaceApiModels });
     pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: config.pipeline });
     producer = startProducer(pipeline);
     const tracking = trackerOptions(config);
-    worker = startWorker(pipeline, { analyzer, finalizeOptions: { assignTracks: faceTracker(tracking), cutThreshold: config.faces.cutThreshold } });
+    worker = startWorker(pipeline, {
+      analyzer,
+      finalizeOptions: { assignTracks: faceTracker(tracking), cutThreshold: config.faces.cutThreshold },
+    });
   });
 
   afterAll(async () => {
@@ -57,7 +63,25 @@ describeWithShared('tracks are people', () => {
 
   /** Renders one W×H frame of an ffmpeg filter graph over `photo` and returns its only face. */
   async function faceIn(photo: string, filter: string): Promise<Box> {
-    const { stdout } = await run(mediaBinaries().ffmpeg, ['-v', 'error', '-i', photo, '-filter_complex', filter, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { encoding: 'buffer', maxBuffer: 16 << 20 });
+    const { stdout } = await run(
+      mediaBinaries().ffmpeg,
+      [
+        '-v',
+        'error',
+        '-i',
+        photo,
+        '-filter_complex',
+        filter,
+        '-frames:v',
+        '1',
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'rgb24',
+        '-',
+      ],
+      { encoding: 'buffer', maxBuffer: 16 << 20 },
+    );
     const { faces } = await probeAnalyzer.analyze({ data: stdout, width: W, height: H });
     expect(faces, photo).toHaveLength(1);
     return faces[0]!.box;
@@ -79,11 +103,34 @@ describeWithShared('tracks are people', () => {
 
     const video = path.join(tmp, 'portraits.mp4');
     await run(mediaBinaries().ffmpeg, [
-      '-v', 'error', '-y',
-      '-loop', '1', '-framerate', '25', '-t', '2', '-i', first,
-      '-loop', '1', '-framerate', '25', '-t', '2', '-i', second,
-      '-filter_complex', `[0:v]${fit},format=yuv420p[a];[1:v]${placed},format=yuv420p[b];[a][b]concat=n=2:v=1[out]`,
-      '-map', '[out]', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', video,
+      '-v',
+      'error',
+      '-y',
+      '-loop',
+      '1',
+      '-framerate',
+      '25',
+      '-t',
+      '2',
+      '-i',
+      first,
+      '-loop',
+      '1',
+      '-framerate',
+      '25',
+      '-t',
+      '2',
+      '-i',
+      second,
+      '-filter_complex',
+      `[0:v]${fit},format=yuv420p[a];[1:v]${placed},format=yuv420p[b];[a][b]concat=n=2:v=1[out]`,
+      '-map',
+      '[out]',
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      video,
     ]);
     const { videoId } = await submitVideo(pipeline, { path: video });
     const statuses = await waitForVideos(pipeline, [videoId], { timeoutMs: 120_000 });

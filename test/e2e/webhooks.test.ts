@@ -40,12 +40,34 @@ const received: Received[] = [];
 let receiver: Server;
 let receiverUrl: string;
 
-function start(prefix: string, allowPrivate: boolean): { pipeline: Pipeline; registry: Registry; producer: ProducerHandle; worker: WorkerHandle } {
-  const config = loadConfig({}, { pipeline: { fps: 4, webhookSecret: SECRET, webhookBackoffMs: 100, webhookAttempts: allowPrivate ? 4 : 1, webhookAllowPrivate: allowPrivate } });
+function start(
+  prefix: string,
+  allowPrivate: boolean,
+): { pipeline: Pipeline; registry: Registry; producer: ProducerHandle; worker: WorkerHandle } {
+  const config = loadConfig(
+    {},
+    {
+      pipeline: {
+        fps: 4,
+        webhookSecret: SECRET,
+        webhookBackoffMs: 100,
+        webhookAttempts: allowPrivate ? 4 : 1,
+        webhookAllowPrivate: allowPrivate,
+      },
+    },
+  );
   const pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: config.pipeline });
   // Its worker reports to a Prometheus registry of its own (ferstream_webhook_attempts_total).
   const registry = createMetricsRegistry();
-  return { pipeline, registry, producer: startProducer(pipeline), worker: startWorker(pipeline, { analyzer: new CostFreeAnalyzer({ maxBatchSize: 8 }), observer: createMetricsObserver(registry) }) };
+  return {
+    pipeline,
+    registry,
+    producer: startProducer(pipeline),
+    worker: startWorker(pipeline, {
+      analyzer: new CostFreeAnalyzer({ maxBatchSize: 8 }),
+      observer: createMetricsObserver(registry),
+    }),
+  };
 }
 
 let main: ReturnType<typeof start>;
@@ -59,14 +81,23 @@ beforeAll(async () => {
       const delivery = String(request.headers['x-fer-delivery']);
       // The first attempt of every delivery fails.
       const answered = received.some((r) => r.delivery === delivery) ? 200 : 500;
-      received.push({ delivery, event: String(request.headers['x-fer-event']), signature: String(request.headers['x-fer-signature']), body, answered });
+      received.push({
+        delivery,
+        event: String(request.headers['x-fer-event']),
+        signature: String(request.headers['x-fer-signature']),
+        body,
+        answered,
+      });
       response.writeHead(answered).end();
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/fer`;
   main = start(open.prefix, true);
-  app = await buildApiServer({ config: { uploadDir: path.join(dir, 'uploads'), inputDir: dir, maxUploadBytes: 1 << 20, maxJsonBytes: 4096 }, service: createPipelineVideoService(main.pipeline) });
+  app = await buildApiServer({
+    config: { uploadDir: path.join(dir, 'uploads'), inputDir: dir, maxUploadBytes: 1 << 20, maxJsonBytes: 4096 },
+    service: createPipelineVideoService(main.pipeline),
+  });
 });
 
 afterAll(async () => {
@@ -93,12 +124,19 @@ describe('webhooks', () => {
     generateTestVideo(path.join(dir, 'good.mp4'), { seconds: 2, width: 64, height: 48 });
     writeFileSync(path.join(dir, 'bad.mp4'), 'not a video at all');
     const submit = async (file: string) => {
-      const r = await app.inject({ method: 'POST', url: '/v1/videos', payload: { path: file, callbackUrl: receiverUrl } });
+      const r = await app.inject({
+        method: 'POST',
+        url: '/v1/videos',
+        payload: { path: file, callbackUrl: receiverUrl },
+      });
       expect(r.statusCode, r.body).toBe(202);
       return r.json().id as string;
     };
     const [good, bad] = [await submit('good.mp4'), await submit('bad.mp4')];
-    expect((await app.inject({ method: 'POST', url: '/v1/videos', payload: { path: 'good.mp4', callbackUrl: 'ftp://x/y' } })).statusCode).toBe(400);
+    expect(
+      (await app.inject({ method: 'POST', url: '/v1/videos', payload: { path: 'good.mp4', callbackUrl: 'ftp://x/y' } }))
+        .statusCode,
+    ).toBe(400);
     await waitForVideos(main.pipeline, [good, bad], { timeoutMs: 60_000, pollMs: 50 });
 
     let statuses: Array<Awaited<ReturnType<typeof getVideoStatus>>> = [];
@@ -107,7 +145,10 @@ describe('webhooks', () => {
       if (statuses.every((s) => s!.webhooks[0]?.state === 'delivered')) break;
       await sleep(100);
     }
-    for (const [id, event] of [[good, 'video.completed'], [bad, 'video.failed']] as const) {
+    for (const [id, event] of [
+      [good, 'video.completed'],
+      [bad, 'video.failed'],
+    ] as const) {
       const mine = received.filter((r) => JSON.parse(r.body).videoId === id);
       // One delivery id, tried twice: 500 then 200.
       expect(new Set(mine.map((r) => r.delivery)).size, id).toBe(1);
@@ -119,20 +160,37 @@ describe('webhooks', () => {
         expect(Math.abs(Date.now() / 1000 - Number(t))).toBeLessThan(120);
       }
       const body = JSON.parse(mine[1]!.body);
-      expect(body).toMatchObject({ event, videoId: id, state: event === 'video.completed' ? 'completed' : 'failed', links: { results: `/v1/videos/${id}/results` } });
+      expect(body).toMatchObject({
+        event,
+        videoId: id,
+        state: event === 'video.completed' ? 'completed' : 'failed',
+        links: { results: `/v1/videos/${id}/results` },
+      });
     }
     expect(JSON.parse(received.find((r) => JSON.parse(r.body).videoId === bad)!.body).error.code).toBe('invalid_video');
     const shown = (await app.inject({ method: 'GET', url: `/v1/videos/${good}` })).json();
-    expect(shown.webhooks).toEqual([{ target: 'callback', url: receiverUrl, state: 'delivered', attempts: 2, deliveredAt: expect.any(String) }]);
+    expect(shown.webhooks).toEqual([
+      { target: 'callback', url: receiverUrl, state: 'delivered', attempts: 2, deliveredAt: expect.any(String) },
+    ]);
     // Two deliveries, each a 500 then a 200.
-    expect(await webhookAttempts(main.registry)).toEqual({ 'callback delivered': 2, 'callback retrying': 2, 'callback failed': 0, 'configured delivered': 0, 'configured retrying': 0, 'configured failed': 0 });
+    expect(await webhookAttempts(main.registry)).toEqual({
+      'callback delivered': 2,
+      'callback retrying': 2,
+      'callback failed': 0,
+      'configured delivered': 0,
+      'configured retrying': 0,
+      'configured failed': 0,
+    });
   }, 90_000);
 
   it('a callback to a private address is refused unless FER_WEBHOOK_ALLOW_PRIVATE', async () => {
     const guardedPipeline = start(guarded.prefix, false);
     try {
       const before = received.length;
-      const { videoId } = await submitVideo(guardedPipeline.pipeline, { path: path.join(dir, 'good.mp4'), callbackUrl: receiverUrl });
+      const { videoId } = await submitVideo(guardedPipeline.pipeline, {
+        path: path.join(dir, 'good.mp4'),
+        callbackUrl: receiverUrl,
+      });
       await waitForVideos(guardedPipeline.pipeline, [videoId], { timeoutMs: 60_000, pollMs: 50 });
       let delivery;
       for (let waited = 0; waited < 10_000; waited += 100) {
@@ -140,7 +198,11 @@ describe('webhooks', () => {
         if (delivery?.state === 'failed') break;
         await sleep(100);
       }
-      expect(delivery).toMatchObject({ state: 'failed', attempts: 1, lastError: expect.stringMatching(/127\.0\.0\.1.*private address.*refused/) });
+      expect(delivery).toMatchObject({
+        state: 'failed',
+        attempts: 1,
+        lastError: expect.stringMatching(/127\.0\.0\.1.*private address.*refused/),
+      });
       expect(received.length).toBe(before);
       expect((await webhookAttempts(guardedPipeline.registry))['callback failed']).toBe(1);
     } finally {

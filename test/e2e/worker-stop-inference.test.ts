@@ -26,12 +26,28 @@ let processes: CliProcesses;
 let modelDir: string;
 
 function startWorker(name: string): CliChild {
-  const env = { ...process.env, REDIS_URL: redisUrl(), FER_REDIS_PREFIX: prefix, FER_METRICS_ENABLED: '0', CI: 'true', LOG_LEVEL: 'debug', FER_EXECUTION_PROVIDERS: 'cpu', FER_REUSE_MAX_FRAMES: '0' };
+  const env = {
+    ...process.env,
+    REDIS_URL: redisUrl(),
+    FER_REDIS_PREFIX: prefix,
+    FER_METRICS_ENABLED: '0',
+    CI: 'true',
+    LOG_LEVEL: 'debug',
+    FER_EXECUTION_PROVIDERS: 'cpu',
+    FER_REUSE_MAX_FRAMES: '0',
+  };
   return processes.start(name, ['worker', '--model', modelDir, '--no-detect', '--concurrency', '2'], env);
 }
 
 beforeAll(async () => {
-  modelDir = (await buildSyntheticVitModelDir({ outDir: path.join(dir, 'vit-s'), preset: 'tiny', seed: 3, config: { hiddenSize: 384, numHiddenLayers: 6, numAttentionHeads: 6, intermediateSize: 1536 } })).outDir;
+  modelDir = (
+    await buildSyntheticVitModelDir({
+      outDir: path.join(dir, 'vit-s'),
+      preset: 'tiny',
+      seed: 3,
+      config: { hiddenSize: 384, numHiddenLayers: 6, numAttentionHeads: 6, intermediateSize: 1536 },
+    })
+  ).outDir;
   const config = loadConfig({});
   pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: config.pipeline });
   producer = startProducer(pipeline);
@@ -39,7 +55,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterEach(async (context) => {
-  if (context.task.result?.state === 'fail') console.error(`[worker-stop] process output of the failed test: ${processes.dump(context.task.name)}`);
+  if (context.task.result?.state === 'fail')
+    console.error(`[worker-stop] process output of the failed test: ${processes.dump(context.task.name)}`);
   await processes.stopAll();
 });
 
@@ -55,7 +72,11 @@ describe('a worker stopped at once while its model runs', () => {
     const video = generateTestVideo(path.join(dir, 'clip.mp4'), { seconds: 40, width: 224, height: 224 });
     const { videoId } = await submitVideo(pipeline, { path: video, options: { fps: 2 } });
     const a = startWorker('worker-a');
-    await processes.until('worker A to start a chunk', async () => logLines(a).find((l) => l.msg === 'chunk started'), 90_000);
+    await processes.until(
+      'worker A to start a chunk',
+      async () => logLines(a).find((l) => l.msg === 'chunk started'),
+      90_000,
+    );
     // Its start line says how many threads onnxruntime got and why (the default auto: every usable CPU).
     const started = logLines(a).find((l) => l.msg === 'worker started');
     expect(started).toMatchObject({ intraOpThreads: usableCpus().cpus });

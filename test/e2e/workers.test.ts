@@ -6,7 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import { buildSyntheticVitModelDir } from '../../src/models/vit/index.ts';
-import { createPipeline, getVideoResult, heldFrames, submitVideo, waitForVideos, type Pipeline } from '../../src/pipeline/index.ts';
+import {
+  createPipeline,
+  getVideoResult,
+  heldFrames,
+  submitVideo,
+  waitForVideos,
+  type Pipeline,
+} from '../../src/pipeline/index.ts';
 import { startProducer, type ProducerHandle } from '../../src/producer/index.ts';
 import type { VideoResult } from '../../src/results/index.ts';
 import { generateTestVideo } from '../helpers/videos.ts';
@@ -27,24 +34,28 @@ interface Batch {
 }
 
 function spawnWorker(modelDir: string, batches: Batch[]): { child: ChildProcess; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [path.join(repo, 'bin/fer-stream.js'), 'worker', '--model', modelDir, '--no-detect'], {
-    cwd: repo,
-    env: {
-      ...process.env,
-      REDIS_URL: redisUrl(),
-      FER_REDIS_PREFIX: prefix,
-      FER_EXECUTION_PROVIDERS: 'cpu',
-      FER_METRICS_ENABLED: '0',
-      LOG_LEVEL: 'debug',
-      CI: 'true',
-      FER_WORKER_CONCURRENCY: '4',
-      FER_MAX_BATCH_SIZE: '8',
-      // Every frame through the classifier: this test counts the frames in the batches.
-      FER_REUSE_MAX_FRAMES: '0',
-      FER_MAX_DELAY_MS: '20',
+  const child = spawn(
+    process.execPath,
+    [path.join(repo, 'bin/fer-stream.js'), 'worker', '--model', modelDir, '--no-detect'],
+    {
+      cwd: repo,
+      env: {
+        ...process.env,
+        REDIS_URL: redisUrl(),
+        FER_REDIS_PREFIX: prefix,
+        FER_EXECUTION_PROVIDERS: 'cpu',
+        FER_METRICS_ENABLED: '0',
+        LOG_LEVEL: 'debug',
+        CI: 'true',
+        FER_WORKER_CONCURRENCY: '4',
+        FER_MAX_BATCH_SIZE: '8',
+        // Every frame through the classifier: this test counts the frames in the batches.
+        FER_REUSE_MAX_FRAMES: '0',
+        FER_MAX_DELAY_MS: '20',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  );
   let buffered = '';
   child.stdout!.setEncoding('utf8').on('data', (text: string) => {
     buffered += text;
@@ -67,7 +78,8 @@ describe('ten videos, two worker processes', () => {
   let workers: Array<ReturnType<typeof spawnWorker>> = [];
 
   beforeAll(async () => {
-    const modelDir = (await buildSyntheticVitModelDir({ outDir: path.join(dir, 'vit-tiny'), preset: 'tiny', seed: 3 })).outDir;
+    const modelDir = (await buildSyntheticVitModelDir({ outDir: path.join(dir, 'vit-tiny'), preset: 'tiny', seed: 3 }))
+      .outDir;
     workers = [spawnWorker(modelDir, batches[0]), spawnWorker(modelDir, batches[1])];
     const config = loadConfig({}, { pipeline: { chunkFrames: 4, producerConcurrency: 10 } });
     pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: config.pipeline });
@@ -88,7 +100,9 @@ describe('ten videos, two worker processes', () => {
       file: generateTestVideo(path.join(dir, `v${i}.mp4`), { seconds: 1 + i * 0.25, width: 96, height: 72 }),
       frames: 4 + i,
     }));
-    const ids = await Promise.all(videos.map((v) => submitVideo(pipeline, { path: v.file, options: { fps: 4 } }).then((r) => r.videoId)));
+    const ids = await Promise.all(
+      videos.map((v) => submitVideo(pipeline, { path: v.file, options: { fps: 4 } }).then((r) => r.videoId)),
+    );
     const statuses = await waitForVideos(pipeline, ids, { timeoutMs: 180_000, pollMs: 100 });
 
     for (const [i, id] of ids.entries()) {

@@ -14,14 +14,32 @@ describe('classification report', () => {
   it("matches scikit-learn's classification_report on its documented example", () => {
     // sklearn: y_true = [0, 1, 2, 2, 2], y_pred = [0, 0, 2, 2, 1]
     const scorer = new ClassificationScorer(['class 0', 'class 1', 'class 2']);
-    [[0, 0], [1, 0], [2, 2], [2, 2], [2, 1]].forEach(([t, p]) => scorer.add(t!, oneHot(p!)));
+    [
+      [0, 0],
+      [1, 0],
+      [2, 2],
+      [2, 2],
+      [2, 1],
+    ].forEach(([t, p]) => scorer.add(t!, oneHot(p!)));
     const r = scorer.report();
-    expect(r.perClass.map((c) => [c.precision, c.recall, c.support])).toEqual([[0.5, 1, 1], [0, 0, 1], [1, 2 / 3, 3]]);
+    expect(r.perClass.map((c) => [c.precision, c.recall, c.support])).toEqual([
+      [0.5, 1, 1],
+      [0, 0, 1],
+      [1, 2 / 3, 3],
+    ]);
     expect(r.perClass.map((c) => c.f1.toFixed(2))).toEqual(['0.67', '0.00', '0.80']);
     expect(r.accuracy).toBe(0.6);
     expect([r.macro.precision, r.macro.recall, r.macro.f1].map((x) => x.toFixed(2))).toEqual(['0.50', '0.56', '0.49']);
-    expect([r.weighted.precision, r.weighted.recall, r.weighted.f1].map((x) => x.toFixed(2))).toEqual(['0.70', '0.60', '0.61']);
-    expect(r.confusion).toEqual([[1, 0, 0], [1, 0, 0], [0, 1, 2]]);
+    expect([r.weighted.precision, r.weighted.recall, r.weighted.f1].map((x) => x.toFixed(2))).toEqual([
+      '0.70',
+      '0.60',
+      '0.61',
+    ]);
+    expect(r.confusion).toEqual([
+      [1, 0, 0],
+      [1, 0, 0],
+      [0, 1, 2],
+    ]);
     expect(reportText(r)).toMatch(/accuracy\s+0\.600\s+5/);
     expect(confusionCsv(r).split('\n')[3]).toBe('class 2,0,1,2');
     expect(reportSvg(r, 'example')).toContain('<svg');
@@ -60,7 +78,16 @@ describe('canonical expression labels', () => {
   });
 
   it('a model with other classes keeps its own labels and order (known names spelled canonically)', () => {
-    const eight = mapModelLabels(['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt']);
+    const eight = mapModelLabels([
+      'neutral',
+      'happiness',
+      'surprise',
+      'sadness',
+      'anger',
+      'disgust',
+      'fear',
+      'contempt',
+    ]);
     expect(eight.canonical).toBe(false);
     expect(eight.labels).toEqual(['neutral', 'happy', 'surprise', 'sad', 'angry', 'disgust', 'fear', 'contempt']);
     expect(eight.order).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
@@ -80,10 +107,12 @@ describe('image sets', () => {
     try {
       await mkdir(path.join(dir, 'data', 'sad', 'deeper'), { recursive: true });
       await mkdir(path.join(dir, 'data', 'happy'), { recursive: true });
-      for (const f of ['data/sad/b.jpg', 'data/sad/deeper/a.png', 'data/happy/z.jpg', 'data/happy/notes.txt']) await writeFile(path.join(dir, f), '');
+      for (const f of ['data/sad/b.jpg', 'data/sad/deeper/a.png', 'data/happy/z.jpg', 'data/happy/notes.txt'])
+        await writeFile(path.join(dir, f), '');
       await writeFile(path.join(dir, 'set.csv'), 'path,label\n"data/happy/z.jpg",happy\n"we, too.jpg",Surprised\n');
       const listed = [];
-      for await (const e of listImages([path.join(dir, 'data'), path.join(dir, 'set.csv')], { labelled: true })) listed.push([path.relative(dir, e.path), e.label]);
+      for await (const e of listImages([path.join(dir, 'data'), path.join(dir, 'set.csv')], { labelled: true }))
+        listed.push([path.relative(dir, e.path), e.label]);
       expect(listed).toEqual([
         ['data/happy/z.jpg', 'happy'],
         ['data/sad/b.jpg', 'sad'],

@@ -43,7 +43,12 @@ export class CliProcesses {
   /** Starts `fer-stream ARGS…` with its stdout and stderr collected into `output`. */
   start(name: string, args: string[], env: NodeJS.ProcessEnv): CliChild {
     const child = spawn(process.execPath, [bin, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const entry: CliChild = { name, process: child, output: '', exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+    const entry: CliChild = {
+      name,
+      process: child,
+      output: '',
+      exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+    };
     const collect = (chunk: Buffer) => {
       entry.output += chunk.toString();
     };
@@ -59,10 +64,16 @@ export class CliProcesses {
     while (Date.now() < deadline) {
       const value = await probe().catch(() => undefined);
       if (value !== undefined) return value;
-      for (const c of this.children) if (c.process.exitCode !== null && !c.stopped) throw new Error(`${c.name} exited (${c.process.exitCode}) while waiting for ${what}:\n${c.output.slice(-3000)}`);
+      for (const c of this.children)
+        if (c.process.exitCode !== null && !c.stopped)
+          throw new Error(
+            `${c.name} exited (${c.process.exitCode}) while waiting for ${what}:\n${c.output.slice(-3000)}`,
+          );
       await sleep(this.pollMs);
     }
-    throw new Error(`timed out waiting for ${what}\n${this.children.map((c) => `--- ${c.name}\n${c.output.slice(-2000)}`).join('\n')}`);
+    throw new Error(
+      `timed out waiting for ${what}\n${this.children.map((c) => `--- ${c.name}\n${c.output.slice(-2000)}`).join('\n')}`,
+    );
   }
 
   /** Sends `signal` to a child the test means to stop (kill -9 by default); resolves once it has exited when `wait`. */
@@ -82,7 +93,11 @@ export class CliProcesses {
   /** SIGTERM to every process still running (SIGKILL after 30 s); returns each one's exit code by name. */
   async stopAll(): Promise<Record<string, number | null | 'killed'>> {
     for (const c of this.children) if (c.process.exitCode === null) c.process.kill('SIGTERM');
-    const codes = await Promise.all(this.children.map((c) => Promise.race([c.exit, sleep(30_000).then(() => (c.process.kill('SIGKILL'), 'killed' as const))])));
+    const codes = await Promise.all(
+      this.children.map((c) =>
+        Promise.race([c.exit, sleep(30_000).then(() => (c.process.kill('SIGKILL'), 'killed' as const))]),
+      ),
+    );
     return Object.fromEntries(this.children.map((c, i) => [c.name, codes[i]!]));
   }
 }
@@ -97,7 +112,10 @@ export interface CliRun {
 /** Runs the CLI to its end with `env` (the whole environment: pass process.env's where wanted); never throws on a non-zero exit. */
 export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CliRun> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { env, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], {
+      env,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };

@@ -20,9 +20,20 @@ export function cpuQuotaCgroup(name: string, cpus: number): CpuQuotaCgroup | { r
   const own = { v1: dirs.v1?.dir, v2: dirs.v2?.dir };
   const period = 100_000;
   const attempts: Array<{ dir: string; write: (dir: string) => void }> = [];
-  if (own.v1) attempts.push({ dir: path.join(own.v1, name), write: (d) => writeFileSync(path.join(d, 'cpu.cfs_quota_us'), String(Math.round(cpus * period))) });
-  if (own.v2 && existsSync(path.join(own.v2, 'cgroup.subtree_control')) && readFileSync(path.join(own.v2, 'cgroup.subtree_control'), 'utf8').includes('cpu')) {
-    attempts.push({ dir: path.join(own.v2, name), write: (d) => writeFileSync(path.join(d, 'cpu.max'), `${Math.round(cpus * period)} ${period}`) });
+  if (own.v1)
+    attempts.push({
+      dir: path.join(own.v1, name),
+      write: (d) => writeFileSync(path.join(d, 'cpu.cfs_quota_us'), String(Math.round(cpus * period))),
+    });
+  if (
+    own.v2 &&
+    existsSync(path.join(own.v2, 'cgroup.subtree_control')) &&
+    readFileSync(path.join(own.v2, 'cgroup.subtree_control'), 'utf8').includes('cpu')
+  ) {
+    attempts.push({
+      dir: path.join(own.v2, name),
+      write: (d) => writeFileSync(path.join(d, 'cpu.max'), `${Math.round(cpus * period)} ${period}`),
+    });
   }
   const failures: string[] = [];
   for (const { dir, write } of attempts) {
@@ -42,5 +53,9 @@ export function cpuQuotaCgroup(name: string, cpus: number): CpuQuotaCgroup | { r
       }
     }
   }
-  return { unavailable: failures.length ? `could not make a cgroup with a CPU quota (${failures.join('; ')})` : 'no cgroup cpu controller this process can make children under' };
+  return {
+    unavailable: failures.length
+      ? `could not make a cgroup with a CPU quota (${failures.join('; ')})`
+      : 'no cgroup cpu controller this process can make children under',
+  };
 }

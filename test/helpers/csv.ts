@@ -71,13 +71,25 @@ export function expectCsvMatchesJson(csv: string, result: VideoResult) {
       expect(Number(row[col('face_count')])).toBe(frame.faces.length);
       expect(row[col('error')]).toBe(cell(frame.error));
       if (f === null) {
-        for (const name of ['face_index', 'track_id', 'person_id', 'box_x', 'detector_score', 'face_label', 'face_reused', ...result.labels.map((l) => `p_${l}`)]) expect(row[col(name)]).toBe('');
+        for (const name of [
+          'face_index',
+          'track_id',
+          'person_id',
+          'box_x',
+          'detector_score',
+          'face_label',
+          'face_reused',
+          ...result.labels.map((l) => `p_${l}`),
+        ])
+          expect(row[col(name)]).toBe('');
         return;
       }
       expect(Number(row[col('face_index')])).toBe(faceIndex);
       expect(row[col('track_id')]).toBe(cell(f.trackId));
       expect(row[col('person_id')]).toBe(cell(f.personId));
-      expect([row[col('box_x')], row[col('box_y')], row[col('box_width')], row[col('box_height')]].map(Number)).toEqual([f.box.x, f.box.y, f.box.width, f.box.height]);
+      expect([row[col('box_x')], row[col('box_y')], row[col('box_width')], row[col('box_height')]].map(Number)).toEqual(
+        [f.box.x, f.box.y, f.box.width, f.box.height],
+      );
       expect(row[col('detector_score')]).toBe(cell(f.detectorScore));
       expect(row[col('face_label')]).toBe(f.label);
       expect(row[col('face_reused')]).toBe(f.reused === true ? 'true' : 'false');

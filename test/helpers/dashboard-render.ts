@@ -9,7 +9,10 @@ const COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b
 
 export function legend(series: SeriesResult, legendFormat: string | undefined): string {
   if (legendFormat && legendFormat !== '__auto') {
-    const text = legendFormat.replace(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, (_, name: string) => series.metric[name] ?? '');
+    const text = legendFormat.replace(
+      /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g,
+      (_, name: string) => series.metric[name] ?? '',
+    );
     if (text.trim() !== '') return text.trim();
   }
   const labels = Object.entries(series.metric).filter(([k]) => k !== '__name__');
@@ -24,7 +27,8 @@ export function formatValue(value: number): string {
 }
 
 const escapeMd = (text: string) => text.replace(/\|/g, '\\|');
-const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeXml = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** One Markdown table row per query: panel, expression, outcome, and each series' last / max finite value. */
 export function renderMarkdownTable(checks: readonly QueryCheck[]): string {
@@ -44,13 +48,18 @@ export function renderMarkdownTable(checks: readonly QueryCheck[]): string {
       })
       .join('<br>');
     const more = check.series.length > 8 ? `<br>… ${check.series.length - 8} more` : '';
-    rows.push(`| ${escapeMd(check.query.source)} | \`${escapeMd(check.promql)}\` | ${check.outcome} | ${escapeMd(values + more)} |`);
+    rows.push(
+      `| ${escapeMd(check.query.source)} | \`${escapeMd(check.promql)}\` | ${check.outcome} | ${escapeMd(values + more)} |`,
+    );
   }
   return rows.join('\n');
 }
 
 /** Small multiples: one chart per panel (its queries' series together), as a PNG. */
-export async function renderPanelsPng(checks: readonly QueryCheck[], options: { title: string; start: number; end: number }): Promise<Buffer> {
+export async function renderPanelsPng(
+  checks: readonly QueryCheck[],
+  options: { title: string; start: number; end: number },
+): Promise<Buffer> {
   const panels = new Map<string, QueryCheck[]>();
   for (const check of checks) {
     if (check.query.kind !== 'panel') continue;
@@ -77,7 +86,9 @@ export async function renderPanelsPng(checks: readonly QueryCheck[], options: { 
     i++;
   }
   parts.push('</svg>');
-  return sharp(Buffer.from(parts.join('\n'))).png().toBuffer();
+  return sharp(Buffer.from(parts.join('\n')))
+    .png()
+    .toBuffer();
 }
 
 function textPanel(title: string, check: QueryCheck, x0: number, y0: number, w: number, h: number): string {
@@ -90,12 +101,23 @@ function textPanel(title: string, check: QueryCheck, x0: number, y0: number, w: 
       .filter(([key]) => key !== '__name__')
       .map(([key, v]) => `${key}=${v}`)
       .join('  ');
-    out.push(`<text x="${x0 + 12}" y="${y0 + 38 + k * 13}" font-size="9" font-family="DejaVu Sans Mono, monospace">${escapeXml(labels.slice(0, 90))}</text>`);
+    out.push(
+      `<text x="${x0 + 12}" y="${y0 + 38 + k * 13}" font-size="9" font-family="DejaVu Sans Mono, monospace">${escapeXml(labels.slice(0, 90))}</text>`,
+    );
   });
   return out.join('\n');
 }
 
-function chart(title: string, checks: QueryCheck[], x0: number, y0: number, w: number, h: number, start: number, end: number): string {
+function chart(
+  title: string,
+  checks: QueryCheck[],
+  x0: number,
+  y0: number,
+  w: number,
+  h: number,
+  start: number,
+  end: number,
+): string {
   const pad = { left: 56, right: 10, top: 24, bottom: 62 };
   const plotW = w - pad.left - pad.right;
   const plotH = h - pad.top - pad.bottom;
@@ -106,7 +128,10 @@ function chart(title: string, checks: QueryCheck[], x0: number, y0: number, w: n
     if (check.query.format === 'heatmap' && check.query.instant) {
       // Cumulative `le` buckets → how many observations fell in each bucket, in bucket order.
       const buckets = check.series
-        .map((s) => ({ le: s.metric.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(s.metric.le), value: s.values[0]?.[1] ?? 0 }))
+        .map((s) => ({
+          le: s.metric.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(s.metric.le),
+          value: s.values[0]?.[1] ?? 0,
+        }))
         .sort((a, b) => a.le - b.le);
       let below = 0;
       const counts = buckets.map((b) => {
@@ -116,11 +141,16 @@ function chart(title: string, checks: QueryCheck[], x0: number, y0: number, w: n
       });
       // Buckets above the largest observed value are empty: leave them out.
       const lastUsed = counts.findLastIndex((c) => c.count > 1e-9);
-      for (const c of counts.slice(0, lastUsed + 1)) lines.push({ name: `≤ ${c.le}`, points: [[0, c.count]], instant: true });
+      for (const c of counts.slice(0, lastUsed + 1))
+        lines.push({ name: `≤ ${c.le}`, points: [[0, c.count]], instant: true });
       continue;
     }
     for (const s of check.series) {
-      lines.push({ name: legend(s, check.query.legendFormat), points: s.values.filter(([, v]) => Number.isFinite(v)), instant: check.query.instant });
+      lines.push({
+        name: legend(s, check.query.legendFormat),
+        points: s.values.filter(([, v]) => Number.isFinite(v)),
+        instant: check.query.instant,
+      });
     }
   }
   const all = lines.flatMap((l) => l.points.map(([, v]) => v));
@@ -147,7 +177,9 @@ function chart(title: string, checks: QueryCheck[], x0: number, y0: number, w: n
       const v = line.points[0]?.[1] ?? 0;
       const bw = Math.max(4, plotW / Math.max(1, lines.length) - 4);
       const bx = x0 + pad.left + k * (bw + 4) + 2;
-      out.push(`<rect x="${bx}" y="${sy(Math.max(v, yMin))}" width="${bw}" height="${Math.max(1, sy(yMin) - sy(Math.max(v, yMin)))}" fill="${colour}" opacity="0.8"/>`);
+      out.push(
+        `<rect x="${bx}" y="${sy(Math.max(v, yMin))}" width="${bw}" height="${Math.max(1, sy(yMin) - sy(Math.max(v, yMin)))}" fill="${colour}" opacity="0.8"/>`,
+      );
     } else {
       // Break the line where samples are missing (NaN / gaps larger than two steps).
       let d = '';
@@ -164,10 +196,14 @@ function chart(title: string, checks: QueryCheck[], x0: number, y0: number, w: n
     out.push(`<text x="${lx + 11}" y="${ly}" font-size="9">${escapeXml(line.name.slice(0, 38))}</text>`);
   });
   if (lines.length > COLOURS.length) {
-    out.push(`<text x="${x0 + w - 14}" y="${y0 + 18}" font-size="9" text-anchor="end">+${lines.length - COLOURS.length} series</text>`);
+    out.push(
+      `<text x="${x0 + w - 14}" y="${y0 + 18}" font-size="9" text-anchor="end">+${lines.length - COLOURS.length} series</text>`,
+    );
   }
   if (failed.length > 0) {
-    out.push(`<text x="${x0 + pad.left + 8}" y="${y0 + pad.top + 14}" font-size="11" fill="#d62728">${escapeXml(failed.map((c) => c.outcome).join(', '))}</text>`);
+    out.push(
+      `<text x="${x0 + pad.left + 8}" y="${y0 + pad.top + 14}" font-size="11" fill="#d62728">${escapeXml(failed.map((c) => c.outcome).join(', '))}</text>`,
+    );
   }
   return out.join('\n');
 }

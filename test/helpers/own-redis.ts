@@ -63,7 +63,22 @@ export class OwnRedis {
   async up(): Promise<void> {
     this.child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', this.host, ...(this.options.args ?? []), '--dir', this.dir, ...(this.options.persistence === false ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always']), '--save', '', '--maxmemory-policy', 'noeviction'],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        this.host,
+        ...(this.options.args ?? []),
+        '--dir',
+        this.dir,
+        ...(this.options.persistence === false
+          ? ['--appendonly', 'no']
+          : ['--appendonly', 'yes', '--appendfsync', 'always']),
+        '--save',
+        '',
+        '--maxmemory-policy',
+        'noeviction',
+      ],
       { stdio: 'ignore' },
     );
     const deadline = Date.now() + 10_000;

@@ -32,7 +32,12 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startPrometheus(options: { jobs: ScrapeJob[]; scrapeIntervalSeconds?: number; ruleFiles?: string[]; alertmanagers?: string[] }): Promise<TestPrometheus> {
+export async function startPrometheus(options: {
+  jobs: ScrapeJob[];
+  scrapeIntervalSeconds?: number;
+  ruleFiles?: string[];
+  alertmanagers?: string[];
+}): Promise<TestPrometheus> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'fer-prometheus-'));
   const interval = options.scrapeIntervalSeconds ?? 1;
   const configFile = path.join(dir, 'prometheus.yml');
@@ -41,7 +46,9 @@ export async function startPrometheus(options: { jobs: ScrapeJob[]; scrapeInterv
     global: { scrape_interval: `${interval}s`, scrape_timeout: `${interval}s`, evaluation_interval: `${interval}s` },
     rule_files: options.ruleFiles ?? [],
     scrape_configs: options.jobs.map((j) => ({ job_name: j.job, static_configs: [{ targets: j.targets }] })),
-    ...(options.alertmanagers ? { alerting: { alertmanagers: [{ static_configs: [{ targets: options.alertmanagers }] }] } } : {}),
+    ...(options.alertmanagers
+      ? { alerting: { alertmanagers: [{ static_configs: [{ targets: options.alertmanagers }] }] } }
+      : {}),
   };
   await writeFile(configFile, JSON.stringify(config, null, 2));
   const port = await freePort();
@@ -80,7 +87,11 @@ export async function startPrometheus(options: { jobs: ScrapeJob[]; scrapeInterv
   const query: TestPrometheus['query'] = async (promql, time) => {
     const params = new URLSearchParams({ query: promql });
     if (time !== undefined) params.set('time', String(time));
-    const body = (await (await fetch(`${url}/api/v1/query?${params}`)).json()) as { status: string; error?: string; data: { result: never } };
+    const body = (await (await fetch(`${url}/api/v1/query?${params}`)).json()) as {
+      status: string;
+      error?: string;
+      data: { result: never };
+    };
     if (body.status !== 'success') throw new Error(`${promql}: ${body.error}`);
     return body.data.result;
   };
@@ -113,7 +124,9 @@ export async function startPrometheus(options: { jobs: ScrapeJob[]; scrapeInterv
         if (rows.length >= targetCount && rows.every((r) => Number(r.value[1]) >= scrapes)) return;
         if (Date.now() > until) {
           const targets = await (await fetch(`${url}/api/v1/targets`)).text();
-          throw new Error(`prometheus did not scrape all ${targetCount} targets ${scrapes} times within ${timeoutMs} ms: ${targets.slice(0, 2000)}`);
+          throw new Error(
+            `prometheus did not scrape all ${targetCount} targets ${scrapes} times within ${timeoutMs} ms: ${targets.slice(0, 2000)}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 250));
       }

@@ -13,19 +13,44 @@ export function redisCli(...args: string[]): string {
   return run.stdout;
 }
 
-export async function startCluster(options: { masters: number; replicasPerMaster?: number; nodeTimeoutMs: number }): Promise<OwnRedis[]> {
+export async function startCluster(options: {
+  masters: number;
+  replicasPerMaster?: number;
+  nodeTimeoutMs: number;
+}): Promise<OwnRedis[]> {
   const replicas = options.replicasPerMaster ?? 0;
   const nodes: OwnRedis[] = [];
   for (let i = 0; i < options.masters * (1 + replicas); i++) {
-    nodes.push(await OwnRedis.start({ args: ['--cluster-enabled', 'yes', '--cluster-node-timeout', String(options.nodeTimeoutMs), '--repl-diskless-sync-delay', '0'] }));
+    nodes.push(
+      await OwnRedis.start({
+        args: [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-node-timeout',
+          String(options.nodeTimeoutMs),
+          '--repl-diskless-sync-delay',
+          '0',
+        ],
+      }),
+    );
   }
-  redisCli('--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), ...(replicas ? ['--cluster-replicas', String(replicas)] : []), '--cluster-yes');
+  redisCli(
+    '--cluster',
+    'create',
+    ...nodes.map((n) => `127.0.0.1:${n.port}`),
+    ...(replicas ? ['--cluster-replicas', String(replicas)] : []),
+    '--cluster-yes',
+  );
   for (const n of nodes) {
     const client = new Redis({ port: n.port });
     for (let waited = 0; waited < 30_000; waited += 100) {
       const info = String(await client.call('CLUSTER', 'INFO'));
       const replication = await client.info('replication');
-      if (/cluster_state:ok/.test(info) && (/role:master/.test(replication) || /master_link_status:up/.test(replication))) break;
+      if (
+        /cluster_state:ok/.test(info) &&
+        (/role:master/.test(replication) || /master_link_status:up/.test(replication))
+      )
+        break;
       await sleep(100);
     }
     client.disconnect();

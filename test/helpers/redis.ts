@@ -54,7 +54,10 @@ export async function videoKeysLeft(keyPrefix: string): Promise<string[]> {
 }
 
 /** The newest video (not one of `except`) with frames done: a probe for CliProcesses.until, to act while it is being analysed. */
-export async function videoInProgress(pipeline: Pipeline, except: ReadonlySet<string> = new Set()): Promise<{ videoId: string; framesDone: number } | undefined> {
+export async function videoInProgress(
+  pipeline: Pipeline,
+  except: ReadonlySet<string> = new Set(),
+): Promise<{ videoId: string; framesDone: number } | undefined> {
   const [status] = (await listVideos(pipeline, { limit: 1 })).videos;
   if (!status || except.has(status.videoId) || status.progress.framesDone === 0) return undefined;
   return { videoId: status.videoId, framesDone: status.progress.framesDone };

@@ -30,7 +30,11 @@ export function describeWithShared(name: string, body: () => void): void {
  * `describe` for suites that need something this machine may lack: runs it when available;
  * otherwise fails (CI) or skips with one line that says what to install or set.
  */
-export function describeRequiring(name: string, body: () => void, need: { available: boolean; failWhenMissing: boolean; missing: string; skip: string }): void {
+export function describeRequiring(
+  name: string,
+  body: () => void,
+  need: { available: boolean; failWhenMissing: boolean; missing: string; skip: string },
+): void {
   if (need.available) {
     describe(name, body);
     return;

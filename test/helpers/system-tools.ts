@@ -12,18 +12,36 @@ const runs = (command: string, args: string[]) => spawnSync(command, args, { std
 export const SYSTEM_TOOLS = {
   ffmpeg: { package: 'ffmpeg', available: () => runs('ffmpeg', ['-version']) },
   'redis-server': { package: 'redis-server', available: () => runs('redis-server', ['--version']) },
-  prometheus: { package: 'prometheus', available: () => runs(prometheusBinary, ['--version']) && runs('promtool', ['--version']) },
+  prometheus: {
+    package: 'prometheus',
+    available: () => runs(prometheusBinary, ['--version']) && runs('promtool', ['--version']),
+  },
   'docker-compose': { package: 'docker-compose', available: () => runs('docker-compose', ['version']) },
-  'python3 (PIL, numpy)': { package: 'python3-pil python3-numpy', available: () => runs('/usr/bin/python3', ['-c', 'import PIL, numpy']) },
+  'python3 (PIL, numpy)': {
+    package: 'python3-pil python3-numpy',
+    available: () => runs('/usr/bin/python3', ['-c', 'import PIL, numpy']),
+  },
   chromium: { package: 'chromium', available: () => runs('chromium', ['--version']) },
   tmux: { package: 'tmux', available: () => runs('tmux', ['-V']) },
   openssl: { package: 'openssl', available: () => runs('openssl', ['version']) },
   taskset: { package: 'util-linux', available: () => runs('taskset', ['--version']) },
-  'network namespaces (ip netns, as root)': { package: 'iproute2', available: () => process.getuid?.() === 0 && runs('ip', ['netns', 'list']) },
-  'podman (as root)': { package: 'podman runc netavark aardvark-dns debootstrap', available: () => process.getuid?.() === 0 && runs('podman', ['--version']) && runs('debootstrap', ['--version']) },
+  'network namespaces (ip netns, as root)': {
+    package: 'iproute2',
+    available: () => process.getuid?.() === 0 && runs('ip', ['netns', 'list']),
+  },
+  'podman (as root)': {
+    package: 'podman runc netavark aardvark-dns debootstrap',
+    available: () => process.getuid?.() === 0 && runs('podman', ['--version']) && runs('debootstrap', ['--version']),
+  },
   kubectl: { package: 'kubectl', available: () => runs('kubectl', ['version', '--client']) },
-  alertmanager: { package: 'prometheus-alertmanager', available: () => runs('prometheus-alertmanager', ['--version']) && runs('amtool', ['--version']) },
-  'the DejaVu font (drawtext)': { package: 'fonts-dejavu-core', available: () => existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf') },
+  alertmanager: {
+    package: 'prometheus-alertmanager',
+    available: () => runs('prometheus-alertmanager', ['--version']) && runs('amtool', ['--version']),
+  },
+  'the DejaVu font (drawtext)': {
+    package: 'fonts-dejavu-core',
+    available: () => existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'),
+  },
 } as const;
 
 export type SystemTool = keyof typeof SYSTEM_TOOLS;

@@ -110,12 +110,18 @@ describe('DynamicBatcher', () => {
     });
     const settled = await Promise.allSettled([1, -1, 2].map((n) => batcher.submit(n)));
     expect(batches).toEqual([[1, -1, 2]]);
-    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message))).toEqual([2, 'negative: -1', 4]);
+    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message))).toEqual([
+      2,
+      'negative: -1',
+      4,
+    ]);
   });
 
   it('fails a batch whose function returns the wrong number of results', async () => {
     const { batcher } = doubling({ runBatch: async () => [1] });
-    await expect(Promise.all([batcher.submit(1), batcher.submit(2)])).rejects.toThrow(/returned 1 results for 2 requests/);
+    await expect(Promise.all([batcher.submit(1), batcher.submit(2)])).rejects.toThrow(
+      /returned 1 results for 2 requests/,
+    );
   });
 
   it('runs up to `concurrency` batches at once', async () => {

@@ -22,7 +22,11 @@ async function noiseJpegs(count: number): Promise<Uint8Array[]> {
       const raw = Buffer.alloc(w * h * 3);
       let s = k + 1;
       for (let i = 0; i < raw.length; i++) raw[i] = (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 24;
-      return new Uint8Array(await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 85 }).toBuffer());
+      return new Uint8Array(
+        await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+          .jpeg({ quality: 85 })
+          .toBuffer(),
+      );
     }),
   );
 }
@@ -56,7 +60,18 @@ describe('classifier on a ViT model directory (synthetic, built by the ViT build
   it('classifies images in batches, the same image giving the same result in any batch', async () => {
     const sizes: number[] = [];
     const classifier = await createImageClassifier(tinyVit, {
-      config: loadConfig({}, { inference: { executionProviders: ['cuda', 'cpu'], intraOpThreads: 1, sessionThreads: 2, maxBatchSize: 4, maxDelayMs: 20 } }).inference,
+      config: loadConfig(
+        {},
+        {
+          inference: {
+            executionProviders: ['cuda', 'cpu'],
+            intraOpThreads: 1,
+            sessionThreads: 2,
+            maxBatchSize: 4,
+            maxDelayMs: 20,
+          },
+        },
+      ).inference,
       batchObserver: { onBatch: (e) => void sizes.push(e.size) },
     });
     try {
@@ -79,7 +94,18 @@ describe('event loop while inference runs flat out', () => {
   it('keeps the main thread event-loop delay under 50 ms at p99', async () => {
     const batchMs: number[] = [];
     const classifier = await createImageClassifier(smallVit, {
-      config: loadConfig({}, { inference: { executionProviders: ['cpu'], intraOpThreads: 1, sessionThreads: 1, maxBatchSize: 8, maxDelayMs: 2 } }).inference,
+      config: loadConfig(
+        {},
+        {
+          inference: {
+            executionProviders: ['cpu'],
+            intraOpThreads: 1,
+            sessionThreads: 1,
+            maxBatchSize: 8,
+            maxDelayMs: 2,
+          },
+        },
+      ).inference,
       observer: { inferenceBatch: (e) => void batchMs.push(e.durationMs) },
     });
     const delay = monitorEventLoopDelay({ resolution: 5 });
@@ -102,7 +128,9 @@ describe('event loop while inference runs flat out', () => {
       delay.disable();
       const p99 = delay.percentile(99) / 1e6;
       const longest = Math.max(...batchMs);
-      console.log(`event-loop delay p99 ${p99.toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms; ${classified} images in ${batchMs.length} batches, longest batch ${longest.toFixed(0)} ms`);
+      console.log(
+        `event-loop delay p99 ${p99.toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms; ${classified} images in ${batchMs.length} batches, longest batch ${longest.toFixed(0)} ms`,
+      );
       expect(classified).toBeGreaterThan(0);
       // The bound means something: one session.run takes longer than it, so it must run elsewhere.
       expect(longest).toBeGreaterThan(50);

@@ -10,17 +10,26 @@ import type { ImageInput } from '../../src/inference/types.ts';
 import { SEVEN_LABELS, tinyWeights, writeTinyClassifierDir } from './fixtures/tiny-classifier.ts';
 
 const config = (overrides: Record<string, unknown> = {}) =>
-  loadConfig({}, { inference: { executionProviders: ['cpu'], intraOpThreads: 1, maxBatchSize: 8, maxDelayMs: 20, ...overrides } }).inference;
+  loadConfig(
+    {},
+    { inference: { executionProviders: ['cpu'], intraOpThreads: 1, maxBatchSize: 8, maxDelayMs: 20, ...overrides } },
+  ).inference;
 
 const png = (r: number, g: number, b: number, size = 40) =>
-  sharp({ create: { width: size, height: size, channels: 3, background: { r, g, b } } }).png().toBuffer().then((buf) => new Uint8Array(buf));
+  sharp({ create: { width: size, height: size, channels: 3, background: { r, g, b } } })
+    .png()
+    .toBuffer()
+    .then((buf) => new Uint8Array(buf));
 
 /** Expected probabilities of the tiny model for a uniform colour, in float64 from its weights. */
 function expected(rgb: [number, number, number]): number[] {
   const labels = SEVEN_LABELS.length;
   const { w, b } = tinyWeights(labels);
   const means = rgb.map((v) => (v / 255 - 0.5) / 0.5);
-  const logits = Array.from({ length: labels }, (_, j) => b[j]! + means.reduce((s, m, c) => s + m * w[c * labels + j]!, 0));
+  const logits = Array.from(
+    { length: labels },
+    (_, j) => b[j]! + means.reduce((s, m, c) => s + m * w[c * labels + j]!, 0),
+  );
   return softmax(logits);
 }
 
@@ -84,12 +93,18 @@ describe('OnnxImageClassifier', () => {
 
   it('fails only the bad image of a batch', async () => {
     batches.length = 0;
-    const settled = await Promise.allSettled([classifier.classify(await png(0, 0, 255)), classifier.classify(new Uint8Array(0)), classifier.classify(new Uint8Array([1, 2, 3, 4, 5]))]);
+    const settled = await Promise.allSettled([
+      classifier.classify(await png(0, 0, 255)),
+      classifier.classify(new Uint8Array(0)),
+      classifier.classify(new Uint8Array([1, 2, 3, 4, 5])),
+    ]);
     expect(batches).toHaveLength(1);
     expect(settled[0]).toMatchObject({ status: 'fulfilled', value: { label: 'fear' } });
     expect(settled[1]!.status).toBe('rejected');
     expect(settled[2]!.status).toBe('rejected');
-    expect(((settled[1] as PromiseRejectedResult).reason as Error).message).not.toBe(((settled[2] as PromiseRejectedResult).reason as Error).message);
+    expect(((settled[1] as PromiseRejectedResult).reason as Error).message).not.toBe(
+      ((settled[2] as PromiseRejectedResult).reason as Error).message,
+    );
   });
 
   it('reports each batch and the threads busy ratio to the pipeline observer', async () => {
@@ -107,7 +122,9 @@ describe('OnnxImageClassifier', () => {
 
 describe('createImageClassifier', () => {
   it('fails with the model directory problem', async () => {
-    await expect(createImageClassifier(path.join(tmp, 'absent'), { config: config() })).rejects.toThrow(/model directory not found/);
+    await expect(createImageClassifier(path.join(tmp, 'absent'), { config: config() })).rejects.toThrow(
+      /model directory not found/,
+    );
   });
 
   it('gives the same results with preprocessing on the calling thread (preprocessThreads 0)', async () => {

@@ -62,14 +62,19 @@ describe('profile choice', () => {
     expect(builds).toHaveLength(1);
     const configFile = path.join(dir, 'faceapi-face-expression', 'config.json');
     const config = JSON.parse(await readFile(configFile, 'utf8'));
-    await writeFile(configFile, JSON.stringify({ ...config, source: '@vladmandic/face-api 0.0.1 (MIT), model/face_expression_model' }));
+    await writeFile(
+      configFile,
+      JSON.stringify({ ...config, source: '@vladmandic/face-api 0.0.1 (MIT), model/face_expression_model' }),
+    );
     await ensureFaceApiModels(dir, (p) => builds.push(p.expressionDir));
     expect(builds).toHaveLength(2);
     expect(JSON.parse(await readFile(configFile, 'utf8')).source).not.toMatch(/0\.0\.1/);
   });
 
   it('vit fails with what to fetch when its models are missing', async () => {
-    await expect(createProfileAnalyzer(configFor(path.join(modelsDir, 'empty')), 'vit')).rejects.toThrow(/vit profile needs: ViT expression model at .*models fetch vit-fer/);
+    await expect(createProfileAnalyzer(configFor(path.join(modelsDir, 'empty')), 'vit')).rejects.toThrow(
+      /vit profile needs: ViT expression model at .*models fetch vit-fer/,
+    );
   });
 });
 
@@ -84,8 +89,13 @@ describeWithShared('vit profile', () => {
     expect(choice).toMatchObject({ profile: 'vit', explicit: false });
     const analyzer = await createProfileAnalyzer(config, choice.profile, { prepareFaceApi: ensureFaceApiModels });
     try {
-      expect(analyzer.info).toMatchObject({ name: 'vit-fer', detector: 'yunet-s-dynamic (below 0.85 confirmed by blazeface-back)' });
-      const { faces } = await analyzer.analyze(await decodeToRgb(await readFile(sharedPath('fixtures', 'faces', 'wh_two_people.jpg'))));
+      expect(analyzer.info).toMatchObject({
+        name: 'vit-fer',
+        detector: 'yunet-s-dynamic (below 0.85 confirmed by blazeface-back)',
+      });
+      const { faces } = await analyzer.analyze(
+        await decodeToRgb(await readFile(sharedPath('fixtures', 'faces', 'wh_two_people.jpg'))),
+      );
       expect(faces.length).toBe(2);
       expect(faces[0]!.probabilities).toHaveLength(analyzer.info.labels.length);
     } finally {
@@ -107,8 +117,18 @@ describeWithShared('compact profile on the fixture photos', () => {
   it('converted the models into the models directory on first use', async () => {
     expect(await faceApiModelsInstalled(modelsDir)).toBe(true);
     const config = JSON.parse(await readFile(path.join(modelsDir, 'faceapi-face-expression', 'config.json'), 'utf8'));
-    expect(Object.values(config.id2label)).toEqual(['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised']);
-    expect((await stat(path.join(modelsDir, 'faceapi-tiny-face-detector', 'model.onnx'))).size).toBeGreaterThan(100_000);
+    expect(Object.values(config.id2label)).toEqual([
+      'neutral',
+      'happy',
+      'sad',
+      'angry',
+      'fearful',
+      'disgusted',
+      'surprised',
+    ]);
+    expect((await stat(path.join(modelsDir, 'faceapi-tiny-face-detector', 'model.onnx'))).size).toBeGreaterThan(
+      100_000,
+    );
   });
 
   it.each(Object.entries(EXPECTED))('%s reads as %s', async (photo, expected) => {
@@ -117,15 +137,21 @@ describeWithShared('compact profile on the fixture photos', () => {
     expect(faces.length).toBeGreaterThanOrEqual(1);
     const face = faces[0]!;
     const shown = analyzer.info.labels.map((l, i) => `${l} ${face.probabilities[i]!.toFixed(3)}`).join(', ');
-    console.log(`${photo}: ${faces.length} face(s); best face (score ${face.detectorScore?.toFixed(3)}): ${face.label} (${shown})`);
+    console.log(
+      `${photo}: ${faces.length} face(s); best face (score ${face.detectorScore?.toFixed(3)}): ${face.label} (${shown})`,
+    );
     expect(face.label).toBe(expected);
   });
 
   it('finds the faces of the multi-person photos', async () => {
     // The tiny detector (like face-api itself, see parity.test.ts) finds 4 of the group's 5 faces at 416.
-    const group = await analyzer.analyze(await decodeToRgb(await readFile(sharedPath('fixtures', 'faces', 'pexels_group.jpg'))));
+    const group = await analyzer.analyze(
+      await decodeToRgb(await readFile(sharedPath('fixtures', 'faces', 'pexels_group.jpg'))),
+    );
     expect(group.faces.length).toBe(4);
-    const two = await analyzer.analyze(await decodeToRgb(await readFile(sharedPath('fixtures', 'faces', 'wh_two_people.jpg'))));
+    const two = await analyzer.analyze(
+      await decodeToRgb(await readFile(sharedPath('fixtures', 'faces', 'wh_two_people.jpg'))),
+    );
     expect(two.faces.length).toBe(2);
     expect(two.faces.every((f) => f.detectorScore !== null && f.detectorScore > 0.5)).toBe(true);
   });

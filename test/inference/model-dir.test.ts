@@ -6,7 +6,8 @@ import { loadConfig } from '../../src/config/index.ts';
 import { openModelDir, readModelDir } from '../../src/inference/model-dir.ts';
 import { SEVEN_LABELS, writeTinyClassifierDir, type TinyClassifierOptions } from './fixtures/tiny-classifier.ts';
 
-const config = (modelVariant = 'model') => loadConfig({}, { inference: { executionProviders: ['cpu'], intraOpThreads: 1, modelVariant } }).inference;
+const config = (modelVariant = 'model') =>
+  loadConfig({}, { inference: { executionProviders: ['cpu'], intraOpThreads: 1, modelVariant } }).inference;
 
 let tmp: string;
 let counter = 0;
@@ -17,7 +18,8 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-const modelDir = (options: TinyClassifierOptions = {}) => writeTinyClassifierDir(path.join(tmp, `m${counter++}`), options);
+const modelDir = (options: TinyClassifierOptions = {}) =>
+  writeTinyClassifierDir(path.join(tmp, `m${counter++}`), options);
 
 describe('readModelDir', () => {
   it('reads labels from id2label in id order, the preprocessing and the model file', async () => {
@@ -32,15 +34,32 @@ describe('readModelDir', () => {
   });
 
   it("fills missing preprocessing fields with ViTImageProcessor's defaults", async () => {
-    const dir = await modelDir({ size: 224, preprocessor: { do_resize: undefined, resample: undefined, rescale_factor: undefined, image_mean: 0.25, image_std: undefined } });
+    const dir = await modelDir({
+      size: 224,
+      preprocessor: {
+        do_resize: undefined,
+        resample: undefined,
+        rescale_factor: undefined,
+        image_mean: 0.25,
+        image_std: undefined,
+      },
+    });
     const { preprocessor } = await readModelDir(dir);
-    expect(preprocessor).toMatchObject({ do_resize: true, resample: 2, rescale_factor: 1 / 255, image_mean: [0.25, 0.25, 0.25], image_std: [0.5, 0.5, 0.5] });
+    expect(preprocessor).toMatchObject({
+      do_resize: true,
+      resample: 2,
+      rescale_factor: 1 / 255,
+      image_mean: [0.25, 0.25, 0.25],
+      image_std: [0.5, 0.5, 0.5],
+    });
   });
 
   it('chooses the configured variant and lists the variants present when it is missing', async () => {
     const dir = await modelDir({ variant: 'model_quantized' });
     expect((await readModelDir(dir, { variant: 'model_quantized' })).modelPath).toMatch(/onnx\/model_quantized\.onnx$/);
-    await expect(readModelDir(dir)).rejects.toThrow(/onnx\/model\.onnx is missing \(variants present: model_quantized\)/);
+    await expect(readModelDir(dir)).rejects.toThrow(
+      /onnx\/model\.onnx is missing \(variants present: model_quantized\)/,
+    );
     await expect(readModelDir(dir, { variant: '../x' })).rejects.toThrow(/not a plain file name/);
   });
 
@@ -104,26 +123,35 @@ describe('openModelDir', () => {
   });
 
   it('opens the variant named by the configuration', async () => {
-    const { model, host } = await openModelDir(await modelDir({ variant: 'model_quantized' }), config('model_quantized'));
+    const { model, host } = await openModelDir(
+      await modelDir({ variant: 'model_quantized' }),
+      config('model_quantized'),
+    );
     await host.close();
     expect(model.variant).toBe('model_quantized');
   });
 
   it.each([
     [{ inputName: 'images' }, /expected an input named "pixel_values", the model has "images"/],
-    [{ inputDims: ['batch', 3, 32, 32] }, /has shape \[batch, 3, 32, 32\], but config\.json\/preprocessor_config\.json declare \[batch, 3, 16, 16\]/],
+    [
+      { inputDims: ['batch', 3, 32, 32] },
+      /has shape \[batch, 3, 32, 32\], but config\.json\/preprocessor_config\.json declare \[batch, 3, 16, 16\]/,
+    ],
     [{ inputDims: [1, 3, 16, 16] }, /fixed batch dimension 1/],
     [{ inputDims: ['batch', 3, 'height', 'width'] }, null],
     [{ outputWidth: 5 }, /the model outputs 5 classes but id2label has 7 labels/],
-  ])('checks the graph against the directory: mismatches are rejected, symbolic sizes accepted (%#)', async (options, message) => {
-    const opening = openModelDir(await modelDir(options), config());
-    if (message === null) {
-      // Symbolic spatial dimensions are accepted: preprocessing decides the size.
-      await (await opening).host.close();
-      return;
-    }
-    await expect(opening).rejects.toThrow(message);
-  });
+  ])(
+    'checks the graph against the directory: mismatches are rejected, symbolic sizes accepted (%#)',
+    async (options, message) => {
+      const opening = openModelDir(await modelDir(options), config());
+      if (message === null) {
+        // Symbolic spatial dimensions are accepted: preprocessing decides the size.
+        await (await opening).host.close();
+        return;
+      }
+      await expect(opening).rejects.toThrow(message);
+    },
+  );
 
   it('rejects an onnx file that is not a model', async () => {
     const dir = await modelDir();

@@ -20,7 +20,11 @@ const plane = preprocessedLength(config);
 async function gradient(width: number, height: number): Promise<Uint8Array> {
   const raw = Buffer.alloc(width * height * 3);
   for (let i = 0; i < raw.length; i++) raw[i] = (i * 7) % 256;
-  return new Uint8Array(await sharp(raw, { raw: { width, height, channels: 3 } }).png().toBuffer());
+  return new Uint8Array(
+    await sharp(raw, { raw: { width, height, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
 }
 
 // A 20000×20000 PNG header (valid IHDR and CRC, no pixel data): rejected from the header alone.
@@ -39,7 +43,14 @@ function bombHeader(): Uint8Array {
   ihdr[8] = 8; // bit depth
   ihdr[9] = 2; // RGB
   const signature = Buffer.from('89504e470d0a1a0a', 'hex');
-  return new Uint8Array(Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))]));
+  return new Uint8Array(
+    Buffer.concat([
+      signature,
+      chunk('IHDR', ihdr),
+      chunk('IDAT', zlib.deflateSync(Buffer.alloc(64))),
+      chunk('IEND', Buffer.alloc(0)),
+    ]),
+  );
 }
 
 describe('PreprocessPool', () => {
@@ -80,8 +91,17 @@ describe('PreprocessPool', () => {
 
   it('reports bad images per slot with their error codes, and fills the good ones', async () => {
     const good = await gradient(30, 30);
-    const filled = await pool.fill([new Uint8Array(0), good, new Uint8Array([9, 9, 9, 9]), bombHeader()], new Float32Array(4 * plane), plane);
-    expect(filled.errors.map((e) => (e as (Error & { code?: string }) | undefined)?.code)).toEqual(['image_empty', undefined, 'image_unsupported', 'image_too_large']);
+    const filled = await pool.fill(
+      [new Uint8Array(0), good, new Uint8Array([9, 9, 9, 9]), bombHeader()],
+      new Float32Array(4 * plane),
+      plane,
+    );
+    expect(filled.errors.map((e) => (e as (Error & { code?: string }) | undefined)?.code)).toEqual([
+      'image_empty',
+      undefined,
+      'image_unsupported',
+      'image_too_large',
+    ]);
     expect(filled.errors[3]!.message).toMatch(/20000x20000/);
     const reference = new Float32Array(plane);
     await preprocessInto(good, config, reference, 0);
@@ -90,7 +110,9 @@ describe('PreprocessPool', () => {
 
   it('serves batches concurrently from several threads', async () => {
     const image = await gradient(64, 48);
-    const batches = await Promise.all(Array.from({ length: 6 }, () => pool.fill([image, image], new Float32Array(2 * plane), plane)));
+    const batches = await Promise.all(
+      Array.from({ length: 6 }, () => pool.fill([image, image], new Float32Array(2 * plane), plane)),
+    );
     expect(batches.every((b) => b.errors.every((e) => e === undefined))).toBe(true);
     expect(batches[5]!.out).toEqual(batches[0]!.out);
   });
@@ -100,7 +122,10 @@ describe('PreprocessPool.close', () => {
   it('lets batches in hand finish, then refuses new ones', async () => {
     const pool = PreprocessPool.forConfig(config, { threads: 1, maxPixels: 10_000_000 });
     const images = [await gradient(600, 400), await gradient(400, 600)];
-    const inFlight = [pool.fill(images, new Float32Array(2 * plane), plane), pool.fill(images, new Float32Array(2 * plane), plane)];
+    const inFlight = [
+      pool.fill(images, new Float32Array(2 * plane), plane),
+      pool.fill(images, new Float32Array(2 * plane), plane),
+    ];
     await pool.close();
     for (const batch of await Promise.all(inFlight)) {
       expect(batch.errors).toEqual([undefined, undefined]);

@@ -14,14 +14,23 @@ import { startMetricsServer, type MetricsServer } from '../../src/metrics/server
 import { startPrometheus, type TestPrometheus } from '../helpers/prometheus.ts';
 import { describeWithTools } from '../helpers/system-tools.ts';
 
-const shipped = JSON.parse(readFileSync(new URL('../../deploy/grafana/dashboards/fer-stream.json', import.meta.url), 'utf8')) as unknown;
+const shipped = JSON.parse(
+  readFileSync(new URL('../../deploy/grafana/dashboards/fer-stream.json', import.meta.url), 'utf8'),
+) as unknown;
 
-const target = (expr: string, extra: object = {}) => ({ refId: 'A', expr, datasource: { type: 'prometheus', uid: 'x' }, ...extra });
+const target = (expr: string, extra: object = {}) => ({
+  refId: 'A',
+  expr,
+  datasource: { type: 'prometheus', uid: 'x' },
+  ...extra,
+});
 
 describe('dashboard query extraction', () => {
   it('finds every target of the shipped dashboard (rows included) and its template variable', () => {
     const queries = dashboardQueries(shipped);
-    expect(queries.filter((q) => q.kind === 'variable').map((q) => q.expr)).toEqual(['count by (instance) (up{job="worker"})']);
+    expect(queries.filter((q) => q.kind === 'variable').map((q) => q.expr)).toEqual([
+      'count by (instance) (up{job="worker"})',
+    ]);
     const panelQueries = queries.filter((q) => q.kind === 'panel');
     expect(panelQueries.length).toBeGreaterThanOrEqual(30);
     expect(new Set(panelQueries.map((q) => q.source)).size).toBe(panelQueries.length);
@@ -30,7 +39,11 @@ describe('dashboard query extraction', () => {
   it('walks nested row panels and skips hidden targets', () => {
     const dashboard = {
       panels: [
-        { type: 'row', title: 'r', panels: [{ title: 'inner', targets: [target('up'), target('down', { refId: 'B', hide: true })] }] },
+        {
+          type: 'row',
+          title: 'r',
+          panels: [{ title: 'inner', targets: [target('up'), target('down', { refId: 'B', hide: true })] }],
+        },
         { title: 'outer', targets: [target('sum(up)', { instant: true })] },
       ],
     };
@@ -41,19 +54,25 @@ describe('dashboard query extraction', () => {
   });
 
   it('rejects a target without an expression', () => {
-    expect(() => dashboardQueries({ panels: [{ title: 'p', targets: [{ refId: 'A' }] }] })).toThrow(/panel "p" target A has no PromQL/);
+    expect(() => dashboardQueries({ panels: [{ title: 'p', targets: [{ refId: 'A' }] }] })).toThrow(
+      /panel "p" target A has no PromQL/,
+    );
   });
 
   it('substitutes Grafana built-ins and template variables, and refuses unknown ones', () => {
     const values = { rateInterval: '4s', interval: '1s', range: '2m', templates: { instance: '.*', job: 'worker' } };
-    expect(substituteGrafanaVariables('rate(x[$__rate_interval]) / $__range_s + $__interval_ms', values)).toBe('rate(x[4s]) / 120 + 1000');
-    expect(substituteGrafanaVariables('increase(x[$__range])', values)).toBe('increase(x[2m])');
-    expect(substituteGrafanaVariables('up{instance=~"$instance", job="${job}", j2="[[job]]", j3="${job:regex}"}', values)).toBe(
-      'up{instance=~".*", job="worker", j2="worker", j3="worker"}',
+    expect(substituteGrafanaVariables('rate(x[$__rate_interval]) / $__range_s + $__interval_ms', values)).toBe(
+      'rate(x[4s]) / 120 + 1000',
     );
+    expect(substituteGrafanaVariables('increase(x[$__range])', values)).toBe('increase(x[2m])');
+    expect(
+      substituteGrafanaVariables('up{instance=~"$instance", job="${job}", j2="[[job]]", j3="${job:regex}"}', values),
+    ).toBe('up{instance=~".*", job="worker", j2="worker", j3="worker"}');
     expect(() => substituteGrafanaVariables('up{x="$nope"}', values)).toThrow(/unknown Grafana variable \$nope/);
     expect(templateDefaults(shipped)).toEqual({ instance: '.*' });
-    expect(variableQueryToPromql('label_values(up{job="worker"}, instance)')).toBe('count by (instance) (up{job="worker"})');
+    expect(variableQueryToPromql('label_values(up{job="worker"}, instance)')).toBe(
+      'count by (instance) (up{job="worker"})',
+    );
     expect(variableQueryToPromql('query_result(topk(3, up))')).toBe('topk(3, up)');
     expect(() => variableQueryToPromql('metrics(ferstream_.*)')).toThrow(/unsupported template variable query/);
   });
@@ -83,12 +102,32 @@ describeWithTools('dashboard checker against a real Prometheus', ['prometheus'],
     const dashboard = {
       panels: [
         { title: 'good', targets: [target('sum(rate(ferstream_frames_processed_total[$__rate_interval])) + 1')] },
-        { title: 'good instant', targets: [target('ferstream_frames_processed_total{job="worker", instance=~"$instance"}', { instant: true })] },
+        {
+          title: 'good instant',
+          targets: [target('ferstream_frames_processed_total{job="worker", instance=~"$instance"}', { instant: true })],
+        },
         { title: 'typo', targets: [target('sum(rate(ferstream_frames_procesed_total[$__rate_interval]))')] },
         { title: 'syntax', targets: [target('sum(rate(ferstream_frames_processed_total[$__rate_interval])')] },
-        { title: 'nan only', targets: [target('histogram_quantile(0.5, sum by (le) (rate(ferstream_video_latency_seconds_bucket[$__rate_interval])))')] },
+        {
+          title: 'nan only',
+          targets: [
+            target(
+              'histogram_quantile(0.5, sum by (le) (rate(ferstream_video_latency_seconds_bucket[$__rate_interval])))',
+            ),
+          ],
+        },
       ],
-      templating: { list: [{ name: 'instance', type: 'query', query: 'label_values(up{job="worker"}, instance)', includeAll: true, allValue: '.*' }] },
+      templating: {
+        list: [
+          {
+            name: 'instance',
+            type: 'query',
+            query: 'label_values(up{job="worker"}, instance)',
+            includeAll: true,
+            allValue: '.*',
+          },
+        ],
+      },
     };
     const checks = await checkDashboard(dashboard, {
       prometheusUrl: prometheus.url,

@@ -1,18 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import { combineObservers } from '../../src/core/observer.ts';
 import { setBuildInfo } from '../../src/metrics/build-info.ts';
-import { BUSY_WINDOW_MS, createMetricsObserver, declareInferenceStages, MAX_REASON_CODES } from '../../src/metrics/observer.ts';
+import {
+  BUSY_WINDOW_MS,
+  createMetricsObserver,
+  declareInferenceStages,
+  MAX_REASON_CODES,
+} from '../../src/metrics/observer.ts';
 import { createMetricsRegistry, type Registry } from '../../src/metrics/registry.ts';
 
 /** The value of one sample of the registry, by metric name (with suffix) and exact labels. */
-async function sample(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+async function sample(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number | undefined> {
   const json = await registry.getMetricsAsJSON();
   for (const metric of json) {
-    for (const value of (metric as unknown as { values: Array<{ metricName?: string; labels: Record<string, string | number>; value: number }> }).values) {
+    for (const value of (
+      metric as unknown as {
+        values: Array<{ metricName?: string; labels: Record<string, string | number>; value: number }>;
+      }
+    ).values) {
       const metricName = value.metricName ?? metric.name;
       if (metricName !== name) continue;
       const actual = Object.fromEntries(Object.entries(value.labels).map(([k, v]) => [k, String(v)]));
-      if (JSON.stringify(Object.entries(actual).sort()) === JSON.stringify(Object.entries(labels).sort())) return value.value;
+      if (JSON.stringify(Object.entries(actual).sort()) === JSON.stringify(Object.entries(labels).sort()))
+        return value.value;
     }
   }
   return undefined;
@@ -57,7 +71,9 @@ describe('metrics observer', () => {
     expect(await sample(registry, 'ferstream_inference_batch_fill_ratio_bucket', { ...classify, le: '0.25' })).toBe(1);
     expect(await sample(registry, 'ferstream_inference_batch_fill_ratio_bucket', { ...classify, le: '1' })).toBe(2);
     expect(await sample(registry, 'ferstream_inference_duration_seconds_sum', classify)).toBeCloseTo(0.5, 9);
-    expect(await sample(registry, 'ferstream_inference_duration_seconds_count', { stage: 'detect', provider: 'cuda' })).toBe(1);
+    expect(
+      await sample(registry, 'ferstream_inference_duration_seconds_count', { stage: 'detect', provider: 'cuda' }),
+    ).toBe(1);
   });
 
   it('can create the inference series at zero before the first batch, so rate() sees the first one', async () => {
@@ -81,16 +97,25 @@ describe('metrics observer', () => {
     observer.inferenceBatch!({ stage: 'classify', provider: 'cpu', batchSize: 1, maxBatchSize: 8, durationMs: 1_000 });
     now = 101_000;
     observer.inferenceBatch!({ stage: 'classify', provider: 'cpu', batchSize: 1, maxBatchSize: 8, durationMs: 500 });
-    expect(await sample(registry, 'ferstream_inference_busy_ratio', { stage: 'classify' })).toBeCloseTo(2_500 / BUSY_WINDOW_MS, 9);
+    expect(await sample(registry, 'ferstream_inference_busy_ratio', { stage: 'classify' })).toBeCloseTo(
+      2_500 / BUSY_WINDOW_MS,
+      9,
+    );
     // Later, the first runs fall out of the window.
     now = 100_000 + BUSY_WINDOW_MS + 200;
-    expect(await sample(registry, 'ferstream_inference_busy_ratio', { stage: 'classify' })).toBeCloseTo(500 / BUSY_WINDOW_MS, 9);
+    expect(await sample(registry, 'ferstream_inference_busy_ratio', { stage: 'classify' })).toBeCloseTo(
+      500 / BUSY_WINDOW_MS,
+      9,
+    );
     now += BUSY_WINDOW_MS;
     expect(await sample(registry, 'ferstream_inference_busy_ratio', { stage: 'classify' })).toBe(0);
     // A run reported later that started earlier (another session thread) swallows the previous one.
     observer.inferenceBatch!({ stage: 'detect', provider: 'cpu', batchSize: 1, maxBatchSize: 8, durationMs: 1_000 });
     observer.inferenceBatch!({ stage: 'detect', provider: 'cpu', batchSize: 1, maxBatchSize: 8, durationMs: 3_000 });
-    expect(await sample(registry, 'ferstream_inference_busy_ratio', { stage: 'detect' })).toBeCloseTo(3_000 / BUSY_WINDOW_MS, 9);
+    expect(await sample(registry, 'ferstream_inference_busy_ratio', { stage: 'detect' })).toBeCloseTo(
+      3_000 / BUSY_WINDOW_MS,
+      9,
+    );
     // An explicit report from the inference host wins over the derived value.
     observer.inferenceBusy!({ stage: 'classify', busyRatio: 0.75 });
     expect(await sample(registry, 'ferstream_inference_busy_ratio', { stage: 'classify' })).toBe(0.75);
@@ -116,7 +141,9 @@ describe('metrics observer', () => {
     for (let i = 0; i < MAX_REASON_CODES + 5; i++) observer.frameFailed!({ reason: `code_${i}` });
     expect(await sample(registry, 'ferstream_frames_failed_total', { reason: 'other' })).toBe(6);
     expect(await sample(registry, 'ferstream_frames_failed_total', { reason: 'code_0' })).toBe(1);
-    const reasons = (await registry.getSingleMetric('ferstream_frames_failed_total')!.get()).values.map((v) => v.labels.reason);
+    const reasons = (await registry.getSingleMetric('ferstream_frames_failed_total')!.get()).values.map(
+      (v) => v.labels.reason,
+    );
     expect(new Set(reasons).size).toBe(MAX_REASON_CODES + 1);
   });
 
@@ -150,7 +177,12 @@ describe('metrics observer', () => {
     expect(text).toMatch(/^process_cpu_seconds_total \d/m);
     const info = (await registry.getSingleMetric('ferstream_build_info')!.get()).values;
     expect(info).toHaveLength(1);
-    expect(info[0]!.labels).toMatchObject({ role: 'worker', model: 'vit-tiny', provider: 'cpu', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(info[0]!.labels).toMatchObject({
+      role: 'worker',
+      model: 'vit-tiny',
+      provider: 'cpu',
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+    });
     expect(info[0]!.value).toBe(1);
   });
 
@@ -164,8 +196,11 @@ describe('metrics observer', () => {
       expect(m.name).toMatch(/^ferstream_[a-z][a-z0-9_]*$/);
       expect(m.name.endsWith('_total')).toBe(String(m.type) === 'counter');
       expect(m.name).not.toMatch(/_(ms|milliseconds|kb|mb|percent)(_|$)/);
-      const labels = new Set((m as unknown as { values: Array<{ labels: object }> }).values.flatMap((v) => Object.keys(v.labels)));
-      for (const forbidden of ['video', 'video_id', 'job', 'job_id', 'frame']) expect(labels.has(forbidden)).toBe(false);
+      const labels = new Set(
+        (m as unknown as { values: Array<{ labels: object }> }).values.flatMap((v) => Object.keys(v.labels)),
+      );
+      for (const forbidden of ['video', 'video_id', 'job', 'job_id', 'frame'])
+        expect(labels.has(forbidden)).toBe(false);
     }
   });
 });

@@ -82,9 +82,9 @@ describe('metrics server', () => {
 
   it('fails with a message naming the ports and the knobs when none is free', async () => {
     const taken = await occupyPort();
-    await expect(startMetricsServer({ registry: createMetricsRegistry(), host: '127.0.0.1', port: taken, portAttempts: 1 })).rejects.toThrow(
-      new RegExp(`port ${taken}: .*EADDRINUSE.*FER_METRICS_PORT`),
-    );
+    await expect(
+      startMetricsServer({ registry: createMetricsRegistry(), host: '127.0.0.1', port: taken, portAttempts: 1 }),
+    ).rejects.toThrow(new RegExp(`port ${taken}: .*EADDRINUSE.*FER_METRICS_PORT`));
   });
 
   it('startProcessMetrics wires registry, observer, build info and server from the configuration', async () => {
@@ -109,7 +109,9 @@ describe('metrics server', () => {
     expect(drained).toMatch(/^ferstream_redis_held_frames 0$/m);
     expect(drained).toMatch(/^ferstream_redis_held_frame_bytes 0$/m);
 
-    const disabled = await startProcessMetrics(loadConfig({ FER_METRICS_ENABLED: 'false' }).metrics, { role: 'producer' });
+    const disabled = await startProcessMetrics(loadConfig({ FER_METRICS_ENABLED: 'false' }).metrics, {
+      role: 'producer',
+    });
     expect(disabled.server).toBeUndefined();
     await disabled.close();
   });

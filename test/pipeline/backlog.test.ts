@@ -27,7 +27,12 @@ async function framesWaiting(): Promise<{ chunks: number; frames: number }> {
 }
 
 beforeAll(() => {
-  pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: loadConfig({}, { pipeline: { fps: 5, chunkFrames: 4, redisFrameBudgetBytes: 64 * 48 * 3 * 4 * 7 } }).pipeline });
+  pipeline = createPipeline({
+    redisUrl: redisUrl(),
+    prefix,
+    config: loadConfig({}, { pipeline: { fps: 5, chunkFrames: 4, redisFrameBudgetBytes: 64 * 48 * 3 * 4 * 7 } })
+      .pipeline,
+  });
   producer = startProducer(pipeline);
 });
 afterAll(async () => {
@@ -39,8 +44,12 @@ afterAll(async () => {
 
 describe('frames backlog', () => {
   it('counts exactly the frames waiting (no worker: chunks pile up to the budget), exported by one process at a time', async () => {
-    await submitVideo(pipeline, { path: generateTestVideo(path.join(dir, 'a.mp4'), { seconds: 3, width: 64, height: 48 }) });
-    await submitVideo(pipeline, { path: generateTestVideo(path.join(dir, 'b.mp4'), { seconds: 2, width: 64, height: 48 }) });
+    await submitVideo(pipeline, {
+      path: generateTestVideo(path.join(dir, 'a.mp4'), { seconds: 3, width: 64, height: 48 }),
+    });
+    await submitVideo(pipeline, {
+      path: generateTestVideo(path.join(dir, 'b.mp4'), { seconds: 2, width: 64, height: 48 }),
+    });
     // The producer stops at the budget (7 chunks' worth of bytes): the backlog is then still.
     let truth = await framesWaiting();
     for (let waited = 0, still = 0; waited < 20_000 && still < 5; waited += 200) {

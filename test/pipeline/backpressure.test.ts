@@ -5,7 +5,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
-import { createPipeline, getVideoStatus, heldFrames, submitVideo, waitForVideos, type Pipeline } from '../../src/pipeline/index.ts';
+import {
+  createPipeline,
+  getVideoStatus,
+  heldFrames,
+  submitVideo,
+  waitForVideos,
+  type Pipeline,
+} from '../../src/pipeline/index.ts';
 import { CostFreeAnalyzer, startWorker, type WorkerHandle } from '../../src/worker/index.ts';
 import { generateTestVideo } from '../helpers/videos.ts';
 import { redisUrl, testPrefix } from '../helpers/redis.ts';
@@ -24,7 +31,9 @@ const CHUNK_FRAMES = 8;
 const BUDGET = Math.floor(2.5 * CHUNK_FRAMES * FRAME_BYTES);
 
 function rssBytes(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'))!;
   return Number(line.split(/\s+/)[1]) * 1024;
 }
 
@@ -36,7 +45,10 @@ describe('producer backpressure under a Redis frame budget', () => {
     const config = loadConfig({}, { pipeline: { chunkFrames: CHUNK_FRAMES, redisFrameBudgetBytes: BUDGET } });
     pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: config.pipeline });
     // Slow: one chunk at a time, 8 ms per batch of at most 8 frames.
-    worker = startWorker(pipeline, { analyzer: new CostFreeAnalyzer({ maxBatchSize: 8, maxDelayMs: 1, batchDelayMs: 8 }), concurrency: 1 });
+    worker = startWorker(pipeline, {
+      analyzer: new CostFreeAnalyzer({ maxBatchSize: 8, maxDelayMs: 1, batchDelayMs: 8 }),
+      concurrency: 1,
+    });
   });
 
   afterAll(async () => {
@@ -47,7 +59,12 @@ describe('producer backpressure under a Redis frame budget', () => {
   });
 
   it('a 10-minute video never holds more than the budget in Redis, and the producer RSS stays flat', async () => {
-    const file = generateTestVideo(path.join(dir, 'ten-minutes.mp4'), { seconds: 600, width: 160, height: 120, rate: 5 });
+    const file = generateTestVideo(path.join(dir, 'ten-minutes.mp4'), {
+      seconds: 600,
+      width: 160,
+      height: 120,
+      rate: 5,
+    });
     const producer = spawn(process.execPath, [path.join(repo, 'bin/fer-stream.js'), 'producer'], {
       cwd: repo,
       env: {
@@ -76,7 +93,8 @@ describe('producer backpressure under a Redis frame budget', () => {
           for (const key of await pipeline.redis.keys(`${prefix}:chunk:*`)) actual += await pipeline.redis.strlen(key);
           maxActual = Math.max(maxActual, actual);
           const status = await getVideoStatus(pipeline, videoId);
-          if (producer.exitCode === null) rss.push({ done: status?.progress.framesDone ?? 0, rss: rssBytes(producer.pid!) });
+          if (producer.exitCode === null)
+            rss.push({ done: status?.progress.framesDone ?? 0, rss: rssBytes(producer.pid!) });
           await new Promise((resolve) => setTimeout(resolve, 25));
         }
       })();
@@ -100,8 +118,12 @@ describe('producer backpressure under a Redis frame budget', () => {
       const later = rss.filter((s) => s.done >= 300);
       const peak = Math.max(...later.map((s) => s.rss));
       const at = (frames: number) => ((later.find((s) => s.done >= frames)?.rss ?? 0) / 2 ** 20).toFixed(1);
-      console.info(`producer RSS MiB at 300/750/1500/2250/2900 frames: ${[300, 750, 1500, 2250, 2900].map(at).join(' / ')}`);
-      console.info(`producer RSS: ${(warm!.rss / 2 ** 20).toFixed(1)} MiB after warm-up, peak ${(peak / 2 ** 20).toFixed(1)} MiB; max held ${maxCounter} B (counter) / ${maxActual} B (values), budget ${BUDGET} B`);
+      console.info(
+        `producer RSS MiB at 300/750/1500/2250/2900 frames: ${[300, 750, 1500, 2250, 2900].map(at).join(' / ')}`,
+      );
+      console.info(
+        `producer RSS: ${(warm!.rss / 2 ** 20).toFixed(1)} MiB after warm-up, peak ${(peak / 2 ** 20).toFixed(1)} MiB; max held ${maxCounter} B (counter) / ${maxActual} B (values), budget ${BUDGET} B`,
+      );
       expect(peak - warm!.rss).toBeLessThan(32 * 2 ** 20);
     } finally {
       producer.kill('SIGTERM');

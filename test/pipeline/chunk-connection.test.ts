@@ -30,7 +30,11 @@ describe('ChunkConnection (binary GET into pooled buffers, SET without copies)',
     await Promise.all(values.map((v, i) => redis.set(`${prefix}:v${i}`, v)));
     await redis.set(`${prefix}:empty`, '');
     const keys = [...values.keys()].map((i) => `${prefix}:v${i}`);
-    const [got, missing, empty] = await Promise.all([Promise.all(keys.map((k) => connection.get(k))), connection.get(`${prefix}:nope`), connection.get(`${prefix}:empty`)]);
+    const [got, missing, empty] = await Promise.all([
+      Promise.all(keys.map((k) => connection.get(k))),
+      connection.get(`${prefix}:nope`),
+      connection.get(`${prefix}:empty`),
+    ]);
     got.forEach((buffer, i) => expect(buffer!.equals(values[i]!)).toBe(true));
     expect(missing).toBeNull();
     expect(empty!.length).toBe(0);

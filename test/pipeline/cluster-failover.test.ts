@@ -30,8 +30,16 @@ function clusterNodes(port: number): NodeLine[] {
     .split('\n')
     .map((line) => {
       const parts = line.split(' ');
-      const slots = parts.slice(8).filter((s) => /^\d+(-\d+)?$/.test(s)).map((s) => s.split('-').map(Number) as [number, number]).map(([a, b]) => [a, b ?? a] as [number, number]);
-      return { port: Number(parts[1]!.split(':')[1]!.split('@')[0]), master: parts[2]!.includes('master') && !parts[2]!.includes('fail'), slots };
+      const slots = parts
+        .slice(8)
+        .filter((s) => /^\d+(-\d+)?$/.test(s))
+        .map((s) => s.split('-').map(Number) as [number, number])
+        .map(([a, b]) => [a, b ?? a] as [number, number]);
+      return {
+        port: Number(parts[1]!.split(':')[1]!.split('@')[0]),
+        master: parts[2]!.includes('master') && !parts[2]!.includes('fail'),
+        slots,
+      };
     });
 }
 
@@ -45,10 +53,35 @@ function failoverSuite(victimHolds: 'chunk shards only' | 'the records and queue
 
     beforeAll(async () => {
       nodes.push(...(await startCluster({ masters: 3, replicasPerMaster: 1, nodeTimeoutMs: 1000 })));
-      const config = loadConfig({}, { pipeline: { fps: 10, chunkFrames: 3, redisChunkShards: 6, lockDurationMs: 4000, stalledIntervalMs: 2000, recoveryIntervalMs: 1000, videoStallSeconds: 6, frameLeaseSeconds: 5 } });
-      pipeline = createPipeline({ redisUrl: 'redis://127.0.0.1:6379', cluster: { nodes: nodes.map((n) => ({ host: '127.0.0.1', port: n.port })) }, prefix: 'cluster-failover', config: config.pipeline });
+      const config = loadConfig(
+        {},
+        {
+          pipeline: {
+            fps: 10,
+            chunkFrames: 3,
+            redisChunkShards: 6,
+            lockDurationMs: 4000,
+            stalledIntervalMs: 2000,
+            recoveryIntervalMs: 1000,
+            videoStallSeconds: 6,
+            frameLeaseSeconds: 5,
+          },
+        },
+      );
+      pipeline = createPipeline({
+        redisUrl: 'redis://127.0.0.1:6379',
+        cluster: { nodes: nodes.map((n) => ({ host: '127.0.0.1', port: n.port })) },
+        prefix: 'cluster-failover',
+        config: config.pipeline,
+      });
       producer = startProducer(pipeline);
-      for (let i = 0; i < 2; i++) workers.push(startWorker(pipeline, { analyzer: new CostFreeAnalyzer({ batchDelayMs: 60, maxBatchSize: 3 }), concurrency: 2 }));
+      for (let i = 0; i < 2; i++)
+        workers.push(
+          startWorker(pipeline, {
+            analyzer: new CostFreeAnalyzer({ batchDelayMs: 60, maxBatchSize: 3 }),
+            concurrency: 2,
+          }),
+        );
     }, 90_000);
 
     afterAll(async () => {
@@ -71,13 +104,20 @@ function failoverSuite(victimHolds: 'chunk shards only' | 'the records and queue
       const victim = masters.find((m) => (victimHolds === 'the records and queues' ? holdsMeta(m) : !holdsMeta(m)))!;
       let doneAtKill = 0;
       for (let waited = 0; waited < 30_000; waited += 100) {
-        doneAtKill = (await Promise.all(videos.map((v) => getVideoStatus(pipeline, v.videoId)))).reduce((n, s) => n + (s?.progress.framesDone ?? 0), 0);
+        doneAtKill = (await Promise.all(videos.map((v) => getVideoStatus(pipeline, v.videoId)))).reduce(
+          (n, s) => n + (s?.progress.framesDone ?? 0),
+          0,
+        );
         if (doneAtKill >= 30) break;
         await sleep(100);
       }
       expect(doneAtKill).toBeLessThan(200);
       await nodes.find((n) => n.port === victim.port)!.crash();
-      const statuses = await waitForVideos(pipeline, videos.map((v) => v.videoId), { timeoutMs: 120_000, pollMs: 250 });
+      const statuses = await waitForVideos(
+        pipeline,
+        videos.map((v) => v.videoId),
+        { timeoutMs: 120_000, pollMs: 250 },
+      );
       expect([...statuses.values()].map((s) => s.state)).toEqual(['completed', 'completed', 'completed', 'completed']);
       // The victim's slots belong to its former replica now.
       const survivor = nodes.find((n) => n.port !== victim.port)!;
@@ -88,7 +128,9 @@ function failoverSuite(victimHolds: 'chunk shards only' | 'the records and queue
       await sleep(500);
       const { analysed, failed } = await expectExactAccounting(pipeline, videos);
       expect(analysed + failed).toBe(200);
-      console.log(`[cluster] master holding ${victimHolds} killed at ${doneAtKill}/200 frames: ${analysed} frames analysed, ${failed} recorded as failed (writes it had not replicated)`);
+      console.log(
+        `[cluster] master holding ${victimHolds} killed at ${doneAtKill}/200 frames: ${analysed} frames analysed, ${failed} recorded as failed (writes it had not replicated)`,
+      );
     }, 180_000);
   });
 }

@@ -14,7 +14,14 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import type { ClusterChunkRouter } from '../../src/pipeline/cluster-chunks.ts';
-import { createPipeline, getVideoStatus, redisMemory, submitVideo, waitForVideos, type Pipeline } from '../../src/pipeline/index.ts';
+import {
+  createPipeline,
+  getVideoStatus,
+  redisMemory,
+  submitVideo,
+  waitForVideos,
+  type Pipeline,
+} from '../../src/pipeline/index.ts';
 import { startProducer, type ProducerHandle } from '../../src/producer/index.ts';
 import { CostFreeAnalyzer, startWorker, type WorkerHandle } from '../../src/worker/index.ts';
 import { expectExactAccounting } from '../helpers/accounting.ts';
@@ -35,10 +42,24 @@ describeWithRedisServer('Redis Cluster with three masters', () => {
     masters.push(...(await startCluster({ masters: 3, nodeTimeoutMs: 2000 })));
     // A budget that fills (the producer waits on some shards) with small chunks: many chunks in
     // flight at once, on every shard.
-    const config = loadConfig({}, { pipeline: { fps: 10, chunkFrames: 2, redisChunkShards: 6, redisFrameBudgetBytes: 6 * 4 * 64 * 48 * 3 } });
-    pipeline = createPipeline({ redisUrl: 'redis://127.0.0.1:6379', cluster: { nodes: [{ host: '127.0.0.1', port: masters[0]!.port }] }, prefix: 'cluster-test', config: config.pipeline });
+    const config = loadConfig(
+      {},
+      { pipeline: { fps: 10, chunkFrames: 2, redisChunkShards: 6, redisFrameBudgetBytes: 6 * 4 * 64 * 48 * 3 } },
+    );
+    pipeline = createPipeline({
+      redisUrl: 'redis://127.0.0.1:6379',
+      cluster: { nodes: [{ host: '127.0.0.1', port: masters[0]!.port }] },
+      prefix: 'cluster-test',
+      config: config.pipeline,
+    });
     producer = startProducer(pipeline);
-    for (let i = 0; i < 2; i++) workers.push(startWorker(pipeline, { analyzer: new CostFreeAnalyzer({ batchDelayMs: 30, maxBatchSize: 2 }), concurrency: 2 }));
+    for (let i = 0; i < 2; i++)
+      workers.push(
+        startWorker(pipeline, {
+          analyzer: new CostFreeAnalyzer({ batchDelayMs: 30, maxBatchSize: 2 }),
+          concurrency: 2,
+        }),
+      );
   }, 60_000);
 
   afterAll(async () => {
@@ -61,8 +82,18 @@ describeWithRedisServer('Redis Cluster with three masters', () => {
   it('the chunks are on every master during the run; every frame is counted once and the budget comes back', async () => {
     // Every key of one script shares a slot: the records and the queues sit under one hash tag.
     const metaSlot = calculateSlot(pipeline.keys.video('x'));
-    for (const key of [pipeline.keys.videoFrames('x'), pipeline.keys.activeVideos, pipeline.keys.videoIndex, `${pipeline.keys.bullPrefix}:frames:wait`]) expect(calculateSlot(key)).toBe(metaSlot);
-    for (const shard of pipeline.keys.chunkShards) expect(new Set([shard.heldChunks, shard.heldBytes, shard.heldFrames, `${shard.chunkPrefix('x')}0`].map(calculateSlot)).size).toBe(1);
+    for (const key of [
+      pipeline.keys.videoFrames('x'),
+      pipeline.keys.activeVideos,
+      pipeline.keys.videoIndex,
+      `${pipeline.keys.bullPrefix}:frames:wait`,
+    ])
+      expect(calculateSlot(key)).toBe(metaSlot);
+    for (const shard of pipeline.keys.chunkShards)
+      expect(
+        new Set([shard.heldChunks, shard.heldBytes, shard.heldFrames, `${shard.chunkPrefix('x')}0`].map(calculateSlot))
+          .size,
+      ).toBe(1);
 
     expect(pipeline.chunkConnection()?.constructor.name).toBe('ClusterChunkRouter');
     const videos = await submit('spread', 4, 4);
@@ -74,7 +105,11 @@ describeWithRedisServer('Redis Cluster with three masters', () => {
         await sleep(20);
       }
     })();
-    const statuses = await waitForVideos(pipeline, videos.map((v) => v.videoId), { timeoutMs: 120_000, pollMs: 200 });
+    const statuses = await waitForVideos(
+      pipeline,
+      videos.map((v) => v.videoId),
+      { timeoutMs: 120_000, pollMs: 200 },
+    );
     sampling = false;
     await sampler;
     expect([...statuses.values()].map((s) => s.state)).toEqual(['completed', 'completed', 'completed', 'completed']);
@@ -89,33 +124,60 @@ describeWithRedisServer('Redis Cluster with three masters', () => {
 
   it('a slot holding a chunk shard moves to another master mid-run: every frame is counted once', async () => {
     const nodes = (port: number) => String(redisCli('-p', String(port), 'cluster', 'nodes'));
-    const idOf = (port: number) => nodes(port).split('\n').find((line) => line.includes(`127.0.0.1:${port}@`))!.split(' ')[0]!;
+    const idOf = (port: number) =>
+      nodes(port)
+        .split('\n')
+        .find((line) => line.includes(`127.0.0.1:${port}@`))!
+        .split(' ')[0]!;
     // The first shard's slot, and the master that owns it (slots are split evenly from 0).
     const slot = calculateSlot(pipeline.keys.chunkShards[0]!.heldChunks);
     const from = masters[0]!;
     const to = masters[1]!;
     const videos = await submit('reshard', 4, 6);
     for (let waited = 0; waited < 30_000; waited += 50) {
-      const done = (await Promise.all(videos.map((v) => getVideoStatus(pipeline, v.videoId)))).reduce((n, s) => n + (s?.progress.framesDone ?? 0), 0);
+      const done = (await Promise.all(videos.map((v) => getVideoStatus(pipeline, v.videoId)))).reduce(
+        (n, s) => n + (s?.progress.framesDone ?? 0),
+        0,
+      );
       if (done >= 20) break;
       await sleep(50);
     }
     // Moves slots 0..slot (redis-cli takes the lowest first), keys and all, while chunks are written and read.
     const router = pipeline.chunkConnection() as ClusterChunkRouter;
     const redirectedBefore = router.redirected;
-    redisCli('--cluster', 'reshard', `127.0.0.1:${from.port}`, '--cluster-from', idOf(from.port), '--cluster-to', idOf(to.port), '--cluster-slots', String(slot + 1), '--cluster-yes');
-    const doneAtMove = (await Promise.all(videos.map((v) => getVideoStatus(pipeline, v.videoId)))).reduce((n, s) => n + (s?.progress.framesDone ?? 0), 0);
+    redisCli(
+      '--cluster',
+      'reshard',
+      `127.0.0.1:${from.port}`,
+      '--cluster-from',
+      idOf(from.port),
+      '--cluster-to',
+      idOf(to.port),
+      '--cluster-slots',
+      String(slot + 1),
+      '--cluster-yes',
+    );
+    const doneAtMove = (await Promise.all(videos.map((v) => getVideoStatus(pipeline, v.videoId)))).reduce(
+      (n, s) => n + (s?.progress.framesDone ?? 0),
+      0,
+    );
     expect(doneAtMove).toBeLessThan(240);
     const owner = new Redis({ port: to.port });
     const slots = (await owner.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number]]>;
     expect(slots.some(([start, end, [, port]]) => port === to.port && start <= slot && slot <= end)).toBe(true);
     owner.disconnect();
-    const statuses = await waitForVideos(pipeline, videos.map((v) => v.videoId), { timeoutMs: 120_000, pollMs: 200 });
+    const statuses = await waitForVideos(
+      pipeline,
+      videos.map((v) => v.videoId),
+      { timeoutMs: 120_000, pollMs: 200 },
+    );
     expect([...statuses.values()].map((s) => s.state)).toEqual(['completed', 'completed', 'completed', 'completed']);
     const { analysed, failed } = await expectExactAccounting(pipeline, videos);
     expect({ analysed, failed }).toEqual({ analysed: 240, failed: 0 });
     // The chunk client met the moved slot and was redirected (then learnt the new slot map).
     expect(router.redirected).toBeGreaterThan(redirectedBefore);
-    console.log(`[cluster] slot ${slot} moved with ${doneAtMove}/240 frames done; ${router.redirected - redirectedBefore} chunk commands redirected`);
+    console.log(
+      `[cluster] slot ${slot} moved with ${doneAtMove}/240 frames done; ${router.redirected - redirectedBefore} chunk commands redirected`,
+    );
   }, 180_000);
 });

@@ -41,7 +41,12 @@ describeWithRedisServer('a Redis at its maxmemory', () => {
     const refusals = [
       await redis.set('k', 'v').catch((e: unknown) => e),
       await redis.eval("return redis.call('SET', KEYS[1], 'v')", 1, 'k').catch((e: unknown) => e),
-      await redis.multi().set('k', 'v').incr('n').exec().catch((e: unknown) => e),
+      await redis
+        .multi()
+        .set('k', 'v')
+        .incr('n')
+        .exec()
+        .catch((e: unknown) => e),
     ];
     for (const error of refusals) {
       expect(error).toBeInstanceOf(Error);
@@ -57,10 +62,15 @@ describeWithRedisServer('a Redis at its maxmemory', () => {
 
 it('logs a queue error repeated hundreds of times once per 10 s per reason, saying how often it came', () => {
   const lines: Array<Record<string, unknown>> = [];
-  const log = { debug: () => undefined, warn: (fields: Record<string, unknown>, msg: string) => lines.push({ ...fields, msg }) };
-  const full = (sha: string) => new Error(`OOM command not allowed when used memory > 'maxmemory'. script: ${sha}, on @user_script:217.`);
+  const log = {
+    debug: () => undefined,
+    warn: (fields: Record<string, unknown>, msg: string) => lines.push({ ...fields, msg }),
+  };
+  const full = (sha: string) =>
+    new Error(`OOM command not allowed when used memory > 'maxmemory'. script: ${sha}, on @user_script:217.`);
   const t0 = 1_000_000;
-  for (let i = 0; i < 500; i++) reportQueueError(log, 'frames-test', full(i % 2 ? 'a'.repeat(40) : 'b'.repeat(40)), t0 + i);
+  for (let i = 0; i < 500; i++)
+    reportQueueError(log, 'frames-test', full(i % 2 ? 'a'.repeat(40) : 'b'.repeat(40)), t0 + i);
   reportQueueError(log, 'videos-test', full('c'.repeat(40)), t0 + 600);
   reportQueueError(log, 'frames-test', new Error('something else'), t0 + 700);
   reportQueueError(log, 'frames-test', full('d'.repeat(40)), t0 + 10_500);
@@ -101,7 +111,11 @@ describeWithRedisServer("a producer's writes while Redis is full", () => {
       markSegment: markSegmentProduced(pipeline, videoId, 0, 1, 4),
       finalize: enqueueFinalize(pipeline, videoId),
     };
-    for (const [name, write] of Object.entries(writes)) void write.then(() => settled.push(name), () => settled.push(`${name} failed`));
+    for (const [name, write] of Object.entries(writes))
+      void write.then(
+        () => settled.push(name),
+        () => settled.push(`${name} failed`),
+      );
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(settled).toEqual([]);
     expect(await pipeline.redis.hget(pipeline.keys.video(videoId), 'state')).toBe('queued');

@@ -22,9 +22,16 @@ let producer: ProducerHandle;
 let worker: WorkerHandle;
 
 beforeAll(() => {
-  pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: loadConfig({}, { pipeline: { chunkFrames: 4, fps: 4 } }).pipeline });
+  pipeline = createPipeline({
+    redisUrl: redisUrl(),
+    prefix,
+    config: loadConfig({}, { pipeline: { chunkFrames: 4, fps: 4 } }).pipeline,
+  });
   producer = startProducer(pipeline);
-  worker = startWorker(pipeline, { analyzer: new CostFreeAnalyzer({ batchDelayMs: 100, maxBatchSize: 4 }), concurrency: 1 });
+  worker = startWorker(pipeline, {
+    analyzer: new CostFreeAnalyzer({ batchDelayMs: 100, maxBatchSize: 4 }),
+    concurrency: 1,
+  });
 });
 
 afterAll(async () => {
@@ -57,7 +64,9 @@ describe('fairness', () => {
     await waitForVideos(pipeline, [shortVideo.videoId], { timeoutMs: 60_000, pollMs: 50 });
     const mixedMs = Date.now() - t0;
     const longAtThatTime = (await getVideoStatus(pipeline, longVideo.videoId))!;
-    console.log(`[fairness] 3 s video alone: ${soloMs} ms; beside a 90 s video: ${mixedMs} ms (the long one at ${longAtThatTime.progress.framesDone}/360 frames)`);
+    console.log(
+      `[fairness] 3 s video alone: ${soloMs} ms; beside a 90 s video: ${mixedMs} ms (the long one at ${longAtThatTime.progress.framesDone}/360 frames)`,
+    );
     expect(longAtThatTime.state).not.toBe('completed');
     expect(longAtThatTime.progress.framesDone).toBeLessThan(360 / 2);
 

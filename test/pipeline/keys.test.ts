@@ -16,13 +16,27 @@ describe('Redis key layout', () => {
   it('on a cluster: records and queues share one slot; each shard keeps its chunks and totals in one slot', () => {
     const keys = pipelineKeys('fer', { cluster: true, chunkShards: 16 });
     const meta = calculateSlot(keys.video('a'));
-    for (const key of [keys.video('b'), keys.videoFrames('a'), keys.videoResult('a'), keys.videoWebhooks('a'), keys.videoIndex, keys.activeVideos, keys.recoveryLock, keys.uploads, `${keys.bullPrefix}:frames:wait`]) {
+    for (const key of [
+      keys.video('b'),
+      keys.videoFrames('a'),
+      keys.videoResult('a'),
+      keys.videoWebhooks('a'),
+      keys.videoIndex,
+      keys.activeVideos,
+      keys.recoveryLock,
+      keys.uploads,
+      `${keys.bullPrefix}:frames:wait`,
+    ]) {
       expect(calculateSlot(key)).toBe(meta);
     }
     expect(keys.chunkShards).toHaveLength(16);
     for (const shard of keys.chunkShards) {
       const slot = calculateSlot(shard.heldChunks);
-      expect([shard.heldBytes, shard.heldFrames, `${shard.chunkPrefix('a')}7`].map(calculateSlot)).toEqual([slot, slot, slot]);
+      expect([shard.heldBytes, shard.heldFrames, `${shard.chunkPrefix('a')}7`].map(calculateSlot)).toEqual([
+        slot,
+        slot,
+        slot,
+      ]);
     }
   });
 
@@ -32,7 +46,9 @@ describe('Redis key layout', () => {
     // Deterministic: every process computes the same tags.
     expect(chunkShardTags('fer', 12)).toEqual(tags);
     const keys = pipelineKeys('fer', { cluster: true, chunkShards: 12 });
-    const shards = Array.from({ length: 24 }, (_, sequence) => keys.chunkShards.indexOf(keys.shardOf(keys.chunk('video-1', sequence))));
+    const shards = Array.from({ length: 24 }, (_, sequence) =>
+      keys.chunkShards.indexOf(keys.shardOf(keys.chunk('video-1', sequence))),
+    );
     for (let i = 1; i < shards.length; i++) expect(shards[i]).toBe((shards[i - 1]! + 1) % 12);
     expect(() => keys.shardOf('fer:chunk:video-1:0')).toThrow(/not a chunk key/);
   });

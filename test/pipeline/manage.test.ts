@@ -9,7 +9,17 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
-import { createPipeline, deleteVideo, getVideoStatus, heldFrames, listVideos, pruneVideoIndex, submitVideo, waitForVideos, type Pipeline } from '../../src/pipeline/index.ts';
+import {
+  createPipeline,
+  deleteVideo,
+  getVideoStatus,
+  heldFrames,
+  listVideos,
+  pruneVideoIndex,
+  submitVideo,
+  waitForVideos,
+  type Pipeline,
+} from '../../src/pipeline/index.ts';
 import { startProducer, type ProducerHandle } from '../../src/producer/index.ts';
 import { CostFreeAnalyzer, startWorker, type WorkerHandle } from '../../src/worker/index.ts';
 import { redisUrl, testPrefix } from '../helpers/redis.ts';
@@ -35,9 +45,17 @@ async function keysOf(videoId: string): Promise<string[]> {
 
 beforeAll(() => {
   // A small frame budget: the producer of the long video waits for room, so chunks are queued and held when it is cancelled.
-  pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: loadConfig({}, { pipeline: { chunkFrames: 4, fps: 4, redisFrameBudgetBytes: 96 * 72 * 3 * 4 * 6 } }).pipeline });
+  pipeline = createPipeline({
+    redisUrl: redisUrl(),
+    prefix,
+    config: loadConfig({}, { pipeline: { chunkFrames: 4, fps: 4, redisFrameBudgetBytes: 96 * 72 * 3 * 4 * 6 } })
+      .pipeline,
+  });
   producer = startProducer(pipeline);
-  worker = startWorker(pipeline, { analyzer: new CostFreeAnalyzer({ batchDelayMs: 150, maxBatchSize: 4 }), concurrency: 1 });
+  worker = startWorker(pipeline, {
+    analyzer: new CostFreeAnalyzer({ batchDelayMs: 150, maxBatchSize: 4 }),
+    concurrency: 1,
+  });
 });
 
 afterAll(async () => {
@@ -82,7 +100,10 @@ describe('deleting and listing videos', () => {
     // No job of it in any queue's lists either (members, not keys).
     for (const queue of [pipeline.queues.videos, pipeline.queues.frames, pipeline.queues.finalize]) {
       const jobs = await queue.getJobs(['waiting', 'prioritized', 'delayed', 'active', 'failed']);
-      expect(jobs.filter((j) => j.data.videoId === victim.videoId).map((j) => j.id), queue.name).toEqual([]);
+      expect(
+        jobs.filter((j) => j.data.videoId === victim.videoId).map((j) => j.id),
+        queue.name,
+      ).toEqual([]);
     }
     expect(await pipeline.redis.zscore(pipeline.keys.videoIndex, victim.videoId)).toBeNull();
 
@@ -111,7 +132,9 @@ describe('deleting and listing videos', () => {
     expect(alice.videos.every((v) => v.owner === 'alice')).toBe(true);
     expect(alice.videos.map((v) => v.videoId)).toEqual(expect.arrayContaining([ids[4], ids[2], ids[0]]));
     await waitForVideos(pipeline, ids, { timeoutMs: 60_000, pollMs: 50 });
-    expect((await listVideos(pipeline, { limit: 10, state: 'completed' })).videos.map((v) => v.videoId)).toEqual(expect.arrayContaining(ids));
+    expect((await listVideos(pipeline, { limit: 10, state: 'completed' })).videos.map((v) => v.videoId)).toEqual(
+      expect.arrayContaining(ids),
+    );
 
     // A record past its retention (its TTL) leaves the index at the next prune.
     await pipeline.redis.del(pipeline.keys.video(ids[0]!));

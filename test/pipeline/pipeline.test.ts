@@ -33,7 +33,8 @@ class FailingAnalyzer implements FrameAnalyzer {
   analyze(frame: RgbImage): Promise<FrameAnalysis> {
     this.calls += 1;
     const origin = frameOrigin(frame);
-    if (origin && this.failing(origin.videoId, origin.index)) return Promise.reject(new Error(`boom at frame ${origin.index}`));
+    if (origin && this.failing(origin.videoId, origin.index))
+      return Promise.reject(new Error(`boom at frame ${origin.index}`));
     return this.inner.analyze(frame);
   }
   close(): Promise<void> {
@@ -84,9 +85,18 @@ describe('pipeline: producer → Redis → worker → aggregation (cost-free ana
     const state = (id: string) => statuses.get(id)!;
 
     expect(state(ids.zero).state).toBe('failed');
-    expect(state(ids.zero).error).toEqual({ code: 'empty_file', message: expect.stringContaining('is empty (0 bytes)') });
-    expect(state(ids.text).error).toEqual({ code: 'invalid_video', message: expect.stringContaining('not a readable video file') });
-    expect(state(ids.audio).error).toEqual({ code: 'no_video_stream', message: expect.stringMatching(/no video stream \(found: audio\/aac\)/) });
+    expect(state(ids.zero).error).toEqual({
+      code: 'empty_file',
+      message: expect.stringContaining('is empty (0 bytes)'),
+    });
+    expect(state(ids.text).error).toEqual({
+      code: 'invalid_video',
+      message: expect.stringContaining('not a readable video file'),
+    });
+    expect(state(ids.audio).error).toEqual({
+      code: 'no_video_stream',
+      message: expect.stringMatching(/no video stream \(found: audio\/aac\)/),
+    });
     expect(state(ids.missing).error?.code).toBe('video_not_found');
 
     const expected: Array<[string, number, number]> = [
@@ -99,7 +109,9 @@ describe('pipeline: producer → Redis → worker → aggregation (cost-free ana
       expect(state(id).progress).toMatchObject({ framesTotal: frames, framesDone: frames, framesFailed: 0 });
       const result = (await getVideoResult<VideoResult>(pipeline, id))!;
       expect(result.counts).toMatchObject({ sampled: frames, analysed: frames, failed: 0 });
-      expect(result.frames.map((f) => f.timestamp)).toEqual(Array.from({ length: frames }, (_, i) => Math.round(i * step * 1e6) / 1e6));
+      expect(result.frames.map((f) => f.timestamp)).toEqual(
+        Array.from({ length: frames }, (_, i) => Math.round(i * step * 1e6) / 1e6),
+      );
       for (const f of result.frames) expect(f.probabilities!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
       expect(result.model.name).toBe('cost-free');
     }
@@ -131,7 +143,12 @@ describe('pipeline: producer → Redis → worker → aggregation (cost-free ana
   it('a frame result stored twice is counted once', async () => {
     // A record no producer knows about (not enqueued), all of whose 3 frames are enqueued.
     const videoId = 'hand-made-video';
-    await pipeline.redis.hset(pipeline.keys.video(videoId), { videoId, state: 'queued', options: '{}', submittedAt: new Date().toISOString() });
+    await pipeline.redis.hset(pipeline.keys.video(videoId), {
+      videoId,
+      state: 'queued',
+      options: '{}',
+      submittedAt: new Date().toISOString(),
+    });
     await updateVideo(pipeline, videoId, { state: 'processing', framesTotal: 3 });
     const frame = (index: number) => ({ index, timestamp: index / 2, faces: [] });
     const chunkKey = `${prefix}:chunk:${videoId}:0`;

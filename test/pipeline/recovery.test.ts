@@ -43,7 +43,22 @@ async function aggregated(videoId: string): Promise<VideoResult> {
   return (await getVideoResult<VideoResult>(pipeline, videoId))!;
 }
 
-const PROBE = { durationSeconds: 10, codedWidth: 96, codedHeight: 72, width: 96, height: 72, rotation: 0, frameRate: 25, videoCodec: 'h264', audioCodec: null, container: 'mov,mp4,m4a,3gp,3g2,mj2', fileBytes: 1000, startTime: 0, frameWidth: 96, frameHeight: 72 };
+const PROBE = {
+  durationSeconds: 10,
+  codedWidth: 96,
+  codedHeight: 72,
+  width: 96,
+  height: 72,
+  rotation: 0,
+  frameRate: 25,
+  videoCodec: 'h264',
+  audioCodec: null,
+  container: 'mov,mp4,m4a,3gp,3g2,mj2',
+  fileBytes: 1000,
+  startTime: 0,
+  frameWidth: 96,
+  frameHeight: 72,
+};
 
 /** A video record as the producer leaves it after splitting `frames` frames into `chunks` jobs. */
 async function splitVideo(name: string, frames: number, chunks: number): Promise<string> {
@@ -64,7 +79,12 @@ const sweepUntilIdle = async () => {
 describe('state changes of finished videos', () => {
   it('a producer run that lost its lock cannot move a finished video back: updateVideo refuses', async () => {
     const videoId = await splitVideo('finished', 2, 1);
-    await recordFrameResults(pipeline, videoId, [0, 1].map((index) => ({ index, timestamp: index / 2, faces: [] })), { releaseChunk: pipeline.keys.chunk(videoId, 0) });
+    await recordFrameResults(
+      pipeline,
+      videoId,
+      [0, 1].map((index) => ({ index, timestamp: index / 2, faces: [] })),
+      { releaseChunk: pipeline.keys.chunk(videoId, 0) },
+    );
     await finalizeVideo(pipeline, videoId);
     expect((await getVideoStatus(pipeline, videoId))!.state).toBe('completed');
     expect(await updateVideo(pipeline, videoId, { state: 'probing' })).toBe(false);
@@ -93,10 +113,22 @@ describe('recovery sweep', () => {
     await pipeline.redis.set(chunkKey, Buffer.alloc(4 * 96 * 72 * 3), 'EX', 60);
     // Frame 0 was analysed before the crash; the job then failed (as a stall limit would fail it).
     await recordFrameResults(pipeline, videoId, [{ index: 0, timestamp: 0, faces: [] }], {});
-    const data = { videoId, chunkKey, firstIndex: 0, width: 96, height: 72, timestamps: [0, 0.5, 1, 1.5], producedAt: Date.now() };
+    const data = {
+      videoId,
+      chunkKey,
+      firstIndex: 0,
+      width: 96,
+      height: 72,
+      timestamps: [0, 0.5, 1, 1.5],
+      producedAt: Date.now(),
+    };
     await pipeline.queues.frames.add('chunk', data, { jobId: `${videoId}-0`, attempts: 1, removeOnFail: 1000 });
     // Fails it the way BullMQ fails a job stalled too often, in a process that then records nothing.
-    const failing = new Worker('frames', async () => Promise.reject(new Error('job stalled more than allowable limit')), { ...pipeline.workerOptions(), autorun: true });
+    const failing = new Worker(
+      'frames',
+      async () => Promise.reject(new Error('job stalled more than allowable limit')),
+      { ...pipeline.workerOptions(), autorun: true },
+    );
     await new Promise<void>((resolve) => failing.once('failed', () => resolve()));
     await failing.close();
     expect(await pipeline.queues.frames.getFailedCount()).toBe(1);
@@ -104,7 +136,9 @@ describe('recovery sweep', () => {
     expect((await sweepUntilIdle())!.chunksResolved).toBe(1);
     const result = await aggregated(videoId);
     expect(result.counts).toMatchObject({ sampled: 4, analysed: 1, failed: 3 });
-    expect(result.frames[1]!.error).toMatch(/stopped \(killed or unresponsive\) more than FER_MAX_STALLED_COUNT=2 times/);
+    expect(result.frames[1]!.error).toMatch(
+      /stopped \(killed or unresponsive\) more than FER_MAX_STALLED_COUNT=2 times/,
+    );
     expect(await heldFrames(pipeline)).toEqual({ bytes: 0, frames: 0 });
     expect(await pipeline.redis.exists(chunkKey)).toBe(0);
     expect(await pipeline.queues.frames.getFailedCount()).toBe(0);
@@ -112,7 +146,12 @@ describe('recovery sweep', () => {
 
   it('a split video without progress and with no job left: its lost frames are recorded as failed and it completes', async () => {
     const videoId = await splitVideo('lost-jobs', 6, 2);
-    await recordFrameResults(pipeline, videoId, [0, 1, 2].map((index) => ({ index, timestamp: index / 2, faces: [] })), { releaseChunk: pipeline.keys.chunk(videoId, 0) });
+    await recordFrameResults(
+      pipeline,
+      videoId,
+      [0, 1, 2].map((index) => ({ index, timestamp: index / 2, faces: [] })),
+      { releaseChunk: pipeline.keys.chunk(videoId, 0) },
+    );
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect((await sweepUntilIdle())!.videosResolved).toBe(1);
     const result = await aggregated(videoId);
@@ -134,6 +173,9 @@ describe('recovery sweep', () => {
     expect((await sweepUntilIdle())!.videosResolved).toBe(1);
     const status = (await getVideoStatus(pipeline, videoId))!;
     expect(status.state).toBe('failed');
-    expect(status.error).toEqual({ code: 'video_stalled', message: 'no producer finished splitting this video into frames (requeued 1 times, FER_VIDEO_REQUEUES)' });
+    expect(status.error).toEqual({
+      code: 'video_stalled',
+      message: 'no producer finished splitting this video into frames (requeued 1 times, FER_VIDEO_REQUEUES)',
+    });
   });
 });

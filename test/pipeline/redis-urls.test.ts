@@ -40,14 +40,22 @@ describeWithRedisServer('Redis URLs: IPv6, password, ACL user, database', () => 
   ] as const) {
     it(`redis://${credentials.replace(/:[^:@]*@$/, ':***@')}[::1]:PORT${db} — ${what}: a video through producer and worker, every frame counted once`, async () => {
       const url = `redis://${credentials}[::1]:${redis.port}${db}`;
-      const pipeline = createPipeline({ redisUrl: url, prefix: `urls-${db.slice(1) || '0'}-${credentials.length}`, config: loadConfig({}, { pipeline: { fps: 5, chunkFrames: 3 } }).pipeline });
+      const pipeline = createPipeline({
+        redisUrl: url,
+        prefix: `urls-${db.slice(1) || '0'}-${credentials.length}`,
+        config: loadConfig({}, { pipeline: { fps: 5, chunkFrames: 3 } }).pipeline,
+      });
       const producer = startProducer(pipeline);
       const worker = startWorker(pipeline, { analyzer: new CostFreeAnalyzer({ maxBatchSize: 4 }) });
       try {
         const { videoId } = await submitVideo(pipeline, { path: video });
         const [status] = (await waitForVideos(pipeline, [videoId], { timeoutMs: 60_000, pollMs: 50 })).values();
         expect(status!.state, status!.error?.message).toBe('completed');
-        expect((await getVideoStatus(pipeline, videoId))!.progress).toMatchObject({ framesTotal: 10, framesDone: 10, framesFailed: 0 });
+        expect((await getVideoStatus(pipeline, videoId))!.progress).toMatchObject({
+          framesTotal: 10,
+          framesDone: 10,
+          framesFailed: 0,
+        });
         if (db === '/3') expect(await pipeline.redis.call('CLIENT', 'INFO')).toMatch(/db=3/);
       } finally {
         await producer.close();
@@ -58,8 +66,14 @@ describeWithRedisServer('Redis URLs: IPv6, password, ACL user, database', () => 
   }
 
   it('a wrong password: one line saying so, exit 4', () => {
-    const run = spawnSync(process.execPath, [bin, 'status', 'some-id'], { env: { ...process.env, REDIS_URL: `redis://:not-the-password@[::1]:${redis.port}` }, encoding: 'utf8', timeout: 30_000 });
+    const run = spawnSync(process.execPath, [bin, 'status', 'some-id'], {
+      env: { ...process.env, REDIS_URL: `redis://:not-the-password@[::1]:${redis.port}` },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(run.status).toBe(4);
-    expect(run.stderr.trim()).toBe(`fer-stream status: Redis at redis://:***@[::1]:${redis.port} refused the connection's credentials (WRONGPASS invalid username-password pair or user is disabled.): check the user and password in REDIS_URL`);
+    expect(run.stderr.trim()).toBe(
+      `fer-stream status: Redis at redis://:***@[::1]:${redis.port} refused the connection's credentials (WRONGPASS invalid username-password pair or user is disabled.): check the user and password in REDIS_URL`,
+    );
   });
 });

@@ -36,7 +36,19 @@ describeWithRedisServer('Redis Sentinel failover mid-run', () => {
     for (let i = 0; i < 3; i++) {
       const port = await freePort();
       const conf = path.join(dir, `sentinel-${i}.conf`);
-      writeFileSync(conf, [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor mymaster 127.0.0.1 ${master.port} 2`, 'sentinel down-after-milliseconds mymaster 1000', 'sentinel failover-timeout mymaster 5000', 'sentinel parallel-syncs mymaster 1', ''].join('\n'));
+      writeFileSync(
+        conf,
+        [
+          `port ${port}`,
+          'bind 127.0.0.1',
+          `dir ${dir}`,
+          `sentinel monitor mymaster 127.0.0.1 ${master.port} 2`,
+          'sentinel down-after-milliseconds mymaster 1000',
+          'sentinel failover-timeout mymaster 5000',
+          'sentinel parallel-syncs mymaster 1',
+          '',
+        ].join('\n'),
+      );
       sentinels.push(spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' }));
       sentinelPorts.push(port);
     }
@@ -56,10 +68,34 @@ describeWithRedisServer('Redis Sentinel failover mid-run', () => {
     }
     probe.disconnect();
 
-    const config = loadConfig({}, { pipeline: { fps: 5, chunkFrames: 3, lockDurationMs: 4000, stalledIntervalMs: 2000, recoveryIntervalMs: 1000, videoStallSeconds: 6, frameLeaseSeconds: 5 } });
-    pipeline = createPipeline({ redisUrl: 'redis://ignored-with-sentinel:6379', sentinel: { sentinels: sentinelPorts.map((port) => ({ host: '127.0.0.1', port })), name: 'mymaster' }, prefix: 'sentinel-test', config: config.pipeline });
+    const config = loadConfig(
+      {},
+      {
+        pipeline: {
+          fps: 5,
+          chunkFrames: 3,
+          lockDurationMs: 4000,
+          stalledIntervalMs: 2000,
+          recoveryIntervalMs: 1000,
+          videoStallSeconds: 6,
+          frameLeaseSeconds: 5,
+        },
+      },
+    );
+    pipeline = createPipeline({
+      redisUrl: 'redis://ignored-with-sentinel:6379',
+      sentinel: { sentinels: sentinelPorts.map((port) => ({ host: '127.0.0.1', port })), name: 'mymaster' },
+      prefix: 'sentinel-test',
+      config: config.pipeline,
+    });
     producer = startProducer(pipeline);
-    for (let i = 0; i < 2; i++) workers.push(startWorker(pipeline, { analyzer: new CostFreeAnalyzer({ batchDelayMs: 80, maxBatchSize: 3 }), concurrency: 2 }));
+    for (let i = 0; i < 2; i++)
+      workers.push(
+        startWorker(pipeline, {
+          analyzer: new CostFreeAnalyzer({ batchDelayMs: 80, maxBatchSize: 3 }),
+          concurrency: 2,
+        }),
+      );
   }, 60_000);
 
   afterAll(async () => {
@@ -80,12 +116,19 @@ describeWithRedisServer('Redis Sentinel failover mid-run', () => {
     }
     // Mid-run: some frames done, most not.
     for (let waited = 0; waited < 30_000; waited += 100) {
-      const done = (await Promise.all(videos.map((v) => getVideoStatus(pipeline, v.videoId)))).reduce((n, s) => n + (s?.progress.framesDone ?? 0), 0);
+      const done = (await Promise.all(videos.map((v) => getVideoStatus(pipeline, v.videoId)))).reduce(
+        (n, s) => n + (s?.progress.framesDone ?? 0),
+        0,
+      );
       if (done >= 10) break;
       await sleep(100);
     }
     await master.crash();
-    const statuses = await waitForVideos(pipeline, videos.map((v) => v.videoId), { timeoutMs: 120_000, pollMs: 250 });
+    const statuses = await waitForVideos(
+      pipeline,
+      videos.map((v) => v.videoId),
+      { timeoutMs: 120_000, pollMs: 250 },
+    );
     expect([...statuses.values()].map((s) => s.state)).toEqual(['completed', 'completed', 'completed', 'completed']);
     // The replica is the master now, and it holds everything.
     const promoted = new Redis({ port: replica.port });
@@ -93,6 +136,8 @@ describeWithRedisServer('Redis Sentinel failover mid-run', () => {
     promoted.disconnect();
     const { analysed, failed } = await expectExactAccounting(pipeline, videos);
     expect(analysed + failed).toBe(80);
-    console.log(`[sentinel] after the failover: ${analysed} frames analysed, ${failed} recorded as failed (writes the old master had not replicated)`);
+    console.log(
+      `[sentinel] after the failover: ${analysed} frames analysed, ${failed} recorded as failed (writes the old master had not replicated)`,
+    );
   }, 180_000);
 });

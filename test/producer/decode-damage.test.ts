@@ -50,7 +50,9 @@ describe('which ffmpeg lines are damage', () => {
     const counter = new DecodeDamageCounter();
     counter.add('[h264 @ 0x1] error while decoding MB 1 1, bytestream -3');
     counter.add('    Last message repeated 4 times');
-    counter.add('[null @ 0x1] Application provided invalid, non monotonically increasing dts to muxer in stream 0: 1 >= 1');
+    counter.add(
+      '[null @ 0x1] Application provided invalid, non monotonically increasing dts to muxer in stream 0: 1 >= 1',
+    );
     counter.add('    Last message repeated 9 times');
     expect(counter.count).toBe(5);
   });
@@ -71,7 +73,11 @@ describeWithShared('a damaged MPEG-1 file through the pipeline', () => {
     const start = Math.floor((bytes.length * 49) / 100);
     for (let offset = start; offset < start + 2000; offset += 13) bytes[offset] = 0x55;
     writeFileSync(damaged, bytes);
-    pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: loadConfig({}, { pipeline: { chunkFrames: 8 } }).pipeline });
+    pipeline = createPipeline({
+      redisUrl: redisUrl(),
+      prefix,
+      config: loadConfig({}, { pipeline: { chunkFrames: 8 } }).pipeline,
+    });
     producer = startProducer(pipeline);
     worker = startWorker(pipeline, { analyzer: new CostFreeAnalyzer() });
   });
@@ -85,7 +91,11 @@ describeWithShared('a damaged MPEG-1 file through the pipeline', () => {
   });
 
   it('ffmpeg reports it as an MPEG-1 macroblock error ("skipped MB in I-frame"), which the counter counts', () => {
-    const { stderr } = spawnSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-i', damaged, '-map', '0:v', '-f', 'null', '-'], { encoding: 'utf8' });
+    const { stderr } = spawnSync(
+      'ffmpeg',
+      ['-nostdin', '-loglevel', 'error', '-i', damaged, '-map', '0:v', '-f', 'null', '-'],
+      { encoding: 'utf8' },
+    );
     const lines = stderr.split('\n').filter(Boolean);
     expect(lines.some((line) => line.includes('skipped MB in I-frame'))).toBe(true);
     const counter = new DecodeDamageCounter();

@@ -65,10 +65,12 @@ describe('ffmpeg exiting after its stdout closed', () => {
     await expect(count()).resolves.toBe(FRAMES);
   });
 
-  it('fails with ffmpeg\'s last line when it exits non-zero after its frames', async () => {
+  it("fails with ffmpeg's last line when it exits non-zero after its frames", async () => {
     process.env.FAKE_FFMPEG_FAILS = '1';
     const failure = count();
     await expect(failure).rejects.toMatchObject({ code: 'decode_failed' });
-    await expect(failure).rejects.toThrow(/^ffmpeg could not decode the video: input\.nut: Invalid data found when processing input$/);
+    await expect(failure).rejects.toThrow(
+      /^ffmpeg could not decode the video: input\.nut: Invalid data found when processing input$/,
+    );
   });
 });

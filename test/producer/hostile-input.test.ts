@@ -7,7 +7,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import { FerError } from '../../src/core/types.ts';
-import { createPipeline, getVideoResult, getVideoStatus, submitVideo, waitForVideos, type Pipeline } from '../../src/pipeline/index.ts';
+import {
+  createPipeline,
+  getVideoResult,
+  getVideoStatus,
+  submitVideo,
+  waitForVideos,
+  type Pipeline,
+} from '../../src/pipeline/index.ts';
 import { extractFrames, probeVideo, startProducer, type ProducerHandle } from '../../src/producer/index.ts';
 import type { VideoResult } from '../../src/results/index.ts';
 import { CostFreeAnalyzer, startWorker, type WorkerHandle } from '../../src/worker/index.ts';
@@ -44,7 +51,10 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   real = generateTestVideo(path.join(dir, 'secret-outside.mp4'), { seconds: 2 });
-  writeFileSync(path.join(dir, 'playlist.mp4'), `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\n${real}\n#EXTINF:2.0,\n${base}/segment.ts\n#EXT-X-ENDLIST\n`);
+  writeFileSync(
+    path.join(dir, 'playlist.mp4'),
+    `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\n${real}\n#EXTINF:2.0,\n${base}/segment.ts\n#EXT-X-ENDLIST\n`,
+  );
   writeFileSync(path.join(dir, 'concat.mp4'), `ffconcat version 1.0\nfile '${real}'\nfile '${base}/part.mp4'\n`);
 });
 
@@ -67,7 +77,8 @@ describe('hostile files are refused, not opened', () => {
       // The decoder on its own (as if the probe had been fooled) refuses it too.
       const fakeProbe = await probeVideo(real, limits);
       const decoded = await refusal(async () => {
-        for await (const _ of extractFrames(file, fakeProbe, { fps: 1, maxSide: 64 })) throw new Error('a frame was decoded');
+        for await (const _ of extractFrames(file, fakeProbe, { fps: 1, maxSide: 64 }))
+          throw new Error('a frame was decoded');
       });
       expect(decoded.code).toBe('unsupported_container');
       expect(requests).toBe(0);
@@ -75,7 +86,12 @@ describe('hostile files are refused, not opened', () => {
   }
 
   it('names that look like ffmpeg protocols are only ever file names', async () => {
-    for (const trick of [`concat:${real}|${real}`, `${base}/x.mp4`, `file:${real}`, `subfile,,start,0,end,0,,:${real}`]) {
+    for (const trick of [
+      `concat:${real}|${real}`,
+      `${base}/x.mp4`,
+      `file:${real}`,
+      `subfile,,start,0,end,0,,:${real}`,
+    ]) {
       const refused = await refusal(() => probeVideo(trick, limits));
       expect(refused.code, trick).toBe('video_not_found');
     }
@@ -102,7 +118,11 @@ describe('through the pipeline', () => {
   let worker: WorkerHandle;
 
   beforeAll(() => {
-    pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: loadConfig({}, { pipeline: { chunkFrames: 4 } }).pipeline });
+    pipeline = createPipeline({
+      redisUrl: redisUrl(),
+      prefix,
+      config: loadConfig({}, { pipeline: { chunkFrames: 4 } }).pipeline,
+    });
     producer = startProducer(pipeline);
     worker = startWorker(pipeline, { analyzer: new CostFreeAnalyzer() });
   });
@@ -128,10 +148,26 @@ describe('through the pipeline', () => {
 
   it('damage in the middle of a stream is counted and reported in the result', async () => {
     const clean = path.join(dir, 'h264.mp4');
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=4', '-c:v', 'libx264', '-g', '25', '-pix_fmt', 'yuv420p', clean]);
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240:rate=25:duration=4',
+      '-c:v',
+      'libx264',
+      '-g',
+      '25',
+      '-pix_fmt',
+      'yuv420p',
+      clean,
+    ]);
     const bytes = readFileSync(clean);
     // Flip bytes inside the second third of the file (frame data, past the headers).
-    for (let offset = Math.floor(bytes.length / 3); offset < Math.floor(bytes.length / 3) + 3000; offset += 100) bytes[offset]! ^= 0xff;
+    for (let offset = Math.floor(bytes.length / 3); offset < Math.floor(bytes.length / 3) + 3000; offset += 100)
+      bytes[offset]! ^= 0xff;
     const damaged = path.join(dir, 'damaged.mp4');
     writeFileSync(damaged, bytes);
     const { videoId } = await submitVideo(pipeline, { path: damaged, options: { fps: 4 } });

@@ -22,7 +22,13 @@ const NO_NVIDIA = !existsSync('/dev/nvidiactl');
 
 function capturingLogger(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
-  return { lines, logger: pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }) };
+  return {
+    lines,
+    logger: pino(
+      { level: 'info' },
+      { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+    ),
+  };
 }
 
 describe('choosing the method', () => {
@@ -37,9 +43,12 @@ describe('choosing the method', () => {
     expect(await resolveHwaccel('auto', () => true)).toBe('cuda');
   });
 
-  it.skipIf(!NO_NVIDIA || existsSync('/dev/dri/renderD128'))('auto picks none on this machine (no GPU device)', async () => {
-    expect(await resolveHwaccel('auto')).toBeNull();
-  });
+  it.skipIf(!NO_NVIDIA || existsSync('/dev/dri/renderD128'))(
+    'auto picks none on this machine (no GPU device)',
+    async () => {
+      expect(await resolveHwaccel('auto')).toBeNull();
+    },
+  );
 });
 
 describe.skipIf(!NO_NVIDIA)('a method that cannot decode here', () => {
@@ -56,7 +65,20 @@ describe.skipIf(!NO_NVIDIA)('a method that cannot decode here', () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'fer-hwaccel-'));
     videos = [1, 2].map((i) => {
       const file = path.join(tmp, `clip-${i}.mp4`);
-      execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=25:duration=${i + 1}`, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', file]);
+      execFileSync('ffmpeg', [
+        '-v',
+        'error',
+        '-y',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc2=size=320x240:rate=25:duration=${i + 1}`,
+        '-c:v',
+        'libx264',
+        '-pix_fmt',
+        'yuv420p',
+        file,
+      ]);
       return file;
     });
     const config = loadConfig({ FER_DECODE_HWACCEL: 'cuda' }, { pipeline: { chunkFrames: 4 } });
@@ -79,7 +101,9 @@ describe.skipIf(!NO_NVIDIA)('a method that cannot decode here', () => {
     expect(await hwaccelFor('cuda', videos[0]!, 'h264', DEFAULT_ALLOWED_CONTAINERS, own)).toBeNull();
     expect(await hwaccelFor('cuda', videos[1]!, 'h264', DEFAULT_ALLOWED_CONTAINERS, own)).toBeNull();
     expect(said.filter((l) => l.level === 40)).toHaveLength(1);
-    expect(String(said[0]!.msg)).toMatch(/^hardware decoding \(cuda\) is not available for h264 here \(.+\): decoding in software$/);
+    expect(String(said[0]!.msg)).toMatch(
+      /^hardware decoding \(cuda\) is not available for h264 here \(.+\): decoding in software$/,
+    );
   });
 
   it('videos are produced in software, every frame, with one warning for the process', async () => {

@@ -49,10 +49,19 @@ describe('planSegments', () => {
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-segments-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function decode(file: string, probe: VideoProbe, sampling: SamplingOptions, segment?: Segment): Promise<{ indexes: number[]; timestamps: number[]; frames: Buffer[] }> {
+async function decode(
+  file: string,
+  probe: VideoProbe,
+  sampling: SamplingOptions,
+  segment?: Segment,
+): Promise<{ indexes: number[]; timestamps: number[]; frames: Buffer[] }> {
   const out = { indexes: [] as number[], timestamps: [] as number[], frames: [] as Buffer[] };
   const frameBytes = 96 * 72 * 3;
-  for await (const chunk of extractFrameChunks(file, probe, { ...sampling, framesPerChunk: 4, ...(segment ? { segment } : {}) })) {
+  for await (const chunk of extractFrameChunks(file, probe, {
+    ...sampling,
+    framesPerChunk: 4,
+    ...(segment ? { segment } : {}),
+  })) {
     for (let i = 0; i < chunk.frames; i++) {
       out.indexes.push(chunk.firstIndex + i);
       out.timestamps.push(chunk.timestamps[i]!);
@@ -69,7 +78,13 @@ describeWithTools('segments decoded with real ffmpeg', ['ffmpeg'], () => {
     // H.264 with B-frames and a keyframe every 2.4 s (25 fps) or ≈ 2 s (29.97 fps): phones' kind of stream.
     const h264 = ['-c:v', 'libx264', '-preset', 'veryfast', '-bf', '3', '-g', '60', '-pix_fmt', 'yuv420p'];
     for (const rate of ['25', '30000/1001']) {
-      videos[rate] = generateTestVideo(path.join(dir, `v${rate.replace('/', '_')}.mp4`), { seconds: 40, width: 96, height: 72, rate, extra: h264 });
+      videos[rate] = generateTestVideo(path.join(dir, `v${rate.replace('/', '_')}.mp4`), {
+        seconds: 40,
+        width: 96,
+        height: 72,
+        rate,
+        extra: h264,
+      });
     }
   });
 
@@ -92,7 +107,15 @@ describeWithTools('segments decoded with real ffmpeg', ['ffmpeg'], () => {
       const probe = await probeVideo(file, { maxDurationSeconds: 3600, maxFileBytes: 1e10, maxSourcePixels: 1e8 });
       const sampling: SamplingOptions = { fps, maxSide: 96, ...options };
       const keyframes = await listKeyframes(file, { startTime: probe.startTime });
-      const plan = planSegments({ durationSeconds: probe.durationSeconds!, startSeconds: sampling.startSeconds ?? 0, endSeconds: sampling.endSeconds, fps, maxFrames: sampling.maxFrames, keyframes, segmentSeconds: 6 });
+      const plan = planSegments({
+        durationSeconds: probe.durationSeconds!,
+        startSeconds: sampling.startSeconds ?? 0,
+        endSeconds: sampling.endSeconds,
+        fps,
+        maxFrames: sampling.maxFrames,
+        keyframes,
+        segmentSeconds: 6,
+      });
       expect(plan.length).toBeGreaterThanOrEqual(3);
       const whole = await decode(file, probe, sampling);
       const parts = await Promise.all(plan.map((segment) => decode(file, probe, sampling, segment)));
@@ -101,13 +124,19 @@ describeWithTools('segments decoded with real ffmpeg', ['ffmpeg'], () => {
         expect(part.indexes[0]).toBe(segment.firstIndex);
         if (segment.frames !== null) expect(part.indexes.length).toBe(segment.frames);
       }
-      const joined = { indexes: parts.flatMap((p) => p.indexes), timestamps: parts.flatMap((p) => p.timestamps), frames: parts.flatMap((p) => p.frames) };
+      const joined = {
+        indexes: parts.flatMap((p) => p.indexes),
+        timestamps: parts.flatMap((p) => p.timestamps),
+        frames: parts.flatMap((p) => p.frames),
+      };
       expect(joined.indexes).toEqual(whole.indexes.map((_, i) => i));
       expect(joined.timestamps).toEqual(whole.timestamps);
       // Pixels: the same source frame at every index, except where a source frame lies exactly half
       // a sampling interval from the sample time (a tie between two frames equally far from it,
       // which ffmpeg's fps filter breaks by the last bit of the start offset's rounding).
-      const differing = whole.frames.map((frame, i) => (frame.equals(joined.frames[i]!) ? -1 : i)).filter((i) => i >= 0);
+      const differing = whole.frames
+        .map((frame, i) => (frame.equals(joined.frames[i]!) ? -1 : i))
+        .filter((i) => i >= 0);
       const sourceRate = Number(rate.split('/')[0]) / Number(rate.split('/')[1] ?? 1);
       const isTie = (index: number) =>
         [index - 0.5, index + 0.5].some((edge) => {

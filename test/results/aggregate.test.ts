@@ -5,10 +5,17 @@ import type { BuildVideoResultInput } from '../../src/results/types.ts';
 import { face, frames, LABELS, MODEL } from './fixtures.ts';
 
 function build(spec: Parameters<typeof frames>[0], extra: Partial<BuildVideoResultInput> = {}) {
-  return buildVideoResult({ videoId: 'v1', frames: frames(spec), video: { durationSeconds: spec.length / 2 }, model: MODEL, ...extra });
+  return buildVideoResult({
+    videoId: 'v1',
+    frames: frames(spec),
+    video: { durationSeconds: spec.length / 2 },
+    model: MODEL,
+    ...extra,
+  });
 }
 
-const brief = (segments: ReturnType<typeof build>['segments']) => segments.map((s) => [s.label, s.start, s.end, s.frames]);
+const brief = (segments: ReturnType<typeof build>['segments']) =>
+  segments.map((s) => [s.label, s.start, s.end, s.frames]);
 
 describe('buildVideoResult: frames', () => {
   it('keeps every sampled frame with its timestamp, mean probabilities over its faces and top label', () => {
@@ -62,7 +69,9 @@ describe('buildVideoResult: frames', () => {
   it('rejects a bad smoothing window or a model without labels', () => {
     expect(() => build(['happy'], { aggregation: { smoothingWindow: 0 } })).toThrow(FerError);
     expect(() => build(['happy'], { aggregation: { smoothingWindow: 1.5 } })).toThrow(/integer ≥ 1, got 1.5/);
-    expect(() => buildVideoResult({ videoId: 'v', frames: [], video: {}, model: { ...MODEL, labels: [] } })).toThrow(/no labels/);
+    expect(() => buildVideoResult({ videoId: 'v', frames: [], video: {}, model: { ...MODEL, labels: [] } })).toThrow(
+      /no labels/,
+    );
   });
 });
 
@@ -127,7 +136,11 @@ describe('buildVideoResult: distribution, dominant, counts', () => {
     expect(meanProbability.happy).toBeCloseTo((0.7 + 0.7 + 0.05) / 3, 12);
     expect(Object.values(meanProbability).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
     expect(Object.keys(meanProbability)).toEqual(LABELS);
-    expect(result.dominant).toEqual({ label: 'happy', frameShare: frameShare.happy, meanProbability: meanProbability.happy });
+    expect(result.dominant).toEqual({
+      label: 'happy',
+      frameShare: frameShare.happy,
+      meanProbability: meanProbability.happy,
+    });
   });
 
   it('breaks a tie in frame share by the higher mean probability', () => {
@@ -136,7 +149,14 @@ describe('buildVideoResult: distribution, dominant, counts', () => {
   });
 
   it('counts sampled, analysed, failed, with/without face, faces, reused faces and the face-visible share', () => {
-    const result = build(['happy', null, 'FAIL', [face('happy'), { ...face('sad', { x: 200 }), reused: true }], null, 'sad']);
+    const result = build([
+      'happy',
+      null,
+      'FAIL',
+      [face('happy'), { ...face('sad', { x: 200 }), reused: true }],
+      null,
+      'sad',
+    ]);
     expect(result.counts).toEqual({
       sampled: 6,
       analysed: 5,
@@ -150,13 +170,21 @@ describe('buildVideoResult: distribution, dominant, counts', () => {
       persons: 0,
       decodeErrors: 0,
     });
-    expect(result.warnings).toEqual(['1 of 6 sampled frames could not be analysed (see each frame\'s error)']);
+    expect(result.warnings).toEqual(["1 of 6 sampled frames could not be analysed (see each frame's error)"]);
   });
 
   it('carries the decode damage the producer counted into counts and warnings', () => {
-    const result = buildVideoResult({ videoId: 'v', frames: [], video: { name: 'x.mp4' }, model: { name: 'm', labels: ['happy'], preprocessing: {} }, decodeErrors: 3 });
+    const result = buildVideoResult({
+      videoId: 'v',
+      frames: [],
+      video: { name: 'x.mp4' },
+      model: { name: 'm', labels: ['happy'], preprocessing: {} },
+      decodeErrors: 3,
+    });
     expect(result.counts.decodeErrors).toBe(3);
-    expect(result.warnings).toEqual(['ffmpeg reported 3 decoding errors in the video stream: some frames may show concealed damage']);
+    expect(result.warnings).toEqual([
+      'ffmpeg reported 3 decoding errors in the video stream: some frames may show concealed damage',
+    ]);
   });
 
   it('has no dominant expression and zero shares when no face was ever found', () => {
@@ -170,8 +198,16 @@ describe('buildVideoResult: distribution, dominant, counts', () => {
   });
 
   it('echoes video metadata, model, processing options and timings', () => {
-    const timings = { submittedAt: '2026-01-01T00:00:00.000Z', completedAt: '2026-01-01T00:00:02.000Z', processingMs: 2000 };
-    const result = build(['happy'], { processing: { fps: 2 }, timings, video: { durationSeconds: 0.5, width: 640, height: 360, codec: 'h264' } });
+    const timings = {
+      submittedAt: '2026-01-01T00:00:00.000Z',
+      completedAt: '2026-01-01T00:00:02.000Z',
+      processingMs: 2000,
+    };
+    const result = build(['happy'], {
+      processing: { fps: 2 },
+      timings,
+      video: { durationSeconds: 0.5, width: 640, height: 360, codec: 'h264' },
+    });
     expect(result.model).toEqual(MODEL);
     expect(result.processing).toEqual({ fps: 2 });
     expect(result.timings).toEqual(timings);
@@ -242,15 +278,29 @@ describe('resmoothVideoResult', () => {
 });
 
 describe('keypoints', () => {
-  it('keeps each face\'s detector keypoints in the result, scaled to video pixels with its box', async () => {
+  it("keeps each face's detector keypoints in the result, scaled to video pixels with its box", async () => {
     const { scaleFaceBoxes } = await import('../../src/results/face-boxes.ts');
-    const landmarks = [[10, 20], [30, 20], [20, 30], [12, 40], [28, 40]] as const;
-    const analysed = [{ index: 0, timestamp: 0, faces: [{ ...face('happy'), box: { x: 5, y: 10, width: 30, height: 40 }, landmarks }] }];
+    const landmarks = [
+      [10, 20],
+      [30, 20],
+      [20, 30],
+      [12, 40],
+      [28, 40],
+    ] as const;
+    const analysed = [
+      { index: 0, timestamp: 0, faces: [{ ...face('happy'), box: { x: 5, y: 10, width: 30, height: 40 }, landmarks }] },
+    ];
     const scaled = scaleFaceBoxes(analysed, { width: 100, height: 50 }, { width: 200, height: 100 });
     const result = buildVideoResult({ videoId: 'v', frames: scaled, video: { name: 'x.mp4' }, model: MODEL });
     const entry = result.frames[0]!.faces[0]!;
     expect(entry.box).toEqual({ x: 10, y: 20, width: 60, height: 80 });
-    expect(entry.landmarks).toEqual([[20, 40], [60, 40], [40, 60], [24, 80], [56, 80]]);
+    expect(entry.landmarks).toEqual([
+      [20, 40],
+      [60, 40],
+      [40, 60],
+      [24, 80],
+      [56, 80],
+    ]);
     // A re-smoothed result keeps them too.
     expect(resmoothVideoResult(result, 3).frames[0]!.faces[0]!.landmarks).toEqual(entry.landmarks);
   });

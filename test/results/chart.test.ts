@@ -30,7 +30,9 @@ describe('timeline chart', () => {
     // Two runs with probabilities (frames 0–2 and 5), seven labels each.
     expect(svg.match(/<polygon /g)).toHaveLength(2 * MODEL.labels.length);
     for (const segment of [...result.segments, ...result.tracks.flatMap((t) => t.segments)]) {
-      expect(svg).toContain(`<title>${segment.label} ${segment.start.toFixed(2)}–${segment.end.toFixed(2)} s (${segment.frames} frames)</title>`);
+      expect(svg).toContain(
+        `<title>${segment.label} ${segment.start.toFixed(2)}–${segment.end.toFixed(2)} s (${segment.frames} frames)</title>`,
+      );
     }
     expect(svg).toContain('>track 1<');
     expect(svg).toContain('>track 2<');

@@ -8,7 +8,16 @@ describe('CSV export', () => {
   it('has one row per face per frame and one empty-face row per frame without a face, matching the JSON', () => {
     const result = buildVideoResult({
       videoId: 'vid-1',
-      frames: frames(['happy', null, [face('happy', { trackId: 1, p: 1 / 3 }), { ...face('sad', { trackId: 2, score: null }), reused: true }], 'FAIL', 'surprise'], 5),
+      frames: frames(
+        [
+          'happy',
+          null,
+          [face('happy', { trackId: 1, p: 1 / 3 }), { ...face('sad', { trackId: 2, score: null }), reused: true }],
+          'FAIL',
+          'surprise',
+        ],
+        5,
+      ),
       video: {},
       model: MODEL,
     });

@@ -18,7 +18,10 @@ export function probs(top: string, p = 0.7): number[] {
   return LABELS.map((l) => (l === top ? p : rest));
 }
 
-export function face(top: string, options: { p?: number; trackId?: number; x?: number; score?: number | null } = {}): FaceResult {
+export function face(
+  top: string,
+  options: { p?: number; trackId?: number; x?: number; score?: number | null } = {},
+): FaceResult {
   const probabilities = probs(top, options.p);
   return {
     probabilities,

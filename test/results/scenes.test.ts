@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { colourHistogram, frameSignature, histogramDistance, thumbnailDistance } from '../../src/core/colour-signature.ts';
+import {
+  colourHistogram,
+  frameSignature,
+  histogramDistance,
+  thumbnailDistance,
+} from '../../src/core/colour-signature.ts';
 import type { FrameResult, RgbImage } from '../../src/core/types.ts';
 import { detectCuts } from '../../src/results/scenes.ts';
 
@@ -12,7 +17,12 @@ function image(width: number, height: number, pixel: (x: number, y: number) => [
   return { data, width, height };
 }
 
-const frame = (index: number, picture: RgbImage): FrameResult => ({ index, timestamp: index / 2, faces: [], signature: frameSignature(picture) });
+const frame = (index: number, picture: RgbImage): FrameResult => ({
+  index,
+  timestamp: index / 2,
+  faces: [],
+  signature: frameSignature(picture),
+});
 
 describe('colour signatures', () => {
   it('histograms count the sampled pixels per colour bin; distances are 0 for the same picture, 1 for disjoint colours', () => {
@@ -35,7 +45,9 @@ describe('colour signatures', () => {
     expect(thumbnail).toHaveLength(64);
     expect(thumbnail[0]!).toBeLessThan(thumbnail[7]!);
     expect(thumbnailDistance(thumbnail, thumbnail)).toBe(0);
-    expect(thumbnailDistance(thumbnail, frameSignature(image(80, 80, () => [255, 255, 255])).thumbnail)).toBeGreaterThan(0.3);
+    expect(
+      thumbnailDistance(thumbnail, frameSignature(image(80, 80, () => [255, 255, 255])).thumbnail),
+    ).toBeGreaterThan(0.3);
   });
 });
 

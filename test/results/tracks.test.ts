@@ -24,7 +24,11 @@ describe('face tracker', () => {
     const other = Array.from({ length: 64 }, (_, i) => (i === 63 ? 60 : i === 0 ? 40 : 0));
     const slightlyOff = Array.from({ length: 64 }, (_, i) => (i === 42 ? 80 : i === 21 ? 20 : 0));
     const withLook = (f: FaceResult, appearance: number[]): FaceResult => ({ ...f, appearance });
-    const frames = [frame(0, withLook(face(100), skin)), frame(1, withLook(face(101), slightlyOff)), frame(2, withLook(face(101), other))];
+    const frames = [
+      frame(0, withLook(face(100), skin)),
+      frame(1, withLook(face(101), slightlyOff)),
+      frame(2, withLook(face(101), other)),
+    ];
     const strict = { ...options, maxAppearanceDistance: 0.45 };
     expect(ids(assignTracks(frames, strict))).toEqual([[1], [1], [2]]);
     // Without the check, overlap alone joins them; faces without a histogram are never refused.
@@ -33,13 +37,32 @@ describe('face tracker', () => {
   });
 
   it('keeps one id per person while faces drift, numbering from 1 left to right', () => {
-    const frames = [frame(0, face(600), face(100)), frame(1, face(110), face(590)), frame(2, face(580), face(120)), frame(3, face(125), face(575))];
-    expect(ids(assignTracks(frames, options))).toEqual([[2, 1], [1, 2], [2, 1], [1, 2]]);
+    const frames = [
+      frame(0, face(600), face(100)),
+      frame(1, face(110), face(590)),
+      frame(2, face(580), face(120)),
+      frame(3, face(125), face(575)),
+    ];
+    expect(ids(assignTracks(frames, options))).toEqual([
+      [2, 1],
+      [1, 2],
+      [2, 1],
+      [1, 2],
+    ]);
   });
 
   it('bridges up to maxGap frames without the face (missed detections, failed frames), not more', () => {
     const failed: FrameResult = { index: 2, timestamp: 1, faces: [], error: 'decode failed' };
-    const frames = [frame(0, face(100)), frame(1), failed, frame(3, face(105)), frame(4), frame(5), frame(6), frame(7, face(105))];
+    const frames = [
+      frame(0, face(100)),
+      frame(1),
+      failed,
+      frame(3, face(105)),
+      frame(4),
+      frame(5),
+      frame(6),
+      frame(7, face(105)),
+    ];
     expect(ids(assignTracks(frames, options))).toEqual([[1], [], [], [1], [], [], [], [2]]);
   });
 
@@ -67,10 +90,16 @@ describe('face tracker', () => {
 describe('scaleFaceBoxes', () => {
   it('maps working-resolution boxes to the displayed video size; frames without faces pass through', async () => {
     const { scaleFaceBoxes } = await import('../../src/results/face-boxes.ts');
-    const out = scaleFaceBoxes([frame(0, face(100, 50, 40)), frame(1)], { width: 640, height: 360 }, { width: 1920, height: 1080 });
+    const out = scaleFaceBoxes(
+      [frame(0, face(100, 50, 40)), frame(1)],
+      { width: 640, height: 360 },
+      { width: 1920, height: 1080 },
+    );
     expect(out[0]!.faces[0]!.box).toEqual({ x: 300, y: 150, width: 120, height: 120 });
     expect(out[1]!.faces).toEqual([]);
-    expect(() => scaleFaceBoxes([], { width: 0, height: 1 }, { width: 1, height: 1 })).toThrow(/working size must be positive/);
+    expect(() => scaleFaceBoxes([], { width: 0, height: 1 }, { width: 1, height: 1 })).toThrow(
+      /working size must be positive/,
+    );
   });
 });
 
@@ -80,7 +109,13 @@ describe('boxesInVideoPixels', () => {
     const out = boxesInVideoPixels([frame(0, face(64, 36, 64))], { width: 1280, height: 720 }, 640);
     expect(out[0]!.faces[0]!.box).toEqual({ x: 128, y: 72, width: 128, height: 128 });
     // The working size recorded by the producer wins over the one derived from maxSide.
-    expect(boxesInVideoPixels([frame(0, face(64, 36, 64))], { width: 1280, height: 720, frameWidth: 320, frameHeight: 180 }, 640)[0]!.faces[0]!.box.x).toBe(256);
+    expect(
+      boxesInVideoPixels(
+        [frame(0, face(64, 36, 64))],
+        { width: 1280, height: 720, frameWidth: 320, frameHeight: 180 },
+        640,
+      )[0]!.faces[0]!.box.x,
+    ).toBe(256);
     // Unknown video size: unchanged.
     expect(boxesInVideoPixels([frame(0, face(64))], {}, 640)[0]!.faces[0]!.box.x).toBe(64);
   });
@@ -90,7 +125,9 @@ describe('face tracker: motion and re-identification', () => {
   it('two faces crossing keep their ids: a face hidden while they cross is found where it was heading', () => {
     // a moves right, b left, 30 px per frame (100 px boxes, b 20 px lower); frames 5–6: b in front, a not detected.
     const at = (i: number) => ({ a: face(100 + 30 * i, 100), b: face(460 - 30 * i, 120) });
-    const frames = Array.from({ length: 12 }, (_, i) => (i >= 5 && i <= 6 ? frame(i, at(i).b) : frame(i, at(i).a, at(i).b)));
+    const frames = Array.from({ length: 12 }, (_, i) =>
+      i >= 5 && i <= 6 ? frame(i, at(i).b) : frame(i, at(i).a, at(i).b),
+    );
     const idOf = (tracked: FrameResult[], y: number) => tracked.map((f) => f.faces.find((g) => g.box.y === y)?.trackId);
     const tracked = assignTracks(frames, options);
     expect(idOf(tracked, 100)).toEqual([1, 1, 1, 1, 1, undefined, undefined, 1, 1, 1, 1, 1]);
@@ -100,11 +137,20 @@ describe('face tracker: motion and re-identification', () => {
   });
 
   it('a person who leaves and comes back (same scene, looks alike) resumes their track; not after a cut, not someone else', () => {
-    const look = (seed: number) => Array.from({ length: 128 }, (_, i) => (i < 64 ? (i === seed ? 100 : 0) : Math.round(40 * Math.sin(i * seed))));
+    const look = (seed: number) =>
+      Array.from({ length: 128 }, (_, i) => (i < 64 ? (i === seed ? 100 : 0) : Math.round(40 * Math.sin(i * seed))));
     const withLook = (f: FaceResult, appearance: number[]): FaceResult => ({ ...f, appearance });
     const me = look(21);
     const someoneElse = look(42);
-    const away = [frame(0, withLook(face(100), me)), frame(1, withLook(face(100), me)), frame(2), frame(3), frame(4), frame(5), frame(6, withLook(face(300), me))];
+    const away = [
+      frame(0, withLook(face(100), me)),
+      frame(1, withLook(face(100), me)),
+      frame(2),
+      frame(3),
+      frame(4),
+      frame(5),
+      frame(6, withLook(face(300), me)),
+    ];
     const reid = { ...options, maxAppearanceDistance: 0.5, reidentifyWithin: 10 };
     expect(ids(assignTracks(away, reid)).at(-1)).toEqual([1]);
     expect(ids(assignTracks(away, { ...reid, reidentifyWithin: 0 })).at(-1)).toEqual([2]);

@@ -4,5 +4,6 @@
 import { compiledEntry } from '../../bin/compile.js';
 
 export default function setup(): void {
-  if ((compiledEntry as (options: { quiet: boolean }) => string | null)({ quiet: true }) === null) throw new Error('TypeScript is not installed: npm install (with dev dependencies)');
+  if ((compiledEntry as (options: { quiet: boolean }) => string | null)({ quiet: true }) === null)
+    throw new Error('TypeScript is not installed: npm install (with dev dependencies)');
 }

@@ -14,7 +14,12 @@ declare module 'vitest' {
 export const REDIS_IMAGE = 'redis:7.4-alpine';
 
 async function reachable(url: string): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2000,
+    retryStrategy: () => null,
+  });
   // The refusal is the answer here (connect() rejects with it), not an unhandled error to print.
   client.on('error', () => undefined);
   try {

@@ -33,7 +33,11 @@ const readBody = (request: IncomingMessage) =>
 
 beforeAll(async () => {
   receiver = createServer(async (request, response) => {
-    received.push({ host: request.headers.host, body: await readBody(request), signature: request.headers['x-fer-signature'] as string | undefined });
+    received.push({
+      host: request.headers.host,
+      body: await readBody(request),
+      signature: request.headers['x-fer-signature'] as string | undefined,
+    });
     response.writeHead(204).end();
   });
   await listen(receiver);
@@ -47,15 +51,19 @@ beforeAll(async () => {
     const target = new URL(request.url!);
     const body = await readBody(request);
     const { 'proxy-authorization': _, ...headers } = request.headers;
-    const forward = httpRequest({ host: resolveHere(target.hostname), port: target.port, method: request.method, path: target.pathname, headers }, (answer) => {
-      response.writeHead(answer.statusCode!, answer.headers);
-      answer.pipe(response);
-    });
+    const forward = httpRequest(
+      { host: resolveHere(target.hostname), port: target.port, method: request.method, path: target.pathname, headers },
+      (answer) => {
+        response.writeHead(answer.statusCode!, answer.headers);
+        answer.pipe(response);
+      },
+    );
     forward.end(body);
   });
   proxy.on('connect', (request: IncomingMessage, socket: net.Socket, head: Buffer) => {
     proxySaw.push(`CONNECT ${request.url} ${request.headers['proxy-authorization'] ?? '-'}`);
-    if (request.headers['proxy-authorization'] !== CREDENTIALS) return void socket.end('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n');
+    if (request.headers['proxy-authorization'] !== CREDENTIALS)
+      return void socket.end('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n');
     const [host, port] = request.url!.split(':');
     const upstream = net.connect(Number(port), resolveHere(host!), () => {
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
@@ -85,12 +93,21 @@ function resolverAnswering(answer: LookupAddress): ResolveHost & { calls: string
 // TEST-NET-3 (RFC 5737): public as far as the check goes; only the proxy knows where NAME is.
 const PUBLIC: LookupAddress = { address: '203.0.113.10', family: 4 };
 const LOOPBACK: LookupAddress = { address: '127.0.0.1', family: 4 };
-const post = { headers: { 'content-type': 'application/json', 'x-fer-signature': 't=1,v1=ab' }, body: '{"event":"video.completed"}', timeoutMs: 3000 };
+const post = {
+  headers: { 'content-type': 'application/json', 'x-fer-signature': 't=1,v1=ab' },
+  body: '{"event":"video.completed"}',
+  timeoutMs: 3000,
+};
 
 describe('webhooks through a forward proxy', () => {
   it('an http target is asked of the proxy in absolute form, with its credentials; our resolution of the name is checked first', async () => {
     const resolve = resolverAnswering(PUBLIC);
-    const status = await postWebhook(new URL(`http://${NAME}:${receiverPort}/in`), { ...post, allowPrivate: false, resolve, proxy: { url: proxyUrl, noProxy: [] } });
+    const status = await postWebhook(new URL(`http://${NAME}:${receiverPort}/in`), {
+      ...post,
+      allowPrivate: false,
+      resolve,
+      proxy: { url: proxyUrl, noProxy: [] },
+    });
     expect(status).toBe(204);
     expect(proxySaw).toEqual([`POST http://${NAME}:${receiverPort}/in ${CREDENTIALS}`]);
     expect(received).toEqual([{ host: `${NAME}:${receiverPort}`, body: post.body, signature: 't=1,v1=ab' }]);
@@ -100,16 +117,30 @@ describe('webhooks through a forward proxy', () => {
   it("a target URL's own credentials go in Authorization, never in the request line the proxy logs", async () => {
     let authorization: string | undefined;
     receiver.once('request', (request: IncomingMessage) => (authorization = request.headers.authorization));
-    const status = await postWebhook(new URL(`http://hook:pa%24s@${NAME}:${receiverPort}/in`), { ...post, allowPrivate: false, resolve: resolverAnswering(PUBLIC), proxy: { url: proxyUrl, noProxy: [] } });
+    const status = await postWebhook(new URL(`http://hook:pa%24s@${NAME}:${receiverPort}/in`), {
+      ...post,
+      allowPrivate: false,
+      resolve: resolverAnswering(PUBLIC),
+      proxy: { url: proxyUrl, noProxy: [] },
+    });
     expect(status).toBe(204);
     expect(proxySaw).toEqual([`POST http://${NAME}:${receiverPort}/in ${CREDENTIALS}`]);
     expect(authorization).toBe(`Basic ${Buffer.from('hook:pa$s').toString('base64')}`);
   });
 
   it('a name we resolve to a private address, or a private literal, is refused before the proxy is asked', async () => {
-    const options = { ...post, allowPrivate: false, resolve: resolverAnswering(LOOPBACK), proxy: { url: proxyUrl, noProxy: [] } };
-    await expect(postWebhook(new URL(`http://${NAME}:${receiverPort}/in`), options)).rejects.toThrow(`${NAME}:${receiverPort} resolves to a private address (127.0.0.1); refused (FER_WEBHOOK_ALLOW_PRIVATE)`);
-    await expect(postWebhook(new URL(`https://10.1.2.3/in`), options)).rejects.toThrow(/private address \(10\.1\.2\.3\)/);
+    const options = {
+      ...post,
+      allowPrivate: false,
+      resolve: resolverAnswering(LOOPBACK),
+      proxy: { url: proxyUrl, noProxy: [] },
+    };
+    await expect(postWebhook(new URL(`http://${NAME}:${receiverPort}/in`), options)).rejects.toThrow(
+      `${NAME}:${receiverPort} resolves to a private address (127.0.0.1); refused (FER_WEBHOOK_ALLOW_PRIVATE)`,
+    );
+    await expect(postWebhook(new URL(`https://10.1.2.3/in`), options)).rejects.toThrow(
+      /private address \(10\.1\.2\.3\)/,
+    );
     expect(proxySaw).toEqual([]);
     expect(received).toEqual([]);
   });
@@ -118,16 +149,35 @@ describe('webhooks through a forward proxy', () => {
     const unknown: ResolveHost = async (hostname) => {
       throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
     };
-    await expect(postWebhook(new URL(`http://${NAME}:${receiverPort}/in`), { ...post, allowPrivate: false, resolve: unknown, proxy: { url: proxyUrl, noProxy: [] } })).rejects.toThrow(
+    await expect(
+      postWebhook(new URL(`http://${NAME}:${receiverPort}/in`), {
+        ...post,
+        allowPrivate: false,
+        resolve: unknown,
+        proxy: { url: proxyUrl, noProxy: [] },
+      }),
+    ).rejects.toThrow(
       `${NAME} cannot be resolved here (ENOTFOUND) to check that it is not a private address; refused — if only the proxy resolves names and its own rules keep internal addresses out, set FER_WEBHOOK_ALLOW_PRIVATE=true`,
     );
     expect(proxySaw).toEqual([]);
     // With private targets allowed, the proxy alone resolves it.
-    expect(await postWebhook(new URL(`http://${NAME}:${receiverPort}/in`), { ...post, allowPrivate: true, resolve: unknown, proxy: { url: proxyUrl, noProxy: [] } })).toBe(204);
+    expect(
+      await postWebhook(new URL(`http://${NAME}:${receiverPort}/in`), {
+        ...post,
+        allowPrivate: true,
+        resolve: unknown,
+        proxy: { url: proxyUrl, noProxy: [] },
+      }),
+    ).toBe(204);
   });
 
   it('FER_WEBHOOK_NO_PROXY names go direct', async () => {
-    const status = await postWebhook(new URL(`http://${NAME}:${receiverPort}/in`), { ...post, allowPrivate: true, resolve: resolverAnswering(LOOPBACK), proxy: { url: proxyUrl, noProxy: ['fer.test'] } });
+    const status = await postWebhook(new URL(`http://${NAME}:${receiverPort}/in`), {
+      ...post,
+      allowPrivate: true,
+      resolve: resolverAnswering(LOOPBACK),
+      proxy: { url: proxyUrl, noProxy: ['fer.test'] },
+    });
     expect(status).toBe(204);
     expect(proxySaw).toEqual([]);
     expect(received).toHaveLength(1);
@@ -135,9 +185,14 @@ describe('webhooks through a forward proxy', () => {
 
   it('says what the proxy answered when it refuses a tunnel', async () => {
     const noCredentials = new URL(`http://127.0.0.1:${portOf(proxy)}`);
-    await expect(postWebhook(new URL(`https://${NAME}:${receiverPort}/in`), { ...post, allowPrivate: false, resolve: resolverAnswering(PUBLIC), proxy: { url: noCredentials, noProxy: [] } })).rejects.toThrow(
-      `the proxy answered 407 to CONNECT ${NAME}:${receiverPort}`,
-    );
+    await expect(
+      postWebhook(new URL(`https://${NAME}:${receiverPort}/in`), {
+        ...post,
+        allowPrivate: false,
+        resolve: resolverAnswering(PUBLIC),
+        proxy: { url: noCredentials, noProxy: [] },
+      }),
+    ).rejects.toThrow(`the proxy answered 407 to CONNECT ${NAME}:${receiverPort}`);
     expect(proxySaw).toEqual([`CONNECT ${NAME}:${receiverPort} -`]);
   });
 
@@ -159,11 +214,32 @@ describeWithTools('webhooks to https targets through a forward proxy', ['openssl
   const names: string[] = [];
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'fer-webhook-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${NAME}`, '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        `/CN=${NAME}`,
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     const key = readFileSync(path.join(dir, 'key.pem'));
     const cert = readFileSync(path.join(dir, 'cert.pem'));
     // Records the name the client's TLS asked for (SNI): the handshake's first message.
-    tls = createTlsServer({ key, cert, SNICallback: (name, done) => (names.push(name), done(null, undefined)) }, (_request, response) => response.writeHead(204).end());
+    tls = createTlsServer(
+      { key, cert, SNICallback: (name, done) => (names.push(name), done(null, undefined)) },
+      (_request, response) => response.writeHead(204).end(),
+    );
     await listen(tls);
   });
   afterAll(() => {
@@ -173,7 +249,14 @@ describeWithTools('webhooks to https targets through a forward proxy', ['openssl
 
   it('goes through a CONNECT tunnel with TLS end to end, the certificate checked for the target name', async () => {
     // The receiver's certificate is self-signed: the client must refuse it, inside the tunnel.
-    await expect(postWebhook(new URL(`https://${NAME}:${portOf(tls)}/in`), { ...post, allowPrivate: false, resolve: resolverAnswering(PUBLIC), proxy: { url: proxyUrl, noProxy: [] } })).rejects.toThrow(/self[- ]signed certificate/);
+    await expect(
+      postWebhook(new URL(`https://${NAME}:${portOf(tls)}/in`), {
+        ...post,
+        allowPrivate: false,
+        resolve: resolverAnswering(PUBLIC),
+        proxy: { url: proxyUrl, noProxy: [] },
+      }),
+    ).rejects.toThrow(/self[- ]signed certificate/);
     expect(proxySaw).toEqual([`CONNECT ${NAME}:${portOf(tls)} ${CREDENTIALS}`]);
     expect(names).toEqual([NAME]);
   });

@@ -21,22 +21,46 @@ const { prefix, cleanup } = testPrefix(import.meta.url);
 
 /** A video record as submitVideo writes it, minus the queue (no producer runs in this file). */
 async function handMadeVideo(pipeline: Pipeline, videoId: string, framesTotal: number): Promise<void> {
-  await pipeline.redis.hset(pipeline.keys.video(videoId), { videoId, state: 'processing', options: JSON.stringify({ fps: 2 }), submittedAt: new Date().toISOString(), framesTotal });
+  await pipeline.redis.hset(pipeline.keys.video(videoId), {
+    videoId,
+    state: 'processing',
+    options: JSON.stringify({ fps: 2 }),
+    submittedAt: new Date().toISOString(),
+    framesTotal,
+  });
 }
 
-async function putChunk(pipeline: Pipeline, videoId: string, sequence: number, frames: number, size = 4): Promise<FrameJobData> {
+async function putChunk(
+  pipeline: Pipeline,
+  videoId: string,
+  sequence: number,
+  frames: number,
+  size = 4,
+): Promise<FrameJobData> {
   const chunkKey = pipeline.keys.chunk(videoId, sequence);
   const bytes = frames * size * size * 3;
   expect((await reserveChunk(pipeline, chunkKey, bytes, frames)).reserved).toBe(true);
   await writeChunk(pipeline, chunkKey, Buffer.alloc(bytes, 100));
-  return { videoId, chunkKey, firstIndex: sequence * frames, width: size, height: size, timestamps: Array.from({ length: frames }, (_, i) => (sequence * frames + i) / 2), producedAt: Date.now() };
+  return {
+    videoId,
+    chunkKey,
+    firstIndex: sequence * frames,
+    width: size,
+    height: size,
+    timestamps: Array.from({ length: frames }, (_, i) => (sequence * frames + i) / 2),
+    producedAt: Date.now(),
+  };
 }
 
 describe('worker', () => {
   let pipeline: Pipeline;
 
   beforeAll(() => {
-    pipeline = createPipeline({ redisUrl: redisUrl(), prefix, config: loadConfig({}, { pipeline: { redisFrameBudgetBytes: 10_000, chunkTtlSeconds: 60 } }).pipeline });
+    pipeline = createPipeline({
+      redisUrl: redisUrl(),
+      prefix,
+      config: loadConfig({}, { pipeline: { redisFrameBudgetBytes: 10_000, chunkTtlSeconds: 60 } }).pipeline,
+    });
   });
 
   afterAll(async () => {
@@ -58,12 +82,22 @@ describe('worker', () => {
     };
     const analyzer = new WholeFrameAnalyzer(classifier);
     const frame: RgbImage = { data: new Uint8Array(6 * 4 * 3), width: 6, height: 4 };
-    expect(await analyzer.analyze(frame)).toEqual({ faces: [{ probabilities: [0.25, 0.75], label: 'b', labelIndex: 1, box: { x: 0, y: 0, width: 6, height: 4 }, detectorScore: null }] });
+    expect(await analyzer.analyze(frame)).toEqual({
+      faces: [
+        {
+          probabilities: [0.25, 0.75],
+          label: 'b',
+          labelIndex: 1,
+          box: { x: 0, y: 0, width: 6, height: 4 },
+          detectorScore: null,
+        },
+      ],
+    });
     expect(seen[0]).toBe(frame);
     expect(analyzer.info).toMatchObject({ name: 'fake', labels: ['a', 'b'], detector: null });
   });
 
-  it('whole-frame adapter with reuse: an unchanged frame reuses the classification its run\'s end confirms, and not one it disproves', async () => {
+  it("whole-frame adapter with reuse: an unchanged frame reuses the classification its run's end confirms, and not one it disproves", async () => {
     // Uniform frames all look the same to the gate; the classifier says "dark" or "light" by their grey.
     let calls = 0;
     const classifier: ImageClassifier = {
@@ -79,7 +113,8 @@ describe('worker', () => {
     };
     const analyzer = new WholeFrameAnalyzer(classifier, { maxReuse: 8, threshold: 0.01, minIou: 0.5 });
     const grey = (v: number): RgbImage => ({ data: new Uint8Array(8 * 8 * 3).fill(v), width: 8, height: 8 });
-    const faces = async (frames: RgbImage[]) => (await analyzer.analyzeSequence(frames)).map((o) => (o.status === 'fulfilled' ? o.value.faces[0]! : null));
+    const faces = async (frames: RgbImage[]) =>
+      (await analyzer.analyzeSequence(frames)).map((o) => (o.status === 'fulfilled' ? o.value.faces[0]! : null));
 
     const same = await faces([grey(100), grey(100), grey(100)]);
     // The run is open when the sequence ends, so its last frame is classified and confirms the one between.
@@ -100,7 +135,9 @@ describe('worker', () => {
     const job = await putChunk(pipeline, 'reusing', 0, 4);
     const reusedPerFrame: number[] = [];
     const observer: PipelineObserver = { frameProcessed: (e) => reusedPerFrame.push(e.reusedFaces ?? -1) };
-    expect(await processFrameChunk(pipeline, job, { finalAttempt: false, enqueuedAt: Date.now() }, { analyzer, observer })).toEqual({ complete: true, failedFrames: 0 });
+    expect(
+      await processFrameChunk(pipeline, job, { finalAttempt: false, enqueuedAt: Date.now() }, { analyzer, observer }),
+    ).toEqual({ complete: true, failedFrames: 0 });
     expect(reusedPerFrame).toEqual([0, 1, 1, 0]);
   });
 
@@ -110,7 +147,12 @@ describe('worker', () => {
     await pipeline.redis.del(job.chunkKey); // as if its TTL ran out
     const failures: string[] = [];
     const observer: PipelineObserver = { frameFailed: (e) => failures.push(e.reason) };
-    const outcome = await processFrameChunk(pipeline, job, { finalAttempt: false, enqueuedAt: Date.now() }, { analyzer: new CostFreeAnalyzer(), observer });
+    const outcome = await processFrameChunk(
+      pipeline,
+      job,
+      { finalAttempt: false, enqueuedAt: Date.now() },
+      { analyzer: new CostFreeAnalyzer(), observer },
+    );
     expect(outcome).toEqual({ complete: true, failedFrames: 3 });
     expect(failures).toHaveLength(3);
     expect(failures[0]).toMatch(/no longer in Redis .*FER_CHUNK_TTL_SECONDS/);
@@ -123,7 +165,10 @@ describe('worker', () => {
     await putChunk(pipeline, 'budget', 1, 100, 4); // 9,600 held
     expect((await reserveChunk(pipeline, pipeline.keys.chunk('budget', 2), 4800, 100)).reserved).toBe(false);
     // Reserving the same chunk again (a producer retrying the video) does not count it twice.
-    expect(await reserveChunk(pipeline, a.chunkKey, 4800, 100)).toMatchObject({ reserved: true, held: { bytes: 9600, frames: 200 } });
+    expect(await reserveChunk(pipeline, a.chunkKey, 4800, 100)).toMatchObject({
+      reserved: true,
+      held: { bytes: 9600, frames: 200 },
+    });
     await pipeline.redis.del(a.chunkKey);
     // Young reservations are left alone (they may be written any moment)…
     expect(await reconcileHeld(pipeline)).toBe(0);
@@ -151,7 +196,11 @@ describe('worker', () => {
         await inner.close();
       },
     };
-    await pipeline.redis.del(pipeline.keys.chunkShards[0]!.heldChunks, pipeline.keys.chunkShards[0]!.heldBytes, pipeline.keys.chunkShards[0]!.heldFrames);
+    await pipeline.redis.del(
+      pipeline.keys.chunkShards[0]!.heldChunks,
+      pipeline.keys.chunkShards[0]!.heldBytes,
+      pipeline.keys.chunkShards[0]!.heldFrames,
+    );
     await handMadeVideo(pipeline, 'graceful', 2);
     const job = await putChunk(pipeline, 'graceful', 0, 2);
     const worker = startWorker(pipeline, { analyzer: slow, concurrency: 2, finalize: false });

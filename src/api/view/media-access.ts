@@ -14,7 +14,8 @@ export const MEDIA_LINK_SECONDS = 3600;
 export function mediaLinkKey(tokens: readonly ApiToken[]): Buffer | null {
   if (tokens.length === 0) return null;
   const hash = createHash('sha256').update('fer-stream media links\n');
-  for (const token of [...tokens].sort((a, b) => a.name.localeCompare(b.name))) hash.update(`${token.name}\n`).update(token.digest);
+  for (const token of [...tokens].sort((a, b) => a.name.localeCompare(b.name)))
+    hash.update(`${token.name}\n`).update(token.digest);
   return hash.digest();
 }
 
@@ -28,10 +29,16 @@ export function signMediaLink(key: Buffer, videoId: string, caller: string, expi
 }
 
 /** The caller a link was made for, when `access` is a valid, unexpired link to `videoId`; else null. */
-export function verifyMediaLink(key: Buffer, videoId: string, access: string, nowSeconds = Date.now() / 1000): string | null {
+export function verifyMediaLink(
+  key: Buffer,
+  videoId: string,
+  access: string,
+  nowSeconds = Date.now() / 1000,
+): string | null {
   const [expiresText, callerText, given] = access.split('.');
   const expires = Number(expiresText);
-  if (!Number.isInteger(expires) || expires < nowSeconds || callerText === undefined || given === undefined) return null;
+  if (!Number.isInteger(expires) || expires < nowSeconds || callerText === undefined || given === undefined)
+    return null;
   const caller = Buffer.from(callerText, 'base64url').toString();
   const expected = signature(key, videoId, caller, expires);
   const actual = Buffer.from(given, 'base64url');

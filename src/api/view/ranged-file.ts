@@ -6,7 +6,12 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-export async function sendRangedFile(request: FastifyRequest, reply: FastifyReply, file: string, type: string): Promise<FastifyReply> {
+export async function sendRangedFile(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  file: string,
+  type: string,
+): Promise<FastifyReply> {
   const size = (await stat(file)).size;
   void reply.type(type).header('accept-ranges', 'bytes');
   const range = parseRange(request.headers.range, size);
@@ -21,7 +26,10 @@ export async function sendRangedFile(request: FastifyRequest, reply: FastifyRepl
 }
 
 /** The one range of a `bytes=` header, clamped to the file; null: none (or a form we serve whole); 'unsatisfiable': past the end. */
-export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | 'unsatisfiable' | null {
   const match = header === undefined ? null : /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (match === null) return null;
   const [, from, to] = match;

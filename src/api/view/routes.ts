@@ -63,56 +63,98 @@ export function registerViewRoutes(app: FastifyInstance, options: ViewRouteOptio
   // people open viewers of different videos at once.
   const renderSlot = concurrencyLimit(options.renderConcurrency ?? 2);
   const render = options.render ?? writeAnnotatedVideo;
-  const exists = (file: string) => stat(file).then((s) => s.isFile(), () => false);
+  const exists = (file: string) =>
+    stat(file).then(
+      (s) => s.isFile(),
+      () => false,
+    );
 
-  app.get<{ Params: { id: string } }>('/v1/videos/:id/view', { schema: routeSchema('/v1/videos/{id}/view', 'get') }, async (request, reply) => {
-    const { id } = request.params;
-    return reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; media-src 'self'").send(viewPage(id));
-  });
+  app.get<{ Params: { id: string } }>(
+    '/v1/videos/:id/view',
+    { schema: routeSchema('/v1/videos/{id}/view', 'get') },
+    async (request, reply) => {
+      const { id } = request.params;
+      return reply
+        .type('text/html; charset=utf-8')
+        .header(
+          'content-security-policy',
+          "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; media-src 'self'",
+        )
+        .send(viewPage(id));
+    },
+  );
 
   // A link the viewer's <video> element can play (it cannot send the token): signed, for an hour.
-  app.get<{ Params: { id: string }; Querystring: { annotated: boolean } }>('/v1/videos/:id/video-link', { schema: routeSchema('/v1/videos/{id}/video-link', 'get') }, async (request) => {
-    const { id } = request.params;
-    if ((await options.service.status(id, request.caller)) === null) throw new ApiError('not_found', `no video with id ${id}`);
-    const expires = Math.floor(Date.now() / 1000) + MEDIA_LINK_SECONDS;
-    const query = new URLSearchParams({ ...(request.query.annotated ? {} : { annotated: 'false' }), ...(options.mediaKey ? { access: signMediaLink(options.mediaKey, id, request.caller ?? '', expires) } : {}) });
-    const url = `/v1/videos/${encodeURIComponent(id)}/video${query.size > 0 ? `?${query}` : ''}`;
-    return { url, expiresAt: new Date(expires * 1000).toISOString() };
-  });
+  app.get<{ Params: { id: string }; Querystring: { annotated: boolean } }>(
+    '/v1/videos/:id/video-link',
+    { schema: routeSchema('/v1/videos/{id}/video-link', 'get') },
+    async (request) => {
+      const { id } = request.params;
+      if ((await options.service.status(id, request.caller)) === null)
+        throw new ApiError('not_found', `no video with id ${id}`);
+      const expires = Math.floor(Date.now() / 1000) + MEDIA_LINK_SECONDS;
+      const query = new URLSearchParams({
+        ...(request.query.annotated ? {} : { annotated: 'false' }),
+        ...(options.mediaKey ? { access: signMediaLink(options.mediaKey, id, request.caller ?? '', expires) } : {}),
+      });
+      const url = `/v1/videos/${encodeURIComponent(id)}/video${query.size > 0 ? `?${query}` : ''}`;
+      return { url, expiresAt: new Date(expires * 1000).toISOString() };
+    },
+  );
 
-  app.get<{ Params: { id: string }; Querystring: { annotated: boolean } }>('/v1/videos/:id/video', { schema: routeSchema('/v1/videos/{id}/video', 'get') }, async (request, reply) => {
-    const { id } = request.params;
-    const annotated = request.query.annotated;
-    const status = await options.service.status(id, request.caller);
-    if (status === null) throw new ApiError('not_found', `no video with id ${id}`);
-    const source = await options.service.sourcePath(id, request.caller);
-    const cached = annotatedFile(options.annotatedDir, id);
-    if (!annotated || !(await exists(cached))) {
-      if (source === null || !(await exists(source))) throw new ApiError('not_found', `the source of video ${id} is no longer kept (uploads are deleted FER_UPLOAD_KEEP_SECONDS after their video finishes)`);
-    }
-    if (!annotated) return sendRangedFile(request, reply, source!, 'application/octet-stream');
-    if (status.state !== 'completed') throw new ApiError('results_not_ready', `video ${id} is ${status.state}: the annotated video is drawn from its result`);
-    let file = rendering.get(id);
-    if (file === undefined && !(await exists(cached))) {
-      file = (async () => {
-        const result = await options.service.results(id, request.caller);
-        if (result === null) throw new ApiError('results_not_ready', `video ${id} has no result`);
-        await mkdir(options.annotatedDir, { recursive: true });
-        // A copy is about the size of its source (the same frames, re-encoded): it must fit above the floor.
-        const room = options.space ? await ensureRoom(options.space, (await stat(source!)).size, 'the annotated copy (about its source\'s size)') : undefined;
-        const partial = `${cached}.${process.pid}.part.mp4`;
-        try {
-          await renderSlot(() => render({ source: source!, result, out: partial, allowedContainers: options.allowedContainers }));
-          await rename(partial, cached);
-        } finally {
-          room?.release();
-          await rm(partial, { force: true });
-        }
-        return cached;
-      })().finally(() => rendering.delete(id));
-      rendering.set(id, file);
-    }
-    await file;
-    return sendRangedFile(request, reply, cached, 'video/mp4');
-  });
+  app.get<{ Params: { id: string }; Querystring: { annotated: boolean } }>(
+    '/v1/videos/:id/video',
+    { schema: routeSchema('/v1/videos/{id}/video', 'get') },
+    async (request, reply) => {
+      const { id } = request.params;
+      const annotated = request.query.annotated;
+      const status = await options.service.status(id, request.caller);
+      if (status === null) throw new ApiError('not_found', `no video with id ${id}`);
+      const source = await options.service.sourcePath(id, request.caller);
+      const cached = annotatedFile(options.annotatedDir, id);
+      if (!annotated || !(await exists(cached))) {
+        if (source === null || !(await exists(source)))
+          throw new ApiError(
+            'not_found',
+            `the source of video ${id} is no longer kept (uploads are deleted FER_UPLOAD_KEEP_SECONDS after their video finishes)`,
+          );
+      }
+      if (!annotated) return sendRangedFile(request, reply, source!, 'application/octet-stream');
+      if (status.state !== 'completed')
+        throw new ApiError(
+          'results_not_ready',
+          `video ${id} is ${status.state}: the annotated video is drawn from its result`,
+        );
+      let file = rendering.get(id);
+      if (file === undefined && !(await exists(cached))) {
+        file = (async () => {
+          const result = await options.service.results(id, request.caller);
+          if (result === null) throw new ApiError('results_not_ready', `video ${id} has no result`);
+          await mkdir(options.annotatedDir, { recursive: true });
+          // A copy is about the size of its source (the same frames, re-encoded): it must fit above the floor.
+          const room = options.space
+            ? await ensureRoom(
+                options.space,
+                (await stat(source!)).size,
+                "the annotated copy (about its source's size)",
+              )
+            : undefined;
+          const partial = `${cached}.${process.pid}.part.mp4`;
+          try {
+            await renderSlot(() =>
+              render({ source: source!, result, out: partial, allowedContainers: options.allowedContainers }),
+            );
+            await rename(partial, cached);
+          } finally {
+            room?.release();
+            await rm(partial, { force: true });
+          }
+          return cached;
+        })().finally(() => rendering.delete(id));
+        rendering.set(id, file);
+      }
+      await file;
+      return sendRangedFile(request, reply, cached, 'video/mp4');
+    },
+  );
 }

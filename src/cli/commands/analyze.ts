@@ -7,7 +7,15 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../../config/index.ts';
 import { startProcessMetrics } from '../../metrics/process.ts';
-import { deleteVideo, heldChunkJobIds, purgeDeletedVideoChunks, submitVideo, waitForVideos, type VideoOptions, type VideoStatus } from '../../pipeline/index.ts';
+import {
+  deleteVideo,
+  heldChunkJobIds,
+  purgeDeletedVideoChunks,
+  submitVideo,
+  waitForVideos,
+  type VideoOptions,
+  type VideoStatus,
+} from '../../pipeline/index.ts';
 import { startProducer } from '../../producer/index.ts';
 import { VideoOutputs, type VideoOutcome } from '../analyze-outputs.ts';
 import { startWorker } from '../../worker/index.ts';
@@ -25,10 +33,16 @@ import { createCommandLogger } from '../terminal-log.ts';
 import { abandonQueuedInference } from '../../inference/backend/index.ts';
 import { InterruptedError, untilAborted, watchInterrupts } from '../interrupt.ts';
 
-function optionalNumber(name: string, value: string | undefined, check: (n: number) => boolean, what: string): number | undefined {
+function optionalNumber(
+  name: string,
+  value: string | undefined,
+  check: (n: number) => boolean,
+  what: string,
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${name} must be ${what}, got "${value}"`);
+  if (value.trim() === '' || !Number.isFinite(n) || !check(n))
+    throw new UsageError(`--${name} must be ${what}, got "${value}"`);
   return n;
 }
 
@@ -41,7 +55,7 @@ const analyze: Command = {
     '  --out DIR        where result files go (default ./fer-results): NAME.json, NAME.csv (per face),',
     '                   NAME.tracks.csv (per track), NAME.persons.csv (per person), NAME.svg and',
     '                   NAME.png (the timeline chart)',
-    '  --annotate       also NAME.annotated.mp4: the video with every face\'s box, track and expression',
+    "  --annotate       also NAME.annotated.mp4: the video with every face's box, track and expression",
     '  --profile P      faces mode models: compact (BlazeFace + face-api, works offline), vit (detector',
     '                   + ViT) or auto (default FER_PROFILE: vit when installed, else compact — and says so)',
     `  --model DIR      the expression model directory (default: the profile's); faces are still`,
@@ -85,12 +99,34 @@ async function analyzeVideos(args: string[]): Promise<number> {
   if (positionals.length === 0) throw new UsageError('give at least one video file');
   const fps = optionalNumber('fps', values.fps, (n) => n > 0 && n <= 240, 'a number in (0, 240]');
   const startSeconds = optionalNumber('start', values.start, (n) => n >= 0, 'a number of seconds ≥ 0');
-  const endSeconds = optionalNumber('end', values.end, (n) => n > (startSeconds ?? 0), 'a number of seconds after --start');
-  const maxFrames = optionalNumber('max-frames', values['max-frames'], (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
-  const maxSide = optionalNumber('max-side', values['max-side'], (n) => Number.isInteger(n) && n >= 16 && n <= 8192, 'an integer in [16, 8192]');
+  const endSeconds = optionalNumber(
+    'end',
+    values.end,
+    (n) => n > (startSeconds ?? 0),
+    'a number of seconds after --start',
+  );
+  const maxFrames = optionalNumber(
+    'max-frames',
+    values['max-frames'],
+    (n) => Number.isInteger(n) && n >= 1,
+    'a positive integer',
+  );
+  const maxSide = optionalNumber(
+    'max-side',
+    values['max-side'],
+    (n) => Number.isInteger(n) && n >= 16 && n <= 8192,
+    'an integer in [16, 8192]',
+  );
   const kind = applyNoDetect(parseAnalyzerKind(values.analyzer), values['no-detect']);
-  const batchDelayMs = optionalNumber('batch-delay-ms', values['batch-delay-ms'], (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0');
-  const options: VideoOptions = Object.fromEntries(Object.entries({ fps, startSeconds, endSeconds, maxFrames, maxSide }).filter(([, v]) => v !== undefined));
+  const batchDelayMs = optionalNumber(
+    'batch-delay-ms',
+    values['batch-delay-ms'],
+    (n) => Number.isInteger(n) && n >= 0,
+    'an integer ≥ 0',
+  );
+  const options: VideoOptions = Object.fromEntries(
+    Object.entries({ fps, startSeconds, endSeconds, maxFrames, maxSide }).filter(([, v]) => v !== undefined),
+  );
 
   const config = loadConfig();
   // Logs only from warnings up unless LOG_LEVEL says otherwise: on a terminal as human lines
@@ -102,7 +138,10 @@ async function analyzeVideos(args: string[]): Promise<number> {
     if (c.details) logger.debug(c.details);
   };
   // A one-shot command serves /metrics only when asked to (FER_METRICS_ENABLED set explicitly).
-  const metrics = config.metrics.enabled && process.env.FER_METRICS_ENABLED !== undefined ? await startProcessMetrics(config.metrics, { role: 'analyze', logger }) : undefined;
+  const metrics =
+    config.metrics.enabled && process.env.FER_METRICS_ENABLED !== undefined
+      ? await startProcessMetrics(config.metrics, { role: 'analyze', logger })
+      : undefined;
   const observer = metrics?.observer;
   const names = new Map<string, string>();
   /** Videos that ended (completed or failed): their files are written, an interrupt keeps them. */
@@ -112,7 +151,9 @@ async function analyzeVideos(args: string[]): Promise<number> {
   // Ctrl-C ends the process at once.
   const interrupts = watchInterrupts((signal) => {
     const open = names.size - finished.size;
-    logger.warn(`${signal === 'SIGINT' ? 'Ctrl-C' : signal}: cancelling ${open} unfinished video(s) and removing them from Redis, keeping the results of the finished ones (again to quit at once)`);
+    logger.warn(
+      `${signal === 'SIGINT' ? 'Ctrl-C' : signal}: cancelling ${open} unfinished video(s) and removing them from Redis, keeping the results of the finished ones (again to quit at once)`,
+    );
     void abandonQueuedInference('the command was interrupted');
   });
   // The models load while Redis is connected and the videos are probed and their first chunks
@@ -128,7 +169,11 @@ async function analyzeVideos(args: string[]): Promise<number> {
     ...(observer ? { observer } : {}),
   });
   loading.catch(() => undefined);
-  const closeLoaded = () => loading.then((a) => a.close(), () => undefined);
+  const closeLoaded = () =>
+    loading.then(
+      (a) => a.close(),
+      () => undefined,
+    );
   const pipeline = await openPipeline(config).catch(async (error: unknown) => {
     interrupts.dispose();
     await closeLoaded();
@@ -161,12 +206,22 @@ async function analyzeVideos(args: string[]): Promise<number> {
   }
   // Which model file runs and why (FER_MODEL_VARIANT=auto: int8 where measured good enough).
   if (analyzer.info.variant?.reason) console.log(`model: ${analyzer.info.name} — ${analyzer.info.variant.reason}`);
-  const worker = startWorker(pipeline, { analyzer, logger, finalizeOptions: trackingFor(analyzer, config), ...(observer ? { observer } : {}) });
+  const worker = startWorker(pipeline, {
+    analyzer,
+    logger,
+    finalizeOptions: trackingFor(analyzer, config),
+    ...(observer ? { observer } : {}),
+  });
 
   const outDir = path.resolve(values.out);
   await mkdir(outDir, { recursive: true });
   // Each video's files are written the moment it ends: an interrupted run keeps every finished one.
-  const outputs = new VideoOutputs({ pipeline, outDir, annotate: values.annotate === true, allowedContainers: config.pipeline.allowedContainers });
+  const outputs = new VideoOutputs({
+    pipeline,
+    outDir,
+    annotate: values.annotate === true,
+    allowedContainers: config.pipeline.allowedContainers,
+  });
   let statuses: Map<string, VideoStatus> | undefined;
   let failure: unknown;
   const display = createProgressView(process.stdout, names);
@@ -196,12 +251,21 @@ async function analyzeVideos(args: string[]): Promise<number> {
     // budget and stops their producer at its next chunk, so closing below does not wait on them.
     const unfinished = [...names.keys()].filter((id) => !finished.has(id));
     // Frame jobs a worker holds now cannot be removed yet: known here, removed once it let go of them.
-    const heldJobs = new Map(await Promise.all(unfinished.map(async (id) => [id, await heldChunkJobIds(pipeline, id).catch(() => [])] as const)));
+    const heldJobs = new Map(
+      await Promise.all(
+        unfinished.map(async (id) => [id, await heldChunkJobIds(pipeline, id).catch(() => [])] as const),
+      ),
+    );
     const left = await removeVideos();
     // Their jobs end quickly now (queued inference was dropped, their producers stop at the next
     // chunk); should one not within 7 s, stop without waiting — the exit must not hang on it.
     const closed = Promise.all([producer.close(), worker.close()]);
-    if (!(await Promise.race([closed.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 7000).unref())]))) {
+    if (
+      !(await Promise.race([
+        closed.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 7000).unref()),
+      ]))
+    ) {
       await Promise.all([producer.close(true), worker.close(true)]);
     }
     // A chunk a producer was writing as its video was removed: given back now that no producer runs.
@@ -231,10 +295,12 @@ async function analyzeVideos(args: string[]): Promise<number> {
 /** An interruption says what it cancelled (`left`: videos that could not be removed) and kept; any other error passes unchanged. */
 function interrupted(error: unknown, cancelled: number, left: number, kept = 0): unknown {
   if (!(error instanceof InterruptedError)) return error;
-  const removed = left === 0 ? 'nothing of them left in Redis' : `${left} could not be removed from Redis (fer-stream cancel ID removes them)`;
+  const removed =
+    left === 0
+      ? 'nothing of them left in Redis'
+      : `${left} could not be removed from Redis (fer-stream cancel ID removes them)`;
   const finished = kept > 0 ? `; the results of ${count(kept, 'finished video')} are written above` : '';
   return new InterruptedError(`${error.message}: ${cancelled} video(s) cancelled, ${removed}${finished}`);
 }
-
 
 export default analyze;

@@ -35,18 +35,28 @@ const api: Command = {
       false,
     );
     const port = values.port === undefined ? undefined : Number(values.port);
-    if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port must be an integer 0..65535, got "${values.port}"`);
-    const config = loadConfig(process.env, { api: { ...(port !== undefined ? { port } : {}), ...(values.host !== undefined ? { host: values.host } : {}) } });
+    if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535))
+      throw new UsageError(`--port must be an integer 0..65535, got "${values.port}"`);
+    const config = loadConfig(process.env, {
+      api: { ...(port !== undefined ? { port } : {}), ...(values.host !== undefined ? { host: values.host } : {}) },
+    });
     const logger = createLogger({ name: 'api', level: config.logLevel });
     const tokens = apiTokens(config);
 
     const pipeline = await openPipeline(config, { waitWith: logger, failFast: true });
-    const metrics = await startProcessMetrics(config.metrics, { role: 'api', logger, health: () => ({ ok: true, details: { redis: pipeline.redis.status === 'ready' ? 'ready' : 'unreachable' } }) });
+    const metrics = await startProcessMetrics(config.metrics, {
+      role: 'api',
+      logger,
+      health: () => ({ ok: true, details: { redis: pipeline.redis.status === 'ready' ? 'ready' : 'unreachable' } }),
+    });
     metrics.watchQueues(Object.values(pipeline.queues));
     metrics.watchHeldFrames(() => heldFrames(pipeline));
     metrics.watchBacklog(backlogExporter(pipeline));
     const served = await serveApi({ config, logger, pipeline, metrics, tokens });
-    const signal = await Promise.race([once(process, 'SIGTERM').then(() => 'SIGTERM'), once(process, 'SIGINT').then(() => 'SIGINT')]);
+    const signal = await Promise.race([
+      once(process, 'SIGTERM').then(() => 'SIGTERM'),
+      once(process, 'SIGINT').then(() => 'SIGINT'),
+    ]);
     logger.info({ signal }, 'shutting down');
     await served.close(); // closes the service and with it the pipeline
     await metrics.close();

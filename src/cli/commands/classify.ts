@@ -17,7 +17,11 @@ import { createFrameAnalyzer, DEFAULT_MODEL } from '../../app/frame-analyzer.ts'
 import { createCommandLogger } from '../terminal-log.ts';
 import { ImageProgress } from '../image-progress.ts';
 
-function top(classification: Classification, labels: readonly string[], k: number): Array<{ label: string; probability: number }> {
+function top(
+  classification: Classification,
+  labels: readonly string[],
+  k: number,
+): Array<{ label: string; probability: number }> {
   return classification.probabilities
     .map((probability, i) => ({ label: labels[i]!, probability }))
     .sort((a, b) => b.probability - a.probability)
@@ -54,7 +58,8 @@ const classify: Command = {
     const k = Number(values.top);
     if (!Number.isInteger(k) || k < 1) throw new UsageError(`--top must be a positive integer, got "${values.top}"`);
     const kind = applyNoDetect(undefined, values['no-detect']);
-    if (kind === 'whole-frame' && values.profile !== undefined) throw new UsageError('--no-detect classifies whole images with --model; it takes no --profile');
+    if (kind === 'whole-frame' && values.profile !== undefined)
+      throw new UsageError('--no-detect classifies whole images with --model; it takes no --profile');
 
     // Still images have no tracks to join into persons: no identity descriptors.
     const config = loadConfig(process.env, { faces: { persons: false } });
@@ -63,9 +68,18 @@ const classify: Command = {
     const onProfile = (c: ProfileChoice) => {
       if (!c.explicit) console.error(`profile: ${c.profile} — ${c.reason} (choose with --profile)`);
     };
-    const analyzer = await createFrameAnalyzer({ kind, config, profile: values.profile, onProfile, logger, ...(values.model ? { modelDir: values.model } : {}) }).catch((error: Error & { code?: string }) => {
+    const analyzer = await createFrameAnalyzer({
+      kind,
+      config,
+      profile: values.profile,
+      onProfile,
+      logger,
+      ...(values.model ? { modelDir: values.model } : {}),
+    }).catch((error: Error & { code?: string }) => {
       if (error.code === 'model_missing' && kind === 'whole-frame' && values.model === undefined) {
-        throw new Error(`${error.message}. Without --no-detect, classify detects faces with the compact profile, which needs no download; or install the ViT: fer-stream models fetch vit-fer`);
+        throw new Error(
+          `${error.message}. Without --no-detect, classify detects faces with the compact profile, which needs no download; or install the ViT: fer-stream models fetch vit-fer`,
+        );
       }
       throw error;
     });
@@ -84,7 +98,10 @@ const classify: Command = {
     const progress = values.json || process.stdout.isTTY ? undefined : new ImageProgress(process.stderr, 'classify');
     try {
       // A bounded window of images in flight, printed in input order as they finish (evaluation/run-images.ts).
-      for await (const o of runImages(listImages(positionals, { labelled: false }), { analyze: (rgb) => analyzer.analyze(rgb), maxPixels: config.inference.maxImagePixels })) {
+      for await (const o of runImages(listImages(positionals, { labelled: false }), {
+        analyze: (rgb) => analyzer.analyze(rgb),
+        maxPixels: config.inference.maxImagePixels,
+      })) {
         const image = o.entry.path;
         progress?.tick('error' in o);
         if ('error' in o) {
@@ -94,16 +111,30 @@ const classify: Command = {
         } else if (values.json) {
           images.push({ image, faces: o.faces.map(faceJson) });
         } else if (wholeImage) {
-          console.log(`${image}: ${top(o.faces[0]!, labels, k).map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(', ')}`);
+          console.log(
+            `${image}: ${top(o.faces[0]!, labels, k)
+              .map((t) => `${t.label} ${t.probability.toFixed(3)}`)
+              .join(', ')}`,
+          );
         } else if (o.faces.length === 0) {
           console.log(`${image}: no face found (--no-detect classifies the whole image)`);
         } else {
           console.log(`${image}: ${o.faces.length} face${o.faces.length === 1 ? '' : 's'}`);
           // Left to right, as a reader scans the picture.
-          [...o.faces].sort((a, b) => a.box.x - b.box.x).forEach((f, i) => {
-            const b = f.box;
-            console.log(`  face ${i + 1} at ${Math.round(b.x)},${Math.round(b.y)} ${Math.round(b.width)}×${Math.round(b.height)} (score ${(f.detectorScore ?? 0).toFixed(2)}): ${top(f, labels, k).map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(', ')}`);
-          });
+          [...o.faces]
+            .sort((a, b) => a.box.x - b.box.x)
+            .forEach((f, i) => {
+              const b = f.box;
+              console.log(
+                `  face ${i + 1} at ${Math.round(b.x)},${Math.round(b.y)} ${Math.round(b.width)}×${Math.round(b.height)} (score ${(f.detectorScore ?? 0).toFixed(2)}): ${top(
+                  f,
+                  labels,
+                  k,
+                )
+                  .map((t) => `${t.label} ${t.probability.toFixed(3)}`)
+                  .join(', ')}`,
+              );
+            });
         }
       }
     } finally {
@@ -111,7 +142,13 @@ const classify: Command = {
       await analyzer.close();
     }
     if (values.json) {
-      const model = { name: analyzer.info.name, detector: analyzer.info.detector ?? null, labels, ...(analyzer.info.modelLabels ? { modelLabels: analyzer.info.modelLabels } : {}), executionProvider: analyzer.info.executionProvider };
+      const model = {
+        name: analyzer.info.name,
+        detector: analyzer.info.detector ?? null,
+        labels,
+        ...(analyzer.info.modelLabels ? { modelLabels: analyzer.info.modelLabels } : {}),
+        executionProvider: analyzer.info.executionProvider,
+      };
       console.log(JSON.stringify({ model, images }, null, 2));
     }
     return failed > 0 ? EXIT_CODES.failure : EXIT_CODES.ok;

@@ -21,7 +21,11 @@ const config: Command = {
     'override these for that command only. Exit code 2 when a setting is invalid (it says which).',
   ].join('\n'),
   async run(args) {
-    const { values, positionals } = parseCommandArgs(args, { all: { type: 'boolean', default: false }, changed: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } });
+    const { values, positionals } = parseCommandArgs(args, {
+      all: { type: 'boolean', default: false },
+      changed: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    });
     if (positionals.length > 0) throw new UsageError('config takes no arguments');
     let settings;
     try {
@@ -38,7 +42,9 @@ const config: Command = {
     const width = Math.max(...settings.map((s) => s.name.length), 4);
     for (const s of settings) {
       const notes = [s.source === 'environment' ? 'environment' : '', s.advanced ? 'advanced' : ''].filter(Boolean);
-      console.log(`${s.name.padEnd(width)}  ${s.value === '' ? '(unset)' : s.value}${notes.length > 0 ? `  [${notes.join(', ')}]` : ''}`);
+      console.log(
+        `${s.name.padEnd(width)}  ${s.value === '' ? '(unset)' : s.value}${notes.length > 0 ? `  [${notes.join(', ')}]` : ''}`,
+      );
     }
     return EXIT_CODES.ok;
   },

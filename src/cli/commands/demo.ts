@@ -37,7 +37,13 @@ function topLabels(distribution: Distribution, k = 3): string {
     .join(', ');
 }
 
-async function waitForResult(pipeline: Pipeline, videoId: string, timeoutMs: number, onProgress: (line: string) => void, signal: AbortSignal): Promise<VideoResult> {
+async function waitForResult(
+  pipeline: Pipeline,
+  videoId: string,
+  timeoutMs: number,
+  onProgress: (line: string) => void,
+  signal: AbortSignal,
+): Promise<VideoResult> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
@@ -80,7 +86,11 @@ const demo: Command = {
 };
 
 async function runDemo(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, { out: { type: 'string' }, fps: { type: 'string' }, timeout: { type: 'string' } }, false);
+  const { values } = parseCommandArgs(
+    args,
+    { out: { type: 'string' }, fps: { type: 'string' }, timeout: { type: 'string' } },
+    false,
+  );
   const fps = values.fps === undefined ? 2 : Number(values.fps);
   if (!(fps > 0 && fps <= 30)) throw new UsageError(`--fps must be a number in (0, 30], got "${values.fps}"`);
   const timeoutS = values.timeout === undefined ? 600 : Number(values.timeout);
@@ -100,12 +110,17 @@ async function runDemo(args: string[]): Promise<number> {
   console.log(`    ${video.file}: ${video.photos} photos, ${video.seconds} s`);
 
   const pipeline = await openPipeline(config);
-  console.log(`2/4 loading the compact profile (${config.faces.compactDetector} face detector + face-api's expression net) from ${config.modelsDir} …`);
+  console.log(
+    `2/4 loading the compact profile (${config.faces.compactDetector} face detector + face-api's expression net) from ${config.modelsDir} …`,
+  );
   const analyzer = await createProfileAnalyzer(config, 'compact', {
     prepareFaceApi: ensureFaceApiModels,
     compactExpression: (c) => compactExpression(c),
     logger,
-    onConvert: (p) => console.log(`    first use: converting face-api's weights (npm package) to ONNX into ${p.detectorDir} and ${p.expressionDir}`),
+    onConvert: (p) =>
+      console.log(
+        `    first use: converting face-api's weights (npm package) to ONNX into ${p.detectorDir} and ${p.expressionDir}`,
+      ),
   }).catch(async (error: unknown) => {
     await pipeline.close();
     throw error;
@@ -124,7 +139,9 @@ async function runDemo(args: string[]): Promise<number> {
   let result: VideoResult | undefined;
   let videoId: string | undefined;
   try {
-    console.log(`3/4 analysing through Redis (${config.redisUrl}, prefix ${config.redisPrefix}): producer → frame chunks → worker → aggregation …`);
+    console.log(
+      `3/4 analysing through Redis (${config.redisUrl}, prefix ${config.redisPrefix}): producer → frame chunks → worker → aggregation …`,
+    );
     ({ videoId } = await submitVideo(pipeline, { path: video.file, name: 'demo.mp4', options: { fps } }));
     result = await waitForResult(pipeline, videoId, timeoutS * 1000, (line) => console.log(line), interrupts.signal);
   } finally {
@@ -142,25 +159,44 @@ async function runDemo(args: string[]): Promise<number> {
   await writeFile(path.join(outDir, 'timeline.svg'), renderTimelineSvg(result));
 
   const c = result.counts;
-  console.log(`4/4 result (video ${result.videoId}, model ${result.model.name}, detector ${result.model.detector ?? 'none'}):`);
-  console.log(`    ${count(c.sampled, 'frame')} sampled, ${c.analysed} analysed, ${c.failed} failed; ${c.withFace} with a face; ${count(c.faces, 'face')} in ${count(c.tracks, 'track')} of ${count(c.persons, 'person')}${c.reusedFaces > 0 ? `; ${count(c.reusedFaces, 'face')} reused an earlier frame's classification` : ''}`);
-  if (result.dominant) console.log(`    dominant expression: ${result.dominant.label} (${pct(result.dominant.frameShare)} of frames with a face)`);
+  console.log(
+    `4/4 result (video ${result.videoId}, model ${result.model.name}, detector ${result.model.detector ?? 'none'}):`,
+  );
+  console.log(
+    `    ${count(c.sampled, 'frame')} sampled, ${c.analysed} analysed, ${c.failed} failed; ${c.withFace} with a face; ${count(c.faces, 'face')} in ${count(c.tracks, 'track')} of ${count(c.persons, 'person')}${c.reusedFaces > 0 ? `; ${count(c.reusedFaces, 'face')} reused an earlier frame's classification` : ''}`,
+  );
+  if (result.dominant)
+    console.log(
+      `    dominant expression: ${result.dominant.label} (${pct(result.dominant.frameShare)} of frames with a face)`,
+    );
   console.log(`    expressions over the video: ${topLabels(result.distribution, 7)}`);
-  console.log(`    scene cuts: ${result.cuts.length === 0 ? 'none' : result.cuts.map((cut) => `${cut.timestamp.toFixed(1)} s`).join(', ')} (a track never spans one)`);
+  console.log(
+    `    scene cuts: ${result.cuts.length === 0 ? 'none' : result.cuts.map((cut) => `${cut.timestamp.toFixed(1)} s`).join(', ')} (a track never spans one)`,
+  );
   console.log('    tracks (a face followed across frames):');
   for (const t of result.tracks) {
-    console.log(`      #${String(t.trackId).padEnd(3)} ${t.firstTimestamp.toFixed(1)}–${t.lastTimestamp.toFixed(1)} s, ${String(t.frames).padStart(2)} frames: ${t.dominant ? `${t.dominant.label}` : '—'} (${topLabels(t.distribution)})`);
+    console.log(
+      `      #${String(t.trackId).padEnd(3)} ${t.firstTimestamp.toFixed(1)}–${t.lastTimestamp.toFixed(1)} s, ${String(t.frames).padStart(2)} frames: ${t.dominant ? `${t.dominant.label}` : '—'} (${topLabels(t.distribution)})`,
+    );
   }
   console.log('    persons (tracks joined across cuts by face identity):');
   for (const p of result.persons) {
-    console.log(`      person ${String(p.personId).padEnd(3)} ${p.screenTimeSeconds.toFixed(1)} s on screen in ${count(p.trackIds.length, 'track')}: ${p.dominant ? `${p.dominant.label}` : '—'} (${topLabels(p.distribution)})`);
+    console.log(
+      `      person ${String(p.personId).padEnd(3)} ${p.screenTimeSeconds.toFixed(1)} s on screen in ${count(p.trackIds.length, 'track')}: ${p.dominant ? `${p.dominant.label}` : '—'} (${topLabels(p.distribution)})`,
+    );
   }
   console.log('    per frame (time: faces → expressions):');
   for (const f of result.frames) {
-    const faces = f.faces.map((face) => `${face.label} ${pct(face.probabilities[result.labels.indexOf(face.label)] ?? 0)}`).join(', ');
-    console.log(`      ${f.timestamp.toFixed(1).padStart(5)} s: ${f.faces.length} → ${faces || (f.error ? `error: ${f.error}` : '(no face)')}`);
+    const faces = f.faces
+      .map((face) => `${face.label} ${pct(face.probabilities[result.labels.indexOf(face.label)] ?? 0)}`)
+      .join(', ');
+    console.log(
+      `      ${f.timestamp.toFixed(1).padStart(5)} s: ${f.faces.length} → ${faces || (f.error ? `error: ${f.error}` : '(no face)')}`,
+    );
   }
-  console.log(`wrote ${path.join(outDir, 'result.json')}, result.csv, result.persons.csv, timeline.svg (${((performance.now() - started) / 1000).toFixed(1)} s in all)`);
+  console.log(
+    `wrote ${path.join(outDir, 'result.json')}, result.csv, result.persons.csv, timeline.svg (${((performance.now() - started) / 1000).toFixed(1)} s in all)`,
+  );
   return c.failed > 0 && c.analysed === 0 ? EXIT_CODES.failure : EXIT_CODES.ok;
 }
 

@@ -55,14 +55,27 @@ const evaluate: Command = {
     const onProfile = (c: ProfileChoice) => {
       if (!c.explicit) console.error(`profile: ${c.profile} — ${c.reason} (choose with --profile)`);
     };
-    const modelDirs = values.model ?? (kind === 'whole-frame' ? await profileExpressionDirs(config, values.profile, onProfile) : undefined);
-    const analyzer = await createFrameAnalyzer({ kind, config, profile: values.profile, onProfile, logger, flip: values.flip, ...(modelDirs ? { modelDir: modelDirs } : {}) });
+    const modelDirs =
+      values.model ??
+      (kind === 'whole-frame' ? await profileExpressionDirs(config, values.profile, onProfile) : undefined);
+    const analyzer = await createFrameAnalyzer({
+      kind,
+      config,
+      profile: values.profile,
+      onProfile,
+      logger,
+      flip: values.flip,
+      ...(modelDirs ? { modelDir: modelDirs } : {}),
+    });
 
     const evaluation = new Evaluation(analyzer.info.labels);
     const progress = new ImageProgress(process.stderr, 'eval');
     let summary: EvaluationSummary;
     try {
-      for await (const outcome of runImages(listImages(positionals, { labelled: true }), { analyze: (image) => analyzer.analyze(image), maxPixels: config.inference.maxImagePixels })) {
+      for await (const outcome of runImages(listImages(positionals, { labelled: true }), {
+        analyze: (image) => analyzer.analyze(image),
+        maxPixels: config.inference.maxImagePixels,
+      })) {
         evaluation.add(outcome);
         progress.tick('error' in outcome);
       }
@@ -74,7 +87,13 @@ const evaluate: Command = {
     const title = `${analyzer.info.name}${analyzer.info.detector ? ` with ${analyzer.info.detector}` : ' (whole images)'} on ${positionals.map((p) => path.basename(path.resolve(p))).join(', ')}`;
     const document = {
       data: positionals,
-      model: { name: analyzer.info.name, labels: analyzer.info.labels, detector: analyzer.info.detector ?? null, ...(analyzer.info.modelLabels ? { modelLabels: analyzer.info.modelLabels } : {}), preprocessing: analyzer.info.preprocessing },
+      model: {
+        name: analyzer.info.name,
+        labels: analyzer.info.labels,
+        detector: analyzer.info.detector ?? null,
+        ...(analyzer.info.modelLabels ? { modelLabels: analyzer.info.modelLabels } : {}),
+        preprocessing: analyzer.info.preprocessing,
+      },
       ...summary,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
     };
@@ -91,8 +110,13 @@ const evaluate: Command = {
     } else {
       console.log(title);
       console.log(reportText(summary.report));
-      if (analyzer.info.detector) console.log(`faces: none found in ${summary.noFace} image(s), several in ${summary.severalFaces} (the largest scored); coverage ${(100 * summary.coverage).toFixed(1)} %`);
-      console.log(`${summary.images} images, ${summary.failed.count} unreadable; peak RSS ${(document.peakRssBytes / 1e6).toFixed(0)} MB; written to ${values.out}/ (report.json, report.csv, confusion.csv, report.svg, report.png)`);
+      if (analyzer.info.detector)
+        console.log(
+          `faces: none found in ${summary.noFace} image(s), several in ${summary.severalFaces} (the largest scored); coverage ${(100 * summary.coverage).toFixed(1)} %`,
+        );
+      console.log(
+        `${summary.images} images, ${summary.failed.count} unreadable; peak RSS ${(document.peakRssBytes / 1e6).toFixed(0)} MB; written to ${values.out}/ (report.json, report.csv, confusion.csv, report.svg, report.png)`,
+      );
     }
     for (const f of summary.failed.examples) console.error(`${f.path}: error: ${f.error}`);
     if (summary.report.total === 0) return EXIT_CODES.failure;

@@ -18,11 +18,17 @@ const list: Command = {
     '  --json       one JSON document: {videos: [status…]}',
   ].join('\n'),
   async run(args) {
-    const { values, positionals } = parseCommandArgs(args, { state: { type: 'string' }, limit: { type: 'string', default: '20' }, json: { type: 'boolean', default: false } });
+    const { values, positionals } = parseCommandArgs(args, {
+      state: { type: 'string' },
+      limit: { type: 'string', default: '20' },
+      json: { type: 'boolean', default: false },
+    });
     if (positionals.length > 0) throw new UsageError('list takes no arguments (see --state, --limit)');
     const limit = Number(values.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError(`--limit must be an integer 1..10000, got "${values.limit}"`);
-    if (values.state !== undefined && !(VIDEO_STATES as readonly string[]).includes(values.state)) throw new UsageError(`--state must be one of ${VIDEO_STATES.join(', ')}, got "${values.state}"`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+      throw new UsageError(`--limit must be an integer 1..10000, got "${values.limit}"`);
+    if (values.state !== undefined && !(VIDEO_STATES as readonly string[]).includes(values.state))
+      throw new UsageError(`--state must be one of ${VIDEO_STATES.join(', ')}, got "${values.state}"`);
     const pipeline = await openPipeline(loadConfig());
     const service = createPipelineVideoService(pipeline);
     try {
@@ -30,7 +36,11 @@ const list: Command = {
       let cursor: string | undefined;
       // Pages of at most 200 until `limit` videos or the end.
       while (videos.length < limit) {
-        const page = await service.list({ limit: Math.min(200, limit - videos.length), ...(values.state ? { state: values.state as VideoState } : {}), ...(cursor ? { cursor } : {}) });
+        const page = await service.list({
+          limit: Math.min(200, limit - videos.length),
+          ...(values.state ? { state: values.state as VideoState } : {}),
+          ...(cursor ? { cursor } : {}),
+        });
         videos.push(...page.videos);
         if (page.next === null) break;
         cursor = page.next;
@@ -43,7 +53,9 @@ const list: Command = {
         for (const v of videos) {
           const total = v.progress.framesTotal ?? v.progress.framesExpected;
           const progress = `${v.progress.framesDone}/${total ?? '?'}`;
-          console.log(`${v.id}  ${v.state.padEnd(10)} ${progress.padStart(11)}  ${v.submittedAt ?? ''}  ${v.name ?? ''}${v.errors[0] ? `  (${v.errors[0].code})` : ''}`);
+          console.log(
+            `${v.id}  ${v.state.padEnd(10)} ${progress.padStart(11)}  ${v.submittedAt ?? ''}  ${v.name ?? ''}${v.errors[0] ? `  (${v.errors[0].code})` : ''}`,
+          );
         }
       }
       return EXIT_CODES.ok;

@@ -37,7 +37,8 @@ const subcommands: Record<string, SubcommandEntry> = {
     load: async () => (await import('./models/build-vit.ts')).default,
   },
   'build-faceapi': {
-    summary: "Convert face-api's trained tiny face detector and expression net (shipped on npm) to ONNX model directories",
+    summary:
+      "Convert face-api's trained tiny face detector and expression net (shipped on npm) to ONNX model directories",
     usage: [
       'fer-stream models build-faceapi [--out DIR]',
       '  --out DIR  folder to write faceapi-tiny-face-detector/ and faceapi-face-expression/ into',
@@ -60,7 +61,8 @@ const subcommands: Record<string, SubcommandEntry> = {
     load: async () => (await import('./models/fit-head.ts')).default,
   },
   fetch: {
-    summary: 'Download detector models or the seed ViT (converted to ONNX) from their publishers, verify and install them',
+    summary:
+      'Download detector models or the seed ViT (converted to ONNX) from their publishers, verify and install them',
     usage: [
       `fer-stream models fetch ${[...downloadableFamilies().map((f) => f.name), 'vit-fer'].join('|')} … [--models-dir DIR] [--base-url URL]`,
       ...downloadableFamilies().map((f) => `  ${f.name.padEnd(11)} ${f.summary}`),
@@ -73,7 +75,8 @@ const subcommands: Record<string, SubcommandEntry> = {
     load: async () => (await import('./models/fetch.ts')).default,
   },
   quantize: {
-    summary: 'Write the dynamic int8 variant of a model directory and measure its agreement with fp32 (quantization.json)',
+    summary:
+      'Write the dynamic int8 variant of a model directory and measure its agreement with fp32 (quantization.json)',
     usage: [
       'fer-stream models quantize --in DIR [--out DIR] [--images DIR] [--per-tensor] [--weight-bits 7|8]',
       '  --in DIR      a model directory of ours (config.json, preprocessor_config.json, onnx/model.onnx)',
@@ -92,7 +95,9 @@ const subcommands: Record<string, SubcommandEntry> = {
   'install-local': {
     summary: 'Install the detector models from a local copy (e.g. ../shared/models), verifying their checksums',
     usage: [
-      `fer-stream models install-local DIR [${downloadableFamilies().map((f) => f.name).join('|')} …] [--models-dir DIR]`,
+      `fer-stream models install-local DIR [${downloadableFamilies()
+        .map((f) => f.name)
+        .join('|')} …] [--models-dir DIR]`,
       '  DIR holds <family>/<published file>, e.g. DIR/ultraface/version-RFB-320.onnx; default: every family',
     ].join('\n'),
     load: async () => (await import('./models/install-local.ts')).default,
@@ -105,14 +110,19 @@ const models: Command = {
     return [
       'Usage: fer-stream models <subcommand> [options]',
       '',
-      ...Object.entries(subcommands).flatMap(([name, s]) => [`${name}: ${s.summary}`, s.usage.replace(/^/gm, '  '), '']),
+      ...Object.entries(subcommands).flatMap(([name, s]) => [
+        `${name}: ${s.summary}`,
+        s.usage.replace(/^/gm, '  '),
+        '',
+      ]),
     ].join('\n');
   },
   async run(args) {
     const [name, ...rest] = args;
     if (name === undefined) throw new UsageError(`give a subcommand: ${Object.keys(subcommands).join(', ')}`);
     const entry = Object.hasOwn(subcommands, name) ? subcommands[name] : undefined;
-    if (entry === undefined) throw new UsageError(`unknown models subcommand "${name}" (known: ${Object.keys(subcommands).join(', ')})`);
+    if (entry === undefined)
+      throw new UsageError(`unknown models subcommand "${name}" (known: ${Object.keys(subcommands).join(', ')})`);
     const subcommand = await entry.load();
     return subcommand.run(rest);
   },

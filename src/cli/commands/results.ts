@@ -46,9 +46,12 @@ const results: Command = {
     }
     if (positionals.length !== 1) throw new UsageError('give exactly one video id');
     const format = values.format as Format;
-    if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${values.format}"`);
-    if (format === 'png' && values.out === undefined && process.stdout.isTTY) throw new UsageError('a PNG is not for a terminal: give --out FILE');
-    if (format === 'mp4' && values.out === undefined) throw new UsageError('--format mp4 writes a video file: give --out FILE.mp4');
+    if (!FORMATS.includes(format))
+      throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${values.format}"`);
+    if (format === 'png' && values.out === undefined && process.stdout.isTTY)
+      throw new UsageError('a PNG is not for a terminal: give --out FILE');
+    if (format === 'mp4' && values.out === undefined)
+      throw new UsageError('--format mp4 writes a video file: give --out FILE.mp4');
     const id = positionals[0]!;
 
     const config = loadConfig();
@@ -64,7 +67,9 @@ const results: Command = {
         return EXIT_CODES.failure;
       }
       if (status.state === 'failed' || status.state === 'cancelled') {
-        console.error(`fer-stream results: video ${id} ${status.state}: ${status.errors.map((e) => `${e.message} (${e.code})`).join('; ')}`);
+        console.error(
+          `fer-stream results: video ${id} ${status.state}: ${status.errors.map((e) => `${e.message} (${e.code})`).join('; ')}`,
+        );
         return EXIT_CODES.failure;
       }
       result = status.state === 'completed' ? await service.results(id) : null;
@@ -72,7 +77,9 @@ const results: Command = {
       if (format === 'mp4') source = (await service.sourcePath(id)) ?? '';
       name = status.name || id;
       if (result === null) {
-        console.error(`fer-stream results: video ${id} is ${status.state}, not finished yet (fer-stream status ${id} --wait)`);
+        console.error(
+          `fer-stream results: video ${id} is ${status.state}, not finished yet (fer-stream status ${id} --wait)`,
+        );
         return EXIT_CODES.pending;
       }
     } finally {
@@ -80,11 +87,23 @@ const results: Command = {
     }
     const final = smoothing === undefined ? result : resmoothVideoResult(result, smoothing);
     if (format === 'mp4') {
-      if (!(await stat(source).then((s) => s.isFile(), () => false))) {
-        console.error(`fer-stream results: the source of video ${id} is no longer at the path it was submitted with (${name}); the annotated video is drawn over the source`);
+      if (
+        !(await stat(source).then(
+          (s) => s.isFile(),
+          () => false,
+        ))
+      ) {
+        console.error(
+          `fer-stream results: the source of video ${id} is no longer at the path it was submitted with (${name}); the annotated video is drawn over the source`,
+        );
         return EXIT_CODES.failure;
       }
-      await writeAnnotatedVideo({ source, result: final, out: values.out!, allowedContainers: config.pipeline.allowedContainers });
+      await writeAnnotatedVideo({
+        source,
+        result: final,
+        out: values.out!,
+        allowedContainers: config.pipeline.allowedContainers,
+      });
       return EXIT_CODES.ok;
     }
     const output = await resultFormat(format)!.render(final, { pretty: true });

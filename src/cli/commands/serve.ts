@@ -38,9 +38,21 @@ const serve: Command = {
 };
 
 async function runServe(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, { port: { type: 'string' }, host: { type: 'string' }, profile: { type: 'string' }, model: { type: 'string' }, analyzer: { type: 'string' }, ...NO_DETECT_OPTION }, false);
+  const { values } = parseCommandArgs(
+    args,
+    {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      profile: { type: 'string' },
+      model: { type: 'string' },
+      analyzer: { type: 'string' },
+      ...NO_DETECT_OPTION,
+    },
+    false,
+  );
   const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port must be an integer 0..65535, got "${values.port}"`);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535))
+    throw new UsageError(`--port must be an integer 0..65535, got "${values.port}"`);
   const kind = applyNoDetect(parseAnalyzerKind(values.analyzer), values['no-detect']);
   // One machine: this machine only, unless asked otherwise.
   const host = values.host ?? process.env.FER_API_HOST ?? '127.0.0.1';
@@ -48,14 +60,34 @@ async function runServe(args: string[]): Promise<number> {
   const logger = createLogger({ name: 'serve', level: config.logLevel });
   const tokens = apiTokens(config);
   return runService({ role: 'serve', config, logger }, async (pipeline, observer, metrics) => {
-    const onProfile = (c: { profile: string; reason: string; explicit: boolean }) => logger.info({ profile: c.profile, reason: c.reason }, `profile ${c.profile}${c.explicit ? '' : ` (${c.reason})`}`);
-    const analyzer = await createFrameAnalyzer({ kind, config, profile: values.profile, onProfile, ...(values.model ? { modelDir: values.model } : {}), logger, observer });
+    const onProfile = (c: { profile: string; reason: string; explicit: boolean }) =>
+      logger.info(
+        { profile: c.profile, reason: c.reason },
+        `profile ${c.profile}${c.explicit ? '' : ` (${c.reason})`}`,
+      );
+    const analyzer = await createFrameAnalyzer({
+      kind,
+      config,
+      profile: values.profile,
+      onProfile,
+      ...(values.model ? { modelDir: values.model } : {}),
+      logger,
+      observer,
+    });
     metrics.setBuildInfo({ model: analyzer.info.name, provider: analyzer.info.executionProvider ?? 'none' });
-    const worker = startWorker(pipeline, { analyzer, observer, logger, finalizeOptions: trackingFor(analyzer, config) });
+    const worker = startWorker(pipeline, {
+      analyzer,
+      observer,
+      logger,
+      finalizeOptions: trackingFor(analyzer, config),
+    });
     const producer = startProducer(pipeline, { observer, logger, recovery: false });
     // The pipeline is runService's to close; the API's service only stops serving.
     const api = await serveApi({ config, logger, pipeline, metrics, tokens, closePipeline: false });
-    logger.info({ url: api.url, analyzer: analyzer.info.name }, `serving on ${api.url}: submit with POST ${api.url}/v1/videos; this process splits and analyses them`);
+    logger.info(
+      { url: api.url, analyzer: analyzer.info.name },
+      `serving on ${api.url}: submit with POST ${api.url}/v1/videos; this process splits and analyses them`,
+    );
     return async (force) => {
       await api.close();
       await Promise.all([producer.close(force), worker.close(force)]);

@@ -50,7 +50,8 @@ const status: Command = {
     });
     if (positionals.length !== 1) throw new UsageError('give exactly one video id');
     const timeoutS = values.timeout === undefined ? Infinity : Number(values.timeout);
-    if (!(timeoutS > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got "${values.timeout}"`);
+    if (!(timeoutS > 0))
+      throw new UsageError(`--timeout must be a positive number of seconds, got "${values.timeout}"`);
     const id = positionals[0]!;
 
     const pipeline = await openPipeline(loadConfig());
@@ -60,7 +61,12 @@ const status: Command = {
       let current = await service.status(id);
       // Progress on stderr (a bar on a terminal, a line per state change otherwise); the answer on stdout.
       const view = values.wait ? createProgressView(process.stderr, new Map([[id, id]])) : undefined;
-      while (values.wait && current !== null && !['completed', 'failed', 'cancelled'].includes(current.state) && Date.now() < deadline) {
+      while (
+        values.wait &&
+        current !== null &&
+        !['completed', 'failed', 'cancelled'].includes(current.state) &&
+        Date.now() < deadline
+      ) {
         view?.update(new Map([[id, asProgress(current)]]));
         await sleep(POLL_MS);
         current = await service.status(id);

@@ -13,10 +13,16 @@ import { EXIT_CODES, type Command } from '../command.ts';
 
 type Outcome = { video: string; id: string } | { video: string; error: string };
 
-function number(name: string, value: string | undefined, check: (n: number) => boolean, what: string): number | undefined {
+function number(
+  name: string,
+  value: string | undefined,
+  check: (n: number) => boolean,
+  what: string,
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${name} must be ${what}, got "${value}"`);
+  if (value.trim() === '' || !Number.isFinite(n) || !check(n))
+    throw new UsageError(`--${name} must be ${what}, got "${value}"`);
   return n;
 }
 
@@ -34,7 +40,7 @@ const submit: Command = {
     '',
     'Prints "ID<TAB>VIDEO" per queued video. Follow with `fer-stream status ID`, fetch with',
     '`fer-stream results ID`. Video files must be readable by the producers at the same path.',
-    'Exit codes: 0 all queued, 3 some queued (the others\' errors on stderr), 1 none queued,',
+    "Exit codes: 0 all queued, 3 some queued (the others' errors on stderr), 1 none queued,",
     '2 bad usage, 4 Redis unreachable.',
   ].join('\n'),
   async run(args) {
@@ -47,12 +53,18 @@ const submit: Command = {
       json: { type: 'boolean', default: false },
     });
     const callbackUrl = values['callback-url'];
-    if (callbackUrl !== undefined && !/^https?:\/\/[^\s/]+/i.test(callbackUrl)) throw new UsageError(`--callback-url must be an http:// or https:// URL, got "${callbackUrl}"`);
+    if (callbackUrl !== undefined && !/^https?:\/\/[^\s/]+/i.test(callbackUrl))
+      throw new UsageError(`--callback-url must be an http:// or https:// URL, got "${callbackUrl}"`);
     if (positionals.length === 0) throw new UsageError('give at least one video file');
     const fps = number('fps', values.fps, (n) => n > 0, 'a positive number');
     const startSeconds = number('start', values.start, (n) => n >= 0, 'a number of seconds ≥ 0');
     const endSeconds = number('end', values.end, (n) => n > (startSeconds ?? 0), 'a number of seconds after --start');
-    const maxFrames = number('max-frames', values['max-frames'], (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
+    const maxFrames = number(
+      'max-frames',
+      values['max-frames'],
+      (n) => Number.isInteger(n) && n >= 1,
+      'a positive integer',
+    );
     const options: SubmitOptions = Object.fromEntries(
       Object.entries({ fps, startSeconds, endSeconds, maxFrames }).filter(([, v]) => v !== undefined),
     );
@@ -70,7 +82,13 @@ const submit: Command = {
             throw new Error('file not found or not readable');
           });
           if (!(await stat(absolute)).isFile()) throw new Error('not a regular file');
-          const { id } = await service.submit({ path: absolute, originalName: path.basename(video), uploaded: false, options, ...(callbackUrl ? { callbackUrl } : {}) });
+          const { id } = await service.submit({
+            path: absolute,
+            originalName: path.basename(video),
+            uploaded: false,
+            options,
+            ...(callbackUrl ? { callbackUrl } : {}),
+          });
           outcomes.push({ video, id });
         } catch (error) {
           outcomes.push({ video, error: (error as Error).message });

@@ -33,25 +33,36 @@ const worker: Command = {
     'logs every inference batch with the videos its frames came from.',
   ].join('\n'),
   async run(args) {
-    const { values } = parseCommandArgs(args, {
-      model: { type: 'string' },
-      concurrency: { type: 'string' },
-      producer: { type: 'boolean', default: false },
-      analyzer: { type: 'string' },
-      profile: { type: 'string' },
-      'batch-delay-ms': { type: 'string' },
-      ...NO_DETECT_OPTION,
-    }, false);
+    const { values } = parseCommandArgs(
+      args,
+      {
+        model: { type: 'string' },
+        concurrency: { type: 'string' },
+        producer: { type: 'boolean', default: false },
+        analyzer: { type: 'string' },
+        profile: { type: 'string' },
+        'batch-delay-ms': { type: 'string' },
+        ...NO_DETECT_OPTION,
+      },
+      false,
+    );
     const batchDelayMs = values['batch-delay-ms'] === undefined ? undefined : Number(values['batch-delay-ms']);
-    if (batchDelayMs !== undefined && !(Number.isInteger(batchDelayMs) && batchDelayMs >= 0)) throw new UsageError(`--batch-delay-ms must be an integer ≥ 0, got "${values['batch-delay-ms']}"`);
+    if (batchDelayMs !== undefined && !(Number.isInteger(batchDelayMs) && batchDelayMs >= 0))
+      throw new UsageError(`--batch-delay-ms must be an integer ≥ 0, got "${values['batch-delay-ms']}"`);
     const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
-    if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) throw new UsageError(`--concurrency must be a positive integer, got "${values.concurrency}"`);
+    if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1))
+      throw new UsageError(`--concurrency must be a positive integer, got "${values.concurrency}"`);
     const kind = applyNoDetect(parseAnalyzerKind(values.analyzer), values['no-detect']);
     const config = loadConfig();
     const logger = createLogger({ name: 'worker', level: config.logLevel });
     return runService({ role: 'worker', config, logger }, async (pipeline, observer, metrics) => {
       const onProfile = (c: { profile: string; reason: string; explicit: boolean }) =>
-        c.explicit ? logger.info({ profile: c.profile }, `profile ${c.profile}`) : logger.warn({ profile: c.profile, reason: c.reason }, `profile ${c.profile} chosen automatically: ${c.reason}`);
+        c.explicit
+          ? logger.info({ profile: c.profile }, `profile ${c.profile}`)
+          : logger.warn(
+              { profile: c.profile, reason: c.reason },
+              `profile ${c.profile} chosen automatically: ${c.reason}`,
+            );
       const analyzer = await createFrameAnalyzer({
         kind,
         config,
@@ -64,13 +75,36 @@ const worker: Command = {
       });
       // ferstream_build_info: which model this worker runs and the provider it actually got.
       metrics.setBuildInfo({ model: analyzer.info.name, provider: analyzer.info.executionProvider ?? 'none' });
-      if (analyzer.info.executionProvider) metrics.declareInference(analyzer.info.detector ? ['detect', 'classify'] : ['classify'], analyzer.info.executionProvider);
-      const handle = startWorker(pipeline, { analyzer, observer, logger, finalizeOptions: trackingFor(analyzer, config), ...(concurrency ? { concurrency } : {}) });
-      const producer: ProducerHandle | undefined = values.producer ? startProducer(pipeline, { observer, logger }) : undefined;
+      if (analyzer.info.executionProvider)
+        metrics.declareInference(
+          analyzer.info.detector ? ['detect', 'classify'] : ['classify'],
+          analyzer.info.executionProvider,
+        );
+      const handle = startWorker(pipeline, {
+        analyzer,
+        observer,
+        logger,
+        finalizeOptions: trackingFor(analyzer, config),
+        ...(concurrency ? { concurrency } : {}),
+      });
+      const producer: ProducerHandle | undefined = values.producer
+        ? startProducer(pipeline, { observer, logger })
+        : undefined;
       // With a model: the thread count onnxruntime got, and why (auto: the usable CPUs), for whoever sizes workers.
-      const intraOp = analyzer.info.executionProvider ? resolveIntraOpThreads(config.inference.intraOpThreads, config.inference.sessionThreads) : undefined;
+      const intraOp = analyzer.info.executionProvider
+        ? resolveIntraOpThreads(config.inference.intraOpThreads, config.inference.sessionThreads)
+        : undefined;
       const threads = intraOp ? { intraOpThreads: intraOp.threads, intraOpThreadsWhy: intraOp.why } : {};
-      logger.info({ analyzer: analyzer.info.name, variant: analyzer.info.variant, concurrency: concurrency ?? config.pipeline.workerConcurrency, producer: values.producer, ...threads }, 'worker started');
+      logger.info(
+        {
+          analyzer: analyzer.info.name,
+          variant: analyzer.info.variant,
+          concurrency: concurrency ?? config.pipeline.workerConcurrency,
+          producer: values.producer,
+          ...threads,
+        },
+        'worker started',
+      );
       return async (force) => {
         await Promise.all([producer?.close(force), handle.close(force)]);
       };

@@ -19,7 +19,9 @@ export interface DemoVideoOptions {
 }
 
 /** Writes the demo video (H.264 MP4, no audio) and returns its path and length in seconds. */
-export async function makeDemoVideo(options: DemoVideoOptions): Promise<{ file: string; seconds: number; photos: number }> {
+export async function makeDemoVideo(
+  options: DemoVideoOptions,
+): Promise<{ file: string; seconds: number; photos: number }> {
   const seconds = options.secondsPerPhoto ?? 2;
   const fps = options.fps ?? 10;
   const width = options.width ?? 960;
@@ -35,7 +37,26 @@ export async function makeDemoVideo(options: DemoVideoOptions): Promise<{ file: 
       `crop=${width}:${height}:x='(iw-ow)*min(t/${seconds},1)':y='(ih-oh)/2',setsar=1,fps=${fps},format=yuv420p[v${i}]`,
   );
   const filter = `${chains.join(';')};${photos.map((_, i) => `[v${i}]`).join('')}concat=n=${photos.length}:v=1:a=0[out]`;
-  const args = ['-hide_banner', '-loglevel', 'error', '-y', ...inputs, '-filter_complex', filter, '-map', '[out]', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-movflags', '+faststart', options.out];
+  const args = [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    ...inputs,
+    '-filter_complex',
+    filter,
+    '-map',
+    '[out]',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-crf',
+    '20',
+    '-movflags',
+    '+faststart',
+    options.out,
+  ];
   await run(mediaBinaries().ffmpeg, args);
   return { file: options.out, seconds: seconds * photos.length, photos: photos.length };
 }
@@ -50,7 +71,13 @@ function run(command: string, args: string[]): Promise<void> {
     child.on('error', (error) => reject(new FerError('media_tool_failed', `cannot run ${command}: ${error.message}`)));
     child.on('close', (code) => {
       if (code === 0) resolve();
-      else reject(new FerError('media_tool_failed', `ffmpeg could not make the demo video (exit code ${code}): ${stderr.trim().slice(-500)}`));
+      else
+        reject(
+          new FerError(
+            'media_tool_failed',
+            `ffmpeg could not make the demo video (exit code ${code}): ${stderr.trim().slice(-500)}`,
+          ),
+        );
     });
   });
 }

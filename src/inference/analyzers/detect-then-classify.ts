@@ -5,7 +5,15 @@
 
 import { faceAppearance } from '../../core/face-appearance.ts';
 import { quantizeIdentity } from '../../core/face-identity.ts';
-import type { Box, Detection, FaceResult, FrameAnalysis, FrameAnalyzer, ModelInfo, RgbImage } from '../../core/types.ts';
+import type {
+  Box,
+  Detection,
+  FaceResult,
+  FrameAnalysis,
+  FrameAnalyzer,
+  ModelInfo,
+  RgbImage,
+} from '../../core/types.ts';
 import { cropRgb, faceCropBox, identityCropBox } from '../detectors/crop.ts';
 import type { FaceDetector, FaceIdentityEmbedder, ImageClassifier } from '../types.ts';
 import { REUSE_OFF, ReuseGate, type ReuseSettings } from './reuse.ts';
@@ -28,7 +36,16 @@ export class DetectThenClassifyAnalyzer implements FrameAnalyzer {
   constructor(private readonly options: DetectThenClassifyOptions) {
     const { detector, classifier } = options;
     const base: ModelInfo = classifier.info ?? { name: classifier.name, labels: classifier.labels, preprocessing: {} };
-    this.info = { ...base, detector: detector.name, ...(options.embedder ? { identity: options.embedder.name } : {}), preprocessing: { ...base.preprocessing, faceCropMargin: options.cropMargin, faceCrop: 'square, clamped to the frame' } };
+    this.info = {
+      ...base,
+      detector: detector.name,
+      ...(options.embedder ? { identity: options.embedder.name } : {}),
+      preprocessing: {
+        ...base.preprocessing,
+        faceCropMargin: options.cropMargin,
+        faceCrop: 'square, clamped to the frame',
+      },
+    };
   }
 
   async analyze(frame: RgbImage): Promise<FrameAnalysis> {
@@ -57,7 +74,11 @@ export class DetectThenClassifyAnalyzer implements FrameAnalyzer {
     return Promise.allSettled(outcomes);
   }
 
-  private async gateFrames(frames: readonly RgbImage[], detections: ReadonlyArray<Promise<Detection[]>>, gate: ReuseGate): Promise<Array<Promise<FrameAnalysis>>> {
+  private async gateFrames(
+    frames: readonly RgbImage[],
+    detections: ReadonlyArray<Promise<Detection[]>>,
+    gate: ReuseGate,
+  ): Promise<Array<Promise<FrameAnalysis>>> {
     const { classifier, cropMargin, embedder } = this.options;
     const outcomes: Array<Promise<FrameAnalysis>> = [];
     for (const [i, frame] of frames.entries()) {
@@ -70,18 +91,29 @@ export class DetectThenClassifyAnalyzer implements FrameAnalyzer {
         outcomes.at(-1)!.catch(() => undefined);
         continue;
       }
-      const faces = found.map((detection) => ({ detection, box: detection.box, crop: faceCropBox(detection.box, frame.width, frame.height, cropMargin) }));
+      const faces = found.map((detection) => ({
+        detection,
+        box: detection.box,
+        crop: faceCropBox(detection.box, frame.width, frame.height, cropMargin),
+      }));
       const gated = gate.next(frame, faces, (crop) => classifier.classify(cropRgb(frame, crop)));
       const outcome = Promise.all(
         gated.map(async (face, j): Promise<FaceResult> => {
           const { detection } = faces[j]!;
           const { classification, reused } = await face.outcome;
-          const identity = embedder && !reused ? quantizeIdentity(await embedder.embed(cropRgb(frame, identityCropBox(detection, frame.width, frame.height)))) : undefined;
+          const identity =
+            embedder && !reused
+              ? quantizeIdentity(
+                  await embedder.embed(cropRgb(frame, identityCropBox(detection, frame.width, frame.height))),
+                )
+              : undefined;
           return {
             ...classification,
             box: roundBox(detection.box),
             detectorScore: detection.score,
-            ...(detection.landmarks ? { landmarks: detection.landmarks.map(([x, y]) => [round1(x), round1(y)] as const) } : {}),
+            ...(detection.landmarks
+              ? { landmarks: detection.landmarks.map(([x, y]) => [round1(x), round1(y)] as const) }
+              : {}),
             appearance: faceAppearance(frame, innerBox(detection.box)),
             ...(identity ? { identity } : {}),
             ...(reused ? { reused: true as const } : {}),
@@ -96,7 +128,11 @@ export class DetectThenClassifyAnalyzer implements FrameAnalyzer {
 
   /** Closes the models (each drains its batcher first). */
   close(): Promise<void> {
-    this.closing ??= Promise.all([this.options.detector.close(), this.options.classifier.close(), this.options.embedder?.close()]).then(() => undefined);
+    this.closing ??= Promise.all([
+      this.options.detector.close(),
+      this.options.classifier.close(),
+      this.options.embedder?.close(),
+    ]).then(() => undefined);
     return this.closing;
   }
 }
@@ -110,5 +146,10 @@ function roundBox(box: FaceResult['box']): FaceResult['box'] {
 
 /** The middle of a face box (a fifth off each side): skin, eyes and mouth, little background or hair. */
 function innerBox(box: Box): Box {
-  return { x: box.x + box.width / 5, y: box.y + box.height / 5, width: (box.width * 3) / 5, height: (box.height * 3) / 5 };
+  return {
+    x: box.x + box.width / 5,
+    y: box.y + box.height / 5,
+    width: (box.width * 3) / 5,
+    height: (box.height * 3) / 5,
+  };
 }

@@ -25,7 +25,10 @@ export interface ReuseSettings {
 export const REUSE_OFF: ReuseSettings = { maxReuse: 0, threshold: 0, minIou: 1 };
 
 /** The reuse settings of a configuration (FER_REUSE_MAX_FRAMES, FER_REUSE_THRESHOLD; the box must stay where it was: IoU ≥ 0.5). */
-export function reuseSettings(faces: { readonly reuseMaxFrames: number; readonly reuseThreshold: number }): ReuseSettings {
+export function reuseSettings(faces: {
+  readonly reuseMaxFrames: number;
+  readonly reuseThreshold: number;
+}): ReuseSettings {
   return { maxReuse: faces.reuseMaxFrames, threshold: faces.reuseThreshold, minIou: 0.5 };
 }
 
@@ -40,9 +43,15 @@ export function faceThumbnail(frame: RgbImage, region: Box): Float32Array {
     for (let tx = 0; tx < SIDE; tx++) {
       let cell = 0;
       for (let sy = 0; sy < 4; sy++) {
-        const y = Math.min(region.y + region.height - 1, Math.floor(region.y + ((ty * 4 + sy + 0.5) * region.height) / (SIDE * 4)));
+        const y = Math.min(
+          region.y + region.height - 1,
+          Math.floor(region.y + ((ty * 4 + sy + 0.5) * region.height) / (SIDE * 4)),
+        );
         for (let sx = 0; sx < 4; sx++) {
-          const x = Math.min(region.x + region.width - 1, Math.floor(region.x + ((tx * 4 + sx + 0.5) * region.width) / (SIDE * 4)));
+          const x = Math.min(
+            region.x + region.width - 1,
+            Math.floor(region.x + ((tx * 4 + sx + 0.5) * region.width) / (SIDE * 4)),
+          );
           const p = (y * width + x) * 3;
           cell += 0.299 * data[p]! + 0.587 * data[p + 1]! + 0.114 * data[p + 2]!;
         }
@@ -103,7 +112,8 @@ function attempt(classify: Classify): Promise<Classification> {
   }
 }
 
-const own = (classification: Promise<Classification>): Promise<GatedOutcome> => classification.then((c) => ({ classification: c, reused: false }));
+const own = (classification: Promise<Classification>): Promise<GatedOutcome> =>
+  classification.then((c) => ({ classification: c, reused: false }));
 
 /**
  * Walks the frames of one sequence in order. `next` is told each frame's faces (box and crop
@@ -116,7 +126,11 @@ export class ReuseGate {
 
   constructor(private readonly settings: ReuseSettings) {}
 
-  next(frame: RgbImage, faces: ReadonlyArray<{ box: Box; crop: Box }>, classify: (crop: Box) => Promise<Classification>): GatedFace[] {
+  next(
+    frame: RgbImage,
+    faces: ReadonlyArray<{ box: Box; crop: Box }>,
+    classify: (crop: Box) => Promise<Classification>,
+  ): GatedFace[] {
     const { maxReuse, threshold, minIou } = this.settings;
     if (maxReuse === 0) return faces.map((face) => ({ box: face.box, outcome: own(classify(face.crop)) }));
     const taken = new Set<Run>();
@@ -131,7 +145,9 @@ export class ReuseGate {
       if (match) taken.add(match);
       const thumbnail = faceThumbnail(frame, face.crop);
       if (match && match.provisional.length < maxReuse && thumbnailDistance(thumbnail, match.thumbnail) <= threshold) {
-        const outcome = new Promise<GatedOutcome>((settle) => match.provisional.push({ classify: () => attempt(() => classify(face.crop)), settle }));
+        const outcome = new Promise<GatedOutcome>((settle) =>
+          match.provisional.push({ classify: () => attempt(() => classify(face.crop)), settle }),
+        );
         outcome.catch(() => undefined); // awaited by the frame; a frame abandoned mid-way must not leave it unhandled
         current.push({ ...match, box: face.box });
         return { box: face.box, outcome };

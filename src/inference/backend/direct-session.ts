@@ -12,7 +12,10 @@ export interface DirectSession {
   release(): Promise<void>;
 }
 
-export async function openDirectSession(modelPath: string, options: { intraOpThreads: IntraOpThreadsSetting; graphOptimizationLevel: GraphOptimizationLevel }): Promise<DirectSession> {
+export async function openDirectSession(
+  modelPath: string,
+  options: { intraOpThreads: IntraOpThreadsSetting; graphOptimizationLevel: GraphOptimizationLevel },
+): Promise<DirectSession> {
   ort.env.logLevel = 'fatal';
   const session = await ort.InferenceSession.create(modelPath, {
     executionProviders: ['cpu'],

@@ -54,7 +54,12 @@ export function transferables(tensors: Iterable<WireTensor>): ArrayBuffer[] {
   const list: ArrayBuffer[] = [];
   for (const { data } of tensors) {
     const buffer = data.buffer;
-    if (buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === buffer.byteLength && !list.includes(buffer)) {
+    if (
+      buffer instanceof ArrayBuffer &&
+      data.byteOffset === 0 &&
+      data.byteLength === buffer.byteLength &&
+      !list.includes(buffer)
+    ) {
       list.push(buffer);
     }
   }

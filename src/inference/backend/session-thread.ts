@@ -4,7 +4,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderName, TensorInfo } from '../types.ts';
-import { transferables, type HostToThread, type ProviderFailure, type SessionThreadInit, type ThreadToHost, type WireTensor } from './protocol.ts';
+import {
+  transferables,
+  type HostToThread,
+  type ProviderFailure,
+  type SessionThreadInit,
+  type ThreadToHost,
+  type WireTensor,
+} from './protocol.ts';
 
 if (parentPort === null) throw new Error('session-thread.ts must run in a worker thread (start session-thread.mjs)');
 const port = parentPort;
@@ -19,14 +26,19 @@ function post(message: ThreadToHost, transfer: ArrayBuffer[] = []): void {
 }
 
 // Errors that come from the model file, not the provider: trying another provider cannot help.
-const MODEL_ERROR = /Load model|Protobuf parsing|File doesn't exist|ModelProto|model_path|Invalid model|INVALID_GRAPH|INVALID_PROTOBUF|NO_SUCHFILE/i;
+const MODEL_ERROR =
+  /Load model|Protobuf parsing|File doesn't exist|ModelProto|model_path|Invalid model|INVALID_GRAPH|INVALID_PROTOBUF|NO_SUCHFILE/i;
 
 function ortProviderOptions(provider: ExecutionProviderName): ort.InferenceSession.ExecutionProviderConfig[] {
   // CUDA sessions keep CPU as the place for nodes CUDA has no kernel for.
   return provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'];
 }
 
-async function createSession(): Promise<{ session: ort.InferenceSession; provider: ExecutionProviderName; skipped: ProviderFailure[] }> {
+async function createSession(): Promise<{
+  session: ort.InferenceSession;
+  provider: ExecutionProviderName;
+  skipped: ProviderFailure[];
+}> {
   const skipped: ProviderFailure[] = [];
   for (const provider of init.executionProviders) {
     try {
@@ -40,7 +52,12 @@ async function createSession(): Promise<{ session: ort.InferenceSession; provide
         enableCpuMemArena: init.cpuMemoryArena,
         // Spinning threads wait for the next run at full CPU: with a detector and a classifier (and
         // preprocessing) on few cores they take it from the threads that have work (bench:pipeline).
-        extra: { session: { intra_op: { allow_spinning: init.threadSpinning ? '1' : '0' }, inter_op: { allow_spinning: init.threadSpinning ? '1' : '0' } } },
+        extra: {
+          session: {
+            intra_op: { allow_spinning: init.threadSpinning ? '1' : '0' },
+            inter_op: { allow_spinning: init.threadSpinning ? '1' : '0' },
+          },
+        },
       });
       return { session, provider, skipped };
     } catch (error) {
@@ -50,7 +67,9 @@ async function createSession(): Promise<{ session: ort.InferenceSession; provide
     }
   }
   const tried = skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ');
-  throw Object.assign(new Error(`no configured execution provider could be used (${tried})`), { kind: 'provider' as const });
+  throw Object.assign(new Error(`no configured execution provider could be used (${tried})`), {
+    kind: 'provider' as const,
+  });
 }
 
 function info(metadata: readonly ort.InferenceSession.ValueMetadata[]): TensorInfo[] {
@@ -65,7 +84,13 @@ let session: ort.InferenceSession;
 try {
   const created = await createSession();
   session = created.session;
-  post({ type: 'ready', provider: created.provider, skipped: created.skipped, inputs: info(session.inputMetadata), outputs: info(session.outputMetadata) });
+  post({
+    type: 'ready',
+    provider: created.provider,
+    skipped: created.skipped,
+    inputs: info(session.inputMetadata),
+    outputs: info(session.outputMetadata),
+  });
 } catch (error) {
   const err = error as Error & { kind?: 'model' | 'provider' };
   post({ type: 'init-error', message: err.message, kind: err.kind ?? 'model' });
@@ -79,7 +104,8 @@ async function run(id: number, inputs: Readonly<Record<string, WireTensor>>): Pr
     const results = await session.run(feeds);
     const outputs: Record<string, WireTensor> = {};
     for (const [name, tensor] of Object.entries(results)) {
-      if (!(tensor.data instanceof Float32Array)) throw new Error(`output "${name}" is ${tensor.type}, only float32 outputs are supported`);
+      if (!(tensor.data instanceof Float32Array))
+        throw new Error(`output "${name}" is ${tensor.type}, only float32 outputs are supported`);
       outputs[name] = { data: tensor.data, dims: [...tensor.dims] };
     }
     post({ type: 'result', id, outputs }, transferables(Object.values(outputs)));

@@ -10,10 +10,19 @@ import { FerError } from '../../core/types.ts';
 import type { InferenceConfig } from '../../config/inference.ts';
 import type { ExecutionProviderName, InferenceHost, Tensor, TensorInfo, TensorMap } from '../types.ts';
 import { resolveIntraOpThreads, type IntraOpThreadsSetting } from './intra-op-threads.ts';
-import { transferables, type GraphOptimizationLevel, type HostToThread, type SessionThreadInit, type ThreadToHost } from './protocol.ts';
+import {
+  transferables,
+  type GraphOptimizationLevel,
+  type HostToThread,
+  type SessionThreadInit,
+  type ThreadToHost,
+} from './protocol.ts';
 
 // Compiled (bin/compile.js), the thread runs session-thread.js; from the sources, the .mjs shim registers tsx first.
-const THREAD_ENTRY = new URL(import.meta.url.endsWith('.js') ? './session-thread.js' : './session-thread.mjs', import.meta.url);
+const THREAD_ENTRY = new URL(
+  import.meta.url.endsWith('.js') ? './session-thread.js' : './session-thread.mjs',
+  import.meta.url,
+);
 
 export interface ThreadHostOptions {
   readonly modelPath: string;
@@ -104,14 +113,38 @@ function startThread(init: SessionThreadInit): Promise<Ready> {
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);
-        resolve({ worker, provider: message.provider, skipped: message.skipped, inputs: message.inputs, outputs: message.outputs });
+        resolve({
+          worker,
+          provider: message.provider,
+          skipped: message.skipped,
+          inputs: message.inputs,
+          outputs: message.outputs,
+        });
       } else if (message.type === 'init-error') {
         const what = message.kind === 'provider' ? 'no usable execution provider for' : 'cannot load ONNX model';
-        fail(new FerError(message.kind === 'provider' ? 'provider_unavailable' : 'model_invalid', `${what} ${init.modelPath}: ${message.message}`));
+        fail(
+          new FerError(
+            message.kind === 'provider' ? 'provider_unavailable' : 'model_invalid',
+            `${what} ${init.modelPath}: ${message.message}`,
+          ),
+        );
       }
     };
-    const onError = (error: Error) => fail(new FerError('inference_thread_failed', `inference thread for ${init.modelPath} failed to start: ${error.message}`, { cause: error }));
-    const onExit = (code: number) => fail(new FerError('inference_thread_failed', `inference thread for ${init.modelPath} exited (code ${code}) before its session was ready`));
+    const onError = (error: Error) =>
+      fail(
+        new FerError(
+          'inference_thread_failed',
+          `inference thread for ${init.modelPath} failed to start: ${error.message}`,
+          { cause: error },
+        ),
+      );
+    const onExit = (code: number) =>
+      fail(
+        new FerError(
+          'inference_thread_failed',
+          `inference thread for ${init.modelPath} exited (code ${code}) before its session was ready`,
+        ),
+      );
     worker.on('message', onMessage);
     worker.once('error', onError);
     worker.once('exit', onExit);
@@ -141,15 +174,20 @@ export class ThreadSessionHost implements InferenceHost {
 
   /** Starts the threads and their sessions; rejects with a specific error if a session cannot be created. */
   static async create(options: ThreadHostOptions): Promise<ThreadSessionHost> {
-    if (!Number.isInteger(options.threads) || options.threads < 1) throw new RangeError(`threads must be an integer ≥ 1, got ${options.threads}`);
-    if (options.executionProviders.length === 0) throw new RangeError('executionProviders is empty: list at least one of cuda, cpu');
+    if (!Number.isInteger(options.threads) || options.threads < 1)
+      throw new RangeError(`threads must be an integer ≥ 1, got ${options.threads}`);
+    if (options.executionProviders.length === 0)
+      throw new RangeError('executionProviders is empty: list at least one of cuda, cpu');
     const file = await stat(options.modelPath).catch(() => undefined);
     if (file === undefined) throw new FerError('model_missing', `ONNX model file not found: ${options.modelPath}`);
     if (!file.isFile()) throw new FerError('model_invalid', `ONNX model path is not a file: ${options.modelPath}`);
 
     const logger = options.logger ?? (defaultLogger ??= createLogger({ name: 'inference' }));
     const intraOp = resolveIntraOpThreads(options.intraOpThreads, options.threads);
-    logger.debug({ model: options.modelPath, intraOpThreads: intraOp.threads, why: intraOp.why }, `onnxruntime intra-op threads: ${intraOp.threads || 'onnxruntime decides'} per session`);
+    logger.debug(
+      { model: options.modelPath, intraOpThreads: intraOp.threads, why: intraOp.why },
+      `onnxruntime intra-op threads: ${intraOp.threads || 'onnxruntime decides'} per session`,
+    );
     const baseInit: SessionThreadInit = {
       modelPath: options.modelPath,
       executionProviders: options.executionProviders,
@@ -165,17 +203,29 @@ export class ThreadSessionHost implements InferenceHost {
       if (loggedFallbacks.has(key)) continue;
       loggedFallbacks.add(key);
       // Info, not a warning: on a machine without a GPU, CPU is the expected outcome of the default provider list.
-      logger.info({ unavailable: skipped.provider, using: first.provider, reason: skipped.reason }, `execution provider ${skipped.provider} unavailable, falling back to ${first.provider}`);
+      logger.info(
+        { unavailable: skipped.provider, using: first.provider, reason: skipped.reason },
+        `execution provider ${skipped.provider} unavailable, falling back to ${first.provider}`,
+      );
     }
     const init: SessionThreadInit = { ...baseInit, executionProviders: [first.provider] };
     const rest = await Promise.allSettled(Array.from({ length: options.threads - 1 }, () => startThread(init)));
     const failed = rest.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
-      for (const r of [{ status: 'fulfilled', value: first } as const, ...rest]) if (r.status === 'fulfilled') void r.value.worker.terminate();
+      for (const r of [{ status: 'fulfilled', value: first } as const, ...rest])
+        if (r.status === 'fulfilled') void r.value.worker.terminate();
       throw failed.reason;
     }
     const workers = [first.worker, ...rest.map((r) => (r as PromiseFulfilledResult<Ready>).value.worker)];
-    const slots = workers.map((worker, index): Slot => ({ index, worker, current: undefined, busySince: undefined, busyTotal: 0, alive: true, exiting: false }));
+    const slots = workers.map((worker, index): Slot => ({
+      index,
+      worker,
+      current: undefined,
+      busySince: undefined,
+      busyTotal: 0,
+      alive: true,
+      exiting: false,
+    }));
     return new ThreadSessionHost(options, init, slots, first.provider, first.inputs, first.outputs);
   }
 
@@ -198,7 +248,8 @@ export class ThreadSessionHost implements InferenceHost {
 
   run(inputs: TensorMap): Promise<Record<string, Tensor>> {
     if (this.abandoned) return Promise.reject(this.abandoned);
-    if (this.closing) return Promise.reject(new FerError('host_closed', `inference host for ${this.options.modelPath} is closed`));
+    if (this.closing)
+      return Promise.reject(new FerError('host_closed', `inference host for ${this.options.modelPath} is closed`));
     if (!this.slots.some((s) => s.alive)) return Promise.reject(this.noThreadsError());
     return new Promise((resolve, reject) => {
       this.queue.push({ inputs, resolve, reject });
@@ -253,7 +304,12 @@ export class ThreadSessionHost implements InferenceHost {
         slot.worker.postMessage(message, transferables(Object.values(pending.inputs)));
       } catch (error) {
         this.finish(slot);
-        pending.reject(new FerError('inference_input_invalid', `cannot send inputs to the inference thread: ${(error as Error).message}`));
+        pending.reject(
+          new FerError(
+            'inference_input_invalid',
+            `cannot send inputs to the inference thread: ${(error as Error).message}`,
+          ),
+        );
       }
     }
     this.notifyIdle();
@@ -280,7 +336,10 @@ export class ThreadSessionHost implements InferenceHost {
       if (current === undefined || current.id !== message.id) return;
       this.finish(slot);
       if (message.type === 'result') current.resolve(message.outputs);
-      else current.reject(new FerError('inference_failed', `inference failed on ${this.options.modelPath}: ${message.message}`));
+      else
+        current.reject(
+          new FerError('inference_failed', `inference failed on ${this.options.modelPath}: ${message.message}`),
+        );
       this.dispatch();
     });
     let crash: Error | undefined;
@@ -298,7 +357,12 @@ export class ThreadSessionHost implements InferenceHost {
     slot.alive = false;
     const current = slot.current;
     this.finish(slot);
-    current?.reject(new FerError('inference_thread_crashed', `inference thread ${slot.index} for ${this.options.modelPath} crashed during a run (${reason})`));
+    current?.reject(
+      new FerError(
+        'inference_thread_crashed',
+        `inference thread ${slot.index} for ${this.options.modelPath} crashed during a run (${reason})`,
+      ),
+    );
     this.options.logger?.error({ thread: slot.index, reason }, 'inference thread crashed; starting a replacement');
     void this.replace(slot);
     this.dispatch();
@@ -323,7 +387,10 @@ export class ThreadSessionHost implements InferenceHost {
       this.attach(slot);
       this.dispatch();
     } catch (error) {
-      (this.options.logger ?? defaultLogger)?.error({ thread: slot.index, err: error }, 'could not replace a crashed inference thread');
+      (this.options.logger ?? defaultLogger)?.error(
+        { thread: slot.index, err: error },
+        'could not replace a crashed inference thread',
+      );
       this.failQueueIfNoThreads();
     }
   }

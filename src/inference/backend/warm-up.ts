@@ -8,5 +8,9 @@ import type { InferenceHost } from '../types.ts';
 export async function warmUp(host: InferenceHost, inputName: string, dims: readonly number[]): Promise<void> {
   if (host.executionProvider === 'cpu') return;
   const size = dims.reduce((a, b) => a * b, 1);
-  await Promise.all(Array.from({ length: host.threads }, () => host.run({ [inputName]: { data: new Float32Array(size), dims: [...dims] } })));
+  await Promise.all(
+    Array.from({ length: host.threads }, () =>
+      host.run({ [inputName]: { data: new Float32Array(size), dims: [...dims] } }),
+    ),
+  );
 }

@@ -44,14 +44,20 @@ export class CropConfirmedDetector implements FaceDetector {
 
   async detect(image: RgbImage): Promise<Detection[]> {
     const found = await this.primary.detect(image);
-    const keep = await Promise.all(found.map((face) => (face.score >= this.settings.trustAbove ? true : this.confirmed(image, face.box))));
+    const keep = await Promise.all(
+      found.map((face) => (face.score >= this.settings.trustAbove ? true : this.confirmed(image, face.box))),
+    );
     return found.filter((_, i) => keep[i]);
   }
 
   private async confirmed(image: RgbImage, box: Box): Promise<boolean> {
     const region = checkRegion(box, image.width, image.height, this.settings.context);
     const others = await this.confirmer.detect(cropRgb(image, region));
-    return others.some((o) => iou(box, { x: o.box.x + region.x, y: o.box.y + region.y, width: o.box.width, height: o.box.height }) >= this.settings.minIou);
+    return others.some(
+      (o) =>
+        iou(box, { x: o.box.x + region.x, y: o.box.y + region.y, width: o.box.width, height: o.box.height }) >=
+        this.settings.minIou,
+    );
   }
 
   async close(): Promise<void> {

@@ -28,7 +28,14 @@ export function faceCropBox(box: Box, frameWidth: number, frameHeight: number, m
 /** Copies a region (integer coordinates, inside the frame) out of an RGB frame. */
 export function cropRgb(frame: RgbImage, region: Box): RgbImage {
   const { x, y, width, height } = region;
-  if (!Number.isInteger(x) || !Number.isInteger(y) || !Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+  if (
+    !Number.isInteger(x) ||
+    !Number.isInteger(y) ||
+    !Number.isInteger(width) ||
+    !Number.isInteger(height) ||
+    width < 1 ||
+    height < 1
+  ) {
     throw new RangeError(`crop region ${JSON.stringify(region)} must have integer coordinates and a positive size`);
   }
   if (x < 0 || y < 0 || x + width > frame.width || y + height > frame.height) {
@@ -54,8 +61,10 @@ export function identityCropBox(detection: Detection, frameWidth: number, frameH
   const points = detection.landmarks;
   if (points === undefined || points.length < 5) return faceCropBox(detection.box, frameWidth, frameHeight, 0);
   const [right, left] = [points[0]!, points[1]!];
-  const mouth: readonly [number, number] = points.length === 6 ? points[3]! : [(points[3]![0] + points[4]![0]) / 2, (points[3]![1] + points[4]![1]) / 2];
-  const eyeToMouth = (Math.hypot(mouth[0] - right[0], mouth[1] - right[1]) + Math.hypot(mouth[0] - left[0], mouth[1] - left[1])) / 2;
+  const mouth: readonly [number, number] =
+    points.length === 6 ? points[3]! : [(points[3]![0] + points[4]![0]) / 2, (points[3]![1] + points[4]![1]) / 2];
+  const eyeToMouth =
+    (Math.hypot(mouth[0] - right[0], mouth[1] - right[1]) + Math.hypot(mouth[0] - left[0], mouth[1] - left[1])) / 2;
   const side = Math.max(2, eyeToMouth / 0.45);
   const cx = (right[0] + left[0] + mouth[0]) / 3;
   const cy = (right[1] + left[1] + mouth[1]) / 3;

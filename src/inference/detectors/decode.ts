@@ -22,7 +22,8 @@ export interface ImageSize {
 
 export function requireOutput(outputs: Readonly<Record<string, Tensor>>, name: string): Tensor {
   const t = outputs[name];
-  if (t === undefined) throw new Error(`detector output "${name}" missing (got ${Object.keys(outputs).join(', ') || 'none'})`);
+  if (t === undefined)
+    throw new Error(`detector output "${name}" missing (got ${Object.keys(outputs).join(', ') || 'none'})`);
   return t;
 }
 

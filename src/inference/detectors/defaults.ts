@@ -31,7 +31,11 @@ export function secondLookFor(detector: string, setting: SecondLookSetting, fixe
   const model = detectorModel(detector)?.model;
   const measured = fixedInput === undefined || fixedInput === '640x640' ? model?.secondLook : undefined;
   if (setting.choice === 'auto' && measured === undefined) return null;
-  const base = measured ?? { ...GENERIC_SECOND_LOOK, confirmer: setting.choice as SecondLook['confirmer'], threshold: model?.measuredThreshold ?? 0.5 };
+  const base = measured ?? {
+    ...GENERIC_SECOND_LOOK,
+    confirmer: setting.choice as SecondLook['confirmer'],
+    threshold: model?.measuredThreshold ?? 0.5,
+  };
   return {
     ...base,
     ...(setting.choice !== 'auto' ? { confirmer: setting.choice } : {}),
@@ -44,7 +48,12 @@ export function secondLookFor(detector: string, setting: SecondLookSetting, fixe
  * The threshold to run `detector` at: the configured one, else the measured default (with its second
  * look where it has one), else (undefined) the model's reference.
  */
-export function detectorThreshold(detector: string, configured: number | undefined, fixedInput?: string, secondLook?: SecondLook | null): number | undefined {
+export function detectorThreshold(
+  detector: string,
+  configured: number | undefined,
+  fixedInput?: string,
+  secondLook?: SecondLook | null,
+): number | undefined {
   if (configured !== undefined) return configured;
   if (secondLook) return secondLook.threshold;
   const model = detectorModel(detector)?.model;

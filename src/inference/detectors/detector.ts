@@ -56,7 +56,13 @@ export class OnnxFaceDetector extends HostedDetector {
     return warmUp(this.host, inputName, dims);
   }
 
-  constructor(name: string, readonly spec: DetectorSpec, host: InferenceHost, settings: DetectorSettings, batching: DetectorBatching) {
+  constructor(
+    name: string,
+    readonly spec: DetectorSpec,
+    host: InferenceHost,
+    settings: DetectorSettings,
+    batching: DetectorBatching,
+  ) {
     super(name, host, spec.maxBatch, batching);
     this.decode = detectorFamily(spec.type).decode;
     this.inputWidth = spec.inputWidth;
@@ -67,10 +73,16 @@ export class OnnxFaceDetector extends HostedDetector {
       const w = settings.inputWidth ?? spec.inputWidth;
       const h = settings.inputHeight ?? spec.inputHeight;
       if (!spec.dynamicSize && (w !== spec.inputWidth || h !== spec.inputHeight)) {
-        throw new FerError('config_invalid', `detector ${name} has a fixed input size ${spec.inputWidth}x${spec.inputHeight}; ${w}x${h} was configured`);
+        throw new FerError(
+          'config_invalid',
+          `detector ${name} has a fixed input size ${spec.inputWidth}x${spec.inputHeight}; ${w}x${h} was configured`,
+        );
       }
       if (w % spec.sizeMultiple !== 0 || h % spec.sizeMultiple !== 0) {
-        throw new FerError('config_invalid', `detector ${name}: input size ${w}x${h} must be multiples of ${spec.sizeMultiple}`);
+        throw new FerError(
+          'config_invalid',
+          `detector ${name}: input size ${w}x${h} must be multiples of ${spec.sizeMultiple}`,
+        );
       }
       this.inputWidth = w;
       this.inputHeight = h;
@@ -90,7 +102,12 @@ export class OnnxFaceDetector extends HostedDetector {
 
   private mapping(image: RgbImage): InputMapping {
     if (this.frameSized) {
-      const { width, height } = dynamicInputSize(image.width, image.height, Math.max(image.width, image.height), this.spec.sizeMultiple);
+      const { width, height } = dynamicInputSize(
+        image.width,
+        image.height,
+        Math.max(image.width, image.height),
+        this.spec.sizeMultiple,
+      );
       return letterboxMapping(image.width, image.height, width, height);
     }
     const map = this.spec.resize === 'stretch' ? stretchMapping : letterboxMapping;
@@ -111,12 +128,19 @@ export class OnnxFaceDetector extends HostedDetector {
         const { inputWidth: W, inputHeight: H } = mappings[members[0]!]!;
         const plane = 3 * W * H;
         const data = new Float32Array(members.length * plane);
-        await Promise.all(members.map((frame, slot) => writeDetectorInput(frames[frame]!, mappings[frame]!, this.spec, data, slot * plane)));
+        await Promise.all(
+          members.map((frame, slot) =>
+            writeDetectorInput(frames[frame]!, mappings[frame]!, this.spec, data, slot * plane),
+          ),
+        );
         const start = performance.now();
         const dims = this.spec.layout === 'nhwc' ? [members.length, H, W, 3] : [members.length, 3, H, W];
         const outputs = await this.host.run({ [this.spec.inputName]: { data, dims } });
         this.reporter.batch(members.length, performance.now() - start);
-        members.forEach((frame, slot) => (results[frame] = this.decode(outputs, slot, mappings[frame]!, frames[frame]!, this.decodeOptions)));
+        members.forEach(
+          (frame, slot) =>
+            (results[frame] = this.decode(outputs, slot, mappings[frame]!, frames[frame]!, this.decodeOptions)),
+        );
       }),
     );
     return results;
@@ -138,24 +162,33 @@ export async function loadDetector(dir: string, options: LoadDetectorOptions): P
   const text = await readFile(specPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') {
       const fetchable = downloadableFamilies().map((f) => `"fer-stream models fetch ${f.name}"`);
-      throw new FerError('model_missing', `no detector model at ${dir} (${DETECTOR_SPEC_FILE} missing); install one with ${fetchable.join(' or ')}`);
+      throw new FerError(
+        'model_missing',
+        `no detector model at ${dir} (${DETECTOR_SPEC_FILE} missing); install one with ${fetchable.join(' or ')}`,
+      );
     }
     throw error;
   });
   const spec = parseDetectorSpec(text, specPath);
   detectorFamily(spec.type); // an unknown family fails here, before any session starts
-  const detector = await withInferenceHost(path.join(dir, spec.model), options.inference, (host, batching) =>
-    new OnnxFaceDetector(path.basename(dir), spec, host, options.settings, {
-      ...batching,
-      ...(options.observer ? { observer: options.observer } : {}),
-      ...(options.pipelineObserver ? { pipelineObserver: options.pipelineObserver } : {}),
-    }),
+  const detector = await withInferenceHost(
+    path.join(dir, spec.model),
+    options.inference,
+    (host, batching) =>
+      new OnnxFaceDetector(path.basename(dir), spec, host, options.settings, {
+        ...batching,
+        ...(options.observer ? { observer: options.observer } : {}),
+        ...(options.pipelineObserver ? { pipelineObserver: options.pipelineObserver } : {}),
+      }),
     options.logger,
   );
   // A fixed input warms up at the batch it will run; a frame-sized one does not know its size yet.
   if (!detector.frameSizedInput) {
     const batch = detector.maxBatchSize;
-    const dims = spec.layout === 'nhwc' ? [batch, detector.inputHeight, detector.inputWidth, 3] : [batch, 3, detector.inputHeight, detector.inputWidth];
+    const dims =
+      spec.layout === 'nhwc'
+        ? [batch, detector.inputHeight, detector.inputWidth, 3]
+        : [batch, 3, detector.inputHeight, detector.inputWidth];
     await detector.warmUp(spec.inputName, dims).catch(async (error: unknown) => {
       await detector.close();
       throw error;

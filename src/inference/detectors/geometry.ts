@@ -50,23 +50,52 @@ export interface InputMapping {
 }
 
 /** Stretch: the whole input is the image, aspect ratio not kept (UltraFace's reference). */
-export function stretchMapping(imageWidth: number, imageHeight: number, inputWidth: number, inputHeight: number): InputMapping {
-  return { inputWidth, inputHeight, contentWidth: inputWidth, contentHeight: inputHeight, scaleX: inputWidth / imageWidth, scaleY: inputHeight / imageHeight };
+export function stretchMapping(
+  imageWidth: number,
+  imageHeight: number,
+  inputWidth: number,
+  inputHeight: number,
+): InputMapping {
+  return {
+    inputWidth,
+    inputHeight,
+    contentWidth: inputWidth,
+    contentHeight: inputHeight,
+    scaleX: inputWidth / imageWidth,
+    scaleY: inputHeight / imageHeight,
+  };
 }
 
 /** Letterbox: scale to fit keeping the aspect ratio, pad bottom/right (YuNet's reference). */
-export function letterboxMapping(imageWidth: number, imageHeight: number, inputWidth: number, inputHeight: number): InputMapping {
+export function letterboxMapping(
+  imageWidth: number,
+  imageHeight: number,
+  inputWidth: number,
+  inputHeight: number,
+): InputMapping {
   const scale = Math.min(inputWidth / imageWidth, inputHeight / imageHeight);
   const contentWidth = Math.max(1, Math.min(inputWidth, Math.round(imageWidth * scale)));
   const contentHeight = Math.max(1, Math.min(inputHeight, Math.round(imageHeight * scale)));
-  return { inputWidth, inputHeight, contentWidth, contentHeight, scaleX: contentWidth / imageWidth, scaleY: contentHeight / imageHeight };
+  return {
+    inputWidth,
+    inputHeight,
+    contentWidth,
+    contentHeight,
+    scaleX: contentWidth / imageWidth,
+    scaleY: contentHeight / imageHeight,
+  };
 }
 
 /**
  * For dynamic-shape inputs: the smallest input (multiples of `multiple`) holding the image scaled
  * so that its longer side is at most `maxSide` — letterboxing into it wastes little padding.
  */
-export function dynamicInputSize(imageWidth: number, imageHeight: number, maxSide: number, multiple: number): { width: number; height: number } {
+export function dynamicInputSize(
+  imageWidth: number,
+  imageHeight: number,
+  maxSide: number,
+  multiple: number,
+): { width: number; height: number } {
   const scale = Math.min(1, maxSide / Math.max(imageWidth, imageHeight));
   const roundUp = (v: number) => Math.max(multiple, Math.ceil(v / multiple) * multiple);
   return { width: roundUp(imageWidth * scale), height: roundUp(imageHeight * scale) };

@@ -37,7 +37,13 @@ export abstract class HostedDetector implements FaceDetector {
     batching: DetectorBatching,
   ) {
     this.maxBatchSize = Math.max(1, Math.min(modelMaxBatch, batching.maxBatchSize));
-    this.reporter = new InferenceReporter({ stage: 'detect', host, maxBatchSize: this.maxBatchSize, observer: batching.pipelineObserver, busyReportMs: batching.busyReportMs });
+    this.reporter = new InferenceReporter({
+      stage: 'detect',
+      host,
+      maxBatchSize: this.maxBatchSize,
+      observer: batching.pipelineObserver,
+      busyReportMs: batching.busyReportMs,
+    });
     this.batcher = new DynamicBatcher<RgbImage, Detection[]>({
       name,
       maxBatchSize: this.maxBatchSize,
@@ -81,7 +87,11 @@ export async function withInferenceHost<T>(
 ): Promise<T> {
   const host = await createInferenceHost(hostOptionsFromConfig(inference, modelPath, logger));
   try {
-    return build(host, { maxBatchSize: inference.maxBatchSize, maxDelayMs: inference.maxDelayMs, maxQueue: inference.maxQueue });
+    return build(host, {
+      maxBatchSize: inference.maxBatchSize,
+      maxDelayMs: inference.maxDelayMs,
+      maxQueue: inference.maxQueue,
+    });
   } catch (error) {
     await host.close();
     throw error;

@@ -19,7 +19,9 @@ export function assertRgbImage(image: RgbImage): void {
     throw new Error(`frame size ${image.width}x${image.height} is not a positive integer size`);
   }
   if (image.data.length !== image.width * image.height * 3) {
-    throw new Error(`frame data has ${image.data.length} bytes, expected ${image.width * image.height * 3} for ${image.width}x${image.height} RGB`);
+    throw new Error(
+      `frame data has ${image.data.length} bytes, expected ${image.width * image.height * 3} for ${image.width}x${image.height} RGB`,
+    );
   }
 }
 

@@ -50,7 +50,9 @@ export function parseDetectorSpec(text: string, where: string): DetectorSpec {
   }
   const parsed = detectorSpecSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(`${where}: invalid detector description: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `${where}: invalid detector description: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   }
   return parsed.data;
 }

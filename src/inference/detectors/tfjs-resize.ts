@@ -56,7 +56,16 @@ export function padBottomRightAndResize(image: RgbImage, size: number, out: Floa
 }
 
 /** tfjs's interpolation order: along the row first (top, bottom), then between the rows. Offsets < 0 are padding (0). */
-function bilinear(data: Uint8Array, tl: number, tr: number, bl: number, br: number, ch: number, colFrac: number, rowFrac: number): number {
+function bilinear(
+  data: Uint8Array,
+  tl: number,
+  tr: number,
+  bl: number,
+  br: number,
+  ch: number,
+  colFrac: number,
+  rowFrac: number,
+): number {
   const vtl = tl >= 0 ? data[tl + ch]! : 0;
   const vtr = tr >= 0 ? data[tr + ch]! : 0;
   const vbl = bl >= 0 ? data[bl + ch]! : 0;

@@ -44,7 +44,9 @@ export function decodeTinyFace(
   const [batch, channels, cells, cellsW] = output.dims;
   const anchors = TINY_FACE_ANCHORS.length;
   if (output.dims.length !== 4 || channels !== anchors * 5 || cells !== cellsW || batchIndex >= (batch ?? 0)) {
-    throw new Error(`tiny face detector output has shape [${output.dims.join(',')}], expected [N,${anchors * 5},S,S] with batch index ${batchIndex}`);
+    throw new Error(
+      `tiny face detector output has shape [${output.dims.join(',')}], expected [N,${anchors * 5},S,S] with batch index ${batchIndex}`,
+    );
   }
   const n = cells!;
   const plane = n * n;
@@ -76,7 +78,10 @@ export function decodeTinyFace(
 }
 
 /** face-api's hard NMS on relative boxes: best first, drop those overlapping a kept one by more than the threshold. */
-function suppress<T extends { x: number; y: number; w: number; h: number; score: number }>(boxes: T[], iouThreshold: number): T[] {
+function suppress<T extends { x: number; y: number; w: number; h: number; score: number }>(
+  boxes: T[],
+  iouThreshold: number,
+): T[] {
   const order = [...boxes].sort((p, q) => q.score - p.score);
   const kept: T[] = [];
   for (const candidate of order) {
@@ -85,7 +90,10 @@ function suppress<T extends { x: number; y: number; w: number; h: number; score:
   return kept;
 }
 
-function overlap(p: { x: number; y: number; w: number; h: number }, q: { x: number; y: number; w: number; h: number }): number {
+function overlap(
+  p: { x: number; y: number; w: number; h: number },
+  q: { x: number; y: number; w: number; h: number },
+): number {
   const iw = Math.max(0, Math.min(p.x + p.w, q.x + q.w) - Math.max(p.x, q.x));
   const ih = Math.max(0, Math.min(p.y + p.h, q.y + q.h) - Math.max(p.y, q.y));
   const inter = iw * ih;

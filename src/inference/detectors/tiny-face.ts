@@ -53,16 +53,33 @@ export class TinyFaceDetector extends HostedDetector {
   readonly scoreThreshold: number;
   readonly nmsIou: number;
 
-  constructor(name: string, readonly spec: TinyFaceSpec, host: InferenceHost, private readonly settings: TinyFaceSettings, batching: DetectorBatching) {
+  constructor(
+    name: string,
+    readonly spec: TinyFaceSpec,
+    host: InferenceHost,
+    private readonly settings: TinyFaceSettings,
+    batching: DetectorBatching,
+  ) {
     super(name, host, spec.maxBatch, batching);
     this.inputSize = settings.inputSize ?? spec.inputSize;
     this.scoreThreshold = settings.scoreThreshold ?? spec.scoreThreshold;
     this.nmsIou = settings.nmsIou ?? spec.nmsIou;
-    if (!Number.isInteger(this.inputSize) || this.inputSize < 32 || this.inputSize > 2048 || this.inputSize % 32 !== 0) {
-      throw new FerError('config_invalid', `detector ${name}: input size must be a multiple of 32 between 32 and 2048, got ${this.inputSize}`);
+    if (
+      !Number.isInteger(this.inputSize) ||
+      this.inputSize < 32 ||
+      this.inputSize > 2048 ||
+      this.inputSize % 32 !== 0
+    ) {
+      throw new FerError(
+        'config_invalid',
+        `detector ${name}: input size must be a multiple of 32 between 32 and 2048, got ${this.inputSize}`,
+      );
     }
     if (!(this.scoreThreshold > 0 && this.scoreThreshold < 1)) {
-      throw new FerError('config_invalid', `detector ${name}: score threshold must be between 0 and 1 (exclusive), got ${this.scoreThreshold}`);
+      throw new FerError(
+        'config_invalid',
+        `detector ${name}: score threshold must be between 0 and 1 (exclusive), got ${this.scoreThreshold}`,
+      );
     }
   }
 
@@ -80,8 +97,19 @@ export class TinyFaceDetector extends HostedDetector {
     const outputs = await this.host.run({ [this.spec.inputName]: { data, dims: [frames.length, 3, size, size] } });
     this.reporter.batch(frames.length, performance.now() - start);
     const grid = outputs[this.spec.outputName];
-    if (grid === undefined) throw new Error(`detector ${this.name}: model has no output "${this.spec.outputName}" (got ${Object.keys(outputs).join(', ')})`);
-    return frames.map((frame, i) => this.finish(decodeTinyFace(grid, i, frame.width, frame.height, size, { scoreThreshold: this.scoreThreshold, iouThreshold: this.nmsIou }), frame));
+    if (grid === undefined)
+      throw new Error(
+        `detector ${this.name}: model has no output "${this.spec.outputName}" (got ${Object.keys(outputs).join(', ')})`,
+      );
+    return frames.map((frame, i) =>
+      this.finish(
+        decodeTinyFace(grid, i, frame.width, frame.height, size, {
+          scoreThreshold: this.scoreThreshold,
+          iouThreshold: this.nmsIou,
+        }),
+        frame,
+      ),
+    );
   }
 
   /** face-api leaves boxes unclipped (it clips when cropping); consumers here get boxes inside the frame. */
@@ -108,7 +136,11 @@ export interface LoadTinyFaceOptions {
 export async function readTinyFaceSpec(dir: string): Promise<TinyFaceSpec> {
   const specPath = path.join(dir, TINY_FACE_SPEC_FILE);
   const text = await readFile(specPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') throw new FerError('model_missing', `no face-api detector at ${dir} (${TINY_FACE_SPEC_FILE} missing); build it with "fer-stream models build-faceapi"`);
+    if (error.code === 'ENOENT')
+      throw new FerError(
+        'model_missing',
+        `no face-api detector at ${dir} (${TINY_FACE_SPEC_FILE} missing); build it with "fer-stream models build-faceapi"`,
+      );
     throw error;
   });
   let raw: unknown;
@@ -118,19 +150,26 @@ export async function readTinyFaceSpec(dir: string): Promise<TinyFaceSpec> {
     throw new FerError('model_invalid', `${specPath}: not valid JSON (${(error as Error).message})`);
   }
   const parsed = tinyFaceSpecSchema.safeParse(raw);
-  if (!parsed.success) throw new FerError('model_invalid', `${specPath}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new FerError(
+      'model_invalid',
+      `${specPath}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data;
 }
 
 /** Reads `dir/faceapi-detector.json`, starts the ONNX sessions, returns a ready detector. */
 export async function loadTinyFaceDetector(dir: string, options: LoadTinyFaceOptions): Promise<TinyFaceDetector> {
   const spec = await readTinyFaceSpec(dir);
-  return withInferenceHost(path.join(dir, spec.model), options.inference, (host, batching) =>
-    new TinyFaceDetector(path.basename(dir), spec, host, options.settings, {
-      ...batching,
-      ...(options.observer ? { observer: options.observer } : {}),
-      ...(options.pipelineObserver ? { pipelineObserver: options.pipelineObserver } : {}),
-    }),
+  return withInferenceHost(
+    path.join(dir, spec.model),
+    options.inference,
+    (host, batching) =>
+      new TinyFaceDetector(path.basename(dir), spec, host, options.settings, {
+        ...batching,
+        ...(options.observer ? { observer: options.observer } : {}),
+        ...(options.pipelineObserver ? { pipelineObserver: options.pipelineObserver } : {}),
+      }),
     options.logger,
   );
 }

@@ -48,12 +48,19 @@ function tooLarge(width: number, height: number, maxPixels: number): FerError {
 function checkRaw(image: RgbImage, maxPixels: number): RgbImage {
   const { width, height, data } = image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 0 || height < 0) {
-    throw new FerError(IMAGE_ERRORS.corrupt, `raw RGB image size ${width}x${height} is not a pair of non-negative integers`);
+    throw new FerError(
+      IMAGE_ERRORS.corrupt,
+      `raw RGB image size ${width}x${height} is not a pair of non-negative integers`,
+    );
   }
-  if (width === 0 || height === 0) throw new FerError(IMAGE_ERRORS.empty, `raw RGB image is ${width}x${height}: it has no pixels`);
+  if (width === 0 || height === 0)
+    throw new FerError(IMAGE_ERRORS.empty, `raw RGB image is ${width}x${height}: it has no pixels`);
   if (width * height > maxPixels) throw tooLarge(width, height, maxPixels);
   if (data.length !== width * height * 3) {
-    throw new FerError(IMAGE_ERRORS.corrupt, `raw RGB image ${width}x${height} needs ${width * height * 3} bytes (3 per pixel), got ${data.length}`);
+    throw new FerError(
+      IMAGE_ERRORS.corrupt,
+      `raw RGB image ${width}x${height} needs ${width * height * 3} bytes (3 per pixel), got ${data.length}`,
+    );
   }
   return image;
 }
@@ -88,7 +95,11 @@ function toRgb(data: Uint8Array, width: number, height: number, channels: number
   return rgb;
 }
 
-async function decodeEncoded(bytes: Uint8Array, maxPixels: number, colorManagement: ColorManagement): Promise<RgbImage> {
+async function decodeEncoded(
+  bytes: Uint8Array,
+  maxPixels: number,
+  colorManagement: ColorManagement,
+): Promise<RgbImage> {
   if (bytes.length === 0) throw new FerError(IMAGE_ERRORS.empty, 'image file is empty (0 bytes)');
   let meta: Metadata;
   try {
@@ -97,21 +108,33 @@ async function decodeEncoded(bytes: Uint8Array, maxPixels: number, colorManageme
   } catch (err) {
     const message = describeSharpError(err);
     if (/unsupported image format/i.test(message)) {
-      throw new FerError(IMAGE_ERRORS.unsupported, `not an image in a supported format (JPEG, PNG, WebP, GIF, TIFF, HEIF/AVIF); ${bytes.length} bytes starting with ${hexPrefix(bytes)}`, { cause: err });
+      throw new FerError(
+        IMAGE_ERRORS.unsupported,
+        `not an image in a supported format (JPEG, PNG, WebP, GIF, TIFF, HEIF/AVIF); ${bytes.length} bytes starting with ${hexPrefix(bytes)}`,
+        { cause: err },
+      );
     }
     throw new FerError(IMAGE_ERRORS.corrupt, `image header cannot be read: ${message}`, { cause: err });
   }
   if (!ACCEPTED_FORMATS.has(meta.format)) {
-    throw new FerError(IMAGE_ERRORS.unsupported, `image format "${meta.format}" is not accepted (accepted: ${[...ACCEPTED_FORMATS].join(', ')})`);
+    throw new FerError(
+      IMAGE_ERRORS.unsupported,
+      `image format "${meta.format}" is not accepted (accepted: ${[...ACCEPTED_FORMATS].join(', ')})`,
+    );
   }
   const { width, height } = meta;
-  if (!(width > 0 && height > 0)) throw new FerError(IMAGE_ERRORS.corrupt, `image header gives no usable size (${width}x${height})`);
+  if (!(width > 0 && height > 0))
+    throw new FerError(IMAGE_ERRORS.corrupt, `image header gives no usable size (${width}x${height})`);
   if (width * height > maxPixels) throw tooLarge(width, height, maxPixels);
 
   const cmykAsPil = colorManagement === 'pil' && meta.space === 'cmyk';
   try {
     // failOn 'warning' (sharp's default): truncated or damaged data fails, as PIL refuses truncated files.
-    let pipeline = sharp(bytes, { ignoreIcc: colorManagement === 'pil', limitInputPixels: maxPixels, failOn: 'warning' }).rotate();
+    let pipeline = sharp(bytes, {
+      ignoreIcc: colorManagement === 'pil',
+      limitInputPixels: maxPixels,
+      failOn: 'warning',
+    }).rotate();
     if (cmykAsPil) pipeline = pipeline.pipelineColourspace('cmyk').toColourspace('cmyk');
     const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
     const pixels = new Uint8Array(data.buffer, data.byteOffset, data.length);
@@ -121,7 +144,11 @@ async function decodeEncoded(bytes: Uint8Array, maxPixels: number, colorManageme
     }
     return { data: toRgb(pixels, info.width, info.height, info.channels), width: info.width, height: info.height };
   } catch (err) {
-    throw new FerError(IMAGE_ERRORS.corrupt, `${meta.format} image ${width}x${height} cannot be decoded: ${describeSharpError(err)}`, { cause: err });
+    throw new FerError(
+      IMAGE_ERRORS.corrupt,
+      `${meta.format} image ${width}x${height} cannot be decoded: ${describeSharpError(err)}`,
+      { cause: err },
+    );
   }
 }
 

@@ -53,7 +53,10 @@ const CONVOLUTION_FILTERS: Readonly<Record<number, Filter>> = {
   [PIL_FILTERS.lanczos]: { support: 3, weight: (x) => (x >= -3 && x < 3 ? sinc(x) * sinc(x / 3) : 0) },
 };
 
-export const SUPPORTED_RESAMPLE_FILTERS: readonly number[] = [PIL_FILTERS.nearest, ...Object.keys(CONVOLUTION_FILTERS).map(Number)].sort();
+export const SUPPORTED_RESAMPLE_FILTERS: readonly number[] = [
+  PIL_FILTERS.nearest,
+  ...Object.keys(CONVOLUTION_FILTERS).map(Number),
+].sort();
 
 const PRECISION_BITS = 32 - 8 - 2;
 const ROUNDING = 1 << (PRECISION_BITS - 1);
@@ -87,7 +90,8 @@ function precomputeCoefficients(inSize: number, outSize: number, filter: Filter)
     for (let x = 0; x < xmax; x++) {
       const k = sum !== 0 ? taps[x]! / sum : taps[x]!;
       // Pillow rounds half away from zero: (int)(±0.5 + k * 2^22).
-      weights[xx * ksize + x] = k < 0 ? Math.trunc(-0.5 + k * (1 << PRECISION_BITS)) : Math.trunc(0.5 + k * (1 << PRECISION_BITS));
+      weights[xx * ksize + x] =
+        k < 0 ? Math.trunc(-0.5 + k * (1 << PRECISION_BITS)) : Math.trunc(0.5 + k * (1 << PRECISION_BITS));
     }
     bounds[xx * 2] = xmin;
     bounds[xx * 2 + 1] = xmax;
@@ -112,7 +116,14 @@ function clamped(data: Uint8Array | Uint8ClampedArray): Uint8ClampedArray {
 }
 
 /** Horizontal pass: rows [firstRow, firstRow + out rows) of `src` (width `inWidth`) into `out`. */
-function horizontalPass(src: Uint8ClampedArray, inWidth: number, firstRow: number, out: Uint8ClampedArray, outWidth: number, c: Coefficients): Pass {
+function horizontalPass(
+  src: Uint8ClampedArray,
+  inWidth: number,
+  firstRow: number,
+  out: Uint8ClampedArray,
+  outWidth: number,
+  c: Coefficients,
+): Pass {
   const { ksize, bounds, weights } = c;
   const inStride = inWidth * 3;
   return {
@@ -147,7 +158,13 @@ function horizontalPass(src: Uint8ClampedArray, inWidth: number, firstRow: numbe
 }
 
 /** Vertical pass into `out` (height = out rows); `c.bounds` minus `rowOffset` index rows of `src`. */
-function verticalPass(src: Uint8ClampedArray, width: number, out: Uint8ClampedArray, c: Coefficients, rowOffset: number): Pass {
+function verticalPass(
+  src: Uint8ClampedArray,
+  width: number,
+  out: Uint8ClampedArray,
+  c: Coefficients,
+  rowOffset: number,
+): Pass {
   const { ksize, bounds, weights } = c;
   const stride = width * 3;
   return {
@@ -224,7 +241,8 @@ function planResize(src: RgbImage, width: number, height: number, resample: numb
   const result: RgbImage = { data: new Uint8Array(outData.buffer), width, height };
   if (resample === PIL_FILTERS.nearest) return { passes: [nearestPass(src, outData, width, height)], result };
   const filter = CONVOLUTION_FILTERS[resample];
-  if (filter === undefined) throw new Error(`unsupported resample filter ${resample} (supported: ${SUPPORTED_RESAMPLE_FILTERS.join(', ')})`);
+  if (filter === undefined)
+    throw new Error(`unsupported resample filter ${resample} (supported: ${SUPPORTED_RESAMPLE_FILTERS.join(', ')})`);
   const input = clamped(src.data);
   const horiz = precomputeCoefficients(src.width, width, filter);
   const vert = precomputeCoefficients(src.height, height, filter);
@@ -234,7 +252,13 @@ function planResize(src: RgbImage, width: number, height: number, resample: numb
   const firstRow = vert.bounds[0]!;
   const lastRow = vert.bounds[height * 2 - 2]! + vert.bounds[height * 2 - 1]!;
   const temp = new Uint8ClampedArray(width * (lastRow - firstRow) * 3);
-  return { passes: [horizontalPass(input, src.width, firstRow, temp, width, horiz), verticalPass(temp, width, outData, vert, firstRow)], result };
+  return {
+    passes: [
+      horizontalPass(input, src.width, firstRow, temp, width, horiz),
+      verticalPass(temp, width, outData, vert, firstRow),
+    ],
+    result,
+  };
 }
 
 /**
@@ -256,7 +280,13 @@ const DEFAULT_SLICE_COST = 1 << 19;
  * photo takes tens of milliseconds of JavaScript, which must not stall a busy worker's loop.
  * The result is identical to pilResize.
  */
-export async function pilResizeAsync(src: RgbImage, width: number, height: number, resample: number, sliceCost = DEFAULT_SLICE_COST): Promise<RgbImage> {
+export async function pilResizeAsync(
+  src: RgbImage,
+  width: number,
+  height: number,
+  resample: number,
+  sliceCost = DEFAULT_SLICE_COST,
+): Promise<RgbImage> {
   if (src.width === width && src.height === height) return src;
   const { passes, result } = planResize(src, width, height, resample);
   for (const pass of passes) {

@@ -26,7 +26,13 @@ export function channelTables(config: PreprocessorConfig): readonly Float32Array
  * Writes `image` (interleaved RGB) as planes C×H×W at `offset` of `out`; with channel order
  * 'bgr' the first plane is blue. Each table applies to the RGB channel it was built for.
  */
-export function writeChw(image: RgbImage, tables: readonly Float32Array[], channelOrder: 'rgb' | 'bgr', out: Float32Array, offset: number): void {
+export function writeChw(
+  image: RgbImage,
+  tables: readonly Float32Array[],
+  channelOrder: 'rgb' | 'bgr',
+  out: Float32Array,
+  offset: number,
+): void {
   const plane = image.width * image.height;
   const data = image.data;
   const [t0, t1, t2] = tables as [Float32Array, Float32Array, Float32Array];

@@ -14,7 +14,9 @@ import sharp, { type Sharp } from 'sharp';
 import type { RgbImage } from '../../../src/core/types.ts';
 import { SCENE_HEIGHT, SCENE_WIDTH, seededRandom, type Scene } from './scenes.ts';
 
-export const CLUTTER_DIR = path.resolve(process.env.FER_CLUTTER_DIR ?? path.join(os.homedir(), '.cache', 'fer-stream', 'clutter'));
+export const CLUTTER_DIR = path.resolve(
+  process.env.FER_CLUTTER_DIR ?? path.join(os.homedir(), '.cache', 'fer-stream', 'clutter'),
+);
 export const CLUTTER_FETCH = 'test/helpers/face-truth/fetch-clutter.sh';
 const MANIFEST = 'MANIFEST.tsv';
 
@@ -64,14 +66,28 @@ async function loadPicture(file: string): Promise<RgbImage> {
   if (file.endsWith('.pat')) {
     const tile = readGimpPattern(readFileSync(file));
     const out = new Uint8Array(SCENE_WIDTH * SCENE_HEIGHT * 3);
-    for (let y = 0; y < SCENE_HEIGHT; y++) for (let x = 0; x < SCENE_WIDTH; x++) out.set(tile.data.subarray(((y % tile.height) * tile.width + (x % tile.width)) * 3, ((y % tile.height) * tile.width + (x % tile.width)) * 3 + 3), (y * SCENE_WIDTH + x) * 3);
+    for (let y = 0; y < SCENE_HEIGHT; y++)
+      for (let x = 0; x < SCENE_WIDTH; x++)
+        out.set(
+          tile.data.subarray(
+            ((y % tile.height) * tile.width + (x % tile.width)) * 3,
+            ((y % tile.height) * tile.width + (x % tile.width)) * 3 + 3,
+          ),
+          (y * SCENE_WIDTH + x) * 3,
+        );
     return raw(out, SCENE_WIDTH, SCENE_HEIGHT);
   }
-  const { data, info } = await sharp(file).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(file)
+    .rotate()
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return raw(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height);
 }
 
-const toSharp = (image: RgbImage) => sharp(Buffer.from(image.data), { raw: { width: image.width, height: image.height, channels: 3 } });
+const toSharp = (image: RgbImage) =>
+  sharp(Buffer.from(image.data), { raw: { width: image.width, height: image.height, channels: 3 } });
 
 async function toRgb(pipeline: Sharp): Promise<RgbImage> {
   const { data, info } = await pipeline.removeAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -88,14 +104,26 @@ export async function clutterScenes(walls: readonly Scene[], dir = CLUTTER_DIR, 
   for (const picture of clutterPictures(dir)) {
     const image = await loadPicture(path.join(dir, picture.file));
     const name = (variant: string) => `clutter:${picture.file}#${variant}`;
-    scenes.push({ name: name('full'), kind: 'clutter', image: await toRgb(toSharp(image).resize(SCENE_WIDTH, SCENE_HEIGHT, { fit: 'cover' })), faces: [] });
+    scenes.push({
+      name: name('full'),
+      kind: 'clutter',
+      image: await toRgb(toSharp(image).resize(SCENE_WIDTH, SCENE_HEIGHT, { fit: 'cover' })),
+      faces: [],
+    });
 
     const share = 0.5 + random() * 0.17;
     const width = Math.max(1, Math.round(image.width * share));
     const height = Math.max(1, Math.round(image.height * share));
     const left = Math.floor(random() * (image.width - width + 1));
     const top = Math.floor(random() * (image.height - height + 1));
-    scenes.push({ name: name('zoom'), kind: 'clutter', image: await toRgb(toSharp(image).extract({ left, top, width, height }).resize(SCENE_WIDTH, SCENE_HEIGHT, { fit: 'cover' })), faces: [] });
+    scenes.push({
+      name: name('zoom'),
+      kind: 'clutter',
+      image: await toRgb(
+        toSharp(image).extract({ left, top, width, height }).resize(SCENE_WIDTH, SCENE_HEIGHT, { fit: 'cover' }),
+      ),
+      faces: [],
+    });
 
     // Hung on a wall: 40–70 % of the frame's width, its own aspect, a wooden or gilt frame.
     const wall = walls[Math.floor(random() * walls.length)]!;
@@ -110,7 +138,12 @@ export async function clutterScenes(walls: readonly Scene[], dir = CLUTTER_DIR, 
       .toBuffer();
     const x = Math.floor(random() * (SCENE_WIDTH - pictureWidth - 2 * border + 1));
     const y = Math.floor(random() * Math.max(1, (SCENE_HEIGHT - pictureHeight - 2 * border) / 2));
-    scenes.push({ name: name('framed'), kind: 'clutter', image: await toRgb(toSharp(wall.image).composite([{ input: framed, left: x, top: y }])), faces: [] });
+    scenes.push({
+      name: name('framed'),
+      kind: 'clutter',
+      image: await toRgb(toSharp(wall.image).composite([{ input: framed, left: x, top: y }])),
+      faces: [],
+    });
   }
   return scenes;
 }

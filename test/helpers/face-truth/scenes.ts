@@ -52,29 +52,54 @@ export const NO_FACE_SOURCES: ReadonlyArray<{ readonly name: string; readonly gr
   { name: 'sierpinski', graph: `sierpinski=size=${size}:rate=2` },
   { name: 'gradients', graph: `gradients=size=${size}:rate=2:speed=0.1` },
   { name: 'grey-noise', graph: `nullsrc=size=${size}:rate=2,geq=lum=random(1)*255:cb=128:cr=128` },
-  { name: 'colour-noise', graph: `nullsrc=size=${size}:rate=2,format=rgb24,geq=r=random(1)*255:g=random(2)*255:b=random(3)*255` },
-  { name: 'text-dark', graph: `color=c=#202830:size=${size}:rate=2,${text('QUARTERLY REVIEW %{n}', 44, 60, 'white')},${text('Revenue up 12 percent', 32, 200, '#f0c040')},${text('Questions and answers', 28, 360, '#a0d0ff')}` },
-  { name: 'text-light', graph: `color=c=#f4f0e8:size=${size}:rate=2,${text('Chapter %{n} - The Long Road', 40, 100, 'black')},${text('o o  O O  (o)(o)  8 8', 56, 230, '#603020')},${text('fer-stream 2026', 30, 380, '#305080')}` },
+  {
+    name: 'colour-noise',
+    graph: `nullsrc=size=${size}:rate=2,format=rgb24,geq=r=random(1)*255:g=random(2)*255:b=random(3)*255`,
+  },
+  {
+    name: 'text-dark',
+    graph: `color=c=#202830:size=${size}:rate=2,${text('QUARTERLY REVIEW %{n}', 44, 60, 'white')},${text('Revenue up 12 percent', 32, 200, '#f0c040')},${text('Questions and answers', 28, 360, '#a0d0ff')}`,
+  },
+  {
+    name: 'text-light',
+    graph: `color=c=#f4f0e8:size=${size}:rate=2,${text('Chapter %{n} - The Long Road', 40, 100, 'black')},${text('o o  O O  (o)(o)  8 8', 56, 230, '#603020')},${text('fer-stream 2026', 30, 380, '#305080')}`,
+  },
 ];
 
 export const FRAMES_PER_SOURCE = 8;
 
 function rawFrames(ffmpeg: string, graph: string, count: number): RgbImage[] {
-  const raw = execFileSync(ffmpeg, ['-v', 'error', '-f', 'lavfi', '-i', graph, '-frames:v', String(count), '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 27 });
+  const raw = execFileSync(
+    ffmpeg,
+    ['-v', 'error', '-f', 'lavfi', '-i', graph, '-frames:v', String(count), '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+    { maxBuffer: 1 << 27 },
+  );
   const bytes = SCENE_WIDTH * SCENE_HEIGHT * 3;
-  return Array.from({ length: Math.floor(raw.length / bytes) }, (_, i) => ({ data: new Uint8Array(raw.subarray(i * bytes, (i + 1) * bytes)), width: SCENE_WIDTH, height: SCENE_HEIGHT }));
+  return Array.from({ length: Math.floor(raw.length / bytes) }, (_, i) => ({
+    data: new Uint8Array(raw.subarray(i * bytes, (i + 1) * bytes)),
+    width: SCENE_WIDTH,
+    height: SCENE_HEIGHT,
+  }));
 }
 
 /** Every generated no-face frame (NO_FACE_SOURCES × 8); needs ffmpeg with drawtext and the DejaVu font. */
 export function generatedNoFaceScenes(ffmpeg: string): Scene[] {
   if (!existsSync(FONT_FILE)) throw new Error(`font ${FONT_FILE} missing: install Debian's fonts-dejavu-core`);
   return NO_FACE_SOURCES.flatMap(({ name, graph }) =>
-    rawFrames(ffmpeg, graph, FRAMES_PER_SOURCE).map((image, i) => ({ name: `${name}#${i}`, kind: 'no-face' as const, image, faces: [] })),
+    rawFrames(ffmpeg, graph, FRAMES_PER_SOURCE).map((image, i) => ({
+      name: `${name}#${i}`,
+      kind: 'no-face' as const,
+      image,
+      faces: [],
+    })),
   );
 }
 
 interface TruthFile {
-  readonly photos: Record<string, ReadonlyArray<{ box: [number, number, number, number]; truncated?: boolean; person?: string }>>;
+  readonly photos: Record<
+    string,
+    ReadonlyArray<{ box: [number, number, number, number]; truncated?: boolean; person?: string }>
+  >;
   readonly sceneryRegions: ReadonlyArray<[string, number, number, number, number]>;
 }
 
@@ -84,7 +109,9 @@ export const FIXTURE_TRUTH: TruthFile = JSON.parse(readFileSync(truthFile, 'utf8
 const toBox = ([x, y, width, height]: readonly number[]): Box => ({ x: x!, y: y!, width: width!, height: height! });
 
 async function decode(input: Buffer | string, pipeline: (s: Sharp) => Sharp = (s) => s): Promise<RgbImage> {
-  const { data, info } = await pipeline(sharp(input).rotate().removeAlpha().toColourspace('srgb')).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await pipeline(sharp(input).rotate().removeAlpha().toColourspace('srgb'))
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
 }
 
@@ -94,7 +121,9 @@ export async function sceneryScenes(facesDir: string): Promise<Scene[]> {
     FIXTURE_TRUTH.sceneryRegions.map(async ([file, x, y, width, height], i) => ({
       name: `scenery:${file}#${i}`,
       kind: 'no-face' as const,
-      image: await decode(path.join(facesDir, file), (s) => s.extract({ left: x, top: y, width, height }).resize(SCENE_WIDTH, SCENE_HEIGHT, { fit: 'cover' })),
+      image: await decode(path.join(facesDir, file), (s) =>
+        s.extract({ left: x, top: y, width, height }).resize(SCENE_WIDTH, SCENE_HEIGHT, { fit: 'cover' }),
+      ),
       faces: [],
     })),
   );
@@ -107,7 +136,9 @@ export async function photoScenes(facesDir: string, maxSide = SCENE_WIDTH): Prom
     const full = await sharp(path.join(facesDir, file)).rotate().metadata();
     const [w, h] = (full.orientation ?? 1) >= 5 ? [full.height!, full.width!] : [full.width!, full.height!];
     const scale = Math.min(1, maxSide / Math.max(w, h));
-    const image = await decode(path.join(facesDir, file), (s) => s.resize(Math.round(w * scale), Math.round(h * scale), { fit: 'fill' }));
+    const image = await decode(path.join(facesDir, file), (s) =>
+      s.resize(Math.round(w * scale), Math.round(h * scale), { fit: 'fill' }),
+    );
     const sx = image.width / w;
     const sy = image.height / h;
     scenes.push({
@@ -116,7 +147,10 @@ export async function photoScenes(facesDir: string, maxSide = SCENE_WIDTH): Prom
       image,
       faces: faces.map((f) => {
         const b = toBox(f.box);
-        return { box: { x: b.x * sx, y: b.y * sy, width: b.width * sx, height: b.height * sy }, truncated: f.truncated === true };
+        return {
+          box: { x: b.x * sx, y: b.y * sy, width: b.width * sx, height: b.height * sy },
+          truncated: f.truncated === true,
+        };
       }),
     });
   }
@@ -137,7 +171,12 @@ const CONTEXT = 0.35;
 export async function loadFacePatches(facesDir: string): Promise<FacePatch[]> {
   const patches: FacePatch[] = [];
   for (const [file, faces] of Object.entries(FIXTURE_TRUTH.photos)) {
-    const photo = await sharp(path.join(facesDir, file)).rotate().metadata().then((m) => ((m.orientation ?? 1) >= 5 ? { width: m.height!, height: m.width! } : { width: m.width!, height: m.height! }));
+    const photo = await sharp(path.join(facesDir, file))
+      .rotate()
+      .metadata()
+      .then((m) =>
+        (m.orientation ?? 1) >= 5 ? { width: m.height!, height: m.width! } : { width: m.width!, height: m.height! },
+      );
     for (const [index, f] of faces.entries()) {
       if (f.truncated === true) continue;
       const b = toBox(f.box);
@@ -145,8 +184,14 @@ export async function loadFacePatches(facesDir: string): Promise<FacePatch[]> {
       const top = Math.max(0, Math.round(b.y - CONTEXT * b.height));
       const right = Math.min(photo.width, Math.round(b.x + (1 + CONTEXT) * b.width));
       const bottom = Math.min(photo.height, Math.round(b.y + (1 + CONTEXT) * b.height));
-      const image = await decode(path.join(facesDir, file), (s) => s.extract({ left, top, width: right - left, height: bottom - top }));
-      patches.push({ image, face: { x: b.x - left, y: b.y - top, width: b.width, height: b.height }, person: f.person ?? `${file}#${index}` });
+      const image = await decode(path.join(facesDir, file), (s) =>
+        s.extract({ left, top, width: right - left, height: bottom - top }),
+      );
+      patches.push({
+        image,
+        face: { x: b.x - left, y: b.y - top, width: b.width, height: b.height },
+        person: f.person ?? `${file}#${index}`,
+      });
     }
   }
   return patches;
@@ -168,7 +213,15 @@ export function placedBoxes(p: Placement): { region: Box; face: Box } {
   const sx = width / p.patch.image.width;
   const sy = height / p.patch.image.height;
   const region = { x: Math.round(p.x), y: Math.round(p.y), width, height };
-  return { region, face: { x: region.x + p.patch.face.x * sx, y: region.y + p.patch.face.y * sy, width: p.patch.face.width * sx, height: p.patch.face.height * sy } };
+  return {
+    region,
+    face: {
+      x: region.x + p.patch.face.x * sx,
+      y: region.y + p.patch.face.y * sy,
+      width: p.patch.face.width * sx,
+      height: p.patch.face.height * sy,
+    },
+  };
 }
 
 /** Pastes the placements in order (later ones cover earlier ones) and returns the frame. */
@@ -176,7 +229,9 @@ export async function pasteFaces(background: RgbImage, placements: readonly Plac
   const layers: OverlayOptions[] = [];
   for (const p of placements) {
     const { region } = placedBoxes(p);
-    let resized = sharp(Buffer.from(p.patch.image.data), { raw: { width: p.patch.image.width, height: p.patch.image.height, channels: 3 } }).resize(region.width, region.height, { fit: 'fill' });
+    let resized = sharp(Buffer.from(p.patch.image.data), {
+      raw: { width: p.patch.image.width, height: p.patch.image.height, channels: 3 },
+    }).resize(region.width, region.height, { fit: 'fill' });
     // Parts outside the frame are cut off (a face entering or leaving).
     const left = Math.max(0, -region.x);
     const top = Math.max(0, -region.y);
@@ -188,7 +243,9 @@ export async function pasteFaces(background: RgbImage, placements: readonly Plac
     layers.push({ input: await resized.png().toBuffer(), left: Math.max(0, region.x), top: Math.max(0, region.y) });
   }
   // Compositing adds an alpha channel: removed so the frame is RGB like every other.
-  const { data, info } = await sharp(Buffer.from(background.data), { raw: { width: background.width, height: background.height, channels: 3 } })
+  const { data, info } = await sharp(Buffer.from(background.data), {
+    raw: { width: background.width, height: background.height, channels: 3 },
+  })
     .composite(layers)
     .removeAlpha()
     .raw()
@@ -209,7 +266,8 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-const overlaps = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+const overlaps = (a: Box, b: Box) =>
+  a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 
 /** Face widths pasted, log-uniform: from small (a face across a room at 640 px) to a close-up. */
 export const PASTED_FACE_WIDTHS = { min: 20, max: 240 } as const;
@@ -230,7 +288,12 @@ export async function compositeScenes(backgrounds: readonly Scene[], facesDir: s
       const faceWidth = PASTED_FACE_WIDTHS.min * (PASTED_FACE_WIDTHS.max / PASTED_FACE_WIDTHS.min) ** random();
       const size = placedBoxes({ patch, x: 0, y: 0, faceWidth }).region;
       if (size.width > SCENE_WIDTH || size.height > SCENE_HEIGHT) continue;
-      const placement = { patch, faceWidth, x: Math.floor(random() * (SCENE_WIDTH - size.width + 1)), y: Math.floor(random() * (SCENE_HEIGHT - size.height + 1)) };
+      const placement = {
+        patch,
+        faceWidth,
+        x: Math.floor(random() * (SCENE_WIDTH - size.width + 1)),
+        y: Math.floor(random() * (SCENE_HEIGHT - size.height + 1)),
+      };
       const boxes = placedBoxes(placement);
       if (placed.some((p) => overlaps(p.region, boxes.region))) continue;
       placed.push({ placement, ...boxes });
@@ -238,7 +301,10 @@ export async function compositeScenes(backgrounds: readonly Scene[], facesDir: s
     scenes.push({
       name: `${background.name}+${placed.length} faces`,
       kind: 'composite',
-      image: await pasteFaces(background.image, placed.map((p) => p.placement)),
+      image: await pasteFaces(
+        background.image,
+        placed.map((p) => p.placement),
+      ),
       faces: placed.map((p) => ({ box: p.face, truncated: false })),
     });
   }

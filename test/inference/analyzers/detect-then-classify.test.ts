@@ -23,8 +23,14 @@ describeWithShared('detect-then-classify analyzer', () => {
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'fer-analyzer-'));
     await installLocal(sharedPath('models'), path.join(tmp, 'models'), ['ultraface']);
-    const inference = loadConfig({}, { inference: { intraOpThreads: 1, executionProviders: ['cpu'], maxBatchSize: 16, maxDelayMs: 200 } }).inference;
-    const detector = await loadDetector(path.join(tmp, 'models', 'ultraface-rfb-640'), { inference, settings: { minFaceSize: 8, maxFaces: 20 } });
+    const inference = loadConfig(
+      {},
+      { inference: { intraOpThreads: 1, executionProviders: ['cpu'], maxBatchSize: 16, maxDelayMs: 200 } },
+    ).inference;
+    const detector = await loadDetector(path.join(tmp, 'models', 'ultraface-rfb-640'), {
+      inference,
+      settings: { minFaceSize: 8, maxFaces: 20 },
+    });
     const classifier = await createImageClassifier(await writeTinyClassifierDir(path.join(tmp, 'tiny')), {
       // A long batching delay: the detector finishes frames one after another, and their crops
       // should still meet in one classifier batch.
@@ -72,11 +78,17 @@ describeWithShared('detect-then-classify analyzer', () => {
   });
 
   it('a sequence of frames: an unchanged face reuses its classification for up to K frames; one that moved or changed is classified', async () => {
-    const reusing = new DetectThenClassifyAnalyzer({ ...(analyzer as unknown as { options: ConstructorParameters<typeof DetectThenClassifyAnalyzer>[0] }).options, reuse: { maxReuse: 2, threshold: 0.01, minIou: 0.5 } });
+    const reusing = new DetectThenClassifyAnalyzer({
+      ...(analyzer as unknown as { options: ConstructorParameters<typeof DetectThenClassifyAnalyzer>[0] }).options,
+      reuse: { maxReuse: 2, threshold: 0.01, minIou: 0.5 },
+    });
     const photo = await readRgb(sharedPath('fixtures', 'faces', 'pexels_neutral.jpg'));
     // The same frame five times, then the photo mirrored (the face moved), then changed in place (inverted).
     const mirrored = { ...photo, data: new Uint8Array(photo.data.length) };
-    for (let y = 0; y < photo.height; y++) for (let x = 0; x < photo.width; x++) for (let c = 0; c < 3; c++) mirrored.data[(y * photo.width + x) * 3 + c] = photo.data[(y * photo.width + (photo.width - 1 - x)) * 3 + c]!;
+    for (let y = 0; y < photo.height; y++)
+      for (let x = 0; x < photo.width; x++)
+        for (let c = 0; c < 3; c++)
+          mirrored.data[(y * photo.width + x) * 3 + c] = photo.data[(y * photo.width + (photo.width - 1 - x)) * 3 + c]!;
     const inverted = { ...mirrored, data: mirrored.data.map((v) => 255 - v) };
     batches.length = 0;
     const outcomes = await reusing.analyzeSequence([photo, photo, photo, photo, photo, mirrored, inverted]);
@@ -92,7 +104,11 @@ describeWithShared('detect-then-classify analyzer', () => {
     // A run still open when the sequence ends: its last frame is classified, confirming the reuse between.
     batches.length = 0;
     const open = await reusing.analyzeSequence([photo, photo, photo]);
-    expect(open.map((o) => (o.status === 'fulfilled' ? o.value.faces[0]!.reused === true : null))).toEqual([false, true, false]);
+    expect(open.map((o) => (o.status === 'fulfilled' ? o.value.faces[0]!.reused === true : null))).toEqual([
+      false,
+      true,
+      false,
+    ]);
     expect(batches.reduce((n, b) => n + b.length, 0)).toBe(2);
   });
 });

@@ -29,7 +29,11 @@ describe('thumbnails', () => {
 
 describe('the reuse gate', () => {
   /** Gates `frames` (one face each), then finishes; the classifier gives frame i the label `labels[i]` ("same" when absent). */
-  const run = async (gate: ReuseGate, frames: RgbImage[], options: { boxes?: typeof whole[]; labels?: string[] } = {}) => {
+  const run = async (
+    gate: ReuseGate,
+    frames: RgbImage[],
+    options: { boxes?: (typeof whole)[]; labels?: string[] } = {},
+  ) => {
     const classified: number[] = [];
     const gated = frames.map((f, i) => {
       const box = options.boxes?.[i] ?? whole;
@@ -45,14 +49,21 @@ describe('the reuse gate', () => {
   const gate = (maxReuse: number, threshold = 0.01) => new ReuseGate({ maxReuse, threshold, minIou: 0.5 });
 
   it('reuses an unchanged face for at most maxReuse frames in a row, then classifies it again', async () => {
-    const { reused, classified } = await run(gate(3), Array.from({ length: 9 }, () => frame()));
+    const { reused, classified } = await run(
+      gate(3),
+      Array.from({ length: 9 }, () => frame()),
+    );
     expect(reused).toEqual([false, true, true, true, false, true, true, true, false]);
     expect(classified).toEqual([0, 4, 8]);
   });
 
   it('bisects a run whose next classification gives another label: each half is held to its own ends', async () => {
     const labels = ['happy', 'happy', 'sad', 'sad', 'sad', 'sad'];
-    const result = await run(gate(3), Array.from({ length: 6 }, () => frame()), { labels });
+    const result = await run(
+      gate(3),
+      Array.from({ length: 6 }, () => frame()),
+      { labels },
+    );
     // Frames 1–3 reused frame 0's "happy"; frame 4 says "sad". The middle one (2) is classified:
     // "sad", so 1 (between happy and sad) is classified too, and 3 (between sad and sad) reuses 2.
     expect(result.labels).toEqual(labels);
@@ -62,7 +73,11 @@ describe('the reuse gate', () => {
 
   it('a long run with one change of label costs a few classifications, and every face gets the label it would have had', async () => {
     const labels = ['happy', ...Array(5).fill('happy'), ...Array(4).fill('sad'), 'sad'];
-    const result = await run(gate(9), Array.from({ length: 11 }, () => frame()), { labels });
+    const result = await run(
+      gate(9),
+      Array.from({ length: 11 }, () => frame()),
+      { labels },
+    );
     expect(result.labels).toEqual(labels);
     // Frames 1–9 provisional, frame 10 ("sad") ends the run. Bisecting: 5 is "happy", so 1–4 keep
     // frame 0's; between 5 and 10, 8 is "sad", so 9 reuses it; between 5 and 8, 7; between 5 and 7, 6.
@@ -88,9 +103,14 @@ describe('the reuse gate', () => {
     expect((await first.outcome).reused).toBe(false);
   });
 
-  it('fails the reusing faces with the classification they reused, and classifies them when the run\'s end failed', async () => {
+  it("fails the reusing faces with the classification they reused, and classifies them when the run's end failed", async () => {
     const failedStart = gate(4);
-    const faces = [0, 1].map((i) => failedStart.next(frame(), [{ box: whole, crop: whole }], () => (i === 0 ? Promise.reject(new Error('model gone')) : Promise.resolve(classification('x'))))[0]!);
+    const faces = [0, 1].map(
+      (i) =>
+        failedStart.next(frame(), [{ box: whole, crop: whole }], () =>
+          i === 0 ? Promise.reject(new Error('model gone')) : Promise.resolve(classification('x')),
+        )[0]!,
+    );
     failedStart.next(frame({ mouth: 14 }), [{ box: whole, crop: whole }], () => Promise.resolve(classification('x')));
     failedStart.finish();
     await expect(faces[0]!.outcome).rejects.toThrow('model gone');
@@ -98,7 +118,11 @@ describe('the reuse gate', () => {
 
     const failedEnd = gate(4);
     // Frame 0 is classified "x", frame 1 reuses it, frame 2 (changed) fails: frame 1 is classified itself ("z").
-    const calls = [() => Promise.resolve(classification('x')), () => Promise.reject(new Error('frame 2 failed')), () => Promise.resolve(classification('z'))];
+    const calls = [
+      () => Promise.resolve(classification('x')),
+      () => Promise.reject(new Error('frame 2 failed')),
+      () => Promise.resolve(classification('z')),
+    ];
     let call = 0;
     const next = (f: RgbImage) => failedEnd.next(f, [{ box: whole, crop: whole }], () => calls[call++]!())[0]!;
     const faces2 = [next(frame()), next(frame()), next(frame({ mouth: 14 }))];
@@ -110,10 +134,11 @@ describe('the reuse gate', () => {
     // Crops that cannot be cut (a synchronous throw) once the run ends: those faces fail, nothing hangs.
     const throwing = gate(4);
     let calls2 = 0;
-    const cut = (f: RgbImage) => throwing.next(f, [{ box: whole, crop: whole }], () => {
-      if (++calls2 > 1) throw new Error('crop outside the frame');
-      return Promise.resolve(classification('x'));
-    })[0]!;
+    const cut = (f: RgbImage) =>
+      throwing.next(f, [{ box: whole, crop: whole }], () => {
+        if (++calls2 > 1) throw new Error('crop outside the frame');
+        return Promise.resolve(classification('x'));
+      })[0]!;
     const faces3 = [cut(frame()), cut(frame()), cut(frame())];
     throwing.finish();
     await expect(faces3[2]!.outcome).rejects.toThrow('crop outside the frame');
@@ -124,7 +149,9 @@ describe('the reuse gate', () => {
   it('compares with the frame last classified, so slow drift still triggers a classification', async () => {
     // Each frame's mouth a little taller: no two neighbours differ much, the first and the fourth do.
     const frames = [2, 3, 4, 5, 6, 7].map((mouth) => frame({ mouth }));
-    const steps = frames.slice(1).map((f, i) => thumbnailDistance(faceThumbnail(frames[i]!, whole), faceThumbnail(f, whole)));
+    const steps = frames
+      .slice(1)
+      .map((f, i) => thumbnailDistance(faceThumbnail(frames[i]!, whole), faceThumbnail(f, whole)));
     const { reused } = await run(gate(100, Math.max(...steps) * 1.5), frames);
     expect(reused[1]).toBe(true);
     expect(reused.slice(1, -1).some((r) => !r)).toBe(true);

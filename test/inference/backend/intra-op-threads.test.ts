@@ -32,7 +32,10 @@ function poolThreadsStarted(setting: string, prefix: readonly string[] = []): { 
     const other = await open(setting);
     console.log(JSON.stringify({ extra: other - one, resolved: resolveIntraOpThreads(setting).threads }));`;
   const command = [...prefix, process.execPath];
-  const run = spawnSync(command[0]!, [...command.slice(1), '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: REPO });
+  const run = spawnSync(command[0]!, [...command.slice(1), '--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    cwd: REPO,
+  });
   if (run.status !== 0) throw new Error(`child exited ${run.status}: ${run.stderr}`);
   return JSON.parse(run.stdout.trim().split('\n').pop()!);
 }

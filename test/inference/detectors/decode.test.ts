@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { decodeUltraFace } from '../../../src/inference/detectors/families/ultraface/decode.ts';
 import { decodeYuNet } from '../../../src/inference/detectors/families/yunet/decode.ts';
-import { clampBox, dynamicInputSize, iou, letterboxMapping, nms, stretchMapping } from '../../../src/inference/detectors/geometry.ts';
+import {
+  clampBox,
+  dynamicInputSize,
+  iou,
+  letterboxMapping,
+  nms,
+  stretchMapping,
+} from '../../../src/inference/detectors/geometry.ts';
 
 const opts = { scoreThreshold: 0.5, nmsIou: 0.3, minFaceSize: 0, maxFaces: 10 };
 
@@ -53,7 +60,9 @@ describe('UltraFace decoding', () => {
   });
 
   it('names a missing output', () => {
-    expect(() => decodeUltraFace({}, 0, stretchMapping(8, 8, 8, 8), { width: 8, height: 8 }, opts)).toThrow(/output "scores" missing/);
+    expect(() => decodeUltraFace({}, 0, stretchMapping(8, 8, 8, 8), { width: 8, height: 8 }, opts)).toThrow(
+      /output "scores" missing/,
+    );
   });
 });
 
@@ -89,15 +98,21 @@ describe('YuNet decoding', () => {
     expect(f.box.y).toBeCloseTo((56 - 40) * 4);
     expect(f.box.width).toBeCloseTo(256);
     expect(f.box.height).toBeCloseTo(320);
-    expect(f.landmarks![0]![0]).toBeCloseTo((5.25 * 16) * 4);
-    expect(f.landmarks![2]![1]).toBeCloseTo((3.5 * 16) * 4);
+    expect(f.landmarks![0]![0]).toBeCloseTo(5.25 * 16 * 4);
+    expect(f.landmarks![2]![1]).toBeCloseTo(3.5 * 16 * 4);
     // The other image of the batch has nothing.
     expect(decodeYuNet(outputs(320, 320, 2, { b: 1, row: 3, col: 5 }), 0, mapping, image, opts)).toHaveLength(0);
   });
 
   it('rejects outputs that do not match the input size', () => {
-    expect(() => decodeYuNet(outputs(320, 320, 1, { b: 0, row: 0, col: 0 }), 0, letterboxMapping(640, 640, 640, 640), { width: 640, height: 640 }, opts)).toThrow(
-      /expected 6400 for a 640x640 input/,
-    );
+    expect(() =>
+      decodeYuNet(
+        outputs(320, 320, 1, { b: 0, row: 0, col: 0 }),
+        0,
+        letterboxMapping(640, 640, 640, 640),
+        { width: 640, height: 640 },
+        opts,
+      ),
+    ).toThrow(/expected 6400 for a 640x640 input/);
   });
 });

@@ -50,20 +50,25 @@ describeWithShared('face detectors on real photographs', () => {
   beforeAll(async () => {
     modelsDir = await mkdtemp(path.join(os.tmpdir(), 'fer-detectors-'));
     await installLocal(sharedPath('models'), modelsDir);
-    for (const file of [...SINGLE_PORTRAITS, 'wh_two_people.jpg', 'pexels_group.jpg']) images.set(file, await readRgb(sharedPath('fixtures', 'faces', file)));
+    for (const file of [...SINGLE_PORTRAITS, 'wh_two_people.jpg', 'pexels_group.jpg'])
+      images.set(file, await readRgb(sharedPath('fixtures', 'faces', file)));
   });
   afterAll(async () => {
     await rm(modelsDir, { recursive: true, force: true });
   });
 
   const open = (model: string, scoreThreshold?: number): Promise<OnnxFaceDetector> =>
-    loadDetector(path.join(modelsDir, model), { inference, settings: { minFaceSize: 0, maxFaces: 50, scoreThreshold } });
+    loadDetector(path.join(modelsDir, model), {
+      inference,
+      settings: { minFaceSize: 0, maxFaces: 50, scoreThreshold },
+    });
 
   for (const c of CASES) {
     it(`${c.model} at ${c.threshold ?? 'its reference'} threshold: one face per portrait, 2 in the two-people photo, ≥${c.groupAtLeast} of 5 in the group`, async () => {
       const detector = await open(c.model, c.threshold);
       try {
-        if (c.threshold === undefined) expect(detector.settings.scoreThreshold).toBe(c.model.startsWith('ultraface') ? 0.7 : 0.9);
+        if (c.threshold === undefined)
+          expect(detector.settings.scoreThreshold).toBe(c.model.startsWith('ultraface') ? 0.7 : 0.9);
         expect(detector.settings.nmsIou).toBe(0.3);
         // All submitted at once: batched where the model allows it.
         const files = [...images.keys()];
@@ -103,8 +108,16 @@ describeWithShared('face detectors on real photographs', () => {
         for (const p of placements) {
           const width = Math.round(PORTRAIT_REGION.width * p.scale);
           const height = Math.round(PORTRAIT_REGION.height * p.scale);
-          const patch = await sharp(source).rotate().extract(PORTRAIT_REGION).resize(width, height).removeAlpha().png().toBuffer();
-          const { data, info } = await sharp({ create: { width: 1280, height: 720, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+          const patch = await sharp(source)
+            .rotate()
+            .extract(PORTRAIT_REGION)
+            .resize(width, height)
+            .removeAlpha()
+            .png()
+            .toBuffer();
+          const { data, info } = await sharp({
+            create: { width: 1280, height: 720, channels: 3, background: { r: 128, g: 128, b: 128 } },
+          })
             .composite([{ input: patch, left: p.left, top: p.top }])
             .removeAlpha()
             .raw()
@@ -122,7 +135,10 @@ describeWithShared('face detectors on real photographs', () => {
   });
 
   it('minimum face size and maximum faces per frame limit what is reported', async () => {
-    const detector = await loadDetector(path.join(modelsDir, 'ultraface-rfb-640'), { inference, settings: { minFaceSize: 0, maxFaces: 2 } });
+    const detector = await loadDetector(path.join(modelsDir, 'ultraface-rfb-640'), {
+      inference,
+      settings: { minFaceSize: 0, maxFaces: 2 },
+    });
     const group = images.get('pexels_group.jpg')!;
     try {
       const limited = await detector.detect(group);
@@ -130,7 +146,10 @@ describeWithShared('face detectors on real photographs', () => {
     } finally {
       await detector.close();
     }
-    const big = await loadDetector(path.join(modelsDir, 'ultraface-rfb-640'), { inference, settings: { minFaceSize: 400, maxFaces: 50 } });
+    const big = await loadDetector(path.join(modelsDir, 'ultraface-rfb-640'), {
+      inference,
+      settings: { minFaceSize: 400, maxFaces: 50 },
+    });
     try {
       expect(await big.detect(group)).toHaveLength(0);
       expect(await big.detect(images.get('pexels_neutral.jpg')!)).toHaveLength(1); // that face is ~430x600
@@ -164,17 +183,30 @@ describeWithShared('face detectors on real photographs', () => {
   });
 
   it('input size: configurable for dynamic-size models, refused for fixed ones', async () => {
-    const dynamic = await loadDetector(path.join(modelsDir, 'yunet-s-dynamic'), { inference, settings: { minFaceSize: 0, maxFaces: 50, scoreThreshold: 0.8, inputWidth: 480, inputHeight: 384 } });
+    const dynamic = await loadDetector(path.join(modelsDir, 'yunet-s-dynamic'), {
+      inference,
+      settings: { minFaceSize: 0, maxFaces: 50, scoreThreshold: 0.8, inputWidth: 480, inputHeight: 384 },
+    });
     try {
       expect([dynamic.inputWidth, dynamic.inputHeight]).toEqual([480, 384]);
       expect(await dynamic.detect(images.get('wh_two_people.jpg')!)).toHaveLength(2);
     } finally {
       await dynamic.close();
     }
-    await expect(loadDetector(path.join(modelsDir, 'yunet-2023mar'), { inference, settings: { minFaceSize: 0, maxFaces: 5, inputWidth: 320, inputHeight: 320 } })).rejects.toThrow(
-      /fixed input size 640x640; 320x320 was configured/,
-    );
-    await expect(loadDetector(path.join(modelsDir, 'yunet-s-dynamic'), { inference, settings: { minFaceSize: 0, maxFaces: 5, inputWidth: 300, inputHeight: 320 } })).rejects.toThrow(/multiples of 32/);
-    await expect(loadDetector(path.join(modelsDir, 'absent'), { inference, settings: { minFaceSize: 0, maxFaces: 5 } })).rejects.toThrow(/models fetch ultraface/);
+    await expect(
+      loadDetector(path.join(modelsDir, 'yunet-2023mar'), {
+        inference,
+        settings: { minFaceSize: 0, maxFaces: 5, inputWidth: 320, inputHeight: 320 },
+      }),
+    ).rejects.toThrow(/fixed input size 640x640; 320x320 was configured/);
+    await expect(
+      loadDetector(path.join(modelsDir, 'yunet-s-dynamic'), {
+        inference,
+        settings: { minFaceSize: 0, maxFaces: 5, inputWidth: 300, inputHeight: 320 },
+      }),
+    ).rejects.toThrow(/multiples of 32/);
+    await expect(
+      loadDetector(path.join(modelsDir, 'absent'), { inference, settings: { minFaceSize: 0, maxFaces: 5 } }),
+    ).rejects.toThrow(/models fetch ultraface/);
   });
 });

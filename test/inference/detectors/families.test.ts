@@ -8,7 +8,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.ts';
 import { loadDetector } from '../../../src/inference/detectors/detector.ts';
-import { DETECTOR_FAMILIES, detectorFamily, detectorModel, publishedDetectorModels } from '../../../src/inference/detectors/families/index.ts';
+import {
+  DETECTOR_FAMILIES,
+  detectorFamily,
+  detectorModel,
+  publishedDetectorModels,
+} from '../../../src/inference/detectors/families/index.ts';
 import { detectorSpecSchema } from '../../../src/inference/detectors/spec.ts';
 import { MODEL_FAMILIES } from '../../../src/models/fetch/fetch.ts';
 import { repoRoot } from '../../helpers/cli-processes.ts';
@@ -20,7 +25,7 @@ describe('detector families', () => {
     expect(DETECTOR_FAMILIES.map((f) => f.name).sort()).toEqual(folders.sort());
   });
 
-  it("gives every model a valid detector.json of its own family, and unique names", () => {
+  it('gives every model a valid detector.json of its own family, and unique names', () => {
     const names = DETECTOR_FAMILIES.flatMap((f) => f.models.map((m) => m.name));
     expect(new Set(names).size).toBe(names.length);
     for (const family of DETECTOR_FAMILIES) {
@@ -37,18 +42,27 @@ describe('detector families', () => {
 
   it('feeds models fetch: its families are the downloadable ones, then the seed ViT', () => {
     expect(MODEL_FAMILIES).toEqual(['ultraface', 'yunet', 'vit-fer']);
-    expect(publishedDetectorModels().map((m) => m.name)).toEqual(['ultraface-rfb-320', 'ultraface-rfb-640', 'yunet-2023mar', 'yunet-s-dynamic']);
+    expect(publishedDetectorModels().map((m) => m.name)).toEqual([
+      'ultraface-rfb-320',
+      'ultraface-rfb-640',
+      'yunet-2023mar',
+      'yunet-s-dynamic',
+    ]);
   });
 
   it('refuses a detector.json of an unknown family, naming the known ones, before loading its model', async () => {
-    expect(() => detectorFamily('retinaface')).toThrow(/unknown detector family "retinaface" \(this build knows ultraface, yunet, blazeface\)/);
+    expect(() => detectorFamily('retinaface')).toThrow(
+      /unknown detector family "retinaface" \(this build knows ultraface, yunet, blazeface\)/,
+    );
     const dir = await mkdtemp(path.join(os.tmpdir(), 'fer-family-'));
     try {
       const spec = { ...detectorModel('ultraface-rfb-320')!.model.spec, type: 'retinaface' };
       await writeFile(path.join(dir, 'detector.json'), JSON.stringify(spec));
       // No model.onnx there: the family is checked first.
       const config = loadConfig({});
-      await expect(loadDetector(dir, { settings: { minFaceSize: 0, maxFaces: 10 }, inference: config.inference })).rejects.toMatchObject({
+      await expect(
+        loadDetector(dir, { settings: { minFaceSize: 0, maxFaces: 10 }, inference: config.inference }),
+      ).rejects.toMatchObject({
         code: 'config_invalid',
         message: expect.stringContaining('unknown detector family "retinaface"'),
       });

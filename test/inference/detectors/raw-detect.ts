@@ -14,13 +14,23 @@ import type { DetectorSpec } from '../../../src/inference/detectors/spec.ts';
 import type { Tensor } from '../../../src/inference/types.ts';
 
 export async function readRgb(file: string): Promise<RgbImage> {
-  const { data, info } = await sharp(file).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(file)
+    .rotate()
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
 }
 
 const sessions = new Map<string, ort.InferenceSession>();
 
-export async function rawDetect(onnxPath: string, spec: DetectorSpec, image: RgbImage, overrides: Partial<DecodeOptions> = {}): Promise<Detection[]> {
+export async function rawDetect(
+  onnxPath: string,
+  spec: DetectorSpec,
+  image: RgbImage,
+  overrides: Partial<DecodeOptions> = {},
+): Promise<Detection[]> {
   let session = sessions.get(onnxPath);
   if (session === undefined) {
     session = await ort.InferenceSession.create(onnxPath, { logSeverityLevel: 3, intraOpNumThreads: 1 });
@@ -34,7 +44,13 @@ export async function rawDetect(onnxPath: string, spec: DetectorSpec, image: Rgb
   const results = await session.run(feeds);
   const outputs: Record<string, Tensor> = {};
   for (const [name, t] of Object.entries(results)) outputs[name] = { data: t.data as Float32Array, dims: t.dims };
-  const options: DecodeOptions = { scoreThreshold: spec.scoreThreshold, nmsIou: spec.nmsIou, minFaceSize: 0, maxFaces: 100, ...overrides };
+  const options: DecodeOptions = {
+    scoreThreshold: spec.scoreThreshold,
+    nmsIou: spec.nmsIou,
+    minFaceSize: 0,
+    maxFaces: 100,
+    ...overrides,
+  };
   const decode = spec.type === 'ultraface' ? decodeUltraFace : decodeYuNet;
   return decode(outputs, 0, mapping, image, options);
 }

@@ -37,12 +37,19 @@ function bombPng(width: number, height: number): Buffer {
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, 2, 0, 0, 0], 8);
   const row = deflateSync(Buffer.alloc(1 + width * 3));
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', row), chunk('IEND', new Uint8Array())]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', row),
+    chunk('IEND', new Uint8Array()),
+  ]);
 }
 
 async function photoJpeg(): Promise<Buffer> {
   return sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 200, g: 120, b: 40 } } })
-    .composite([{ input: Buffer.alloc(100 * 100 * 3, 255), raw: { width: 100, height: 100, channels: 3 }, left: 50, top: 50 }])
+    .composite([
+      { input: Buffer.alloc(100 * 100 * 3, 255), raw: { width: 100, height: 100, channels: 3 }, left: 50, top: 50 },
+    ])
     .jpeg({ quality: 90 })
     .toBuffer();
 }
@@ -69,7 +76,11 @@ describe('preprocessing: bad input', () => {
     expect(text.code).toBe(IMAGE_ERRORS.unsupported);
     expect(text.message).toMatch(/not an image in a supported format .*JPEG, PNG/);
     // sharp can rasterise SVG, but PIL cannot and we do not take vector input from users.
-    const svg = await rejection(new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'));
+    const svg = await rejection(
+      new TextEncoder().encode(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>',
+      ),
+    );
     expect(svg.code).toBe(IMAGE_ERRORS.unsupported);
     expect(svg.message).toMatch(/"svg" is not accepted/);
   });
@@ -80,7 +91,9 @@ describe('preprocessing: bad input', () => {
     expect(truncated.code).toBe(IMAGE_ERRORS.corrupt);
     expect(truncated.message).toMatch(/jpeg image 320x240 cannot be decoded/);
 
-    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } })
+      .png()
+      .toBuffer();
     const damaged = Buffer.from(png);
     const idat = damaged.indexOf('IDAT', 0, 'latin1');
     damaged.fill(0xab, idat + 6, idat + 20);
@@ -94,7 +107,9 @@ describe('preprocessing: bad input', () => {
     const rssBefore = process.memoryUsage().rss;
     const e = await rejection(bomb);
     expect(e.code).toBe(IMAGE_ERRORS.tooLarge);
-    expect(e.message).toBe('image is 20000x20000 = 400000000 pixels, above the limit of 100000000 pixels (maxImagePixels, FER_MAX_IMAGE_PIXELS)');
+    expect(e.message).toBe(
+      'image is 20000x20000 = 400000000 pixels, above the limit of 100000000 pixels (maxImagePixels, FER_MAX_IMAGE_PIXELS)',
+    );
     // 20000² RGB would be 1.2 GB decoded; refusing from the header allocates next to nothing.
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 1024 * 1024);
   });
@@ -122,9 +137,16 @@ describe('preprocessing: bad input', () => {
 
   it('the process keeps working: many bad inputs at once, then a good one', async () => {
     const jpeg = await photoJpeg();
-    const bad: ImageInput[] = [new Uint8Array(0), new Uint8Array([1, 2, 3]), jpeg.subarray(0, 500), bombPng(20000, 20000)];
+    const bad: ImageInput[] = [
+      new Uint8Array(0),
+      new Uint8Array([1, 2, 3]),
+      jpeg.subarray(0, 500),
+      bombPng(20000, 20000),
+    ];
     const out = new Float32Array(preprocessedLength(SEED_CONFIG) * bad.length);
-    const settled = await Promise.allSettled(bad.map((input, i) => preprocessInto(input, SEED_CONFIG, out, i * preprocessedLength(SEED_CONFIG))));
+    const settled = await Promise.allSettled(
+      bad.map((input, i) => preprocessInto(input, SEED_CONFIG, out, i * preprocessedLength(SEED_CONFIG))),
+    );
     expect(settled.map((s) => (s.status === 'rejected' ? (s.reason as FerError).code : 'ok'))).toEqual([
       IMAGE_ERRORS.empty,
       IMAGE_ERRORS.unsupported,

@@ -4,7 +4,13 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { RgbImage } from '../../../src/core/types.ts';
-import { checkPreprocessorConfig, pilResize, pilResizeAsync, preprocessedLength, preprocessInto } from '../../../src/inference/preprocess.ts';
+import {
+  checkPreprocessorConfig,
+  pilResize,
+  pilResizeAsync,
+  preprocessedLength,
+  preprocessInto,
+} from '../../../src/inference/preprocess.ts';
 import type { PreprocessorConfig } from '../../../src/inference/types.ts';
 import { SEED_CONFIG } from './reference.ts';
 
@@ -26,7 +32,9 @@ const RAW_CONFIG: PreprocessorConfig = { ...SEED_CONFIG, do_resize: false, size:
 describe('preprocessInto', () => {
   it('raw RGB input gives the same tensor as the same pixels encoded as PNG', async () => {
     const image = noise(97, 61, 1);
-    const png = await sharp(image.data, { raw: { width: 97, height: 61, channels: 3 } }).png().toBuffer();
+    const png = await sharp(image.data, { raw: { width: 97, height: 61, channels: 3 } })
+      .png()
+      .toBuffer();
     const n = preprocessedLength(SEED_CONFIG);
     const batch = new Float32Array(2 * n);
     await Promise.all([preprocessInto(image, SEED_CONFIG, batch, 0), preprocessInto(png, SEED_CONFIG, batch, n)]);
@@ -51,10 +59,18 @@ describe('preprocessInto', () => {
   it('pad_to_square centres the image on black, the odd pixel of padding after it', async () => {
     // 3 wide, 6 high, all white → 6x6 with 1 black column left and 2 right (face-api centring).
     const image: RgbImage = { data: new Uint8Array(3 * 6 * 3).fill(255), width: 3, height: 6 };
-    const config: PreprocessorConfig = { ...RAW_CONFIG, size: { height: 6, width: 6 }, pad_to_square: true, do_normalize: false, do_rescale: false };
+    const config: PreprocessorConfig = {
+      ...RAW_CONFIG,
+      size: { height: 6, width: 6 },
+      pad_to_square: true,
+      do_normalize: false,
+      do_rescale: false,
+    };
     const out = new Float32Array(preprocessedLength(config));
     await preprocessInto(image, config, out, 0);
-    for (let c = 0; c < 3; c++) for (let y = 0; y < 6; y++) expect([...out.subarray(c * 36 + y * 6, c * 36 + y * 6 + 6)]).toEqual([0, 255, 255, 255, 0, 0]);
+    for (let c = 0; c < 3; c++)
+      for (let y = 0; y < 6; y++)
+        expect([...out.subarray(c * 36 + y * 6, c * 36 + y * 6 + 6)]).toEqual([0, 255, 255, 255, 0, 0]);
   });
 
   it('do_resize false requires the model size', async () => {
@@ -68,19 +84,28 @@ describe('preprocessInto', () => {
     expect(() => checkPreprocessorConfig(SEED_CONFIG)).not.toThrow();
     expect(() => checkPreprocessorConfig({ ...SEED_CONFIG, resample: 7 })).toThrow(/resample 7 is not a PIL filter id/);
     expect(() => checkPreprocessorConfig({ ...SEED_CONFIG, size: { height: 0, width: 224 } })).toThrow(/size must be/);
-    expect(() => checkPreprocessorConfig({ ...SEED_CONFIG, image_std: [0.5, 0, 0.5] })).toThrow(/image_std must not contain 0/);
+    expect(() => checkPreprocessorConfig({ ...SEED_CONFIG, image_std: [0.5, 0, 0.5] })).toThrow(
+      /image_std must not contain 0/,
+    );
   });
 
   it("colorManagement 'icc' converts CMYK to sRGB through a profile; the default follows PIL's naive formula", async () => {
     // An sRGB colour converted to CMYK through libvips' CMYK profile: the 'icc' path should
     // bring it back close to the original, PIL's profile-less formula lands elsewhere.
     const original = [150, 110, 90];
-    const cmyk = await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: original[0]!, g: original[1]!, b: original[2]! } } })
+    const cmyk = await sharp({
+      create: { width: 16, height: 16, channels: 3, background: { r: original[0]!, g: original[1]!, b: original[2]! } },
+    })
       .toColourspace('cmyk')
       .jpeg({ quality: 100 })
       .toBuffer();
     expect((await sharp(cmyk).metadata()).space).toBe('cmyk');
-    const config: PreprocessorConfig = { ...SEED_CONFIG, size: { height: 4, width: 4 }, do_normalize: false, do_rescale: false };
+    const config: PreprocessorConfig = {
+      ...SEED_CONFIG,
+      size: { height: 4, width: 4 },
+      do_normalize: false,
+      do_rescale: false,
+    };
     const pil = new Float32Array(preprocessedLength(config));
     const icc = new Float32Array(preprocessedLength(config));
     await preprocessInto(cmyk, config, pil, 0);

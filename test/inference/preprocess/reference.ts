@@ -38,7 +38,10 @@ export interface ReferenceItem {
 
 /** Computes the reference tensors of all items in one Python run; returns them in order. */
 export function referenceTensors(config: PreprocessorConfig, items: readonly ReferenceItem[]): Float32Array[] {
-  execFileSync(python, [script, 'reference'], { input: JSON.stringify({ config, items }), stdio: ['pipe', 'inherit', 'inherit'] });
+  execFileSync(python, [script, 'reference'], {
+    input: JSON.stringify({ config, items }),
+    stdio: ['pipe', 'inherit', 'inherit'],
+  });
   return items.map((item) => {
     const bytes = readFileSync(item.dst);
     return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);

@@ -59,13 +59,21 @@ describeWithShared('second reference: transformers.js pipeline vs our path on th
   it('agrees; every difference comes from transformers.js resizing without antialiasing', async () => {
     const photoDir = sharedPath('fixtures', 'faces');
     const generatedDir = path.join(tmp, 'generated');
-    const generated = generateImages(generatedDir).filter((f) => /gradient|noise_333|exact_224|upscale|alpha_rgba|grey_L\.png|exif_orientation_6\.jpg/.test(f));
+    const generated = generateImages(generatedDir).filter((f) =>
+      /gradient|noise_333|exact_224|upscale|alpha_rgba|grey_L\.png|exif_orientation_6\.jpg/.test(f),
+    );
     const files = [
-      ...readdirSync(photoDir).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort().map((f) => path.join(photoDir, f)),
+      ...readdirSync(photoDir)
+        .filter((f) => /\.(jpe?g|png)$/i.test(f))
+        .sort()
+        .map((f) => path.join(photoDir, f)),
       ...generated.map((f) => path.join(generatedDir, f)),
     ];
 
-    const config = loadConfig({}, { inference: { executionProviders: ['cpu'], sessionThreads: 1, maxBatchSize: 8, maxDelayMs: 5 } }).inference;
+    const config = loadConfig(
+      {},
+      { inference: { executionProviders: ['cpu'], sessionThreads: 1, maxBatchSize: 8, maxDelayMs: 5 } },
+    ).inference;
     classifier = await createImageClassifier(path.join(tmp, MODEL_NAME), { config });
     const labels = classifier.labels;
     const options = { local_files_only: true, dtype: 'fp32' } as const;
@@ -77,10 +85,14 @@ describeWithShared('second reference: transformers.js pipeline vs our path on th
     // pipeline and the model take arrays / a batch tensor.
     const encoded = files.map((file) => new Uint8Array(readFileSync(file)));
     const ours = await Promise.all(encoded.map((bytes) => classifier!.classify(bytes)));
-    const tjsResults = (await classify(files, { top_k: labels.length })) as Array<Array<{ label: string; score: number }>>;
+    const tjsResults = (await classify(files, { top_k: labels.length })) as Array<
+      Array<{ label: string; score: number }>
+    >;
     const ourTensors = new Float32Array(n * files.length);
     await Promise.all(encoded.map((bytes, i) => preprocessInto(bytes, SEED_CONFIG, ourTensors, i * n)));
-    const { logits } = (await classify.model({ pixel_values: new HfTensor('float32', ourTensors, [files.length, 3, 224, 224]) })) as { logits: HfTensor };
+    const { logits } = (await classify.model({
+      pixel_values: new HfTensor('float32', ourTensors, [files.length, 3, 224, 224]),
+    })) as { logits: HfTensor };
     const classes = labels.length;
 
     const rows: Row[] = [];

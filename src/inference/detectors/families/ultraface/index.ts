@@ -32,13 +32,21 @@ const models: readonly DetectorModel[] = [
     name: 'ultraface-rfb-320',
     spec: spec(320, 240),
     measuredThreshold: 0.9,
-    published: { file: 'version-RFB-320.onnx', bytes: 1_270_727, sha256: '34cd7e60aeff28744c657de7a3dc64e872d506741de66987f3426f2b79f88017' },
+    published: {
+      file: 'version-RFB-320.onnx',
+      bytes: 1_270_727,
+      sha256: '34cd7e60aeff28744c657de7a3dc64e872d506741de66987f3426f2b79f88017',
+    },
   },
   {
     name: 'ultraface-rfb-640',
     spec: spec(640, 480),
     measuredThreshold: 0.8,
-    published: { file: 'version-RFB-640.onnx', bytes: 1_588_012, sha256: '8f4c659275977e7a3bfbfa339a9c769ad793df50f9c0baa8c14b11baa1646430' },
+    published: {
+      file: 'version-RFB-640.onnx',
+      bytes: 1_588_012,
+      sha256: '8f4c659275977e7a3bfbfa339a9c769ad793df50f9c0baa8c14b11baa1646430',
+    },
   },
 ];
 
@@ -47,5 +55,6 @@ export const ultraFace: DetectorFamily = {
   summary: 'version-RFB-320 and version-RFB-640 (github.com/Linzaer/Ultra-Light-Fast-Generic-Face-Detector-1MB)',
   decode: decodeUltraFace,
   models,
-  publisherUrl: 'https://raw.githubusercontent.com/Linzaer/Ultra-Light-Fast-Generic-Face-Detector-1MB/master/models/onnx',
+  publisherUrl:
+    'https://raw.githubusercontent.com/Linzaer/Ultra-Light-Fast-Generic-Face-Detector-1MB/master/models/onnx',
 };

@@ -30,7 +30,9 @@ export function decodeYuNet(
     const rows = Math.floor(mapping.inputHeight / s);
     const n = rows * cols;
     if (cls.dims[1] !== n || obj.dims[1] !== n || bbox.dims[1] !== n || kps.dims[1] !== n) {
-      throw new Error(`YuNet outputs at stride ${s} have ${cls.dims[1]} cells, expected ${n} for a ${mapping.inputWidth}x${mapping.inputHeight} input`);
+      throw new Error(
+        `YuNet outputs at stride ${s} have ${cls.dims[1]} cells, expected ${n} for a ${mapping.inputWidth}x${mapping.inputHeight} input`,
+      );
     }
     const off = batchIndex * n;
     for (let i = 0; i < n; i++) {
@@ -48,10 +50,18 @@ export function decodeYuNet(
       const k = (off + i) * 10;
       const landmarks: Array<readonly [number, number]> = [];
       for (let p = 0; p < 5; p++) {
-        landmarks.push([((col + kps.data[k + 2 * p]!) * s) / mapping.scaleX, ((row + kps.data[k + 2 * p + 1]!) * s) / mapping.scaleY]);
+        landmarks.push([
+          ((col + kps.data[k + 2 * p]!) * s) / mapping.scaleX,
+          ((row + kps.data[k + 2 * p + 1]!) * s) / mapping.scaleY,
+        ]);
       }
       candidates.push({
-        box: { x: (cx - w / 2) / mapping.scaleX, y: (cy - h / 2) / mapping.scaleY, width: w / mapping.scaleX, height: h / mapping.scaleY },
+        box: {
+          x: (cx - w / 2) / mapping.scaleX,
+          y: (cy - h / 2) / mapping.scaleY,
+          width: w / mapping.scaleX,
+          height: h / mapping.scaleY,
+        },
         score,
         landmarks,
       });

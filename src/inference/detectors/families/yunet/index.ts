@@ -33,7 +33,11 @@ const models: readonly DetectorModel[] = [
     name: 'yunet-2023mar',
     spec: spec(640, false, 1),
     measuredThreshold: 0.8,
-    published: { file: 'face_detection_yunet_2023mar.onnx', bytes: 232_589, sha256: '8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4' },
+    published: {
+      file: 'face_detection_yunet_2023mar.onnx',
+      bytes: 232_589,
+      sha256: '8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4',
+    },
   },
   {
     name: 'yunet-s-dynamic',

@@ -34,8 +34,14 @@ function mirrored(image: RgbImage): RgbImage {
 }
 
 /** Face crops (and their mirror images) of `photos`, found by BlazeFace full range at its measured threshold. */
-export async function faceCrops(photos: readonly string[], options: { modelsDir: string; inference: InferenceConfig; cropMargin: number }): Promise<RgbImage[]> {
-  const detector = await loadDetector(await ensureDetectorDir(options.modelsDir, 'blazeface-back'), { inference: { ...options.inference, executionProviders: ['cpu'] }, settings: { scoreThreshold: 0.6, minFaceSize: 24, maxFaces: 20 } });
+export async function faceCrops(
+  photos: readonly string[],
+  options: { modelsDir: string; inference: InferenceConfig; cropMargin: number },
+): Promise<RgbImage[]> {
+  const detector = await loadDetector(await ensureDetectorDir(options.modelsDir, 'blazeface-back'), {
+    inference: { ...options.inference, executionProviders: ['cpu'] },
+    settings: { scoreThreshold: 0.6, minFaceSize: 24, maxFaces: 20 },
+  });
   try {
     const crops: RgbImage[] = [];
     for (const photo of photos) {
@@ -52,18 +58,35 @@ export async function faceCrops(photos: readonly string[], options: { modelsDir:
 }
 
 /** Agreement of `variant` with fp32 (`model`) of the model directory `dir` on `crops`. */
-export async function measureAgreement(dir: string, variant: string, crops: readonly RgbImage[], photos: readonly string[], inference: InferenceConfig): Promise<Agreement> {
+export async function measureAgreement(
+  dir: string,
+  variant: string,
+  crops: readonly RgbImage[],
+  photos: readonly string[],
+  inference: InferenceConfig,
+): Promise<Agreement> {
   const config = { ...inference, executionProviders: ['cpu' as const] };
-  const [reference, candidate] = await Promise.all([createImageClassifier(dir, { config: { ...config, modelVariant: 'model' } }), createImageClassifier(dir, { config: { ...config, modelVariant: variant } })]);
+  const [reference, candidate] = await Promise.all([
+    createImageClassifier(dir, { config: { ...config, modelVariant: 'model' } }),
+    createImageClassifier(dir, { config: { ...config, modelVariant: variant } }),
+  ]);
   try {
-    const [a, b] = await Promise.all([Promise.all(crops.map((c) => reference.classify(c))), Promise.all(crops.map((c) => candidate.classify(c)))]);
+    const [a, b] = await Promise.all([
+      Promise.all(crops.map((c) => reference.classify(c))),
+      Promise.all(crops.map((c) => candidate.classify(c))),
+    ]);
     let same = 0;
     let maxDiff = 0;
     a.forEach((r, i) => {
       if (r.label === b[i]!.label) same += 1;
       r.probabilities.forEach((p, j) => (maxDiff = Math.max(maxDiff, Math.abs(p - b[i]!.probabilities[j]!))));
     });
-    return { top1: crops.length ? same / crops.length : 0, maxProbabilityDifference: maxDiff, crops: crops.length, images: photos.map((p) => path.basename(p)) };
+    return {
+      top1: crops.length ? same / crops.length : 0,
+      maxProbabilityDifference: maxDiff,
+      crops: crops.length,
+      images: photos.map((p) => path.basename(p)),
+    };
   } finally {
     await Promise.all([reference.close(), candidate.close()]);
   }

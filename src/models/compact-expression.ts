@@ -18,7 +18,8 @@ export async function compactExpression(config: Config, onBuild?: (dir: string) 
   const nets = flip ? parts.slice(0, -1) : parts;
   const dirs: string[] = [];
   for (const net of nets) {
-    if (net === 'faceapi') dirs.push((await ensureFaceApiModels(config.modelsDir, (p) => onBuild?.(p.expressionDir))).expressionDir);
+    if (net === 'faceapi')
+      dirs.push((await ensureFaceApiModels(config.modelsDir, (p) => onBuild?.(p.expressionDir))).expressionDir);
     else dirs.push(await ensureMiniXception(config.modelsDir, onBuild));
   }
   return { dirs, flip };

@@ -27,23 +27,32 @@ export interface QuantizeDirOptions {
   readonly weightBits?: WeightBits;
 }
 
-export async function quantizeModelDir(options: QuantizeDirOptions): Promise<QuantizationRecord & { readonly outDir: string }> {
+export async function quantizeModelDir(
+  options: QuantizeDirOptions,
+): Promise<QuantizationRecord & { readonly outDir: string }> {
   const outDir = options.outDir ?? options.inDir;
   const source = path.join(options.inDir, 'onnx', 'model.onnx');
   if (!(await stat(source).catch(() => null))?.isFile()) throw new Error(`no fp32 model at ${source}`);
   if (path.resolve(outDir) !== path.resolve(options.inDir)) {
     await mkdir(outDir, { recursive: true });
-    await cp(options.inDir, outDir, { recursive: true, filter: (file) => !/model_quantized\.onnx$|quantization\.json$/.test(file) });
+    await cp(options.inDir, outDir, {
+      recursive: true,
+      filter: (file) => !/model_quantized\.onnx$|quantization\.json$/.test(file),
+    });
   }
   const fp32 = await readFile(source);
   const weightBits = options.weightBits ?? DEFAULT_WEIGHT_BITS;
   const { bytes, matmuls } = quantizeOnnxDynamic(fp32, { perChannel: options.perChannel ?? true, weightBits });
   await writeFile(path.join(outDir, 'onnx', 'model_quantized.onnx'), bytes);
-  const crops = await faceCrops(options.photos, { modelsDir: options.modelsDir, inference: options.inference, cropMargin: options.cropMargin });
+  const crops = await faceCrops(options.photos, {
+    modelsDir: options.modelsDir,
+    inference: options.inference,
+    cropMargin: options.cropMargin,
+  });
   const agreement = await measureAgreement(outDir, 'model_quantized', crops, options.photos, options.inference);
   const record: QuantizationRecord = {
     variant: 'model_quantized',
-    method: `dynamic int8: ${matmuls} MatMul weights symmetric ${weightBits}-bit per ${options.perChannel ?? true ? 'output channel' : 'tensor'}, activations quantised per call`,
+    method: `dynamic int8: ${matmuls} MatMul weights symmetric ${weightBits}-bit per ${(options.perChannel ?? true) ? 'output channel' : 'tensor'}, activations quantised per call`,
     agreement,
     weightBits,
     measuredOn: { cpu: cpuInt8().cpu, int8Arithmetic: cpuInt8().arithmetic },
@@ -60,7 +69,11 @@ export async function quantizeModelDir(options: QuantizeDirOptions): Promise<Qua
  * A Hugging Face ViT converted to a model directory, with its int8 variant and quantization.json
  * written right away (`models fetch vit-fer`): FER_MODEL_VARIANT=auto can take int8 from the start.
  */
-export async function convertVitWithInt8(from: string, outDir: string, options: Omit<QuantizeDirOptions, 'inDir' | 'outDir'>): Promise<QuantizationRecord> {
+export async function convertVitWithInt8(
+  from: string,
+  outDir: string,
+  options: Omit<QuantizeDirOptions, 'inDir' | 'outDir'>,
+): Promise<QuantizationRecord> {
   await convertHfVitModelDir({ from, outDir });
   return quantizeModelDir({ ...options, inDir: outDir });
 }

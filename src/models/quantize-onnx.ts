@@ -29,13 +29,19 @@ function floatValues(tensor: OnnxTypes.ITensorProto): Float32Array {
 }
 
 /** The quantized model's bytes; throws when there is nothing to quantize or the opset is too old. */
-export function quantizeOnnxDynamic(modelBytes: Uint8Array, options: { perChannel?: boolean; weightBits?: WeightBits } = {}): QuantizeOnnxResult {
+export function quantizeOnnxDynamic(
+  modelBytes: Uint8Array,
+  options: { perChannel?: boolean; weightBits?: WeightBits } = {},
+): QuantizeOnnxResult {
   const perChannel = options.perChannel ?? true;
   const weightBits = options.weightBits ?? DEFAULT_WEIGHT_BITS;
   const model = onnx.ModelProto.decode(modelBytes);
   const graph = model.graph!;
   const opset = Number(model.opsetImport?.find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 0);
-  if (opset < 11) throw new Error(`the model's opset is ${opset}; dynamic int8 (DynamicQuantizeLinear, MatMulInteger) needs opset 11 or later`);
+  if (opset < 11)
+    throw new Error(
+      `the model's opset is ${opset}; dynamic int8 (DynamicQuantizeLinear, MatMulInteger) needs opset 11 or later`,
+    );
   const initializers = new Map(graph.initializer!.map((t) => [t.name!, t]));
   const uses = new Map<string, number>();
   for (const node of graph.node!) for (const input of node.input ?? []) uses.set(input, (uses.get(input) ?? 0) + 1);
@@ -62,17 +68,41 @@ export function quantizeOnnxDynamic(modelBytes: Uint8Array, options: { perChanne
     const [x] = node.input!;
     const out = node.output![0]!;
     nodes.push(
-      { opType: 'DynamicQuantizeLinear', name: `${base}.quantize`, input: [x!], output: [`${base}.x`, `${base}.x_scale`, `${base}.x_zero_point`] },
-      { opType: 'MatMulInteger', name: `${base}.matmul`, input: [`${base}.x`, `${base}.weight`, `${base}.x_zero_point`, `${base}.weight_zero_point`], output: [`${base}.product`] },
-      { opType: 'Cast', name: `${base}.cast`, input: [`${base}.product`], output: [`${base}.product_float`], attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: FLOAT }] },
-      { opType: 'Mul', name: `${base}.scales`, input: [`${base}.x_scale`, `${base}.weight_scale`], output: [`${base}.scale`] },
+      {
+        opType: 'DynamicQuantizeLinear',
+        name: `${base}.quantize`,
+        input: [x!],
+        output: [`${base}.x`, `${base}.x_scale`, `${base}.x_zero_point`],
+      },
+      {
+        opType: 'MatMulInteger',
+        name: `${base}.matmul`,
+        input: [`${base}.x`, `${base}.weight`, `${base}.x_zero_point`, `${base}.weight_zero_point`],
+        output: [`${base}.product`],
+      },
+      {
+        opType: 'Cast',
+        name: `${base}.cast`,
+        input: [`${base}.product`],
+        output: [`${base}.product_float`],
+        attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: FLOAT }],
+      },
+      {
+        opType: 'Mul',
+        name: `${base}.scales`,
+        input: [`${base}.x_scale`, `${base}.weight_scale`],
+        output: [`${base}.scale`],
+      },
       { opType: 'Mul', name: `${base}.dequantize`, input: [`${base}.product_float`, `${base}.scale`], output: [out] },
     );
     uses.set(weight.name!, uses.get(weight.name!)! - 1);
     if (uses.get(weight.name!) === 0) dropped.add(weight.name!);
     matmuls += 1;
   }
-  if (matmuls === 0) throw new Error('the model has no MatMul with a constant weight: nothing to quantize (int8 pays for MatMul-heavy models such as the ViT)');
+  if (matmuls === 0)
+    throw new Error(
+      'the model has no MatMul with a constant weight: nothing to quantize (int8 pays for MatMul-heavy models such as the ViT)',
+    );
   graph.node = nodes;
   graph.initializer = [...graph.initializer!.filter((t) => !dropped.has(t.name!)), ...added];
   return { bytes: onnx.ModelProto.encode(model).finish(), matmuls };

@@ -19,7 +19,10 @@ import { describeWithTools } from '../helpers/system-tools.ts';
 
 describeWithTools('alerts through Alertmanager to a webhook', ['prometheus', 'alertmanager'], () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fer-alerts-'));
-  const received: Array<{ status: string; alerts: Array<{ status: string; labels: Record<string, string>; annotations: Record<string, string> }> }> = [];
+  const received: Array<{
+    status: string;
+    alerts: Array<{ status: string; labels: Record<string, string>; annotations: Record<string, string> }>;
+  }> = [];
   let receiver: Server;
   let alertmanager: ChildProcess;
   let prometheus: TestPrometheus;
@@ -39,20 +42,49 @@ describeWithTools('alerts through Alertmanager to a webhook', ['prometheus', 'al
 
     const shipped = readFileSync(path.join(repoRoot, 'deploy', 'alertmanager', 'alertmanager.yml'), 'utf8');
     expect(shipped).toContain('url: http://alert-receiver:9095/alerts');
-    writeFileSync(path.join(dir, 'alertmanager.yml'), shipped.replace('http://alert-receiver:9095/alerts', hook).replace('group_wait: 30s', 'group_wait: 1s').replace('group_interval: 5m', 'group_interval: 2s'));
-    const rules = readFileSync(path.join(repoRoot, 'deploy', 'prometheus', 'rules.yml'), 'utf8').replace(/for: \d+m/g, 'for: 1s');
+    writeFileSync(
+      path.join(dir, 'alertmanager.yml'),
+      shipped
+        .replace('http://alert-receiver:9095/alerts', hook)
+        .replace('group_wait: 30s', 'group_wait: 1s')
+        .replace('group_interval: 5m', 'group_interval: 2s'),
+    );
+    const rules = readFileSync(path.join(repoRoot, 'deploy', 'prometheus', 'rules.yml'), 'utf8').replace(
+      /for: \d+m/g,
+      'for: 1s',
+    );
     writeFileSync(path.join(dir, 'rules.yml'), rules);
 
     alertmanagerPort = await freePort();
     const clusterPort = await freePort();
-    alertmanager = spawn('prometheus-alertmanager', [`--config.file=${path.join(dir, 'alertmanager.yml')}`, `--storage.path=${path.join(dir, 'am')}`, `--web.listen-address=127.0.0.1:${alertmanagerPort}`, `--cluster.listen-address=127.0.0.1:${clusterPort}`, '--log.level=warn'], { stdio: 'ignore' });
+    alertmanager = spawn(
+      'prometheus-alertmanager',
+      [
+        `--config.file=${path.join(dir, 'alertmanager.yml')}`,
+        `--storage.path=${path.join(dir, 'am')}`,
+        `--web.listen-address=127.0.0.1:${alertmanagerPort}`,
+        `--cluster.listen-address=127.0.0.1:${clusterPort}`,
+        '--log.level=warn',
+      ],
+      { stdio: 'ignore' },
+    );
     for (let waited = 0; waited < 15_000; waited += 200) {
-      if (await fetch(`http://127.0.0.1:${alertmanagerPort}/-/ready`).then((r) => r.ok, () => false)) break;
+      if (
+        await fetch(`http://127.0.0.1:${alertmanagerPort}/-/ready`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
       await sleep(200);
     }
     // A "worker" that is down: nothing listens on its port.
     const deadWorker = await freePort();
-    prometheus = await startPrometheus({ jobs: [{ job: 'worker', targets: [`127.0.0.1:${deadWorker}`] }], ruleFiles: [path.join(dir, 'rules.yml')], alertmanagers: [`127.0.0.1:${alertmanagerPort}`] });
+    prometheus = await startPrometheus({
+      jobs: [{ job: 'worker', targets: [`127.0.0.1:${deadWorker}`] }],
+      ruleFiles: [path.join(dir, 'rules.yml')],
+      alertmanagers: [`127.0.0.1:${alertmanagerPort}`],
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -69,7 +101,11 @@ describeWithTools('alerts through Alertmanager to a webhook', ['prometheus', 'al
   });
 
   it('amtool accepts the shipped configuration', () => {
-    expect(execFileSync('amtool', ['check-config', path.join(repoRoot, 'deploy', 'alertmanager', 'alertmanager.yml')], { encoding: 'utf8' })).toMatch(/SUCCESS/);
+    expect(
+      execFileSync('amtool', ['check-config', path.join(repoRoot, 'deploy', 'alertmanager', 'alertmanager.yml')], {
+        encoding: 'utf8',
+      }),
+    ).toMatch(/SUCCESS/);
   });
 
   it('no worker up → FerStreamNoWorkerUp arrives at the webhook, firing, with its severity and description', async () => {
@@ -78,7 +114,10 @@ describeWithTools('alerts through Alertmanager to a webhook', ['prometheus', 'al
       alert = received.flatMap((r) => r.alerts).find((a) => a.labels.alertname === 'FerStreamNoWorkerUp');
       await sleep(500);
     }
-    expect(alert, `${JSON.stringify(received)}\nALERTS in Prometheus: ${JSON.stringify(await prometheus.query('ALERTS'))}`).toMatchObject({
+    expect(
+      alert,
+      `${JSON.stringify(received)}\nALERTS in Prometheus: ${JSON.stringify(await prometheus.query('ALERTS'))}`,
+    ).toMatchObject({
       status: 'firing',
       labels: { alertname: 'FerStreamNoWorkerUp', severity: 'critical' },
       annotations: { summary: 'No fer-stream worker is up' },

@@ -17,7 +17,10 @@ const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
 
 async function tool(cmd: string, args: string[], cwd = root): Promise<string> {
   try {
-    const { stdout, stderr } = await run(cmd, args, { cwd, env: { ...process.env, COMPOSE_PROJECT_NAME: 'ferstream-test' } });
+    const { stdout, stderr } = await run(cmd, args, {
+      cwd,
+      env: { ...process.env, COMPOSE_PROJECT_NAME: 'ferstream-test' },
+    });
     return stdout + stderr;
   } catch (error) {
     const e = error as Error & { stdout?: string; stderr?: string };
@@ -33,7 +36,10 @@ describeWithTools('docker-compose', ['docker-compose'], () => {
 
   it('workers scale (no container_name, no host ports), Redis never evicts, everything is provisioned', async () => {
     // The resolved configuration as docker-compose prints it, read with PyYAML (docker-compose's own dependency).
-    const json = await tool('/bin/sh', ['-c', `docker-compose config | /usr/bin/python3 -c 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'`]);
+    const json = await tool('/bin/sh', [
+      '-c',
+      `docker-compose config | /usr/bin/python3 -c 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'`,
+    ]);
     type Service = {
       container_name?: string;
       ports?: unknown[];
@@ -42,14 +48,23 @@ describeWithTools('docker-compose', ['docker-compose'], () => {
       volumes?: Array<{ source?: string; target: string; read_only?: boolean } | string>;
     };
     const services = (JSON.parse(json) as { services: Record<string, Service> }).services;
-    expect(Object.keys(services).sort()).toEqual(['alertmanager', 'api', 'grafana', 'producer', 'prometheus', 'redis', 'worker']);
+    expect(Object.keys(services).sort()).toEqual([
+      'alertmanager',
+      'api',
+      'grafana',
+      'producer',
+      'prometheus',
+      'redis',
+      'worker',
+    ]);
     expect(JSON.stringify(services.alertmanager!.ports)).toContain('127.0.0.1');
     for (const name of ['worker', 'producer']) {
       expect(services[name]!.container_name, name).toBeUndefined();
       expect(services[name]!.ports, name).toBeUndefined();
       expect(services[name]!.environment?.FER_METRICS_PORT, name).toBe('9464');
     }
-    const volumeTargets = (s: Service) => (s.volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':')[1] : v.target));
+    const volumeTargets = (s: Service) =>
+      (s.volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':')[1] : v.target));
     expect(volumeTargets(services.worker!)).toContain('/models');
     expect(services.worker!.environment?.FER_MODELS_DIR).toBe('/models');
     const redisCommand = services.redis!.command!.join(' ');
@@ -57,7 +72,9 @@ describeWithTools('docker-compose', ['docker-compose'], () => {
     expect(redisCommand).toContain('--appendonly yes');
     expect(volumeTargets(services.redis!)).toContain('/data');
     expect(services.grafana!.environment?.GF_AUTH_ANONYMOUS_ENABLED).toBe('true');
-    expect(volumeTargets(services.grafana!)).toEqual(expect.arrayContaining(['/etc/grafana/provisioning', '/etc/grafana/dashboards']));
+    expect(volumeTargets(services.grafana!)).toEqual(
+      expect.arrayContaining(['/etc/grafana/provisioning', '/etc/grafana/dashboards']),
+    );
     expect(volumeTargets(services.prometheus!)).toContain('/etc/prometheus');
     // Nobody gets in: the API needs tokens unless opened on purpose; unauthenticated ports stay off the host network.
     expect(services.api!.environment?.FER_API_AUTH).toBe('token');
@@ -66,7 +83,8 @@ describeWithTools('docker-compose', ['docker-compose'], () => {
     // Only the API (tokens) is published beyond the host's loopback by default: Prometheus and Alertmanager
     // have no authentication, Grafana lets anonymous viewers query Prometheus.
     for (const [name, s] of Object.entries(services)) {
-      for (const port of s.ports ?? []) if (name !== 'api') expect(JSON.stringify(port), name).toMatch(/^"?127\.0\.0\.1:|"host_ip":"127\.0\.0\.1"/);
+      for (const port of s.ports ?? [])
+        if (name !== 'api') expect(JSON.stringify(port), name).toMatch(/^"?127\.0\.0\.1:|"host_ip":"127\.0\.0\.1"/);
     }
     for (const s of Object.values(services)) expect(published(s)).not.toContain('9464');
   });
@@ -86,7 +104,9 @@ describeWithTools('prometheus', ['prometheus'], () => {
   });
 
   it('sends alerts to Alertmanager (its configuration is checked by test/deploy/alerts-e2e.test.ts)', () => {
-    expect(read('deploy/prometheus/prometheus.yml')).toMatch(/alerting:\n\s+alertmanagers:\n\s+- static_configs:\n\s+- targets: \['alertmanager:9093'\]/);
+    expect(read('deploy/prometheus/prometheus.yml')).toMatch(
+      /alerting:\n\s+alertmanagers:\n\s+- static_configs:\n\s+- targets: \['alertmanager:9093'\]/,
+    );
   });
 
   it('discovers scaled workers by DNS on the compose service name', () => {
@@ -98,7 +118,11 @@ describeWithTools('prometheus', ['prometheus'], () => {
 describe('grafana', () => {
   const datasource = read('deploy/grafana/provisioning/datasources/prometheus.yml');
   const uid = /uid: (\S+)/.exec(datasource)![1]!;
-  const dashboard = JSON.parse(read('deploy/grafana/dashboards/fer-stream.json')) as { uid: string; panels: unknown[]; templating: { list: Array<{ datasource?: { uid: string } }> } };
+  const dashboard = JSON.parse(read('deploy/grafana/dashboards/fer-stream.json')) as {
+    uid: string;
+    panels: unknown[];
+    templating: { list: Array<{ datasource?: { uid: string } }> };
+  };
 
   it('every panel and target uses the provisioned datasource by uid', () => {
     expect(datasource).toMatch(/type: prometheus/);
@@ -108,7 +132,8 @@ describe('grafana', () => {
     for (const panel of panels) {
       expect(panel.datasource, String(panel.title)).toEqual({ type: 'prometheus', uid });
       expect(panel.targets?.length, String(panel.title)).toBeGreaterThan(0);
-      for (const target of panel.targets ?? []) expect(target.datasource, String(panel.title)).toEqual({ type: 'prometheus', uid });
+      for (const target of panel.targets ?? [])
+        expect(target.datasource, String(panel.title)).toEqual({ type: 'prometheus', uid });
     }
     for (const variable of dashboard.templating.list) expect(variable.datasource?.uid).toBe(uid);
   });
@@ -165,16 +190,22 @@ describe('Dockerfiles', () => {
       expect(lastStage).toMatch(/^USER node$/m);
       expect(lastStage).toMatch(/^ENTRYPOINT \[.*"bin\/fer-stream.js"\]$/m);
       for (const [, args] of text.matchAll(/^COPY (?!--from)(.+)$/gm)) {
-        const sources = args!.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1);
+        const sources = args!
+          .split(/\s+/)
+          .filter((a) => !a.startsWith('--'))
+          .slice(0, -1);
         for (const source of sources) {
           expect(existsSync(path.join(root, source)), `${file}: COPY ${source}`).toBe(true);
           expect(ignored, `${file}: COPY ${source} is excluded by .dockerignore`).not.toContain(source);
         }
       }
       for (const [, stage] of text.matchAll(/^COPY --from=(\S+)/gm)) {
-        expect(froms.some((f) => f[2] === stage), `${file}: COPY --from=${stage}`).toBe(true);
+        expect(
+          froms.some((f) => f[2] === stage),
+          `${file}: COPY --from=${stage}`,
+        ).toBe(true);
       }
-         // The CLI starts from the compiled JavaScript: compiled in the check stage, shipped with
+      // The CLI starts from the compiled JavaScript: compiled in the check stage, shipped with
       // what bin/compile.js hashes to find it (sources and both tsconfig files).
       expect(text).toMatch(/^RUN .*node bin\/compile\.js/m);
       expect(lastStage).toMatch(/^COPY --from=check \/app\/dist \.\/dist$/m);
@@ -187,7 +218,9 @@ describe('Dockerfiles', () => {
     const text = read('Dockerfile.gpu');
     expect(text).toMatch(/^ARG CUDA_IMAGE=nvidia\/cuda:12\.\d+\.\d+-cudnn-runtime-ubuntu22\.04$/m);
     expect(text).toMatch(/ONNXRUNTIME_NODE_INSTALL=cuda12 node script\/install\.js/);
-    expect(text).toMatch(/test -f node_modules\/onnxruntime-node\/bin\/napi-v6\/linux\/x64\/libonnxruntime_providers_cuda\.so/);
+    expect(text).toMatch(
+      /test -f node_modules\/onnxruntime-node\/bin\/napi-v6\/linux\/x64\/libonnxruntime_providers_cuda\.so/,
+    );
     // CPU installs skip dependency install scripts (onnxruntime-node's NuGet download) with a setting npm knows.
     expect(read('.npmrc')).toMatch(/^ignore-scripts=true$/m);
   });

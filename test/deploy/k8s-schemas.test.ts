@@ -16,7 +16,9 @@ type Model = new (data: unknown) => { validate(): void };
 
 /** The validator class of a kind: core groups from kubernetes-models, KEDA's from its own package. */
 async function modelOf({ apiVersion, kind }: Manifest): Promise<Model> {
-  const module = apiVersion.startsWith('keda.sh/') ? `@kubernetes-models/keda/${apiVersion}/${kind}` : `kubernetes-models/${apiVersion}/${kind}`;
+  const module = apiVersion.startsWith('keda.sh/')
+    ? `@kubernetes-models/keda/${apiVersion}/${kind}`
+    : `kubernetes-models/${apiVersion}/${kind}`;
   const loaded = (await import(module).catch(() => {
     throw new Error(`no schema for ${apiVersion} ${kind} (${module})`);
   })) as Record<string, Model>;
@@ -37,7 +39,11 @@ async function problems(docs: readonly Manifest[]): Promise<string[]> {
 }
 
 const render = (overlay: string): Manifest[] =>
-  parseAllDocuments(execFileSync('kubectl', ['kustomize', path.join(repoRoot, 'deploy', 'k8s', 'overlays', overlay)], { encoding: 'utf8' })).map((d) => d.toJSON() as Manifest);
+  parseAllDocuments(
+    execFileSync('kubectl', ['kustomize', path.join(repoRoot, 'deploy', 'k8s', 'overlays', overlay)], {
+      encoding: 'utf8',
+    }),
+  ).map((d) => d.toJSON() as Manifest);
 
 describeWithTools('deploy/k8s against the Kubernetes API schemas', ['kubectl'], () => {
   it.each(['cpu', 'gpu'])('every document of the %s overlay is valid for its kind', async (overlay) => {

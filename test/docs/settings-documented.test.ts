@@ -43,7 +43,9 @@ describe('docs/configuration.md', () => {
   });
 
   it('lists no setting the code does not read (rows left behind by a removed knob)', () => {
-    const code = [...sourceFiles(path.join(repoRoot, 'src')), ...sourceFiles(path.join(repoRoot, 'bin'))].map((file) => readFileSync(file, 'utf8')).join('\n');
+    const code = [...sourceFiles(path.join(repoRoot, 'src')), ...sourceFiles(path.join(repoRoot, 'bin'))]
+      .map((file) => readFileSync(file, 'utf8'))
+      .join('\n');
     expect([...rows].filter((name) => !code.includes(name))).toEqual([]);
   });
 });
@@ -52,7 +54,9 @@ describe('README.md', () => {
   it('its settings table holds exactly the operator-facing settings (at most 40), each a real one', () => {
     const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
     const table = readme.slice(readme.indexOf('## Settings'), readme.indexOf('## Reference'));
-    const names = [...table.matchAll(/^\| (`[A-Z][A-Z0-9_]+`(?: \/ `[A-Z][A-Z0-9_]+`)*) \|/gm)].flatMap((m) => m[1]!.split(' / ').map((n) => n.replaceAll('`', '')));
+    const names = [...table.matchAll(/^\| (`[A-Z][A-Z0-9_]+`(?: \/ `[A-Z][A-Z0-9_]+`)*) \|/gm)].flatMap((m) =>
+      m[1]!.split(' / ').map((n) => n.replaceAll('`', '')),
+    );
     expect(names.sort()).toEqual([...OPERATOR_SETTINGS].sort());
     expect(OPERATOR_SETTINGS.length).toBeLessThanOrEqual(40);
     expect(OPERATOR_SETTINGS.filter((name) => !CONFIG_ENV_VARS.includes(name))).toEqual([]);
@@ -61,6 +65,9 @@ describe('README.md', () => {
   it('stays short: at most 300 lines, the reference in docs/', () => {
     const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
     expect(readme.split('\n').length).toBeLessThanOrEqual(300);
-    for (const doc of readdirSync(path.join(repoRoot, 'docs')).filter((f) => f.endsWith('.md') && f !== 'dashboard-test-run.md')) expect(readme, doc).toContain(`docs/${doc}`);
+    for (const doc of readdirSync(path.join(repoRoot, 'docs')).filter(
+      (f) => f.endsWith('.md') && f !== 'dashboard-test-run.md',
+    ))
+      expect(readme, doc).toContain(`docs/${doc}`);
   });
 });

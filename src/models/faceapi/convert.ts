@@ -14,11 +14,28 @@ import { squareImageProcessor } from '../../inference/preprocess.ts';
 import type { TinyFaceSpec } from '../../inference/detectors/tiny-face.ts';
 import { TINY_FACE_SPEC_FILE } from '../../inference/detectors/tiny-face.ts';
 import type { OnnxGraphBuilder } from '../onnx/index.ts';
-import { buildExpressionNet, buildTinyFaceDetector, EXPRESSION_INPUT_SIZE, EXPRESSION_LABELS, EXPRESSION_MEAN_RGB, TINY_FACE_IO } from './networks.ts';
+import {
+  buildExpressionNet,
+  buildTinyFaceDetector,
+  EXPRESSION_INPUT_SIZE,
+  EXPRESSION_LABELS,
+  EXPRESSION_MEAN_RGB,
+  TINY_FACE_IO,
+} from './networks.ts';
 import { readWeights } from './weights.ts';
 import { EMBEDDER_SPEC_FILE, type EmbedderSpec } from '../../inference/face-embedder.ts';
-import { buildRecognitionNet, RECOGNITION_DIMENSIONS, RECOGNITION_INPUT_SIZE, RECOGNITION_IO } from './recognition-net.ts';
-import { FACEAPI_DETECTOR_DIR, FACEAPI_EXPRESSION_DIR, faceApiModelPaths, type FaceApiModelPaths } from '../../inference/detectors/faceapi-dirs.ts';
+import {
+  buildRecognitionNet,
+  RECOGNITION_DIMENSIONS,
+  RECOGNITION_INPUT_SIZE,
+  RECOGNITION_IO,
+} from './recognition-net.ts';
+import {
+  FACEAPI_DETECTOR_DIR,
+  FACEAPI_EXPRESSION_DIR,
+  faceApiModelPaths,
+  type FaceApiModelPaths,
+} from '../../inference/detectors/faceapi-dirs.ts';
 
 export { FACEAPI_DETECTOR_DIR, FACEAPI_EXPRESSION_DIR, faceApiModelPaths, type FaceApiModelPaths };
 
@@ -30,19 +47,25 @@ export async function faceApiPackage(): Promise<{ modelDir: string; version: str
   try {
     packageJson = require.resolve('@vladmandic/face-api/package.json');
   } catch (error) {
-    throw new FerError('model_missing', 'the npm package @vladmandic/face-api is not installed (run "npm install")', { cause: error });
+    throw new FerError('model_missing', 'the npm package @vladmandic/face-api is not installed (run "npm install")', {
+      cause: error,
+    });
   }
   const { version } = JSON.parse(await readFile(packageJson, 'utf8')) as { version: string };
   return { modelDir: path.join(path.dirname(packageJson), 'model'), version };
 }
-
 
 /**
  * The expression net's preprocessor_config.json. face-api computes (pixel − mean) / 255 =
  * pixel/255 − mean/255: rescale, then normalise with std 1.
  */
 // face-api pads each face crop with black to a centred square before resizing.
-export const EXPRESSION_PREPROCESSOR = squareImageProcessor(EXPRESSION_INPUT_SIZE, EXPRESSION_MEAN_RGB.map((m) => m / 255), [1, 1, 1], { padToSquare: true });
+export const EXPRESSION_PREPROCESSOR = squareImageProcessor(
+  EXPRESSION_INPUT_SIZE,
+  EXPRESSION_MEAN_RGB.map((m) => m / 255),
+  [1, 1, 1],
+  { padToSquare: true },
+);
 
 export interface BuildResult extends FaceApiModelPaths {
   readonly version: string;
@@ -52,7 +75,10 @@ export interface BuildResult extends FaceApiModelPaths {
 }
 
 /** Converts the three networks into `outDir`, replacing earlier builds there. */
-export async function buildFaceApiModels(outDir: string, options: { sourceDir?: string; replace?: boolean } = {}): Promise<BuildResult> {
+export async function buildFaceApiModels(
+  outDir: string,
+  options: { sourceDir?: string; replace?: boolean } = {},
+): Promise<BuildResult> {
   const replace = options.replace ?? true;
   const pkg = await faceApiPackage();
   const sourceDir = options.sourceDir ?? pkg.modelDir;
@@ -73,7 +99,13 @@ export async function buildFaceApiModels(outDir: string, options: { sourceDir?: 
     source: `${source}tiny_face_detector_model`,
     license: 'MIT',
   };
-  const detectorBytes = await writeDirectory(paths.detectorDir, detector, 'model.onnx', { [TINY_FACE_SPEC_FILE]: spec }, replace);
+  const detectorBytes = await writeDirectory(
+    paths.detectorDir,
+    detector,
+    'model.onnx',
+    { [TINY_FACE_SPEC_FILE]: spec },
+    replace,
+  );
 
   const expression = buildExpressionNet(await readWeights(sourceDir, 'face_expression_model'));
   const id2label = Object.fromEntries(EXPRESSION_LABELS.map((label, i) => [String(i), label]));
@@ -89,10 +121,16 @@ export async function buildFaceApiModels(outDir: string, options: { sourceDir?: 
     source: `${source}face_expression_model`,
     license: 'MIT',
   };
-  const expressionBytes = await writeDirectory(paths.expressionDir, expression, path.join('onnx', 'model.onnx'), {
-    'config.json': config,
-    'preprocessor_config.json': EXPRESSION_PREPROCESSOR,
-  }, replace);
+  const expressionBytes = await writeDirectory(
+    paths.expressionDir,
+    expression,
+    path.join('onnx', 'model.onnx'),
+    {
+      'config.json': config,
+      'preprocessor_config.json': EXPRESSION_PREPROCESSOR,
+    },
+    replace,
+  );
   const recognition: EmbedderSpec = {
     type: 'faceapi-face-recognition',
     model: 'model.onnx',
@@ -105,7 +143,13 @@ export async function buildFaceApiModels(outDir: string, options: { sourceDir?: 
     license: 'MIT',
   };
   const recognitionNet = buildRecognitionNet(await readWeights(sourceDir, 'face_recognition_model'));
-  const recognitionBytes = await writeDirectory(paths.recognitionDir, recognitionNet, 'model.onnx', { [EMBEDDER_SPEC_FILE]: recognition }, replace);
+  const recognitionBytes = await writeDirectory(
+    paths.recognitionDir,
+    recognitionNet,
+    'model.onnx',
+    { [EMBEDDER_SPEC_FILE]: recognition },
+    replace,
+  );
   return { ...paths, version: pkg.version, detectorBytes, expressionBytes, recognitionBytes };
 }
 
@@ -114,12 +158,19 @@ export async function buildFaceApiModels(outDir: string, options: { sourceDir?: 
  * that appeared meanwhile (another process building at the same time) is kept and ours dropped:
  * a process may already be loading it.
  */
-export async function writeDirectory(dir: string, graph: OnnxGraphBuilder, modelFile: string, json: Record<string, unknown>, replace: boolean): Promise<number> {
+export async function writeDirectory(
+  dir: string,
+  graph: OnnxGraphBuilder,
+  modelFile: string,
+  json: Record<string, unknown>,
+  replace: boolean,
+): Promise<number> {
   const staging = `${dir}.tmp-${process.pid}-${Date.now().toString(36)}`;
   await rm(staging, { recursive: true, force: true });
   try {
     const bytes = await graph.writeFile(path.join(staging, modelFile));
-    for (const [file, content] of Object.entries(json)) await writeFile(path.join(staging, file), `${JSON.stringify(content, null, 2)}\n`);
+    for (const [file, content] of Object.entries(json))
+      await writeFile(path.join(staging, file), `${JSON.stringify(content, null, 2)}\n`);
     if (replace) await rm(dir, { recursive: true, force: true });
     try {
       await rename(staging, dir);
@@ -144,13 +195,22 @@ export async function faceApiModelsInstalled(modelsDir: string): Promise<boolean
     path.join(recognitionDir, EMBEDDER_SPEC_FILE),
     path.join(recognitionDir, 'model.onnx'),
   ];
-  const found = await Promise.all(files.map((f) => stat(f).then((s) => s.isFile(), () => false)));
+  const found = await Promise.all(
+    files.map((f) =>
+      stat(f).then(
+        (s) => s.isFile(),
+        () => false,
+      ),
+    ),
+  );
   return found.every(Boolean);
 }
 
 /** The face-api version an installed conversion came from (its config.json `source`), or null. */
 async function installedVersion(modelsDir: string): Promise<string | null> {
-  const text = await readFile(path.join(faceApiModelPaths(modelsDir).expressionDir, 'config.json'), 'utf8').catch(() => null);
+  const text = await readFile(path.join(faceApiModelPaths(modelsDir).expressionDir, 'config.json'), 'utf8').catch(
+    () => null,
+  );
   if (text === null) return null;
   try {
     const source = (JSON.parse(text) as { source?: unknown }).source;
@@ -165,7 +225,10 @@ async function installedVersion(modelsDir: string): Promise<string | null> {
  * (once: later calls find them) or came from another version of the npm package (after an
  * upgrade). `onBuild` is told before a conversion starts.
  */
-export async function ensureFaceApiModels(modelsDir: string, onBuild?: (paths: FaceApiModelPaths) => void): Promise<FaceApiModelPaths> {
+export async function ensureFaceApiModels(
+  modelsDir: string,
+  onBuild?: (paths: FaceApiModelPaths) => void,
+): Promise<FaceApiModelPaths> {
   if (await faceApiModelsInstalled(modelsDir)) {
     const { version } = await faceApiPackage();
     if ((await installedVersion(modelsDir)) === version) return faceApiModelPaths(modelsDir);

@@ -26,7 +26,8 @@ export function hwioToOihw(data: Float32Array, [kh, kw, cin, cout]: readonly num
   for (let y = 0; y < kh!; y++)
     for (let x = 0; x < kw!; x++)
       for (let i = 0; i < cin!; i++)
-        for (let o = 0; o < cout!; o++) out[((o * cin! + i) * kh! + y) * kw! + x] = data[((y * kw! + x) * cin! + i) * cout! + o]!;
+        for (let o = 0; o < cout!; o++)
+          out[((o * cin! + i) * kh! + y) * kw! + x] = data[((y * kw! + x) * cin! + i) * cout! + o]!;
   return out;
 }
 
@@ -54,10 +55,24 @@ class Layers {
   }
 
   /** tf.conv2d + bias (`pads` = [top, left, bottom, right]). */
-  conv(x: string, prefix: string, kernel: number, cin: number, cout: number, stride: number, pads: readonly number[], outputName?: string): string {
+  conv(
+    x: string,
+    prefix: string,
+    kernel: number,
+    cin: number,
+    cout: number,
+    stride: number,
+    pads: readonly number[],
+    outputName?: string,
+  ): string {
     const w = this.filter(`${prefix}/filters`, [kernel, kernel, cin, cout]);
     const b = this.bias(`${prefix}/bias`, cout);
-    return this.g.op('Conv', [x, w, b], { kernel_shape: attr.ints([kernel, kernel]), strides: attr.ints([stride, stride]), pads: attr.ints(pads) }, outputName);
+    return this.g.op(
+      'Conv',
+      [x, w, b],
+      { kernel_shape: attr.ints([kernel, kernel]), strides: attr.ints([stride, stride]), pads: attr.ints(pads) },
+      outputName,
+    );
   }
 
   /** tf.separableConv2d (depthwise 3×3 with the stride, then pointwise 1×1) + bias. */
@@ -65,7 +80,12 @@ class Layers {
     const dw = this.filter(`${prefix}/depthwise_filter`, [3, 3, cin, 1], true);
     const pw = this.filter(`${prefix}/pointwise_filter`, [1, 1, cin, cout]);
     const b = this.bias(`${prefix}/bias`, cout);
-    const depthwise = this.g.op('Conv', [x, dw], { kernel_shape: attr.ints([3, 3]), strides: attr.ints([stride, stride]), pads: attr.ints(pads), group: attr.int(cin) });
+    const depthwise = this.g.op('Conv', [x, dw], {
+      kernel_shape: attr.ints([3, 3]),
+      strides: attr.ints([stride, stride]),
+      pads: attr.ints(pads),
+      group: attr.int(cin),
+    });
     return this.g.op('Conv', [depthwise, pw, b], { kernel_shape: attr.ints([1, 1]) });
   }
 
@@ -76,7 +96,11 @@ class Layers {
 
   /** tf.maxPool 2×2 'same': TF pads at the end, which ONNX calls SAME_UPPER (works for any input size). */
   maxPool(x: string, stride: number): string {
-    return this.g.op('MaxPool', [x], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([stride, stride]), auto_pad: attr.string('SAME_UPPER') });
+    return this.g.op('MaxPool', [x], {
+      kernel_shape: attr.ints([2, 2]),
+      strides: attr.ints([stride, stride]),
+      auto_pad: attr.string('SAME_UPPER'),
+    });
   }
 
   /** (x − mean) / 255 per RGB channel of an NCHW input. */
@@ -92,7 +116,11 @@ class Layers {
  * channel = anchor·5 + k, before sigmoid/exp (decoded by our detector code).
  */
 export function buildTinyFaceDetector(weights: Weights): OnnxGraphBuilder {
-  const g = new OnnxGraphBuilder({ graphName: 'faceapi_tiny_face_detector', producerName: 'fer-stream build-faceapi', opset: 17 });
+  const g = new OnnxGraphBuilder({
+    graphName: 'faceapi_tiny_face_detector',
+    producerName: 'fer-stream build-faceapi',
+    opset: 17,
+  });
   const L = new Layers(g, weights);
   g.addInput(TINY_FACE_IO.input, 'float32', ['batch', 3, 'height', 'width']);
   let x = L.normalise(TINY_FACE_IO.input, TINY_FACE_MEAN_RGB);
@@ -126,8 +154,15 @@ export interface ExpressionHead {
  * one instead (a head fitted on the net's features: `logits` [N, head.classes]); with `features`,
  * the graph ends before the final layer (`features` [N,256]).
  */
-export function buildExpressionNet(weights: Weights, options: { head?: ExpressionHead; features?: boolean } = {}): OnnxGraphBuilder {
-  const g = new OnnxGraphBuilder({ graphName: 'faceapi_face_expression', producerName: 'fer-stream build-faceapi', opset: 17 });
+export function buildExpressionNet(
+  weights: Weights,
+  options: { head?: ExpressionHead; features?: boolean } = {},
+): OnnxGraphBuilder {
+  const g = new OnnxGraphBuilder({
+    graphName: 'faceapi_face_expression',
+    producerName: 'fer-stream build-faceapi',
+    opset: 17,
+  });
   const L = new Layers(g, weights);
   const size = EXPRESSION_INPUT_SIZE;
   g.addInput(EXPRESSION_IO.input, 'float32', ['batch', 3, size, size]);
@@ -146,8 +181,14 @@ export function buildExpressionNet(weights: Weights, options: { head?: Expressio
   const flat = g.op('Flatten', [pooled], { axis: attr.int(1) });
   const { head } = options;
   const classes = head?.classes ?? EXPRESSION_LABELS.length;
-  const fcWeights = g.addInitializer('fc/weights', { values: head?.weights ?? takeWeight(weights, 'fc/weights', [256, 7]).data, dims: [256, classes] });
-  const fcBias = g.addInitializer('fc/bias', { values: head?.bias ?? takeWeight(weights, 'fc/bias', [7]).data, dims: [classes] });
+  const fcWeights = g.addInitializer('fc/weights', {
+    values: head?.weights ?? takeWeight(weights, 'fc/weights', [256, 7]).data,
+    dims: [256, classes],
+  });
+  const fcBias = g.addInitializer('fc/bias', {
+    values: head?.bias ?? takeWeight(weights, 'fc/bias', [7]).data,
+    dims: [classes],
+  });
   g.op('Add', [g.op('MatMul', [flat, fcWeights]), fcBias], {}, EXPRESSION_IO.output);
   g.addOutput(EXPRESSION_IO.output, 'float32', ['batch', classes]);
   return g;

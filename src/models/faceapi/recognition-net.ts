@@ -20,7 +20,11 @@ export const RECOGNITION_IO = { input: 'pixel_values', output: 'embedding' } as 
  * expression net), output `embedding` [N,128].
  */
 export function buildRecognitionNet(weights: Weights): OnnxGraphBuilder {
-  const g = new OnnxGraphBuilder({ graphName: 'faceapi_face_recognition', producerName: 'fer-stream build-faceapi', opset: 17 });
+  const g = new OnnxGraphBuilder({
+    graphName: 'faceapi_face_recognition',
+    producerName: 'fer-stream build-faceapi',
+    opset: 17,
+  });
   const size = RECOGNITION_INPUT_SIZE;
   g.addInput(RECOGNITION_IO.input, 'float32', ['batch', 3, size, size]);
   const net = new ResNetLayers(g, weights);
@@ -36,7 +40,10 @@ export function buildRecognitionNet(weights: Weights): OnnxGraphBuilder {
   for (const name of ['conv256_1', 'conv256_2']) x = net.residual(x, name, 256);
   x = net.residualDown(x, 'conv256_down_out', 256, 256, 4);
   const pooled = g.op('Flatten', [g.op('GlobalAveragePool', [x])], { axis: attr.int(1) });
-  const fc = g.addInitializer('fc', { values: takeWeight(weights, 'fc', [256, RECOGNITION_DIMENSIONS]).data, dims: [256, RECOGNITION_DIMENSIONS] });
+  const fc = g.addInitializer('fc', {
+    values: takeWeight(weights, 'fc', [256, RECOGNITION_DIMENSIONS]).data,
+    dims: [256, RECOGNITION_DIMENSIONS],
+  });
   g.op('MatMul', [pooled, fc], {}, RECOGNITION_IO.output);
   g.addOutput(RECOGNITION_IO.output, 'float32', ['batch', RECOGNITION_DIMENSIONS]);
   return g;
@@ -49,22 +56,52 @@ class ResNetLayers {
   ) {}
 
   /** conv + bias, then the scale layer (x·w + b per channel), then ReLU if asked; 'same' at stride 1, 'valid' at stride 2. */
-  conv(x: string, prefix: string, kernel: number, cin: number, cout: number, options: { stride: number; relu: boolean }): string {
+  conv(
+    x: string,
+    prefix: string,
+    kernel: number,
+    cin: number,
+    cout: number,
+    options: { stride: number; relu: boolean },
+  ): string {
     const g = this.g;
     const shape = [kernel, kernel, cin, cout] as const;
-    const filters = g.addInitializer(`${prefix}/conv/filters`, { values: hwioToOihw(takeWeight(this.weights, `${prefix}/conv/filters`, shape).data, shape), dims: [cout, cin, kernel, kernel] });
-    const bias = g.addInitializer(`${prefix}/conv/bias`, { values: takeWeight(this.weights, `${prefix}/conv/bias`, [cout]).data, dims: [cout] });
+    const filters = g.addInitializer(`${prefix}/conv/filters`, {
+      values: hwioToOihw(takeWeight(this.weights, `${prefix}/conv/filters`, shape).data, shape),
+      dims: [cout, cin, kernel, kernel],
+    });
+    const bias = g.addInitializer(`${prefix}/conv/bias`, {
+      values: takeWeight(this.weights, `${prefix}/conv/bias`, [cout]).data,
+      dims: [cout],
+    });
     const half = options.stride === 1 ? (kernel - 1) / 2 : 0;
-    const conv = g.op('Conv', [x, filters, bias], { kernel_shape: attr.ints([kernel, kernel]), strides: attr.ints([options.stride, options.stride]), pads: attr.ints([half, half, half, half]) });
-    const scale = g.addInitializer(`${prefix}/scale/weights`, { values: takeWeight(this.weights, `${prefix}/scale/weights`, [cout]).data, dims: [1, cout, 1, 1] });
-    const shift = g.addInitializer(`${prefix}/scale/biases`, { values: takeWeight(this.weights, `${prefix}/scale/biases`, [cout]).data, dims: [1, cout, 1, 1] });
+    const conv = g.op('Conv', [x, filters, bias], {
+      kernel_shape: attr.ints([kernel, kernel]),
+      strides: attr.ints([options.stride, options.stride]),
+      pads: attr.ints([half, half, half, half]),
+    });
+    const scale = g.addInitializer(`${prefix}/scale/weights`, {
+      values: takeWeight(this.weights, `${prefix}/scale/weights`, [cout]).data,
+      dims: [1, cout, 1, 1],
+    });
+    const shift = g.addInitializer(`${prefix}/scale/biases`, {
+      values: takeWeight(this.weights, `${prefix}/scale/biases`, [cout]).data,
+      dims: [1, cout, 1, 1],
+    });
     const scaled = g.op('Add', [g.op('Mul', [conv, scale]), shift]);
     return options.relu ? g.op('Relu', [scaled]) : scaled;
   }
 
   /** relu(conv2(relu(conv1(x))) + x). */
   residual(x: string, prefix: string, channels: number): string {
-    const out = this.conv(this.conv(x, `${prefix}/conv1`, 3, channels, channels, { stride: 1, relu: true }), `${prefix}/conv2`, 3, channels, channels, { stride: 1, relu: false });
+    const out = this.conv(
+      this.conv(x, `${prefix}/conv1`, 3, channels, channels, { stride: 1, relu: true }),
+      `${prefix}/conv2`,
+      3,
+      channels,
+      channels,
+      { stride: 1, relu: false },
+    );
     return this.g.op('Relu', [this.g.op('Add', [out, x])]);
   }
 
@@ -75,11 +112,22 @@ class ResNetLayers {
    */
   residualDown(x: string, prefix: string, cin: number, cout: number, inputSize: number): string {
     const g = this.g;
-    let out = this.conv(this.conv(x, `${prefix}/conv1`, 3, cin, cout, { stride: 2, relu: true }), `${prefix}/conv2`, 3, cout, cout, { stride: 1, relu: false });
+    let out = this.conv(
+      this.conv(x, `${prefix}/conv1`, 3, cin, cout, { stride: 2, relu: true }),
+      `${prefix}/conv2`,
+      3,
+      cout,
+      cout,
+      { stride: 1, relu: false },
+    );
     let pooled = g.op('AveragePool', [x], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) });
     const branchSize = Math.floor((inputSize - 3) / 2) + 1;
     const poolSize = Math.floor(inputSize / 2);
-    if (branchSize !== poolSize) out = g.op('Pad', [out, g.int64s([0, 0, 0, 0, 0, 0, poolSize - branchSize, poolSize - branchSize], `${prefix}_pad_hw`)]);
+    if (branchSize !== poolSize)
+      out = g.op('Pad', [
+        out,
+        g.int64s([0, 0, 0, 0, 0, 0, poolSize - branchSize, poolSize - branchSize], `${prefix}_pad_hw`),
+      ]);
     if (cin !== cout) pooled = g.op('Pad', [pooled, g.int64s([0, 0, 0, 0, 0, cout - cin, 0, 0], `${prefix}_pad_c`)]);
     return g.op('Relu', [g.op('Add', [pooled, out])]);
   }

@@ -12,6 +12,10 @@ export function faceApiSamplePhotos(): string[] {
   const packageJson = createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json');
   const demoDir = path.join(path.dirname(packageJson), 'demo');
   const photos = [1, 2, 3, 4, 5, 6].map((i) => path.join(demoDir, `sample${i}.jpg`)).filter((p) => existsSync(p));
-  if (photos.length === 0) throw new FerError('demo_input_missing', `no sample photos (sample1.jpg …) in ${demoDir}; is @vladmandic/face-api installed?`);
+  if (photos.length === 0)
+    throw new FerError(
+      'demo_input_missing',
+      `no sample photos (sample1.jpg …) in ${demoDir}; is @vladmandic/face-api installed?`,
+    );
   return photos;
 }

@@ -35,7 +35,9 @@ export async function readWeights(dir: string, modelName: string): Promise<Map<s
   try {
     groups = JSON.parse(await readFile(manifestPath, 'utf8')) as ManifestGroup[];
   } catch (error) {
-    throw new FerError('model_missing', `cannot read weight manifest ${manifestPath}: ${(error as Error).message}`, { cause: error });
+    throw new FerError('model_missing', `cannot read weight manifest ${manifestPath}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return readWeightGroups(dir, groups, manifestPath);
 }
@@ -44,8 +46,13 @@ export async function readWeights(dir: string, modelName: string): Promise<Map<s
  * Loads the tensors of tfjs weight groups (a weights manifest's entries, or a graph model's
  * `weightsManifest`) from their shards in `dir`; `source` names the manifest in errors.
  */
-export async function readWeightGroups(dir: string, groups: unknown, manifestPath: string): Promise<Map<string, WeightTensor>> {
-  if (!Array.isArray(groups)) throw new FerError('model_invalid', `${manifestPath}: expected an array of weight groups`);
+export async function readWeightGroups(
+  dir: string,
+  groups: unknown,
+  manifestPath: string,
+): Promise<Map<string, WeightTensor>> {
+  if (!Array.isArray(groups))
+    throw new FerError('model_invalid', `${manifestPath}: expected an array of weight groups`);
   const tensors = new Map<string, WeightTensor>();
   for (const group of groups as ManifestGroup[]) {
     const shards = await Promise.all(group.paths.map((p) => readFile(path.join(dir, p))));
@@ -55,18 +62,30 @@ export async function readWeightGroups(dir: string, groups: unknown, manifestPat
       const count = entry.shape.reduce((a, b) => a * b, 1);
       const storedType = entry.quantization?.dtype ?? entry.dtype;
       const width = BYTES[storedType];
-      if (width === undefined) throw new FerError('model_invalid', `${manifestPath}: ${entry.name} has unsupported dtype ${storedType}`);
+      if (width === undefined)
+        throw new FerError('model_invalid', `${manifestPath}: ${entry.name} has unsupported dtype ${storedType}`);
       const byteLength = count * width;
       if (offset + byteLength > buffer.length) {
-        throw new FerError('model_invalid', `${manifestPath}: ${entry.name} needs bytes ${offset}..${offset + byteLength} but the shards hold ${buffer.length}`);
+        throw new FerError(
+          'model_invalid',
+          `${manifestPath}: ${entry.name} needs bytes ${offset}..${offset + byteLength} but the shards hold ${buffer.length}`,
+        );
       }
       // Copy into an aligned buffer: typed-array views need offsets that are multiples of their width.
       const bytes = new Uint8Array(byteLength);
       bytes.set(buffer.subarray(offset, offset + byteLength));
-      tensors.set(entry.name, { name: entry.name, shape: entry.shape, data: decode(bytes.buffer, count, entry, manifestPath) });
+      tensors.set(entry.name, {
+        name: entry.name,
+        shape: entry.shape,
+        data: decode(bytes.buffer, count, entry, manifestPath),
+      });
       offset += byteLength;
     }
-    if (offset !== buffer.length) throw new FerError('model_invalid', `${manifestPath}: manifest describes ${offset} bytes, shards hold ${buffer.length}`);
+    if (offset !== buffer.length)
+      throw new FerError(
+        'model_invalid',
+        `${manifestPath}: manifest describes ${offset} bytes, shards hold ${buffer.length}`,
+      );
   }
   return tensors;
 }
@@ -102,11 +121,18 @@ export function halfToFloat(h: number): number {
 }
 
 /** The tensor `name`, checked against the shape the network definition expects. */
-export function takeWeight(weights: ReadonlyMap<string, WeightTensor>, name: string, shape: readonly number[]): WeightTensor {
+export function takeWeight(
+  weights: ReadonlyMap<string, WeightTensor>,
+  name: string,
+  shape: readonly number[],
+): WeightTensor {
   const tensor = weights.get(name);
   if (tensor === undefined) throw new FerError('model_invalid', `face-api weights lack tensor ${name}`);
   if (tensor.shape.length !== shape.length || tensor.shape.some((d, i) => d !== shape[i])) {
-    throw new FerError('model_invalid', `face-api tensor ${name} has shape [${tensor.shape.join(',')}], expected [${shape.join(',')}]`);
+    throw new FerError(
+      'model_invalid',
+      `face-api tensor ${name} has shape [${tensor.shape.join(',')}], expected [${shape.join(',')}]`,
+    );
   }
   return tensor;
 }

@@ -52,7 +52,8 @@ function describeNetworkError(error: unknown): string {
   if (code === 'ECONNREFUSED') return 'connection refused';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found (offline, or no DNS)';
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'connection dropped';
-  if ((error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError') return 'no data received in time';
+  if ((error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError')
+    return 'no data received in time';
   return cause?.message ?? (error as Error).message;
 }
 
@@ -101,26 +102,37 @@ async function attemptDownload(url: string, part: string, options: DownloadOptio
   let idle: NodeJS.Timeout | undefined;
   const arm = () => {
     clearTimeout(idle);
-    idle = setTimeout(() => controller.abort(new DOMException('no data received in time', 'TimeoutError')), options.idleTimeoutMs);
+    idle = setTimeout(
+      () => controller.abort(new DOMException('no data received in time', 'TimeoutError')),
+      options.idleTimeoutMs,
+    );
   };
   arm();
   let response: Response;
   try {
-    response = await fetch(url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal: controller.signal, redirect: 'follow' });
+    response = await fetch(url, {
+      headers: have > 0 ? { Range: `bytes=${have}-` } : {},
+      signal: controller.signal,
+      redirect: 'follow',
+    });
   } catch (error) {
     clearTimeout(idle);
     throw new Error(describeNetworkError(error), { cause: error });
   }
   try {
     if (response.status === 404 || response.status === 401 || response.status === 403 || response.status === 410) {
-      throw new PermanentError('download_failed', `cannot download ${url}: HTTP ${response.status} ${response.statusText}`);
+      throw new PermanentError(
+        'download_failed',
+        `cannot download ${url}: HTTP ${response.status} ${response.statusText}`,
+      );
     }
     if (response.status === 416 && have > 0) {
       // Our partial file is not a prefix the server recognises: start over next attempt.
       await rm(part, { force: true });
       throw new Error('server refused to resume (HTTP 416)');
     }
-    if (response.status !== 200 && response.status !== 206) throw new Error(`HTTP ${response.status} ${response.statusText}`);
+    if (response.status !== 200 && response.status !== 206)
+      throw new Error(`HTTP ${response.status} ${response.statusText}`);
     if (response.body === null) throw new Error('empty response body');
     const resumed = response.status === 206;
     if (!resumed) have = 0; // The server ignored the Range header: the body is the whole file.
@@ -135,7 +147,11 @@ async function attemptDownload(url: string, part: string, options: DownloadOptio
         done(null, chunk);
       },
     });
-    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), meter, createWriteStream(part, { flags: resumed ? 'a' : 'w' }));
+    await pipeline(
+      Readable.fromWeb(response.body as import('node:stream/web').ReadableStream),
+      meter,
+      createWriteStream(part, { flags: resumed ? 'a' : 'w' }),
+    );
   } catch (error) {
     if (error instanceof PermanentError) throw error;
     throw new Error(describeNetworkError(error), { cause: error });
@@ -149,7 +165,10 @@ async function verify(part: string, url: string, options: DownloadOptions): Prom
   if (options.expectedBytes !== undefined && size !== options.expectedBytes) {
     if (size > options.expectedBytes) {
       await rm(part, { force: true });
-      throw new PermanentError('checksum_mismatch', `${url}: got ${size} bytes, expected ${options.expectedBytes}; the file was discarded`);
+      throw new PermanentError(
+        'checksum_mismatch',
+        `${url}: got ${size} bytes, expected ${options.expectedBytes}; the file was discarded`,
+      );
     }
     throw new Error(`transfer ended early at ${size} of ${options.expectedBytes} bytes`);
   }
@@ -157,7 +176,10 @@ async function verify(part: string, url: string, options: DownloadOptions): Prom
     const actual = await sha256File(part);
     if (actual !== options.sha256.toLowerCase()) {
       await rm(part, { force: true });
-      throw new PermanentError('checksum_mismatch', `${url}: sha256 ${actual} does not match the expected ${options.sha256}; the file was discarded and nothing was installed`);
+      throw new PermanentError(
+        'checksum_mismatch',
+        `${url}: sha256 ${actual} does not match the expected ${options.sha256}; the file was discarded and nothing was installed`,
+      );
     }
   }
 }

@@ -7,7 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FerError } from '../../core/types.ts';
-import { downloadableFamilies, publishedDetectorModels, type PublishedDetectorModel } from '../../inference/detectors/families/index.ts';
+import {
+  downloadableFamilies,
+  publishedDetectorModels,
+  type PublishedDetectorModel,
+} from '../../inference/detectors/families/index.ts';
 import { DETECTOR_SPEC_FILE } from '../../inference/detectors/spec.ts';
 import { downloadFile, sha256File, type DownloadOptions, type DownloadProgress } from './download.ts';
 
@@ -86,7 +90,11 @@ async function commitDir(staging: string, target: string): Promise<void> {
 }
 
 /** Runs `fill(staging)`, then moves the staging directory into place; on failure removes it. */
-async function installAtomically(modelsDir: string, name: string, fill: (staging: string) => Promise<void>): Promise<InstalledModel> {
+async function installAtomically(
+  modelsDir: string,
+  name: string,
+  fill: (staging: string) => Promise<void>,
+): Promise<InstalledModel> {
   await mkdir(modelsDir, { recursive: true });
   const staging = stagingDir(modelsDir, name);
   await mkdir(staging);
@@ -101,9 +109,16 @@ async function installAtomically(modelsDir: string, name: string, fill: (staging
   }
 }
 
-async function writeDetectorDir(staging: string, entry: PublishedDetectorModel, onnxSource: (dest: string) => Promise<void>): Promise<void> {
+async function writeDetectorDir(
+  staging: string,
+  entry: PublishedDetectorModel,
+  onnxSource: (dest: string) => Promise<void>,
+): Promise<void> {
   await onnxSource(path.join(staging, entry.spec.model));
-  await writeFile(path.join(staging, DETECTOR_SPEC_FILE), `${JSON.stringify({ ...entry.spec, publishedFile: entry.file, sha256: entry.sha256 }, null, 2)}\n`);
+  await writeFile(
+    path.join(staging, DETECTOR_SPEC_FILE),
+    `${JSON.stringify({ ...entry.spec, publishedFile: entry.file, sha256: entry.sha256 }, null, 2)}\n`,
+  );
 }
 
 /**
@@ -126,7 +141,11 @@ export async function fetchModels(family: ModelFamily, options: FetchOptions): P
 
   if (family === VIT_FER_FAMILY) {
     const convert = options.convertVit;
-    if (convert === undefined) throw new FerError('unavailable', 'vit-fer needs the ViT builder to convert the downloaded weights; none is available in this build');
+    if (convert === undefined)
+      throw new FerError(
+        'unavailable',
+        'vit-fer needs the ViT builder to convert the downloaded weights; none is available in this build',
+      );
     return [
       await installAtomically(options.modelsDir, VIT_FER_DIR_NAME, async (staging) => {
         const source = path.join(downloads, `${VIT_FER_DIR_NAME}-hf`);
@@ -165,23 +184,37 @@ export async function fetchModels(family: ModelFamily, options: FetchOptions): P
  * Installs detector families from a local copy laid out as `<sourceDir>/<family>/<published file>`
  * (e.g. ../shared/models), verifying each file's size and sha256 like a download.
  */
-export async function installLocal(sourceDir: string, modelsDir: string, families: readonly ModelFamily[] = detectorFamilyNames()): Promise<InstalledModel[]> {
+export async function installLocal(
+  sourceDir: string,
+  modelsDir: string,
+  families: readonly ModelFamily[] = detectorFamilyNames(),
+): Promise<InstalledModel[]> {
   const installed: InstalledModel[] = [];
   for (const family of families) {
     if (!detectorFamilyNames().includes(family)) {
-      throw new FerError('usage', `install-local installs detector models (${detectorFamilyNames().join(', ')}); build or fetch the ViT with "models build-vit" / "models fetch vit-fer"`);
+      throw new FerError(
+        'usage',
+        `install-local installs detector models (${detectorFamilyNames().join(', ')}); build or fetch the ViT with "models build-vit" / "models fetch vit-fer"`,
+      );
     }
     for (const entry of publishedDetectorModels(family)) {
       const source = path.join(sourceDir, family, entry.file);
       const info = await stat(source).catch(() => undefined);
-      if (info === undefined) throw new FerError('model_missing', `install-local: ${source} not found (expected ${sourceDir}/<family>/<published file name>)`);
+      if (info === undefined)
+        throw new FerError(
+          'model_missing',
+          `install-local: ${source} not found (expected ${sourceDir}/<family>/<published file name>)`,
+        );
       installed.push(
         await installAtomically(modelsDir, entry.name, (staging) =>
           writeDetectorDir(staging, entry, async (dest) => {
             await copyFile(source, dest);
             const actual = await sha256File(dest);
             if (info.size !== entry.bytes || actual !== entry.sha256) {
-              throw new FerError('checksum_mismatch', `install-local: ${source} is not the published ${entry.file} (sha256 ${actual}, ${info.size} bytes; expected ${entry.sha256}, ${entry.bytes} bytes)`);
+              throw new FerError(
+                'checksum_mismatch',
+                `install-local: ${source} is not the published ${entry.file} (sha256 ${actual}, ${info.size} bytes; expected ${entry.sha256}, ${entry.bytes} bytes)`,
+              );
             }
           }),
         ),

@@ -18,7 +18,13 @@ import { mirrorImage } from '../../inference/ensemble.ts';
 import { decodeToRgb, preprocessInto, preprocessedLength } from '../../inference/preprocess.ts';
 import type { InferenceHost } from '../../inference/types.ts';
 import { EXPRESSION_PREPROCESSOR, faceApiPackage, writeDirectory } from '../faceapi/convert.ts';
-import { buildExpressionNet, EXPRESSION_FEATURES, EXPRESSION_INPUT_SIZE, EXPRESSION_IO, EXPRESSION_LABELS } from '../faceapi/networks.ts';
+import {
+  buildExpressionNet,
+  EXPRESSION_FEATURES,
+  EXPRESSION_INPUT_SIZE,
+  EXPRESSION_IO,
+  EXPRESSION_LABELS,
+} from '../faceapi/networks.ts';
 import { readWeights, takeWeight } from '../faceapi/weights.ts';
 import { fitSoftmaxHead, predictHead, type SoftmaxHead } from './softmax-regression.ts';
 
@@ -61,8 +67,12 @@ export const DEFAULT_L2 = 0.1;
 /** The class name a label trains as: its canonical expression where it is one, else the label itself. */
 const className = (label: string) => canonicalExpression(label) ?? label.trim();
 
-export async function fitExpressionHead(images: AsyncIterable<LabelledImage>, options: FitHeadOptions): Promise<FitHeadReport> {
-  if (!(options.holdout >= 0 && options.holdout <= 0.5)) throw new FerError('invalid_option', `the held-out share must be 0..0.5, got ${options.holdout}`);
+export async function fitExpressionHead(
+  images: AsyncIterable<LabelledImage>,
+  options: FitHeadOptions,
+): Promise<FitHeadReport> {
+  if (!(options.holdout >= 0 && options.holdout <= 0.5))
+    throw new FerError('invalid_option', `the held-out share must be 0..0.5, got ${options.holdout}`);
   const pkg = await faceApiPackage();
   const weights = await readWeights(pkg.modelDir, 'face_expression_model');
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'fer-fit-head-'));
@@ -78,15 +88,22 @@ export async function fitExpressionHead(images: AsyncIterable<LabelledImage>, op
       await host.close();
     }
     const labels = classOrder(samples.map((s) => s.label));
-    if (labels.length < 2) throw new FerError('invalid_input', `fitting a head needs at least two classes; found ${labels.length === 0 ? 'no labelled image' : `only "${labels[0]}"`}`);
+    if (labels.length < 2)
+      throw new FerError(
+        'invalid_input',
+        `fitting a head needs at least two classes; found ${labels.length === 0 ? 'no labelled image' : `only "${labels[0]}"`}`,
+      );
     const { train, heldOut } = stratifiedSplit(samples, options.holdout, options.seed ?? 1);
     const index = new Map(labels.map((l, i) => [l, i]));
     const trainX = train.flatMap((s) => (s.mirrored ? [s.features, s.mirrored] : [s.features]));
-    const trainY = train.flatMap((s) => (s.mirrored ? [index.get(s.label)!, index.get(s.label)!] : [index.get(s.label)!]));
+    const trainY = train.flatMap((s) =>
+      s.mirrored ? [index.get(s.label)!, index.get(s.label)!] : [index.get(s.label)!],
+    );
     // Start from face-api's own head where a class is one of its expressions, and stay near it.
     const prior = priorHead(weights, labels);
     const head = fitSoftmaxHead(trainX, trainY, labels.length, { l2: options.l2 ?? DEFAULT_L2, prior });
-    const accuracy = (set: readonly Sample[], predict: (s: Sample) => string) => (set.length === 0 ? null : set.filter((s) => predict(s) === s.label).length / set.length);
+    const accuracy = (set: readonly Sample[], predict: (s: Sample) => string) =>
+      set.length === 0 ? null : set.filter((s) => predict(s) === s.label).length / set.length;
     const byHead = (s: Sample) => labels[predictHead(head, s.features)]!;
     const expressions = labels.every((l) => (CANONICAL_EXPRESSIONS as readonly string[]).includes(l));
     const base: SoftmaxHead = {
@@ -97,21 +114,34 @@ export async function fitExpressionHead(images: AsyncIterable<LabelledImage>, op
     };
     const byBase = (s: Sample) => className(EXPRESSION_LABELS[predictHead(base, s.features)]!);
 
-    await writeDirectory(options.outDir, buildExpressionNet(weights, { head: { weights: head.weights, bias: head.bias, classes: labels.length } }), path.join('onnx', 'model.onnx'), {
-      'config.json': {
-        architectures: ['FaceApiFaceExpressionNet'],
-        model_type: 'faceapi-face-expression',
-        num_labels: labels.length,
-        id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
-        label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
-        image_size: EXPRESSION_INPUT_SIZE,
-        num_channels: 3,
-        source: `@vladmandic/face-api ${pkg.version} (MIT) face_expression_model with a head fitted by fer-stream models fit-head on ${train.length} labelled images`,
-        license: 'MIT (the network); the head: from your data',
-        fer_stream: { fittedHead: { trainImages: train.length, heldOutImages: heldOut.length, flip: options.flip, l2: options.l2 ?? 1e-3 } },
+    await writeDirectory(
+      options.outDir,
+      buildExpressionNet(weights, { head: { weights: head.weights, bias: head.bias, classes: labels.length } }),
+      path.join('onnx', 'model.onnx'),
+      {
+        'config.json': {
+          architectures: ['FaceApiFaceExpressionNet'],
+          model_type: 'faceapi-face-expression',
+          num_labels: labels.length,
+          id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+          label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
+          image_size: EXPRESSION_INPUT_SIZE,
+          num_channels: 3,
+          source: `@vladmandic/face-api ${pkg.version} (MIT) face_expression_model with a head fitted by fer-stream models fit-head on ${train.length} labelled images`,
+          license: 'MIT (the network); the head: from your data',
+          fer_stream: {
+            fittedHead: {
+              trainImages: train.length,
+              heldOutImages: heldOut.length,
+              flip: options.flip,
+              l2: options.l2 ?? 1e-3,
+            },
+          },
+        },
+        'preprocessor_config.json': EXPRESSION_PREPROCESSOR,
       },
-      'preprocessor_config.json': EXPRESSION_PREPROCESSOR,
-    }, true);
+      true,
+    );
     return {
       dir: options.outDir,
       labels,
@@ -128,7 +158,10 @@ export async function fitExpressionHead(images: AsyncIterable<LabelledImage>, op
 }
 
 /** face-api's final layer re-ordered to `labels` (zero for a class that is not one of its expressions). */
-function priorHead(weights: Awaited<ReturnType<typeof readWeights>>, labels: readonly string[]): { weights: Float32Array; bias: Float32Array } {
+function priorHead(
+  weights: Awaited<ReturnType<typeof readWeights>>,
+  labels: readonly string[],
+): { weights: Float32Array; bias: Float32Array } {
   const d = EXPRESSION_FEATURES.dimensions;
   const w0 = takeWeight(weights, 'fc/weights', [d, 7]).data;
   const b0 = takeWeight(weights, 'fc/bias', [7]).data;
@@ -150,7 +183,11 @@ interface Sample {
 }
 
 /** Features of every labelled image, batched through the host; unreadable images are skipped and named. */
-async function extractFeatures(host: InferenceHost, images: AsyncIterable<LabelledImage>, options: FitHeadOptions): Promise<{ samples: Sample[]; skipped: Array<{ path: string; reason: string }> }> {
+async function extractFeatures(
+  host: InferenceHost,
+  images: AsyncIterable<LabelledImage>,
+  options: FitHeadOptions,
+): Promise<{ samples: Sample[]; skipped: Array<{ path: string; reason: string }> }> {
   const samples: Sample[] = [];
   const skipped: Array<{ path: string; reason: string }> = [];
   let pending: LabelledImage[] = [];
@@ -165,7 +202,8 @@ async function extractFeatures(host: InferenceHost, images: AsyncIterable<Labell
         try {
           const rgb = await decodeToRgb(new Uint8Array(await readFile(image.path)));
           await preprocessInto(rgb, EXPRESSION_PREPROCESSOR, data, i * views * plane);
-          if (options.flip) await preprocessInto(mirrorImage(rgb), EXPRESSION_PREPROCESSOR, data, (i * views + 1) * plane);
+          if (options.flip)
+            await preprocessInto(mirrorImage(rgb), EXPRESSION_PREPROCESSOR, data, (i * views + 1) * plane);
           return true;
         } catch (error) {
           skipped.push({ path: image.path, reason: (error as Error).message });
@@ -174,7 +212,9 @@ async function extractFeatures(host: InferenceHost, images: AsyncIterable<Labell
       }),
     );
     const size = EXPRESSION_INPUT_SIZE;
-    const out = (await host.run({ [EXPRESSION_IO.input]: { data, dims: [batch.length * views, 3, size, size] } }))[EXPRESSION_FEATURES.output]!;
+    const out = (await host.run({ [EXPRESSION_IO.input]: { data, dims: [batch.length * views, 3, size, size] } }))[
+      EXPRESSION_FEATURES.output
+    ]!;
     const d = EXPRESSION_FEATURES.dimensions;
     batch.forEach((image, i) => {
       if (!ok[i]) return;
@@ -204,9 +244,13 @@ function classOrder(labels: readonly string[]): string[] {
 }
 
 /** Each class's samples shuffled (seeded) and `share` of them held out (at least one where a class has two or more). */
-function stratifiedSplit(samples: readonly Sample[], share: number, seed: number): { train: Sample[]; heldOut: Sample[] } {
+function stratifiedSplit(
+  samples: readonly Sample[],
+  share: number,
+  seed: number,
+): { train: Sample[]; heldOut: Sample[] } {
   let state = seed >>> 0 || 1;
-  const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const random = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const train: Sample[] = [];
   const heldOut: Sample[] = [];
   const byClass = new Map<string, Sample[]>();

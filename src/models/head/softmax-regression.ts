@@ -26,9 +26,15 @@ export interface FitOptions {
 }
 
 /** Fits a head on `features` (each of length D) with class indexes `labels` (0..classes-1). */
-export function fitSoftmaxHead(features: readonly Float32Array[], labels: readonly number[], classes: number, options: FitOptions = {}): SoftmaxHead {
+export function fitSoftmaxHead(
+  features: readonly Float32Array[],
+  labels: readonly number[],
+  classes: number,
+  options: FitOptions = {},
+): SoftmaxHead {
   const n = features.length;
-  if (n === 0 || n !== labels.length) throw new RangeError(`need as many labels as samples (got ${n} samples, ${labels.length} labels)`);
+  if (n === 0 || n !== labels.length)
+    throw new RangeError(`need as many labels as samples (got ${n} samples, ${labels.length} labels)`);
   const d = features[0]!.length;
   const l2 = options.l2 ?? 1e-3;
   const iterations = options.iterations ?? 300;

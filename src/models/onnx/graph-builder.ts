@@ -9,7 +9,14 @@ import { open } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { onnx, type OnnxTypes } from './proto.ts';
-import { ELEMENT_TYPES, checkTensor, rawBytes, type ElementType, type TensorInit, type TensorValues } from './tensor.ts';
+import {
+  ELEMENT_TYPES,
+  checkTensor,
+  rawBytes,
+  type ElementType,
+  type TensorInit,
+  type TensorValues,
+} from './tensor.ts';
 
 /** A dimension of a graph input/output: a fixed size, or a symbolic name (dim_param) for a dynamic one. */
 export type Dim = number | string;
@@ -155,7 +162,10 @@ export class OnnxGraphBuilder {
 
   /** A 1-D int64 constant, e.g. a Reshape shape or Slice bounds. */
   int64s(values: readonly number[], prefix = 'i64'): string {
-    return this.constant({ values: BigInt64Array.from(values.map((v) => BigInt(checkInt(v)))), dims: [values.length] }, prefix);
+    return this.constant(
+      { values: BigInt64Array.from(values.map((v) => BigInt(checkInt(v)))), dims: [values.length] },
+      prefix,
+    );
   }
 
   /** A float32 constant: a scalar (dims []) by default. */
@@ -172,12 +182,15 @@ export class OnnxGraphBuilder {
   node(opType: string, inputs: readonly string[], options: NodeOptions = {}): string[] {
     for (const input of inputs) {
       if (input !== '' && !this.defined.has(input)) {
-        throw new Error(`${opType} node: input "${input}" is not defined yet (add graph inputs, initializers and producing nodes first)`);
+        throw new Error(
+          `${opType} node: input "${input}" is not defined yet (add graph inputs, initializers and producing nodes first)`,
+        );
       }
     }
-    const outputs = typeof options.outputs === 'object'
-      ? [...options.outputs]
-      : Array.from({ length: options.outputs ?? 1 }, () => this.uniqueName(opType));
+    const outputs =
+      typeof options.outputs === 'object'
+        ? [...options.outputs]
+        : Array.from({ length: options.outputs ?? 1 }, () => this.uniqueName(opType));
     for (const output of outputs) if (output !== '') this.define(output, `output of ${opType}`);
     const attribute = Object.entries(options.attributes ?? {}).map(([name, value]) => attributeProto(name, value));
     this.nodes.push({
@@ -196,8 +209,16 @@ export class OnnxGraphBuilder {
   }
 
   /** A node with one output; returns its name. */
-  op(opType: string, inputs: readonly string[], attributes: Readonly<Record<string, AttributeValue>> = {}, outputName?: string): string {
-    return this.node(opType, inputs, { attributes, ...(outputName === undefined ? {} : { outputs: [outputName] }) })[0]!;
+  op(
+    opType: string,
+    inputs: readonly string[],
+    attributes: Readonly<Record<string, AttributeValue>> = {},
+    outputName?: string,
+  ): string {
+    return this.node(opType, inputs, {
+      attributes,
+      ...(outputName === undefined ? {} : { outputs: [outputName] }),
+    })[0]!;
   }
 
   /** The serialised model in one buffer (one copy of the weights). */
@@ -246,11 +267,15 @@ export class OnnxGraphBuilder {
 
   private encode(): { chunks: Uint8Array[]; byteLength: number } {
     for (const output of this.outputs) {
-      if (!this.defined.has(output.name!)) throw new Error(`graph output "${output.name}" is not produced by any node, input or initializer`);
+      if (!this.defined.has(output.name!))
+        throw new Error(`graph output "${output.name}" is not produced by any node, input or initializer`);
     }
     if (this.outputs.length === 0) throw new Error('the graph has no outputs');
 
-    const opsetImport = [{ domain: '', version: this.opset }, ...Object.entries(this.options.extraOpsets ?? {}).map(([domain, version]) => ({ domain, version }))];
+    const opsetImport = [
+      { domain: '', version: this.opset },
+      ...Object.entries(this.options.extraOpsets ?? {}).map(([domain, version]) => ({ domain, version })),
+    ];
     const modelHead = onnx.ModelProto.encode({
       irVersion: IR_VERSION,
       opsetImport,
@@ -270,7 +295,11 @@ export class OnnxGraphBuilder {
     const graphChunks: Uint8Array[] = [graphHead];
     let graphLength = graphHead.length;
     for (const init of this.initializers) {
-      const header = onnx.TensorProto.encode({ name: init.name, dims: [...init.dims], dataType: ELEMENT_TYPES[init.type] }).finish();
+      const header = onnx.TensorProto.encode({
+        name: init.name,
+        dims: [...init.dims],
+        dataType: ELEMENT_TYPES[init.type],
+      }).finish();
       const raw = rawBytes(init.values);
       const rawField = fieldHeader(9, raw.length);
       const tensorLength = header.length + rawField.length + raw.length;
@@ -281,7 +310,9 @@ export class OnnxGraphBuilder {
     const graphField = fieldHeader(7, graphLength);
     const byteLength = modelHead.length + graphField.length + graphLength;
     if (byteLength > PROTOBUF_LIMIT) {
-      throw new RangeError(`the model would be ${byteLength} bytes; ONNX protobuf files are limited to 2 GiB (external data is not supported)`);
+      throw new RangeError(
+        `the model would be ${byteLength} bytes; ONNX protobuf files are limited to 2 GiB (external data is not supported)`,
+      );
     }
     return { chunks: [modelHead, graphField, ...graphChunks], byteLength };
   }
@@ -290,7 +321,7 @@ export class OnnxGraphBuilder {
 /** Tag and length of a length-delimited protobuf field. */
 function fieldHeader(fieldNumber: number, length: number): Uint8Array {
   const bytes: number[] = [];
-  for (let v = (fieldNumber << 3) | 2; ; ) {
+  for (let v = (fieldNumber << 3) | 2; ;) {
     if (v < 0x80) {
       bytes.push(v);
       break;
@@ -298,7 +329,7 @@ function fieldHeader(fieldNumber: number, length: number): Uint8Array {
     bytes.push((v & 0x7f) | 0x80);
     v >>>= 7;
   }
-  for (let v = length; ; ) {
+  for (let v = length; ;) {
     if (v < 0x80) {
       bytes.push(v);
       break;

@@ -23,9 +23,17 @@ export const DEFAULT_WEIGHT_BITS = 7;
 export type WeightBits = 7 | 8;
 
 /** Symmetric int8 quantisation of a [K, N] MatMul weight into `bits` bits (±63 or ±127). */
-export function quantizeWeightInt8(weight: Float32Array, K: number, N: number, perChannel: boolean, bits: WeightBits = DEFAULT_WEIGHT_BITS): QuantizedWeight {
-  if (weight.length !== K * N) throw new RangeError(`quantizeWeightInt8: ${weight.length} values for a [${K}, ${N}] weight`);
-  if (bits !== 7 && bits !== 8) throw new RangeError(`quantizeWeightInt8: weights are 7 or 8 bits, not ${String(bits)}`);
+export function quantizeWeightInt8(
+  weight: Float32Array,
+  K: number,
+  N: number,
+  perChannel: boolean,
+  bits: WeightBits = DEFAULT_WEIGHT_BITS,
+): QuantizedWeight {
+  if (weight.length !== K * N)
+    throw new RangeError(`quantizeWeightInt8: ${weight.length} values for a [${K}, ${N}] weight`);
+  if (bits !== 7 && bits !== 8)
+    throw new RangeError(`quantizeWeightInt8: weights are 7 or 8 bits, not ${String(bits)}`);
   const limit = 2 ** (bits - 1) - 1;
   const maxAbs = new Float32Array(perChannel ? N : 1);
   for (let k = 0; k < K; k++) {
@@ -63,8 +71,14 @@ export function addDynamicQuantizedMatMul(
   const channels = scales.length;
   const [xq, xScale, xZero] = g.node('DynamicQuantizeLinear', [input], { outputs: 3 }) as [string, string, string];
   const wq = g.addInitializer(`${options.name}.weight_quantized`, { values, dims: [K, N] });
-  const wZero = g.addInitializer(`${options.name}.weight_zero_point`, { values: new Int8Array(channels), dims: options.perChannel ? [N] : [] });
-  const wScale = g.addInitializer(`${options.name}.weight_scale`, { values: scales, dims: options.perChannel ? [N] : [] });
+  const wZero = g.addInitializer(`${options.name}.weight_zero_point`, {
+    values: new Int8Array(channels),
+    dims: options.perChannel ? [N] : [],
+  });
+  const wScale = g.addInitializer(`${options.name}.weight_scale`, {
+    values: scales,
+    dims: options.perChannel ? [N] : [],
+  });
   const product = g.op('MatMulInteger', [xq, wq, xZero, wZero]);
   const scaled = g.op('Mul', [g.op('Cast', [product], { to: attr.int(1) }), g.op('Mul', [xScale, wScale])]);
   if (options.bias === undefined) return scaled;

@@ -45,25 +45,47 @@ export interface TensorInit {
 }
 
 const BYTES_PER_ELEMENT: Record<ElementType, number> = {
-  float32: 4, uint8: 1, int8: 1, uint16: 2, int16: 2, int32: 4, int64: 8, bool: 1,
-  float16: 2, float64: 8, uint32: 4, uint64: 8, bfloat16: 2,
+  float32: 4,
+  uint8: 1,
+  int8: 1,
+  uint16: 2,
+  int16: 2,
+  int32: 4,
+  int64: 8,
+  bool: 1,
+  float16: 2,
+  float64: 8,
+  uint32: 4,
+  uint64: 8,
+  bfloat16: 2,
 };
 
 /** The element type an array holds; throws where the given elementType does not fit the array. */
 export function elementTypeOf(values: TensorValues, declared?: ElementType): ElementType {
   const natural: ElementType =
-    values instanceof Float32Array ? 'float32'
-    : values instanceof Float64Array ? 'float64'
-    : values instanceof Int8Array ? 'int8'
-    : values instanceof Uint8Array ? 'uint8'
-    : values instanceof Int16Array ? 'int16'
-    : values instanceof Uint16Array ? 'uint16'
-    : values instanceof Int32Array ? 'int32'
-    : values instanceof Uint32Array ? 'uint32'
-    : values instanceof BigInt64Array ? 'int64'
-    : 'uint64';
+    values instanceof Float32Array
+      ? 'float32'
+      : values instanceof Float64Array
+        ? 'float64'
+        : values instanceof Int8Array
+          ? 'int8'
+          : values instanceof Uint8Array
+            ? 'uint8'
+            : values instanceof Int16Array
+              ? 'int16'
+              : values instanceof Uint16Array
+                ? 'uint16'
+                : values instanceof Int32Array
+                  ? 'int32'
+                  : values instanceof Uint32Array
+                    ? 'uint32'
+                    : values instanceof BigInt64Array
+                      ? 'int64'
+                      : 'uint64';
   if (declared === undefined || declared === natural) return natural;
-  const allowed = (natural === 'uint16' && (declared === 'float16' || declared === 'bfloat16')) || (natural === 'uint8' && declared === 'bool');
+  const allowed =
+    (natural === 'uint16' && (declared === 'float16' || declared === 'bfloat16')) ||
+    (natural === 'uint8' && declared === 'bool');
   if (!allowed) throw new TypeError(`a ${values.constructor.name} cannot hold ONNX ${declared} values`);
   return declared;
 }
@@ -71,7 +93,8 @@ export function elementTypeOf(values: TensorValues, declared?: ElementType): Ele
 export function elementCount(dims: readonly number[]): number {
   let n = 1;
   for (const d of dims) {
-    if (!Number.isInteger(d) || d < 0) throw new RangeError(`tensor dimension ${d} is not a non-negative integer (dims [${dims.join(', ')}])`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new RangeError(`tensor dimension ${d} is not a non-negative integer (dims [${dims.join(', ')}])`);
     n *= d;
   }
   return n;
@@ -99,8 +122,11 @@ export function checkTensor(name: string, init: TensorInit): ElementType {
   const type = elementTypeOf(init.values, init.elementType);
   const expected = elementCount(init.dims);
   if (init.values.length !== expected) {
-    throw new RangeError(`tensor "${name}": ${init.values.length} values do not fill dims [${init.dims.join(', ')}] (${expected} elements)`);
+    throw new RangeError(
+      `tensor "${name}": ${init.values.length} values do not fill dims [${init.dims.join(', ')}] (${expected} elements)`,
+    );
   }
-  if (BYTES_PER_ELEMENT[type] !== init.values.BYTES_PER_ELEMENT) throw new TypeError(`tensor "${name}": element size mismatch for ${type}`);
+  if (BYTES_PER_ELEMENT[type] !== init.values.BYTES_PER_ELEMENT)
+    throw new TypeError(`tensor "${name}": element size mismatch for ${type}`);
   return type;
 }

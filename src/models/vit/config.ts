@@ -25,16 +25,34 @@ export const DEFAULT_LABELS: readonly string[] = ['angry', 'disgust', 'fear', 'h
 export const VIT_PRESETS = {
   /** ViT-B/16 at 224×224, as the seed model (≈86 M parameters). */
   base: {
-    hiddenSize: 768, numHiddenLayers: 12, numAttentionHeads: 12, intermediateSize: 3072,
-    patchSize: 16, imageSize: 224, numChannels: 3, layerNormEps: 1e-12, hiddenAct: 'gelu', qkvBias: true, labels: DEFAULT_LABELS,
+    hiddenSize: 768,
+    numHiddenLayers: 12,
+    numAttentionHeads: 12,
+    intermediateSize: 3072,
+    patchSize: 16,
+    imageSize: 224,
+    numChannels: 3,
+    layerNormEps: 1e-12,
+    hiddenAct: 'gelu',
+    qkvBias: true,
+    labels: DEFAULT_LABELS,
   },
   /**
    * A small ViT with the same input (224×224, patch 16, so the same preprocessing and token count)
    * for fast tests: 2 layers, width 64 (≈0.2 M parameters).
    */
   tiny: {
-    hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 256,
-    patchSize: 16, imageSize: 224, numChannels: 3, layerNormEps: 1e-12, hiddenAct: 'gelu', qkvBias: true, labels: DEFAULT_LABELS,
+    hiddenSize: 64,
+    numHiddenLayers: 2,
+    numAttentionHeads: 4,
+    intermediateSize: 256,
+    patchSize: 16,
+    imageSize: 224,
+    numChannels: 3,
+    layerNormEps: 1e-12,
+    hiddenAct: 'gelu',
+    qkvBias: true,
+    labels: DEFAULT_LABELS,
   },
 } as const satisfies Record<string, VitConfig>;
 
@@ -46,21 +64,36 @@ export function isVitPreset(name: string): name is VitPreset {
 
 /** Throws a specific error for an inconsistent configuration. */
 export function validateVitConfig(config: VitConfig): VitConfig {
-  const positive = ['hiddenSize', 'numHiddenLayers', 'numAttentionHeads', 'intermediateSize', 'patchSize', 'imageSize', 'numChannels'] as const;
+  const positive = [
+    'hiddenSize',
+    'numHiddenLayers',
+    'numAttentionHeads',
+    'intermediateSize',
+    'patchSize',
+    'imageSize',
+    'numChannels',
+  ] as const;
   for (const key of positive) {
     const v = config[key];
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`ViT config: ${key} must be a positive integer, got ${v}`);
   }
   if (config.hiddenSize % config.numAttentionHeads !== 0) {
-    throw new RangeError(`ViT config: hidden size ${config.hiddenSize} is not divisible by ${config.numAttentionHeads} attention heads`);
+    throw new RangeError(
+      `ViT config: hidden size ${config.hiddenSize} is not divisible by ${config.numAttentionHeads} attention heads`,
+    );
   }
   if (config.imageSize % config.patchSize !== 0) {
-    throw new RangeError(`ViT config: image size ${config.imageSize} is not a multiple of patch size ${config.patchSize}`);
+    throw new RangeError(
+      `ViT config: image size ${config.imageSize} is not a multiple of patch size ${config.patchSize}`,
+    );
   }
-  if (!(config.layerNormEps > 0)) throw new RangeError(`ViT config: layer_norm_eps must be > 0, got ${config.layerNormEps}`);
-  if (config.hiddenAct !== 'gelu') throw new RangeError(`ViT config: hidden_act "${String(config.hiddenAct)}" is not supported (only "gelu", exact)`);
+  if (!(config.layerNormEps > 0))
+    throw new RangeError(`ViT config: layer_norm_eps must be > 0, got ${config.layerNormEps}`);
+  if (config.hiddenAct !== 'gelu')
+    throw new RangeError(`ViT config: hidden_act "${String(config.hiddenAct)}" is not supported (only "gelu", exact)`);
   if (config.labels.length < 1) throw new RangeError('ViT config: at least one label is needed');
-  if (new Set(config.labels).size !== config.labels.length) throw new RangeError(`ViT config: duplicate label names in [${config.labels.join(', ')}]`);
+  if (new Set(config.labels).size !== config.labels.length)
+    throw new RangeError(`ViT config: duplicate label names in [${config.labels.join(', ')}]`);
   return config;
 }
 
@@ -71,18 +104,23 @@ export function sequenceLength(config: VitConfig): number {
 
 /** Reads the ViT fields of a Hugging Face `config.json` (already parsed); `source` names it in errors. */
 export function vitConfigFromHf(json: unknown, source = 'config.json'): VitConfig {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${source}: expected a JSON object`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new Error(`${source}: expected a JSON object`);
   const c = json as Record<string, unknown>;
   const int = (key: string, fallback?: number): number => {
     const v = c[key] ?? fallback;
     if (typeof v !== 'number' || !Number.isInteger(v)) {
-      throw new Error(`${source}: "${key}" must be an integer${Array.isArray(v) ? ' (non-square images and patches are not supported)' : ''}, got ${JSON.stringify(v)}`);
+      throw new Error(
+        `${source}: "${key}" must be an integer${Array.isArray(v) ? ' (non-square images and patches are not supported)' : ''}, got ${JSON.stringify(v)}`,
+      );
     }
     return v;
   };
-  if (c.model_type !== undefined && c.model_type !== 'vit') throw new Error(`${source}: model_type is "${String(c.model_type)}", expected "vit"`);
+  if (c.model_type !== undefined && c.model_type !== 'vit')
+    throw new Error(`${source}: model_type is "${String(c.model_type)}", expected "vit"`);
   const act = c.hidden_act ?? 'gelu';
-  if (act !== 'gelu') throw new Error(`${source}: hidden_act "${String(act)}" is not supported (only "gelu", the exact erf form)`);
+  if (act !== 'gelu')
+    throw new Error(`${source}: hidden_act "${String(act)}" is not supported (only "gelu", the exact erf form)`);
   const eps = c.layer_norm_eps ?? 1e-12;
   if (typeof eps !== 'number') throw new Error(`${source}: "layer_norm_eps" must be a number`);
   const qkvBias = c.qkv_bias ?? true;
@@ -108,7 +146,8 @@ export function vitConfigFromHf(json: unknown, source = 'config.json'): VitConfi
 }
 
 function labelsFromId2Label(value: unknown, source: string): string[] {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${source}: "id2label" must be an object of id → label name`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error(`${source}: "id2label" must be an object of id → label name`);
   const entries = Object.entries(value as Record<string, unknown>);
   const labels: string[] = new Array(entries.length);
   for (const [key, name] of entries) {
@@ -116,7 +155,8 @@ function labelsFromId2Label(value: unknown, source: string): string[] {
     if (!Number.isInteger(id) || id < 0 || id >= entries.length || String(id) !== key) {
       throw new Error(`${source}: id2label key "${key}" is not an id in 0..${entries.length - 1}`);
     }
-    if (typeof name !== 'string' || name === '') throw new Error(`${source}: id2label["${key}"] must be a non-empty string`);
+    if (typeof name !== 'string' || name === '')
+      throw new Error(`${source}: id2label["${key}"] must be a non-empty string`);
     labels[id] = name;
   }
   return labels;

@@ -4,7 +4,15 @@
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PreprocessorConfig } from '../../inference/types.ts';
-import { VIT_PRESETS, defaultVitPreprocessor, validateVitConfig, vitConfigFromHf, vitConfigToHf, type VitConfig, type VitPreset } from './config.ts';
+import {
+  VIT_PRESETS,
+  defaultVitPreprocessor,
+  validateVitConfig,
+  vitConfigFromHf,
+  vitConfigToHf,
+  type VitConfig,
+  type VitPreset,
+} from './config.ts';
 import { buildVitGraph } from './graph.ts';
 import { readSafetensors } from './safetensors.ts';
 import { syntheticVitWeights, type SyntheticWeightOptions } from './synthetic.ts';
@@ -47,13 +55,26 @@ export async function writeVitModelDir(options: WriteVitModelDirOptions): Promis
   const modelBytes = await graph.writeFile(modelFile);
   let quantized: VitModelDirResult['quantized'];
   if (options.quantize !== undefined) {
-    const quantizedGraph = buildVitGraph(config, options.weights, { quantization: { perChannel: options.quantize === 'int8-per-channel' } });
+    const quantizedGraph = buildVitGraph(config, options.weights, {
+      quantization: { perChannel: options.quantize === 'int8-per-channel' },
+    });
     const quantizedFile = path.join(options.outDir, 'onnx', 'model_quantized.onnx');
     quantized = { modelFile: quantizedFile, modelBytes: await quantizedGraph.writeFile(quantizedFile) };
   }
   await writeJson(path.join(options.outDir, 'config.json'), { ...vitConfigToHf(config), ...options.extraConfig });
-  await writeJson(path.join(options.outDir, 'preprocessor_config.json'), options.preprocessor ?? defaultVitPreprocessor(config));
-  return { outDir: options.outDir, modelFile, modelBytes, parameterCount: vitParameterCount(config), config, unusedParameters, ...(quantized ? { quantized } : {}) };
+  await writeJson(
+    path.join(options.outDir, 'preprocessor_config.json'),
+    options.preprocessor ?? defaultVitPreprocessor(config),
+  );
+  return {
+    outDir: options.outDir,
+    modelFile,
+    modelBytes,
+    parameterCount: vitParameterCount(config),
+    config,
+    unusedParameters,
+    ...(quantized ? { quantized } : {}),
+  };
 }
 
 export interface SyntheticVitModelDirOptions extends SyntheticWeightOptions {
@@ -83,20 +104,28 @@ export async function buildSyntheticVitModelDir(options: SyntheticVitModelDirOpt
  * Converts a Hugging Face ViTForImageClassification directory (config.json + model.safetensors,
  * optionally preprocessor_config.json) into a model directory with onnx/model.onnx.
  */
-export async function convertHfVitModelDir(options: { from: string; outDir: string; quantize?: VitQuantization }): Promise<VitModelDirResult> {
+export async function convertHfVitModelDir(options: {
+  from: string;
+  outDir: string;
+  quantize?: VitQuantization;
+}): Promise<VitModelDirResult> {
   const configFile = path.join(options.from, 'config.json');
   const weightsFile = path.join(options.from, 'model.safetensors');
   for (const file of [configFile, weightsFile]) {
     try {
       await access(file);
     } catch {
-      throw new Error(`${file} is missing: --from needs a Hugging Face ViTForImageClassification directory with config.json and model.safetensors`);
+      throw new Error(
+        `${file} is missing: --from needs a Hugging Face ViTForImageClassification directory with config.json and model.safetensors`,
+      );
     }
   }
   const hfConfig = await readJson(configFile);
   const architectures = (hfConfig as { architectures?: unknown }).architectures;
   if (Array.isArray(architectures) && !architectures.includes('ViTForImageClassification')) {
-    throw new Error(`${configFile}: architectures ${JSON.stringify(architectures)} do not include ViTForImageClassification`);
+    throw new Error(
+      `${configFile}: architectures ${JSON.stringify(architectures)} do not include ViTForImageClassification`,
+    );
   }
   const config = vitConfigFromHf(hfConfig, configFile);
   const { tensors } = await readSafetensors(weightsFile);
@@ -111,7 +140,9 @@ export async function convertHfVitModelDir(options: { from: string; outDir: stri
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   return writeVitModelDir({
-    outDir: options.outDir, config, weights: tensors,
+    outDir: options.outDir,
+    config,
+    weights: tensors,
     ...(preprocessor ? { preprocessor } : {}),
     ...(options.quantize ? { quantize: options.quantize } : {}),
   });

@@ -26,12 +26,20 @@ export interface SafetensorsContents {
 const MAX_HEADER_BYTES = 100 << 20;
 
 /** Parses and checks the header of a safetensors buffer; `source` names the file in errors. */
-export function parseSafetensorsHeader(bytes: Uint8Array, source = 'safetensors'): { entries: Map<string, SafetensorsEntry>; metadata: Record<string, string>; dataStart: number } {
-  if (bytes.length < 8) throw new Error(`${source}: ${bytes.length} bytes is too short for a safetensors file (8-byte header length missing)`);
+export function parseSafetensorsHeader(
+  bytes: Uint8Array,
+  source = 'safetensors',
+): { entries: Map<string, SafetensorsEntry>; metadata: Record<string, string>; dataStart: number } {
+  if (bytes.length < 8)
+    throw new Error(
+      `${source}: ${bytes.length} bytes is too short for a safetensors file (8-byte header length missing)`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
   if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > bytes.length) {
-    throw new Error(`${source}: header length ${headerLength} does not fit the file (${bytes.length} bytes); not a safetensors file?`);
+    throw new Error(
+      `${source}: header length ${headerLength} does not fit the file (${bytes.length} bytes); not a safetensors file?`,
+    );
   }
   let header: unknown;
   try {
@@ -39,7 +47,8 @@ export function parseSafetensorsHeader(bytes: Uint8Array, source = 'safetensors'
   } catch (error) {
     throw new Error(`${source}: header is not valid JSON (${(error as Error).message})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error(`${source}: header is not a JSON object`);
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw new Error(`${source}: header is not a JSON object`);
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
   const entries = new Map<string, SafetensorsEntry>();
@@ -51,10 +60,13 @@ export function parseSafetensorsHeader(bytes: Uint8Array, source = 'safetensors'
     }
     const e = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e.dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, e.dtype)) {
-      throw new Error(`${source}: tensor ${name} has dtype ${JSON.stringify(e.dtype)}; supported: ${Object.keys(DTYPE_BYTES).join(', ')}`);
+      throw new Error(
+        `${source}: tensor ${name} has dtype ${JSON.stringify(e.dtype)}; supported: ${Object.keys(DTYPE_BYTES).join(', ')}`,
+      );
     }
     const dtype = e.dtype as SafetensorsDtype;
-    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`${source}: tensor ${name} has an invalid shape ${JSON.stringify(e.shape)}`);
+    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0))
+      throw new Error(`${source}: tensor ${name} has an invalid shape ${JSON.stringify(e.shape)}`);
     const offsets = e.data_offsets;
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0)) {
       throw new Error(`${source}: tensor ${name} has invalid data_offsets ${JSON.stringify(offsets)}`);
@@ -62,8 +74,14 @@ export function parseSafetensorsHeader(bytes: Uint8Array, source = 'safetensors'
     const [begin, end] = offsets as [number, number];
     const dims = e.shape as number[];
     const expected = dims.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
-    if (end < begin || end > dataLength) throw new Error(`${source}: tensor ${name} data_offsets [${begin}, ${end}] lie outside the ${dataLength} data bytes (truncated file?)`);
-    if (end - begin !== expected) throw new Error(`${source}: tensor ${name} has ${end - begin} bytes; ${dtype} shape [${dims.join(', ')}] needs ${expected}`);
+    if (end < begin || end > dataLength)
+      throw new Error(
+        `${source}: tensor ${name} data_offsets [${begin}, ${end}] lie outside the ${dataLength} data bytes (truncated file?)`,
+      );
+    if (end - begin !== expected)
+      throw new Error(
+        `${source}: tensor ${name} has ${end - begin} bytes; ${dtype} shape [${dims.join(', ')}] needs ${expected}`,
+      );
     entries.set(name, { dtype, dims, begin, end });
   }
   return { entries, metadata, dataStart };
@@ -168,14 +186,21 @@ export interface SafetensorsWriteTensor {
 }
 
 /** Writes a safetensors file, streaming tensor by tensor; returns its size in bytes. */
-export async function writeSafetensors(file: string, tensors: Iterable<SafetensorsWriteTensor>, metadata: Record<string, string> = { format: 'pt' }): Promise<number> {
+export async function writeSafetensors(
+  file: string,
+  tensors: Iterable<SafetensorsWriteTensor>,
+  metadata: Record<string, string> = { format: 'pt' },
+): Promise<number> {
   const list = [...tensors];
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const t of list) {
     const dtype = t.dtype ?? 'F32';
     const count = t.dims.reduce((a, b) => a * b, 1);
-    if (count !== t.data.length) throw new RangeError(`safetensors: tensor ${t.name} has ${t.data.length} values for shape [${t.dims.join(', ')}]`);
+    if (count !== t.data.length)
+      throw new RangeError(
+        `safetensors: tensor ${t.name} has ${t.data.length} values for shape [${t.dims.join(', ')}]`,
+      );
     if (Object.hasOwn(header, t.name)) throw new Error(`safetensors: tensor name ${t.name} appears twice`);
     const length = count * DTYPE_BYTES[dtype];
     header[t.name] = { dtype, shape: t.dims, data_offsets: [offset, offset + length] };

@@ -19,7 +19,10 @@ export interface SyntheticWeightOptions {
  * Deterministic: every parameter draws from its own stream seeded by (seed, parameter name), so a
  * parameter's values do not depend on which others exist or in which order they are generated.
  */
-export function syntheticVitWeights(config: VitConfig, options: SyntheticWeightOptions = {}): Map<string, WeightTensor> {
+export function syntheticVitWeights(
+  config: VitConfig,
+  options: SyntheticWeightOptions = {},
+): Map<string, WeightTensor> {
   const seed = options.seed ?? 0;
   const std = options.std ?? 0.02;
   const biasStd = options.biasStd ?? 0;
@@ -59,7 +62,10 @@ export function fillNormal(out: Float32Array, std: number, seed: number): void {
     t = Math.imul(t, 0x735a2d97);
     return (t ^ (t >>> 15)) >>> 0;
   };
-  let a = next32(), b = next32(), c = next32(), d = next32();
+  let a = next32(),
+    b = next32(),
+    c = next32(),
+    d = next32();
   const n = out.length;
   let i = 0;
   while (i < n) {
@@ -69,12 +75,22 @@ export function fillNormal(out: Float32Array, std: number, seed: number): void {
       let m = Math.imul(b, 5);
       let r = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
       let t = b << 9;
-      c ^= a; d ^= b; b ^= c; a ^= d; c ^= t; d = (d << 11) | (d >>> 21);
+      c ^= a;
+      d ^= b;
+      b ^= c;
+      a ^= d;
+      c ^= t;
+      d = (d << 11) | (d >>> 21);
       u = r / 2147483648 - 1;
       m = Math.imul(b, 5);
       r = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
       t = b << 9;
-      c ^= a; d ^= b; b ^= c; a ^= d; c ^= t; d = (d << 11) | (d >>> 21);
+      c ^= a;
+      d ^= b;
+      b ^= c;
+      a ^= d;
+      c ^= t;
+      d = (d << 11) | (d >>> 21);
       v = r / 2147483648 - 1;
       s = u * u + v * v;
     } while (s >= 1 || s === 0);

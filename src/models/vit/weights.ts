@@ -61,14 +61,19 @@ export function checkVitWeights(config: VitConfig, weights: VitWeights, source =
   const missing = [...shapes.keys()].filter((name) => !weights.has(name));
   if (missing.length > 0) {
     const shown = missing.slice(0, 5).join(', ');
-    throw new Error(`${source}: ${missing.length} ViT parameter(s) missing: ${shown}${missing.length > 5 ? ', …' : ''}`);
+    throw new Error(
+      `${source}: ${missing.length} ViT parameter(s) missing: ${shown}${missing.length > 5 ? ', …' : ''}`,
+    );
   }
   for (const [name, dims] of shapes) {
     const tensor = weights.get(name)!;
     if (tensor.dims.length !== dims.length || tensor.dims.some((d, i) => d !== dims[i])) {
-      throw new Error(`${source}: parameter ${name} has shape [${tensor.dims.join(', ')}], the configuration needs [${dims.join(', ')}]`);
+      throw new Error(
+        `${source}: parameter ${name} has shape [${tensor.dims.join(', ')}], the configuration needs [${dims.join(', ')}]`,
+      );
     }
-    if (tensor.data.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`${source}: parameter ${name} holds ${tensor.data.length} values for shape [${dims.join(', ')}]`);
+    if (tensor.data.length !== dims.reduce((a, b) => a * b, 1))
+      throw new Error(`${source}: parameter ${name} holds ${tensor.data.length} values for shape [${dims.join(', ')}]`);
   }
   return [...weights.keys()].filter((name) => !shapes.has(name));
 }

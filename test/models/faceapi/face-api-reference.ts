@@ -38,12 +38,19 @@ export interface ReferenceDetection {
 }
 
 /** face-api's TinyFaceDetector.locateFaces on an RGB image: boxes in image pixels, unclipped. */
-export async function referenceDetect(image: RgbImage, inputSize: number, scoreThreshold: number): Promise<ReferenceDetection[]> {
+export async function referenceDetect(
+  image: RgbImage,
+  inputSize: number,
+  scoreThreshold: number,
+): Promise<ReferenceDetection[]> {
   const faceapi = await loadFaceApi();
   const tensor = toTensor(faceapi, image);
   try {
     const found = await faceapi.nets.tinyFaceDetector.locateFaces(tensor, { inputSize, scoreThreshold });
-    return found.map((d: FaceApi) => ({ box: { x: d.box.x, y: d.box.y, width: d.box.width, height: d.box.height }, score: d.score }));
+    return found.map((d: FaceApi) => ({
+      box: { x: d.box.x, y: d.box.y, width: d.box.width, height: d.box.height },
+      score: d.score,
+    }));
   } finally {
     tensor.dispose();
   }

@@ -17,8 +17,17 @@ import { loadFaceApi, referenceDetect, referenceExpressions } from './face-api-r
 import { clampToImage, crop, decode } from './photos.ts';
 
 const PHOTOS = [
-  'pexels_angry.jpg', 'pexels_surprised.jpg', 'pexels_neutral.jpg', 'pexels_sad_baby.jpg', 'pexels_happy_baby.jpg', 'pexels_group.jpg',
-  'wh_obama_portrait_smile.jpg', 'wh_obama_speaking.jpg', 'wh_biden_serious.jpg', 'wh_two_people.jpg', 'grid_s1_bbaf2n_frame.png',
+  'pexels_angry.jpg',
+  'pexels_surprised.jpg',
+  'pexels_neutral.jpg',
+  'pexels_sad_baby.jpg',
+  'pexels_happy_baby.jpg',
+  'pexels_group.jpg',
+  'wh_obama_portrait_smile.jpg',
+  'wh_obama_speaking.jpg',
+  'wh_biden_serious.jpg',
+  'wh_two_people.jpg',
+  'grid_s1_bbaf2n_frame.png',
 ];
 
 const softmax = (logits: ArrayLike<number>): number[] => {
@@ -45,8 +54,13 @@ describeWithShared('face-api parity: converted ONNX models vs face-api on tfjs',
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'fer-faceapi-parity-'));
     models = await buildFaceApiModels(dir);
-    detector = await loadTinyFaceDetector(models.detectorDir, { settings: { minFaceSize: 0, maxFaces: 100 }, inference });
-    expressionHost = await createInferenceHost(hostOptionsFromConfig(inference, path.join(models.expressionDir, 'onnx', 'model.onnx')));
+    detector = await loadTinyFaceDetector(models.detectorDir, {
+      settings: { minFaceSize: 0, maxFaces: 100 },
+      inference,
+    });
+    expressionHost = await createInferenceHost(
+      hostOptionsFromConfig(inference, path.join(models.expressionDir, 'onnx', 'model.onnx')),
+    );
     for (const photo of PHOTOS) images.set(photo, await decode(sharedPath('fixtures', 'faces', photo)));
     await loadFaceApi();
   });
@@ -78,7 +92,9 @@ describeWithShared('face-api parity: converted ONNX models vs face-api on tfjs',
       });
       faces += ours.length;
     }
-    console.log(`detector parity: ${faces} faces on ${PHOTOS.length} photos, largest box difference ${worstBox.toExponential(2)} px, score ${worstScore.toExponential(2)}`);
+    console.log(
+      `detector parity: ${faces} faces on ${PHOTOS.length} photos, largest box difference ${worstBox.toExponential(2)} px, score ${worstScore.toExponential(2)}`,
+    );
     expect(faces).toBeGreaterThanOrEqual(PHOTOS.length + 4);
   }, 600_000);
 
@@ -95,14 +111,19 @@ describeWithShared('face-api parity: converted ONNX models vs face-api on tfjs',
         const reference = await referenceExpressions(faceCrop);
         // The network's input as face-api builds it (centred black padding, tfjs bilinear resize), in
         // our model directory's normalisation: pixel/255 − mean/255, NCHW.
-        const tensor = faceapi.tf.tensor3d(Int32Array.from(faceCrop.data), [faceCrop.height, faceCrop.width, 3], 'int32');
+        const tensor = faceapi.tf.tensor3d(
+          Int32Array.from(faceCrop.data),
+          [faceCrop.height, faceCrop.width, 3],
+          'int32',
+        );
         const netInput = await faceapi.toNetInput(tensor);
         const batch = netInput.toBatchTensor(size, true);
         const hwc = (await batch.data()) as Float32Array;
         batch.dispose();
         tensor.dispose();
         const nchw = new Float32Array(3 * size * size);
-        for (let i = 0; i < size * size; i++) for (let c = 0; c < 3; c++) nchw[c * size * size + i] = hwc[i * 3 + c]! / 255 - EXPRESSION_MEAN_RGB[c]! / 255;
+        for (let i = 0; i < size * size; i++)
+          for (let c = 0; c < 3; c++) nchw[c * size * size + i] = hwc[i * 3 + c]! / 255 - EXPRESSION_MEAN_RGB[c]! / 255;
         const { logits } = await expressionHost.run({ pixel_values: { data: nchw, dims: [1, 3, size, size] } });
         const ours = softmax(logits!.data);
         ours.forEach((p, k) => {

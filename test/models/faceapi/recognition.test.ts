@@ -40,7 +40,10 @@ describeWithShared('face-api recognition net: converted ONNX vs face-api on tfjs
     dir = await mkdtemp(path.join(os.tmpdir(), 'fer-faceapi-recognition-'));
     const models = await buildFaceApiModels(dir);
     recognitionDir = models.recognitionDir;
-    detector = await loadTinyFaceDetector(models.detectorDir, { settings: { minFaceSize: 0, maxFaces: 100 }, inference });
+    detector = await loadTinyFaceDetector(models.detectorDir, {
+      settings: { minFaceSize: 0, maxFaces: 100 },
+      inference,
+    });
     host = await createInferenceHost(hostOptionsFromConfig(inference, path.join(recognitionDir, 'model.onnx')));
     embedder = await createFaceEmbedder(recognitionDir, { config: inference });
     await loadFaceApi();
@@ -55,7 +58,12 @@ describeWithShared('face-api recognition net: converted ONNX vs face-api on tfjs
     const faceapi = await loadFaceApi();
     const size = 150;
     let worst = 0;
-    const photos = ['wh_obama_portrait_smile.jpg', 'wh_biden_serious.jpg', 'pexels_neutral.jpg', 'grid_s1_bbaf2n_frame.png'];
+    const photos = [
+      'wh_obama_portrait_smile.jpg',
+      'wh_biden_serious.jpg',
+      'pexels_neutral.jpg',
+      'grid_s1_bbaf2n_frame.png',
+    ];
     for (const photo of photos) {
       const face = await largestFace(photo);
       // face-api's own input (centred black padding, tfjs bilinear resize to 150), as our graph takes it.
@@ -65,7 +73,8 @@ describeWithShared('face-api recognition net: converted ONNX vs face-api on tfjs
       batch.dispose();
       tensor.dispose();
       const nchw = new Float32Array(3 * size * size);
-      for (let i = 0; i < size * size; i++) for (let c = 0; c < 3; c++) nchw[c * size * size + i] = (hwc[i * 3 + c]! - EXPRESSION_MEAN_RGB[c]!) / 255;
+      for (let i = 0; i < size * size; i++)
+        for (let c = 0; c < 3; c++) nchw[c * size * size + i] = (hwc[i * 3 + c]! - EXPRESSION_MEAN_RGB[c]!) / 255;
       const { embedding } = await host.run({ pixel_values: { data: nchw, dims: [1, 3, size, size] } });
       const reference = await referenceDescriptor(face);
       expect(embedding!.dims).toEqual([1, 128]);
@@ -76,13 +85,23 @@ describeWithShared('face-api recognition net: converted ONNX vs face-api on tfjs
   }, 600_000);
 
   it('FaceEmbedder: one person in two photographs within 0.6, different people beyond it', async () => {
-    const photos = ['wh_obama_portrait_smile.jpg', 'wh_obama_speaking.jpg', 'wh_biden_serious.jpg', 'pexels_neutral.jpg', 'pexels_angry.jpg', 'grid_s1_bbaf2n_frame.png'];
+    const photos = [
+      'wh_obama_portrait_smile.jpg',
+      'wh_obama_speaking.jpg',
+      'wh_biden_serious.jpg',
+      'pexels_neutral.jpg',
+      'pexels_angry.jpg',
+      'grid_s1_bbaf2n_frame.png',
+    ];
     const embeddings = await Promise.all(photos.map(async (photo) => embedder.embed(await largestFace(photo))));
     const same = distance(embeddings[0]!, embeddings[1]!);
     const different: number[] = [];
-    for (let i = 1; i < photos.length; i++) for (let j = i + 1; j < photos.length; j++) different.push(distance(embeddings[i]!, embeddings[j]!));
+    for (let i = 1; i < photos.length; i++)
+      for (let j = i + 1; j < photos.length; j++) different.push(distance(embeddings[i]!, embeddings[j]!));
     for (let j = 2; j < photos.length; j++) different.push(distance(embeddings[0]!, embeddings[j]!));
-    console.log(`same person ${same.toFixed(3)}; different people ${Math.min(...different).toFixed(3)}..${Math.max(...different).toFixed(3)}`);
+    console.log(
+      `same person ${same.toFixed(3)}; different people ${Math.min(...different).toFixed(3)}..${Math.max(...different).toFixed(3)}`,
+    );
     expect(same).toBeLessThan(0.6);
     expect(Math.min(...different)).toBeGreaterThan(0.6);
   }, 120_000);

@@ -15,13 +15,20 @@ describe('face-api weight manifests', () => {
     for (const [modelName, net] of cases) {
       const ours = await readWeights(faceApiModelDir, modelName);
       // The expression net keeps its feature extractor's parameters in a nested network.
-      const params = [...net.getParamList(), ...(net.faceFeatureExtractor?.getParamList() ?? [])] as { path: string; tensor: { shape: number[]; dataSync(): Float32Array } }[];
+      const params = [...net.getParamList(), ...(net.faceFeatureExtractor?.getParamList() ?? [])] as {
+        path: string;
+        tensor: { shape: number[]; dataSync(): Float32Array };
+      }[];
       expect(params.length).toBe(ours.size);
       for (const { path: name, tensor } of params) {
         const mine = ours.get(name);
         expect(mine, name).toBeDefined();
         expect(mine!.shape).toEqual(tensor.shape);
-        expect(Buffer.from(mine!.data.buffer, mine!.data.byteOffset, mine!.data.byteLength).equals(Buffer.from(tensor.dataSync().buffer))).toBe(true);
+        expect(
+          Buffer.from(mine!.data.buffer, mine!.data.byteOffset, mine!.data.byteLength).equals(
+            Buffer.from(tensor.dataSync().buffer),
+          ),
+        ).toBe(true);
       }
     }
   });
@@ -34,19 +41,29 @@ describe('face-api weight manifests', () => {
 
     it('name the tensor whose bytes the shards lack, and a missing manifest', async () => {
       dir = await mkdtemp(path.join(os.tmpdir(), 'fer-faceapi-'));
-      await writeFile(path.join(dir, 'm-weights_manifest.json'), JSON.stringify([{ paths: ['m.bin'], weights: [{ name: 'a/b', shape: [4], dtype: 'float32' }] }]));
+      await writeFile(
+        path.join(dir, 'm-weights_manifest.json'),
+        JSON.stringify([{ paths: ['m.bin'], weights: [{ name: 'a/b', shape: [4], dtype: 'float32' }] }]),
+      );
       await writeFile(path.join(dir, 'm.bin'), Buffer.alloc(8));
       await expect(readWeights(dir, 'm')).rejects.toThrow(/a\/b needs bytes 0\.\.16 but the shards hold 8/);
-      await expect(readWeights(dir, 'absent')).rejects.toThrow(/cannot read weight manifest .*absent-weights_manifest\.json/);
+      await expect(readWeights(dir, 'absent')).rejects.toThrow(
+        /cannot read weight manifest .*absent-weights_manifest\.json/,
+      );
     });
 
     it('dequantise uint8 with scale and min, and decode float16', async () => {
       await writeFile(
         path.join(dir, 'q-weights_manifest.json'),
-        JSON.stringify([{ paths: ['q.bin'], weights: [
-          { name: 'u', shape: [3], dtype: 'float32', quantization: { dtype: 'uint8', scale: 0.5, min: -1 } },
-          { name: 'h', shape: [1], dtype: 'float32', quantization: { dtype: 'float16' } },
-        ] }]),
+        JSON.stringify([
+          {
+            paths: ['q.bin'],
+            weights: [
+              { name: 'u', shape: [3], dtype: 'float32', quantization: { dtype: 'uint8', scale: 0.5, min: -1 } },
+              { name: 'h', shape: [1], dtype: 'float32', quantization: { dtype: 'float16' } },
+            ],
+          },
+        ]),
       );
       await writeFile(path.join(dir, 'q.bin'), Buffer.from([0, 2, 255, 0x00, 0x3c]));
       const w = await readWeights(dir, 'q');

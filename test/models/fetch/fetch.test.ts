@@ -37,7 +37,9 @@ function startServer(): Promise<http.Server> {
     let body: Buffer;
     try {
       if (rel.includes('..')) throw new Error('bad path');
-      body = await readFile(rel.startsWith('vit-fer/') && vitSourceDir ? path.join(vitSourceDir, name) : sharedPath('models', rel));
+      body = await readFile(
+        rel.startsWith('vit-fer/') && vitSourceDir ? path.join(vitSourceDir, name) : sharedPath('models', rel),
+      );
     } catch {
       requests.push({ url: rel, range: undefined, status: 404 });
       res.writeHead(404).end();
@@ -59,7 +61,9 @@ function startServer(): Promise<http.Server> {
       behaviour.cutFirstRequest.delete(name);
       // Cut only once the client has had time to read what was sent: a reset while bytes still sit
       // unread in the client's socket discards them, and a loaded machine then resumes from 0.
-      res.write(body.subarray(start, start + ((body.length - start) >> 1)), () => setTimeout(() => res.socket?.destroy(), 500));
+      res.write(body.subarray(start, start + ((body.length - start) >> 1)), () =>
+        setTimeout(() => res.socket?.destroy(), 500),
+      );
       return;
     }
     res.end(body.subarray(start));
@@ -137,10 +141,14 @@ describeWithShared('models fetch from a local server', () => {
     const down = await startServer();
     const port = (down.address() as AddressInfo).port;
     await new Promise<void>((resolve) => down.close(() => resolve()));
-    const error = await failure(fetchModels('yunet', { ...options(), baseUrl: `http://127.0.0.1:${port}`, retries: 2 }));
+    const error = await failure(
+      fetchModels('yunet', { ...options(), baseUrl: `http://127.0.0.1:${port}`, retries: 2 }),
+    );
     expect(error.code).toBe('download_failed');
     expect(error.message).toContain(`http://127.0.0.1:${port}/yunet/face_detection_yunet_2023mar.onnx`);
-    expect(error.message).toMatch(/connection refused \(gave up after 3 attempts; offline\?.*FER_MODELS_BASE_URL.*install-local/);
+    expect(error.message).toMatch(
+      /connection refused \(gave up after 3 attempts; offline\?.*FER_MODELS_BASE_URL.*install-local/,
+    );
     expect(await installedEntries()).toEqual([]);
   });
 
@@ -175,18 +183,45 @@ describeWithShared('models fetch from a local server', () => {
       await writeFile(path.join(vitSourceDir, 'config.json'), JSON.stringify(vitConfigToHf(config)));
       await writeFile(
         path.join(vitSourceDir, 'preprocessor_config.json'),
-        JSON.stringify({ do_resize: true, size: { height: 224, width: 224 }, resample: 2, do_rescale: true, rescale_factor: 1 / 255, do_normalize: true, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5] }),
+        JSON.stringify({
+          do_resize: true,
+          size: { height: 224, width: 224 },
+          resample: 2,
+          do_rescale: true,
+          rescale_factor: 1 / 255,
+          do_normalize: true,
+          image_mean: [0.5, 0.5, 0.5],
+          image_std: [0.5, 0.5, 0.5],
+        }),
       );
-      await writeSafetensors(path.join(vitSourceDir, 'model.safetensors'), [...syntheticVitWeights(config)].map(([name, t]) => ({ name, dims: t.dims, data: t.data })));
+      await writeSafetensors(
+        path.join(vitSourceDir, 'model.safetensors'),
+        [...syntheticVitWeights(config)].map(([name, t]) => ({ name, dims: t.dims, data: t.data })),
+      );
       // As `models fetch vit-fer` does: converted, then int8 with its measured agreement.
       const inference = loadConfig({}, { inference: { executionProviders: ['cpu'], intraOpThreads: 1 } }).inference;
-      const convertVit = (from: string, outDir: string) => convertVitWithInt8(from, outDir, { photos: faceApiSamplePhotos(), modelsDir: `${modelsDir}-blazeface`, inference, cropMargin: 0.15 }).then(() => undefined);
+      const convertVit = (from: string, outDir: string) =>
+        convertVitWithInt8(from, outDir, {
+          photos: faceApiSamplePhotos(),
+          modelsDir: `${modelsDir}-blazeface`,
+          inference,
+          cropMargin: 0.15,
+        }).then(() => undefined);
       const installed = await fetchModels('vit-fer', { ...options(), convertVit });
       expect(installed.map((m) => m.name)).toEqual(['vit-fer']);
-      expect((await readdir(path.join(modelsDir, 'vit-fer'))).sort()).toEqual(expect.arrayContaining(['config.json', 'onnx', 'preprocessor_config.json', 'quantization.json']));
-      expect((await readdir(path.join(modelsDir, 'vit-fer', 'onnx'))).sort()).toEqual(['model.onnx', 'model_quantized.onnx']);
+      expect((await readdir(path.join(modelsDir, 'vit-fer'))).sort()).toEqual(
+        expect.arrayContaining(['config.json', 'onnx', 'preprocessor_config.json', 'quantization.json']),
+      );
+      expect((await readdir(path.join(modelsDir, 'vit-fer', 'onnx'))).sort()).toEqual([
+        'model.onnx',
+        'model_quantized.onnx',
+      ]);
       expect(await installedEntries()).toEqual(['vit-fer']);
-      expect(requests.map((r) => r.url).sort()).toEqual(['vit-fer/config.json', 'vit-fer/model.safetensors', 'vit-fer/preprocessor_config.json']);
+      expect(requests.map((r) => r.url).sort()).toEqual([
+        'vit-fer/config.json',
+        'vit-fer/model.safetensors',
+        'vit-fer/preprocessor_config.json',
+      ]);
     } finally {
       await rm(vitSourceDir, { recursive: true, force: true });
       vitSourceDir = undefined;
@@ -197,6 +232,8 @@ describeWithShared('models fetch from a local server', () => {
     const installed = await installLocal(sharedPath('models'), modelsDir);
     expect(installed).toHaveLength(DETECTOR_CATALOG.length);
     expect(await installedEntries()).toEqual(DETECTOR_CATALOG.map((e) => e.name).sort());
-    await expect(installLocal(path.join(modelsDir, 'nowhere'), modelsDir)).rejects.toThrow(/nowhere\/ultraface\/version-RFB-320\.onnx not found/);
+    await expect(installLocal(path.join(modelsDir, 'nowhere'), modelsDir)).rejects.toThrow(
+      /nowhere\/ultraface\/version-RFB-320\.onnx not found/,
+    );
   });
 });

@@ -4,9 +4,13 @@ import { fitSoftmaxHead, predictHead } from '../../../src/models/head/softmax-re
 /** Three classes, each a cloud around its own centre, on features with very different offsets and scales. */
 function clouds(perClass: number, seed = 1): { x: Float32Array[]; y: number[] } {
   let state = seed;
-  const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const random = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
-  const centres = [[2, 0, 0, 0], [0, 2, 0, 0], [0, 0, 2, 0]];
+  const centres = [
+    [2, 0, 0, 0],
+    [0, 2, 0, 0],
+    [0, 0, 2, 0],
+  ];
   const offset = [100, -50, 0.001, 7];
   const scale = [1000, 0.01, 1, 3];
   const x: Float32Array[] = [];
@@ -34,7 +38,8 @@ describe('softmax head', () => {
     const train = clouds(30, 3);
     // A prior that always prefers class 2 a little (its bias) and knows nothing else.
     const prior = { weights: new Float32Array(12), bias: Float32Array.from([0, 0, 1]) };
-    const accuracy = (head: ReturnType<typeof fitSoftmaxHead>) => train.x.filter((x, i) => predictHead(head, x) === train.y[i]).length / train.x.length;
+    const accuracy = (head: ReturnType<typeof fitSoftmaxHead>) =>
+      train.x.filter((x, i) => predictHead(head, x) === train.y[i]).length / train.x.length;
     const pinned = fitSoftmaxHead(train.x, train.y, 3, { l2: 1e4, prior });
     const free = fitSoftmaxHead(train.x, train.y, 3, { l2: 1e-4, prior });
     expect(accuracy(free)).toBeGreaterThan(0.95);

@@ -60,7 +60,8 @@ describe('OnnxGraphBuilder', () => {
         const max = Math.max(...z);
         const e = z.map((v) => Math.exp(v - max));
         const sum = e.reduce((a, c) => a + c, 0);
-        for (let j = 0; j < outDim; j++) expect((probs.data as Float32Array)[n * outDim + j]).toBeCloseTo(e[j]! / sum, 6);
+        for (let j = 0; j < outDim; j++)
+          expect((probs.data as Float32Array)[n * outDim + j]).toBeCloseTo(e[j]! / sum, 6);
       }
     }
   });
@@ -74,10 +75,23 @@ describe('OnnxGraphBuilder', () => {
     g.addOutput('scaled', 'float32', [3]);
     // Depthwise 3×3 conv, stride 2, pad 1 (as face-api's separable convolutions use).
     const kernel = new Float32Array(2 * 9).fill(1);
-    g.op('Conv', [x, g.addInitializer('k', { values: kernel, dims: [2, 1, 3, 3] })], {
-      group: attr.int(2), kernel_shape: attr.ints([3, 3]), strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]),
-    }, 'conv');
-    g.op('LayerNormalization', [x, g.float32([1, 1, 1, 1]), g.float32([0, 0, 0, 0])], { axis: attr.int(-1), epsilon: attr.float(0.5) }, 'norm');
+    g.op(
+      'Conv',
+      [x, g.addInitializer('k', { values: kernel, dims: [2, 1, 3, 3] })],
+      {
+        group: attr.int(2),
+        kernel_shape: attr.ints([3, 3]),
+        strides: attr.ints([2, 2]),
+        pads: attr.ints([1, 1, 1, 1]),
+      },
+      'conv',
+    );
+    g.op(
+      'LayerNormalization',
+      [x, g.float32([1, 1, 1, 1]), g.float32([0, 0, 0, 0])],
+      { axis: attr.int(-1), epsilon: attr.float(0.5) },
+      'norm',
+    );
     g.op('Pad', [x, g.int64s([0, 0, 0, 1, 0, 0, 0, 1])], { mode: attr.string('edge') }, 'padded');
     const c = g.op('Constant', [], { value: attr.tensor({ values: Float32Array.from([1, 2, 3]), dims: [3] }) });
     const f = g.op('Constant', [], { value_floats: attr.floats([10, 20, 30]) });
@@ -128,8 +142,12 @@ describe('OnnxGraphBuilder', () => {
     const x = g.addInput('x', 'float32', [2]);
     expect(() => g.op('Relu', ['nope'])).toThrow(/input "nope" is not defined/);
     expect(() => g.addInput('x', 'float32', [2])).toThrow(/already defined/);
-    expect(() => g.addInitializer('w', { values: new Float32Array(5), dims: [2, 3] })).toThrow(/5 values do not fill dims \[2, 3\]/);
-    expect(() => g.addInitializer('h', { values: new Int32Array(1), dims: [1], elementType: 'float16' })).toThrow(/cannot hold ONNX float16/);
+    expect(() => g.addInitializer('w', { values: new Float32Array(5), dims: [2, 3] })).toThrow(
+      /5 values do not fill dims \[2, 3\]/,
+    );
+    expect(() => g.addInitializer('h', { values: new Int32Array(1), dims: [1], elementType: 'float16' })).toThrow(
+      /cannot hold ONNX float16/,
+    );
     expect(() => attr.int(1.5)).toThrow(/not a safe integer/);
     g.addOutput('y', 'float32', [2]);
     expect(() => g.toBytes()).toThrow(/graph output "y" is not produced/);

@@ -11,7 +11,10 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'fer-vit-quantized-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function logits(file: string, pixels: Float32Array, batch: number): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(readFileSync(file), { graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
+  const session = await ort.InferenceSession.create(readFileSync(file), {
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: 1,
+  });
   try {
     const out = await session.run({ pixel_values: new ort.Tensor('float32', pixels, [batch, 3, 224, 224]) });
     return out.logits!.data as Float32Array;
@@ -39,7 +42,15 @@ describe('dynamic int8 ViT (onnx/model_quantized.onnx)', () => {
 
   for (const quantize of ['int8-per-channel', 'int8-per-tensor'] as const) {
     it(`${quantize}: same top-1 as float32 and logits within 5% of their range`, async () => {
-      const dir = await buildSyntheticVitModelDir({ preset: 'tiny', seed: 5, std: 0.05, biasStd: 0.05, normStd: 0.1, outDir: path.join(tmp, quantize), quantize });
+      const dir = await buildSyntheticVitModelDir({
+        preset: 'tiny',
+        seed: 5,
+        std: 0.05,
+        biasStd: 0.05,
+        normStd: 0.1,
+        outDir: path.join(tmp, quantize),
+        quantize,
+      });
       expect(dir.quantized).toBeDefined();
       // int8 encoder weights (the patch embedding and position embeddings stay float32).
       expect(dir.quantized!.modelBytes).toBeLessThan(dir.modelBytes * 0.6);
@@ -53,7 +64,8 @@ describe('dynamic int8 ViT (onnx/model_quantized.onnx)', () => {
       let worst = 0;
       for (let i = 0; i < f.length; i++) worst = Math.max(worst, Math.abs(f[i]! - q[i]!));
       expect(worst).toBeLessThan(0.05 * range);
-      for (let n = 0; n < batch; n++) expect(argmax(q.subarray(n * 7, n * 7 + 7))).toBe(argmax(f.subarray(n * 7, n * 7 + 7)));
+      for (let n = 0; n < batch; n++)
+        expect(argmax(q.subarray(n * 7, n * 7 + 7))).toBe(argmax(f.subarray(n * 7, n * 7 + 7)));
     });
   }
 });

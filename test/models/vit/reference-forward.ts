@@ -103,10 +103,18 @@ export function referenceVitLogits(config: VitConfig, weights: VitWeights, pixel
   for (let l = 0; l < config.numHiddenLayers; l++) {
     const pre = `vit.encoder.layer.${l}`;
     const bias = (name: string) => (config.qkvBias ? W(name) : undefined);
-    const normed = tokens.map((x) => layerNorm(x, W(`${pre}.layernorm_before.weight`), W(`${pre}.layernorm_before.bias`), eps));
-    const q = normed.map((x) => linear(x, W(`${pre}.attention.attention.query.weight`), bias(`${pre}.attention.attention.query.bias`), D));
-    const k = normed.map((x) => linear(x, W(`${pre}.attention.attention.key.weight`), bias(`${pre}.attention.attention.key.bias`), D));
-    const v = normed.map((x) => linear(x, W(`${pre}.attention.attention.value.weight`), bias(`${pre}.attention.attention.value.bias`), D));
+    const normed = tokens.map((x) =>
+      layerNorm(x, W(`${pre}.layernorm_before.weight`), W(`${pre}.layernorm_before.bias`), eps),
+    );
+    const q = normed.map((x) =>
+      linear(x, W(`${pre}.attention.attention.query.weight`), bias(`${pre}.attention.attention.query.bias`), D),
+    );
+    const k = normed.map((x) =>
+      linear(x, W(`${pre}.attention.attention.key.weight`), bias(`${pre}.attention.attention.key.bias`), D),
+    );
+    const v = normed.map((x) =>
+      linear(x, W(`${pre}.attention.attention.value.weight`), bias(`${pre}.attention.attention.value.bias`), D),
+    );
     const context = Array.from({ length: S }, () => new Float64Array(D));
     for (let h = 0; h < heads; h++) {
       for (let s = 0; s < S; s++) {
@@ -118,7 +126,7 @@ export function referenceVitLogits(config: VitConfig, weights: VitWeights, pixel
         }
         const max = Math.max(...scores);
         let sum = 0;
-        for (let t = 0; t < S; t++) sum += (scores[t] = Math.exp(scores[t]! - max));
+        for (let t = 0; t < S; t++) sum += scores[t] = Math.exp(scores[t]! - max);
         for (let t = 0; t < S; t++) {
           const prob = scores[t]! / sum;
           for (let j = 0; j < hs; j++) context[s]![h * hs + j]! += prob * v[t]![h * hs + j]!;
@@ -126,10 +134,20 @@ export function referenceVitLogits(config: VitConfig, weights: VitWeights, pixel
       }
     }
     tokens = tokens.map((x, s) => {
-      const attn = linear(context[s]!, W(`${pre}.attention.output.dense.weight`), W(`${pre}.attention.output.dense.bias`), D);
+      const attn = linear(
+        context[s]!,
+        W(`${pre}.attention.output.dense.weight`),
+        W(`${pre}.attention.output.dense.bias`),
+        D,
+      );
       const afterAttention = x.map((value, d) => value + attn[d]!);
       const n2 = layerNorm(afterAttention, W(`${pre}.layernorm_after.weight`), W(`${pre}.layernorm_after.bias`), eps);
-      const mid = linear(n2, W(`${pre}.intermediate.dense.weight`), W(`${pre}.intermediate.dense.bias`), config.intermediateSize).map(gelu);
+      const mid = linear(
+        n2,
+        W(`${pre}.intermediate.dense.weight`),
+        W(`${pre}.intermediate.dense.bias`),
+        config.intermediateSize,
+      ).map(gelu);
       const out = linear(mid, W(`${pre}.output.dense.weight`), W(`${pre}.output.dense.bias`), D);
       return afterAttention.map((value, d) => value + out[d]!);
     });

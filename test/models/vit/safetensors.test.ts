@@ -13,7 +13,28 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'fer-safetensors-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Values that exercise float16 rounding: normal, subnormal, overflow, ties (−0 is checked apart: JSON loses its sign). */
-const probe = Float32Array.from([0, 1, -1, 0.1, 1 / 3, 65504, 65519, 65520, 1e6, -1e6, 6e-5, 6.1e-5, 1e-7, 3e-8, 2 ** -25, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 1e-3, 12345.678, -0.00071]);
+const probe = Float32Array.from([
+  0,
+  1,
+  -1,
+  0.1,
+  1 / 3,
+  65504,
+  65519,
+  65520,
+  1e6,
+  -1e6,
+  6e-5,
+  6.1e-5,
+  1e-7,
+  3e-8,
+  2 ** -25,
+  1 + 2 ** -11,
+  1 + 3 * 2 ** -11,
+  1e-3,
+  12345.678,
+  -0.00071,
+]);
 
 describe('safetensors', () => {
   // Both compare with numpy, the reference reader.
@@ -23,7 +44,10 @@ describe('safetensors', () => {
       fillNormal(a, 1, 5);
       const b = Float32Array.from([1, 2, 3, 4, 5, 6]);
       const file = path.join(tmp, 'f32.safetensors');
-      const size = await writeSafetensors(file, [{ name: 'a', dims: [13], data: a }, { name: 'w.b', dims: [2, 3], data: b }]);
+      const size = await writeSafetensors(file, [
+        { name: 'a', dims: [13], data: a },
+        { name: 'w.b', dims: [2, 3], data: b },
+      ]);
       const bytes = readFileSync(file);
       expect(bytes.length).toBe(size);
       const headerLength = Number(bytes.readBigUInt64LE(0));
@@ -42,7 +66,10 @@ describe('safetensors', () => {
         'e = h["w.b"]; s, t = e["data_offsets"]',
         'print(json.dumps(np.frombuffer(data[base + s:base + t], "<f4").reshape(e["shape"]).tolist()))',
       ].join('\n');
-      expect(JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8' }))).toEqual([[1, 2, 3], [4, 5, 6]]);
+      expect(JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8' }))).toEqual([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]);
     });
 
     it('converts to and from F16 and BF16 exactly as numpy rounds (nearest even)', async () => {
@@ -54,20 +81,33 @@ describe('safetensors', () => {
         'bf = (((u + 0x7fff + ((u >> 16) & 1)) >> 16) & 0xffff).tolist()',
         'print(json.dumps({"f16": h, "back": [repr(v) for v in x.astype(np.float16).astype(np.float64).tolist()], "bf16": bf}))',
       ].join('\n');
-      const ref = JSON.parse(execFileSync('/usr/bin/python3', ['-W', 'ignore', '-c', script, JSON.stringify(Array.from(probe))], { encoding: 'utf8' })) as { f16: number[]; back: string[]; bf16: number[] };
+      const ref = JSON.parse(
+        execFileSync('/usr/bin/python3', ['-W', 'ignore', '-c', script, JSON.stringify(Array.from(probe))], {
+          encoding: 'utf8',
+        }),
+      ) as { f16: number[]; back: string[]; bf16: number[] };
       // Python writes infinities as inf/-inf, which JSON cannot carry: they come as repr strings.
       const back = ref.back.map((v) => (v === 'inf' ? Infinity : v === '-inf' ? -Infinity : Number(v)));
       expect(Array.from(probe, floatToHalf)).toEqual(ref.f16);
       expect(ref.f16.map(halfToFloat)).toEqual(back);
       expect(Array.from(probe, floatToBfloat16)).toEqual(ref.bf16);
-      expect([floatToHalf(-0), floatToBfloat16(-0), Object.is(halfToFloat(0x8000), -0)]).toEqual([0x8000, 0x8000, true]);
+      expect([floatToHalf(-0), floatToBfloat16(-0), Object.is(halfToFloat(0x8000), -0)]).toEqual([
+        0x8000,
+        0x8000,
+        true,
+      ]);
 
       const file = path.join(tmp, 'half.safetensors');
-      await writeSafetensors(file, [{ name: 'h', dims: [probe.length], data: probe, dtype: 'F16' }, { name: 'b', dims: [probe.length], data: probe, dtype: 'BF16' }]);
+      await writeSafetensors(file, [
+        { name: 'h', dims: [probe.length], data: probe, dtype: 'F16' },
+        { name: 'b', dims: [probe.length], data: probe, dtype: 'BF16' },
+      ]);
       const { tensors } = await readSafetensors(file);
       expect(tensors.get('h')!.sourceDtype).toBe('F16');
       expect(Array.from(tensors.get('h')!.data)).toEqual(back.map((v) => Math.fround(v)));
-      expect(Array.from(tensors.get('b')!.data)).toEqual(ref.bf16.map((bits) => new Float32Array(new Uint32Array([bits << 16]).buffer)[0]));
+      expect(Array.from(tensors.get('b')!.data)).toEqual(
+        ref.bf16.map((bits) => new Float32Array(new Uint32Array([bits << 16]).buffer)[0]),
+      );
     });
   });
 
@@ -76,7 +116,9 @@ describe('safetensors', () => {
     await writeSafetensors(file, [{ name: 'x', dims: [4], data: new Float32Array(4) }]);
     const good = readFileSync(file);
     expect(() => decodeSafetensors(good.subarray(0, 5), 'f')).toThrow(/too short/);
-    expect(() => decodeSafetensors(good.subarray(0, good.length - 4), 'f')).toThrow(/tensor x data_offsets \[0, 16\] lie outside the 12 data bytes/);
+    expect(() => decodeSafetensors(good.subarray(0, good.length - 4), 'f')).toThrow(
+      /tensor x data_offsets \[0, 16\] lie outside the 12 data bytes/,
+    );
     const garbage = Buffer.from(good);
     garbage.writeBigUInt64LE(10n ** 12n, 0);
     expect(() => decodeSafetensors(garbage, 'f')).toThrow(/header length 1000000000000 does not fit/);
@@ -89,8 +131,12 @@ describe('safetensors', () => {
       prefix.writeBigUInt64LE(BigInt(json.length));
       return Buffer.concat([prefix, json, Buffer.alloc(16)]);
     };
-    expect(() => decodeSafetensors(header({ x: { dtype: 'I8', shape: [4], data_offsets: [0, 4] } }), 'f')).toThrow(/dtype "I8"; supported: F32, F16, BF16, F64/);
-    expect(() => decodeSafetensors(header({ x: { dtype: 'F32', shape: [3], data_offsets: [0, 16] } }), 'f')).toThrow(/has 16 bytes; F32 shape \[3\] needs 12/);
+    expect(() => decodeSafetensors(header({ x: { dtype: 'I8', shape: [4], data_offsets: [0, 4] } }), 'f')).toThrow(
+      /dtype "I8"; supported: F32, F16, BF16, F64/,
+    );
+    expect(() => decodeSafetensors(header({ x: { dtype: 'F32', shape: [3], data_offsets: [0, 16] } }), 'f')).toThrow(
+      /has 16 bytes; F32 shape \[3\] needs 12/,
+    );
     writeFileSync(path.join(tmp, 'empty.safetensors'), '');
     await expect(readSafetensors(path.join(tmp, 'empty.safetensors'))).rejects.toThrow(/0 bytes is too short/);
   });

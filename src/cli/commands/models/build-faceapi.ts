@@ -8,7 +8,6 @@ import { buildFaceApiModels } from '../../../models/faceapi/convert.ts';
 import { parseCommandArgs } from '../../args.ts';
 import { EXIT_CODES, type Command } from '../../command.ts';
 
-
 // (Typed against command.ts, not models.ts: importing the table that loads this module would be a cycle.)
 const buildFaceApi: Pick<Command, 'run'> = {
   async run(args) {
@@ -18,9 +17,15 @@ const buildFaceApi: Pick<Command, 'run'> = {
     const result = await buildFaceApiModels(outDir);
     const seconds = (performance.now() - started) / 1000;
     console.log(`converted @vladmandic/face-api ${result.version} models in ${seconds.toFixed(1)} s:`);
-    console.log(`  ${result.detectorDir}  tiny face detector, model.onnx ${(result.detectorBytes / 1e3).toFixed(0)} kB`);
-    console.log(`  ${result.expressionDir}  expression net (neutral, happy, sad, angry, fearful, disgusted, surprised), onnx/model.onnx ${(result.expressionBytes / 1e3).toFixed(0)} kB`);
-    console.log(`  ${result.recognitionDir}  recognition net (128-d identity descriptors for persons), model.onnx ${(result.recognitionBytes / 1e6).toFixed(1)} MB`);
+    console.log(
+      `  ${result.detectorDir}  tiny face detector, model.onnx ${(result.detectorBytes / 1e3).toFixed(0)} kB`,
+    );
+    console.log(
+      `  ${result.expressionDir}  expression net (neutral, happy, sad, angry, fearful, disgusted, surprised), onnx/model.onnx ${(result.expressionBytes / 1e3).toFixed(0)} kB`,
+    );
+    console.log(
+      `  ${result.recognitionDir}  recognition net (128-d identity descriptors for persons), model.onnx ${(result.recognitionBytes / 1e6).toFixed(1)} MB`,
+    );
     return EXIT_CODES.ok;
   },
 };

@@ -14,7 +14,10 @@ const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
 
 const fetchCommand: Pick<Command, 'run'> = {
   async run(args) {
-    const { values, positionals } = parseCommandArgs(args, { 'models-dir': { type: 'string' }, 'base-url': { type: 'string' } });
+    const { values, positionals } = parseCommandArgs(args, {
+      'models-dir': { type: 'string' },
+      'base-url': { type: 'string' },
+    });
     if (positionals.length === 0) throw new UsageError(`name the models to fetch: ${MODEL_FAMILIES.join(', ')}`);
     const families = positionals.map((name) => {
       try {
@@ -40,8 +43,15 @@ const fetchCommand: Pick<Command, 'run'> = {
           if (tty) process.stderr.write('\n');
           console.error(`converting ${from} to ONNX …`);
           // int8 beside fp32, with its agreement measured (FER_MODEL_VARIANT=auto reads it).
-          const record = await convertVitWithInt8(from, outDir, { photos: faceApiSamplePhotos(), modelsDir: config.modelsDir, inference: config.inference, cropMargin: config.faces.cropMargin });
-          console.error(`int8: ${(record.agreement.top1 * 100).toFixed(1)} % top-1 agreement with fp32 on ${record.agreement.crops} face crops (${record.agreement.top1 >= MIN_INT8_AGREEMENT ? 'runs by default on CPU' : 'fp32 stays the default'})`);
+          const record = await convertVitWithInt8(from, outDir, {
+            photos: faceApiSamplePhotos(),
+            modelsDir: config.modelsDir,
+            inference: config.inference,
+            cropMargin: config.faces.cropMargin,
+          });
+          console.error(
+            `int8: ${(record.agreement.top1 * 100).toFixed(1)} % top-1 agreement with fp32 on ${record.agreement.crops} face crops (${record.agreement.top1 >= MIN_INT8_AGREEMENT ? 'runs by default on CPU' : 'fp32 stays the default'})`,
+          );
         },
         // Progress only on a terminal, redrawn at most 10 times a second.
         onProgress: (p) => {
@@ -50,11 +60,15 @@ const fetchCommand: Pick<Command, 'run'> = {
           if (!tty || (now - lastDraw < 100 && !done)) return;
           lastDraw = now;
           const share = p.totalBytes ? ` ${((100 * p.receivedBytes) / p.totalBytes).toFixed(0).padStart(3)}%` : '';
-          process.stderr.write(`\r${family} ${p.file}${share} ${mb(p.receivedBytes)}${p.totalBytes ? ` / ${mb(p.totalBytes)}` : ''} MB\x1b[K${done ? '\n' : ''}`);
+          process.stderr.write(
+            `\r${family} ${p.file}${share} ${mb(p.receivedBytes)}${p.totalBytes ? ` / ${mb(p.totalBytes)}` : ''} MB\x1b[K${done ? '\n' : ''}`,
+          );
         },
         onRetry: (e) => {
           if (tty) process.stderr.write('\n');
-          console.error(`download failed (${e.error.message}); retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s${e.resumeFrom > 0 ? `, resuming at ${mb(e.resumeFrom)} MB` : ''}`);
+          console.error(
+            `download failed (${e.error.message}); retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s${e.resumeFrom > 0 ? `, resuming at ${mb(e.resumeFrom)} MB` : ''}`,
+          );
         },
       });
       for (const model of installed) console.log(`installed ${model.name} in ${model.dir}`);

@@ -49,7 +49,10 @@ env.localModelPath = `${path.dirname(models.vitDir)}/`;
 
 const usableThreads = resolveIntraOpThreads('auto').threads;
 
-/** frames/s of one transformers.js call per frame (after one warm-up call); `threads`: onnxruntime's intra-op threads, else its own choice. */
+/**
+ * frames/s of one transformers.js call per frame (after one warm-up call); `threads`: onnxruntime's intra-op threads,
+ * else its own choice.
+ */
 async function transformersJs(dtype: 'fp32' | 'q8', threads?: number): Promise<number> {
   const classify = await pipeline('image-classification', path.basename(models.vitDir), {
     dtype,

@@ -5,11 +5,12 @@
 //   npm run capacity -- [--hours 100] [--fps 2] [--width 640] [--height 360] [--faces 1] [--source 1080p]
 //
 // Frames per second needed = hours of video per hour × fps (one hour of video per hour is one
-// second of video per second). Workers = that / (a worker's frames/s ÷ faces per frame, at
-// 70 % headroom); producers from ffmpeg's CPU per second of video at the source's resolution (it
-// decodes every frame, whatever the sampling rate: bench:decode-modes) plus their CPU per sampled
-// frame (copy and write, scaled by pixels from the 224×224 measurement); Redis from the bytes every frame moves twice (SET by a producer, GET by a worker)
-// against one node's network and one core, whichever binds first.
+// second of video per second). Workers = that / (a worker's frames/s ÷ faces per frame, at 70 %
+// headroom); producers from ffmpeg's CPU per second of video at the source's resolution (it decodes
+// every frame, whatever the sampling rate: bench:decode-modes) plus their CPU per sampled frame
+// (copy and write, scaled by pixels from the 224×224 measurement); Redis from the bytes every frame
+// moves twice (SET by a producer, GET by a worker) against one node's network and one core,
+// whichever binds first.
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

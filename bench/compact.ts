@@ -1,8 +1,9 @@
 // Throughput of the compact profile as a worker runs it — as it was before persons, second looks and
-// the expression ensemble, and as it is by default, in the same run: frames in, faces with expressions out, frames analysed concurrently so
-// the detector and classifier batchers can batch. Baseline in the same run: face-api itself on the
-// same frames (tfjs, pure-JS CPU backend — what `npm install @vladmandic/face-api` gives without
-// native tfjs-node), one frame at a time as its API works.
+// the expression ensemble, and as it is by default, in the same run: frames in, faces with
+// expressions out, frames analysed concurrently so the detector and classifier batchers can batch.
+// Baseline in the same run: face-api itself on the same frames (tfjs, pure-JS CPU backend — what
+// `npm install @vladmandic/face-api` gives without native tfjs-node), one frame at a time as its API
+// works.
 //
 //   npm run bench:compact [-- --seconds S] [--concurrency 1,4,16] [--baseline-frames N]
 //

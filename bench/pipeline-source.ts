@@ -26,7 +26,9 @@ export function generateSourceVideo(file: string, options: { side: number; rate:
 
 const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-/** CPU seconds a process used (user + system), with its reaped children (e.g. a producer's ffmpeg) unless told not to. */
+/**
+ * CPU seconds a process used (user + system), with its reaped children (e.g. a producer's ffmpeg) unless told not to.
+ */
 export function cpuSeconds(pid: number | 'self', options: { children?: boolean } = {}): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   // After "pid (comm) ": state is field 0; utime 11, stime 12, cutime 13, cstime 14.

@@ -10,10 +10,11 @@
 // Videos: the GRID clips concatenated to 60 s (a speaker talking, 25 frames/s) and the demo's pan
 // over face-api's six photos (faces moving), made at 10 frames/s (the demo's) and at 25 (a
 // camera's), each sampled at several rates up to every frame: how much stays unchanged from one
-// sample to the next depends on how far apart they are. Agreement needs a trained classifier: YuNet (frame size) + face-api's expression net
-// (trained, from npm), every face classified against gated, faces matched by frame and box (the
-// same detector finds the same boxes). Speed: YuNet + the int8 ViT-B/16 (synthetic weights: the
-// work is the same), gated against every face, faces per second of processing time.
+// sample to the next depends on how far apart they are. Agreement needs a trained classifier: YuNet
+// (frame size) + face-api's expression net (trained, from npm), every face classified against
+// gated, faces matched by frame and box (the same detector finds the same boxes). Speed: YuNet +
+// the int8 ViT-B/16 (synthetic weights: the work is the same), gated against every face, faces per
+// second of processing time.
 
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -91,7 +92,8 @@ for (const video of VIDEOS) {
   }
 }
 
-// The default: the most reuse (least on any video and rate, then the mean) whose agreement is at least 98 % on every one.
+// The default: the most reuse (least on any video and rate, then the mean) whose agreement is at
+// least 98 % on every one.
 const least = (c: { mine: Row[] }) => Math.min(...c.mine.map((r) => r.reusedShare));
 const mean = (c: { mine: Row[] }) => c.mine.reduce((sum, r) => sum + r.reusedShare, 0) / c.mine.length;
 const choices = GATES.map((g) => ({ g, label: `K=${g.maxFrames}, threshold ${g.threshold}` }))

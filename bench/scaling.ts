@@ -3,7 +3,8 @@
 // deployment sets them per worker), the ViT-B/16 whole-frame (int8 unless --variant model);
 // measured in the same run.
 //
-//   FER_SHARED_DIR=../shared npm run bench:scaling [-- --videos 8] [--rounds 2] [--every-frame] [--variant model|model_quantized] [--concurrency 4,1] [--json FILE]
+//   FER_SHARED_DIR=../shared npm run bench:scaling [-- --videos 8] [--rounds 2] [--every-frame] [--variant
+//   model|model_quantized] [--concurrency 4,1] [--json FILE]
 //
 // --every-frame: every frame classified (FER_REUSE_MAX_FRAMES=0), so the workers' share of the work
 // does not depend on how much the default reuse saves. --concurrency: the workers'
@@ -85,7 +86,10 @@ async function run(workers: number, round: number, concurrency: string | undefin
   }
 }
 
-/** The model alone, as the bound for the workers: `session.run` loops (batch 8, one intra-op thread) in `processes` processes at once, img/s summed. */
+/**
+ * The model alone, as the bound for the workers: `session.run` loops (batch 8, one intra-op thread) in `processes`
+ * processes at once, img/s summed.
+ */
 async function modelOnly(processes: number): Promise<number> {
   const script = path.join(import.meta.dirname, 'pipeline', 'ceiling-process.ts');
   const modelFile = path.join(models.vitDir, 'onnx', `${variant}.onnx`);

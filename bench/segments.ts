@@ -92,7 +92,10 @@ const runs: Run[] = [
 const rounds = Number(values.rounds);
 const results: Array<Record<string, unknown>> = [];
 const CLOCK_TICKS = 100;
-/** CPU seconds of a live process (utime + stime) and of the children it has waited for (cutime + cstime): /proc/PID/stat. */
+/**
+ * CPU seconds of a live process (utime + stime) and of the children it has waited for (cutime + cstime):
+ * /proc/PID/stat.
+ */
 function processCpuSeconds(pid: number): { self: number; children: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()!.split(' ');
   // After "pid (comm) ": state is field 3, utime 14, stime 15, cutime 16, cstime 17.

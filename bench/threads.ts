@@ -3,7 +3,8 @@
 // ceiling loop, with the cores it keeps busy) and end to end (`fer-stream analyze --no-detect` of
 // the 120-frame talking-face video, every frame classified), the settings alternating in each round.
 //
-//   FER_SHARED_DIR=../shared npm run bench:threads [-- --settings 0,auto] [--variants model_quantized,model] [--rounds 3] [--json FILE]
+//   FER_SHARED_DIR=../shared npm run bench:threads [-- --settings 0,auto] [--variants model_quantized,model] [--rounds
+//   3] [--json FILE]
 
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';

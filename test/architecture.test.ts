@@ -3,9 +3,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-// Dependencies point one way: cli → app (assembles processes) → api → producer/worker → pipeline/results/models/evaluation → inference/metrics →
-// config → core. A module may import its own top folder or a lower layer, never a higher one or a
-// sibling of the same layer. (Import cycles inside a folder are caught by `npm run check:cycles`.)
+// Dependencies point one way: cli → app (assembles processes) → api → producer/worker →
+// pipeline/results/models/evaluation → inference/metrics → config → core. A module may import its
+// own top folder or a lower layer, never a higher one or a sibling of the same layer. (Import
+// cycles inside a folder are caught by `npm run check:cycles`.)
 
 const srcDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src');
 

@@ -62,13 +62,19 @@ async function tiny(config: Config, floor: number): Promise<FaceDetector> {
   });
 }
 
-/** `primary` with each face confirmed by BlazeFace full range at its reference threshold (the check the compact profile puts behind face-api's tiny detector). */
+/**
+ * `primary` with each face confirmed by BlazeFace full range at its reference threshold (the check the compact profile
+ * puts behind face-api's tiny detector).
+ */
 function confirmed(primary: (config: Config, floor: number) => Promise<FaceDetector>): BenchDetector['open'] {
   return async (config, floor) =>
     new ConfirmedDetector(await primary(config, floor), await onnx('blazeface-back', 0.5, []).open(config, 0.5));
 }
 
-/** `primary` with each face it scores below `trustAbove` confirmed by `confirmer` at `confirmAt` on a crop around it (crop-confirmed-detector.ts). */
+/**
+ * `primary` with each face it scores below `trustAbove` confirmed by `confirmer` at `confirmAt` on a crop around it
+ * (crop-confirmed-detector.ts).
+ */
 function cropChecked(
   label: string,
   primary: BenchDetector['open'],
@@ -119,7 +125,8 @@ export const BENCH_DETECTORS: readonly BenchDetector[] = [
     thresholds: sweep(0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
     open: confirmed(onnx('ultraface-rfb-320', 0.7, []).open),
   },
-  // Second looks on a crop (crop-confirmed-detector.ts): the confirmer's threshold, and the primary score from which no check is made.
+  // Second looks on a crop (crop-confirmed-detector.ts): the confirmer's threshold, and the primary
+  // score from which no check is made.
   ...[0.6, 0.65, 0.7].flatMap((confirmAt) => [
     ...[0.85, 0.9, 2].map((trust) =>
       cropChecked('yunet-s-dynamic @frame size', yunetFrame, 'blazeface-back', confirmAt, trust, 0.9),

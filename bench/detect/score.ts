@@ -60,7 +60,10 @@ export interface ThresholdRow {
   readonly recall: number;
   readonly precision: number;
   readonly recallBySize: readonly number[];
-  /** Recall with a looser IoU ≥ 0.3: shows where boxes are drawn differently (e.g. BlazeFace's squares) rather than faces missed. */
+  /**
+   * Recall with a looser IoU ≥ 0.3: shows where boxes are drawn differently (e.g. BlazeFace's squares) rather than
+   * faces missed.
+   */
   readonly recallLoose: number;
   /** Detections on the no-face frames (generated pictures, scenery), per 100 frames. */
   readonly falsePer100: number;
@@ -118,14 +121,18 @@ export interface Candidate {
   readonly cpuMsPerFrame: number;
 }
 
-/** The bars a default must clear: false faces where there is no face (plain or cluttered), and false faces beside true ones (e.g. on hair, a painting). */
+/**
+ * The bars a default must clear: false faces where there is no face (plain or cluttered), and false faces beside true
+ * ones (e.g. on hair, a painting).
+ */
 export const DEFAULT_RULE = { maxFalsePer100: 1, minPrecision: 0.99 } as const;
 
 /**
  * The rule for defaults: among candidates with at most 1 false face per 100 no-face frames, at
- * most 1 per 100 cluttered no-face frames and at least 99 % precision, the best recall. Between detectors (`recallTie` > 0), recall within the
- * tie of the best counts as equal (1 point is about two faces of the benchmark's 275, less than
- * it can tell apart) and so does CPU within 10 % (run-to-run noise): the cheapest wins, then the
+ * most 1 per 100 cluttered no-face frames and at least 99 % precision, the best recall. Between
+ * detectors (`recallTie` above 0), recall within the tie of the best counts as equal (1 point is
+ * about two faces of the benchmark's 275, less than it can tell apart) and so does CPU within
+ * 10 % (run-to-run noise): the cheapest wins, then the
  * more precise, then the lower threshold, then the earlier in the list. For one detector's
  * threshold the tie is 0: recall decides, then precision.
  */

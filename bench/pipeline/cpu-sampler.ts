@@ -26,7 +26,9 @@ function statFields(file: string): string[] | undefined {
   }
 }
 
-/** One sample of `pid`, or undefined once it is gone. Fields after the name: utime 11, stime 12, cutime 13, cstime 14. */
+/**
+ * One sample of `pid`, or undefined once it is gone. Fields after the name: utime 11, stime 12, cutime 13, cstime 14.
+ */
 export function sampleCpu(pid: number): CpuSample | undefined {
   const own = statFields(`/proc/${pid}/stat`);
   if (own === undefined) return undefined;

@@ -90,7 +90,9 @@ export function scoreTracks(
   };
 }
 
-/** Maximum total agreement over one-to-one assignments of people to ids (exhaustive: a handful of people per sequence). */
+/**
+ * Maximum total agreement over one-to-one assignments of people to ids (exhaustive: a handful of people per sequence).
+ */
 function bestAssignment(agree: ReadonlyMap<string, ReadonlyMap<number, number>>): number {
   const people = [...agree.keys()];
   const search = (k: number, used: ReadonlySet<number>): number => {

@@ -63,7 +63,9 @@ function fileSha256(file: string): Promise<string> {
   });
 }
 
-/** The claim's outcome as an answer: a replay gives the earlier video's id; a conflict or a request in flight is a 409. */
+/**
+ * The claim's outcome as an answer: a replay gives the earlier video's id; a conflict or a request in flight is a 409.
+ */
 export function replayedVideoId(claim: IdempotencyClaim): string | undefined {
   if (claim.state === 'replay') return claim.id;
   if (claim.state === 'conflict')

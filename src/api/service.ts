@@ -115,7 +115,10 @@ export interface VideoService {
   status(id: string, caller?: Caller): Promise<VideoStatus | null>;
   /** The per-video result; null while the video is not completed, for an unknown id or another caller's video. */
   results(id: string, caller?: Caller): Promise<VideoResult | null>;
-  /** Where the video's source file is (it may be gone: uploads are deleted once processed); null: unknown or another caller's. */
+  /**
+   * Where the video's source file is (it may be gone: uploads are deleted once processed); null: unknown or another
+   * caller's.
+   */
   sourcePath(id: string, caller?: Caller): Promise<string | null>;
   /** The caller's videos, newest first (every video when the API runs without tokens). */
   list(query: ListQuery, caller?: Caller): Promise<{ videos: VideoStatus[]; next: string | null }>;

@@ -59,7 +59,10 @@ function safeExtension(filename: string): string {
   return /^\.[a-z0-9]{1,8}$/.test(ext) ? ext : '';
 }
 
-/** `{"path": …}` (validated against the document): the file must resolve (symbolic links included) to a regular file inside the input directory. */
+/**
+ * `{"path": …}` (validated against the document): the file must resolve (symbolic links included) to a regular file
+ * inside the input directory.
+ */
 export async function resolveInputPath(body: unknown, inputDir: string | undefined) {
   const { path: requested, ...fields } = body as { path: string } & Record<string, unknown>;
   if (inputDir === undefined)

@@ -20,7 +20,10 @@ export interface ServedApi {
   close(): Promise<void>;
 }
 
-/** The API's tokens (FER_API_TOKENS), refused — exit 1, one line — when malformed or missing where the address is not loopback. */
+/**
+ * The API's tokens (FER_API_TOKENS), refused — exit 1, one line — when malformed or missing where the address is not
+ * loopback.
+ */
 export function apiTokens(config: Config): ApiToken[] {
   try {
     const tokens = config.api.auth === 'none' ? [] : parseTokens(config.api.tokens);

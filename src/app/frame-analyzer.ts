@@ -1,9 +1,9 @@
-// Builds the worker's FrameAnalyzer from the caller's choices (a command's flags, the configuration). Faces mode (the default): a
-// profile's detector + expression model (or --model DIR's), detect-then-classify
-// (src/inference/profiles.ts: compact, vit, or auto = vit when installed, else compact).
-// Whole-frame mode (--no-detect, FER_DETECT=false): the model directory's classifier on the whole
-// frame, for inputs that are already face crops.
-// `cost-free` measures the pipeline itself (bench:overhead, plumbing tests) — it is not a model.
+// Builds the worker's FrameAnalyzer from the caller's choices (a command's flags, the
+// configuration). Faces mode (the default): a profile's detector + expression model (or --model
+// DIR's), detect-then-classify (src/inference/profiles.ts: compact, vit, or auto = vit when
+// installed, else compact). Whole-frame mode (--no-detect, FER_DETECT=false): the model directory's
+// classifier on the whole frame, for inputs that are already face crops. `cost-free` measures the
+// pipeline itself (bench:overhead, plumbing tests) — it is not a model.
 
 import path from 'node:path';
 import type { Config } from '../config/index.ts';

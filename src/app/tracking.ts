@@ -20,7 +20,10 @@ export function tracker(config: Config): NonNullable<FinalizeOptions['assignTrac
   return faceTracker(trackerOptions(config));
 }
 
-/** FER_TRACK_IOU, FER_TRACK_MAX_GAP, FER_TRACK_APPEARANCE_DISTANCE, FER_TRACK_REIDENTIFY_FRAMES, FER_PERSONS, FER_PERSON_DISTANCE as tracker options. */
+/**
+ * FER_TRACK_IOU, FER_TRACK_MAX_GAP, FER_TRACK_APPEARANCE_DISTANCE, FER_TRACK_REIDENTIFY_FRAMES, FER_PERSONS,
+ * FER_PERSON_DISTANCE as tracker options.
+ */
 export function trackerOptions(config: Config): TrackerOptions {
   const { trackIou, trackMaxGap, trackAppearanceDistance, trackReidentifyFrames, persons, personDistance } =
     config.faces;

@@ -19,6 +19,9 @@ export const EXIT_CODES = {
   unavailable: 4,
   /** The video is not finished yet (results asked too early): try again later. */
   pending: 5,
-  /** Stopped by Ctrl-C (SIGINT) or SIGTERM: what the command had submitted was cancelled (128 + SIGINT, as shells report it). */
+  /**
+   * Stopped by Ctrl-C (SIGINT) or SIGTERM: what the command had submitted was cancelled (128 + SIGINT, as shells report
+   * it).
+   */
   interrupted: 130,
 } as const;

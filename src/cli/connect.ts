@@ -39,7 +39,10 @@ export interface OpenPipelineOptions {
   readonly failFast?: boolean;
 }
 
-/** Opens the pipeline once Redis answers; CommandError (exit code `unavailable`) when a one-shot command cannot reach it. */
+/**
+ * Opens the pipeline once Redis answers; CommandError (exit code `unavailable`) when a one-shot command cannot reach
+ * it.
+ */
 export async function openPipeline(config: Config, options: OpenPipelineOptions = {}): Promise<Pipeline> {
   const log = options.waitWith;
   let ready = false;

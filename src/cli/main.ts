@@ -11,7 +11,8 @@ export { EXIT_CODES, type Command };
 
 /** Register a command here: name → summary for `--help`, and a loader of its module (default export). */
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  // e.g. classify: { summary: 'Top expression labels of images', load: async () => (await import('./commands/classify.ts')).default },
+  // e.g. classify: { summary: 'Top expression labels of images', load: async () => (await
+  // import('./commands/classify.ts')).default },
   classify: {
     summary: 'The faces in image files and the expression of each',
     load: async () => (await import('./commands/classify.ts')).default,

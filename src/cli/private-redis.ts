@@ -151,7 +151,10 @@ function socketAnswers(socket: string): Promise<boolean> {
   });
 }
 
-/** Runs a one-machine command against a private Redis when none is there (see privateRedisIfNeeded), stopped when it ends. */
+/**
+ * Runs a one-machine command against a private Redis when none is there (see privateRedisIfNeeded), stopped when it
+ * ends.
+ */
 export async function withRedisForOneMachine(run: () => Promise<number>): Promise<number> {
   const redis = await privateRedisIfNeeded(process.env, (line) => console.error(line));
   if (redis === null) return run();

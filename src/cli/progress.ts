@@ -1,8 +1,9 @@
 // Progress of videos on the terminal: bars redrawn in place on a TTY, plain lines otherwise (one per
 // state change, and one per open video every PROGRESS_LINE_INTERVAL_MS while its frames move, so a
-// long run in a pipe or CI log shows it is alive), so logs and CI output stay readable. On a TTY the bars never exceed the
-// terminal's height (more videos than rows: one summary line plus the active ones, so nothing is
-// ever redrawn into the scrollback), and log lines are printed above the bars, never over them.
+// long run in a pipe or CI log shows it is alive), so logs and CI output stay readable. On a TTY the
+// bars never exceed the terminal's height (more videos than rows: one summary line plus the active
+// ones, so nothing is ever redrawn into the scrollback), and log lines are printed above the bars,
+// never over them.
 
 /** What the display needs of a video's status (the pipeline's and the API's both have it). */
 export interface ProgressStatus {

@@ -88,7 +88,10 @@ export async function runService(
   return EXIT_CODES.ok;
 }
 
-/** How long a forced stop waits for the inference runs in progress (FER_STOP_TIMEOUT_MS's 30 s + this stays inside Kubernetes' 45 s). */
+/**
+ * How long a forced stop waits for the inference runs in progress (FER_STOP_TIMEOUT_MS's 30 s + this stays inside
+ * Kubernetes' 45 s).
+ */
 const FORCED_INFERENCE_WAIT_MS = 10_000;
 
 /** Waits for `work`, but no longer than `ms` (the timer does not keep the process alive once `work` is done). */

@@ -22,7 +22,10 @@ export const apiSchema = z.object({
   inputDir: z.string().min(1).optional(),
   /** How often the API deletes uploaded files of finished (completed, failed, expired) videos, s; 0 = keep them. */
   uploadSweepSeconds: int(0, 86_400).default(60),
-  /** How long an uploaded file stays after its video finished, s: the viewer plays it and draws the annotated copy from it. */
+  /**
+   * How long an uploaded file stays after its video finished, s: the viewer plays it and draws the annotated copy from
+   * it.
+   */
   uploadKeepSeconds: int(0, 365 * 86_400).default(86_400),
   /**
    * Free space an upload must leave on the upload volume, bytes (default 512 MiB): one that would

@@ -56,15 +56,30 @@ export const facesSchema = z.object({
   trackIou: num(0, 1).default(0.3),
   /** Tracker: a track survives this many sampled frames without its face before it ends. */
   trackMaxGap: int(0, 1000).default(2),
-  /** Tracker: largest appearance distance (0..2: colour histogram + 8×8 structure, core/face-appearance.ts) between a face and its track's last face; 2 = no appearance check. */
+  /**
+   * Tracker: largest appearance distance (0..2: colour histogram + 8×8 structure, core/face-appearance.ts) between a
+   * face and its track's last face; 2 = no appearance check.
+   */
   trackAppearanceDistance: num(0, 2).default(0.5),
-  /** Tracker: sampled frames after a track ends (same scene) during which a face that looks like it resumes it; 0 = never. */
+  /**
+   * Tracker: sampled frames after a track ends (same scene) during which a face that looks like it resumes it; 0 =
+   * never.
+   */
   trackReidentifyFrames: int(0, 10_000).default(10),
-  /** Persons: an identity descriptor per classified face (face-api's recognition net) and tracks of one person joined across cuts; false = tracks only. */
+  /**
+   * Persons: an identity descriptor per classified face (face-api's recognition net) and tracks of one person joined
+   * across cuts; false = tracks only.
+   */
   persons: envBoolean.default(true),
-  /** Persons: largest distance between two tracks' mean identity descriptors to call them one person (face-api units; chosen by bench:persons). */
+  /**
+   * Persons: largest distance between two tracks' mean identity descriptors to call them one person (face-api units;
+   * chosen by bench:persons).
+   */
   personDistance: num(0, 2).default(0.42),
-  /** Scene cuts: consecutive frames whose signatures differ by at least this (0..3, src/results/scenes.ts) begin a new scene; 3 = never. */
+  /**
+   * Scene cuts: consecutive frames whose signatures differ by at least this (0..3, src/results/scenes.ts) begin a new
+   * scene; 3 = never.
+   */
   cutThreshold: num(0, 3).default(0.4),
   /** Mirror for `models fetch` serving `<family>/<file>`; unset = the publishers' URLs. */
   modelsBaseUrl: z.string().url().optional(),

@@ -16,13 +16,19 @@ import { profileEnv, profileSchema } from './profile.ts';
  */
 const topSchema = z.object({
   redisUrl: z.string().url().default('redis://127.0.0.1:6379'),
-  /** Redis Sentinel: `host:port` of each sentinel; set, every connection asks them for the master of redisSentinelName (REDIS_URL then gives only credentials and database). */
+  /**
+   * Redis Sentinel: `host:port` of each sentinel; set, every connection asks them for the master of redisSentinelName
+   * (REDIS_URL then gives only credentials and database).
+   */
   redisSentinels: z
     .string()
     .regex(/^\s*[^\s,:]+:\d+\s*(,\s*[^\s,:]+:\d+\s*)*$/, 'expected host:port,host:port')
     .optional(),
   redisSentinelName: z.string().min(1).default('mymaster'),
-  /** Redis Cluster: `host:port` of some of its nodes; set, every connection is a cluster client (REDIS_URL then gives only credentials). */
+  /**
+   * Redis Cluster: `host:port` of some of its nodes; set, every connection is a cluster client (REDIS_URL then gives
+   * only credentials).
+   */
   redisCluster: z
     .string()
     .regex(/^\s*[^\s,]+:\d+\s*(,\s*[^\s,]+:\d+\s*)*$/, 'expected host:port,host:port')

@@ -75,7 +75,10 @@ export const pipelineSchema = z.object({
   chunkTtlSeconds: int(1).default(3600),
   /** How long finished results (and failed videos' records) stay in Redis (s). */
   resultTtlSeconds: int(1).default(7 * 24 * 3600),
-  /** Graceful stop of a worker or producer: jobs in flight get this long after SIGTERM, then it stops at once (they are picked up again elsewhere). */
+  /**
+   * Graceful stop of a worker or producer: jobs in flight get this long after SIGTERM, then it stops at once (they are
+   * picked up again elsewhere).
+   */
   stopTimeoutMs: int(1000, 3_600_000).default(30_000),
   /** Also notified of every video's end (besides a submission's callbackUrl): an operator's endpoint. */
   webhookUrl: z
@@ -141,7 +144,10 @@ export const pipelineSchema = z.object({
   frameLeaseSeconds: int(1, 86_400).default(30),
   /** How often the recovery sweep runs in each worker and producer (failed jobs, budget leases, stuck videos), ms. */
   recoveryIntervalMs: int(100, 3_600_000).default(5_000),
-  /** A video without progress for this long is resolved by the sweep: requeued or its lost frames recorded as failed (s). */
+  /**
+   * A video without progress for this long is resolved by the sweep: requeued or its lost frames recorded as failed
+   * (s).
+   */
   videoStallSeconds: int(1, 7 * 86_400).default(300),
   /**
    * A producer or worker counts as running when its heartbeat (every 5 s, in Redis) is younger

@@ -49,7 +49,10 @@ function structure(image: RgbImage, box: Box): number[] {
   return cells.map((v) => Math.max(-127, Math.min(127, Math.round(((v - mean) / spread) * 32))));
 }
 
-/** 0 (alike) … 2 (nothing in common). Appearances of 64 values (histogram only, results stored before the structure part) compare by colour alone. */
+/**
+ * 0 (alike) … 2 (nothing in common). Appearances of 64 values (histogram only, results stored before the structure
+ * part) compare by colour alone.
+ */
 export function appearanceDistance(a: readonly number[], b: readonly number[]): number {
   const colour = histogramDistance(a.slice(0, HISTOGRAM_BINS), b.slice(0, HISTOGRAM_BINS));
   if (a.length < HISTOGRAM_BINS * 2 || b.length < HISTOGRAM_BINS * 2) return colour;

@@ -36,7 +36,10 @@ export function expectedFrameCount(durationSeconds: number, span: SamplingSpan):
   return span.maxFrames ? Math.min(count, span.maxFrames) : count;
 }
 
-/** The working frame size: the displayed (rotated) size scaled so its long side is at most `maxSide`, aspect kept, never upscaled. */
+/**
+ * The working frame size: the displayed (rotated) size scaled so its long side is at most `maxSide`, aspect kept, never
+ * upscaled.
+ */
 export function workingFrameSize(video: Size, maxSide: number): Size {
   const scale = Math.min(1, maxSide / Math.max(video.width, video.height));
   return { width: Math.max(1, Math.round(video.width * scale)), height: Math.max(1, Math.round(video.height * scale)) };

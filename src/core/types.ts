@@ -38,13 +38,19 @@ export interface FaceResult extends Classification {
   readonly trackId?: number;
   /** Assigned at aggregation where faces carry identities: tracks of one person share it (results/persons.ts). */
   readonly personId?: number;
-  /** Identity descriptor of the face (core/face-identity.ts: 128 integers), where the analyzer computes one; not kept in results. */
+  /**
+   * Identity descriptor of the face (core/face-identity.ts: 128 integers), where the analyzer computes one; not kept in
+   * results.
+   */
   readonly identity?: readonly number[];
   /** Colour histogram of the face (core/colour-signature.ts): the tracker joins only faces that look alike. */
   readonly appearance?: readonly number[];
   /** The detector's keypoints (eyes, nose, mouth corners) in the same pixels as `box`, where it gives them. */
   readonly landmarks?: ReadonlyArray<readonly [number, number]>;
-  /** The classification is an earlier sampled frame's: the face had not changed, and its next classification agreed (FER_REUSE_MAX_FRAMES). */
+  /**
+   * The classification is an earlier sampled frame's: the face had not changed, and its next classification agreed
+   * (FER_REUSE_MAX_FRAMES).
+   */
   readonly reused?: true;
 }
 
@@ -56,7 +62,10 @@ export interface FrameAnalysis {
 /** Describes the models behind results, stored alongside them so results stay interpretable. */
 export interface ModelInfo {
   readonly name: string;
-  /** The labels every probability vector follows: the canonical expressions (core/expressions.ts) where the model's map onto them. */
+  /**
+   * The labels every probability vector follows: the canonical expressions (core/expressions.ts) where the model's map
+   * onto them.
+   */
   readonly labels: readonly string[];
   /** The model's own labels in its output order (config.json id2label), where they differ from `labels`. */
   readonly modelLabels?: readonly string[];
@@ -97,7 +106,10 @@ export class FerError extends Error {
   }
 }
 
-/** A frame's colour signature (computed by core/colour-signature.ts): scene cuts are found by comparing consecutive ones. */
+/**
+ * A frame's colour signature (computed by core/colour-signature.ts): scene cuts are found by comparing consecutive
+ * ones.
+ */
 export interface FrameSignature {
   /** 64 counts: pixels per (r>>6, g>>6, b>>6) bin, over a grid of sampled pixels. */
   readonly histogram: readonly number[];
@@ -114,6 +126,9 @@ export interface FrameResult {
   readonly faces: readonly FaceResult[];
   /** Set when the frame could not be analysed; `faces` is then empty. */
   readonly error?: string;
-  /** Colour signature of the whole frame (core/colour-signature.ts): scene cuts are found by comparing consecutive frames'. */
+  /**
+   * Colour signature of the whole frame (core/colour-signature.ts): scene cuts are found by comparing consecutive
+   * frames'.
+   */
   readonly signature?: FrameSignature;
 }

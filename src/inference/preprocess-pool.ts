@@ -69,7 +69,9 @@ export class PreprocessPool {
     return new PreprocessPool({ config, maxPixels: options.maxPixels }, options.threads);
   }
 
-  /** Preprocesses `images` into consecutive slots of `plane` floats of `out` (which is transferred away and returned). */
+  /**
+   * Preprocesses `images` into consecutive slots of `plane` floats of `out` (which is transferred away and returned).
+   */
   fill(images: readonly ImageInput[], out: Float32Array, plane: number): Promise<FilledBatch> {
     if (this.closed) return Promise.reject(new FerError('preprocess_closed', 'preprocessing pool is closed'));
     // The thread with the fewest batches in hand: sharp decodes concurrently, resizes queue up.
@@ -96,7 +98,10 @@ export class PreprocessPool {
     });
   }
 
-  /** Refuses new batches, lets the ones in hand finish (terminating a thread inside a sharp call is not safe), then stops the threads. */
+  /**
+   * Refuses new batches, lets the ones in hand finish (terminating a thread inside a sharp call is not safe), then
+   * stops the threads.
+   */
   async close(): Promise<void> {
     this.closed = true;
     while (this.threads.some((t) => t.pending.size > 0))

@@ -56,7 +56,10 @@ export function vitProfilePaths(config: Config): { classifierDir: string; detect
   };
 }
 
-/** Models the vit profile needs that are not installed (empty when it can run); with an explicit expression model, only the detector. */
+/**
+ * Models the vit profile needs that are not installed (empty when it can run); with an explicit expression model, only
+ * the detector.
+ */
 export async function missingVitModels(config: Config, explicitClassifierDir?: string): Promise<string[]> {
   const { classifierDir, detectorDir } = vitProfilePaths(config);
   const missing: string[] = [];
@@ -342,7 +345,10 @@ export function confirmingDetector(config: Config, profile: ProfileName): 'blaze
   return choice;
 }
 
-/** A detector directory of either kind: face-api's (faceapi-detector.json) or one of the detector families (detector.json). */
+/**
+ * A detector directory of either kind: face-api's (faceapi-detector.json) or one of the detector families
+ * (detector.json).
+ */
 async function openDetector(
   dir: string,
   config: Config,
@@ -372,7 +378,9 @@ async function openDetector(
   });
 }
 
-/** FER_DETECTOR_INPUT_SIZE as `WxH`, or undefined for `frame` (dynamic-size detectors take each frame at its own size). */
+/**
+ * FER_DETECTOR_INPUT_SIZE as `WxH`, or undefined for `frame` (dynamic-size detectors take each frame at its own size).
+ */
 function fixedDetectorInput(config: Config): string | undefined {
   const size = config.faces.detectorInputSize;
   return size === 'frame' ? undefined : size;

@@ -21,7 +21,10 @@ export interface GrafanaVariableValues {
   rateInterval: string;
   interval: string;
   range: string;
-  /** Template variables by name; default: each variable's `allValue` (or `.*`) when it includes All, else its current value. */
+  /**
+   * Template variables by name; default: each variable's `allValue` (or `.*`) when it includes All, else its current
+   * value.
+   */
   templates?: Record<string, string>;
 }
 

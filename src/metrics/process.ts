@@ -29,7 +29,10 @@ export interface ProcessMetrics {
    * follow workers draining chunks, not only the producer's last reservation.
    */
   watchHeldFrames(read: () => Promise<{ frames: number; bytes: number }>): void;
-  /** Exports the backlog autoscalers scale on (e.g. `backlogExporter(pipeline)`: only while this process holds the lease). */
+  /**
+   * Exports the backlog autoscalers scale on (e.g. `backlogExporter(pipeline)`: only while this process holds the
+   * lease).
+   */
   watchBacklog(read: BacklogSource): void;
   /** Exports how full the pipeline's Redis is (e.g. `() => redisMemory(pipeline)`; API processes). */
   watchRedisMemory(read: RedisMemorySource): void;

@@ -1,9 +1,10 @@
 // Dynamic int8 for any ONNX model of ours: every MatMul whose second input is a constant 2-D float
 // weight becomes onnxruntime's quantize_dynamic pattern (see inference/onnx/quantize.ts):
 //   DynamicQuantizeLinear(x) → MatMulInteger(x_u8, W_s8, x_zero, 0) → Cast → · (x_scale · W_scale)
-// with symmetric int8 weights per output column, 7 bits by default (onnx/quantize.ts says why). Everything else is left as it is. Convolutions
-// are not rewritten: on these CPUs int8 pays for MatMul-heavy models (the ViT: 3× the fp32
-// throughput), while the small CNNs (face-api's nets, BlazeFace) are a few milliseconds anyway.
+// with symmetric int8 weights per output column, 7 bits by default (onnx/quantize.ts says why).
+// Everything else is left as it is. Convolutions are not rewritten: on these CPUs int8 pays for
+// MatMul-heavy models (the ViT: 3× the fp32 throughput), while the small CNNs (face-api's nets,
+// BlazeFace) are a few milliseconds anyway.
 
 import { onnx, type OnnxTypes } from './onnx/proto.ts';
 import { DEFAULT_WEIGHT_BITS, quantizeWeightInt8, type WeightBits } from './onnx/quantize.ts';

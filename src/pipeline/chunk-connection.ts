@@ -58,7 +58,10 @@ export class ChunkConnection implements ChunkStore {
   constructor(
     redisUrl: string,
     private readonly pool: ChunkBufferPool,
-    /** A reply slower than this fails the connection (a hung Redis must not hang the pipeline); callers retry on a new one. */
+    /**
+     * A reply slower than this fails the connection (a hung Redis must not hang the pipeline); callers retry on a new
+     * one.
+     */
     private readonly replyTimeoutMs = 30_000,
   ) {
     const url = new URL(redisUrl);

@@ -43,7 +43,9 @@ export interface FrameJobData {
   readonly producedAt: number;
 }
 
-/** Job data of the `webhooks` queue: tell `url` that the video ended (target: which endpoint, for the delivery state). */
+/**
+ * Job data of the `webhooks` queue: tell `url` that the video ended (target: which endpoint, for the delivery state).
+ */
 export interface WebhookJobData {
   readonly videoId: string;
   readonly event: 'video.completed' | 'video.failed';
@@ -96,7 +98,10 @@ export interface Pipeline {
   };
   /** Reusable buffers that frame chunks are read into (see chunk-connection.ts). */
   readonly chunkPool: ChunkBufferPool;
-  /** The binary chunk client (redis:// URLs; per master on a cluster), reconnected when it failed; null for other URLs (ioredis is used then). */
+  /**
+   * The binary chunk client (redis:// URLs; per master on a cluster), reconnected when it failed; null for other URLs
+   * (ioredis is used then).
+   */
   chunkConnection(): ChunkStore | null;
   /** Options for a BullMQ Worker on this pipeline (its own connection, prefix, lock and stall settings). */
   workerOptions(): JobWorkerOptions;

@@ -33,7 +33,10 @@ export interface VideoPage {
   readonly next: string | null;
 }
 
-/** How many index entries one listing reads at most while filtering (a page is returned once it is full or this is spent). */
+/**
+ * How many index entries one listing reads at most while filtering (a page is returned once it is full or this is
+ * spent).
+ */
 const SCAN_LIMIT = 2000;
 
 /**
@@ -95,7 +98,10 @@ export interface DeleteOutcome {
   readonly uploadedFile: string | null;
 }
 
-/** The reason a video cancelled on request carries (its record is `failed` with this code; the API shows it as `cancelled`). */
+/**
+ * The reason a video cancelled on request carries (its record is `failed` with this code; the API shows it as
+ * `cancelled`).
+ */
 export const CANCELLED_CODE = 'cancelled';
 
 /**
@@ -115,7 +121,10 @@ export async function cancelVideo(pipeline: Pipeline, videoId: string): Promise<
   return 'cancelled';
 }
 
-/** Removes a finished (failed or cancelled) video's queued jobs — producer, segments, chunks (`chunkJobs`), aggregation — and gives back its chunks. */
+/**
+ * Removes a finished (failed or cancelled) video's queued jobs — producer, segments, chunks (`chunkJobs`), aggregation
+ * — and gives back its chunks.
+ */
 async function dropQueuedWork(
   pipeline: Pipeline,
   videoId: string,

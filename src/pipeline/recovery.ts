@@ -176,7 +176,8 @@ async function resolveStuckVideo(
     return 'gone';
   }
   if (record.state !== 'processing') {
-    // Not split yet: a producer job (the video's or one of its segments') that is queued or running (its lock alive) is just waiting its turn.
+    // Not split yet: a producer job (the video's or one of its segments') that is queued or running
+    // (its lock alive) is just waiting its turn.
     if (await producerJobPending(pipeline, videoId, record)) {
       await touchVideo(pipeline, videoId);
       return 'waiting';

@@ -3,7 +3,8 @@
 
 /**
  * Reserves room for a chunk in its shard's share of the frame budget. KEYS: heldChunks, heldBytes,
- * heldFrames (of the chunk's shard). ARGV: chunkKey, bytes, frames, budget, nowMs. Returns {reserved (0/1), heldBytes, heldFrames}.
+ * heldFrames (of the chunk's shard). ARGV: chunkKey, bytes, frames, budget, nowMs. Returns {reserved (0/1), heldBytes,
+ * heldFrames}.
  * A chunk already reserved (a producer retrying a video) is not counted twice.
  */
 export const RESERVE_CHUNK = `
@@ -62,7 +63,10 @@ if total and tonumber(total) <= done and state == 'processing' then complete = 1
 return {done, complete, 1}
 `;
 
-/** Deletes one chunk and takes it out of its shard's held totals (once). KEYS: heldChunks, heldBytes, heldFrames, chunkKey. */
+/**
+ * Deletes one chunk and takes it out of its shard's held totals (once). KEYS: heldChunks, heldBytes, heldFrames,
+ * chunkKey.
+ */
 export const RELEASE_CHUNK = `${RELEASE}
 release(KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 return 1
@@ -104,7 +108,8 @@ return 0
 
 /**
  * Releases every held chunk of one video in one shard (it finished or failed: nothing will read
- * them). KEYS: heldChunks, heldBytes, heldFrames. ARGV: the video's chunk key prefix in that shard. Returns the number released.
+ * them). KEYS: heldChunks, heldBytes, heldFrames. ARGV: the video's chunk key prefix in that shard. Returns the number
+ * released.
  */
 export const RELEASE_VIDEO_CHUNKS = `${RELEASE}
 local entries = redis.call('HKEYS', KEYS[1])

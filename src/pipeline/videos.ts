@@ -381,7 +381,10 @@ export async function recordFrameResults(
   return { framesDone: done, complete: complete === 1, videoExists: exists === 1 };
 }
 
-/** The producer enqueued every frame (`framesTotal` of them, in `chunks` chunk jobs). Returns true when all are already done. */
+/**
+ * The producer enqueued every frame (`framesTotal` of them, in `chunks` chunk jobs). Returns true when all are already
+ * done.
+ */
 export async function markVideoProduced(
   pipeline: Pipeline,
   videoId: string,

@@ -45,7 +45,10 @@ function builtWith(): Promise<Set<string>> {
   return listed;
 }
 
-/** The method `setting` names on this machine: none → null; auto → the first built-in one whose device is present, else null. */
+/**
+ * The method `setting` names on this machine: none → null; auto → the first built-in one whose device is present, else
+ * null.
+ */
 export async function resolveHwaccel(
   setting: HwaccelSetting,
   deviceExists: (path: string) => boolean = existsSync,

@@ -77,7 +77,10 @@ function samplingOf(status: VideoStatus): SamplingOptions {
   };
 }
 
-/** Frames per chunk for this frame size: a chunk must fit its shard's budget on its own, or the producer would wait forever. */
+/**
+ * Frames per chunk for this frame size: a chunk must fit its shard's budget on its own, or the producer would wait
+ * forever.
+ */
 function chunkFramesFor(pipeline: Pipeline, frameBytes: number): number {
   return Math.min(pipeline.config.chunkFrames, Math.floor(shardFrameBudget(pipeline) / frameBytes));
 }
@@ -97,7 +100,8 @@ export async function produceVideo(
   if (!(await awaitAcceptance(pipeline, videoId, record))) return SKIPPED;
   const status = await getVideoStatus(pipeline, videoId);
   if (status === null || status.state === 'completed' || status.state === 'failed') return SKIPPED;
-  // Split already (this job runs again after the recovery sweep found the video stuck): its unfinished segments go back on the queue.
+  // Split already (this job runs again after the recovery sweep found the video stuck): its
+  // unfinished segments go back on the queue.
   const plan = segmentPlanOf(record);
   if (plan !== null) {
     await addSegmentJobs(pipeline, videoId, unfinishedSegments(record, plan));
@@ -244,7 +248,10 @@ async function planVideo(
   });
 }
 
-/** Damage ffmpeg reported, per run of the whole video or of one segment (`field`; a rerun replaces its count, the status sums them). */
+/**
+ * Damage ffmpeg reported, per run of the whole video or of one segment (`field`; a rerun replaces its count, the status
+ * sums them).
+ */
 async function recordDecodeErrors(
   pipeline: Pipeline,
   videoId: string,

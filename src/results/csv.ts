@@ -85,7 +85,8 @@ export const TRACK_CSV_COLUMNS = [
 ] as const;
 
 /**
- * Per-track CSV: one row per track (a face followed within a shot; `person_id` joins a person's tracks), with when they were seen, how sure the detector
+ * Per-track CSV: one row per track (a face followed within a shot; `person_id` joins a person's tracks), with when they
+ * were seen, how sure the detector
  * was, their dominant expression and their mean probability per label (`p_<label>`).
  */
 export function toTracksCsv(result: VideoResult): string {

@@ -34,11 +34,20 @@ export interface TrackerOptions {
   readonly iouThreshold: number;
   /** Sampled frames a track may go without its face and still continue. */
   readonly maxGap: number;
-  /** Largest appearance distance (0..2, core/face-appearance.ts) between a face and its track's last face to continue it; absent: no appearance check. */
+  /**
+   * Largest appearance distance (0..2, core/face-appearance.ts) between a face and its track's last face to continue
+   * it; absent: no appearance check.
+   */
   readonly maxAppearanceDistance?: number;
-  /** Sampled frames after its end (same scene) during which a track can be resumed by a face that looks like it; 0 or absent: never. */
+  /**
+   * Sampled frames after its end (same scene) during which a track can be resumed by a face that looks like it; 0 or
+   * absent: never.
+   */
   readonly reidentifyWithin?: number;
-  /** Match faces against where each track is heading (default true); false: against its last box only (bench:tracks' baseline). */
+  /**
+   * Match faces against where each track is heading (default true); false: against its last box only (bench:tracks'
+   * baseline).
+   */
   readonly predictMotion?: boolean;
   /** Then join the tracks of one person (persons.ts) by their faces' identity descriptors; absent: no persons. */
   readonly persons?: PersonOptions;

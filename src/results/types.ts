@@ -74,13 +74,19 @@ export interface FaceEntry {
   /** null in whole-frame mode (the "face" is the whole frame). */
   readonly detectorScore: number | null;
   readonly trackId: number | null;
-  /** The person this face's track belongs to (tracks joined across cuts by identity); null where identities were not computed. */
+  /**
+   * The person this face's track belongs to (tracks joined across cuts by identity); null where identities were not
+   * computed.
+   */
   readonly personId: number | null;
   readonly probabilities: readonly number[];
   readonly label: string;
   /** The detector's keypoints in video pixels, where it gives them (YuNet 5, BlazeFace 6; see docs/results.md). */
   readonly landmarks?: ReadonlyArray<readonly [number, number]>;
-  /** Present (true) when the classification is an earlier sampled frame's: the face had not changed, and its next classification agreed (FER_REUSE_MAX_FRAMES). */
+  /**
+   * Present (true) when the classification is an earlier sampled frame's: the face had not changed, and its next
+   * classification agreed (FER_REUSE_MAX_FRAMES).
+   */
   readonly reused?: true;
 }
 
@@ -164,7 +170,9 @@ export interface TrackSummary {
   readonly dominant: Dominant | null;
   /** The track's own timeline: a frame where the track is absent ends a segment. */
   readonly segments: readonly Segment[];
-  /** Mean detector score of the track's faces (null in whole-frame mode): how sure the detector was that this is a face. */
+  /**
+   * Mean detector score of the track's faces (null in whole-frame mode): how sure the detector was that this is a face.
+   */
   readonly meanDetectorScore: number | null;
 }
 
@@ -200,7 +208,10 @@ export interface VideoResult {
   readonly distribution: Distribution;
   readonly segments: readonly Segment[];
   readonly tracks: readonly TrackSummary[];
-  /** Persons (tracks of one person joined by identity), in order of first appearance; empty where identities were not computed. */
+  /**
+   * Persons (tracks of one person joined by identity), in order of first appearance; empty where identities were not
+   * computed.
+   */
   readonly persons: readonly PersonSummary[];
   readonly frames: readonly FrameEntry[];
   /** What a reader should know about how far to trust the result (decode damage, failed frames). */

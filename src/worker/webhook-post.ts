@@ -41,7 +41,9 @@ for (const [net, bits] of [
 ] as const)
   PRIVATE.addSubnet(net, bits, 'ipv6');
 
-/** Loopback, private, link-local, carrier-grade NAT, unspecified, multicast and reserved addresses (IPv4-mapped too). */
+/**
+ * Loopback, private, link-local, carrier-grade NAT, unspecified, multicast and reserved addresses (IPv4-mapped too).
+ */
 export function isPrivateAddress(address: string): boolean {
   const family = isIP(address);
   return family !== 0 && PRIVATE.check(address, family === 6 ? 'ipv6' : 'ipv4');

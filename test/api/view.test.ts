@@ -68,7 +68,8 @@ describeWithTools('the /view page in Chromium', ['chromium', 'ffmpeg'], () => {
         service: createPipelineVideoService(pipeline),
         tokens: parseTokens([`viewer:${TOKEN}`]),
       });
-      // For the streaming test: the <video> element's responses (signed links) slowed to 8 KB per 150 ms, bytes counted.
+      // For the streaming test: the <video> element's responses (signed links) slowed to 8 KB per
+      // 150 ms, bytes counted.
       app.addHook('onSend', async (request, reply, payload) => {
         if (!streaming.throttle || !/\/video\?.*access=/.test(request.url) || !(payload instanceof Readable))
           return payload;

@@ -96,7 +96,8 @@ describe('usableCpus', () => {
       affinity: 4,
       quota: undefined,
     });
-    // A container without its own cgroup namespace: the host's path does not exist inside, its quota sits at the mount point.
+    // A container without its own cgroup namespace: the host's path does not exist inside, its
+    // quota sits at the mount point.
     const inContainer = cgroupTree({ 'cpu.max': '300000 100000' });
     expect(
       usableCpus({ cgroupRoot: inContainer, procSelfCgroup: '0::/system.slice/docker-abc.scope\n', affinity: 8 }).cpus,

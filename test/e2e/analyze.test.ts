@@ -243,7 +243,8 @@ describeWithShared('fer-stream analyze (Redis + ffmpeg + onnxruntime)', () => {
       expect(framesDone).toBeLessThan(1000);
       const interruptedAt = Date.now();
       expect(await processes.kill(child, 'SIGINT'), child.output).toBe(130);
-      // One batch of the tiny model, not the rest of the video (the command used to wait for its jobs, then hang on open connections).
+      // One batch of the tiny model, not the rest of the video (the command used to wait for its
+      // jobs, then hang on open connections).
       expect(Date.now() - interruptedAt).toBeLessThan(20_000);
       expect(child.output).toMatch(/Ctrl-C: cancelling 1 unfinished video\(s\) and removing them from Redis/);
       expect(child.output).toMatch(

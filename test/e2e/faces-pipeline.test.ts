@@ -170,7 +170,8 @@ describeWithShared('faces through the pipeline (Redis, producer, worker, aggrega
     await ffmpeg(['-i', stored, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', rotated]);
     const [result] = await analyse([rotated]);
     expect(result!.video).toMatchObject({ width: 720, height: 1280, rotation: expect.any(Number) });
-    // The face in the 910x1137 photo is at about (374, 82) 232x330 (both detectors agree); scaled by 560/1137, moved by (80, 100).
+    // The face in the 910x1137 photo is at about (374, 82) 232x330 (both detectors agree); scaled
+    // by 560/1137, moved by (80, 100).
     const k = 560 / 1137;
     const expected = { x: 80 + 374 * k, y: 100 + 82 * k, width: 232 * k, height: 330 * k };
     for (const frame of result!.frames) {

@@ -127,7 +127,8 @@ describeWithShared('persons across cuts', () => {
     expect(result.counts.persons).toBe(2);
     expect([...personOf.values()].map((s) => s.size)).toEqual([1, 1]);
     expect([...idsOf.values()].map((s) => s.size)).toEqual([1, 1]);
-    // Tracks end at cuts (or resume when the same face comes back in the same scene): each person holds all three of their shots.
+    // Tracks end at cuts (or resume when the same face comes back in the same scene): each person
+    // holds all three of their shots.
     for (const person of result.persons) {
       expect([...shotsOf.get(person.personId)!].sort(), `person ${person.personId}`).toHaveLength(3);
       expect(person.trackIds.length).toBeGreaterThanOrEqual(2);

@@ -109,7 +109,10 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs the CLI to its end with `env` (the whole environment: pass process.env's where wanted); never throws on a non-zero exit. */
+/**
+ * Runs the CLI to its end with `env` (the whole environment: pass process.env's where wanted); never throws on a
+ * non-zero exit.
+ */
 export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CliRun> {
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], {

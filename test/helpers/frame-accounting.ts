@@ -13,7 +13,9 @@ export interface AccountingReport {
   readonly problems: readonly string[];
 }
 
-/** Every frame chunk key in Redis now, with the address of the server holding it (each master of a cluster is scanned). */
+/**
+ * Every frame chunk key in Redis now, with the address of the server holding it (each master of a cluster is scanned).
+ */
 export async function chunkKeysInRedis(pipeline: Pipeline): Promise<Array<{ key: string; server: string }>> {
   const servers: Redis[] = isCluster(pipeline.redis)
     ? (pipeline.redis as unknown as Cluster).nodes('master')

@@ -32,7 +32,10 @@ export function testPrefix(fileUrl: string): { prefix: string; cleanup: () => Pr
   };
 }
 
-/** Keys of videos (records, chunks, jobs, queued work) under `keyPrefix`; BullMQ's own bookkeeping (meta, id counters, event streams) is not one. */
+/**
+ * Keys of videos (records, chunks, jobs, queued work) under `keyPrefix`; BullMQ's own bookkeeping (meta, id counters,
+ * event streams) is not one.
+ */
 export async function videoKeysLeft(keyPrefix: string): Promise<string[]> {
   const redis = new Redis(redisUrl());
   try {
@@ -53,7 +56,10 @@ export async function videoKeysLeft(keyPrefix: string): Promise<string[]> {
   }
 }
 
-/** The newest video (not one of `except`) with frames done: a probe for CliProcesses.until, to act while it is being analysed. */
+/**
+ * The newest video (not one of `except`) with frames done: a probe for CliProcesses.until, to act while it is being
+ * analysed.
+ */
 export async function videoInProgress(
   pipeline: Pipeline,
   except: ReadonlySet<string> = new Set(),

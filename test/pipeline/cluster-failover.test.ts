@@ -1,9 +1,10 @@
 // Redis Cluster failover: three masters, each with a replica, on loopback. Videos run through a
-// producer and two workers; mid-run one master is killed (-9) — once one holding only chunk
-// shards, once the one holding the records' and queues' slot (and shards); the cluster promotes its replica, and every connection — ioredis's Cluster for the
-// queues and records, the chunk client per master — finds the new owner of the slots. Every video
-// completes and every frame is counted exactly once (analysed, or failed with a reason where a
-// write the dead master had not replicated was lost): nothing is left waiting.
+// producer and two workers; mid-run one master is killed (-9) — once one holding only chunk shards,
+// once the one holding the records' and queues' slot (and shards); the cluster promotes its
+// replica, and every connection — ioredis's Cluster for the queues and records, the chunk client
+// per master — finds the new owner of the slots. Every video completes and every frame is counted
+// exactly once (analysed, or failed with a reason where a write the dead master had not replicated
+// was lost): nothing is left waiting.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -44,7 +44,8 @@ async function keysOf(videoId: string): Promise<string[]> {
 }
 
 beforeAll(() => {
-  // A small frame budget: the producer of the long video waits for room, so chunks are queued and held when it is cancelled.
+  // A small frame budget: the producer of the long video waits for room, so chunks are queued and
+  // held when it is cancelled.
   pipeline = createPipeline({
     redisUrl: redisUrl(),
     prefix,

@@ -29,7 +29,8 @@ describe('planSegments', () => {
     expect(plan.map((s) => s.frames)).toEqual([21, 24, 24, 24, null]);
     for (const segment of plan.slice(1)) {
       const keyframe = keyframes.filter((k) => k <= (segment.firstIndex - 1) / 2).pop()!;
-      // Decoding starts one interval before the first frame, at or after its keyframe: at most one interval of the previous segment decoded twice.
+      // Decoding starts one interval before the first frame, at or after its keyframe: at most one
+      // interval of the previous segment decoded twice.
       expect((segment.firstIndex - 1) / 2 - keyframe).toBeLessThan(0.5);
     }
   });

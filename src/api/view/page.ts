@@ -1,9 +1,9 @@
 // The page behind GET /v1/videos/{id}/view: the video (annotated) with its timeline under it — one
-// row for the whole video and one per person (per track without identities) — a cursor that follows playback, and a click on any
-// row seeks there. One self-contained HTML document, no build step and no framework: the script
-// fetches the result and the video through the same API (with the token from the page's
-// `#token=…` fragment, which browsers never send to servers or logs), so the page itself carries
-// no data and needs no token.
+// row for the whole video and one per person (per track without identities) — a cursor that follows
+// playback, and a click on any row seeks there. One self-contained HTML document, no build step and
+// no framework: the script fetches the result and the video through the same API (with the token
+// from the page's `#token=…` fragment, which browsers never send to servers or logs), so the page
+// itself carries no data and needs no token.
 
 import { CHART_PALETTE } from '../../results/index.ts';
 

@@ -25,7 +25,10 @@ export async function sendRangedFile(
     .send(createReadStream(file, { start, end }));
 }
 
-/** The one range of a `bytes=` header, clamped to the file; null: none (or a form we serve whole); 'unsatisfiable': past the end. */
+/**
+ * The one range of a `bytes=` header, clamped to the file; null: none (or a form we serve whole); 'unsatisfiable': past
+ * the end.
+ */
 export function parseRange(
   header: string | undefined,
   size: number,

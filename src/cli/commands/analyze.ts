@@ -292,7 +292,10 @@ async function analyzeVideos(args: string[]): Promise<number> {
   return completed === 0 ? EXIT_CODES.failure : EXIT_CODES.partial;
 }
 
-/** An interruption says what it cancelled (`left`: videos that could not be removed) and kept; any other error passes unchanged. */
+/**
+ * An interruption says what it cancelled (`left`: videos that could not be removed) and kept; any other error passes
+ * unchanged.
+ */
 function interrupted(error: unknown, cancelled: number, left: number, kept = 0): unknown {
   if (!(error instanceof InterruptedError)) return error;
   const removed =

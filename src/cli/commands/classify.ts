@@ -1,9 +1,9 @@
-// `fer-stream classify IMAGE... [--profile P] [--model DIR] [--no-detect] [--json] [--top K]`:
-// the faces in image files and the expression of each. Faces are detected first, as in videos
-// (a group photo gives one answer per person, not one for the whole picture); --no-detect
-// classifies each whole image (inputs that are already face crops). Images (files or folders, any
-// number) stream through one analyzer with a bounded window in flight, so its batchers batch them. A bad image gets its own error line and a
-// non-zero exit code; the other images are still printed.
+// `fer-stream classify IMAGE... [--profile P] [--model DIR] [--no-detect] [--json] [--top K]`: the
+// faces in image files and the expression of each. Faces are detected first, as in videos (a group
+// photo gives one answer per person, not one for the whole picture); --no-detect classifies each
+// whole image (inputs that are already face crops). Images (files or folders, any number) stream
+// through one analyzer with a bounded window in flight, so its batchers batch them. A bad image
+// gets its own error line and a non-zero exit code; the other images are still printed.
 
 import { loadConfig } from '../../config/index.ts';
 import type { Classification, FaceResult } from '../../core/types.ts';

@@ -25,7 +25,9 @@ export interface DetectThenClassifyOptions {
   readonly cropMargin: number;
   /** Classifying only what changed across consecutive frames (reuse.ts); default off. */
   readonly reuse?: ReuseSettings;
-  /** Gives each classified face an identity descriptor (persons across cuts, results/persons.ts); reused faces get none. */
+  /**
+   * Gives each classified face an identity descriptor (persons across cuts, results/persons.ts); reused faces get none.
+   */
   readonly embedder?: FaceIdentityEmbedder;
 }
 

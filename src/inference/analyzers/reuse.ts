@@ -16,7 +16,10 @@ import type { Box, Classification, RgbImage } from '../../core/types.ts';
 export interface ReuseSettings {
   /** Sampled frames a classification may be reused for after the one it came from; 0 = off. */
   readonly maxReuse: number;
-  /** Largest thumbnail difference (0..1, mean absolute difference of brightness-normalised grey) that counts as unchanged. */
+  /**
+   * Largest thumbnail difference (0..1, mean absolute difference of brightness-normalised grey) that counts as
+   * unchanged.
+   */
   readonly threshold: number;
   /** Smallest box IoU with the previous frame's face for the same face. */
   readonly minIou: number;
@@ -24,7 +27,10 @@ export interface ReuseSettings {
 
 export const REUSE_OFF: ReuseSettings = { maxReuse: 0, threshold: 0, minIou: 1 };
 
-/** The reuse settings of a configuration (FER_REUSE_MAX_FRAMES, FER_REUSE_THRESHOLD; the box must stay where it was: IoU ≥ 0.5). */
+/**
+ * The reuse settings of a configuration (FER_REUSE_MAX_FRAMES, FER_REUSE_THRESHOLD; the box must stay where it was: IoU
+ * ≥ 0.5).
+ */
 export function reuseSettings(faces: {
   readonly reuseMaxFrames: number;
   readonly reuseThreshold: number;
@@ -34,7 +40,10 @@ export function reuseSettings(faces: {
 
 const SIDE = 16;
 
-/** A 16×16 grey thumbnail of `region` (integer box inside the frame), each cell the mean of its pixels' sampled 4×4 grid, minus the thumbnail's mean. */
+/**
+ * A 16×16 grey thumbnail of `region` (integer box inside the frame), each cell the mean of its pixels' sampled 4×4
+ * grid, minus the thumbnail's mean.
+ */
 export function faceThumbnail(frame: RgbImage, region: Box): Float32Array {
   const out = new Float32Array(SIDE * SIDE);
   const { data, width } = frame;
@@ -165,7 +174,10 @@ export class ReuseGate {
     return gated;
   }
 
-  /** Ends the sequence (or a stretch of it: a frame whose detection failed): every open run is settled, and the next frame starts afresh. */
+  /**
+   * Ends the sequence (or a stretch of it: a frame whose detection failed): every open run is settled, and the next
+   * frame starts afresh.
+   */
   finish(): void {
     for (const run of this.previous) closeRun(run);
     this.previous = [];

@@ -60,7 +60,8 @@ export const INFERENCE_ABANDONED = 'inference_abandoned';
 
 /**
  * For a process being interrupted or stopped at once: every open host fails its queued runs with
- * an INFERENCE_ABANDONED error saying `why`, and refuses new ones. Runs already inside onnxruntime finish: a session thread cannot
+ * an INFERENCE_ABANDONED error saying `why`, and refuses new ones. Runs already inside onnxruntime finish: a session
+ * thread cannot
  * be stopped there, and ending the process meanwhile aborts it ("terminate called after throwing an
  * instance of 'Napi::Error'"). Resolves once they have, so that closing or exiting afterwards waits
  * for one batch, not the queue.
@@ -368,7 +369,9 @@ export class ThreadSessionHost implements InferenceHost {
     this.dispatch();
   }
 
-  /** A crashed thread is replaced so the host keeps its capacity; if that fails, queued runs fail instead of hanging. */
+  /**
+   * A crashed thread is replaced so the host keeps its capacity; if that fails, queued runs fail instead of hanging.
+   */
   private async replace(slot: Slot): Promise<void> {
     if (this.closing) {
       this.failQueueIfNoThreads();

@@ -18,7 +18,9 @@ export type DecodeDetections = (
   options: DecodeOptions,
 ) => Detection[];
 
-/** A second look at doubtful faces: which BlazeFace confirms them on a crop, at what score, below which primary score. */
+/**
+ * A second look at doubtful faces: which BlazeFace confirms them on a crop, at what score, below which primary score.
+ */
 export interface SecondLook extends Pick<CropCheckSettings, 'trustAbove'> {
   readonly confirmer: 'blazeface-front' | 'blazeface-back';
   readonly confirmAt: number;

@@ -55,7 +55,9 @@ export function padBottomRightAndResize(image: RgbImage, size: number, out: Floa
   }
 }
 
-/** tfjs's interpolation order: along the row first (top, bottom), then between the rows. Offsets < 0 are padding (0). */
+/**
+ * tfjs's interpolation order: along the row first (top, bottom), then between the rows. Offsets < 0 are padding (0).
+ */
 function bilinear(
   data: Uint8Array,
   tl: number,

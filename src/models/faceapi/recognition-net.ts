@@ -55,7 +55,10 @@ class ResNetLayers {
     private readonly weights: Weights,
   ) {}
 
-  /** conv + bias, then the scale layer (x·w + b per channel), then ReLU if asked; 'same' at stride 1, 'valid' at stride 2. */
+  /**
+   * conv + bias, then the scale layer (x·w + b per channel), then ReLU if asked; 'same' at stride 1, 'valid' at stride
+   * 2.
+   */
   conv(
     x: string,
     prefix: string,

@@ -188,7 +188,10 @@ export function vitConfigToHf(config: VitConfig): Record<string, unknown> {
   };
 }
 
-/** The seed model's preprocessing (ViTImageProcessor): bilinear resize to the model's size, rescale 1/255, normalise with 0.5/0.5. */
+/**
+ * The seed model's preprocessing (ViTImageProcessor): bilinear resize to the model's size, rescale 1/255, normalise
+ * with 0.5/0.5.
+ */
 export function defaultVitPreprocessor(config: VitConfig): PreprocessorConfig {
   return {
     image_processor_type: 'ViTImageProcessor',

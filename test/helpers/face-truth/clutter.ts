@@ -43,7 +43,9 @@ export function clutterPictures(dir = CLUTTER_DIR): ClutterPicture[] {
 
 const raw = (data: Uint8Array, width: number, height: number): RgbImage => ({ data, width, height });
 
-/** A GIMP pattern (.pat): big-endian header (size, version, width, height, bytes per pixel, "GPAT", name), then pixels. */
+/**
+ * A GIMP pattern (.pat): big-endian header (size, version, width, height, bytes per pixel, "GPAT", name), then pixels.
+ */
 function readGimpPattern(bytes: Buffer): RgbImage {
   const headerSize = bytes.readUInt32BE(0);
   const width = bytes.readUInt32BE(8);

@@ -21,7 +21,10 @@ export const FONT_FILE = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
 export interface Scene {
   /** Where the frame came from, e.g. "testsrc2#3" or "pexels_group.jpg". */
   readonly name: string;
-  /** no-face: generated pictures and scenery; clutter: paintings, photographs, animals, posters, cloth (clutter.ts), no face either. */
+  /**
+   * no-face: generated pictures and scenery; clutter: paintings, photographs, animals, posters, cloth (clutter.ts), no
+   * face either.
+   */
   readonly kind: 'no-face' | 'clutter' | 'composite' | 'photo';
   readonly image: RgbImage;
   /** The faces in it; `truncated` ones (cut by the photo's edge) count neither as found nor as missed. */

@@ -1,11 +1,12 @@
 // Each profile as it runs by default (compact: BlazeFace full range at its measured threshold, its
-// doubtful faces checked by BlazeFace short range; vit: YuNet, its doubtful faces checked by BlazeFace full range, with a synthetic ViT since only detection is checked)
-// finds no face where there is none — ffmpeg's test patterns, bars, fractals, automata, noise,
-// gradients, text, and real scenery cut from the fixture photos — and every face of the fixture
-// photos at frame size, each at IoU ≥ 0.5 with its hand-checked box, and nothing else. Where the
-// clutter pictures are fetched (test/helpers/face-truth/fetch-clutter.sh; CI fetches them): at most
-// 1 false face per 100 cluttered frames (paintings, landscape photographs, animals, coins, posters,
-// cloth), and with a person in front of a framed painting or poster, only the person.
+// doubtful faces checked by BlazeFace short range; vit: YuNet, its doubtful faces checked by
+// BlazeFace full range, with a synthetic ViT since only detection is checked) finds no face where
+// there is none — ffmpeg's test patterns, bars, fractals, automata, noise, gradients, text, and
+// real scenery cut from the fixture photos — and every face of the fixture photos at frame size,
+// each at IoU ≥ 0.5 with its hand-checked box, and nothing else. Where the clutter pictures are
+// fetched (test/helpers/face-truth/fetch-clutter.sh; CI fetches them): at most 1 false face per 100
+// cluttered frames (paintings, landscape photographs, animals, coins, posters, cloth), and with a
+// person in front of a framed painting or poster, only the person.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -101,7 +102,8 @@ describeWithTools('generated no-face frames', ['ffmpeg', 'the DejaVu font (drawt
                 score: f.detectorScore ?? 0,
               }));
               const match = matchFaces(detected, scene.faces);
-              // A detection touching no true face is invented (on the picture); one overlapping a face below IoU 0.5 is a face boxed loosely.
+              // A detection touching no true face is invented (on the picture); one overlapping a
+              // face below IoU 0.5 is a face boxed loosely.
               const onPicture = match.falseDetections.filter((d) => scene.faces.every((f) => iou(d.box, f.box) === 0));
               invented += onPicture.length;
               misplaced += match.falseDetections.length - onPicture.length;

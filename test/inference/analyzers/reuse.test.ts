@@ -28,7 +28,10 @@ describe('thumbnails', () => {
 });
 
 describe('the reuse gate', () => {
-  /** Gates `frames` (one face each), then finishes; the classifier gives frame i the label `labels[i]` ("same" when absent). */
+  /**
+   * Gates `frames` (one face each), then finishes; the classifier gives frame i the label `labels[i]` ("same" when
+   * absent).
+   */
   const run = async (
     gate: ReuseGate,
     frames: RgbImage[],

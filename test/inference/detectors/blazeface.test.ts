@@ -210,7 +210,8 @@ describeWithShared('BlazeFace (from npm, no network)', () => {
             expect(x).toBeCloseTo(px(r.keypoints[k]![0]), 2);
             expect(y).toBeCloseTo(py(r.keypoints[k]![1]), 2);
           });
-          // Keypoints make a face: the subject's right eye left of the left eye in the image, eyes above the nose above the mouth, all inside the box.
+          // Keypoints make a face: the subject's right eye left of the left eye in the image, eyes
+          // above the nose above the mouth, all inside the box.
           const [rightEye, leftEye, nose, mouth] = d.landmarks!;
           expect(rightEye![0]).toBeLessThan(leftEye![0]);
           expect(Math.max(rightEye![1], leftEye![1])).toBeLessThan(nose![1]);

@@ -35,7 +35,8 @@ describe('a second look at doubtful faces', () => {
       { box: box(300, 100, 50), score: 0.6 },
       { box: box(500, 300, 40), score: 0.55 },
     ]);
-    // On a crop, the confirmer answers in crop pixels: a face in the middle of a 100×100 crop (the first doubtful face), nothing on the 80×80 one.
+    // On a crop, the confirmer answers in crop pixels: a face in the middle of a 100×100 crop (the
+    // first doubtful face), nothing on the 80×80 one.
     const confirmer = new TableDetector('c', (crop) =>
       crop.width === 100 ? [{ box: box(25, 25, 50), score: 0.9 }] : [],
     );

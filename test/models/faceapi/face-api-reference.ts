@@ -71,7 +71,9 @@ export async function referenceDetectorInput(image: RgbImage, inputSize: number)
   }
 }
 
-/** face-api's FaceExpressionNet.predictExpressions on one RGB face image: the seven probabilities in its label order. */
+/**
+ * face-api's FaceExpressionNet.predictExpressions on one RGB face image: the seven probabilities in its label order.
+ */
 export async function referenceExpressions(face: RgbImage): Promise<number[]> {
   const faceapi = await loadFaceApi();
   const tensor = toTensor(faceapi, face);

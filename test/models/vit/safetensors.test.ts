@@ -12,7 +12,9 @@ import { describeWithTools } from '../../helpers/system-tools.ts';
 const tmp = mkdtempSync(path.join(tmpdir(), 'fer-safetensors-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** Values that exercise float16 rounding: normal, subnormal, overflow, ties (−0 is checked apart: JSON loses its sign). */
+/**
+ * Values that exercise float16 rounding: normal, subnormal, overflow, ties (−0 is checked apart: JSON loses its sign).
+ */
 const probe = Float32Array.from([
   0,
   1,

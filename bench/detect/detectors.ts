@@ -3,7 +3,6 @@
 // NMS, filtering after NMS equals NMS after filtering; BlazeFace's weighted NMS blends a few more
 // low-score boxes into each face at the floor, which moves boxes by a pixel or two).
 
-import path from 'node:path';
 import type { Config } from '../../src/config/index.ts';
 import { ensureDetectorDir } from '../../src/inference/detectors/families/index.ts';
 import { CropConfirmedDetector, DEFAULT_CROP_CHECK } from '../../src/inference/detectors/crop-confirmed-detector.ts';

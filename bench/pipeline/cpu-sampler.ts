@@ -33,7 +33,7 @@ export function sampleCpu(pid: number): CpuSample | undefined {
   const own = statFields(`/proc/${pid}/stat`);
   if (own === undefined) return undefined;
   const threads = new Map<number, number>();
-  let tids: string[] = [];
+  let tids: string[];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
   } catch {

@@ -118,7 +118,7 @@ describeWithShared('fer-stream classify detects faces first', () => {
     expect(doc.images[1].faces).toEqual([]);
     const text = await cli(['classify', photo(), file('red.png')], { FER_MODELS_DIR: file('compact-models') });
     expect(text.stdout).toMatch(
-      /pexels_group\.jpg: 4 faces\n(  face \d at \d+,\d+ \d+×\d+ \(score 0\.\d\d\): \w+ 0\.\d{3}, .*\n){4}/,
+      /pexels_group\.jpg: 4 faces\n( {2}face \d at \d+,\d+ \d+×\d+ \(score 0\.\d\d\): \w+ 0\.\d{3}, .*\n){4}/,
     );
     expect(text.stdout).toContain(`${file('red.png')}: no face found (--no-detect classifies the whole image)`);
   });

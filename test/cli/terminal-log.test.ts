@@ -30,7 +30,7 @@ describe('command logger', () => {
   it('on a terminal: through the progress view once there is one', () => {
     const err = stream(true);
     const seen: string[] = [];
-    let view: { log: (line: string) => void } | undefined;
+    let view: { log: (line: string) => void } | undefined = undefined;
     const logger = createCommandLogger('analyze', () => view, err as never, {});
     logger.warn('before the view');
     view = { log: (line) => seen.push(line) };

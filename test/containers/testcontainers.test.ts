@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
-import setupRedis, { REDIS_IMAGE } from '../setup/global-redis.ts';
+import setupRedis from '../setup/global-redis.ts';
 import { freePort } from '../helpers/own-redis.ts';
 import { describeWithTools } from '../helpers/system-tools.ts';
 import { podman, PodmanService, runOk } from './podman.ts';

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import { startProcessMetrics } from '../../src/metrics/process.ts';
 import { backlogExporter, createPipeline, submitVideo } from '../../src/pipeline/index.ts';

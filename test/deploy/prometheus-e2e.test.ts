@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { volumeFreeBytes } from '../../src/api/upload-space.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { buildSyntheticVitModelDir } from '../../src/models/vit/model-dir.ts';

@@ -10,7 +10,7 @@ import type { VideoResult } from '../../src/results/types.ts';
 import { buildSyntheticVitModelDir } from '../../src/models/vit/model-dir.ts';
 import { mediaBinaries } from '../../src/producer/binaries.ts';
 import { redisUrl, testPrefix } from '../helpers/redis.ts';
-import { CliProcesses, repoRoot, type CliChild } from '../helpers/cli-processes.ts';
+import { CliProcesses, type CliChild } from '../helpers/cli-processes.ts';
 
 // The horizontal shape: a producer process, two worker processes and the API, each its own child
 // process (the real CLI), sharing nothing but one Redis and the upload directory. The test talks

@@ -139,9 +139,8 @@ describe('webhooks', () => {
     ).toBe(400);
     await waitForVideos(main.pipeline, [good, bad], { timeoutMs: 60_000, pollMs: 50 });
 
-    let statuses: Array<Awaited<ReturnType<typeof getVideoStatus>>> = [];
     for (let waited = 0; waited < 20_000; waited += 100) {
-      statuses = await Promise.all([good, bad].map((id) => getVideoStatus(main.pipeline, id)));
+      const statuses = await Promise.all([good, bad].map((id) => getVideoStatus(main.pipeline, id)));
       if (statuses.every((s) => s!.webhooks[0]?.state === 'delivered')) break;
       await sleep(100);
     }

@@ -155,7 +155,7 @@ function chart(
   }
   const all = lines.flatMap((l) => l.points.map(([, v]) => v));
   const failed = checks.filter((c) => c.outcome !== 'ok');
-  let yMin = all.length ? Math.min(0, ...all) : 0;
+  const yMin = all.length ? Math.min(0, ...all) : 0;
   let yMax = all.length ? Math.max(...all) : 1;
   if (yMax === yMin) yMax = yMin + 1;
   const sx = (t: number) => x0 + pad.left + ((t - start) / Math.max(1, end - start)) * plotW;

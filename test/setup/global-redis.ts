@@ -50,6 +50,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw new Error(
       `No Redis for the tests: ${url} is not reachable and no Docker engine could start one (${(error as Error).message}). ` +
         'Start Redis locally (redis-server) or set REDIS_URL to a reachable server.',
+      { cause: error },
     );
   }
 }

@@ -27,7 +27,7 @@ import { applyNoDetect, NO_DETECT_OPTION, NO_DETECT_USAGE } from '../faces-optio
 import { trackingFor } from '../../app/tracking.ts';
 import type { FrameAnalyzer } from '../../core/types.ts';
 import type { ProfileChoice } from '../../inference/profiles.ts';
-import { createFrameAnalyzer, DEFAULT_MODEL, parseAnalyzerKind } from '../../app/frame-analyzer.ts';
+import { createFrameAnalyzer, parseAnalyzerKind } from '../../app/frame-analyzer.ts';
 import { createProgressView, type ProgressView } from '../progress.ts';
 import { createCommandLogger } from '../terminal-log.ts';
 import { abandonQueuedInference } from '../../inference/backend/index.ts';

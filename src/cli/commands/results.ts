@@ -59,7 +59,7 @@ const results: Command = {
     const service = createPipelineVideoService(pipeline);
     let result: VideoResult | null;
     let source = '';
-    let name = id;
+    let name: string;
     try {
       const status = await service.status(id);
       if (status === null) {

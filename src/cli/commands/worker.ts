@@ -11,7 +11,7 @@ import { parseCommandArgs, UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
 import { applyNoDetect, NO_DETECT_OPTION, NO_DETECT_USAGE } from '../faces-options.ts';
 import { trackingFor } from '../../app/tracking.ts';
-import { createFrameAnalyzer, DEFAULT_MODEL, parseAnalyzerKind } from '../../app/frame-analyzer.ts';
+import { createFrameAnalyzer, parseAnalyzerKind } from '../../app/frame-analyzer.ts';
 import { runService } from '../service-runner.ts';
 
 const worker: Command = {

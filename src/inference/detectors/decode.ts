@@ -3,7 +3,6 @@
 
 import type { Detection } from '../../core/types.ts';
 import type { Tensor } from '../types.ts';
-import type { InputMapping } from './geometry.ts';
 import { clampBox, nms } from './geometry.ts';
 
 export interface DecodeOptions {

@@ -46,7 +46,7 @@ export function parseDetectorSpec(text: string, where: string): DetectorSpec {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${where}: not valid JSON (${(error as Error).message})`);
+    throw new Error(`${where}: not valid JSON (${(error as Error).message})`, { cause: error });
   }
   const parsed = detectorSpecSchema.safeParse(raw);
   if (!parsed.success) {

@@ -140,7 +140,7 @@ export function vitConfigFromHf(json: unknown, source = 'config.json'): VitConfi
       labels: labelsFromId2Label(c.id2label, source),
     });
   } catch (error) {
-    if (error instanceof RangeError) throw new Error(`${source}: ${error.message}`);
+    if (error instanceof RangeError) throw new Error(`${source}: ${error.message}`, { cause: error });
     throw error;
   }
 }

@@ -45,7 +45,7 @@ export function parseSafetensorsHeader(
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
   } catch (error) {
-    throw new Error(`${source}: header is not valid JSON (${(error as Error).message})`);
+    throw new Error(`${source}: header is not valid JSON (${(error as Error).message})`, { cause: error });
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header))
     throw new Error(`${source}: header is not a JSON object`);

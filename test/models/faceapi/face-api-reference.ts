@@ -9,7 +9,6 @@ import type { Box, RgbImage } from '../../../src/core/types.ts';
 const require = createRequire(import.meta.url);
 
 // face-api's node-wasm bundle: CommonJS, requires @tensorflow/tfjs + tfjs-backend-wasm.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type FaceApi = any;
 
 let loaded: Promise<FaceApi> | undefined;

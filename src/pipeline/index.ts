@@ -50,6 +50,16 @@ export {
   getVideoResult,
   listVideoIds,
   resolveVideoOptions,
+  addVideoJob,
+  awaitAcceptance,
+  decodeErrorsOf,
+  type VideoState,
+  type VideoStatus,
+  type VideoOptions,
+  type ResolvedVideoOptions,
+  type SubmitVideoInput,
+} from './videos.ts';
+export {
   updateVideo,
   failVideo,
   recordFrameResults,
@@ -58,19 +68,11 @@ export {
   loadFrameResults,
   loadVideoRecord,
   storeVideoResult,
-  addVideoJob,
-  awaitAcceptance,
   touchVideo,
   releaseVideoChunks,
   doneFrameIndexes,
-  decodeErrorsOf,
-  type VideoState,
-  type VideoStatus,
-  type VideoOptions,
-  type ResolvedVideoOptions,
-  type SubmitVideoInput,
   type RecordFramesOutcome,
-} from './videos.ts';
+} from './video-progress.ts';
 export {
   addSegmentJobs,
   beginSegment,

@@ -4,14 +4,8 @@
 // results' retention; their index entries are pruned by the recovery sweep).
 
 import type { Pipeline } from './context.ts';
-import {
-  failVideo,
-  getVideoStatus,
-  heldChunkKeys,
-  releaseVideoChunks,
-  type VideoState,
-  type VideoStatus,
-} from './videos.ts';
+import { getVideoStatus, type VideoState, type VideoStatus } from './videos.ts';
+import { failVideo, heldChunkKeys, releaseVideoChunks } from './video-progress.ts';
 import { removeWebhooks } from './webhooks.ts';
 import { segmentJobId, segmentPlanOf } from './segments.ts';
 

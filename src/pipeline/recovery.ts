@@ -13,17 +13,15 @@ import type { FrameResult } from '../core/types.ts';
 import type { FrameJobData, Pipeline } from './context.ts';
 import { redisErrorReason } from './connection-watch.ts';
 import { reconcileHeld } from './frame-store.ts';
+import { addVideoJob, awaitAcceptance, type ResolvedVideoOptions } from './videos.ts';
 import {
-  addVideoJob,
-  awaitAcceptance,
   doneFrameIndexes,
   enqueueFinalize,
   failVideo,
   recordFrameResults,
   touchVideo,
   type RecordFramesOutcome,
-  type ResolvedVideoOptions,
-} from './videos.ts';
+} from './video-progress.ts';
 import { heldChunkJobIds, pruneVideoIndex } from './manage.ts';
 import { PENDING_JOB_STATES } from './job-states.ts';
 import { producerJobPending } from './segments.ts';

@@ -1,5 +1,6 @@
 // Per-video results: aggregation (pure), CSV and chart exports.
-export { buildVideoResult, resmoothVideoResult, argmax } from './aggregate.ts';
+export { buildVideoResult, resmoothVideoResult } from './aggregate.ts';
+export { argmax } from './timeline.ts';
 export {
   toCsv,
   toTracksCsv,

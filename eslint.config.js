@@ -23,6 +23,8 @@ export default tseslint.config(
           ignoreRestSiblings: true,
         },
       ],
+      // A file is one job; past 400 lines it is doing two (docs/development.md "Layout").
+      'max-lines': ['error', { max: 400 }],
       'max-len': [
         'error',
         { code: 120, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true, ignoreUrls: true },

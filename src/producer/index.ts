@@ -10,11 +10,6 @@ export {
   type FrameChunk,
   type ChunkingOptions,
 } from './frames.ts';
-export {
-  produceVideo,
-  startProducer,
-  type ProducerOptions,
-  type ProducerHandle,
-  type ProduceOutcome,
-} from './producer.ts';
+export { produceVideo, type ProducerOptions, type ProduceOutcome } from './producer.ts';
+export { startProducer, type ProducerHandle } from './producer-service.ts';
 export { writeAnnotatedVideo, type AnnotateOptions } from './annotate.ts';

@@ -1,9 +1,9 @@
-// The producer: takes videos off the `videos` queue, probes and validates each one, streams its
-// sampled frames, packs them into chunks (one Redis value each, under the frame budget) and
-// enqueues one frame job per chunk. A long video is split at keyframes into segments, each its own
-// job any producer takes (segments.ts). Bad input fails only that video, with a specific message.
+// Producing one video (or one segment of it): probes and validates it, streams its sampled
+// frames, packs them into chunks (one Redis value each, under the frame budget) and enqueues one
+// frame job per chunk; producer-service.ts runs this for the `videos` queue. A long video is split
+// at keyframes into segments, each its own job any producer takes (segments.ts). Bad input fails
+// only that video, with a specific message.
 
-import { Worker, type Job } from 'bullmq';
 import { FerError } from '../core/types.ts';
 import { hwaccelFor, resolveHwaccel } from './hwaccel.ts';
 import type { Logger } from '../core/logger.ts';
@@ -12,25 +12,19 @@ import {
   addSegmentJobs,
   awaitAcceptance,
   beginSegment,
-  describeJobFailure,
   enqueueFinalize,
   failVideo,
   getVideoStatus,
   loadVideoRecord,
   markSegmentProduced,
   markVideoProduced,
-  QUEUE_NAMES,
   recordFrameResults,
-  reportQueueError,
   segmentPlanOf,
   shardFrameBudget,
-  startHeartbeat,
-  startRecovery,
   unfinishedSegments,
   updateVideo,
   type Pipeline,
   type Segment,
-  type VideoJobData,
   type VideoStatus,
 } from '../pipeline/index.ts';
 import { sendFrames } from './chunk-sender.ts';
@@ -360,55 +354,4 @@ export async function produceSegment(
   if (await markSegmentProduced(pipeline, videoId, segmentIndex, plan.length, frames))
     await enqueueFinalize(pipeline, videoId);
   return { state: 'processing', framesTotal: frames };
-}
-
-export interface ProducerHandle {
-  /** Stops taking videos; with `force` false, finishes the videos in progress first. */
-  close(force?: boolean): Promise<void>;
-}
-
-/** Runs a producer: consumes the `videos` queue with FER_PRODUCER_CONCURRENCY videos at a time. */
-export function startProducer(pipeline: Pipeline, options: ProducerOptions = {}): ProducerHandle {
-  const worker = new Worker<VideoJobData>(
-    QUEUE_NAMES.videos,
-    async (job: Job<VideoJobData>) => {
-      if (job.data.segment !== undefined) return produceSegment(pipeline, job.data.videoId, job.data.segment, options);
-      options.observer?.videoSubmitted?.();
-      return produceVideo(pipeline, job.data.videoId, options);
-    },
-    { ...pipeline.workerOptions(), concurrency: pipeline.config.producerConcurrency },
-  );
-  worker.on('failed', (job, error) => {
-    if (!job) return;
-    // For good (retries used up, or its producers died too often) or to be retried: the job's state says.
-    void job
-      .getState()
-      .then(async (state) => {
-        options.logger?.warn(
-          { videoId: job.data.videoId, jobId: job.id, final: state === 'failed', reason: error.message },
-          'video job failed',
-        );
-        if (state !== 'failed') return;
-        const message = `splitting the video into frames failed: ${describeJobFailure(error.message, pipeline)}`;
-        if (await failVideo(pipeline, job.data.videoId, { code: 'producer_failed', message }))
-          options.observer?.videoFailed?.({ reason: 'producer_failed' });
-      })
-      .catch((err: unknown) =>
-        options.logger?.warn(
-          { videoId: job.data.videoId, reason: (err as Error).message },
-          'could not fail the video now; the recovery sweep will',
-        ),
-      );
-  });
-  worker.on('error', (error) => reportQueueError(options.logger, 'videos', error));
-  const recovery = options.recovery === false ? undefined : startRecovery(pipeline, options.logger);
-  // Seen by the API, `status` and the metrics (src/pipeline/heartbeats.ts).
-  const heartbeat = startHeartbeat(pipeline, 'producer');
-  return {
-    async close(force = false) {
-      await recovery?.stop();
-      await heartbeat.stop();
-      await worker.close(force);
-    },
-  };
 }

@@ -5,7 +5,7 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
-import { FerError } from '../core/types.ts';
+import { FerError } from '../core/errors.ts';
 
 export interface ApiToken {
   /** Owner of the videos submitted with it; shown in logs, never the token itself. */

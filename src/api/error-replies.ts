@@ -5,8 +5,8 @@
 import type { Socket } from 'node:net';
 import type { ErrorObject } from 'ajv';
 import type { FastifyError, FastifyRequest } from 'fastify';
-import { FerError } from '../core/types.ts';
-import { ApiError, ERROR_CODES, errorBody, type ErrorCode } from './errors.ts';
+import { FerError } from '../core/errors.ts';
+import { ApiError, ERROR_CODES, errorBody, type RequestErrorCode as ErrorCode } from './errors.ts';
 import { describeValidation } from './request-validation.ts';
 import { isVolumeFull, volumeFull } from './upload-space.ts';
 
@@ -52,7 +52,9 @@ export function describeError(
   maxUploadBytes: number,
 ): { status: number; code: string; message: string } {
   if (error instanceof ApiError) return { status: error.statusCode, code: error.code, message: error.message };
-  if (error instanceof FerError) return { status: 400, code: error.code, message: error.message };
+  // Ours: the catalogue's status (a video's or a model's fault is the request's, 400; Redis out of
+  // reach 503; a fault of ours 500).
+  if (error instanceof FerError) return { status: error.httpStatus, code: error.code, message: error.message };
   if (isVolumeFull(error)) return describeError(volumeFull(error), maxUploadBytes);
   switch (error.code) {
     case 'FST_REQ_FILE_TOO_LARGE':

@@ -1,41 +1,24 @@
-import { FerError } from '../core/types.ts';
+import { ERROR_CATALOGUE, FerError, REQUEST_ERROR_CODES, type RequestErrorCode } from '../core/errors.ts';
 
-// Every API error is `{"error": {"code", "message"}}` with one of these stable codes (documented in
-// the OpenAPI description and the README); clients branch on `code`, people read `message`.
+export type { RequestErrorCode } from '../core/errors.ts';
 
-export const ERROR_CODES = {
-  invalid_request: 400,
-  invalid_id: 400,
-  invalid_format: 400,
-  missing_file: 400,
-  input_not_found: 400,
-  path_submission_disabled: 403,
-  path_outside_input_dir: 403,
-  unauthorized: 401,
-  not_found: 404,
-  request_timeout: 408,
-  results_not_ready: 409,
-  video_failed: 409,
-  video_cancelled: 409,
-  video_finished: 409,
-  idempotency_conflict: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  headers_too_large: 431,
-  rate_limited: 429,
-  unavailable: 503,
-  insufficient_storage: 507,
-  internal_error: 500,
-} as const;
+// Every API error is `{"error": {"code", "message"}}` with a stable code from the one catalogue
+// (src/core/errors.ts, which also gives its HTTP status); clients branch on `code`, people read
+// `message`. The codes a request is answered with are the catalogue's `request` ones.
 
-export type ErrorCode = keyof typeof ERROR_CODES;
+/** The codes the API answers with and their HTTP status (the OpenAPI enum, in order). */
+export const ERROR_CODES = Object.fromEntries(
+  REQUEST_ERROR_CODES.map((code) => [code, ERROR_CATALOGUE[code].http]),
+) as {
+  readonly [code in RequestErrorCode]: number;
+};
 
 export class ApiError extends FerError {
   readonly statusCode: number;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: RequestErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
     this.name = 'ApiError';
-    this.statusCode = ERROR_CODES[code];
+    this.statusCode = this.httpStatus;
   }
 }
 

@@ -1,4 +1,4 @@
-import { FerError } from '../core/types.ts';
+import { FerError } from '../core/errors.ts';
 import { rm } from 'node:fs/promises';
 import {
   CANCELLED_CODE,

@@ -7,7 +7,7 @@ import type { Logger } from '../core/logger.ts';
 import { resmoothVideoResult } from '../results/aggregate.ts';
 import { RESULT_FORMAT_NAMES, resultFormat, type ResultFormatName } from '../results/formats.ts';
 import { authenticate, type ApiToken } from './auth.ts';
-import { ApiError, errorBody, type ErrorCode } from './errors.ts';
+import { ApiError, errorBody, type RequestErrorCode as ErrorCode } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { MAX_PAGE, MAX_SMOOTHING_WINDOW } from './openapi-common.ts';
 import { ajv, routeSchema } from './request-validation.ts';

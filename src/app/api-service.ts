@@ -1,6 +1,7 @@
 // The HTTP API on a pipeline: the server, its metrics and the upload sweep — for `fer-stream api`
 // (the API alone, for deployments) and `fer-stream serve` (API, producer and worker in one process).
 
+import { FerError } from '../core/errors.ts';
 import { buildApiServer } from '../api/server.ts';
 import { createPipelineVideoService } from '../api/pipeline-service.ts';
 import { redisRateLimitStore } from '../api/rate-limit-store.ts';
@@ -8,7 +9,6 @@ import { volumeFreeBytes } from '../api/upload-space.ts';
 import { sweepUploads } from '../api/uploads.ts';
 import { annotatedDirOf } from '../api/view/routes.ts';
 import { assertSafeListen, parseTokens, type ApiToken } from '../api/auth.ts';
-import { StartupRefusedError } from './errors.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ProcessMetrics } from '../metrics/process.ts';
@@ -30,7 +30,8 @@ export function apiTokens(config: Config): ApiToken[] {
     assertSafeListen(config.api.host, config.api.auth, tokens);
     return tokens;
   } catch (error) {
-    throw new StartupRefusedError((error as Error).message);
+    // Refused as configured (tokens unreadable, or none on a network address): exit 1.
+    throw new FerError('unsafe_listen', (error as Error).message, { cause: error });
   }
 }
 

@@ -5,6 +5,7 @@
 // classifier on the whole frame, for inputs that are already face crops. `cost-free` measures the
 // pipeline itself (bench:overhead, plumbing tests) — it is not a model.
 
+import { FerError } from '../core/errors.ts';
 import path from 'node:path';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../core/logger.ts';
@@ -13,7 +14,6 @@ import type { FrameAnalyzer, RgbImage } from '../core/types.ts';
 import { chooseProfile, createProfileAnalyzer, type ProfileChoice } from '../inference/profiles.ts';
 import type { BatchObserver, ImageInput } from '../inference/types.ts';
 import { CostFreeAnalyzer, frameOrigin, WholeFrameAnalyzer } from '../worker/index.ts';
-import { InvalidChoiceError } from './errors.ts';
 import { reuseSettings } from '../inference/analyzers/reuse.ts';
 import { ensureFaceApiModels } from '../models/faceapi/convert.ts';
 import { compactExpression, compactExpressionDirs } from '../models/compact-expression.ts';
@@ -28,7 +28,7 @@ export const DEFAULT_MODEL = 'vit-fer';
 export function parseAnalyzerKind(value: string | undefined): AnalyzerKind | undefined {
   if (value === undefined) return undefined;
   if (!(ANALYZER_KINDS as readonly string[]).includes(value))
-    throw new InvalidChoiceError(`--analyzer must be one of ${ANALYZER_KINDS.join(', ')}, got "${value}"`);
+    throw new FerError('invalid_choice', `--analyzer must be one of ${ANALYZER_KINDS.join(', ')}, got "${value}"`);
   return value as AnalyzerKind;
 }
 
@@ -95,7 +95,7 @@ export async function createFrameAnalyzer(options: {
   if (kind === 'faces') {
     const firstDir = typeof options.modelDir === 'string' ? options.modelDir : options.modelDir?.[0];
     const choice = await chooseProfile(options.config, options.profile, firstDir).catch((error: Error) => {
-      throw new InvalidChoiceError(error.message);
+      throw new FerError('invalid_choice', error.message, { cause: error });
     });
     options.onProfile?.(choice);
     return createProfileAnalyzer(options.config, choice.profile, {
@@ -143,7 +143,7 @@ export async function profileExpressionDirs(
   onProfile?: (choice: ProfileChoice) => void,
 ): Promise<string[]> {
   const choice = await chooseProfile(config, profile).catch((error: Error) => {
-    throw new InvalidChoiceError(error.message);
+    throw new FerError('invalid_choice', error.message, { cause: error });
   });
   onProfile?.(choice);
   if (choice.profile === 'vit') return [path.join(config.modelsDir, config.models.vitModel)];

@@ -1,9 +1,13 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { FerError } from '../core/errors.ts';
 import { closest } from './suggest.ts';
 
-/** Thrown for bad command-line usage; the dispatcher turns it into exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
+/** A command line that cannot work (exit 2): the catalogue's `usage`. */
+export class UsageError extends FerError {
+  constructor(message: string) {
+    super('usage', message);
+    this.name = 'UsageError';
+  }
 }
 
 /** node:util parseArgs with usage errors that the dispatcher recognises. */

@@ -8,20 +8,5 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-/** Exit codes: stable, documented in the README. */
-export const EXIT_CODES = {
-  ok: 0,
-  failure: 1,
-  usage: 2,
-  /** At least one video failed while others succeeded. */
-  partial: 3,
-  /** A service the command needs (Redis) cannot be reached. */
-  unavailable: 4,
-  /** The video is not finished yet (results asked too early): try again later. */
-  pending: 5,
-  /**
-   * Stopped by Ctrl-C (SIGINT) or SIGTERM: what the command had submitted was cancelled (128 + SIGINT, as shells report
-   * it).
-   */
-  interrupted: 130,
-} as const;
+/** Exit codes: one table with the error catalogue's (src/core/errors.ts), documented in docs/cli.md. */
+export { EXIT_CODES } from '../core/errors.ts';

@@ -3,21 +3,10 @@
 // long-running services wait for it with backoff, one log line per attempt, and afterwards log one
 // line when the connection is lost and one when it is back — never a stack per reconnect.
 
+import { FerError } from '../core/errors.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../core/logger.ts';
 import { createPipeline, parseNodes, redisErrorReason, type Pipeline } from '../pipeline/index.ts';
-import { EXIT_CODES } from './command.ts';
-
-/** An error that carries the exit code the dispatcher returns. */
-export class CommandError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-    this.name = 'CommandError';
-  }
-}
 
 /** The Redis URL without its password, for messages and logs. */
 export function redactedRedisUrl(url: string): string {
@@ -40,8 +29,8 @@ export interface OpenPipelineOptions {
 }
 
 /**
- * Opens the pipeline once Redis answers; CommandError (exit code `unavailable`) when a one-shot command cannot reach
- * it.
+ * Opens the pipeline once Redis answers; FerError `redis_unavailable` (exit code `unavailable`) when
+ * a one-shot command cannot reach it.
  */
 export async function openPipeline(config: Config, options: OpenPipelineOptions = {}): Promise<Pipeline> {
   const log = options.waitWith;
@@ -98,13 +87,13 @@ export async function openPipeline(config: Config, options: OpenPipelineOptions 
       const reason = lastError ? redisErrorReason(lastError) : '';
       // Up but refusing us: the hint is the credentials, not whether it runs.
       if (/WRONGPASS|NOAUTH|NOPERM/.test(reason))
-        throw new CommandError(
+        throw new FerError(
+          'redis_unavailable',
           `Redis at ${where} refused the connection's credentials (${reason}): check the user and password in REDIS_URL`,
-          EXIT_CODES.unavailable,
         );
-      throw new CommandError(
+      throw new FerError(
+        'redis_unavailable',
         `Redis unreachable at ${where}${reason ? ` (${reason})` : ''}: is it running? (set REDIS_URL)`,
-        EXIT_CODES.unavailable,
       );
     }
   } catch (error) {

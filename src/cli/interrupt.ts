@@ -2,13 +2,12 @@
 // command cancels its work and cleans up, and gives both signals back their default action, so a
 // second one ends the process at once.
 
-import { EXIT_CODES } from './command.ts';
+import { FerError } from '../core/errors.ts';
 
-export class InterruptedError extends Error {
-  readonly exitCode = EXIT_CODES.interrupted;
-
+/** The catalogue's `interrupted` (exit 130). */
+export class InterruptedError extends FerError {
   constructor(message: string) {
-    super(message);
+    super('interrupted', message);
     this.name = 'InterruptedError';
   }
 }

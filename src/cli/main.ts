@@ -3,6 +3,7 @@
 
 // Command and EXIT_CODES live in command.ts, so command modules import them without an import
 // cycle through this registry (which imports the commands).
+import { FerError } from '../core/errors.ts';
 import { EXIT_CODES, type Command } from './command.ts';
 import { FERSTREAM_VERSION } from '../core/version.ts';
 import { closest } from './suggest.ts';
@@ -115,9 +116,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (error) {
-    const err = error as Error & { code?: string; exitCode?: number };
-    console.error(`fer-stream ${name}: ${err.message}`);
-    if (typeof err.exitCode === 'number') return err.exitCode;
-    return err.name === 'UsageError' ? EXIT_CODES.usage : EXIT_CODES.failure;
+    console.error(`fer-stream ${name}: ${(error as Error).message}`);
+    // Ours carry the catalogue's exit code (src/core/errors.ts); anything else is a failure.
+    return error instanceof FerError ? error.exitCode : EXIT_CODES.failure;
   }
 }

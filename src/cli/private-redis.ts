@@ -3,13 +3,12 @@
 // directory (mode 0700, no TCP port, no persistence), and stop it when the command ends. Long-running
 // services never do this: they wait for their Redis.
 
+import { FerError } from '../core/errors.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { EXIT_CODES } from './command.ts';
-import { CommandError } from './connect.ts';
 
 /** Where the default Redis would be. */
 const DEFAULT_HOST = '127.0.0.1';
@@ -65,9 +64,9 @@ export async function privateRedisIfNeeded(
   if (env.REDIS_URL || env.FER_REDIS_SENTINELS || env.FER_REDIS_CLUSTER) return null;
   if (await redisAnswers(DEFAULT_HOST, DEFAULT_PORT)) return null;
   if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
-    throw new CommandError(
+    throw new FerError(
+      'redis_unavailable',
       `no Redis answers on ${DEFAULT_HOST}:${DEFAULT_PORT} and redis-server is not installed to start a private one: ${redisInstallHint()} (or set REDIS_URL)`,
-      EXIT_CODES.unavailable,
     );
   }
   const redis = await startPrivateRedis();
@@ -129,9 +128,9 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   while (!(await socketAnswers(socket))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
-      throw new CommandError(
+      throw new FerError(
+        'redis_unavailable',
         `could not start a private redis-server: ${stderr.trim().split('\n').pop() || 'it did not answer within 10 s'}`,
-        EXIT_CODES.unavailable,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 50));

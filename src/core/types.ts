@@ -94,18 +94,6 @@ export interface FrameAnalyzer {
   close(): Promise<void>;
 }
 
-/** An error whose message is meant for the user and whose code is stable (API error codes, exit codes). */
-export class FerError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'FerError';
-  }
-}
-
 /**
  * A frame's colour signature (computed by core/colour-signature.ts): scene cuts are found by comparing consecutive
  * ones.

@@ -4,7 +4,8 @@
 // with no face is excluded from the classification metrics and reported as missed coverage).
 
 import { canonicalExpression } from '../core/expressions.ts';
-import { FerError, type FaceResult } from '../core/types.ts';
+import type { FaceResult } from '../core/types.ts';
+import { FerError } from '../core/errors.ts';
 import type { ImageEntry } from './image-set.ts';
 import { ClassificationScorer, type ClassificationReport } from './metrics.ts';
 import type { ImageOutcome } from './run-images.ts';

@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { opendir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { FerError } from '../core/types.ts';
+import { FerError } from '../core/errors.ts';
 
 export interface ImageEntry {
   readonly path: string;

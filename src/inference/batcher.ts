@@ -4,7 +4,7 @@
 // runs the next one fills, and threads never wait for the queue to be looked at.
 
 import { performance } from 'node:perf_hooks';
-import { FerError } from '../core/types.ts';
+import { FerError } from '../core/errors.ts';
 import type { Batcher, BatchObserver } from './types.ts';
 
 export interface BatcherOptions<TRequest, TResult> {

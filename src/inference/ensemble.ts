@@ -4,7 +4,8 @@
 // Members run concurrently, each batching through its own batcher, so an ensemble of two small
 // nets costs about the sum of their CPU, not more latency per face.
 
-import { FerError, type Classification, type ModelInfo, type RgbImage } from '../core/types.ts';
+import type { Classification, ModelInfo, RgbImage } from '../core/types.ts';
+import { FerError } from '../core/errors.ts';
 import { classificationFrom, createImageClassifier, type ClassifierOptions } from './classifier.ts';
 import type { ExecutionProviderName, ImageClassifier, ImageInput } from './types.ts';
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { InferenceConfig } from '../config/inference.ts';
 import type { Logger } from '../core/logger.ts';
-import { FerError } from '../core/types.ts';
+import { FerError } from '../core/errors.ts';
 import { mapModelLabels, type LabelMapping } from '../core/expressions.ts';
 import { createInferenceHost, hostOptionsFromConfig, type ThreadSessionHost } from './backend/index.ts';
 import { checkPreprocessorConfig } from './preprocess.ts';

@@ -4,7 +4,7 @@
 // own, which moves to the thread too.
 
 import { Worker } from 'node:worker_threads';
-import { FerError } from '../core/types.ts';
+import { FerError, isErrorCode } from '../core/errors.ts';
 import type { PreprocessReply, PreprocessRequest, PreprocessThreadInit } from './preprocess-thread.ts';
 import type { ImageInput, PreprocessorConfig } from './types.ts';
 
@@ -166,7 +166,8 @@ export class PreprocessPool {
 
 function revive(e: { name: string; message: string; code?: string }): Error {
   if (e.code !== undefined) {
-    const error = new FerError(e.code, e.message);
+    // A code from the thread is one of ours; anything else (a library's) reads as a failed preprocess.
+    const error = new FerError(isErrorCode(e.code) ? e.code : 'preprocess_failed', e.message);
     if (e.name !== 'Error') error.name = e.name;
     return error;
   }

@@ -15,7 +15,7 @@
 // frames, face crops). Bad input rejects with FerError codes image_empty, image_corrupt,
 // image_unsupported or image_too_large (checked from the header before any decoding).
 
-import { FerError } from '../core/types.ts';
+import { FerError } from '../core/errors.ts';
 import type { ImageInput, PreprocessorConfig } from './types.ts';
 import { decodeToRgb, type ColorManagement } from './preprocess/decode.ts';
 import { pilResizeAsync, SUPPORTED_RESAMPLE_FILTERS } from './preprocess/pil-resample.ts';

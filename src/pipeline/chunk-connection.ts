@@ -9,7 +9,7 @@
 // CRLF: one writev, no copy in user space); the caller must leave it untouched until SET resolves.
 
 import net from 'node:net';
-import { FerError } from '../core/types.ts';
+import { FerError } from '../core/errors.ts';
 
 interface Pending {
   readonly resolve: (value: Buffer | null | string) => void;

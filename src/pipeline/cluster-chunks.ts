@@ -6,7 +6,7 @@
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from 'ioredis';
 import { ChunkConnection, type ChunkBufferPool, type ChunkStore } from './chunk-connection.ts';
-import { FerError } from '../core/types.ts';
+import { FerError } from '../core/errors.ts';
 import { isRedisUnavailable } from './connection-watch.ts';
 
 export class ClusterChunkRouter implements ChunkStore {

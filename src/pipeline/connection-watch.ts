@@ -4,7 +4,7 @@
 // recovery, and nothing in between.
 
 import type { Cluster, Redis } from 'ioredis';
-import { FerError } from '../core/types.ts';
+import { FerError } from '../core/errors.ts';
 
 export interface ConnectionEvents {
   /** The connection failed (first error of an outage only). */

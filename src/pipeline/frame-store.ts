@@ -4,7 +4,7 @@
 // while there is none; workers release a chunk once its results are stored. On a Redis Cluster the
 // chunks are spread over shards (keys.ts), each with an even share of the budget and its own totals.
 
-import { FerError } from '../core/types.ts';
+import { FerError } from '../core/errors.ts';
 import type { Pipeline } from './context.ts';
 import { isRedisFull, isRedisUnavailable, redisErrorReason } from './connection-watch.ts';
 

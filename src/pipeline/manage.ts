@@ -3,6 +3,7 @@
 // and keeping the index of videos as short as the records it points to (records expire with the
 // results' retention; their index entries are pruned by the recovery sweep).
 
+import type { ErrorCode } from '../core/errors.ts';
 import type { Pipeline } from './context.ts';
 import { getVideoStatus, type VideoState, type VideoStatus } from './videos.ts';
 import { failVideo, heldChunkKeys, releaseVideoChunks } from './video-progress.ts';
@@ -96,7 +97,7 @@ export interface DeleteOutcome {
  * The reason a video cancelled on request carries (its record is `failed` with this code; the API shows it as
  * `cancelled`).
  */
-export const CANCELLED_CODE = 'cancelled';
+export const CANCELLED_CODE = 'cancelled' satisfies ErrorCode;
 
 /**
  * Cancels an open video and keeps its record for the results' retention, in state failed with the

@@ -2,6 +2,7 @@
 // exactly once, failure, the end of production, the finalize job and the stored result. The
 // producer, the worker and recovery write through these; videos.ts submits and reads.
 
+import type { ErrorCode } from '../core/errors.ts';
 import type { FrameResult, ModelInfo } from '../core/types.ts';
 import type { Pipeline } from './context.ts';
 import { releaseChunk, retryAcrossOutage } from './frame-store.ts';
@@ -66,7 +67,7 @@ export async function updateVideo(
 export async function failVideo(
   pipeline: Pipeline,
   videoId: string,
-  error: { code: string; message: string },
+  error: { code: ErrorCode; message: string },
 ): Promise<boolean> {
   const key = pipeline.keys.video(videoId);
   const state = await pipeline.redis.hget(key, 'state');

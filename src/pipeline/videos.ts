@@ -5,7 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { FerError } from '../core/types.ts';
+import { FerError } from '../core/errors.ts';
 import type { Pipeline } from './context.ts';
 import type { WebhookDelivery } from './webhooks.ts';
 import { segmentsProduced } from './segments.ts';

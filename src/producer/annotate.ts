@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { FerError } from '../core/types.ts';
+import { FerError } from '../core/errors.ts';
 import { annotationSubtitles } from '../results/annotation.ts';
 import type { VideoResult } from '../results/types.ts';
 import { mediaBinaries } from './binaries.ts';

@@ -6,7 +6,7 @@
 import { accessSync, chmodSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { FerError } from '../core/types.ts';
+import { FerError } from '../core/errors.ts';
 
 export interface MediaBinaries {
   readonly ffmpeg: string;

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
-import { FerError } from '../core/types.ts';
+import { FerError } from '../core/errors.ts';
 import { DecodeDamageCounter } from './decode-damage.ts';
 import path from 'node:path';
 import { sampledFrameTime, workingFrameSize, type SamplingSpan } from '../core/sampling-geometry.ts';

@@ -7,7 +7,7 @@
 
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { FerError } from '../core/types.ts';
+import { FerError } from '../core/errors.ts';
 
 /** Input options for ffmpeg and ffprobe (before the input). */
 export function safeInputOptions(allowedContainers: readonly string[]): string[] {

@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
-import { FerError } from '../core/types.ts';
+import { FerError } from '../core/errors.ts';
 import { mediaBinaries } from './binaries.ts';
 import { containerRefusal, refuseScripts, safeInput, safeInputOptions, withoutPaths } from './media-safety.ts';
 import type { VideoProbe } from '../core/sampling-geometry.ts';

@@ -4,7 +4,7 @@
 // at keyframes into segments, each its own job any producer takes (segments.ts). Bad input fails
 // only that video, with a specific message.
 
-import { FerError } from '../core/types.ts';
+import { FerError, type ErrorCode } from '../core/errors.ts';
 import { hwaccelFor, resolveHwaccel } from './hwaccel.ts';
 import type { Logger } from '../core/logger.ts';
 import type { PipelineObserver } from '../core/observer.ts';
@@ -49,7 +49,7 @@ export interface ProduceOutcome {
 /** Fails a video with a specific reason (once) and says so. */
 function videoFailer(pipeline: Pipeline, videoId: string, options: ProducerOptions) {
   const log = options.logger?.child({ videoId });
-  return async (error: { code: string; message: string }): Promise<ProduceOutcome> => {
+  return async (error: { code: ErrorCode; message: string }): Promise<ProduceOutcome> => {
     if (await failVideo(pipeline, videoId, error)) {
       options.observer?.videoFailed?.({ reason: error.code });
       log?.warn({ code: error.code }, `video failed: ${error.message}`);

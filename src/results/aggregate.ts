@@ -1,4 +1,5 @@
-import { FerError, type FrameResult } from '../core/types.ts';
+import type { FrameResult } from '../core/types.ts';
+import { FerError } from '../core/errors.ts';
 import { detectCuts } from './scenes.ts';
 import {
   argmax,

@@ -9,7 +9,8 @@ import { Worker, type Job } from 'bullmq';
 import { frameSignature } from '../core/colour-signature.ts';
 import type { Logger } from '../core/logger.ts';
 import type { PipelineObserver } from '../core/observer.ts';
-import { FerError, type FrameAnalyzer, type FrameResult, type RgbImage } from '../core/types.ts';
+import type { FrameAnalyzer, FrameResult, RgbImage } from '../core/types.ts';
+import { FerError } from '../core/errors.ts';
 import {
   describeJobFailure,
   enqueueFinalize,

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
-import { FerError } from '../../src/core/types.ts';
+import { FerError } from '../../src/core/errors.ts';
 import {
   createPipeline,
   getVideoResult,

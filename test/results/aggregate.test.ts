@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FerError } from '../../src/core/types.ts';
+import { FerError } from '../../src/core/errors.ts';
 import { buildVideoResult, resmoothVideoResult } from '../../src/results/aggregate.ts';
 import type { BuildVideoResultInput } from '../../src/results/types.ts';
 import { face, frames, LABELS, MODEL } from './fixtures.ts';

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { FerError } from '../../core/types.ts';
+import { FerError } from '../../core/errors.ts';
 import { faceApiSamplePhotos } from '../../models/faceapi/sample-photos.ts';
 import { mediaBinaries } from '../../producer/index.ts';
 

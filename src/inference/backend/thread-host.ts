@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../core/logger.ts';
 import { createLogger } from '../../core/logger.ts';
-import { FerError } from '../../core/types.ts';
+import { FerError } from '../../core/errors.ts';
 import type { InferenceConfig } from '../../config/inference.ts';
 import type { ExecutionProviderName, InferenceHost, Tensor, TensorInfo, TensorMap } from '../types.ts';
 import { resolveIntraOpThreads, type IntraOpThreadsSetting } from './intra-op-threads.ts';

@@ -3,7 +3,7 @@
 // model that does not load), which becomes a FerError for the host (thread-host.ts).
 
 import { Worker } from 'node:worker_threads';
-import { FerError } from '../../core/types.ts';
+import { FerError } from '../../core/errors.ts';
 import type { ExecutionProviderName, TensorInfo } from '../types.ts';
 import type { SessionThreadInit, ThreadToHost } from './protocol.ts';
 

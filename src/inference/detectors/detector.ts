@@ -8,7 +8,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { PipelineObserver } from '../../core/observer.ts';
 import type { Detection, RgbImage } from '../../core/types.ts';
-import { FerError } from '../../core/types.ts';
+import { FerError } from '../../core/errors.ts';
 import type { InferenceConfig } from '../../config/inference.ts';
 import type { BatchObserver, InferenceHost } from '../types.ts';
 import { HostedDetector, withInferenceHost, type DetectorBatching } from './hosted-detector.ts';

@@ -4,7 +4,7 @@
 
 import type { PipelineObserver } from '../../core/observer.ts';
 import type { Detection, RgbImage } from '../../core/types.ts';
-import { FerError } from '../../core/types.ts';
+import { FerError } from '../../core/errors.ts';
 import type { InferenceConfig } from '../../config/inference.ts';
 import { createInferenceHost, hostOptionsFromConfig } from '../backend/index.ts';
 import { DynamicBatcher } from '../batcher.ts';

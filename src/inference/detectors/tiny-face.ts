@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import type { PipelineObserver } from '../../core/observer.ts';
 import type { Detection, RgbImage } from '../../core/types.ts';
-import { FerError } from '../../core/types.ts';
+import { FerError } from '../../core/errors.ts';
 import type { InferenceConfig } from '../../config/inference.ts';
 import { padBottomRightAndResize } from './tfjs-resize.ts';
 import { decodeTinyFace } from './tiny-face-decode.ts';

@@ -14,7 +14,8 @@
 // Headers are read before decoding so oversized images are refused without allocating pixels.
 
 import sharp, { type Metadata } from 'sharp';
-import { FerError, type RgbImage } from '../../core/types.ts';
+import type { RgbImage } from '../../core/types.ts';
+import { FerError } from '../../core/errors.ts';
 import type { ImageInput } from '../types.ts';
 
 export type ColorManagement = 'pil' | 'icc';

@@ -9,7 +9,7 @@
 import { createRequire } from 'node:module';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FerError } from '../../core/types.ts';
+import { FerError } from '../../core/errors.ts';
 import { squareImageProcessor } from '../../inference/preprocess.ts';
 import type { TinyFaceSpec } from '../../inference/detectors/tiny-face.ts';
 import { TINY_FACE_SPEC_FILE } from '../../inference/detectors/tiny-face.ts';

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { FerError } from '../../core/types.ts';
+import { FerError } from '../../core/errors.ts';
 
 /** face-api's demo photos, in order. */
 export function faceApiSamplePhotos(): string[] {

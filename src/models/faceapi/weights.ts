@@ -5,7 +5,7 @@
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FerError } from '../../core/types.ts';
+import { FerError } from '../../core/errors.ts';
 
 export interface WeightTensor {
   readonly name: string;

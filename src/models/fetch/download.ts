@@ -9,7 +9,7 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FerError } from '../../core/types.ts';
+import { FerError } from '../../core/errors.ts';
 
 export interface DownloadProgress {
   readonly url: string;

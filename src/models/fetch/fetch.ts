@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FerError } from '../../core/types.ts';
+import { FerError } from '../../core/errors.ts';
 import {
   downloadableFamilies,
   publishedDetectorModels,

@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { InferenceConfig } from '../../config/inference.ts';
 import type { Logger } from '../../core/logger.ts';
 import { CANONICAL_EXPRESSIONS, canonicalExpression } from '../../core/expressions.ts';
-import { FerError } from '../../core/types.ts';
+import { FerError } from '../../core/errors.ts';
 import { createInferenceHost, hostOptionsFromConfig } from '../../inference/backend/index.ts';
 import { mirrorImage } from '../../inference/ensemble.ts';
 import { decodeToRgb, preprocessInto, preprocessedLength } from '../../inference/preprocess.ts';

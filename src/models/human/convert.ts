@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { FerError } from '../../core/types.ts';
+import { FerError } from '../../core/errors.ts';
 import { squareImageProcessor } from '../../inference/preprocess.ts';
 import { writeDirectory } from '../faceapi/convert.ts';
 import { readWeightGroups } from '../faceapi/weights.ts';

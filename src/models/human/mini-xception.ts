@@ -11,7 +11,7 @@
 // Unknown operators or layouts fail with the node's name instead of converting something else.
 
 import { OnnxGraphBuilder, attr } from '../onnx/index.ts';
-import { FerError } from '../../core/types.ts';
+import { FerError } from '../../core/errors.ts';
 import { hwioToOihw } from '../faceapi/networks.ts';
 import type { WeightTensor } from '../faceapi/weights.ts';
 

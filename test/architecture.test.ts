@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { CONFIG_ENV_VARS } from '../src/config/index.ts';
 
 // Dependencies point one way: cli → app (assembles processes) → api → producer/worker →
 // pipeline/results/models/evaluation → inference/metrics → config → core. A module may import its
@@ -89,5 +90,31 @@ describe('architecture', () => {
         ),
     );
     expect(offenders).toEqual([]);
+  });
+
+  it('reads environment variables only in src/config (elsewhere the whole environment is only passed on)', () => {
+    const offenders = files
+      .filter((file) => topFolder(file) !== 'config')
+      .flatMap((file) =>
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .flatMap((line, index) =>
+            /process\.env\.[A-Za-z_]|\benv\.[A-Z][A-Z0-9_]+\b|\benv\[['"`]/.test(line)
+              ? [`${path.relative(srcDir, file)}:${index + 1}`]
+              : [],
+          ),
+      );
+    expect(offenders).toEqual([]);
+  });
+
+  it('names in messages and comments only settings that exist (a renamed one fails here)', () => {
+    const known = new Set([...CONFIG_ENV_VARS, 'FER_LOG_FORMAT']);
+    const unknown = files.flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/\bFER_[A-Z0-9_]*[A-Z0-9]\b/g)]
+        .map((m) => m[0])
+        .filter((name) => !known.has(name))
+        .map((name) => `${path.relative(srcDir, file)}: ${name}`),
+    );
+    expect([...new Set(unknown)]).toEqual([]);
   });
 });

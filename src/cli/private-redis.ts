@@ -3,6 +3,7 @@
 // directory (mode 0700, no TCP port, no persistence), and stop it when the command ends. Long-running
 // services never do this: they wait for their Redis.
 
+import { redisNamed, useRedisUrl } from '../config/process-env.ts';
 import { FerError } from '../core/errors.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -61,7 +62,7 @@ export async function privateRedisIfNeeded(
   env: NodeJS.ProcessEnv,
   onStart: (message: string) => void,
 ): Promise<PrivateRedis | null> {
-  if (env.REDIS_URL || env.FER_REDIS_SENTINELS || env.FER_REDIS_CLUSTER) return null;
+  if (redisNamed(env)) return null;
   if (await redisAnswers(DEFAULT_HOST, DEFAULT_PORT)) return null;
   if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
     throw new FerError(
@@ -157,11 +158,11 @@ function socketAnswers(socket: string): Promise<boolean> {
 export async function withRedisForOneMachine(run: () => Promise<number>): Promise<number> {
   const redis = await privateRedisIfNeeded(process.env, (line) => console.error(line));
   if (redis === null) return run();
-  process.env.REDIS_URL = redis.url;
+  const restore = useRedisUrl(redis.url);
   try {
     return await run();
   } finally {
-    delete process.env.REDIS_URL;
+    restore();
     await redis.stop();
   }
 }

@@ -3,6 +3,7 @@
 // progress display so it never lands on the bars, elsewhere on stderr; pino's JSON lines, as
 // services log, only when FER_LOG_FORMAT=json asks for them (a log collector reading a CLI's stderr).
 
+import { logEnvironment } from '../config/process-env.ts';
 import pino from 'pino';
 import type { Logger } from '../core/logger.ts';
 
@@ -35,8 +36,9 @@ export function createCommandLogger(
   stderr: Pick<NodeJS.WriteStream, 'isTTY' | 'write'> = process.stderr,
   env: NodeJS.ProcessEnv = process.env,
 ): Logger {
-  const level = env.LOG_LEVEL ?? 'warn';
-  if (env.FER_LOG_FORMAT === 'json') return pino({ name, level }, pino.destination(2));
+  const logging = logEnvironment(env);
+  const level = logging.level ?? 'warn';
+  if (logging.json) return pino({ name, level }, pino.destination(2));
   return pino(
     { name, level },
     {

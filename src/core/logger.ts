@@ -7,10 +7,11 @@ export type { Logger };
  * human-readable lines on a terminal. Frame bytes are never logged: callers pass ids, not buffers.
  */
 export function createLogger(options: { name: string; level?: string; pretty?: boolean }): Logger {
-  const pretty = options.pretty ?? (process.stdout.isTTY === true && process.env.CI !== 'true');
+  // The caller says (config/process-env.ts: a terminal, not CI); core reads no environment.
+  const pretty = options.pretty ?? false;
   return pino({
     name: options.name,
-    level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+    level: options.level ?? 'info',
     ...(pretty
       ? {
           transport: {

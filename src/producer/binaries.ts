@@ -7,6 +7,7 @@ import { accessSync, chmodSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { FerError } from '../core/errors.ts';
+import { mediaToolEnvironment } from '../config/process-env.ts';
 
 export interface MediaBinaries {
   readonly ffmpeg: string;
@@ -17,9 +18,10 @@ let cached: MediaBinaries | undefined;
 
 /** Resolves (once per process) the ffmpeg and ffprobe executables. FFMPEG_PATH / FFPROBE_PATH win when set. */
 export function mediaBinaries(): MediaBinaries {
+  const tools = mediaToolEnvironment(process.env, path.delimiter);
   cached ??= {
-    ffmpeg: resolveBinary('ffmpeg', process.env.FFMPEG_PATH, '@ffmpeg-installer/ffmpeg'),
-    ffprobe: resolveBinary('ffprobe', process.env.FFPROBE_PATH, '@ffprobe-installer/ffprobe'),
+    ffmpeg: resolveBinary('ffmpeg', tools.ffmpeg, '@ffmpeg-installer/ffmpeg'),
+    ffprobe: resolveBinary('ffprobe', tools.ffprobe, '@ffprobe-installer/ffprobe'),
   };
   return cached;
 }
@@ -42,8 +44,7 @@ function resolveBinary(name: string, explicit: string | undefined, npmPackage: s
 }
 
 function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
+  for (const dir of mediaToolEnvironment(process.env, path.delimiter).searchPath) {
     const candidate = path.join(dir, name);
     try {
       accessSync(candidate, constants.X_OK);

@@ -2,6 +2,7 @@
 // producer, worker and aggregation in this one process against REDIS_URL (or a private Redis);
 // progress on the terminal; each video's JSON, CSVs and charts written as it ends; a summary.
 
+import { settingInEnvironment } from '../../config/process-env.ts';
 import { count } from '../plural.ts';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -139,7 +140,7 @@ async function analyzeVideos(args: string[]): Promise<number> {
   };
   // A one-shot command serves /metrics only when asked to (FER_METRICS_ENABLED set explicitly).
   const metrics =
-    config.metrics.enabled && process.env.FER_METRICS_ENABLED !== undefined
+    config.metrics.enabled && settingInEnvironment('metrics.enabled') !== undefined
       ? await startProcessMetrics(config.metrics, { role: 'analyze', logger })
       : undefined;
   const observer = metrics?.observer;

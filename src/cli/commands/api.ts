@@ -1,6 +1,7 @@
 // `fer-stream api [--port N] [--host H]`: the HTTP API (docs/api.md) on the pipeline's
 // Redis, plus /metrics and /healthz on the metrics port. Stops cleanly on SIGTERM / SIGINT.
 
+import { logEnvironment } from '../../config/process-env.ts';
 import { once } from 'node:events';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
@@ -40,7 +41,7 @@ const api: Command = {
     const config = loadConfig(process.env, {
       api: { ...(port !== undefined ? { port } : {}), ...(values.host !== undefined ? { host: values.host } : {}) },
     });
-    const logger = createLogger({ name: 'api', level: config.logLevel });
+    const logger = createLogger({ name: 'api', level: config.logLevel, pretty: logEnvironment().pretty });
     const tokens = apiTokens(config);
 
     const pipeline = await openPipeline(config, { waitWith: logger, failFast: true });

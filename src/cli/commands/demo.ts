@@ -4,6 +4,7 @@
 // worker with the compact profile (face-api's models, converted on first use), aggregated — all in
 // this one process, and prints the per-video result.
 
+import { logEnvironment } from '../../config/process-env.ts';
 import { count } from '../plural.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -101,7 +102,7 @@ async function runDemo(args: string[]): Promise<number> {
   // Its own key prefix: the demo's jobs are not taken by other workers, and it takes none of theirs.
   const config = loadConfig(process.env, { redisPrefix: `${base.redisPrefix}-demo` });
   // Errors only unless LOG_LEVEL says otherwise: the expected CUDA→CPU fallback warning would only confuse here.
-  const logger = pino({ name: 'demo', level: process.env.LOG_LEVEL ?? 'error' }, pino.destination(2));
+  const logger = pino({ name: 'demo', level: logEnvironment().level ?? 'error' }, pino.destination(2));
   const started = performance.now();
 
   console.log(`1/4 making the demo video from face-api's sample photos …`);

@@ -1,6 +1,7 @@
 // `fer-stream producer`: a long-running producer (probe, validate, split videos into frame chunks)
 // for separate processes or machines; video files must be readable at their submitted path.
 
+import { logEnvironment } from '../../config/process-env.ts';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
 import { startProducer } from '../../producer/index.ts';
@@ -19,7 +20,7 @@ const producer: Command = {
   async run(args) {
     parseCommandArgs(args, {}, false);
     const config = loadConfig();
-    const logger = createLogger({ name: 'producer', level: config.logLevel });
+    const logger = createLogger({ name: 'producer', level: config.logLevel, pretty: logEnvironment().pretty });
     return runService({ role: 'producer', config, logger }, async (pipeline, observer) => {
       const handle = startProducer(pipeline, { observer, logger });
       logger.info({ concurrency: config.pipeline.producerConcurrency }, 'producer started');

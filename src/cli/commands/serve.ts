@@ -2,6 +2,7 @@
 // one machine, one command (docs/api.md); `api`, `producer` and `worker` stay separate for
 // deployments. Uses REDIS_URL, or a private redis-server when none runs (src/cli/private-redis.ts).
 
+import { settingInEnvironment, logEnvironment } from '../../config/process-env.ts';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
 import { startProducer } from '../../producer/index.ts';
@@ -55,9 +56,9 @@ async function runServe(args: string[]): Promise<number> {
     throw new UsageError(`--port must be an integer 0..65535, got "${values.port}"`);
   const kind = applyNoDetect(parseAnalyzerKind(values.analyzer), values['no-detect']);
   // One machine: this machine only, unless asked otherwise.
-  const host = values.host ?? process.env.FER_API_HOST ?? '127.0.0.1';
+  const host = values.host ?? settingInEnvironment('api.host') ?? '127.0.0.1';
   const config = loadConfig(process.env, { api: { host, ...(port !== undefined ? { port } : {}) } });
-  const logger = createLogger({ name: 'serve', level: config.logLevel });
+  const logger = createLogger({ name: 'serve', level: config.logLevel, pretty: logEnvironment().pretty });
   const tokens = apiTokens(config);
   return runService({ role: 'serve', config, logger }, async (pipeline, observer, metrics) => {
     const onProfile = (c: { profile: string; reason: string; explicit: boolean }) =>

@@ -2,6 +2,7 @@
 // (and aggregator) for separate processes or machines sharing one Redis. SIGTERM/SIGINT stop it
 // gracefully: no new jobs, jobs in flight finish, the model closes; a second signal forces it.
 
+import { logEnvironment } from '../../config/process-env.ts';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../core/logger.ts';
 import { resolveIntraOpThreads } from '../../inference/backend/index.ts';
@@ -54,7 +55,7 @@ const worker: Command = {
       throw new UsageError(`--concurrency must be a positive integer, got "${values.concurrency}"`);
     const kind = applyNoDetect(parseAnalyzerKind(values.analyzer), values['no-detect']);
     const config = loadConfig();
-    const logger = createLogger({ name: 'worker', level: config.logLevel });
+    const logger = createLogger({ name: 'worker', level: config.logLevel, pretty: logEnvironment().pretty });
     return runService({ role: 'worker', config, logger }, async (pipeline, observer, metrics) => {
       const onProfile = (c: { profile: string; reason: string; explicit: boolean }) =>
         c.explicit

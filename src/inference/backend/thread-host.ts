@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../core/logger.ts';
 import { createLogger } from '../../core/logger.ts';
+import { logEnvironment } from '../../config/process-env.ts';
 import { FerError } from '../../core/errors.ts';
 import type { InferenceConfig } from '../../config/inference.ts';
 import type { ExecutionProviderName, InferenceHost, Tensor, TensorInfo, TensorMap } from '../types.ts';
@@ -118,7 +119,13 @@ export class ThreadSessionHost implements InferenceHost {
     if (file === undefined) throw new FerError('model_missing', `ONNX model file not found: ${options.modelPath}`);
     if (!file.isFile()) throw new FerError('model_invalid', `ONNX model path is not a file: ${options.modelPath}`);
 
-    const logger = options.logger ?? (defaultLogger ??= createLogger({ name: 'inference' }));
+    const logger =
+      options.logger ??
+      (defaultLogger ??= createLogger({
+        name: 'inference',
+        level: logEnvironment().level,
+        pretty: logEnvironment().pretty,
+      }));
     const intraOp = resolveIntraOpThreads(options.intraOpThreads, options.threads);
     logger.debug(
       { model: options.modelPath, intraOpThreads: intraOp.threads, why: intraOp.why },

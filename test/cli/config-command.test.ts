@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/cli/command.ts';
 import { CONFIG_ENV_VARS, OPERATOR_SETTINGS } from '../../src/config/index.ts';
-import { runCli } from '../helpers/cli-processes.ts';
+import { repoRoot, runCli } from '../helpers/cli-processes.ts';
 
 // `fer-stream config`: every setting once, its source, secrets masked; an invalid one named.
 
@@ -53,4 +55,13 @@ it('an invalid setting: exit 2, naming it', async () => {
   const out = await runCli(['config'], { ...clean, FER_FPS: 'fast' });
   expect(out.code).toBe(EXIT_CODES.usage);
   expect(out.stderr).toMatch(/pipeline\.fps/);
+});
+
+it("prints what the README's Settings section shows for its example", async () => {
+  const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+  const block = /```console\n\$ (.*) npx fer-stream config --changed\n([\s\S]*?)```/.exec(readme);
+  expect(block, 'README.md: the `fer-stream config --changed` example').not.toBeNull();
+  const env = Object.fromEntries(block![1]!.split(' ').map((pair) => pair.split(/=(.*)/s).slice(0, 2)));
+  const out = await runCli(['config', '--changed'], { ...clean, ...env });
+  expect(out.stdout).toBe(block![2]);
 });

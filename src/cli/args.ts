@@ -31,3 +31,17 @@ export function parseCommandArgs<T extends ParseArgsConfig['options']>(
     throw new UsageError(message);
   }
 }
+
+/** A numeric flag's value (undefined when absent); a usage error saying what it must be otherwise. */
+export function numberOption(
+  name: string,
+  value: string | undefined,
+  check: (n: number) => boolean,
+  what: string,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || !check(n))
+    throw new UsageError(`--${name} must be ${what}, got "${value}"`);
+  return n;
+}

@@ -20,32 +20,19 @@ import {
 import { startProducer } from '../../producer/index.ts';
 import { VideoOutputs, type VideoOutcome } from '../analyze-outputs.ts';
 import { startWorker } from '../../worker/index.ts';
-import { parseCommandArgs, UsageError } from '../args.ts';
+import { numberOption, parseCommandArgs, UsageError } from '../args.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
 import { openPipeline } from '../connect.ts';
 import { withRedisForOneMachine } from '../private-redis.ts';
-import { applyNoDetect, NO_DETECT_OPTION, NO_DETECT_USAGE } from '../faces-options.ts';
+import { ANALYZER_FLAGS, analyzerChoice, NO_DETECT_USAGE } from '../faces-options.ts';
 import { trackingFor } from '../../app/tracking.ts';
 import type { FrameAnalyzer } from '../../core/types.ts';
 import type { ProfileChoice } from '../../inference/profiles.ts';
-import { createFrameAnalyzer, parseAnalyzerKind } from '../../app/frame-analyzer.ts';
+import { createFrameAnalyzer } from '../../app/frame-analyzer.ts';
 import { createProgressView, type ProgressView } from '../progress.ts';
 import { createCommandLogger } from '../terminal-log.ts';
 import { abandonQueuedInference } from '../../inference/backend/index.ts';
 import { InterruptedError, untilAborted, watchInterrupts } from '../interrupt.ts';
-
-function optionalNumber(
-  name: string,
-  value: string | undefined,
-  check: (n: number) => boolean,
-  what: string,
-): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || !check(n))
-    throw new UsageError(`--${name} must be ${what}, got "${value}"`);
-  return n;
-}
 
 const analyze: Command = {
   summary: 'Analyse videos on this machine (producer, worker and aggregation in one process)',
@@ -86,45 +73,35 @@ async function analyzeVideos(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
     fps: { type: 'string' },
     out: { type: 'string', default: 'fer-results' },
-    model: { type: 'string' },
     start: { type: 'string' },
     end: { type: 'string' },
     'max-frames': { type: 'string' },
     'max-side': { type: 'string' },
-    analyzer: { type: 'string' },
-    profile: { type: 'string' },
     annotate: { type: 'boolean', default: false },
-    'batch-delay-ms': { type: 'string' },
-    ...NO_DETECT_OPTION,
+    ...ANALYZER_FLAGS,
   });
   if (positionals.length === 0) throw new UsageError('give at least one video file');
-  const fps = optionalNumber('fps', values.fps, (n) => n > 0 && n <= 240, 'a number in (0, 240]');
-  const startSeconds = optionalNumber('start', values.start, (n) => n >= 0, 'a number of seconds ≥ 0');
-  const endSeconds = optionalNumber(
+  const fps = numberOption('fps', values.fps, (n) => n > 0 && n <= 240, 'a number in (0, 240]');
+  const startSeconds = numberOption('start', values.start, (n) => n >= 0, 'a number of seconds ≥ 0');
+  const endSeconds = numberOption(
     'end',
     values.end,
     (n) => n > (startSeconds ?? 0),
     'a number of seconds after --start',
   );
-  const maxFrames = optionalNumber(
+  const maxFrames = numberOption(
     'max-frames',
     values['max-frames'],
     (n) => Number.isInteger(n) && n >= 1,
     'a positive integer',
   );
-  const maxSide = optionalNumber(
+  const maxSide = numberOption(
     'max-side',
     values['max-side'],
     (n) => Number.isInteger(n) && n >= 16 && n <= 8192,
     'an integer in [16, 8192]',
   );
-  const kind = applyNoDetect(parseAnalyzerKind(values.analyzer), values['no-detect']);
-  const batchDelayMs = optionalNumber(
-    'batch-delay-ms',
-    values['batch-delay-ms'],
-    (n) => Number.isInteger(n) && n >= 0,
-    'an integer ≥ 0',
-  );
+  const choice = analyzerChoice(values);
   const options: VideoOptions = Object.fromEntries(
     Object.entries({ fps, startSeconds, endSeconds, maxFrames, maxSide }).filter(([, v]) => v !== undefined),
   );
@@ -160,12 +137,9 @@ async function analyzeVideos(args: string[]): Promise<number> {
   // The models load while Redis is connected and the videos are probed and their first chunks
   // decoded (≈0.25 s int8, ≈0.7 s fp32 ViT-B/16 here); the worker starts once they are loaded.
   const loading = createFrameAnalyzer({
-    kind,
+    ...choice,
     config,
-    profile: values.profile,
     onProfile,
-    ...(values.model ? { modelDir: values.model } : {}),
-    ...(batchDelayMs !== undefined ? { costFreeBatchDelayMs: batchDelayMs } : {}),
     logger,
     ...(observer ? { observer } : {}),
   });

@@ -8,11 +8,11 @@ import { createLogger } from '../../core/logger.ts';
 import { startProducer } from '../../producer/index.ts';
 import { startWorker } from '../../worker/index.ts';
 import { apiTokens, serveApi } from '../../app/api-service.ts';
-import { parseCommandArgs, UsageError } from '../args.ts';
+import { numberOption, parseCommandArgs } from '../args.ts';
 import type { Command } from '../command.ts';
-import { applyNoDetect, NO_DETECT_OPTION, NO_DETECT_USAGE } from '../faces-options.ts';
+import { ANALYZER_FLAGS, analyzerChoice, NO_DETECT_USAGE } from '../faces-options.ts';
 import { trackingFor } from '../../app/tracking.ts';
-import { createFrameAnalyzer, parseAnalyzerKind } from '../../app/frame-analyzer.ts';
+import { createFrameAnalyzer } from '../../app/frame-analyzer.ts';
 import { withRedisForOneMachine } from '../private-redis.ts';
 import { runService } from '../service-runner.ts';
 
@@ -27,6 +27,7 @@ const serve: Command = {
     '  --profile P      compact, vit or auto (default FER_PROFILE), as for analyze',
     `  --model DIR      the expression model directory (default: the profile's)`,
     '  --analyzer KIND  faces (default), whole-frame (= --no-detect) or cost-free (no model)',
+    '  --batch-delay-ms N  with --analyzer cost-free: pretend each batch takes N ms (tests, benches)',
     NO_DETECT_USAGE,
     '',
     'The API of `fer-stream api` with a producer and a worker of this process behind it: an upload',
@@ -44,17 +45,17 @@ async function runServe(args: string[]): Promise<number> {
     {
       port: { type: 'string' },
       host: { type: 'string' },
-      profile: { type: 'string' },
-      model: { type: 'string' },
-      analyzer: { type: 'string' },
-      ...NO_DETECT_OPTION,
+      ...ANALYZER_FLAGS,
     },
     false,
   );
-  const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535))
-    throw new UsageError(`--port must be an integer 0..65535, got "${values.port}"`);
-  const kind = applyNoDetect(parseAnalyzerKind(values.analyzer), values['no-detect']);
+  const port = numberOption(
+    'port',
+    values.port,
+    (n) => Number.isInteger(n) && n >= 0 && n <= 65535,
+    'an integer 0..65535',
+  );
+  const choice = analyzerChoice(values);
   // One machine: this machine only, unless asked otherwise.
   const host = values.host ?? settingInEnvironment('api.host') ?? '127.0.0.1';
   const config = loadConfig(process.env, { api: { host, ...(port !== undefined ? { port } : {}) } });
@@ -67,11 +68,9 @@ async function runServe(args: string[]): Promise<number> {
         `profile ${c.profile}${c.explicit ? '' : ` (${c.reason})`}`,
       );
     const analyzer = await createFrameAnalyzer({
-      kind,
+      ...choice,
       config,
-      profile: values.profile,
       onProfile,
-      ...(values.model ? { modelDir: values.model } : {}),
       logger,
       observer,
     });

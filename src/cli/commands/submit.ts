@@ -7,24 +7,11 @@ import path from 'node:path';
 import { createPipelineVideoService } from '../../api/pipeline-service.ts';
 import type { SubmitOptions } from '../../api/service.ts';
 import { loadConfig } from '../../config/index.ts';
-import { parseCommandArgs, UsageError } from '../args.ts';
+import { numberOption, parseCommandArgs, UsageError } from '../args.ts';
 import { openPipeline } from '../connect.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
 
 type Outcome = { video: string; id: string } | { video: string; error: string };
-
-function number(
-  name: string,
-  value: string | undefined,
-  check: (n: number) => boolean,
-  what: string,
-): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || !check(n))
-    throw new UsageError(`--${name} must be ${what}, got "${value}"`);
-  return n;
-}
 
 const submit: Command = {
   summary: 'Queue videos for processing; prints their ids',
@@ -56,10 +43,15 @@ const submit: Command = {
     if (callbackUrl !== undefined && !/^https?:\/\/[^\s/]+/i.test(callbackUrl))
       throw new UsageError(`--callback-url must be an http:// or https:// URL, got "${callbackUrl}"`);
     if (positionals.length === 0) throw new UsageError('give at least one video file');
-    const fps = number('fps', values.fps, (n) => n > 0, 'a positive number');
-    const startSeconds = number('start', values.start, (n) => n >= 0, 'a number of seconds ≥ 0');
-    const endSeconds = number('end', values.end, (n) => n > (startSeconds ?? 0), 'a number of seconds after --start');
-    const maxFrames = number(
+    const fps = numberOption('fps', values.fps, (n) => n > 0, 'a positive number');
+    const startSeconds = numberOption('start', values.start, (n) => n >= 0, 'a number of seconds ≥ 0');
+    const endSeconds = numberOption(
+      'end',
+      values.end,
+      (n) => n > (startSeconds ?? 0),
+      'a number of seconds after --start',
+    );
+    const maxFrames = numberOption(
       'max-frames',
       values['max-frames'],
       (n) => Number.isInteger(n) && n >= 1,

@@ -8,11 +8,11 @@ import { createLogger } from '../../core/logger.ts';
 import { resolveIntraOpThreads } from '../../inference/backend/index.ts';
 import { startProducer, type ProducerHandle } from '../../producer/index.ts';
 import { startWorker } from '../../worker/index.ts';
-import { parseCommandArgs, UsageError } from '../args.ts';
+import { numberOption, parseCommandArgs } from '../args.ts';
 import type { Command } from '../command.ts';
-import { applyNoDetect, NO_DETECT_OPTION, NO_DETECT_USAGE } from '../faces-options.ts';
+import { ANALYZER_FLAGS, analyzerChoice, NO_DETECT_USAGE } from '../faces-options.ts';
 import { trackingFor } from '../../app/tracking.ts';
-import { createFrameAnalyzer, parseAnalyzerKind } from '../../app/frame-analyzer.ts';
+import { createFrameAnalyzer } from '../../app/frame-analyzer.ts';
 import { runService } from '../service-runner.ts';
 
 const worker: Command = {
@@ -37,23 +37,19 @@ const worker: Command = {
     const { values } = parseCommandArgs(
       args,
       {
-        model: { type: 'string' },
         concurrency: { type: 'string' },
         producer: { type: 'boolean', default: false },
-        analyzer: { type: 'string' },
-        profile: { type: 'string' },
-        'batch-delay-ms': { type: 'string' },
-        ...NO_DETECT_OPTION,
+        ...ANALYZER_FLAGS,
       },
       false,
     );
-    const batchDelayMs = values['batch-delay-ms'] === undefined ? undefined : Number(values['batch-delay-ms']);
-    if (batchDelayMs !== undefined && !(Number.isInteger(batchDelayMs) && batchDelayMs >= 0))
-      throw new UsageError(`--batch-delay-ms must be an integer ≥ 0, got "${values['batch-delay-ms']}"`);
-    const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
-    if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1))
-      throw new UsageError(`--concurrency must be a positive integer, got "${values.concurrency}"`);
-    const kind = applyNoDetect(parseAnalyzerKind(values.analyzer), values['no-detect']);
+    const concurrency = numberOption(
+      'concurrency',
+      values.concurrency,
+      (n) => Number.isInteger(n) && n >= 1,
+      'a positive integer',
+    );
+    const choice = analyzerChoice(values);
     const config = loadConfig();
     const logger = createLogger({ name: 'worker', level: config.logLevel, pretty: logEnvironment().pretty });
     return runService({ role: 'worker', config, logger }, async (pipeline, observer, metrics) => {
@@ -65,12 +61,9 @@ const worker: Command = {
               `profile ${c.profile} chosen automatically: ${c.reason}`,
             );
       const analyzer = await createFrameAnalyzer({
-        kind,
+        ...choice,
         config,
-        profile: values.profile,
         onProfile,
-        ...(values.model ? { modelDir: values.model } : {}),
-        ...(batchDelayMs !== undefined ? { costFreeBatchDelayMs: batchDelayMs } : {}),
         logger,
         observer,
       });

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 
 /**
+ * The offline expression nets the compact profile can join (src/models/compact-expression.ts
+ * converts each from its npm package; its table must name every one, the type checker holds it).
+ */
+export const COMPACT_EXPRESSION_NETS = ['faceapi', 'mini-xception'] as const;
+export type CompactExpressionNet = (typeof COMPACT_EXPRESSION_NETS)[number];
+const net = `(${COMPACT_EXPRESSION_NETS.join('|')})`;
+
+/**
  * Which models analyse frames. Documented in docs/configuration.md and "Profiles".
  * - compact: BlazeFace (faces.compactDetector) + face-api's expression net, both from npm
  *   (always available offline, fast);
@@ -19,8 +27,8 @@ export const profileSchema = z.object({
   compactExpression: z
     .string()
     .regex(
-      /^(faceapi|mini-xception)(\+(faceapi|mini-xception))*(\+flip)?$/,
-      'compactExpression: nets faceapi / mini-xception joined by "+", optionally ending in "+flip" (e.g. faceapi+mini-xception+flip)',
+      new RegExp(`^${net}(\\+${net})*(\\+flip)?$`),
+      `compactExpression: nets ${COMPACT_EXPRESSION_NETS.join(' / ')} joined by "+", optionally ending in "+flip" (e.g. faceapi+mini-xception+flip)`,
     )
     .default('faceapi+mini-xception+flip'),
 });

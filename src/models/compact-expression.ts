@@ -3,8 +3,22 @@
 // first use, joined by '+' into an averaged ensemble; '+flip' adds the mirror image of each face.
 
 import type { Config } from '../config/index.ts';
+import type { CompactExpressionNet } from '../config/profile.ts';
 import { ensureFaceApiModels } from './faceapi/convert.ts';
 import { ensureMiniXception } from './human/convert.ts';
+
+/**
+ * The expression nets converted from npm, one line each: makes the model directory under the
+ * models directory when missing or stale, returns it. A new net is a converter folder beside
+ * faceapi/ and human/, its name in config/profile.ts and one line here.
+ */
+export const EXPRESSION_NET_CONVERTERS: Readonly<
+  Record<CompactExpressionNet, (modelsDir: string, onBuild?: (dir: string) => void) => Promise<string>>
+> = {
+  faceapi: async (modelsDir, onBuild) =>
+    (await ensureFaceApiModels(modelsDir, (paths) => onBuild?.(paths.expressionDir))).expressionDir,
+  'mini-xception': ensureMiniXception,
+};
 
 export interface CompactExpression {
   readonly dirs: readonly string[];
@@ -17,11 +31,9 @@ export async function compactExpression(config: Config, onBuild?: (dir: string) 
   const flip = parts.at(-1) === 'flip';
   const nets = flip ? parts.slice(0, -1) : parts;
   const dirs: string[] = [];
-  for (const net of nets) {
-    if (net === 'faceapi')
-      dirs.push((await ensureFaceApiModels(config.modelsDir, (p) => onBuild?.(p.expressionDir))).expressionDir);
-    else dirs.push(await ensureMiniXception(config.modelsDir, onBuild));
-  }
+  // The configuration allows only the nets of the table (config/profile.ts).
+  for (const net of nets as CompactExpressionNet[])
+    dirs.push(await EXPRESSION_NET_CONVERTERS[net](config.modelsDir, onBuild));
   return { dirs, flip };
 }
 

@@ -56,6 +56,7 @@ export {
   type VideoState,
   type VideoStatus,
   type VideoOptions,
+  storedVideoOptions,
   type ResolvedVideoOptions,
   type SubmitVideoInput,
 } from './videos.ts';

@@ -13,7 +13,7 @@ import type { FrameResult } from '../core/types.ts';
 import type { FrameJobData, Pipeline } from './context.ts';
 import { redisErrorReason } from './connection-watch.ts';
 import { reconcileHeld } from './frame-store.ts';
-import { addVideoJob, awaitAcceptance, type ResolvedVideoOptions } from './videos.ts';
+import { addVideoJob, awaitAcceptance, storedVideoOptions } from './videos.ts';
 import {
   doneFrameIndexes,
   enqueueFinalize,
@@ -207,7 +207,7 @@ async function resolveStuckVideo(
     }
   }
   const total = Number(record.framesTotal ?? 0);
-  const options = JSON.parse(record.options ?? '{}') as ResolvedVideoOptions;
+  const options = storedVideoOptions(record);
   const done = await doneFrameIndexes(pipeline, videoId);
   const lost: FrameResult[] = [];
   for (let index = 0; index < total; index++) {

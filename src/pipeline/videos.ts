@@ -112,6 +112,10 @@ export function resolveVideoOptions(pipeline: Pipeline, options: VideoOptions = 
   return resolved;
 }
 
+/** A video record's sampling options as submitted (its `options` field; the defaults of the time when absent). */
+export function storedVideoOptions(record: Readonly<Record<string, string>>): ResolvedVideoOptions {
+  return JSON.parse(record.options ?? '{}') as ResolvedVideoOptions;
+}
 /**
  * Registers a video and enqueues it for a producer. Returns at once with its id; probing and
  * validation happen in the producer, and bad input then fails the video with a specific message.
@@ -217,7 +221,7 @@ export async function getVideoStatus(pipeline: Pipeline, videoId: string): Promi
     state: h.state as VideoState,
     name: h.name ?? '',
     path: h.path ?? '',
-    options: JSON.parse(h.options ?? '{}') as ResolvedVideoOptions,
+    options: storedVideoOptions(h),
     submittedAt: h.submittedAt ?? '',
     startedAt: h.startedAt ?? null,
     completedAt: h.completedAt ?? null,

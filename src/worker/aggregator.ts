@@ -10,7 +10,7 @@ import {
   loadVideoRecord,
   storeVideoResult,
   type Pipeline,
-  type ResolvedVideoOptions,
+  storedVideoOptions,
 } from '../pipeline/index.ts';
 import { boxesInVideoPixels, buildVideoResult, type VideoResult } from '../results/index.ts';
 import { decodeStoredProbe } from '../core/sampling-geometry.ts';
@@ -33,7 +33,7 @@ export async function finalizeVideo(
 ): Promise<VideoResult | null> {
   const record = await loadVideoRecord(pipeline, videoId);
   if (record.state !== 'processing') return null;
-  const processingOptions = JSON.parse(record.options ?? '{}') as ResolvedVideoOptions;
+  const processingOptions = storedVideoOptions(record);
   const probe = record.probe ? decodeStoredProbe(record.probe) : {};
   // Boxes were found on working-resolution frames; results give them in the video's displayed pixels.
   const frames = boxesInVideoPixels(await loadFrameResults(pipeline, videoId), probe, processingOptions.maxSide);

@@ -6,8 +6,10 @@
 // own 360×288 H.264. Per input, sampled at 2 frames/s: ffmpeg's CPU for the sampling decode in each
 // mode next to its plain full decode (`-f null`), all in the same run; then the compact profile on
 // both modes' frames: top-1 expression agreement and box IoU per face (the bar: ≥ 99.5 % and ≥ 0.95).
+// Then sparse sampling by seeking from keyframe to each sample (decode-seek.ts) at 0.5, 0.2 and 0.1
+// frames/s, on 1080p H.264 with x264's default keyframe interval and with one keyframe a second.
 //
-//   npm run bench:decode-modes -- [--seconds S] [--json FILE]
+//   npm run bench:decode-modes -- [--seconds S] [--json FILE] [--only filter|seek]
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -23,12 +25,15 @@ import { compactExpression } from '../src/models/compact-expression.ts';
 import { ensureFaceApiModels } from '../src/models/faceapi/convert.ts';
 import { extractFrames, mediaBinaries, probeVideo } from '../src/producer/index.ts';
 import { talkingFaceVideo } from './pipeline/setup.ts';
+import { compareSeeking, type SeekRow } from './decode-seek.ts';
 
 if (!existsSync('/usr/bin/time')) {
   console.error("bench:decode-modes measures ffmpeg's CPU with GNU time: apt-get install time");
   process.exit(1);
 }
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '30' }, json: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '30' }, json: { type: 'string' }, only: { type: 'string' } },
+});
 const seconds = Number(values.seconds);
 const shared = path.resolve(process.env.FER_SHARED_DIR ?? '../shared');
 const ffmpeg = mediaBinaries().ffmpeg;
@@ -56,22 +61,6 @@ function encode(name: string, scale: string, codec: string[]): string {
   return out;
 }
 const x264 = ['-c:v', 'libx264', '-preset', 'veryfast'];
-const inputs = [
-  { name: 'H.264 360×288 (GRID re-encode)', file: path.join(shared, 'fixtures', 'video', 'grid_bbaf2n.mp4') },
-  { name: 'H.264 720p', file: encode('720p.mp4', '1280:720', x264) },
-  { name: 'H.264 1080p', file: encode('1080p.mp4', '1920:1080', x264) },
-  {
-    name: 'HEVC 1080p',
-    file: encode('1080p-hevc.mp4', '1920:1080', [
-      '-c:v',
-      'libx265',
-      '-preset',
-      'veryfast',
-      '-x265-params',
-      'log-level=error',
-    ]),
-  },
-];
 
 /** User + system CPU seconds of one ffmpeg run (GNU time's %U %S). */
 function cpuSeconds(args: string[]): number {
@@ -83,68 +72,119 @@ function cpuSeconds(args: string[]): number {
   return user! + system!;
 }
 
-const config = loadConfig({ ...process.env, FER_MODELS_DIR: path.join(tmp, 'models'), FER_EXECUTION_PROVIDERS: 'cpu' });
-const analyzer = await createProfileAnalyzer(config, 'compact', {
-  prepareFaceApi: ensureFaceApiModels,
-  compactExpression,
-});
 const rows: Array<Record<string, unknown>> = [];
-for (const input of inputs) {
-  const probe = await probeVideo(input.file, config.pipeline);
-  const sampling = ['-vf', 'fps=2,scale=640:-2:flags=area', '-pix_fmt', 'rgb24', '-f', 'rawvideo', '-'];
-  const cpu = {
-    fullDecode: cpuSeconds(['-i', input.file, '-f', 'null', '-']),
-    exact: cpuSeconds(['-i', input.file, ...sampling]),
-    fast: cpuSeconds(['-skip_loop_filter', 'all', '-i', input.file, ...sampling]),
-  };
-  const faces: Record<'exact' | 'fast', FaceResult[][]> = { exact: [], fast: [] };
-  const timestamps: Record<'exact' | 'fast', number[]> = { exact: [], fast: [] };
-  for (const mode of ['exact', 'fast'] as const) {
-    for await (const frame of extractFrames(input.file, probe, {
-      fps: 2,
-      maxSide: 640,
-      skipLoopFilter: mode === 'fast',
-      decodeThreads: 1,
-    })) {
-      faces[mode].push([...(await analyzer.analyze(frame)).faces]);
-      timestamps[mode].push(frame.timestamp);
+if (values.only !== 'seek') await compareFilterModes();
+
+async function compareFilterModes(): Promise<void> {
+  const inputs = [
+    { name: 'H.264 360×288 (GRID re-encode)', file: path.join(shared, 'fixtures', 'video', 'grid_bbaf2n.mp4') },
+    { name: 'H.264 720p', file: encode('720p.mp4', '1280:720', x264) },
+    { name: 'H.264 1080p', file: encode('1080p.mp4', '1920:1080', x264) },
+    {
+      name: 'HEVC 1080p',
+      file: encode('1080p-hevc.mp4', '1920:1080', [
+        '-c:v',
+        'libx265',
+        '-preset',
+        'veryfast',
+        '-x265-params',
+        'log-level=error',
+      ]),
+    },
+  ];
+  const config = loadConfig({
+    ...process.env,
+    FER_MODELS_DIR: path.join(tmp, 'models'),
+    FER_EXECUTION_PROVIDERS: 'cpu',
+  });
+  const analyzer = await createProfileAnalyzer(config, 'compact', {
+    prepareFaceApi: ensureFaceApiModels,
+    compactExpression,
+  });
+  for (const input of inputs) {
+    const probe = await probeVideo(input.file, config.pipeline);
+    const sampling = ['-vf', 'fps=2,scale=640:-2:flags=area', '-pix_fmt', 'rgb24', '-f', 'rawvideo', '-'];
+    const cpu = {
+      fullDecode: cpuSeconds(['-i', input.file, '-f', 'null', '-']),
+      exact: cpuSeconds(['-i', input.file, ...sampling]),
+      fast: cpuSeconds(['-skip_loop_filter', 'all', '-i', input.file, ...sampling]),
+    };
+    const faces: Record<'exact' | 'fast', FaceResult[][]> = { exact: [], fast: [] };
+    const timestamps: Record<'exact' | 'fast', number[]> = { exact: [], fast: [] };
+    for (const mode of ['exact', 'fast'] as const) {
+      for await (const frame of extractFrames(input.file, probe, {
+        fps: 2,
+        maxSide: 640,
+        skipLoopFilter: mode === 'fast',
+        decodeThreads: 1,
+      })) {
+        faces[mode].push([...(await analyzer.analyze(frame)).faces]);
+        timestamps[mode].push(frame.timestamp);
+      }
+    }
+    let compared = 0;
+    let sameLabel = 0;
+    let minIou = 1;
+    let facesOnlyInOne = 0;
+    faces.exact.forEach((exactFaces, i) => {
+      const fastFaces = faces.fast[i] ?? [];
+      facesOnlyInOne += Math.abs(exactFaces.length - fastFaces.length);
+      for (const face of exactFaces) {
+        const twin = fastFaces.reduce<FaceResult | undefined>(
+          (best, f) => (best === undefined || iou(f.box, face.box) > iou(best.box, face.box) ? f : best),
+          undefined,
+        );
+        if (twin === undefined) continue;
+        compared++;
+        if (twin.label === face.label) sameLabel++;
+        minIou = Math.min(minIou, iou(twin.box, face.box));
+      }
+    });
+    const row = {
+      input: input.name,
+      frames: faces.exact.length,
+      sameTimestamps: JSON.stringify(timestamps.exact) === JSON.stringify(timestamps.fast),
+      cpu,
+      fastOverExact: cpu.fast / cpu.exact,
+      exactOverFullDecode: cpu.exact / cpu.fullDecode,
+      fastOverFullDecode: cpu.fast / cpu.fullDecode,
+      faces: compared,
+      facesOnlyInOne,
+      top1Agreement: compared === 0 ? 1 : sameLabel / compared,
+      minIou,
+    };
+    rows.push(row);
+    console.error(JSON.stringify(row));
+  }
+  await analyzer.close();
+}
+
+// Sparse sampling: one keyframe every 10 s (x264's default, 250 frames) and every 1 s (phones').
+const seekRows: Array<SeekRow & { input: string }> = [];
+if (values.only !== 'filter') {
+  const seekInputs = [
+    { name: 'H.264 1080p, keyframe every 10 s', file: encode('1080p-gop250.mp4', '1920:1080', x264), gop: 10 },
+    {
+      name: 'H.264 1080p, keyframe every 1 s',
+      file: encode('1080p-gop25.mp4', '1920:1080', [...x264, '-g', '25', '-keyint_min', '25']),
+      gop: 1,
+    },
+  ];
+  for (const input of seekInputs) {
+    for (const fps of [0.5, 0.2, 0.1]) {
+      const row = compareSeeking(ffmpeg, input.file, {
+        fps,
+        seconds,
+        width: 640,
+        frameBytes: 640 * 360 * 3,
+        keyframeInterval: input.gop,
+      });
+      seekRows.push({ ...row, input: input.name });
+      console.error(JSON.stringify({ input: input.name, ...row }));
     }
   }
-  let compared = 0;
-  let sameLabel = 0;
-  let minIou = 1;
-  let facesOnlyInOne = 0;
-  faces.exact.forEach((exactFaces, i) => {
-    const fastFaces = faces.fast[i] ?? [];
-    facesOnlyInOne += Math.abs(exactFaces.length - fastFaces.length);
-    for (const face of exactFaces) {
-      const twin = fastFaces.reduce<FaceResult | undefined>(
-        (best, f) => (best === undefined || iou(f.box, face.box) > iou(best.box, face.box) ? f : best),
-        undefined,
-      );
-      if (twin === undefined) continue;
-      compared++;
-      if (twin.label === face.label) sameLabel++;
-      minIou = Math.min(minIou, iou(twin.box, face.box));
-    }
-  });
-  const row = {
-    input: input.name,
-    frames: faces.exact.length,
-    sameTimestamps: JSON.stringify(timestamps.exact) === JSON.stringify(timestamps.fast),
-    cpu,
-    fastOverExact: cpu.fast / cpu.exact,
-    exactOverFullDecode: cpu.exact / cpu.fullDecode,
-    fastOverFullDecode: cpu.fast / cpu.fullDecode,
-    faces: compared,
-    facesOnlyInOne,
-    top1Agreement: compared === 0 ? 1 : sameLabel / compared,
-    minIou,
-  };
-  rows.push(row);
-  console.error(JSON.stringify(row));
 }
-await analyzer.close();
+
 await rm(tmp, { recursive: true, force: true });
 
 const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
@@ -171,4 +211,18 @@ for (const r of rows as Array<{
     `| ${r.input} | ${r.frames} | ${r.cpu.fullDecode.toFixed(2)} | ${r.cpu.exact.toFixed(2)} | ${r.cpu.fast.toFixed(2)} | ${r.fastOverExact.toFixed(2)} | ${r.fastOverFullDecode.toFixed(2)} | ${r.faces} | ${r.facesOnlyInOne} | ${pct(r.top1Agreement)} | ${r.minIou.toFixed(3)} | ${r.sameTimestamps ? 'yes' : 'no'} |`,
   );
 }
-if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), seconds, rows }, null, 2));
+if (seekRows.length > 0) {
+  console.log(
+    `\nsparse sampling by seeking — ${seconds} s per input, 640 px RGB; ffmpeg with one thread; CPU s (user + system)`,
+  );
+  console.log(
+    '| input | frames/s | samples | exact sampling CPU s | seek per sample CPU s | seek / exact | identical frames |',
+  );
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of seekRows)
+    console.log(
+      `| ${r.input} | ${r.fps} | ${r.frames} | ${r.exactCpu.toFixed(2)} | ${r.seekCpu.toFixed(2)} | ${(r.seekCpu / r.exactCpu).toFixed(2)} | ${r.identical} / ${r.frames} |`,
+    );
+}
+if (values.json)
+  writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), seconds, rows, seekRows }, null, 2));

@@ -28,8 +28,8 @@ if [ "${1:-}" = "--list" ]; then
   printf '%s\n' "$node_image" "$redis_image" "$prometheus_image" "$alertmanager_image"
   exit 0
 fi
-for tool in podman debootstrap npm; do
-  command -v "$tool" >/dev/null || { echo "base-images: $tool is missing (apt-get install podman runc netavark aardvark-dns debootstrap)" >&2; exit 2; }
+for tool in podman debootstrap npm iptables; do
+  command -v "$tool" >/dev/null || { echo "base-images: $tool is missing (apt-get install podman runc netavark aardvark-dns iptables debootstrap)" >&2; exit 2; }
 done
 
 log() { echo "base-images: $*" >&2; }

@@ -30,8 +30,12 @@ export const SYSTEM_TOOLS = {
     available: () => process.getuid?.() === 0 && runs('ip', ['netns', 'list']),
   },
   'podman (as root)': {
-    package: 'podman runc netavark aardvark-dns debootstrap',
-    available: () => process.getuid?.() === 0 && runs('podman', ['--version']) && runs('debootstrap', ['--version']),
+    package: 'podman runc netavark aardvark-dns iptables debootstrap',
+    available: () =>
+      process.getuid?.() === 0 &&
+      runs('podman', ['--version']) &&
+      runs('debootstrap', ['--version']) &&
+      runs('iptables', ['--version']),
   },
   kubectl: { package: 'kubectl', available: () => runs('kubectl', ['version', '--client']) },
   alertmanager: {

@@ -18,11 +18,13 @@ let cached: MediaBinaries | undefined;
 
 /** Resolves (once per process) the ffmpeg and ffprobe executables. FFMPEG_PATH / FFPROBE_PATH win when set. */
 export function mediaBinaries(): MediaBinaries {
-  const tools = mediaToolEnvironment(process.env, path.delimiter);
-  cached ??= {
-    ffmpeg: resolveBinary('ffmpeg', tools.ffmpeg, '@ffmpeg-installer/ffmpeg'),
-    ffprobe: resolveBinary('ffprobe', tools.ffprobe, '@ffprobe-installer/ffprobe'),
-  };
+  if (cached === undefined) {
+    const tools = mediaToolEnvironment(process.env, path.delimiter);
+    cached = {
+      ffmpeg: resolveBinary('ffmpeg', tools.ffmpeg, '@ffmpeg-installer/ffmpeg'),
+      ffprobe: resolveBinary('ffprobe', tools.ffprobe, '@ffprobe-installer/ffprobe'),
+    };
+  }
   return cached;
 }
 

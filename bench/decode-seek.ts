@@ -16,8 +16,10 @@ export interface SeekRow {
   readonly exactCpu: number;
   /** CPU s of one seek-and-decode per sample, summed (process starts included). */
   readonly seekCpu: number;
-  /** Samples whose RGB bytes are identical in both ways. */
+  /** Samples whose RGB bytes are identical to the producer's pick (the fps filter's default, round=near). */
   readonly identical: number;
+  /** …and to the frame on screen at n / fps (the fps filter with round=up). */
+  readonly identicalToShown: number;
 }
 
 /** User + system CPU seconds and stdout of one ffmpeg run under GNU time. */
@@ -42,9 +44,11 @@ export function compareSeeking(
   const scale = `scale=${options.width}:-2:flags=area`;
   const raw = ['-pix_fmt', 'rgb24', '-f', 'rawvideo', '-'];
   const exact = timed(ffmpeg, ['-i', file, '-vf', `fps=${options.fps},${scale}`, ...raw]);
+  const shown = timed(ffmpeg, ['-i', file, '-vf', `fps=${options.fps}:round=up,${scale}`, ...raw]).out;
   const frames = Math.floor(exact.out.length / options.frameBytes);
   let seekCpu = 0;
   let identical = 0;
+  let identicalToShown = 0;
   for (let n = 0; n < frames; n++) {
     const at = n / options.fps;
     if (at >= options.seconds) break;
@@ -52,6 +56,8 @@ export function compareSeeking(
     seekCpu += one.cpu;
     const expected = exact.out.subarray(n * options.frameBytes, (n + 1) * options.frameBytes);
     if (one.out.length === options.frameBytes && one.out.equals(expected)) identical++;
+    const onScreen = shown.subarray(n * options.frameBytes, (n + 1) * options.frameBytes);
+    if (one.out.length === options.frameBytes && one.out.equals(onScreen)) identicalToShown++;
   }
   return {
     fps: options.fps,
@@ -60,5 +66,6 @@ export function compareSeeking(
     exactCpu: exact.cpu,
     seekCpu,
     identical,
+    identicalToShown,
   };
 }

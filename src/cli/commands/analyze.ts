@@ -21,6 +21,7 @@ import { startProducer } from '../../producer/index.ts';
 import { VideoOutputs, type VideoOutcome } from '../analyze-outputs.ts';
 import { startWorker } from '../../worker/index.ts';
 import { numberOption, parseCommandArgs, UsageError } from '../args.ts';
+import { SAMPLING_FLAGS, samplingChoice } from '../sampling-flags.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
 import { openPipeline } from '../connect.ts';
 import { withRedisForOneMachine } from '../private-redis.ts';
@@ -71,30 +72,14 @@ const analyze: Command = {
 
 async function analyzeVideos(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
-    fps: { type: 'string' },
     out: { type: 'string', default: 'fer-results' },
-    start: { type: 'string' },
-    end: { type: 'string' },
-    'max-frames': { type: 'string' },
+    ...SAMPLING_FLAGS,
     'max-side': { type: 'string' },
     annotate: { type: 'boolean', default: false },
     ...ANALYZER_FLAGS,
   });
   if (positionals.length === 0) throw new UsageError('give at least one video file');
-  const fps = numberOption('fps', values.fps, (n) => n > 0 && n <= 240, 'a number in (0, 240]');
-  const startSeconds = numberOption('start', values.start, (n) => n >= 0, 'a number of seconds ≥ 0');
-  const endSeconds = numberOption(
-    'end',
-    values.end,
-    (n) => n > (startSeconds ?? 0),
-    'a number of seconds after --start',
-  );
-  const maxFrames = numberOption(
-    'max-frames',
-    values['max-frames'],
-    (n) => Number.isInteger(n) && n >= 1,
-    'a positive integer',
-  );
+  const sampling = samplingChoice(values);
   const maxSide = numberOption(
     'max-side',
     values['max-side'],
@@ -103,7 +88,7 @@ async function analyzeVideos(args: string[]): Promise<number> {
   );
   const choice = analyzerChoice(values);
   const options: VideoOptions = Object.fromEntries(
-    Object.entries({ fps, startSeconds, endSeconds, maxFrames, maxSide }).filter(([, v]) => v !== undefined),
+    Object.entries({ ...sampling, maxSide }).filter(([, v]) => v !== undefined),
   );
 
   const config = loadConfig();

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { createPipelineVideoService } from '../../api/pipeline-service.ts';
 import type { SubmitOptions } from '../../api/service.ts';
 import { loadConfig } from '../../config/index.ts';
-import { numberOption, parseCommandArgs, UsageError } from '../args.ts';
+import { parseCommandArgs, UsageError } from '../args.ts';
+import { SAMPLING_FLAGS, samplingChoice } from '../sampling-flags.ts';
 import { openPipeline } from '../connect.ts';
 import { EXIT_CODES, type Command } from '../command.ts';
 
@@ -32,10 +33,7 @@ const submit: Command = {
   ].join('\n'),
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, {
-      fps: { type: 'string' },
-      start: { type: 'string' },
-      end: { type: 'string' },
-      'max-frames': { type: 'string' },
+      ...SAMPLING_FLAGS,
       'callback-url': { type: 'string' },
       json: { type: 'boolean', default: false },
     });
@@ -43,23 +41,7 @@ const submit: Command = {
     if (callbackUrl !== undefined && !/^https?:\/\/[^\s/]+/i.test(callbackUrl))
       throw new UsageError(`--callback-url must be an http:// or https:// URL, got "${callbackUrl}"`);
     if (positionals.length === 0) throw new UsageError('give at least one video file');
-    const fps = numberOption('fps', values.fps, (n) => n > 0, 'a positive number');
-    const startSeconds = numberOption('start', values.start, (n) => n >= 0, 'a number of seconds ≥ 0');
-    const endSeconds = numberOption(
-      'end',
-      values.end,
-      (n) => n > (startSeconds ?? 0),
-      'a number of seconds after --start',
-    );
-    const maxFrames = numberOption(
-      'max-frames',
-      values['max-frames'],
-      (n) => Number.isInteger(n) && n >= 1,
-      'a positive integer',
-    );
-    const options: SubmitOptions = Object.fromEntries(
-      Object.entries({ fps, startSeconds, endSeconds, maxFrames }).filter(([, v]) => v !== undefined),
-    );
+    const options: SubmitOptions = samplingChoice(values);
 
     const config = loadConfig();
     const pipeline = await openPipeline(config);

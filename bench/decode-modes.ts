@@ -11,7 +11,7 @@
 //
 //   npm run bench:decode-modes -- [--seconds S] [--json FILE] [--only filter|seek]
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -24,7 +24,7 @@ import { createProfileAnalyzer } from '../src/inference/profiles.ts';
 import { compactExpression } from '../src/models/compact-expression.ts';
 import { ensureFaceApiModels } from '../src/models/faceapi/convert.ts';
 import { extractFrames, mediaBinaries, probeVideo } from '../src/producer/index.ts';
-import { talkingFaceVideo } from './pipeline/setup.ts';
+import { encodeLikeARecording, talkingFaceVideo, X264_LIKE_A_PHONE } from './pipeline/setup.ts';
 import { compareSeeking, type SeekRow } from './decode-seek.ts';
 
 if (!existsSync('/usr/bin/time')) {
@@ -40,27 +40,10 @@ const ffmpeg = mediaBinaries().ffmpeg;
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'fer-bench-decode-'));
 const { file: talking } = await talkingFaceVideo(shared);
 
-function encode(name: string, scale: string, codec: string[]): string {
-  const out = path.join(tmp, name);
-  execFileSync(ffmpeg, [
-    '-v',
-    'error',
-    '-y',
-    '-i',
-    talking,
-    '-t',
-    String(seconds),
-    '-vf',
-    `scale=${scale}:flags=bicubic`,
-    ...codec,
-    '-pix_fmt',
-    'yuv420p',
-    '-an',
-    out,
-  ]);
-  return out;
+function encode(name: string, scale: string, codec: readonly string[]): string {
+  return encodeLikeARecording(ffmpeg, talking, path.join(tmp, name), { seconds, scale, codec });
 }
-const x264 = ['-c:v', 'libx264', '-preset', 'veryfast'];
+const x264 = X264_LIKE_A_PHONE;
 
 /** User + system CPU seconds of one ffmpeg run (GNU time's %U %S). */
 function cpuSeconds(args: string[]): number {

@@ -41,7 +41,7 @@ import { extractFrameChunks, probeVideo } from '../src/producer/index.ts';
 import { buildVideoResult } from '../src/results/index.ts';
 import { CostFreeAnalyzer } from '../src/worker/index.ts';
 import { OwnRedis, redisCpuSeconds } from '../test/helpers/own-redis.ts';
-import { benchModels, talkingFaceVideo } from './pipeline/setup.ts';
+import { benchModels, encodeLikeARecording, talkingFaceVideo, X264_LIKE_A_PHONE } from './pipeline/setup.ts';
 
 if (!existsSync('/usr/bin/time')) {
   console.error("bench:feed measures ffmpeg's CPU with GNU time: apt-get install time");
@@ -86,27 +86,10 @@ const cpuOfTimedRuns = (): number => {
 };
 
 const { file: talking } = await talkingFaceVideo(shared);
-function encode(name: string, height: number, codec: string[]): string {
-  const out = path.join(tmp, name);
-  execFileSync(realFfmpeg, [
-    '-v',
-    'error',
-    '-y',
-    '-i',
-    talking,
-    '-t',
-    String(seconds),
-    '-vf',
-    `scale=-2:${height}:flags=bicubic`,
-    ...codec,
-    '-pix_fmt',
-    'yuv420p',
-    '-an',
-    out,
-  ]);
-  return out;
+function encode(name: string, height: number, codec: readonly string[]): string {
+  return encodeLikeARecording(realFfmpeg, talking, path.join(tmp, name), { seconds, scale: `-2:${height}`, codec });
 }
-const x264 = ['-c:v', 'libx264', '-preset', 'veryfast'];
+const x264 = X264_LIKE_A_PHONE;
 console.error('encoding the inputs …');
 const inputs = [
   ...[360, 720, 1080, 2160].map((height) => ({

@@ -23,7 +23,7 @@ import { mediaBinaries, probeVideo } from '../src/producer/index.ts';
 import { checkAccounting } from '../test/helpers/frame-accounting.ts';
 import { CliProcesses, logLines } from '../test/helpers/cli-processes.ts';
 import { OwnRedis, redisCpuSeconds } from '../test/helpers/own-redis.ts';
-import { talkingFaceVideo } from './pipeline/setup.ts';
+import { encodeLikeARecording, talkingFaceVideo, X264_LIKE_A_PHONE } from './pipeline/setup.ts';
 
 const { values } = parseArgs({
   options: {
@@ -50,25 +50,7 @@ async function benchVideo(): Promise<{ video: string; minutes: number }> {
   const { file: talking } = await talkingFaceVideo(process.env.FER_SHARED_DIR);
   // 60 s at 1080p once (the costly part), then looped by stream copy: the same keyframe pattern every minute.
   const minute = path.join(tmp, '1080p-60s.mp4');
-  execFileSync(ffmpeg, [
-    '-v',
-    'error',
-    '-y',
-    '-i',
-    talking,
-    '-t',
-    '60',
-    '-vf',
-    'scale=1920:1080:flags=bicubic',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-pix_fmt',
-    'yuv420p',
-    '-an',
-    minute,
-  ]);
+  encodeLikeARecording(ffmpeg, talking, minute, { seconds: 60, scale: '1920:1080', codec: X264_LIKE_A_PHONE });
   const video = path.join(tmp, `1080p-${minutes}min.mp4`);
   execFileSync(ffmpeg, ['-v', 'error', '-y', '-stream_loop', String(minutes - 1), '-i', minute, '-c', 'copy', video]);
   console.log(`video: ${minutes} min of 1080p H.264 (${talking} upscaled, looped)`);

@@ -3,7 +3,7 @@
 // talking-face video (the GRID clips of ../shared concatenated; without them, a pan over the demo
 // photos). Built once into the temp directory; weights do not change the amount of work.
 
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -137,4 +137,36 @@ export function linkInto(dir: string, target: string, name: string): string {
   const link = path.join(dir, name);
   if (!existsSync(link)) symlinkSync(target, link);
   return link;
+}
+
+/** x264 as phones and webcams record (veryfast, B-frames); `-g N` for their short keyframe intervals. */
+export const X264_LIKE_A_PHONE = ['-c:v', 'libx264', '-preset', 'veryfast'] as const;
+
+/**
+ * Re-encodes the first `seconds` of `source` into `out` as users' recordings are: scaled with
+ * `scale` (an ffmpeg scale size: 1920:1080, -2:720), bicubic, the `codec` arguments, yuv420p, no audio.
+ */
+export function encodeLikeARecording(
+  ffmpeg: string,
+  source: string,
+  out: string,
+  options: { seconds: number; scale: string; codec: readonly string[] },
+): string {
+  execFileSync(ffmpeg, [
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    source,
+    '-t',
+    String(options.seconds),
+    '-vf',
+    `scale=${options.scale}:flags=bicubic`,
+    ...options.codec,
+    '-pix_fmt',
+    'yuv420p',
+    '-an',
+    out,
+  ]);
+  return out;
 }

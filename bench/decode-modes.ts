@@ -86,7 +86,15 @@ async function compareFilterModes(): Promise<void> {
   });
   for (const input of inputs) {
     const probe = await probeVideo(input.file, config.pipeline);
-    const sampling = ['-vf', 'fps=2,scale=640:-2:flags=area', '-pix_fmt', 'rgb24', '-f', 'rawvideo', '-'];
+    const sampling = [
+      '-vf',
+      'fps=2:round=up:start_time=0,scale=640:-2:flags=area',
+      '-pix_fmt',
+      'rgb24',
+      '-f',
+      'rawvideo',
+      '-',
+    ];
     const cpu = {
       fullDecode: cpuSeconds(['-i', input.file, '-f', 'null', '-']),
       exact: cpuSeconds(['-i', input.file, ...sampling]),
@@ -199,7 +207,7 @@ if (seekRows.length > 0) {
     `\nsparse sampling by seeking — ${seconds} s per input, 640 px RGB; ffmpeg with one thread; CPU s (user + system)`,
   );
   console.log(
-    "| input | frames/s | samples | exact sampling CPU s | seek per sample CPU s | seek / exact | identical to the producer's frames | identical to the frame on screen at n / fps |",
+    "| input | frames/s | samples | exact sampling CPU s | seek per sample CPU s | seek / exact | identical to the producer's frames | identical to the fps filter's default pick |",
   );
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of seekRows)

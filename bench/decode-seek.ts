@@ -16,9 +16,9 @@ export interface SeekRow {
   readonly exactCpu: number;
   /** CPU s of one seek-and-decode per sample, summed (process starts included). */
   readonly seekCpu: number;
-  /** Samples whose RGB bytes are identical to the producer's pick (the fps filter's default, round=near). */
+  /** Samples whose RGB bytes are identical to the producer's pick (the frame on screen at n / fps). */
   readonly identical: number;
-  /** …and to the frame on screen at n / fps (the fps filter with round=up). */
+  /** …and to the fps filter's default pick (round=near: the last frame before (n + 0.5) / fps). */
   readonly identicalToShown: number;
 }
 
@@ -43,8 +43,9 @@ export function compareSeeking(
 ): SeekRow {
   const scale = `scale=${options.width}:-2:flags=area`;
   const raw = ['-pix_fmt', 'rgb24', '-f', 'rawvideo', '-'];
-  const exact = timed(ffmpeg, ['-i', file, '-vf', `fps=${options.fps},${scale}`, ...raw]);
-  const shown = timed(ffmpeg, ['-i', file, '-vf', `fps=${options.fps}:round=up,${scale}`, ...raw]).out;
+  // The producer's sampling filter (src/producer/frames.ts), and the fps filter's default (round=near).
+  const exact = timed(ffmpeg, ['-i', file, '-vf', `fps=${options.fps}:round=up:start_time=0,${scale}`, ...raw]);
+  const shown = timed(ffmpeg, ['-i', file, '-vf', `fps=${options.fps},${scale}`, ...raw]).out;
   const frames = Math.floor(exact.out.length / options.frameBytes);
   let seekCpu = 0;
   let identical = 0;

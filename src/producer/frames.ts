@@ -325,6 +325,10 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
   if (options.hwaccel) args.push('-hwaccel', options.hwaccel);
   if (options.skipLoopFilter) args.push('-skip_loop_filter', 'all');
   if (seek > 0) args.push('-ss', String(seek));
+  // round=up: sample n is the frame on screen at start + n / fps, the time it is recorded at (the
+  // fps filter's default, round=near, gives the last frame before start + (n + 0.5) / fps: half a
+  // sample late; test/producer/sample-times.test.ts). start_time=0 fills the first slot after a
+  // seek even where no frame lies exactly there, so a segment's lead frame is always slot 0.
   args.push(
     '-i',
     safeInput(file),
@@ -332,7 +336,7 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
     '-sn',
     '-dn',
     '-vf',
-    `fps=${options.fps},scale=${width}:${height}:flags=area`,
+    `fps=${options.fps}:round=up:start_time=0,scale=${width}:${height}:flags=area`,
     '-pix_fmt',
     'rgb24',
   );

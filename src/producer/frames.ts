@@ -340,7 +340,9 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
     '-pix_fmt',
     'rgb24',
   );
-  if (options.endSeconds !== undefined) args.push('-t', String(options.endSeconds - seek));
+  // -t: round=up would also fill the slot at the very end (the last frame shows until then).
+  const end = options.endSeconds ?? probe.durationSeconds ?? undefined;
+  if (end !== undefined) args.push('-t', String(end - seek));
   if (frameLimit < Infinity) args.push('-frames:v', String(frameLimit + leadFrames));
   args.push('-f', 'rawvideo', 'pipe:1');
 

@@ -131,6 +131,7 @@ export async function sendFrames(pipeline: Pipeline, input: SendFramesInput): Pr
     firstChunkFrames: firstIndex === 0 ? config.firstChunkFrames : input.chunkFrames,
     buffers: 2,
     decodeThreads: config.decodeThreads,
+    seekIntervalSeconds: config.decodeSeekSeconds,
     hwaccel: input.hwaccel,
     allowedContainers: config.allowedContainers,
     idleTimeoutMs: config.decodeIdleTimeoutMs,

@@ -3,16 +3,19 @@
 // many) and only read while the consumer has handed a buffer back, so memory stays bounded
 // whatever the video's length and no frame ever touches the disk.
 
-import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
 import { FerError } from '../core/errors.ts';
-import { DecodeDamageCounter } from './decode-damage.ts';
-import path from 'node:path';
-import { sampledFrameTime, workingFrameSize, type SamplingSpan } from '../core/sampling-geometry.ts';
-import { mediaBinaries } from './binaries.ts';
-import { containerRefusal, safeInput, safeInputOptions, withoutPaths } from './media-safety.ts';
-import type { VideoProbe } from './probe.ts';
+import {
+  expectedFrameCount,
+  sampledFrameTime,
+  workingFrameSize,
+  type SamplingSpan,
+} from '../core/sampling-geometry.ts';
+import { startFfmpeg, type Decoding } from './ffmpeg-run.ts';
+import { safeInput, safeInputOptions } from './media-safety.ts';
+import { seeksExactly, type VideoProbe } from './probe.ts';
+import { seekSourceTimes, startSeekDecoding } from './seek-decoding.ts';
 
 /** What part of the video, how densely (SamplingSpan: fps, start, end, frame limit) and how ffmpeg decodes it. */
 export interface SamplingOptions extends SamplingSpan {
@@ -31,6 +34,12 @@ export interface SamplingOptions extends SamplingSpan {
    * profile's answers at 720p–1080p (BENCHMARKS.md), so no setting offers it.
    */
   readonly skipLoopFilter?: boolean;
+  /**
+   * Samples at least this many seconds apart are each decoded by seeking to them from their
+   * keyframe (seek-decoding.ts) instead of by decoding every frame: the same frames, less CPU once
+   * samples are ≥ 5 s apart (FER_DECODE_SEEK_SECONDS). 0 or absent: every frame is decoded.
+   */
+  readonly seekIntervalSeconds?: number;
   /** ffmpeg `-hwaccel` method to decode with (hwaccel.ts checks it works first); absent or null: software. */
   readonly hwaccel?: string | null;
   /** Demuxers ffmpeg may use (FER_ALLOWED_CONTAINERS); default: the configuration's default list. */
@@ -106,7 +115,7 @@ export async function* extractFrameChunks(
   if (!Number.isInteger(options.framesPerChunk) || options.framesPerChunk < 1) {
     throw new FerError('invalid_option', `frames per chunk must be an integer ≥ 1, got ${options.framesPerChunk}`);
   }
-  const decoding = startDecoding(file, probe, options);
+  const decoding = await startDecoding(file, probe, options);
   const { width, height } = decoding;
   const frameBytes = width * height * 3;
   const chunkBytes = options.framesPerChunk * frameBytes;
@@ -273,20 +282,12 @@ export async function* extractFrames(
   }
 }
 
-interface Decoding {
-  readonly width: number;
-  readonly height: number;
-  /** Frames ffmpeg sends before the first one wanted (a segment's lead frame). */
-  readonly leadFrames: number;
-  /** Sends ffmpeg's rgb24 output into `sink` (ended when ffmpeg's output ends). */
-  pipe(sink: Writable): void;
-  /** After the output has ended: throws the decoding failure, if ffmpeg reported one. */
-  finish(): Promise<void>;
-  kill(): void;
-}
-
-/** Starts ffmpeg on `file` with the sampling filters; rgb24 frames at the working size come out of its stdout. */
-function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions): Decoding {
+/**
+ * Starts decoding `file` by the sampling: one ffmpeg that decodes every frame and lets the fps
+ * filter pick, or, for samples far apart, one seek per sample (seekIntervalSeconds). rgb24 frames at
+ * the working size come out.
+ */
+async function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions): Promise<Decoding> {
   if (!(options.fps > 0)) throw new FerError('invalid_option', `fps must be > 0, got ${options.fps}`);
   const start = options.startSeconds ?? 0;
   if (start < 0) throw new FerError('invalid_option', `start time must be ≥ 0 s, got ${start}`);
@@ -298,22 +299,39 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
   }
   const { width, height } = workingFrameSize(probe, options.maxSide);
   const segment = options.segment;
-  const leadFrames = segment && segment.firstIndex > 0 ? 1 : 0;
-  const seek = segment ? start + Math.max(0, segment.firstIndex - leadFrames) / options.fps : start;
+  const firstIndex = segment?.firstIndex ?? 0;
   // Frames wanted from here: the video's limit less the frames before the segment, and the segment's own count.
-  const limits = [
-    options.maxFrames ? options.maxFrames - (segment?.firstIndex ?? 0) : Infinity,
-    segment?.frames ?? Infinity,
-  ];
-  const frameLimit = Math.min(...limits);
-  if (frameLimit <= 0)
-    throw new FerError(
-      'invalid_option',
-      `the segment starting at frame ${segment?.firstIndex ?? 0} is past the frame limit`,
-    );
-
+  const limit = Math.min(options.maxFrames ? options.maxFrames - firstIndex : Infinity, segment?.frames ?? Infinity);
+  if (limit <= 0)
+    throw new FerError('invalid_option', `the segment starting at frame ${firstIndex} is past the frame limit`);
   const containers = options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS;
-  const displayName = path.basename(file);
+  const end = options.endSeconds ?? probe.durationSeconds ?? undefined;
+  // …and no sample at or past the end. Counted rather than cut with -t: ffmpeg rounds -t to the
+  // nearest sample slot, which drops the last sample when it lies less than half an interval before
+  // the end (a 41 s video at 0.2 frames/s gave 8 of its 9 samples).
+  const frameLimit =
+    end === undefined
+      ? limit
+      : Math.min(limit, expectedFrameCount(end, { ...options, maxFrames: undefined }) - firstIndex);
+
+  const seekInterval = options.seekIntervalSeconds ?? 0;
+  if (seekInterval > 0 && 1 / options.fps >= seekInterval && end !== undefined && seeksExactly(probe)) {
+    const range = { firstIndex, frameLimit, end, containers };
+    const sourceTimes = await seekSourceTimes(file, probe, range, options, options.onDecodeError);
+    if (sourceTimes !== null) {
+      return startSeekDecoding(file, sourceTimes, {
+        width,
+        height,
+        decodeThreads: options.decodeThreads,
+        hwaccel: options.hwaccel,
+        allowedContainers: containers,
+        onDecodeError: options.onDecodeError,
+      });
+    }
+  }
+
+  const leadFrames = firstIndex > 0 ? 1 : 0;
+  const seek = segment ? start + (firstIndex - leadFrames) / options.fps : start;
   // No shell; local files and real containers only (media-safety.ts). Spawned directly: a wrapper
   // such as fluent-ffmpeg first runs ffmpeg several times to list its capabilities (measured:
   // ≈100 ms before a process's first video) and guesses at exit races we can simply wait for.
@@ -324,7 +342,11 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
     args.push('-threads', String(options.decodeThreads), '-filter_threads', String(options.decodeThreads));
   if (options.hwaccel) args.push('-hwaccel', options.hwaccel);
   if (options.skipLoopFilter) args.push('-skip_loop_filter', 'all');
-  if (seek > 0) args.push('-ss', String(seek));
+  // Where the container seeks exactly, from the keyframe before `seek`; elsewhere decoded from the
+  // start and cut by the filters, which gives the same frames and times (test/producer/seek-sampling.test.ts).
+  const exactSeek = seeksExactly(probe);
+  if (seek > 0 && exactSeek) args.push('-ss', String(seek));
+  const cut = seek > 0 && !exactSeek ? `trim=start=${seek},setpts=PTS-${seek}/TB,` : '';
   // round=up: sample n is the frame on screen at start + n / fps, the time it is recorded at (the
   // fps filter's default, round=near, gives the last frame before start + (n + 0.5) / fps: half a
   // sample late; test/producer/sample-times.test.ts). start_time=0 fills the first slot after a
@@ -336,65 +358,21 @@ function startDecoding(file: string, probe: VideoProbe, options: SamplingOptions
     '-sn',
     '-dn',
     '-vf',
-    `fps=${options.fps}:round=up:start_time=0,scale=${width}:${height}:flags=area`,
+    `${cut}fps=${options.fps}:round=up:start_time=0,scale=${width}:${height}:flags=area`,
     '-pix_fmt',
     'rgb24',
   );
-  // -t: round=up would also fill the slot at the very end (the last frame shows until then).
-  const end = options.endSeconds ?? probe.durationSeconds ?? undefined;
-  if (end !== undefined) args.push('-t', String(end - seek));
+  // The frame limit also ends the sampling at `end`: round=up would fill the slot at the very end too.
   if (frameLimit < Infinity) args.push('-frames:v', String(frameLimit + leadFrames));
   args.push('-f', 'rawvideo', 'pipe:1');
 
-  const proc = spawn(mediaBinaries().ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let spawnError: Error | undefined;
-  proc.on('error', (error) => (spawnError = error));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.on('close', (code, signal) => resolve({ code, signal })),
-  );
-  // ffmpeg's messages, line by line: decode errors are counted as they come; the last lines say why it failed.
-  const lastLines: string[] = [];
-  const damage = new DecodeDamageCounter();
-  let partial = '';
-  proc.stderr.setEncoding('utf8');
-  proc.stderr.on('data', (text: string) => {
-    const lines = (partial + text).split('\n');
-    partial = lines.pop()!;
-    for (const line of lines) {
-      const added = damage.add(line);
-      for (let i = 0; i < added; i++) options.onDecodeError?.(line);
-      lastLines.push(line);
-      if (lastLines.length > 20) lastLines.shift();
-    }
-  });
-  let killed = false;
+  const run = startFfmpeg(args, { file, allowedContainers: containers, onDecodeError: options.onDecodeError });
   return {
     width,
     height,
     leadFrames,
-    pipe(sink) {
-      proc.stdout.pipe(sink, { end: true });
-    },
-    async finish() {
-      const { code, signal } = await exited;
-      if (partial) lastLines.push(partial);
-      if (spawnError) throw new FerError('media_tool_missing', `ffmpeg could not be started: ${spawnError.message}`);
-      if (killed || code === 0) return;
-      const stderr = lastLines.join('\n');
-      const refused = containerRefusal(stderr, containers);
-      // ffmpeg's own last line (never the command line: it holds the server's path).
-      const lastLine = lastLines.filter((l) => l.trim()).pop() ?? `it exited with ${signal ?? `code ${code}`}`;
-      throw (
-        refused ??
-        new FerError(
-          'decode_failed',
-          `ffmpeg could not decode the video: ${withoutPaths(lastLine.trim(), file, displayName)}`,
-        )
-      );
-    },
-    kill() {
-      killed = true;
-      proc.kill('SIGKILL');
-    },
+    pipe: (sink) => run.stdout.pipe(sink, { end: true }),
+    finish: () => run.finish(),
+    kill: () => run.kill(),
   };
 }

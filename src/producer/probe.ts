@@ -183,3 +183,14 @@ function rate(value: string | undefined): number | null {
   if (!num || !den) return null;
   return num / den;
 }
+
+/**
+ * Whether ffmpeg's `-ss` lands exactly where asked in this container: those with an index of their
+ * keyframes (MP4/MOV, Matroska/WebM) seek to the keyframe before the time and decode up to it.
+ * MPEG-TS has none: a seek there can land on the keyframe after the time (measured: 29.97 fps
+ * H.264 with a keyframe every 2 s, a seek to 11.04 s gave the frame at 12.01 s), so a video in it is
+ * decoded from its start, never split or sampled by seeking.
+ */
+export function seeksExactly(probe: Pick<VideoProbe, 'container'>): boolean {
+  return probe.container.split(',').some((name) => ['mov', 'mp4', 'matroska', 'webm'].includes(name));
+}

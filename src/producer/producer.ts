@@ -30,8 +30,9 @@ import {
 import { sendFrames } from './chunk-sender.ts';
 import { expectedFrameCount, sampledFrameTime, workingFrameSize } from '../core/sampling-geometry.ts';
 import type { SamplingOptions } from './frames.ts';
-import { probeVideo, type VideoProbe } from './probe.ts';
-import { listKeyframes, planSegments } from './segments.ts';
+import { probeVideo, seeksExactly, type VideoProbe } from './probe.ts';
+import { listFrameTimes } from './frame-times.ts';
+import { planSegments } from './segments.ts';
 
 export interface ProducerOptions {
   readonly observer?: PipelineObserver;
@@ -217,13 +218,20 @@ async function planVideo(
     Math.min(probe.durationSeconds ?? 0, sampling.endSeconds ?? Number.POSITIVE_INFINITY) -
     (sampling.startSeconds ?? 0);
   if (!(config.segmentSeconds > 0) || probe.durationSeconds === null || span <= config.segmentSeconds) return whole;
-  let keyframes: number[];
+  if (!seeksExactly(probe)) {
+    log?.info(
+      { container: probe.container },
+      'not split into segments: its container cannot seek exactly to a segment start (decoded in one piece)',
+    );
+    return whole;
+  }
+  let keyframes: readonly number[];
   try {
-    keyframes = await listKeyframes(file, {
+    ({ keyframes } = await listFrameTimes(file, {
       startTime: probe.startTime,
       allowedContainers: config.allowedContainers,
       timeoutMs: config.probeTimeoutMs,
-    });
+    }));
   } catch (error) {
     log?.warn(
       { reason: (error as Error).message.split('\n')[0] },

@@ -4,15 +4,8 @@
 // firstIndex + frames) and decodes from the keyframe just before its first frame, so no frame is
 // missed or doubled at a boundary and at most one sampling interval is decoded twice.
 
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { DEFAULT_ALLOWED_CONTAINERS } from '../config/pipeline.ts';
 import type { Segment } from '../pipeline/index.ts';
-import { mediaBinaries } from './binaries.ts';
 import { expectedFrameCount } from '../core/sampling-geometry.ts';
-import { safeInput, safeInputOptions } from './media-safety.ts';
-
-const run = promisify(execFile);
 
 export interface SegmentPlanInput {
   /** Sampling span: from startSeconds to endSeconds (the video's end when absent). */
@@ -59,39 +52,4 @@ export function planSegments(input: SegmentPlanInput): Segment[] {
     firstIndex,
     frames: index + 1 < starts.length ? starts[index + 1]! - firstIndex : null,
   }));
-}
-
-/**
- * Keyframe times of a video's first video stream, in seconds from the video's start (its
- * container start time subtracted). Read from packet flags: ffprobe demuxes only, no decoding
- * (an hour of 1080p H.264 in about a second here).
- */
-export async function listKeyframes(
-  file: string,
-  options: { startTime: number; allowedContainers?: readonly string[]; timeoutMs?: number },
-): Promise<number[]> {
-  const args = [
-    ...safeInputOptions(options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS),
-    '-v',
-    'error',
-    '-select_streams',
-    'v:0',
-    '-show_entries',
-    'packet=pts_time,flags',
-    '-of',
-    'csv=p=0',
-    safeInput(file),
-  ];
-  const { stdout } = await run(mediaBinaries().ffprobe, args, {
-    maxBuffer: 256 * 1024 * 1024,
-    timeout: options.timeoutMs ?? 60_000,
-  });
-  const times: number[] = [];
-  for (const line of stdout.split('\n')) {
-    const [pts, flags] = line.split(',');
-    if (!flags?.startsWith('K') || pts === undefined || pts === 'N/A') continue;
-    const time = Number(pts) - options.startTime;
-    if (Number.isFinite(time)) times.push(time);
-  }
-  return times.sort((a, b) => a - b);
 }

@@ -95,11 +95,16 @@ describe('ten videos, two worker processes', () => {
   });
 
   it('every video completes with its exact frame count; batches mix videos; SIGTERM stops workers cleanly', async () => {
-    // 1.0 s … 3.25 s in steps of 0.25 s at --fps 4: 4 … 13 frames.
-    const videos = Array.from({ length: 10 }, (_, i) => ({
-      file: generateTestVideo(path.join(dir, `v${i}.mp4`), { seconds: 1 + i * 0.25, width: 96, height: 72 }),
-      frames: 4 + i,
-    }));
+    // 1.0 s … 3.25 s of 25 fps in steps of 0.25 s at --fps 4. A sample is taken at n / 4 s while a
+    // frame is on screen: the last of ⌈25 s⌉ frames shows until ⌈25 s⌉ / 25 (1.25 s of testsrc is 32
+    // frames, on screen until 1.28 s: samples 0 … 1.25 s, 6 of them). 4, 6, 7, 8, 8, 10, … frames.
+    const videos = Array.from({ length: 10 }, (_, i) => {
+      const seconds = 1 + i * 0.25;
+      return {
+        file: generateTestVideo(path.join(dir, `v${i}.mp4`), { seconds, width: 96, height: 72 }),
+        frames: Math.ceil((4 * Math.ceil(25 * seconds)) / 25 - 1e-9),
+      };
+    });
     const ids = await Promise.all(
       videos.map((v) => submitVideo(pipeline, { path: v.file, options: { fps: 4 } }).then((r) => r.videoId)),
     );

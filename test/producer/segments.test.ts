@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractFrameChunks, probeVideo, type SamplingOptions, type VideoProbe } from '../../src/producer/index.ts';
-import { listKeyframes, planSegments } from '../../src/producer/segments.ts';
+import { listFrameTimes } from '../../src/producer/frame-times.ts';
+import { planSegments } from '../../src/producer/segments.ts';
 import type { Segment } from '../../src/pipeline/index.ts';
 import { describeWithTools } from '../helpers/system-tools.ts';
 import { generateTestVideo } from '../helpers/videos.ts';
@@ -92,7 +93,7 @@ describeWithTools('segments decoded with real ffmpeg', ['ffmpeg'], () => {
   it('lists the keyframes from packet flags, in seconds from the start', async () => {
     const file = videos['25']!;
     const probe = await probeVideo(file, { maxDurationSeconds: 3600, maxFileBytes: 1e10, maxSourcePixels: 1e8 });
-    const keyframes = await listKeyframes(file, { startTime: probe.startTime });
+    const { keyframes } = await listFrameTimes(file, { startTime: probe.startTime });
     expect(keyframes.slice(0, 4)).toEqual([0, 2.4, 4.8, 7.2]);
     expect(keyframes.length).toBe(Math.ceil(40 / 2.4));
   });
@@ -107,7 +108,7 @@ describeWithTools('segments decoded with real ffmpeg', ['ffmpeg'], () => {
       const file = videos[rate]!;
       const probe = await probeVideo(file, { maxDurationSeconds: 3600, maxFileBytes: 1e10, maxSourcePixels: 1e8 });
       const sampling: SamplingOptions = { fps, maxSide: 96, ...options };
-      const keyframes = await listKeyframes(file, { startTime: probe.startTime });
+      const { keyframes } = await listFrameTimes(file, { startTime: probe.startTime });
       const plan = planSegments({
         durationSeconds: probe.durationSeconds!,
         startSeconds: sampling.startSeconds ?? 0,

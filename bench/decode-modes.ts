@@ -8,9 +8,10 @@
 // both modes' frames: top-1 expression agreement and box IoU per face (the bar: ≥ 99.5 % and ≥ 0.95).
 // Then sparse sampling by seeking from keyframe to each sample (decode-seek.ts, the producer's own
 // code) at 0.5, 0.2 and 0.1 frames/s, on 1080p H.264 with x264's default keyframe interval, with one
-// keyframe a second, and at 29.97 fps (sample times between frames).
+// keyframe a second, and at 29.97 fps (sample times between frames). Then decoder threads per codec
+// (decode-threads.ts): 1, 2 and ffmpeg's own choice on 1080p H.264, HEVC and VP9.
 //
-//   npm run bench:decode-modes -- [--seconds S] [--json FILE] [--only filter|seek]
+//   npm run bench:decode-modes -- [--seconds S] [--json FILE] [--only filter|seek|threads]
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ import { ensureFaceApiModels } from '../src/models/faceapi/convert.ts';
 import { extractFrames, mediaBinaries, probeVideo } from '../src/producer/index.ts';
 import { encodeLikeARecording, talkingFaceVideo, X264_LIKE_A_PHONE } from './pipeline/setup.ts';
 import { compareSeeking, type SeekRow } from './decode-seek.ts';
+import { timeSamplingDecode, type ThreadsRow } from './decode-threads.ts';
 
 if (!existsSync('/usr/bin/time')) {
   console.error("bench:decode-modes measures ffmpeg's CPU with GNU time: apt-get install time");
@@ -57,7 +59,7 @@ function cpuSeconds(args: string[]): number {
 }
 
 const rows: Array<Record<string, unknown>> = [];
-if (values.only !== 'seek') await compareFilterModes();
+if (values.only === undefined || values.only === 'filter') await compareFilterModes();
 
 async function compareFilterModes(): Promise<void> {
   const inputs = [
@@ -153,7 +155,7 @@ async function compareFilterModes(): Promise<void> {
 
 // Sparse sampling: one keyframe every 10 s (x264's default, 250 frames) and every 1 s (phones').
 const seekRows: Array<SeekRow & { input: string }> = [];
-if (values.only !== 'filter') {
+if (values.only === undefined || values.only === 'seek') {
   const seekInputs = [
     { name: 'H.264 1080p 25 fps, keyframe every 10 s', file: encode('1080p-gop250.mp4', '1920:1080', x264), gop: 10 },
     {
@@ -173,6 +175,45 @@ if (values.only !== 'filter') {
       const row = await compareSeeking(ffmpeg, input.file, { fps, keyframeInterval: input.gop });
       seekRows.push({ ...row, input: input.name });
       console.error(JSON.stringify({ input: input.name, ...row }));
+    }
+  }
+}
+
+// Decoder threads per codec: 1080p H.264, HEVC and VP9 as phones and webcams record them, 2 frames/s.
+const threadRows: Array<ThreadsRow & { input: string }> = [];
+if (values.only === undefined || values.only === 'threads') {
+  const inputs = [
+    { name: 'H.264 1080p', file: encode('1080p.mp4', '1920:1080', x264) },
+    {
+      name: 'HEVC 1080p',
+      file: encode('1080p-hevc.mp4', '1920:1080', [
+        '-c:v',
+        'libx265',
+        '-preset',
+        'veryfast',
+        '-x265-params',
+        'log-level=error',
+      ]),
+    },
+    {
+      name: 'VP9 1080p',
+      file: encode('1080p-vp9.webm', '1920:1080', [
+        '-c:v',
+        'libvpx-vp9',
+        '-deadline',
+        'realtime',
+        '-cpu-used',
+        '8',
+        '-row-mt',
+        '1',
+      ]),
+    },
+  ];
+  for (const input of inputs) {
+    for (const threads of [1, 2, 0]) {
+      const row = { ...timeSamplingDecode(ffmpeg, input.file, 2, threads), input: input.name };
+      threadRows.push(row);
+      console.error(JSON.stringify(row));
     }
   }
 }
@@ -216,5 +257,19 @@ if (seekRows.length > 0) {
       `| ${r.input} | ${r.fps} | ${r.frames} | ${r.plainDecodeCpu.toFixed(2)} | ${r.fullCpu.toFixed(2)} / ${r.fullNodeCpu.toFixed(2)} | ${r.seekCpu.toFixed(2)} / ${r.seekNodeCpu.toFixed(2)} | ${(r.seekCpu / r.fullCpu).toFixed(2)} | ${(r.seekCpu / r.plainDecodeCpu).toFixed(2)} | ${r.identical} / ${r.frames} |`,
     );
 }
+if (threadRows.length > 0) {
+  console.log(`\ndecoder threads per codec — the producer's sampling decode at 2 frames/s, ${seconds} s per input`);
+  console.log('| input | FER_DECODE_THREADS | wall s | CPU s (user + system) | CPU / one thread | wall / one thread |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of threadRows) {
+    const one = threadRows.find((o) => o.input === r.input && o.threads === 1)!;
+    console.log(
+      `| ${r.input} | ${r.threads === 0 ? '0 (ffmpeg decides)' : r.threads} | ${r.wallSeconds.toFixed(2)} | ${r.cpuSeconds.toFixed(2)} | ${(r.cpuSeconds / one.cpuSeconds).toFixed(2)} | ${(r.wallSeconds / one.wallSeconds).toFixed(2)} |`,
+    );
+  }
+}
 if (values.json)
-  writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), seconds, rows, seekRows }, null, 2));
+  writeFileSync(
+    values.json,
+    JSON.stringify({ date: new Date().toISOString(), seconds, rows, seekRows, threadRows }, null, 2),
+  );

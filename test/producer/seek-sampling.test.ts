@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import { listFrameTimes } from '../../src/producer/frame-times.ts';
 import { extractFrameChunks, probeVideo, type SamplingOptions } from '../../src/producer/index.ts';
-import { sampleSourceTimes } from '../../src/producer/seek-decoding.ts';
+import { sampleSourceTimes, startSeekDecoding } from '../../src/producer/seek-decoding.ts';
+import { Writable } from 'node:stream';
 import { describeWithTools, toolAvailable } from '../helpers/system-tools.ts';
 import { generateTestVideo } from '../helpers/videos.ts';
 
@@ -81,10 +82,10 @@ async function sample(file: string, options: Omit<SamplingOptions, 'maxSide'>): 
   return out;
 }
 
-/** ffmpeg runs logged since `from` (a line count) that seeked. */
-function seekingRuns(from: number): number {
+/** Seeks (`-ss` before an input) in the ffmpeg runs logged since `from` (a line count). */
+function seeks(from: number): number {
   const lines = readFileSync(invocations, 'utf8').split('\n').slice(from, -1);
-  return lines.filter((line) => line.includes(' -ss ') && line.includes('-frames:v 1 ')).length;
+  return lines.reduce((n, line) => n + line.split(' -ss ').length - 1, 0);
 }
 const loggedRuns = () => {
   try {
@@ -139,9 +140,10 @@ describeWithTools('sampling by seeking gives the full decode’s frames', ['ffmp
       expect(seeking.times).toEqual(full.times);
       const differing = seeking.frames.flatMap((frame, i) => (frame.equals(full.frames[i]!) ? [] : [full.indexes[i]]));
       expect(differing).toEqual([]);
-      // One seeking ffmpeg per sample (sample 0 of a video from 0 s needs no seek).
+      // One seek per sample (sample 0 of a video from 0 s needs none), eight samples per ffmpeg.
       const atZero = full.indexes[0] === 0 && !sampling.startSeconds ? 1 : 0;
-      expect(seekingRuns(before)).toBe(full.indexes.length - atZero);
+      expect(seeks(before)).toBe(full.indexes.length - atZero);
+      expect(loggedRuns() - before).toBe(Math.ceil(full.indexes.length / 8));
     });
   }
 
@@ -155,7 +157,7 @@ describeWithTools('sampling by seeking gives the full decode’s frames', ['ffmp
       const before = loggedRuns();
       const ts = await sample(videos['h264-2997.ts']!, { ...sampling, seekIntervalSeconds: 4 });
       expect(loggedRuns() - before).toBe(1);
-      expect(seekingRuns(before)).toBe(0);
+      expect(seeks(before)).toBe(0);
       const mp4 = await sample(videos['h264-2997.mp4']!, { ...sampling, seekIntervalSeconds: 0 });
       expect(ts.indexes).toEqual(mp4.indexes);
       expect(ts.times).toEqual(mp4.times);
@@ -168,7 +170,7 @@ describeWithTools('sampling by seeking gives the full decode’s frames', ['ffmp
     const sampled = await sample(videos['h264-25.mp4']!, { fps: 0.5, seekIntervalSeconds: 5 });
     expect(sampled.indexes).toHaveLength(21);
     expect(loggedRuns() - before).toBe(1);
-    expect(seekingRuns(before)).toBe(0);
+    expect(seeks(before)).toBe(0);
   });
 
   it('lists every frame, and the keyframes among them, from the packets', async () => {
@@ -205,12 +207,42 @@ describeWithTools('sampling by seeking gives the full decode’s frames', ['ffmp
     const full = await sample(cut, { fps: 0.2, seekIntervalSeconds: 0, onDecodeError: () => (errors.full += 1) });
     const before = loggedRuns();
     const seeking = await sample(cut, { fps: 0.2, seekIntervalSeconds: 4, onDecodeError: () => (errors.seeking += 1) });
-    expect(seekingRuns(before)).toBeGreaterThan(0);
+    expect(seeks(before)).toBeGreaterThan(0);
     expect(full.indexes.length).toBeGreaterThan(2);
     expect(full.indexes.length).toBeLessThan(8);
     expect(seeking.indexes).toEqual(full.indexes);
     expect(seeking.frames.every((frame, i) => frame.equals(full.frames[i]!))).toBe(true);
     expect(errors.full).toBeGreaterThan(0);
     expect(errors.seeking).toBeGreaterThan(0);
+  });
+
+  it('a run missing a frame reaches no index: its samples are decoded one by one, up to the first without one', async () => {
+    const file = videos['h264-25.mp4']!;
+    const decodeAt = async (times: number[]) => {
+      const errors: string[] = [];
+      const pieces: Buffer[] = [];
+      const decoding = startSeekDecoding(file, times, {
+        width: 96,
+        height: 72,
+        decodeThreads: 1,
+        allowedContainers: ['mov'],
+        onDecodeError: (line) => errors.push(line),
+      });
+      decoding.pipe(new Writable({ write: (piece: Buffer, _encoding, done) => (pieces.push(piece), done()) }));
+      await decoding.finish();
+      const all = Buffer.concat(pieces);
+      return {
+        frames: Array.from({ length: all.length / 20736 }, (_, i) => all.subarray(i * 20736, (i + 1) * 20736)),
+        errors,
+      };
+    };
+    const good = await decodeAt([5, 10, 15]);
+    expect(good.frames).toHaveLength(3);
+    expect(good.errors).toEqual([]);
+    // 99 s is past the end: the run gives two frames of three, so it is redone sample by sample.
+    const past = await decodeAt([5, 99, 10]);
+    expect(past.frames).toHaveLength(1);
+    expect(past.frames[0]!.equals(good.frames[0]!)).toBe(true);
+    expect(past.errors).toEqual(['no frame could be decoded at 99.000 s: the video ends early']);
   });
 });

@@ -15,7 +15,7 @@ import {
 import { startFfmpeg, type Decoding } from './ffmpeg-run.ts';
 import { safeInput, safeInputOptions } from './media-safety.ts';
 import { seeksExactly, type VideoProbe } from './probe.ts';
-import { seekSourceTimes, startSeekDecoding } from './seek-decoding.ts';
+import { samplesBySeeking, seekSourceTimes, startSeekDecoding } from './seek-decoding.ts';
 
 /** What part of the video, how densely (SamplingSpan: fps, start, end, frame limit) and how ffmpeg decodes it. */
 export interface SamplingOptions extends SamplingSpan {
@@ -29,11 +29,12 @@ export interface SamplingOptions extends SamplingSpan {
   /** ffmpeg decoder and filter threads (0 or absent: ffmpeg decides). */
   readonly decodeThreads?: number;
   /**
-   * For bench:decode-modes only: the decoder skips its in-loop filters (`-skip_loop_filter all`).
-   * Every frame keeps its true time, but the pixels differ enough to change 3–13 % of the compact
-   * profile's answers at 720p–1080p (BENCHMARKS.md), so no setting offers it.
+   * For bench:decode-modes only, so no setting offers them (BENCHMARKS.md): the decoder skips its
+   * in-loop filters (`-skip_loop_filter all`: true times, but 3–13 % of the compact profile's answers
+   * change at 720p–1080p) or the frames no other frame refers to (`-skip_frame noref`: the fps filter
+   * then takes an earlier frame than the one at the sample's time).
    */
-  readonly skipLoopFilter?: boolean;
+  readonly decoderSkip?: 'loop-filter' | 'non-reference';
   /**
    * Samples at least this many seconds apart are each decoded by seeking to them from their
    * keyframe (seek-decoding.ts) instead of by decoding every frame: the same frames, less CPU once
@@ -314,8 +315,7 @@ async function startDecoding(file: string, probe: VideoProbe, options: SamplingO
       ? limit
       : Math.min(limit, expectedFrameCount(end, { ...options, maxFrames: undefined }) - firstIndex);
 
-  const seekInterval = options.seekIntervalSeconds ?? 0;
-  if (seekInterval > 0 && 1 / options.fps >= seekInterval && end !== undefined && seeksExactly(probe)) {
+  if (samplesBySeeking(probe, options) && end !== undefined) {
     const range = { firstIndex, frameLimit, end, containers };
     const sourceTimes = await seekSourceTimes(file, probe, range, options, options.onDecodeError);
     if (sourceTimes !== null) {
@@ -341,7 +341,8 @@ async function startDecoding(file: string, probe: VideoProbe, options: SamplingO
   if (options.decodeThreads)
     args.push('-threads', String(options.decodeThreads), '-filter_threads', String(options.decodeThreads));
   if (options.hwaccel) args.push('-hwaccel', options.hwaccel);
-  if (options.skipLoopFilter) args.push('-skip_loop_filter', 'all');
+  if (options.decoderSkip === 'loop-filter') args.push('-skip_loop_filter', 'all');
+  if (options.decoderSkip === 'non-reference') args.push('-skip_frame', 'noref');
   // Where the container seeks exactly, from the keyframe before `seek`; elsewhere decoded from the
   // start and cut by the filters, which gives the same frames and times (test/producer/seek-sampling.test.ts).
   const exactSeek = seeksExactly(probe);

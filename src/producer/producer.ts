@@ -32,6 +32,7 @@ import { expectedFrameCount, sampledFrameTime, workingFrameSize } from '../core/
 import type { SamplingOptions } from './frames.ts';
 import { probeVideo, seeksExactly, type VideoProbe } from './probe.ts';
 import { listFrameTimes } from './frame-times.ts';
+import { samplesBySeeking } from './seek-decoding.ts';
 import { planSegments } from './segments.ts';
 
 export interface ProducerOptions {
@@ -57,6 +58,13 @@ function videoFailer(pipeline: Pipeline, videoId: string, options: ProducerOptio
     }
     return { state: 'failed', framesTotal: 0 };
   };
+}
+
+/** How the frames are decoded, for the log: every frame, or one seek per sample (seek-decoding.ts). */
+function decodeWay(probe: VideoProbe, sampling: SamplingOptions, config: Pipeline['config']): 'every frame' | 'seek' {
+  return samplesBySeeking(probe, { ...sampling, seekIntervalSeconds: config.decodeSeekSeconds })
+    ? 'seek'
+    : 'every frame';
 }
 
 const SKIPPED: ProduceOutcome = { state: 'skipped', framesTotal: 0 };
@@ -163,7 +171,10 @@ export async function produceVideo(
     config.allowedContainers,
     options.logger,
   );
-  log?.info({ probe, frame: size, chunkFrames, hwaccel: hwaccel ?? 'none' }, 'producing frames');
+  log?.info(
+    { probe, frame: size, chunkFrames, hwaccel: hwaccel ?? 'none', decode: decodeWay(probe, sampling, config) },
+    'producing frames',
+  );
 
   let sent;
   try {
@@ -311,6 +322,7 @@ export async function produceSegment(
       firstIndex: segment.firstIndex,
       frames: segment.frames,
       hwaccel: hwaccel ?? 'none',
+      decode: decodeWay(probe, sampling, config),
       ...(resumed ? { resumed: true } : {}),
     },
     `producing segment ${segmentIndex + 1} of ${plan.length}`,

@@ -11,11 +11,25 @@ import { finished } from 'node:stream/promises';
 import type { SamplingSpan } from '../core/sampling-geometry.ts';
 import { startFfmpeg, type Decoding, type FfmpegRun } from './ffmpeg-run.ts';
 import { listFrameTimes, type FrameTimes } from './frame-times.ts';
-import type { VideoProbe } from './probe.ts';
+import { seeksExactly, type VideoProbe } from './probe.ts';
 import { safeInput, safeInputOptions } from './media-safety.ts';
 
 /** Margin for comparing times computed in floating point (seconds; frames are ≥ 1 ms apart). */
 const TIME_EPSILON = 1e-6;
+
+/**
+ * Whether `sampling` of this video is decoded by seeking to each sample: its samples are at least
+ * `seekIntervalSeconds` apart, its length is known, and its container seeks exactly (probe.ts).
+ * Where the frames cannot be listed when it starts, the full decode runs after all.
+ */
+export function samplesBySeeking(
+  probe: VideoProbe,
+  sampling: Pick<SamplingSpan, 'fps' | 'endSeconds'> & { readonly seekIntervalSeconds?: number },
+): boolean {
+  const interval = sampling.seekIntervalSeconds ?? 0;
+  const end = sampling.endSeconds ?? probe.durationSeconds ?? undefined;
+  return interval > 0 && 1 / sampling.fps >= interval && end !== undefined && seeksExactly(probe);
+}
 
 /**
  * The source frame each sample shows, from sample `firstIndex` on: its presentation time in

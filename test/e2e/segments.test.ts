@@ -93,6 +93,8 @@ describeWithRedisServer('segment-parallel production', () => {
     const second = processes.start('producer-2', ['producer'], env);
     const { videoId } = await submitVideo(p, { path: path.join(dir, 'long.mp4'), options: { fps: 4 } });
     const short = await submitVideo(p, { path: path.join(dir, 'short.mp4'), options: { fps: 4 } });
+    // The same long video sampled every 5 s: decoded by seeking to each sample (FER_DECODE_SEEK_SECONDS).
+    const sparse = await submitVideo(p, { path: path.join(dir, 'long.mp4'), options: { fps: 0.2 } });
 
     const killedSegments: number[] = [];
     for (const producer of [first, second]) {
@@ -107,13 +109,21 @@ describeWithRedisServer('segment-parallel production', () => {
       killedSegments.push(segment);
     }
 
-    await waitForVideos(p, [videoId, short.videoId], { timeoutMs: 120_000 });
+    await waitForVideos(p, [videoId, short.videoId, sparse.videoId], { timeoutMs: 120_000 });
     expect(
       await expectExactAccounting(p, [
         { videoId, frames: 240 },
         { videoId: short.videoId, frames: 20 },
+        { videoId: sparse.videoId, frames: 12 },
       ]),
-    ).toEqual({ analysed: 260, failed: 0 });
+    ).toEqual({ analysed: 272, failed: 0 });
+    // Every run for the sparse video (the whole video, then each of its segments) seeked; the dense one did not.
+    const runs = processes.children
+      .flatMap((child) => logLines(child))
+      .filter((line) => line.msg === 'producing frames' || line.msg?.startsWith('producing segment'));
+    const ways = (id: string) => new Set(runs.filter((line) => line.videoId === id).map((line) => line.decode));
+    expect(ways(sparse.videoId)).toEqual(new Set(['seek']));
+    expect(ways(videoId)).toEqual(new Set(['every frame']));
     const record = await p.redis.hgetall(p.keys.video(videoId));
     const plan = segmentPlanOf(record)!;
     expect(plan.length).toBeGreaterThanOrEqual(5);

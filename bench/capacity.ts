@@ -7,7 +7,8 @@
 // Frames per second needed = hours of video per hour × fps (one hour of video per hour is one
 // second of video per second). Workers = that / (a worker's frames/s ÷ faces per frame, at 70 %
 // headroom); producers from ffmpeg's CPU per second of video at the source's resolution (it decodes
-// every frame, whatever the sampling rate: bench:decode-modes) plus their CPU per sampled frame
+// every frame, whatever the sampling rate: bench:decode-modes — except where samples are 5 s or more
+// apart, which it decodes by seeking to each: CPU per sample) plus their CPU per sampled frame
 // (copy and write, scaled by pixels from the 224×224 measurement); Redis from the bytes every frame
 // moves twice (SET by a producer, GET by a worker) against one node's network and one core,
 // whichever binds first.
@@ -20,7 +21,13 @@ import { parseArgs } from 'node:util';
 interface Inputs {
   machine: string;
   workerFramesPerSecond: Record<string, { value: number; per: string; estimate?: boolean; source: string }>;
-  producer: { cpuMsPerFrameAt224: number; decodeCpuSecondsPerVideoSecond: Record<string, number> };
+  producer: {
+    cpuMsPerFrameAt224: number;
+    decodeCpuSecondsPerVideoSecond: Record<string, number>;
+    /** Samples this far apart or more are decoded by seeking to each (FER_DECODE_SEEK_SECONDS). */
+    seekFromIntervalSeconds: number;
+    seekCpuSecondsPerSample: Record<string, number>;
+  };
   redis: { serverCpuMsPerFrameAt224: number; jobBytesPerFrame: number; resultBytesPerFrame: number };
   assumptions: { redisNicBytesPerSecond: number; headroom: number };
 }
@@ -55,9 +62,14 @@ export function capacity(inputs: Inputs, scenario: Scenario): CapacityRow[] {
     throw new RangeError(
       `no decode figure for ${scenario.source} sources (known: ${Object.keys(inputs.producer.decodeCpuSecondsPerVideoSecond).join(', ')})`,
     );
+  // Sparse sampling seeks to each sample instead of decoding every frame: per sample, where measured.
+  const perSample = inputs.producer.seekCpuSecondsPerSample[scenario.source];
+  const seeks = 1 / scenario.fps >= inputs.producer.seekFromIntervalSeconds && perSample !== undefined;
+  const decodePerVideoSecond = seeks ? Math.min(decode, perSample * scenario.fps) : decode;
   // Seconds of video per second = hours of video per hour.
   const producerCores =
-    (scenario.hours * decode + (framesPerSecond * inputs.producer.cpuMsPerFrameAt224 * scale) / 1000) / headroom;
+    (scenario.hours * decodePerVideoSecond + (framesPerSecond * inputs.producer.cpuMsPerFrameAt224 * scale) / 1000) /
+    headroom;
   // Twice over the network (SET, GET); CPU of redis-server grows with the bytes.
   const bytesPerSecond =
     framesPerSecond * (2 * frameBytes + inputs.redis.jobBytesPerFrame + inputs.redis.resultBytesPerFrame);

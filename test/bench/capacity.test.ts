@@ -40,4 +40,16 @@ describe('capacity model', () => {
       /no decode figure for 4k/,
     );
   });
+
+  it('sparse sampling: from one sample per 5 s producers seek to each sample, so their cores follow the sampling rate', () => {
+    const cores = (source: string, fps: number) =>
+      capacity(inputs, { hours: 100, fps, width: 640, height: 360, faces: 1, source })[0]!.producerCores;
+    const perFrame = (fps: number) => (100 * fps * 0.523 * ((640 * 360) / (224 * 224))) / 1000;
+    // 0.2 frames/s of 1080p: 0.3 CPU s per sample × 0.2 samples per second of video, not 0.105 s of full decode.
+    expect(cores('1080p', 0.2)).toBeCloseTo(Math.ceil(((100 * 0.3 * 0.2 + perFrame(0.2)) / 0.7) * 10) / 10, 6);
+    expect(cores('1080p', 0.1)).toBeLessThan(cores('1080p', 0.2));
+    // One sample per 2 s still decodes every frame; 720p has no seeking figure, so its full decode stays.
+    expect(cores('1080p', 0.5)).toBeCloseTo(Math.ceil(((100 * 0.105 + perFrame(0.5)) / 0.7) * 10) / 10, 6);
+    expect(cores('720p', 0.1)).toBeCloseTo(Math.ceil(((100 * 0.057 + perFrame(0.1)) / 0.7) * 10) / 10, 6);
+  });
 });

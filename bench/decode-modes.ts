@@ -32,7 +32,13 @@ import {
   type VideoProbe,
 } from '../src/producer/index.ts';
 import { agreement } from './decode-agreement.ts';
-import { encodeLikeARecording, talkingFaceVideo, X264_LIKE_A_PHONE } from './pipeline/setup.ts';
+import {
+  encodeLikeARecording,
+  talkingFaceVideo,
+  VP9_LIKE_A_WEBCAM,
+  X264_LIKE_A_PHONE,
+  X265_LIKE_A_PHONE,
+} from './pipeline/setup.ts';
 import { compareSeeking, type SeekRow } from './decode-seek.ts';
 import { timeSamplingDecode, type ThreadsRow } from './decode-threads.ts';
 
@@ -49,8 +55,12 @@ const ffmpeg = mediaBinaries().ffmpeg;
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'fer-bench-decode-'));
 const { file: talking } = await talkingFaceVideo(shared);
 
+const encoded = new Map<string, string>();
+/** The clip encoded as `name` (once per run: several measurements share the same inputs). */
 function encode(name: string, scale: string, codec: readonly string[]): string {
-  return encodeLikeARecording(ffmpeg, talking, path.join(tmp, name), { seconds, scale, codec });
+  if (!encoded.has(name))
+    encoded.set(name, encodeLikeARecording(ffmpeg, talking, path.join(tmp, name), { seconds, scale, codec }));
+  return encoded.get(name)!;
 }
 const x264 = X264_LIKE_A_PHONE;
 
@@ -80,14 +90,7 @@ async function compareFilterModes(): Promise<void> {
     { name: 'H.264 1080p', file: encode('1080p.mp4', '1920:1080', x264) },
     {
       name: 'HEVC 1080p',
-      file: encode('1080p-hevc.mp4', '1920:1080', [
-        '-c:v',
-        'libx265',
-        '-preset',
-        'veryfast',
-        '-x265-params',
-        'log-level=error',
-      ]),
+      file: encode('1080p-hevc.mp4', '1920:1080', X265_LIKE_A_PHONE),
     },
   ];
   const config = loadConfig({
@@ -181,27 +184,11 @@ if (values.only === undefined || values.only === 'threads') {
     { name: 'H.264 1080p', file: encode('1080p.mp4', '1920:1080', x264) },
     {
       name: 'HEVC 1080p',
-      file: encode('1080p-hevc.mp4', '1920:1080', [
-        '-c:v',
-        'libx265',
-        '-preset',
-        'veryfast',
-        '-x265-params',
-        'log-level=error',
-      ]),
+      file: encode('1080p-hevc.mp4', '1920:1080', X265_LIKE_A_PHONE),
     },
     {
       name: 'VP9 1080p',
-      file: encode('1080p-vp9.webm', '1920:1080', [
-        '-c:v',
-        'libvpx-vp9',
-        '-deadline',
-        'realtime',
-        '-cpu-used',
-        '8',
-        '-row-mt',
-        '1',
-      ]),
+      file: encode('1080p-vp9.webm', '1920:1080', VP9_LIKE_A_WEBCAM),
     },
   ];
   for (const input of inputs) {

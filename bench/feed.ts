@@ -41,7 +41,14 @@ import { extractFrameChunks, probeVideo } from '../src/producer/index.ts';
 import { buildVideoResult } from '../src/results/index.ts';
 import { CostFreeAnalyzer } from '../src/worker/index.ts';
 import { OwnRedis, redisCpuSeconds } from '../test/helpers/own-redis.ts';
-import { benchModels, encodeLikeARecording, talkingFaceVideo, X264_LIKE_A_PHONE } from './pipeline/setup.ts';
+import {
+  benchModels,
+  encodeLikeARecording,
+  talkingFaceVideo,
+  VP9_LIKE_A_WEBCAM,
+  X264_LIKE_A_PHONE,
+  X265_LIKE_A_PHONE,
+} from './pipeline/setup.ts';
 
 if (!existsSync('/usr/bin/time')) {
   console.error("bench:feed measures ffmpeg's CPU with GNU time: apt-get install time");
@@ -98,23 +105,12 @@ const inputs = [
   })),
   {
     name: 'HEVC 1080p',
-    file: encode('hevc-1080.mp4', 1080, ['-c:v', 'libx265', '-preset', 'veryfast', '-x265-params', 'log-level=error']),
+    file: encode('hevc-1080.mp4', 1080, X265_LIKE_A_PHONE),
   },
   // Webcams and browsers (WebRTC recordings): VP9 in real-time mode.
   {
     name: 'VP9 1080p',
-    file: encode('vp9-1080.webm', 1080, [
-      '-c:v',
-      'libvpx-vp9',
-      '-deadline',
-      'realtime',
-      '-cpu-used',
-      '8',
-      '-row-mt',
-      '1',
-      '-b:v',
-      '4M',
-    ]),
+    file: encode('vp9-1080.webm', 1080, [...VP9_LIKE_A_WEBCAM, '-b:v', '4M']),
   },
 ];
 

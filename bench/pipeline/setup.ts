@@ -141,6 +141,19 @@ export function linkInto(dir: string, target: string, name: string): string {
 
 /** x264 as phones and webcams record (veryfast, B-frames); `-g N` for their short keyframe intervals. */
 export const X264_LIKE_A_PHONE = ['-c:v', 'libx264', '-preset', 'veryfast'] as const;
+/** HEVC as newer phones record it (x265 veryfast). */
+export const X265_LIKE_A_PHONE = ['-c:v', 'libx265', '-preset', 'veryfast', '-x265-params', 'log-level=error'] as const;
+/** VP9 as webcams and browsers record it (WebRTC: libvpx real-time mode). */
+export const VP9_LIKE_A_WEBCAM = [
+  '-c:v',
+  'libvpx-vp9',
+  '-deadline',
+  'realtime',
+  '-cpu-used',
+  '8',
+  '-row-mt',
+  '1',
+] as const;
 
 /**
  * Re-encodes the first `seconds` of `source` into `out` as users' recordings are: scaled with

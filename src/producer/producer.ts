@@ -67,6 +67,22 @@ function decodeWay(probe: VideoProbe, sampling: SamplingOptions, config: Pipelin
     : 'every frame';
 }
 
+/** The hardware decoder this video is decoded with (FER_DECODE_HWACCEL, tried on it once per codec), or null. */
+async function hwaccelOf(
+  config: Pipeline['config'],
+  file: string,
+  probe: VideoProbe,
+  logger?: Logger,
+): Promise<string | null> {
+  return hwaccelFor(
+    await resolveHwaccel(config.decodeHwaccel),
+    file,
+    probe.videoCodec,
+    config.allowedContainers,
+    logger,
+  );
+}
+
 const SKIPPED: ProduceOutcome = { state: 'skipped', framesTotal: 0 };
 
 /** The sampling a video was submitted with. */
@@ -164,13 +180,7 @@ export async function produceVideo(
     );
     return { state: 'split', framesTotal: 0 };
   }
-  const hwaccel = await hwaccelFor(
-    await resolveHwaccel(config.decodeHwaccel),
-    status.path,
-    probe.videoCodec,
-    config.allowedContainers,
-    options.logger,
-  );
+  const hwaccel = await hwaccelOf(config, status.path, probe, options.logger);
   log?.info(
     { probe, frame: size, chunkFrames, hwaccel: hwaccel ?? 'none', decode: decodeWay(probe, sampling, config) },
     'producing frames',
@@ -310,13 +320,7 @@ export async function produceSegment(
   const sampling = samplingOf(status);
   const chunkFrames = chunkFramesFor(pipeline, size.width * size.height * 3);
   const config = pipeline.config;
-  const hwaccel = await hwaccelFor(
-    await resolveHwaccel(config.decodeHwaccel),
-    status.path,
-    probe.videoCodec,
-    config.allowedContainers,
-    options.logger,
-  );
+  const hwaccel = await hwaccelOf(config, status.path, probe, options.logger);
   log?.info(
     {
       firstIndex: segment.firstIndex,

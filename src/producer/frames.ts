@@ -313,7 +313,7 @@ async function startDecoding(file: string, probe: VideoProbe, options: SamplingO
   const frameLimit =
     end === undefined
       ? limit
-      : Math.min(limit, expectedFrameCount(end, { ...options, maxFrames: undefined }) - firstIndex);
+      : Math.max(0, Math.min(limit, expectedFrameCount(end, { ...options, maxFrames: undefined }) - firstIndex));
 
   if (samplesBySeeking(probe, options) && end !== undefined) {
     const range = { firstIndex, frameLimit, end, containers };

@@ -1,7 +1,7 @@
 // Sparse sampling by seeking: when samples lie seconds apart, decoding every frame of the video to
 // keep one in dozens costs more than seeking to each sample, which decodes only from the keyframe
-// before it (measured in bench:decode-modes --only seek: 0.27–0.81× the full decode's CPU at one
-// sample per 5–10 s of 1080p, 1.4–1.8× at one per 2 s). The frames are the full decode's, byte for
+// before it (measured in bench:decode-modes --only seek: 0.26–0.58× the full decode's CPU at one
+// sample per 5–10 s of 1080p, 0.86–1.47× at one per 2 s). The frames are the full decode's, byte for
 // byte: each ffmpeg seeks exactly to the source frame the fps filter would pick (the frame on screen
 // at the sample's time, found in the packet timestamps), and converts it with the same scale filter
 // (test/producer/seek-sampling.test.ts compares every sample against the full decode).

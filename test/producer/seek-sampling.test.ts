@@ -95,6 +95,12 @@ const loggedRuns = () => {
   }
 };
 
+/** `source`'s streams copied into another container (`out`'s extension), with `options`. */
+function remux(source: string, out: string, options: readonly string[] = []): string {
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', source, '-c', 'copy', ...options, out]);
+  return out;
+}
+
 describeWithTools('sampling by seeking gives the full decode’s frames', ['ffmpeg'], () => {
   const videos: Record<string, string> = {};
   beforeAll(() => {
@@ -107,17 +113,7 @@ describeWithTools('sampling by seeking gives the full decode’s frames', ['ffmp
     make('h264-2997.mkv', '30000/1001', h264); // millisecond timestamps
     make('vp9.webm', '24', ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-g', '48']);
     // MPEG-TS starts at 1.4 s: times are counted from the container's start.
-    execFileSync('ffmpeg', [
-      '-v',
-      'error',
-      '-y',
-      '-i',
-      videos['h264-2997.mp4']!,
-      '-c',
-      'copy',
-      path.join(dir, 'ts.ts'),
-    ]);
-    videos['h264-2997.ts'] = path.join(dir, 'ts.ts');
+    videos['h264-2997.ts'] = remux(videos['h264-2997.mp4']!, path.join(dir, 'ts.ts'));
   }, 120_000);
 
   const cases: Array<{ video: string; sampling: Omit<SamplingOptions, 'maxSide'> }> = [
@@ -187,19 +183,7 @@ describeWithTools('sampling by seeking gives the full decode’s frames', ['ffmp
 
   it('a file cut short ends the sampling where its frames end, as the full decode does', async () => {
     // The index (moved to the front) lists every frame; the data stops at 60 % of the file.
-    const whole = path.join(dir, 'faststart.mp4');
-    execFileSync('ffmpeg', [
-      '-v',
-      'error',
-      '-y',
-      '-i',
-      videos['h264-2997.mp4']!,
-      '-c',
-      'copy',
-      '-movflags',
-      '+faststart',
-      whole,
-    ]);
+    const whole = remux(videos['h264-2997.mp4']!, path.join(dir, 'faststart.mp4'), ['-movflags', '+faststart']);
     const bytes = readFileSync(whole);
     const cut = path.join(dir, 'cut.mp4');
     writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
